@@ -1,0 +1,21 @@
+//! # torclass-core
+//!
+//! A streaming, allocation-free classifier that tells, packet by packet and flow by flow,
+//! whether traffic is BitTorrent, and which part of it.
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::arithmetic_side_effects
+)]
+
+#[cfg(any(feature = "std", test))]
+extern crate std;
+
+pub mod verdict;
+
+pub use verdict::{Confidence, Detection, Direction, Evidence, Protocol, Transport, Verdict};
