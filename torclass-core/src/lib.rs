@@ -17,5 +17,6 @@
 extern crate std;
 
 pub mod verdict;
+pub mod wire;
 
 pub use verdict::{Confidence, Detection, Direction, Evidence, Protocol, Transport, Verdict};

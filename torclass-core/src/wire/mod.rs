@@ -1,0 +1,7 @@
+//! Typed, zero-copy views over the BitTorrent wire formats, one file per message family.
+//!
+//! The contract every view keeps: after `new_checked` (or the parser's `Ok`) no accessor can
+//! panic, and every accessor borrows from the caller's buffer. "Need more bytes" is a state of
+//! the streaming readers, never an error.
+
+pub mod bencode;
