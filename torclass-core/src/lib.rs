@@ -12,10 +12,21 @@
     clippy::panic,
     clippy::arithmetic_side_effects
 )]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::arithmetic_side_effects
+    )
+)]
 
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+pub mod observer;
 pub mod verdict;
 pub mod wire;
 

@@ -5,3 +5,6 @@
 //! the streaming readers, never an error.
 
 pub mod bencode;
+pub mod extension;
+pub mod handshake;
+pub mod message;
