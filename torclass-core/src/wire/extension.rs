@@ -9,9 +9,8 @@
 //! The payload is read with the streaming [`Tokenizer`]; what is being read is kept in one byte
 //! ([`Path`]), so nothing is buffered.
 
-use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-
 use super::bencode::{key_hash, Event, Tokenizer};
+use super::compact;
 use super::message::Context;
 use crate::observer::{EndpointSource, Field, Number, Observer};
 use crate::verdict::Evidence;
@@ -248,44 +247,15 @@ fn on_event<O: Observer>(p: Path, event: Event<'_>, cx: &mut Context<'_, O>) -> 
         Event::Str {
             piece,
             key: false,
-            first: true,
-            last: true,
+            offset,
             depth: 1,
             ..
         } if kind == Kind::Pex && matches!(p.top(), TOP_ADDED | TOP_ADDED6) => {
-            report_peers(piece, p.top() == TOP_ADDED6, cx.observer);
+            for peer in compact::entries(piece, offset, p.top() == TOP_ADDED6) {
+                cx.observer.endpoint(EndpointSource::Pex, peer);
+            }
             p
         }
         _ => p,
-    }
-}
-
-/// Compact peer entries: 6 bytes (IPv4 + port) or 18 bytes (IPv6 + port), BEP 11/BEP 23.
-fn report_peers(bytes: &[u8], v6: bool, observer: &mut impl Observer) {
-    if v6 {
-        for entry in bytes.chunks_exact(18) {
-            let mut addr = [0u8; 16];
-            addr.copy_from_slice(entry.get(..16).unwrap_or(&[0; 16]));
-            let port = u16::from_be_bytes([
-                entry.get(16).copied().unwrap_or(0),
-                entry.get(17).copied().unwrap_or(0),
-            ]);
-            observer.endpoint(
-                EndpointSource::Pex,
-                SocketAddr::new(IpAddr::V6(Ipv6Addr::from(addr)), port),
-            );
-        }
-    } else {
-        for entry in bytes.chunks_exact(6) {
-            if let [a, b, c, d, p0, p1] = *entry {
-                observer.endpoint(
-                    EndpointSource::Pex,
-                    SocketAddr::new(
-                        IpAddr::V4(Ipv4Addr::new(a, b, c, d)),
-                        u16::from_be_bytes([p0, p1]),
-                    ),
-                );
-            }
-        }
     }
 }

@@ -5,6 +5,8 @@
 //! the streaming readers, never an error.
 
 pub mod bencode;
+pub mod compact;
 pub mod extension;
 pub mod handshake;
+pub mod http_tracker;
 pub mod message;
