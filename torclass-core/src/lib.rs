@@ -16,6 +16,8 @@
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+pub mod client;
 pub mod verdict;
 
+pub use client::Client;
 pub use verdict::{Confidence, Detection, Direction, Evidence, Protocol, Transport, Verdict};
