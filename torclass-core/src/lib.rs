@@ -26,8 +26,10 @@
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+pub mod client;
 pub mod observer;
 pub mod verdict;
 pub mod wire;
 
+pub use client::Client;
 pub use verdict::{Confidence, Detection, Direction, Evidence, Protocol, Transport, Verdict};
