@@ -16,6 +16,8 @@
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+pub mod packet;
 pub mod verdict;
 
+pub use packet::{DecodeError, Endpoint, FlowKey, Fragment, LinkType, Packet, TcpFlags, TcpInfo};
 pub use verdict::{Confidence, Detection, Direction, Evidence, Protocol, Transport, Verdict};
