@@ -28,8 +28,10 @@ extern crate std;
 
 pub mod client;
 pub mod observer;
+pub mod packet;
 pub mod verdict;
 pub mod wire;
 
 pub use client::Client;
+pub use packet::{DecodeError, Endpoint, FlowKey, Fragment, LinkType, Packet, TcpFlags, TcpInfo};
 pub use verdict::{Confidence, Detection, Direction, Evidence, Protocol, Transport, Verdict};
