@@ -9,4 +9,5 @@ pub mod compact;
 pub mod extension;
 pub mod handshake;
 pub mod http_tracker;
+pub mod magnet;
 pub mod message;
