@@ -1,0 +1,22 @@
+//! # torclass-capture
+//!
+//! What every torclass front end (the CLI, the Python module, the benches and the tests) needs
+//! besides the classifier itself, in one `std` crate so that torclass-core stays `no_std`:
+//!
+//! - [`CaptureReader`]: a streaming, constant-memory reader of pcap and pcapng files that
+//!   lends out one [`RawPacket`] at a time, with [`CaptureError`]s that name the file and byte.
+//! - [`FlowRecord`]: the per-flow result, and its forms: JSON lines (the contract every tool
+//!   reads), CSV and an aligned table, behind [`RecordWriter`]; and a [`Summary`] of counts.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod error;
+mod pcap;
+mod pcapng;
+mod reader;
+mod source;
+mod time;
+
+pub use error::{CaptureError, CaptureErrorKind, Unit};
+pub use pcapng::MAX_INTERFACES;
+pub use reader::{CaptureFormat, CaptureReader, RawPacket, INITIAL_BUFFER_LEN, MAX_RECORD_LEN};
