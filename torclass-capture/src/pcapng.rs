@@ -65,8 +65,8 @@ pub(crate) fn block_name(block_type: u32) -> Option<&'static str> {
     })
 }
 
-/// Whether the section header starting `prefix` (at least [`SHB_PREFIX_LEN`] bytes) is
-/// big-endian, and its total length.
+/// The length of the section header block starting `prefix`, read in the byte order its
+/// byte-order magic gives (which needs [`SHB_PREFIX_LEN`] bytes).
 pub(crate) fn section_header(prefix: &[u8]) -> Result<Need, CaptureErrorKind> {
     let Some(magic) = read_u32(prefix, field::BYTE_ORDER, false) else {
         return Ok(Need::Header {

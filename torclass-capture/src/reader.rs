@@ -122,38 +122,12 @@ impl CaptureReader {
     /// Read a capture from any byte stream (a file, a pipe, a `Cursor<Vec<u8>>`); `name` is
     /// used in error messages. Reads the file header before returning.
     pub fn new(mut reader: impl Read + Send + 'static, name: String) -> Result<Self, CaptureError> {
-        let mut magic = [0u8; 4];
-        let got = read_full(&mut reader, &mut magic).map_err(|e| CaptureError::io(&name, 0, e))?;
-        let kind = if got == 0 {
-            CaptureErrorKind::Empty
-        } else if got < magic.len() {
-            truncated(Unit::Magic, magic.len(), got)
-        } else if PcapFormat::is_magic(u32::from_le_bytes(magic)) {
-            let mut header = [0u8; pcap::HEADER_LEN];
-            header[..4].copy_from_slice(&magic);
-            match read_rest(&mut reader, &mut header, 4, Unit::PcapHeader) {
-                Ok(()) => {
-                    let layout = Layout::Pcap(PcapFormat::from_header(&header));
-                    return Self::with_header(reader, name, layout, header.to_vec());
-                }
-                Err(Ok(kind)) => kind,
-                Err(Err(e)) => return Err(CaptureError::io(&name, 0, e)),
-            }
-        } else if u32::from_le_bytes(magic) == pcapng::SHB_TYPE {
-            match read_section_header(&mut reader, magic) {
-                Ok(header) => {
-                    let layout = Layout::Pcapng(PcapngState::default());
-                    return Self::with_header(reader, name, layout, header);
-                }
-                Err(Ok(kind)) => kind,
-                Err(Err(e)) => return Err(CaptureError::io(&name, 0, e)),
-            }
-        } else {
-            CaptureErrorKind::NotACapture {
-                magic: u32::from_be_bytes(magic),
-            }
+        let (layout, header) = match read_file_header(&mut reader) {
+            Ok(found) => found,
+            Err(Fault::Io(e)) => return Err(CaptureError::io(&name, 0, e)),
+            Err(Fault::Bad(kind)) => return Err(CaptureError::new(&name, 0, kind)),
         };
-        Err(CaptureError::new(&name, 0, kind))
+        Self::with_header(reader, name, layout, header)
     }
 
     /// Build the pcap-parser reader over `header` (the whole file header, already read)
@@ -340,38 +314,72 @@ impl CaptureReader {
     }
 }
 
+/// A problem reading the file header: from the stream, or with the bytes.
+enum Fault {
+    Io(io::Error),
+    Bad(CaptureErrorKind),
+}
+
+impl From<io::Error> for Fault {
+    fn from(e: io::Error) -> Self {
+        Self::Io(e)
+    }
+}
+
+impl From<CaptureErrorKind> for Fault {
+    fn from(kind: CaptureErrorKind) -> Self {
+        Self::Bad(kind)
+    }
+}
+
+/// The format and the whole file header (pcap: 24 bytes; pcapng: the section header block).
+fn read_file_header(reader: &mut impl Read) -> Result<(Layout, Vec<u8>), Fault> {
+    let mut magic = [0u8; 4];
+    let got = read_full(reader, &mut magic)?;
+    if got == 0 {
+        return Err(CaptureErrorKind::Empty.into());
+    }
+    if got < magic.len() {
+        return Err(truncated(Unit::Magic, magic.len(), got).into());
+    }
+    let first = u32::from_le_bytes(magic);
+    if PcapFormat::is_magic(first) {
+        let mut header = [0u8; pcap::HEADER_LEN];
+        header[..4].copy_from_slice(&magic);
+        read_rest(reader, &mut header, 4, Unit::PcapHeader)?;
+        let layout = Layout::Pcap(PcapFormat::from_header(&header));
+        return Ok((layout, header.to_vec()));
+    }
+    if first != pcapng::SHB_TYPE {
+        let magic = u32::from_be_bytes(magic);
+        return Err(CaptureErrorKind::NotACapture { magic }.into());
+    }
+    let unit = Unit::PcapngBlock(pcapng::SHB_TYPE);
+    let mut header = vec![0u8; pcapng::SHB_PREFIX_LEN];
+    header[..4].copy_from_slice(&magic);
+    read_rest(reader, &mut header, 4, unit)?;
+    let len = match pcapng::section_header(&header)? {
+        Need::Record { len, .. } => len,
+        Need::Header { .. } => return Err(CaptureErrorKind::Malformed { unit }.into()),
+    };
+    // `len` is at least 12 and at most MAX_RECORD_LEN.
+    header.resize(len, 0);
+    read_rest(reader, &mut header, pcapng::SHB_PREFIX_LEN, unit)?;
+    Ok((Layout::Pcapng(PcapngState::default()), header))
+}
+
 /// Fill `buf` from `filled` on: a truncation error for `unit` if the stream ends first.
 fn read_rest(
     reader: &mut impl Read,
     buf: &mut [u8],
     filled: usize,
     unit: Unit,
-) -> Result<(), io::Result<CaptureErrorKind>> {
-    let rest = buf.get_mut(filled..).unwrap_or_default();
-    let got = read_full(reader, rest).map_err(Err)?;
+) -> Result<(), Fault> {
+    let got = read_full(reader, buf.get_mut(filled..).unwrap_or_default())?;
     if filled + got < buf.len() {
-        return Err(Ok(truncated(unit, buf.len(), filled + got)));
+        return Err(truncated(unit, buf.len(), filled + got).into());
     }
     Ok(())
-}
-
-/// The whole section header block that starts with `magic`.
-fn read_section_header(
-    reader: &mut impl Read,
-    magic: [u8; 4],
-) -> Result<Vec<u8>, io::Result<CaptureErrorKind>> {
-    let unit = Unit::PcapngBlock(pcapng::SHB_TYPE);
-    let mut header = vec![0u8; pcapng::SHB_PREFIX_LEN];
-    header[..4].copy_from_slice(&magic);
-    read_rest(reader, &mut header, 4, unit)?;
-    let len = match pcapng::section_header(&header).map_err(Ok)? {
-        Need::Record { len, .. } => len,
-        Need::Header { .. } => return Err(Ok(CaptureErrorKind::Malformed { unit })),
-    };
-    // `len` is at most MAX_RECORD_LEN and at least 12.
-    header.resize(len, 0);
-    read_rest(reader, &mut header, pcapng::SHB_PREFIX_LEN, unit)?;
-    Ok(header)
 }
 
 fn truncated(unit: Unit, required: usize, available: usize) -> CaptureErrorKind {

@@ -32,11 +32,13 @@ impl<R: Read> Source<R> {
 
 impl<R: Read> Read for Source<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if let Some(rest) = self.prefix.get(self.served..).filter(|r| !r.is_empty()) {
+        if self.served < self.prefix.len() {
+            let rest = self.prefix.get(self.served..).unwrap_or_default();
             let n = rest.len().min(buf.len());
             buf[..n].copy_from_slice(&rest[..n]);
             self.served += n;
             if self.served == self.prefix.len() {
+                // The header is parsed by now: free it.
                 self.prefix = Vec::new();
                 self.served = 0;
             }
