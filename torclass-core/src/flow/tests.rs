@@ -148,11 +148,6 @@ fn detection(v: Verdict) -> Detection {
 }
 
 #[test]
-fn state_is_64_bytes() {
-    assert!(FlowClassifier::SIZE <= 64);
-}
-
-#[test]
 fn peer_wire_session() {
     let (v, meta) = run(&peer_session(), &[]);
     let d = detection(v);
