@@ -5,11 +5,13 @@
 //!
 //! - [`CaptureReader`]: a streaming, constant-memory reader of pcap and pcapng files that
 //!   lends out one [`RawPacket`] at a time, with [`CaptureError`]s that name the file and byte.
+//! - [`Analyzer`]: frames in, flow records out, over the core's decoder and flow table.
 //! - [`FlowRecord`]: the per-flow result, and its forms: JSON lines (the contract every tool
 //!   reads), CSV and an aligned table, behind [`RecordWriter`]; and a [`Summary`] of counts.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod analyze;
 mod csv;
 mod error;
 mod jsonl;
@@ -23,6 +25,7 @@ mod table;
 mod time;
 mod writer;
 
+pub use analyze::{record, Analyzer, AnalyzerConfig, FrameOutcome, PacketStats, SLOT_SIZE};
 pub use csv::{write_csv_header, write_csv_row};
 
 pub use error::{CaptureError, CaptureErrorKind, Unit};

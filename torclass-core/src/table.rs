@@ -224,11 +224,13 @@ pub struct TableStats {
     pub gaps: u64,
 }
 
-/// Flows over caller-provided storage; see the module docs for the policies.
-pub struct FlowTable<'s, M = Metadata> {
-    slots: &'s mut [Slot<M>],
+/// Flows over caller-provided storage `S` (a `&mut [Slot<M>]`, or any owner of slots such as a
+/// boxed slice); see the module docs for the policies.
+pub struct FlowTable<S, M = Metadata> {
+    slots: S,
     config: TableConfig,
     stats: TableStats,
+    _metadata: core::marker::PhantomData<M>,
 }
 
 fn mix(mut h: u64) -> u64 {
@@ -259,17 +261,27 @@ fn flow_hash(key: &FlowKey, seed: u64) -> u64 {
     mix(a.wrapping_add(b) ^ (key.transport as u64) ^ seed.rotate_left(31))
 }
 
-impl<'s, M: Observer + Default> FlowTable<'s, M> {
+impl<S, M> FlowTable<S, M>
+where
+    S: AsRef<[Slot<M>]> + AsMut<[Slot<M>]>,
+    M: Observer + Default,
+{
     /// A table over `slots` (their content is discarded).
-    pub fn new(slots: &'s mut [Slot<M>], config: TableConfig) -> Self {
-        for slot in slots.iter_mut() {
+    pub fn new(mut slots: S, config: TableConfig) -> Self {
+        for slot in slots.as_mut().iter_mut() {
             slot.flags = 0;
         }
         Self {
             slots,
             config,
             stats: TableStats::default(),
+            _metadata: core::marker::PhantomData,
         }
+    }
+
+    /// The table's configuration.
+    pub fn config(&self) -> &TableConfig {
+        &self.config
     }
 
     /// The table's counters.
@@ -279,22 +291,22 @@ impl<'s, M: Observer + Default> FlowTable<'s, M> {
 
     /// Number of slots.
     pub fn capacity(&self) -> usize {
-        self.slots.len()
+        self.slots.as_ref().len()
     }
 
     /// The flow in slot `index`, if one is there.
     pub fn get(&self, index: usize) -> Option<&Slot<M>> {
-        self.slots.get(index).filter(|s| s.in_use())
+        self.slots.as_ref().get(index).filter(|s| s.in_use())
     }
 
     /// Every flow in the table, in slot order.
     pub fn iter(&self) -> impl Iterator<Item = &Slot<M>> {
-        self.slots.iter().filter(|s| s.in_use())
+        self.slots.as_ref().iter().filter(|s| s.in_use())
     }
 
     /// Hand every flow to `f` and empty the table.
     pub fn drain(&mut self, mut f: impl FnMut(&Slot<M>)) {
-        for slot in self.slots.iter_mut().filter(|s| s.in_use()) {
+        for slot in self.slots.as_mut().iter_mut().filter(|s| s.in_use()) {
             f(slot);
             slot.flags = 0;
         }
@@ -303,7 +315,7 @@ impl<'s, M: Observer + Default> FlowTable<'s, M> {
     /// Hand every flow idle at `now_ns` to `f` and free its slot.
     pub fn expire(&mut self, now_ns: u64, mut f: impl FnMut(&Slot<M>)) {
         let config = self.config;
-        for slot in self.slots.iter_mut() {
+        for slot in self.slots.as_mut().iter_mut() {
             if slot.in_use() && idle(slot, now_ns, &config) {
                 slot.classifier.finish();
                 f(slot);
@@ -321,7 +333,7 @@ impl<'s, M: Observer + Default> FlowTable<'s, M> {
         now_ns: u64,
         evicted: impl FnMut(&Slot<M>),
     ) -> Result<Outcome, TableError> {
-        let len = self.slots.len();
+        let len = self.slots.as_ref().len();
         if len == 0 {
             return Err(TableError::NoCapacity);
         }
@@ -330,7 +342,7 @@ impl<'s, M: Observer + Default> FlowTable<'s, M> {
         let start = (hash as usize).checked_rem(len).unwrap_or(0);
         let found = (0..PROBE.min(len)).find_map(|i| {
             let index = start.wrapping_add(i).checked_rem(len).unwrap_or(0);
-            let slot = self.slots.get(index)?;
+            let slot = self.slots.as_ref().get(index)?;
             if !slot.in_use() || slot.tag != tag || slot.key.transport != packet.key.transport {
                 return None;
             }
@@ -350,7 +362,7 @@ impl<'s, M: Observer + Default> FlowTable<'s, M> {
                 (index, Direction::Initiator, true)
             }
         };
-        let Some(slot) = self.slots.get_mut(index) else {
+        let Some(slot) = self.slots.as_mut().get_mut(index) else {
             return Err(TableError::NoCapacity);
         };
         let before = slot.classifier.verdict();
@@ -385,12 +397,12 @@ impl<'s, M: Observer + Default> FlowTable<'s, M> {
 
     /// Pick the slot for a new flow in the window at `start`, evicting if needed.
     fn victim(&mut self, start: usize, now_ns: u64, mut evicted: impl FnMut(&Slot<M>)) -> usize {
-        let len = self.slots.len();
+        let len = self.slots.as_ref().len();
         let config = self.config;
         let mut best: Option<(usize, (u8, u64))> = None;
         for i in 0..PROBE.min(len) {
             let index = start.wrapping_add(i).checked_rem(len).unwrap_or(0);
-            let Some(slot) = self.slots.get(index) else {
+            let Some(slot) = self.slots.as_ref().get(index) else {
                 continue;
             };
             if !slot.in_use() {
@@ -412,7 +424,7 @@ impl<'s, M: Observer + Default> FlowTable<'s, M> {
             }
         }
         let (index, (class, _)) = best.unwrap_or((start, (0, 0)));
-        if let Some(slot) = self.slots.get_mut(index) {
+        if let Some(slot) = self.slots.as_mut().get_mut(index) {
             if class == 0 {
                 slot.classifier.finish();
                 self.stats.evicted_idle = self.stats.evicted_idle.saturating_add(1);
@@ -428,7 +440,7 @@ impl<'s, M: Observer + Default> FlowTable<'s, M> {
     fn create(&mut self, index: usize, packet: &Packet<'_>, tag: u32, now_ns: u64) {
         let number = self.stats.flows;
         self.stats.flows = self.stats.flows.saturating_add(1);
-        if let Some(slot) = self.slots.get_mut(index) {
+        if let Some(slot) = self.slots.as_mut().get_mut(index) {
             let syn_only = packet.tcp.is_some_and(|t| {
                 t.flags.contains(TcpFlags::SYN) && !t.flags.contains(TcpFlags::ACK)
             });

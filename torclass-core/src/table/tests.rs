@@ -38,7 +38,7 @@ fn handshake(id: &[u8; 20]) -> Vec<u8> {
     h
 }
 
-fn table(slots: &mut [Slot]) -> FlowTable<'_> {
+fn table(slots: &mut [Slot]) -> FlowTable<&mut [Slot]> {
     FlowTable::new(slots, TableConfig::default())
 }
 

@@ -1,0 +1,232 @@
+//! [`Analyzer`]: frames in, flow records out. The one place where captured frames meet the
+//! core's decoder and [`FlowTable`], shared by the CLI, the Python module, the benches and the
+//! tests.
+
+use torclass_core::packet::{self, DecodeError, LinkType};
+use torclass_core::table::{FlowTable, Slot, TableConfig, TableStats};
+use torclass_core::{Client, Direction, Metadata};
+
+use crate::{CaptureError, CaptureReader, FlowRecord};
+
+/// How an [`Analyzer`] is set up.
+#[derive(Clone, Copy, Debug)]
+pub struct AnalyzerConfig {
+    /// Flow table slots (each about [`SLOT_SIZE`] bytes): the most flows tracked at once.
+    pub slots: usize,
+    /// Timeouts and hash seed of the table.
+    pub table: TableConfig,
+}
+
+/// Bytes of one flow table slot with its metadata.
+pub const SLOT_SIZE: usize = core::mem::size_of::<Slot<Metadata>>();
+
+impl Default for AnalyzerConfig {
+    fn default() -> Self {
+        Self {
+            slots: 1 << 18,
+            table: TableConfig::default(),
+        }
+    }
+}
+
+/// Counts of packets that were not classified, by reason.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PacketStats {
+    /// Frames read.
+    pub frames: u64,
+    /// Frames classified (TCP or UDP, decoded).
+    pub classified: u64,
+    /// Non-first IP fragments (counted, not classified).
+    pub later_fragments: u64,
+    /// Frames of other protocols (ARP, ICMP, …) or link types torclass does not read.
+    pub unsupported: u64,
+    /// Truncated or malformed frames.
+    pub malformed: u64,
+}
+
+/// What [`Analyzer::frame`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrameOutcome {
+    /// The frame belongs to a flow; its verdict after this frame.
+    Flow(torclass_core::table::Outcome),
+    /// A later IP fragment: counted.
+    LaterFragment,
+    /// Not TCP/UDP over IP, or an unknown link type.
+    Unsupported,
+    /// Truncated or malformed.
+    Malformed(DecodeError),
+}
+
+/// Classifies frames into flows and keeps every flow's record.
+pub struct Analyzer {
+    table: FlowTable<Box<[Slot<Metadata>]>>,
+    finished: Vec<(u64, FlowRecord)>,
+    stats: PacketStats,
+}
+
+impl Analyzer {
+    /// An analyzer with its own flow table.
+    pub fn new(config: AnalyzerConfig) -> Self {
+        let slots = vec![Slot::default(); config.slots.max(1)].into_boxed_slice();
+        Self {
+            table: FlowTable::new(slots, config.table),
+            finished: Vec::new(),
+            stats: PacketStats::default(),
+        }
+    }
+
+    /// Classify one frame of `link_type` (a pcap LINKTYPE) captured at `ts_nanos`.
+    pub fn frame(&mut self, link_type: u32, ts_nanos: i128, frame: &[u8]) -> FrameOutcome {
+        self.stats.frames += 1;
+        let Some(link) = LinkType::from_pcap(link_type) else {
+            self.stats.unsupported += 1;
+            return FrameOutcome::Unsupported;
+        };
+        match packet::decode(link, frame) {
+            Ok(p) => self.packet(&p, ts_nanos),
+            Err(e) => self.decode_error(e),
+        }
+    }
+
+    /// Classify one L3 packet (IPv4 or IPv6), as NFQUEUE delivers them.
+    pub fn ip_packet(&mut self, ts_nanos: i128, packet: &[u8]) -> FrameOutcome {
+        self.stats.frames += 1;
+        match packet::decode_ip(packet) {
+            Ok(p) => self.packet(&p, ts_nanos),
+            Err(e) => self.decode_error(e),
+        }
+    }
+
+    fn decode_error(&mut self, e: DecodeError) -> FrameOutcome {
+        match e {
+            DecodeError::LaterFragment { .. } => {
+                self.stats.later_fragments += 1;
+                FrameOutcome::LaterFragment
+            }
+            DecodeError::Unsupported { .. } => {
+                self.stats.unsupported += 1;
+                FrameOutcome::Unsupported
+            }
+            other => {
+                self.stats.malformed += 1;
+                FrameOutcome::Malformed(other)
+            }
+        }
+    }
+
+    fn packet(&mut self, p: &packet::Packet<'_>, ts_nanos: i128) -> FrameOutcome {
+        let now = u64::try_from(ts_nanos.max(0)).unwrap_or(u64::MAX);
+        let finished = &mut self.finished;
+        let outcome = self.table.process(p, now, |slot| {
+            finished.push((slot.number(), record(slot)));
+        });
+        match outcome {
+            Ok(o) => {
+                self.stats.classified += 1;
+                FrameOutcome::Flow(o)
+            }
+            Err(_) => {
+                self.stats.unsupported += 1;
+                FrameOutcome::Unsupported
+            }
+        }
+    }
+
+    /// Read every packet of `reader`, calling `progress` with the byte offset now and then.
+    /// On a corrupt or truncated file the flows read so far stay in the analyzer.
+    pub fn read(
+        &mut self,
+        reader: &mut CaptureReader,
+        mut progress: impl FnMut(u64),
+    ) -> Result<(), CaptureError> {
+        while let Some(p) = reader.next_packet()? {
+            let (link, ts, offset, index) = (p.link_type, p.ts_nanos, p.offset, p.index);
+            self.frame(link, ts, p.data);
+            if index % 4096 == 0 {
+                progress(offset);
+            }
+        }
+        Ok(())
+    }
+
+    /// Records of the flows that left the table so far (evicted to make room), in the order
+    /// they were first seen; they are no longer kept by the analyzer.
+    pub fn take_finished(&mut self) -> Vec<FlowRecord> {
+        self.finished.sort_by_key(|(n, _)| *n);
+        self.finished.drain(..).map(|(_, r)| r).collect()
+    }
+
+    /// The record of the flow in table slot `index`.
+    pub fn record(&self, index: usize) -> Option<FlowRecord> {
+        self.table.get(index).map(record)
+    }
+
+    /// Packet counters.
+    pub fn packet_stats(&self) -> PacketStats {
+        self.stats
+    }
+
+    /// Flow table counters.
+    pub fn table_stats(&self) -> TableStats {
+        self.table.stats()
+    }
+
+    /// Every flow's record, in the order flows were first seen; the analyzer is emptied.
+    pub fn finish(&mut self) -> Vec<FlowRecord> {
+        let finished = &mut self.finished;
+        self.table
+            .drain(|slot| finished.push((slot.number(), record(slot))));
+        self.take_finished()
+    }
+}
+
+/// The client a flow's initiator (else responder) names, from its peer id, else from its
+/// BEP 10 `v` string.
+fn client(meta: &Metadata) -> Option<String> {
+    let sides = [Direction::Initiator, Direction::Responder];
+    sides
+        .iter()
+        .find_map(|d| meta.peer_id(*d).and_then(|id| Client::from_peer_id(id)))
+        .or_else(|| {
+            sides
+                .iter()
+                .find_map(|d| meta.client_name(*d).and_then(Client::from_client_version))
+        })
+        .map(|c| c.to_string())
+        .or_else(|| {
+            sides.iter().find_map(|d| {
+                meta.client_name(*d)
+                    .map(|v| String::from_utf8_lossy(v).into_owned())
+            })
+        })
+}
+
+/// The record of one flow.
+pub fn record(slot: &Slot<Metadata>) -> FlowRecord {
+    let key = slot.key();
+    let meta = slot.metadata();
+    let mut r = FlowRecord::new(
+        key.transport,
+        key.src.addr,
+        key.src.port,
+        key.dst.addr,
+        key.dst.port,
+    );
+    r.first_ts = slot.first_ns() as f64 / 1e9;
+    r.last_ts = slot.last_ns() as f64 / 1e9;
+    r.packets = u64::from(slot.packets());
+    r.bytes = slot.bytes();
+    r.verdict = slot.verdict();
+    r.info_hash = meta.info_hash().map(<[u8]>::to_vec);
+    r.peer_id = meta
+        .peer_id(Direction::Initiator)
+        .or_else(|| meta.peer_id(Direction::Responder))
+        .map(|id| id.to_vec());
+    r.client = client(meta);
+    r.dht_node_id = meta
+        .dht_node_id(Direction::Initiator)
+        .or_else(|| meta.dht_node_id(Direction::Responder))
+        .map(|id| id.to_vec());
+    r.decided_at_packet = slot.decided_at_packet().map(u64::from);
+    r
+}

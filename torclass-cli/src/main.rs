@@ -1,0 +1,166 @@
+//! `torclass`: tells which flows of a capture are BitTorrent, and which part of it.
+
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use torclass_capture::{
+    Analyzer, AnalyzerConfig, CaptureReader, Format, RecordWriter, Summary, SLOT_SIZE,
+};
+
+/// Classify BitTorrent traffic (peer wire, MSE, uTP, DHT, trackers, LSD, magnet links) in
+/// packet captures.
+#[derive(Parser)]
+#[command(name = "torclass", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Classify every flow of pcap or pcapng files.
+    ///
+    /// Reads Ethernet (with 802.1Q/802.1ad tags), Linux SLL and SLL2, raw IPv4/IPv6 and BSD
+    /// loopback captures, microsecond or nanosecond, either byte order. Prints one record per
+    /// flow in the order flows were first seen. A corrupt or truncated file is reported on
+    /// stderr with its byte offset, the flows read before the damage are still printed, and the
+    /// exit status is 2. Exit status 1 means bad usage or an unreadable file.
+    Classify(Classify),
+}
+
+#[derive(Parser)]
+struct Classify {
+    /// Capture files to read (pcap or pcapng).
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+
+    /// Output format: `table` (aligned columns), `jsonl` (one JSON object per flow, the record
+    /// every torclass tool reads) or `csv` (same columns as jsonl).
+    #[arg(long, short, default_value = "table", value_parser = parse_format)]
+    format: Format,
+
+    /// Print only counts of flows, packets and bytes per verdict and protocol.
+    #[arg(long)]
+    summary: bool,
+
+    /// Most flows tracked at once; when full, idle and non-BitTorrent flows are replaced
+    /// first. Memory is about this many times the slot size (shown by --verbose).
+    #[arg(long, default_value_t = 1 << 18, value_name = "N")]
+    max_flows: usize,
+
+    /// Never show a progress bar (one is shown on stderr for large files when stderr is a
+    /// terminal).
+    #[arg(long)]
+    no_progress: bool,
+
+    /// Print packet and table counters on stderr at the end.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse::<Format>().map_err(|e| e.to_string())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Classify(args) => classify(&args),
+    }
+}
+
+/// Show a progress bar for files above this size.
+const PROGRESS_MIN_BYTES: u64 = 64 << 20;
+
+fn progress_bar(args: &Classify, path: &std::path::Path) -> Option<ProgressBar> {
+    if args.no_progress || !io::stderr().is_terminal() {
+        return None;
+    }
+    let len = std::fs::metadata(path).ok()?.len();
+    (len >= PROGRESS_MIN_BYTES).then(|| {
+        let bar = ProgressBar::new(len);
+        bar.set_style(
+            ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_message(path.display().to_string());
+        bar
+    })
+}
+
+fn classify(args: &Classify) -> ExitCode {
+    let stdout = io::stdout().lock();
+    let mut writer = RecordWriter::new(io::BufWriter::new(stdout), args.format);
+    let mut summary = Summary::new();
+    let mut status = ExitCode::SUCCESS;
+    for path in &args.files {
+        let mut reader = match CaptureReader::open(path) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("torclass: {e}");
+                if status == ExitCode::SUCCESS || !e.is_truncated() {
+                    status = ExitCode::from(if e.is_truncated() { 2 } else { 1 });
+                }
+                continue;
+            }
+        };
+        let mut analyzer = Analyzer::new(AnalyzerConfig {
+            slots: args.max_flows.max(1),
+            ..AnalyzerConfig::default()
+        });
+        let bar = progress_bar(args, path);
+        let result = analyzer.read(&mut reader, |offset| {
+            if let Some(bar) = &bar {
+                bar.set_position(offset);
+            }
+        });
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        if let Err(e) = &result {
+            eprintln!("torclass: {e}");
+            status = ExitCode::from(2);
+        }
+        if args.verbose {
+            eprintln!(
+                "torclass: {}: {:?}; {:?}; slot size {} bytes",
+                path.display(),
+                analyzer.packet_stats(),
+                analyzer.table_stats(),
+                SLOT_SIZE
+            );
+        }
+        for record in analyzer.finish() {
+            summary.add(&record);
+            if !args.summary {
+                if let Err(e) = writer.write(&record) {
+                    return output_error(&e);
+                }
+            }
+        }
+    }
+    let written = if args.summary {
+        let mut out = io::stdout().lock();
+        match args.format {
+            Format::Jsonl => writeln!(out, "{}", summary.to_json()),
+            _ => write!(out, "{summary}"),
+        }
+    } else {
+        writer.finish().and_then(|mut w| w.flush())
+    };
+    match written {
+        Ok(()) => status,
+        Err(e) => output_error(&e),
+    }
+}
+
+fn output_error(e: &io::Error) -> ExitCode {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        return ExitCode::SUCCESS;
+    }
+    eprintln!("torclass: writing output: {e}");
+    ExitCode::from(1)
+}
