@@ -5,3 +5,7 @@
 //! the streaming readers, never an error.
 
 pub mod bencode;
+mod bytes;
+pub mod lsd;
+pub mod udp_tracker;
+pub mod utp;
