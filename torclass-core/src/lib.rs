@@ -12,11 +12,26 @@
     clippy::panic,
     clippy::arithmetic_side_effects
 )]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::arithmetic_side_effects
+    )
+)]
 
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+pub mod client;
+pub mod observer;
+pub mod packet;
 pub mod verdict;
 pub mod wire;
 
+pub use client::Client;
+pub use packet::{DecodeError, Endpoint, FlowKey, Fragment, LinkType, Packet, TcpFlags, TcpInfo};
 pub use verdict::{Confidence, Detection, Direction, Evidence, Protocol, Transport, Verdict};

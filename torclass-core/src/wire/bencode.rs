@@ -81,6 +81,8 @@ pub enum Event<'a> {
         first: bool,
         /// This piece ends the string.
         last: bool,
+        /// Offset of the piece within a value string (saturating at 65535); 0 for keys.
+        offset: u32,
         /// Depth of the container holding the string (0 at top level).
         depth: u8,
     },
@@ -172,7 +174,7 @@ const F_LEN_STARTED_ZERO: u8 = 8;
 pub struct Tokenizer {
     /// String length / remaining string bytes / integer magnitude, by phase.
     acc: u32,
-    /// Running [`key_hash`] of the key being read.
+    /// Running [`key_hash`] of the key being read, or the offset reached in a value string.
     hash: u16,
     /// Current nesting depth (0 = top level).
     depth: u8,
@@ -298,9 +300,15 @@ impl Tokenizer {
 
     fn string_piece<'a>(&mut self, piece: &'a [u8], on: &mut impl FnMut(Event<'a>)) {
         let key = self.flags & F_KEY != 0;
-        if key {
+        let offset = if key {
             self.hash = piece.iter().fold(self.hash, |h, b| fnv_step(h, *b));
-        }
+            0
+        } else {
+            let offset = self.hash;
+            let len = u16::try_from(piece.len()).unwrap_or(u16::MAX);
+            self.hash = offset.saturating_add(len);
+            u32::from(offset)
+        };
         let first = self.flags & F_FIRST != 0;
         self.flags &= !F_FIRST;
         let last = self.acc == 0;
@@ -309,6 +317,7 @@ impl Tokenizer {
             key,
             first,
             last,
+            offset,
             depth: self.depth,
         });
         if last {
@@ -442,7 +451,7 @@ impl Tokenizer {
                 if byte == b'0' {
                     self.flags |= F_LEN_STARTED_ZERO;
                 }
-                self.hash = FNV_OFFSET;
+                self.hash = if key { FNV_OFFSET } else { 0 };
                 Ok(())
             }
             _ if key && byte != b'e' => Err(Error::Syntax),
@@ -529,6 +538,7 @@ mod tests {
                     first,
                     last,
                     depth,
+                    ..
                 } => {
                     if first {
                         pending.clear();

@@ -6,6 +6,12 @@
 
 pub mod bencode;
 mod bytes;
+pub mod compact;
+pub mod extension;
+pub mod handshake;
+pub mod http_tracker;
 pub mod lsd;
+pub mod magnet;
+pub mod message;
 pub mod udp_tracker;
 pub mod utp;

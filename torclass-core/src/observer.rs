@@ -1,0 +1,267 @@
+//! What the classifier extracts besides the verdict: info-hash, peer ids, client names, ports,
+//! DHT node ids and peer endpoints.
+//!
+//! The per-flow state keeps none of this (invariant 2): the classifier hands each piece to an
+//! [`Observer`] the moment it reads it, borrowed from the caller's payload, with the offset of
+//! the piece inside its field, so a field cut across segments is reassembled by whoever wants it.
+//! [`Metadata`] is the fixed-size observer most callers use; [`NoObserver`] discards everything.
+
+use core::net::SocketAddr;
+
+use crate::verdict::Direction;
+
+/// A byte field the classifier can extract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+#[repr(u8)]
+pub enum Field {
+    /// The info-hash: 20 bytes (BEP 3; v2's truncated SHA-256, BEP 52) or 32 (a `urn:btmh:`
+    /// magnet, BEP 9).
+    InfoHash = 1,
+    /// A peer id (20 bytes, BEP 20), from a handshake or a tracker request.
+    PeerId = 2,
+    /// A client name and version as the client wrote it (BEP 10 `v`, KRPC `v`).
+    ClientName = 3,
+    /// A DHT node id (20 bytes, BEP 5).
+    DhtNodeId = 4,
+}
+
+/// A number the classifier can extract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+#[repr(u8)]
+pub enum Number {
+    /// The port a peer listens on (BEP 10 `p`, a tracker request's `port`, LSD `Port`).
+    ListenPort = 1,
+}
+
+/// Where a peer endpoint was learned (for the endpoint cache).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+#[repr(u8)]
+pub enum EndpointSource {
+    /// A BEP 11 PEX `added`/`added6` entry.
+    Pex = 1,
+    /// A tracker reply's peer list (HTTP or UDP).
+    Tracker = 2,
+    /// A DHT `values` entry or `announce_peer`.
+    Dht = 3,
+    /// An LSD announcement.
+    Lsd = 4,
+}
+
+/// Receives what the classifier extracts. Every method has an empty default.
+pub trait Observer {
+    /// `bytes` of `field`, sent by `direction`, starting at `offset` within the field.
+    fn field(&mut self, direction: Direction, field: Field, offset: u32, bytes: &[u8]) {
+        let _ = (direction, field, offset, bytes);
+    }
+
+    /// A number sent by `direction`.
+    fn number(&mut self, direction: Direction, number: Number, value: u64) {
+        let _ = (direction, number, value);
+    }
+
+    /// A peer endpoint named by the traffic.
+    fn endpoint(&mut self, source: EndpointSource, endpoint: SocketAddr) {
+        let _ = (source, endpoint);
+    }
+}
+
+/// An observer that keeps nothing.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoObserver;
+
+impl Observer for NoObserver {}
+
+/// Longest client name [`Metadata`] keeps, in bytes.
+pub const CLIENT_NAME_CAP: usize = 48;
+
+/// A fixed-size record of one flow's extracted fields; no allocation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Metadata {
+    info_hash: [u8; 32],
+    info_hash_len: u8,
+    peer_id: [[u8; 20]; 2],
+    peer_id_len: [u8; 2],
+    client_name: [[u8; CLIENT_NAME_CAP]; 2],
+    client_name_len: [u8; 2],
+    node_id: [[u8; 20]; 2],
+    node_id_len: [u8; 2],
+    listen_port: [u16; 2],
+}
+
+impl Default for Metadata {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Copy `bytes` into `dst` at `offset`, growing `len` to cover them; bytes past the end of
+/// `dst` are dropped.
+fn put(dst: &mut [u8], len: &mut u8, offset: u32, bytes: &[u8]) {
+    let start = offset as usize;
+    if start >= dst.len() {
+        return;
+    }
+    for (slot, byte) in dst.iter_mut().skip(start).zip(bytes) {
+        *slot = *byte;
+    }
+    let end = start.saturating_add(bytes.len()).min(dst.len());
+    if end > usize::from(*len) {
+        *len = u8::try_from(end).unwrap_or(u8::MAX);
+    }
+}
+
+impl Metadata {
+    /// An empty record.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            info_hash: [0; 32],
+            info_hash_len: 0,
+            peer_id: [[0; 20]; 2],
+            peer_id_len: [0; 2],
+            client_name: [[0; CLIENT_NAME_CAP]; 2],
+            client_name_len: [0; 2],
+            node_id: [[0; 20]; 2],
+            node_id_len: [0; 2],
+            listen_port: [0; 2],
+        }
+    }
+
+    /// The info-hash, once all of its 20 or 32 bytes were seen.
+    #[must_use]
+    pub fn info_hash(&self) -> Option<&[u8]> {
+        match self.info_hash_len {
+            20 | 32 => self.info_hash.get(..usize::from(self.info_hash_len)),
+            _ => None,
+        }
+    }
+
+    /// The peer id `direction` sent, once complete.
+    #[must_use]
+    pub fn peer_id(&self, direction: Direction) -> Option<&[u8; 20]> {
+        let i = direction.index();
+        match self.peer_id_len.get(i) {
+            Some(20) => self.peer_id.get(i),
+            _ => None,
+        }
+    }
+
+    /// The client name `direction` wrote (BEP 10 `v`), possibly cut at [`CLIENT_NAME_CAP`].
+    #[must_use]
+    pub fn client_name(&self, direction: Direction) -> Option<&[u8]> {
+        let i = direction.index();
+        let len = usize::from(*self.client_name_len.get(i)?);
+        (len > 0)
+            .then(|| self.client_name.get(i).and_then(|n| n.get(..len)))
+            .flatten()
+    }
+
+    /// The DHT node id `direction` sent, once complete.
+    #[must_use]
+    pub fn dht_node_id(&self, direction: Direction) -> Option<&[u8; 20]> {
+        let i = direction.index();
+        match self.node_id_len.get(i) {
+            Some(20) => self.node_id.get(i),
+            _ => None,
+        }
+    }
+
+    /// The listen port `direction` announced, if any.
+    #[must_use]
+    pub fn listen_port(&self, direction: Direction) -> Option<u16> {
+        self.listen_port
+            .get(direction.index())
+            .copied()
+            .filter(|p| *p != 0)
+    }
+}
+
+impl Observer for Metadata {
+    fn field(&mut self, direction: Direction, field: Field, offset: u32, bytes: &[u8]) {
+        let i = direction.index();
+        match field {
+            Field::InfoHash => put(&mut self.info_hash, &mut self.info_hash_len, offset, bytes),
+            Field::PeerId => {
+                if let (Some(dst), Some(len)) =
+                    (self.peer_id.get_mut(i), self.peer_id_len.get_mut(i))
+                {
+                    put(dst, len, offset, bytes);
+                }
+            }
+            Field::ClientName => {
+                if let (Some(dst), Some(len)) =
+                    (self.client_name.get_mut(i), self.client_name_len.get_mut(i))
+                {
+                    put(dst, len, offset, bytes);
+                }
+            }
+            Field::DhtNodeId => {
+                if let (Some(dst), Some(len)) =
+                    (self.node_id.get_mut(i), self.node_id_len.get_mut(i))
+                {
+                    put(dst, len, offset, bytes);
+                }
+            }
+        }
+    }
+
+    fn number(&mut self, direction: Direction, number: Number, value: u64) {
+        match number {
+            Number::ListenPort => {
+                if let (Some(slot), Ok(port)) = (
+                    self.listen_port.get_mut(direction.index()),
+                    u16::try_from(value),
+                ) {
+                    *slot = port;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_reassembles_split_fields() {
+        let mut m = Metadata::new();
+        let ih: [u8; 20] = core::array::from_fn(|i| i as u8);
+        m.field(Direction::Initiator, Field::InfoHash, 0, &ih[..7]);
+        assert_eq!(m.info_hash(), None);
+        m.field(Direction::Initiator, Field::InfoHash, 7, &ih[7..]);
+        assert_eq!(m.info_hash(), Some(&ih[..]));
+        m.field(
+            Direction::Responder,
+            Field::PeerId,
+            0,
+            b"-TR3000-abcdefghijkl",
+        );
+        assert_eq!(
+            m.peer_id(Direction::Responder),
+            Some(b"-TR3000-abcdefghijkl")
+        );
+        assert_eq!(m.peer_id(Direction::Initiator), None);
+        m.field(Direction::Initiator, Field::ClientName, 0, &[b'x'; 100]);
+        assert_eq!(
+            m.client_name(Direction::Initiator).map(<[u8]>::len),
+            Some(CLIENT_NAME_CAP)
+        );
+        m.number(Direction::Initiator, Number::ListenPort, 70000);
+        assert_eq!(m.listen_port(Direction::Initiator), None);
+        m.number(Direction::Initiator, Number::ListenPort, 51413);
+        assert_eq!(m.listen_port(Direction::Initiator), Some(51413));
+    }
+
+    #[test]
+    fn hostile_offsets_are_dropped() {
+        let mut m = Metadata::new();
+        m.field(Direction::Initiator, Field::PeerId, u32::MAX, b"abc");
+        assert_eq!(m.peer_id(Direction::Initiator), None);
+        m.field(Direction::Initiator, Field::InfoHash, 31, b"abcdef");
+        assert_eq!(m.info_hash().map(<[u8]>::len), Some(32));
+    }
+}

@@ -1,0 +1,547 @@
+//! Frame decoding: link layer, IP and TCP/UDP headers to a [`FlowKey`] and the payload.
+//!
+//! [`decode`] reads one captured frame of a given [`LinkType`]; [`decode_ip`] reads a bare IP
+//! packet, as NFQUEUE delivers them. Both borrow the payload from the caller's buffer, never
+//! allocate and never panic: every input that does not lead to a TCP or UDP payload is a
+//! [`DecodeError`].
+//!
+//! What is read:
+//! - link: Ethernet II with any number of IEEE 802.1Q / 802.1ad tags, Linux cooked capture v1
+//!   and v2, BSD loopback (`DLT_NULL`, `DLT_LOOP`), raw IPv4/IPv6 (see [`LinkType`]);
+//! - IPv4 (RFC 791) with options and an IPsec authentication header (RFC 4302);
+//! - IPv6 (RFC 8200) through hop-by-hop, routing, fragment, destination options, mobility,
+//!   HIP, shim6 and authentication headers;
+//! - TCP (RFC 9293) with options, UDP (RFC 768).
+//!
+//! Lengths: the IP total length (IPv4) or payload length (IPv6) bounds the payload, which drops
+//! Ethernet minimum-size padding and trailing FCS bytes. A frame cut short by the capture's
+//! snapshot length inside the payload still decodes: [`Packet::payload`] is what was captured
+//! and [`Packet::payload_len_on_wire`] what the IP header announced. A length of zero (IPv4
+//! under TCP segmentation offload, IPv6 jumbograms per RFC 2675) leaves the captured length in
+//! charge. Checksums are not verified: offloading NICs leave them blank in captures.
+//!
+//! Fragments (RFC 791 §2.3, RFC 8200 §4.5): a first fragment decodes to a [`Packet`] with
+//! [`Fragment::First`] and whatever payload it carries; a later fragment, which has no
+//! transport header and so no ports, is [`DecodeError::LaterFragment`].
+//!
+//! etherparse (with no `std`/`alloc`) reads Ethernet, VLAN tags, the IPv4 header and its
+//! authentication header, the individual IPv6 headers and TCP/UDP. The IPv6 extension-header
+//! chain is walked here: etherparse 0.21 keeps parsing "headers" inside a non-first fragment,
+//! whose bytes are payload, and its `Ipv6ExtensionSliceIter` reads out of bounds when iterated
+//! over a chain that stopped on an error. See `link.rs` for the link types read by hand.
+
+mod error;
+mod link;
+#[cfg(test)]
+mod tests;
+
+pub use error::{DecodeError, Layer};
+pub use link::LinkType;
+
+use core::fmt;
+use core::net::{IpAddr, SocketAddr};
+
+use etherparse::{
+    IpAuthHeaderSlice, Ipv6FragmentHeaderSlice, Ipv6HeaderSlice, Ipv6RawExtHeaderSlice,
+    LaxIpv4Slice, TcpSlice, UdpSlice,
+};
+
+use crate::verdict::Transport;
+use error::saturate;
+use link::{IpPacket, IpVersion};
+
+/// One end of a flow: an IPv4 or IPv6 address and a port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Endpoint {
+    /// The IP address.
+    pub addr: IpAddr,
+    /// The TCP or UDP port.
+    pub port: u16,
+}
+
+impl From<Endpoint> for SocketAddr {
+    fn from(e: Endpoint) -> Self {
+        SocketAddr::new(e.addr, e.port)
+    }
+}
+
+impl From<SocketAddr> for Endpoint {
+    fn from(s: SocketAddr) -> Self {
+        Self {
+            addr: s.ip(),
+            port: s.port(),
+        }
+    }
+}
+
+impl fmt::Display for Endpoint {
+    /// `192.0.2.1:6881` or `[2001:db8::1]:6881`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        SocketAddr::from(*self).fmt(f)
+    }
+}
+
+/// The 5-tuple as seen in one packet: `src` is this packet's sender.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FlowKey {
+    /// TCP or UDP.
+    pub transport: Transport,
+    /// The sender of the packet.
+    pub src: Endpoint,
+    /// The receiver of the packet.
+    pub dst: Endpoint,
+}
+
+impl FlowKey {
+    /// The key of a packet going the other way.
+    #[must_use]
+    pub fn reversed(&self) -> Self {
+        Self {
+            transport: self.transport,
+            src: self.dst,
+            dst: self.src,
+        }
+    }
+}
+
+/// TCP control bits (RFC 9293 §3.1; ECE and CWR from RFC 3168 §23.2), as the bit set of header
+/// byte 13.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct TcpFlags(pub u8);
+
+impl TcpFlags {
+    /// No more data from the sender.
+    pub const FIN: Self = Self(0x01);
+    /// Synchronize sequence numbers: the first segment from each side.
+    pub const SYN: Self = Self(0x02);
+    /// Reset the connection.
+    pub const RST: Self = Self(0x04);
+    /// Push.
+    pub const PSH: Self = Self(0x08);
+    /// The acknowledgment number is significant.
+    pub const ACK: Self = Self(0x10);
+    /// The urgent pointer is significant.
+    pub const URG: Self = Self(0x20);
+    /// ECN echo (RFC 3168).
+    pub const ECE: Self = Self(0x40);
+    /// Congestion window reduced (RFC 3168).
+    pub const CWR: Self = Self(0x80);
+
+    /// True if every bit of `other` is set in `self`.
+    #[must_use]
+    pub const fn contains(self, other: Self) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// The flags of a parsed TCP header.
+    fn of(seg: &TcpSlice<'_>) -> Self {
+        [
+            (seg.fin(), Self::FIN),
+            (seg.syn(), Self::SYN),
+            (seg.rst(), Self::RST),
+            (seg.psh(), Self::PSH),
+            (seg.ack(), Self::ACK),
+            (seg.urg(), Self::URG),
+            (seg.ece(), Self::ECE),
+            (seg.cwr(), Self::CWR),
+        ]
+        .into_iter()
+        .filter(|(set, _)| *set)
+        .fold(Self::default(), |all, (_, flag)| all | flag)
+    }
+}
+
+impl core::ops::BitOr for TcpFlags {
+    type Output = Self;
+    fn bitor(self, rhs: Self) -> Self {
+        Self(self.0 | rhs.0)
+    }
+}
+
+/// What the flow table needs from a TCP header (RFC 9293 §3.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TcpInfo {
+    /// Sequence number of the first payload byte (of the SYN itself when SYN is set).
+    pub seq: u32,
+    /// Acknowledgment number, meaningful when [`TcpFlags::ACK`] is set.
+    pub ack: u32,
+    /// The control bits.
+    pub flags: TcpFlags,
+}
+
+/// Whether the packet's IP datagram was fragmented. Non-first fragments never reach a
+/// [`Packet`]: they are [`DecodeError::LaterFragment`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fragment {
+    /// A whole datagram (including RFC 6946 atomic fragments: offset 0, no more fragments).
+    None,
+    /// The first fragment (offset 0, more fragments follow): the transport header is here, the
+    /// payload is only the part this fragment carries.
+    First,
+}
+
+/// A decoded TCP segment or UDP datagram, borrowing its payload from the frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Packet<'a> {
+    /// The 5-tuple, with `src` the sender of this packet.
+    pub key: FlowKey,
+    /// The TCP header fields, for TCP.
+    pub tcp: Option<TcpInfo>,
+    /// Whether this is a whole datagram or its first fragment.
+    pub fragment: Fragment,
+    /// The transport payload as captured. Link padding (Ethernet minimum-size padding, FCS) is
+    /// removed using the IP total/payload length (and the UDP length).
+    pub payload: &'a [u8],
+    /// How many payload bytes the IP (and UDP) headers say there are. Larger than
+    /// `payload.len()` when the capture truncated the frame (snapshot length).
+    pub payload_len_on_wire: u32,
+}
+
+/// Decode one captured frame of link type `link`.
+///
+/// # Errors
+/// A [`DecodeError`] for anything that is not an unfragmented or first-fragment TCP/UDP packet
+/// over IPv4/IPv6, or whose headers are truncated or malformed.
+pub fn decode(link: LinkType, frame: &[u8]) -> Result<Packet<'_>, DecodeError> {
+    decode_network(link::ip_packet(link, frame)?)
+}
+
+/// Decode a bare IP packet (IPv4 or IPv6 by its version nibble), as NFQUEUE delivers them.
+///
+/// # Errors
+/// As for [`decode`].
+pub fn decode_ip(packet: &[u8]) -> Result<Packet<'_>, DecodeError> {
+    decode_network(IpPacket {
+        version: IpVersion::FromNibble,
+        bytes: packet,
+        offset: 0,
+    })
+}
+
+/// IP protocol numbers of IPv6 extension headers (IANA "IPv6 Extension Header Types", RFC 7045).
+mod ext {
+    /// Hop-by-hop options (RFC 8200 §4.3); must come first.
+    pub const HOP_BY_HOP: u8 = 0;
+    /// Routing header (RFC 8200 §4.4).
+    pub const ROUTING: u8 = 43;
+    /// Fragment header (RFC 8200 §4.5).
+    pub const FRAGMENT: u8 = 44;
+    /// IPsec authentication header (RFC 4302).
+    pub const AUTH: u8 = 51;
+    /// Destination options (RFC 8200 §4.6).
+    pub const DEST_OPTS: u8 = 60;
+    /// Mobility header (RFC 6275).
+    pub const MOBILITY: u8 = 135;
+    /// Host Identity Protocol (RFC 7401).
+    pub const HIP: u8 = 139;
+    /// Shim6 (RFC 5533).
+    pub const SHIM6: u8 = 140;
+}
+
+/// The UDP header length (RFC 768).
+const UDP_HEADER_LEN: usize = 8;
+
+/// What the IP layer hands to the transport layer.
+struct Datagram<'a> {
+    /// The IP header (for errors about the protocol number).
+    layer: Layer,
+    /// The transport's IP protocol number.
+    protocol: u8,
+    /// Sender address.
+    src: IpAddr,
+    /// Receiver address.
+    dst: IpAddr,
+    /// The transport header onwards as captured, without link padding.
+    bytes: &'a [u8],
+    /// Where `bytes` starts in the frame.
+    offset: usize,
+    /// The length of `bytes` according to the IP header.
+    len_on_wire: usize,
+    /// Whether this is a first fragment.
+    fragment: Fragment,
+}
+
+/// Decode the IP packet a link layer (or NFQUEUE) handed over.
+fn decode_network(ip: IpPacket<'_>) -> Result<Packet<'_>, DecodeError> {
+    let v6 = match ip.version {
+        IpVersion::V4 => false,
+        IpVersion::V6 => true,
+        IpVersion::FromNibble => match ip.bytes.first().map(|b| b >> 4) {
+            Some(4) => false,
+            Some(6) => true,
+            Some(version) => {
+                return Err(DecodeError::Unsupported {
+                    layer: Layer::Ip,
+                    field: "version",
+                    value: version.into(),
+                })
+            }
+            None => return Err(DecodeError::truncated(Layer::Ip, ip.offset, 1, 0)),
+        },
+    };
+    let datagram = if v6 {
+        ipv6(ip.bytes, ip.offset)?
+    } else {
+        ipv4(ip.bytes, ip.offset)?
+    };
+    transport(datagram)
+}
+
+/// Read an IPv4 header (RFC 791 §3.1) and any authentication header behind it.
+fn ipv4(bytes: &[u8], offset: usize) -> Result<Datagram<'_>, DecodeError> {
+    use etherparse::err::ipv4::{HeaderError, HeaderSliceError};
+    let (ip, auth_err) = LaxIpv4Slice::from_slice(bytes).map_err(|e| match e {
+        HeaderSliceError::Len(e) => DecodeError::from_len(Layer::Ipv4, offset, e),
+        HeaderSliceError::Content(HeaderError::UnexpectedVersion { .. }) => {
+            DecodeError::Malformed {
+                layer: Layer::Ipv4,
+                reason: "version is not 4",
+            }
+        }
+        HeaderSliceError::Content(HeaderError::HeaderLengthSmallerThanHeader { .. }) => {
+            DecodeError::Malformed {
+                layer: Layer::Ipv4,
+                reason: "header length (IHL) below 5 words",
+            }
+        }
+    })?;
+    let header = ip.header();
+    let src = IpAddr::V4(header.source_addr());
+    let dst = IpAddr::V4(header.destination_addr());
+    // Checked before the authentication header: in a later fragment it is payload bytes.
+    if header.fragments_offset().value() != 0 {
+        return Err(DecodeError::LaterFragment {
+            protocol: header.protocol().0,
+            src,
+            dst,
+        });
+    }
+    if let Some(e) = auth_err {
+        return Err(auth_error(Layer::Ipv4, offset, e));
+    }
+    let auth_len = ip.extensions().auth.map_or(0, |auth| auth.slice().len());
+    let payload = ip.payload();
+    // etherparse bounds the payload by the total length when the frame holds it all, and by
+    // the frame otherwise; what the frame lacks is the snapshot-length cut.
+    let missing = usize::from(header.total_len()).saturating_sub(bytes.len());
+    Ok(Datagram {
+        layer: Layer::Ipv4,
+        protocol: payload.ip_number.0,
+        src,
+        dst,
+        bytes: payload.payload,
+        offset: offset
+            .saturating_add(header.slice().len())
+            .saturating_add(auth_len),
+        len_on_wire: payload.payload.len().saturating_add(missing),
+        fragment: if header.more_fragments() {
+            Fragment::First
+        } else {
+            Fragment::None
+        },
+    })
+}
+
+/// Read an IPv6 header (RFC 8200 §3) and walk its extension headers (RFC 8200 §4).
+fn ipv6(bytes: &[u8], offset: usize) -> Result<Datagram<'_>, DecodeError> {
+    use etherparse::err::ipv6::{HeaderError, HeaderSliceError};
+    let header = Ipv6HeaderSlice::from_slice(bytes).map_err(|e| match e {
+        HeaderSliceError::Len(e) => DecodeError::from_len(Layer::Ipv6, offset, e),
+        HeaderSliceError::Content(HeaderError::UnexpectedVersion { .. }) => {
+            DecodeError::Malformed {
+                layer: Layer::Ipv6,
+                reason: "version is not 6",
+            }
+        }
+    })?;
+    let src = IpAddr::V6(header.source_addr());
+    let dst = IpAddr::V6(header.destination_addr());
+    let header_len = header.slice().len();
+    let after = skip(bytes, header_len);
+    // A payload length of zero is a jumbogram (RFC 2675) or a segmentation-offload capture:
+    // the frame's length rules.
+    let declared = usize::from(header.payload_length());
+    let (mut rest, missing) = if declared == 0 {
+        (after, 0)
+    } else {
+        (
+            after.get(..declared).unwrap_or(after),
+            declared.saturating_sub(after.len()),
+        )
+    };
+
+    let mut next = header.next_header().0;
+    let mut at = offset.saturating_add(header_len);
+    let mut fragment = Fragment::None;
+    let mut first = true;
+    // Every extension header is at least 8 bytes long, so the walk ends within
+    // `rest.len() / 8` turns.
+    loop {
+        let len_error = |e| DecodeError::from_len(Layer::Ipv6, at, e);
+        let (following, len) = match next {
+            ext::HOP_BY_HOP if !first => {
+                return Err(DecodeError::Malformed {
+                    layer: Layer::Ipv6,
+                    reason: "hop-by-hop options header not right after the IPv6 header",
+                })
+            }
+            ext::HOP_BY_HOP
+            | ext::ROUTING
+            | ext::DEST_OPTS
+            | ext::MOBILITY
+            | ext::HIP
+            | ext::SHIM6 => {
+                let h = Ipv6RawExtHeaderSlice::from_slice(rest).map_err(len_error)?;
+                (h.next_header().0, h.slice().len())
+            }
+            ext::FRAGMENT => {
+                let h = Ipv6FragmentHeaderSlice::from_slice(rest).map_err(len_error)?;
+                // What follows a later fragment's header is payload, not more headers.
+                if h.fragment_offset().value() != 0 {
+                    return Err(DecodeError::LaterFragment {
+                        protocol: h.next_header().0,
+                        src,
+                        dst,
+                    });
+                }
+                if h.more_fragments() {
+                    fragment = Fragment::First;
+                }
+                (h.next_header().0, h.slice().len())
+            }
+            ext::AUTH => {
+                let h = IpAuthHeaderSlice::from_slice(rest)
+                    .map_err(|e| auth_error(Layer::Ipv6, at, e))?;
+                (h.next_header().0, h.slice().len())
+            }
+            _ => break,
+        };
+        next = following;
+        rest = skip(rest, len);
+        at = at.saturating_add(len);
+        first = false;
+    }
+
+    Ok(Datagram {
+        layer: Layer::Ipv6,
+        protocol: next,
+        src,
+        dst,
+        bytes: rest,
+        offset: at,
+        len_on_wire: rest.len().saturating_add(missing),
+        fragment,
+    })
+}
+
+/// Read the TCP or UDP header of `datagram`.
+fn transport(datagram: Datagram<'_>) -> Result<Packet<'_>, DecodeError> {
+    match Transport::from_ip_protocol(datagram.protocol) {
+        Some(Transport::Tcp) => tcp(datagram),
+        Some(Transport::Udp) => udp(datagram),
+        _ => Err(DecodeError::Unsupported {
+            layer: datagram.layer,
+            field: if datagram.layer == Layer::Ipv6 {
+                "next header"
+            } else {
+                "protocol"
+            },
+            value: datagram.protocol.into(),
+        }),
+    }
+}
+
+/// Read a TCP header with its options (RFC 9293 §3.1).
+fn tcp(datagram: Datagram<'_>) -> Result<Packet<'_>, DecodeError> {
+    use etherparse::err::tcp::{HeaderError, HeaderSliceError};
+    let seg = TcpSlice::from_slice(datagram.bytes).map_err(|e| match e {
+        HeaderSliceError::Len(e) => DecodeError::from_len(Layer::Tcp, datagram.offset, e),
+        HeaderSliceError::Content(HeaderError::DataOffsetTooSmall { .. }) => {
+            DecodeError::Malformed {
+                layer: Layer::Tcp,
+                reason: "data offset below 5 words",
+            }
+        }
+    })?;
+    Ok(Packet {
+        key: FlowKey {
+            transport: Transport::Tcp,
+            src: Endpoint {
+                addr: datagram.src,
+                port: seg.source_port(),
+            },
+            dst: Endpoint {
+                addr: datagram.dst,
+                port: seg.destination_port(),
+            },
+        },
+        tcp: Some(TcpInfo {
+            seq: seg.sequence_number(),
+            ack: seg.acknowledgment_number(),
+            flags: TcpFlags::of(&seg),
+        }),
+        fragment: datagram.fragment,
+        payload: seg.payload(),
+        payload_len_on_wire: saturate(datagram.len_on_wire.saturating_sub(seg.header_len())),
+    })
+}
+
+/// Read a UDP header (RFC 768).
+fn udp(datagram: Datagram<'_>) -> Result<Packet<'_>, DecodeError> {
+    // The lax reader bounds the payload by the UDP length when the captured bytes hold it,
+    // and by the captured bytes otherwise.
+    let dgram = UdpSlice::from_slice_lax(datagram.bytes)
+        .map_err(|e| DecodeError::from_len(Layer::Udp, datagram.offset, e))?;
+    let len_on_wire = match usize::from(dgram.length()) {
+        // An IPv6 jumbogram (RFC 2675 §4) or a segmentation-offload capture: the IP length rules.
+        0 => datagram.len_on_wire,
+        n if n < UDP_HEADER_LEN => {
+            return Err(DecodeError::Malformed {
+                layer: Layer::Udp,
+                reason: "length below the 8-byte header",
+            })
+        }
+        // Longer than the IP payload in a first fragment (the UDP length covers the whole
+        // datagram), or a lie: the IP length rules.
+        n => n.min(datagram.len_on_wire),
+    };
+    Ok(Packet {
+        key: FlowKey {
+            transport: Transport::Udp,
+            src: Endpoint {
+                addr: datagram.src,
+                port: dgram.source_port(),
+            },
+            dst: Endpoint {
+                addr: datagram.dst,
+                port: dgram.destination_port(),
+            },
+        },
+        tcp: None,
+        fragment: datagram.fragment,
+        payload: dgram.payload(),
+        payload_len_on_wire: saturate(len_on_wire.saturating_sub(UDP_HEADER_LEN)),
+    })
+}
+
+/// The error for an IPsec authentication header (RFC 4302 §2) that does not parse.
+fn auth_error(
+    layer: Layer,
+    offset: usize,
+    err: etherparse::err::ip_auth::HeaderSliceError,
+) -> DecodeError {
+    use etherparse::err::ip_auth::{HeaderError, HeaderSliceError};
+    match err {
+        HeaderSliceError::Len(e) => DecodeError::from_len(layer, offset, e),
+        HeaderSliceError::Content(HeaderError::ZeroPayloadLen) => DecodeError::Malformed {
+            layer,
+            reason: "authentication header payload length is zero",
+        },
+    }
+}
+
+/// `bytes` without its first `n` bytes. Callers pass an `n` that a header parser has already
+/// checked against `bytes.len()`.
+fn skip(bytes: &[u8], n: usize) -> &[u8] {
+    bytes.get(n..).unwrap_or_default()
+}

@@ -1,0 +1,846 @@
+//! Tests for the frame decoder, on frames built byte by byte.
+// Test code builds frames with plain arithmetic and indexing; the no-panic rules are for the
+// decoder, which the tests below drive with every prefix and arbitrary bytes.
+#![allow(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::unwrap_used,
+    clippy::panic
+)]
+
+use super::*;
+use core::net::{Ipv4Addr, Ipv6Addr};
+use proptest::prelude::*;
+use std::format;
+use std::vec;
+use std::vec::Vec;
+
+const PAYLOAD: &[u8] = b"\x13BitTorrent protocol";
+const V4_SRC: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+const V4_DST: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 2);
+const V6_SRC: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1);
+const V6_DST: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2);
+const SPORT: u16 = 51413;
+const DPORT: u16 = 6881;
+const SEQ: u32 = 0x0102_0304;
+const ACK: u32 = 0xA0B0_C0D0;
+const PSH_ACK: u8 = 0x18;
+
+const ETHERTYPE_IPV4: u16 = 0x0800;
+const ETHERTYPE_IPV6: u16 = 0x86DD;
+const TPID_8021Q: u16 = 0x8100;
+const TPID_8021AD: u16 = 0x88A8;
+const TPID_QINQ: u16 = 0x9100;
+const PROTO_TCP: u8 = 6;
+const PROTO_UDP: u8 = 17;
+/// IPv4 "more fragments" flag in the flags/fragment-offset word.
+const MF: u16 = 0x2000;
+
+// ---- frame builders -------------------------------------------------------------------------
+
+fn tcp(options: &[u8], payload: &[u8]) -> Vec<u8> {
+    assert_eq!(options.len() % 4, 0);
+    let mut v = Vec::new();
+    v.extend(SPORT.to_be_bytes());
+    v.extend(DPORT.to_be_bytes());
+    v.extend(SEQ.to_be_bytes());
+    v.extend(ACK.to_be_bytes());
+    v.push((((20 + options.len()) / 4) as u8) << 4);
+    v.push(PSH_ACK);
+    v.extend(0xFFFFu16.to_be_bytes()); // window
+    v.extend([0, 0, 0, 0]); // checksum, urgent pointer
+    v.extend(options);
+    v.extend(payload);
+    v
+}
+
+fn udp(payload: &[u8]) -> Vec<u8> {
+    udp_with_len(payload, (8 + payload.len()) as u16)
+}
+
+fn udp_with_len(payload: &[u8], len: u16) -> Vec<u8> {
+    let mut v = Vec::new();
+    v.extend(SPORT.to_be_bytes());
+    v.extend(DPORT.to_be_bytes());
+    v.extend(len.to_be_bytes());
+    v.extend([0, 0]);
+    v.extend(payload);
+    v
+}
+
+fn ipv4(protocol: u8, options: &[u8], frag: u16, l4: &[u8]) -> Vec<u8> {
+    assert_eq!(options.len() % 4, 0);
+    let header_len = 20 + options.len();
+    let mut v = vec![0x40 | (header_len / 4) as u8, 0];
+    v.extend(((header_len + l4.len()) as u16).to_be_bytes());
+    v.extend([0x12, 0x34]); // identification
+    v.extend(frag.to_be_bytes());
+    v.extend([64, protocol, 0, 0]); // ttl, protocol, checksum (not verified)
+    v.extend(V4_SRC.octets());
+    v.extend(V4_DST.octets());
+    v.extend(options);
+    v.extend(l4);
+    v
+}
+
+fn ipv6(next: u8, exts: &[u8], l4: &[u8]) -> Vec<u8> {
+    let mut v = vec![0x60, 0, 0, 0];
+    v.extend(((exts.len() + l4.len()) as u16).to_be_bytes());
+    v.extend([next, 64]);
+    v.extend(V6_SRC.octets());
+    v.extend(V6_DST.octets());
+    v.extend(exts);
+    v.extend(l4);
+    v
+}
+
+/// An 8-byte options-style extension header (hop-by-hop, destination options, routing).
+fn ext8(next: u8, body: [u8; 6]) -> Vec<u8> {
+    let mut v = vec![next, 0];
+    v.extend(body);
+    v
+}
+
+/// Hop-by-hop or destination options holding one PadN option (RFC 8200 §4.2).
+fn options_header(next: u8) -> Vec<u8> {
+    ext8(next, [1, 4, 0, 0, 0, 0])
+}
+
+/// A routing header of type 4 (segment routing) with no segments left (RFC 8754).
+fn routing_header(next: u8) -> Vec<u8> {
+    ext8(next, [4, 0, 0, 0, 0, 0])
+}
+
+/// An IPv6 fragment header (RFC 8200 §4.5); `offset` in 8-byte units.
+fn fragment_header(next: u8, offset: u16, more: bool) -> Vec<u8> {
+    let mut v = vec![next, 0];
+    v.extend(((offset << 3) | u16::from(more)).to_be_bytes());
+    v.extend([0xDE, 0xAD, 0xBE, 0xEF]);
+    v
+}
+
+/// An IPsec authentication header (RFC 4302) with a 12-byte ICV.
+fn auth_header(next: u8) -> Vec<u8> {
+    let mut v = vec![next, 4, 0, 0];
+    v.extend([0, 0, 1, 0]); // SPI
+    v.extend([0, 0, 0, 1]); // sequence number
+    v.extend([0xAA; 12]);
+    v
+}
+
+/// An Ethernet II frame with VLAN tags `(TPID, TCI)`, padded to the 60-byte minimum.
+fn ethernet(tags: &[(u16, u16)], ethertype: u16, ip: &[u8]) -> Vec<u8> {
+    let mut v = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1];
+    for (tpid, tci) in tags {
+        v.extend(tpid.to_be_bytes());
+        v.extend(tci.to_be_bytes());
+    }
+    v.extend(ethertype.to_be_bytes());
+    v.extend(ip);
+    v.resize(v.len().max(60), 0);
+    v
+}
+
+fn sll(arphrd: u16, protocol: u16, ip: &[u8]) -> Vec<u8> {
+    let mut v = vec![0, 0]; // packet type: to us
+    v.extend(arphrd.to_be_bytes());
+    v.extend(6u16.to_be_bytes());
+    v.extend([2, 0, 0, 0, 0, 1, 0, 0]);
+    v.extend(protocol.to_be_bytes());
+    v.extend(ip);
+    v
+}
+
+fn sll2(arphrd: u16, protocol: u16, ip: &[u8]) -> Vec<u8> {
+    let mut v = Vec::new();
+    v.extend(protocol.to_be_bytes());
+    v.extend([0, 0]); // reserved
+    v.extend(3u32.to_be_bytes()); // interface index
+    v.extend(arphrd.to_be_bytes());
+    v.extend([0, 6]); // packet type, address length
+    v.extend([2, 0, 0, 0, 0, 1, 0, 0]);
+    v.extend(ip);
+    v
+}
+
+fn with_prefix(prefix: [u8; 4], ip: &[u8]) -> Vec<u8> {
+    let mut v = prefix.to_vec();
+    v.extend(ip);
+    v
+}
+
+fn tcp_v4() -> Vec<u8> {
+    ipv4(PROTO_TCP, &[], 0, &tcp(&[], PAYLOAD))
+}
+
+fn tcp_v6() -> Vec<u8> {
+    ipv6(PROTO_TCP, &[], &tcp(&[], PAYLOAD))
+}
+
+/// Valid frames of every link type, each carrying [`PAYLOAD`] from SPORT to DPORT.
+fn samples() -> Vec<(LinkType, Vec<u8>)> {
+    let (v4, v6) = (tcp_v4(), tcp_v6());
+    let udp_v6 = ipv6(PROTO_UDP, &[], &udp(PAYLOAD));
+    let ext_v6 = ipv6(
+        ext::HOP_BY_HOP,
+        &[
+            options_header(ext::ROUTING),
+            routing_header(ext::FRAGMENT),
+            fragment_header(ext::DEST_OPTS, 0, false),
+            options_header(PROTO_TCP),
+        ]
+        .concat(),
+        &tcp(&[2, 4, 5, 0xB4, 1, 3, 3, 7], PAYLOAD),
+    );
+    let opts_v4 = ipv4(
+        PROTO_UDP,
+        &[1, 1, 1, 0], // NOP NOP NOP EOL
+        0,
+        &udp(PAYLOAD),
+    );
+    vec![
+        (LinkType::Ethernet, ethernet(&[], ETHERTYPE_IPV4, &v4)),
+        (LinkType::Ethernet, ethernet(&[], ETHERTYPE_IPV6, &v6)),
+        (LinkType::Ethernet, ethernet(&[], ETHERTYPE_IPV4, &opts_v4)),
+        (LinkType::Ethernet, ethernet(&[], ETHERTYPE_IPV6, &ext_v6)),
+        (
+            LinkType::Ethernet,
+            ethernet(&[(TPID_8021Q, 100)], ETHERTYPE_IPV4, &v4),
+        ),
+        (
+            LinkType::Ethernet,
+            ethernet(
+                &[(TPID_8021AD, 200), (TPID_8021Q, 100)],
+                ETHERTYPE_IPV6,
+                &udp_v6,
+            ),
+        ),
+        (LinkType::LinuxSll, sll(1, ETHERTYPE_IPV4, &v4)),
+        (LinkType::LinuxSll, sll(772, ETHERTYPE_IPV6, &v6)),
+        (LinkType::LinuxSll2, sll2(1, ETHERTYPE_IPV4, &v4)),
+        (LinkType::LinuxSll2, sll2(0xFFFE, ETHERTYPE_IPV6, &udp_v6)),
+        (LinkType::Null, with_prefix(2u32.to_le_bytes(), &v4)),
+        (LinkType::Null, with_prefix(30u32.to_be_bytes(), &v6)),
+        (LinkType::Loop, with_prefix(2u32.to_be_bytes(), &v4)),
+        (LinkType::Loop, with_prefix(24u32.to_be_bytes(), &v6)),
+        (LinkType::Raw, v4.clone()),
+        (LinkType::Raw, ext_v6),
+        (LinkType::Ipv4, opts_v4),
+        (LinkType::Ipv6, v6),
+    ]
+}
+
+fn v4_key(transport: Transport) -> FlowKey {
+    FlowKey {
+        transport,
+        src: Endpoint {
+            addr: V4_SRC.into(),
+            port: SPORT,
+        },
+        dst: Endpoint {
+            addr: V4_DST.into(),
+            port: DPORT,
+        },
+    }
+}
+
+fn v6_key(transport: Transport) -> FlowKey {
+    FlowKey {
+        transport,
+        src: Endpoint {
+            addr: V6_SRC.into(),
+            port: SPORT,
+        },
+        dst: Endpoint {
+            addr: V6_DST.into(),
+            port: DPORT,
+        },
+    }
+}
+
+/// Where `inner` starts within `outer`.
+fn offset_in(outer: &[u8], inner: &[u8]) -> usize {
+    inner.as_ptr() as usize - outer.as_ptr() as usize
+}
+
+// ---- link types -----------------------------------------------------------------------------
+
+#[test]
+fn link_type_numbers_round_trip() {
+    for link in LinkType::ALL {
+        assert_eq!(LinkType::from_pcap(link.to_pcap()), Some(link));
+    }
+    assert_eq!(LinkType::from_pcap(276), Some(LinkType::LinuxSll2));
+    assert_eq!(LinkType::from_pcap(105), None); // 802.11
+}
+
+#[test]
+fn every_sample_decodes_to_the_payload() {
+    for (link, frame) in samples() {
+        let p = decode(link, &frame).unwrap_or_else(|e| panic!("{link:?} {frame:02x?}: {e}"));
+        assert_eq!(p.payload, PAYLOAD, "{link:?}");
+        assert_eq!(p.payload_len_on_wire, PAYLOAD.len() as u32, "{link:?}");
+        assert_eq!(p.fragment, Fragment::None, "{link:?}");
+        let transport = p.key.transport;
+        assert_eq!(p.tcp.is_some(), transport == Transport::Tcp);
+        let expected = if p.key.src.addr.is_ipv4() {
+            v4_key(transport)
+        } else {
+            v6_key(transport)
+        };
+        assert_eq!(p.key, expected, "{link:?}");
+    }
+}
+
+#[test]
+fn tcp_fields_are_read() {
+    let frame = ethernet(&[], ETHERTYPE_IPV4, &tcp_v4());
+    let p = decode(LinkType::Ethernet, &frame).unwrap();
+    let info = p.tcp.unwrap();
+    assert_eq!((info.seq, info.ack), (SEQ, ACK));
+    assert_eq!(info.flags, TcpFlags::PSH | TcpFlags::ACK);
+    assert!(info.flags.contains(TcpFlags::ACK));
+    assert!(!info.flags.contains(TcpFlags::SYN));
+}
+
+#[test]
+fn tcp_options_are_skipped() {
+    // MSS 1460, SACK permitted, window scale 7, NOP.
+    let options = [2, 4, 5, 0xB4, 4, 2, 3, 3, 7, 1, 1, 1];
+    let frame = ipv4(PROTO_TCP, &[], 0, &tcp(&options, PAYLOAD));
+    let p = decode(LinkType::Raw, &frame).unwrap();
+    assert_eq!(p.payload, PAYLOAD);
+    assert_eq!(offset_in(&frame, p.payload), 20 + 20 + options.len());
+}
+
+#[test]
+fn ipv4_options_are_skipped() {
+    // Record route with room for one address, then EOL padding.
+    let options = [7, 7, 4, 0, 0, 0, 0, 0];
+    let frame = ipv4(PROTO_TCP, &options, 0, &tcp(&[], PAYLOAD));
+    let p = decode(LinkType::Ipv4, &frame).unwrap();
+    assert_eq!(p.key, v4_key(Transport::Tcp));
+    assert_eq!(p.payload, PAYLOAD);
+}
+
+#[test]
+fn vlan_tags_stack_in_any_mix() {
+    let ip = tcp_v4();
+    for tags in [
+        &[(TPID_8021Q, 1)][..],
+        &[(TPID_8021AD, 2), (TPID_8021Q, 1)],
+        &[(TPID_QINQ, 3), (TPID_8021Q, 1)],
+        &[(TPID_8021AD, 3), (TPID_8021AD, 2), (TPID_8021Q, 1)],
+    ] {
+        let frame = ethernet(tags, ETHERTYPE_IPV4, &ip);
+        let p = decode(LinkType::Ethernet, &frame).unwrap();
+        assert_eq!(p.payload, PAYLOAD, "{tags:?}");
+        assert_eq!(offset_in(&frame, p.payload), 14 + 4 * tags.len() + 40);
+    }
+}
+
+#[test]
+fn cooked_captures_accept_any_device_type_with_an_ethertype() {
+    // ARPHRD_ETHER, ARPHRD_PPP, ARPHRD_LOOPBACK, ARPHRD_IPGRE, ARPHRD_NONE: etherparse's own
+    // SLL reader rejects all but the first.
+    let ip = tcp_v4();
+    for arphrd in [1, 512, 772, 778, 0xFFFE] {
+        for (link, frame) in [
+            (LinkType::LinuxSll, sll(arphrd, ETHERTYPE_IPV4, &ip)),
+            (LinkType::LinuxSll2, sll2(arphrd, ETHERTYPE_IPV4, &ip)),
+        ] {
+            let p = decode(link, &frame).unwrap();
+            assert_eq!(p.payload, PAYLOAD, "{link:?} {arphrd}");
+        }
+    }
+}
+
+#[test]
+fn cooked_capture_with_a_vlan_tag() {
+    let mut ip = vec![0, 42];
+    ip.extend(ETHERTYPE_IPV4.to_be_bytes());
+    ip.extend(tcp_v4());
+    let frame = sll(1, TPID_8021Q, &ip);
+    let p = decode(LinkType::LinuxSll, &frame).unwrap();
+    assert_eq!(p.payload, PAYLOAD);
+}
+
+#[test]
+fn bsd_loopback_families_in_both_byte_orders() {
+    let (v4, v6) = (tcp_v4(), tcp_v6());
+    for family in [2u32, 24, 28, 30] {
+        let ip = if family == 2 { &v4 } else { &v6 };
+        for prefix in [family.to_le_bytes(), family.to_be_bytes()] {
+            let frame = with_prefix(prefix, ip);
+            let p = decode(LinkType::Null, &frame).unwrap();
+            assert_eq!(p.payload, PAYLOAD, "{prefix:?}");
+        }
+        let frame = with_prefix(family.to_be_bytes(), ip);
+        let p = decode(LinkType::Loop, &frame).unwrap();
+        assert_eq!(p.payload, PAYLOAD);
+    }
+    // DLT_LOOP is network order only: little-endian 2 reads as 0x0200_0000.
+    assert_eq!(
+        decode(LinkType::Loop, &with_prefix(2u32.to_le_bytes(), &v4)),
+        Err(DecodeError::Unsupported {
+            layer: Layer::Link,
+            field: "address family",
+            value: 0x0200_0000,
+        })
+    );
+}
+
+#[test]
+fn raw_and_nfqueue_packets_dispatch_on_the_version_nibble() {
+    for ip in [tcp_v4(), tcp_v6()] {
+        assert_eq!(decode_ip(&ip).unwrap().payload, PAYLOAD);
+        assert_eq!(decode(LinkType::Raw, &ip), decode_ip(&ip));
+    }
+    assert_eq!(
+        decode(LinkType::Ipv6, &tcp_v4()),
+        Err(DecodeError::Malformed {
+            layer: Layer::Ipv6,
+            reason: "version is not 6",
+        })
+    );
+}
+
+// ---- lengths --------------------------------------------------------------------------------
+
+#[test]
+fn ethernet_padding_is_trimmed() {
+    let ip = ipv4(PROTO_UDP, &[], 0, &udp(b"d1:ad"));
+    let frame = ethernet(&[], ETHERTYPE_IPV4, &ip);
+    assert_eq!(frame.len(), 60);
+    let p = decode(LinkType::Ethernet, &frame).unwrap();
+    assert_eq!(p.payload, b"d1:ad");
+    assert_eq!(p.payload_len_on_wire, 5);
+
+    let ip = ipv6(PROTO_TCP, &[], &tcp(&[], b""));
+    let mut frame = ethernet(&[], ETHERTYPE_IPV6, &ip);
+    frame.extend([0xFC, 0xFC, 0xFC, 0xFC]); // an FCS
+    let p = decode(LinkType::Ethernet, &frame).unwrap();
+    assert_eq!(p.payload, b"");
+    assert_eq!(p.payload_len_on_wire, 0);
+}
+
+#[test]
+fn udp_length_bounds_the_payload() {
+    let mut l4 = udp_with_len(b"abcd", 8 + 2);
+    l4.extend(b"zz");
+    let frame = ipv4(PROTO_UDP, &[], 0, &l4);
+    let p = decode_ip(&frame).unwrap();
+    assert_eq!(p.payload, b"ab");
+    assert_eq!(p.payload_len_on_wire, 2);
+    // Zero (IPv6 jumbogram, offload): the IP length rules.
+    let frame = ipv6(PROTO_UDP, &[], &udp_with_len(b"abcd", 0));
+    let p = decode_ip(&frame).unwrap();
+    assert_eq!(p.payload, b"abcd");
+}
+
+#[test]
+fn zero_ip_lengths_fall_back_to_the_capture() {
+    // TCP segmentation offload records a total length of 0.
+    let mut ip = tcp_v4();
+    ip[2..4].copy_from_slice(&[0, 0]);
+    let p = decode_ip(&ip).unwrap();
+    assert_eq!(p.payload, PAYLOAD);
+    assert_eq!(p.payload_len_on_wire, PAYLOAD.len() as u32);
+}
+
+#[test]
+fn snaplen_truncation_keeps_the_on_wire_length() {
+    let big = [0x55; 1400];
+    let frame = ethernet(
+        &[],
+        ETHERTYPE_IPV4,
+        &ipv4(PROTO_TCP, &[], 0, &tcp(&[], &big)),
+    );
+    let cut = &frame[..96];
+    let p = decode(LinkType::Ethernet, cut).unwrap();
+    assert_eq!(p.payload, &big[..96 - 54]);
+    assert_eq!(p.payload_len_on_wire, 1400);
+
+    let frame = ipv6(ext::HOP_BY_HOP, &options_header(PROTO_UDP), &udp(&big));
+    let p = decode(LinkType::Ipv6, &frame[..200]).unwrap();
+    assert_eq!(p.payload.len(), 200 - 56);
+    assert_eq!(p.payload_len_on_wire, 1400);
+}
+
+#[test]
+fn every_truncation_is_an_error_or_a_shorter_payload() {
+    let padded = ethernet(
+        &[],
+        ETHERTYPE_IPV4,
+        &ipv4(PROTO_UDP, &[], 0, &udp(b"d1:ad")),
+    );
+    let first_fragment = ipv6(
+        ext::FRAGMENT,
+        &fragment_header(PROTO_UDP, 0, true),
+        &udp_with_len(PAYLOAD, 1000),
+    );
+    let extra = [
+        (LinkType::Ethernet, padded),
+        (LinkType::Ipv6, first_fragment),
+    ];
+    for (link, frame) in samples().into_iter().chain(extra) {
+        let full = decode(link, &frame).unwrap();
+        let start = offset_in(&frame, full.payload);
+        let end = start + full.payload.len();
+        for len in 0..frame.len() {
+            let got = decode(link, &frame[..len]);
+            if len < start {
+                assert!(
+                    matches!(got, Err(DecodeError::Truncated { .. })),
+                    "{link:?} cut at {len}: {got:?}"
+                );
+            } else {
+                let p = got.unwrap_or_else(|e| panic!("{link:?} cut at {len}: {e}"));
+                assert_eq!(p.key, full.key);
+                assert_eq!(p.payload, &frame[start..len.min(end)]);
+                assert_eq!(p.payload_len_on_wire, full.payload_len_on_wire);
+            }
+        }
+    }
+}
+
+#[test]
+fn truncation_errors_say_where() {
+    let frame = ethernet(&[(TPID_8021Q, 1)], ETHERTYPE_IPV4, &tcp_v4());
+    assert_eq!(
+        decode(LinkType::Ethernet, &frame[..16]),
+        Err(DecodeError::Truncated {
+            layer: Layer::Vlan,
+            required: 4,
+            available: 2,
+            offset: 14,
+        })
+    );
+    assert_eq!(
+        decode(LinkType::Ethernet, &frame[..18 + 30]),
+        Err(DecodeError::Truncated {
+            layer: Layer::Tcp,
+            required: 20,
+            available: 10,
+            offset: 38,
+        })
+    );
+    assert_eq!(
+        decode_ip(&[]),
+        Err(DecodeError::Truncated {
+            layer: Layer::Ip,
+            required: 1,
+            available: 0,
+            offset: 0,
+        })
+    );
+    assert_eq!(
+        decode(LinkType::LinuxSll2, &[0; 19]),
+        Err(DecodeError::Truncated {
+            layer: Layer::Link,
+            required: 20,
+            available: 19,
+            offset: 0,
+        })
+    );
+}
+
+// ---- IPv6 extension headers and fragments ---------------------------------------------------
+
+#[test]
+fn ipv6_extension_chain_with_a_first_fragment() {
+    let exts = [
+        options_header(ext::ROUTING),
+        routing_header(ext::FRAGMENT),
+        fragment_header(ext::DEST_OPTS, 0, true),
+        options_header(PROTO_UDP),
+    ]
+    .concat();
+    // The UDP length covers the whole datagram, longer than this fragment.
+    let frame = ipv6(ext::HOP_BY_HOP, &exts, &udp_with_len(PAYLOAD, 1000));
+    let p = decode(LinkType::Ipv6, &frame).unwrap();
+    assert_eq!(p.key, v6_key(Transport::Udp));
+    assert_eq!(p.fragment, Fragment::First);
+    assert_eq!(p.payload, PAYLOAD);
+    assert_eq!(p.payload_len_on_wire, PAYLOAD.len() as u32);
+}
+
+#[test]
+fn ipv6_authentication_header() {
+    let exts = [options_header(ext::AUTH), auth_header(PROTO_TCP)].concat();
+    let frame = ipv6(ext::HOP_BY_HOP, &exts, &tcp(&[], PAYLOAD));
+    let p = decode_ip(&frame).unwrap();
+    assert_eq!(p.payload, PAYLOAD);
+    let mut bad = auth_header(PROTO_TCP);
+    bad[1] = 0;
+    assert_eq!(
+        decode_ip(&ipv6(ext::AUTH, &bad, &tcp(&[], PAYLOAD))),
+        Err(DecodeError::Malformed {
+            layer: Layer::Ipv6,
+            reason: "authentication header payload length is zero",
+        })
+    );
+}
+
+#[test]
+fn ipv4_authentication_header() {
+    let l4 = [auth_header(PROTO_UDP), udp(PAYLOAD)].concat();
+    let frame = ipv4(ext::AUTH, &[], 0, &l4);
+    let p = decode_ip(&frame).unwrap();
+    assert_eq!(p.key, v4_key(Transport::Udp));
+    assert_eq!(p.payload, PAYLOAD);
+}
+
+#[test]
+fn ipv6_atomic_fragment_is_whole() {
+    let frame = ipv6(
+        ext::FRAGMENT,
+        &fragment_header(PROTO_TCP, 0, false),
+        &tcp(&[], PAYLOAD),
+    );
+    let p = decode_ip(&frame).unwrap();
+    assert_eq!(p.fragment, Fragment::None);
+    assert_eq!(p.payload, PAYLOAD);
+}
+
+#[test]
+fn ipv6_later_fragments_are_reported_with_their_addresses() {
+    let later = DecodeError::LaterFragment {
+        protocol: PROTO_UDP,
+        src: V6_SRC.into(),
+        dst: V6_DST.into(),
+    };
+    let exts = [
+        options_header(ext::FRAGMENT),
+        fragment_header(PROTO_UDP, 185, false),
+    ]
+    .concat();
+    let frame = ipv6(ext::HOP_BY_HOP, &exts, &[0x99; 40]);
+    assert_eq!(decode_ip(&frame), Err(later));
+    // A later fragment of a datagram with destination options in its fragmentable part: the
+    // bytes after the fragment header are payload, not a (here impossibly long) header.
+    let frame = ipv6(
+        ext::FRAGMENT,
+        &fragment_header(ext::DEST_OPTS, 1, true),
+        &[0, 0xFF, 0, 0],
+    );
+    assert_eq!(
+        decode_ip(&frame),
+        Err(DecodeError::LaterFragment {
+            protocol: ext::DEST_OPTS,
+            src: V6_SRC.into(),
+            dst: V6_DST.into(),
+        })
+    );
+}
+
+#[test]
+fn ipv4_first_and_later_fragments() {
+    // First fragment: 8 bytes of UDP header and 16 of the payload; UDP length says 1008.
+    let first = ipv4(PROTO_UDP, &[], MF, &udp_with_len(&[7; 16], 1008));
+    let frame = ethernet(&[], ETHERTYPE_IPV4, &first);
+    let p = decode(LinkType::Ethernet, &frame).unwrap();
+    assert_eq!(p.fragment, Fragment::First);
+    assert_eq!(p.key, v4_key(Transport::Udp));
+    assert_eq!(p.payload, [7; 16]);
+    assert_eq!(p.payload_len_on_wire, 16);
+
+    let tcp_first = ipv4(PROTO_TCP, &[], MF, &tcp(&[], PAYLOAD));
+    assert_eq!(decode_ip(&tcp_first).unwrap().fragment, Fragment::First);
+
+    for (protocol, frag) in [(PROTO_UDP, 3), (PROTO_TCP, MF | 3), (1, 100)] {
+        let later = ipv4(protocol, &[], frag, &[0x99; 24]);
+        assert_eq!(
+            decode_ip(&later),
+            Err(DecodeError::LaterFragment {
+                protocol,
+                src: V4_SRC.into(),
+                dst: V4_DST.into(),
+            })
+        );
+    }
+}
+
+// ---- errors ---------------------------------------------------------------------------------
+
+#[test]
+fn unsupported_and_malformed_inputs() {
+    let arp = ethernet(&[], 0x0806, &[0; 28]);
+    assert_eq!(
+        decode(LinkType::Ethernet, &arp),
+        Err(DecodeError::Unsupported {
+            layer: Layer::Link,
+            field: "ethertype",
+            value: 0x0806,
+        })
+    );
+    let tagged_arp = ethernet(&[(TPID_8021Q, 5)], 0x0806, &[0; 28]);
+    assert!(matches!(
+        decode(LinkType::Ethernet, &tagged_arp),
+        Err(DecodeError::Unsupported {
+            layer: Layer::Vlan,
+            ..
+        })
+    ));
+    let icmp = ipv4(1, &[], 0, &[8, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(
+        decode_ip(&icmp),
+        Err(DecodeError::Unsupported {
+            layer: Layer::Ipv4,
+            field: "protocol",
+            value: 1,
+        })
+    );
+    let icmp6 = ipv6(58, &[], &[128, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(
+        decode_ip(&icmp6),
+        Err(DecodeError::Unsupported {
+            layer: Layer::Ipv6,
+            field: "next header",
+            value: 58,
+        })
+    );
+    assert_eq!(
+        decode_ip(&[0x50; 40]),
+        Err(DecodeError::Unsupported {
+            layer: Layer::Ip,
+            field: "version",
+            value: 5,
+        })
+    );
+    assert!(matches!(
+        decode(LinkType::Null, &with_prefix(7u32.to_le_bytes(), &tcp_v4())),
+        Err(DecodeError::Unsupported { value: 7, .. })
+    ));
+    assert!(matches!(
+        decode(LinkType::LinuxSll, &sll(824, 0, &[0; 16])),
+        Err(DecodeError::Unsupported { value: 824, .. })
+    ));
+
+    let mut ihl4 = tcp_v4();
+    ihl4[0] = 0x44;
+    assert!(matches!(
+        decode_ip(&ihl4),
+        Err(DecodeError::Malformed {
+            layer: Layer::Ipv4,
+            ..
+        })
+    ));
+    let mut offset4 = tcp_v4();
+    offset4[20 + 12] = 0x40;
+    assert!(matches!(
+        decode_ip(&offset4),
+        Err(DecodeError::Malformed {
+            layer: Layer::Tcp,
+            ..
+        })
+    ));
+    let short_udp = ipv4(PROTO_UDP, &[], 0, &udp_with_len(b"x", 5));
+    assert!(matches!(
+        decode_ip(&short_udp),
+        Err(DecodeError::Malformed {
+            layer: Layer::Udp,
+            ..
+        })
+    ));
+    let late_hop = ipv6(
+        ext::DEST_OPTS,
+        &[options_header(ext::HOP_BY_HOP), options_header(PROTO_TCP)].concat(),
+        &tcp(&[], b""),
+    );
+    assert!(matches!(
+        decode_ip(&late_hop),
+        Err(DecodeError::Malformed {
+            layer: Layer::Ipv6,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn errors_display_where_and_what() {
+    let cases = [
+        (
+            DecodeError::Truncated {
+                layer: Layer::Tcp,
+                required: 20,
+                available: 10,
+                offset: 38,
+            },
+            "TCP header at byte 38 truncated: needs 20 bytes, 10 available",
+        ),
+        (
+            DecodeError::Unsupported {
+                layer: Layer::Link,
+                field: "ethertype",
+                value: 0x0806,
+            },
+            "unsupported link layer ethertype 2054 (0x806)",
+        ),
+        (
+            DecodeError::Malformed {
+                layer: Layer::Udp,
+                reason: "length below the 8-byte header",
+            },
+            "malformed UDP header: length below the 8-byte header",
+        ),
+        (
+            DecodeError::LaterFragment {
+                protocol: 17,
+                src: V4_SRC.into(),
+                dst: V4_DST.into(),
+            },
+            "non-first IP fragment (protocol 17) from 192.0.2.1 to 198.51.100.2",
+        ),
+    ];
+    for (err, text) in cases {
+        assert_eq!(format!("{err}"), text);
+    }
+}
+
+#[test]
+fn flow_key_reverses_and_endpoints_print() {
+    let key = v6_key(Transport::Tcp);
+    let back = key.reversed();
+    assert_eq!((back.src, back.dst), (key.dst, key.src));
+    assert_eq!(back.reversed(), key);
+    assert_eq!(format!("{}", key.src), "[2001:db8::1]:51413");
+    assert_eq!(
+        format!("{}", v4_key(Transport::Udp).dst),
+        "198.51.100.2:6881"
+    );
+}
+
+// ---- never panics ---------------------------------------------------------------------------
+
+proptest! {
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+        for link in LinkType::ALL {
+            if let Ok(p) = decode(link, &bytes) {
+                prop_assert!(p.payload.len() <= bytes.len());
+            }
+        }
+        let _ = decode_ip(&bytes);
+    }
+
+    #[test]
+    fn corrupted_frames_never_panic(
+        pick in any::<prop::sample::Index>(),
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let all = samples();
+        let (link, mut frame) = all[pick.index(all.len())].clone();
+        for (at, value) in edits {
+            let i = at.index(frame.len());
+            frame[i] = value;
+        }
+        frame.truncate(cut.index(frame.len() + 1));
+        if let Ok(p) = decode(link, &frame) {
+            let start = offset_in(&frame, p.payload);
+            prop_assert!(start + p.payload.len() <= frame.len());
+            prop_assert!(p.payload_len_on_wire as usize >= p.payload.len());
+        }
+    }
+}

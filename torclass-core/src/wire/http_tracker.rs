@@ -1,0 +1,610 @@
+//! HTTP tracker requests and replies (BEP 3 "trackers", BEP 23 compact peers, BEP 48 scrape).
+//!
+//! A request is `GET <path>?<query> HTTP/1.x`, where the query carries `info_hash` (20 bytes,
+//! URL-encoded) and, for an announce, `peer_id`, `port`, `uploaded`, `downloaded`, `left`, in
+//! any order and among any other parameters (`passkey`, `key`, …). Any path is accepted
+//! (`/announce`, `/announce.php?passkey=…`, `/a`): private trackers use many. A scrape sends
+//! only `info_hash`, so it is recognised by its path's last segment starting with `scrape`.
+//!
+//! A reply is an HTTP response whose body is a bencoded dictionary with `interval` and
+//! `peers`/`peers6`, or `failure reason`, or (scrape) `files`.
+//!
+//! Both readers stream byte by byte over at most [`MAX_REQUEST_LINE`] / [`MAX_REPLY_HEAD`]
+//! bytes and keep no copy of the input.
+
+use super::bencode::{key_hash, Event, Tokenizer};
+use super::compact;
+use crate::observer::{EndpointSource, Field, Number, Observer};
+use crate::verdict::Direction;
+
+/// Longest request line read, in bytes; a longer one is not a tracker request.
+pub const MAX_REQUEST_LINE: u32 = 4096;
+
+/// Longest status line plus headers read before the body, in bytes.
+pub const MAX_REPLY_HEAD: u32 = 4096;
+
+/// What a reader concluded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Undecided: feed more.
+    NeedMore,
+    /// It is a tracker request (or reply). When `done` is false the reply's body goes on and
+    /// feeding it reports more peers; when true there is nothing more to read.
+    Tracker {
+        /// Nothing more to read.
+        done: bool,
+    },
+    /// It is not; `consumed` bytes of the chunk were read (the caller may scan the rest).
+    NotTracker {
+        /// Bytes of the chunk this reader consumed.
+        consumed: usize,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+enum Req {
+    Method,
+    Path,
+    Name,
+    Value,
+}
+
+// Parameters, as `RequestReader::param`.
+const P_OTHER: u8 = 0;
+const P_INFO_HASH: u8 = 1;
+const P_PEER_ID: u8 = 2;
+const P_PORT: u8 = 3;
+const P_ANNOUNCE_FIELD: u8 = 4;
+
+// Bits of `RequestReader::seen`.
+const S_INFO_HASH: u8 = 1;
+const S_ANNOUNCE_FIELD: u8 = 2;
+const S_SCRAPE: u8 = 4;
+const S_INFO_HASH_DONE: u8 = 8;
+
+const METHOD: &[u8] = b"GET ";
+const SCRAPE: &[u8] = b"scrape";
+
+/// Recognises a tracker request line cut into any pieces (16 bytes of state).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RequestReader {
+    /// Bytes read.
+    count: u32,
+    /// The port number being read.
+    number: u32,
+    /// Hash of the parameter name being read (or of the value's decoded bytes count).
+    name_hash: u16,
+    phase: Req,
+    /// Bytes matched of `GET ` / of `scrape` in the current path segment / of the name.
+    pos: u8,
+    param: u8,
+    seen: u8,
+    /// Decoded bytes of the current value.
+    out: u8,
+    /// Percent-decoding: 0 none, 1 after `%`, 0x10 | nibble after `%X`.
+    esc: u8,
+}
+
+impl Default for RequestReader {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b.wrapping_sub(b'0')),
+        b'a'..=b'f' => Some(b.wrapping_sub(b'a').wrapping_add(10)),
+        b'A'..=b'F' => Some(b.wrapping_sub(b'A').wrapping_add(10)),
+        _ => None,
+    }
+}
+
+fn name_param(hash: u16, len: u8) -> u8 {
+    const NAMES: [(&[u8], u8); 7] = [
+        (b"info_hash", P_INFO_HASH),
+        (b"peer_id", P_PEER_ID),
+        (b"port", P_PORT),
+        (b"uploaded", P_ANNOUNCE_FIELD),
+        (b"downloaded", P_ANNOUNCE_FIELD),
+        (b"left", P_ANNOUNCE_FIELD),
+        (b"compact", P_ANNOUNCE_FIELD),
+    ];
+    NAMES
+        .iter()
+        .find(|(name, _)| key_hash(name) == hash && name.len() == usize::from(len))
+        .map_or(P_OTHER, |(_, p)| *p)
+}
+
+impl RequestReader {
+    /// A reader at the start of a request.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            count: 0,
+            number: 0,
+            name_hash: key_hash(b""),
+            phase: Req::Method,
+            pos: 0,
+            param: P_OTHER,
+            seen: 0,
+            out: 0,
+            esc: 0,
+        }
+    }
+
+    /// Read the next chunk of the request.
+    pub fn read<O: Observer>(&mut self, chunk: &[u8], dir: Direction, obs: &mut O) -> Step {
+        for (i, &b) in chunk.iter().enumerate() {
+            self.count = self.count.saturating_add(1);
+            if self.count > MAX_REQUEST_LINE {
+                return Step::NotTracker { consumed: i };
+            }
+            match self.step(b, dir, obs) {
+                Step::NeedMore => {}
+                Step::Tracker { .. } => return Step::Tracker { done: true },
+                Step::NotTracker { .. } => {
+                    return Step::NotTracker {
+                        consumed: i.saturating_add(1),
+                    }
+                }
+            }
+        }
+        Step::NeedMore
+    }
+
+    fn step<O: Observer>(&mut self, b: u8, dir: Direction, obs: &mut O) -> Step {
+        match self.phase {
+            Req::Method => {
+                if METHOD.get(usize::from(self.pos)) != Some(&b) {
+                    return Step::NotTracker { consumed: 0 };
+                }
+                self.pos = self.pos.saturating_add(1);
+                if usize::from(self.pos) == METHOD.len() {
+                    self.phase = Req::Path;
+                    self.pos = 0;
+                }
+            }
+            Req::Path => match b {
+                b'?' => self.start_name(),
+                b'/' => {
+                    self.seen &= !S_SCRAPE;
+                    self.pos = 0;
+                }
+                b' ' | b'\r' | b'\n' => return Step::NotTracker { consumed: 0 },
+                _ => {
+                    if usize::from(self.pos) < SCRAPE.len() {
+                        if SCRAPE.get(usize::from(self.pos)) == Some(&b) {
+                            self.pos = self.pos.saturating_add(1);
+                            if usize::from(self.pos) == SCRAPE.len() {
+                                self.seen |= S_SCRAPE;
+                            }
+                        } else {
+                            self.pos = u8::MAX;
+                        }
+                    }
+                }
+            },
+            Req::Name => match b {
+                b'=' => {
+                    self.param = name_param(self.name_hash, self.pos);
+                    self.phase = Req::Value;
+                    self.out = 0;
+                    self.esc = 0;
+                    self.number = 0;
+                }
+                b'&' => self.start_name(),
+                b' ' | b'\r' | b'\n' => return self.end_of_query(),
+                _ => {
+                    self.name_hash = (self.name_hash ^ u16::from(b)).wrapping_mul(0x0193);
+                    self.pos = self.pos.saturating_add(1);
+                }
+            },
+            Req::Value => match b {
+                b'&' => {
+                    self.end_value(dir, obs);
+                    self.start_name();
+                }
+                b' ' | b'\r' | b'\n' => {
+                    self.end_value(dir, obs);
+                    return self.end_of_query();
+                }
+                _ => self.value_byte(b, dir, obs),
+            },
+        }
+        Step::NeedMore
+    }
+
+    fn start_name(&mut self) {
+        self.phase = Req::Name;
+        self.name_hash = key_hash(b"");
+        self.pos = 0;
+    }
+
+    fn value_byte<O: Observer>(&mut self, b: u8, dir: Direction, obs: &mut O) {
+        let decoded = match (self.esc, b) {
+            (0, b'%') => {
+                self.esc = 1;
+                return;
+            }
+            (0, b'+') => Some(b' '),
+            (0, _) => Some(b),
+            (1, _) => {
+                self.esc = hex_value(b).map_or(0xff, |n| 0x10 | n);
+                return;
+            }
+            (hi, _) if hi & 0xf0 == 0x10 => {
+                self.esc = 0;
+                hex_value(b).map(|lo| ((hi & 0x0f) << 4) | lo)
+            }
+            _ => None,
+        };
+        let Some(byte) = decoded else {
+            // A broken escape: the value is not a valid binary field.
+            self.out = u8::MAX;
+            return;
+        };
+        let field = match self.param {
+            P_INFO_HASH if self.seen & S_INFO_HASH_DONE == 0 => Some(Field::InfoHash),
+            P_PEER_ID => Some(Field::PeerId),
+            P_PORT => {
+                self.number = if byte.is_ascii_digit() {
+                    self.number
+                        .saturating_mul(10)
+                        .saturating_add(u32::from(byte.wrapping_sub(b'0')))
+                } else {
+                    u32::MAX
+                };
+                None
+            }
+            _ => None,
+        };
+        if let Some(field) = field {
+            if self.out < 20 {
+                obs.field(dir, field, u32::from(self.out), &[byte]);
+            }
+        }
+        self.out = self.out.saturating_add(1);
+    }
+
+    fn end_value<O: Observer>(&mut self, dir: Direction, obs: &mut O) {
+        match self.param {
+            P_INFO_HASH if self.out == 20 && self.esc == 0 => {
+                self.seen |= S_INFO_HASH | S_INFO_HASH_DONE;
+            }
+            P_INFO_HASH => self.seen |= S_INFO_HASH_DONE,
+            P_PEER_ID | P_ANNOUNCE_FIELD => self.seen |= S_ANNOUNCE_FIELD,
+            P_PORT => {
+                self.seen |= S_ANNOUNCE_FIELD;
+                if (1..=65535).contains(&self.number) {
+                    obs.number(dir, Number::ListenPort, u64::from(self.number));
+                }
+            }
+            _ => {}
+        }
+        self.param = P_OTHER;
+    }
+
+    fn end_of_query(&self) -> Step {
+        let info_hash = self.seen & S_INFO_HASH != 0;
+        if info_hash && self.seen & (S_ANNOUNCE_FIELD | S_SCRAPE) != 0 {
+            Step::Tracker { done: true }
+        } else {
+            Step::NotTracker { consumed: 0 }
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+enum Rep {
+    /// Matching `HTTP/1.`.
+    Status,
+    /// In the head; `pos` counts the bytes of `\r\n\r\n` (or `\n\n`) matched.
+    Head,
+    /// At the start of the body: an optional chunk-size line, then `d`.
+    BodyStart,
+    /// In a chunk-size line.
+    ChunkLine,
+    /// In the bencoded body.
+    Body,
+}
+
+// Bits of `ReplyReader::seen`.
+const R_INTERVAL: u8 = 1;
+const R_PEERS: u8 = 2;
+const R_FAILURE: u8 = 4;
+const R_FILES: u8 = 8;
+// Bits 4..=5: which top-level key is being read (for peer lists).
+const R_KEY_PEERS: u8 = 0x10;
+const R_KEY_PEERS6: u8 = 0x20;
+
+const STATUS: &[u8] = b"HTTP/1.";
+
+/// Recognises a tracker reply cut into any pieces (20 bytes of state).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReplyReader {
+    count: u32,
+    tok: Tokenizer,
+    phase: Rep,
+    pos: u8,
+    seen: u8,
+}
+
+impl Default for ReplyReader {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ReplyReader {
+    /// A reader at the start of a response.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            count: 0,
+            tok: Tokenizer::new(),
+            phase: Rep::Status,
+            pos: 0,
+            seen: 0,
+        }
+    }
+
+    /// Read the next chunk of the response.
+    pub fn read<O: Observer>(&mut self, chunk: &[u8], obs: &mut O) -> Step {
+        let mut i = 0usize;
+        while let Some(rest) = chunk.get(i..) {
+            let Some(&b) = rest.first() else {
+                break;
+            };
+            if self.phase == Rep::Body {
+                return self.body(rest, i, obs);
+            }
+            i = i.saturating_add(1);
+            self.count = self.count.saturating_add(1);
+            if self.count > MAX_REPLY_HEAD {
+                return Step::NotTracker { consumed: i };
+            }
+            match self.phase {
+                Rep::Status => {
+                    if STATUS.get(usize::from(self.pos)) != Some(&b) {
+                        return Step::NotTracker { consumed: i };
+                    }
+                    self.pos = self.pos.saturating_add(1);
+                    if usize::from(self.pos) == STATUS.len() {
+                        self.phase = Rep::Head;
+                        self.pos = 0;
+                    }
+                }
+                Rep::Head => {
+                    // Count consecutive line ends, ignoring `\r`: two `\n` end the head.
+                    match b {
+                        b'\n' => self.pos = self.pos.saturating_add(1),
+                        b'\r' => {}
+                        _ => self.pos = 0,
+                    }
+                    if self.pos == 2 {
+                        self.phase = Rep::BodyStart;
+                        self.pos = 0;
+                    }
+                }
+                Rep::BodyStart => match b {
+                    b'd' => {
+                        self.phase = Rep::Body;
+                        // Re-read the `d` through the tokenizer.
+                        i = i.saturating_sub(1);
+                        self.count = self.count.saturating_sub(1);
+                    }
+                    _ if hex_value(b).is_some() && self.pos == 0 => {
+                        self.phase = Rep::ChunkLine;
+                    }
+                    _ => return Step::NotTracker { consumed: i },
+                },
+                Rep::ChunkLine => match b {
+                    b'\n' => {
+                        self.phase = Rep::BodyStart;
+                        self.pos = 1;
+                    }
+                    b'\r' => {}
+                    _ if hex_value(b).is_some() => {}
+                    _ => return Step::NotTracker { consumed: i },
+                },
+                Rep::Body => {}
+            }
+        }
+        Step::NeedMore
+    }
+
+    fn body<O: Observer>(&mut self, rest: &[u8], at: usize, obs: &mut O) -> Step {
+        let mut seen = self.seen;
+        let result = self
+            .tok
+            .feed(rest, |event| seen = on_reply_event(seen, event, obs));
+        self.seen = seen;
+        let decided =
+            (seen & R_INTERVAL != 0 && seen & R_PEERS != 0) || seen & (R_FAILURE | R_FILES) != 0;
+        match result {
+            Err(_) if decided => Step::Tracker { done: true },
+            Err(_) => Step::NotTracker {
+                consumed: at.saturating_add(1),
+            },
+            Ok(super::bencode::Progress::Done { .. }) if decided => Step::Tracker { done: true },
+            Ok(super::bencode::Progress::NeedMore) if decided => Step::Tracker { done: false },
+            Ok(super::bencode::Progress::Done { consumed }) => Step::NotTracker {
+                consumed: at.saturating_add(consumed),
+            },
+            Ok(super::bencode::Progress::NeedMore) => Step::NeedMore,
+        }
+    }
+}
+
+fn on_reply_event<O: Observer>(seen: u8, event: Event<'_>, obs: &mut O) -> u8 {
+    const KEYS: [(&[u8], u8); 7] = [
+        (b"interval", R_INTERVAL),
+        (b"peers", R_PEERS | R_KEY_PEERS),
+        (b"peers6", R_PEERS | R_KEY_PEERS6),
+        (b"failure reason", R_FAILURE),
+        (b"files", R_FILES),
+        (b"complete", 0),
+        (b"incomplete", 0),
+    ];
+    let flags = seen & 0x0f;
+    match event {
+        Event::Key {
+            hash,
+            len,
+            depth: 1,
+        } => KEYS
+            .iter()
+            .find(|(k, _)| key_hash(k) == hash && k.len() == usize::from(len))
+            .map_or(flags, |(_, bits)| flags | bits),
+        Event::Str {
+            piece,
+            key: false,
+            offset,
+            last,
+            depth: 1,
+            ..
+        } if seen & (R_KEY_PEERS | R_KEY_PEERS6) != 0 => {
+            for peer in compact::entries(piece, offset, seen & R_KEY_PEERS6 != 0) {
+                obs.endpoint(EndpointSource::Tracker, peer);
+            }
+            if last {
+                flags
+            } else {
+                seen
+            }
+        }
+        Event::Str { depth: 1, .. }
+        | Event::Int { depth: 1, .. }
+        | Event::ListStart { depth: 2 } => flags | (seen & 0x30),
+        _ => seen,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observer::{Metadata, NoObserver};
+    use core::net::SocketAddr;
+    use std::vec::Vec;
+
+    const ANNOUNCE: &[u8] = b"GET /announce?info_hash=%12%34Vx%9a%bc%de%f0%12%34Vx%9a%bc%de%f0%12%34Vx&peer_id=-TR3000-abcdefghijkl&port=51413&uploaded=0&downloaded=0&left=1000&compact=1 HTTP/1.1\r\nHost: t\r\n\r\n";
+
+    fn request(bytes: &[u8], size: usize) -> (Step, Metadata) {
+        let mut r = RequestReader::new();
+        let mut m = Metadata::new();
+        let mut step = Step::NeedMore;
+        for chunk in bytes.chunks(size.max(1)) {
+            step = r.read(chunk, Direction::Initiator, &mut m);
+            if step != Step::NeedMore {
+                break;
+            }
+        }
+        (step, m)
+    }
+
+    #[test]
+    fn announce_in_any_pieces() {
+        for size in 1..ANNOUNCE.len() {
+            let (step, m) = request(ANNOUNCE, size);
+            assert_eq!(step, Step::Tracker { done: true }, "size {size}");
+            assert_eq!(
+                m.info_hash(),
+                Some(&b"\x12\x34Vx\x9a\xbc\xde\xf0\x12\x34Vx\x9a\xbc\xde\xf0\x12\x34Vx"[..])
+            );
+            assert_eq!(
+                m.peer_id(Direction::Initiator),
+                Some(b"-TR3000-abcdefghijkl")
+            );
+            assert_eq!(m.listen_port(Direction::Initiator), Some(51413));
+        }
+    }
+
+    #[test]
+    fn variants_and_refusals() {
+        let ih = "%00%01%02%03%04%05%06%07%08%09%0a%0b%0c%0d%0e%0f%10%11%12%13";
+        let yes = [
+            std::format!("GET /announce.php?passkey=abc&info_hash={ih}&left=0 HTTP/1.0\r\n"),
+            std::format!("GET /a?port=1&info_hash={ih} HTTP/1.1\r\n"),
+            std::format!("GET /tracker/scrape?info_hash={ih} HTTP/1.1\r\n"),
+            std::format!("GET /scrape.php?info_hash={ih}&info_hash={ih} HTTP/1.1\r\n"),
+        ];
+        for r in &yes {
+            assert_eq!(
+                request(r.as_bytes(), 1000).0,
+                Step::Tracker { done: true },
+                "{r}"
+            );
+        }
+        let no = [
+            std::format!("GET /announce?info_hash={ih} HTTP/1.1\r\n"),
+            "GET /announce?info_hash=%00%01&peer_id=x HTTP/1.1\r\n".into(),
+            std::format!("POST /announce?info_hash={ih}&left=0 HTTP/1.1\r\n"),
+            "GET /index.html HTTP/1.1\r\n".into(),
+            std::format!("GET /scrapeme/x?info_hash={ih} HTTP/1.1\r\n"),
+        ];
+        for r in &no {
+            assert!(
+                matches!(request(r.as_bytes(), 1000).0, Step::NotTracker { .. }),
+                "{r}"
+            );
+        }
+    }
+
+    fn reply(bytes: &[u8], size: usize) -> (Step, Vec<SocketAddr>) {
+        struct Peers(Vec<SocketAddr>);
+        impl Observer for Peers {
+            fn endpoint(&mut self, _: EndpointSource, e: SocketAddr) {
+                self.0.push(e);
+            }
+        }
+        let mut r = ReplyReader::new();
+        let mut peers = Peers(Vec::new());
+        let mut step = Step::NeedMore;
+        for chunk in bytes.chunks(size.max(1)) {
+            step = r.read(chunk, &mut peers);
+            if !matches!(step, Step::NeedMore | Step::Tracker { done: false }) {
+                break;
+            }
+        }
+        (step, peers.0)
+    }
+
+    #[test]
+    fn replies_in_any_pieces() {
+        let body = b"HTTP/1.0 200 OK\r\nContent-Length: 60\r\n\r\nd8:completei1e10:incompletei1e8:intervali1800e5:peers12:\x0a\x00\x00\x01\x1a\xe1\x0a\x00\x00\x02\xc8\xd5e";
+        for size in 1..body.len() {
+            let (step, peers) = reply(body, size);
+            assert_eq!(step, Step::Tracker { done: true }, "size {size}");
+            // Entries cut by a segment edge are skipped, never misread.
+            let known = ["10.0.0.1:6881", "10.0.0.2:51413"];
+            assert!(peers
+                .iter()
+                .all(|p| known.contains(&std::format!("{p}").as_str())));
+            if size >= body.len() - 1 {
+                assert_eq!(peers.len(), 2, "size {size}");
+            }
+        }
+        let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1c\r\nd14:failure reason3:bade\r\n0\r\n\r\n";
+        assert_eq!(reply(chunked, 5).0, Step::Tracker { done: true });
+        for no in [
+            &b"HTTP/1.1 200 OK\r\n\r\n<html>d8:interval</html>"[..],
+            b"HTTP/1.1 200 OK\r\n\r\nd3:fooi1ee",
+            b"SSH-2.0-OpenSSH_9.2\r\n",
+        ] {
+            assert!(matches!(reply(no, 7).0, Step::NotTracker { .. }));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+            let mut r = RequestReader::new();
+            let _ = r.read(&data, Direction::Initiator, &mut NoObserver);
+            let mut r = ReplyReader::new();
+            let _ = r.read(&data, &mut NoObserver);
+        }
+    }
+}

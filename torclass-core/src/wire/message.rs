@@ -1,0 +1,360 @@
+//! Peer wire message framing (BEP 3 "peer messages", BEP 6, BEP 10, BEP 52).
+//!
+//! After the handshake every message is `<length: u32 big-endian><id: u8><payload>`, where the
+//! length counts the id and the payload; a length of zero is a keep-alive. Each id allows only
+//! certain lengths ([`length_is_valid`]), which is what makes a run of messages recognisable
+//! even when the handshake was not seen (a capture or filter that started late).
+//!
+//! [`Reader`] walks the framing across any segmentation, skipping payloads by their length (a
+//! piece message costs one header parse, whatever its size) and handing the payload of
+//! extended messages (id 20) to [`super::extension`].
+
+use super::bencode::Tokenizer;
+use super::extension::{self, ExtIds, Kind};
+use crate::observer::Observer;
+use crate::verdict::{Direction, Evidence};
+
+/// Largest message length accepted, in bytes: a bitfield for 2^21 pieces, or a 128 KiB block
+/// plus its header. Longer length prefixes are framing errors.
+pub const MAX_LEN: u32 = 1 << 18;
+
+/// Largest block a piece message may carry (BEP 3 says 16 KiB is used; some clients allow
+/// requests of up to 128 KiB).
+pub const MAX_BLOCK: u32 = 1 << 17;
+
+/// A peer wire message id (BEP 3, BEP 6, BEP 10, BEP 52). Unknown ids are values too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MessageId {
+    /// 0 (BEP 3).
+    Choke,
+    /// 1 (BEP 3).
+    Unchoke,
+    /// 2 (BEP 3).
+    Interested,
+    /// 3 (BEP 3).
+    NotInterested,
+    /// 4 (BEP 3).
+    Have,
+    /// 5 (BEP 3).
+    Bitfield,
+    /// 6 (BEP 3).
+    Request,
+    /// 7 (BEP 3).
+    Piece,
+    /// 8 (BEP 3).
+    Cancel,
+    /// 9 (BEP 5, DHT port).
+    Port,
+    /// 13 (BEP 6).
+    Suggest,
+    /// 14 (BEP 6).
+    HaveAll,
+    /// 15 (BEP 6).
+    HaveNone,
+    /// 16 (BEP 6).
+    Reject,
+    /// 17 (BEP 6).
+    AllowedFast,
+    /// 20 (BEP 10).
+    Extended,
+    /// 21 (BEP 52).
+    HashRequest,
+    /// 22 (BEP 52).
+    Hashes,
+    /// 23 (BEP 52).
+    HashReject,
+    /// Any other id.
+    Unknown(u8),
+}
+
+impl From<u8> for MessageId {
+    fn from(id: u8) -> Self {
+        match id {
+            0 => Self::Choke,
+            1 => Self::Unchoke,
+            2 => Self::Interested,
+            3 => Self::NotInterested,
+            4 => Self::Have,
+            5 => Self::Bitfield,
+            6 => Self::Request,
+            7 => Self::Piece,
+            8 => Self::Cancel,
+            9 => Self::Port,
+            13 => Self::Suggest,
+            14 => Self::HaveAll,
+            15 => Self::HaveNone,
+            16 => Self::Reject,
+            17 => Self::AllowedFast,
+            20 => Self::Extended,
+            21 => Self::HashRequest,
+            22 => Self::Hashes,
+            23 => Self::HashReject,
+            other => Self::Unknown(other),
+        }
+    }
+}
+
+/// True if a message with this id may have this length (id byte included).
+#[must_use]
+pub fn length_is_valid(id: MessageId, len: u32) -> bool {
+    use MessageId as M;
+    match id {
+        M::Choke | M::Unchoke | M::Interested | M::NotInterested | M::HaveAll | M::HaveNone => {
+            len == 1
+        }
+        M::Have | M::Suggest | M::AllowedFast => len == 5,
+        M::Request | M::Cancel | M::Reject => len == 13,
+        M::Port => len == 3,
+        M::Bitfield | M::Extended => (2..=MAX_LEN).contains(&len),
+        M::Piece => len > 9 && len <= MAX_BLOCK.saturating_add(9),
+        // pieces root (32), base layer, index, length, proof layers (4 each), plus the id.
+        M::HashRequest | M::HashReject => len == 49,
+        M::Hashes => (49..=MAX_LEN).contains(&len) && len.wrapping_sub(49) % 32 == 0,
+        M::Unknown(_) => false,
+    }
+}
+
+/// What [`Reader::read`] reports about the framing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Every byte fitted the framing; more may come.
+    Ok,
+    /// A message header was invalid: the bytes are not (or are no longer) peer wire messages.
+    Invalid,
+}
+
+// Header states in `Reader::hdr`: 0..=3 length bytes read, 4 = reading the id, 5 = in a body.
+const IN_BODY: u8 = 5;
+
+/// Walks peer wire messages across segments; [`Reader`] is 20 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reader {
+    /// Length being read (header) or payload bytes left (body).
+    rem: u32,
+    /// Bencode state of an extended message's payload.
+    tok: Tokenizer,
+    hdr: u8,
+    id: u8,
+    /// Valid messages seen (keep-alives excluded), saturating.
+    count: u8,
+    /// Extended-message state (see [`extension::Path`]).
+    path: extension::Path,
+}
+
+impl Default for Reader {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Everything [`Reader::read`] needs from and gives to the flow.
+pub struct Context<'o, O: Observer> {
+    /// Who sends the bytes being read.
+    pub direction: Direction,
+    /// Extension ids the receiving side advertised (decides what an extended message is).
+    pub receiver_ids: ExtIds,
+    /// Extension ids the sending side advertises in its extension handshake (output).
+    pub sender_ids: ExtIds,
+    /// Evidence found (output, accumulated).
+    pub evidence: Evidence,
+    /// Where extracted fields go.
+    pub observer: &'o mut O,
+}
+
+impl Reader {
+    /// A reader at a message boundary.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            rem: 0,
+            tok: Tokenizer::new(),
+            hdr: 0,
+            id: 0,
+            count: 0,
+            path: extension::Path::IDLE,
+        }
+    }
+
+    /// Valid messages read so far (keep-alives excluded), saturating at 255.
+    #[must_use]
+    pub const fn count(&self) -> u8 {
+        self.count
+    }
+
+    /// Read the next chunk of the stream.
+    pub fn read<O: Observer>(&mut self, chunk: &[u8], cx: &mut Context<'_, O>) -> Step {
+        let mut rest = chunk;
+        while !rest.is_empty() {
+            if self.hdr == IN_BODY {
+                let take = rest.len().min(self.rem as usize);
+                let (body, tail) = rest.split_at(take);
+                rest = tail;
+                self.rem = self.rem.saturating_sub(take as u32);
+                if self.id == 20 {
+                    self.extended_body(body, cx);
+                }
+                if self.rem == 0 {
+                    self.end_message(cx);
+                }
+                continue;
+            }
+            let Some((&byte, tail)) = rest.split_first() else {
+                break;
+            };
+            rest = tail;
+            if self.hdr < 4 {
+                self.rem = (self.rem << 8) | u32::from(byte);
+                self.hdr = self.hdr.saturating_add(1);
+                if self.hdr == 4 {
+                    if self.rem == 0 {
+                        self.hdr = 0;
+                    } else if self.rem > MAX_LEN {
+                        return Step::Invalid;
+                    }
+                }
+                continue;
+            }
+            // hdr == 4: the id byte.
+            if !length_is_valid(MessageId::from(byte), self.rem) {
+                return Step::Invalid;
+            }
+            self.id = byte;
+            self.count = self.count.saturating_add(1);
+            self.rem = self.rem.saturating_sub(1);
+            self.hdr = IN_BODY;
+            if byte == 20 {
+                self.path = extension::Path::EXT_ID;
+                self.tok = Tokenizer::new();
+            }
+            if self.rem == 0 {
+                self.end_message(cx);
+            }
+        }
+        Step::Ok
+    }
+
+    fn end_message<O: Observer>(&mut self, cx: &mut Context<'_, O>) {
+        if self.id == 20 {
+            extension::finish(self.path, &self.tok, cx);
+        }
+        self.hdr = 0;
+        self.rem = 0;
+        self.path = extension::Path::IDLE;
+    }
+
+    fn extended_body<O: Observer>(&mut self, body: &[u8], cx: &mut Context<'_, O>) {
+        let mut body = body;
+        if self.path == extension::Path::EXT_ID {
+            let Some((&ext_id, tail)) = body.split_first() else {
+                return;
+            };
+            body = tail;
+            self.path = extension::Path::start(Kind::of(ext_id, cx.receiver_ids));
+        }
+        if !body.is_empty() {
+            self.path = extension::feed(self.path, &mut self.tok, body, cx);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observer::Metadata;
+    use std::vec::Vec;
+
+    fn msg(id: u8, payload: &[u8]) -> Vec<u8> {
+        let mut m = ((payload.len() + 1) as u32).to_be_bytes().to_vec();
+        m.push(id);
+        m.extend_from_slice(payload);
+        m
+    }
+
+    fn run(stream: &[u8], size: usize) -> (Step, u8, Evidence, ExtIds, Metadata) {
+        let mut r = Reader::new();
+        let mut meta = Metadata::new();
+        let mut cx = Context {
+            direction: Direction::Initiator,
+            receiver_ids: ExtIds {
+                pex: 1,
+                metadata: 2,
+            },
+            sender_ids: ExtIds::default(),
+            evidence: Evidence::NONE,
+            observer: &mut meta,
+        };
+        let mut step = Step::Ok;
+        for chunk in stream.chunks(size.max(1)) {
+            step = r.read(chunk, &mut cx);
+            if step == Step::Invalid {
+                break;
+            }
+        }
+        let (e, ids) = (cx.evidence, cx.sender_ids);
+        (step, r.count(), e, ids, meta)
+    }
+
+    #[test]
+    fn lengths_per_id() {
+        assert!(length_is_valid(MessageId::Choke, 1));
+        assert!(!length_is_valid(MessageId::Choke, 2));
+        assert!(length_is_valid(MessageId::Request, 13));
+        assert!(length_is_valid(MessageId::Piece, 9 + 16384));
+        assert!(!length_is_valid(MessageId::Piece, 9));
+        assert!(length_is_valid(MessageId::Hashes, 49 + 64));
+        assert!(!length_is_valid(MessageId::Hashes, 50));
+        assert!(!length_is_valid(MessageId::from(10), 1));
+    }
+
+    #[test]
+    fn walks_a_session_in_any_pieces() {
+        let mut s = Vec::new();
+        s.extend(msg(
+            20,
+            b"\x00d1:md6:ut_pexi1e11:ut_metadatai2ee1:pi6881e1:v9:Test 1.23e",
+        ));
+        s.extend(msg(5, &[0xff, 0x80]));
+        s.extend([0, 0, 0, 0]);
+        s.extend(msg(2, &[]));
+        s.extend(msg(6, &[0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0x40, 0]));
+        s.extend(msg(7, &[7u8; 8 + 16384]));
+        s.extend(msg(
+            20,
+            b"\x01d5:added12:\x0a\x00\x00\x01\x1a\xe1\x0a\x00\x00\x02\x1a\xe17:added.f2:\x00\x00e",
+        ));
+        s.extend(msg(20, b"\x02d8:msg_typei0e5:piecei0ee"));
+        for size in [1, 2, 3, 7, 64, 1000, s.len()] {
+            let (step, count, e, ids, meta) = run(&s, size);
+            assert_eq!(step, Step::Ok, "size {size}");
+            assert_eq!(count, 7, "size {size}");
+            assert!(e.contains(
+                Evidence::EXTENSION_HANDSHAKE
+                    | Evidence::UT_PEX
+                    | Evidence::UT_METADATA
+                    | Evidence::PEX_MESSAGE
+                    | Evidence::METADATA_MESSAGE
+            ));
+            assert_eq!(
+                ids,
+                ExtIds {
+                    pex: 1,
+                    metadata: 2
+                }
+            );
+            assert_eq!(meta.listen_port(Direction::Initiator), Some(6881));
+            assert_eq!(
+                meta.client_name(Direction::Initiator),
+                Some(&b"Test 1.23"[..])
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_headers() {
+        assert_eq!(run(&msg(0, &[1]), 100).0, Step::Invalid);
+        assert_eq!(run(&msg(11, &[]), 100).0, Step::Invalid);
+        assert_eq!(run(&[0, 0x10, 0, 0, 7], 100).0, Step::Invalid);
+        assert_eq!(run(b"\x16\x03\x01\x02\x00", 100).0, Step::Invalid);
+    }
+}
