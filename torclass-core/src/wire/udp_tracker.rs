@@ -27,9 +27,10 @@
 //! reached over (BEP 15, "IPv6"), which only the flow knows: pass it as [`AddressFamily`].
 
 use core::fmt;
-use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use core::net::{IpAddr, Ipv4Addr};
 
 use super::bytes::{array, be_u16, be_u32, be_u64, u8_at};
+use super::compact;
 use crate::Direction;
 
 mod field {
@@ -62,8 +63,6 @@ mod field {
     pub const SCRAPE_RESPONSE_HEADER_LEN: usize = 8;
     pub const SCRAPE_ENTRY_LEN: usize = 12;
     pub const ERROR_HEADER_LEN: usize = 8;
-    pub const PEER_V4_LEN: usize = 6;
-    pub const PEER_V6_LEN: usize = 18;
 }
 
 /// The magic connection id of a connect request (BEP 15, "connect").
@@ -136,8 +135,8 @@ pub enum AddressFamily {
 impl AddressFamily {
     const fn peer_len(self) -> usize {
         match self {
-            Self::V4 => field::PEER_V4_LEN,
-            Self::V6 => field::PEER_V6_LEN,
+            Self::V4 => compact::V4_LEN,
+            Self::V6 => compact::V6_LEN,
         }
     }
 }
@@ -661,7 +660,6 @@ impl<'a> AnnounceResponse<'a> {
 #[derive(Clone, Debug)]
 pub struct Peers<'a> {
     chunks: core::slice::ChunksExact<'a, u8>,
-    family: AddressFamily,
 }
 
 impl<'a> Peers<'a> {
@@ -670,7 +668,6 @@ impl<'a> Peers<'a> {
     pub fn new(data: &'a [u8], family: AddressFamily) -> Self {
         Self {
             chunks: data.chunks_exact(family.peer_len()),
-            family,
         }
     }
 }
@@ -679,17 +676,8 @@ impl Iterator for Peers<'_> {
     type Item = (IpAddr, u16);
 
     fn next(&mut self) -> Option<(IpAddr, u16)> {
-        let chunk = self.chunks.next()?;
-        match self.family {
-            AddressFamily::V4 => {
-                let ip: [u8; 4] = array(chunk, 0)?;
-                Some((IpAddr::V4(Ipv4Addr::from(ip)), be_u16(chunk, 4)?))
-            }
-            AddressFamily::V6 => {
-                let ip: [u8; 16] = array(chunk, 0)?;
-                Some((IpAddr::V6(Ipv6Addr::from(ip)), be_u16(chunk, 16)?))
-            }
-        }
+        let peer = compact::entry(self.chunks.next()?)?;
+        Some((peer.ip(), peer.port()))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -839,6 +827,7 @@ impl<'a> ErrorResponse<'a> {
 )]
 mod tests {
     use super::*;
+    use core::net::Ipv6Addr;
     use std::vec::Vec;
 
     const TXID: u32 = 0x1a2b_3c4d;

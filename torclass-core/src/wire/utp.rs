@@ -421,16 +421,24 @@ impl<T: AsRef<[u8]>> UtpPacket<T> {
         self.packet_type() == PacketType::Fin && self.common_is_plausible()
     }
 
-    /// True if this is a RESET as real encoders send it: no payload and no extension.
+    /// True if this is a RESET as real encoders send it: no payload, no extension and a zero
+    /// window (libtorrent `send_reset` and libutp `send_rst` both set `wnd_size = 0`).
     ///
-    /// The timestamp and window are not checked: libutp's `send_rst` leaves the timestamp 0.
+    /// The timestamp is not checked: libutp's `send_rst` leaves it 0.
     pub fn reset_is_plausible(&self) -> bool {
         self.packet_type() == PacketType::Reset
             && self.payload().is_empty()
             && self.extension().is_none()
+            && self.wnd_size() == 0
     }
 
     /// The plausibility check for this packet's type (one of the `*_is_plausible` methods).
+    ///
+    /// Only a plausible SYN or STATE is evidence on its own, and weak evidence at that; a
+    /// plausible DATA, FIN or RESET header is common in other protocols (CAPWAP's DTLS
+    /// preamble `01 00 00 00` followed by a DTLS record is a plausible DATA packet) and means
+    /// something only inside a flow that already showed a SYN/STATE pair or whose payload is
+    /// BitTorrent.
     pub fn is_plausible(&self) -> bool {
         match self.packet_type() {
             PacketType::Syn => self.syn_is_plausible(),
