@@ -5,6 +5,7 @@
 #[path = "fixtures/lookalikes.rs"]
 mod lookalikes;
 
+use torclass_core::wire::krpc::Krpc;
 use torclass_core::wire::lsd::LsdAnnounce;
 use torclass_core::wire::udp_tracker::{self, Message};
 use torclass_core::wire::utp::UtpPacket;
@@ -89,5 +90,13 @@ fn no_lookalike_is_an_lsd_announcement() {
     for (name, datagram) in lookalikes::all() {
         let lsd = LsdAnnounce::parse(&datagram);
         assert!(lsd.is_err(), "{name} parses as LSD: {lsd:?}");
+    }
+}
+
+#[test]
+fn no_lookalike_is_a_krpc_message() {
+    for (name, datagram) in lookalikes::all() {
+        let krpc = Krpc::parse(&datagram);
+        assert!(krpc.is_err(), "{name} parses as KRPC: {krpc:?}");
     }
 }

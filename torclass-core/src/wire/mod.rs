@@ -10,6 +10,7 @@ pub mod compact;
 pub mod extension;
 pub mod handshake;
 pub mod http_tracker;
+pub mod krpc;
 pub mod lsd;
 pub mod magnet;
 pub mod message;
