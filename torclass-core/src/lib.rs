@@ -27,11 +27,17 @@
 extern crate std;
 
 pub mod client;
+pub mod flow;
 pub mod observer;
 pub mod packet;
+pub mod table;
+mod udp;
 pub mod verdict;
 pub mod wire;
 
 pub use client::Client;
+pub use flow::FlowClassifier;
+pub use observer::{Metadata, NoObserver, Observer};
 pub use packet::{DecodeError, Endpoint, FlowKey, Fragment, LinkType, Packet, TcpFlags, TcpInfo};
+pub use table::{FlowTable, Slot, TableConfig};
 pub use verdict::{Confidence, Detection, Direction, Evidence, Protocol, Transport, Verdict};

@@ -1,0 +1,35 @@
+//! # torclass-capture
+//!
+//! What every torclass front end (the CLI, the Python module, the benches and the tests) needs
+//! besides the classifier itself, in one `std` crate so that torclass-core stays `no_std`:
+//!
+//! - [`CaptureReader`]: a streaming, constant-memory reader of pcap and pcapng files that
+//!   lends out one [`RawPacket`] at a time, with [`CaptureError`]s that name the file and byte.
+//! - [`FlowRecord`]: the per-flow result, and its forms: JSON lines (the contract every tool
+//!   reads), CSV and an aligned table, behind [`RecordWriter`]; and a [`Summary`] of counts.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod csv;
+mod error;
+mod jsonl;
+mod pcap;
+mod pcapng;
+mod reader;
+mod record;
+mod source;
+mod summary;
+mod table;
+mod time;
+mod writer;
+
+pub use csv::{write_csv_header, write_csv_row};
+
+pub use error::{CaptureError, CaptureErrorKind, Unit};
+pub use jsonl::write_jsonl;
+pub use pcapng::MAX_INTERFACES;
+pub use reader::{CaptureFormat, CaptureReader, RawPacket, INITIAL_BUFFER_LEN, MAX_RECORD_LEN};
+pub use record::{hex, peer_id_text, FlowRecord, COLUMNS};
+pub use summary::{Counts, Summary};
+pub use table::{write_table_header, write_table_row};
+pub use writer::{Format, RecordWriter, UnknownFormat};

@@ -1,0 +1,402 @@
+//! [`CaptureReader`]: packets out of a pcap or pcapng stream, in constant memory.
+//!
+//! The reader drives pcap-parser's streaming [`PcapReaderIterator`] over one buffer. Before
+//! each record it reads the record's length from its header, checks it against
+//! [`MAX_RECORD_LEN`] and the snapshot length, and refills (growing the buffer if the record
+//! is larger than it) until the whole record is buffered; only then does pcap-parser parse
+//! it. So a lying length is an error, never a large allocation, and every refill makes
+//! progress or reaches the end: the reader cannot hang.
+
+use crate::error::{CaptureError, CaptureErrorKind, Unit};
+use crate::pcap::{self, PcapFormat};
+use crate::pcapng::{self, PcapngState};
+use crate::source::{read_full, ErrorSlot, Source};
+use crate::time;
+use pcap_parser::traits::PcapReaderIterator;
+use pcap_parser::{LegacyPcapReader, PcapBlockOwned, PcapNGReader};
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+use std::sync::PoisonError;
+
+/// The buffer a reader starts with.
+pub const INITIAL_BUFFER_LEN: usize = 64 * 1024;
+
+/// The largest record (pcap record header and captured bytes) or pcapng block accepted, and
+/// so the largest the buffer grows. A longer one is [`CaptureErrorKind::TooLarge`].
+pub const MAX_RECORD_LEN: usize = 16 * 1024 * 1024;
+
+/// How many bytes the record at the front of the buffer needs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Need {
+    /// Its header is incomplete: read at least `len` bytes to learn its length.
+    Header { unit: Unit, len: usize },
+    /// The whole record or block is `len` bytes.
+    Record { unit: Unit, len: usize },
+}
+
+/// Where a packet's bytes are in its parsed record, and what its header says.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Packet {
+    pub(crate) link_type: u32,
+    /// `None` for a pcapng simple packet block, which has no timestamp.
+    pub(crate) ts_nanos: Option<i128>,
+    pub(crate) orig_len: u32,
+    /// Offset of the captured bytes from the start of the record.
+    pub(crate) start: usize,
+    pub(crate) len: usize,
+}
+
+/// One captured packet, borrowing the reader's buffer until the next call.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RawPacket<'a> {
+    /// The pcap `LINKTYPE_` value of the packet's interface (1 = Ethernet, 101 = raw IP,
+    /// 113 = Linux SLL, …), without the FCS bits.
+    pub link_type: u32,
+    /// Nanoseconds since the Unix epoch: exact for any resolution down to 1 ns (finer
+    /// pcapng resolutions are truncated). A pcapng simple packet block has no timestamp and
+    /// repeats the previous packet's (0 if none).
+    pub ts_nanos: i128,
+    /// `ts_nanos` as seconds, for convenience (f64: about 0.2 µs of precision today).
+    pub ts: f64,
+    /// The captured bytes, starting at the link-layer header.
+    pub data: &'a [u8],
+    /// The packet's length on the wire; more than `data.len()` if the capture truncated it.
+    pub orig_len: u32,
+    /// Byte offset of the packet's record or block in the file.
+    pub offset: u64,
+    /// 0-based packet number in the file.
+    pub index: u64,
+}
+
+/// Which file format a reader found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CaptureFormat {
+    /// Classic libpcap format.
+    Pcap,
+    /// pcapng.
+    Pcapng,
+}
+
+enum Layout {
+    Pcap(PcapFormat),
+    Pcapng(PcapngState),
+}
+
+/// A streaming reader of pcap and pcapng captures.
+///
+/// ```no_run
+/// # fn main() -> Result<(), torclass_capture::CaptureError> {
+/// let mut reader = torclass_capture::CaptureReader::open("capture.pcapng".as_ref())?;
+/// while let Some(packet) = reader.next_packet()? {
+///     println!("{} {} {} bytes", packet.index, packet.ts, packet.data.len());
+/// }
+/// # Ok(())
+/// # }
+/// ```
+///
+/// Memory stays constant: one buffer of [`INITIAL_BUFFER_LEN`] bytes that grows only to fit a
+/// larger record, up to [`MAX_RECORD_LEN`], and at most [`crate::MAX_INTERFACES`] interface
+/// descriptions. After an error, or at the end, `next_packet` returns `Ok(None)`.
+pub struct CaptureReader {
+    name: String,
+    parser: Box<dyn PcapReaderIterator + Send>,
+    layout: Layout,
+    io_error: ErrorSlot,
+    capacity: usize,
+    /// Bytes of the record last returned, consumed at the next call.
+    pending: usize,
+    index: u64,
+    last_ts_nanos: i128,
+    finished: bool,
+}
+
+impl CaptureReader {
+    /// Open the capture at `path`. Errors name the file as `path` displays.
+    pub fn open(path: &Path) -> Result<Self, CaptureError> {
+        let name = path.display().to_string();
+        let file = File::open(path).map_err(|e| CaptureError::io(&name, 0, e))?;
+        Self::new(file, name)
+    }
+
+    /// Read a capture from any byte stream (a file, a pipe, a `Cursor<Vec<u8>>`); `name` is
+    /// used in error messages. Reads the file header before returning.
+    pub fn new(mut reader: impl Read + Send + 'static, name: String) -> Result<Self, CaptureError> {
+        let (layout, header) = match read_file_header(&mut reader) {
+            Ok(found) => found,
+            Err(Fault::Io(e)) => return Err(CaptureError::io(&name, 0, e)),
+            Err(Fault::Bad(kind)) => return Err(CaptureError::new(&name, 0, kind)),
+        };
+        Self::with_header(reader, name, layout, header)
+    }
+
+    /// Build the pcap-parser reader over `header` (the whole file header, already read)
+    /// followed by the rest of `reader`.
+    fn with_header(
+        reader: impl Read + Send + 'static,
+        name: String,
+        layout: Layout,
+        header: Vec<u8>,
+    ) -> Result<Self, CaptureError> {
+        let capacity = INITIAL_BUFFER_LEN.max(header.len());
+        let io_error = ErrorSlot::default();
+        // The first read of pcap-parser's reader gets the whole header, which it parses.
+        let source = Source::new(header, reader, io_error.clone());
+        let (unit, parser) = match layout {
+            Layout::Pcap(_) => (
+                Unit::PcapHeader,
+                LegacyPcapReader::new(capacity, source)
+                    .map(|r| Box::new(r) as Box<dyn PcapReaderIterator + Send>),
+            ),
+            Layout::Pcapng(_) => (
+                Unit::PcapngBlock(pcapng::SHB_TYPE),
+                PcapNGReader::new(capacity, source)
+                    .map(|r| Box::new(r) as Box<dyn PcapReaderIterator + Send>),
+            ),
+        };
+        let malformed = || CaptureError::new(&name, 0, CaptureErrorKind::Malformed { unit });
+        let mut parser = parser.map_err(|_| malformed())?;
+        if let Layout::Pcap(_) = layout {
+            // pcap-parser hands out the pcap file header as the first block.
+            let header = match parser.next() {
+                Ok((len, PcapBlockOwned::LegacyHeader(_))) => Some(len),
+                _ => None,
+            };
+            parser.consume(header.ok_or_else(malformed)?);
+        }
+        Ok(Self {
+            name,
+            parser,
+            layout,
+            io_error,
+            capacity,
+            pending: 0,
+            index: 0,
+            last_ts_nanos: 0,
+            finished: false,
+        })
+    }
+
+    /// The name errors use: the path given to [`CaptureReader::open`], or the name given to
+    /// [`CaptureReader::new`].
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether the file is pcap or pcapng.
+    #[must_use]
+    pub fn format(&self) -> CaptureFormat {
+        match self.layout {
+            Layout::Pcap(_) => CaptureFormat::Pcap,
+            Layout::Pcapng(_) => CaptureFormat::Pcapng,
+        }
+    }
+
+    /// The next packet, `Ok(None)` at the end of the capture. The packet borrows the reader's
+    /// buffer: drop it before calling again.
+    ///
+    /// # Errors
+    /// A [`CaptureError`] with the byte offset of the bad record. Packets before it were all
+    /// returned; [`CaptureError::is_truncated`] tells a file that ends early from one that is
+    /// corrupt. After an error the reader is finished.
+    pub fn next_packet(&mut self) -> Result<Option<RawPacket<'_>>, CaptureError> {
+        if self.finished {
+            return Ok(None);
+        }
+        loop {
+            if self.pending > 0 {
+                self.parser.consume(self.pending);
+                self.pending = 0;
+            }
+            let offset = self.parser.consumed() as u64;
+            let (unit, len) = match self.buffer_record(offset) {
+                Ok(Some(record)) => record,
+                Ok(None) => {
+                    self.finished = true;
+                    return Ok(None);
+                }
+                Err(e) => {
+                    self.finished = true;
+                    return Err(e);
+                }
+            };
+            let step = match (self.parser.next(), &mut self.layout) {
+                (Ok((n, PcapBlockOwned::Legacy(block))), Layout::Pcap(format)) if n == len => {
+                    Ok(Some(format.packet(&block)))
+                }
+                (Ok((n, PcapBlockOwned::NG(block))), Layout::Pcapng(state)) if n == len => {
+                    state.block(&block)
+                }
+                _ => Err(CaptureErrorKind::Malformed { unit }),
+            };
+            self.pending = len;
+            let packet = match step {
+                Ok(Some(packet)) => packet,
+                Ok(None) => continue,
+                Err(kind) => {
+                    self.finished = true;
+                    return Err(CaptureError::new(&self.name, offset, kind));
+                }
+            };
+            let end = packet.start.saturating_add(packet.len);
+            if end > len || end > self.parser.data().len() {
+                self.finished = true;
+                return Err(CaptureError::new(
+                    &self.name,
+                    offset,
+                    CaptureErrorKind::Malformed { unit },
+                ));
+            }
+            let ts_nanos = packet.ts_nanos.unwrap_or(self.last_ts_nanos);
+            self.last_ts_nanos = ts_nanos;
+            let index = self.index;
+            self.index += 1;
+            return Ok(Some(RawPacket {
+                link_type: packet.link_type,
+                ts_nanos,
+                ts: time::seconds(ts_nanos),
+                data: self
+                    .parser
+                    .data()
+                    .get(packet.start..end)
+                    .unwrap_or_default(),
+                orig_len: packet.orig_len,
+                offset,
+                index,
+            }));
+        }
+    }
+
+    /// Refill until the whole record at the front of the buffer is in it: its unit and
+    /// length, or `None` at a clean end of file.
+    fn buffer_record(&mut self, offset: u64) -> Result<Option<(Unit, usize)>, CaptureError> {
+        loop {
+            let data = self.parser.data();
+            let need = match &self.layout {
+                Layout::Pcap(format) => format.need(data),
+                Layout::Pcapng(state) => state.need(data),
+            };
+            let need = need.map_err(|kind| CaptureError::new(&self.name, offset, kind))?;
+            let available = data.len();
+            let (unit, len) = match need {
+                Need::Record { unit, len } if available >= len => return Ok(Some((unit, len))),
+                Need::Record { unit, len } | Need::Header { unit, len } => (unit, len),
+            };
+            if self.parser.reader_exhausted() {
+                if available == 0 {
+                    return Ok(None);
+                }
+                let kind = truncated(unit, len, available);
+                return Err(CaptureError::new(&self.name, offset, kind));
+            }
+            // Grow only once the buffer is full of this record, so a short file that claims a
+            // long record costs nothing.
+            if len > self.capacity && available >= self.capacity {
+                let grown = len.max(self.capacity.saturating_mul(2)).min(MAX_RECORD_LEN);
+                self.parser.grow(grown);
+                self.capacity = grown;
+            }
+            if self.parser.refill().is_err() {
+                return Err(self.read_error(offset));
+            }
+        }
+    }
+
+    fn read_error(&self, offset: u64) -> CaptureError {
+        let error = self
+            .io_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+            .unwrap_or_else(|| io::Error::other("read failed"));
+        CaptureError::io(&self.name, offset, error)
+    }
+}
+
+/// A problem reading the file header: from the stream, or with the bytes.
+enum Fault {
+    Io(io::Error),
+    Bad(CaptureErrorKind),
+}
+
+impl From<io::Error> for Fault {
+    fn from(e: io::Error) -> Self {
+        Self::Io(e)
+    }
+}
+
+impl From<CaptureErrorKind> for Fault {
+    fn from(kind: CaptureErrorKind) -> Self {
+        Self::Bad(kind)
+    }
+}
+
+/// The format and the whole file header (pcap: 24 bytes; pcapng: the section header block).
+fn read_file_header(reader: &mut impl Read) -> Result<(Layout, Vec<u8>), Fault> {
+    let mut magic = [0u8; 4];
+    let got = read_full(reader, &mut magic)?;
+    if got == 0 {
+        return Err(CaptureErrorKind::Empty.into());
+    }
+    if got < magic.len() {
+        return Err(truncated(Unit::Magic, magic.len(), got).into());
+    }
+    let first = u32::from_le_bytes(magic);
+    if PcapFormat::is_magic(first) {
+        let mut header = [0u8; pcap::HEADER_LEN];
+        header[..4].copy_from_slice(&magic);
+        read_rest(reader, &mut header, 4, Unit::PcapHeader)?;
+        let layout = Layout::Pcap(PcapFormat::from_header(&header));
+        return Ok((layout, header.to_vec()));
+    }
+    if first != pcapng::SHB_TYPE {
+        let magic = u32::from_be_bytes(magic);
+        return Err(CaptureErrorKind::NotACapture { magic }.into());
+    }
+    let unit = Unit::PcapngBlock(pcapng::SHB_TYPE);
+    let mut header = vec![0u8; pcapng::SHB_PREFIX_LEN];
+    header[..4].copy_from_slice(&magic);
+    read_rest(reader, &mut header, 4, unit)?;
+    let len = match pcapng::section_header(&header)? {
+        Need::Record { len, .. } => len,
+        Need::Header { .. } => return Err(CaptureErrorKind::Malformed { unit }.into()),
+    };
+    // `len` is at least 12 and at most MAX_RECORD_LEN.
+    header.resize(len, 0);
+    read_rest(reader, &mut header, pcapng::SHB_PREFIX_LEN, unit)?;
+    Ok((Layout::Pcapng(PcapngState::default()), header))
+}
+
+/// Fill `buf` from `filled` on: a truncation error for `unit` if the stream ends first.
+fn read_rest(
+    reader: &mut impl Read,
+    buf: &mut [u8],
+    filled: usize,
+    unit: Unit,
+) -> Result<(), Fault> {
+    let got = read_full(reader, buf.get_mut(filled..).unwrap_or_default())?;
+    if filled + got < buf.len() {
+        return Err(truncated(unit, buf.len(), filled + got).into());
+    }
+    Ok(())
+}
+
+fn truncated(unit: Unit, required: usize, available: usize) -> CaptureErrorKind {
+    CaptureErrorKind::Truncated {
+        unit,
+        required: required as u64,
+        available: available as u64,
+    }
+}
+
+impl std::fmt::Debug for CaptureReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CaptureReader")
+            .field("name", &self.name)
+            .field("format", &self.format())
+            .field("index", &self.index)
+            .field("offset", &self.parser.consumed())
+            .finish_non_exhaustive()
+    }
+}

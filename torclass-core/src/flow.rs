@@ -1,0 +1,453 @@
+//! [`FlowClassifier`]: the per-flow state machine.
+//!
+//! A TCP flow is two byte streams. Each direction ("side") starts undecided and its first byte
+//! picks the one reader that can apply, since the formats torclass reads cannot share a first
+//! byte:
+//!
+//! | first byte | reader | evidence |
+//! |---|---|---|
+//! | `0x13` | [`handshake::Reader`], then [`message::Reader`] | BEP 3 handshake, reserved bits, BEP 10 |
+//! | `0x00` | [`message::Reader`] (capture started mid-stream) | [`FRAMING_RUN`] valid messages |
+//! | `G` | [`http_tracker::RequestReader`], else text | tracker announce/scrape |
+//! | `H` | [`http_tracker::ReplyReader`], else text | bencoded tracker reply |
+//! | other printable ASCII | [`magnet::Scanner`] over [`TEXT_SCAN_LIMIT`] bytes | magnet URI |
+//! | anything else | none: the side is finished | — |
+//!
+//! Readers keep only counters and a few bytes, so any cut of the streams into segments gives
+//! the same verdict (invariant 3), and each side is read for a bounded number of bytes
+//! (invariant 4, see [`SIDE_BUDGET`]).
+//!
+//! ## Confidence
+//! - peer wire: one side's handshake, or [`FRAMING_RUN`] valid messages on one side, is
+//!   `Likely`; the other side's handshake or message run, or a valid message after the same
+//!   side's handshake, makes it `Confirmed`.
+//! - HTTP tracker: a request or a reply is `Likely`; both are `Confirmed`.
+//! - magnet: a URI in the stream is `Likely` (the flow carries a link to BitTorrent content,
+//!   not BitTorrent itself).
+//!
+//! A verdict, once BitTorrent, never goes back; its protocol is the first one recognised and
+//! only its confidence and evidence grow.
+
+use crate::observer::{NoObserver, Observer};
+use crate::udp::UdpState;
+use crate::verdict::{Confidence, Detection, Direction, Evidence, Protocol, Transport, Verdict};
+use crate::wire::extension::ExtIds;
+use crate::wire::{handshake, http_tracker, magnet, message};
+
+/// Valid peer wire messages (keep-alives excluded) a side must send, without a handshake, to
+/// count as peer wire. Chosen from measurement: no non-BitTorrent stream in the negative
+/// captures or random data gets past its first header (see the `framing_false_positives` test).
+pub const FRAMING_RUN: u8 = 3;
+
+/// Messages read on each side after a peer wire decision, to see the extension handshakes.
+pub const FOLLOW_MESSAGES: u8 = 16;
+
+/// Bytes of a cleartext side scanned for a magnet URI.
+pub const TEXT_SCAN_LIMIT: u32 = 64 * 1024;
+
+/// The most bytes each side of a TCP flow is read before it is decided or given up
+/// (invariant 4): the handshake and [`FRAMING_RUN`] + [`FOLLOW_MESSAGES`] messages of at most
+/// [`message::MAX_LEN`] bytes (only their headers and extension payloads are parsed; the rest
+/// is skipped by length), or an HTTP head and [`TEXT_SCAN_LIMIT`] bytes of text.
+pub const SIDE_BUDGET: u64 = {
+    let messages = (FRAMING_RUN as u64 + FOLLOW_MESSAGES as u64) * (message::MAX_LEN as u64 + 4);
+    let text = http_tracker::MAX_REQUEST_LINE as u64 + TEXT_SCAN_LIMIT as u64;
+    if messages + 68 > text {
+        messages + 68
+    } else {
+        text
+    }
+};
+
+/// What one direction of a TCP flow is being read as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Side {
+    /// Nothing received yet.
+    Start,
+    Handshake(handshake::Reader),
+    Messages(message::Reader),
+    Request(http_tracker::RequestReader),
+    Reply(http_tracker::ReplyReader),
+    /// Scanning for a magnet URI; bytes scanned so far.
+    Text(magnet::Scanner, u32),
+    /// Nothing more to read.
+    Done,
+}
+
+// Per-side flags.
+const SENT_HANDSHAKE: u8 = 1;
+const FRAMED: u8 = 2;
+const TRACKER_REQUEST: u8 = 4;
+const TRACKER_REPLY: u8 = 8;
+const MAGNET: u8 = 16;
+const MIDSTREAM: u8 = 32;
+const MESSAGE_AFTER_HANDSHAKE: u8 = 64;
+
+// Flow states.
+const UNDECIDED: u8 = 0;
+const BITTORRENT: u8 = 1;
+const NOT_BITTORRENT: u8 = 2;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Inner {
+    Tcp { sides: [Side; 2], ids: [ExtIds; 2] },
+    Udp(UdpState),
+}
+
+/// The classification state of one flow: a fixed [`FlowClassifier::SIZE`] bytes, no buffers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FlowClassifier {
+    inner: Inner,
+    evidence: Evidence,
+    flags: [u8; 2],
+    state: u8,
+    protocol: Option<Protocol>,
+    confidence: Confidence,
+}
+
+const _: () = assert!(
+    FlowClassifier::SIZE <= 64,
+    "per-flow state must stay within 64 bytes"
+);
+
+impl FlowClassifier {
+    /// Bytes of per-flow state.
+    pub const SIZE: usize = core::mem::size_of::<Self>();
+
+    /// A classifier for a new flow.
+    #[must_use]
+    pub const fn new(transport: Transport) -> Self {
+        let inner = match transport {
+            Transport::Udp => Inner::Udp(UdpState::new()),
+            Transport::Tcp => Inner::Tcp {
+                sides: [Side::Start, Side::Start],
+                ids: [
+                    ExtIds {
+                        pex: 0,
+                        metadata: 0,
+                    },
+                    ExtIds {
+                        pex: 0,
+                        metadata: 0,
+                    },
+                ],
+            },
+        };
+        Self {
+            inner,
+            evidence: Evidence::NONE,
+            flags: [0; 2],
+            state: UNDECIDED,
+            protocol: None,
+            confidence: Confidence::Likely,
+        }
+    }
+
+    /// The transport this classifier reads.
+    #[must_use]
+    pub const fn transport(&self) -> Transport {
+        match self.inner {
+            Inner::Tcp { .. } => Transport::Tcp,
+            Inner::Udp(_) => Transport::Udp,
+        }
+    }
+
+    /// The verdict so far.
+    #[must_use]
+    pub fn verdict(&self) -> Verdict {
+        match (self.state, self.protocol) {
+            (BITTORRENT, Some(protocol)) => Verdict::BitTorrent(Detection {
+                protocol,
+                confidence: self.confidence,
+                evidence: self.evidence,
+            }),
+            (NOT_BITTORRENT, _) => Verdict::NotBitTorrent,
+            _ => Verdict::Undecided,
+        }
+    }
+
+    /// True when feeding more bytes can change nothing: the verdict is final and nothing more
+    /// is read. A flow table skips such flows after its lookup.
+    #[must_use]
+    pub fn is_done(&self) -> bool {
+        match &self.inner {
+            Inner::Tcp { sides, .. } => {
+                self.state != UNDECIDED && sides.iter().all(|s| *s == Side::Done)
+            }
+            Inner::Udp(udp) => udp.is_done(self.state != UNDECIDED),
+        }
+    }
+
+    /// Feed the next payload sent by `direction`: a TCP segment's bytes in stream order, or
+    /// one UDP datagram.
+    pub fn feed(&mut self, direction: Direction, payload: &[u8]) -> Verdict {
+        self.feed_with(direction, payload, &mut NoObserver)
+    }
+
+    /// [`FlowClassifier::feed`], handing extracted fields to `observer`.
+    pub fn feed_with<O: Observer>(
+        &mut self,
+        direction: Direction,
+        payload: &[u8],
+        observer: &mut O,
+    ) -> Verdict {
+        if payload.is_empty() || self.is_done() {
+            return self.verdict();
+        }
+        match &mut self.inner {
+            Inner::Tcp { sides, ids } => {
+                let decided = self.state == BITTORRENT;
+                let flags = self.flags;
+                let found = read_side(sides, ids, &flags, decided, direction, payload, observer);
+                self.evidence |= found.evidence;
+                if let Some(f) = self.flags.get_mut(direction.index()) {
+                    *f |= found.flags;
+                }
+                self.decide_tcp();
+            }
+            Inner::Udp(udp) => {
+                let found = udp.feed(direction, payload, observer);
+                self.evidence |= found.evidence;
+                if let Some((protocol, confidence)) = found.detection {
+                    self.detect(protocol, confidence);
+                } else if found.refuted && self.state == UNDECIDED {
+                    self.state = NOT_BITTORRENT;
+                }
+            }
+        }
+        self.verdict()
+    }
+
+    /// The flow ended (both sides closed, a reset, or it was evicted idle): an undecided
+    /// verdict becomes [`Verdict::NotBitTorrent`], since no more bytes will come.
+    pub fn finish(&mut self) -> Verdict {
+        if self.state == UNDECIDED {
+            self.state = NOT_BITTORRENT;
+        }
+        self.verdict()
+    }
+
+    /// Tell the classifier that the stream sent by `direction` lost bytes before the next
+    /// payload (a gap the flow table could not fill). Readers that cannot resume after a hole
+    /// stop; the magnet scan restarts.
+    pub fn gap(&mut self, direction: Direction) {
+        if let Inner::Tcp { sides, .. } = &mut self.inner {
+            if let Some(side) = sides.get_mut(direction.index()) {
+                *side = match *side {
+                    Side::Start => Side::Start,
+                    Side::Text(_, n) => Side::Text(magnet::Scanner::new(), n),
+                    _ => Side::Done,
+                };
+            }
+            self.decide_tcp();
+        }
+    }
+
+    fn detect(&mut self, protocol: Protocol, confidence: Confidence) {
+        if self.state != BITTORRENT {
+            self.state = BITTORRENT;
+            self.protocol = Some(protocol);
+            self.confidence = confidence;
+        } else if confidence > self.confidence {
+            self.confidence = confidence;
+        }
+    }
+
+    fn decide_tcp(&mut self) {
+        let [a, b] = self.flags;
+        let any = a | b;
+        let peer = |f: u8| f & SENT_HANDSHAKE != 0 || (f & MIDSTREAM != 0 && f & FRAMED != 0);
+        let confirmed_alone = |f: u8| f & SENT_HANDSHAKE != 0 && f & MESSAGE_AFTER_HANDSHAKE != 0;
+        if a & SENT_HANDSHAKE != 0 && b & SENT_HANDSHAKE != 0 {
+            self.evidence |= Evidence::HANDSHAKE_REPLY;
+        }
+        if any & MIDSTREAM != 0 && any & FRAMED != 0 {
+            self.evidence |= Evidence::MESSAGE_FRAMING;
+        }
+        if peer(a) || peer(b) {
+            let both = peer(a) && peer(b);
+            let strong = both || confirmed_alone(a) || confirmed_alone(b);
+            let midstream_extra = any & MIDSTREAM != 0
+                && self.evidence.0
+                    & (Evidence::EXTENSION_HANDSHAKE.0
+                        | Evidence::PEX_MESSAGE.0
+                        | Evidence::METADATA_MESSAGE.0)
+                    != 0;
+            let confidence = if strong || midstream_extra {
+                Confidence::Confirmed
+            } else {
+                Confidence::Likely
+            };
+            self.detect(Protocol::PeerWire, confidence);
+        }
+        if any & (TRACKER_REQUEST | TRACKER_REPLY) != 0 {
+            let both = any & TRACKER_REQUEST != 0 && any & TRACKER_REPLY != 0;
+            let confidence = if both {
+                Confidence::Confirmed
+            } else {
+                Confidence::Likely
+            };
+            self.detect(Protocol::HttpTracker, confidence);
+        }
+        if any & MAGNET != 0 {
+            self.detect(Protocol::Magnet, Confidence::Likely);
+        }
+        if self.state == UNDECIDED {
+            if let Inner::Tcp { sides, .. } = &self.inner {
+                if sides.iter().all(|s| *s == Side::Done) {
+                    self.state = NOT_BITTORRENT;
+                }
+            }
+        }
+    }
+}
+
+/// What reading one payload found.
+struct Found {
+    evidence: Evidence,
+    flags: u8,
+}
+
+fn first_reader(byte: u8) -> (Side, u8) {
+    match byte {
+        0x13 => (Side::Handshake(handshake::Reader::default()), 0),
+        0x00 => (Side::Messages(message::Reader::new()), MIDSTREAM),
+        b'G' => (Side::Request(http_tracker::RequestReader::new()), 0),
+        b'H' => (Side::Reply(http_tracker::ReplyReader::new()), 0),
+        b'\t' | b'\n' | b'\r' | 0x20..=0x7e => (Side::Text(magnet::Scanner::new(), 0), 0),
+        _ => (Side::Done, 0),
+    }
+}
+
+fn read_side<O: Observer>(
+    sides: &mut [Side; 2],
+    ids: &mut [ExtIds; 2],
+    flags: &[u8; 2],
+    decided: bool,
+    direction: Direction,
+    payload: &[u8],
+    observer: &mut O,
+) -> Found {
+    let i = direction.index();
+    let receiver_ids = ids
+        .get(direction.reverse().index())
+        .copied()
+        .unwrap_or_default();
+    let mut found = Found {
+        evidence: Evidence::NONE,
+        flags: 0,
+    };
+    let side_flags = flags.get(i).copied().unwrap_or(0);
+    let Some(side) = sides.get_mut(i) else {
+        return found;
+    };
+    let mut rest = payload;
+    while let Some(&first) = rest.first() {
+        match side {
+            Side::Start => {
+                let (next, flags) = first_reader(first);
+                *side = next;
+                found.flags |= flags;
+            }
+            Side::Handshake(reader) => {
+                let step = reader.read(rest, |part| match part {
+                    handshake::Part::Prefix => {
+                        found.flags |= SENT_HANDSHAKE;
+                        found.evidence |= Evidence::HANDSHAKE;
+                    }
+                    handshake::Part::Reserved(e) => found.evidence |= e,
+                    handshake::Part::InfoHash { offset, bytes } => {
+                        observer.field(direction, crate::observer::Field::InfoHash, offset, bytes);
+                    }
+                    handshake::Part::PeerId { offset, bytes } => {
+                        observer.field(direction, crate::observer::Field::PeerId, offset, bytes);
+                    }
+                });
+                match step {
+                    handshake::Step::NeedMore => rest = &[],
+                    handshake::Step::Complete { consumed } => {
+                        *side = Side::Messages(message::Reader::new());
+                        rest = rest.get(consumed..).unwrap_or_default();
+                    }
+                    handshake::Step::Refuted => *side = Side::Done,
+                }
+            }
+            Side::Messages(reader) => {
+                let own_ids = ids.get(i).copied().unwrap_or_default();
+                let mut cx = message::Context {
+                    direction,
+                    receiver_ids,
+                    sender_ids: own_ids,
+                    evidence: Evidence::NONE,
+                    observer: &mut *observer,
+                };
+                let step = reader.read(rest, &mut cx);
+                found.evidence |= cx.evidence;
+                if let Some(slot) = ids.get_mut(i) {
+                    *slot = cx.sender_ids;
+                }
+                let count = reader.count();
+                let midstream = (side_flags | found.flags) & MIDSTREAM != 0;
+                if count >= 1 && !midstream {
+                    found.flags |= MESSAGE_AFTER_HANDSHAKE;
+                }
+                if count >= FRAMING_RUN {
+                    found.flags |= FRAMED;
+                }
+                let followed = count >= FRAMING_RUN.saturating_add(FOLLOW_MESSAGES);
+                let enough = (decided || found.flags & (FRAMED | MESSAGE_AFTER_HANDSHAKE) != 0)
+                    && count >= FOLLOW_MESSAGES;
+                if step == message::Step::Invalid || followed || enough {
+                    *side = Side::Done;
+                }
+                rest = &[];
+            }
+            Side::Request(reader) => match reader.read(rest, direction, observer) {
+                http_tracker::Step::NeedMore => rest = &[],
+                http_tracker::Step::Tracker { .. } => {
+                    found.flags |= TRACKER_REQUEST;
+                    found.evidence |= Evidence::TRACKER_ANNOUNCE;
+                    *side = Side::Done;
+                }
+                http_tracker::Step::NotTracker { consumed } => {
+                    *side = Side::Text(magnet::Scanner::new(), 0);
+                    rest = rest.get(consumed..).unwrap_or_default();
+                }
+            },
+            Side::Reply(reader) => match reader.read(rest, observer) {
+                http_tracker::Step::NeedMore => rest = &[],
+                http_tracker::Step::Tracker { done } => {
+                    found.flags |= TRACKER_REPLY;
+                    found.evidence |= Evidence::TRACKER_REPLY;
+                    if done {
+                        *side = Side::Done;
+                    }
+                    rest = &[];
+                }
+                http_tracker::Step::NotTracker { consumed } => {
+                    *side = Side::Text(magnet::Scanner::new(), 0);
+                    rest = rest.get(consumed..).unwrap_or_default();
+                }
+            },
+            Side::Text(scanner, scanned) => {
+                let room = TEXT_SCAN_LIMIT.saturating_sub(*scanned) as usize;
+                let take = rest.len().min(room);
+                let chunk = rest.get(..take).unwrap_or_default();
+                *scanned = scanned.saturating_add(take as u32);
+                if scanner.scan(chunk, direction, observer) == magnet::Step::Found {
+                    found.flags |= MAGNET;
+                    found.evidence |= Evidence::MAGNET_URI;
+                    *side = Side::Done;
+                } else if *scanned >= TEXT_SCAN_LIMIT {
+                    *side = Side::Done;
+                }
+                rest = &[];
+            }
+            Side::Done => rest = &[],
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,256 @@
+use super::*;
+use crate::packet::{Endpoint, Fragment, TcpInfo};
+use crate::verdict::Protocol;
+use core::net::{IpAddr, Ipv4Addr};
+use proptest::prelude::*;
+use std::vec::Vec;
+
+fn ep(host: u8, port: u16) -> Endpoint {
+    Endpoint {
+        addr: IpAddr::V4(Ipv4Addr::new(10, 0, 0, host)),
+        port,
+    }
+}
+
+fn key(a: Endpoint, b: Endpoint, transport: Transport) -> FlowKey {
+    FlowKey {
+        transport,
+        src: a,
+        dst: b,
+    }
+}
+
+fn tcp<'a>(k: FlowKey, seq: u32, flags: TcpFlags, payload: &'a [u8]) -> Packet<'a> {
+    Packet {
+        key: k,
+        tcp: Some(TcpInfo { seq, ack: 0, flags }),
+        fragment: Fragment::None,
+        payload,
+        payload_len_on_wire: payload.len() as u32,
+    }
+}
+
+fn handshake(id: &[u8; 20]) -> Vec<u8> {
+    let mut h = b"\x13BitTorrent protocol".to_vec();
+    h.extend_from_slice(&[0, 0, 0, 0, 0, 0x10, 0, 0x05]);
+    h.extend_from_slice(&[7; 20]);
+    h.extend_from_slice(id);
+    h
+}
+
+fn table(slots: &mut [Slot]) -> FlowTable<'_> {
+    FlowTable::new(slots, TableConfig::default())
+}
+
+#[test]
+fn a_tcp_session_in_both_directions() {
+    let mut slots = std::vec![Slot::default(); 64];
+    let mut t = table(&mut slots);
+    let c = ep(1, 40000);
+    let s = ep(2, 6881);
+    let up = key(c, s, Transport::Tcp);
+    let down = up.reversed();
+    let none = |_: &Slot| {};
+    let o = t
+        .process(&tcp(up, 100, TcpFlags::SYN, &[]), 1, none)
+        .unwrap();
+    assert!(o.new_flow);
+    let o = t
+        .process(&tcp(down, 500, TcpFlags::SYN | TcpFlags::ACK, &[]), 2, none)
+        .unwrap();
+    assert_eq!(o.direction, Direction::Responder);
+    assert!(!o.new_flow);
+    let hs = handshake(b"-TR3000-abcdefghijkl");
+    t.process(&tcp(up, 101, TcpFlags::ACK, &hs[..30]), 3, none)
+        .unwrap();
+    // A retransmission of the first part and an overlapping segment: fed once.
+    t.process(&tcp(up, 101, TcpFlags::ACK, &hs[..30]), 4, none)
+        .unwrap();
+    t.process(&tcp(up, 121, TcpFlags::ACK, &hs[20..50]), 5, none)
+        .unwrap();
+    t.process(&tcp(up, 151, TcpFlags::ACK, &hs[50..]), 6, none)
+        .unwrap();
+    let o = t
+        .process(
+            &tcp(
+                down,
+                501,
+                TcpFlags::ACK,
+                &handshake(b"-qB4520-abcdefghijkl"),
+            ),
+            7,
+            none,
+        )
+        .unwrap();
+    let d = o.verdict.detection().unwrap();
+    assert_eq!(d.protocol, Protocol::PeerWire);
+    assert_eq!(d.confidence, crate::Confidence::Confirmed);
+    let slot = t.get(o.slot).unwrap();
+    assert_eq!(slot.key().src, c);
+    assert_eq!(slot.packets(), 7);
+    assert_eq!(
+        slot.decided_at_packet(),
+        Some(3),
+        "the handshake prefix decides"
+    );
+    assert_eq!(
+        slot.metadata().peer_id(Direction::Initiator),
+        Some(b"-TR3000-abcdefghijkl")
+    );
+    assert_eq!(
+        slot.metadata().peer_id(Direction::Responder),
+        Some(b"-qB4520-abcdefghijkl")
+    );
+    assert!(t.stats().duplicate_bytes >= 40);
+    assert!(!slot.midstream());
+}
+
+#[test]
+fn a_gap_never_yields_a_wrong_verdict() {
+    let mut slots = std::vec![Slot::default(); 8];
+    let mut t = table(&mut slots);
+    let up = key(ep(1, 1), ep(2, 2), Transport::Tcp);
+    let hs = handshake(b"-TR3000-abcdefghijkl");
+    let none = |_: &Slot| {};
+    // The second half arrives first (reordered): the classifier is told of the hole.
+    t.process(&tcp(up, 1034, TcpFlags::ACK, &hs[34..]), 1, none)
+        .unwrap();
+    let o = t
+        .process(&tcp(up, 1000, TcpFlags::ACK, &hs[..34]), 2, none)
+        .unwrap();
+    assert!(
+        !o.verdict.is_bittorrent() || o.verdict.detection().unwrap().protocol == Protocol::PeerWire
+    );
+    assert_eq!(
+        t.stats().gaps,
+        0,
+        "the first segment seen defines the stream start"
+    );
+}
+
+#[test]
+fn fin_both_ways_finishes_an_undecided_flow() {
+    let mut slots = std::vec![Slot::default(); 8];
+    let mut t = table(&mut slots);
+    let up = key(ep(1, 1), ep(2, 80), Transport::Tcp);
+    let none = |_: &Slot| {};
+    t.process(&tcp(up, 1, TcpFlags::SYN, &[]), 1, none).unwrap();
+    t.process(
+        &tcp(up, 2, TcpFlags::ACK, b"GET / HTTP/1.1\r\n\r\n"),
+        2,
+        none,
+    )
+    .unwrap();
+    let o = t
+        .process(&tcp(up, 20, TcpFlags::FIN | TcpFlags::ACK, &[]), 3, none)
+        .unwrap();
+    assert_eq!(o.verdict, Verdict::Undecided);
+    let o = t
+        .process(
+            &tcp(up.reversed(), 9, TcpFlags::FIN | TcpFlags::ACK, &[]),
+            4,
+            none,
+        )
+        .unwrap();
+    assert_eq!(o.verdict, Verdict::NotBitTorrent);
+}
+
+#[test]
+fn a_flood_evicts_new_flows_before_bittorrent_ones() {
+    let mut slots = std::vec![Slot::default(); PROBE];
+    let mut t = table(&mut slots);
+    let bt = key(ep(1, 1000), ep(2, 6881), Transport::Tcp);
+    let none = |_: &Slot| {};
+    t.process(&tcp(bt, 1, TcpFlags::SYN, &[]), 0, none).unwrap();
+    t.process(
+        &tcp(bt, 2, TcpFlags::ACK, &handshake(b"-TR3000-abcdefghijkl")),
+        1,
+        none,
+    )
+    .unwrap();
+    let mut evicted_bt = 0;
+    for i in 0..10_000u32 {
+        let flood = key(
+            Endpoint {
+                addr: IpAddr::V4(Ipv4Addr::from(0x0b00_0000 + i)),
+                port: (i % 60000) as u16,
+            },
+            ep(2, 80),
+            Transport::Tcp,
+        );
+        t.process(&tcp(flood, i, TcpFlags::SYN, &[]), 2 + u64::from(i), |s| {
+            if s.verdict().is_bittorrent() {
+                evicted_bt += 1;
+            }
+        })
+        .unwrap();
+        assert!(t.iter().count() <= PROBE);
+    }
+    assert_eq!(evicted_bt, 0);
+    let o = t
+        .process(&tcp(bt.reversed(), 9, TcpFlags::ACK, &[]), 20_000, none)
+        .unwrap();
+    assert!(!o.new_flow, "the BitTorrent flow kept its slot");
+}
+
+#[test]
+fn idle_flows_expire_and_are_handed_back() {
+    let mut slots = std::vec![Slot::default(); 16];
+    let mut t = table(&mut slots);
+    let u = key(ep(1, 5000), ep(2, 6881), Transport::Udp);
+    let p = Packet {
+        key: u,
+        tcp: None,
+        fragment: Fragment::None,
+        payload: b"x",
+        payload_len_on_wire: 1,
+    };
+    t.process(&p, 0, |_| {}).unwrap();
+    let mut handed = 0;
+    t.expire(TableConfig::default().udp_idle_ns + 1, |_| handed += 1);
+    assert_eq!(handed, 1);
+    assert_eq!(t.iter().count(), 0);
+}
+
+#[test]
+fn empty_storage_is_an_error() {
+    let mut slots: [Slot; 0] = [];
+    let mut t = table(&mut slots);
+    let u = key(ep(1, 1), ep(2, 2), Transport::Udp);
+    let p = Packet {
+        key: u,
+        tcp: None,
+        fragment: Fragment::None,
+        payload: b"",
+        payload_len_on_wire: 0,
+    };
+    assert_eq!(t.process(&p, 0, |_| {}), Err(TableError::NoCapacity));
+}
+
+proptest! {
+    #[test]
+    fn never_exceeds_capacity_and_keeps_flows_until_evicted(
+        tuples in proptest::collection::vec((0u8..40, 0u16..4, any::<bool>()), 1..400),
+        capacity in 1usize..40,
+    ) {
+        let mut slots = std::vec![Slot::default(); capacity];
+        let mut t = table(&mut slots);
+        let mut live: std::collections::HashMap<FlowKey, u32> = std::collections::HashMap::new();
+        for (i, (host, port, rev)) in tuples.iter().enumerate() {
+            let k = key(ep(*host, 1000 + port), ep(200, 80), Transport::Udp);
+            let k = if *rev { k.reversed() } else { k };
+            let p = Packet { key: k, tcp: None, fragment: Fragment::None, payload: b"\x01", payload_len_on_wire: 1 };
+            let mut gone = Vec::new();
+            let o = t.process(&p, i as u64, |s| gone.push((*s.key(), s.packets()))).unwrap();
+            for (gk, packets) in gone {
+                let canon = live.remove(&gk).or_else(|| live.remove(&gk.reversed()));
+                prop_assert_eq!(canon, Some(packets), "an evicted flow carries its own counters");
+            }
+            let slot = t.get(o.slot).unwrap();
+            let entry = live.entry(*slot.key()).or_insert(0);
+            *entry += 1;
+            prop_assert_eq!(*entry, slot.packets(), "state kept until eviction");
+            prop_assert!(t.iter().count() <= capacity);
+        }
+    }
+}
