@@ -5,9 +5,14 @@
 //! the streaming readers, never an error.
 
 pub mod bencode;
+mod bytes;
 pub mod compact;
 pub mod extension;
 pub mod handshake;
 pub mod http_tracker;
+pub mod krpc;
+pub mod lsd;
 pub mod magnet;
 pub mod message;
+pub mod udp_tracker;
+pub mod utp;
