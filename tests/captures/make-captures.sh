@@ -1,0 +1,369 @@
+#!/usr/bin/env bash
+# Build a lab of network namespaces joined by a bridge, run real BitTorrent clients and
+# real non-BitTorrent programs in it, and write one pcap plus one label file per scenario.
+#
+#   make-captures.sh [--out DIR] [SCENARIO...]     (root; default: all scenarios into
+#                                                   the directory of this script)
+#
+# See README.md next to this script for the lab layout, the scenarios and client quirks.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PY=/usr/bin/python3           # Debian's python3-libtorrent only works with this interpreter
+NET=10.77.0                   # lab subnet, host hN is $NET.N
+HOSTS=6                       # hosts h1..h6 in every scenario
+ALL_SCENARIOS=(tcp-plain tcp-negative http-magnet dht-magnet utp-only udp-tracker lsd
+               udp-negative tcp-encrypted)
+
+die() { printf 'make-captures: %s\n' "$*" >&2; exit 1; }
+log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
+
+usage() {
+    printf 'usage: %s [--out DIR] [SCENARIO...]\nscenarios: %s\n' "$0" "${ALL_SCENARIOS[*]}"
+}
+
+OUT=$HERE
+SCENARIOS=()
+while (($#)); do
+    case $1 in
+        --out) (($# >= 2)) || die "--out needs a directory"; OUT=$2; shift 2 ;;
+        -h|--help) usage; exit 0 ;;
+        -*) usage >&2; die "unknown option $1" ;;
+        *) SCENARIOS+=("$1"); shift ;;
+    esac
+done
+((${#SCENARIOS[@]})) || SCENARIOS=("${ALL_SCENARIOS[@]}")
+for s in "${SCENARIOS[@]}"; do
+    [[ " ${ALL_SCENARIOS[*]} " == *" $s "* ]] || { usage >&2; die "unknown scenario '$s'"; }
+done
+
+# --- preflight ---------------------------------------------------------------------------
+
+[[ $EUID -eq 0 ]] || die "must run as root: the lab needs network namespaces, veths and a bridge"
+command -v ip >/dev/null || die "iproute2 ('ip') is missing"
+
+probe="tclprobe$$"
+ip netns add "$probe" 2>/dev/null || die "cannot create network namespaces (ip netns add failed): run as root on a kernel/container that allows it"
+ip netns del "$probe"
+
+missing=()
+need() { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
+need tcpdump tcpdump
+need tshark tshark
+need ethtool ethtool
+need jq jq
+need opentracker opentracker
+need transmission-daemon transmission-daemon
+need transmission-remote transmission-cli
+need aria2c aria2
+need curl curl
+need openssl openssl
+need sshd openssh-server
+need ssh openssh-client
+need socat socat
+need dnsmasq dnsmasq
+need dig dnsutils
+need chronyd chrony
+[[ -x $PY ]] && "$PY" -c 'import libtorrent' 2>/dev/null || missing+=(python3-libtorrent)
+if ((${#missing[@]})); then
+    log "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    # keep package scripts from starting daemons (chrony, dnsmasq, sshd …) outside the lab
+    policy_made=""
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+        chmod +x /usr/sbin/policy-rc.d
+        policy_made=1
+    fi
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    [[ -z $policy_made ]] || rm -f /usr/sbin/policy-rc.d
+fi
+# tshark must not ask whether non-root users may capture
+[[ -x $PY ]] || die "$PY is missing"
+
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+
+# --- process and namespace bookkeeping ---------------------------------------------------
+
+TAG="tcl$$"
+BRNS="$TAG-br"
+WORK=$(mktemp -d /tmp/make-captures.XXXXXX)
+PIDS=()
+NAMESPACES=()
+declare -A PID_OF=()
+TCPDUMP_PID=""
+
+stop_pid() {
+    local pid=$1 i
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 1 60); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+# Stop the named background process (clients first, tcpdump last).
+stop() {
+    local name
+    for name in "$@"; do
+        [[ -n ${PID_OF[$name]:-} ]] && stop_pid "${PID_OF[$name]}"
+    done
+    return 0
+}
+
+stop_all_clients() {
+    local i
+    for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+        [[ ${PIDS[i]} == "$TCPDUMP_PID" ]] || stop_pid "${PIDS[i]}"
+    done
+}
+
+lab_down() {
+    local ns pid
+    for ns in "${NAMESPACES[@]}"; do
+        # anything a started program forked that is still inside one of our namespaces
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do
+            kill -KILL "$pid" 2>/dev/null || true
+        done
+        ip netns del "$ns" 2>/dev/null || true
+    done
+    NAMESPACES=()
+}
+
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    stop_all_clients
+    [[ -n $TCPDUMP_PID ]] && stop_pid "$TCPDUMP_PID"
+    lab_down
+    if ((rc)) && [[ -z ${KEEP_WORK:-} ]]; then
+        log "failed (exit $rc); logs were in $WORK (set KEEP_WORK=1 to keep them)"
+    fi
+    [[ -n ${KEEP_WORK:-} ]] || rm -rf "$WORK"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+hns() { printf '%s-h%s' "$TAG" "$1"; }
+
+# start NAME HOST CMD...: run CMD in host HOST's namespace in the background, log to WORK.
+start() {
+    local name=$1 host=$2
+    shift 2
+    ip netns exec "$(hns "$host")" "$@" >"$WORK/logs/$name.log" 2>&1 &
+    PIDS+=("$!")
+    PID_OF[$name]=$!
+}
+
+# Fail with the log if NAME's process already exited.
+alive() {
+    local name
+    for name in "$@"; do
+        kill -0 "${PID_OF[$name]}" 2>/dev/null || { tail -n 30 "$WORK/logs/$name.log" >&2; die "$name exited early"; }
+    done
+}
+
+# wait_for SECONDS CMD...: poll CMD until it succeeds.
+wait_for() {
+    local deadline=$((SECONDS + $1))
+    shift
+    until "$@" >/dev/null 2>&1; do
+        ((SECONDS < deadline)) || return 1
+        sleep 0.2
+    done
+}
+
+# --- the lab -----------------------------------------------------------------------------
+
+no_offloads() {
+    local ns=$1 dev=$2
+    nsx "$ns" ethtool -K "$dev" tx off rx off tso off gso off gro off >/dev/null 2>&1 ||
+        nsx "$ns" ethtool -K "$dev" tx off tso off gso off gro off >/dev/null
+}
+
+lab_up() {
+    local i ns
+    ip netns add "$BRNS"
+    NAMESPACES+=("$BRNS")
+    nsx "$BRNS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    ip -n "$BRNS" link set lo up
+    ip -n "$BRNS" link add br0 type bridge stp_state 0 forward_delay 0 mcast_snooping 0
+    for ((i = 1; i <= HOSTS; i++)); do
+        ns=$(hns "$i")
+        ip netns add "$ns"
+        NAMESPACES+=("$ns")
+        nsx "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+        ip link add eth0 netns "$ns" address "02:77:00:00:00:$(printf %02x "$i")" \
+            type veth peer name "vh$i" netns "$BRNS"
+        ip -n "$BRNS" link set "vh$i" master br0 up
+        ip -n "$ns" link set lo up
+        ip -n "$ns" addr add "$NET.$i/24" dev eth0
+        ip -n "$ns" link set eth0 up
+        # LSD (BEP 14) and other multicast need a route; there is no default route.
+        ip -n "$ns" route add 224.0.0.0/4 dev eth0
+        no_offloads "$ns" eth0
+        no_offloads "$BRNS" "vh$i"
+    done
+    ip -n "$BRNS" link set br0 up
+    no_offloads "$BRNS" br0
+}
+
+capture_start() {
+    local pcap=$WORK/$SCENARIO.pcap
+    ip netns exec "$BRNS" tcpdump -i br0 -s 0 -U -n -Z root -w "$pcap" >"$WORK/logs/tcpdump.log" 2>&1 &
+    TCPDUMP_PID=$!
+    PIDS+=("$TCPDUMP_PID")
+    wait_for 10 grep -q 'listening on' "$WORK/logs/tcpdump.log" || die "tcpdump did not start: $(cat "$WORK/logs/tcpdump.log")"
+    sleep 0.3
+}
+
+capture_stop() {
+    sleep 0.5
+    stop_pid "$TCPDUMP_PID"
+    TCPDUMP_PID=""
+}
+
+# --- ground truth for label.py -----------------------------------------------------------
+
+RULES=""
+# host_runs HOST PROGRAM: the program that opens connections from host HOST.
+host_runs() { jq -nc --arg ip "$NET.$1" --arg p "$2" '{kind:"host",ip:$ip,program:$p}' >>"$RULES"; }
+# serves L4 HOST PORT|any LABEL PROGRAM [INITIATOR]: what listens on HOST:PORT.
+serves() {
+    local port=null
+    [[ $3 == any ]] || port=$3
+    jq -nc --arg l4 "$1" --arg ip "$(addr_of "$2")" --argjson port "$port" --arg lbl "$4" \
+        --arg p "$5" --arg init "${6:-}" \
+        '{kind:"rule",l4:$l4,ip:$ip,port:$port,"label":$lbl,program:$p,initiator:(if $init == "" then null else $init end)}' >>"$RULES"
+}
+# expect MIN WHAT FILTER: tshark must find at least MIN frames matching FILTER.
+expect() { jq -nc --argjson m "$1" --arg w "$2" --arg f "$3" '{kind:"expect",min:$m,what:$w,filter:$f}' >>"$RULES"; }
+# addr_of HOST|IP
+addr_of() { if [[ $1 == *.* ]]; then printf '%s' "$1"; else printf '%s.%s' "$NET" "$1"; fi; }
+
+# --- building blocks ---------------------------------------------------------------------
+
+random_file() { head -c "$2" /dev/urandom >"$1"; }
+
+# make_torrent DATAFILE TORRENT [TRACKER_URL] -> prints the info-hash
+make_torrent() {
+    "$PY" "$HERE/lt_client.py" mktorrent --data "$1" --out "$2" ${3:+--tracker "$3"}
+}
+
+# tracker HOST INFOHASH...: opentracker (HTTP and UDP on 6969); the Debian build only
+# accepts info-hashes from its whitelist.
+tracker() {
+    local host=$1 dir=$WORK/$SCENARIO/tracker
+    shift
+    mkdir -p "$dir"
+    printf '%s\n' "$@" >"$dir/whitelist"
+    chmod 755 "$dir"
+    chmod 644 "$dir/whitelist"
+    # it chroots to -d and drops to -u before reading the whitelist (path relative to -d)
+    start opentracker "$host" opentracker -i "$NET.$host" -p 6969 -P 6969 -d "$dir" -u nobody \
+        -w whitelist
+    sleep 0.5
+    alive opentracker
+}
+
+# transmission NAME HOST TORRENT DATADIR ENCRYPTION(0|1|2) [UTP(true|false)] [DHT(true|false)]
+transmission() {
+    local name=$1 host=$2 torrent=$3 data=$4 enc=$5 utp=${6:-false} dht=${7:-false}
+    local conf=$WORK/$SCENARIO/$name
+    mkdir -p "$conf" "$data"
+    jq -n --arg ip "$NET.$host" --argjson enc "$enc" --argjson utp "$utp" --argjson dht "$dht" \
+        --arg dl "$data" '{
+        "bind-address-ipv4": $ip, "bind-address-ipv6": "::1", "peer-port": 51413,
+        "peer-port-random-on-start": false, "port-forwarding-enabled": false,
+        "encryption": $enc, "utp-enabled": $utp, "dht-enabled": $dht, "lpd-enabled": false,
+        "pex-enabled": true, "download-dir": $dl, "incomplete-dir-enabled": false,
+        "speed-limit-up": 128, "speed-limit-up-enabled": true,
+        "rpc-enabled": true, "rpc-bind-address": "127.0.0.1", "rpc-port": 9091,
+        "rpc-authentication-required": false, "rpc-whitelist-enabled": false,
+        "rpc-host-whitelist-enabled": false, "blocklist-enabled": false,
+        "start-added-torrents": true, "message-level": 2, "ratio-limit-enabled": false
+    }' >"$conf/settings.json"
+    start "$name" "$host" transmission-daemon -f -g "$conf"
+    wait_for 15 nsx "$(hns "$host")" transmission-remote 127.0.0.1:9091 -l ||
+        { alive "$name"; die "$name: RPC did not come up"; }
+    nsx "$(hns "$host")" transmission-remote 127.0.0.1:9091 -w "$data" -a "$torrent" >/dev/null
+}
+
+# libtorrent NAME HOST PORT ARGS...: a python3-libtorrent session (see lt_client.py run).
+libtorrent() {
+    local name=$1 host=$2 port=$3
+    shift 3
+    start "$name" "$host" "$PY" -u "$HERE/lt_client.py" run --listen "$NET.$host:$port" "$@"
+}
+
+# --- scenarios ---------------------------------------------------------------------------
+
+# Plaintext BitTorrent over TCP: HTTP tracker, transmission seeding, two libtorrent leechers
+# and a transmission leecher (BEP 3 handshakes, BEP 10 extension handshakes, ut_pex from
+# libtorrent, which sends its first PEX message as soon as it has two peers).
+scenario_tcp_plain() {
+    local d=$WORK/$SCENARIO seedd hash
+    seedd=$d/seed
+    mkdir -p "$seedd" "$d/lt3" "$d/lt4" "$d/tr5"
+    random_file "$seedd/plain.bin" $((512 * 1024))
+    hash=$(make_torrent "$seedd/plain.bin" "$d/plain.torrent" "http://$NET.1:6969/announce")
+
+    host_runs 2 transmission
+    host_runs 3 libtorrent
+    host_runs 4 libtorrent
+    host_runs 5 transmission
+    serves tcp 1 6969 http_tracker opentracker
+    serves tcp 5 51413 peer_wire transmission
+    serves tcp 2 51413 peer_wire transmission
+    serves tcp 3 6881 peer_wire libtorrent
+    serves tcp 4 6881 peer_wire libtorrent
+    expect 6 "BEP 3 handshakes" 'bittorrent.protocol.name == "BitTorrent protocol"'
+    expect 4 "BEP 10 extension handshakes" 'bittorrent.msg.type == 20 && bittorrent.extended.id == 0'
+    expect 1 "ut_pex messages" 'bittorrent.msg.type == 20 && bittorrent.extended.id != 0'
+    expect 6 "HTTP announces" 'http.request.uri contains "/announce"'
+
+    capture_start
+    tracker 1 "$hash"
+    transmission tr2 2 "$d/plain.torrent" "$seedd" 0
+    sleep 2
+    libtorrent lt3 3 6881 --torrent "$d/plain.torrent" --save "$d/lt3" --enc plain --duration 16
+    sleep 2
+    libtorrent lt4 4 6881 --torrent "$d/plain.torrent" --save "$d/lt4" --enc plain --duration 14
+    transmission tr5 5 "$d/plain.torrent" "$d/tr5" 0
+    sleep 17
+    alive tr2 tr5 opentracker
+    stop lt3 lt4
+    stop tr5 tr2
+    sleep 0.5
+    stop opentracker
+}
+
+# --- main --------------------------------------------------------------------------------
+
+mkdir -p "$WORK/logs"
+for SCENARIO in "${SCENARIOS[@]}"; do
+    log "scenario $SCENARIO"
+    mkdir -p "$WORK/$SCENARIO"
+    RULES=$WORK/$SCENARIO.rules.jsonl
+    : >"$RULES"
+    PIDS=()
+    PID_OF=()
+    lab_up
+    "scenario_${SCENARIO//-/_}"
+    stop_all_clients
+    capture_stop
+    lab_down
+    cp "$WORK/$SCENARIO.pcap" "$OUT/$SCENARIO.pcap"
+    "$PY" "$HERE/label.py" --pcap "$OUT/$SCENARIO.pcap" --rules "$RULES" \
+        --out "$OUT/$SCENARIO.labels.jsonl" || die "$SCENARIO: labelling/verification failed"
+    size=$(stat -c %s "$OUT/$SCENARIO.pcap")
+    ((size < 3 * 1024 * 1024)) || die "$SCENARIO: pcap is $size bytes (limit 3 MiB)"
+    log "scenario $SCENARIO done: $OUT/$SCENARIO.pcap ($size bytes)"
+done
