@@ -296,6 +296,18 @@ transmission() {
     nsx "$(hns "$host")" transmission-remote 127.0.0.1:9091 -w "$data" -a "$torrent" >/dev/null
 }
 
+# start_in DIR NAME HOST CMD...: like start, with DIR as the working directory.
+start_in() {
+    local dir=$1
+    shift
+    local name=$1 host=$2
+    shift 2
+    start "$name" "$host" bash -c 'cd "$1" && shift && exec "$@"' _ "$dir" "$@"
+}
+
+# on HOST CMD...: run CMD in the foreground in host HOST's namespace (at most 40 s).
+on() { local host=$1; shift; timeout -k 5 40 ip netns exec "$(hns "$host")" "$@"; }
+
 # libtorrent NAME HOST PORT ARGS...: a python3-libtorrent session (see lt_client.py run).
 libtorrent() {
     local name=$1 host=$2 port=$3
@@ -343,6 +355,72 @@ scenario_tcp_plain() {
     stop tr5 tr2
     sleep 0.5
     stop opentracker
+}
+
+# Real non-BitTorrent TCP: HTTP (binary download, gzip body), TLS 1.2, TLS 1.3, HTTPS,
+# SSH (scp) and a raw random byte stream; h1 serves, h2 is the client.
+scenario_tcp_negative() {
+    local d=$WORK/$SCENARIO srv=$NET.1 ssh_opts
+    mkdir -p "$d/www" "$d/ssh"
+    random_file "$d/www/random.bin" $((1024 * 1024))
+    random_file "$d/www/small.bin" $((64 * 1024))
+    random_file "$d/ssh/data.bin" $((256 * 1024))
+    random_file "$d/raw.bin" $((128 * 1024))
+    base64 -w 76 <(head -c 12000 /dev/urandom) >"$d/tls.txt"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -subj /CN=lab.test -keyout "$d/key.pem" -out "$d/cert.pem" 2>/dev/null
+    ssh-keygen -q -t ed25519 -N '' -f "$d/ssh/host_key"
+    ssh-keygen -q -t ed25519 -N '' -f "$d/ssh/client_key"
+    cp "$d/ssh/client_key.pub" "$d/ssh/authorized_keys"
+    printf '%s\n' "Port 22" "ListenAddress $srv" "HostKey $d/ssh/host_key" \
+        "AuthorizedKeysFile $d/ssh/authorized_keys" "PermitRootLogin prohibit-password" \
+        "PasswordAuthentication no" "KbdInteractiveAuthentication no" "UsePAM no" \
+        "StrictModes no" "PidFile $d/ssh/sshd.pid" "Subsystem sftp internal-sftp" >"$d/ssh/sshd_config"
+    mkdir -p /run/sshd
+    ssh_opts=(-F /dev/null -i "$d/ssh/client_key" -o StrictHostKeyChecking=no
+              -o UserKnownHostsFile=/dev/null -o GlobalKnownHostsFile=/dev/null -o BatchMode=yes)
+
+    serves tcp 1 8000 not_bittorrent python-http.server curl
+    serves tcp 1 8001 not_bittorrent python-gzip-http curl
+    serves tcp 1 4433 not_bittorrent openssl-s_server-tls1.2 openssl-s_client
+    serves tcp 1 4434 not_bittorrent openssl-s_server-tls1.3 openssl-s_client
+    serves tcp 1 8443 not_bittorrent openssl-s_server-www curl
+    serves tcp 1 22 not_bittorrent sshd scp
+    serves tcp 1 9000 not_bittorrent socat socat
+    expect 1 "HTTP gzip body" 'http.content_encoding == "gzip"'
+    expect 1 "HTTP binary download" 'http.request.uri == "/random.bin"'
+    expect 1 "TLS 1.2 ServerHello" 'tls.handshake.type == 2 && !tls.handshake.extensions.supported_version'
+    expect 2 "TLS 1.3 ServerHello" 'tls.handshake.type == 2 && tls.handshake.extensions.supported_version == 0x0304'
+    expect 2 "SSH version exchange" 'ssh.protocol'
+
+    start_in "$d/www" http 1 "$PY" -m http.server --bind "$srv" 8000
+    start gzip-http 1 "$PY" "$HERE/lab_servers.py" gzip-http "$srv" 8001
+    start tls12 1 openssl s_server -accept "$srv:4433" -naccept 1 -tls1_2 -rev \
+        -cert "$d/cert.pem" -key "$d/key.pem"
+    start tls13 1 openssl s_server -accept "$srv:4434" -naccept 1 -tls1_3 -rev \
+        -cert "$d/cert.pem" -key "$d/key.pem"
+    start_in "$d/www" https 1 openssl s_server -accept "$srv:8443" -WWW \
+        -cert "$d/cert.pem" -key "$d/key.pem"
+    start sshd 1 /usr/sbin/sshd -D -e -f "$d/ssh/sshd_config"
+    start socat 1 socat -u "TCP-LISTEN:9000,bind=$srv,reuseaddr" "OPEN:$d/raw-received.bin,creat"
+    sleep 1
+    alive http gzip-http tls12 tls13 https sshd socat
+    capture_start
+
+    on 2 curl -sS -o "$d/random.got" "http://$srv:8000/random.bin"
+    cmp -s "$d/random.got" "$d/www/random.bin" || die "HTTP download differs"
+    on 2 curl -sS --compressed -o /dev/null "http://$srv:8001/index.html"
+    (cat "$d/tls.txt"; sleep 1) | on 2 openssl s_client -connect "$srv:4433" -tls1_2 \
+        -nocommands -no_ign_eof >/dev/null 2>&1 || true
+    (cat "$d/tls.txt"; sleep 1) | on 2 openssl s_client -connect "$srv:4434" -tls1_3 \
+        -nocommands -no_ign_eof >/dev/null 2>&1 || true
+    on 2 curl -sS -k -o "$d/small.got" "https://$srv:8443/small.bin"
+    cmp -s "$d/small.got" "$d/www/small.bin" || die "HTTPS download differs"
+    on 2 scp -q "${ssh_opts[@]}" "root@$srv:$d/ssh/data.bin" "$d/ssh/data.got"
+    cmp -s "$d/ssh/data.got" "$d/ssh/data.bin" || die "scp copy differs"
+    on 2 socat -u "OPEN:$d/raw.bin" "TCP:$srv:9000"
+    sleep 0.5
+    stop http gzip-http tls12 tls13 https sshd socat
 }
 
 # --- main --------------------------------------------------------------------------------
