@@ -6,7 +6,7 @@ interpreters), and only inside a lab network namespace (`ip netns exec NS ...`).
     lt_client.py mktorrent --data FILE --out T.torrent [--tracker URL] [--piece BYTES]
         Writes a BitTorrent v1 torrent and prints its info-hash (hex).
     lt_client.py run --listen IP:PORT --save DIR (--torrent T | --magnet URI) [options]
-        Runs one session until --duration seconds have passed, then stops the torrent
+        Runs one session (a bare DHT node when neither is given) until --duration seconds have passed, then stops the torrent
         (so a "stopped" announce is sent) and exits.
 """
 
@@ -62,6 +62,7 @@ def session_settings(args):
         "dht_restrict_search_ips": False,
         "dht_ignore_dark_internet": False,
         "dht_prefer_verified_node_ids": False,
+        "dht_announce_interval": args.dht_announce_interval,
         "enable_lsd": args.lsd,
         "local_service_announce_interval": 5,
         "enable_upnp": False,
@@ -84,24 +85,27 @@ def run(args):
     signal.signal(signal.SIGINT, on_signal)
 
     ses = lt.session(session_settings(args))
-    if args.torrent:
-        atp = lt.add_torrent_params()
-        atp.ti = lt.torrent_info(args.torrent)
-    else:
-        atp = lt.parse_magnet_uri(args.magnet)
-    atp.save_path = args.save
-    if args.seed:
-        atp.flags |= lt.torrent_flags.seed_mode
-    if args.no_pex:
-        atp.flags |= lt.torrent_flags.disable_pex
-    h = ses.add_torrent(atp)
-    log(f"added torrent, listen {args.listen}, transports {args.transports}, enc {args.enc}")
+    h = None
+    if args.torrent or args.magnet:
+        if args.torrent:
+            atp = lt.add_torrent_params()
+            atp.ti = lt.torrent_info(args.torrent)
+        else:
+            atp = lt.parse_magnet_uri(args.magnet)
+        atp.save_path = args.save
+        if args.seed:
+            atp.flags |= lt.torrent_flags.seed_mode
+        if args.no_pex:
+            atp.flags |= lt.torrent_flags.disable_pex
+        h = ses.add_torrent(atp)
+    log(f"started: torrent {h is not None}, listen {args.listen}, transports {args.transports}, "
+        f"enc {args.enc}, dht {args.dht}")
 
     deadline = time.monotonic() + args.duration
     peers_added = False
     done_logged = False
     while not stop["now"] and time.monotonic() < deadline:
-        if args.peer and not peers_added and time.monotonic() > deadline - args.duration + args.peer_delay:
+        if h is not None and args.peer and not peers_added and time.monotonic() > deadline - args.duration + args.peer_delay:
             for p in args.peer:
                 ip, port = p.rsplit(":", 1)
                 h.connect_peer((ip, int(port)))
@@ -112,14 +116,22 @@ def run(args):
                                               lt.tracker_reply_alert, lt.tracker_error_alert,
                                               lt.peer_connect_alert, lt.peer_disconnected_alert,
                                               lt.listen_failed_alert, lt.listen_succeeded_alert,
-                                              lt.dht_bootstrap_alert)):
+                                              lt.dht_bootstrap_alert, lt.dht_reply_alert,
+                                              lt.dht_announce_alert, lt.dht_get_peers_alert)):
                 log(f"{type(a).__name__}: {a.message()}")
+        if h is None:
+            time.sleep(0.2)
+            continue
         st = h.status()
         if st.is_seeding and not done_logged:
             log(f"seeding/complete: {st.total_done} bytes, peers {st.num_peers}")
             done_logged = True
         time.sleep(0.2)
 
+    if h is None:
+        log(f"stopping: dht nodes {ses.status().dht_nodes}")
+        del ses
+        return 0
     st = h.status()
     log(f"stopping: progress {st.progress:.3f} peers {st.num_peers} seeds {st.num_seeds}")
     ses.remove_torrent(h)
@@ -151,6 +163,7 @@ def main():
     r.add_argument("--transports", default="tcp", help="tcp, utp or tcp,utp")
     r.add_argument("--enc", default="plain", choices=["plain", "prefer", "rc4"])
     r.add_argument("--dht", help="enable the DHT, bootstrapping from these IP:PORT,... nodes")
+    r.add_argument("--dht-announce-interval", type=int, default=5, help="seconds")
     r.add_argument("--lsd", action="store_true")
     r.add_argument("--no-pex", action="store_true")
     r.add_argument("--peer", action="append", help="IP:PORT to connect to directly")
@@ -163,8 +176,8 @@ def main():
     if args.cmd == "mktorrent":
         mktorrent(args)
         return 0
-    if bool(args.torrent) == bool(args.magnet):
-        p.error("give exactly one of --torrent and --magnet")
+    if args.torrent and args.magnet:
+        p.error("give at most one of --torrent and --magnet")
     return run(args)
 
 

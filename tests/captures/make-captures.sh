@@ -423,6 +423,71 @@ scenario_tcp_negative() {
     stop http gzip-http tls12 tls13 https sshd socat
 }
 
+# A web page carrying a magnet URI (BEP 9) fetched over plain HTTP, next to a page without one.
+scenario_http_magnet() {
+    local d=$WORK/$SCENARIO srv=$NET.1 hash magnet
+    mkdir -p "$d/www"
+    random_file "$d/lab-file.bin" $((256 * 1024))
+    hash=$(make_torrent "$d/lab-file.bin" "$d/lab.torrent" "http://$NET.1:6969/announce")
+    magnet="magnet:?xt=urn:btih:$hash&amp;dn=lab-file.bin&amp;tr=http%3A%2F%2F$NET.1%3A6969%2Fannounce"
+    printf '%s\n' '<!doctype html>' '<html><head><title>lab downloads</title></head><body>' \
+        '<h1>lab-file.bin</h1>' "<p>256 KiB of random bytes, info-hash $hash.</p>" \
+        "<p><a href=\"$magnet\">Download with a BitTorrent client (magnet link)</a></p>" \
+        '</body></html>' >"$d/www/magnet.html"
+    printf '%s\n' '<!doctype html>' '<html><head><title>lab notes</title></head><body>' \
+        '<p>Nothing to download here.</p>' '</body></html>' >"$d/www/plain.html"
+
+    serves tcp 1 8000 magnet python-http.server curl
+    serves tcp 1 8080 not_bittorrent python-http.server curl
+    expect 1 "the magnet URI in an HTTP body" "http.file_data contains \"magnet:?xt=urn:btih:$hash\""
+
+    start_in "$d/www" http 1 "$PY" -m http.server --bind "$srv" 8000
+    start_in "$d/www" http2 1 "$PY" -m http.server --bind "$srv" 8080
+    sleep 1
+    alive http http2
+    capture_start
+    on 2 curl -sS -o "$d/magnet.got" "http://$srv:8000/magnet.html"
+    grep -q "urn:btih:$hash" "$d/magnet.got" || die "magnet page not fetched"
+    on 2 curl -sS -o /dev/null "http://$srv:8080/plain.html"
+    stop http http2
+}
+
+# Trackerless download by magnet link: the seeder (h2) and a bare DHT node (h3) and the
+# downloader (h4) bootstrap their DHTs from each other (BEP 5), the downloader finds the
+# seeder with get_peers and fetches the info dictionary with ut_metadata (BEP 9) over TCP.
+# uTP is on too, so the DHT sockets also carry uTP when libtorrent picks it.
+scenario_dht_magnet() {
+    local d=$WORK/$SCENARIO hash
+    mkdir -p "$d/seed" "$d/get"
+    random_file "$d/seed/dht.bin" $((384 * 1024))
+    hash=$(make_torrent "$d/seed/dht.bin" "$d/dht.torrent")
+
+    host_runs 2 libtorrent
+    host_runs 3 libtorrent
+    host_runs 4 libtorrent
+    local h
+    for h in 2 3 4; do
+        serves tcp "$h" 6881 peer_wire libtorrent
+        serves udp "$h" 6881 dht+utp libtorrent
+    done
+    expect 3 "DHT queries" 'bt-dht.bencoded.string == "q"'
+    expect 1 "DHT get_peers" 'bt-dht.bencoded.string == "get_peers"'
+    expect 1 "DHT announce_peer" 'bt-dht.bencoded.string == "announce_peer"'
+    expect 2 "BEP 10 extension handshakes" 'bittorrent.msg.type == 20 && bittorrent.extended.id == 0'
+
+    capture_start
+    libtorrent dht3 3 6881 --transports tcp,utp --dht "$NET.2:6881,$NET.4:6881" --save "$d" --duration 30
+    libtorrent seed2 2 6881 --transports tcp,utp --dht "$NET.3:6881" \
+        --torrent "$d/dht.torrent" --save "$d/seed" --seed --duration 30
+    sleep 3
+    libtorrent get4 4 6881 --transports tcp,utp --dht "$NET.3:6881" \
+        --magnet "magnet:?xt=urn:btih:$hash&dn=dht.bin" --save "$d/get" --duration 22 --require-complete
+    sleep 23
+    alive seed2 dht3
+    stop get4 seed2 dht3
+    cmp -s "$d/get/dht.bin" "$d/seed/dht.bin" || die "magnet download incomplete (see get4 log)"
+}
+
 # --- main --------------------------------------------------------------------------------
 
 mkdir -p "$WORK/logs"
