@@ -488,6 +488,95 @@ scenario_dht_magnet() {
     cmp -s "$d/get/dht.bin" "$d/seed/dht.bin" || die "magnet download incomplete (see get4 log)"
 }
 
+# uTP only (BEP 29): libtorrent with TCP disabled both ways, no tracker, no DHT; two
+# leechers connect to the seeder directly and learn about each other by ut_pex.
+scenario_utp_only() {
+    local d=$WORK/$SCENARIO
+    mkdir -p "$d/seed" "$d/get3" "$d/get4"
+    random_file "$d/seed/utp.bin" $((384 * 1024))
+    make_torrent "$d/seed/utp.bin" "$d/utp.torrent" >/dev/null
+
+    host_runs 2 libtorrent
+    host_runs 3 libtorrent
+    host_runs 4 libtorrent
+    local h
+    for h in 2 3 4; do serves udp "$h" 6881 utp libtorrent; done
+    expect 2 "uTP SYN" 'bt-utp.type == 4'
+    expect 2 "BEP 3 handshakes inside uTP" 'bt-utp && bittorrent.protocol.name == "BitTorrent protocol"'
+
+    capture_start
+    libtorrent seed2 2 6881 --transports utp --torrent "$d/utp.torrent" --save "$d/seed" --seed \
+        --upload-limit 150000 --duration 22
+    sleep 1
+    libtorrent get3 3 6881 --transports utp --torrent "$d/utp.torrent" --save "$d/get3" \
+        --peer "$NET.2:6881" --duration 18 --require-complete
+    sleep 1
+    libtorrent get4 4 6881 --transports utp --torrent "$d/utp.torrent" --save "$d/get4" \
+        --peer "$NET.2:6881" --duration 16 --require-complete
+    sleep 18
+    alive seed2
+    stop get3 get4 seed2
+    cmp -s "$d/get3/utp.bin" "$d/seed/utp.bin" || die "uTP download incomplete (see get3 log)"
+}
+
+# UDP tracker (BEP 15): opentracker on udp://h1:6969, a libtorrent seeder and a libtorrent
+# and a transmission leecher announcing there; the peers then talk plaintext TCP.
+scenario_udp_tracker() {
+    local d=$WORK/$SCENARIO hash
+    mkdir -p "$d/seed" "$d/get3" "$d/get4"
+    random_file "$d/seed/udpt.bin" $((256 * 1024))
+    hash=$(make_torrent "$d/seed/udpt.bin" "$d/udpt.torrent" "udp://$NET.1:6969/announce")
+
+    host_runs 2 libtorrent
+    host_runs 3 libtorrent
+    host_runs 4 transmission
+    serves udp 1 6969 udp_tracker opentracker
+    serves tcp 2 6881 peer_wire libtorrent
+    serves tcp 3 6881 peer_wire libtorrent
+    serves tcp 4 51413 peer_wire transmission
+    expect 3 "BEP 15 connect requests" 'udp.dstport == 6969 && udp.payload[0:12] == 00:00:04:17:27:10:19:80:00:00:00:00'
+    expect 3 "BEP 15 announce requests" 'udp.dstport == 6969 && udp.payload[8:4] == 00:00:00:01'
+    expect 2 "BEP 3 handshakes" 'bittorrent.protocol.name == "BitTorrent protocol"'
+
+    capture_start
+    tracker 1 "$hash"
+    libtorrent seed2 2 6881 --torrent "$d/udpt.torrent" --save "$d/seed" --seed --duration 16
+    sleep 1
+    libtorrent get3 3 6881 --torrent "$d/udpt.torrent" --save "$d/get3" --duration 13
+    transmission tr4 4 "$d/udpt.torrent" "$d/get4" 0
+    sleep 14
+    alive seed2 tr4 opentracker
+    stop get3 tr4 seed2
+    sleep 0.5
+    stop opentracker
+}
+
+# Local Service Discovery (BEP 14): libtorrent sessions with LSD on and no tracker or DHT
+# find each other by multicast to 239.192.152.143:6771 and then talk plaintext TCP.
+scenario_lsd() {
+    local d=$WORK/$SCENARIO
+    mkdir -p "$d/seed" "$d/get"
+    random_file "$d/seed/lsd.bin" $((256 * 1024))
+    make_torrent "$d/seed/lsd.bin" "$d/lsd.torrent" >/dev/null
+
+    host_runs 2 libtorrent
+    host_runs 3 libtorrent
+    serves udp 239.192.152.143 6771 lsd multicast
+    serves tcp 2 6881 peer_wire libtorrent
+    serves tcp 3 6881 peer_wire libtorrent
+    expect 2 "BT-SEARCH announces" 'udp.dstport == 6771 && udp.payload[0:9] == "BT-SEARCH"'
+    expect 2 "BEP 3 handshakes" 'bittorrent.protocol.name == "BitTorrent protocol"'
+
+    capture_start
+    libtorrent seed2 2 6881 --lsd --torrent "$d/lsd.torrent" --save "$d/seed" --seed --duration 20
+    sleep 1
+    libtorrent get3 3 6881 --lsd --torrent "$d/lsd.torrent" --save "$d/get" --duration 18 --require-complete
+    sleep 19
+    alive seed2
+    stop get3 seed2
+    cmp -s "$d/get/lsd.bin" "$d/seed/lsd.bin" || die "LSD download incomplete (see get3 log)"
+}
+
 # --- main --------------------------------------------------------------------------------
 
 mkdir -p "$WORK/logs"
