@@ -1,4 +1,4 @@
-//! `mixcap OUT.pcap PACKETS [FLOW_PREFIX]`: write a large mixed capture of at least PACKETS
+//! `mixcap OUT.pcap PACKETS [FLOW_PREFIX]` (OUT `-`: standard output): write a large mixed capture of at least PACKETS
 //! frames from the real captures of `tests/captures` (BitTorrent and not), replicated: copy
 //! `k` has its IP addresses rewritten (see `rewrite_addresses`) so every copy's flows are
 //! distinct. Copies are interleaved frame by frame (frame i of every copy, then frame i+1) with
@@ -76,7 +76,12 @@ fn run(
         return Err("no frames in tests/captures".into());
     }
     let link = frames[0].link_type;
-    let mut w = PcapWriter::new(BufWriter::with_capacity(1 << 20, File::create(out)?), link)?;
+    let sink: Box<dyn std::io::Write> = if out == "-" {
+        Box::new(std::io::stdout().lock())
+    } else {
+        Box::new(File::create(out)?)
+    };
+    let mut w = PcapWriter::new(BufWriter::with_capacity(1 << 20, sink), link)?;
     let base: i128 = 1_700_000_000_000_000_000;
     let copies = want.div_ceil(frames.len() as u64);
     let copies = u16::try_from(copies).map_err(|_| "too many copies (more than 65535)")?;
