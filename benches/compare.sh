@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Side by side on one large mixed capture: torclass classify --summary (1 and 2 threads),
+# Side by side on one large mixed capture: torclass classify --summary (1 and 2 threads, and
+# with a table sized for the capture: 16384 slots instead of the default 262144),
 # ndpiReader (nDPI, Debian libndpi-bin) and the bare walk (read + decode + flow lookup, no
 # classification: the floor). Medians of RUNS runs (hyperfine), packets/s, ratios, peak RSS.
 #
@@ -32,6 +33,7 @@ hyperfine --warmup 1 --runs "$runs" --export-json "$dir/hyperfine.json" --style 
   -n bare-walk "$bin/bare-walk $mix" \
   -n torclass "$bin/torclass classify --summary --no-progress $mix" \
   -n torclass-2-threads "$bin/torclass classify --summary --no-progress --threads 2 $mix" \
+  -n torclass-16k-slots "$bin/torclass classify --summary --no-progress --max-flows 16384 $mix" \
   -n ndpiReader "ndpiReader -q -i $mix"
 
 peak() { /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F': ' '/Maximum resident/ {print $2}'; }
@@ -39,6 +41,7 @@ peak() { /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F': ' '/Maximum resident/ 
   echo "bare-walk $(peak "$bin/bare-walk" "$mix")"
   echo "torclass $(peak "$bin/torclass" classify --summary --no-progress "$mix")"
   echo "torclass-2-threads $(peak "$bin/torclass" classify --summary --no-progress --threads 2 "$mix")"
+  echo "torclass-16k-slots $(peak "$bin/torclass" classify --summary --no-progress --max-flows 16384 "$mix")"
   echo "ndpiReader $(peak ndpiReader -q -i "$mix")"
 } > "$dir/peak-rss.txt"
 
@@ -49,11 +52,12 @@ res = {r["command"]: r for r in json.load(open(f"{d}/hyperfine.json"))["results"
 rss = dict(l.split() for l in open(f"{d}/peak-rss.txt") if len(l.split()) == 2)
 t1 = res["torclass"]["median"]
 print(f"{frames} frames; median of {runs} runs\n")
-print("| tool | median s | min s | Mpackets/s | ns/packet | vs torclass | peak RSS MiB |")
-print("|---|---:|---:|---:|---:|---:|---:|")
-for name in ["bare-walk", "torclass", "torclass-2-threads", "ndpiReader"]:
+print("| tool | median s | min s | CPU s (user+sys) | Mpackets/s | ns/packet | vs torclass | peak RSS MiB |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
+for name in ["bare-walk", "torclass", "torclass-2-threads", "torclass-16k-slots", "ndpiReader"]:
     r = res[name]
     m = r["median"]
-    print(f"| {name} | {m:.3f} | {r['min']:.3f} | {frames / m / 1e6:.2f} | {m / frames * 1e9:.0f} "
+    cpu = r["user"] + r["system"]
+    print(f"| {name} | {m:.3f} | {r['min']:.3f} | {cpu:.3f} | {frames / m / 1e6:.2f} | {m / frames * 1e9:.0f} "
           f"| {m / t1:.2f}x | {int(rss.get(name, 0)) / 1024:.0f} |")
 PY

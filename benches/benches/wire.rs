@@ -2,6 +2,7 @@
 #![allow(missing_docs)]
 
 use std::hint::black_box;
+use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use torclass_benches::{all_flows, FlowPayloads};
@@ -90,6 +91,8 @@ fn wire(c: &mut Criterion) {
     let flows = all_flows().expect("the captures in tests/captures");
     let p = pick(&flows);
     let mut g = c.benchmark_group("wire");
+    g.measurement_time(Duration::from_secs(2))
+        .warm_up_time(Duration::from_millis(500));
 
     let handshakes: Vec<&[u8]> = p.handshake_streams.iter().map(|s| &s[..68]).collect();
     g.throughput(Throughput::Bytes(68 * handshakes.len() as u64));
