@@ -181,8 +181,9 @@ impl Analyzer {
 }
 
 /// The client a flow's initiator (else responder) names, from its peer id, else from its
-/// BEP 10 `v` string.
-fn client(meta: &Metadata) -> Option<String> {
+/// BEP 10 `v` string (as text if no client is known by that name).
+#[must_use]
+pub fn client(meta: &Metadata) -> Option<String> {
     let sides = [Direction::Initiator, Direction::Responder];
     sides
         .iter()
@@ -201,10 +202,26 @@ fn client(meta: &Metadata) -> Option<String> {
         })
 }
 
+impl FlowRecord {
+    /// Fill the record's metadata fields (`info_hash`, `peer_id`, `client`, `dht_node_id`)
+    /// from what the classifier extracted; the initiator's values win over the responder's.
+    pub fn set_metadata(&mut self, meta: &Metadata) {
+        self.info_hash = meta.info_hash().map(<[u8]>::to_vec);
+        self.peer_id = meta
+            .peer_id(Direction::Initiator)
+            .or_else(|| meta.peer_id(Direction::Responder))
+            .map(|id| id.to_vec());
+        self.client = client(meta);
+        self.dht_node_id = meta
+            .dht_node_id(Direction::Initiator)
+            .or_else(|| meta.dht_node_id(Direction::Responder))
+            .map(|id| id.to_vec());
+    }
+}
+
 /// The record of one flow.
 pub fn record(slot: &Slot<Metadata>) -> FlowRecord {
     let key = slot.key();
-    let meta = slot.metadata();
     let mut r = FlowRecord::new(
         key.transport,
         key.src.addr,
@@ -217,16 +234,7 @@ pub fn record(slot: &Slot<Metadata>) -> FlowRecord {
     r.packets = u64::from(slot.packets());
     r.bytes = slot.bytes();
     r.verdict = slot.verdict();
-    r.info_hash = meta.info_hash().map(<[u8]>::to_vec);
-    r.peer_id = meta
-        .peer_id(Direction::Initiator)
-        .or_else(|| meta.peer_id(Direction::Responder))
-        .map(|id| id.to_vec());
-    r.client = client(meta);
-    r.dht_node_id = meta
-        .dht_node_id(Direction::Initiator)
-        .or_else(|| meta.dht_node_id(Direction::Responder))
-        .map(|id| id.to_vec());
+    r.set_metadata(slot.metadata());
     r.decided_at_packet = slot.decided_at_packet().map(u64::from);
     r
 }
