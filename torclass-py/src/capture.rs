@@ -13,8 +13,6 @@ use torclass_capture::{Analyzer, AnalyzerConfig, CaptureError, CaptureReader, Fl
 /// Packets read per step with the GIL released; signals (Ctrl-C) are checked between steps.
 const CHUNK_PACKETS: u64 = 8192;
 
-/// The default of `max_flows`, as the CLI's `--max-flows`.
-pub(crate) const DEFAULT_MAX_FLOWS: usize = 1 << 18;
 
 /// What one step of reading gave.
 enum Step {
@@ -142,7 +140,8 @@ pub(crate) fn stats_dict<'py>(
 /// if it is not a capture (here) or is corrupt or truncated (while iterating, after the flows
 /// read so far).
 #[pyfunction]
-#[pyo3(signature = (path, *, max_flows = DEFAULT_MAX_FLOWS))]
+// max_flows: 1 << 18 by default, as the CLI's `--max-flows`.
+#[pyo3(signature = (path, *, max_flows = 262_144))]
 pub(crate) fn read_pcap(
     py: Python<'_>,
     path: PathBuf,

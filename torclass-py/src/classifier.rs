@@ -1,7 +1,7 @@
 //! `torclass.Classifier`: whole packets in (a link-layer frame, its link type and time), flows
 //! out, for packets that come from scapy, dpkt, pyshark or a socket rather than a file.
 
-use crate::capture::{stats_dict, DEFAULT_MAX_FLOWS};
+use crate::capture::stats_dict;
 use crate::payload::Payload;
 use crate::record::PyFlowRecord;
 use pyo3::exceptions::PyValueError;
@@ -32,7 +32,8 @@ impl PyClassifier {
 #[pymethods]
 impl PyClassifier {
     #[new]
-    #[pyo3(signature = (*, max_flows = DEFAULT_MAX_FLOWS))]
+    // max_flows: 1 << 18 by default, as `read_pcap` and the CLI.
+    #[pyo3(signature = (*, max_flows = 262_144))]
     fn new(max_flows: usize) -> Self {
         Self {
             analyzer: Mutex::new(Analyzer::new(AnalyzerConfig {

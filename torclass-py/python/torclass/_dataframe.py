@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 from ._torclass import COLUMNS, read_pcap
 
 if TYPE_CHECKING:
-    import pandas
+    import pandas as _pandas  # type: ignore[import-untyped, unused-ignore]
 
 
-def flows_dataframe(path: str | os.PathLike[str], *, max_flows: int = 1 << 18) -> pandas.DataFrame:
+def flows_dataframe(path: str | os.PathLike[str], *, max_flows: int = 1 << 18) -> _pandas.DataFrame:
     """Read the pcap or pcapng file at ``path`` into a DataFrame, one row per flow.
 
     The columns are the keys of the JSON-lines record (``torclass.COLUMNS``), in its order,
@@ -25,7 +25,7 @@ def flows_dataframe(path: str | os.PathLike[str], *, max_flows: int = 1 << 18) -
     and no frame (iterate ``read_pcap`` to keep the flows read before the fault).
     """
     try:
-        import pandas
+        import pandas  # type: ignore[import-untyped, unused-ignore]
     except ImportError as e:  # pragma: no cover - exercised only without pandas
         raise ImportError(
             'torclass.flows_dataframe needs pandas: pip install "torclass[pandas]"'
