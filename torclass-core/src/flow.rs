@@ -25,6 +25,8 @@
 //! - magnet: a URI in the stream is `Likely` (the flow carries a link to BitTorrent content,
 //!   not BitTorrent itself).
 //!
+//! A UDP flow is read datagram by datagram, see [`crate::udp`] for its rules.
+//!
 //! A verdict, once BitTorrent, never goes back; its protocol is the first one recognised and
 //! only its confidence and evidence grow.
 
@@ -114,11 +116,17 @@ impl FlowClassifier {
     /// Bytes of per-flow state.
     pub const SIZE: usize = core::mem::size_of::<Self>();
 
-    /// A classifier for a new flow.
+    /// A classifier for a new flow over IPv4.
     #[must_use]
     pub const fn new(transport: Transport) -> Self {
+        Self::with_family(transport, false)
+    }
+
+    /// A classifier for a new flow; `ipv6` tells a UDP flow how long tracker peer entries are.
+    #[must_use]
+    pub const fn with_family(transport: Transport, ipv6: bool) -> Self {
         let inner = match transport {
-            Transport::Udp => Inner::Udp(UdpState::new()),
+            Transport::Udp => Inner::Udp(UdpState::new(ipv6)),
             Transport::Tcp => Inner::Tcp {
                 sides: [Side::Start, Side::Start],
                 ids: [
@@ -174,7 +182,11 @@ impl FlowClassifier {
             Inner::Tcp { sides, .. } => {
                 self.state != UNDECIDED && sides.iter().all(|s| *s == Side::Done)
             }
-            Inner::Udp(udp) => udp.is_done(self.state != UNDECIDED),
+            Inner::Udp(udp) => udp.is_done(
+                self.state == BITTORRENT,
+                self.state == NOT_BITTORRENT,
+                self.confidence == Confidence::Confirmed,
+            ),
         }
     }
 
@@ -206,7 +218,7 @@ impl FlowClassifier {
                 self.decide_tcp();
             }
             Inner::Udp(udp) => {
-                let found = udp.feed(direction, payload, observer);
+                let found = udp.feed(direction, payload, self.evidence, observer);
                 self.evidence |= found.evidence;
                 if let Some((protocol, confidence)) = found.detection {
                     self.detect(protocol, confidence);

@@ -31,7 +31,7 @@ pub mod flow;
 pub mod observer;
 pub mod packet;
 pub mod table;
-mod udp;
+pub mod udp;
 pub mod verdict;
 pub mod wire;
 

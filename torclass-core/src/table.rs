@@ -446,7 +446,10 @@ where
             });
             *slot = Slot {
                 key: packet.key,
-                classifier: FlowClassifier::new(packet.key.transport),
+                classifier: FlowClassifier::with_family(
+                    packet.key.transport,
+                    packet.key.src.addr.is_ipv6(),
+                ),
                 meta: M::default(),
                 first_ns: now_ns,
                 last_ns: now_ns,
