@@ -4,8 +4,7 @@ Run with /usr/bin/python3 inside a lab namespace (`ip netns exec NS ...`).
 
     lab_servers.py gzip-http IP PORT       HTTP/1.1 server whose every answer is a
                                            gzip-encoded HTML page
-    lab_servers.py ntp-server IP           NTP (RFC 5905) server mode answers on IP:123
-    lab_servers.py ntp-client SERVER [N]   N client-mode NTP requests to SERVER:123
+    lab_servers.py ntp-client SERVER [N]   N client-mode NTP (RFC 5905) requests to SERVER:123
 """
 
 import gzip
@@ -45,23 +44,6 @@ def ntp_timestamp(t):
     return struct.pack("!II", seconds & 0xFFFFFFFF, fraction)
 
 
-def ntp_server(ip):
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind((ip, 123))
-    while True:
-        data, peer = sock.recvfrom(512)
-        received = time.time()
-        if len(data) < 48:
-            continue
-        version = (data[0] >> 3) & 0x07
-        # LI 0, version as asked, mode 4 (server); stratum 2; poll copied; precision -20
-        head = struct.pack("!BBbb", (version << 3) | 4, 2, data[2], -20)
-        root = struct.pack("!II", 0x00000010, 0x00000020) + socket.inet_aton("10.77.0.1")
-        reply = (head + root + ntp_timestamp(received - 5) + data[40:48]
-                 + ntp_timestamp(received) + ntp_timestamp(time.time()))
-        sock.sendto(reply, peer)
-
-
 def ntp_client(server, count):
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.settimeout(2)
@@ -78,8 +60,6 @@ def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "gzip-http":
         gzip_http(*args)
-    elif cmd == "ntp-server":
-        ntp_server(*args)
     elif cmd == "ntp-client":
         ntp_client(args[0], int(args[1]) if len(args) > 1 else 4)
     else:

@@ -64,6 +64,8 @@ need socat socat
 need dnsmasq dnsmasq
 need dig dnsutils
 need chronyd chrony
+need turnserver coturn
+[[ -x $PY ]] && "$PY" -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
 [[ -x $PY ]] && "$PY" -c 'import libtorrent' 2>/dev/null || missing+=(python3-libtorrent)
 if ((${#missing[@]})); then
     log "installing ${missing[*]}"
@@ -575,6 +577,73 @@ scenario_lsd() {
     alive seed2
     stop get3 seed2
     cmp -s "$d/get/lsd.bin" "$d/seed/lsd.bin" || die "LSD download incomplete (see get3 log)"
+}
+
+# quic_venv: a virtualenv with aioquic from PyPI (QUIC is not in Debian 12); prints its
+# python, or nothing when it cannot be made (no PyPI access).
+quic_venv() {
+    local venv=${XDG_CACHE_HOME:-$HOME/.cache}/torclass-captures/venv
+    if ! [[ -x $venv/bin/python ]] || ! "$venv/bin/python" -c 'import aioquic' 2>/dev/null; then
+        rm -rf "$venv"
+        "$PY" -m venv "$venv" >&2 && "$venv/bin/pip" install -q aioquic >&2 || { rm -rf "$venv"; return 0; }
+    fi
+    printf '%s' "$venv/bin/python"
+}
+
+# Real non-BitTorrent UDP: DNS (dnsmasq, dig), NTP (chrony server, chronyd -Q and a python
+# client on h3), STUN (coturn, turnutils_stunclient) and QUIC (aioquic echo); h1 serves,
+# h2 asks.
+scenario_udp_negative() {
+    local d=$WORK/$SCENARIO srv=$NET.1 qpy t
+    mkdir -p "$d"
+    qpy=$(quic_venv)
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -subj /CN=lab.test -keyout "$d/key.pem" -out "$d/cert.pem" 2>/dev/null
+    printf '%s\n' "local stratum 8" "allow $NET.0/24" "bindaddress $srv" "port 123" "cmdport 0" \
+        "pidfile $d/chronyd-server.pid" >"$d/chrony-server.conf"
+    printf '%s\n' "server $srv iburst maxsamples 4" "cmdport 0" "pidfile $d/chronyd-client.pid" \
+        >"$d/chrony-client.conf"
+
+    serves udp 1 53 not_bittorrent dnsmasq dig
+    host_runs 2 chronyd
+    host_runs 3 python-ntp-client
+    serves udp 1 123 not_bittorrent chronyd
+    serves udp 1 3478 not_bittorrent coturn turnutils_stunclient
+    expect 4 "DNS answers" 'dns.flags.response == 1 && dns.count.answers > 0'
+    expect 4 "NTP server replies" 'ntp.flags.mode == 4'
+    expect 1 "STUN binding responses" 'stun.type == 0x0101'
+    if [[ -n $qpy ]]; then
+        serves udp 1 4443 not_bittorrent aioquic-echo aioquic
+        expect 1 "QUIC Initial packets" 'quic.long.packet_type == 0'
+    else
+        log "udp-negative: no aioquic (PyPI unreachable?), skipping QUIC"
+    fi
+
+    start dnsmasq 1 dnsmasq -d -k -C /dev/null --no-resolv --no-hosts --bind-interfaces \
+        --listen-address="$srv" --port=53 --pid-file="$d/dnsmasq.pid" \
+        --address=/lab.test/$NET.9 --txt-record=lab.test,"capture lab" \
+        --mx-host=lab.test,mail.lab.test,10 --host-record=mail.lab.test,$NET.8
+    start chronyd 1 chronyd -d -x -f "$d/chrony-server.conf"
+    start turnserver 1 turnserver -n --stun-only --no-tls --no-dtls --no-tcp --no-cli \
+        --listening-ip="$srv" --listening-port=3478 --log-file=stdout --simple-log
+    [[ -z $qpy ]] || start quic 1 "$qpy" "$HERE/quic_echo.py" server "$srv" 4443 "$d/cert.pem" "$d/key.pem"
+    sleep 1.5
+    alive dnsmasq chronyd turnserver
+    [[ -z $qpy ]] || alive quic
+    capture_start
+
+    for t in A MX TXT A; do
+        on 2 dig +short +tries=1 +time=2 "@$srv" lab.test "$t" >/dev/null
+    done
+    on 2 dig +short +tries=1 +time=2 "@$srv" mail.lab.test A >/dev/null
+    on 2 chronyd -Q -t 10 -f "$d/chrony-client.conf" >"$WORK/logs/chronyd-client.log" 2>&1 ||
+        die "chronyd -Q failed: $(cat "$WORK/logs/chronyd-client.log")"
+    on 3 "$PY" "$HERE/lab_servers.py" ntp-client "$srv" 3 >/dev/null
+    on 2 turnutils_stunclient -p 3478 "$srv" >"$WORK/logs/stunclient.log" 2>&1 ||
+        die "turnutils_stunclient failed: $(cat "$WORK/logs/stunclient.log")"
+    [[ -z $qpy ]] || on 2 "$qpy" "$HERE/quic_echo.py" client "$srv" 4443 $((32 * 1024)) >/dev/null
+    sleep 0.5
+    stop quic turnserver chronyd dnsmasq
 }
 
 # --- main --------------------------------------------------------------------------------
