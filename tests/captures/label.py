@@ -10,9 +10,9 @@ RULES.jsonl is written by make-captures.sh, one JSON object a line:
    "program":NAME,"initiator":NAME|null}        what a listening endpoint serves;
                                                LABEL "utp+dht" splits a shared UDP
                                                socket per datagram (see mixed_kind)
-  {"kind":"expect","filter":TSHARK_FILTER,"min":N,"what":TEXT}
+  {"kind":"expect","filter":TSHARK_FILTER,"min":N,"max":M|null,"what":TEXT}
                                                a tshark display filter that must match
-                                               at least N frames (handshakes present …)
+                                               at least N (and at most M) frames
 
 A flow is the unordered pair of endpoints plus l4; "a" is the side that opened it (TCP SYN
 sender, or the sender of the first UDP datagram), "b" the other side. The script fails if a
@@ -282,10 +282,12 @@ def main():
               f"  [{e['program']}]  tshark={e['tshark']}")
     for ex in expects:
         n = tshark_count(args.pcap, ex["filter"])
-        ok = n >= ex["min"]
+        most = ex.get("max")
+        ok = n >= ex["min"] and (most is None or n <= most)
         print(f"  expect {ex['what']}: {n} frames ({ex['filter']}) {'ok' if ok else 'FAILED'}")
         if not ok:
-            problems.append(f"expected at least {ex['min']} frames of {ex['what']} ({ex['filter']}), got {n}")
+            bounds = f"{ex['min']}..{'' if most is None else most}"
+            problems.append(f"expected {bounds} frames of {ex['what']} ({ex['filter']}), got {n}")
     for p in problems[:50]:
         print(f"  PROBLEM: {p}", file=sys.stderr)
     return 1 if problems else 0

@@ -247,6 +247,8 @@ serves() {
 }
 # expect MIN WHAT FILTER: tshark must find at least MIN frames matching FILTER.
 expect() { jq -nc --argjson m "$1" --arg w "$2" --arg f "$3" '{kind:"expect",min:$m,what:$w,filter:$f}' >>"$RULES"; }
+# forbid WHAT FILTER: tshark must find no frame matching FILTER.
+forbid() { jq -nc --arg w "$1" --arg f "$2" '{kind:"expect",min:0,max:0,what:$w,filter:$f}' >>"$RULES"; }
 # addr_of HOST|IP
 addr_of() { if [[ $1 == *.* ]]; then printf '%s' "$1"; else printf '%s.%s' "$NET" "$1"; fi; }
 
@@ -644,6 +646,56 @@ scenario_udp_negative() {
     [[ -z $qpy ]] || on 2 "$qpy" "$HERE/quic_echo.py" client "$srv" 4443 $((32 * 1024)) >/dev/null
     sleep 0.5
     stop quic turnserver chronyd dnsmasq
+}
+
+# aria2c LEECHER: NAME HOST TORRENT DIR ARGS...
+aria2() {
+    local name=$1 host=$2 torrent=$3 dir=$4
+    shift 4
+    start "$name" "$host" aria2c --dir="$dir" --listen-port=6881 --enable-dht=false \
+        --enable-dht6=false --bt-enable-lpd=false --enable-peer-exchange=true \
+        --file-allocation=none --summary-interval=0 --console-log-level=notice \
+        --disable-ipv6=true "$@" "$torrent"
+}
+
+# MSE/PE (RC4) encrypted peer wire: transmission seeding with encryption required, libtorrent
+# with forced RC4, aria2 with --bt-require-crypto, transmission leecher with encryption
+# required; HTTP tracker in the clear.
+scenario_tcp_encrypted() {
+    local d=$WORK/$SCENARIO hash
+    mkdir -p "$d/seed" "$d/lt3" "$d/a4" "$d/tr5"
+    random_file "$d/seed/enc.bin" $((384 * 1024))
+    hash=$(make_torrent "$d/seed/enc.bin" "$d/enc.torrent" "http://$NET.1:6969/announce")
+
+    host_runs 2 transmission
+    host_runs 3 libtorrent
+    host_runs 4 aria2
+    host_runs 5 transmission
+    serves tcp 1 6969 http_tracker opentracker
+    serves tcp 2 51413 peer_wire_encrypted transmission
+    serves tcp 3 6881 peer_wire_encrypted libtorrent
+    serves tcp 4 6881 peer_wire_encrypted aria2
+    serves tcp 5 51413 peer_wire_encrypted transmission
+    forbid "plaintext BEP 3 handshakes" 'bittorrent.protocol.name == "BitTorrent protocol"'
+    expect 4 "HTTP announces" 'http.request.uri contains "/announce"'
+    expect 1 "announces with crypto support flags" 'http.request.uri contains "requirecrypto=1" || http.request.uri contains "supportcrypto=1"'
+
+    capture_start
+    tracker 1 "$hash"
+    transmission tr2 2 "$d/enc.torrent" "$d/seed" 2
+    sleep 2
+    libtorrent lt3 3 6881 --torrent "$d/enc.torrent" --save "$d/lt3" --enc rc4 --duration 18
+    sleep 1
+    aria2 a4 4 "$d/enc.torrent" "$d/a4" --bt-require-crypto=true --bt-min-crypto-level=arc4 \
+        --seed-time=0.25
+    transmission tr5 5 "$d/enc.torrent" "$d/tr5" 2
+    sleep 18
+    alive tr2 tr5 opentracker
+    stop lt3 a4 tr5 tr2
+    sleep 0.5
+    stop opentracker
+    cmp -s "$d/lt3/enc.bin" "$d/seed/enc.bin" || die "libtorrent download incomplete (see lt3 log)"
+    cmp -s "$d/a4/enc.bin" "$d/seed/enc.bin" || die "aria2 download incomplete (see a4 log)"
 }
 
 # --- main --------------------------------------------------------------------------------
