@@ -181,7 +181,8 @@ impl Analyzer {
 }
 
 /// The client a flow's initiator (else responder) names, from its peer id, else from its
-/// BEP 10 `v` string.
+/// BEP 10 `v` string, else that string as sent (non-printable bytes escaped, as KRPC's binary
+/// `v` has them).
 fn client(meta: &Metadata) -> Option<String> {
     let sides = [Direction::Initiator, Direction::Responder];
     sides
@@ -194,10 +195,9 @@ fn client(meta: &Metadata) -> Option<String> {
         })
         .map(|c| c.to_string())
         .or_else(|| {
-            sides.iter().find_map(|d| {
-                meta.client_name(*d)
-                    .map(|v| String::from_utf8_lossy(v).into_owned())
-            })
+            sides
+                .iter()
+                .find_map(|d| meta.client_name(*d).map(crate::peer_id_text))
         })
 }
 

@@ -70,7 +70,15 @@ pub(crate) struct UdpState {
     datagrams: u8,
     /// Datagrams read since the flow was confirmed (saturating).
     after: u8,
+    /// `SENT_*` and `SHAPED` bits.
+    seen: u8,
 }
+
+// Bits of `UdpState::seen`.
+const SENT_BY_INITIATOR: u8 = 1;
+const SENT_BY_RESPONDER: u8 = 2;
+/// Some datagram parsed as a BitTorrent form (even one that is not evidence on its own).
+const SHAPED: u8 = 4;
 
 /// Evidence families: two different ones on one flow confirm it.
 const FAMILIES: [u32; 5] = [
@@ -102,6 +110,7 @@ impl UdpState {
             flags: if ipv6 { IPV6 } else { 0 },
             datagrams: 0,
             after: 0,
+            seen: 0,
         }
     }
 
@@ -171,6 +180,14 @@ impl UdpState {
         if self.confirmed(prior) {
             self.after = self.after.saturating_add(1);
         }
+        self.seen |= Self::by(direction, SENT_BY_RESPONDER)
+            | match direction {
+                Direction::Initiator => SENT_BY_INITIATOR,
+                Direction::Responder => 0,
+            };
+        if is_shaped(datagram, self.family()) {
+            self.seen |= SHAPED;
+        }
         let (evidence, protocol) = match datagram.first() {
             Some(b'd') => self.krpc(direction, datagram, observer),
             Some(b'B') => self.lsd(direction, datagram, observer),
@@ -180,6 +197,9 @@ impl UdpState {
             },
         };
         let all = prior | evidence;
+        let both_sent = self.seen & (SENT_BY_INITIATOR | SENT_BY_RESPONDER)
+            == SENT_BY_INITIATOR | SENT_BY_RESPONDER;
+        let shapeless = both_sent && self.seen & SHAPED == 0;
         let detection = protocol.map(|p| {
             let confidence = if self.confirmed(all) {
                 Confidence::Confirmed
@@ -191,7 +211,7 @@ impl UdpState {
         UdpFound {
             evidence,
             detection,
-            refuted: all.is_empty() && self.datagrams >= GIVE_UP_DATAGRAMS,
+            refuted: all.is_empty() && (self.datagrams >= GIVE_UP_DATAGRAMS || shapeless),
         }
     }
 
@@ -358,6 +378,18 @@ impl UdpState {
             return (Evidence::NONE, None);
         }
         (evidence, Some(Protocol::Utp))
+    }
+}
+
+/// True if the datagram parses as any BitTorrent UDP form, plausible or not.
+fn is_shaped(datagram: &[u8], family: AddressFamily) -> bool {
+    match datagram.first() {
+        Some(b'd') => Krpc::parse(datagram).is_ok(),
+        Some(b'B') => LsdAnnounce::parse(datagram).is_ok(),
+        _ => {
+            udp_tracker::parse(datagram, None, family).is_ok()
+                || UtpPacket::new_checked(datagram).is_ok()
+        }
     }
 }
 

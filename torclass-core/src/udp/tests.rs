@@ -156,3 +156,12 @@ fn lsd_once_is_likely_twice_confirmed() {
     assert_eq!(m.info_hash().map(|h| h[19]), Some(0x14));
     assert_eq!(detection(f.feed(A, lsd)).confidence, Confidence::Confirmed);
 }
+
+#[test]
+fn shapeless_exchanges_are_refuted_at_once() {
+    let mut f = FlowClassifier::new(Transport::Udp);
+    let query =
+        b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01";
+    assert_eq!(f.feed(A, query), Verdict::Undecided);
+    assert_eq!(f.feed(B, query), Verdict::NotBitTorrent);
+}
