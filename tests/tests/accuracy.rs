@@ -1,0 +1,94 @@
+//! Accuracy over the committed real captures (tests/captures): every plaintext BitTorrent flow
+//! is recognised with the right protocol, and no non-BitTorrent flow is called BitTorrent at
+//! any confidence. Prints recall per protocol, false positives per program, and the packets
+//! each protocol needs to be decided.
+
+use std::collections::BTreeMap;
+
+use torclass_tests::{compare, labelled_captures, Outcome};
+
+/// Labels whose detection belongs to a later issue (MSE/PE): reported, not yet required.
+const NOT_YET_REQUIRED: &[&str] = &["peer_wire_encrypted"];
+
+fn median(v: &mut [u64]) -> u64 {
+    v.sort_unstable();
+    v.get(v.len() / 2).copied().unwrap_or(0)
+}
+
+#[test]
+fn every_labelled_flow_is_classified_right() {
+    let captures = labelled_captures();
+    assert!(
+        !captures.is_empty(),
+        "no labelled captures in tests/captures"
+    );
+    let mut outcomes: Vec<Outcome> = Vec::new();
+    let mut unlabelled = Vec::new();
+    for pcap in &captures {
+        let (o, u) = compare(pcap);
+        outcomes.extend(o);
+        unlabelled.extend(u.into_iter().map(|r| (pcap.clone(), r)));
+    }
+
+    let mut by_label: BTreeMap<String, (usize, usize, Vec<u64>)> = BTreeMap::new();
+    let mut false_positives: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut failures = Vec::new();
+    for o in &outcomes {
+        if !o.label.payload && o.record.as_ref().is_none_or(|r| r.bytes == 0) {
+            continue;
+        }
+        let entry = by_label.entry(o.label.label.clone()).or_default();
+        entry.0 += 1;
+        if o.correct() {
+            entry.1 += 1;
+            if let Some(n) = o.record.as_ref().and_then(|r| r.decided_at_packet) {
+                entry.2.push(n);
+            }
+        }
+        if o.label.label == "not_bittorrent" {
+            let fp = false_positives.entry(o.label.program.clone()).or_default();
+            fp.0 += 1;
+            if !o.correct() {
+                fp.1 += 1;
+            }
+        }
+        if !o.correct() && !NOT_YET_REQUIRED.contains(&o.label.label.as_str()) {
+            failures.push(format!(
+                "{}: {} ({}) labelled {}: torclass says {:?}",
+                o.capture,
+                o.label.program,
+                o.record
+                    .as_ref()
+                    .map(|r| format!("{}:{} -> {}:{}", r.src, r.sport, r.dst, r.dport))
+                    .unwrap_or_else(|| "flow not seen".into()),
+                o.label.label,
+                o.record.as_ref().map(|r| r.verdict),
+            ));
+        }
+    }
+
+    println!("\nrecall by label (flows right / flows, packets to decide: median, max)");
+    for (label, (n, ok, decided)) in &mut by_label {
+        let max = decided.iter().copied().max().unwrap_or(0);
+        println!(
+            "  {label:22} {ok:4} / {n:<4} median {:3} max {:3}",
+            median(decided),
+            max
+        );
+    }
+    println!("false positives by negative program (flows called BitTorrent / flows)");
+    for (program, (n, fp)) in &false_positives {
+        println!("  {program:45} {fp} / {n}");
+    }
+    for (pcap, r) in &unlabelled {
+        failures.push(format!(
+            "{}: flow {}:{} -> {}:{} has payload but no label",
+            pcap.display(),
+            r.src,
+            r.sport,
+            r.dst,
+            r.dport
+        ));
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
