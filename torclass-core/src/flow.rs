@@ -239,6 +239,28 @@ impl FlowClassifier {
         self.verdict()
     }
 
+    /// For a flow picked up mid-stream: if `direction`'s side gave up and the flow is still
+    /// undecided, read it again from the start of the next payload, which is where a sender's
+    /// next write (and so, usually, its next message) begins. Returns true if the side was
+    /// restarted. Segment starts are the only alignment a late start offers, so the verdict of
+    /// a flow picked up mid-stream depends on them; a stream seen from its first byte never
+    /// needs this.
+    pub fn resync(&mut self, direction: Direction) -> bool {
+        if self.state != UNDECIDED {
+            return false;
+        }
+        let Inner::Tcp { sides, .. } = &mut self.inner else {
+            return false;
+        };
+        match sides.get_mut(direction.index()) {
+            Some(side) if *side == Side::Done => {
+                *side = Side::Start;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Tell the classifier that the stream sent by `direction` lost bytes before the next
     /// payload (a gap the flow table could not fill). Readers that cannot resume after a hole
     /// stop; the magnet scan restarts.

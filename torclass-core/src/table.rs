@@ -24,7 +24,9 @@
 //! that leaves a gap (lost or reordered data, or a snaplen cut) tells the classifier about the
 //! hole ([`FlowClassifier::gap`]) instead of feeding misaligned bytes: reordering can delay or
 //! prevent a decision but never produce a wrong one. A flow first seen without its SYN is
-//! picked up mid-stream; the side that sent the first packet seen is the initiator.
+//! picked up mid-stream; the side that sent the first packet seen is the initiator, and a side
+//! whose bytes fit nothing is read again from the next segment start, up to
+//! [`MIDSTREAM_RESYNCS`] times (senders start segments at their writes, so at messages).
 
 use crate::flow::FlowClassifier;
 use crate::observer::{Metadata, Observer};
@@ -33,6 +35,10 @@ use crate::verdict::{Direction, Transport, Verdict};
 
 /// Slots a flow may occupy from its hash position.
 pub const PROBE: usize = 8;
+
+/// Times a flow picked up mid-stream may restart a side's reading at a segment start
+/// ([`FlowClassifier::resync`]).
+pub const MIDSTREAM_RESYNCS: u8 = 8;
 
 /// Timeouts of a [`FlowTable`], in nanoseconds of the caller's clock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,6 +87,7 @@ pub struct Slot<M = Metadata> {
     next_seq: [u32; 2],
     tag: u32,
     flags: u8,
+    resyncs: u8,
 }
 
 impl<M: Default> Default for Slot<M> {
@@ -108,6 +115,7 @@ impl<M: Default> Default for Slot<M> {
             next_seq: [0; 2],
             tag: 0,
             flags: 0,
+            resyncs: 0,
         }
     }
 }
@@ -465,6 +473,7 @@ where
                     } else {
                         0
                     },
+                resyncs: 0,
             };
         }
     }
@@ -527,6 +536,12 @@ fn feed_tcp<M: Observer>(
             payload
         };
         if !new_bytes.is_empty() {
+            if slot.flags & MIDSTREAM != 0
+                && slot.resyncs < MIDSTREAM_RESYNCS
+                && slot.classifier.resync(direction)
+            {
+                slot.resyncs = slot.resyncs.saturating_add(1);
+            }
             let Slot {
                 classifier, meta, ..
             } = slot;
