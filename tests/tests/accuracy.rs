@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 
 use torclass_tests::{compare, labelled_captures, Outcome};
 
-/// Labels whose detection belongs to a later issue (MSE/PE): reported, not yet required.
-const NOT_YET_REQUIRED: &[&str] = &["peer_wire_encrypted"];
+/// Labels whose flows need only be found in this share (MSE/PE: a random key exchange fails
+/// the shape's statistics about once in a few thousand flows); every other label, all of them.
+const RECALL_FLOOR: &[(&str, f64)] = &[("peer_wire_encrypted", 0.95)];
 
 fn median(v: &mut [u64]) -> u64 {
     v.sort_unstable();
@@ -52,7 +53,8 @@ fn every_labelled_flow_is_classified_right() {
                 fp.1 += 1;
             }
         }
-        if !o.correct() && !NOT_YET_REQUIRED.contains(&o.label.label.as_str()) {
+        let floored = RECALL_FLOOR.iter().any(|(l, _)| *l == o.label.label);
+        if !o.correct() && !floored {
             failures.push(format!(
                 "{}: {} ({}) labelled {}: torclass says {:?}",
                 o.capture,
@@ -79,6 +81,14 @@ fn every_labelled_flow_is_classified_right() {
     println!("false positives by negative program (flows called BitTorrent / flows)");
     for (program, (n, fp)) in &false_positives {
         println!("  {program:45} {fp} / {n}");
+    }
+    for (label, floor) in RECALL_FLOOR {
+        if let Some((n, ok, _)) = by_label.get(*label) {
+            let recall = *ok as f64 / (*n).max(1) as f64;
+            if recall < *floor {
+                failures.push(format!("{label}: recall {recall:.3} below {floor}"));
+            }
+        }
     }
     for (pcap, r) in &unlabelled {
         failures.push(format!(
