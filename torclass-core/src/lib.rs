@@ -57,6 +57,7 @@
 extern crate std;
 
 pub mod client;
+pub mod endpoints;
 pub mod flow;
 pub mod observer;
 pub mod packet;
@@ -66,6 +67,7 @@ pub mod verdict;
 pub mod wire;
 
 pub use client::Client;
+pub use endpoints::{CacheConfig, EndpointCache};
 pub use flow::FlowClassifier;
 pub use observer::{Metadata, NoObserver, Observer};
 pub use packet::{DecodeError, Endpoint, FlowKey, Fragment, LinkType, Packet, TcpFlags, TcpInfo};
