@@ -189,6 +189,12 @@ impl FlowClassifier {
         }
     }
 
+    /// The evidence gathered so far, also while the verdict is undecided.
+    #[must_use]
+    pub const fn evidence(&self) -> Evidence {
+        self.evidence
+    }
+
     /// True when feeding more bytes can change nothing: the verdict is final and nothing more
     /// is read. A flow table skips such flows after its lookup.
     #[must_use]
