@@ -172,3 +172,71 @@ fn encrypted_recall_and_false_positives_per_confidence() {
     }
     println!("\n{}", lines.join("\n"));
 }
+
+/// How many packets of a flow (both directions, handshake packets included) each protocol
+/// needs to reach Likely and Confirmed on the real captures, with the endpoint cache on.
+#[test]
+fn packets_to_likely_and_confirmed() {
+    use std::collections::HashMap;
+    use torclass_capture::CaptureReader;
+    use torclass_core::endpoints::{CacheConfig, CacheEntry, EndpointCache};
+    use torclass_core::packet::{self, LinkType};
+    use torclass_core::table::{FlowTable, Slot, TableConfig};
+    use torclass_core::Metadata;
+
+    let mut by_protocol: BTreeMap<&'static str, (Vec<u64>, Vec<u64>)> = BTreeMap::new();
+    for pcap in labelled_captures() {
+        let slots = vec![Slot::<Metadata>::default(); 4096].into_boxed_slice();
+        let mut table = FlowTable::new(slots, TableConfig::default());
+        let entries = vec![CacheEntry::default(); 4096].into_boxed_slice();
+        let mut cache = EndpointCache::new(entries, CacheConfig::default());
+        let mut reached: HashMap<u64, (&'static str, Option<u64>, Option<u64>)> = HashMap::new();
+        let mut reader = CaptureReader::open(&pcap).expect("open");
+        while let Some(raw) = reader.next_packet().expect("read") {
+            let Some(link) = LinkType::from_pcap(raw.link_type) else {
+                continue;
+            };
+            let Ok(p) = packet::decode(link, raw.data) else {
+                continue;
+            };
+            let now = u64::try_from(raw.ts_nanos).unwrap_or(0);
+            let Ok(o) = table.process_learning(&p, now, &mut cache, |_| {}) else {
+                continue;
+            };
+            let Some(d) = o.verdict.detection() else {
+                continue;
+            };
+            let slot = table.get(o.slot).expect("slot");
+            let n = u64::from(slot.packets());
+            let entry = reached
+                .entry(slot.number())
+                .or_insert((d.protocol.name(), None, None));
+            entry.1.get_or_insert(n);
+            if d.confidence == Confidence::Confirmed {
+                entry.2.get_or_insert(n);
+            }
+        }
+        for (protocol, likely, confirmed) in reached.into_values() {
+            let e = by_protocol.entry(protocol).or_default();
+            e.0.extend(likely);
+            e.1.extend(confirmed);
+        }
+    }
+    println!("\npackets to decide (median / max), per flow, both directions counted");
+    for (protocol, (likely, confirmed)) in &mut by_protocol {
+        let max = |v: &[u64]| v.iter().copied().max().unwrap_or(0);
+        println!(
+            "  {protocol:20} likely {:3} / {:3}   confirmed {:3} / {:3}  ({} of {} flows confirmed)",
+            median(likely),
+            max(likely),
+            median(confirmed),
+            max(confirmed),
+            confirmed.len(),
+            likely.len()
+        );
+    }
+    assert!(
+        by_protocol.len() >= 8,
+        "every protocol appears in the captures"
+    );
+}

@@ -341,28 +341,41 @@ fn run_tcp(conv: &[(bool, Vec<u8>)], mss: usize, replay: &[u8]) -> (Verdict, Opt
     let mut t = table(&mut slots);
     let up = key(ep(1, 40000), ep(2, 6881), Transport::Tcp);
     let none = |_: &Slot| {};
-    t.process(&tcp(up, 999, TcpFlags::SYN, &[]), 0, none).unwrap();
-    t.process(&tcp(up.reversed(), 4999, TcpFlags::SYN | TcpFlags::ACK, &[]), 0, none)
+    t.process(&tcp(up, 999, TcpFlags::SYN, &[]), 0, none)
         .unwrap();
+    t.process(
+        &tcp(up.reversed(), 4999, TcpFlags::SYN | TcpFlags::ACK, &[]),
+        0,
+        none,
+    )
+    .unwrap();
     let mut seq = [1000u32, 5000u32];
     let mut n = 0usize;
     let mut last = None;
     for (initiator, bytes) in conv {
-        let (k, d) = if *initiator { (up, 0) } else { (up.reversed(), 1) };
+        let (k, d) = if *initiator {
+            (up, 0)
+        } else {
+            (up.reversed(), 1)
+        };
         let mut off = 0;
         while off < bytes.len() {
             let end = (off + mss).min(bytes.len());
             let s = seq[d].wrapping_add(off as u32);
-            let o = t.process(&tcp(k, s, TcpFlags::ACK, &bytes[off..end]), 1, none).unwrap();
+            let o = t
+                .process(&tcp(k, s, TcpFlags::ACK, &bytes[off..end]), 1, none)
+                .unwrap();
             last = Some(o.slot);
             match replay.get(n % replay.len().max(1)).copied().unwrap_or(0) % 4 {
                 1 => {
-                    t.process(&tcp(k, s, TcpFlags::ACK, &bytes[off..end]), 2, none).unwrap();
+                    t.process(&tcp(k, s, TcpFlags::ACK, &bytes[off..end]), 2, none)
+                        .unwrap();
                 }
                 2 if off > 0 => {
                     let back = (off - 1).max(off.saturating_sub(7));
                     let s = seq[d].wrapping_add(back as u32);
-                    t.process(&tcp(k, s, TcpFlags::ACK, &bytes[back..end]), 2, none).unwrap();
+                    t.process(&tcp(k, s, TcpFlags::ACK, &bytes[back..end]), 2, none)
+                        .unwrap();
                 }
                 _ => {}
             }
@@ -372,7 +385,10 @@ fn run_tcp(conv: &[(bool, Vec<u8>)], mss: usize, replay: &[u8]) -> (Verdict, Opt
         seq[d] = seq[d].wrapping_add(bytes.len() as u32);
     }
     let slot = t.get(last.unwrap()).unwrap();
-    (slot.verdict(), slot.metadata().peer_id(Direction::Responder).copied())
+    (
+        slot.verdict(),
+        slot.metadata().peer_id(Direction::Responder).copied(),
+    )
 }
 
 proptest! {
