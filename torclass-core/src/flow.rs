@@ -461,5 +461,7 @@ fn read_side<O: Observer>(
     found
 }
 
+pub(crate) mod state;
+
 #[cfg(test)]
 mod tests;
