@@ -706,6 +706,17 @@ torclass_result torclass_table_meta(const struct torclass_table *table,
                                     struct torclass_meta *out_meta);
 
 /**
+ * Write the verdict of the flow in `slot` to `*out_verdict`.
+ * `TORCLASS_RESULT_NOT_FOUND` if no flow is in that slot.
+ *
+ * # Safety
+ * As for [`torclass_table_meta`], with `out_verdict` a writable `torclass_verdict`.
+ */
+torclass_result torclass_table_flow_verdict(const struct torclass_table *table,
+                                            uint32_t slot_index,
+                                            struct torclass_verdict *out_verdict);
+
+/**
  * Write the 5-tuple of the flow in `slot` to `*out_key`, oriented from its initiator.
  * `TORCLASS_RESULT_NOT_FOUND` if no flow is in that slot.
  *
@@ -722,8 +733,8 @@ torclass_result torclass_table_flow_key(const struct torclass_table *table,
  * # Safety
  * As for [`torclass_table_meta`], with `out_stats` a writable `torclass_table_stats`.
  */
-torclass_result torclass_table_stats(const struct torclass_table *table,
-                                     struct torclass_table_stats *out_stats);
+torclass_result torclass_table_get_stats(const struct torclass_table *table,
+                                         struct torclass_table_stats *out_stats);
 
 /**
  * Free the slots of every flow idle at `now_ns` (by the configured timeouts) and write how

@@ -427,6 +427,29 @@ pub unsafe extern "C" fn torclass_table_meta(
     })
 }
 
+/// Write the verdict of the flow in `slot` to `*out_verdict`.
+/// `TORCLASS_RESULT_NOT_FOUND` if no flow is in that slot.
+///
+/// # Safety
+/// As for [`torclass_table_meta`], with `out_verdict` a writable `torclass_verdict`.
+#[no_mangle]
+pub unsafe extern "C" fn torclass_table_flow_verdict(
+    table: *const torclass_table,
+    slot_index: u32,
+    out_verdict: *mut torclass_verdict,
+) -> torclass_result {
+    ffi_boundary!(torclass_result::Panic, {
+        tri!(out(out_verdict));
+        // SAFETY: as documented for the caller.
+        let table = tri!(unsafe { table_ref(table) });
+        let c = tri!(slot(table, slot_index)).classifier();
+        let v = torclass_verdict::new(c.verdict(), c.is_done());
+        // SAFETY: `out_verdict` is not NULL (checked first) and points to writable storage.
+        unsafe { out_verdict.write(v) };
+        torclass_result::Ok
+    })
+}
+
 /// Write the 5-tuple of the flow in `slot` to `*out_key`, oriented from its initiator.
 /// `TORCLASS_RESULT_NOT_FOUND` if no flow is in that slot.
 ///
@@ -475,7 +498,7 @@ pub unsafe extern "C" fn torclass_table_flow_key(
 /// # Safety
 /// As for [`torclass_table_meta`], with `out_stats` a writable `torclass_table_stats`.
 #[no_mangle]
-pub unsafe extern "C" fn torclass_table_stats(
+pub unsafe extern "C" fn torclass_table_get_stats(
     table: *const torclass_table,
     out_stats: *mut torclass_table_stats,
 ) -> torclass_result {
