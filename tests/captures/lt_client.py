@@ -70,6 +70,7 @@ def session_settings(args):
         "announce_to_all_trackers": True,
         "allow_multiple_connections_per_ip": True,
         "upload_rate_limit": args.upload_limit,
+        "ignore_limits_on_local_network": False,  # the whole lab is a local network
         "alert_mask": lt.alert.category_t.all_categories,
     }
     return s

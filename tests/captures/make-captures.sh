@@ -144,9 +144,9 @@ cleanup() {
     [[ -n $TCPDUMP_PID ]] && stop_pid "$TCPDUMP_PID"
     lab_down
     if ((rc)) && [[ -z ${KEEP_WORK:-} ]]; then
-        log "failed (exit $rc); logs were in $WORK (set KEEP_WORK=1 to keep them)"
+        log "failed (exit $rc); run with KEEP_WORK=1 to keep the client logs"
     fi
-    [[ -n ${KEEP_WORK:-} ]] || rm -rf "$WORK"
+    if [[ -n ${KEEP_WORK:-} ]]; then log "work directory kept: $WORK"; else rm -rf "$WORK"; fi
     exit "$rc"
 }
 trap cleanup EXIT
@@ -171,6 +171,9 @@ alive() {
         kill -0 "${PID_OF[$name]}" 2>/dev/null || { tail -n 30 "$WORK/logs/$name.log" >&2; die "$name exited early"; }
     done
 }
+
+# pause SECONDS: sleep in a way a signal interrupts at once (bash runs traps during wait).
+pause() { sleep "$1" & wait $!; }
 
 # wait_for SECONDS CMD...: poll CMD until it succeeds.
 wait_for() {
@@ -306,6 +309,7 @@ start_in() {
     shift
     local name=$1 host=$2
     shift 2
+    # shellcheck disable=SC2016 # expanded by the inner bash
     start "$name" "$host" bash -c 'cd "$1" && shift && exec "$@"' _ "$dir" "$@"
 }
 
@@ -348,12 +352,12 @@ scenario_tcp_plain() {
     capture_start
     tracker 1 "$hash"
     transmission tr2 2 "$d/plain.torrent" "$seedd" 0
-    sleep 2
+    pause 2
     libtorrent lt3 3 6881 --torrent "$d/plain.torrent" --save "$d/lt3" --enc plain --duration 16
-    sleep 2
+    pause 2
     libtorrent lt4 4 6881 --torrent "$d/plain.torrent" --save "$d/lt4" --enc plain --duration 14
     transmission tr5 5 "$d/plain.torrent" "$d/tr5" 0
-    sleep 17
+    pause 17
     alive tr2 tr5 opentracker
     stop lt3 lt4
     stop tr5 tr2
@@ -407,7 +411,7 @@ scenario_tcp_negative() {
         -cert "$d/cert.pem" -key "$d/key.pem"
     start sshd 1 /usr/sbin/sshd -D -e -f "$d/ssh/sshd_config"
     start socat 1 socat -u "TCP-LISTEN:9000,bind=$srv,reuseaddr" "OPEN:$d/raw-received.bin,creat"
-    sleep 1
+    pause 1
     alive http gzip-http tls12 tls13 https sshd socat
     capture_start
 
@@ -447,7 +451,7 @@ scenario_http_magnet() {
 
     start_in "$d/www" http 1 "$PY" -m http.server --bind "$srv" 8000
     start_in "$d/www" http2 1 "$PY" -m http.server --bind "$srv" 8080
-    sleep 1
+    pause 1
     alive http http2
     capture_start
     on 2 curl -sS -o "$d/magnet.got" "http://$srv:8000/magnet.html"
@@ -483,10 +487,10 @@ scenario_dht_magnet() {
     libtorrent dht3 3 6881 --transports tcp,utp --dht "$NET.2:6881,$NET.4:6881" --save "$d" --duration 30
     libtorrent seed2 2 6881 --transports tcp,utp --dht "$NET.3:6881" \
         --torrent "$d/dht.torrent" --save "$d/seed" --seed --duration 30
-    sleep 3
+    pause 3
     libtorrent get4 4 6881 --transports tcp,utp --dht "$NET.3:6881" \
         --magnet "magnet:?xt=urn:btih:$hash&dn=dht.bin" --save "$d/get" --duration 22 --require-complete
-    sleep 23
+    pause 23
     alive seed2 dht3
     stop get4 seed2 dht3
     cmp -s "$d/get/dht.bin" "$d/seed/dht.bin" || die "magnet download incomplete (see get4 log)"
@@ -510,14 +514,14 @@ scenario_utp_only() {
 
     capture_start
     libtorrent seed2 2 6881 --transports utp --torrent "$d/utp.torrent" --save "$d/seed" --seed \
-        --upload-limit 150000 --duration 22
-    sleep 1
+        --upload-limit 60000 --duration 22
+    pause 1
     libtorrent get3 3 6881 --transports utp --torrent "$d/utp.torrent" --save "$d/get3" \
         --peer "$NET.2:6881" --duration 18 --require-complete
-    sleep 1
+    pause 1
     libtorrent get4 4 6881 --transports utp --torrent "$d/utp.torrent" --save "$d/get4" \
         --peer "$NET.2:6881" --duration 16 --require-complete
-    sleep 18
+    pause 18
     alive seed2
     stop get3 get4 seed2
     cmp -s "$d/get3/utp.bin" "$d/seed/utp.bin" || die "uTP download incomplete (see get3 log)"
@@ -545,10 +549,10 @@ scenario_udp_tracker() {
     capture_start
     tracker 1 "$hash"
     libtorrent seed2 2 6881 --torrent "$d/udpt.torrent" --save "$d/seed" --seed --duration 16
-    sleep 1
+    pause 1
     libtorrent get3 3 6881 --torrent "$d/udpt.torrent" --save "$d/get3" --duration 13
     transmission tr4 4 "$d/udpt.torrent" "$d/get4" 0
-    sleep 14
+    pause 14
     alive seed2 tr4 opentracker
     stop get3 tr4 seed2
     sleep 0.5
@@ -573,9 +577,9 @@ scenario_lsd() {
 
     capture_start
     libtorrent seed2 2 6881 --lsd --torrent "$d/lsd.torrent" --save "$d/seed" --seed --duration 20
-    sleep 1
+    pause 1
     libtorrent get3 3 6881 --lsd --torrent "$d/lsd.torrent" --save "$d/get" --duration 18 --require-complete
-    sleep 19
+    pause 19
     alive seed2
     stop get3 seed2
     cmp -s "$d/get/lsd.bin" "$d/seed/lsd.bin" || die "LSD download incomplete (see get3 log)"
@@ -587,7 +591,10 @@ quic_venv() {
     local venv=${XDG_CACHE_HOME:-$HOME/.cache}/torclass-captures/venv
     if ! [[ -x $venv/bin/python ]] || ! "$venv/bin/python" -c 'import aioquic' 2>/dev/null; then
         rm -rf "$venv"
-        "$PY" -m venv "$venv" >&2 && "$venv/bin/pip" install -q aioquic >&2 || { rm -rf "$venv"; return 0; }
+        if ! { "$PY" -m venv "$venv" && "$venv/bin/pip" install -q aioquic; } >&2; then
+            rm -rf "$venv"
+            return 0
+        fi
     fi
     printf '%s' "$venv/bin/python"
 }
@@ -683,13 +690,13 @@ scenario_tcp_encrypted() {
     capture_start
     tracker 1 "$hash"
     transmission tr2 2 "$d/enc.torrent" "$d/seed" 2
-    sleep 2
+    pause 2
     libtorrent lt3 3 6881 --torrent "$d/enc.torrent" --save "$d/lt3" --enc rc4 --duration 18
-    sleep 1
+    pause 1
     aria2 a4 4 "$d/enc.torrent" "$d/a4" --bt-require-crypto=true --bt-min-crypto-level=arc4 \
         --seed-time=0.25
     transmission tr5 5 "$d/enc.torrent" "$d/tr5" 2
-    sleep 18
+    pause 18
     alive tr2 tr5 opentracker
     stop lt3 a4 tr5 tr2
     sleep 0.5
@@ -720,3 +727,5 @@ for SCENARIO in "${SCENARIOS[@]}"; do
     ((size < 3 * 1024 * 1024)) || die "$SCENARIO: pcap is $size bytes (limit 3 MiB)"
     log "scenario $SCENARIO done: $OUT/$SCENARIO.pcap ($size bytes)"
 done
+total=$(cat "$OUT"/*.pcap | wc -c)
+((total <= 10 * 1024 * 1024)) || log "warning: the pcaps in $OUT add up to $total bytes (budget 10 MiB)"

@@ -94,8 +94,13 @@ pub fn labels(pcap: &Path) -> HashMap<FlowId, Label> {
 
 /// Classify a capture with the default analyzer; every flow's record.
 pub fn classify(pcap: &Path) -> Vec<FlowRecord> {
+    classify_with(pcap, AnalyzerConfig::default())
+}
+
+/// Classify a capture with `config`; every flow's record.
+pub fn classify_with(pcap: &Path, config: AnalyzerConfig) -> Vec<FlowRecord> {
     let mut reader = CaptureReader::open(pcap).expect("open capture");
-    let mut analyzer = Analyzer::new(AnalyzerConfig::default());
+    let mut analyzer = Analyzer::new(config);
     analyzer.read(&mut reader, |_| {}).expect("read capture");
     analyzer.finish()
 }
@@ -138,9 +143,14 @@ impl Outcome {
 /// Every labelled flow of `pcap` with torclass's record, and the records torclass made of
 /// flows with payload that have no label.
 pub fn compare(pcap: &Path) -> (Vec<Outcome>, Vec<FlowRecord>) {
+    compare_with(pcap, AnalyzerConfig::default())
+}
+
+/// [`compare`] with an analyzer set up by `config`.
+pub fn compare_with(pcap: &Path, config: AnalyzerConfig) -> (Vec<Outcome>, Vec<FlowRecord>) {
     let labels = labels(pcap);
     let mut records: HashMap<FlowId, FlowRecord> = HashMap::new();
-    for r in classify(pcap) {
+    for r in classify_with(pcap, config) {
         records.insert(record_id(&r), r);
     }
     let capture = pcap

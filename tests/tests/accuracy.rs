@@ -5,10 +5,13 @@
 
 use std::collections::BTreeMap;
 
-use torclass_tests::{compare, labelled_captures, Outcome};
+use torclass_capture::AnalyzerConfig;
+use torclass_core::Confidence;
+use torclass_tests::{compare, compare_with, labelled_captures, Outcome};
 
-/// Labels whose detection belongs to a later issue (MSE/PE): reported, not yet required.
-const NOT_YET_REQUIRED: &[&str] = &["peer_wire_encrypted"];
+/// Labels whose flows need only be found in this share (MSE/PE: a random key exchange fails
+/// the shape's statistics about once in a few thousand flows); every other label, all of them.
+const RECALL_FLOOR: &[(&str, f64)] = &[("peer_wire_encrypted", 0.95)];
 
 fn median(v: &mut [u64]) -> u64 {
     v.sort_unstable();
@@ -52,7 +55,8 @@ fn every_labelled_flow_is_classified_right() {
                 fp.1 += 1;
             }
         }
-        if !o.correct() && !NOT_YET_REQUIRED.contains(&o.label.label.as_str()) {
+        let floored = RECALL_FLOOR.iter().any(|(l, _)| *l == o.label.label);
+        if !o.correct() && !floored {
             failures.push(format!(
                 "{}: {} ({}) labelled {}: torclass says {:?}",
                 o.capture,
@@ -80,6 +84,14 @@ fn every_labelled_flow_is_classified_right() {
     for (program, (n, fp)) in &false_positives {
         println!("  {program:45} {fp} / {n}");
     }
+    for (label, floor) in RECALL_FLOOR {
+        if let Some((n, ok, _)) = by_label.get(*label) {
+            let recall = *ok as f64 / (*n).max(1) as f64;
+            if recall < *floor {
+                failures.push(format!("{label}: recall {recall:.3} below {floor}"));
+            }
+        }
+    }
     for (pcap, r) in &unlabelled {
         failures.push(format!(
             "{}: flow {}:{} -> {}:{} has payload but no label",
@@ -91,4 +103,72 @@ fn every_labelled_flow_is_classified_right() {
         ));
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// Encrypted peer wire (MSE/PE): recall with and without the endpoint cache, and false
+/// positives on every non-BitTorrent flow (TLS 1.2/1.3, SSH, gzip HTTP, random bytes, DNS,
+/// NTP, STUN, QUIC) at each confidence level.
+#[test]
+fn encrypted_recall_and_false_positives_per_confidence() {
+    let mut lines = Vec::new();
+    for (name, endpoints) in [
+        ("with endpoint cache", 1 << 16),
+        ("without endpoint cache", 0),
+    ] {
+        let config = AnalyzerConfig {
+            endpoints,
+            ..AnalyzerConfig::default()
+        };
+        let (mut enc, mut enc_any, mut enc_confirmed) = (0usize, 0usize, 0usize);
+        let (mut neg, mut fp_likely, mut fp_confirmed) = (0usize, 0usize, 0usize);
+        for pcap in labelled_captures() {
+            for o in compare_with(&pcap, config).0 {
+                let d = o.record.as_ref().and_then(|r| r.verdict.detection());
+                match o.label.label.as_str() {
+                    "peer_wire_encrypted" => {
+                        enc += 1;
+                        if d.is_some_and(|d| d.protocol.name() == "peer_wire_encrypted") {
+                            enc_any += 1;
+                            if d.is_some_and(|d| d.confidence == Confidence::Confirmed) {
+                                enc_confirmed += 1;
+                            }
+                        }
+                    }
+                    "not_bittorrent" => {
+                        neg += 1;
+                        match d.map(|d| d.confidence) {
+                            Some(Confidence::Confirmed) => fp_confirmed += 1,
+                            Some(_) => fp_likely += 1,
+                            None => {}
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        lines.push(format!(
+            "{name}: encrypted found {enc_any}/{enc} (confirmed {enc_confirmed}); \
+             false positives on {neg} negative flows: likely {fp_likely}, confirmed {fp_confirmed}"
+        ));
+        assert!(enc > 0);
+        assert_eq!(
+            fp_confirmed, 0,
+            "{name}: a negative flow confirmed as BitTorrent"
+        );
+        assert_eq!(
+            fp_likely, 0,
+            "{name}: a negative flow called likely BitTorrent"
+        );
+        assert!(
+            enc_any * 100 >= enc * 95,
+            "{name}: encrypted recall {enc_any}/{enc}"
+        );
+        if endpoints > 0 {
+            assert!(
+                enc_confirmed * 100 >= enc * 95,
+                "{name}: confirmed {enc_confirmed}/{enc}"
+            );
+        }
+    }
+    println!("\n{}", lines.join("\n"));
 }

@@ -9,8 +9,8 @@
 //! | uTP header (BEP 29) | uTP | plausible SYN: Likely | STATE on the SYN's connection id acking its `seq_nr`: Confirmed |
 //!
 //! uTP DATA payloads are read by the peer wire readers (a handshake, extension handshake or a
-//! run of messages inside one datagram); such a payload is independent evidence and confirms
-//! the flow on its own, as does a second protocol family on the same flow (one socket often
+//! run of messages inside one datagram), or measured as an MSE key exchange flight (MSE over
+//! uTP); a peer wire payload is independent evidence and confirms the flow on its own, as does a second protocol family on the same flow (one socket often
 //! carries the DHT and uTP). A plausible DATA, FIN or RESET header alone is never evidence:
 //! other protocols share those shapes.
 //!
@@ -368,6 +368,7 @@ impl UdpState {
                 let payload = peer_wire_in_datagram(direction, packet.payload(), observer);
                 match (payload.is_empty(), on_connection) {
                     (false, _) => payload | Evidence::UTP_PAYLOAD,
+                    (true, true) if mse_flight(packet.payload()) => Evidence::MSE_SHAPE,
                     (true, true) => Evidence::NONE,
                     (true, false) => return (Evidence::NONE, None),
                 }
@@ -379,6 +380,15 @@ impl UdpState {
         }
         (evidence, Some(Protocol::Utp))
     }
+}
+
+/// True if a uTP DATA payload on a known connection is a random 96–608 byte flight: MSE over
+/// uTP (libtorrent allows it), where each key exchange flight is one DATA packet.
+fn mse_flight(payload: &[u8]) -> bool {
+    let mut shape = crate::wire::mse::Shape::new();
+    shape.read(payload);
+    shape.close_flight();
+    shape.verdict() == crate::wire::mse::Verdict::Fits
 }
 
 /// True if the datagram parses as any BitTorrent UDP form, plausible or not.

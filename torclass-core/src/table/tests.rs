@@ -254,3 +254,62 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_tracker_reply_teaches_the_peers_a_later_flow_meets() {
+    use crate::endpoints::{CacheConfig, CacheEntry, EndpointCache};
+    let mut slots = std::vec![Slot::default(); 64];
+    let mut t = table(&mut slots);
+    let mut entries = [CacheEntry::default(); 64];
+    let mut cache = EndpointCache::new(&mut entries[..], CacheConfig::default());
+    let none = |_: &Slot| {};
+    let to_tracker = key(ep(1, 40000), ep(9, 6969), Transport::Tcp);
+    let request = b"GET /announce?info_hash=%01%02%03%04%05%06%07%08%09%0a%0b%0c%0d%0e%0f%10%11%12%13%14&port=6881&left=0 HTTP/1.1\r\n\r\n";
+    let reply = b"HTTP/1.1 200 OK\r\n\r\nd8:intervali1800e5:peers6:\x0a\x00\x00\x07\x1a\xe1e";
+    t.process_learning(
+        &tcp(to_tracker, 1, TcpFlags::ACK, request),
+        1,
+        &mut cache,
+        none,
+    )
+    .unwrap();
+    t.process_learning(
+        &tcp(to_tracker.reversed(), 1, TcpFlags::ACK, reply),
+        2,
+        &mut cache,
+        none,
+    )
+    .unwrap();
+    let peer = Endpoint {
+        addr: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 7)),
+        port: 6881,
+    };
+    assert!(
+        cache.lookup(peer.into(), 3).is_some(),
+        "learned from the compact peer list"
+    );
+    assert!(
+        cache.lookup(ep(1, 6881).into(), 3).is_some(),
+        "learned from the announce's port"
+    );
+    let o = t
+        .process_learning(
+            &tcp(
+                key(ep(1, 40001), peer, Transport::Tcp),
+                7,
+                TcpFlags::SYN,
+                &[],
+            ),
+            4,
+            &mut cache,
+            none,
+        )
+        .unwrap();
+    let flow = t.get(o.slot).unwrap().classifier();
+    assert_eq!(
+        flow.verdict(),
+        Verdict::Undecided,
+        "a known endpoint alone decides nothing"
+    );
+    assert!(flow.evidence().contains(crate::Evidence::KNOWN_ENDPOINT));
+}
