@@ -121,7 +121,12 @@ fn protocol_and_evidence_numbers_match_rust() {
 fn shared_library_soname_carries_the_abi_version() {
     // target/<profile>/deps/header-… → target/<profile>/libtorclass.so
     let exe = std::env::current_exe().unwrap();
-    let lib = exe.parent().unwrap().parent().unwrap().join("libtorclass.so");
+    let lib = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("libtorclass.so");
     if !cfg!(target_os = "linux") || !lib.exists() {
         eprintln!("skipping: no {} on this platform", lib.display());
         return;
@@ -134,7 +139,8 @@ fn shared_library_soname_carries_the_abi_version() {
     let text = String::from_utf8_lossy(&out.stdout);
     let want = format!("[libtorclass.so.{}]", torclass::TORCLASS_ABI_VERSION);
     assert!(
-        text.lines().any(|l| l.contains("SONAME") && l.contains(&want)),
+        text.lines()
+            .any(|l| l.contains("SONAME") && l.contains(&want)),
         "{text}"
     );
 }

@@ -24,7 +24,7 @@ use super::{FlowClassifier, Inner, Side, BITTORRENT, NOT_BITTORRENT, UNDECIDED};
 use crate::udp::UdpState;
 use crate::verdict::{Confidence, Evidence, Protocol};
 use crate::wire::extension::ExtIds;
-use crate::wire::{handshake, http_tracker, magnet, message};
+use crate::wire::{handshake, http_tracker, magnet, message, mse};
 
 /// Writes integers into a state buffer. Writes past its end are dropped; the encoded sizes are
 /// checked at compile time against [`FlowClassifier::STATE_LEN`], so none is.
@@ -97,9 +97,6 @@ const KNOWN_EVIDENCE: u32 = {
     all
 };
 
-/// Per-side flag bits `flow.rs` defines (`SENT_HANDSHAKE` … `MESSAGE_AFTER_HANDSHAKE`).
-const SIDE_FLAGS: u8 = 0x7f;
-
 const COMMON_LEN: usize = 10;
 const fn max(a: usize, b: usize) -> usize {
     if a > b {
@@ -109,7 +106,8 @@ const fn max(a: usize, b: usize) -> usize {
     }
 }
 
-/// A tag and the largest reader (a magnet scanner comes with its `u32` byte count).
+/// A tag and the largest reader (a magnet scanner comes with its `u32` byte count and an MSE
+/// shape).
 const SIDE_LEN: usize = 1 + max(
     max(handshake::Reader::ENCODED_LEN, message::Reader::ENCODED_LEN),
     max(
@@ -117,7 +115,10 @@ const SIDE_LEN: usize = 1 + max(
             http_tracker::RequestReader::ENCODED_LEN,
             http_tracker::ReplyReader::ENCODED_LEN,
         ),
-        magnet::Scanner::ENCODED_LEN + 4,
+        max(
+            magnet::Scanner::ENCODED_LEN + 4 + mse::Shape::ENCODED_LEN,
+            mse::Shape::ENCODED_LEN,
+        ),
     ),
 );
 const TCP_LEN: usize = 2 * SIDE_LEN + 2 * ExtIds::ENCODED_LEN;
@@ -133,6 +134,7 @@ const REQUEST: u8 = 3;
 const REPLY: u8 = 4;
 const TEXT: u8 = 5;
 const DONE: u8 = 6;
+const MSE: u8 = 7;
 
 fn encode_side(side: &Side, w: &mut StateWriter<'_>) {
     match side {
@@ -153,10 +155,15 @@ fn encode_side(side: &Side, w: &mut StateWriter<'_>) {
             w.u8(REPLY);
             r.encode(w);
         }
-        Side::Text(scanner, scanned) => {
+        Side::Text(scanner, scanned, shape) => {
             w.u8(TEXT);
             scanner.encode(w);
             w.u32(*scanned);
+            shape.encode(w);
+        }
+        Side::Mse(shape) => {
+            w.u8(MSE);
+            shape.encode(w);
         }
         Side::Done => w.u8(DONE),
     }
@@ -175,8 +182,9 @@ fn decode_side(r: &mut StateReader<'_>) -> Option<Side> {
             if scanned > super::TEXT_SCAN_LIMIT {
                 return None;
             }
-            Side::Text(scanner, scanned)
+            Side::Text(scanner, scanned, mse::Shape::decode(r)?)
         }
+        MSE => Side::Mse(mse::Shape::decode(r)?),
         DONE => Side::Done,
         _ => return None,
     })
@@ -244,10 +252,8 @@ impl FlowClassifier {
         if evidence.0 & !KNOWN_EVIDENCE != 0 {
             return None;
         }
-        let flags = [
-            r.u8_if(|f| f & !SIDE_FLAGS == 0)?,
-            r.u8_if(|f| f & !SIDE_FLAGS == 0)?,
-        ];
+        // Every bit of a side's flags is defined (`SENT_HANDSHAKE` … `MSE_SECOND`).
+        let flags = [r.u8()?, r.u8()?];
         let inner = if udp {
             Inner::Udp(UdpState::decode(&mut r)?)
         } else {
