@@ -580,5 +580,7 @@ fn read_side<O: Observer>(
     found
 }
 
+pub(crate) mod state;
+
 #[cfg(test)]
 mod tests;

@@ -452,5 +452,35 @@ fn peer_wire_in_datagram<O: Observer>(
     evidence
 }
 
+// The UDP state's part of `FlowClassifier::to_state` (see `flow/state.rs`).
+impl UdpState {
+    pub(crate) const ENCODED_LEN: usize = 13;
+
+    pub(crate) fn encode(&self, w: &mut crate::flow::state::StateWriter<'_>) {
+        w.bytes(&self.txid);
+        w.u16(self.syn_id);
+        w.u16(self.syn_seq);
+        w.u8(self.txid_len);
+        w.u8(self.flags);
+        w.u8(self.datagrams);
+        w.u8(self.after);
+        w.u8(self.seen);
+    }
+
+    /// `None` for an unknown `seen` bit (every `flags` bit is defined).
+    pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
+        Some(Self {
+            txid: r.array()?,
+            syn_id: r.u16()?,
+            syn_seq: r.u16()?,
+            txid_len: r.u8()?,
+            flags: r.u8()?,
+            datagrams: r.u8()?,
+            after: r.u8()?,
+            seen: r.u8_if(|s| s & !(SENT_BY_INITIATOR | SENT_BY_RESPONDER | SHAPED) == 0)?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests;

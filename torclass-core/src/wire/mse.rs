@@ -168,6 +168,30 @@ impl Shape {
     }
 }
 
+// The shape's part of `FlowClassifier::to_state` (see `flow/state.rs`).
+impl Shape {
+    pub(crate) const ENCODED_LEN: usize = 8;
+
+    pub(crate) fn encode(&self, w: &mut crate::flow::state::StateWriter<'_>) {
+        w.u16(self.flight);
+        w.u16(self.first);
+        w.u16(self.ones);
+        w.u8(self.printable);
+        w.u8(self.flags);
+    }
+
+    /// `None` for an unknown flag bit (the counters are saturating, any value may occur).
+    pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
+        Some(Self {
+            flight: r.u16()?,
+            first: r.u16()?,
+            ones: r.u16()?,
+            printable: r.u8()?,
+            flags: r.u8_if(|f| f & 0x0f & !(NOT_RANDOM | TLS_LIKE) == 0)?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
