@@ -456,6 +456,17 @@ typedef struct torclass_table_config {
    * UDP flows (default 120 s).
    */
   uint64_t udp_idle_ns;
+  /**
+   * How long a learned peer endpoint is remembered (default 30 min).
+   */
+  uint64_t endpoint_ttl_ns;
+  /**
+   * Nonzero (the default): learn peer endpoints from tracker replies, PEX, the DHT, LSD,
+   * announced ports and confirmed flows, so that later flows to those peers (such as
+   * MSE-encrypted ones) are recognised and confirmed. The table keeps one endpoint entry
+   * (32 bytes) per flow slot either way.
+   */
+  uint32_t learn_endpoints;
 } torclass_table_config;
 
 /**

@@ -2,12 +2,14 @@
 //! static-context pattern: size query, `_init` on the caller's buffer, no `_free`).
 //!
 //! Memory layout: a [`Header`] (magic, ABI version, capacity, the buffer's own address and
-//! length, the core [`FlowTable`]) followed, at the next multiple of the slot alignment, by
-//! `capacity` core [`Slot`]s written by [`torclass_table_init`]. Every call checks the header
-//! before touching a slot, so zeroed, garbage, copied or moved memory is refused.
+//! length, the core [`FlowTable`] and [`EndpointCache`]) followed, at the next multiple of the
+//! slot alignment, by `capacity` core [`Slot`]s and then `capacity` endpoint cache entries,
+//! all written by [`torclass_table_init`]. Every call checks the header before touching a slot,
+//! so zeroed, garbage, copied or moved memory is refused.
 
 use core::ptr::NonNull;
 
+use torclass_core::endpoints::{CacheConfig, CacheEntry, EndpointCache};
 use torclass_core::packet::{decode, DecodeError, LinkType};
 use torclass_core::table::{FlowTable, Slot, TableConfig};
 use torclass_core::Metadata;
@@ -58,6 +60,28 @@ impl AsMut<[Slot<Metadata>]> for RawSlots {
     }
 }
 
+/// The endpoint cache entries in the caller's buffer, after the slots.
+struct RawEntries {
+    ptr: NonNull<CacheEntry>,
+    len: usize,
+}
+
+impl AsRef<[CacheEntry]> for RawEntries {
+    fn as_ref(&self) -> &[CacheEntry] {
+        // SAFETY: set by `torclass_table_init` to `len` initialised entries in the caller's
+        // buffer after the slots, disjoint from them and from the header; the header check
+        // confirms the buffer, and the caller guarantees exclusive access for the call.
+        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl AsMut<[CacheEntry]> for RawEntries {
+    fn as_mut(&mut self) -> &mut [CacheEntry] {
+        // SAFETY: as in `as_ref`; `&mut self` comes from the exclusive header reference.
+        unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+    }
+}
+
 #[repr(C)]
 struct Header {
     magic: u64,
@@ -67,6 +91,9 @@ struct Header {
     self_addr: usize,
     mem_len: usize,
     table: FlowTable<RawSlots, Metadata>,
+    cache: EndpointCache<RawEntries>,
+    /// Learn endpoints and match new flows against them (config `learn_endpoints`).
+    learn: bool,
 }
 
 /// An initialised flow table: a pointer to the memory given to `torclass_table_init`.
@@ -86,6 +113,13 @@ pub struct torclass_table_config {
     pub tcp_closed_ns: u64,
     /// UDP flows (default 120 s).
     pub udp_idle_ns: u64,
+    /// How long a learned peer endpoint is remembered (default 30 min).
+    pub endpoint_ttl_ns: u64,
+    /// Nonzero (the default): learn peer endpoints from tracker replies, PEX, the DHT, LSD,
+    /// announced ports and confirmed flows, so that later flows to those peers (such as
+    /// MSE-encrypted ones) are recognised and confirmed. The table keeps one endpoint entry
+    /// (32 bytes) per flow slot either way.
+    pub learn_endpoints: u32,
 }
 
 /// What [`torclass_table_process`] did with a packet.
@@ -144,6 +178,8 @@ pub struct torclass_table_stats {
 }
 
 const SLOT_SIZE: usize = core::mem::size_of::<Slot<Metadata>>();
+const ENTRY_SIZE: usize = core::mem::size_of::<CacheEntry>();
+const ENTRY_ALIGN: usize = core::mem::align_of::<CacheEntry>();
 
 /// Where the slots start: the header rounded up to the slot alignment.
 const SLOTS_OFFSET: usize = {
@@ -154,7 +190,17 @@ const SLOTS_OFFSET: usize = {
 const _: () = {
     assert!(core::mem::align_of::<Header>() <= TORCLASS_TABLE_ALIGN);
     assert!(core::mem::align_of::<Slot<Metadata>>() <= TORCLASS_TABLE_ALIGN);
+    assert!(ENTRY_ALIGN <= TORCLASS_TABLE_ALIGN);
 };
+
+/// Where the endpoint entries start: after the slots, rounded up to their alignment.
+fn entries_offset(capacity: u32) -> Option<usize> {
+    let end = usize::try_from(capacity)
+        .ok()?
+        .checked_mul(SLOT_SIZE)?
+        .checked_add(SLOTS_OFFSET)?;
+    end.checked_next_multiple_of(ENTRY_ALIGN)
+}
 
 fn mem_size(capacity: u32) -> Option<usize> {
     if capacity == 0 {
@@ -162,8 +208,8 @@ fn mem_size(capacity: u32) -> Option<usize> {
     }
     let total = usize::try_from(capacity)
         .ok()?
-        .checked_mul(SLOT_SIZE)?
-        .checked_add(SLOTS_OFFSET)?;
+        .checked_mul(ENTRY_SIZE)?
+        .checked_add(entries_offset(capacity)?)?;
     (total <= MAX_LEN).then_some(total)
 }
 
@@ -219,6 +265,11 @@ pub unsafe extern "C" fn torclass_table_init(
             seed,
             ..TableConfig::default()
         };
+        let mut cache_config = CacheConfig {
+            seed: seed.rotate_left(29) ^ 0x9e37_79b9_7f4a_7c15,
+            ..CacheConfig::default()
+        };
+        let mut learn = true;
         if !config.is_null() {
             // SAFETY: not NULL; the caller guarantees it points to a valid config (all fields
             // are plain integers, so any bytes are a valid value).
@@ -226,7 +277,12 @@ pub unsafe extern "C" fn torclass_table_init(
             table_config.tcp_idle_ns = c.tcp_idle_ns;
             table_config.tcp_closed_ns = c.tcp_closed_ns;
             table_config.udp_idle_ns = c.udp_idle_ns;
+            cache_config.ttl_ns = c.endpoint_ttl_ns;
+            learn = c.learn_endpoints != 0;
         }
+        let Some(entries_at) = entries_offset(capacity) else {
+            return torclass_result::InvalidArgument;
+        };
         let capacity_len = capacity as usize;
         // SAFETY: `SLOTS_OFFSET + capacity * SLOT_SIZE <= mem_len` (checked above), so the slot
         // area is inside the caller's buffer; `mem` is aligned to TORCLASS_TABLE_ALIGN and
@@ -241,6 +297,18 @@ pub unsafe extern "C" fn torclass_table_init(
             ptr: slots,
             len: capacity_len,
         };
+        // SAFETY: `entries_at + capacity * ENTRY_SIZE == size <= mem_len`, so the entry area is
+        // inside the buffer, after the slots; `entries_at` is a multiple of ENTRY_ALIGN and
+        // `mem` is aligned to TORCLASS_TABLE_ALIGN >= ENTRY_ALIGN.
+        let entries = unsafe { mem.add(entries_at) }.cast::<CacheEntry>();
+        for i in 0..capacity_len {
+            // SAFETY: entry `i < capacity` is in bounds and aligned (above).
+            unsafe { entries.add(i).write(CacheEntry::default()) };
+        }
+        let entry_storage = RawEntries {
+            ptr: entries,
+            len: capacity_len,
+        };
         let header = Header {
             magic: MAGIC,
             abi: TORCLASS_ABI_VERSION,
@@ -248,6 +316,8 @@ pub unsafe extern "C" fn torclass_table_init(
             self_addr: mem.as_ptr() as usize,
             mem_len,
             table: FlowTable::new(storage, table_config),
+            cache: EndpointCache::new(entry_storage, cache_config),
+            learn,
         };
         // SAFETY: the header fits (SLOTS_OFFSET >= its size, within mem_len), `mem` is aligned
         // for it (asserted at compile time), and it does not overlap the slots.
@@ -310,10 +380,19 @@ fn check(table: *const torclass_table) -> Result<NonNull<Header>, torclass_resul
 unsafe fn table_mut<'a>(
     table: *mut torclass_table,
 ) -> Result<&'a mut FlowTable<RawSlots, Metadata>, torclass_result> {
+    // SAFETY: as for the caller.
+    Ok(&mut unsafe { header_mut(table) }?.table)
+}
+
+/// The whole header (table and endpoint cache) behind a pointer, for writing.
+///
+/// # Safety
+/// As for [`table_mut`].
+unsafe fn header_mut<'a>(table: *mut torclass_table) -> Result<&'a mut Header, torclass_result> {
     let header = check(table)?;
     // SAFETY: the header passed its checks, so torclass_table_init wrote a valid Header here
     // and the caller guarantees exclusive access.
-    Ok(unsafe { &mut (*header.as_ptr()).table })
+    Ok(unsafe { &mut *header.as_ptr() })
 }
 
 /// The table behind a pointer, for reading.
@@ -370,12 +449,23 @@ pub unsafe extern "C" fn torclass_table_process(
         // SAFETY: the caller guarantees `len` readable bytes at a non-NULL `data`.
         let frame = tri!(unsafe { bytes(data, len) });
         // SAFETY: the caller passes a table from torclass_table_init, one thread at a time.
-        let table = tri!(unsafe { table_mut(table) });
+        let header = tri!(unsafe { header_mut(table) });
         let packet = match decode(link, frame) {
             Ok(p) => p,
             Err(e) => return decode_error(e),
         };
-        let Ok(outcome) = table.process(&packet, timestamp_ns, |_| {}) else {
+        let Header {
+            table,
+            cache,
+            learn,
+            ..
+        } = header;
+        let processed = if *learn {
+            table.process_learning(&packet, timestamp_ns, cache, |_| {})
+        } else {
+            table.process(&packet, timestamp_ns, |_| {})
+        };
+        let Ok(outcome) = processed else {
             return torclass_result::InvalidArgument;
         };
         let finished = table
@@ -561,6 +651,8 @@ pub unsafe extern "C" fn torclass_table_default_config(
             tcp_idle_ns: d.tcp_idle_ns,
             tcp_closed_ns: d.tcp_closed_ns,
             udp_idle_ns: d.udp_idle_ns,
+            endpoint_ttl_ns: CacheConfig::default().ttl_ns,
+            learn_endpoints: 1,
         };
         torclass_result::Ok
     })
