@@ -51,6 +51,11 @@ struct Classify {
     #[arg(long, default_value_t = 1 << 18, value_name = "N")]
     max_flows: usize,
 
+    /// Do not learn peer endpoints from tracker replies, PEX, the DHT, LSD and confirmed
+    /// flows. Learning lets later (e.g. encrypted) flows to those peers be recognised.
+    #[arg(long)]
+    no_endpoint_cache: bool,
+
     /// Never show a progress bar (one is shown on stderr for large files when stderr is a
     /// terminal).
     #[arg(long)]
@@ -107,9 +112,15 @@ fn classify(args: &Classify) -> ExitCode {
                 continue;
             }
         };
+        let defaults = AnalyzerConfig::default();
         let mut analyzer = Analyzer::new(AnalyzerConfig {
             slots: args.max_flows.max(1),
-            ..AnalyzerConfig::default()
+            endpoints: if args.no_endpoint_cache {
+                0
+            } else {
+                defaults.endpoints
+            },
+            ..defaults
         });
         let bar = progress_bar(args, path);
         let result = analyzer.read(&mut reader, |offset| {
@@ -126,10 +137,11 @@ fn classify(args: &Classify) -> ExitCode {
         }
         if args.verbose {
             eprintln!(
-                "torclass: {}: {:?}; {:?}; slot size {} bytes",
+                "torclass: {}: {:?}; {:?}; {:?}; slot size {} bytes",
                 path.display(),
                 analyzer.packet_stats(),
                 analyzer.table_stats(),
+                analyzer.cache_stats(),
                 SLOT_SIZE
             );
         }

@@ -13,6 +13,20 @@ use torclass_capture::{Analyzer, AnalyzerConfig, CaptureError, CaptureReader, Fl
 /// Packets read per step with the GIL released; signals (Ctrl-C) are checked between steps.
 const CHUNK_PACKETS: u64 = 8192;
 
+/// The analyzer set-up of `read_pcap` and `Classifier`: the CLI's, with `max_flows` slots and
+/// the endpoint cache on or off (`--no-endpoint-cache`).
+pub(crate) fn analyzer_config(max_flows: usize, endpoint_cache: bool) -> AnalyzerConfig {
+    let defaults = AnalyzerConfig::default();
+    AnalyzerConfig {
+        slots: max_flows.max(1),
+        endpoints: if endpoint_cache {
+            defaults.endpoints
+        } else {
+            0
+        },
+        ..defaults
+    }
+}
 
 /// What one step of reading gave.
 enum Step {
@@ -136,24 +150,25 @@ pub(crate) fn stats_dict<'py>(
 /// released; Ctrl-C interrupts between chunks. Memory stays constant: one read buffer and a
 /// flow table of `max_flows` slots.
 ///
+/// `endpoint_cache` (on by default, as in the CLI) learns peer endpoints from tracker replies,
+/// PEX, the DHT and LSD, and recognises later flows to them (encrypted ones included).
+///
 /// Raises `OSError` (`FileNotFoundError`, …) if the file cannot be opened, `CaptureError`
 /// if it is not a capture (here) or is corrupt or truncated (while iterating, after the flows
 /// read so far).
 #[pyfunction]
 // max_flows: 1 << 18 by default, as the CLI's `--max-flows`.
-#[pyo3(signature = (path, *, max_flows = 262_144))]
+#[pyo3(signature = (path, *, max_flows = 262_144, endpoint_cache = true))]
 pub(crate) fn read_pcap(
     py: Python<'_>,
     path: PathBuf,
     max_flows: usize,
+    endpoint_cache: bool,
 ) -> PyResult<CaptureIterator> {
     let opened = py.detach(|| {
         CaptureReader::open(&path).map(|reader| Reading {
             reader: Some(reader),
-            analyzer: Analyzer::new(AnalyzerConfig {
-                slots: max_flows.max(1),
-                ..AnalyzerConfig::default()
-            }),
+            analyzer: Analyzer::new(analyzer_config(max_flows, endpoint_cache)),
             ready: VecDeque::new(),
             error: None,
         })

@@ -1,14 +1,14 @@
 //! `torclass.Classifier`: whole packets in (a link-layer frame, its link type and time), flows
 //! out, for packets that come from scapy, dpkt, pyshark or a socket rather than a file.
 
-use crate::capture::stats_dict;
+use crate::capture::{analyzer_config, stats_dict};
 use crate::payload::Payload;
 use crate::record::PyFlowRecord;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use torclass_capture::{Analyzer, AnalyzerConfig, FrameOutcome};
+use torclass_capture::{Analyzer, FrameOutcome};
 use torclass_core::packet::LinkType;
 
 /// Classifies whole packets into flows, over the same flow table `read_pcap` uses.
@@ -16,8 +16,9 @@ use torclass_core::packet::LinkType;
 /// `feed(frame, link_type, ts)` takes one captured frame starting at its link-layer header
 /// (`bytes(pkt)` in scapy, the `buf` dpkt yields, `pkt.get_raw_packet()` in pyshark),
 /// its pcap `LINKTYPE_*` number (1 Ethernet, 101 raw IP, 113 Linux cooked, 276 Linux cooked
-/// v2, 0 BSD loopback, 228/229 IPv4/IPv6) and its capture time in seconds. A lock makes a
-/// `Classifier` safe to share between threads.
+/// v2, 0 BSD loopback, 228/229 IPv4/IPv6) and its capture time in seconds. `max_flows` and
+/// `endpoint_cache` are as in `read_pcap`. A lock makes a `Classifier` safe to share between
+/// threads.
 #[pyclass(frozen, module = "torclass", name = "Classifier")]
 pub struct PyClassifier {
     analyzer: Mutex<Analyzer>,
@@ -33,13 +34,10 @@ impl PyClassifier {
 impl PyClassifier {
     #[new]
     // max_flows: 1 << 18 by default, as `read_pcap` and the CLI.
-    #[pyo3(signature = (*, max_flows = 262_144))]
-    fn new(max_flows: usize) -> Self {
+    #[pyo3(signature = (*, max_flows = 262_144, endpoint_cache = true))]
+    fn new(max_flows: usize, endpoint_cache: bool) -> Self {
         Self {
-            analyzer: Mutex::new(Analyzer::new(AnalyzerConfig {
-                slots: max_flows.max(1),
-                ..AnalyzerConfig::default()
-            })),
+            analyzer: Mutex::new(Analyzer::new(analyzer_config(max_flows, endpoint_cache))),
         }
     }
 

@@ -26,35 +26,49 @@ def records_by_flow(path: Path) -> dict[tuple[object, ...], torclass.FlowRecord]
     return {flow_key(r.l4, r.src, r.sport, r.dst, r.dport): r for r in torclass.read_pcap(path)}
 
 
-def test_there_are_labelled_captures() -> None:
+# Labels whose flows need only be found in this share, as in tests/tests/accuracy.rs (MSE/PE: a
+# random key exchange fails the shape's statistics about once in a few thousand flows).
+RECALL_FLOOR = {"peer_wire_encrypted": 0.95}
+
+
+def test_every_labelled_flow_is_classified_as_labelled() -> None:
+    """The expectations of the Rust accuracy test (tests/tests/accuracy.rs), through Python:
+    every flow labelled with a protocol comes out BitTorrent with that protocol (or one of its
+    ``also`` protocols, for a UDP socket that carried both uTP and DHT), no not_bittorrent flow
+    comes out BitTorrent, and every flow with payload has a label. Flows labelled
+    ``"payload": false`` that torclass saw no bytes of are not counted."""
     if not CAPTURES:
         no_captures()
-
-
-@pytest.mark.parametrize("path", CAPTURES, ids=[p.name for p in CAPTURES])
-def test_every_labelled_flow_is_classified_as_labelled(path: Path) -> None:
-    """The accuracy expectation of the Rust tests: every flow labelled with a protocol comes
-    out BitTorrent with that protocol (or one of its ``also`` protocols, for a UDP socket that
-    carried both uTP and DHT), and no not_bittorrent flow comes out BitTorrent. Flows the
-    labeller marks ``"payload": false`` carry no bytes to classify: only the second half
-    applies to them."""
-    found = records_by_flow(path)
     wrong = []
-    for label in labels(path):
-        key = flow_key(label["l4"], label["a"], label["aport"], label["b"], label["bport"])
-        record = found.get(key)
-        if record is None:
-            wrong.append(f"{label}: no such flow in the capture")
-        elif label["label"] == "not_bittorrent":
-            if record.verdict == "bittorrent":
-                wrong.append(f"{label}: false positive {record.protocol} {record.evidence}")
-        elif label.get("payload") is False:
-            continue
-        elif record.verdict != "bittorrent" or record.protocol not in [
-            label["label"],
-            *label.get("also", []),  # type: ignore[misc]
-        ]:
-            wrong.append(f"{label}: got {record.verdict} {record.protocol}")
+    counts: dict[str, list[int]] = {}
+    for path in CAPTURES:
+        found = records_by_flow(path)
+        labelled = set()
+        for label in labels(path):
+            key = flow_key(label["l4"], label["a"], label["aport"], label["b"], label["bport"])
+            labelled.add(key)
+            record = found.get(key)
+            if label.get("payload") is False and (record is None or record.bytes == 0):
+                continue
+            want = str(label["label"])
+            got = record.protocol if record is not None else None
+            if want == "not_bittorrent":
+                right = got is None
+            else:
+                right = got is not None and got in [want, *label.get("also", [])]  # type: ignore[misc]
+            n = counts.setdefault(want, [0, 0])
+            n[0] += 1
+            n[1] += right
+            if not right and want not in RECALL_FLOOR:
+                seen = "flow not seen" if record is None else f"{record.verdict} {got}"
+                wrong.append(f"{path.name}: {label['program']} labelled {want}: {seen}")
+        for key, record in found.items():
+            if key not in labelled and record.bytes > 0:
+                wrong.append(f"{path.name}: {record!r} has payload but no label")
+    for want, floor in RECALL_FLOOR.items():
+        n, right = counts.get(want, [0, 0])
+        if n and right / n < floor:
+            wrong.append(f"{want}: recall {right}/{n} below {floor}")
     assert not wrong, "\n".join(wrong)
 
 

@@ -11,10 +11,12 @@ if TYPE_CHECKING:
     import pandas as _pandas  # type: ignore[import-untyped, unused-ignore]
 
 
-def flows_dataframe(path: str | os.PathLike[str], *, max_flows: int = 1 << 18) -> _pandas.DataFrame:
+def flows_dataframe(
+    path: str | os.PathLike[str], *, max_flows: int = 1 << 18, endpoint_cache: bool = True
+) -> _pandas.DataFrame:
     """Read the pcap or pcapng file at ``path`` into a DataFrame, one row per flow.
 
-    The columns are the keys of the JSON-lines record (``torclass.COLUMNS``), in its order,
+    ``max_flows`` and ``endpoint_cache`` are as in ``read_pcap``. The columns are the keys of the JSON-lines record (``torclass.COLUMNS``), in its order,
     with its values (``None`` where unknown), in the order ``read_pcap`` yields the flows;
     ``first_ts`` and ``last_ts`` are seconds since the epoch (``pandas.to_datetime(df.first_ts,
     unit="s")`` makes them datetimes). The same frame as
@@ -30,5 +32,5 @@ def flows_dataframe(path: str | os.PathLike[str], *, max_flows: int = 1 << 18) -
         raise ImportError(
             'torclass.flows_dataframe needs pandas: pip install "torclass[pandas]"'
         ) from e
-    rows = [record.to_dict() for record in read_pcap(path, max_flows=max_flows)]
+    rows = [record.to_dict() for record in read_pcap(path, max_flows=max_flows, endpoint_cache=endpoint_cache)]
     return pandas.DataFrame.from_records(rows, columns=list(COLUMNS))

@@ -1,0 +1,297 @@
+"""Label every flow of a capture-lab pcap from the scenario's ground truth.
+
+Run with /usr/bin/python3 (stdlib only; tshark is used as a cross-check, never as truth).
+
+    label.py --pcap NAME.pcap --rules RULES.jsonl --out NAME.labels.jsonl
+
+RULES.jsonl is written by make-captures.sh, one JSON object a line:
+  {"kind":"host","ip":IP,"program":NAME}        which program runs on a host
+  {"kind":"rule","l4":"tcp"|"udp","ip":IP,"port":PORT|null,"label":LABEL,
+   "program":NAME,"initiator":NAME|null}        what a listening endpoint serves;
+                                               LABEL "utp+dht" splits a shared UDP
+                                               socket per datagram (see mixed_kind)
+  {"kind":"expect","filter":TSHARK_FILTER,"min":N,"max":M|null,"what":TEXT}
+                                               a tshark display filter that must match
+                                               at least N (and at most M) frames
+
+A flow is the unordered pair of endpoints plus l4; "a" is the side that opened it (TCP SYN
+sender, or the sender of the first UDP datagram), "b" the other side. The script fails if a
+flow is not covered by a rule, if a frame is bigger than an Ethernet frame (offload
+"segments"), if an address is outside the lab, or if an expectation does not hold.
+"""
+
+import argparse
+import collections
+import ipaddress
+import json
+import struct
+import subprocess
+import sys
+
+LAB = ipaddress.ip_network("10.77.0.0/24")
+MULTICAST = ipaddress.ip_network("224.0.0.0/4")
+BROADCAST = ipaddress.ip_address("255.255.255.255")
+MAX_FRAME = 1514
+LABELS = {"peer_wire", "peer_wire_encrypted", "utp", "dht", "udp_tracker", "http_tracker",
+          "lsd", "magnet", "not_bittorrent"}
+
+
+class Flow:
+    def __init__(self, l4, src, dst, first):
+        self.l4 = l4
+        self.a = src  # (ip, port) of the opener, fixed once a SYN is seen
+        self.b = dst
+        self.first = first
+        self.syn_seen = False
+        self.packets = 0
+        self.payload_bytes = 0
+        self.kinds = collections.Counter()
+
+
+def read_pcap(path):
+    """Yield (frame_index, timestamp, frame_bytes, linktype) for a classic pcap file."""
+    with open(path, "rb") as f:
+        header = f.read(24)
+        if len(header) < 24:
+            raise SystemExit(f"{path}: not a pcap file ({len(header)} byte header)")
+        magic = header[:4]
+        if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+            endian = "<"
+        elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+            endian = ">"
+        else:
+            raise SystemExit(f"{path}: unknown pcap magic {magic.hex()}")
+        linktype = struct.unpack(endian + "I", header[20:24])[0]
+        index = 0
+        while True:
+            rec = f.read(16)
+            if len(rec) < 16:
+                return
+            sec, frac, incl, _orig = struct.unpack(endian + "IIII", rec)
+            data = f.read(incl)
+            index += 1
+            yield index, sec + frac / 1e6, data, linktype
+
+
+def mixed_kind(payload):
+    """Tell a DHT message (a bencoded dict with a "y" key, BEP 5) from a uTP packet
+    (version 1, type 0..4, BEP 29) on a UDP socket that carries both."""
+    if payload[:1] == b"d" and payload[-1:] == b"e" and b"1:y1:" in payload:
+        return "dht"
+    if len(payload) >= 20 and payload[0] & 0x0F == 1 and payload[0] >> 4 <= 4:
+        return "utp"
+    return "other"
+
+
+def parse(pcap, problems):
+    flows = {}
+    stats = collections.Counter()
+    for index, ts, frame, linktype in read_pcap(pcap):
+        if linktype != 1:
+            raise SystemExit(f"{pcap}: link type {linktype}, expected Ethernet (1)")
+        stats["frames"] += 1
+        if len(frame) > MAX_FRAME + 4:
+            problems.append(f"frame {index} is {len(frame)} bytes: offload segment?")
+        ethertype = struct.unpack("!H", frame[12:14])[0]
+        off = 14
+        if ethertype == 0x8100:
+            ethertype = struct.unpack("!H", frame[16:18])[0]
+            off = 18
+        if ethertype == 0x0806:
+            stats["arp"] += 1
+            continue
+        if ethertype == 0x86DD:
+            stats["ipv6"] += 1
+            continue
+        if ethertype != 0x0800:
+            stats[f"ethertype 0x{ethertype:04x}"] += 1
+            continue
+        ip = frame[off:]
+        ihl = (ip[0] & 0x0F) * 4
+        total = struct.unpack("!H", ip[2:4])[0]
+        proto = ip[9]
+        src = ipaddress.ip_address(ip[12:16])
+        dst = ipaddress.ip_address(ip[16:20])
+        for addr in (src, dst):
+            if not (addr in LAB or addr in MULTICAST or addr == BROADCAST
+                    or addr == ipaddress.ip_address("0.0.0.0")):
+                problems.append(f"frame {index}: address {addr} is outside the lab")
+        body = ip[ihl:total]
+        if proto == 6:
+            l4 = "tcp"
+            sport, dport = struct.unpack("!HH", body[0:4])
+            flags = body[13]
+            payload = body[(body[12] >> 4) * 4:]
+            syn_only = flags & 0x02 and not flags & 0x10
+        elif proto == 17:
+            l4 = "udp"
+            sport, dport = struct.unpack("!HH", body[0:4])
+            payload = body[8:]
+            syn_only = False
+        else:
+            stats[f"ip proto {proto}"] += 1
+            continue
+        a = (str(src), sport)
+        b = (str(dst), dport)
+        key = (l4,) + tuple(sorted([a, b], key=lambda e: (ipaddress.ip_address(e[0]), e[1])))
+        flow = flows.get(key)
+        if flow is None:
+            flow = flows[key] = Flow(l4, a, b, ts)
+        if syn_only and not flow.syn_seen:
+            flow.a, flow.b, flow.syn_seen = a, b, True
+        flow.packets += 1
+        flow.payload_bytes += len(payload)
+        if l4 == "udp" and payload:
+            flow.kinds[mixed_kind(payload)] += 1
+    return flows, stats
+
+
+def tshark_verdicts(pcap):
+    """Map flow key -> tshark's protocol names for the frames that carry payload."""
+    cmd = ["tshark", "-n", "-r", pcap, "--enable-heuristic", "bt_utp_udp",
+           "-T", "fields", "-E", "separator=\t",
+           "-e", "ip.src", "-e", "ip.dst", "-e", "tcp.srcport", "-e", "tcp.dstport",
+           "-e", "udp.srcport", "-e", "udp.dstport", "-e", "tcp.len", "-e", "udp.length",
+           "-e", "frame.protocols"]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    verdicts = collections.defaultdict(collections.Counter)
+    for line in out.splitlines():
+        cols = line.split("\t")
+        if len(cols) < 9 or "icmp" in cols[8].split(":"):
+            continue
+        src, dst, tsp, tdp, usp, udp_, tlen, ulen, protos = cols[:9]
+        if tsp:
+            l4, sp, dp, plen = "tcp", tsp, tdp, int(tlen or 0)
+        elif usp:
+            l4, sp, dp, plen = "udp", usp, udp_, int(ulen or 8) - 8
+        else:
+            continue
+        if plen <= 0:
+            continue
+        ends = sorted([(src, int(sp)), (dst, int(dp))],
+                      key=lambda e: (ipaddress.ip_address(e[0]), e[1]))
+        layers = protos.split(":")
+        above = layers[layers.index(l4) + 1:] if l4 in layers else []
+        name = above[0] if above else "-"
+        verdicts[(l4,) + tuple(ends)][name] += 1
+    return verdicts
+
+
+def tshark_count(pcap, display_filter):
+    cmd = ["tshark", "-n", "-r", pcap, "--enable-heuristic", "bt_utp_udp", "-Y", display_filter,
+           "-T", "fields", "-e", "frame.number"]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    if res.returncode != 0:
+        raise SystemExit(f"tshark filter {display_filter!r} failed: {res.stderr.strip()}")
+    return len(res.stdout.split())
+
+
+def load_rules(path):
+    hosts, rules, expects = {}, [], []
+    with open(path) as f:
+        for line in f:
+            if not line.strip():
+                continue
+            r = json.loads(line)
+            if r["kind"] == "host":
+                hosts[r["ip"]] = r["program"]
+            elif r["kind"] == "rule":
+                for label in r["label"].split("+"):
+                    if label not in LABELS:
+                        raise SystemExit(f"rule with unknown label {label!r}: {line.strip()}")
+                rules.append(r)
+            elif r["kind"] == "expect":
+                expects.append(r)
+    return hosts, rules, expects
+
+
+def find_rule(rules, l4, endpoint):
+    ip, port = endpoint
+    exact = [r for r in rules if r["l4"] == l4 and r["ip"] == ip and r.get("port") == port]
+    if exact:
+        return exact[0]
+    wild = [r for r in rules if r["l4"] == l4 and r["ip"] == ip and r.get("port") is None]
+    return wild[0] if wild else None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pcap", required=True)
+    ap.add_argument("--rules", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--allow-ipv6", action="store_true")
+    args = ap.parse_args()
+
+    problems = []
+    hosts, rules, expects = load_rules(args.rules)
+    flows, stats = parse(args.pcap, problems)
+    if stats["ipv6"] and not args.allow_ipv6:
+        problems.append(f"{stats['ipv6']} IPv6 frames in an IPv4-only scenario")
+    verdicts = tshark_verdicts(args.pcap)
+
+    lines = []
+    for key, flow in sorted(flows.items(), key=lambda kv: kv[1].first):
+        rule = find_rule(rules, flow.l4, flow.b)
+        if rule is None:
+            rule = find_rule(rules, flow.l4, flow.a)
+            if rule is not None and not flow.syn_seen:
+                flow.a, flow.b = flow.b, flow.a  # the rule names the serving side
+        if rule is None:
+            if flow.payload_bytes:
+                problems.append(f"no rule for {flow.l4} {flow.a} -> {flow.b} "
+                                f"({flow.packets} packets, {flow.payload_bytes} payload bytes)")
+            continue
+        initiator = rule.get("initiator") or hosts.get(flow.a[0])
+        if initiator is None:
+            problems.append(f"no program known for host {flow.a[0]} ({flow.l4} {flow.a} -> {flow.b})")
+            continue
+        label = rule["label"]
+        also = []
+        if "+" in label:
+            kinds = [k for k, _ in flow.kinds.most_common() if k in label.split("+")]
+            if not kinds:
+                problems.append(f"{flow.l4} {flow.a} -> {flow.b}: none of {label} seen")
+                continue
+            label, also = kinds[0], kinds[1:]
+        verdict = verdicts.get(key, collections.Counter())
+        if len(verdict) > 1:
+            del verdict["-"]  # continuation segments of PDUs tshark reassembled
+        entry = {
+            "l4": flow.l4, "a": flow.a[0], "aport": flow.a[1], "b": flow.b[0], "bport": flow.b[1],
+            "label": label, "program": f"{initiator}->{rule['program']}",
+            "tshark": ",".join(name for name, _ in verdict.most_common()) or "-",
+        }
+        if also:
+            entry["also"] = also
+        if not flow.payload_bytes:
+            entry["payload"] = False
+        lines.append(entry)
+
+    with open(args.out, "w") as f:
+        for entry in lines:
+            f.write(json.dumps(entry, separators=(",", ":")) + "\n")
+
+    counts = collections.Counter(e["label"] for e in lines)
+    print(f"{args.pcap}: {stats['frames']} frames, {len(lines)} labelled flows "
+          f"({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))}); other: "
+          f"{', '.join(f'{k} {v}' for k, v in sorted(stats.items()) if k != 'frames') or 'none'}")
+    for e in lines:
+        extra = (" also " + ",".join(e["also"])) if "also" in e else ""
+        extra += " (no payload)" if e.get("payload") is False else ""
+        print(f"  {e['l4']} {e['a']}:{e['aport']} -> {e['b']}:{e['bport']}  {e['label']}{extra}"
+              f"  [{e['program']}]  tshark={e['tshark']}")
+    for ex in expects:
+        n = tshark_count(args.pcap, ex["filter"])
+        most = ex.get("max")
+        ok = n >= ex["min"] and (most is None or n <= most)
+        print(f"  expect {ex['what']}: {n} frames ({ex['filter']}) {'ok' if ok else 'FAILED'}")
+        if not ok:
+            bounds = f"{ex['min']}..{'' if most is None else most}"
+            problems.append(f"expected {bounds} frames of {ex['what']} ({ex['filter']}), got {n}")
+    for p in problems[:50]:
+        print(f"  PROBLEM: {p}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
