@@ -43,8 +43,8 @@ def no_captures() -> None:
 
 @pytest.fixture
 def capture() -> Path:
-    """A real capture with BitTorrent in it (the largest labelled one)."""
-    found = labelled_captures()
+    """A real capture with BitTorrent peer wire flows in it (the largest such)."""
+    found = [p for p in labelled_captures() if any(l["label"] == "peer_wire" for l in labels(p))]
     if not found:
         no_captures()
     return max(found, key=lambda p: p.stat().st_size)
