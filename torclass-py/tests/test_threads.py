@@ -43,7 +43,6 @@ def test_parallel_reads_of_one_capture_agree(capture: Path) -> None:
 
 
 def test_one_iterator_shared_by_threads_yields_each_flow_once(capture: Path) -> None:
-    expected = sorted(r.to_json() for r in torclass.read_pcap(capture))
     it = torclass.read_pcap(capture, max_flows=8)
     got: list[str] = []
     lock = threading.Lock()
@@ -56,7 +55,6 @@ def test_one_iterator_shared_by_threads_yields_each_flow_once(capture: Path) -> 
     run_threads(4, drain)
     small = sorted(r.to_json() for r in torclass.read_pcap(capture, max_flows=8))
     assert sorted(got) == small
-    assert len(got) >= len(expected) or got
 
 
 def test_one_flow_fed_by_threads() -> None:
