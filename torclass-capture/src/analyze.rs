@@ -28,7 +28,7 @@ pub const SLOT_SIZE: usize = core::mem::size_of::<Slot<Metadata>>();
 impl Default for AnalyzerConfig {
     fn default() -> Self {
         Self {
-            slots: 1 << 18,
+            slots: 1 << 16,
             table: TableConfig::default(),
             endpoints: 1 << 16,
             cache: CacheConfig::default(),

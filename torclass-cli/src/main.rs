@@ -48,7 +48,7 @@ struct Classify {
 
     /// Most flows tracked at once; when full, idle and non-BitTorrent flows are replaced
     /// first. Memory is about this many times the slot size (shown by --verbose).
-    #[arg(long, default_value_t = 1 << 18, value_name = "N")]
+    #[arg(long, default_value_t = 1 << 16, value_name = "N")]
     max_flows: usize,
 
     /// Do not learn peer endpoints from tracker replies, PEX, the DHT, LSD and confirmed

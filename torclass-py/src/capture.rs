@@ -157,8 +157,8 @@ pub(crate) fn stats_dict<'py>(
 /// if it is not a capture (here) or is corrupt or truncated (while iterating, after the flows
 /// read so far).
 #[pyfunction]
-// max_flows: 1 << 18 by default, as the CLI's `--max-flows`.
-#[pyo3(signature = (path, *, max_flows = 262_144, endpoint_cache = true))]
+// max_flows: 1 << 16 by default, as the CLI's `--max-flows`.
+#[pyo3(signature = (path, *, max_flows = 65_536, endpoint_cache = true))]
 pub(crate) fn read_pcap(
     py: Python<'_>,
     path: PathBuf,

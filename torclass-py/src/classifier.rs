@@ -33,8 +33,8 @@ impl PyClassifier {
 #[pymethods]
 impl PyClassifier {
     #[new]
-    // max_flows: 1 << 18 by default, as `read_pcap` and the CLI.
-    #[pyo3(signature = (*, max_flows = 262_144, endpoint_cache = true))]
+    // max_flows: 1 << 16 by default, as `read_pcap` and the CLI.
+    #[pyo3(signature = (*, max_flows = 65_536, endpoint_cache = true))]
     fn new(max_flows: usize, endpoint_cache: bool) -> Self {
         Self {
             analyzer: Mutex::new(Analyzer::new(analyzer_config(max_flows, endpoint_cache))),

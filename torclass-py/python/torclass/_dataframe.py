@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 
 def flows_dataframe(
-    path: str | os.PathLike[str], *, max_flows: int = 1 << 18, endpoint_cache: bool = True
+    path: str | os.PathLike[str], *, max_flows: int = 1 << 16, endpoint_cache: bool = True
 ) -> _pandas.DataFrame:
     """Read the pcap or pcapng file at ``path`` into a DataFrame, one row per flow.
 
