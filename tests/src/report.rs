@@ -284,7 +284,9 @@ pub fn markdown(dir: &Path, dir_name: &str) -> String {
          Labels are ground truth from the capture lab's scenarios (`tests/captures/README.md`), \
          never from torclass; the `tshark` column is tshark 4.0's dissector verdict for the \
          same flow. Flows without a payload byte are not counted. torclass runs as the CLI \
-         does (endpoint cache on) unless a table says otherwise.\n",
+         does (endpoint cache on) unless a table says otherwise. Matrix-only scenarios \
+         (`make-captures.sh --matrix`, not committed) are reported with `--captures DIR`; \
+         the known misses they show are listed in `tests/captures/README.md`.\n",
         captures.len(),
         all.len()
     );
