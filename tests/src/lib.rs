@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use torclass_capture::{Analyzer, AnalyzerConfig, CaptureReader, FlowRecord};
 
+pub mod report;
+
 /// The directory of the committed captures.
 pub fn captures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("captures")
@@ -14,8 +16,13 @@ pub fn captures_dir() -> PathBuf {
 
 /// Every committed capture that has a label file, sorted by name.
 pub fn labelled_captures() -> Vec<PathBuf> {
-    let mut all: Vec<PathBuf> = std::fs::read_dir(captures_dir())
-        .expect("tests/captures exists")
+    labelled_captures_in(&captures_dir())
+}
+
+/// Every capture in `dir` that has a label file, sorted by name.
+pub fn labelled_captures_in(dir: &Path) -> Vec<PathBuf> {
+    let mut all: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("the captures directory exists")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "pcap"))
         .filter(|p| p.with_extension("labels.jsonl").exists())
@@ -27,7 +34,7 @@ pub fn labelled_captures() -> Vec<PathBuf> {
 /// A flow's identity: transport and its two endpoints, unordered.
 pub type FlowId = (String, (IpAddr, u16), (IpAddr, u16));
 
-fn flow_id(l4: &str, a: (IpAddr, u16), b: (IpAddr, u16)) -> FlowId {
+pub(crate) fn flow_id(l4: &str, a: (IpAddr, u16), b: (IpAddr, u16)) -> FlowId {
     if a <= b {
         (l4.to_string(), a, b)
     } else {
@@ -38,6 +45,12 @@ fn flow_id(l4: &str, a: (IpAddr, u16), b: (IpAddr, u16)) -> FlowId {
 /// One line of a `.labels.jsonl` file: ground truth from the scenario that made the capture.
 #[derive(Clone, Debug)]
 pub struct Label {
+    /// `tcp` or `udp`.
+    pub l4: String,
+    /// The side that opened the flow.
+    pub a: (IpAddr, u16),
+    /// The other side.
+    pub b: (IpAddr, u16),
     /// `peer_wire`, `dht`, …, or `not_bittorrent`.
     pub label: String,
     /// Other protocols the flow also carries (one UDP socket carries uTP and the DHT).
@@ -66,11 +79,9 @@ pub fn labels(pcap: &Path) -> HashMap<FlowId, Label> {
                         .expect("port"),
                 )
             };
-            let id = flow_id(
-                v["l4"].as_str().expect("l4"),
-                ep("a", "aport"),
-                ep("b", "bport"),
-            );
+            let l4 = v["l4"].as_str().expect("l4").to_string();
+            let (a, b) = (ep("a", "aport"), ep("b", "bport"));
+            let id = flow_id(&l4, a, b);
             let strings = |k: &str| -> Vec<String> {
                 v[k].as_array()
                     .map(|a| {
@@ -81,6 +92,9 @@ pub fn labels(pcap: &Path) -> HashMap<FlowId, Label> {
                     .unwrap_or_default()
             };
             let label = Label {
+                l4,
+                a,
+                b,
                 label: v["label"].as_str().expect("label").to_string(),
                 also: strings("also"),
                 program: v["program"].as_str().unwrap_or("").to_string(),
@@ -166,7 +180,14 @@ pub fn compare_with(pcap: &Path, config: AnalyzerConfig) -> (Vec<Outcome>, Vec<F
         })
         .collect();
     outcomes.sort_by(|a, b| {
-        let key = |o: &Outcome| o.record.as_ref().map(|r| (r.first_ts * 1e6) as i64);
+        let key = |o: &Outcome| {
+            (
+                o.record.as_ref().map(|r| (r.first_ts * 1e6) as i64),
+                o.label.l4.clone(),
+                o.label.a,
+                o.label.b,
+            )
+        };
         key(a).cmp(&key(b))
     });
     let unlabelled = records
