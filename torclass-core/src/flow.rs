@@ -21,8 +21,9 @@
 //! (invariant 4, see [`SIDE_BUDGET`]).
 //!
 //! ## Confidence
-//! - peer wire: one side's handshake, or [`FRAMING_RUN`] valid messages on one side, is
-//!   `Likely`; the other side's handshake or message run, or a valid message after the same
+//! - peer wire: one side's handshake, or [`FRAMING_RUN`] valid messages on one side (or, in a
+//!   flow picked up mid-stream on both sides, valid messages on each side adding up to
+//!   [`FRAMING_RUN`]), is `Likely`; the other side's handshake or message run, or a valid message after the same
 //!   side's handshake, makes it `Confirmed`.
 //! - HTTP tracker: a request or a reply is `Likely`; both are `Confirmed`.
 //! - magnet: a URI in the stream is `Likely` (the flow carries a link to BitTorrent content,
@@ -258,9 +259,24 @@ impl FlowClassifier {
         self.verdict()
     }
 
-    /// The flow ended (both sides closed, a reset, or it was evicted idle): an undecided
-    /// verdict becomes [`Verdict::NotBitTorrent`], since no more bytes will come.
+    /// The flow ended (both sides closed, a reset, or it was evicted idle): open flights are
+    /// closed (an MSE key exchange the other side never answered still has its first flight
+    /// judged), and a verdict still undecided becomes [`Verdict::NotBitTorrent`], since no
+    /// more bytes will come.
     pub fn finish(&mut self) -> Verdict {
+        if self.state == UNDECIDED {
+            if let Inner::Tcp { sides, .. } = &mut self.inner {
+                for direction in [Direction::Initiator, Direction::Responder] {
+                    if let (Some(side), Some(f)) = (
+                        sides.get_mut(direction.index()),
+                        self.flags.get_mut(direction.index()),
+                    ) {
+                        *f |= close_flight(side, direction);
+                    }
+                }
+                self.decide_tcp();
+            }
+        }
         if self.state == UNDECIDED {
             self.state = NOT_BITTORRENT;
         }
@@ -337,6 +353,23 @@ impl FlowClassifier {
         }
         if any & MIDSTREAM != 0 && any & FRAMED != 0 {
             self.evidence |= Evidence::MESSAGE_FRAMING;
+        }
+        let split_run = a & MIDSTREAM != 0
+            && b & MIDSTREAM != 0
+            && match &self.inner {
+                Inner::Tcp {
+                    sides: [Side::Messages(x), Side::Messages(y)],
+                    ..
+                } => {
+                    x.count() >= 1
+                        && y.count() >= 1
+                        && x.count().saturating_add(y.count()) >= FRAMING_RUN
+                }
+                _ => false,
+            };
+        if split_run {
+            self.evidence |= Evidence::MESSAGE_FRAMING;
+            self.detect(Protocol::PeerWire, Confidence::Likely);
         }
         if peer(a) || peer(b) {
             let both = peer(a) && peer(b);
