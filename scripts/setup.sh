@@ -20,6 +20,8 @@ fi
 
 if [ -s scripts/python-requirements.txt ]; then
   py=$(command -v python3)
+  "$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))' ||
+    { echo "setup: $py is $("$py" -V 2>&1); torclass-py needs Python >= 3.11" >&2; exit 1; }
   [ -x .venv/bin/python ] || "$py" -m venv .venv
   .venv/bin/python -m pip install -q --disable-pip-version-check -r scripts/python-requirements.txt
 fi

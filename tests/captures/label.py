@@ -9,10 +9,12 @@ RULES.jsonl is written by make-captures.sh, one JSON object a line:
   {"kind":"rule","l4":"tcp"|"udp","ip":IP,"port":PORT|null,"label":LABEL,
    "program":NAME,"initiator":NAME|null}        what a listening endpoint serves;
                                                LABEL "utp+dht" splits a shared UDP
-                                               socket per datagram (see mixed_kind)
-  {"kind":"expect","filter":TSHARK_FILTER,"min":N,"what":TEXT}
+                                               socket per datagram (see mixed_kind);
+                                               "peer_wire+peer_wire_encrypted" labels
+                                               each TCP flow by its opening bytes
+  {"kind":"expect","filter":TSHARK_FILTER,"min":N,"max":M|null,"what":TEXT}
                                                a tshark display filter that must match
-                                               at least N frames (handshakes present …)
+                                               at least N (and at most M) frames
 
 A flow is the unordered pair of endpoints plus l4; "a" is the side that opened it (TCP SYN
 sender, or the sender of the first UDP datagram), "b" the other side. The script fails if a
@@ -29,8 +31,13 @@ import subprocess
 import sys
 
 LAB = ipaddress.ip_network("10.77.0.0/24")
+LAB6 = ipaddress.ip_network("fd77::/64")
 MULTICAST = ipaddress.ip_network("224.0.0.0/4")
 BROADCAST = ipaddress.ip_address("255.255.255.255")
+# IPv6 scenarios: the lab's ULA prefix, link-local (neighbour discovery), multicast, unspecified
+ALLOWED6 = [LAB6, ipaddress.ip_network("fe80::/10"), ipaddress.ip_network("ff00::/8"),
+            ipaddress.ip_network("::/128")]
+IPV6_SKIP = {0, 58}  # hop-by-hop options (MLD reports) and ICMPv6: not flows
 MAX_FRAME = 1514
 LABELS = {"peer_wire", "peer_wire_encrypted", "utp", "dht", "udp_tracker", "http_tracker",
           "lsd", "magnet", "not_bittorrent"}
@@ -46,6 +53,8 @@ class Flow:
         self.packets = 0
         self.payload_bytes = 0
         self.kinds = collections.Counter()
+        self.opening = None  # the opener's first payload bytes (TCP)
+        self.reply = None  # the other side's first payload bytes (TCP)
 
 
 def read_pcap(path):
@@ -71,6 +80,28 @@ def read_pcap(path):
             data = f.read(incl)
             index += 1
             yield index, sec + frac / 1e6, data, linktype
+
+
+def endpoint_order(e):
+    """Sort key of an (ip, port) endpoint that orders IPv4 before IPv6."""
+    addr = ipaddress.ip_address(e[0])
+    return (addr.version, addr, e[1])
+
+
+def in_lab(addr):
+    if addr.version == 6:
+        return any(addr in net for net in ALLOWED6)
+    return (addr in LAB or addr in MULTICAST or addr == BROADCAST
+            or addr == ipaddress.ip_address("0.0.0.0"))
+
+
+def opening_kind(opening):
+    """Tell a plaintext peer-wire connection (BEP 3 handshake first) from an MSE/PE one (a
+    Diffie-Hellman key first) by the opener's first bytes, for clients that try both to one
+    endpoint."""
+    if opening is None:
+        return None
+    return "peer_wire" if opening.startswith(b"\x13BitTorrent protocol") else "peer_wire_encrypted"
 
 
 def mixed_kind(payload):
@@ -100,23 +131,31 @@ def parse(pcap, problems):
         if ethertype == 0x0806:
             stats["arp"] += 1
             continue
+        ip = frame[off:]
         if ethertype == 0x86DD:
             stats["ipv6"] += 1
-            continue
-        if ethertype != 0x0800:
+            proto = ip[6]
+            src = ipaddress.ip_address(ip[8:24])
+            dst = ipaddress.ip_address(ip[24:40])
+            body = ip[40:40 + struct.unpack("!H", ip[4:6])[0]]
+            if proto in IPV6_SKIP:
+                stats["icmpv6/mld"] += 1
+                proto = None
+        elif ethertype == 0x0800:
+            ihl = (ip[0] & 0x0F) * 4
+            total = struct.unpack("!H", ip[2:4])[0]
+            proto = ip[9]
+            src = ipaddress.ip_address(ip[12:16])
+            dst = ipaddress.ip_address(ip[16:20])
+            body = ip[ihl:total]
+        else:
             stats[f"ethertype 0x{ethertype:04x}"] += 1
             continue
-        ip = frame[off:]
-        ihl = (ip[0] & 0x0F) * 4
-        total = struct.unpack("!H", ip[2:4])[0]
-        proto = ip[9]
-        src = ipaddress.ip_address(ip[12:16])
-        dst = ipaddress.ip_address(ip[16:20])
         for addr in (src, dst):
-            if not (addr in LAB or addr in MULTICAST or addr == BROADCAST
-                    or addr == ipaddress.ip_address("0.0.0.0")):
+            if not in_lab(addr):
                 problems.append(f"frame {index}: address {addr} is outside the lab")
-        body = ip[ihl:total]
+        if proto is None:
+            continue
         if proto == 6:
             l4 = "tcp"
             sport, dport = struct.unpack("!HH", body[0:4])
@@ -133,7 +172,7 @@ def parse(pcap, problems):
             continue
         a = (str(src), sport)
         b = (str(dst), dport)
-        key = (l4,) + tuple(sorted([a, b], key=lambda e: (ipaddress.ip_address(e[0]), e[1])))
+        key = (l4,) + tuple(sorted([a, b], key=endpoint_order))
         flow = flows.get(key)
         if flow is None:
             flow = flows[key] = Flow(l4, a, b, ts)
@@ -143,6 +182,10 @@ def parse(pcap, problems):
         flow.payload_bytes += len(payload)
         if l4 == "udp" and payload:
             flow.kinds[mixed_kind(payload)] += 1
+        if l4 == "tcp" and payload and flow.opening is None and a == flow.a:
+            flow.opening = bytes(payload[:20])
+        if l4 == "tcp" and payload and flow.reply is None and a == flow.b:
+            flow.reply = bytes(payload[:20])
     return flows, stats
 
 
@@ -150,16 +193,18 @@ def tshark_verdicts(pcap):
     """Map flow key -> tshark's protocol names for the frames that carry payload."""
     cmd = ["tshark", "-n", "-r", pcap, "--enable-heuristic", "bt_utp_udp",
            "-T", "fields", "-E", "separator=\t",
-           "-e", "ip.src", "-e", "ip.dst", "-e", "tcp.srcport", "-e", "tcp.dstport",
+           "-e", "ip.src", "-e", "ip.dst", "-e", "ipv6.src", "-e", "ipv6.dst",
+           "-e", "tcp.srcport", "-e", "tcp.dstport",
            "-e", "udp.srcport", "-e", "udp.dstport", "-e", "tcp.len", "-e", "udp.length",
            "-e", "frame.protocols"]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     verdicts = collections.defaultdict(collections.Counter)
     for line in out.splitlines():
         cols = line.split("\t")
-        if len(cols) < 9 or "icmp" in cols[8].split(":"):
+        if len(cols) < 11 or {"icmp", "icmpv6"} & set(cols[10].split(":")):
             continue
-        src, dst, tsp, tdp, usp, udp_, tlen, ulen, protos = cols[:9]
+        src4, dst4, src6, dst6, tsp, tdp, usp, udp_, tlen, ulen, protos = cols[:11]
+        src, dst = (src4, dst4) if src4 else (src6, dst6)
         if tsp:
             l4, sp, dp, plen = "tcp", tsp, tdp, int(tlen or 0)
         elif usp:
@@ -168,8 +213,7 @@ def tshark_verdicts(pcap):
             continue
         if plen <= 0:
             continue
-        ends = sorted([(src, int(sp)), (dst, int(dp))],
-                      key=lambda e: (ipaddress.ip_address(e[0]), e[1]))
+        ends = sorted([(src, int(sp)), (dst, int(dp))], key=endpoint_order)
         layers = protos.split(":")
         above = layers[layers.index(l4) + 1:] if l4 in layers else []
         name = above[0] if above else "-"
@@ -247,7 +291,11 @@ def main():
             continue
         label = rule["label"]
         also = []
-        if "+" in label:
+        if label == "peer_wire+peer_wire_encrypted":
+            label = opening_kind(flow.opening) or "peer_wire"
+            if label == "peer_wire_encrypted" and opening_kind(flow.reply) == "peer_wire":
+                also = ["peer_wire"]  # a plaintext peer answered the MSE key with its handshake
+        elif "+" in label:
             kinds = [k for k, _ in flow.kinds.most_common() if k in label.split("+")]
             if not kinds:
                 problems.append(f"{flow.l4} {flow.a} -> {flow.b}: none of {label} seen")
@@ -282,10 +330,12 @@ def main():
               f"  [{e['program']}]  tshark={e['tshark']}")
     for ex in expects:
         n = tshark_count(args.pcap, ex["filter"])
-        ok = n >= ex["min"]
+        most = ex.get("max")
+        ok = n >= ex["min"] and (most is None or n <= most)
         print(f"  expect {ex['what']}: {n} frames ({ex['filter']}) {'ok' if ok else 'FAILED'}")
         if not ok:
-            problems.append(f"expected at least {ex['min']} frames of {ex['what']} ({ex['filter']}), got {n}")
+            bounds = f"{ex['min']}..{'' if most is None else most}"
+            problems.append(f"expected {bounds} frames of {ex['what']} ({ex['filter']}), got {n}")
     for p in problems[:50]:
         print(f"  PROBLEM: {p}", file=sys.stderr)
     return 1 if problems else 0

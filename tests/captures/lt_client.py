@@ -4,7 +4,11 @@ Run with /usr/bin/python3 (Debian's python3-libtorrent is not importable from ot
 interpreters), and only inside a lab network namespace (`ip netns exec NS ...`).
 
     lt_client.py mktorrent --data FILE --out T.torrent [--tracker URL] [--piece BYTES]
-        Writes a BitTorrent v1 torrent and prints its info-hash (hex).
+                           [--version v1|v2|hybrid] [--all-hashes]
+        Writes a BitTorrent v1 (default), v2-only (BEP 52) or hybrid torrent and prints its
+        info-hash in hex: the v1 SHA-1, or for v2-only the SHA-256 truncated to 20 bytes (what
+        the handshake and trackers carry). --all-hashes prints every 20-byte hash it is
+        known by (v1 and truncated v2), space-separated, for a tracker whitelist.
     lt_client.py run --listen IP:PORT --save DIR (--torrent T | --magnet URI) [options]
         Runs one session (a bare DHT node when neither is given) until --duration seconds have passed, then stops the torrent
         (so a "stopped" announce is sent) and exits.
@@ -26,7 +30,8 @@ def log(msg):
 def mktorrent(args):
     fs = lt.file_storage()
     lt.add_files(fs, args.data)
-    ct = lt.create_torrent(fs, args.piece, flags=lt.create_torrent.v1_only)
+    flags = {"v1": lt.create_torrent.v1_only, "v2": lt.create_torrent.v2_only, "hybrid": 0}
+    ct = lt.create_torrent(fs, args.piece, flags=flags[args.version])
     if args.tracker:
         ct.add_tracker(args.tracker)
     ct.set_creator("torclass capture lab")
@@ -34,8 +39,13 @@ def mktorrent(args):
     data = lt.bencode(ct.generate())
     with open(args.out, "wb") as f:
         f.write(data)
-    info = lt.torrent_info(args.out)
-    print(str(info.info_hashes().v1))
+    hashes = lt.torrent_info(args.out).info_hashes()
+    known = []
+    if hashes.has_v1():
+        known.append(str(hashes.v1))
+    if hashes.has_v2():
+        known.append(str(hashes.v2)[:40])
+    print(" ".join(known) if args.all_hashes else known[0])
 
 
 def session_settings(args):
@@ -46,7 +56,7 @@ def session_settings(args):
         "rc4": (lt.enc_policy.forced, lt.enc_level.rc4),
     }[args.enc]
     s = {
-        "listen_interfaces": args.listen,
+        "listen_interfaces": ",".join([args.listen] + (args.listen_extra or [])),
         "outgoing_interfaces": "",
         "enable_outgoing_tcp": "tcp" in transports,
         "enable_incoming_tcp": "tcp" in transports,
@@ -70,6 +80,7 @@ def session_settings(args):
         "announce_to_all_trackers": True,
         "allow_multiple_connections_per_ip": True,
         "upload_rate_limit": args.upload_limit,
+        "ignore_limits_on_local_network": False,  # the whole lab is a local network
         "alert_mask": lt.alert.category_t.all_categories,
     }
     return s
@@ -154,8 +165,11 @@ def main():
     m.add_argument("--out", required=True)
     m.add_argument("--tracker")
     m.add_argument("--piece", type=int, default=32768)
+    m.add_argument("--version", default="v1", choices=["v1", "v2", "hybrid"])
+    m.add_argument("--all-hashes", action="store_true")
     r = sub.add_parser("run")
     r.add_argument("--listen", required=True, help="IP:PORT")
+    r.add_argument("--listen-extra", action="append", help="a further IP:PORT ([IPv6]:PORT)")
     r.add_argument("--save", required=True)
     r.add_argument("--torrent")
     r.add_argument("--magnet")

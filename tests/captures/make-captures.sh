@@ -2,8 +2,9 @@
 # Build a lab of network namespaces joined by a bridge, run real BitTorrent clients and
 # real non-BitTorrent programs in it, and write one pcap plus one label file per scenario.
 #
-#   make-captures.sh [--out DIR] [SCENARIO...]     (root; default: all scenarios into
-#                                                   the directory of this script)
+#   make-captures.sh [--out DIR] [--matrix | SCENARIO...]
+#       (root; default: every committed scenario, into the directory of this script;
+#       --matrix: those and the matrix-only ones)
 #
 # See README.md next to this script for the lab layout, the scenarios and client quirks.
 set -euo pipefail
@@ -11,15 +12,21 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PY=/usr/bin/python3           # Debian's python3-libtorrent only works with this interpreter
 NET=10.77.0                   # lab subnet, host hN is $NET.N
+NET6=fd77                     # IPv6 scenarios: host hN is also $NET6::N/64
 HOSTS=6                       # hosts h1..h6 in every scenario
 ALL_SCENARIOS=(tcp-plain tcp-negative http-magnet dht-magnet utp-only udp-tracker lsd
-               udp-negative tcp-encrypted)
+               udp-negative tcp-encrypted clients-plain clients-encrypted clients-utp
+               clients-udp-tracker clients-dht clients-lsd bt-v2 ipv6 negative-extra)
+# --matrix adds these: regenerable, not committed (they show known misses; see README)
+MATRIX_ONLY=(rtorrent-mse-retry)
+V6_SCENARIOS=(ipv6)           # scenarios whose lab has IPv6 addresses ($NET6::N) too
 
 die() { printf 'make-captures: %s\n' "$*" >&2; exit 1; }
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 
 usage() {
-    printf 'usage: %s [--out DIR] [SCENARIO...]\nscenarios: %s\n' "$0" "${ALL_SCENARIOS[*]}"
+    printf 'usage: %s [--out DIR] [--matrix | SCENARIO...]\nscenarios: %s\nmatrix only: %s\n' \
+        "$0" "${ALL_SCENARIOS[*]}" "${MATRIX_ONLY[*]}"
 }
 
 OUT=$HERE
@@ -27,6 +34,7 @@ SCENARIOS=()
 while (($#)); do
     case $1 in
         --out) (($# >= 2)) || die "--out needs a directory"; OUT=$2; shift 2 ;;
+        --matrix) SCENARIOS+=("${ALL_SCENARIOS[@]}" "${MATRIX_ONLY[@]}"); shift ;;
         -h|--help) usage; exit 0 ;;
         -*) usage >&2; die "unknown option $1" ;;
         *) SCENARIOS+=("$1"); shift ;;
@@ -34,7 +42,7 @@ while (($#)); do
 done
 ((${#SCENARIOS[@]})) || SCENARIOS=("${ALL_SCENARIOS[@]}")
 for s in "${SCENARIOS[@]}"; do
-    [[ " ${ALL_SCENARIOS[*]} " == *" $s "* ]] || { usage >&2; die "unknown scenario '$s'"; }
+    [[ " ${ALL_SCENARIOS[*]} ${MATRIX_ONLY[*]} " == *" $s "* ]] || { usage >&2; die "unknown scenario '$s'"; }
 done
 
 # --- preflight ---------------------------------------------------------------------------
@@ -64,6 +72,17 @@ need socat socat
 need dnsmasq dnsmasq
 need dig dnsutils
 need chronyd chrony
+need turnserver coturn
+need qbittorrent-nox qbittorrent-nox
+need rtorrent rtorrent
+need ctorrent ctorrent
+need deluged deluged
+need deluge-console deluge-console
+need rsync rsync
+need git git
+need smbd samba
+need smbclient smbclient
+[[ -x $PY ]] && "$PY" -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
 [[ -x $PY ]] && "$PY" -c 'import libtorrent' 2>/dev/null || missing+=(python3-libtorrent)
 if ((${#missing[@]})); then
     log "installing ${missing[*]}"
@@ -142,9 +161,9 @@ cleanup() {
     [[ -n $TCPDUMP_PID ]] && stop_pid "$TCPDUMP_PID"
     lab_down
     if ((rc)) && [[ -z ${KEEP_WORK:-} ]]; then
-        log "failed (exit $rc); logs were in $WORK (set KEEP_WORK=1 to keep them)"
+        log "failed (exit $rc); run with KEEP_WORK=1 to keep the client logs"
     fi
-    [[ -n ${KEEP_WORK:-} ]] || rm -rf "$WORK"
+    if [[ -n ${KEEP_WORK:-} ]]; then log "work directory kept: $WORK"; else rm -rf "$WORK"; fi
     exit "$rc"
 }
 trap cleanup EXIT
@@ -170,6 +189,9 @@ alive() {
     done
 }
 
+# pause SECONDS: sleep in a way a signal interrupts at once (bash runs traps during wait).
+pause() { sleep "$1" & wait $!; }
+
 # wait_for SECONDS CMD...: poll CMD until it succeeds.
 wait_for() {
     local deadline=$((SECONDS + $1))
@@ -188,6 +210,20 @@ no_offloads() {
         nsx "$ns" ethtool -K "$dev" tx off tso off gso off gro off >/dev/null
 }
 
+# ipv6_setup NS: IPv6 off, or with LAB_V6=1 on without router solicitations, duplicate
+# address detection or privacy addresses (set before eth0 exists, so eth0 inherits them).
+ipv6_setup() {
+    local ns=$1
+    if [[ $LAB_V6 == 1 ]]; then
+        nsx "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0 \
+            net.ipv6.conf.default.accept_ra=0 net.ipv6.conf.default.router_solicitations=0 \
+            net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.default.dad_transmits=0 \
+            net.ipv6.conf.default.use_tempaddr=0
+    else
+        nsx "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    fi
+}
+
 lab_up() {
     local i ns
     ip netns add "$BRNS"
@@ -199,12 +235,13 @@ lab_up() {
         ns=$(hns "$i")
         ip netns add "$ns"
         NAMESPACES+=("$ns")
-        nsx "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+        ipv6_setup "$ns"
         ip link add eth0 netns "$ns" address "02:77:00:00:00:$(printf %02x "$i")" \
             type veth peer name "vh$i" netns "$BRNS"
         ip -n "$BRNS" link set "vh$i" master br0 up
         ip -n "$ns" link set lo up
         ip -n "$ns" addr add "$NET.$i/24" dev eth0
+        [[ $LAB_V6 != 1 ]] || ip -n "$ns" addr add "$NET6::$i/64" dev eth0 nodad
         ip -n "$ns" link set eth0 up
         # LSD (BEP 14) and other multicast need a route; there is no default route.
         ip -n "$ns" route add 224.0.0.0/4 dev eth0
@@ -234,7 +271,10 @@ capture_stop() {
 
 RULES=""
 # host_runs HOST PROGRAM: the program that opens connections from host HOST.
-host_runs() { jq -nc --arg ip "$NET.$1" --arg p "$2" '{kind:"host",ip:$ip,program:$p}' >>"$RULES"; }
+host_runs() {
+    jq -nc --arg ip "$NET.$1" --arg p "$2" '{kind:"host",ip:$ip,program:$p}' >>"$RULES"
+    jq -nc --arg ip "$NET6::$1" --arg p "$2" '{kind:"host",ip:$ip,program:$p}' >>"$RULES"
+}
 # serves L4 HOST PORT|any LABEL PROGRAM [INITIATOR]: what listens on HOST:PORT.
 serves() {
     local port=null
@@ -245,8 +285,16 @@ serves() {
 }
 # expect MIN WHAT FILTER: tshark must find at least MIN frames matching FILTER.
 expect() { jq -nc --argjson m "$1" --arg w "$2" --arg f "$3" '{kind:"expect",min:$m,what:$w,filter:$f}' >>"$RULES"; }
-# addr_of HOST|IP
-addr_of() { if [[ $1 == *.* ]]; then printf '%s' "$1"; else printf '%s.%s' "$NET" "$1"; fi; }
+# forbid WHAT FILTER: tshark must find no frame matching FILTER.
+forbid() { jq -nc --arg w "$1" --arg f "$2" '{kind:"expect",min:0,max:0,what:$w,filter:$f}' >>"$RULES"; }
+# addr_of HOST|IP|6:HOST (the host's IPv6 address)
+addr_of() {
+    case $1 in
+        6:*) printf '%s::%s' "$NET6" "${1#6:}" ;;
+        *.*|*:*) printf '%s' "$1" ;;
+        *) printf '%s.%s' "$NET" "$1" ;;
+    esac
+}
 
 # --- building blocks ---------------------------------------------------------------------
 
@@ -302,6 +350,7 @@ start_in() {
     shift
     local name=$1 host=$2
     shift 2
+    # shellcheck disable=SC2016 # expanded by the inner bash
     start "$name" "$host" bash -c 'cd "$1" && shift && exec "$@"' _ "$dir" "$@"
 }
 
@@ -344,12 +393,12 @@ scenario_tcp_plain() {
     capture_start
     tracker 1 "$hash"
     transmission tr2 2 "$d/plain.torrent" "$seedd" 0
-    sleep 2
+    pause 2
     libtorrent lt3 3 6881 --torrent "$d/plain.torrent" --save "$d/lt3" --enc plain --duration 16
-    sleep 2
+    pause 2
     libtorrent lt4 4 6881 --torrent "$d/plain.torrent" --save "$d/lt4" --enc plain --duration 14
     transmission tr5 5 "$d/plain.torrent" "$d/tr5" 0
-    sleep 17
+    pause 17
     alive tr2 tr5 opentracker
     stop lt3 lt4
     stop tr5 tr2
@@ -403,7 +452,7 @@ scenario_tcp_negative() {
         -cert "$d/cert.pem" -key "$d/key.pem"
     start sshd 1 /usr/sbin/sshd -D -e -f "$d/ssh/sshd_config"
     start socat 1 socat -u "TCP-LISTEN:9000,bind=$srv,reuseaddr" "OPEN:$d/raw-received.bin,creat"
-    sleep 1
+    pause 1
     alive http gzip-http tls12 tls13 https sshd socat
     capture_start
 
@@ -443,7 +492,7 @@ scenario_http_magnet() {
 
     start_in "$d/www" http 1 "$PY" -m http.server --bind "$srv" 8000
     start_in "$d/www" http2 1 "$PY" -m http.server --bind "$srv" 8080
-    sleep 1
+    pause 1
     alive http http2
     capture_start
     on 2 curl -sS -o "$d/magnet.got" "http://$srv:8000/magnet.html"
@@ -479,10 +528,10 @@ scenario_dht_magnet() {
     libtorrent dht3 3 6881 --transports tcp,utp --dht "$NET.2:6881,$NET.4:6881" --save "$d" --duration 30
     libtorrent seed2 2 6881 --transports tcp,utp --dht "$NET.3:6881" \
         --torrent "$d/dht.torrent" --save "$d/seed" --seed --duration 30
-    sleep 3
+    pause 3
     libtorrent get4 4 6881 --transports tcp,utp --dht "$NET.3:6881" \
         --magnet "magnet:?xt=urn:btih:$hash&dn=dht.bin" --save "$d/get" --duration 22 --require-complete
-    sleep 23
+    pause 23
     alive seed2 dht3
     stop get4 seed2 dht3
     cmp -s "$d/get/dht.bin" "$d/seed/dht.bin" || die "magnet download incomplete (see get4 log)"
@@ -506,14 +555,14 @@ scenario_utp_only() {
 
     capture_start
     libtorrent seed2 2 6881 --transports utp --torrent "$d/utp.torrent" --save "$d/seed" --seed \
-        --upload-limit 150000 --duration 22
-    sleep 1
+        --upload-limit 60000 --duration 22
+    pause 1
     libtorrent get3 3 6881 --transports utp --torrent "$d/utp.torrent" --save "$d/get3" \
         --peer "$NET.2:6881" --duration 18 --require-complete
-    sleep 1
+    pause 1
     libtorrent get4 4 6881 --transports utp --torrent "$d/utp.torrent" --save "$d/get4" \
         --peer "$NET.2:6881" --duration 16 --require-complete
-    sleep 18
+    pause 18
     alive seed2
     stop get3 get4 seed2
     cmp -s "$d/get3/utp.bin" "$d/seed/utp.bin" || die "uTP download incomplete (see get3 log)"
@@ -541,10 +590,10 @@ scenario_udp_tracker() {
     capture_start
     tracker 1 "$hash"
     libtorrent seed2 2 6881 --torrent "$d/udpt.torrent" --save "$d/seed" --seed --duration 16
-    sleep 1
+    pause 1
     libtorrent get3 3 6881 --torrent "$d/udpt.torrent" --save "$d/get3" --duration 13
     transmission tr4 4 "$d/udpt.torrent" "$d/get4" 0
-    sleep 14
+    pause 14
     alive seed2 tr4 opentracker
     stop get3 tr4 seed2
     sleep 0.5
@@ -569,12 +618,726 @@ scenario_lsd() {
 
     capture_start
     libtorrent seed2 2 6881 --lsd --torrent "$d/lsd.torrent" --save "$d/seed" --seed --duration 20
-    sleep 1
+    pause 1
     libtorrent get3 3 6881 --lsd --torrent "$d/lsd.torrent" --save "$d/get" --duration 18 --require-complete
-    sleep 19
+    pause 19
     alive seed2
     stop get3 seed2
     cmp -s "$d/get/lsd.bin" "$d/seed/lsd.bin" || die "LSD download incomplete (see get3 log)"
+}
+
+# quic_venv: a virtualenv with aioquic from PyPI (QUIC is not in Debian 12); prints its
+# python, or nothing when it cannot be made (no PyPI access).
+quic_venv() {
+    local venv=${XDG_CACHE_HOME:-$HOME/.cache}/torclass-captures/venv
+    if ! [[ -x $venv/bin/python ]] || ! "$venv/bin/python" -c 'import aioquic' 2>/dev/null; then
+        rm -rf "$venv"
+        if ! { "$PY" -m venv "$venv" && "$venv/bin/pip" install -q aioquic; } >&2; then
+            rm -rf "$venv"
+            return 0
+        fi
+    fi
+    printf '%s' "$venv/bin/python"
+}
+
+# Real non-BitTorrent UDP: DNS (dnsmasq, dig), NTP (chrony server, chronyd -Q and a python
+# client on h3), STUN (coturn, turnutils_stunclient) and QUIC (aioquic echo); h1 serves,
+# h2 asks.
+scenario_udp_negative() {
+    local d=$WORK/$SCENARIO srv=$NET.1 qpy t
+    mkdir -p "$d"
+    qpy=$(quic_venv)
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -subj /CN=lab.test -keyout "$d/key.pem" -out "$d/cert.pem" 2>/dev/null
+    printf '%s\n' "local stratum 8" "allow $NET.0/24" "bindaddress $srv" "port 123" "cmdport 0" \
+        "pidfile $d/chronyd-server.pid" >"$d/chrony-server.conf"
+    printf '%s\n' "server $srv iburst maxsamples 4" "cmdport 0" "pidfile $d/chronyd-client.pid" \
+        >"$d/chrony-client.conf"
+
+    serves udp 1 53 not_bittorrent dnsmasq dig
+    host_runs 2 chronyd
+    host_runs 3 python-ntp-client
+    serves udp 1 123 not_bittorrent chronyd
+    serves udp 1 3478 not_bittorrent coturn turnutils_stunclient
+    expect 4 "DNS answers" 'dns.flags.response == 1 && dns.count.answers > 0'
+    expect 4 "NTP server replies" 'ntp.flags.mode == 4'
+    expect 1 "STUN binding responses" 'stun.type == 0x0101'
+    if [[ -n $qpy ]]; then
+        serves udp 1 4443 not_bittorrent aioquic-echo aioquic
+        expect 1 "QUIC Initial packets" 'quic.long.packet_type == 0'
+    else
+        log "udp-negative: no aioquic (PyPI unreachable?), skipping QUIC"
+    fi
+
+    start dnsmasq 1 dnsmasq -d -k -C /dev/null --no-resolv --no-hosts --bind-interfaces \
+        --listen-address="$srv" --port=53 --pid-file="$d/dnsmasq.pid" \
+        --address=/lab.test/$NET.9 --txt-record=lab.test,"capture lab" \
+        --mx-host=lab.test,mail.lab.test,10 --host-record=mail.lab.test,$NET.8
+    start chronyd 1 chronyd -d -x -f "$d/chrony-server.conf"
+    start turnserver 1 turnserver -n --stun-only --no-tls --no-dtls --no-tcp --no-cli \
+        --listening-ip="$srv" --listening-port=3478 --log-file=stdout --simple-log
+    [[ -z $qpy ]] || start quic 1 "$qpy" "$HERE/quic_echo.py" server "$srv" 4443 "$d/cert.pem" "$d/key.pem"
+    sleep 1.5
+    alive dnsmasq chronyd turnserver
+    [[ -z $qpy ]] || alive quic
+    capture_start
+
+    for t in A MX TXT A; do
+        on 2 dig +short +tries=1 +time=2 "@$srv" lab.test "$t" >/dev/null
+    done
+    on 2 dig +short +tries=1 +time=2 "@$srv" mail.lab.test A >/dev/null
+    on 2 chronyd -Q -t 10 -f "$d/chrony-client.conf" >"$WORK/logs/chronyd-client.log" 2>&1 ||
+        die "chronyd -Q failed: $(cat "$WORK/logs/chronyd-client.log")"
+    on 3 "$PY" "$HERE/lab_servers.py" ntp-client "$srv" 3 >/dev/null
+    on 2 turnutils_stunclient -p 3478 "$srv" >"$WORK/logs/stunclient.log" 2>&1 ||
+        die "turnutils_stunclient failed: $(cat "$WORK/logs/stunclient.log")"
+    [[ -z $qpy ]] || on 2 "$qpy" "$HERE/quic_echo.py" client "$srv" 4443 $((32 * 1024)) >/dev/null
+    sleep 0.5
+    stop quic turnserver chronyd dnsmasq
+}
+
+# aria2c LEECHER: NAME HOST TORRENT DIR ARGS...
+aria2() {
+    local name=$1 host=$2 torrent=$3 dir=$4
+    shift 4
+    start "$name" "$host" aria2c --dir="$dir" --listen-port=6881 --enable-dht=false \
+        --enable-dht6=false --bt-enable-lpd=false --enable-peer-exchange=true \
+        --file-allocation=none --summary-interval=0 --console-log-level=notice \
+        --disable-ipv6=true "$@" "$torrent"
+}
+
+# MSE/PE (RC4) encrypted peer wire: transmission seeding with encryption required, libtorrent
+# with forced RC4, aria2 with --bt-require-crypto, transmission leecher with encryption
+# required; HTTP tracker in the clear.
+scenario_tcp_encrypted() {
+    local d=$WORK/$SCENARIO hash
+    mkdir -p "$d/seed" "$d/lt3" "$d/a4" "$d/tr5"
+    random_file "$d/seed/enc.bin" $((384 * 1024))
+    hash=$(make_torrent "$d/seed/enc.bin" "$d/enc.torrent" "http://$NET.1:6969/announce")
+
+    host_runs 2 transmission
+    host_runs 3 libtorrent
+    host_runs 4 aria2
+    host_runs 5 transmission
+    serves tcp 1 6969 http_tracker opentracker
+    serves tcp 2 51413 peer_wire_encrypted transmission
+    serves tcp 3 6881 peer_wire_encrypted libtorrent
+    serves tcp 4 6881 peer_wire_encrypted aria2
+    serves tcp 5 51413 peer_wire_encrypted transmission
+    forbid "plaintext BEP 3 handshakes" 'bittorrent.protocol.name == "BitTorrent protocol"'
+    expect 4 "HTTP announces" 'http.request.uri contains "/announce"'
+    expect 1 "announces with crypto support flags" 'http.request.uri contains "requirecrypto=1" || http.request.uri contains "supportcrypto=1"'
+
+    capture_start
+    tracker 1 "$hash"
+    transmission tr2 2 "$d/enc.torrent" "$d/seed" 2
+    pause 2
+    libtorrent lt3 3 6881 --torrent "$d/enc.torrent" --save "$d/lt3" --enc rc4 --duration 18
+    pause 1
+    aria2 a4 4 "$d/enc.torrent" "$d/a4" --bt-require-crypto=true --bt-min-crypto-level=arc4 \
+        --seed-time=0.25
+    transmission tr5 5 "$d/enc.torrent" "$d/tr5" 2
+    pause 18
+    alive tr2 tr5 opentracker
+    stop lt3 a4 tr5 tr2
+    sleep 0.5
+    stop opentracker
+    cmp -s "$d/lt3/enc.bin" "$d/seed/enc.bin" || die "libtorrent download incomplete (see lt3 log)"
+    cmp -s "$d/a4/enc.bin" "$d/seed/enc.bin" || die "aria2 download incomplete (see a4 log)"
+}
+
+# --- more clients ------------------------------------------------------------------------
+
+# qbittorrent NAME HOST TORRENT|MAGNET SAVEDIR [SETTING=VALUE...]: qbittorrent-nox 4.5 with a
+# fresh profile; SETTINGs override keys of the [BitTorrent] section (Session\KEY). It seeds
+# (skipping the hash check) when SAVEDIR already holds files.
+qbittorrent() {
+    local name=$1 host=$2 what=$3 save=$4
+    shift 4
+    local prof=$WORK/$SCENARIO/$name.profile kv skip=()
+    local -A set=([Port]=6881 [InterfaceAddress]="$(addr_of "$host")" [Interface]=eth0
+        [InterfaceName]=eth0 [DHTEnabled]=false [LSDEnabled]=false [PeXEnabled]=true
+        [Encryption]=2 [BTProtocol]=TCP [GlobalUPSpeedLimit]=64 [IgnoreLimitsOnLAN]=false
+        [QueueingSystemEnabled]=false [AddTorrentPaused]=false [DefaultSavePath]="$save")
+    for kv in "$@"; do set[${kv%%=*}]=${kv#*=}; done
+    mkdir -p "$prof/qBittorrent/config" "$save"
+    [[ -z $(ls -A "$save") ]] || skip=(--skip-hash-check)
+    {
+        printf '%s\n' '[LegalNotice]' 'Accepted=true' '' '[BitTorrent]'
+        for kv in "${!set[@]}"; do printf 'Session\\%s=%s\n' "$kv" "${set[$kv]}"; done
+        printf '%s\n' '' '[Preferences]' 'WebUI\Address=127.0.0.1' 'WebUI\Port=8080' \
+            'WebUI\LocalHostAuth=false' 'Connection\UPnP=false' 'General\Locale=en'
+    } >"$prof/qBittorrent/config/qBittorrent.conf"
+    start "$name" "$host" qbittorrent-nox --profile="$prof" --save-path="$save" \
+        "${skip[@]}" --add-paused=false "$what"
+}
+
+# deluge NAME HOST TORRENT|MAGNET SAVEDIR [JSON-OVERRIDES]: deluged 2.0 (libtorrent 2.0.8)
+# with a fresh config, the torrent added with deluge-console over loopback.
+deluge() {
+    local name=$1 host=$2 what=$3 save=$4 over=${5:-'{}'}
+    local conf=$WORK/$SCENARIO/$name
+    mkdir -p "$conf" "$save"
+    printf '{"file": 1, "format": 1}' >"$conf/core.conf"
+    jq -n --arg ip "$(addr_of "$host")" --arg dl "$save" --argjson over "$over" '{
+        "listen_interface": $ip, "listen_ports": [6881, 6881], "random_port": false,
+        "listen_random_port": null, "outgoing_interface": "", "random_outgoing_ports": true,
+        "dht": false, "lsd": false, "upnp": false, "natpmp": false, "utpex": true,
+        "enc_in_policy": 2, "enc_out_policy": 2, "enc_level": 0,
+        "ignore_limits_on_local_network": false, "max_upload_speed": 64.0,
+        "download_location": $dl, "torrentfiles_location": $dl, "move_completed_path": $dl,
+        "new_release_check": false, "send_info": false, "allow_remote": false,
+        "daemon_port": 58846
+    } + $over' >>"$conf/core.conf"
+    start "$name" "$host" deluged -d -c "$conf" -u 127.0.0.1 -L info
+    wait_for 15 nsx "$(hns "$host")" deluge-console -c "$conf" info ||
+        { alive "$name"; die "$name: daemon did not come up"; }
+    nsx "$(hns "$host")" deluge-console -c "$conf" "add -p $save $what" >>"$WORK/logs/$name.log" 2>&1 ||
+        die "$name: deluge-console could not add $what"
+}
+
+# rtorrent NAME HOST TORRENT|MAGNET DIR [RC-LINE...]: rtorrent 0.9.8 (libtorrent 0.13, no uTP,
+# no LSD) in daemon mode, plaintext only outgoing (with try_outgoing it opens every connection
+# with an MSE handshake, then retries in plaintext), no DHT, PEX on; RC-LINEs override.
+rtorrent() {
+    local name=$1 host=$2 what=$3 dir=$4
+    shift 4
+    local conf=$WORK/$SCENARIO/$name
+    mkdir -p "$conf/session" "$dir"
+    printf '%s\n' 'system.daemon.set = true' "session.path.set = $conf/session" \
+        "directory.default.set = $dir" 'network.port_range.set = 6881-6881' \
+        'network.port_random.set = no' "network.bind_address.set = $(addr_of "$host")" \
+        'dht.mode.set = disable' 'protocol.pex.set = yes' 'trackers.use_udp.set = yes' \
+        'protocol.encryption.set = allow_incoming' \
+        'throttle.global_up.max_rate.set_kb = 64' "$@" "load.start = \"$what\"" >"$conf/rtorrent.rc"
+    start "$name" "$host" rtorrent -n -o "import=$conf/rtorrent.rc"
+}
+
+# ctorrent NAME HOST TORRENT SAVEFILE [ARGS...]: Enhanced CTorrent 3.3.2 (HTTP trackers only,
+# no encryption, DHT, uTP or PEX).
+ctorrent() {
+    local name=$1 host=$2 torrent=$3 save=$4
+    shift 4
+    start "$name" "$host" ctorrent -i "$(addr_of "$host")" -p 6881 -s "$save" -e 1 -U 64 \
+        "$@" "$torrent" </dev/null
+}
+
+# transmission_cli NAME HOST TORRENT DIR ENC(-er|-ep|-et): the transmission-cli 3.00 client.
+transmission_cli() {
+    local name=$1 host=$2 torrent=$3 dir=$4 enc=$5
+    local conf=$WORK/$SCENARIO/$name
+    mkdir -p "$conf" "$dir"
+    jq -n --arg ip "$(addr_of "$host")" '{"bind-address-ipv4": $ip, "bind-address-ipv6": "::1",
+        "dht-enabled": false, "lpd-enabled": false, "utp-enabled": false, "pex-enabled": true,
+        "port-forwarding-enabled": false, "speed-limit-up": 64, "speed-limit-up-enabled": true,
+        "ratio-limit-enabled": false}' >"$conf/settings.json"
+    start "$name" "$host" transmission-cli -g "$conf" -w "$dir" -p 51413 "$enc" -M "$torrent" </dev/null
+}
+
+# Plaintext peer wire among the other Debian clients: qBittorrent seeds, deluge, rtorrent,
+# ctorrent and transmission-cli leech; HTTP tracker; qBittorrent and deluge (libtorrent)
+# send ut_pex to each other and the rest (PEX among five peers).
+scenario_clients_plain() {
+    local d=$WORK/$SCENARIO hash
+    mkdir -p "$d/seed"
+    random_file "$d/seed/cplain.bin" $((384 * 1024))
+    hash=$(make_torrent "$d/seed/cplain.bin" "$d/cplain.torrent" "http://$NET.1:6969/announce")
+
+    host_runs 2 qbittorrent
+    host_runs 3 deluge
+    host_runs 4 rtorrent
+    host_runs 5 ctorrent
+    host_runs 6 transmission-cli
+    serves tcp 1 6969 http_tracker opentracker
+    serves tcp 2 6881 peer_wire qbittorrent
+    serves tcp 3 6881 peer_wire deluge
+    serves udp 3 6881 utp deluge
+    serves tcp 4 6881 peer_wire rtorrent
+    serves udp 4 6881 utp rtorrent
+    serves tcp 5 6881 peer_wire ctorrent
+    serves udp 5 6881 utp ctorrent
+    serves tcp 6 51413 peer_wire transmission-cli
+    serves udp 6 51413 utp transmission-cli
+    ssdp_noise
+    expect 8 "BEP 3 handshakes" 'bittorrent.protocol.name == "BitTorrent protocol"'
+    expect 1 "ut_pex messages" 'bittorrent.msg.type == 20 && bittorrent.extended.id != 0'
+    expect 5 "HTTP announces" 'http.request.uri contains "/announce"'
+
+    capture_start
+    tracker 1 "$hash"
+    qbittorrent qb2 2 "$d/cplain.torrent" "$d/seed"
+    pause 3
+    deluge de3 3 "$d/cplain.torrent" "$d/de3"
+    rtorrent rt4 4 "$d/cplain.torrent" "$d/rt4"
+    ctorrent ct5 5 "$d/cplain.torrent" "$d/ct5/cplain.bin"
+    transmission_cli tc6 6 "$d/cplain.torrent" "$d/tc6" -et
+    pause 25
+    alive qb2 de3 rt4 ct5 tc6 opentracker
+    stop de3 rt4 ct5 tc6 qb2
+    sleep 0.5
+    stop opentracker
+}
+
+# ssdp_noise: libtorrent inside deluged sends a few UPnP SSDP M-SEARCHes before deluge applies
+# "upnp": false; real non-BitTorrent multicast.
+ssdp_noise() { serves udp 239.255.255.250 1900 not_bittorrent ssdp-multicast; }
+
+# MSE/PE (RC4) required by every client: qBittorrent seeds (Encryption=1, require), deluge
+# (forced, RC4), rtorrent (require, require_RC4), transmission-cli (-er) and aria2 leech.
+scenario_clients_encrypted() {
+    local d=$WORK/$SCENARIO hash h
+    mkdir -p "$d/seed"
+    random_file "$d/seed/cenc.bin" $((384 * 1024))
+    hash=$(make_torrent "$d/seed/cenc.bin" "$d/cenc.torrent" "http://$NET.1:6969/announce")
+
+    host_runs 2 qbittorrent
+    host_runs 3 deluge
+    host_runs 4 rtorrent
+    host_runs 5 transmission-cli
+    host_runs 6 aria2
+    serves tcp 1 6969 http_tracker opentracker
+    serves tcp 2 6881 peer_wire_encrypted qbittorrent
+    serves tcp 3 6881 peer_wire_encrypted deluge
+    serves tcp 4 6881 peer_wire_encrypted rtorrent
+    serves tcp 5 51413 peer_wire_encrypted transmission-cli
+    serves tcp 6 6881 peer_wire_encrypted aria2
+    for h in 2 3 4 6; do serves udp "$h" 6881 utp "$(jq -r --arg ip "$NET.$h" 'select(.kind=="host" and .ip==$ip).program' "$RULES")"; done
+    serves udp 5 51413 utp transmission-cli
+    ssdp_noise
+    forbid "plaintext BEP 3 handshakes" 'bittorrent.protocol.name == "BitTorrent protocol"'
+    expect 5 "HTTP announces" 'http.request.uri contains "/announce"'
+
+    capture_start
+    tracker 1 "$hash"
+    qbittorrent qb2 2 "$d/cenc.torrent" "$d/seed" 'Encryption=1'
+    pause 3
+    deluge de3 3 "$d/cenc.torrent" "$d/de3" '{"enc_in_policy": 0, "enc_out_policy": 0, "enc_level": 1}'
+    rtorrent rt4 4 "$d/cenc.torrent" "$d/rt4" \
+        'protocol.encryption.set = allow_incoming,try_outgoing,require,require_RC4'
+    transmission_cli tc5 5 "$d/cenc.torrent" "$d/tc5" -er
+    aria2 a6 6 "$d/cenc.torrent" "$d/a6" --bt-require-crypto=true --bt-min-crypto-level=arc4 \
+        --seed-time=0.3
+    pause 24
+    alive qb2 de3 rt4 tc5 opentracker
+    stop de3 rt4 tc5 a6 qb2
+    sleep 0.5
+    stop opentracker
+}
+
+# uTP (BEP 29) between different implementations: transmission-daemon seeds with uTP on,
+# qBittorrent with uTP only (BTProtocol=UTP), deluge (TCP and uTP, libtorrent picks uTP for
+# outgoing connections) and libtorrent with uTP only; HTTP tracker.
+scenario_clients_utp() {
+    local d=$WORK/$SCENARIO hash
+    mkdir -p "$d/seed" "$d/lt5"
+    random_file "$d/seed/cutp.bin" $((384 * 1024))
+    hash=$(make_torrent "$d/seed/cutp.bin" "$d/cutp.torrent" "http://$NET.1:6969/announce")
+
+    host_runs 2 transmission
+    host_runs 3 qbittorrent
+    host_runs 4 deluge
+    host_runs 5 libtorrent
+    serves tcp 1 6969 http_tracker opentracker
+    serves tcp 2 51413 peer_wire transmission
+    serves udp 2 51413 utp transmission
+    serves tcp 3 6881 peer_wire qbittorrent
+    serves udp 3 6881 utp qbittorrent
+    serves tcp 4 6881 peer_wire deluge
+    serves udp 4 6881 utp deluge
+    serves tcp 5 6881 peer_wire libtorrent
+    serves udp 5 6881 utp libtorrent
+    ssdp_noise
+    expect 3 "uTP SYN" 'bt-utp.type == 4'
+    expect 3 "BEP 3 handshakes inside uTP" 'bt-utp && bittorrent.protocol.name == "BitTorrent protocol"'
+
+    capture_start
+    tracker 1 "$hash"
+    transmission tr2 2 "$d/cutp.torrent" "$d/seed" 1 true
+    pause 2
+    qbittorrent qb3 3 "$d/cutp.torrent" "$d/qb3" 'BTProtocol=UTP' 'Encryption=0'
+    deluge de4 4 "$d/cutp.torrent" "$d/de4" '{"enc_in_policy": 1, "enc_out_policy": 1, "enc_level": 2}'
+    libtorrent lt5 5 6881 --transports utp --torrent "$d/cutp.torrent" --save "$d/lt5" --duration 22
+    pause 23
+    alive tr2 qb3 de4 opentracker
+    stop qb3 de4 lt5 tr2
+    sleep 0.5
+    stop opentracker
+}
+
+# UDP tracker (BEP 15) used by the other clients: qBittorrent seeds, deluge, rtorrent and
+# transmission-cli leech; the tracker URL is udp:// only.
+scenario_clients_udp_tracker() {
+    local d=$WORK/$SCENARIO hash
+    mkdir -p "$d/seed"
+    random_file "$d/seed/cudpt.bin" $((256 * 1024))
+    hash=$(make_torrent "$d/seed/cudpt.bin" "$d/cudpt.torrent" "udp://$NET.1:6969/announce")
+
+    host_runs 2 qbittorrent
+    host_runs 3 deluge
+    host_runs 4 rtorrent
+    host_runs 5 transmission-cli
+    serves udp 1 6969 udp_tracker opentracker
+    serves tcp 2 6881 peer_wire qbittorrent
+    serves udp 2 6881 utp qbittorrent
+    serves tcp 3 6881 peer_wire deluge
+    serves udp 3 6881 utp deluge
+    serves tcp 4 6881 peer_wire rtorrent
+    serves udp 4 6881 utp rtorrent
+    serves tcp 5 51413 peer_wire transmission-cli
+    serves udp 5 51413 utp transmission-cli
+    ssdp_noise
+    expect 4 "BEP 15 connect requests" 'udp.dstport == 6969 && udp.payload[0:12] == 00:00:04:17:27:10:19:80:00:00:00:00'
+    expect 4 "BEP 15 announce requests" 'udp.dstport == 6969 && udp.payload[8:4] == 00:00:00:01'
+
+    capture_start
+    tracker 1 "$hash"
+    qbittorrent qb2 2 "$d/cudpt.torrent" "$d/seed"
+    pause 2
+    deluge de3 3 "$d/cudpt.torrent" "$d/de3"
+    rtorrent rt4 4 "$d/cudpt.torrent" "$d/rt4"
+    transmission_cli tc5 5 "$d/cudpt.torrent" "$d/tc5" -et
+    pause 18
+    alive qb2 de3 rt4 tc5 opentracker
+    stop de3 rt4 tc5 qb2
+    sleep 0.5
+    stop opentracker
+}
+
+# Trackerless magnet downloads over the DHT (BEP 5, BEP 9) by other implementations: a
+# libtorrent seeder with the DHT, transmission-daemon (bootstrapping from its dht.bootstrap
+# file) and rtorrent (dht.add_node) downloading from the magnet link only.
+scenario_clients_dht() {
+    local d=$WORK/$SCENARIO hash magnet
+    mkdir -p "$d/seed" "$d/tr3"
+    random_file "$d/seed/cdht.bin" $((256 * 1024))
+    hash=$(make_torrent "$d/seed/cdht.bin" "$d/cdht.torrent")
+    magnet="magnet:?xt=urn:btih:$hash&dn=cdht.bin"
+
+    host_runs 2 libtorrent
+    host_runs 3 transmission
+    host_runs 4 rtorrent
+    serves tcp 2 6881 peer_wire libtorrent
+    serves udp 2 6881 dht+utp libtorrent
+    serves tcp 3 51413 peer_wire transmission
+    serves udp 3 51413 dht+utp transmission
+    serves tcp 4 6881 peer_wire rtorrent
+    serves udp 4 6881 dht+utp rtorrent   # libtorrent tries uTP to rtorrent's DHT port
+    expect 3 "DHT queries" 'bt-dht.bencoded.string == "q"'
+    expect 1 "DHT get_peers" 'bt-dht.bencoded.string == "get_peers"'
+    expect 1 "BEP 9 ut_metadata" 'bittorrent.msg.type == 20 && bittorrent.extended.id != 0'
+
+    mkdir -p "$d/tr3c"
+    printf '%s 6881\n' "$NET.2" >"$d/tr3c/dht.bootstrap"
+    capture_start
+    libtorrent seed2 2 6881 --transports tcp,utp --dht "$NET.3:51413,$NET.4:6881" \
+        --torrent "$d/cdht.torrent" --save "$d/seed" --seed --duration 32
+    pause 2
+    transmission_dht tr3 3 "$magnet" "$d/tr3" "$d/tr3c"
+    rtorrent rt4 4 "$magnet" "$d/rt4" 'dht.mode.set = on' 'dht.port.set = 6881' \
+        "schedule2 = dht_node, 1, 0, \"dht.add_node=$NET.2:6881\""
+    pause 28
+    alive seed2 tr3 rt4
+    stop tr3 rt4 seed2
+}
+
+# transmission_dht NAME HOST MAGNET DATADIR CONFDIR: transmission-daemon with the DHT and uTP on,
+# bootstrapping from CONFDIR/dht.bootstrap, adding MAGNET.
+transmission_dht() {
+    local name=$1 host=$2 magnet=$3 data=$4 conf=$5
+    mkdir -p "$conf" "$data"
+    jq -n --arg ip "$NET.$host" --arg dl "$data" '{
+        "bind-address-ipv4": $ip, "bind-address-ipv6": "::1", "peer-port": 51413,
+        "peer-port-random-on-start": false, "port-forwarding-enabled": false,
+        "encryption": 0, "utp-enabled": true, "dht-enabled": true, "lpd-enabled": false,
+        "pex-enabled": true, "download-dir": $dl, "incomplete-dir-enabled": false,
+        "rpc-enabled": true, "rpc-bind-address": "127.0.0.1", "rpc-port": 9091,
+        "rpc-authentication-required": false, "rpc-whitelist-enabled": false,
+        "rpc-host-whitelist-enabled": false, "blocklist-enabled": false,
+        "start-added-torrents": true, "message-level": 2, "ratio-limit-enabled": false
+    }' >"$conf/settings.json"
+    start "$name" "$host" transmission-daemon -f -g "$conf"
+    wait_for 15 nsx "$(hns "$host")" transmission-remote 127.0.0.1:9091 -l ||
+        { alive "$name"; die "$name: RPC did not come up"; }
+    nsx "$(hns "$host")" transmission-remote 127.0.0.1:9091 -w "$data" -a "$magnet" >/dev/null
+}
+
+# Local Service Discovery (BEP 14) between implementations: qBittorrent seeds, transmission
+# (lpd-enabled) and deluge leech; no tracker, no DHT.
+scenario_clients_lsd() {
+    local d=$WORK/$SCENARIO
+    mkdir -p "$d/seed"
+    random_file "$d/seed/clsd.bin" $((256 * 1024))
+    make_torrent "$d/seed/clsd.bin" "$d/clsd.torrent" >/dev/null
+
+    host_runs 2 qbittorrent
+    host_runs 3 transmission
+    host_runs 4 deluge
+    serves udp 239.192.152.143 6771 lsd multicast
+    serves tcp 2 6881 peer_wire qbittorrent
+    serves udp 2 6881 utp qbittorrent
+    serves tcp 3 51413 peer_wire transmission
+    serves udp 3 51413 utp transmission
+    serves tcp 4 6881 peer_wire deluge
+    serves udp 4 6881 utp deluge
+    ssdp_noise
+    expect 3 "BT-SEARCH announces" 'udp.dstport == 6771 && udp.payload[0:9] == "BT-SEARCH"'
+    expect 2 "BEP 3 handshakes" 'bittorrent.protocol.name == "BitTorrent protocol"'
+
+    capture_start
+    qbittorrent qb2 2 "$d/clsd.torrent" "$d/seed" 'LSDEnabled=true'
+    pause 3
+    transmission_lpd tr3 3 "$d/clsd.torrent" "$d/tr3"
+    deluge de4 4 "$d/clsd.torrent" "$d/de4" '{"lsd": true}'
+    pause 20
+    alive qb2 tr3 de4
+    stop tr3 de4 qb2
+}
+
+# transmission_lpd NAME HOST TORRENT DATADIR: transmission-daemon with Local Peer Discovery.
+transmission_lpd() {
+    local name=$1 host=$2 torrent=$3 data=$4 conf=$WORK/$SCENARIO/$1
+    mkdir -p "$conf" "$data"
+    jq -n --arg ip "$NET.$host" --arg dl "$data" '{
+        "bind-address-ipv4": $ip, "bind-address-ipv6": "::1", "peer-port": 51413,
+        "peer-port-random-on-start": false, "port-forwarding-enabled": false,
+        "encryption": 0, "utp-enabled": false, "dht-enabled": false, "lpd-enabled": true,
+        "pex-enabled": true, "download-dir": $dl, "incomplete-dir-enabled": false,
+        "rpc-enabled": true, "rpc-bind-address": "127.0.0.1", "rpc-port": 9091,
+        "rpc-authentication-required": false, "rpc-whitelist-enabled": false,
+        "rpc-host-whitelist-enabled": false, "blocklist-enabled": false,
+        "start-added-torrents": true, "message-level": 2, "ratio-limit-enabled": false
+    }' >"$conf/settings.json"
+    start "$name" "$host" transmission-daemon -f -g "$conf"
+    wait_for 15 nsx "$(hns "$host")" transmission-remote 127.0.0.1:9091 -l ||
+        { alive "$name"; die "$name: RPC did not come up"; }
+    nsx "$(hns "$host")" transmission-remote 127.0.0.1:9091 -w "$data" -a "$torrent" >/dev/null
+}
+
+# BitTorrent v2 (BEP 52) and hybrid torrents: a v2-only torrent seeded by libtorrent (h2) and
+# fetched by qBittorrent (h3); a hybrid v1+v2 torrent seeded by libtorrent (h5) and fetched
+# by deluge (h4; deluge 2.0.3 cannot add a v2-only torrent) and transmission 3.00 (h6, which
+# reads only the v1 part). opentracker whitelists the v1 and the
+# truncated v2 info-hashes.
+scenario_bt_v2() {
+    local d=$WORK/$SCENARIO v2 hy
+    mkdir -p "$d/seed2" "$d/seed5"
+    random_file "$d/seed2/v2only.bin" $((256 * 1024))
+    random_file "$d/seed5/hybrid.bin" $((256 * 1024))
+    v2=$("$PY" "$HERE/lt_client.py" mktorrent --data "$d/seed2/v2only.bin" --out "$d/v2only.torrent" \
+        --tracker "http://$NET.1:6969/announce" --version v2 --all-hashes)
+    hy=$("$PY" "$HERE/lt_client.py" mktorrent --data "$d/seed5/hybrid.bin" --out "$d/hybrid.torrent" \
+        --tracker "http://$NET.1:6969/announce" --version hybrid --all-hashes)
+
+    host_runs 2 libtorrent
+    host_runs 3 qbittorrent
+    host_runs 4 deluge
+    host_runs 5 libtorrent
+    host_runs 6 libtorrent
+    serves tcp 1 6969 http_tracker opentracker
+    serves tcp 2 6881 peer_wire libtorrent
+    serves tcp 3 6881 peer_wire qbittorrent
+    serves udp 3 6881 utp qbittorrent
+    serves tcp 4 6881 peer_wire deluge
+    serves udp 4 6881 utp deluge
+    serves tcp 5 6881 peer_wire libtorrent
+    serves tcp 6 6881 peer_wire libtorrent
+    ssdp_noise
+    expect 3 "BEP 3 handshakes" 'bittorrent.protocol.name == "BitTorrent protocol"'
+    expect 2 "handshakes carrying the truncated v2 info-hash" \
+        "bittorrent.info_hash == $(sed 's/../&:/g; s/:$//' <<<"$v2")"
+    # libtorrent peers that both read v2 handshake on a hybrid torrent with its v2 hash too
+    expect 2 "handshakes carrying one of the hybrid torrent's info-hashes" \
+        "bittorrent.info_hash == $(sed 's/../&:/g; s/:$//' <<<"${hy%% *}") || bittorrent.info_hash == $(sed 's/../&:/g; s/:$//' <<<"${hy##* }")"
+
+    capture_start
+    # shellcheck disable=SC2086 # word splitting wanted: one whitelist line per hash
+    tracker 1 $v2 $hy
+    libtorrent seed2 2 6881 --torrent "$d/v2only.torrent" --save "$d/seed2" --seed --duration 40
+    libtorrent seed5 5 6881 --torrent "$d/hybrid.torrent" --save "$d/seed5" --seed --duration 40
+    pause 2
+    qbittorrent qb3 3 "$d/v2only.torrent" "$d/qb3"
+    deluge de4 4 "$d/hybrid.torrent" "$d/de4"
+    libtorrent lt6 6 6881 --torrent "$d/hybrid.torrent" --save "$d/lt6" --duration 22
+    pause 22
+    alive seed2 seed5 qb3 de4 opentracker
+    stop qb3 de4 lt6 seed2 seed5
+    sleep 0.5
+    stop opentracker
+}
+
+# Over IPv6 (with IPv4 also on): a small HTTP tracker on [fd77::1] (Debian's opentracker is
+# IPv4-only), a libtorrent seeder, qBittorrent and transmission-daemon leechers that learn each
+# other's IPv6 addresses from "peers6", a libtorrent uTP-only leecher with the DHT
+# bootstrapped over IPv6 and a libtorrent TCP-only leecher (qBittorrent and transmission pick
+# uTP, or do not connect out, here). (deluge 2.0.3 writes its listen address as "IP:PORT", which cannot
+# name an IPv6 address, and listens on 0.0.0.0 otherwise, so it is not here.)
+scenario_ipv6() {
+    local d=$WORK/$SCENARIO hash h
+    mkdir -p "$d/seed" "$d/lt5" "$d/lt6"
+    random_file "$d/seed/v6.bin" $((256 * 1024))
+    hash=$(make_torrent "$d/seed/v6.bin" "$d/v6.torrent" "http://[$NET6::1]:6969/announce")
+
+    host_runs 2 libtorrent
+    host_runs 3 qbittorrent
+    host_runs 4 transmission
+    host_runs 5 libtorrent
+    host_runs 6 libtorrent
+    serves tcp 6:1 6969 http_tracker python-tracker
+    serves tcp 6:2 6881 peer_wire libtorrent
+    serves udp 6:2 6881 dht+utp libtorrent
+    serves tcp 6:3 6881 peer_wire qbittorrent
+    serves udp 6:3 6881 dht+utp qbittorrent
+    serves tcp 6:4 51413 peer_wire transmission
+    serves udp 6:4 51413 dht+utp transmission
+    serves tcp 6:5 6881 peer_wire libtorrent
+    serves udp 6:5 6881 dht+utp libtorrent
+    serves tcp 6:6 6881 peer_wire libtorrent
+    serves udp 6:6 6881 dht+utp libtorrent
+    # lt6's DHT also sends queries to the other peers' uTP sockets: label those per datagram
+    for h in 2 3 4 5 6; do
+        serves tcp "$h" any peer_wire "$(jq -r --arg ip "$NET.$h" 'select(.kind=="host" and .ip==$ip).program' "$RULES")"
+        serves udp "$h" any utp "$(jq -r --arg ip "$NET.$h" 'select(.kind=="host" and .ip==$ip).program' "$RULES")"
+    done
+    expect 3 "BEP 3 handshakes over IPv6" 'ipv6 && bittorrent.protocol.name == "BitTorrent protocol"'
+    expect 2 "BEP 3 handshakes over IPv6 TCP" 'ipv6 && tcp && bittorrent.protocol.name == "BitTorrent protocol"'
+    expect 3 "HTTP announces over IPv6" 'ipv6 && http.request.uri contains "/announce"'
+
+    capture_start
+    start tracker6 1 "$PY" "$HERE/lab_servers.py" tracker "$NET6::1" 6969
+    pause 0.5
+    alive tracker6
+    libtorrent seed2 2 6881 --listen-extra "[$NET6::2]:6881" --transports tcp,utp \
+        --dht "[$NET6::6]:6881" --torrent "$d/v6.torrent" --save "$d/seed" --seed --duration 40
+    pause 2
+    qbittorrent qb3 3 "$d/v6.torrent" "$d/qb3" 'InterfaceAddress=' 'BTProtocol=Both'
+    transmission_v6 tr4 4 "$d/v6.torrent" "$d/tr4"
+    libtorrent lt5 5 6881 --listen-extra "[$NET6::5]:6881" --transports tcp \
+        --torrent "$d/v6.torrent" --save "$d/lt5" --duration 22
+    libtorrent lt6 6 6881 --listen-extra "[$NET6::6]:6881" --transports utp \
+        --dht "[$NET6::2]:6881" --torrent "$d/v6.torrent" --save "$d/lt6" --duration 24
+    pause 25
+    alive seed2 qb3 tr4 tracker6
+    stop qb3 tr4 lt5 lt6 seed2
+    sleep 0.5
+    stop tracker6
+}
+
+# transmission_v6 NAME HOST TORRENT DATADIR: transmission-daemon on both address families (with
+# bind-address-ipv4 set it also binds its tracker requests to that IPv4 address, and then
+# cannot reach an IPv6 tracker).
+transmission_v6() {
+    local name=$1 host=$2 torrent=$3 data=$4 conf=$WORK/$SCENARIO/$1
+    mkdir -p "$conf" "$data"
+    jq -n --arg ip6 "$NET6::$host" --arg dl "$data" '{
+        "bind-address-ipv4": "0.0.0.0", "bind-address-ipv6": $ip6, "peer-port": 51413,
+        "peer-port-random-on-start": false, "port-forwarding-enabled": false,
+        "encryption": 0, "utp-enabled": true, "dht-enabled": false, "lpd-enabled": false,
+        "pex-enabled": true, "download-dir": $dl, "incomplete-dir-enabled": false,
+        "speed-limit-up": 64, "speed-limit-up-enabled": true,
+        "rpc-enabled": true, "rpc-bind-address": "127.0.0.1", "rpc-port": 9091,
+        "rpc-authentication-required": false, "rpc-whitelist-enabled": false,
+        "rpc-host-whitelist-enabled": false, "blocklist-enabled": false,
+        "start-added-torrents": true, "message-level": 2, "ratio-limit-enabled": false
+    }' >"$conf/settings.json"
+    start "$name" "$host" transmission-daemon -f -g "$conf"
+    wait_for 15 nsx "$(hns "$host")" transmission-remote 127.0.0.1:9091 -l ||
+        { alive "$name"; die "$name: RPC did not come up"; }
+    nsx "$(hns "$host")" transmission-remote 127.0.0.1:9091 -w "$data" -a "$torrent" >/dev/null
+}
+
+# More real non-BitTorrent traffic: rsync over its daemon protocol, git over git://, an RTP
+# audio stream with RTCP sender reports and SMB (smbd, smbclient as guest); h1 serves, h2 is
+# the client.
+scenario_negative_extra() {
+    local d=$WORK/$SCENARIO srv=$NET.1 i
+    mkdir -p "$d/rsync" "$d/git" "$d/smb/share" "$d/smb/state"
+    random_file "$d/smb/share/data.bin" $((128 * 1024))
+    chmod a+x "$WORK" "$d"   # smbd serves guests as nobody, who must reach the share
+    chmod -R a+rX "$d/smb"
+    printf '%s\n' '[global]' 'server role = standalone server' 'map to guest = Bad User' \
+        'guest account = nobody' "interfaces = $srv" 'bind interfaces only = yes' \
+        'smb ports = 445' 'disable netbios = yes' 'load printers = no' 'printcap name = /dev/null' \
+        'disable spoolss = yes' "private dir = $d/smb/state" "lock directory = $d/smb/state" \
+        "state directory = $d/smb/state" "cache directory = $d/smb/state" \
+        "pid directory = $d/smb/state" "ncalrpc dir = $d/smb/state/ncalrpc" \
+        'server min protocol = SMB2' 'log level = 1' '[lab]' "path = $d/smb/share" \
+        'guest ok = yes' 'read only = yes' >"$d/smb/smb.conf"
+    for i in 1 2 3; do random_file "$d/rsync/file$i.bin" $((96 * 1024)); done
+    printf '%s\n' "pid file = $d/rsyncd.pid" 'use chroot = no' '[lab]' "path = $d/rsync" \
+        'read only = yes' >"$d/rsyncd.conf"
+    git init -q -b main "$d/git/lab.git.work"
+    for i in 1 2 3; do
+        base64 -w 76 <(head -c 40000 /dev/urandom) >"$d/git/lab.git.work/notes$i.txt"
+        git -C "$d/git/lab.git.work" add . >/dev/null
+        git -C "$d/git/lab.git.work" -c user.name=lab -c user.email=lab@lab.test \
+            commit -q -m "notes $i"
+    done
+    git clone -q --bare "$d/git/lab.git.work" "$d/git/lab.git"
+
+    serves tcp 1 873 not_bittorrent rsyncd rsync
+    serves tcp 1 9418 not_bittorrent git-daemon git-clone
+    serves udp 1 5004 not_bittorrent rtp-receiver rtp-sender
+    serves udp 1 5005 not_bittorrent rtcp-receiver rtp-sender
+    serves tcp 1 445 not_bittorrent smbd smbclient
+    expect 1 "rsync daemon greeting" 'rsync'
+    expect 1 "git protocol request" 'git'
+    expect 50 "RTP packets" 'udp.dstport == 5004 && udp.payload[0:1] == 80'
+    expect 1 "SMB2 reads" 'smb2.cmd == 8'
+
+    start rsyncd 1 rsync --daemon --no-detach --config="$d/rsyncd.conf" --address="$srv" --port=873
+    start gitd 1 git daemon --base-path="$d/git" --export-all --reuseaddr --listen="$srv" --port=9418
+    start rtp-sink 1 socat -u "UDP-RECV:5004,bind=$srv" /dev/null
+    start rtcp-sink 1 socat -u "UDP-RECV:5005,bind=$srv" /dev/null
+    # its own process group: on exit smbd signals its whole group
+    start smbd 1 smbd --foreground --debug-stdout -s "$d/smb/smb.conf"
+    pause 1.5
+    alive rsyncd gitd rtp-sink rtcp-sink smbd
+    capture_start
+    on 2 rsync -a "rsync://$srv/lab/" "$d/rsync-got/"
+    cmp -s "$d/rsync-got/file2.bin" "$d/rsync/file2.bin" || die "rsync copy differs"
+    on 2 git clone -q "git://$srv/lab.git" "$d/git-got"
+    [[ -f $d/git-got/notes3.txt ]] || die "git clone incomplete"
+    on 2 "$PY" "$HERE/lab_servers.py" rtp-send "$srv" 5004 3
+    on 2 smbclient "//$srv/lab" -N -s "$d/smb/smb.conf" -c "get data.bin $d/smb-got.bin" >/dev/null 2>&1 ||
+        die "smbclient failed"
+    cmp -s "$d/smb-got.bin" "$d/smb/share/data.bin" || die "SMB copy differs"
+    sleep 0.5
+    stop rsyncd gitd rtp-sink rtcp-sink smbd
+}
+
+# Matrix only (not committed: it shows a known miss, see README "Known misses"): rtorrent with
+# protocol.encryption try_outgoing,enable_retry opens every connection with an MSE/PE key
+# (one flight of Ya and padding) and, when a plaintext-only peer (qBittorrent with encryption
+# disabled, ctorrent) hangs up, retries the same peer in plaintext.
+scenario_rtorrent_mse_retry() {
+    local d=$WORK/$SCENARIO hash
+    mkdir -p "$d/seed"
+    random_file "$d/seed/retry.bin" $((256 * 1024))
+    hash=$(make_torrent "$d/seed/retry.bin" "$d/retry.torrent" "http://$NET.1:6969/announce")
+
+    host_runs 2 qbittorrent
+    host_runs 3 rtorrent
+    host_runs 4 ctorrent
+    serves tcp 1 6969 http_tracker opentracker
+    serves tcp 2 6881 peer_wire+peer_wire_encrypted qbittorrent
+    serves udp 2 6881 utp qbittorrent
+    serves tcp 3 6881 peer_wire+peer_wire_encrypted rtorrent
+    serves tcp 4 6881 peer_wire+peer_wire_encrypted ctorrent
+    expect 2 "BEP 3 handshakes" 'bittorrent.protocol.name == "BitTorrent protocol"'
+
+    capture_start
+    tracker 1 "$hash"
+    qbittorrent qb2 2 "$d/retry.torrent" "$d/seed"
+    pause 2
+    ctorrent ct4 4 "$d/retry.torrent" "$d/ct4/retry.bin"
+    pause 1
+    rtorrent rt3 3 "$d/retry.torrent" "$d/rt3" \
+        'protocol.encryption.set = allow_incoming,try_outgoing,enable_retry'
+    pause 15
+    alive qb2 rt3 ct4 opentracker
+    stop rt3 ct4 qb2
+    sleep 0.5
+    stop opentracker
 }
 
 # --- main --------------------------------------------------------------------------------
@@ -587,15 +1350,21 @@ for SCENARIO in "${SCENARIOS[@]}"; do
     : >"$RULES"
     PIDS=()
     PID_OF=()
+    LAB_V6=0
+    [[ " ${V6_SCENARIOS[*]} " != *" $SCENARIO "* ]] || LAB_V6=1
     lab_up
     "scenario_${SCENARIO//-/_}"
     stop_all_clients
     capture_stop
     lab_down
     cp "$WORK/$SCENARIO.pcap" "$OUT/$SCENARIO.pcap"
-    "$PY" "$HERE/label.py" --pcap "$OUT/$SCENARIO.pcap" --rules "$RULES" \
+    v6flag=()
+    [[ $LAB_V6 != 1 ]] || v6flag=(--allow-ipv6)
+    "$PY" "$HERE/label.py" --pcap "$OUT/$SCENARIO.pcap" --rules "$RULES" "${v6flag[@]}" \
         --out "$OUT/$SCENARIO.labels.jsonl" || die "$SCENARIO: labelling/verification failed"
     size=$(stat -c %s "$OUT/$SCENARIO.pcap")
     ((size < 3 * 1024 * 1024)) || die "$SCENARIO: pcap is $size bytes (limit 3 MiB)"
     log "scenario $SCENARIO done: $OUT/$SCENARIO.pcap ($size bytes)"
 done
+total=$(cat "$OUT"/*.pcap | wc -c)
+((total <= 50 * 1024 * 1024)) || log "warning: the pcaps in $OUT add up to $total bytes (budget 50 MiB)"

@@ -2,6 +2,7 @@
 //! core's decoder and [`FlowTable`], shared by the CLI, the Python module, the benches and the
 //! tests.
 
+use torclass_core::endpoints::{CacheConfig, CacheEntry, CacheStats, EndpointCache};
 use torclass_core::packet::{self, DecodeError, LinkType};
 use torclass_core::table::{FlowTable, Slot, TableConfig, TableStats};
 use torclass_core::{Client, Direction, Metadata};
@@ -15,6 +16,10 @@ pub struct AnalyzerConfig {
     pub slots: usize,
     /// Timeouts and hash seed of the table.
     pub table: TableConfig,
+    /// Entries of the endpoint cache (32 bytes each); 0 turns endpoint learning off.
+    pub endpoints: usize,
+    /// Time to live and seed of the endpoint cache.
+    pub cache: CacheConfig,
 }
 
 /// Bytes of one flow table slot with its metadata.
@@ -23,8 +28,10 @@ pub const SLOT_SIZE: usize = core::mem::size_of::<Slot<Metadata>>();
 impl Default for AnalyzerConfig {
     fn default() -> Self {
         Self {
-            slots: 1 << 18,
+            slots: 1 << 16,
             table: TableConfig::default(),
+            endpoints: 1 << 16,
+            cache: CacheConfig::default(),
         }
     }
 }
@@ -60,6 +67,7 @@ pub enum FrameOutcome {
 /// Classifies frames into flows and keeps every flow's record.
 pub struct Analyzer {
     table: FlowTable<Box<[Slot<Metadata>]>>,
+    cache: Option<EndpointCache<Box<[CacheEntry]>>>,
     finished: Vec<(u64, FlowRecord)>,
     stats: PacketStats,
 }
@@ -68,8 +76,13 @@ impl Analyzer {
     /// An analyzer with its own flow table.
     pub fn new(config: AnalyzerConfig) -> Self {
         let slots = vec![Slot::default(); config.slots.max(1)].into_boxed_slice();
+        let cache = (config.endpoints > 0).then(|| {
+            let entries = vec![CacheEntry::default(); config.endpoints].into_boxed_slice();
+            EndpointCache::new(entries, config.cache)
+        });
         Self {
             table: FlowTable::new(slots, config.table),
+            cache,
             finished: Vec::new(),
             stats: PacketStats::default(),
         }
@@ -123,9 +136,11 @@ impl Analyzer {
     fn packet(&mut self, p: &packet::Packet<'_>, ts_nanos: i128) -> FrameOutcome {
         let now = u64::try_from(ts_nanos.max(0)).unwrap_or(u64::MAX);
         let finished = &mut self.finished;
-        let outcome = self.table.process(p, now, |slot| {
-            finished.push((slot.number(), record(slot)));
-        });
+        let evicted = |slot: &Slot<Metadata>| finished.push((slot.number(), record(slot)));
+        let outcome = match &mut self.cache {
+            Some(cache) => self.table.process_learning(p, now, cache, evicted),
+            None => self.table.process(p, now, evicted),
+        };
         match outcome {
             Ok(o) => {
                 self.stats.classified += 1;
@@ -177,6 +192,11 @@ impl Analyzer {
         self.table.stats()
     }
 
+    /// Endpoint cache counters, if the cache is on.
+    pub fn cache_stats(&self) -> Option<CacheStats> {
+        self.cache.as_ref().map(EndpointCache::stats)
+    }
+
     /// Every flow's record, in the order flows were first seen; the analyzer is emptied.
     pub fn finish(&mut self) -> Vec<FlowRecord> {
         let finished = &mut self.finished;
@@ -187,8 +207,10 @@ impl Analyzer {
 }
 
 /// The client a flow's initiator (else responder) names, from its peer id, else from its
-/// BEP 10 `v` string.
-fn client(meta: &Metadata) -> Option<String> {
+/// BEP 10 `v` string, else that string as sent (non-printable bytes escaped, as KRPC's binary
+/// `v` has them).
+#[must_use]
+pub fn client(meta: &Metadata) -> Option<String> {
     let sides = [Direction::Initiator, Direction::Responder];
     sides
         .iter()
@@ -200,17 +222,32 @@ fn client(meta: &Metadata) -> Option<String> {
         })
         .map(|c| c.to_string())
         .or_else(|| {
-            sides.iter().find_map(|d| {
-                meta.client_name(*d)
-                    .map(|v| String::from_utf8_lossy(v).into_owned())
-            })
+            sides
+                .iter()
+                .find_map(|d| meta.client_name(*d).map(crate::peer_id_text))
         })
+}
+
+impl FlowRecord {
+    /// Fill the record's metadata fields (`info_hash`, `peer_id`, `client`, `dht_node_id`)
+    /// from what the classifier extracted; the initiator's values win over the responder's.
+    pub fn set_metadata(&mut self, meta: &Metadata) {
+        self.info_hash = meta.info_hash().map(<[u8]>::to_vec);
+        self.peer_id = meta
+            .peer_id(Direction::Initiator)
+            .or_else(|| meta.peer_id(Direction::Responder))
+            .map(|id| id.to_vec());
+        self.client = client(meta);
+        self.dht_node_id = meta
+            .dht_node_id(Direction::Initiator)
+            .or_else(|| meta.dht_node_id(Direction::Responder))
+            .map(|id| id.to_vec());
+    }
 }
 
 /// The record of one flow.
 pub fn record(slot: &Slot<Metadata>) -> FlowRecord {
     let key = slot.key();
-    let meta = slot.metadata();
     let mut r = FlowRecord::new(
         key.transport,
         key.src.addr,
@@ -223,16 +260,7 @@ pub fn record(slot: &Slot<Metadata>) -> FlowRecord {
     r.packets = u64::from(slot.packets());
     r.bytes = slot.bytes();
     r.verdict = slot.verdict();
-    r.info_hash = meta.info_hash().map(<[u8]>::to_vec);
-    r.peer_id = meta
-        .peer_id(Direction::Initiator)
-        .or_else(|| meta.peer_id(Direction::Responder))
-        .map(|id| id.to_vec());
-    r.client = client(meta);
-    r.dht_node_id = meta
-        .dht_node_id(Direction::Initiator)
-        .or_else(|| meta.dht_node_id(Direction::Responder))
-        .map(|id| id.to_vec());
+    r.set_metadata(slot.metadata());
     r.decided_at_packet = slot.decided_at_packet().map(u64::from);
     r
 }

@@ -26,14 +26,14 @@ mod table;
 mod time;
 mod writer;
 
-pub use analyze::{record, Analyzer, AnalyzerConfig, FrameOutcome, PacketStats, SLOT_SIZE};
+pub use analyze::{client, record, Analyzer, AnalyzerConfig, FrameOutcome, PacketStats, SLOT_SIZE};
 pub use csv::{write_csv_header, write_csv_row};
 
 pub use error::{CaptureError, CaptureErrorKind, Unit};
 pub use jsonl::write_jsonl;
 pub use pcapng::MAX_INTERFACES;
 pub use reader::{CaptureFormat, CaptureReader, RawPacket, INITIAL_BUFFER_LEN, MAX_RECORD_LEN};
-pub use record::{hex, peer_id_text, FlowRecord, COLUMNS};
+pub use record::{hex, peer_id_text, ts_text, FlowRecord, Value, COLUMNS};
 pub use shard::{shard_of, ShardedAnalyzer, ShardedOutput};
 pub use summary::{Counts, Summary};
 pub use table::{write_table_header, write_table_row};

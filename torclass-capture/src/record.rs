@@ -93,8 +93,10 @@ impl FlowRecord {
         }
     }
 
-    /// The values of [`COLUMNS`], in order.
-    pub(crate) fn values(&self) -> [Value<'_>; COLUMNS.len()] {
+    /// The values of [`COLUMNS`], in order: what every format (JSON lines, CSV, table, the
+    /// Python module's `to_dict()`) writes, so they all agree.
+    #[must_use]
+    pub fn values(&self) -> [Value<'_>; COLUMNS.len()] {
         let detection = self.verdict.detection();
         let text = |s: &'static str| Value::Text(Cow::Borrowed(s));
         [
@@ -126,9 +128,12 @@ impl FlowRecord {
 
 /// One field of a record, before a format writes it.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Value<'a> {
+pub enum Value<'a> {
+    /// Unknown: JSON `null`, an empty CSV field.
     Null,
+    /// A string.
     Text(Cow<'a, str>),
+    /// A count, port or packet number.
     Int(u64),
     /// Seconds since the epoch, written with 6 decimals (`null` if not finite).
     Ts(f64),
@@ -170,8 +175,9 @@ pub fn peer_id_text(bytes: &[u8]) -> String {
     out
 }
 
-/// A timestamp with 6 decimals, or `None` if it is not finite.
-pub(crate) fn ts_text(ts: f64) -> Option<String> {
+/// A timestamp with 6 decimals, as every format writes it, or `None` if it is not finite.
+#[must_use]
+pub fn ts_text(ts: f64) -> Option<String> {
     ts.is_finite().then(|| format!("{ts:.6}"))
 }
 

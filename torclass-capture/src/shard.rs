@@ -7,7 +7,9 @@
 //! depend on scheduling. Records are merged in the order flows were first seen in the file, as
 //! one thread gives them. Output is identical to one thread's unless a table evicts under
 //! pressure or replaces idle flows (those depend on which flows share a table, see
-//! [`torclass_core::table`]).
+//! [`torclass_core::table`]), or the endpoint cache is on: each thread learns peer endpoints
+//! from its own flows only, so a flow recognised by an endpoint another thread learned stays
+//! as its own bytes make it (set [`AnalyzerConfig::endpoints`] to 0 for identical output).
 
 use std::path::Path;
 

@@ -49,8 +49,13 @@ struct Classify {
 
     /// Most flows tracked at once; when full, idle and non-BitTorrent flows are replaced
     /// first. Memory is about this many times the slot size (shown by --verbose).
-    #[arg(long, default_value_t = 1 << 18, value_name = "N")]
+    #[arg(long, default_value_t = 1 << 16, value_name = "N")]
     max_flows: usize,
+
+    /// Do not learn peer endpoints from tracker replies, PEX, the DHT, LSD and confirmed
+    /// flows. Learning lets later (e.g. encrypted) flows to those peers be recognised.
+    #[arg(long)]
+    no_endpoint_cache: bool,
 
     /// Never show a progress bar (one is shown on stderr for large files when stderr is a
     /// terminal).
@@ -62,8 +67,9 @@ struct Classify {
     verbose: bool,
 
     /// Classify on N threads, flows shared out by a hash of their 5-tuple (each thread has
-    /// its own table of max-flows/N slots); the output is the same as with one thread unless
-    /// tables fill up.
+    /// its own table of max-flows/N slots and endpoint cache); the output is the same as with
+    /// one thread unless tables fill up or a verdict rests on a peer endpoint learned by another
+    /// thread (add --no-endpoint-cache for output identical to one thread).
     #[arg(long, default_value_t = 1, value_name = "N")]
     threads: usize,
 }
@@ -104,9 +110,15 @@ fn classify(args: &Classify) -> ExitCode {
     let mut summary = Summary::new();
     let mut status = ExitCode::SUCCESS;
     for path in &args.files {
+        let defaults = AnalyzerConfig::default();
         let config = AnalyzerConfig {
             slots: args.max_flows.max(1),
-            ..AnalyzerConfig::default()
+            endpoints: if args.no_endpoint_cache {
+                0
+            } else {
+                defaults.endpoints
+            },
+            ..defaults
         };
         let bar = progress_bar(args, path);
         let records = if args.threads > 1 {
@@ -192,10 +204,11 @@ fn read_one(
     };
     if args.verbose {
         eprintln!(
-            "torclass: {}: {:?}; {:?}; slot size {} bytes",
+            "torclass: {}: {:?}; {:?}; {:?}; slot size {} bytes",
             path.display(),
             analyzer.packet_stats(),
             analyzer.table_stats(),
+            analyzer.cache_stats(),
             SLOT_SIZE
         );
     }

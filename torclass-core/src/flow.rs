@@ -11,19 +11,30 @@
 //! | `G` | [`http_tracker::RequestReader`], else text | tracker announce/scrape |
 //! | `H` | [`http_tracker::ReplyReader`], else text | bencoded tracker reply |
 //! | other printable ASCII | [`magnet::Scanner`] over [`TEXT_SCAN_LIMIT`] bytes | magnet URI |
-//! | anything else | none: the side is finished | — |
+//! | anything else | [`mse::Shape`] | the shape of an MSE/PE key exchange |
+//!
+//! Text sides measure the MSE shape too (a random first flight starts with a printable byte
+//! 37% of the time); a text side fails its statistics at once.
 //!
 //! Readers keep only counters and a few bytes, so any cut of the streams into segments gives
 //! the same verdict (invariant 3), and each side is read for a bounded number of bytes
 //! (invariant 4, see [`SIDE_BUDGET`]).
 //!
 //! ## Confidence
-//! - peer wire: one side's handshake, or [`FRAMING_RUN`] valid messages on one side, is
-//!   `Likely`; the other side's handshake or message run, or a valid message after the same
+//! - peer wire: one side's handshake, or [`FRAMING_RUN`] valid messages on one side (or, in a
+//!   flow picked up mid-stream on both sides, valid messages on each side adding up to
+//!   [`FRAMING_RUN`]), is `Likely`; the other side's handshake or message run, or a valid message after the same
 //!   side's handshake, makes it `Confirmed`.
 //! - HTTP tracker: a request or a reply is `Likely`; both are `Confirmed`.
 //! - magnet: a URI in the stream is `Likely` (the flow carries a link to BitTorrent content,
 //!   not BitTorrent itself).
+//! - encrypted peer wire: the full MSE shape (both first flights random and 96–608 bytes, the
+//!   initiator's second flight at least 56 bytes, see [`mse`]) is `Likely`, as is a known
+//!   endpoint ([`FlowClassifier::known_endpoint`]) with one side's random first flight; the
+//!   shape with a known endpoint is `Confirmed`. Other random-looking protocols share the
+//!   shape, so the shape alone never confirms.
+//!
+//! A UDP flow is read datagram by datagram, see [`crate::udp`] for its rules.
 //!
 //! A verdict, once BitTorrent, never goes back; its protocol is the first one recognised and
 //! only its confidence and evidence grow.
@@ -32,7 +43,7 @@ use crate::observer::{NoObserver, Observer};
 use crate::udp::UdpState;
 use crate::verdict::{Confidence, Detection, Direction, Evidence, Protocol, Transport, Verdict};
 use crate::wire::extension::ExtIds;
-use crate::wire::{handshake, http_tracker, magnet, message};
+use crate::wire::{handshake, http_tracker, magnet, message, mse};
 
 /// Valid peer wire messages (keep-alives excluded) a side must send, without a handshake, to
 /// count as peer wire. Chosen from measurement: no non-BitTorrent stream in the negative
@@ -68,8 +79,11 @@ enum Side {
     Messages(message::Reader),
     Request(http_tracker::RequestReader),
     Reply(http_tracker::ReplyReader),
-    /// Scanning for a magnet URI; bytes scanned so far.
-    Text(magnet::Scanner, u32),
+    /// Scanning for a magnet URI; bytes scanned so far; the flights' shape, in case the
+    /// "text" is random bytes that happened to start printable.
+    Text(magnet::Scanner, u32, mse::Shape),
+    /// Bytes that fit no cleartext format: the shape of an MSE key exchange is measured.
+    Mse(mse::Shape),
     /// Nothing more to read.
     Done,
 }
@@ -77,11 +91,15 @@ enum Side {
 // Per-side flags.
 const SENT_HANDSHAKE: u8 = 1;
 const FRAMED: u8 = 2;
-const TRACKER_REQUEST: u8 = 4;
-const TRACKER_REPLY: u8 = 8;
-const MAGNET: u8 = 16;
-const MIDSTREAM: u8 = 32;
-const MESSAGE_AFTER_HANDSHAKE: u8 = 64;
+/// A tracker request (initiator) or reply (responder).
+const TRACKER: u8 = 4;
+const MAGNET: u8 = 8;
+const MIDSTREAM: u8 = 16;
+const MESSAGE_AFTER_HANDSHAKE: u8 = 32;
+/// The side's first flight fits an MSE key exchange.
+const MSE_FITS: u8 = 64;
+/// The side's second flight is long enough for MSE step 3.
+const MSE_SECOND: u8 = 128;
 
 // Flow states.
 const UNDECIDED: u8 = 0;
@@ -114,11 +132,17 @@ impl FlowClassifier {
     /// Bytes of per-flow state.
     pub const SIZE: usize = core::mem::size_of::<Self>();
 
-    /// A classifier for a new flow.
+    /// A classifier for a new flow over IPv4.
     #[must_use]
     pub const fn new(transport: Transport) -> Self {
+        Self::with_family(transport, false)
+    }
+
+    /// A classifier for a new flow; `ipv6` tells a UDP flow how long tracker peer entries are.
+    #[must_use]
+    pub const fn with_family(transport: Transport, ipv6: bool) -> Self {
         let inner = match transport {
-            Transport::Udp => Inner::Udp(UdpState::new()),
+            Transport::Udp => Inner::Udp(UdpState::new(ipv6)),
             Transport::Tcp => Inner::Tcp {
                 sides: [Side::Start, Side::Start],
                 ids: [
@@ -166,6 +190,12 @@ impl FlowClassifier {
         }
     }
 
+    /// The evidence gathered so far, also while the verdict is undecided.
+    #[must_use]
+    pub const fn evidence(&self) -> Evidence {
+        self.evidence
+    }
+
     /// True when feeding more bytes can change nothing: the verdict is final and nothing more
     /// is read. A flow table skips such flows after its lookup.
     #[must_use]
@@ -174,7 +204,11 @@ impl FlowClassifier {
             Inner::Tcp { sides, .. } => {
                 self.state != UNDECIDED && sides.iter().all(|s| *s == Side::Done)
             }
-            Inner::Udp(udp) => udp.is_done(self.state != UNDECIDED),
+            Inner::Udp(udp) => udp.is_done(
+                self.state == BITTORRENT,
+                self.state == NOT_BITTORRENT,
+                self.confidence == Confidence::Confirmed,
+            ),
         }
     }
 
@@ -196,6 +230,13 @@ impl FlowClassifier {
         }
         match &mut self.inner {
             Inner::Tcp { sides, ids } => {
+                let other = direction.reverse();
+                if let (Some(side), Some(f)) = (
+                    sides.get_mut(other.index()),
+                    self.flags.get_mut(other.index()),
+                ) {
+                    *f |= close_flight(side, other);
+                }
                 let decided = self.state == BITTORRENT;
                 let flags = self.flags;
                 let found = read_side(sides, ids, &flags, decided, direction, payload, observer);
@@ -206,7 +247,7 @@ impl FlowClassifier {
                 self.decide_tcp();
             }
             Inner::Udp(udp) => {
-                let found = udp.feed(direction, payload, observer);
+                let found = udp.feed(direction, payload, self.evidence, observer);
                 self.evidence |= found.evidence;
                 if let Some((protocol, confidence)) = found.detection {
                     self.detect(protocol, confidence);
@@ -218,11 +259,60 @@ impl FlowClassifier {
         self.verdict()
     }
 
-    /// The flow ended (both sides closed, a reset, or it was evicted idle): an undecided
-    /// verdict becomes [`Verdict::NotBitTorrent`], since no more bytes will come.
+    /// The flow ended (both sides closed, a reset, or it was evicted idle): open flights are
+    /// closed (an MSE key exchange the other side never answered still has its first flight
+    /// judged), and a verdict still undecided becomes [`Verdict::NotBitTorrent`], since no
+    /// more bytes will come.
     pub fn finish(&mut self) -> Verdict {
         if self.state == UNDECIDED {
+            if let Inner::Tcp { sides, .. } = &mut self.inner {
+                for direction in [Direction::Initiator, Direction::Responder] {
+                    if let (Some(side), Some(f)) = (
+                        sides.get_mut(direction.index()),
+                        self.flags.get_mut(direction.index()),
+                    ) {
+                        *f |= close_flight(side, direction);
+                    }
+                }
+                self.decide_tcp();
+            }
+        }
+        if self.state == UNDECIDED {
             self.state = NOT_BITTORRENT;
+        }
+        self.verdict()
+    }
+
+    /// For a flow picked up mid-stream: if `direction`'s side gave up and the flow is still
+    /// undecided, read it again from the start of the next payload, which is where a sender's
+    /// next write (and so, usually, its next message) begins. Returns true if the side was
+    /// restarted. Segment starts are the only alignment a late start offers, so the verdict of
+    /// a flow picked up mid-stream depends on them; a stream seen from its first byte never
+    /// needs this.
+    pub fn resync(&mut self, direction: Direction) -> bool {
+        if self.state != UNDECIDED {
+            return false;
+        }
+        let Inner::Tcp { sides, .. } = &mut self.inner else {
+            return false;
+        };
+        match sides.get_mut(direction.index()) {
+            Some(side) if *side == Side::Done => {
+                *side = Side::Start;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The flow's peer is an endpoint learned from earlier BitTorrent traffic (an
+    /// [`crate::endpoints`]-style cache hit): adds [`Evidence::KNOWN_ENDPOINT`]. With the
+    /// shape of an MSE key exchange it confirms encrypted peer wire; with one side's random
+    /// first flight it makes it likely.
+    pub fn known_endpoint(&mut self) -> Verdict {
+        self.evidence |= Evidence::KNOWN_ENDPOINT;
+        if let Inner::Tcp { .. } = self.inner {
+            self.decide_tcp();
         }
         self.verdict()
     }
@@ -235,7 +325,7 @@ impl FlowClassifier {
             if let Some(side) = sides.get_mut(direction.index()) {
                 *side = match *side {
                     Side::Start => Side::Start,
-                    Side::Text(_, n) => Side::Text(magnet::Scanner::new(), n),
+                    Side::Text(_, n, _) => Side::Text(magnet::Scanner::new(), n, mse::Shape::new()),
                     _ => Side::Done,
                 };
             }
@@ -264,6 +354,23 @@ impl FlowClassifier {
         if any & MIDSTREAM != 0 && any & FRAMED != 0 {
             self.evidence |= Evidence::MESSAGE_FRAMING;
         }
+        let split_run = a & MIDSTREAM != 0
+            && b & MIDSTREAM != 0
+            && match &self.inner {
+                Inner::Tcp {
+                    sides: [Side::Messages(x), Side::Messages(y)],
+                    ..
+                } => {
+                    x.count() >= 1
+                        && y.count() >= 1
+                        && x.count().saturating_add(y.count()) >= FRAMING_RUN
+                }
+                _ => false,
+            };
+        if split_run {
+            self.evidence |= Evidence::MESSAGE_FRAMING;
+            self.detect(Protocol::PeerWire, Confidence::Likely);
+        }
         if peer(a) || peer(b) {
             let both = peer(a) && peer(b);
             let strong = both || confirmed_alone(a) || confirmed_alone(b);
@@ -280,8 +387,8 @@ impl FlowClassifier {
             };
             self.detect(Protocol::PeerWire, confidence);
         }
-        if any & (TRACKER_REQUEST | TRACKER_REPLY) != 0 {
-            let both = any & TRACKER_REQUEST != 0 && any & TRACKER_REPLY != 0;
+        if any & TRACKER != 0 {
+            let both = a & TRACKER != 0 && b & TRACKER != 0;
             let confidence = if both {
                 Confidence::Confirmed
             } else {
@@ -291,6 +398,19 @@ impl FlowClassifier {
         }
         if any & MAGNET != 0 {
             self.detect(Protocol::Magnet, Confidence::Likely);
+        }
+        let known = self.evidence.contains(Evidence::KNOWN_ENDPOINT);
+        let full_shape = a & MSE_FITS != 0 && b & MSE_FITS != 0 && a & MSE_SECOND != 0;
+        if full_shape {
+            self.evidence |= Evidence::MSE_SHAPE;
+        }
+        if full_shape || (known && any & MSE_FITS != 0) {
+            let confidence = if full_shape && known {
+                Confidence::Confirmed
+            } else {
+                Confidence::Likely
+            };
+            self.detect(Protocol::PeerWireEncrypted, confidence);
         }
         if self.state == UNDECIDED {
             if let Inner::Tcp { sides, .. } = &self.inner {
@@ -308,14 +428,48 @@ struct Found {
     flags: u8,
 }
 
+/// The MSE flags a side's shape earns: its first flight fits, and (for the initiator) its
+/// second flight is long enough for step 3.
+fn mse_flags(shape: &mse::Shape, direction: Direction) -> u8 {
+    if shape.verdict() != mse::Verdict::Fits {
+        return 0;
+    }
+    let second =
+        direction == Direction::Initiator && shape.current_flight() >= mse::MIN_SECOND_FLIGHT;
+    MSE_FITS | if second { MSE_SECOND } else { 0 }
+}
+
+/// The other side spoke: close `side`'s current flight and report the flags it earns.
+fn close_flight(side: &mut Side, direction: Direction) -> u8 {
+    match side {
+        Side::Mse(shape) => {
+            shape.close_flight();
+            let flags = mse_flags(shape, direction);
+            if shape.verdict() == mse::Verdict::Refuted
+                || (direction == Direction::Responder && flags & MSE_FITS != 0)
+            {
+                *side = Side::Done;
+            }
+            flags
+        }
+        Side::Text(_, _, shape) => {
+            shape.close_flight();
+            mse_flags(shape, direction)
+        }
+        _ => 0,
+    }
+}
+
 fn first_reader(byte: u8) -> (Side, u8) {
     match byte {
         0x13 => (Side::Handshake(handshake::Reader::default()), 0),
         0x00 => (Side::Messages(message::Reader::new()), MIDSTREAM),
         b'G' => (Side::Request(http_tracker::RequestReader::new()), 0),
         b'H' => (Side::Reply(http_tracker::ReplyReader::new()), 0),
-        b'\t' | b'\n' | b'\r' | 0x20..=0x7e => (Side::Text(magnet::Scanner::new(), 0), 0),
-        _ => (Side::Done, 0),
+        b'\t' | b'\n' | b'\r' | 0x20..=0x7e => {
+            (Side::Text(magnet::Scanner::new(), 0, mse::Shape::new()), 0)
+        }
+        _ => (Side::Mse(mse::Shape::new()), 0),
     }
 }
 
@@ -405,19 +559,19 @@ fn read_side<O: Observer>(
             Side::Request(reader) => match reader.read(rest, direction, observer) {
                 http_tracker::Step::NeedMore => rest = &[],
                 http_tracker::Step::Tracker { .. } => {
-                    found.flags |= TRACKER_REQUEST;
+                    found.flags |= TRACKER;
                     found.evidence |= Evidence::TRACKER_ANNOUNCE;
                     *side = Side::Done;
                 }
                 http_tracker::Step::NotTracker { consumed } => {
-                    *side = Side::Text(magnet::Scanner::new(), 0);
+                    *side = Side::Text(magnet::Scanner::new(), 0, mse::Shape::new());
                     rest = rest.get(consumed..).unwrap_or_default();
                 }
             },
             Side::Reply(reader) => match reader.read(rest, observer) {
                 http_tracker::Step::NeedMore => rest = &[],
                 http_tracker::Step::Tracker { done } => {
-                    found.flags |= TRACKER_REPLY;
+                    found.flags |= TRACKER;
                     found.evidence |= Evidence::TRACKER_REPLY;
                     if done {
                         *side = Side::Done;
@@ -425,14 +579,24 @@ fn read_side<O: Observer>(
                     rest = &[];
                 }
                 http_tracker::Step::NotTracker { consumed } => {
-                    *side = Side::Text(magnet::Scanner::new(), 0);
+                    *side = Side::Text(magnet::Scanner::new(), 0, mse::Shape::new());
                     rest = rest.get(consumed..).unwrap_or_default();
                 }
             },
-            Side::Text(scanner, scanned) => {
+            Side::Mse(shape) => {
+                shape.read(rest);
+                found.flags |= mse_flags(shape, direction);
+                if shape.verdict() == mse::Verdict::Refuted || found.flags & MSE_SECOND != 0 {
+                    *side = Side::Done;
+                }
+                rest = &[];
+            }
+            Side::Text(scanner, scanned, shape) => {
                 let room = TEXT_SCAN_LIMIT.saturating_sub(*scanned) as usize;
                 let take = rest.len().min(room);
                 let chunk = rest.get(..take).unwrap_or_default();
+                shape.read(chunk);
+                found.flags |= mse_flags(shape, direction);
                 *scanned = scanned.saturating_add(take as u32);
                 if scanner.scan(chunk, direction, observer) == magnet::Step::Found {
                     found.flags |= MAGNET;
@@ -448,6 +612,8 @@ fn read_side<O: Observer>(
     }
     found
 }
+
+pub(crate) mod state;
 
 #[cfg(test)]
 mod tests;

@@ -2,6 +2,36 @@
 //!
 //! A streaming, allocation-free classifier that tells, packet by packet and flow by flow,
 //! whether traffic is BitTorrent, and which part of it.
+//!
+//! Three ways in, from the smallest:
+//! - [`FlowClassifier`]: feed one flow's payloads (TCP segments in stream order, or UDP
+//!   datagrams) and get a [`Verdict`]; extracted fields go to an [`Observer`] such as
+//!   [`Metadata`].
+//! - [`packet::decode`]: a captured frame to a [`FlowKey`] and payload.
+//! - [`FlowTable`]: frames in, verdicts out, over slots you provide.
+//!
+//! ```
+//! use torclass_core::{Confidence, Direction, FlowClassifier, Metadata, Protocol, Transport, Verdict};
+//!
+//! let mut flow = FlowClassifier::new(Transport::Tcp);
+//! let mut meta = Metadata::new();
+//! let mut handshake = b"\x13BitTorrent protocol".to_vec();
+//! handshake.extend_from_slice(&[0, 0, 0, 0, 0, 0x10, 0, 0x05]); // reserved: BEP 10, 6, 5
+//! handshake.extend_from_slice(&[0xab; 20]); // info-hash
+//! handshake.extend_from_slice(b"-TR3000-abcdefghijkl"); // peer id
+//!
+//! // The handshake may arrive in any pieces; the verdict comes as soon as the bytes allow.
+//! assert_eq!(flow.feed_with(Direction::Initiator, &handshake[..10], &mut meta), Verdict::Undecided);
+//! let verdict = flow.feed_with(Direction::Initiator, &handshake[10..], &mut meta);
+//! let detection = verdict.detection().unwrap();
+//! assert_eq!(detection.protocol, Protocol::PeerWire);
+//! assert_eq!(detection.confidence, Confidence::Likely);
+//! assert_eq!(meta.info_hash(), Some(&[0xab; 20][..]));
+//!
+//! // The other side's handshake confirms it.
+//! let reply = flow.feed(Direction::Responder, &handshake);
+//! assert_eq!(reply.detection().unwrap().confidence, Confidence::Confirmed);
+//! ```
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -27,15 +57,17 @@
 extern crate std;
 
 pub mod client;
+pub mod endpoints;
 pub mod flow;
 pub mod observer;
 pub mod packet;
 pub mod table;
-mod udp;
+pub mod udp;
 pub mod verdict;
 pub mod wire;
 
 pub use client::Client;
+pub use endpoints::{CacheConfig, EndpointCache};
 pub use flow::FlowClassifier;
 pub use observer::{Metadata, NoObserver, Observer};
 pub use packet::{DecodeError, Endpoint, FlowKey, Fragment, LinkType, Packet, TcpFlags, TcpInfo};

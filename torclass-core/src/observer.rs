@@ -48,6 +48,11 @@ pub enum EndpointSource {
     Dht = 3,
     /// An LSD announcement.
     Lsd = 4,
+    /// A port a peer announced for itself (BEP 10 `p`, a tracker request's `port`, LSD
+    /// `Port`), at the address it sent from.
+    ListenPort = 5,
+    /// An endpoint of a flow already confirmed as BitTorrent.
+    Flow = 6,
 }
 
 /// Receives what the classifier extracts. Every method has an empty default.

@@ -24,15 +24,25 @@
 //! that leaves a gap (lost or reordered data, or a snaplen cut) tells the classifier about the
 //! hole ([`FlowClassifier::gap`]) instead of feeding misaligned bytes: reordering can delay or
 //! prevent a decision but never produce a wrong one. A flow first seen without its SYN is
-//! picked up mid-stream; the side that sent the first packet seen is the initiator.
+//! picked up mid-stream; the side that sent the first packet seen is the initiator, and a side
+//! whose bytes fit nothing is read again from the next segment start, up to
+//! [`MIDSTREAM_RESYNCS`] times (senders start segments at their writes, so at messages).
 
+use core::net::{IpAddr, SocketAddr};
+
+use crate::endpoints::{CacheEntry, EndpointCache};
 use crate::flow::FlowClassifier;
-use crate::observer::{Metadata, Observer};
+use crate::observer::{EndpointSource, Field, Metadata, Number, Observer};
 use crate::packet::{FlowKey, Packet, TcpFlags};
+use crate::verdict::{Confidence, Protocol};
 use crate::verdict::{Direction, Transport, Verdict};
 
 /// Slots a flow may occupy from its hash position.
 pub const PROBE: usize = 8;
+
+/// Times a flow picked up mid-stream may restart a side's reading at a segment start
+/// ([`FlowClassifier::resync`]).
+pub const MIDSTREAM_RESYNCS: u8 = 8;
 
 /// Timeouts of a [`FlowTable`], in nanoseconds of the caller's clock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,6 +91,7 @@ pub struct Slot<M = Metadata> {
     next_seq: [u32; 2],
     tag: u32,
     flags: u8,
+    resyncs: u8,
 }
 
 impl<M: Default> Default for Slot<M> {
@@ -108,6 +119,7 @@ impl<M: Default> Default for Slot<M> {
             next_seq: [0; 2],
             tag: 0,
             flags: 0,
+            resyncs: 0,
         }
     }
 }
@@ -174,7 +186,7 @@ impl<M> Slot<M> {
     }
 
     fn closed(&self) -> bool {
-        self.flags & RST != 0 || self.flags & (FIN[0] | FIN[1]) == FIN[0] | FIN[1]
+        closed(self.flags)
     }
 }
 
@@ -333,6 +345,41 @@ where
         now_ns: u64,
         evicted: impl FnMut(&Slot<M>),
     ) -> Result<Outcome, TableError> {
+        self.process_inner(
+            packet,
+            now_ns,
+            evicted,
+            None::<&mut EndpointCache<[CacheEntry; 0]>>,
+        )
+    }
+
+    /// [`FlowTable::process`] with an endpoint cache: peer endpoints the traffic names
+    /// (tracker replies, PEX, the DHT, announced listen ports, and both ends of flows confirmed
+    /// as peer wire, uTP or DHT) are learned, and a new flow to or from a learned endpoint gets
+    /// [`crate::Evidence::KNOWN_ENDPOINT`] (which confirms an MSE key exchange).
+    pub fn process_learning<C>(
+        &mut self,
+        packet: &Packet<'_>,
+        now_ns: u64,
+        cache: &mut EndpointCache<C>,
+        evicted: impl FnMut(&Slot<M>),
+    ) -> Result<Outcome, TableError>
+    where
+        C: AsRef<[CacheEntry]> + AsMut<[CacheEntry]>,
+    {
+        self.process_inner(packet, now_ns, evicted, Some(cache))
+    }
+
+    fn process_inner<C>(
+        &mut self,
+        packet: &Packet<'_>,
+        now_ns: u64,
+        evicted: impl FnMut(&Slot<M>),
+        mut cache: Option<&mut EndpointCache<C>>,
+    ) -> Result<Outcome, TableError>
+    where
+        C: AsRef<[CacheEntry]> + AsMut<[CacheEntry]>,
+    {
         let len = self.slots.as_ref().len();
         if len == 0 {
             return Err(TableError::NoCapacity);
@@ -365,24 +412,61 @@ where
         let Some(slot) = self.slots.as_mut().get_mut(index) else {
             return Err(TableError::NoCapacity);
         };
+        if new_flow {
+            if let Some(cache) = cache.as_deref() {
+                let src = SocketAddr::from(packet.key.src);
+                let dst = SocketAddr::from(packet.key.dst);
+                if cache.lookup(dst, now_ns).is_some() || cache.lookup(src, now_ns).is_some() {
+                    slot.classifier.known_endpoint();
+                }
+            }
+        }
         let before = slot.classifier.verdict();
         slot.last_ns = now_ns.max(slot.last_ns);
         slot.packets = slot.packets.saturating_add(1);
         slot.bytes = slot
             .bytes
             .saturating_add(u64::from(packet.payload_len_on_wire));
-        match packet.tcp {
-            Some(tcp) => feed_tcp(slot, &mut self.stats, direction, tcp, packet),
-            None => {
-                if !packet.payload.is_empty() {
-                    let Slot {
-                        classifier, meta, ..
-                    } = slot;
-                    classifier.feed_with(direction, packet.payload, meta);
-                }
+        let Slot {
+            classifier,
+            meta,
+            next_seq,
+            flags,
+            resyncs,
+            ..
+        } = slot;
+        let track = Track {
+            next_seq,
+            flags,
+            resyncs,
+        };
+        match cache.as_deref_mut() {
+            Some(cache) => {
+                let mut learning = Learning {
+                    meta,
+                    cache,
+                    sender: packet.key.src.addr,
+                    now_ns,
+                };
+                feed(
+                    track,
+                    classifier,
+                    &mut learning,
+                    &mut self.stats,
+                    direction,
+                    packet,
+                );
             }
+            None => feed(track, classifier, meta, &mut self.stats, direction, packet),
         }
         let verdict = slot.classifier.verdict();
+        if let (Some(cache), Some(d)) = (cache, verdict.detection()) {
+            if d.confidence == Confidence::Confirmed
+                && before.detection().map(|b| b.confidence) != Some(Confidence::Confirmed)
+            {
+                learn_flow(cache, &slot.key, d.protocol, now_ns);
+            }
+        }
         if before == Verdict::Undecided && verdict != Verdict::Undecided {
             slot.decided_at = slot.packets;
         }
@@ -446,7 +530,10 @@ where
             });
             *slot = Slot {
                 key: packet.key,
-                classifier: FlowClassifier::new(packet.key.transport),
+                classifier: FlowClassifier::with_family(
+                    packet.key.transport,
+                    packet.key.src.addr.is_ipv6(),
+                ),
                 meta: M::default(),
                 first_ns: now_ns,
                 last_ns: now_ns,
@@ -462,9 +549,15 @@ where
                     } else {
                         0
                     },
+                resyncs: 0,
             };
         }
     }
+}
+
+/// A reset, or FIN from both sides.
+fn closed(flags: u8) -> bool {
+    flags & RST != 0 || flags & (FIN[0] | FIN[1]) == FIN[0] | FIN[1]
 }
 
 fn idle<M>(slot: &Slot<M>, now_ns: u64, config: &TableConfig) -> bool {
@@ -476,36 +569,122 @@ fn idle<M>(slot: &Slot<M>, now_ns: u64, config: &TableConfig) -> bool {
     now_ns.saturating_sub(slot.last_ns) > timeout
 }
 
-fn feed_tcp<M: Observer>(
-    slot: &mut Slot<M>,
+/// Feed one packet's payload: TCP through sequence tracking, UDP as a datagram.
+fn feed<O: Observer>(
+    track: Track<'_>,
+    classifier: &mut FlowClassifier,
+    observer: &mut O,
+    stats: &mut TableStats,
+    direction: Direction,
+    packet: &Packet<'_>,
+) {
+    match packet.tcp {
+        Some(tcp) => feed_tcp(track, classifier, observer, stats, direction, tcp, packet),
+        None => {
+            if !packet.payload.is_empty() {
+                classifier.feed_with(direction, packet.payload, observer);
+            }
+        }
+    }
+}
+
+/// Both ends of a flow confirmed as a peer protocol are peers (for TCP, the responder: the
+/// initiator's port is ephemeral). Trackers are not peers.
+fn learn_flow<C>(cache: &mut EndpointCache<C>, key: &FlowKey, protocol: Protocol, now_ns: u64)
+where
+    C: AsRef<[CacheEntry]> + AsMut<[CacheEntry]>,
+{
+    match protocol {
+        Protocol::PeerWire | Protocol::PeerWireEncrypted => {
+            cache.learn(key.dst.into(), EndpointSource::Flow, now_ns);
+        }
+        Protocol::Utp | Protocol::Dht => {
+            cache.learn(key.src.into(), EndpointSource::Flow, now_ns);
+            cache.learn(key.dst.into(), EndpointSource::Flow, now_ns);
+        }
+        _ => {}
+    }
+}
+
+/// The observer of a table with an endpoint cache: fields go to the slot's metadata,
+/// endpoints also to the cache.
+struct Learning<'a, M, C> {
+    meta: &'a mut M,
+    cache: &'a mut EndpointCache<C>,
+    /// The address that sent the packet being read (a listen port is announced for it).
+    sender: IpAddr,
+    now_ns: u64,
+}
+
+impl<M, C> Observer for Learning<'_, M, C>
+where
+    M: Observer,
+    C: AsRef<[CacheEntry]> + AsMut<[CacheEntry]>,
+{
+    fn field(&mut self, direction: Direction, field: Field, offset: u32, bytes: &[u8]) {
+        self.meta.field(direction, field, offset, bytes);
+    }
+
+    fn number(&mut self, direction: Direction, number: Number, value: u64) {
+        self.meta.number(direction, number, value);
+        let Number::ListenPort = number;
+        if let Ok(port) = u16::try_from(value) {
+            let endpoint = SocketAddr::new(self.sender, port);
+            self.cache
+                .learn(endpoint, EndpointSource::ListenPort, self.now_ns);
+        }
+    }
+
+    fn endpoint(&mut self, source: EndpointSource, endpoint: SocketAddr) {
+        self.meta.endpoint(source, endpoint);
+        self.cache.learn(endpoint, source, self.now_ns);
+    }
+}
+
+/// The per-slot state of TCP tracking.
+struct Track<'a> {
+    next_seq: &'a mut [u32; 2],
+    flags: &'a mut u8,
+    resyncs: &'a mut u8,
+}
+
+fn feed_tcp<O: Observer>(
+    track: Track<'_>,
+    classifier: &mut FlowClassifier,
+    observer: &mut O,
     stats: &mut TableStats,
     direction: Direction,
     tcp: crate::packet::TcpInfo,
     packet: &Packet<'_>,
 ) {
+    let Track {
+        next_seq,
+        flags,
+        resyncs,
+    } = track;
     let d = direction.index();
     let known = SEQ_KNOWN.get(d).copied().unwrap_or(0);
     let mut seq = tcp.seq;
     if tcp.flags.contains(TcpFlags::SYN) {
         // The SYN takes one sequence number; data (rare) starts after it.
         seq = seq.wrapping_add(1);
-        if let Some(next) = slot.next_seq.get_mut(d) {
+        if let Some(next) = next_seq.get_mut(d) {
             *next = seq;
         }
-        slot.flags |= known;
+        *flags |= known;
     }
     if tcp.flags.contains(TcpFlags::RST) {
-        slot.flags |= RST;
+        *flags |= RST;
     }
     let payload = packet.payload;
     if !payload.is_empty() {
-        if slot.flags & known == 0 {
-            if let Some(next) = slot.next_seq.get_mut(d) {
+        if *flags & known == 0 {
+            if let Some(next) = next_seq.get_mut(d) {
                 *next = seq;
             }
-            slot.flags |= known;
+            *flags |= known;
         }
-        let next = slot.next_seq.get(d).copied().unwrap_or(seq);
+        let next = next_seq.get(d).copied().unwrap_or(seq);
         // Signed distance from the next expected byte (RFC 793 sequence arithmetic).
         let ahead = seq.wrapping_sub(next) as i32;
         let wire_len = packet.payload_len_on_wire.max(payload.len() as u32);
@@ -520,30 +699,33 @@ fn feed_tcp<M: Observer>(
             payload.get(skip..).unwrap_or_default()
         } else {
             stats.gaps = stats.gaps.saturating_add(1);
-            slot.classifier.gap(direction);
+            classifier.gap(direction);
             payload
         };
         if !new_bytes.is_empty() {
-            let Slot {
-                classifier, meta, ..
-            } = slot;
-            classifier.feed_with(direction, new_bytes, meta);
+            if *flags & MIDSTREAM != 0
+                && *resyncs < MIDSTREAM_RESYNCS
+                && classifier.resync(direction)
+            {
+                *resyncs = resyncs.saturating_add(1);
+            }
+            classifier.feed_with(direction, new_bytes, observer);
         }
         if (payload.len() as u32) < wire_len && end.wrapping_sub(next) as i32 > 0 {
             // The capture cut this segment: the rest of its bytes are a hole.
-            slot.classifier.gap(direction);
+            classifier.gap(direction);
         }
         if end.wrapping_sub(next) as i32 > 0 {
-            if let Some(n) = slot.next_seq.get_mut(d) {
+            if let Some(n) = next_seq.get_mut(d) {
                 *n = end;
             }
         }
     }
     if tcp.flags.contains(TcpFlags::FIN) {
-        slot.flags |= FIN.get(d).copied().unwrap_or(0);
+        *flags |= FIN.get(d).copied().unwrap_or(0);
     }
-    if slot.closed() {
-        slot.classifier.finish();
+    if closed(*flags) {
+        classifier.finish();
     }
 }
 

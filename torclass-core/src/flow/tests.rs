@@ -86,6 +86,31 @@ fn magnet_page() -> Conversation {
     ]
 }
 
+fn random_bytes(n: usize, seed: u64) -> Vec<u8> {
+    let mut s = seed;
+    (0..n)
+        .map(|_| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (s >> 33) as u8
+        })
+        .collect()
+}
+
+/// An MSE/PE key exchange: random flights of the sizes the protocol allows.
+fn mse_session() -> Conversation {
+    let mut a1 = random_bytes(96 + 211, 1);
+    a1[0] = 0x9c; // any first byte that is not a cleartext format's
+    std::vec![
+        (A, a1),
+        (B, random_bytes(96 + 37, 2)),
+        (A, random_bytes(20 + 20 + 16 + 68, 3)),
+        (B, random_bytes(8 + 4 + 2 + 68, 4)),
+        (A, random_bytes(4000, 5)),
+    ]
+}
+
 /// Real-shaped negative openings: TLS, SSH, HTTP without magnets, DNS over TCP, SMB2.
 fn negatives() -> Vec<Conversation> {
     let tls_hello = {
@@ -107,6 +132,11 @@ fn negatives() -> Vec<Conversation> {
             (A, b"\x00\x1d\xab\xcd\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01".to_vec()),
             (B, b"\x00\x2d\xab\xcd\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01\xc0\x0c\x00\x01\x00\x01\x00\x00\x0e\x10\x00\x04\x5d\xb8\xd8\x22".to_vec()),
         ],
+        std::vec![(A, {
+            let mut r = random_bytes(20000, 9);
+            r[0] = 0xf1;
+            r
+        })],
         std::vec![
             (A, b"\x00\x00\x00\x66\xfeSMB\x40\x00\x00\x00\x00\x00\x00\x00\x00\x00".to_vec()),
             (B, b"\x00\x00\x00\x66\xfeSMB\x40\x00\x01\x00\x00\x00\x00\x00\x00\x00".to_vec()),
@@ -228,6 +258,27 @@ fn magnet_in_a_web_page() {
 }
 
 #[test]
+fn mse_key_exchange_shape() {
+    let (v, _) = run(&mse_session(), &[]);
+    let d = detection(v);
+    assert_eq!(
+        (d.protocol, d.confidence),
+        (Protocol::PeerWireEncrypted, Confidence::Likely)
+    );
+    assert!(d.evidence.contains(Evidence::MSE_SHAPE));
+    let mut known = FlowClassifier::new(Transport::Tcp);
+    known.known_endpoint();
+    for (dir, bytes) in mse_session() {
+        known.feed(dir, &bytes);
+    }
+    assert_eq!(detection(known.verdict()).confidence, Confidence::Confirmed);
+    // The responder answering too early or too much breaks the shape.
+    let mut wrong = mse_session();
+    wrong[1].1 = random_bytes(700, 7);
+    assert!(!run(&wrong, &[]).0.is_bittorrent());
+}
+
+#[test]
 fn negatives_are_never_bittorrent() {
     for conv in negatives() {
         let (v, _) = run(&conv, &[]);
@@ -290,7 +341,8 @@ fn conversations() -> Vec<Conversation> {
         peer_session(),
         midstream_session(),
         tracker_session(),
-        magnet_page()
+        magnet_page(),
+        mse_session(),
     ];
     all.extend(negatives());
     all
@@ -299,7 +351,7 @@ fn conversations() -> Vec<Conversation> {
 proptest! {
     #[test]
     fn any_segmentation_gives_the_same_verdict(
-        which in 0usize..9,
+        which in 0usize..conversations().len(),
         cuts in proptest::collection::vec(any::<usize>(), 1..24),
     ) {
         let conv = &conversations()[which];
@@ -313,7 +365,7 @@ proptest! {
 
     #[test]
     fn a_bittorrent_verdict_never_flips_back(
-        which in 0usize..4,
+        which in 0usize..5,
         junk in proptest::collection::vec(any::<u8>(), 0..2048),
         dirs in proptest::collection::vec(any::<bool>(), 1..8),
     ) {

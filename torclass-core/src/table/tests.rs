@@ -254,3 +254,152 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_tracker_reply_teaches_the_peers_a_later_flow_meets() {
+    use crate::endpoints::{CacheConfig, CacheEntry, EndpointCache};
+    let mut slots = std::vec![Slot::default(); 64];
+    let mut t = table(&mut slots);
+    let mut entries = [CacheEntry::default(); 64];
+    let mut cache = EndpointCache::new(&mut entries[..], CacheConfig::default());
+    let none = |_: &Slot| {};
+    let to_tracker = key(ep(1, 40000), ep(9, 6969), Transport::Tcp);
+    let request = b"GET /announce?info_hash=%01%02%03%04%05%06%07%08%09%0a%0b%0c%0d%0e%0f%10%11%12%13%14&port=6881&left=0 HTTP/1.1\r\n\r\n";
+    let reply = b"HTTP/1.1 200 OK\r\n\r\nd8:intervali1800e5:peers6:\x0a\x00\x00\x07\x1a\xe1e";
+    t.process_learning(
+        &tcp(to_tracker, 1, TcpFlags::ACK, request),
+        1,
+        &mut cache,
+        none,
+    )
+    .unwrap();
+    t.process_learning(
+        &tcp(to_tracker.reversed(), 1, TcpFlags::ACK, reply),
+        2,
+        &mut cache,
+        none,
+    )
+    .unwrap();
+    let peer = Endpoint {
+        addr: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 7)),
+        port: 6881,
+    };
+    assert!(
+        cache.lookup(peer.into(), 3).is_some(),
+        "learned from the compact peer list"
+    );
+    assert!(
+        cache.lookup(ep(1, 6881).into(), 3).is_some(),
+        "learned from the announce's port"
+    );
+    let o = t
+        .process_learning(
+            &tcp(
+                key(ep(1, 40001), peer, Transport::Tcp),
+                7,
+                TcpFlags::SYN,
+                &[],
+            ),
+            4,
+            &mut cache,
+            none,
+        )
+        .unwrap();
+    let flow = t.get(o.slot).unwrap().classifier();
+    assert_eq!(
+        flow.verdict(),
+        Verdict::Undecided,
+        "a known endpoint alone decides nothing"
+    );
+    assert!(flow.evidence().contains(crate::Evidence::KNOWN_ENDPOINT));
+}
+
+/// A peer wire conversation as (direction, bytes) messages.
+fn conversation() -> Vec<(bool, Vec<u8>)> {
+    let msg = |id: u8, payload: &[u8]| {
+        let mut m = ((payload.len() + 1) as u32).to_be_bytes().to_vec();
+        m.push(id);
+        m.extend_from_slice(payload);
+        m
+    };
+    let mut ext = std::vec![0u8];
+    ext.extend_from_slice(b"d1:md6:ut_pexi1ee1:v4:Testee");
+    std::vec![
+        (true, handshake(b"-TR3000-abcdefghijkl")),
+        (false, handshake(b"-qB4520-abcdefghijkl")),
+        (true, msg(20, &ext)),
+        (false, msg(20, &ext)),
+        (true, msg(2, &[])),
+        (false, msg(7, &[5u8; 8 + 3000])),
+    ]
+}
+
+/// Feed `conv` as TCP segments of at most `mss` bytes; `replay` picks segments to send again
+/// (whole, or overlapping the next one) right after they are sent.
+fn run_tcp(conv: &[(bool, Vec<u8>)], mss: usize, replay: &[u8]) -> (Verdict, Option<[u8; 20]>) {
+    let mut slots = std::vec![Slot::default(); 8];
+    let mut t = table(&mut slots);
+    let up = key(ep(1, 40000), ep(2, 6881), Transport::Tcp);
+    let none = |_: &Slot| {};
+    t.process(&tcp(up, 999, TcpFlags::SYN, &[]), 0, none)
+        .unwrap();
+    t.process(
+        &tcp(up.reversed(), 4999, TcpFlags::SYN | TcpFlags::ACK, &[]),
+        0,
+        none,
+    )
+    .unwrap();
+    let mut seq = [1000u32, 5000u32];
+    let mut n = 0usize;
+    let mut last = None;
+    for (initiator, bytes) in conv {
+        let (k, d) = if *initiator {
+            (up, 0)
+        } else {
+            (up.reversed(), 1)
+        };
+        let mut off = 0;
+        while off < bytes.len() {
+            let end = (off + mss).min(bytes.len());
+            let s = seq[d].wrapping_add(off as u32);
+            let o = t
+                .process(&tcp(k, s, TcpFlags::ACK, &bytes[off..end]), 1, none)
+                .unwrap();
+            last = Some(o.slot);
+            match replay.get(n % replay.len().max(1)).copied().unwrap_or(0) % 4 {
+                1 => {
+                    t.process(&tcp(k, s, TcpFlags::ACK, &bytes[off..end]), 2, none)
+                        .unwrap();
+                }
+                2 if off > 0 => {
+                    let back = (off - 1).max(off.saturating_sub(7));
+                    let s = seq[d].wrapping_add(back as u32);
+                    t.process(&tcp(k, s, TcpFlags::ACK, &bytes[back..end]), 2, none)
+                        .unwrap();
+                }
+                _ => {}
+            }
+            n += 1;
+            off = end;
+        }
+        seq[d] = seq[d].wrapping_add(bytes.len() as u32);
+    }
+    let slot = t.get(last.unwrap()).unwrap();
+    (
+        slot.verdict(),
+        slot.metadata().peer_id(Direction::Responder).copied(),
+    )
+}
+
+proptest! {
+    #[test]
+    fn retransmitted_and_duplicated_segments_change_nothing(
+        mss in 1usize..1500,
+        replay in proptest::collection::vec(any::<u8>(), 1..32),
+    ) {
+        let conv = conversation();
+        let clean = run_tcp(&conv, 1460, &[]);
+        prop_assert!(clean.0.is_bittorrent());
+        prop_assert_eq!(run_tcp(&conv, mss, &replay), clean);
+    }
+}

@@ -497,6 +497,63 @@ impl Tokenizer {
     }
 }
 
+// The tokenizer's part of `FlowClassifier::to_state` (see `flow/state.rs`).
+impl Phase {
+    const ALL: [Self; 9] = [
+        Self::Value,
+        Self::StrLen,
+        Self::StrBody,
+        Self::IntStart,
+        Self::IntNegStart,
+        Self::IntDigits,
+        Self::IntZero,
+        Self::Done,
+        Self::Failed,
+    ];
+}
+
+impl Tokenizer {
+    pub(crate) const ENCODED_LEN: usize = 12;
+
+    pub(crate) fn encode(&self, w: &mut crate::flow::state::StateWriter<'_>) {
+        w.u32(self.acc);
+        w.u16(self.hash);
+        w.u8(self.depth);
+        w.u8(self.dicts);
+        w.u8(self.keys);
+        w.u8(self.phase as u8);
+        w.u8(self.flags);
+        w.u8(self.small);
+    }
+
+    /// `None` for an unknown phase or flag, a depth over [`MAX_DEPTH`], a key bit on a list,
+    /// or a string longer than [`MAX_STRING_LEN`].
+    pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
+        let acc = r.u32()?;
+        let hash = r.u16()?;
+        let depth = r.u8_if(|d| d <= MAX_DEPTH)?;
+        let dicts = r.u8()?;
+        let keys = r.u8_if(|b| b & !dicts == 0)?;
+        let phase = r.u8()?;
+        let phase = *Phase::ALL.iter().find(|p| **p as u8 == phase)?;
+        let flags = r.u8_if(|f| f & !(F_NEG | F_KEY | F_FIRST | F_LEN_STARTED_ZERO) == 0)?;
+        let small = r.u8()?;
+        if matches!(phase, Phase::StrLen | Phase::StrBody) && acc > MAX_STRING_LEN {
+            return None;
+        }
+        Some(Self {
+            acc,
+            hash,
+            depth,
+            dicts,
+            keys,
+            phase,
+            flags,
+            small,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

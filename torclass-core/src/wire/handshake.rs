@@ -256,6 +256,21 @@ impl Reader {
     }
 }
 
+// The reader's part of `FlowClassifier::to_state` (see `flow/state.rs`).
+impl Reader {
+    pub(crate) const ENCODED_LEN: usize = 1;
+
+    pub(crate) fn encode(&self, w: &mut crate::flow::state::StateWriter<'_>) {
+        w.u8(self.pos);
+    }
+
+    /// `None` unless `pos` is within the handshake.
+    pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
+        let pos = r.u8_if(|p| usize::from(p) <= Handshake::<&[u8]>::LEN)?;
+        Some(Self { pos })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -494,6 +494,90 @@ fn on_reply_event<O: Observer>(seen: u8, event: Event<'_>, obs: &mut O) -> u8 {
     }
 }
 
+// The readers' part of `FlowClassifier::to_state` (see `flow/state.rs`).
+impl RequestReader {
+    pub(crate) const ENCODED_LEN: usize = 16;
+
+    pub(crate) fn encode(&self, w: &mut crate::flow::state::StateWriter<'_>) {
+        w.u32(self.count);
+        w.u32(self.number);
+        w.u16(self.name_hash);
+        w.u8(self.phase as u8);
+        w.u8(self.pos);
+        w.u8(self.param);
+        w.u8(self.seen);
+        w.u8(self.out);
+        w.u8(self.esc);
+    }
+
+    /// `None` for an unknown phase, parameter, `seen` bit or escape state.
+    pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
+        let count = r.u32()?;
+        let number = r.u32()?;
+        let name_hash = r.u16()?;
+        let phase = match r.u8()? {
+            0 => Req::Method,
+            1 => Req::Path,
+            2 => Req::Name,
+            3 => Req::Value,
+            _ => return None,
+        };
+        let pos = r.u8()?;
+        let param = r.u8_if(|p| p <= P_ANNOUNCE_FIELD)?;
+        let all_seen = S_INFO_HASH | S_ANNOUNCE_FIELD | S_SCRAPE | S_INFO_HASH_DONE;
+        let seen = r.u8_if(|s| s & !all_seen == 0)?;
+        let out = r.u8()?;
+        let esc = r.u8_if(|e| matches!(e, 0 | 1 | 0x10..=0x1f | 0xff))?;
+        Some(Self {
+            count,
+            number,
+            name_hash,
+            phase,
+            pos,
+            param,
+            seen,
+            out,
+            esc,
+        })
+    }
+}
+
+impl ReplyReader {
+    pub(crate) const ENCODED_LEN: usize = 4 + Tokenizer::ENCODED_LEN + 3;
+
+    pub(crate) fn encode(&self, w: &mut crate::flow::state::StateWriter<'_>) {
+        w.u32(self.count);
+        self.tok.encode(w);
+        w.u8(self.phase as u8);
+        w.u8(self.pos);
+        w.u8(self.seen);
+    }
+
+    /// `None` for an unknown phase or `seen` bit, or a bad tokenizer.
+    pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
+        let count = r.u32()?;
+        let tok = Tokenizer::decode(r)?;
+        let phase = match r.u8()? {
+            0 => Rep::Status,
+            1 => Rep::Head,
+            2 => Rep::BodyStart,
+            3 => Rep::ChunkLine,
+            4 => Rep::Body,
+            _ => return None,
+        };
+        let pos = r.u8()?;
+        let all_seen = R_INTERVAL | R_PEERS | R_FAILURE | R_FILES | R_KEY_PEERS | R_KEY_PEERS6;
+        let seen = r.u8_if(|s| s & !all_seen == 0)?;
+        Some(Self {
+            count,
+            tok,
+            phase,
+            pos,
+            seen,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -243,6 +243,37 @@ fn report_base32<O: Observer>(token: &[u8], dir: Direction, obs: &mut O) {
     }
 }
 
+// The scanner's part of `FlowClassifier::to_state` (see `flow/state.rs`).
+impl Scanner {
+    pub(crate) const ENCODED_LEN: usize = 5;
+
+    pub(crate) fn encode(&self, w: &mut crate::flow::state::StateWriter<'_>) {
+        w.u8(self.phase as u8);
+        w.u8(self.pos);
+        w.u8(self.kind);
+        w.u8(self.alphabet);
+        w.u8(self.pending);
+    }
+
+    /// `None` for an unknown phase, kind, alphabet or pending nibble.
+    pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
+        let phase = match r.u8()? {
+            0 => Phase::Prefix,
+            1 => Phase::Kind,
+            2 => Phase::Btih,
+            3 => Phase::Btmh,
+            _ => return None,
+        };
+        Some(Self {
+            phase,
+            pos: r.u8()?,
+            kind: r.u8_if(|k| k <= 2)?,
+            alphabet: r.u8_if(|a| a <= 3)?,
+            pending: r.u8_if(|p| p == 0 || (0x10..=0x1f).contains(&p))?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

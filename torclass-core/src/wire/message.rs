@@ -258,6 +258,49 @@ impl Reader {
     }
 }
 
+// The reader's part of `FlowClassifier::to_state` (see `flow/state.rs`).
+impl Reader {
+    pub(crate) const ENCODED_LEN: usize = 7 + Tokenizer::ENCODED_LEN + 1;
+
+    pub(crate) fn encode(&self, w: &mut crate::flow::state::StateWriter<'_>) {
+        w.u32(self.rem);
+        self.tok.encode(w);
+        w.u8(self.hdr);
+        w.u8(self.id);
+        w.u8(self.count);
+        self.path.encode(w);
+    }
+
+    /// `None` unless the header state and the length it holds are ones `read` can leave:
+    /// `hdr` 0..=3 with only `hdr` length bytes read, 4 with a valid non-zero length, or 5
+    /// with at most [`MAX_LEN`] bytes left.
+    pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
+        let rem = r.u32()?;
+        let tok = Tokenizer::decode(r)?;
+        let hdr = r.u8_if(|h| h <= IN_BODY)?;
+        let id = r.u8()?;
+        let count = r.u8()?;
+        let path = extension::Path::decode(r)?;
+        let rem_ok = match hdr {
+            0..=3 => {
+                rem.checked_shr(u32::from(hdr).saturating_mul(8))
+                    .unwrap_or(0)
+                    == 0
+            }
+            4 => (1..=MAX_LEN).contains(&rem),
+            _ => rem <= MAX_LEN,
+        };
+        rem_ok.then_some(Self {
+            rem,
+            tok,
+            hdr,
+            id,
+            count,
+            path,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,5 +14,6 @@ pub mod krpc;
 pub mod lsd;
 pub mod magnet;
 pub mod message;
+pub mod mse;
 pub mod udp_tracker;
 pub mod utp;

@@ -1,0 +1,371 @@
+//! [`EndpointCache`]: peer endpoints (address and port) that BitTorrent traffic revealed, kept
+//! for a while over caller-provided storage so that later flows to or from them, encrypted ones
+//! included, can be recognised.
+//!
+//! BitTorrent hands out peer endpoints in cleartext: tracker replies (BEP 3 `peers`, BEP 23
+//! compact `peers`, BEP 7 `peers6`, BEP 15 announce replies), DHT `values` and `announce_peer`
+//! (BEP 5), PEX `added`/`added6` (BEP 11), LSD announcements (BEP 14), the extension handshake's
+//! `p` (BEP 10), and the endpoints of flows already confirmed as BitTorrent. A peer learned there
+//! is likely to be contacted soon, often over MSE/PE, whose bytes look random.
+//!
+//! ## What is learned
+//! An endpoint is an IP address and a port. IPv4 addresses are stored as IPv4-mapped IPv6
+//! addresses (`::ffff:a.b.c.d`), so `a.b.c.d:p` and `[::ffff:a.b.c.d]:p` are one endpoint. The
+//! IPv6 flow label and scope id are not part of it.
+//!
+//! Never learned (counted in [`CacheStats::rejected`]), because they are not peers one can
+//! connect to and would only make unrelated traffic look known:
+//! - port 0, which no peer listens on;
+//! - the unspecified address (`0.0.0.0`, `::`), which names no host;
+//! - multicast (`224.0.0.0/4`, `ff00::/8`) and the IPv4 broadcast address `255.255.255.255`,
+//!   which name groups of hosts (the LSD group among them), not a peer.
+//!
+//! ## Storage and lookup
+//! The storage is a slice of [`CacheEntry`] ([`CacheEntry::SIZE`] bytes each) the caller owns,
+//! cut into buckets of [`WAYS`] consecutive entries (the last bucket is shorter when the length
+//! is not a multiple of [`WAYS`]). An endpoint lives only in the bucket its seeded hash picks,
+//! so learning, looking up and forgetting compare at most [`WAYS`] entries whatever the fill.
+//! [`EndpointCache::sweep`] is the one operation that visits every entry.
+//!
+//! ## Time to live
+//! Time is the caller's clock in nanoseconds ([`CacheConfig::ttl_ns`]). Learning an endpoint at
+//! `now` makes it live until `now + ttl` (saturating); learning it again while it is live
+//! refreshes it to the later of its old expiry and `now + ttl`, and it then reports the source
+//! that named it last. A lookup does not extend the time to live. An expired entry is never
+//! reported, keeps its place until it is reused or swept, and still counts in
+//! [`EndpointCache::len`].
+//!
+//! Keeping the clock monotonic is the caller's job. A clock that goes backwards breaks nothing:
+//! all arithmetic saturates, an entry is live while `now < expiry`, and refreshing never
+//! shortens an expiry, so going back in time can only keep entries longer.
+//!
+//! ## Eviction
+//! A new endpoint takes, in its bucket, in this order of preference:
+//! 1. a free entry;
+//! 2. an expired entry (counted in [`CacheStats::expired`]), the one that expired first;
+//! 3. the live entry closest to its expiry (counted in [`CacheStats::evicted_live`]),
+//!    the first in the bucket on a tie.
+//!
+//! The cache thus always takes the newest information and drops the oldest. Someone who
+//! controls what the cache learns (a hostile tracker or DHT node handing out many endpoints)
+//! can push out entries only in the buckets their endpoints hash to; choose
+//! [`CacheConfig::seed`] at random so that they cannot aim at one bucket. With zero-length
+//! storage the cache learns nothing and every lookup misses.
+//!
+//! Nothing here allocates or panics, on any input.
+
+use core::cell::Cell;
+use core::net::{IpAddr, Ipv6Addr, SocketAddr};
+use core::ops::Range;
+
+use crate::observer::EndpointSource;
+
+/// Entries per bucket: the most any learn, lookup or forget compares.
+pub const WAYS: usize = 8;
+
+/// One cache entry: an endpoint, where it was learned and when it expires, in
+/// [`CacheEntry::SIZE`] (32) bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheEntry {
+    /// Instant (caller's clock, ns) from which the entry is no longer reported.
+    expires_ns: u64,
+    /// The address; IPv4 as an IPv4-mapped IPv6 address.
+    addr: [u8; 16],
+    port: u16,
+    /// Where the endpoint was learned last; `None` marks a free entry.
+    source: Option<EndpointSource>,
+}
+
+const _: () = assert!(CacheEntry::SIZE <= 32, "CacheEntry grew past 32 bytes");
+
+impl CacheEntry {
+    /// Size of one entry in bytes, to size storage by memory budget.
+    pub const SIZE: usize = core::mem::size_of::<Self>();
+
+    /// Whether the entry holds an endpoint (live or expired).
+    pub fn in_use(&self) -> bool {
+        self.source.is_some()
+    }
+
+    /// The endpoint held, if any: IPv4-mapped addresses come back as [`SocketAddr::V4`].
+    pub fn endpoint(&self) -> Option<SocketAddr> {
+        self.source?;
+        let v6 = Ipv6Addr::from(self.addr);
+        let ip = match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(v6),
+        };
+        Some(SocketAddr::new(ip, self.port))
+    }
+
+    /// Where the endpoint was learned last, if the entry is in use.
+    pub fn source(&self) -> Option<EndpointSource> {
+        self.source
+    }
+
+    /// Instant (caller's clock, ns) from which the entry is no longer reported.
+    pub fn expires_ns(&self) -> u64 {
+        self.expires_ns
+    }
+
+    /// Whether the entry holds an endpoint that has not expired at `now_ns`.
+    pub fn is_live(&self, now_ns: u64) -> bool {
+        self.in_use() && now_ns < self.expires_ns
+    }
+
+    fn holds(&self, key: &Key) -> bool {
+        self.in_use() && self.addr == key.addr && self.port == key.port
+    }
+}
+
+/// Settings of an [`EndpointCache`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CacheConfig {
+    /// How long a learned endpoint is reported, in nanoseconds of the caller's clock.
+    pub ttl_ns: u64,
+    /// Seed of the bucket hash; pick it at random so that senders cannot aim at one bucket.
+    pub seed: u64,
+}
+
+impl Default for CacheConfig {
+    /// A 30-minute time to live (the usual tracker re-announce interval) and a fixed seed.
+    fn default() -> Self {
+        Self {
+            ttl_ns: 30 * 60 * 1_000_000_000,
+            seed: 0x0e4d_901c_7a5e_5eed,
+        }
+    }
+}
+
+/// Counters of an [`EndpointCache`]; they saturate.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Endpoints stored that were not live in the cache.
+    pub learned: u64,
+    /// Learns of an endpoint that was live in the cache.
+    pub refreshed: u64,
+    /// Learns refused because the endpoint is not a peer (see the module docs).
+    pub rejected: u64,
+    /// Live entries replaced to make room (cache pressure).
+    pub evicted_live: u64,
+    /// Expired entries freed by [`EndpointCache::sweep`] or reused.
+    pub expired: u64,
+    /// Lookups that found a live entry.
+    pub hits: u64,
+    /// Lookups that did not.
+    pub misses: u64,
+}
+
+/// Peer endpoints over caller-provided storage `S` (a `&mut [CacheEntry]`, an array, or any
+/// owner of entries such as a boxed slice); see the module docs for the policies.
+///
+/// Lookups count hits and misses through `&self`, so the cache is `Send` but not `Sync`.
+pub struct EndpointCache<S> {
+    storage: S,
+    config: CacheConfig,
+    len: usize,
+    stats: CacheStats,
+    hits: Cell<u64>,
+    misses: Cell<u64>,
+}
+
+/// A normalised endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Key {
+    addr: [u8; 16],
+    port: u16,
+}
+
+/// The endpoint as a cache key, or `None` when it is not a peer one can connect to.
+fn peer_key(endpoint: SocketAddr) -> Option<Key> {
+    let v6 = match endpoint.ip() {
+        IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+        IpAddr::V6(v6) => v6,
+    };
+    let is_peer = match v6.to_ipv4_mapped() {
+        Some(v4) => !(v4.is_unspecified() || v4.is_multicast() || v4.is_broadcast()),
+        None => !(v6.is_unspecified() || v6.is_multicast()),
+    };
+    (is_peer && endpoint.port() != 0).then_some(Key {
+        addr: v6.octets(),
+        port: endpoint.port(),
+    })
+}
+
+/// A 64-bit finaliser (SplitMix64's).
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// The entries of the bucket `key` belongs to in storage of `len` entries (empty when `len`
+/// is zero).
+fn bucket(key: &Key, seed: u64, len: usize) -> Range<usize> {
+    let addr = u128::from_be_bytes(key.addr);
+    let h = mix((addr as u64) ^ seed);
+    let h = mix(h ^ ((addr >> 64) as u64) ^ seed.rotate_left(21));
+    let h = mix(h ^ u64::from(key.port) ^ seed.rotate_left(42));
+    let buckets = len.div_ceil(WAYS) as u64;
+    let index = h.checked_rem(buckets).unwrap_or(0) as usize;
+    let start = index.saturating_mul(WAYS).min(len);
+    start..start.saturating_add(WAYS).min(len)
+}
+
+impl<S: AsRef<[CacheEntry]> + AsMut<[CacheEntry]>> EndpointCache<S> {
+    /// A cache over `storage`; its entries are cleared.
+    pub fn new(mut storage: S, config: CacheConfig) -> Self {
+        storage.as_mut().fill(CacheEntry::default());
+        Self {
+            storage,
+            config,
+            len: 0,
+            stats: CacheStats::default(),
+            hits: Cell::new(0),
+            misses: Cell::new(0),
+        }
+    }
+
+    /// The cache's settings.
+    pub fn config(&self) -> &CacheConfig {
+        &self.config
+    }
+
+    /// Learn that `source` named `endpoint` at `now_ns`: store it, or refresh its time to live
+    /// if it is already there. Endpoints that are not peers are ignored; a full bucket makes
+    /// room as the module docs say.
+    pub fn learn(&mut self, endpoint: SocketAddr, source: EndpointSource, now_ns: u64) {
+        let Some(key) = peer_key(endpoint) else {
+            self.stats.rejected = self.stats.rejected.saturating_add(1);
+            return;
+        };
+        let expires_ns = now_ns.saturating_add(self.config.ttl_ns);
+        let entries = self.storage.as_mut();
+        let range = bucket(&key, self.config.seed, entries.len());
+        let Some(bucket) = entries.get_mut(range) else {
+            return;
+        };
+        if let Some(entry) = bucket.iter_mut().find(|e| e.holds(&key)) {
+            if entry.is_live(now_ns) {
+                entry.expires_ns = entry.expires_ns.max(expires_ns);
+                self.stats.refreshed = self.stats.refreshed.saturating_add(1);
+            } else {
+                entry.expires_ns = expires_ns;
+                self.stats.expired = self.stats.expired.saturating_add(1);
+                self.stats.learned = self.stats.learned.saturating_add(1);
+            }
+            entry.source = Some(source);
+            return;
+        }
+        // Free entries first, then expired ones, then live ones, each soonest expiry first.
+        let victim = bucket
+            .iter_mut()
+            .min_by_key(|e| match (e.in_use(), e.is_live(now_ns)) {
+                (false, _) => (0, 0),
+                (true, false) => (1, e.expires_ns),
+                (true, true) => (2, e.expires_ns),
+            });
+        let Some(entry) = victim else {
+            return;
+        };
+        if !entry.in_use() {
+            self.len = self.len.saturating_add(1);
+        } else if entry.is_live(now_ns) {
+            self.stats.evicted_live = self.stats.evicted_live.saturating_add(1);
+        } else {
+            self.stats.expired = self.stats.expired.saturating_add(1);
+        }
+        *entry = CacheEntry {
+            expires_ns,
+            addr: key.addr,
+            port: key.port,
+            source: Some(source),
+        };
+        self.stats.learned = self.stats.learned.saturating_add(1);
+    }
+
+    /// Where `endpoint` was learned last, if it is in the cache and live at `now_ns`.
+    pub fn lookup(&self, endpoint: SocketAddr, now_ns: u64) -> Option<EndpointSource> {
+        let found = peer_key(endpoint).and_then(|key| {
+            let entries = self.storage.as_ref();
+            let range = bucket(&key, self.config.seed, entries.len());
+            entries
+                .get(range)?
+                .iter()
+                .find(|e| e.holds(&key) && e.is_live(now_ns))?
+                .source
+        });
+        let counter = if found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.set(counter.get().saturating_add(1));
+        found
+    }
+
+    /// Drop `endpoint` from the cache, live or expired.
+    pub fn forget(&mut self, endpoint: SocketAddr) {
+        let Some(key) = peer_key(endpoint) else {
+            return;
+        };
+        let entries = self.storage.as_mut();
+        let range = bucket(&key, self.config.seed, entries.len());
+        let found = entries
+            .get_mut(range)
+            .and_then(|b| b.iter_mut().find(|e| e.holds(&key)));
+        if let Some(entry) = found {
+            *entry = CacheEntry::default();
+            self.len = self.len.saturating_sub(1);
+        }
+    }
+
+    /// Free every entry expired at `now_ns`; returns how many. Visits the whole storage.
+    pub fn sweep(&mut self, now_ns: u64) -> usize {
+        let mut freed = 0usize;
+        for entry in self.storage.as_mut().iter_mut() {
+            if entry.in_use() && !entry.is_live(now_ns) {
+                *entry = CacheEntry::default();
+                freed = freed.saturating_add(1);
+            }
+        }
+        self.len = self.len.saturating_sub(freed);
+        self.stats.expired = self
+            .stats
+            .expired
+            .saturating_add(u64::try_from(freed).unwrap_or(u64::MAX));
+        freed
+    }
+
+    /// Entries in use, expired ones not yet swept or reused included.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no entry is in use.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Number of entries of the storage.
+    pub fn capacity(&self) -> usize {
+        self.storage.as_ref().len()
+    }
+
+    /// The entries in use, live or expired, in storage order.
+    pub fn iter(&self) -> impl Iterator<Item = &CacheEntry> {
+        self.storage.as_ref().iter().filter(|e| e.in_use())
+    }
+
+    /// The cache's counters.
+    pub fn stats(&self) -> CacheStats {
+        CacheStats {
+            hits: self.hits.get(),
+            misses: self.misses.get(),
+            ..self.stats
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,406 @@
+//! [`FlowClassifier::to_state`] and [`FlowClassifier::from_state`]: the classifier as
+//! [`FlowClassifier::STATE_LEN`] plain bytes and back, without `unsafe`.
+//!
+//! This is how the C library keeps a flow in memory its caller owns: any bytes can come back,
+//! so decoding validates every enum discriminant, every flag set and every range a reader
+//! relies on, and refuses anything its own encoder could not have written (the encoding is
+//! canonical: `from_state(b) == Some(c)` implies `c.to_state() == b`).
+//!
+//! Layout (little-endian integers; each reader's part is written by an `encode`/`decode` pair
+//! at the end of the reader's module):
+//!
+//! | bytes | field |
+//! |---|---|
+//! | 1 | transport: 0 TCP, 1 UDP |
+//! | 1 | flow state: 0 undecided, 1 BitTorrent, 2 not BitTorrent |
+//! | 1 | protocol (0 none, else [`Protocol`] discriminant) |
+//! | 1 | confidence ([`Confidence`] discriminant) |
+//! | 4 | evidence bits (only named ones) |
+//! | 2 | per-side flags |
+//! | TCP: 2 × side, 2 × 2 extension ids; UDP: the UDP state | |
+//! | rest | zero |
+
+use super::{FlowClassifier, Inner, Side, BITTORRENT, NOT_BITTORRENT, UNDECIDED};
+use crate::udp::UdpState;
+use crate::verdict::{Confidence, Evidence, Protocol};
+use crate::wire::extension::ExtIds;
+use crate::wire::{handshake, http_tracker, magnet, message, mse};
+
+/// Writes integers into a state buffer. Writes past its end are dropped; the encoded sizes are
+/// checked at compile time against [`FlowClassifier::STATE_LEN`], so none is.
+pub(crate) struct StateWriter<'a> {
+    rest: core::slice::IterMut<'a, u8>,
+}
+
+impl StateWriter<'_> {
+    pub(crate) fn u8(&mut self, value: u8) {
+        if let Some(b) = self.rest.next() {
+            *b = value;
+        }
+    }
+
+    pub(crate) fn u16(&mut self, value: u16) {
+        self.bytes(&value.to_le_bytes());
+    }
+
+    pub(crate) fn u32(&mut self, value: u32) {
+        self.bytes(&value.to_le_bytes());
+    }
+
+    pub(crate) fn bytes(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.u8(*b);
+        }
+    }
+}
+
+/// Reads integers from a state buffer; `None` past its end.
+pub(crate) struct StateReader<'a> {
+    rest: core::slice::Iter<'a, u8>,
+}
+
+impl StateReader<'_> {
+    pub(crate) fn u8(&mut self) -> Option<u8> {
+        self.rest.next().copied()
+    }
+
+    pub(crate) fn u16(&mut self) -> Option<u16> {
+        Some(u16::from_le_bytes(self.array()?))
+    }
+
+    pub(crate) fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.array()?))
+    }
+
+    pub(crate) fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let mut out = [0; N];
+        for b in &mut out {
+            *b = self.u8()?;
+        }
+        Some(out)
+    }
+
+    /// A `u8` that must satisfy `valid`.
+    pub(crate) fn u8_if(&mut self, valid: impl FnOnce(u8) -> bool) -> Option<u8> {
+        self.u8().filter(|v| valid(*v))
+    }
+}
+
+/// Every named evidence bit.
+const KNOWN_EVIDENCE: u32 = {
+    let mut all = 0;
+    let mut rest = Evidence::NAMED;
+    while let Some(((bit, _), tail)) = rest.split_first() {
+        all |= bit.0;
+        rest = tail;
+    }
+    all
+};
+
+const COMMON_LEN: usize = 10;
+const fn max(a: usize, b: usize) -> usize {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
+
+/// A tag and the largest reader (a magnet scanner comes with its `u32` byte count and an MSE
+/// shape).
+const SIDE_LEN: usize = 1 + max(
+    max(handshake::Reader::ENCODED_LEN, message::Reader::ENCODED_LEN),
+    max(
+        max(
+            http_tracker::RequestReader::ENCODED_LEN,
+            http_tracker::ReplyReader::ENCODED_LEN,
+        ),
+        max(
+            magnet::Scanner::ENCODED_LEN + 4 + mse::Shape::ENCODED_LEN,
+            mse::Shape::ENCODED_LEN,
+        ),
+    ),
+);
+const TCP_LEN: usize = 2 * SIDE_LEN + 2 * ExtIds::ENCODED_LEN;
+
+const _: () = assert!(COMMON_LEN + TCP_LEN <= FlowClassifier::STATE_LEN);
+const _: () = assert!(COMMON_LEN + UdpState::ENCODED_LEN <= FlowClassifier::STATE_LEN);
+
+// Side tags.
+const START: u8 = 0;
+const HANDSHAKE: u8 = 1;
+const MESSAGES: u8 = 2;
+const REQUEST: u8 = 3;
+const REPLY: u8 = 4;
+const TEXT: u8 = 5;
+const DONE: u8 = 6;
+const MSE: u8 = 7;
+
+fn encode_side(side: &Side, w: &mut StateWriter<'_>) {
+    match side {
+        Side::Start => w.u8(START),
+        Side::Handshake(r) => {
+            w.u8(HANDSHAKE);
+            r.encode(w);
+        }
+        Side::Messages(r) => {
+            w.u8(MESSAGES);
+            r.encode(w);
+        }
+        Side::Request(r) => {
+            w.u8(REQUEST);
+            r.encode(w);
+        }
+        Side::Reply(r) => {
+            w.u8(REPLY);
+            r.encode(w);
+        }
+        Side::Text(scanner, scanned, shape) => {
+            w.u8(TEXT);
+            scanner.encode(w);
+            w.u32(*scanned);
+            shape.encode(w);
+        }
+        Side::Mse(shape) => {
+            w.u8(MSE);
+            shape.encode(w);
+        }
+        Side::Done => w.u8(DONE),
+    }
+}
+
+fn decode_side(r: &mut StateReader<'_>) -> Option<Side> {
+    Some(match r.u8()? {
+        START => Side::Start,
+        HANDSHAKE => Side::Handshake(handshake::Reader::decode(r)?),
+        MESSAGES => Side::Messages(message::Reader::decode(r)?),
+        REQUEST => Side::Request(http_tracker::RequestReader::decode(r)?),
+        REPLY => Side::Reply(http_tracker::ReplyReader::decode(r)?),
+        TEXT => {
+            let scanner = magnet::Scanner::decode(r)?;
+            let scanned = r.u32()?;
+            if scanned > super::TEXT_SCAN_LIMIT {
+                return None;
+            }
+            Side::Text(scanner, scanned, mse::Shape::decode(r)?)
+        }
+        MSE => Side::Mse(mse::Shape::decode(r)?),
+        DONE => Side::Done,
+        _ => return None,
+    })
+}
+
+impl FlowClassifier {
+    /// Bytes of [`FlowClassifier::to_state`].
+    pub const STATE_LEN: usize = 56;
+
+    /// The classifier as plain bytes, for state kept where Rust types cannot live (the C
+    /// library's caller-owned `torclass_flow`).
+    #[must_use]
+    pub fn to_state(&self) -> [u8; Self::STATE_LEN] {
+        let mut out = [0; Self::STATE_LEN];
+        let mut w = StateWriter {
+            rest: out.iter_mut(),
+        };
+        w.u8(match self.inner {
+            Inner::Tcp { .. } => 0,
+            Inner::Udp(_) => 1,
+        });
+        w.u8(self.state);
+        w.u8(self.protocol.map_or(0, |p| p as u8));
+        w.u8(self.confidence as u8);
+        w.u32(self.evidence.0);
+        w.bytes(&self.flags);
+        match &self.inner {
+            Inner::Tcp { sides, ids } => {
+                for side in sides {
+                    encode_side(side, &mut w);
+                }
+                for id in ids {
+                    id.encode(&mut w);
+                }
+            }
+            Inner::Udp(udp) => udp.encode(&mut w),
+        }
+        out
+    }
+
+    /// The classifier [`FlowClassifier::to_state`] wrote as `state`, or `None` if `state` is
+    /// anything else (zeroed, garbage, or corrupted bytes). Never panics.
+    #[must_use]
+    pub fn from_state(state: &[u8; Self::STATE_LEN]) -> Option<Self> {
+        let mut r = StateReader { rest: state.iter() };
+        let udp = match r.u8()? {
+            0 => false,
+            1 => true,
+            _ => return None,
+        };
+        let flow_state = r.u8_if(|s| matches!(s, UNDECIDED | BITTORRENT | NOT_BITTORRENT))?;
+        let protocol = match r.u8()? {
+            0 => None,
+            p => Some(*Protocol::ALL.iter().find(|known| **known as u8 == p)?),
+        };
+        if protocol.is_some() != (flow_state == BITTORRENT) {
+            return None;
+        }
+        let confidence = match r.u8()? {
+            1 => Confidence::Likely,
+            2 => Confidence::Confirmed,
+            _ => return None,
+        };
+        let evidence = Evidence(r.u32()?);
+        if evidence.0 & !KNOWN_EVIDENCE != 0 {
+            return None;
+        }
+        // Every bit of a side's flags is defined (`SENT_HANDSHAKE` … `MSE_SECOND`).
+        let flags = [r.u8()?, r.u8()?];
+        let inner = if udp {
+            Inner::Udp(UdpState::decode(&mut r)?)
+        } else {
+            let sides = [decode_side(&mut r)?, decode_side(&mut r)?];
+            let ids = [ExtIds::decode(&mut r)?, ExtIds::decode(&mut r)?];
+            Inner::Tcp { sides, ids }
+        };
+        if r.rest.any(|b| *b != 0) {
+            return None;
+        }
+        Some(Self {
+            inner,
+            evidence,
+            flags,
+            state: flow_state,
+            protocol,
+            confidence,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verdict::{Direction, Transport};
+
+    fn round_trip(c: &FlowClassifier) {
+        let bytes = c.to_state();
+        assert_eq!(FlowClassifier::from_state(&bytes).as_ref(), Some(c));
+    }
+
+    #[test]
+    fn new_flows_round_trip_and_zeroes_are_a_fresh_tcp_flow_only_if_canonical() {
+        round_trip(&FlowClassifier::new(Transport::Tcp));
+        round_trip(&FlowClassifier::new(Transport::Udp));
+        round_trip(&FlowClassifier::with_family(Transport::Udp, true));
+        // All zeroes has confidence 0, which no classifier has.
+        assert_eq!(
+            FlowClassifier::from_state(&[0; FlowClassifier::STATE_LEN]),
+            None
+        );
+        assert_eq!(
+            FlowClassifier::from_state(&[0xff; FlowClassifier::STATE_LEN]),
+            None
+        );
+    }
+
+    #[test]
+    fn every_step_of_a_handshake_and_messages_round_trips() {
+        let mut hs = [0u8; 68];
+        hs[..20].copy_from_slice(b"\x13BitTorrent protocol");
+        hs[25] = 0x10;
+        let mut stream = hs.to_vec();
+        stream.extend_from_slice(&[0, 0, 0, 1, 2, 0, 0, 0, 5, 4, 0, 0, 0, 1]);
+        stream.extend_from_slice(&[0, 0, 0, 11, 20, 0]);
+        stream.extend_from_slice(b"d1:md1:xi1eee");
+        let mut c = FlowClassifier::new(Transport::Tcp);
+        for b in &stream {
+            c.feed(Direction::Initiator, core::slice::from_ref(b));
+            round_trip(&c);
+        }
+        for chunk in stream.chunks(5) {
+            c.feed(Direction::Responder, chunk);
+            round_trip(&c);
+        }
+        assert!(c.verdict().is_bittorrent());
+    }
+
+    #[test]
+    fn text_and_tracker_sides_round_trip() {
+        let mut c = FlowClassifier::new(Transport::Tcp);
+        for chunk in [
+            &b"GET /announce?info_hash=%12%34&po"[..],
+            b"rt=6881 HTTP/1.1\r\n",
+        ] {
+            c.feed(Direction::Initiator, chunk);
+            round_trip(&c);
+        }
+        for chunk in [&b"HTTP/1.1 200 OK\r\n\r\nd8:intervali1"[..], b"e5:peers0:e"] {
+            c.feed(Direction::Responder, chunk);
+            round_trip(&c);
+        }
+        let mut t = FlowClassifier::new(Transport::Tcp);
+        t.feed(Direction::Initiator, b"hello magnet:?xt=urn:btih:0123");
+        round_trip(&t);
+    }
+
+    #[test]
+    fn udp_flows_round_trip() {
+        let mut c = FlowClassifier::new(Transport::Udp);
+        c.feed(
+            Direction::Initiator,
+            b"d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe",
+        );
+        round_trip(&c);
+        c.feed(
+            Direction::Responder,
+            b"d1:rd2:id20:mnopqrstuvwxyz123456e1:t2:aa1:y1:re",
+        );
+        round_trip(&c);
+        assert!(c.verdict().is_bittorrent());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_decode_without_panic_and_only_canonically(
+            bytes in proptest::array::uniform32(proptest::num::u8::ANY),
+            tail in proptest::array::uniform24(proptest::num::u8::ANY),
+            zeros in 0usize..56,
+        ) {
+            let mut state = [0u8; FlowClassifier::STATE_LEN];
+            state[..32].copy_from_slice(&bytes);
+            state[32..].copy_from_slice(&tail);
+            // Zero a suffix too, so that plausible short encodings are generated.
+            state[zeros..].fill(0);
+            if let Some(c) = FlowClassifier::from_state(&state) {
+                proptest::prop_assert_eq!(c.to_state(), state);
+            }
+        }
+
+        #[test]
+        fn any_feed_sequence_round_trips(
+            udp in proptest::bool::ANY,
+            start in proptest::sample::select(std::vec![
+                &b"\x13BitTorrent protocol"[..], b"\0\0\0\x05\x04", b"GET /announce?info_hash=",
+                b"HTTP/1.0 200 OK\r\n\r\nd", b"magnet:?xt=urn:btih:", b"d1:ad2:id20:", b"",
+            ]),
+            chunks in proptest::collection::vec(
+                (proptest::bool::ANY, proptest::collection::vec(proptest::num::u8::ANY, 0..40)),
+                0..12,
+            ),
+        ) {
+            let transport = if udp { Transport::Udp } else { Transport::Tcp };
+            let mut c = FlowClassifier::new(transport);
+            c.feed(Direction::Initiator, start);
+            round_trip(&c);
+            for (responder, chunk) in chunks {
+                let d = if responder { Direction::Responder } else { Direction::Initiator };
+                c.feed(d, &chunk);
+                round_trip(&c);
+                if chunk.first() == Some(&0) {
+                    c.gap(d);
+                    round_trip(&c);
+                }
+            }
+            c.finish();
+            round_trip(&c);
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! `torclass.read_pcap`: flow records out of a pcap or pcapng file as it is read, over
+//! [`CaptureReader`] and [`Analyzer`].
+
+use crate::errors::capture_error;
+use crate::record::PyFlowRecord;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use torclass_capture::{Analyzer, AnalyzerConfig, CaptureError, CaptureReader, FlowRecord};
+
+/// Packets read per step with the GIL released; signals (Ctrl-C) are checked between steps.
+const CHUNK_PACKETS: u64 = 8192;
+
+/// The analyzer set-up of `read_pcap` and `Classifier`: the CLI's, with `max_flows` slots and
+/// the endpoint cache on or off (`--no-endpoint-cache`).
+pub(crate) fn analyzer_config(max_flows: usize, endpoint_cache: bool) -> AnalyzerConfig {
+    let defaults = AnalyzerConfig::default();
+    AnalyzerConfig {
+        slots: max_flows.max(1),
+        endpoints: if endpoint_cache {
+            defaults.endpoints
+        } else {
+            0
+        },
+        ..defaults
+    }
+}
+
+/// What one step of reading gave.
+enum Step {
+    Record(FlowRecord),
+    /// The step read packets but no flow finished: read on.
+    More,
+    Failed(CaptureError),
+    End,
+}
+
+struct Reading {
+    /// `None` once the file ended or failed.
+    reader: Option<CaptureReader>,
+    analyzer: Analyzer,
+    ready: VecDeque<FlowRecord>,
+    error: Option<CaptureError>,
+}
+
+impl Reading {
+    fn step(&mut self) -> Step {
+        if let Some(record) = self.ready.pop_front() {
+            return Step::Record(record);
+        }
+        if let Some(reader) = &mut self.reader {
+            let mut read = 0;
+            let ended = loop {
+                if read == CHUNK_PACKETS {
+                    break None;
+                }
+                match reader.next_packet() {
+                    Ok(Some(p)) => {
+                        self.analyzer.frame(p.link_type, p.ts_nanos, p.data);
+                        read += 1;
+                    }
+                    Ok(None) => break Some(None),
+                    Err(e) => break Some(Some(e)),
+                }
+            };
+            match ended {
+                None => self.ready.extend(self.analyzer.take_finished()),
+                Some(error) => {
+                    self.reader = None;
+                    self.error = error;
+                    self.ready.extend(self.analyzer.finish());
+                }
+            }
+            return match self.ready.pop_front() {
+                Some(record) => Step::Record(record),
+                None => Step::More,
+            };
+        }
+        match self.error.take() {
+            Some(e) => Step::Failed(e),
+            None => Step::End,
+        }
+    }
+}
+
+/// An iterator of the flow records of one capture, reading the file as it goes.
+///
+/// Order: a flow that leaves the flow table while the file is read (evicted to make room for
+/// new flows, which only happens once `max_flows` flows are tracked) is yielded soon after it
+/// leaves; every other flow is yielded when the file ends, in the order flows were first
+/// seen. With fewer than `max_flows` flows at once, that is first-seen order, as the CLI.
+///
+/// If the file is truncated or corrupt part-way, the flows read up to the fault are yielded
+/// first, then `CaptureError` is raised (with `.offset` of the fault and `.truncated`).
+#[pyclass(frozen, module = "torclass", name = "CaptureIterator")]
+pub struct CaptureIterator {
+    state: Mutex<Reading>,
+}
+
+impl CaptureIterator {
+    fn lock(&self) -> MutexGuard<'_, Reading> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[pymethods]
+impl CaptureIterator {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&self, py: Python<'_>) -> PyResult<Option<PyFlowRecord>> {
+        loop {
+            // The lock is taken with the GIL released: a thread waiting for it never holds
+            // the GIL that the thread reading needs to return.
+            match py.detach(|| self.lock().step()) {
+                Step::Record(r) => return Ok(Some(r.into())),
+                Step::More => py.check_signals()?,
+                Step::Failed(e) => return Err(capture_error(&e)),
+                Step::End => return Ok(None),
+            }
+        }
+    }
+
+    /// Packet counters so far: `frames`, `classified`, `later_fragments`, `unsupported`,
+    /// `malformed`.
+    fn packet_stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let s = py.detach(|| self.lock().analyzer.packet_stats());
+        stats_dict(py, &s)
+    }
+}
+
+pub(crate) fn stats_dict<'py>(
+    py: Python<'py>,
+    s: &torclass_capture::PacketStats,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("frames", s.frames)?;
+    d.set_item("classified", s.classified)?;
+    d.set_item("later_fragments", s.later_fragments)?;
+    d.set_item("unsupported", s.unsupported)?;
+    d.set_item("malformed", s.malformed)?;
+    Ok(d)
+}
+
+/// Read the pcap or pcapng file at `path` and yield one `FlowRecord` per flow as the file is
+/// read (see `CaptureIterator` for the order). The file is read in chunks with the GIL
+/// released; Ctrl-C interrupts between chunks. Memory stays constant: one read buffer and a
+/// flow table of `max_flows` slots.
+///
+/// `endpoint_cache` (on by default, as in the CLI) learns peer endpoints from tracker replies,
+/// PEX, the DHT and LSD, and recognises later flows to them (encrypted ones included).
+///
+/// Raises `OSError` (`FileNotFoundError`, …) if the file cannot be opened, `CaptureError`
+/// if it is not a capture (here) or is corrupt or truncated (while iterating, after the flows
+/// read so far).
+#[pyfunction]
+// max_flows: 1 << 16 by default, as the CLI's `--max-flows`.
+#[pyo3(signature = (path, *, max_flows = 65_536, endpoint_cache = true))]
+pub(crate) fn read_pcap(
+    py: Python<'_>,
+    path: PathBuf,
+    max_flows: usize,
+    endpoint_cache: bool,
+) -> PyResult<CaptureIterator> {
+    let opened = py.detach(|| {
+        CaptureReader::open(&path).map(|reader| Reading {
+            reader: Some(reader),
+            analyzer: Analyzer::new(analyzer_config(max_flows, endpoint_cache)),
+            ready: VecDeque::new(),
+            error: None,
+        })
+    });
+    match opened {
+        Ok(reading) => Ok(CaptureIterator {
+            state: Mutex::new(reading),
+        }),
+        Err(e) => Err(capture_error(&e)),
+    }
+}

@@ -1,0 +1,139 @@
+//! `torclass.FlowRecord`: one flow of a capture, with exactly the keys and values of the
+//! JSON-lines record. Every value comes from [`torclass_capture::FlowRecord::values`], the code
+//! the CLI's JSON lines, CSV and table use, so a DataFrame reads like the CLI output.
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use torclass_capture::{ts_text, write_jsonl, FlowRecord, Value, COLUMNS};
+
+/// `value` as Python: `None`, `str`, `int`, `float` (the 6-decimal value JSON lines write) or a
+/// list of evidence names.
+fn to_py<'py>(py: Python<'py>, value: Value<'_>) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match value {
+        Value::Null => py.None().into_bound(py),
+        Value::Text(s) => s.into_pyobject(py)?.into_any(),
+        Value::Int(n) => n.into_pyobject(py)?.into_any(),
+        Value::Ts(ts) => ts_text(ts)
+            .and_then(|s| s.parse::<f64>().ok())
+            .into_pyobject(py)?,
+        Value::Names(evidence) => PyList::new(py, evidence.names())?.into_any(),
+    })
+}
+
+/// The value of the record's `key` (one of [`COLUMNS`]).
+pub(crate) fn field<'py>(
+    py: Python<'py>,
+    record: &FlowRecord,
+    key: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    let value = COLUMNS
+        .iter()
+        .zip(record.values())
+        .find_map(|(k, v)| (*k == key).then_some(v))
+        .unwrap_or(Value::Null);
+    to_py(py, value)
+}
+
+/// A dict of the record's `keys`, in [`COLUMNS`] order.
+pub(crate) fn dict<'py>(
+    py: Python<'py>,
+    record: &FlowRecord,
+    keys: &[&str],
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    for (key, value) in COLUMNS.iter().zip(record.values()) {
+        if keys.contains(key) {
+            d.set_item(*key, to_py(py, value)?)?;
+        }
+    }
+    Ok(d)
+}
+
+/// One flow of a capture: its 5-tuple, times, counts and classification.
+///
+/// Attributes have the names and values of the JSON-lines record (`torclass classify
+/// --format jsonl`): strings for `l4`, `verdict`, `protocol`, `confidence`; a list of names for
+/// `evidence`; lowercase hex for `info_hash` and `dht_node_id`; `peer_id` as printable text with
+/// other bytes written `\xNN`; `None` for what is unknown.
+#[pyclass(frozen, eq, module = "torclass", name = "FlowRecord")]
+#[derive(PartialEq)]
+pub struct PyFlowRecord {
+    record: FlowRecord,
+}
+
+impl From<FlowRecord> for PyFlowRecord {
+    fn from(record: FlowRecord) -> Self {
+        Self { record }
+    }
+}
+
+/// The `#[pymethods]` block: one getter per column, then `body`.
+macro_rules! methods {
+    ([$($name:ident),* $(,)?] $($body:tt)*) => {
+        #[pymethods]
+        impl PyFlowRecord {
+            $(
+                #[doc = concat!("The record's `", stringify!($name), "`.")]
+                #[getter]
+                fn $name<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                    field(py, &self.record, stringify!($name))
+                }
+            )*
+            $($body)*
+        }
+    };
+}
+
+methods!(
+    [
+        l4,
+        src,
+        sport,
+        dst,
+        dport,
+        first_ts,
+        last_ts,
+        packets,
+        bytes,
+        verdict,
+        protocol,
+        confidence,
+        evidence,
+        info_hash,
+        peer_id,
+        client,
+        dht_node_id,
+        decided_at_packet,
+    ]
+
+    /// The record as a dict with exactly the keys of the JSON-lines record, in its order.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        dict(py, &self.record, &COLUMNS)
+    }
+
+    /// The record's JSON-lines form (one line, without the newline), byte for byte what
+    /// `torclass classify --format jsonl` writes.
+    fn to_json(&self) -> String {
+        let mut out = Vec::with_capacity(512);
+        // Writing to a Vec cannot fail.
+        let _ = write_jsonl(&mut out, &self.record);
+        let mut line = String::from_utf8_lossy(&out).into_owned();
+        line.truncate(line.trim_end().len());
+        line
+    }
+
+    fn __repr__(&self) -> String {
+        let r = &self.record;
+        format!(
+            "<FlowRecord {} {}:{} -> {}:{} {} packets {} bytes: {}>",
+            r.l4.name(),
+            r.src,
+            r.sport,
+            r.dst,
+            r.dport,
+            r.packets,
+            r.bytes,
+            r.verdict
+        )
+    }
+);

@@ -1,0 +1,88 @@
+//! `torclass.Verdict`: the classification of one payload or flow so far.
+
+use crate::record;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use std::net::{IpAddr, Ipv4Addr};
+use torclass_capture::FlowRecord;
+use torclass_core::{Transport, Verdict};
+
+/// The keys of the JSON-lines record a verdict fills.
+pub(crate) const KEYS: [&str; 4] = ["verdict", "protocol", "confidence", "evidence"];
+
+/// A flow's classification: `verdict` is `"bittorrent"`, `"not_bittorrent"` or
+/// `"undecided"` (feed more bytes); for BitTorrent, `protocol`, `confidence` and `evidence`
+/// say which protocol, how sure and why. `bool(v)` is true only for BitTorrent.
+#[pyclass(frozen, eq, hash, module = "torclass", name = "Verdict")]
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct PyVerdict(pub(crate) Verdict);
+
+impl PyVerdict {
+    /// A record holding only this verdict, to read its fields the way records are written.
+    fn record(&self) -> FlowRecord {
+        let nowhere = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+        let mut r = FlowRecord::new(Transport::Tcp, nowhere, 0, nowhere, 0);
+        r.verdict = self.0;
+        r
+    }
+}
+
+#[pymethods]
+impl PyVerdict {
+    /// `"bittorrent"`, `"not_bittorrent"` or `"undecided"`.
+    #[getter]
+    fn verdict(&self) -> &'static str {
+        self.0.name()
+    }
+
+    /// The BitTorrent protocol (`"peer_wire"`, `"peer_wire_encrypted"`, `"utp"`, `"dht"`,
+    /// `"udp_tracker"`, `"http_tracker"`, `"lsd"`, `"magnet"`), or `None`.
+    #[getter]
+    fn protocol(&self) -> Option<&'static str> {
+        self.0.detection().map(|d| d.protocol.name())
+    }
+
+    /// `"likely"` or `"confirmed"` for BitTorrent, else `None`.
+    #[getter]
+    fn confidence(&self) -> Option<&'static str> {
+        self.0.detection().map(|d| d.confidence.name())
+    }
+
+    /// The names of what was seen (`"handshake"`, …); empty unless BitTorrent.
+    #[getter]
+    fn evidence<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        record::field(py, &self.record(), "evidence")
+    }
+
+    /// True if the verdict is BitTorrent.
+    #[getter]
+    fn is_bittorrent(&self) -> bool {
+        self.0.is_bittorrent()
+    }
+
+    /// The verdict's keys of the JSON-lines record: `verdict`, `protocol`, `confidence`,
+    /// `evidence`.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        record::dict(py, &self.record(), &KEYS)
+    }
+
+    fn __bool__(&self) -> bool {
+        self.0.is_bittorrent()
+    }
+
+    fn __str__(&self) -> String {
+        self.0.to_string()
+    }
+
+    fn __repr__(&self) -> String {
+        match self.0.detection() {
+            Some(d) => format!(
+                "<Verdict bittorrent protocol={} confidence={} evidence=[{}]>",
+                d.protocol.name(),
+                d.confidence.name(),
+                d.evidence.names().collect::<Vec<_>>().join(", ")
+            ),
+            None => format!("<Verdict {}>", self.0.name()),
+        }
+    }
+}
