@@ -110,6 +110,12 @@ impl Analyzer {
         }
     }
 
+    /// Classify one packet the caller decoded already (captured at `ts_nanos`).
+    pub fn decoded(&mut self, ts_nanos: i128, packet: &packet::Packet<'_>) -> FrameOutcome {
+        self.stats.frames += 1;
+        self.packet(packet, ts_nanos)
+    }
+
     fn decode_error(&mut self, e: DecodeError) -> FrameOutcome {
         match e {
             DecodeError::LaterFragment { .. } => {

@@ -206,7 +206,10 @@ impl CaptureReader {
         }
         loop {
             if self.pending > 0 {
-                self.parser.consume(self.pending);
+                // No shift here: `consume` moves the rest of the buffer to its front whenever
+                // half of it is read, copying every byte of the file once more. `refill`
+                // shifts only the partial record left when more bytes are needed.
+                self.parser.consume_noshift(self.pending);
                 self.pending = 0;
             }
             let offset = self.parser.consumed() as u64;

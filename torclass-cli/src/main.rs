@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use torclass_capture::{
-    Analyzer, AnalyzerConfig, CaptureReader, Format, RecordWriter, Summary, SLOT_SIZE,
+    Analyzer, AnalyzerConfig, CaptureError, CaptureReader, FlowRecord, Format, RecordWriter,
+    ShardedAnalyzer, Summary, SLOT_SIZE,
 };
 
 /// Classify BitTorrent traffic (peer wire, MSE, uTP, DHT, trackers, LSD, magnet links) in
@@ -64,6 +65,13 @@ struct Classify {
     /// Print packet and table counters on stderr at the end.
     #[arg(long, short)]
     verbose: bool,
+
+    /// Classify on N threads, flows shared out by a hash of their 5-tuple (each thread has
+    /// its own table of max-flows/N slots and endpoint cache); the output is the same as with
+    /// one thread unless tables fill up or a verdict rests on a peer endpoint learned by another
+    /// thread (add --no-endpoint-cache for output identical to one thread).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    threads: usize,
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -102,8 +110,33 @@ fn classify(args: &Classify) -> ExitCode {
     let mut summary = Summary::new();
     let mut status = ExitCode::SUCCESS;
     for path in &args.files {
-        let mut reader = match CaptureReader::open(path) {
-            Ok(r) => r,
+        let defaults = AnalyzerConfig::default();
+        let config = AnalyzerConfig {
+            slots: args.max_flows.max(1),
+            endpoints: if args.no_endpoint_cache {
+                0
+            } else {
+                defaults.endpoints
+            },
+            ..defaults
+        };
+        let bar = progress_bar(args, path);
+        let records = if args.threads > 1 {
+            read_sharded(args, path, config, bar.as_ref())
+        } else {
+            read_one(args, path, config, bar.as_ref(), &mut summary)
+        };
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        let records = match records {
+            Ok((records, error)) => {
+                if let Some(e) = error {
+                    eprintln!("torclass: {e}");
+                    status = ExitCode::from(2);
+                }
+                records
+            }
             Err(e) => {
                 eprintln!("torclass: {e}");
                 if status == ExitCode::SUCCESS || !e.is_truncated() {
@@ -112,40 +145,7 @@ fn classify(args: &Classify) -> ExitCode {
                 continue;
             }
         };
-        let defaults = AnalyzerConfig::default();
-        let mut analyzer = Analyzer::new(AnalyzerConfig {
-            slots: args.max_flows.max(1),
-            endpoints: if args.no_endpoint_cache {
-                0
-            } else {
-                defaults.endpoints
-            },
-            ..defaults
-        });
-        let bar = progress_bar(args, path);
-        let result = analyzer.read(&mut reader, |offset| {
-            if let Some(bar) = &bar {
-                bar.set_position(offset);
-            }
-        });
-        if let Some(bar) = bar {
-            bar.finish_and_clear();
-        }
-        if let Err(e) = &result {
-            eprintln!("torclass: {e}");
-            status = ExitCode::from(2);
-        }
-        if args.verbose {
-            eprintln!(
-                "torclass: {}: {:?}; {:?}; {:?}; slot size {} bytes",
-                path.display(),
-                analyzer.packet_stats(),
-                analyzer.table_stats(),
-                analyzer.cache_stats(),
-                SLOT_SIZE
-            );
-        }
-        for record in analyzer.finish() {
+        for record in records {
             summary.add(&record);
             if !args.summary {
                 if let Err(e) = writer.write(&record) {
@@ -167,6 +167,77 @@ fn classify(args: &Classify) -> ExitCode {
         Ok(()) => status,
         Err(e) => output_error(&e),
     }
+}
+
+/// Records of one file and the error that cut it short, if any.
+type Read = Result<(Vec<FlowRecord>, Option<CaptureError>), CaptureError>;
+
+/// Packets read between two counts of evicted flows into the summary (with `--summary`, so
+/// that memory does not grow with the number of flows).
+const SUMMARY_DRAIN: u64 = 1 << 16;
+
+fn read_one(
+    args: &Classify,
+    path: &std::path::Path,
+    config: AnalyzerConfig,
+    bar: Option<&ProgressBar>,
+    summary: &mut Summary,
+) -> Read {
+    let mut reader = CaptureReader::open(path)?;
+    let mut analyzer = Analyzer::new(config);
+    let error = loop {
+        match reader.next_packet() {
+            Ok(Some(p)) => {
+                analyzer.frame(p.link_type, p.ts_nanos, p.data);
+                if p.index % SUMMARY_DRAIN == 0 {
+                    if let Some(bar) = bar {
+                        bar.set_position(p.offset);
+                    }
+                    if args.summary {
+                        analyzer.take_finished().iter().for_each(|r| summary.add(r));
+                    }
+                }
+            }
+            Ok(None) => break None,
+            Err(e) => break Some(e),
+        }
+    };
+    if args.verbose {
+        eprintln!(
+            "torclass: {}: {:?}; {:?}; {:?}; slot size {} bytes",
+            path.display(),
+            analyzer.packet_stats(),
+            analyzer.table_stats(),
+            analyzer.cache_stats(),
+            SLOT_SIZE
+        );
+    }
+    Ok((analyzer.finish(), error))
+}
+
+fn read_sharded(
+    args: &Classify,
+    path: &std::path::Path,
+    config: AnalyzerConfig,
+    bar: Option<&ProgressBar>,
+) -> Read {
+    let sharded = ShardedAnalyzer::new(config, args.threads);
+    let out = sharded.read_file(path, |offset| {
+        if let Some(bar) = bar {
+            bar.set_position(offset);
+        }
+    })?;
+    if args.verbose {
+        eprintln!(
+            "torclass: {}: {:?}; {:?}; {} threads; slot size {} bytes",
+            path.display(),
+            out.packets,
+            out.table,
+            sharded.threads(),
+            SLOT_SIZE
+        );
+    }
+    Ok((out.records, out.error))
 }
 
 fn output_error(e: &io::Error) -> ExitCode {

@@ -418,6 +418,7 @@ impl ReplyReader {
 
     fn body<O: Observer>(&mut self, rest: &[u8], at: usize, obs: &mut O) -> Step {
         let mut seen = self.seen;
+        let before = self.tok;
         let result = self
             .tok
             .feed(rest, |event| seen = on_reply_event(seen, event, obs));
@@ -427,7 +428,7 @@ impl ReplyReader {
         match result {
             Err(_) if decided => Step::Tracker { done: true },
             Err(_) => Step::NotTracker {
-                consumed: at.saturating_add(1),
+                consumed: at.saturating_add(error_end(before, rest)),
             },
             Ok(super::bencode::Progress::Done { .. }) if decided => Step::Tracker { done: true },
             Ok(super::bencode::Progress::NeedMore) if decided => Step::Tracker { done: false },
@@ -437,6 +438,16 @@ impl ReplyReader {
             Ok(super::bencode::Progress::NeedMore) => Step::NeedMore,
         }
     }
+}
+
+/// Bytes of `chunk` up to and including the one where `tok` fails, so that a caller scanning
+/// the rest of a refuted reply starts at the same stream byte however the stream was cut.
+/// Runs only once per reply, on the way out.
+fn error_end(mut tok: Tokenizer, chunk: &[u8]) -> usize {
+    chunk
+        .chunks(1)
+        .position(|byte| tok.feed(byte, |_| {}).is_err())
+        .map_or(chunk.len(), |i| i.saturating_add(1))
 }
 
 fn on_reply_event<O: Observer>(seen: u8, event: Event<'_>, obs: &mut O) -> u8 {
@@ -682,7 +693,49 @@ mod tests {
         }
     }
 
+    /// Where in the stream a reply was refuted: the caller scans for a magnet from there.
+    fn refuted_at(bytes: &[u8], size: usize) -> Option<usize> {
+        let mut r = ReplyReader::new();
+        let mut offset = 0;
+        for chunk in bytes.chunks(size.max(1)) {
+            match r.read(chunk, &mut NoObserver) {
+                Step::NeedMore => offset += chunk.len(),
+                Step::NotTracker { consumed } => return Some(offset + consumed),
+                Step::Tracker { .. } => return None,
+            }
+        }
+        None
+    }
+
+    /// Found by the `flow_tcp` fuzz target: a body that failed in the middle of a chunk was
+    /// reported as refuted after that chunk's first byte, so the text scan that follows read
+    /// bytes the tokenizer had read already, or not, depending on the cuts (a magnet URI inside
+    /// a long bencoded key was found only when the stream came in one piece).
+    #[test]
+    fn a_refuted_body_ends_at_the_same_byte_however_cut() {
+        let body = b"HTTP/1.1 200 OK\r\n\r\nd60:ref=magnet:?xt=urn:btih:6db43e3bc3640296d0617d62c7b5377c47e58789x!tail";
+        let whole = refuted_at(body, body.len());
+        assert_eq!(
+            whole,
+            Some(body.len() - 5),
+            "refuted at the byte after the key"
+        );
+        for size in 1..body.len() {
+            assert_eq!(refuted_at(body, size), whole, "size {size}");
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        fn refuted_at_the_same_byte_in_any_pieces(
+            tail in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+            size in 1usize..64,
+        ) {
+            let mut body = b"HTTP/1.1 200 OK\r\n\r\nd".to_vec();
+            body.extend_from_slice(&tail);
+            proptest::prop_assert_eq!(refuted_at(&body, size), refuted_at(&body, body.len()));
+        }
+
         #[test]
         fn arbitrary_bytes_never_panic(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
             let mut r = RequestReader::new();

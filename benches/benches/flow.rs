@@ -1,0 +1,176 @@
+//! Per-packet cost of the FlowClassifier (undecided, decided and non-BitTorrent flows) and of
+//! the FlowTable (decode + lookup + classify), on the real captures. Each bench prints its
+//! packets per iteration on stderr: time per iteration / packets = ns per packet.
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use torclass_benches::{all_flows, capture, capture_names, read_frames, Frame};
+use torclass_core::packet::{self, LinkType};
+use torclass_core::table::{FlowTable, Slot, TableConfig};
+use torclass_core::{Direction, FlowClassifier, Metadata, Verdict};
+
+/// A flow's payloads split where its classifier first decided.
+struct Split {
+    /// Payloads up to and including the deciding one, fed from a fresh classifier.
+    undecided: Vec<(Direction, Vec<u8>)>,
+    /// The classifier just after the decision.
+    decided_state: (FlowClassifier, Metadata),
+    /// Payloads after the decision.
+    decided: Vec<(Direction, Vec<u8>)>,
+    verdict: Verdict,
+}
+
+fn split(payloads: &[(Direction, Vec<u8>)], fresh: FlowClassifier) -> Split {
+    let mut c = fresh;
+    let mut meta = Metadata::new();
+    let mut at = payloads.len();
+    for (i, (d, p)) in payloads.iter().enumerate() {
+        if c.feed_with(*d, p, &mut meta) != Verdict::Undecided {
+            at = i + 1;
+            break;
+        }
+    }
+    Split {
+        undecided: payloads[..at].to_vec(),
+        decided_state: (c, meta),
+        decided: payloads[at..].to_vec(),
+        verdict: c.verdict(),
+    }
+}
+
+fn bytes(set: &[&[(Direction, Vec<u8>)]]) -> (u64, usize) {
+    let b = set
+        .iter()
+        .flat_map(|s| s.iter())
+        .map(|(_, p)| p.len() as u64)
+        .sum();
+    (b, set.iter().map(|s| s.len()).sum())
+}
+
+fn classifier(c: &mut Criterion) {
+    let flows = all_flows().expect("the captures in tests/captures");
+    let splits: Vec<(FlowClassifier, Split)> = flows
+        .iter()
+        .map(|(_, f)| {
+            let fresh = FlowClassifier::new(f.transport());
+            (fresh, split(&f.payloads, fresh))
+        })
+        .collect();
+    let bt: Vec<&(FlowClassifier, Split)> = splits
+        .iter()
+        .filter(|(_, s)| matches!(s.verdict, Verdict::BitTorrent(_)))
+        .collect();
+    let not_bt: Vec<&(FlowClassifier, Split)> = splits
+        .iter()
+        .filter(|(_, s)| !matches!(s.verdict, Verdict::BitTorrent(_)))
+        .collect();
+
+    let mut g = c.benchmark_group("classifier");
+    g.measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_secs(1));
+
+    let undecided: Vec<&[(Direction, Vec<u8>)]> =
+        bt.iter().map(|(_, s)| &s.undecided[..]).collect();
+    let (b, n) = bytes(&undecided);
+    eprintln!("classifier/bittorrent_undecided: {n} packets per iteration");
+    g.throughput(Throughput::Bytes(b));
+    g.bench_function("bittorrent_undecided", |bench| {
+        bench.iter(|| {
+            for (fresh, s) in &bt {
+                let mut c = *fresh;
+                let mut meta = Metadata::new();
+                for (d, p) in &s.undecided {
+                    black_box(c.feed_with(*d, black_box(p), &mut meta));
+                }
+            }
+        })
+    });
+
+    let decided: Vec<&[(Direction, Vec<u8>)]> = bt.iter().map(|(_, s)| &s.decided[..]).collect();
+    let (b, n) = bytes(&decided);
+    eprintln!("classifier/bittorrent_decided: {n} packets per iteration");
+    g.throughput(Throughput::Bytes(b));
+    g.bench_function("bittorrent_decided", |bench| {
+        bench.iter(|| {
+            for (_, s) in &bt {
+                let (mut c, mut meta) = s.decided_state;
+                for (d, p) in &s.decided {
+                    black_box(c.feed_with(*d, black_box(p), &mut meta));
+                }
+            }
+        })
+    });
+
+    let whole: Vec<&[(Direction, Vec<u8>)]> = not_bt
+        .iter()
+        .map(|(_, s)| {
+            // Not decided before its end: every payload is in `undecided`.
+            &s.undecided[..]
+        })
+        .collect();
+    let (b, n) = bytes(&whole);
+    eprintln!("classifier/not_bittorrent: {n} packets per iteration (undecided and non-BitTorrent flows, all payloads)");
+    g.throughput(Throughput::Bytes(b));
+    g.bench_function("not_bittorrent", |bench| {
+        bench.iter(|| {
+            for (fresh, s) in &not_bt {
+                let mut c = *fresh;
+                let mut meta = Metadata::new();
+                for (d, p) in s.undecided.iter().chain(&s.decided) {
+                    black_box(c.feed_with(*d, black_box(p), &mut meta));
+                }
+            }
+        })
+    });
+    g.finish();
+}
+
+fn table(c: &mut Criterion) {
+    let mut g = c.benchmark_group("table");
+    g.measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_secs(1));
+    let frames: Vec<Frame> = capture_names()
+        .iter()
+        .flat_map(|n| read_frames(&capture(n)).expect("capture"))
+        .collect();
+    let b: u64 = frames.iter().map(|f| f.data.len() as u64).sum();
+    eprintln!("table/*: {} packets per iteration", frames.len());
+    g.throughput(Throughput::Bytes(b));
+    g.bench_function("decode_only", |bench| {
+        bench.iter(|| {
+            for f in &frames {
+                let link = LinkType::from_pcap(f.link_type).unwrap_or(LinkType::Ethernet);
+                let _ = black_box(packet::decode(link, black_box(&f.data)));
+            }
+        })
+    });
+    g.bench_function("decode_process_fresh_table", |bench| {
+        bench.iter_batched_ref(
+            || -> FlowTable<Box<[Slot<Metadata>]>> {
+                FlowTable::new(
+                    vec![Slot::default(); 4096].into_boxed_slice(),
+                    TableConfig::default(),
+                )
+            },
+            |table| {
+                for f in &frames {
+                    let link = LinkType::from_pcap(f.link_type).unwrap_or(LinkType::Ethernet);
+                    if let Ok(p) = packet::decode(link, &f.data) {
+                        let now = f.ts_nanos as u64;
+                        let _ = black_box(table.process(&p, now, |s| {
+                            black_box(s);
+                        }));
+                    }
+                }
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, classifier, table);
+criterion_main!(benches);

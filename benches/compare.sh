@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Side by side on one large mixed capture: torclass classify --summary (1 and 2 threads, and
+# with a table sized for the capture: 16384 slots instead of the default 262144),
+# ndpiReader (nDPI, Debian libndpi-bin) and the bare walk (read + decode + flow lookup, no
+# classification: the floor). Medians of RUNS runs (hyperfine), packets/s, ratios, peak RSS.
+#
+#   benches/compare.sh [PACKETS] [RUNS]        (defaults: 1000000 packets, 7 runs)
+#
+# The capture is built by `mixcap` from tests/captures (see BENCHMARKS.md) into
+# $BENCH_DIR (default target/bench-compare); results go to $BENCH_DIR/compare.md.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+packets="${1:-1000000}"
+runs="${2:-7}"
+target="${CARGO_TARGET_DIR:-$root/target}"
+dir="${BENCH_DIR:-$target/bench-compare}"
+mkdir -p "$dir"
+for tool in hyperfine ndpiReader /usr/bin/time; do
+  command -v "$tool" >/dev/null || { echo "compare.sh: $tool is missing (scripts/setup.sh installs it)" >&2; exit 1; }
+done
+
+cargo build --quiet --release -p torclass-cli -p torclass-benches
+bin="$target/release"
+mix="$dir/mix-$packets.pcap"
+[ -s "$mix" ] || "$bin/mixcap" "$mix" "$packets"
+frames=$("$bin/bare-walk" "$mix" | awk '{print $2}')
+echo "compare.sh: $mix: $frames frames, $(du -h "$mix" | cut -f1)"
+# Warm the page cache so that every tool reads from memory.
+cat "$mix" > /dev/null
+
+hyperfine --warmup 1 --runs "$runs" --export-json "$dir/hyperfine.json" --style basic \
+  -n bare-walk "$bin/bare-walk $mix" \
+  -n torclass "$bin/torclass classify --summary --no-progress $mix" \
+  -n torclass-2-threads "$bin/torclass classify --summary --no-progress --threads 2 $mix" \
+  -n torclass-16k-slots "$bin/torclass classify --summary --no-progress --max-flows 16384 $mix" \
+  -n ndpiReader "ndpiReader -q -i $mix"
+
+peak() { /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F': ' '/Maximum resident/ {print $2}'; }
+{
+  echo "bare-walk $(peak "$bin/bare-walk" "$mix")"
+  echo "torclass $(peak "$bin/torclass" classify --summary --no-progress "$mix")"
+  echo "torclass-2-threads $(peak "$bin/torclass" classify --summary --no-progress --threads 2 "$mix")"
+  echo "torclass-16k-slots $(peak "$bin/torclass" classify --summary --no-progress --max-flows 16384 "$mix")"
+  echo "ndpiReader $(peak ndpiReader -q -i "$mix")"
+} > "$dir/peak-rss.txt"
+
+python3 - "$dir" "$frames" "$runs" <<'PY' | tee "$dir/compare.md"
+import json, sys
+d, frames, runs = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+res = {r["command"]: r for r in json.load(open(f"{d}/hyperfine.json"))["results"]}
+rss = dict(l.split() for l in open(f"{d}/peak-rss.txt") if len(l.split()) == 2)
+t1 = res["torclass"]["median"]
+print(f"{frames} frames; median of {runs} runs\n")
+print("| tool | median s | min s | CPU s (user+sys) | Mpackets/s | ns/packet | vs torclass | peak RSS MiB |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
+for name in ["bare-walk", "torclass", "torclass-2-threads", "torclass-16k-slots", "ndpiReader"]:
+    r = res[name]
+    m = r["median"]
+    cpu = r["user"] + r["system"]
+    print(f"| {name} | {m:.3f} | {r['min']:.3f} | {cpu:.3f} | {frames / m / 1e6:.2f} | {m / frames * 1e9:.0f} "
+          f"| {m / t1:.2f}x | {int(rss.get(name, 0)) / 1024:.0f} |")
+PY

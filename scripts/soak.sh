@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Soak: at least 10 million packets and a million concurrent flows through a fixed-capacity
+# flow table, via the CLI, with resident memory sampled every second. Not part of scripts/test.sh
+# (about two minutes on 2 cores).
+#
+#   scripts/soak.sh [PACKETS] [SLOTS...]     (defaults: 10400000; 262144 and 2097152 slots)
+#
+# The traffic is the real captures of tests/captures, each flow cut to its first 10 packets
+# and replicated ~30,000 times with rewritten addresses (benches `mixcap`), all copies
+# interleaved so that every flow is open at once; it is streamed through a pipe, never stored.
+# For each table size it checks: no crash; every flow the table created comes out as exactly
+# one record (flows in the summary = flows created; flows created = distinct flows + flows
+# re-created after their eviction); resident memory flat after the table is allocated.
+#
+# C API hook: set SOAK_FFI_BIN to a program that classifies the pcap stream on its standard
+# input through the C API, prints the same `--summary --format jsonl` JSON on stdout and the
+# table's `TableStats { flows: .., evicted_active: .., evicted_idle: .. }` on stderr; it is
+# soaked and checked the same way.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+packets="${1:-10400000}"
+shift || true
+slots=("$@")
+[ "${#slots[@]}" -gt 0 ] || slots=(262144 2097152)
+target="${CARGO_TARGET_DIR:-$root/target}"
+dir="${SOAK_DIR:-$target/soak}"
+mkdir -p "$dir"
+cargo build --quiet --release -p torclass-cli -p torclass-benches
+bin="$target/release"
+prefix=10
+gen() { "$bin/mixcap" - "$packets" "$prefix" 2>/dev/null; }
+
+distinct=$(gen | "$bin/bare-walk" /dev/stdin)
+echo "soak: traffic: $distinct"
+frames=$(awk '{print $2}' <<<"$distinct")
+flows=$(awk '{print $6}' <<<"$distinct")
+
+# Run "$@" reading the generated pcap on stdin; sample its RSS every second into $1.csv.
+soak_one() {
+  local name="$1"; shift
+  local csv="$dir/rss-$name.csv" out="$dir/out-$name.json" err="$dir/err-$name.txt"
+  echo "seconds,rss_kib" > "$csv"
+  local start=$SECONDS
+  gen | "$@" > "$out" 2> "$err" &
+  local pid=$!
+  # The classifier is the last process of the pipeline.
+  sleep 0.2
+  local cpid
+  cpid=$(pgrep -P "$pid" | tail -1 || true)
+  [ -n "$cpid" ] || cpid=$pid
+  while kill -0 "$pid" 2>/dev/null; do
+    local rss
+    rss=$(awk '/VmRSS/ {print $2}' "/proc/$cpid/status" 2>/dev/null || true)
+    [ -n "$rss" ] && echo "$((SECONDS - start)),$rss" >> "$csv"
+    sleep 1
+  done
+  wait "$pid" || { echo "soak: $name: FAILED (exit status $?)"; cat "$err"; return 1; }
+  python3 - "$name" "$csv" "$out" "$err" "$frames" "$flows" <<'PY'
+import json, re, sys
+name, csv, out, err, frames, flows = sys.argv[1:7]
+frames, flows = int(frames), int(flows)
+rows = [tuple(map(int, l.split(","))) for l in open(csv).read().split()[1:]]
+rss = [r for _, r in rows]
+summary = json.load(open(out))["summary"]
+stats = open(err).read()
+created = int(re.search(r"TableStats \{ flows: (\d+)", stats).group(1))
+evicted_active = int(re.search(r"evicted_active: (\d+)", stats).group(1))
+evicted_idle = int(re.search(r"evicted_idle: (\d+)", stats).group(1))
+ok = True
+def check(cond, what):
+    global ok
+    print(f"soak: {name}: {'ok  ' if cond else 'FAIL'} {what}")
+    ok &= cond
+check(summary["packets"] == frames, f"packets classified {summary['packets']} = packets sent {frames}")
+check(summary["flows"] == created, f"records {summary['flows']} = flows created {created}")
+check(created >= flows, f"flows created {created} >= distinct flows {flows} "
+      f"(re-created after eviction: {created - flows}; evicted active {evicted_active}, idle {evicted_idle})")
+# While packets flow: from the first fifth (table allocated and touched) to the last sample
+# before the end, where the records of the flows still in the table are built at once (one
+# record per slot in use: bounded by the table size, not by the capture's length).
+steady = rss[len(rss) // 5:-1] or rss
+growth = (max(steady) - min(steady)) / 1024
+check(growth < 32, f"resident memory flat while reading: {min(steady)/1024:.0f}..{max(steady)/1024:.0f} MiB "
+      f"(growth {growth:.1f} MiB); peak {max(rss)/1024:.0f} MiB with the final records; {len(rss)} samples")
+print(f"soak: {name}: RSS MiB by second: " + " ".join(f"{r/1024:.0f}" for r in rss))
+sys.exit(0 if ok else 1)
+PY
+}
+
+status=0
+for n in "${slots[@]}"; do
+  soak_one "cli-$n-slots" "$bin/torclass" classify --summary --format jsonl --verbose --no-progress --max-flows "$n" /dev/stdin || status=1
+done
+if [ -n "${SOAK_FFI_BIN:-}" ]; then
+  soak_one "ffi" "$SOAK_FFI_BIN" || status=1
+fi
+exit "$status"
