@@ -50,18 +50,22 @@ use crate::wire::{handshake, http_tracker, magnet, message, mse};
 /// captures or random data gets past its first header (see the `framing_false_positives` test).
 pub const FRAMING_RUN: u8 = 3;
 
-/// Messages read on each side after a peer wire decision, to see the extension handshakes.
+/// Messages read on each side (after its handshake, or from where a mid-stream pickup began):
+/// enough for the [`FRAMING_RUN`] and the extension handshakes. The side stops at the end of
+/// that message, at the same stream byte however the stream is cut.
 pub const FOLLOW_MESSAGES: u8 = 16;
 
 /// Bytes of a cleartext side scanned for a magnet URI.
 pub const TEXT_SCAN_LIMIT: u32 = 64 * 1024;
 
 /// The most bytes each side of a TCP flow is read before it is decided or given up
-/// (invariant 4): the handshake and [`FRAMING_RUN`] + [`FOLLOW_MESSAGES`] messages of at most
-/// [`message::MAX_LEN`] bytes (only their headers and extension payloads are parsed; the rest
-/// is skipped by length), or an HTTP head and [`TEXT_SCAN_LIMIT`] bytes of text.
+/// (invariant 4): the handshake and [`FOLLOW_MESSAGES`] messages of at most
+/// [`message::MAX_LEN`] bytes, each after at most [`message::MAX_KEEPALIVES`] keep-alives
+/// (only headers and extension payloads are parsed; the rest is skipped by length), or an
+/// HTTP head and [`TEXT_SCAN_LIMIT`] bytes of text.
 pub const SIDE_BUDGET: u64 = {
-    let messages = (FRAMING_RUN as u64 + FOLLOW_MESSAGES as u64) * (message::MAX_LEN as u64 + 4);
+    let messages =
+        FOLLOW_MESSAGES as u64 * (message::MAX_LEN as u64 + 4 + 4 * message::MAX_KEEPALIVES as u64);
     let text = http_tracker::MAX_REQUEST_LINE as u64 + TEXT_SCAN_LIMIT as u64;
     if messages + 68 > text {
         messages + 68
@@ -237,9 +241,8 @@ impl FlowClassifier {
                 ) {
                     *f |= close_flight(side, other);
                 }
-                let decided = self.state == BITTORRENT;
                 let flags = self.flags;
-                let found = read_side(sides, ids, &flags, decided, direction, payload, observer);
+                let found = read_side(sides, ids, &flags, direction, payload, observer);
                 self.evidence |= found.evidence;
                 if let Some(f) = self.flags.get_mut(direction.index()) {
                     *f |= found.flags;
@@ -477,7 +480,6 @@ fn read_side<O: Observer>(
     sides: &mut [Side; 2],
     ids: &mut [ExtIds; 2],
     flags: &[u8; 2],
-    decided: bool,
     direction: Direction,
     payload: &[u8],
     observer: &mut O,
@@ -533,6 +535,7 @@ fn read_side<O: Observer>(
                     receiver_ids,
                     sender_ids: own_ids,
                     evidence: Evidence::NONE,
+                    stop_after: FOLLOW_MESSAGES,
                     observer: &mut *observer,
                 };
                 let step = reader.read(rest, &mut cx);
@@ -548,10 +551,7 @@ fn read_side<O: Observer>(
                 if count >= FRAMING_RUN {
                     found.flags |= FRAMED;
                 }
-                let followed = count >= FRAMING_RUN.saturating_add(FOLLOW_MESSAGES);
-                let enough = (decided || found.flags & (FRAMED | MESSAGE_AFTER_HANDSHAKE) != 0)
-                    && count >= FOLLOW_MESSAGES;
-                if step == message::Step::Invalid || followed || enough {
+                if step != message::Step::Ok {
                     *side = Side::Done;
                 }
                 rest = &[];

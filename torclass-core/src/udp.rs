@@ -438,6 +438,7 @@ fn peer_wire_in_datagram<O: Observer>(
         receiver_ids: ExtIds::default(),
         sender_ids: ExtIds::default(),
         evidence: Evidence::NONE,
+        stop_after: u8::MAX,
         observer,
     };
     let step = reader.read(rest, &mut cx);

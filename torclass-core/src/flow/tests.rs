@@ -325,6 +325,7 @@ fn framing_false_positives_on_random_streams() {
             receiver_ids: ExtIds::default(),
             sender_ids: ExtIds::default(),
             evidence: Evidence::NONE,
+            stop_after: u8::MAX,
             observer: &mut NoObserver,
         };
         let _ = r.read(&stream, &mut cx);

@@ -122,7 +122,17 @@ pub enum Step {
     Ok,
     /// A message header was invalid: the bytes are not (or are no longer) peer wire messages.
     Invalid,
+    /// The message that brought the count to [`Context::stop_after`] ended; the bytes after it
+    /// were not read. The stop is at the same stream byte however the stream is cut.
+    Limit,
 }
+
+/// Keep-alives in a row after which a stream is not read as peer wire messages: real clients
+/// send one every two minutes between other messages; only a run of zero bytes has more.
+pub const MAX_KEEPALIVES: u8 = 16;
+
+/// `Reader::id` between messages: the high bit set, the low bits count keep-alives in a row.
+const KEEPALIVES: u8 = 0x80;
 
 // Header states in `Reader::hdr`: 0..=3 length bytes read, 4 = reading the id, 5 = in a body.
 const IN_BODY: u8 = 5;
@@ -158,6 +168,9 @@ pub struct Context<'o, O: Observer> {
     pub sender_ids: ExtIds,
     /// Evidence found (output, accumulated).
     pub evidence: Evidence,
+    /// Stop reading at the end of the message that brings the count of valid messages to this
+    /// many (`u8::MAX`: read everything).
+    pub stop_after: u8,
     /// Where extracted fields go.
     pub observer: &'o mut O,
 }
@@ -196,6 +209,9 @@ impl Reader {
                 }
                 if self.rem == 0 {
                     self.end_message(cx);
+                    if self.count >= cx.stop_after {
+                        return Step::Limit;
+                    }
                 }
                 continue;
             }
@@ -209,6 +225,13 @@ impl Reader {
                 if self.hdr == 4 {
                     if self.rem == 0 {
                         self.hdr = 0;
+                        self.id = match self.id {
+                            n if n >= KEEPALIVES => n.saturating_add(1),
+                            _ => KEEPALIVES | 1,
+                        };
+                        if self.id > KEEPALIVES | MAX_KEEPALIVES {
+                            return Step::Invalid;
+                        }
                     } else if self.rem > MAX_LEN {
                         return Step::Invalid;
                     }
@@ -229,6 +252,9 @@ impl Reader {
             }
             if self.rem == 0 {
                 self.end_message(cx);
+                if self.count >= cx.stop_after {
+                    return Step::Limit;
+                }
             }
         }
         Step::Ok
@@ -240,6 +266,7 @@ impl Reader {
         }
         self.hdr = 0;
         self.rem = 0;
+        self.id = 0;
         self.path = extension::Path::IDLE;
     }
 
@@ -325,6 +352,7 @@ mod tests {
             },
             sender_ids: ExtIds::default(),
             evidence: Evidence::NONE,
+            stop_after: u8::MAX,
             observer: &mut meta,
         };
         let mut step = Step::Ok;
@@ -399,5 +427,52 @@ mod tests {
         assert_eq!(run(&msg(11, &[]), 100).0, Step::Invalid);
         assert_eq!(run(&[0, 0x10, 0, 0, 7], 100).0, Step::Invalid);
         assert_eq!(run(b"\x16\x03\x01\x02\x00", 100).0, Step::Invalid);
+        let zeros = [0u8; 4 * (MAX_KEEPALIVES as usize + 1)];
+        assert_eq!(
+            run(&zeros, 7).0,
+            Step::Invalid,
+            "a run of zero bytes is not peer wire"
+        );
+        let mut spaced = Vec::new();
+        for _ in 0..40 {
+            spaced.extend_from_slice(&[0; 4]);
+            spaced.extend(msg(2, &[]));
+        }
+        assert_eq!(
+            run(&spaced, 5).0,
+            Step::Ok,
+            "keep-alives between messages are fine"
+        );
+    }
+
+    #[test]
+    fn stops_at_the_same_byte_however_cut() {
+        let mut s = Vec::new();
+        for i in 0..6u8 {
+            s.extend(msg(4, &[0, 0, 0, i]));
+        }
+        s.extend(msg(20, b"\x00d1:md6:ut_pexi1eee"));
+        for size in 1..=s.len() {
+            let mut r = Reader::new();
+            let mut meta = Metadata::new();
+            let mut cx = Context {
+                direction: Direction::Initiator,
+                receiver_ids: ExtIds::default(),
+                sender_ids: ExtIds::default(),
+                evidence: Evidence::NONE,
+                stop_after: 6,
+                observer: &mut meta,
+            };
+            let mut last = Step::Ok;
+            for chunk in s.chunks(size) {
+                last = r.read(chunk, &mut cx);
+                if last != Step::Ok {
+                    break;
+                }
+            }
+            assert_eq!(last, Step::Limit, "size {size}");
+            assert_eq!(r.count(), 6);
+            assert!(cx.evidence.is_empty(), "size {size}: read past the limit");
+        }
     }
 }
