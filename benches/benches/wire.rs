@@ -121,6 +121,7 @@ fn wire(c: &mut Criterion) {
                     receiver_ids: ExtIds::default(),
                     sender_ids: ExtIds::default(),
                     evidence: Evidence::NONE,
+                    stop_after: u8::MAX,
                     observer: &mut meta,
                 };
                 black_box(r.read(black_box(s), &mut cx));

@@ -37,6 +37,7 @@ fn run(data: &[u8], seed: u8, handshake_first: bool) -> (bool, u8, Evidence, boo
             receiver_ids: ExtIds::default(),
             sender_ids: ids,
             evidence: Evidence::NONE,
+            stop_after: u8::MAX,
             observer: &mut meta,
         };
         let step = messages.read(rest, &mut cx);
