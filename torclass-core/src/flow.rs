@@ -443,7 +443,18 @@ fn mse_flags(shape: &mse::Shape, direction: Direction) -> u8 {
 }
 
 /// The other side spoke: close `side`'s current flight and report the flags it earns.
+///
+/// A text side whose first flight turns out random is no text: it is read as a key exchange
+/// from then on and its magnet scan ends, so a later "magnet URI" in random bytes cannot race
+/// the MSE shape for the flow's protocol (which would depend on how the stream was cut).
 fn close_flight(side: &mut Side, direction: Direction) -> u8 {
+    if let Side::Text(_, _, shape) = side {
+        let mut closed = *shape;
+        closed.close_flight();
+        if closed.verdict() == mse::Verdict::Fits && shape.first_flight() == 0 {
+            *side = Side::Mse(*shape);
+        }
+    }
     match side {
         Side::Mse(shape) => {
             shape.close_flight();

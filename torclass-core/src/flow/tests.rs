@@ -111,6 +111,16 @@ fn mse_session() -> Conversation {
     ]
 }
 
+/// An MSE exchange whose initiator's second flight happens to hold magnet URI text: the shape
+/// decides, wherever the streams are cut.
+fn mse_with_magnet() -> Conversation {
+    let mut conv = mse_session();
+    let mut second = random_bytes(60, 11);
+    second.extend_from_slice(b"magnet:?xt=urn:btih:0102030405060708090a0b0c0d0e0f1011121314&");
+    conv[2].1 = second;
+    conv
+}
+
 /// Real-shaped negative openings: TLS, SSH, HTTP without magnets, DNS over TCP, SMB2.
 fn negatives() -> Vec<Conversation> {
     let tls_hello = {
@@ -279,6 +289,22 @@ fn mse_key_exchange_shape() {
 }
 
 #[test]
+fn random_text_is_a_key_exchange_not_a_web_page() {
+    let mut printable_first = mse_with_magnet();
+    printable_first[0].1[0] = b'q';
+    for conv in [mse_with_magnet(), printable_first] {
+        let d = detection(run(&conv, &[]).0);
+        assert_eq!(d.protocol, Protocol::PeerWireEncrypted);
+        for cut in 1..40 {
+            assert_eq!(
+                detection(run(&conv, &[cut, cut * 7, cut * 31]).0).protocol,
+                d.protocol
+            );
+        }
+    }
+}
+
+#[test]
 fn negatives_are_never_bittorrent() {
     for conv in negatives() {
         let (v, _) = run(&conv, &[]);
@@ -344,6 +370,7 @@ fn conversations() -> Vec<Conversation> {
         tracker_session(),
         magnet_page(),
         mse_session(),
+        mse_with_magnet(),
     ];
     all.extend(negatives());
     all
@@ -366,7 +393,7 @@ proptest! {
 
     #[test]
     fn a_bittorrent_verdict_never_flips_back(
-        which in 0usize..5,
+        which in 0usize..6,
         junk in proptest::collection::vec(any::<u8>(), 0..2048),
         dirs in proptest::collection::vec(any::<bool>(), 1..8),
     ) {
