@@ -88,8 +88,9 @@ enum Side {
     Text(magnet::Scanner, u32, mse::Shape),
     /// Bytes that fit no cleartext format: the shape of an MSE key exchange is measured.
     Mse(mse::Shape),
-    /// Nothing more to read.
-    Done,
+    /// Nothing more to read; the number of valid peer wire messages the side had sent
+    /// (saturating), kept for the mid-stream rule that counts messages across both sides.
+    Done(u8),
 }
 
 // Per-side flags.
@@ -206,7 +207,7 @@ impl FlowClassifier {
     pub fn is_done(&self) -> bool {
         match &self.inner {
             Inner::Tcp { sides, .. } => {
-                self.state != UNDECIDED && sides.iter().all(|s| *s == Side::Done)
+                self.state != UNDECIDED && sides.iter().all(|s| matches!(s, Side::Done(_)))
             }
             Inner::Udp(udp) => udp.is_done(
                 self.state == BITTORRENT,
@@ -300,7 +301,7 @@ impl FlowClassifier {
             return false;
         };
         match sides.get_mut(direction.index()) {
-            Some(side) if *side == Side::Done => {
+            Some(side) if matches!(side, Side::Done(_)) => {
                 *side = Side::Start;
                 true
             }
@@ -329,7 +330,7 @@ impl FlowClassifier {
                 *side = match *side {
                     Side::Start => Side::Start,
                     Side::Text(_, n, _) => Side::Text(magnet::Scanner::new(), n, mse::Shape::new()),
-                    _ => Side::Done,
+                    _ => Side::Done(0),
                 };
             }
             self.decide_tcp();
@@ -357,18 +358,19 @@ impl FlowClassifier {
         if any & MIDSTREAM != 0 && any & FRAMED != 0 {
             self.evidence |= Evidence::MESSAGE_FRAMING;
         }
+        let messages = |side: &Side| match side {
+            Side::Messages(reader) => reader.count(),
+            Side::Done(count) => *count,
+            _ => 0,
+        };
         let split_run = a & MIDSTREAM != 0
             && b & MIDSTREAM != 0
             && match &self.inner {
-                Inner::Tcp {
-                    sides: [Side::Messages(x), Side::Messages(y)],
-                    ..
-                } => {
-                    x.count() >= 1
-                        && y.count() >= 1
-                        && x.count().saturating_add(y.count()) >= FRAMING_RUN
+                Inner::Tcp { sides: [x, y], .. } => {
+                    let (x, y) = (messages(x), messages(y));
+                    x >= 1 && y >= 1 && x.saturating_add(y) >= FRAMING_RUN
                 }
-                _ => false,
+                Inner::Udp(_) => false,
             };
         if split_run {
             self.evidence |= Evidence::MESSAGE_FRAMING;
@@ -417,7 +419,7 @@ impl FlowClassifier {
         }
         if self.state == UNDECIDED {
             if let Inner::Tcp { sides, .. } = &self.inner {
-                if sides.iter().all(|s| *s == Side::Done) {
+                if sides.iter().all(|s| matches!(s, Side::Done(_))) {
                     self.state = NOT_BITTORRENT;
                 }
             }
@@ -462,7 +464,7 @@ fn close_flight(side: &mut Side, direction: Direction) -> u8 {
             if shape.verdict() == mse::Verdict::Refuted
                 || (direction == Direction::Responder && flags & MSE_FITS != 0)
             {
-                *side = Side::Done;
+                *side = Side::Done(0);
             }
             flags
         }
@@ -536,7 +538,7 @@ fn read_side<O: Observer>(
                         *side = Side::Messages(message::Reader::new());
                         rest = rest.get(consumed..).unwrap_or_default();
                     }
-                    handshake::Step::Refuted => *side = Side::Done,
+                    handshake::Step::Refuted => *side = Side::Done(0),
                 }
             }
             Side::Messages(reader) => {
@@ -563,7 +565,7 @@ fn read_side<O: Observer>(
                     found.flags |= FRAMED;
                 }
                 if step != message::Step::Ok {
-                    *side = Side::Done;
+                    *side = Side::Done(count);
                 }
                 rest = &[];
             }
@@ -572,7 +574,7 @@ fn read_side<O: Observer>(
                 http_tracker::Step::Tracker { .. } => {
                     found.flags |= TRACKER;
                     found.evidence |= Evidence::TRACKER_ANNOUNCE;
-                    *side = Side::Done;
+                    *side = Side::Done(0);
                 }
                 http_tracker::Step::NotTracker { consumed } => {
                     *side = Side::Text(magnet::Scanner::new(), 0, mse::Shape::new());
@@ -585,7 +587,7 @@ fn read_side<O: Observer>(
                     found.flags |= TRACKER;
                     found.evidence |= Evidence::TRACKER_REPLY;
                     if done {
-                        *side = Side::Done;
+                        *side = Side::Done(0);
                     }
                     rest = &[];
                 }
@@ -598,7 +600,7 @@ fn read_side<O: Observer>(
                 shape.read(rest);
                 found.flags |= mse_flags(shape, direction);
                 if shape.verdict() == mse::Verdict::Refuted || found.flags & MSE_SECOND != 0 {
-                    *side = Side::Done;
+                    *side = Side::Done(0);
                 }
                 rest = &[];
             }
@@ -612,13 +614,13 @@ fn read_side<O: Observer>(
                 if scanner.scan(chunk, direction, observer) == magnet::Step::Found {
                     found.flags |= MAGNET;
                     found.evidence |= Evidence::MAGNET_URI;
-                    *side = Side::Done;
+                    *side = Side::Done(0);
                 } else if *scanned >= TEXT_SCAN_LIMIT {
-                    *side = Side::Done;
+                    *side = Side::Done(0);
                 }
                 rest = &[];
             }
-            Side::Done => rest = &[],
+            Side::Done(_) => rest = &[],
         }
     }
     found

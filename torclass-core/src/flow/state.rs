@@ -165,7 +165,10 @@ fn encode_side(side: &Side, w: &mut StateWriter<'_>) {
             w.u8(MSE);
             shape.encode(w);
         }
-        Side::Done => w.u8(DONE),
+        Side::Done(messages) => {
+            w.u8(DONE);
+            w.u8(*messages);
+        }
     }
 }
 
@@ -185,7 +188,7 @@ fn decode_side(r: &mut StateReader<'_>) -> Option<Side> {
             Side::Text(scanner, scanned, mse::Shape::decode(r)?)
         }
         MSE => Side::Mse(mse::Shape::decode(r)?),
-        DONE => Side::Done,
+        DONE => Side::Done(r.u8_if(|m| m <= super::FOLLOW_MESSAGES)?),
         _ => return None,
     })
 }

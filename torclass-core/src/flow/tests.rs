@@ -121,6 +121,15 @@ fn mse_with_magnet() -> Conversation {
     conv
 }
 
+/// Picked up mid-stream: one valid message on one side, then bytes that fit no message; two on
+/// the other. The split run counts the messages however the invalid bytes are cut off.
+fn midstream_split() -> Conversation {
+    std::vec![
+        (A, [msg(4, &[0, 0, 0, 9]), std::vec![0xff; 40]].concat()),
+        (B, [msg(4, &[0, 0, 0, 3]), msg(2, &[])].concat()),
+    ]
+}
+
 /// Real-shaped negative openings: TLS, SSH, HTTP without magnets, DNS over TCP, SMB2.
 fn negatives() -> Vec<Conversation> {
     let tls_hello = {
@@ -289,6 +298,19 @@ fn mse_key_exchange_shape() {
 }
 
 #[test]
+fn a_split_run_survives_the_side_ending_in_the_same_segment() {
+    let whole = run(&midstream_split(), &[]).0;
+    assert_eq!(detection(whole).protocol, Protocol::PeerWire);
+    for cut in 1..60 {
+        assert_eq!(
+            run(&midstream_split(), &[cut, cut + 9]).0,
+            whole,
+            "cut {cut}"
+        );
+    }
+}
+
+#[test]
 fn random_text_is_a_key_exchange_not_a_web_page() {
     let mut printable_first = mse_with_magnet();
     printable_first[0].1[0] = b'q';
@@ -371,6 +393,7 @@ fn conversations() -> Vec<Conversation> {
         magnet_page(),
         mse_session(),
         mse_with_magnet(),
+        midstream_split(),
     ];
     all.extend(negatives());
     all
@@ -393,7 +416,7 @@ proptest! {
 
     #[test]
     fn a_bittorrent_verdict_never_flips_back(
-        which in 0usize..6,
+        which in 0usize..7,
         junk in proptest::collection::vec(any::<u8>(), 0..2048),
         dirs in proptest::collection::vec(any::<bool>(), 1..8),
     ) {
