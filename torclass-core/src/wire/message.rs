@@ -169,7 +169,7 @@ pub struct Context<'o, O: Observer> {
     /// Evidence found (output, accumulated).
     pub evidence: Evidence,
     /// Stop reading at the end of the message that brings the count of valid messages to this
-    /// many (`u8::MAX`: read everything).
+    /// many, and read nothing more after it (`u8::MAX`: no limit).
     pub stop_after: u8,
     /// Where extracted fields go.
     pub observer: &'o mut O,
@@ -195,8 +195,18 @@ impl Reader {
         self.count
     }
 
+    /// True once the count reached `stop_after` (never for `u8::MAX`).
+    fn at_limit(&self, stop_after: u8) -> bool {
+        stop_after != u8::MAX && self.count >= stop_after
+    }
+
     /// Read the next chunk of the stream.
     pub fn read<O: Observer>(&mut self, chunk: &[u8], cx: &mut Context<'_, O>) -> Step {
+        // The limit is final once the message that reached it has ended (the count grows at
+        // a message's header; its body may still be coming).
+        if self.at_limit(cx.stop_after) && self.hdr == 0 {
+            return Step::Limit;
+        }
         let mut rest = chunk;
         while !rest.is_empty() {
             if self.hdr == IN_BODY {
@@ -209,7 +219,7 @@ impl Reader {
                 }
                 if self.rem == 0 {
                     self.end_message(cx);
-                    if self.count >= cx.stop_after {
+                    if self.at_limit(cx.stop_after) {
                         return Step::Limit;
                     }
                 }
@@ -252,7 +262,7 @@ impl Reader {
             }
             if self.rem == 0 {
                 self.end_message(cx);
-                if self.count >= cx.stop_after {
+                if self.at_limit(cx.stop_after) {
                     return Step::Limit;
                 }
             }
@@ -448,10 +458,12 @@ mod tests {
     #[test]
     fn stops_at_the_same_byte_however_cut() {
         let mut s = Vec::new();
-        for i in 0..6u8 {
+        for i in 0..5u8 {
             s.extend(msg(4, &[0, 0, 0, i]));
         }
+        // The sixth message reaches the limit and is read to its end; the seventh is not.
         s.extend(msg(20, b"\x00d1:md6:ut_pexi1eee"));
+        s.extend(msg(20, b"\x00d1:md11:ut_metadatai2eee"));
         for size in 1..=s.len() {
             let mut r = Reader::new();
             let mut meta = Metadata::new();
@@ -466,13 +478,19 @@ mod tests {
             let mut last = Step::Ok;
             for chunk in s.chunks(size) {
                 last = r.read(chunk, &mut cx);
-                if last != Step::Ok {
-                    break;
-                }
             }
             assert_eq!(last, Step::Limit, "size {size}");
             assert_eq!(r.count(), 6);
-            assert!(cx.evidence.is_empty(), "size {size}: read past the limit");
+            assert_eq!(
+                cx.evidence,
+                Evidence::EXTENSION_HANDSHAKE | Evidence::UT_PEX,
+                "size {size}: the limit message is read whole, nothing after it"
+            );
+            assert_eq!(
+                r.read(&msg(2, &[]), &mut cx),
+                Step::Limit,
+                "the limit is final"
+            );
         }
     }
 }
