@@ -21,6 +21,7 @@
 //! [BEP 20]: https://www.bittorrent.org/beps/bep_0020.html
 //! [BEP 10]: https://www.bittorrent.org/beps/bep_0010.html
 
+use crate::wire::bytes::hex_digit;
 use core::fmt;
 
 /// The most bytes of version text a [`Client`] holds; every decoder below stays within it.
@@ -350,9 +351,11 @@ fn transmission(a: u8, b: u8, c: u8, d: u8) -> Option<Version> {
 /// µTorrent's version bytes; see [`Scheme::UTorrent`].
 fn utorrent(v: &[u8]) -> Option<Version> {
     let [a, b, c, d, e] = *first::<5>(v)?;
-    let version = Version::EMPTY.digits(&[a, b], hex)?.dot()?;
+    let version = Version::EMPTY.digits(&[a, b], hex_digit)?.dot()?;
     if e == b'-' {
-        version.number(hex(c)?.into())?.text(release_suffix(d))
+        version
+            .number(hex_digit(c)?.into())?
+            .text(release_suffix(d))
     } else {
         version
             .number(two_decimal(c, d)?.into())?
@@ -538,16 +541,6 @@ fn decimal(b: u8) -> Option<u8> {
 /// Two decimal digits as one number.
 fn two_decimal(tens: u8, ones: u8) -> Option<u8> {
     decimal(tens)?.checked_mul(10)?.checked_add(decimal(ones)?)
-}
-
-/// `0-9`, `A-F` or `a-f`.
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b.wrapping_sub(b'0')),
-        b'A'..=b'F' => Some(b.wrapping_sub(b'A').wrapping_add(10)),
-        b'a'..=b'f' => Some(b.wrapping_sub(b'a').wrapping_add(10)),
-        _ => None,
-    }
 }
 
 /// `0-9` is 0–9, `A-Z` 10–35, `a-z` 36–61.

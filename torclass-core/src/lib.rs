@@ -62,6 +62,8 @@ pub mod flow;
 pub mod observer;
 pub mod packet;
 pub mod table;
+#[cfg(test)]
+mod test_util;
 pub mod udp;
 pub mod verdict;
 pub mod wire;

@@ -1,5 +1,6 @@
 use super::*;
 use crate::observer::Metadata;
+use crate::test_util::random_bytes;
 use crate::verdict::Direction::{Initiator as A, Responder as B};
 use proptest::prelude::*;
 use std::vec::Vec;
@@ -84,18 +85,6 @@ fn magnet_page() -> Conversation {
         (A, b"GET /torrents/debian HTTP/1.1\r\nHost: example\r\n\r\n".to_vec()),
         (B, b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<html><body><a href=\"magnet:?xt=urn:btih:0102030405060708090a0b0c0d0e0f1011121314&dn=debian\">Debian</a></body></html>".to_vec()),
     ]
-}
-
-fn random_bytes(n: usize, seed: u64) -> Vec<u8> {
-    let mut s = seed;
-    (0..n)
-        .map(|_| {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (s >> 33) as u8
-        })
-        .collect()
 }
 
 /// An MSE/PE key exchange: random flights of the sizes the protocol allows.

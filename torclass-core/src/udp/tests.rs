@@ -171,15 +171,7 @@ fn mse_over_utp_is_noted() {
     let mut f = FlowClassifier::new(Transport::Udp);
     f.feed(A, &utp(0x41, 0, 0x1000, 77, 0, 0, &[]));
     f.feed(B, &utp(0x21, 0, 0x1000, 500, 77, 10, &[]));
-    let mut s = 7u64;
-    let flight: Vec<u8> = (0..200)
-        .map(|_| {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (s >> 33) as u8
-        })
-        .collect();
+    let flight = crate::test_util::random_bytes(200, 7);
     let d = detection(f.feed(A, &utp(0x01, 0, 0x1001, 78, 500, 10, &flight)));
     assert_eq!(d.protocol, Protocol::Utp);
     assert!(d

@@ -13,6 +13,7 @@
 //! bytes and keep no copy of the input.
 
 use super::bencode::{key_hash, Event, Tokenizer};
+use super::bytes::hex_digit;
 use super::compact;
 use crate::observer::{EndpointSource, Field, Number, Observer};
 use crate::verdict::Direction;
@@ -89,15 +90,6 @@ pub struct RequestReader {
 impl Default for RequestReader {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b.wrapping_sub(b'0')),
-        b'a'..=b'f' => Some(b.wrapping_sub(b'a').wrapping_add(10)),
-        b'A'..=b'F' => Some(b.wrapping_sub(b'A').wrapping_add(10)),
-        _ => None,
     }
 }
 
@@ -231,12 +223,12 @@ impl RequestReader {
             (0, b'+') => Some(b' '),
             (0, _) => Some(b),
             (1, _) => {
-                self.esc = hex_value(b).map_or(0xff, |n| 0x10 | n);
+                self.esc = hex_digit(b).map_or(0xff, |n| 0x10 | n);
                 return;
             }
             (hi, _) if hi & 0xf0 == 0x10 => {
                 self.esc = 0;
-                hex_value(b).map(|lo| ((hi & 0x0f) << 4) | lo)
+                hex_digit(b).map(|lo| ((hi & 0x0f) << 4) | lo)
             }
             _ => None,
         };
@@ -396,7 +388,7 @@ impl ReplyReader {
                         i = i.saturating_sub(1);
                         self.count = self.count.saturating_sub(1);
                     }
-                    _ if hex_value(b).is_some() && self.pos == 0 => {
+                    _ if hex_digit(b).is_some() && self.pos == 0 => {
                         self.phase = Rep::ChunkLine;
                     }
                     _ => return Step::NotTracker { consumed: i },
@@ -407,7 +399,7 @@ impl ReplyReader {
                         self.pos = 1;
                     }
                     b'\r' => {}
-                    _ if hex_value(b).is_some() => {}
+                    _ if hex_digit(b).is_some() => {}
                     _ => return Step::NotTracker { consumed: i },
                 },
                 Rep::Body => {}

@@ -295,14 +295,6 @@ fn decode_infohash(value: &[u8]) -> Option<[u8; 20]> {
 }
 
 #[cfg(test)]
-// Test code builds datagrams with plain arithmetic and indexing; the no-panic rules are for the
-// parser, which the tests drive with every prefix and arbitrary bytes.
-#[allow(
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::unwrap_used,
-    clippy::panic
-)]
 mod tests {
     use super::*;
     use std::vec::Vec;

@@ -5,6 +5,7 @@
 //! [`Scanner`] finds the first such URI in a stream cut into any pieces, matching the prefix
 //! case-insensitively, and reports the info-hash bytes as it decodes them.
 
+use super::bytes::hex_digit;
 use crate::observer::{Field, Observer};
 use crate::verdict::Direction;
 
@@ -53,15 +54,6 @@ pub struct Scanner {
 impl Default for Scanner {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b.wrapping_sub(b'0')),
-        b'a'..=b'f' => Some(b.wrapping_sub(b'a').wrapping_add(10)),
-        b'A'..=b'F' => Some(b.wrapping_sub(b'A').wrapping_add(10)),
-        _ => None,
     }
 }
 
@@ -163,7 +155,7 @@ impl Scanner {
     }
 
     fn btih<O: Observer>(&mut self, b: u8, dir: Direction, obs: &mut O) -> bool {
-        let (h, b32) = (hex(b), base32(b));
+        let (h, b32) = (hex_digit(b), base32(b));
         if h.is_none() && b32.is_none() {
             // The end of the hash: 40 hex digits, or 32 base32 characters that are not all hex
             // digits (those would be 16 bytes of hex, too short for a hash).
@@ -202,7 +194,7 @@ impl Scanner {
     }
 
     fn btmh<O: Observer>(&mut self, b: u8, dir: Direction, obs: &mut O) -> bool {
-        match hex(b) {
+        match hex_digit(b) {
             Some(nibble) if self.pos < 64 => {
                 let at = self.pos;
                 self.pos = self.pos.saturating_add(1);

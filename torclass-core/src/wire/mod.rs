@@ -5,7 +5,7 @@
 //! the streaming readers, never an error.
 
 pub mod bencode;
-mod bytes;
+pub(crate) mod bytes;
 pub mod compact;
 pub mod extension;
 pub mod handshake;

@@ -195,19 +195,7 @@ impl Shape {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::vec::Vec;
-
-    fn random(n: usize, seed: u64) -> Vec<u8> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                (s >> 33) as u8
-            })
-            .collect()
-    }
+    use crate::test_util::random_bytes as random;
 
     fn first_flight(bytes: &[u8], cut: usize) -> Shape {
         let mut s = Shape::new();

@@ -817,14 +817,6 @@ impl<'a> ErrorResponse<'a> {
 }
 
 #[cfg(test)]
-// Test code builds datagrams with plain arithmetic and indexing; the no-panic rules are for the
-// parser, which the tests drive with every prefix and arbitrary bytes.
-#[allow(
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::unwrap_used,
-    clippy::panic
-)]
 mod tests {
     use super::*;
     use core::net::Ipv6Addr;
