@@ -24,13 +24,28 @@
 //! [`Fragment::First`] and whatever payload it carries; a later fragment, which has no
 //! transport header and so no ports, is [`DecodeError::LaterFragment`].
 //!
-//! etherparse (with no `std`/`alloc`) reads Ethernet, VLAN tags, the IPv4 header and its
-//! authentication header, the individual IPv6 headers and TCP/UDP. The IPv6 extension-header
-//! chain is walked here: etherparse 0.21 keeps parsing "headers" inside a non-first fragment,
-//! whose bytes are payload, and its `Ipv6ExtensionSliceIter` reads out of bounds when iterated
-//! over a chain that stopped on an error. See `link.rs` for the link types read by hand.
+//! Two readings give the same answer. The fast path (`fast.rs`) reads the common packets with
+//! plain big-endian loads: after the link layer, an IPv4 header with or without options (whole
+//! or a first fragment) or an IPv6 header whose next header is the transport, then TCP or UDP.
+//! Whatever it does not take (an IPv4 authentication header, IPv6 extension headers, later
+//! fragments, other protocols, and every truncated or malformed header, so every
+//! [`DecodeError`]) goes to the reference reading below, which [`decode`] and [`decode_ip`]
+//! then run from the start. The fast path gives the same `Result` as the reference, payload
+//! subslice included, for every input: differential proptests over arbitrary bytes and mutated
+//! frames (`tests.rs`), every frame of the real captures (`tests/tests/decode_paths.rs`) and
+//! the `packet_decode` fuzz target check it against the hidden `decode_reference` and
+//! `decode_ip_reference`.
+//!
+//! In the reference reading, etherparse (with no `std`/`alloc`) reads Ethernet, VLAN tags, the
+//! IPv4 header and its authentication header, the individual IPv6 headers and TCP/UDP. The
+//! IPv6 extension-header chain is walked here: etherparse 0.21 keeps parsing "headers" inside a
+//! non-first fragment, whose bytes are payload, and its `Ipv6ExtensionSliceIter` reads out of
+//! bounds when iterated over a chain that stopped on an error. See `link.rs` for the link types
+//! read by hand; both readings share it, except that the fast path reads the Ethernet header
+//! itself.
 
 mod error;
+mod fast;
 mod link;
 #[cfg(test)]
 mod tests;
@@ -203,7 +218,7 @@ pub struct Packet<'a> {
 /// A [`DecodeError`] for anything that is not an unfragmented or first-fragment TCP/UDP packet
 /// over IPv4/IPv6, or whose headers are truncated or malformed.
 pub fn decode(link: LinkType, frame: &[u8]) -> Result<Packet<'_>, DecodeError> {
-    decode_network(link::ip_packet(link, frame)?)
+    fast::decode(link, frame).map_or_else(|| decode_reference(link, frame), Ok)
 }
 
 /// Decode a bare IP packet (IPv4 or IPv6 by its version nibble), as NFQUEUE delivers them.
@@ -211,11 +226,36 @@ pub fn decode(link: LinkType, frame: &[u8]) -> Result<Packet<'_>, DecodeError> {
 /// # Errors
 /// As for [`decode`].
 pub fn decode_ip(packet: &[u8]) -> Result<Packet<'_>, DecodeError> {
-    decode_network(IpPacket {
+    fast::network(bare_ip(packet)).map_or_else(|| decode_ip_reference(packet), Ok)
+}
+
+/// [`decode`] without the fast path: every header read by etherparse. It gives the same result
+/// for every input; it is public only so that the differential tests and the fuzz target can
+/// hold the fast path to that. Cold and out of line: in [`decode`] only what the fast path
+/// leaves (errors, extension headers, fragments) reaches it, and inlined it slows the loop
+/// around `decode`.
+#[doc(hidden)]
+#[cold]
+#[inline(never)]
+pub fn decode_reference(link: LinkType, frame: &[u8]) -> Result<Packet<'_>, DecodeError> {
+    decode_network(link::ip_packet(link, frame)?)
+}
+
+/// [`decode_ip`] without the fast path; see [`decode_reference`].
+#[doc(hidden)]
+#[cold]
+#[inline(never)]
+pub fn decode_ip_reference(packet: &[u8]) -> Result<Packet<'_>, DecodeError> {
+    decode_network(bare_ip(packet))
+}
+
+/// A bare IP packet, its version told by its first nibble.
+fn bare_ip(packet: &[u8]) -> IpPacket<'_> {
+    IpPacket {
         version: IpVersion::FromNibble,
         bytes: packet,
         offset: 0,
-    })
+    }
 }
 
 /// IP protocol numbers of IPv6 extension headers (IANA "IPv6 Extension Header Types", RFC 7045).

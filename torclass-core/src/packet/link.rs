@@ -218,7 +218,7 @@ pub(super) fn ip_packet(link: LinkType, frame: &[u8]) -> Result<IpPacket<'_>, De
 
 /// Follow `ethertype` through any number of VLAN tags to IP. `offset` is where `bytes` starts
 /// in the frame and `layer` the header that carried `ethertype`.
-fn ether_payload(
+pub(super) fn ether_payload(
     mut ethertype: u16,
     mut bytes: &[u8],
     mut offset: usize,
@@ -316,7 +316,7 @@ fn bsd_loopback(family: u32, ip: &[u8]) -> Result<IpPacket<'_>, DecodeError> {
 }
 
 /// The big-endian u16 at `range`, if `bytes` holds it.
-fn be16(bytes: &[u8], range: core::ops::Range<usize>) -> Option<u16> {
+pub(super) fn be16(bytes: &[u8], range: core::ops::Range<usize>) -> Option<u16> {
     bytes
         .get(range)
         .and_then(|b| b.try_into().ok())

@@ -811,6 +811,346 @@ fn flow_key_reverses_and_endpoints_print() {
     );
 }
 
+// ---- the fast path against the reference ----------------------------------------------------
+
+/// `decode` and `decode_reference` give the same result for `frame` read as every link type,
+/// and so do `decode_ip` and `decode_ip_reference`; an `Ok` borrows the same payload subslice.
+fn paths_agree(frame: &[u8]) -> Result<(), TestCaseError> {
+    let pairs = LinkType::ALL
+        .iter()
+        .map(|&link| (decode(link, frame), decode_reference(link, frame)))
+        .chain([(decode_ip(frame), decode_ip_reference(frame))]);
+    for (fast, reference) in pairs {
+        prop_assert_eq!(fast, reference, "frame {:02x?}", frame);
+        if let (Ok(a), Ok(b)) = (fast, reference) {
+            prop_assert_eq!(
+                a.payload.as_ptr(),
+                b.payload.as_ptr(),
+                "frame {:02x?}",
+                frame
+            );
+        }
+    }
+    Ok(())
+}
+
+/// [`paths_agree`] for `frame` cut at every length.
+fn paths_agree_at_every_cut(frame: &[u8]) -> Result<(), TestCaseError> {
+    (0..=frame.len()).try_for_each(|len| paths_agree(&frame[..len]))
+}
+
+/// An IPv6 packet carrying TCP behind a fragment header (`offset` in 8-byte units).
+fn fragmented_v6(offset: u16, more: bool) -> Vec<u8> {
+    ipv6(
+        ext::FRAGMENT,
+        &fragment_header(PROTO_TCP, offset, more),
+        &tcp(&[], PAYLOAD),
+    )
+}
+
+#[test]
+fn the_fast_path_reads_the_common_packets() {
+    let (v4, v6) = (tcp_v4(), tcp_v6());
+    let udp_v4 = ipv4(PROTO_UDP, &[], 0, &udp(PAYLOAD));
+    let udp_v6 = ipv6(PROTO_UDP, &[], &udp(PAYLOAD));
+    let mut offload = tcp_v4();
+    offload[2..4].copy_from_slice(&[0, 0]);
+    let snaplen_cut = ipv4(PROTO_TCP, &[], 0, &tcp(&[], &[0x55; 1400]));
+    let common = [
+        (LinkType::Ethernet, ethernet(&[], ETHERTYPE_IPV4, &v4)),
+        (LinkType::Ethernet, ethernet(&[], ETHERTYPE_IPV6, &v6)),
+        (LinkType::Ethernet, ethernet(&[], ETHERTYPE_IPV4, &udp_v4)),
+        (
+            LinkType::Ethernet,
+            ethernet(
+                &[(TPID_8021AD, 2), (TPID_8021Q, 1)],
+                ETHERTYPE_IPV6,
+                &udp_v6,
+            ),
+        ),
+        (LinkType::LinuxSll, sll(1, ETHERTYPE_IPV4, &v4)),
+        (LinkType::LinuxSll2, sll2(0xFFFE, ETHERTYPE_IPV6, &udp_v6)),
+        (LinkType::Null, with_prefix(2u32.to_le_bytes(), &v4)),
+        (LinkType::Loop, with_prefix(24u32.to_be_bytes(), &v6)),
+        (LinkType::Raw, v6.clone()),
+        (
+            LinkType::Ipv4,
+            ipv4(PROTO_TCP, &[1; 40], 0, &tcp(&[], PAYLOAD)),
+        ),
+        (
+            LinkType::Ipv6,
+            ipv6(PROTO_TCP, &[], &tcp(&[1; 40], PAYLOAD)),
+        ),
+        (
+            LinkType::Ipv4,
+            ipv4(PROTO_UDP, &[], MF, &udp_with_len(&[7; 16], 1008)),
+        ),
+        (LinkType::Ipv4, offload),
+        (LinkType::Ipv4, snaplen_cut[..100].to_vec()),
+    ];
+    for (link, frame) in common {
+        let reference = decode_reference(link, &frame).unwrap();
+        assert_eq!(fast::decode(link, &frame), Some(reference), "{link:?}");
+    }
+    // The rest goes to the reference: authentication and extension headers, later fragments,
+    // other protocols, errors.
+    let auth_v4 = ipv4(
+        ext::AUTH,
+        &[],
+        0,
+        &[auth_header(PROTO_UDP), udp(PAYLOAD)].concat(),
+    );
+    let hop_by_hop = ipv6(
+        ext::HOP_BY_HOP,
+        &options_header(PROTO_TCP),
+        &tcp(&[], PAYLOAD),
+    );
+    let icmp = ipv4(1, &[], 0, &[8, 0, 0, 0, 0, 1, 0, 1]);
+    let later = ipv4(PROTO_UDP, &[], 3, &[0x99; 24]);
+    let mut short_data_offset = tcp(&[], PAYLOAD);
+    short_data_offset[12] = 4 << 4;
+    for ip in [
+        auth_v4,
+        hop_by_hop,
+        fragmented_v6(0, true),
+        icmp,
+        later,
+        tcp_v4()[..30].to_vec(),
+        ipv4(PROTO_UDP, &[], 0, &udp_with_len(PAYLOAD, 7)),
+        ipv4(PROTO_TCP, &[], 0, &short_data_offset),
+    ] {
+        assert_eq!(fast::network(bare_ip(&ip)), None, "{ip:02x?}");
+    }
+}
+
+#[test]
+fn the_paths_agree_on_every_cut_of_the_samples() {
+    let extra = [
+        ipv4(PROTO_UDP, &[], MF, &udp_with_len(&[7; 16], 1008)),
+        ipv4(
+            ext::AUTH,
+            &[],
+            0,
+            &[auth_header(PROTO_TCP), tcp(&[], PAYLOAD)].concat(),
+        ),
+        fragmented_v6(0, true),
+        fragmented_v6(3, false),
+    ];
+    for frame in samples().into_iter().map(|(_, f)| f).chain(extra) {
+        paths_agree_at_every_cut(&frame).unwrap();
+    }
+}
+
+/// A length field: zero, exact, a little short, a little long, or anything.
+fn length_field() -> impl Strategy<Value = (u8, u16)> {
+    (0u8..5, any::<u16>())
+}
+
+/// The length field that `(kind, value)` makes of the exact length `exact`.
+fn pick_len((kind, value): (u8, u16), exact: usize) -> u16 {
+    let exact = exact as u16;
+    match kind {
+        0 => 0,
+        1 => exact,
+        2 => exact.saturating_sub(value % 48),
+        3 => exact.saturating_add(value % 48),
+        _ => value,
+    }
+}
+
+/// IP protocol numbers worth trying: TCP and UDP, the IPv4/IPv6 extension headers, ICMP, any.
+fn protocol_number() -> impl Strategy<Value = u8> {
+    prop_oneof![
+        4 => Just(PROTO_TCP),
+        4 => Just(PROTO_UDP),
+        1 => Just(ext::AUTH),
+        1 => Just(ext::HOP_BY_HOP),
+        1 => Just(ext::FRAGMENT),
+        1 => Just(ext::DEST_OPTS),
+        1 => any::<u8>(),
+    ]
+}
+
+/// IPv4 flags and fragment offset: none, more fragments, don't fragment, an offset of one bit
+/// or any, anything.
+fn fragment_field() -> impl Strategy<Value = u16> {
+    prop_oneof![
+        Just(0u16),
+        Just(MF),
+        Just(0x4000u16),
+        (0u16..13).prop_map(|bit| 1 << bit),
+        1u16..0x2000,
+        any::<u16>(),
+    ]
+}
+
+/// The shape of a generated frame: every header field the fast path reads, free to lie.
+#[derive(Clone, Debug)]
+struct Shape {
+    /// Which link header (see [`wrap`]), the VLAN TPIDs, which ethertype or address family
+    /// (0 and 1: the IP version's, 2: the other version's, else a random one), and a random
+    /// number for the ethertype, tag, family and cooked-capture device type.
+    link: (u8, Vec<u16>, u8, u16),
+    v6: bool,
+    /// IPv4: IHL and the option words actually present.
+    ihl: (u8, u8),
+    /// IPv4 total length or IPv6 payload length.
+    ip_len: (u8, u16),
+    /// IPv4 flags and fragment offset.
+    fragment: u16,
+    protocol: u8,
+    /// A TCP header (else UDP) with data offset and the option words actually present.
+    tcp: (bool, u8, u8),
+    udp_len: (u8, u16),
+    payload: Vec<u8>,
+    /// Bytes after the IP datagram (Ethernet padding, FCS).
+    trailer: Vec<u8>,
+}
+
+fn shape() -> impl Strategy<Value = Shape> {
+    (
+        (
+            0u8..8,
+            proptest::collection::vec(
+                prop_oneof![Just(TPID_8021Q), Just(TPID_8021AD), Just(TPID_QINQ)],
+                0..3,
+            ),
+            0u8..4,
+            any::<u16>(),
+        ),
+        any::<bool>(),
+        (0u8..16, 0u8..11),
+        length_field(),
+        fragment_field(),
+        protocol_number(),
+        (any::<bool>(), 0u8..16, 0u8..11),
+        length_field(),
+        proptest::collection::vec(any::<u8>(), 0..40),
+        proptest::collection::vec(any::<u8>(), 0..8),
+    )
+        .prop_map(
+            |(link, v6, ihl, ip_len, fragment, protocol, tcp, udp_len, payload, trailer)| Shape {
+                link,
+                v6,
+                ihl,
+                ip_len,
+                fragment,
+                protocol,
+                tcp,
+                udp_len,
+                payload,
+                trailer,
+            },
+        )
+}
+
+/// The frame of `shape`.
+fn build(shape: &Shape) -> Vec<u8> {
+    let (is_tcp, data_offset, tcp_words) = shape.tcp;
+    let l4 = if is_tcp {
+        let mut seg = tcp(&vec![1; 4 * usize::from(tcp_words)], &shape.payload);
+        seg[12] = data_offset << 4;
+        seg
+    } else {
+        let exact = UDP_HEADER_LEN + shape.payload.len();
+        udp_with_len(&shape.payload, pick_len(shape.udp_len, exact))
+    };
+    let ip = if shape.v6 {
+        let mut ip = ipv6(shape.protocol, &[], &l4);
+        ip[4..6].copy_from_slice(&pick_len(shape.ip_len, l4.len()).to_be_bytes());
+        ip
+    } else {
+        let (ihl, words) = shape.ihl;
+        let mut ip = ipv4(
+            shape.protocol,
+            &vec![1; 4 * usize::from(words)],
+            shape.fragment,
+            &l4,
+        );
+        ip[0] = 0x40 | ihl;
+        let total_len = pick_len(shape.ip_len, ip.len());
+        ip[2..4].copy_from_slice(&total_len.to_be_bytes());
+        ip
+    };
+    let mut frame = wrap(shape, &ip);
+    frame.extend(&shape.trailer);
+    frame
+}
+
+/// `ip` behind the link header of `shape`.
+fn wrap(shape: &Shape, ip: &[u8]) -> Vec<u8> {
+    let (which, ref tpids, announce, random) = shape.link;
+    let (own, other) = if shape.v6 {
+        (ETHERTYPE_IPV6, ETHERTYPE_IPV4)
+    } else {
+        (ETHERTYPE_IPV4, ETHERTYPE_IPV6)
+    };
+    let ethertype = match announce {
+        0 | 1 => own,
+        2 => other,
+        _ => random,
+    };
+    let family: u32 = match (announce, shape.v6) {
+        (0 | 1, false) | (2, true) => 2,
+        (0 | 1, true) | (2, false) => 28,
+        _ => u32::from(random),
+    };
+    match which {
+        0 => ethernet(&[], ethertype, ip),
+        1 => {
+            let tags: Vec<(u16, u16)> = tpids.iter().map(|&t| (t, random)).collect();
+            ethernet(&tags, ethertype, ip)
+        }
+        2 => sll(random, ethertype, ip),
+        3 => sll2(random, ethertype, ip),
+        4 => with_prefix(family.to_le_bytes(), ip),
+        5 => with_prefix(family.to_be_bytes(), ip),
+        _ => ip.to_vec(),
+    }
+}
+
+#[test]
+fn generated_frames_often_take_the_fast_path() {
+    use proptest::strategy::ValueTree;
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let (mut fast_path, total) = (0, 1000);
+    for _ in 0..total {
+        let shape = shape().new_tree(&mut runner).unwrap().current();
+        let frame = build(&shape);
+        fast_path += LinkType::ALL
+            .iter()
+            .filter(|&&link| fast::decode(link, &frame).is_some())
+            .count();
+    }
+    assert!(fast_path > total / 8, "{fast_path} of {total} frames");
+}
+
+proptest! {
+    #[test]
+    fn the_paths_agree_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+        paths_agree(&bytes)?;
+    }
+
+    #[test]
+    fn the_paths_agree_on_generated_frames_cut_anywhere(shape in shape()) {
+        paths_agree_at_every_cut(&build(&shape))?;
+    }
+
+    #[test]
+    fn the_paths_agree_on_corrupted_samples_cut_anywhere(
+        pick in any::<prop::sample::Index>(),
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6),
+    ) {
+        let all = samples();
+        let (_, mut frame) = all[pick.index(all.len())].clone();
+        for (at, value) in edits {
+            let i = at.index(frame.len());
+            frame[i] = value;
+        }
+        paths_agree_at_every_cut(&frame)?;
+    }
+}
+
 // ---- never panics ---------------------------------------------------------------------------
 
 proptest! {
