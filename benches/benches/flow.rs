@@ -89,6 +89,38 @@ fn classifier(c: &mut Criterion) {
         })
     });
 
+    // The same, one bench per protocol: which deciding packets cost what.
+    let mut protocols: Vec<_> = bt
+        .iter()
+        .filter_map(|(_, s)| s.verdict.detection().map(|d| d.protocol))
+        .collect();
+    protocols.sort_by_key(|p| p.name());
+    protocols.dedup();
+    for protocol in protocols {
+        let flows: Vec<&(FlowClassifier, Split)> = bt
+            .iter()
+            .copied()
+            .filter(|(_, s)| s.verdict.detection().map(|d| d.protocol) == Some(protocol))
+            .collect();
+        let set: Vec<&[(Direction, Vec<u8>)]> =
+            flows.iter().map(|(_, s)| &s.undecided[..]).collect();
+        let (b, n) = bytes(&set);
+        let name = format!("bittorrent_undecided/{}", protocol.name());
+        eprintln!("classifier/{name}: {n} packets per iteration");
+        g.throughput(Throughput::Bytes(b));
+        g.bench_function(name, |bench| {
+            bench.iter(|| {
+                for (fresh, s) in &flows {
+                    let mut c = *fresh;
+                    let mut meta = Metadata::new();
+                    for (d, p) in &s.undecided {
+                        black_box(c.feed_with(*d, black_box(p), &mut meta));
+                    }
+                }
+            })
+        });
+    }
+
     let decided: Vec<&[(Direction, Vec<u8>)]> = bt.iter().map(|(_, s)| &s.decided[..]).collect();
     let (b, n) = bytes(&decided);
     eprintln!("classifier/bittorrent_decided: {n} packets per iteration");

@@ -1,6 +1,7 @@
 //! The FlowTable under arbitrary tuples, TCP headers, payloads and timestamps (going back in
 //! time too), in a small table: every packet lands in a slot holding its flow, and every flow
-//! created is either still in the table or was handed to the eviction callback exactly once.
+//! created is either still in the table or was handed to the eviction callback exactly once,
+//! and no packet examines more than 2 × PROBE slots.
 #![no_main]
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -8,7 +9,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use torclass_core::packet::{Endpoint, FlowKey, Fragment, Packet, TcpFlags, TcpInfo};
-use torclass_core::table::{FlowTable, Slot, TableConfig};
+use torclass_core::table::{FlowTable, Slot, TableConfig, PROBE};
 use torclass_core::{Metadata, Transport};
 
 #[derive(Arbitrary, Debug)]
@@ -99,9 +100,14 @@ fuzz_target!(|input: Input| {
         if op.expire {
             table.expire(now, &mut leave);
         }
+        let probes = table.stats().probes;
         let outcome = table
             .process(&packet, now, &mut leave)
             .expect("table has slots");
+        assert!(
+            table.stats().probes - probes <= 2 * PROBE as u64,
+            "a packet examined more than twice the probe window"
+        );
         let slot = table
             .get(outcome.slot)
             .expect("the packet's flow is in its slot");

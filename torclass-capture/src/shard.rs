@@ -206,5 +206,6 @@ fn add_table(a: TableStats, b: TableStats) -> TableStats {
         evicted_idle: a.evicted_idle + b.evicted_idle,
         duplicate_bytes: a.duplicate_bytes + b.duplicate_bytes,
         gaps: a.gaps + b.gaps,
+        probes: a.probes + b.probes,
     }
 }

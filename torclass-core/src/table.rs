@@ -230,10 +230,14 @@ pub struct TableStats {
     pub evicted_active: u64,
     /// Flows replaced after their idle timeout.
     pub evicted_idle: u64,
-    /// TCP payload bytes not fed because they had been fed already.
+    /// TCP payload bytes not fed because they had been fed already (counted while the
+    /// flow's classifier still reads).
     pub duplicate_bytes: u64,
-    /// TCP segments that left a gap.
+    /// TCP segments that left a gap (counted while the flow's classifier still reads).
     pub gaps: u64,
+    /// Slots examined to find or place flows: at most 2 × [`PROBE`] per packet whatever the
+    /// table holds, so a flood of new tuples cannot make a packet cost more.
+    pub probes: u64,
 }
 
 /// Flows over caller-provided storage `S` (a `&mut [Slot<M>]`, or any owner of slots such as a
@@ -253,23 +257,24 @@ fn mix(mut h: u64) -> u64 {
     h ^ (h >> 33)
 }
 
-fn endpoint_word(e: &crate::packet::Endpoint) -> (u64, u64) {
-    let octets = match e.addr {
-        core::net::IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
-        core::net::IpAddr::V6(v6) => v6.octets(),
+/// One endpoint folded to 64 bits: an IPv4 address and port exactly, an IPv6 address's two
+/// halves mixed first.
+fn endpoint_word(e: &crate::packet::Endpoint, seed: u64) -> u64 {
+    let addr = match e.addr {
+        core::net::IpAddr::V4(v4) => u64::from(u32::from(v4)),
+        core::net::IpAddr::V6(v6) => {
+            let bits = u128::from(v6);
+            mix((bits >> 64) as u64 ^ seed) ^ bits as u64
+        }
     };
-    let (hi, lo) = octets.split_at(8);
-    let hi = u64::from_le_bytes(<[u8; 8]>::try_from(hi).unwrap_or_default());
-    let lo = u64::from_le_bytes(<[u8; 8]>::try_from(lo).unwrap_or_default());
-    (hi ^ u64::from(e.port).rotate_left(48), lo)
+    mix((addr << 16 | u64::from(e.port)) ^ seed)
 }
 
-/// The same hash for both directions of a 5-tuple.
+/// The same hash for both directions of a 5-tuple: each endpoint is mixed with the seed
+/// alone, and the two are added, which does not depend on their order.
 fn flow_hash(key: &FlowKey, seed: u64) -> u64 {
-    let (a1, a2) = endpoint_word(&key.src);
-    let (b1, b2) = endpoint_word(&key.dst);
-    let a = mix(a1 ^ seed).wrapping_add(mix(a2 ^ seed.rotate_left(17)));
-    let b = mix(b1 ^ seed).wrapping_add(mix(b2 ^ seed.rotate_left(17)));
+    let a = endpoint_word(&key.src, seed);
+    let b = endpoint_word(&key.dst, seed);
     mix(a.wrapping_add(b) ^ (key.transport as u64) ^ seed.rotate_left(31))
 }
 
@@ -387,7 +392,9 @@ where
         let hash = flow_hash(&packet.key, self.config.seed);
         let tag = (hash >> 32) as u32;
         let start = (hash as usize).checked_rem(len).unwrap_or(0);
+        let mut probed = 0u64;
         let found = (0..PROBE.min(len)).find_map(|i| {
+            probed = probed.wrapping_add(1);
             let index = start.wrapping_add(i).checked_rem(len).unwrap_or(0);
             let slot = self.slots.as_ref().get(index)?;
             if !slot.in_use() || slot.tag != tag || slot.key.transport != packet.key.transport {
@@ -401,6 +408,7 @@ where
                 None
             }
         });
+        self.stats.probes = self.stats.probes.saturating_add(probed);
         let (index, direction, new_flow) = match found {
             Some((index, direction)) => (index, direction, false),
             None => {
@@ -412,6 +420,29 @@ where
         let Some(slot) = self.slots.as_mut().get_mut(index) else {
             return Err(TableError::NoCapacity);
         };
+        if !new_flow && slot.classifier.is_done() {
+            // Nothing more to read: count the packet, note how TCP ends, and go.
+            slot.last_ns = now_ns.max(slot.last_ns);
+            slot.packets = slot.packets.saturating_add(1);
+            slot.bytes = slot
+                .bytes
+                .saturating_add(u64::from(packet.payload_len_on_wire));
+            if let Some(tcp) = packet.tcp {
+                if tcp.flags.contains(TcpFlags::RST) {
+                    slot.flags |= RST;
+                }
+                if tcp.flags.contains(TcpFlags::FIN) {
+                    slot.flags |= FIN.get(direction.index()).copied().unwrap_or(0);
+                }
+            }
+            return Ok(Outcome {
+                verdict: slot.classifier.verdict(),
+                direction,
+                slot: index,
+                new_flow,
+                changed: false,
+            });
+        }
         if new_flow {
             if let Some(cache) = cache.as_deref() {
                 let src = SocketAddr::from(packet.key.src);
@@ -485,6 +516,7 @@ where
         let config = self.config;
         let mut best: Option<(usize, (u8, u64))> = None;
         for i in 0..PROBE.min(len) {
+            self.stats.probes = self.stats.probes.saturating_add(1);
             let index = start.wrapping_add(i).checked_rem(len).unwrap_or(0);
             let Some(slot) = self.slots.as_ref().get(index) else {
                 continue;

@@ -193,6 +193,77 @@ fn a_flood_evicts_new_flows_before_bittorrent_ones() {
     assert!(!o.new_flow, "the BitTorrent flow kept its slot");
 }
 
+/// Invariant 4 under a flood (issue #8): the work per packet is the slots examined, and a
+/// table full of flood tuples costs no more per packet than an empty one, while the active
+/// BitTorrent flows keep their slots.
+#[test]
+fn a_flood_does_not_make_a_packet_cost_more() {
+    let mut slots = std::vec![Slot::default(); 1024];
+    let mut t = table(&mut slots);
+    let none = |_: &Slot| {};
+    let peers: std::vec::Vec<FlowKey> = (0..8u8)
+        .map(|i| key(ep(1, 1000 + u16::from(i)), ep(2, 6881), Transport::Tcp))
+        .collect();
+    for (i, &k) in peers.iter().enumerate() {
+        t.process(&tcp(k, 1, TcpFlags::SYN, &[]), i as u64, none)
+            .unwrap();
+        let hello = handshake(b"-TR3000-abcdefghijkl");
+        let o = t
+            .process(&tcp(k, 2, TcpFlags::ACK, &hello), 10 + i as u64, none)
+            .unwrap();
+        assert!(o.verdict.is_bittorrent());
+    }
+    let mut worst = 0u64;
+    let mut flood = 0u32;
+    for round in 0..40u64 {
+        let before = t.stats();
+        let packets = 2_000u64;
+        for i in 0..packets {
+            flood = flood.wrapping_add(1);
+            let k = key(
+                Endpoint {
+                    addr: IpAddr::V4(Ipv4Addr::from(0x0b00_0000 + flood)),
+                    port: (flood % 60000) as u16,
+                },
+                ep(3, 443),
+                Transport::Tcp,
+            );
+            t.process(
+                &tcp(k, flood, TcpFlags::SYN, &[]),
+                100 + round * packets + i,
+                none,
+            )
+            .unwrap();
+        }
+        let probes = t.stats().probes - before.probes;
+        assert!(
+            probes <= packets * 2 * PROBE as u64,
+            "round {round}: {probes}"
+        );
+        if round > 0 {
+            // Once the table is full, every round costs the same bounded amount.
+            worst = worst.max(probes);
+            assert!(
+                probes * 10 <= worst * 11,
+                "round {round}: {probes} > {worst}"
+            );
+        }
+        // The peers keep talking: one segment each per round.
+        for (p, &k) in peers.iter().enumerate() {
+            let at = 100 + round * packets + packets;
+            let o = t
+                .process(
+                    &tcp(k.reversed(), 1 + round as u32, TcpFlags::ACK, &[]),
+                    at,
+                    none,
+                )
+                .unwrap();
+            assert!(!o.new_flow, "round {round}: peer {p} lost its slot");
+        }
+    }
+    assert!(t.stats().evicted_active > 70_000);
+}
+
 #[test]
 fn idle_flows_expire_and_are_handed_back() {
     let mut slots = std::vec![Slot::default(); 16];

@@ -9,8 +9,10 @@
 //! A reply is an HTTP response whose body is a bencoded dictionary with `interval` and
 //! `peers`/`peers6`, or `failure reason`, or (scrape) `files`.
 //!
-//! Both readers stream byte by byte over at most [`MAX_REQUEST_LINE`] / [`MAX_REPLY_HEAD`]
-//! bytes and keep no copy of the input.
+//! Both readers are state machines over at most [`MAX_REQUEST_LINE`] / [`MAX_REPLY_HEAD`]
+//! bytes that keep no copy of the input. They step byte by byte only where a byte changes
+//! their state, and take the runs in between (path segments, names, literal value bytes,
+//! header lines) whole, so any cut of the input gives the same result.
 
 use super::bencode::{key_hash, Event, Tokenizer};
 use super::bytes::hex_digit;
@@ -93,20 +95,50 @@ impl Default for RequestReader {
     }
 }
 
+/// The bytes [`RequestReader::step`] does more with than count: separators, escapes and the
+/// ends of the request line.
+const fn acted_on(b: u8) -> bool {
+    matches!(
+        b,
+        b'?' | b'/' | b'&' | b'=' | b'%' | b'+' | b' ' | b'\r' | b'\n'
+    )
+}
+
+/// How many bytes at the start of `bytes` are not [`acted_on`].
+fn literal_len(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .position(|&b| acted_on(b))
+        .unwrap_or(bytes.len())
+}
+
+/// The parameters read, by name hash and length.
+const NAMES: [(u16, u8, u8); 7] = [
+    (key_hash(b"info_hash"), 9, P_INFO_HASH),
+    (key_hash(b"peer_id"), 7, P_PEER_ID),
+    (key_hash(b"port"), 4, P_PORT),
+    (key_hash(b"uploaded"), 8, P_ANNOUNCE_FIELD),
+    (key_hash(b"downloaded"), 10, P_ANNOUNCE_FIELD),
+    (key_hash(b"left"), 4, P_ANNOUNCE_FIELD),
+    (key_hash(b"compact"), 7, P_ANNOUNCE_FIELD),
+];
+
+/// The parameter a name of `len` bytes (saturated) with hash `hash` is; `P_OTHER` if none.
 fn name_param(hash: u16, len: u8) -> u8 {
-    const NAMES: [(&[u8], u8); 7] = [
-        (b"info_hash", P_INFO_HASH),
-        (b"peer_id", P_PEER_ID),
-        (b"port", P_PORT),
-        (b"uploaded", P_ANNOUNCE_FIELD),
-        (b"downloaded", P_ANNOUNCE_FIELD),
-        (b"left", P_ANNOUNCE_FIELD),
-        (b"compact", P_ANNOUNCE_FIELD),
-    ];
     NAMES
         .iter()
-        .find(|(name, _)| key_hash(name) == hash && name.len() == usize::from(len))
-        .map_or(P_OTHER, |(_, p)| *p)
+        .find(|&&(h, l, _)| h == hash && l == len)
+        .map_or(P_OTHER, |&(_, _, p)| p)
+}
+
+/// [`name_param`] of a whole name: hashed only if its length is one of a known name.
+fn param_of(name: &[u8]) -> u8 {
+    let len = u8::try_from(name.len()).unwrap_or(u8::MAX);
+    if NAMES.iter().any(|&(_, l, _)| l == len) {
+        name_param(key_hash(name), len)
+    } else {
+        P_OTHER
+    }
 }
 
 impl RequestReader {
@@ -127,23 +159,106 @@ impl RequestReader {
     }
 
     /// Read the next chunk of the request.
+    ///
+    /// Bytes the state machine only counts (the rest of a path segment, a parameter name, a
+    /// value's literal bytes) are taken a run at a time, up to the next byte it acts on; the
+    /// state after a run is the state byte-by-byte reading gives.
     pub fn read<O: Observer>(&mut self, chunk: &[u8], dir: Direction, obs: &mut O) -> Step {
-        for (i, &b) in chunk.iter().enumerate() {
+        if self.count == 0 {
+            if let Some(step) = whole_line(chunk, dir, obs) {
+                return step;
+            }
+        }
+        let mut i = 0usize;
+        while let Some(rest) = chunk.get(i..) {
+            let Some(&b) = rest.first() else {
+                break;
+            };
+            let budget = MAX_REQUEST_LINE.saturating_sub(self.count) as usize;
+            let window = rest.get(..budget).unwrap_or(rest);
+            let run = match self.phase {
+                Req::Method => 0,
+                Req::Path if usize::from(self.pos) < SCRAPE.len() => 0,
+                Req::Path => literal_len(window),
+                Req::Name => self.name_run(window),
+                Req::Value if self.esc != 0 || self.param == P_PORT => 0,
+                Req::Value => self.value_run(window, dir, obs),
+            };
+            if run > 0 {
+                self.count = self
+                    .count
+                    .saturating_add(u32::try_from(run).unwrap_or(u32::MAX));
+                i = i.saturating_add(run);
+                continue;
+            }
             self.count = self.count.saturating_add(1);
             if self.count > MAX_REQUEST_LINE {
                 return Step::NotTracker { consumed: i };
             }
+            i = i.saturating_add(1);
             match self.step(b, dir, obs) {
                 Step::NeedMore => {}
                 Step::Tracker { .. } => return Step::Tracker { done: true },
-                Step::NotTracker { .. } => {
-                    return Step::NotTracker {
-                        consumed: i.saturating_add(1),
-                    }
-                }
+                Step::NotTracker { .. } => return Step::NotTracker { consumed: i },
             }
         }
         Step::NeedMore
+    }
+
+    /// Hash the parameter name's bytes up to the next one [`acted_on`]; how many.
+    fn name_run(&mut self, window: &[u8]) -> usize {
+        let run = window.get(..literal_len(window)).unwrap_or_default();
+        for &b in run {
+            self.name_hash = (self.name_hash ^ u16::from(b)).wrapping_mul(0x0193);
+        }
+        self.pos = self
+            .pos
+            .saturating_add(u8::try_from(run.len()).unwrap_or(u8::MAX));
+        run.len()
+    }
+
+    /// Decode the value's literal bytes and complete `%XX` escapes up to the next other
+    /// byte [`acted_on`] (or an escape cut by the window's end, left to `step`); how many
+    /// bytes were read. A binary field's first 20 decoded bytes go to `obs` in one call:
+    /// URL-encoded, they have no contiguous form in the payload, so they are gathered in a
+    /// 20-byte buffer on the stack.
+    fn value_run<O: Observer>(&mut self, window: &[u8], dir: Direction, obs: &mut O) -> usize {
+        let field = match self.param {
+            P_INFO_HASH if self.seen & S_INFO_HASH_DONE == 0 => Some(Field::InfoHash),
+            P_PEER_ID => Some(Field::PeerId),
+            _ => None,
+        };
+        let first = self.out;
+        let mut decoded = [0u8; 20];
+        let mut at = 0usize;
+        while let Some(&b) = window.get(at) {
+            let (byte, len) = if !acted_on(b) {
+                (b, 1)
+            } else if let (b'%', Some(&hi), Some(&lo)) = (
+                b,
+                window.get(at.wrapping_add(1)),
+                window.get(at.wrapping_add(2)),
+            ) {
+                match (hex_digit(hi), hex_digit(lo)) {
+                    (Some(hi), Some(lo)) => ((hi << 4) | lo, 3),
+                    _ => break,
+                }
+            } else {
+                break;
+            };
+            if let Some(slot) = decoded.get_mut(usize::from(self.out)) {
+                *slot = byte;
+            }
+            self.out = self.out.saturating_add(1);
+            at = at.wrapping_add(len);
+        }
+        let gathered = decoded
+            .get(usize::from(first)..usize::from(self.out).min(decoded.len()))
+            .unwrap_or_default();
+        if let (Some(field), false) = (field, gathered.is_empty()) {
+            obs.field(dir, field, u32::from(first), gathered);
+        }
+        at
     }
 
     fn step<O: Observer>(&mut self, b: u8, dir: Direction, obs: &mut O) -> Step {
@@ -288,6 +403,140 @@ impl RequestReader {
     }
 }
 
+/// The common case, read in one pass: a request whose whole request line is in the first
+/// chunk. The result, and what `obs` is told, are what [`RequestReader::step`] gives byte by
+/// byte (a proptest compares the two); `None` leaves the chunk to the state machine: the
+/// line does not end in the chunk or within [`MAX_REQUEST_LINE`], or a value read here has
+/// an escape that is not `%` and two hex digits.
+fn whole_line<O: Observer>(chunk: &[u8], dir: Direction, obs: &mut O) -> Option<Step> {
+    let target = chunk.strip_prefix(METHOD)?;
+    let window = chunk.get(..MAX_REQUEST_LINE as usize).unwrap_or(chunk);
+    let end = memchr::memchr3(b' ', b'\r', b'\n', window.get(METHOD.len()..)?)?;
+    let refused = Step::NotTracker {
+        consumed: METHOD.len().saturating_add(end).saturating_add(1),
+    };
+    let target = target.get(..end)?;
+    let Some(question) = memchr::memchr(b'?', target) else {
+        return Some(refused);
+    };
+    let path = target.get(..question)?;
+    let query = target.get(question.saturating_add(1)..)?;
+    let segment = memchr::memrchr(b'/', path).map_or(path, |slash| {
+        path.get(slash.saturating_add(1)..).unwrap_or_default()
+    });
+    let mut seen = if segment.starts_with(SCRAPE) {
+        S_SCRAPE
+    } else {
+        0
+    };
+    // Decoded values, kept until every escape is checked, so that `obs` hears nothing from
+    // a line left to `step`: (parameter, first 20 decoded bytes, decoded length, port).
+    let mut decoded = [(P_OTHER, [0u8; 20], 0usize, 0u32); 8];
+    let mut kept = 0usize;
+    for (param, value) in params(query) {
+        match param {
+            P_ANNOUNCE_FIELD => seen |= S_ANNOUNCE_FIELD,
+            P_OTHER => {}
+            _ => {
+                let entry = decoded.get_mut(kept)?;
+                kept = kept.saturating_add(1);
+                let (kind, bytes, len, port) = entry;
+                *kind = param;
+                *len = decode(value, |(at, byte)| {
+                    if let Some(slot) = bytes.get_mut(at) {
+                        *slot = byte;
+                    }
+                    if param != P_PORT {
+                        return;
+                    }
+                    *port = if byte.is_ascii_digit() {
+                        port.saturating_mul(10)
+                            .saturating_add(u32::from(byte.wrapping_sub(b'0')))
+                    } else {
+                        u32::MAX
+                    };
+                })?;
+            }
+        }
+    }
+    for (param, bytes, len, port) in decoded.iter().take(kept) {
+        let field = bytes.get(..(*len).min(20)).filter(|b| !b.is_empty());
+        match *param {
+            P_INFO_HASH => {
+                if let (Some(hash), 0) = (field, seen & S_INFO_HASH_DONE) {
+                    obs.field(dir, Field::InfoHash, 0, hash);
+                }
+                if *len == 20 {
+                    seen |= S_INFO_HASH;
+                }
+                seen |= S_INFO_HASH_DONE;
+            }
+            P_PEER_ID => {
+                if let Some(id) = field {
+                    obs.field(dir, Field::PeerId, 0, id);
+                }
+                seen |= S_ANNOUNCE_FIELD;
+            }
+            _ => {
+                if (1..=65535).contains(port) {
+                    obs.number(dir, Number::ListenPort, u64::from(*port));
+                }
+                seen |= S_ANNOUNCE_FIELD;
+            }
+        }
+    }
+    let tracker = seen & S_INFO_HASH != 0 && seen & (S_ANNOUNCE_FIELD | S_SCRAPE) != 0;
+    Some(if tracker {
+        Step::Tracker { done: true }
+    } else {
+        refused
+    })
+}
+
+/// The `name=value` parameters of a query, as ([`name_param`], value). A parameter without
+/// `=` has no value and is skipped, as `step` skips it.
+fn params(query: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
+    let mut rest = Some(query);
+    core::iter::from_fn(move || loop {
+        let now = rest?;
+        // Parameters are short: a plain loop beats memchr's set-up here.
+        let (param, next) = match now.iter().position(|&b| b == b'&') {
+            Some(amp) => (now.get(..amp)?, now.get(amp.saturating_add(1)..)),
+            None => (now, None),
+        };
+        rest = next;
+        let Some(eq) = param.iter().position(|&b| b == b'=') else {
+            continue;
+        };
+        return Some((
+            param_of(param.get(..eq)?),
+            param.get(eq.saturating_add(1)..)?,
+        ));
+    })
+}
+
+/// Percent-decode `value` (`+` is a space), handing each byte and its index to `byte`; the
+/// decoded length, or `None` for an escape that is not `%` and two hex digits.
+fn decode(value: &[u8], mut byte: impl FnMut((usize, u8))) -> Option<usize> {
+    let mut at = 0usize;
+    let mut out = 0usize;
+    while let Some(&b) = value.get(at) {
+        let (decoded, len) = match b {
+            b'%' => {
+                let hi = hex_digit(*value.get(at.saturating_add(1))?)?;
+                let lo = hex_digit(*value.get(at.saturating_add(2))?)?;
+                ((hi << 4) | lo, 3)
+            }
+            b'+' => (b' ', 1),
+            _ => (b, 1),
+        };
+        byte((out, decoded));
+        out = out.saturating_add(1);
+        at = at.saturating_add(len);
+    }
+    Some(out)
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 enum Rep {
@@ -352,6 +601,20 @@ impl ReplyReader {
             };
             if self.phase == Rep::Body {
                 return self.body(rest, i, obs);
+            }
+            if self.phase == Rep::Head && b != b'\n' && b != b'\r' {
+                // A header line's text only resets the count of line ends: take it whole.
+                let budget = MAX_REPLY_HEAD.saturating_sub(self.count) as usize;
+                let window = rest.get(..budget).unwrap_or(rest);
+                let run = memchr::memchr2(b'\n', b'\r', window).unwrap_or(window.len());
+                if run > 0 {
+                    self.pos = 0;
+                    self.count = self
+                        .count
+                        .saturating_add(u32::try_from(run).unwrap_or(u32::MAX));
+                    i = i.saturating_add(run);
+                    continue;
+                }
             }
             i = i.saturating_add(1);
             self.count = self.count.saturating_add(1);
@@ -592,6 +855,68 @@ mod tests {
         (step, m)
     }
 
+    const REQUEST_STARTS: &[&[u8]] = &[b"GET /announce?", b"GET /x/scrape?", b"GET /", b"", b"GE"];
+    const REQUEST_PARTS: &[&[u8]] = &[
+        b"GET /",
+        b"GET ",
+        b"/",
+        b"scrape",
+        b"announce",
+        b"?",
+        b"&",
+        b"=",
+        b"info_hash",
+        b"peer_id",
+        b"port",
+        b"left",
+        b"%",
+        b"%4",
+        b"%a1",
+        b"%zz",
+        b"+",
+        b"12",
+        b"65535",
+        b"x",
+        b"-TR3000-abcdefghijkl",
+        b" ",
+        b"\xff",
+        b"%12%34Vx%9a%bc%de%f0%12%34Vx%9a%bc%de%f0%12%34Vx",
+        b"info_hash=%12%34Vx%9a%bc%de%f0%12%34Vx%9a%bc%de%f0%12%34Vx&left=0",
+        b"peer_id=-TR3000-abcdefghijkl&port=6881",
+        b"info_hash=%12%34Vx%9a%bc%de%f0%12%34Vx%9a%bc%de%f0%12%34Vx&left=0",
+        b"info_hash=%12%34Vx%9a%bc%de%f0%12%34Vx%9a%bc%de%f0%12%34V+&left=0",
+        b"info_hash=%12%34Vx%9a%bc%de%f0%12%34Vx%9a%bc%de%f0%12%34Vxy&uploaded=0",
+        b"info_hash=%12%34Vx%9a%bc%de%f0%12%34Vx%9a%bc%de%f0%12%34V&port=1+2",
+        b"peer_id=-qB4250-a+b%2Bc&port=0",
+        b"&",
+    ];
+    const REQUEST_ENDS: &[&[u8]] = &[b" HTTP/1.1\r\nHost: t\r\n\r\n", b"\r\n", b"\n", b""];
+
+    /// Where a request was decided and how, the reader's state then, and what it observed.
+    fn request_trace(
+        bytes: &[u8],
+        size: usize,
+    ) -> (Option<(usize, Step)>, Option<RequestReader>, Metadata) {
+        let mut r = RequestReader::new();
+        let mut m = Metadata::new();
+        let mut offset = 0;
+        for chunk in bytes.chunks(size.max(1)) {
+            match r.read(chunk, Direction::Initiator, &mut m) {
+                Step::NeedMore => offset += chunk.len(),
+                // A decided reader is not read again: its state is not compared.
+                Step::NotTracker { consumed } => {
+                    return (
+                        Some((offset + consumed, Step::NotTracker { consumed: 0 })),
+                        None,
+                        m,
+                    )
+                }
+                step => return (Some((0, step)), None, m),
+            }
+        }
+        (None, Some(r), m)
+    }
+
     #[test]
     fn announce_in_any_pieces() {
         for size in 1..ANNOUNCE.len() {
@@ -718,6 +1043,8 @@ mod tests {
     }
 
     proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1024))]
+
         #[test]
         fn refuted_at_the_same_byte_in_any_pieces(
             tail in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
@@ -726,6 +1053,27 @@ mod tests {
             let mut body = b"HTTP/1.1 200 OK\r\n\r\nd".to_vec();
             body.extend_from_slice(&tail);
             proptest::prop_assert_eq!(refuted_at(&body, size), refuted_at(&body, body.len()));
+        }
+
+        /// The runs taken whole leave the reader where byte-by-byte reading does: same
+        /// decision at the same byte, same state, same fields observed.
+        #[test]
+        fn requests_read_the_same_in_any_pieces(
+            start in proptest::sample::select(REQUEST_STARTS),
+            parts in proptest::collection::vec(proptest::sample::select(REQUEST_PARTS), 0..24),
+            end in proptest::sample::select(REQUEST_ENDS),
+            pad in 0usize..4200,
+            size in 1usize..64,
+        ) {
+            let mut bytes = start.to_vec();
+            bytes.extend(parts.concat());
+            bytes.extend_from_slice(end);
+            if pad > 4000 {
+                bytes.splice(4.min(bytes.len())..4.min(bytes.len()), core::iter::repeat_n(b'a', pad));
+            }
+            let whole = request_trace(&bytes, bytes.len());
+            proptest::prop_assert_eq!(request_trace(&bytes, size), whole);
+            proptest::prop_assert_eq!(request_trace(&bytes, 1), whole);
         }
 
         #[test]

@@ -42,6 +42,8 @@ pub const MAX_FLIGHT: u16 = 96 + 512;
 pub const MIN_SECOND_FLIGHT: u16 = 20 + 20 + 8 + 4 + 2 + 2;
 /// Bytes of each first flight whose statistics are measured.
 pub const SAMPLE: u8 = 96;
+/// Bytes of a TLS record header that [`Shape`] looks for: type and version.
+const TLS_HEADER: usize = 3;
 /// Printable ASCII bytes allowed among the [`SAMPLE`] (random: 35.6 ± 4.7).
 pub const PRINTABLE: core::ops::RangeInclusive<u8> = 18..=54;
 /// Set bits allowed among the [`SAMPLE`] (random: 384 ± 13.9).
@@ -104,12 +106,27 @@ impl Shape {
 
     /// Account for `chunk`, the next bytes this side sent.
     pub fn read(&mut self, chunk: &[u8]) {
-        let before = u32::from(self.total_sampled());
-        let room = usize::from(SAMPLE).saturating_sub(before as usize);
-        for (i, &b) in chunk.iter().take(room).enumerate() {
-            let at = before.saturating_add(i as u32);
-            self.sample(at, b);
+        let before = usize::from(self.total_sampled());
+        let room = usize::from(SAMPLE).saturating_sub(before);
+        let sampled = chunk.get(..room).unwrap_or(chunk);
+        // The first three bytes may start a TLS record header; the rest is counted in bulk.
+        let head = sampled
+            .get(..TLS_HEADER.saturating_sub(before))
+            .unwrap_or(sampled);
+        for (at, &b) in (before..).zip(head) {
+            self.tls_header(at, b);
         }
+        let (mut printable, mut ones) = (0u32, 0u32);
+        for &b in sampled {
+            printable = printable.wrapping_add(u32::from(b.wrapping_sub(0x20) < 0x5f));
+            ones = ones.wrapping_add(b.count_ones());
+        }
+        self.printable = self
+            .printable
+            .saturating_add(u8::try_from(printable).unwrap_or(u8::MAX));
+        self.ones = self
+            .ones
+            .saturating_add(u16::try_from(ones).unwrap_or(u16::MAX));
         let len = u16::try_from(chunk.len()).unwrap_or(u16::MAX);
         self.flight = self.flight.saturating_add(len);
         if self.first == 0 && self.flight > MAX_FLIGHT {
@@ -127,17 +144,15 @@ impl Shape {
         u8::try_from(sent.min(u16::from(SAMPLE))).unwrap_or(SAMPLE)
     }
 
-    fn sample(&mut self, at: u32, b: u8) {
+    /// Byte `at` (0, 1 or 2) of the first flight: a TLS record header is content type
+    /// 0x14..=0x17, then major version 3 and a minor version up to 4.
+    fn tls_header(&mut self, at: usize, b: u8) {
         match at {
             0 if (0x14..=0x17).contains(&b) => self.flags |= TLS_LIKE,
             1 if self.flags & TLS_LIKE != 0 && b != 0x03 => self.flags &= !TLS_LIKE,
             2 if self.flags & TLS_LIKE != 0 && b <= 0x04 => self.flags |= NOT_RANDOM,
             _ => {}
         }
-        if (0x20..=0x7e).contains(&b) {
-            self.printable = self.printable.saturating_add(1);
-        }
-        self.ones = self.ones.saturating_add(b.count_ones() as u16);
     }
 
     /// The other side spoke: this side's current flight is over.
