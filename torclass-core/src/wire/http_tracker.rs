@@ -496,23 +496,15 @@ fn whole_line<O: Observer>(chunk: &[u8], dir: Direction, obs: &mut O) -> Option<
 /// The `name=value` parameters of a query, as ([`name_param`], value). A parameter without
 /// `=` has no value and is skipped, as `step` skips it.
 fn params(query: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
-    let mut rest = Some(query);
-    core::iter::from_fn(move || loop {
-        let now = rest?;
-        // Parameters are short: a plain loop beats memchr's set-up here.
-        let (param, next) = match now.iter().position(|&b| b == b'&') {
-            Some(amp) => (now.get(..amp)?, now.get(amp.saturating_add(1)..)),
-            None => (now, None),
-        };
-        rest = next;
-        let Some(eq) = param.iter().position(|&b| b == b'=') else {
-            continue;
-        };
-        return Some((
-            param_of(param.get(..eq)?),
-            param.get(eq.saturating_add(1)..)?,
-        ));
-    })
+    let mut start = 0usize;
+    memchr::memchr_iter(b'&', query)
+        .chain(core::iter::once(query.len()))
+        .filter_map(move |end| {
+            let param = query.get(start..end)?;
+            start = end.saturating_add(1);
+            let eq = param.iter().position(|&b| b == b'=')?;
+            Some((param_of(param.get(..eq)?), param.get(eq.saturating_add(1)..)?))
+        })
 }
 
 /// Percent-decode `value` (`+` is a space), handing each byte and its index to `byte`; the
