@@ -52,13 +52,17 @@ echo "soak: traffic: $distinct"
 frames=$(awk '{print $2}' <<<"$distinct")
 flows=$(awk '{print $6}' <<<"$distinct")
 
-# Run "$@" reading the generated pcap on stdin; sample its RSS every second into $1.csv.
+# Run "$@" reading the generated pcap on stdin; sample its RSS every second into $1.csv, with
+# whether the generator was still writing (reading = 1) or had finished (the classifier is then
+# at its last packets or writing its output).
 soak_one() {
   local name="$1"; shift
   local csv="$dir/rss-$name.csv" out="$dir/out-$name.json" err="$dir/err-$name.txt"
-  echo "seconds,rss_kib" > "$csv"
+  local done="$dir/generated-$name"
+  echo "seconds,rss_kib,reading" > "$csv"
+  rm -f "$done"
   local start=$SECONDS
-  gen | "$@" > "$out" 2> "$err" &
+  { gen; touch "$done"; } | "$@" > "$out" 2> "$err" &
   local pid=$!
   # The classifier is the last process of the pipeline.
   sleep 0.2
@@ -68,7 +72,9 @@ soak_one() {
   while kill -0 "$pid" 2>/dev/null; do
     local rss
     rss=$(awk '/VmRSS/ {print $2}' "/proc/$cpid/status" 2>/dev/null || true)
-    [ -n "$rss" ] && echo "$((SECONDS - start)),$rss" >> "$csv"
+    local reading=1
+    [ -e "$done" ] && reading=0
+    [ -n "$rss" ] && echo "$((SECONDS - start)),$rss,$reading" >> "$csv"
     sleep 1
   done
   wait "$pid" || { echo "soak: $name: FAILED (exit status $?)"; cat "$err"; return 1; }
@@ -77,7 +83,7 @@ import json, re, sys
 name, csv, out, err, frames, flows = sys.argv[1:7]
 frames, flows = int(frames), int(flows)
 rows = [tuple(map(int, l.split(","))) for l in open(csv).read().split()[1:]]
-rss = [r for _, r in rows]
+rss = [r for _, r, _ in rows]
 doc = json.load(open(out))
 summary = doc["summary"]
 stats = open(err).read()
@@ -94,18 +100,25 @@ check(summary["flows"] == created, f"records {summary['flows']} = flows created 
 check(created >= flows, f"flows created {created} >= distinct flows {flows} "
       f"(re-created after eviction: {created - flows}; evicted active {evicted_active}, idle {evicted_idle})")
 # While packets flow: from the first fifth (table allocated and touched) to the last sample
-# before the end, where the records of the flows still in the table are built at once (one
-# record per slot in use: bounded by the table size, not by the capture's length).
-steady = rss[len(rss) // 5:-1] or rss
+# taken while the generator was still writing. After it, the CLI builds the records of the
+# flows still in the table at once (one record per slot in use: bounded by the table size, not
+# by the capture's length).
+reading = [r for _, r, on in rows if on]
+steady = reading[len(reading) // 5:] or rss[len(rss) // 5:-1] or rss
 if steady:
     growth = (max(steady) - min(steady)) / 1024
     check(growth < 32, f"resident memory flat while reading: {min(steady)/1024:.0f}..{max(steady)/1024:.0f} MiB "
-          f"(growth {growth:.1f} MiB); peak {max(rss)/1024:.0f} MiB with the final records; {len(rss)} samples")
+          f"(growth {growth:.1f} MiB); peak {max(rss)/1024:.0f} MiB with the final records; {len(rss)} samples, "
+          f"{len(reading)} while reading")
 else:
     print(f"soak: {name}: no RSS sample (the run took less than a second)")
-print(f"soak: {name}: RSS MiB by second: " + " ".join(f"{r/1024:.0f}" for r in rss))
+print(f"soak: {name}: RSS MiB by second (* after the last packet was generated): "
+      + " ".join(f"{r/1024:.0f}{'' if on else '*'}" for _, r, on in rows))
 if "ffi" in doc:
     f = doc["ffi"]
+    if f["slots"] >= 1_000_000:
+        check(f["max_flows_in_table"] >= 1_000_000,
+              f"C API: {f['max_flows_in_table']} flows in the table at once (>= 1 M)")
     # The C program's own samples, from right after torclass_table_init to its exit.
     growth = (f["rss_kib"]["max"] - f["rss_kib"]["start"]) / 1024
     check(growth < 32, f"C API: resident memory after the table init {f['rss_kib']['start']/1024:.0f} MiB, "

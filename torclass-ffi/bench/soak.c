@@ -1,11 +1,12 @@
 /* Soak of libtorclass's table API (not a test: scripts/soak.sh runs it).
  *
- *   soak CAPACITY < capture.pcap > summary.json
+ *   soak CAPACITY [EXPIRE_EVERY_S] < capture.pcap > summary.json
  *
  * Reads a legacy pcap stream (any LINKTYPE torclass reads, micro- or nanosecond timestamps,
  * either byte order) on stdin and classifies every frame with torclass_table_process in one
  * table of CAPACITY slots, in memory this program allocates and touches once, before the first
- * packet. The capture's clock drives idle eviction; torclass_table_expire runs every 10 s of it.
+ * packet. The capture's clock drives idle eviction; torclass_table_expire runs every
+ * EXPIRE_EVERY_S seconds of it (default 30, 0: never).
  *
  * The program keeps its own view of every slot (a flow is there or not, its packets, its last
  * verdict), so that each flow the table creates is reported exactly once: when a new flow
@@ -28,7 +29,6 @@
 #include <string.h>
 #include <time.h>
 
-#define EXPIRE_EVERY_NS (10ull * 1000000000ull)
 #define SEED 0x746f72636c617373ull
 
 /* What this program knows of one slot. */
@@ -98,7 +98,8 @@ static void reconcile(const torclass_table *table, struct slot *slots, uint32_t 
     torclass_verdict v;
     torclass_result r = torclass_table_flow_verdict(table, i, &v);
     if (r == TORCLASS_RESULT_NOT_FOUND) {
-      slots[i].verdict = TORCLASS_VERDICT_NOT_BITTORRENT; /* expiry finishes the flow */
+      if (slots[i].verdict == TORCLASS_VERDICT_UNDECIDED) /* expiry finishes the flow */
+        slots[i].verdict = TORCLASS_VERDICT_NOT_BITTORRENT;
       report(&slots[i]);
       found++;
     } else if (r != TORCLASS_RESULT_OK) {
@@ -115,12 +116,14 @@ static void print_counts(const char *name, struct counts c, const char *sep) {
 }
 
 int main(int argc, char **argv) {
-  char *end;
-  unsigned long capacity = argc == 2 ? strtoul(argv[1], &end, 10) : 0;
-  if (argc != 2 || *end || capacity == 0 || capacity > UINT32_MAX) {
-    fprintf(stderr, "usage: soak CAPACITY < capture.pcap\n");
+  char *end = "", *end2 = "";
+  unsigned long capacity = argc >= 2 ? strtoul(argv[1], &end, 10) : 0;
+  unsigned long expire_s = argc == 3 ? strtoul(argv[2], &end2, 10) : 30;
+  if (argc < 2 || argc > 3 || *end || *end2 || capacity == 0 || capacity > UINT32_MAX) {
+    fprintf(stderr, "usage: soak CAPACITY [EXPIRE_EVERY_S] < capture.pcap\n");
     return 2;
   }
+  uint64_t expire_every_ns = (uint64_t)expire_s * 1000000000ull;
   static char inbuf[1 << 20];
   setvbuf(stdin, inbuf, _IOFBF, sizeof inbuf);
   uint8_t head[24];
@@ -146,8 +149,10 @@ int main(int argc, char **argv) {
     fprintf(stderr, "soak: cannot allocate %zu bytes for %lu slots\n", size, capacity);
     return 2;
   }
-  /* Touch everything now: resident memory must stay flat from here on. */
+  /* Touch everything now (a plain memset may become a calloc that maps pages on first use):
+   * resident memory must stay flat from here on. */
   memset(slots, 0, capacity * sizeof *slots);
+  for (size_t i = 0; i < capacity * sizeof *slots; i += 4096) ((volatile char *)slots)[i] = 0;
   torclass_table *table;
   torclass_result r = torclass_table_init(mem, size, (uint32_t)capacity, SEED, NULL, &table);
   if (r != TORCLASS_RESULT_OK) {
@@ -212,7 +217,7 @@ int main(int argc, char **argv) {
     s->verdict = res.verdict.verdict;
     s->protocol = res.verdict.protocol <= TORCLASS_PROTOCOL_MAGNET ? res.verdict.protocol : 0;
 
-    if (ts - last_expire >= EXPIRE_EVERY_NS && ts > last_expire) {
+    if (expire_every_ns && ts > last_expire && ts - last_expire >= expire_every_ns) {
       size_t n = 0;
       r = torclass_table_expire(table, ts, &n);
       if (r != TORCLASS_RESULT_OK) fail("torclass_table_expire result", r, 0);
