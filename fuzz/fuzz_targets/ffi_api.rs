@@ -605,7 +605,10 @@ fn buffer(data: &[u8], len: Len, packet: bool) -> Buffer {
     }
 }
 
+/// One of the caller's flows, at an odd address (a flow's alignment is 1).
+#[repr(C)]
 struct Flow {
+    _odd: u8,
     state: torclass_flow,
     /// The verdict last read, while the state is one torclass wrote.
     last: Option<torclass_verdict>,
@@ -1639,6 +1642,7 @@ fuzz_target!(|data: &[u8]| {
     check_strings();
     let mut h = Harness {
         flows: core::array::from_fn(|_| Flow {
+            _odd: 0,
             state: torclass_flow { opaque: [0; 64] },
             last: None,
             meta: zero_meta(),
@@ -1647,6 +1651,7 @@ fuzz_target!(|data: &[u8]| {
         now: 1 << 40,
         records: Box::new(tagged(records)),
     };
+    assert!(h.flows.iter().all(|f| (&raw const f.state).addr() % 2 == 1));
     for op in ops.iter().take(512) {
         h.op(op);
     }
