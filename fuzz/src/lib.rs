@@ -38,6 +38,15 @@ pub struct Record<'a> {
 /// little-endian `u16` length, and that many bytes (the last record may be short). The seed
 /// generator writes the real captures' flows in this format.
 pub fn records(data: &[u8]) -> impl Iterator<Item = Record<'_>> {
+    tagged(data).map(|(head, bytes)| Record {
+        responder: head & 1 == 1,
+        bytes,
+    })
+}
+
+/// The records of [`records`] with their whole first byte, for targets that put more than
+/// the direction in it.
+pub fn tagged(data: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
     let mut rest = data;
     core::iter::from_fn(move || {
         let (&head, tail) = rest.split_first()?;
@@ -47,9 +56,6 @@ pub fn records(data: &[u8]) -> impl Iterator<Item = Record<'_>> {
         };
         let (bytes, tail) = tail.split_at(len.min(tail.len()));
         rest = tail;
-        Some(Record {
-            responder: head & 1 == 1,
-            bytes,
-        })
+        Some((head, bytes))
     })
 }

@@ -55,6 +55,14 @@ fn records(payloads: &[(Direction, Vec<u8>)]) -> Vec<u8> {
     out
 }
 
+/// Append a `[head][u16 LE length][bytes]` record.
+fn push_record(out: &mut Vec<u8>, head: u8, bytes: &[u8]) {
+    let bytes = &bytes[..bytes.len().min(usize::from(u16::MAX))];
+    out.push(head);
+    out.extend_from_slice(&(bytes.len() as u16).to_le_bytes());
+    out.extend_from_slice(bytes);
+}
+
 fn run(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let mut c = Corpus {
         dir: dir.to_owned(),
@@ -75,9 +83,30 @@ fn run(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
             pcap.write(f.ts_nanos, &f.data)?;
         }
         c.add("capture_reader", pcap.into_inner())?;
+        // ffi_api: no ops, then the capture's first frames as table records.
+        let mut seed = vec![0, 0];
+        for f in frames.iter().take(64) {
+            let which = LinkType::from_pcap(f.link_type)
+                .and_then(|l| LinkType::ALL.iter().position(|x| *x == l))
+                .unwrap_or(0) as u8;
+            push_record(&mut seed, which, &f.data);
+        }
+        c.add("ffi_api", seed)?;
     }
     for (i, (_, flow)) in all_flows()?.iter().enumerate() {
         let seed = (i % 251) as u8 + 1;
+        // ffi_api: no ops, then the flow's payloads for C flow `i % 4`.
+        let udp = if flow.transport() == Transport::Udp {
+            0x40
+        } else {
+            0
+        };
+        let mut ffi = vec![0, 0];
+        for (d, p) in &flow.payloads {
+            let head = 0x80 | udp | ((i % 4) as u8) << 1 | u8::from(*d == Direction::Responder);
+            push_record(&mut ffi, head, p);
+        }
+        c.add("ffi_api", ffi)?;
         match flow.transport() {
             Transport::Tcp => {
                 c.add("flow_tcp", with_seed(seed, &records(&flow.payloads)))?;
