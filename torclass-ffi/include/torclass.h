@@ -585,7 +585,7 @@ torclass_result torclass_flow_init(struct torclass_flow *flow,
  * # Safety
  * `flow` must be NULL or point to a `torclass_flow` not used by another thread during the
  * call; `payload` must be NULL or point to `len` readable bytes; `out_verdict` must be NULL
- * or point to a writable `torclass_verdict`.
+ * or point to a writable `torclass_verdict` that does not overlap `flow` or `payload`.
  */
 torclass_result torclass_flow_feed(struct torclass_flow *flow,
                                    uint8_t direction,
@@ -600,7 +600,7 @@ torclass_result torclass_flow_feed(struct torclass_flow *flow,
  *
  * # Safety
  * As for `torclass_flow_feed`; `meta` must be NULL or point to a `torclass_meta` not used by
- * another thread during the call.
+ * another thread during the call, and must not overlap `flow`, `payload` or `out_verdict`.
  */
 torclass_result torclass_flow_feed_meta(struct torclass_flow *flow,
                                         uint8_t direction,

@@ -153,7 +153,7 @@ fn feed_with<O: Observer>(
 /// # Safety
 /// `flow` must be NULL or point to a `torclass_flow` not used by another thread during the
 /// call; `payload` must be NULL or point to `len` readable bytes; `out_verdict` must be NULL
-/// or point to a writable `torclass_verdict`.
+/// or point to a writable `torclass_verdict` that does not overlap `flow` or `payload`.
 #[no_mangle]
 pub unsafe extern "C" fn torclass_flow_feed(
     flow: *mut torclass_flow,
@@ -173,7 +173,7 @@ pub unsafe extern "C" fn torclass_flow_feed(
 ///
 /// # Safety
 /// As for `torclass_flow_feed`; `meta` must be NULL or point to a `torclass_meta` not used by
-/// another thread during the call.
+/// another thread during the call, and must not overlap `flow`, `payload` or `out_verdict`.
 #[no_mangle]
 pub unsafe extern "C" fn torclass_flow_feed_meta(
     flow: *mut torclass_flow,
