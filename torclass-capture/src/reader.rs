@@ -1,26 +1,20 @@
 //! [`CaptureReader`]: packets out of a pcap or pcapng stream, in constant memory.
 //!
-//! The reader drives pcap-parser's streaming [`PcapReaderIterator`] over one buffer. Before
-//! each record it reads the record's length from its header, checks it against
-//! [`MAX_RECORD_LEN`] and the snapshot length, and refills (growing the buffer if the record
-//! is larger than it) until the whole record is buffered; only then does pcap-parser parse
-//! it. So a lying length is an error, never a large allocation, and every refill makes
-//! progress or reaches the end: the reader cannot hang.
+//! The reader reads through one buffer ([`Stream`]): before each record it reads the
+//! record's length from its header, checks it against [`MAX_RECORD_LEN`] and the snapshot
+//! length, and refills (growing the buffer if the record is larger than it) until the whole
+//! record is buffered; then it parses the record in place. So a lying length is an error,
+//! never a large allocation, and every refill makes progress or reaches the end: the reader
+//! cannot hang.
 
 use crate::error::{CaptureError, CaptureErrorKind, Unit};
 use crate::pcap::{self, PcapFormat};
 use crate::pcapng::{self, PcapngState};
-use crate::source::{read_full, ErrorSlot, Source};
+use crate::stream::{read_full, Stream};
 use crate::time;
-use pcap_parser::traits::PcapReaderIterator;
-use pcap_parser::{LegacyPcapReader, PcapBlockOwned, PcapNGReader};
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
-use std::sync::PoisonError;
-
-/// The buffer a reader starts with.
-pub const INITIAL_BUFFER_LEN: usize = 64 * 1024;
 
 /// The largest record (pcap record header and captured bytes) or pcapng block accepted, and
 /// so the largest the buffer grows. A longer one is [`CaptureErrorKind::TooLarge`].
@@ -95,15 +89,13 @@ enum Layout {
 /// # }
 /// ```
 ///
-/// Memory stays constant: one buffer of [`INITIAL_BUFFER_LEN`] bytes that grows only to fit a
-/// larger record, up to [`MAX_RECORD_LEN`], and at most [`crate::MAX_INTERFACES`] interface
-/// descriptions. After an error, or at the end, `next_packet` returns `Ok(None)`.
+/// Memory stays constant: one buffer of [`crate::INITIAL_BUFFER_LEN`] bytes that grows only to
+/// fit a larger record, up to [`MAX_RECORD_LEN`], and at most [`crate::MAX_INTERFACES`]
+/// interface descriptions. After an error, or at the end, `next_packet` returns `Ok(None)`.
 pub struct CaptureReader {
     name: String,
-    parser: Box<dyn PcapReaderIterator + Send>,
+    stream: Stream,
     layout: Layout,
-    io_error: ErrorSlot,
-    capacity: usize,
     /// Bytes of the record last returned, consumed at the next call.
     pending: usize,
     index: u64,
@@ -122,54 +114,28 @@ impl CaptureReader {
     /// Read a capture from any byte stream (a file, a pipe, a `Cursor<Vec<u8>>`); `name` is
     /// used in error messages. Reads the file header before returning.
     pub fn new(mut reader: impl Read + Send + 'static, name: String) -> Result<Self, CaptureError> {
-        let (layout, header) = match read_file_header(&mut reader) {
-            Ok(found) => found,
-            Err(Fault::Io(e)) => return Err(CaptureError::io(&name, 0, e)),
-            Err(Fault::Bad(kind)) => return Err(CaptureError::new(&name, 0, kind)),
-        };
-        Self::with_header(reader, name, layout, header)
+        let (layout, header) = file_header(&mut reader, &name)?;
+        let stream = Stream::new(Box::new(reader), header.len() as u64);
+        Self::start(stream, name, layout, &header)
     }
 
-    /// Build the pcap-parser reader over `header` (the whole file header, already read)
-    /// followed by the rest of `reader`.
-    fn with_header(
-        reader: impl Read + Send + 'static,
+    /// The reader of the records after `header` (the whole file header, already read) in
+    /// `stream`. A pcapng section header block is parsed here, so that a bad one fails to open.
+    fn start(
+        stream: Stream,
         name: String,
-        layout: Layout,
-        header: Vec<u8>,
+        mut layout: Layout,
+        header: &[u8],
     ) -> Result<Self, CaptureError> {
-        let capacity = INITIAL_BUFFER_LEN.max(header.len());
-        let io_error = ErrorSlot::default();
-        // The first read of pcap-parser's reader gets the whole header, which it parses.
-        let source = Source::new(header, reader, io_error.clone());
-        let (unit, parser) = match layout {
-            Layout::Pcap(_) => (
-                Unit::PcapHeader,
-                LegacyPcapReader::new(capacity, source)
-                    .map(|r| Box::new(r) as Box<dyn PcapReaderIterator + Send>),
-            ),
-            Layout::Pcapng(_) => (
-                Unit::PcapngBlock(pcapng::SHB_TYPE),
-                PcapNGReader::new(capacity, source)
-                    .map(|r| Box::new(r) as Box<dyn PcapReaderIterator + Send>),
-            ),
-        };
-        let malformed = || CaptureError::new(&name, 0, CaptureErrorKind::Malformed { unit });
-        let mut parser = parser.map_err(|_| malformed())?;
-        if let Layout::Pcap(_) = layout {
-            // pcap-parser hands out the pcap file header as the first block.
-            let header = match parser.next() {
-                Ok((len, PcapBlockOwned::LegacyHeader(_))) => Some(len),
-                _ => None,
-            };
-            parser.consume(header.ok_or_else(malformed)?);
+        if let Layout::Pcapng(state) = &mut layout {
+            state
+                .record(header)
+                .map_err(|kind| CaptureError::new(&name, 0, kind))?;
         }
         Ok(Self {
             name,
-            parser,
+            stream,
             layout,
-            io_error,
-            capacity,
             pending: 0,
             index: 0,
             last_ts_nanos: 0,
@@ -204,70 +170,64 @@ impl CaptureReader {
         if self.finished {
             return Ok(None);
         }
-        loop {
-            if self.pending > 0 {
-                // No shift here: `consume` moves the rest of the buffer to its front whenever
-                // half of it is read, copying every byte of the file once more. `refill`
-                // shifts only the partial record left when more bytes are needed.
-                self.parser.consume_noshift(self.pending);
-                self.pending = 0;
+        let packet = match self.next_record() {
+            Ok(Some(packet)) => packet,
+            Ok(None) => {
+                self.finished = true;
+                return Ok(None);
             }
-            let offset = self.parser.consumed() as u64;
-            let (unit, len) = match self.buffer_record(offset) {
-                Ok(Some(record)) => record,
-                Ok(None) => {
-                    self.finished = true;
-                    return Ok(None);
-                }
-                Err(e) => {
-                    self.finished = true;
-                    return Err(e);
-                }
-            };
-            let step = match (self.parser.next(), &mut self.layout) {
-                (Ok((n, PcapBlockOwned::Legacy(block))), Layout::Pcap(format)) if n == len => {
-                    Ok(Some(format.packet(&block)))
-                }
-                (Ok((n, PcapBlockOwned::NG(block))), Layout::Pcapng(state)) if n == len => {
-                    state.block(&block)
-                }
-                _ => Err(CaptureErrorKind::Malformed { unit }),
+            Err(e) => {
+                self.finished = true;
+                return Err(e);
+            }
+        };
+        let ts_nanos = packet.ts_nanos.unwrap_or(self.last_ts_nanos);
+        self.last_ts_nanos = ts_nanos;
+        let index = self.index;
+        self.index += 1;
+        let end = packet.start + packet.len;
+        Ok(Some(RawPacket {
+            link_type: packet.link_type,
+            ts_nanos,
+            ts: time::seconds(ts_nanos),
+            // `next_record` checked the range.
+            data: self
+                .stream
+                .data()
+                .get(packet.start..end)
+                .unwrap_or_default(),
+            orig_len: packet.orig_len,
+            offset: self.stream.offset(),
+            index,
+        }))
+    }
+
+    /// The next record that carries a packet, at the front of [`Stream::data`]; `None` at a
+    /// clean end of file.
+    fn next_record(&mut self) -> Result<Option<Packet>, CaptureError> {
+        loop {
+            self.stream.consume(self.pending);
+            self.pending = 0;
+            let offset = self.stream.offset();
+            let Some((unit, len)) = self.buffer_record(offset)? else {
+                return Ok(None);
             };
             self.pending = len;
+            let record = self.stream.data().get(..len).unwrap_or_default();
+            let step = match &mut self.layout {
+                Layout::Pcap(format) => Ok(Some(format.packet(record))),
+                Layout::Pcapng(state) => state.record(record),
+            };
             let packet = match step {
                 Ok(Some(packet)) => packet,
                 Ok(None) => continue,
-                Err(kind) => {
-                    self.finished = true;
-                    return Err(CaptureError::new(&self.name, offset, kind));
-                }
+                Err(kind) => return Err(CaptureError::new(&self.name, offset, kind)),
             };
-            let end = packet.start.saturating_add(packet.len);
-            if end > len || end > self.parser.data().len() {
-                self.finished = true;
-                return Err(CaptureError::new(
-                    &self.name,
-                    offset,
-                    CaptureErrorKind::Malformed { unit },
-                ));
+            if packet.start.saturating_add(packet.len) > record.len() {
+                let kind = CaptureErrorKind::Malformed { unit };
+                return Err(CaptureError::new(&self.name, offset, kind));
             }
-            let ts_nanos = packet.ts_nanos.unwrap_or(self.last_ts_nanos);
-            self.last_ts_nanos = ts_nanos;
-            let index = self.index;
-            self.index += 1;
-            return Ok(Some(RawPacket {
-                link_type: packet.link_type,
-                ts_nanos,
-                ts: time::seconds(ts_nanos),
-                data: self
-                    .parser
-                    .data()
-                    .get(packet.start..end)
-                    .unwrap_or_default(),
-                orig_len: packet.orig_len,
-                offset,
-                index,
-            }));
+            return Ok(Some(packet));
         }
     }
 
@@ -275,7 +235,7 @@ impl CaptureReader {
     /// length, or `None` at a clean end of file.
     fn buffer_record(&mut self, offset: u64) -> Result<Option<(Unit, usize)>, CaptureError> {
         loop {
-            let data = self.parser.data();
+            let data = self.stream.data();
             let need = match &self.layout {
                 Layout::Pcap(format) => format.need(data),
                 Layout::Pcapng(state) => state.need(data),
@@ -286,35 +246,29 @@ impl CaptureReader {
                 Need::Record { unit, len } if available >= len => return Ok(Some((unit, len))),
                 Need::Record { unit, len } | Need::Header { unit, len } => (unit, len),
             };
-            if self.parser.reader_exhausted() {
+            if self.stream.is_exhausted() {
                 if available == 0 {
                     return Ok(None);
                 }
                 let kind = truncated(unit, len, available);
                 return Err(CaptureError::new(&self.name, offset, kind));
             }
-            // Grow only once the buffer is full of this record, so a short file that claims a
-            // long record costs nothing.
-            if len > self.capacity && available >= self.capacity {
-                let grown = len.max(self.capacity.saturating_mul(2)).min(MAX_RECORD_LEN);
-                self.parser.grow(grown);
-                self.capacity = grown;
-            }
-            if self.parser.refill().is_err() {
-                return Err(self.read_error(offset));
-            }
+            self.stream
+                .refill(len)
+                .map_err(|e| CaptureError::io(&self.name, offset, e))?;
         }
     }
+}
 
-    fn read_error(&self, offset: u64) -> CaptureError {
-        let error = self
-            .io_error
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-            .unwrap_or_else(|| io::Error::other("read failed"));
-        CaptureError::io(&self.name, offset, error)
-    }
+/// The `u32` at `at` in `data`, in the given byte order; `None` past the end.
+pub(crate) fn read_u32(data: &[u8], at: usize, big_endian: bool) -> Option<u32> {
+    let bytes = data.get(at..at.checked_add(4)?)?;
+    let bytes = <[u8; 4]>::try_from(bytes).ok()?;
+    Some(if big_endian {
+        u32::from_be_bytes(bytes)
+    } else {
+        u32::from_le_bytes(bytes)
+    })
 }
 
 /// A problem reading the file header: from the stream, or with the bytes.
@@ -333,6 +287,14 @@ impl From<CaptureErrorKind> for Fault {
     fn from(kind: CaptureErrorKind) -> Self {
         Self::Bad(kind)
     }
+}
+
+/// The format and the whole file header of `reader`; errors name the file `name`.
+fn file_header(reader: &mut impl Read, name: &str) -> Result<(Layout, Vec<u8>), CaptureError> {
+    read_file_header(reader).map_err(|fault| match fault {
+        Fault::Io(e) => CaptureError::io(name, 0, e),
+        Fault::Bad(kind) => CaptureError::new(name, 0, kind),
+    })
 }
 
 /// The format and the whole file header (pcap: 24 bytes; pcapng: the section header block).
@@ -399,7 +361,7 @@ impl std::fmt::Debug for CaptureReader {
             .field("name", &self.name)
             .field("format", &self.format())
             .field("index", &self.index)
-            .field("offset", &self.parser.consumed())
+            .field("offset", &self.stream.offset())
             .finish_non_exhaustive()
     }
 }
