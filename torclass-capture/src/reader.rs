@@ -1,13 +1,15 @@
-//! [`CaptureReader`]: packets out of a pcap or pcapng stream, in constant memory.
+//! [`CaptureReader`]: packets out of a pcap or pcapng file, mapped or streamed.
 //!
-//! The reader reads through one buffer ([`Stream`]): before each record it reads the
+//! A regular file is memory-mapped ([`Map`]) and every record is parsed in place. Anything
+//! else is read through one buffer ([`Stream`]): before each record the reader reads the
 //! record's length from its header, checks it against [`MAX_RECORD_LEN`] and the snapshot
 //! length, and refills (growing the buffer if the record is larger than it) until the whole
-//! record is buffered; then it parses the record in place. So a lying length is an error,
-//! never a large allocation, and every refill makes progress or reaches the end: the reader
-//! cannot hang.
+//! record is buffered. Both hand the same parser a slice that starts at the record, so they
+//! give the same packets and the same errors; a lying length is an error, never a large
+//! allocation, and every refill makes progress or reaches the end: the reader cannot hang.
 
 use crate::error::{CaptureError, CaptureErrorKind, Unit};
+use crate::map::Map;
 use crate::pcap::{self, PcapFormat};
 use crate::pcapng::{self, PcapngState};
 use crate::stream::{read_full, Stream};
@@ -20,7 +22,7 @@ use std::path::Path;
 /// so the largest the buffer grows. A longer one is [`CaptureErrorKind::TooLarge`].
 pub const MAX_RECORD_LEN: usize = 16 * 1024 * 1024;
 
-/// How many bytes the record at the front of the buffer needs.
+/// How many bytes the record at the front of the input needs.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Need {
     /// Its header is incomplete: read at least `len` bytes to learn its length.
@@ -41,7 +43,7 @@ pub(crate) struct Packet {
     pub(crate) len: usize,
 }
 
-/// One captured packet, borrowing the reader's buffer until the next call.
+/// One captured packet, borrowing the reader's buffer or map until the next call.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RawPacket<'a> {
     /// The pcap `LINKTYPE_` value of the packet's interface (1 = Ethernet, 101 = raw IP,
@@ -77,7 +79,71 @@ enum Layout {
     Pcapng(PcapngState),
 }
 
-/// A streaming reader of pcap and pcapng captures.
+/// How [`CaptureReader::open_with`] reads a file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReadMode {
+    /// Map a regular file into memory and parse it in place; stream anything else (a pipe,
+    /// `/dev/stdin`, a socket), or a file the system will not map.
+    #[default]
+    Auto,
+    /// Always read with `read(2)` through a buffer: safe even if another process truncates
+    /// the file while it is read (a mapped file then kills the process with `SIGBUS`).
+    Stream,
+}
+
+/// Where the reader's bytes come from.
+enum Input {
+    Mapped(Mapped),
+    Stream(Stream),
+}
+
+impl Input {
+    /// The bytes from the next record on (the whole rest of a map; what a stream buffered).
+    fn data(&self) -> &[u8] {
+        match self {
+            Self::Mapped(mapped) => mapped.data(),
+            Self::Stream(stream) => stream.data(),
+        }
+    }
+
+    /// File offset of the first byte of [`Input::data`].
+    fn offset(&self) -> u64 {
+        match self {
+            Self::Mapped(mapped) => mapped.offset as u64,
+            Self::Stream(stream) => stream.offset(),
+        }
+    }
+
+    fn consume(&mut self, n: usize) {
+        match self {
+            Self::Mapped(mapped) => mapped.consume(n),
+            Self::Stream(stream) => stream.consume(n),
+        }
+    }
+}
+
+/// A mapped file and how far the reader has got in it.
+struct Mapped {
+    map: Map,
+    /// Offset of the next record.
+    offset: usize,
+}
+
+impl Mapped {
+    fn new(map: Map, offset: usize) -> Self {
+        Self { map, offset }
+    }
+
+    fn data(&self) -> &[u8] {
+        self.map.bytes().get(self.offset..).unwrap_or_default()
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.offset = self.offset.saturating_add(n).min(self.map.bytes().len());
+    }
+}
+
+/// A reader of pcap and pcapng captures.
 ///
 /// ```no_run
 /// # fn main() -> Result<(), torclass_capture::CaptureError> {
@@ -89,12 +155,15 @@ enum Layout {
 /// # }
 /// ```
 ///
-/// Memory stays constant: one buffer of [`crate::INITIAL_BUFFER_LEN`] bytes that grows only to
-/// fit a larger record, up to [`MAX_RECORD_LEN`], and at most [`crate::MAX_INTERFACES`]
-/// interface descriptions. After an error, or at the end, `next_packet` returns `Ok(None)`.
+/// Memory stays constant. A mapped file costs no buffer: packets borrow the kernel's page
+/// cache (which counts in the resident set size as the file is read, and which the kernel
+/// reclaims at will). A stream has one buffer of
+/// [`crate::INITIAL_BUFFER_LEN`] bytes that grows only to fit a larger record, up to
+/// [`MAX_RECORD_LEN`]. Either keeps at most [`crate::MAX_INTERFACES`] interface descriptions.
+/// After an error, or at the end, `next_packet` returns `Ok(None)`.
 pub struct CaptureReader {
     name: String,
-    stream: Stream,
+    input: Input,
     layout: Layout,
     /// Bytes of the record last returned, consumed at the next call.
     pending: usize,
@@ -104,11 +173,24 @@ pub struct CaptureReader {
 }
 
 impl CaptureReader {
-    /// Open the capture at `path`. Errors name the file as `path` displays.
+    /// Open the capture at `path`, memory-mapped if it is a regular file ([`ReadMode::Auto`]).
+    /// Errors name the file as `path` displays.
     pub fn open(path: &Path) -> Result<Self, CaptureError> {
+        Self::open_with(path, ReadMode::Auto)
+    }
+
+    /// Open the capture at `path`, read as `mode` says. Errors name the file as `path`
+    /// displays; both modes give the same packets and the same errors.
+    pub fn open_with(path: &Path, mode: ReadMode) -> Result<Self, CaptureError> {
         let name = path.display().to_string();
         let file = File::open(path).map_err(|e| CaptureError::io(&name, 0, e))?;
-        Self::new(file, name)
+        match mode {
+            ReadMode::Auto => match Map::new(&file) {
+                Some(map) => Self::mapped(map, name),
+                None => Self::new(file, name),
+            },
+            ReadMode::Stream => Self::new(file, name),
+        }
     }
 
     /// Read a capture from any byte stream (a file, a pipe, a `Cursor<Vec<u8>>`); `name` is
@@ -116,13 +198,21 @@ impl CaptureReader {
     pub fn new(mut reader: impl Read + Send + 'static, name: String) -> Result<Self, CaptureError> {
         let (layout, header) = file_header(&mut reader, &name)?;
         let stream = Stream::new(Box::new(reader), header.len() as u64);
-        Self::start(stream, name, layout, &header)
+        Self::start(Input::Stream(stream), name, layout, &header)
+    }
+
+    fn mapped(map: Map, name: String) -> Result<Self, CaptureError> {
+        let mut rest = map.bytes();
+        let (layout, header) = file_header(&mut rest, &name)?;
+        let offset = header.len();
+        let input = Input::Mapped(Mapped::new(map, offset));
+        Self::start(input, name, layout, &header)
     }
 
     /// The reader of the records after `header` (the whole file header, already read) in
-    /// `stream`. A pcapng section header block is parsed here, so that a bad one fails to open.
+    /// `input`. A pcapng section header block is parsed here, so that a bad one fails to open.
     fn start(
-        stream: Stream,
+        input: Input,
         name: String,
         mut layout: Layout,
         header: &[u8],
@@ -134,7 +224,7 @@ impl CaptureReader {
         }
         Ok(Self {
             name,
-            stream,
+            input,
             layout,
             pending: 0,
             index: 0,
@@ -159,8 +249,14 @@ impl CaptureReader {
         }
     }
 
+    /// True if the file is memory-mapped, false if it is read as a stream.
+    #[must_use]
+    pub fn is_mapped(&self) -> bool {
+        matches!(self.input, Input::Mapped { .. })
+    }
+
     /// The next packet, `Ok(None)` at the end of the capture. The packet borrows the reader's
-    /// buffer: drop it before calling again.
+    /// buffer or map: drop it before calling again.
     ///
     /// # Errors
     /// A [`CaptureError`] with the byte offset of the bad record. Packets before it were all
@@ -191,29 +287,25 @@ impl CaptureReader {
             ts_nanos,
             ts: time::seconds(ts_nanos),
             // `next_record` checked the range.
-            data: self
-                .stream
-                .data()
-                .get(packet.start..end)
-                .unwrap_or_default(),
+            data: self.input.data().get(packet.start..end).unwrap_or_default(),
             orig_len: packet.orig_len,
-            offset: self.stream.offset(),
+            offset: self.input.offset(),
             index,
         }))
     }
 
-    /// The next record that carries a packet, at the front of [`Stream::data`]; `None` at a
+    /// The next record that carries a packet, at the front of [`Input::data`]; `None` at a
     /// clean end of file.
     fn next_record(&mut self) -> Result<Option<Packet>, CaptureError> {
         loop {
-            self.stream.consume(self.pending);
+            self.input.consume(self.pending);
             self.pending = 0;
-            let offset = self.stream.offset();
+            let offset = self.input.offset();
             let Some((unit, len)) = self.buffer_record(offset)? else {
                 return Ok(None);
             };
             self.pending = len;
-            let record = self.stream.data().get(..len).unwrap_or_default();
+            let record = self.input.data().get(..len).unwrap_or_default();
             let step = match &mut self.layout {
                 Layout::Pcap(format) => Ok(Some(format.packet(record))),
                 Layout::Pcapng(state) => state.record(record),
@@ -231,11 +323,11 @@ impl CaptureReader {
         }
     }
 
-    /// Refill until the whole record at the front of the buffer is in it: its unit and
-    /// length, or `None` at a clean end of file.
+    /// Make sure the whole record at the front of [`Input::data`] is there (refilling a
+    /// stream): its unit and length, or `None` at a clean end of file.
     fn buffer_record(&mut self, offset: u64) -> Result<Option<(Unit, usize)>, CaptureError> {
         loop {
-            let data = self.stream.data();
+            let data = self.input.data();
             let need = match &self.layout {
                 Layout::Pcap(format) => format.need(data),
                 Layout::Pcapng(state) => state.need(data),
@@ -246,14 +338,15 @@ impl CaptureReader {
                 Need::Record { unit, len } if available >= len => return Ok(Some((unit, len))),
                 Need::Record { unit, len } | Need::Header { unit, len } => (unit, len),
             };
-            if self.stream.is_exhausted() {
-                if available == 0 {
-                    return Ok(None);
+            let stream = match &mut self.input {
+                Input::Stream(stream) if !stream.is_exhausted() => stream,
+                _ if available == 0 => return Ok(None),
+                _ => {
+                    let kind = truncated(unit, len, available);
+                    return Err(CaptureError::new(&self.name, offset, kind));
                 }
-                let kind = truncated(unit, len, available);
-                return Err(CaptureError::new(&self.name, offset, kind));
-            }
-            self.stream
+            };
+            stream
                 .refill(len)
                 .map_err(|e| CaptureError::io(&self.name, offset, e))?;
         }
@@ -361,7 +454,8 @@ impl std::fmt::Debug for CaptureReader {
             .field("name", &self.name)
             .field("format", &self.format())
             .field("index", &self.index)
-            .field("offset", &self.stream.offset())
+            .field("mapped", &self.is_mapped())
+            .field("offset", &self.input.offset())
             .finish_non_exhaustive()
     }
 }

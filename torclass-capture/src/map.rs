@@ -1,0 +1,37 @@
+//! [`Map`]: a capture file mapped into memory, read-only, so that packets borrow the kernel's
+//! page cache instead of being copied out of it by `read(2)`. The crate's only `unsafe`.
+#![allow(unsafe_code)]
+
+use std::fs::File;
+
+use memmap2::Mmap;
+
+/// The whole of a regular file, mapped read-only.
+pub(crate) struct Map(Mmap);
+
+impl Map {
+    /// Map `file` if it is a regular file; `None` for anything else (a pipe, a socket, a
+    /// terminal) or if mapping fails, for the caller to read it as a stream instead.
+    pub(crate) fn new(file: &File) -> Option<Self> {
+        if !file.metadata().ok()?.is_file() {
+            return None;
+        }
+        // SAFETY: the map is read-only and owned by this reader, which never writes through
+        // it. The one risk is another process changing the file while it is mapped: if it
+        // truncates the file, reading a page past the new end raises SIGBUS and the process
+        // dies (as ripgrep and every mmap-based reader do); bytes rewritten in place only
+        // change what the reader sees, and every length it reads from them is bounds-checked
+        // against the map. `--no-mmap` (`ReadMode::Stream`) avoids the risk.
+        let map = unsafe { Mmap::map(file) }.ok()?;
+        // The reader goes through the file once from start to end: ask for aggressive
+        // read-ahead. Only a hint; an error changes nothing.
+        #[cfg(unix)]
+        let _ = map.advise(memmap2::Advice::Sequential);
+        Some(Self(map))
+    }
+
+    /// The file's bytes.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
