@@ -122,16 +122,31 @@ impl Input {
     }
 }
 
+/// How far past the record being returned a map is prefetched into the CPU caches: a few
+/// records. 2 to 16 KiB measured alike on the benchmark mix; without prefetching, reading a
+/// mapped file took as much CPU time as copying it with read(2).
+const PREFETCH: usize = 4 * 1024;
+
 /// A mapped file and how far the reader has got in it.
+///
+/// The records' headers are scattered in the file at distances the hardware prefetcher
+/// cannot guess, so each would be a cache miss: the reader prefetches the next [`PREFETCH`]
+/// bytes of the file itself.
 struct Mapped {
     map: Map,
     /// Offset of the next record.
     offset: usize,
+    /// Everything before this offset was prefetched.
+    prefetched: usize,
 }
 
 impl Mapped {
     fn new(map: Map, offset: usize) -> Self {
-        Self { map, offset }
+        Self {
+            map,
+            offset,
+            prefetched: offset,
+        }
     }
 
     fn data(&self) -> &[u8] {
@@ -140,6 +155,16 @@ impl Mapped {
 
     fn consume(&mut self, n: usize) {
         self.offset = self.offset.saturating_add(n).min(self.map.bytes().len());
+    }
+
+    /// Prefetch up to [`PREFETCH`] bytes past the record of `len` bytes at the offset.
+    fn prefetch_past(&mut self, len: usize) {
+        let end = self.offset.saturating_add(len).saturating_add(PREFETCH);
+        let start = self.prefetched.max(self.offset);
+        if start < end {
+            self.map.prefetch(start..end);
+            self.prefetched = end;
+        }
     }
 }
 
@@ -305,6 +330,9 @@ impl CaptureReader {
                 return Ok(None);
             };
             self.pending = len;
+            if let Input::Mapped(mapped) = &mut self.input {
+                mapped.prefetch_past(len);
+            }
             let record = self.input.data().get(..len).unwrap_or_default();
             let step = match &mut self.layout {
                 Layout::Pcap(format) => Ok(Some(format.packet(record))),
