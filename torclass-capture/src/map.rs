@@ -57,4 +57,25 @@ impl Map {
         #[cfg(not(target_arch = "x86_64"))]
         let _ = range;
     }
+
+    /// Unmap the pages of `range` (page-aligned) from the process: the reader is done with
+    /// them. They stay in the page cache; reading them again maps them back.
+    pub(crate) fn release(&self, range: Range<usize>) {
+        #[cfg(unix)]
+        if range.start < range.end && range.end <= self.0.len() {
+            // SAFETY: the map is shared, read-only and backed by the file, so MADV_DONTNEED
+            // only drops its page table entries and the next access (if any) maps the same
+            // bytes again from the page cache; nothing is discarded or zeroed, and any
+            // reference into the range stays valid. A hint: an error changes nothing.
+            let _ = unsafe {
+                self.0.unchecked_advise_range(
+                    memmap2::UncheckedAdvice::DontNeed,
+                    range.start,
+                    range.len(),
+                )
+            };
+        }
+        #[cfg(not(unix))]
+        let _ = range;
+    }
 }

@@ -127,17 +127,23 @@ impl Input {
 /// mapped file took as much CPU time as copying it with read(2).
 const PREFETCH: usize = 4 * 1024;
 
+/// A map's pages behind the reader are given back in steps of this many bytes.
+const RELEASE: usize = 8 * 1024 * 1024;
+
 /// A mapped file and how far the reader has got in it.
 ///
 /// The records' headers are scattered in the file at distances the hardware prefetcher
 /// cannot guess, so each would be a cache miss: the reader prefetches the next [`PREFETCH`]
-/// bytes of the file itself.
+/// bytes of the file itself. It also unmaps the pages it has read, so that the resident set
+/// does not grow with the file (they stay in the kernel's page cache).
 struct Mapped {
     map: Map,
     /// Offset of the next record.
     offset: usize,
     /// Everything before this offset was prefetched.
     prefetched: usize,
+    /// Everything before this offset was released (a multiple of [`RELEASE`]).
+    released: usize,
 }
 
 impl Mapped {
@@ -146,6 +152,7 @@ impl Mapped {
             map,
             offset,
             prefetched: offset,
+            released: 0,
         }
     }
 
@@ -155,6 +162,11 @@ impl Mapped {
 
     fn consume(&mut self, n: usize) {
         self.offset = self.offset.saturating_add(n).min(self.map.bytes().len());
+        let done = self.offset - self.offset % RELEASE;
+        if done > self.released {
+            self.map.release(self.released..done);
+            self.released = done;
+        }
     }
 
     /// Prefetch up to [`PREFETCH`] bytes past the record of `len` bytes at the offset.
@@ -181,8 +193,7 @@ impl Mapped {
 /// ```
 ///
 /// Memory stays constant. A mapped file costs no buffer: packets borrow the kernel's page
-/// cache (which counts in the resident set size as the file is read, and which the kernel
-/// reclaims at will). A stream has one buffer of
+/// cache, and the pages already read are unmapped every few MiB. A stream has one buffer of
 /// [`crate::INITIAL_BUFFER_LEN`] bytes that grows only to fit a larger record, up to
 /// [`MAX_RECORD_LEN`]. Either keeps at most [`crate::MAX_INTERFACES`] interface descriptions.
 /// After an error, or at the end, `next_packet` returns `Ok(None)`.

@@ -1,7 +1,7 @@
 //! A memory-mapped capture and the same capture read as a stream give the same packets (every
 //! field and byte), the same errors at the same offsets and the same end: on every real
 //! capture as pcap, nanosecond pcap and pcapng (copies made with editcap), on every cut of a
-//! small one and on corrupted copies of it.
+//! small one and on corrupted copies of it. And a mapped reader unmaps what it has read.
 
 mod common;
 
@@ -131,4 +131,50 @@ proptest! {
         file.truncate(cut.index(file.len() + 1));
         same_bytes(&file);
     }
+}
+
+/// This process's resident file-backed memory, from /proc/self/status.
+#[cfg(target_os = "linux")]
+fn rss_file_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("RssFile:"))
+        .and_then(|v| v.trim().strip_suffix("kB"))
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .expect("RssFile");
+    kib * 1024
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn pages_read_are_unmapped() {
+    use std::io::Write;
+    use torclass_capture::CaptureReader;
+    const MIB: usize = 1024 * 1024;
+    let mut file = tempfile::NamedTempFile::new().expect("temp file");
+    let mut bytes = common::pcap_header(false, false, 1, 0);
+    let data = vec![0x5a; 60_000];
+    while bytes.len() < 64 * MIB {
+        common::pcap_record(&mut bytes, false, 1, 0, &data, 60_000);
+    }
+    file.write_all(&bytes).expect("write");
+    drop(bytes);
+    let mut reader = CaptureReader::open(file.path()).expect("open");
+    assert!(reader.is_mapped());
+    let before = rss_file_bytes();
+    let mut sum = 0u64;
+    let mut peak = 0;
+    while let Some(p) = reader.next_packet().expect("read") {
+        sum += p.data.iter().map(|&b| u64::from(b)).sum::<u64>();
+        if p.index % 64 == 0 {
+            peak = peak.max(rss_file_bytes().saturating_sub(before));
+        }
+    }
+    assert!(sum > 0);
+    // Every page was read, but at most the last few MiB stay mapped.
+    assert!(
+        peak < 24 * MIB as u64,
+        "resident file pages grew by {peak} bytes"
+    );
 }
