@@ -14,10 +14,12 @@ const CACHE_LINE: usize = 64;
 pub(crate) struct Map(Mmap);
 
 impl Map {
-    /// Map `file` if it is a regular file; `None` for anything else (a pipe, a socket, a
-    /// terminal) or if mapping fails, for the caller to read it as a stream instead.
+    /// Map `file` if it is a regular file with bytes; `None` for anything else (a pipe, a
+    /// socket, a terminal, an empty file or a `/proc` file, which has no size) or if mapping
+    /// fails, for the caller to read it as a stream instead.
     pub(crate) fn new(file: &File) -> Option<Self> {
-        if !file.metadata().ok()?.is_file() {
+        let meta = file.metadata().ok()?;
+        if !meta.is_file() || meta.len() == 0 {
             return None;
         }
         // SAFETY: the map is read-only and owned by this reader, which never writes through

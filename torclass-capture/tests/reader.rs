@@ -591,13 +591,23 @@ fn open_names_the_file() {
 }
 
 #[test]
-fn pipes_and_devices_are_streamed() {
+fn pipes_devices_and_proc_files_are_streamed() {
     let err = CaptureReader::open("/dev/null".as_ref()).unwrap_err();
     assert_eq!(err.kind, CaptureErrorKind::Empty);
     assert_eq!(
         err.to_string(),
         "/dev/null: byte 0: empty file (no pcap or pcapng header)"
     );
+    // A /proc file claims no size: streamed, its bytes read as from a pipe.
+    let err = CaptureReader::open("/proc/self/status".as_ref()).unwrap_err();
+    assert_eq!(
+        err.kind,
+        CaptureErrorKind::NotACapture { magic: 0x4e61_6d65 }
+    );
+    // An empty file is streamed too, with the same error.
+    let empty = tempfile::NamedTempFile::new().unwrap();
+    let reader = CaptureReader::open(empty.path());
+    assert_eq!(reader.unwrap_err().kind, CaptureErrorKind::Empty);
 
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("capture.fifo");
