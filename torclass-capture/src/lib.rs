@@ -16,6 +16,7 @@
 mod analyze;
 mod csv;
 mod error;
+mod input;
 mod jsonl;
 mod map;
 mod pcap;

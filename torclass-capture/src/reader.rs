@@ -9,6 +9,7 @@
 //! allocation, and every refill makes progress or reaches the end: the reader cannot hang.
 
 use crate::error::{CaptureError, CaptureErrorKind, Unit};
+use crate::input::{Input, Mapped};
 use crate::map::Map;
 use crate::pcap::{self, PcapFormat};
 use crate::pcapng::{self, PcapngState};
@@ -89,95 +90,6 @@ pub enum ReadMode {
     /// Always read with `read(2)` through a buffer: safe even if another process truncates
     /// the file while it is read (a mapped file then kills the process with `SIGBUS`).
     Stream,
-}
-
-/// Where the reader's bytes come from.
-enum Input {
-    Mapped(Mapped),
-    Stream(Stream),
-}
-
-impl Input {
-    /// The bytes from the next record on (the whole rest of a map; what a stream buffered).
-    fn data(&self) -> &[u8] {
-        match self {
-            Self::Mapped(mapped) => mapped.data(),
-            Self::Stream(stream) => stream.data(),
-        }
-    }
-
-    /// File offset of the first byte of [`Input::data`].
-    fn offset(&self) -> u64 {
-        match self {
-            Self::Mapped(mapped) => mapped.offset as u64,
-            Self::Stream(stream) => stream.offset(),
-        }
-    }
-
-    fn consume(&mut self, n: usize) {
-        match self {
-            Self::Mapped(mapped) => mapped.consume(n),
-            Self::Stream(stream) => stream.consume(n),
-        }
-    }
-}
-
-/// How far past the record being returned a map is prefetched into the CPU caches: a few
-/// records. 2 to 16 KiB measured alike on the benchmark mix; without prefetching, reading a
-/// mapped file took as much CPU time as copying it with read(2).
-const PREFETCH: usize = 4 * 1024;
-
-/// A map's pages behind the reader are given back in steps of this many bytes.
-const RELEASE: usize = 8 * 1024 * 1024;
-
-/// A mapped file and how far the reader has got in it.
-///
-/// The records' headers are scattered in the file at distances the hardware prefetcher
-/// cannot guess, so each would be a cache miss: the reader prefetches the next [`PREFETCH`]
-/// bytes of the file itself. It also unmaps the pages it has read, so that the resident set
-/// does not grow with the file (they stay in the kernel's page cache).
-struct Mapped {
-    map: Map,
-    /// Offset of the next record.
-    offset: usize,
-    /// Everything before this offset was prefetched.
-    prefetched: usize,
-    /// Everything before this offset was released (a multiple of [`RELEASE`]).
-    released: usize,
-}
-
-impl Mapped {
-    fn new(map: Map, offset: usize) -> Self {
-        Self {
-            map,
-            offset,
-            prefetched: offset,
-            released: 0,
-        }
-    }
-
-    fn data(&self) -> &[u8] {
-        self.map.bytes().get(self.offset..).unwrap_or_default()
-    }
-
-    fn consume(&mut self, n: usize) {
-        self.offset = self.offset.saturating_add(n).min(self.map.bytes().len());
-        let done = self.offset - self.offset % RELEASE;
-        if done > self.released {
-            self.map.release(self.released..done);
-            self.released = done;
-        }
-    }
-
-    /// Prefetch up to [`PREFETCH`] bytes past the record of `len` bytes at the offset.
-    fn prefetch_past(&mut self, len: usize) {
-        let end = self.offset.saturating_add(len).saturating_add(PREFETCH);
-        let start = self.prefetched.max(self.offset);
-        if start < end {
-            self.map.prefetch(start..end);
-            self.prefetched = end;
-        }
-    }
 }
 
 /// A reader of pcap and pcapng captures.
