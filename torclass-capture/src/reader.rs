@@ -84,7 +84,7 @@ enum Layout {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ReadMode {
     /// Map a regular file into memory and parse it in place; stream anything else (a pipe,
-    /// `/dev/stdin`, a socket), or a file the system will not map.
+    /// `/dev/stdin`, a socket, an empty file), or a file the system will not map.
     #[default]
     Auto,
     /// Always read with `read(2)` through a buffer: safe even if another process truncates
@@ -149,6 +149,8 @@ impl CaptureReader {
         Self::start(Input::Stream(stream), name, layout, &header)
     }
 
+    /// The reader of a mapped file: the header is read from the map's bytes by the same code
+    /// as from a stream.
     fn mapped(map: Map, name: String) -> Result<Self, CaptureError> {
         let mut rest = map.bytes();
         let (layout, header) = file_header(&mut rest, &name)?;
