@@ -42,7 +42,7 @@ impl Input {
 const PREFETCH: usize = 4 * 1024;
 
 /// A map's pages behind the reader are given back in steps of this many bytes.
-const RELEASE: usize = 8 * 1024 * 1024;
+const RELEASE: usize = 2 * 1024 * 1024;
 
 /// A mapped file and how far the reader has got in it.
 ///
