@@ -3,24 +3,28 @@
 //! What every torclass front end (the CLI, the Python module, the benches and the tests) needs
 //! besides the classifier itself, in one `std` crate so that torclass-core stays `no_std`:
 //!
-//! - [`CaptureReader`]: a streaming, constant-memory reader of pcap and pcapng files that
-//!   lends out one [`RawPacket`] at a time, with [`CaptureError`]s that name the file and byte.
+//! - [`CaptureReader`]: a constant-memory reader of pcap and pcapng files (memory-mapped, or
+//!   streamed through one buffer) that lends out one [`RawPacket`] at a time, with
+//!   [`CaptureError`]s that name the file and byte.
 //! - [`Analyzer`]: frames in, flow records out, over the core's decoder and flow table.
 //! - [`FlowRecord`]: the per-flow result, and its forms: JSON lines (the contract every tool
 //!   reads), CSV and an aligned table, behind [`RecordWriter`]; and a [`Summary`] of counts.
-#![forbid(unsafe_code)]
+// Only `map` (the memory map of a capture file) may use `unsafe`.
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 mod analyze;
 mod csv;
 mod error;
+mod input;
 mod jsonl;
+mod map;
 mod pcap;
 mod pcapng;
 mod reader;
 mod record;
 mod shard;
-mod source;
+mod stream;
 mod summary;
 mod table;
 mod time;
@@ -32,9 +36,10 @@ pub use csv::{write_csv_header, write_csv_row};
 pub use error::{CaptureError, CaptureErrorKind, Unit};
 pub use jsonl::write_jsonl;
 pub use pcapng::MAX_INTERFACES;
-pub use reader::{CaptureFormat, CaptureReader, RawPacket, INITIAL_BUFFER_LEN, MAX_RECORD_LEN};
+pub use reader::{CaptureFormat, CaptureReader, RawPacket, ReadMode, MAX_RECORD_LEN};
 pub use record::{hex, peer_id_text, ts_text, FlowRecord, Value, COLUMNS};
 pub use shard::{shard_of, ShardedAnalyzer, ShardedOutput};
+pub use stream::INITIAL_BUFFER_LEN;
 pub use summary::{Counts, Summary};
 pub use table::{write_table_header, write_table_row};
 pub use writer::{Format, RecordWriter, UnknownFormat};

@@ -3,12 +3,11 @@
 //!
 //! Both byte orders and both timestamp precisions (microsecond magic `0xa1b2c3d4`,
 //! nanosecond magic `0xa1b23c4d`), plus the little-endian "modified" format (`0xa1b2cd34`,
-//! 24-byte record headers) that pcap-parser reads.
+//! 24-byte record headers).
 
 use crate::error::{CaptureErrorKind, Unit};
-use crate::reader::{Need, Packet, MAX_RECORD_LEN};
+use crate::reader::{read_u32, Need, Packet, MAX_RECORD_LEN};
 use crate::time;
-use pcap_parser::pcap::LegacyPcapBlock;
 
 mod field {
     /// Length of the file header.
@@ -17,8 +16,12 @@ mod field {
     pub const SNAPLEN: usize = 16;
     /// Offset of the link type in the file header.
     pub const LINKTYPE: usize = 20;
-    /// Offset of the captured length in a record header.
+    /// Offsets in a record header: the timestamp's seconds and fraction (micro- or
+    /// nanoseconds), the captured length and the original length.
+    pub const TS_SEC: usize = 0;
+    pub const TS_FRACTION: usize = 4;
     pub const CAPLEN: usize = 8;
+    pub const ORIG_LEN: usize = 12;
     /// Length of a record header.
     pub const RECORD_HEADER_LEN: usize = 16;
     /// Length of a record header in the modified format.
@@ -63,14 +66,7 @@ impl PcapFormat {
     pub(crate) fn from_header(header: &[u8; HEADER_LEN]) -> Self {
         let first = u32::from_le_bytes([header[0], header[1], header[2], header[3]]);
         let big_endian = matches!(first, magic::MICROS_SWAPPED | magic::NANOS_SWAPPED);
-        let read = |at: usize| {
-            let b = [header[at], header[at + 1], header[at + 2], header[at + 3]];
-            if big_endian {
-                u32::from_be_bytes(b)
-            } else {
-                u32::from_le_bytes(b)
-            }
-        };
+        let read = |at| read_u32(header, at, big_endian).unwrap_or_default();
         Self {
             big_endian,
             nanoseconds: matches!(first, magic::NANOS | magic::NANOS_SWAPPED),
@@ -92,17 +88,11 @@ impl PcapFormat {
     /// How many bytes the record at the start of `data` needs.
     pub(crate) fn need(&self, data: &[u8]) -> Result<Need, CaptureErrorKind> {
         let header_len = self.record_header_len();
-        let Some(caplen) = data.get(field::CAPLEN..field::CAPLEN + 4) else {
+        let Some(caplen) = read_u32(data, field::CAPLEN, self.big_endian) else {
             return Ok(Need::Header {
                 unit: Unit::PcapRecord,
                 len: header_len,
             });
-        };
-        let caplen = [caplen[0], caplen[1], caplen[2], caplen[3]];
-        let caplen = if self.big_endian {
-            u32::from_be_bytes(caplen)
-        } else {
-            u32::from_le_bytes(caplen)
         };
         let len = u64::from(caplen) + header_len as u64;
         if len > MAX_RECORD_LEN as u64 {
@@ -125,18 +115,21 @@ impl PcapFormat {
         })
     }
 
-    /// The packet in a record pcap-parser has parsed.
-    pub(crate) fn packet(&self, block: &LegacyPcapBlock<'_>) -> Packet {
+    /// The packet in `record`, a whole record of the length [`PcapFormat::need`] gave.
+    pub(crate) fn packet(&self, record: &[u8]) -> Packet {
+        let read = |at| read_u32(record, at, self.big_endian).unwrap_or_default();
+        let start = self.record_header_len();
         Packet {
             link_type: self.link_type,
             ts_nanos: Some(time::pcap_nanos(
-                block.ts_sec,
-                block.ts_usec,
+                read(field::TS_SEC),
+                read(field::TS_FRACTION),
                 self.nanoseconds,
             )),
-            orig_len: block.origlen,
-            start: self.record_header_len(),
-            len: block.data.len(),
+            orig_len: read(field::ORIG_LEN),
+            start,
+            // The captured length, as `need` read it.
+            len: record.len().saturating_sub(start),
         }
     }
 }

@@ -7,11 +7,11 @@
 //! length, `if_tsresol` (10^-n or 2^-n seconds) and `if_tsoffset`.
 
 use crate::error::{CaptureErrorKind, Unit};
-use crate::reader::{Need, Packet, MAX_RECORD_LEN};
+use crate::reader::{read_u32, Need, Packet, MAX_RECORD_LEN};
 use crate::time;
 use pcap_parser::pcapng::{
-    Block, EnhancedPacketBlock, InterfaceDescriptionBlock, OptionCode, SimplePacketBlock,
-    UnknownBlock,
+    parse_block_be, parse_block_le, Block, EnhancedPacketBlock, InterfaceDescriptionBlock,
+    OptionCode, SimplePacketBlock, UnknownBlock,
 };
 
 /// The most interface description blocks one section may declare.
@@ -84,16 +84,6 @@ pub(crate) fn section_header(prefix: &[u8]) -> Result<Need, CaptureErrorKind> {
         }
     };
     block_len(prefix, field::SHB_TYPE, big_endian)
-}
-
-fn read_u32(data: &[u8], at: usize, big_endian: bool) -> Option<u32> {
-    let b = data.get(at..at.checked_add(4)?)?;
-    let b = [b[0], b[1], b[2], b[3]];
-    Some(if big_endian {
-        u32::from_be_bytes(b)
-    } else {
-        u32::from_le_bytes(b)
-    })
 }
 
 fn block_len(data: &[u8], block_type: u32, big_endian: bool) -> Result<Need, CaptureErrorKind> {
@@ -191,8 +181,27 @@ impl PcapngState {
         }
     }
 
+    /// Take in `record`, a whole block of the length [`PcapngState::need`] gave: the packet
+    /// it carries, if any.
+    pub(crate) fn record(&mut self, record: &[u8]) -> Result<Option<Packet>, CaptureErrorKind> {
+        let parse = if self.big_endian {
+            parse_block_be
+        } else {
+            parse_block_le
+        };
+        match parse(record) {
+            Ok(([], block)) => self.block(&block),
+            _ => {
+                let block_type = read_u32(record, 0, self.big_endian).unwrap_or_default();
+                Err(CaptureErrorKind::Malformed {
+                    unit: Unit::PcapngBlock(block_type),
+                })
+            }
+        }
+    }
+
     /// Take in a block pcap-parser has parsed: the packet it carries, if any.
-    pub(crate) fn block(&mut self, block: &Block<'_>) -> Result<Option<Packet>, CaptureErrorKind> {
+    fn block(&mut self, block: &Block<'_>) -> Result<Option<Packet>, CaptureErrorKind> {
         match block {
             Block::SectionHeader(shb) => {
                 self.big_endian = shb.big_endian();

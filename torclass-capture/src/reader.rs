@@ -1,32 +1,29 @@
-//! [`CaptureReader`]: packets out of a pcap or pcapng stream, in constant memory.
+//! [`CaptureReader`]: packets out of a pcap or pcapng file, mapped or streamed.
 //!
-//! The reader drives pcap-parser's streaming [`PcapReaderIterator`] over one buffer. Before
-//! each record it reads the record's length from its header, checks it against
-//! [`MAX_RECORD_LEN`] and the snapshot length, and refills (growing the buffer if the record
-//! is larger than it) until the whole record is buffered; only then does pcap-parser parse
-//! it. So a lying length is an error, never a large allocation, and every refill makes
-//! progress or reaches the end: the reader cannot hang.
+//! A regular file is memory-mapped ([`Map`]) and every record is parsed in place. Anything
+//! else is read through one buffer ([`Stream`]): before each record the reader reads the
+//! record's length from its header, checks it against [`MAX_RECORD_LEN`] and the snapshot
+//! length, and refills (growing the buffer if the record is larger than it) until the whole
+//! record is buffered. Both hand the same parser a slice that starts at the record, so they
+//! give the same packets and the same errors; a lying length is an error, never a large
+//! allocation, and every refill makes progress or reaches the end: the reader cannot hang.
 
 use crate::error::{CaptureError, CaptureErrorKind, Unit};
+use crate::input::{Input, Mapped};
+use crate::map::Map;
 use crate::pcap::{self, PcapFormat};
 use crate::pcapng::{self, PcapngState};
-use crate::source::{read_full, ErrorSlot, Source};
+use crate::stream::{read_full, Stream};
 use crate::time;
-use pcap_parser::traits::PcapReaderIterator;
-use pcap_parser::{LegacyPcapReader, PcapBlockOwned, PcapNGReader};
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
-use std::sync::PoisonError;
-
-/// The buffer a reader starts with.
-pub const INITIAL_BUFFER_LEN: usize = 64 * 1024;
 
 /// The largest record (pcap record header and captured bytes) or pcapng block accepted, and
 /// so the largest the buffer grows. A longer one is [`CaptureErrorKind::TooLarge`].
 pub const MAX_RECORD_LEN: usize = 16 * 1024 * 1024;
 
-/// How many bytes the record at the front of the buffer needs.
+/// How many bytes the record at the front of the input needs.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Need {
     /// Its header is incomplete: read at least `len` bytes to learn its length.
@@ -47,7 +44,7 @@ pub(crate) struct Packet {
     pub(crate) len: usize,
 }
 
-/// One captured packet, borrowing the reader's buffer until the next call.
+/// One captured packet, borrowing the reader's buffer or map until the next call.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RawPacket<'a> {
     /// The pcap `LINKTYPE_` value of the packet's interface (1 = Ethernet, 101 = raw IP,
@@ -83,7 +80,19 @@ enum Layout {
     Pcapng(PcapngState),
 }
 
-/// A streaming reader of pcap and pcapng captures.
+/// How [`CaptureReader::open_with`] reads a file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReadMode {
+    /// Map a regular file into memory and parse it in place; stream anything else (a pipe,
+    /// `/dev/stdin`, a socket, an empty file), or a file the system will not map.
+    #[default]
+    Auto,
+    /// Always read with `read(2)` through a buffer: safe even if another process truncates
+    /// the file while it is read (a mapped file then kills the process with `SIGBUS`).
+    Stream,
+}
+
+/// A reader of pcap and pcapng captures.
 ///
 /// ```no_run
 /// # fn main() -> Result<(), torclass_capture::CaptureError> {
@@ -95,15 +104,15 @@ enum Layout {
 /// # }
 /// ```
 ///
-/// Memory stays constant: one buffer of [`INITIAL_BUFFER_LEN`] bytes that grows only to fit a
-/// larger record, up to [`MAX_RECORD_LEN`], and at most [`crate::MAX_INTERFACES`] interface
-/// descriptions. After an error, or at the end, `next_packet` returns `Ok(None)`.
+/// Memory stays constant. A mapped file costs no buffer: packets borrow the kernel's page
+/// cache, and the pages already read are unmapped every few MiB. A stream has one buffer of
+/// [`crate::INITIAL_BUFFER_LEN`] bytes that grows only to fit a larger record, up to
+/// [`MAX_RECORD_LEN`]. Either keeps at most [`crate::MAX_INTERFACES`] interface descriptions.
+/// After an error, or at the end, `next_packet` returns `Ok(None)`.
 pub struct CaptureReader {
     name: String,
-    parser: Box<dyn PcapReaderIterator + Send>,
+    input: Input,
     layout: Layout,
-    io_error: ErrorSlot,
-    capacity: usize,
     /// Bytes of the record last returned, consumed at the next call.
     pending: usize,
     index: u64,
@@ -112,64 +121,61 @@ pub struct CaptureReader {
 }
 
 impl CaptureReader {
-    /// Open the capture at `path`. Errors name the file as `path` displays.
+    /// Open the capture at `path`, memory-mapped if it is a regular file ([`ReadMode::Auto`]).
+    /// Errors name the file as `path` displays.
     pub fn open(path: &Path) -> Result<Self, CaptureError> {
+        Self::open_with(path, ReadMode::Auto)
+    }
+
+    /// Open the capture at `path`, read as `mode` says. Errors name the file as `path`
+    /// displays; both modes give the same packets and the same errors.
+    pub fn open_with(path: &Path, mode: ReadMode) -> Result<Self, CaptureError> {
         let name = path.display().to_string();
         let file = File::open(path).map_err(|e| CaptureError::io(&name, 0, e))?;
-        Self::new(file, name)
+        match mode {
+            ReadMode::Auto => match Map::new(&file) {
+                Some(map) => Self::mapped(map, name),
+                None => Self::new(file, name),
+            },
+            ReadMode::Stream => Self::new(file, name),
+        }
     }
 
     /// Read a capture from any byte stream (a file, a pipe, a `Cursor<Vec<u8>>`); `name` is
     /// used in error messages. Reads the file header before returning.
     pub fn new(mut reader: impl Read + Send + 'static, name: String) -> Result<Self, CaptureError> {
-        let (layout, header) = match read_file_header(&mut reader) {
-            Ok(found) => found,
-            Err(Fault::Io(e)) => return Err(CaptureError::io(&name, 0, e)),
-            Err(Fault::Bad(kind)) => return Err(CaptureError::new(&name, 0, kind)),
-        };
-        Self::with_header(reader, name, layout, header)
+        let (layout, header) = file_header(&mut reader, &name)?;
+        let stream = Stream::new(Box::new(reader), header.len() as u64);
+        Self::start(Input::Stream(stream), name, layout, &header)
     }
 
-    /// Build the pcap-parser reader over `header` (the whole file header, already read)
-    /// followed by the rest of `reader`.
-    fn with_header(
-        reader: impl Read + Send + 'static,
+    /// The reader of a mapped file: the header is read from the map's bytes by the same code
+    /// as from a stream.
+    fn mapped(map: Map, name: String) -> Result<Self, CaptureError> {
+        let mut rest = map.bytes();
+        let (layout, header) = file_header(&mut rest, &name)?;
+        let offset = header.len();
+        let input = Input::Mapped(Mapped::new(map, offset));
+        Self::start(input, name, layout, &header)
+    }
+
+    /// The reader of the records after `header` (the whole file header, already read) in
+    /// `input`. A pcapng section header block is parsed here, so that a bad one fails to open.
+    fn start(
+        input: Input,
         name: String,
-        layout: Layout,
-        header: Vec<u8>,
+        mut layout: Layout,
+        header: &[u8],
     ) -> Result<Self, CaptureError> {
-        let capacity = INITIAL_BUFFER_LEN.max(header.len());
-        let io_error = ErrorSlot::default();
-        // The first read of pcap-parser's reader gets the whole header, which it parses.
-        let source = Source::new(header, reader, io_error.clone());
-        let (unit, parser) = match layout {
-            Layout::Pcap(_) => (
-                Unit::PcapHeader,
-                LegacyPcapReader::new(capacity, source)
-                    .map(|r| Box::new(r) as Box<dyn PcapReaderIterator + Send>),
-            ),
-            Layout::Pcapng(_) => (
-                Unit::PcapngBlock(pcapng::SHB_TYPE),
-                PcapNGReader::new(capacity, source)
-                    .map(|r| Box::new(r) as Box<dyn PcapReaderIterator + Send>),
-            ),
-        };
-        let malformed = || CaptureError::new(&name, 0, CaptureErrorKind::Malformed { unit });
-        let mut parser = parser.map_err(|_| malformed())?;
-        if let Layout::Pcap(_) = layout {
-            // pcap-parser hands out the pcap file header as the first block.
-            let header = match parser.next() {
-                Ok((len, PcapBlockOwned::LegacyHeader(_))) => Some(len),
-                _ => None,
-            };
-            parser.consume(header.ok_or_else(malformed)?);
+        if let Layout::Pcapng(state) = &mut layout {
+            state
+                .record(header)
+                .map_err(|kind| CaptureError::new(&name, 0, kind))?;
         }
         Ok(Self {
             name,
-            parser,
+            input,
             layout,
-            io_error,
-            capacity,
             pending: 0,
             index: 0,
             last_ts_nanos: 0,
@@ -193,8 +199,14 @@ impl CaptureReader {
         }
     }
 
+    /// True if the file is memory-mapped, false if it is read as a stream.
+    #[must_use]
+    pub fn is_mapped(&self) -> bool {
+        matches!(self.input, Input::Mapped { .. })
+    }
+
     /// The next packet, `Ok(None)` at the end of the capture. The packet borrows the reader's
-    /// buffer: drop it before calling again.
+    /// buffer or map: drop it before calling again.
     ///
     /// # Errors
     /// A [`CaptureError`] with the byte offset of the bad record. Packets before it were all
@@ -204,78 +216,71 @@ impl CaptureReader {
         if self.finished {
             return Ok(None);
         }
-        loop {
-            if self.pending > 0 {
-                // No shift here: `consume` moves the rest of the buffer to its front whenever
-                // half of it is read, copying every byte of the file once more. `refill`
-                // shifts only the partial record left when more bytes are needed.
-                self.parser.consume_noshift(self.pending);
-                self.pending = 0;
+        let packet = match self.next_record() {
+            Ok(Some(packet)) => packet,
+            Ok(None) => {
+                self.finished = true;
+                return Ok(None);
             }
-            let offset = self.parser.consumed() as u64;
-            let (unit, len) = match self.buffer_record(offset) {
-                Ok(Some(record)) => record,
-                Ok(None) => {
-                    self.finished = true;
-                    return Ok(None);
-                }
-                Err(e) => {
-                    self.finished = true;
-                    return Err(e);
-                }
-            };
-            let step = match (self.parser.next(), &mut self.layout) {
-                (Ok((n, PcapBlockOwned::Legacy(block))), Layout::Pcap(format)) if n == len => {
-                    Ok(Some(format.packet(&block)))
-                }
-                (Ok((n, PcapBlockOwned::NG(block))), Layout::Pcapng(state)) if n == len => {
-                    state.block(&block)
-                }
-                _ => Err(CaptureErrorKind::Malformed { unit }),
+            Err(e) => {
+                self.finished = true;
+                return Err(e);
+            }
+        };
+        let ts_nanos = packet.ts_nanos.unwrap_or(self.last_ts_nanos);
+        self.last_ts_nanos = ts_nanos;
+        let index = self.index;
+        self.index += 1;
+        let end = packet.start + packet.len;
+        Ok(Some(RawPacket {
+            link_type: packet.link_type,
+            ts_nanos,
+            ts: time::seconds(ts_nanos),
+            // `next_record` checked the range.
+            data: self.input.data().get(packet.start..end).unwrap_or_default(),
+            orig_len: packet.orig_len,
+            offset: self.input.offset(),
+            index,
+        }))
+    }
+
+    /// The next record that carries a packet, at the front of [`Input::data`]; `None` at a
+    /// clean end of file.
+    fn next_record(&mut self) -> Result<Option<Packet>, CaptureError> {
+        loop {
+            self.input.consume(self.pending);
+            self.pending = 0;
+            let offset = self.input.offset();
+            let Some((unit, len)) = self.buffer_record(offset)? else {
+                return Ok(None);
             };
             self.pending = len;
+            if let Input::Mapped(mapped) = &mut self.input {
+                mapped.prefetch_past(len);
+            }
+            let record = self.input.data().get(..len).unwrap_or_default();
+            let step = match &mut self.layout {
+                Layout::Pcap(format) => Ok(Some(format.packet(record))),
+                Layout::Pcapng(state) => state.record(record),
+            };
             let packet = match step {
                 Ok(Some(packet)) => packet,
                 Ok(None) => continue,
-                Err(kind) => {
-                    self.finished = true;
-                    return Err(CaptureError::new(&self.name, offset, kind));
-                }
+                Err(kind) => return Err(CaptureError::new(&self.name, offset, kind)),
             };
-            let end = packet.start.saturating_add(packet.len);
-            if end > len || end > self.parser.data().len() {
-                self.finished = true;
-                return Err(CaptureError::new(
-                    &self.name,
-                    offset,
-                    CaptureErrorKind::Malformed { unit },
-                ));
+            if packet.start.saturating_add(packet.len) > record.len() {
+                let kind = CaptureErrorKind::Malformed { unit };
+                return Err(CaptureError::new(&self.name, offset, kind));
             }
-            let ts_nanos = packet.ts_nanos.unwrap_or(self.last_ts_nanos);
-            self.last_ts_nanos = ts_nanos;
-            let index = self.index;
-            self.index += 1;
-            return Ok(Some(RawPacket {
-                link_type: packet.link_type,
-                ts_nanos,
-                ts: time::seconds(ts_nanos),
-                data: self
-                    .parser
-                    .data()
-                    .get(packet.start..end)
-                    .unwrap_or_default(),
-                orig_len: packet.orig_len,
-                offset,
-                index,
-            }));
+            return Ok(Some(packet));
         }
     }
 
-    /// Refill until the whole record at the front of the buffer is in it: its unit and
-    /// length, or `None` at a clean end of file.
+    /// Make sure the whole record at the front of [`Input::data`] is there (refilling a
+    /// stream): its unit and length, or `None` at a clean end of file.
     fn buffer_record(&mut self, offset: u64) -> Result<Option<(Unit, usize)>, CaptureError> {
         loop {
-            let data = self.parser.data();
+            let data = self.input.data();
             let need = match &self.layout {
                 Layout::Pcap(format) => format.need(data),
                 Layout::Pcapng(state) => state.need(data),
@@ -286,35 +291,30 @@ impl CaptureReader {
                 Need::Record { unit, len } if available >= len => return Ok(Some((unit, len))),
                 Need::Record { unit, len } | Need::Header { unit, len } => (unit, len),
             };
-            if self.parser.reader_exhausted() {
-                if available == 0 {
-                    return Ok(None);
+            let stream = match &mut self.input {
+                Input::Stream(stream) if !stream.is_exhausted() => stream,
+                _ if available == 0 => return Ok(None),
+                _ => {
+                    let kind = truncated(unit, len, available);
+                    return Err(CaptureError::new(&self.name, offset, kind));
                 }
-                let kind = truncated(unit, len, available);
-                return Err(CaptureError::new(&self.name, offset, kind));
-            }
-            // Grow only once the buffer is full of this record, so a short file that claims a
-            // long record costs nothing.
-            if len > self.capacity && available >= self.capacity {
-                let grown = len.max(self.capacity.saturating_mul(2)).min(MAX_RECORD_LEN);
-                self.parser.grow(grown);
-                self.capacity = grown;
-            }
-            if self.parser.refill().is_err() {
-                return Err(self.read_error(offset));
-            }
+            };
+            stream
+                .refill(len)
+                .map_err(|e| CaptureError::io(&self.name, offset, e))?;
         }
     }
+}
 
-    fn read_error(&self, offset: u64) -> CaptureError {
-        let error = self
-            .io_error
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-            .unwrap_or_else(|| io::Error::other("read failed"));
-        CaptureError::io(&self.name, offset, error)
-    }
+/// The `u32` at `at` in `data`, in the given byte order; `None` past the end.
+pub(crate) fn read_u32(data: &[u8], at: usize, big_endian: bool) -> Option<u32> {
+    let bytes = data.get(at..at.checked_add(4)?)?;
+    let bytes = <[u8; 4]>::try_from(bytes).ok()?;
+    Some(if big_endian {
+        u32::from_be_bytes(bytes)
+    } else {
+        u32::from_le_bytes(bytes)
+    })
 }
 
 /// A problem reading the file header: from the stream, or with the bytes.
@@ -333,6 +333,14 @@ impl From<CaptureErrorKind> for Fault {
     fn from(kind: CaptureErrorKind) -> Self {
         Self::Bad(kind)
     }
+}
+
+/// The format and the whole file header of `reader`; errors name the file `name`.
+fn file_header(reader: &mut impl Read, name: &str) -> Result<(Layout, Vec<u8>), CaptureError> {
+    read_file_header(reader).map_err(|fault| match fault {
+        Fault::Io(e) => CaptureError::io(name, 0, e),
+        Fault::Bad(kind) => CaptureError::new(name, 0, kind),
+    })
 }
 
 /// The format and the whole file header (pcap: 24 bytes; pcapng: the section header block).
@@ -399,7 +407,8 @@ impl std::fmt::Debug for CaptureReader {
             .field("name", &self.name)
             .field("format", &self.format())
             .field("index", &self.index)
-            .field("offset", &self.parser.consumed())
+            .field("mapped", &self.is_mapped())
+            .field("offset", &self.input.offset())
             .finish_non_exhaustive()
     }
 }

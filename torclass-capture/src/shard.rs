@@ -17,7 +17,7 @@ use torclass_core::packet::{self, FlowKey, LinkType};
 use torclass_core::table::TableStats;
 
 use crate::analyze::{Analyzer, AnalyzerConfig, FrameOutcome, PacketStats};
-use crate::{CaptureError, CaptureReader, FlowRecord};
+use crate::{CaptureError, CaptureReader, FlowRecord, ReadMode};
 
 /// The shard (0..`shards`) of the flow of `key`, the same for both directions.
 #[must_use]
@@ -64,6 +64,7 @@ pub struct ShardedOutput {
 pub struct ShardedAnalyzer {
     config: AnalyzerConfig,
     threads: usize,
+    mode: ReadMode,
 }
 
 /// One thread's result: records with the file index of each flow's first packet.
@@ -85,7 +86,15 @@ impl ShardedAnalyzer {
                 ..config
             },
             threads,
+            mode: ReadMode::Auto,
         }
+    }
+
+    /// Read files as `mode` says (each thread opens the file with
+    /// [`CaptureReader::open_with`]); [`ReadMode::Auto`] unless set.
+    #[must_use]
+    pub fn read_mode(self, mode: ReadMode) -> Self {
+        Self { mode, ..self }
     }
 
     /// Threads used.
@@ -106,7 +115,7 @@ impl ShardedAnalyzer {
         progress: impl FnMut(u64) + Send,
     ) -> Result<ShardedOutput, CaptureError> {
         let mut readers = (0..self.threads)
-            .map(|_| CaptureReader::open(path))
+            .map(|_| CaptureReader::open_with(path, self.mode))
             .collect::<Result<Vec<_>, _>>()?;
         let mut progress = Some(progress);
         let shards: Vec<Shard> = std::thread::scope(|scope| {

@@ -1,13 +1,14 @@
-//! Arbitrary bytes never make the reader panic, hang or allocate more than a bounded amount.
-//! The counting allocator keeps per-thread counts, so parallel tests don't mix.
+//! Arbitrary bytes never make the reader panic, hang or allocate more than a bounded amount,
+//! streamed or memory-mapped. The counting allocator keeps per-thread counts, so parallel
+//! tests don't mix.
 
 mod common;
 
 use proptest::prelude::*;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::io::Cursor;
-use torclass_capture::CaptureReader;
+use std::io::{Cursor, Write};
+use torclass_capture::{CaptureError, CaptureReader};
 
 struct Counting;
 
@@ -35,11 +36,12 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
-/// Bytes allocated at the peak while reading all of `bytes`, above what was live before.
-fn peak_while_reading(bytes: Vec<u8>) -> usize {
+/// Bytes allocated at the peak while opening a reader with `open` and reading all of it,
+/// above what was live before.
+fn peak_while_reading(open: impl FnOnce() -> Result<CaptureReader, CaptureError>) -> usize {
     let before = CURRENT.get();
     PEAK.set(before);
-    if let Ok(mut reader) = CaptureReader::new(Cursor::new(bytes), "fuzz".into()) {
+    if let Ok(mut reader) = open() {
         let mut packets = 0u64;
         while let Ok(Some(p)) = reader.next_packet() {
             packets += 1;
@@ -47,6 +49,16 @@ fn peak_while_reading(bytes: Vec<u8>) -> usize {
         }
     }
     PEAK.get().wrapping_sub(before)
+}
+
+/// The peaks reading `bytes` as a stream and from a memory-mapped file.
+fn peaks(bytes: Vec<u8>) -> [usize; 2] {
+    let mut file = tempfile::NamedTempFile::new().expect("temp file");
+    file.write_all(&bytes).expect("write temp file");
+    let path = file.path().to_owned();
+    let mapped = peak_while_reading(|| CaptureReader::open(&path));
+    let streamed = peak_while_reading(|| CaptureReader::new(Cursor::new(bytes), "fuzz".into()));
+    [streamed, mapped]
 }
 
 /// The reader's buffer, pcap-parser's per-block option lists and the interface table,
@@ -74,8 +86,9 @@ proptest! {
 
     #[test]
     fn arbitrary_bytes_are_safe(prefix in prefixes(), tail in proptest::collection::vec(any::<u8>(), 0..4096)) {
-        let peak = peak_while_reading([prefix, tail].concat());
-        prop_assert!(peak < BOUND, "peak {peak}");
+        for peak in peaks([prefix, tail].concat()) {
+            prop_assert!(peak < BOUND, "peak {peak}");
+        }
     }
 }
 
@@ -86,6 +99,8 @@ fn huge_claims_allocate_nothing_extra() {
     let mut ng = common::shb(false);
     ng.extend_from_slice(&[6, 0, 0, 0, 0xf0, 0xff, 0xff, 0x00, 0, 0, 0, 0]);
     for file in [pcap, ng] {
-        assert!(peak_while_reading(file) < BOUND);
+        for peak in peaks(file) {
+            assert!(peak < BOUND, "peak {peak}");
+        }
     }
 }

@@ -1,10 +1,13 @@
-//! CaptureReader over files written byte by byte in the test.
+//! CaptureReader over files written byte by byte in the test. Every file given to `read` is
+//! also read from a memory-mapped file, which must give the same packets and errors.
 
 mod common;
 
 use common::*;
 use std::io::{self, Cursor, Read};
-use torclass_capture::{CaptureError, CaptureErrorKind, CaptureFormat, CaptureReader, Unit};
+use torclass_capture::{
+    CaptureError, CaptureErrorKind, CaptureFormat, CaptureReader, ReadMode, Unit,
+};
 
 /// A packet as the reader returned it, owned.
 #[derive(Clone, Debug, PartialEq)]
@@ -50,6 +53,7 @@ fn read_from(reader: impl Read + Send + 'static) -> (Vec<Got>, Option<CaptureErr
 }
 
 fn read(bytes: &[u8]) -> (Vec<Got>, Option<CaptureError>) {
+    common::both::same_bytes(bytes);
     read_from(Cursor::new(bytes.to_vec()))
 }
 
@@ -564,18 +568,62 @@ fn open_names_the_file() {
     let path = dir.join("capture.pcap");
     let (file, _) = small_pcap(false, true);
     std::fs::write(&path, &file).unwrap();
-    let mut reader = CaptureReader::open(&path).unwrap();
-    assert_eq!(reader.name(), path.display().to_string());
+    for (mode, mapped) in [(ReadMode::Auto, true), (ReadMode::Stream, false)] {
+        let mut reader = CaptureReader::open_with(&path, mode).unwrap();
+        assert_eq!(reader.is_mapped(), mapped);
+        assert_eq!(reader.name(), path.display().to_string());
+        let mut n = 0;
+        while reader.next_packet().unwrap().is_some() {
+            n += 1;
+        }
+        assert_eq!(n, 3);
+    }
+    assert!(CaptureReader::open(&path).unwrap().is_mapped());
+    let missing = dir.join("missing.pcap");
+    for mode in [ReadMode::Auto, ReadMode::Stream] {
+        let err = CaptureReader::open_with(&missing, mode).unwrap_err();
+        assert_eq!(err.kind, CaptureErrorKind::Io(io::ErrorKind::NotFound));
+        assert!(err
+            .to_string()
+            .starts_with(&format!("{}: byte 0: ", missing.display())));
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn pipes_devices_and_proc_files_are_streamed() {
+    let err = CaptureReader::open("/dev/null".as_ref()).unwrap_err();
+    assert_eq!(err.kind, CaptureErrorKind::Empty);
+    assert_eq!(
+        err.to_string(),
+        "/dev/null: byte 0: empty file (no pcap or pcapng header)"
+    );
+    // A /proc file claims no size: streamed, its bytes read as from a pipe.
+    let err = CaptureReader::open("/proc/self/status".as_ref()).unwrap_err();
+    assert_eq!(
+        err.kind,
+        CaptureErrorKind::NotACapture { magic: 0x4e61_6d65 }
+    );
+    // An empty file is streamed too, with the same error.
+    let empty = tempfile::NamedTempFile::new().unwrap();
+    let reader = CaptureReader::open(empty.path());
+    assert_eq!(reader.unwrap_err().kind, CaptureErrorKind::Empty);
+
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("capture.fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo {}", fifo.display());
+    let (file, _) = small_pcap(true, false);
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, file).unwrap())
+    };
+    let mut reader = CaptureReader::open(&fifo).unwrap();
+    assert!(!reader.is_mapped());
     let mut n = 0;
     while reader.next_packet().unwrap().is_some() {
         n += 1;
     }
     assert_eq!(n, 3);
-    let missing = dir.join("missing.pcap");
-    let err = CaptureReader::open(&missing).unwrap_err();
-    assert_eq!(err.kind, CaptureErrorKind::Io(io::ErrorKind::NotFound));
-    assert!(err
-        .to_string()
-        .starts_with(&format!("{}: byte 0: ", missing.display())));
-    std::fs::remove_dir_all(&dir).unwrap();
+    writer.join().unwrap();
 }

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use torclass_capture::{
-    Analyzer, AnalyzerConfig, CaptureError, CaptureReader, FlowRecord, Format, RecordWriter,
-    ShardedAnalyzer, Summary, SLOT_SIZE,
+    Analyzer, AnalyzerConfig, CaptureError, CaptureReader, FlowRecord, Format, ReadMode,
+    RecordWriter, ShardedAnalyzer, Summary, SLOT_SIZE,
 };
 
 /// Classify BitTorrent traffic (peer wire, MSE, uTP, DHT, trackers, LSD, magnet links) in
@@ -61,6 +61,13 @@ struct Classify {
     /// terminal).
     #[arg(long)]
     no_progress: bool,
+
+    /// Read files with read(2) instead of mapping them into memory. Mapping is faster, but if
+    /// another program truncates a file while torclass reads it, torclass is killed by
+    /// SIGBUS; use this for captures still being written or rotated. Pipes and other
+    /// non-regular files are always read this way.
+    #[arg(long)]
+    no_mmap: bool,
 
     /// Print packet and table counters on stderr at the end.
     #[arg(long, short)]
@@ -183,7 +190,7 @@ fn read_one(
     bar: Option<&ProgressBar>,
     summary: &mut Summary,
 ) -> Read {
-    let mut reader = CaptureReader::open(path)?;
+    let mut reader = CaptureReader::open_with(path, read_mode(args))?;
     let mut analyzer = Analyzer::new(config);
     let error = loop {
         match reader.next_packet() {
@@ -221,7 +228,7 @@ fn read_sharded(
     config: AnalyzerConfig,
     bar: Option<&ProgressBar>,
 ) -> Read {
-    let sharded = ShardedAnalyzer::new(config, args.threads);
+    let sharded = ShardedAnalyzer::new(config, args.threads).read_mode(read_mode(args));
     let out = sharded.read_file(path, |offset| {
         if let Some(bar) = bar {
             bar.set_position(offset);
@@ -238,6 +245,14 @@ fn read_sharded(
         );
     }
     Ok((out.records, out.error))
+}
+
+fn read_mode(args: &Classify) -> ReadMode {
+    if args.no_mmap {
+        ReadMode::Stream
+    } else {
+        ReadMode::Auto
+    }
 }
 
 fn output_error(e: &io::Error) -> ExitCode {

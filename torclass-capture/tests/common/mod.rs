@@ -1,6 +1,8 @@
 //! A tiny pcap/pcapng writer for tests: just enough to build files byte by byte.
 #![allow(dead_code)]
 
+pub mod both;
+
 /// Append `v` in the chosen byte order.
 fn u16b(out: &mut Vec<u8>, v: u16, be: bool) {
     out.extend_from_slice(&if be { v.to_be_bytes() } else { v.to_le_bytes() });

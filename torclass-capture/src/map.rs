@@ -1,0 +1,83 @@
+//! [`Map`]: a capture file mapped into memory, read-only, so that packets borrow the kernel's
+//! page cache instead of being copied out of it by `read(2)`. The crate's only `unsafe`.
+#![allow(unsafe_code)]
+
+use std::fs::File;
+use std::ops::Range;
+
+use memmap2::Mmap;
+
+/// Bytes between two prefetches: the smallest cache line of current CPUs.
+const CACHE_LINE: usize = 64;
+
+/// The whole of a regular file, mapped read-only.
+pub(crate) struct Map(Mmap);
+
+impl Map {
+    /// Map `file` if it is a regular file with bytes; `None` for anything else (a pipe, a
+    /// socket, a terminal, an empty file or a `/proc` file, which has no size) or if mapping
+    /// fails, for the caller to read it as a stream instead.
+    pub(crate) fn new(file: &File) -> Option<Self> {
+        let meta = file.metadata().ok()?;
+        if !meta.is_file() || meta.len() == 0 {
+            return None;
+        }
+        // SAFETY: the map is read-only and owned by this reader, which never writes through
+        // it. The one risk is another process changing the file while it is mapped: if it
+        // truncates the file, reading a page past the new end raises SIGBUS and the process
+        // dies (as ripgrep and every mmap-based reader do); bytes rewritten in place only
+        // change what the reader sees, and every length it reads from them is bounds-checked
+        // against the map. `--no-mmap` (`ReadMode::Stream`) avoids the risk.
+        let map = unsafe { Mmap::map(file) }.ok()?;
+        // The reader goes through the file once from start to end: ask for aggressive
+        // read-ahead. Only a hint; an error changes nothing.
+        #[cfg(unix)]
+        let _ = map.advise(memmap2::Advice::Sequential);
+        Some(Self(map))
+    }
+
+    /// The file's bytes.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Start loading the cache lines of `range` (as far as the map goes) into the CPU caches.
+    pub(crate) fn prefetch(&self, range: Range<usize>) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            let end = range.end.min(self.0.len());
+            let base = self.0.as_ptr();
+            let mut at = range.start;
+            while at < end {
+                // SAFETY: a prefetch is only a hint: it never faults and never writes, and
+                // the address is in the map anyway.
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(base.wrapping_add(at).cast()) };
+                at += CACHE_LINE;
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = range;
+    }
+
+    /// Unmap the pages of `range` (page-aligned) from the process: the reader is done with
+    /// them. They stay in the page cache; reading them again maps them back.
+    pub(crate) fn release(&self, range: Range<usize>) {
+        #[cfg(unix)]
+        if range.start < range.end && range.end <= self.0.len() {
+            // SAFETY: the map is shared, read-only and backed by the file, so MADV_DONTNEED
+            // only drops its page table entries and the next access (if any) maps the same
+            // bytes again from the page cache; nothing is discarded or zeroed, and any
+            // reference into the range stays valid. A hint: an error changes nothing.
+            let _ = unsafe {
+                self.0.unchecked_advise_range(
+                    memmap2::UncheckedAdvice::DontNeed,
+                    range.start,
+                    range.len(),
+                )
+            };
+        }
+        #[cfg(not(unix))]
+        let _ = range;
+    }
+}

@@ -1,0 +1,132 @@
+//! Reading one capture mapped and streamed, in lockstep, and checking that both give the
+//! same packets and end the same way.
+
+use std::io::{self, Cursor, Read, Write};
+use std::path::Path;
+use torclass_capture::{CaptureError, CaptureReader, RawPacket, ReadMode};
+
+/// Everything a packet says, owned, for comparison.
+#[derive(Debug, PartialEq)]
+struct Seen {
+    link_type: u32,
+    ts_nanos: i128,
+    ts_bits: u64,
+    data: Vec<u8>,
+    orig_len: u32,
+    offset: u64,
+    index: u64,
+}
+
+impl From<&RawPacket<'_>> for Seen {
+    fn from(p: &RawPacket<'_>) -> Self {
+        Self {
+            link_type: p.link_type,
+            ts_nanos: p.ts_nanos,
+            ts_bits: p.ts.to_bits(),
+            data: p.data.to_vec(),
+            orig_len: p.orig_len,
+            offset: p.offset,
+            index: p.index,
+        }
+    }
+}
+
+/// Everything an error says but the file's name: offset, kind, truncation and message.
+fn error_text(e: &CaptureError) -> String {
+    let message = e.to_string();
+    let message = message.strip_prefix(&e.path).unwrap_or(&message);
+    format!(
+        "offset {} kind {:?} truncated {}: {message}",
+        e.offset,
+        e.kind,
+        e.is_truncated()
+    )
+}
+
+/// Step two readers together and panic (naming `what`) at the first difference in a
+/// packet, in the error or in where they end. Returns the number of packets.
+pub fn same(
+    what: &str,
+    a: Result<CaptureReader, CaptureError>,
+    b: Result<CaptureReader, CaptureError>,
+) -> u64 {
+    let (mut a, mut b) = match (a, b) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(a), Err(b)) => {
+            assert_eq!(error_text(&a), error_text(&b), "{what}: opening");
+            return 0;
+        }
+        (a, b) => panic!("{what}: opening: {:?} vs {:?}", a.err(), b.err()),
+    };
+    assert_eq!(a.format(), b.format(), "{what}");
+    let mut packets = 0;
+    loop {
+        let (x, y) = (a.next_packet(), b.next_packet());
+        match (x, y) {
+            (Ok(Some(x)), Ok(Some(y))) => {
+                assert_eq!(Seen::from(&x), Seen::from(&y), "{what}: packet {packets}");
+                packets += 1;
+            }
+            (Ok(None), Ok(None)) => break,
+            (Err(x), Err(y)) => {
+                assert_eq!(error_text(&x), error_text(&y), "{what}: error");
+                break;
+            }
+            (x, y) => panic!(
+                "{what}: after {packets} packets: {:?} vs {:?}",
+                x.map(|p| p.map(|p| Seen::from(&p))),
+                y.map(|p| p.map(|p| Seen::from(&p)))
+            ),
+        }
+    }
+    // Both are finished for good.
+    assert!(matches!(a.next_packet(), Ok(None)), "{what}");
+    assert!(matches!(b.next_packet(), Ok(None)), "{what}");
+    packets
+}
+
+/// The file at `path` read mapped and streamed give the same packets and end; the number
+/// of packets. Panics if the mapped reader is not mapped.
+pub fn same_file(path: &Path) -> u64 {
+    let mapped = CaptureReader::open_with(path, ReadMode::Auto);
+    if let Ok(reader) = &mapped {
+        assert!(reader.is_mapped(), "{} is not mapped", path.display());
+    }
+    let streamed = CaptureReader::open_with(path, ReadMode::Stream);
+    if let Ok(reader) = &streamed {
+        assert!(!reader.is_mapped());
+    }
+    same(&path.display().to_string(), mapped, streamed)
+}
+
+/// Hands out at most 7 bytes per read, so records straddle refills.
+struct Trickle(Cursor<Vec<u8>>);
+
+impl Read for Trickle {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = buf.len().min(7);
+        self.0.read(&mut buf[..n])
+    }
+}
+
+/// `bytes` read from a mapped file, from a byte stream and from one that trickles in give
+/// the same packets and end; the number of packets.
+pub fn same_bytes(bytes: &[u8]) -> u64 {
+    let mut file = tempfile::NamedTempFile::new().expect("temp file");
+    file.write_all(bytes).expect("write temp file");
+    let path = file.path();
+    let open = || {
+        let mapped = CaptureReader::open(path);
+        if let Ok(reader) = &mapped {
+            assert!(reader.is_mapped(), "{} is not mapped", path.display());
+        }
+        mapped
+    };
+    let name = || path.display().to_string();
+    let what = format!("{} bytes", bytes.len());
+    let streamed = CaptureReader::new(Cursor::new(bytes.to_vec()), name());
+    let packets = same(&what, open(), streamed);
+    let trickled = CaptureReader::new(Trickle(Cursor::new(bytes.to_vec())), name());
+    same(&format!("{what}, 7 at a time"), open(), trickled);
+    packets
+}
