@@ -26,7 +26,10 @@ mix="$dir/mix-$packets.pcap"
 [ -s "$mix" ] || "$bin/mixcap" "$mix" "$packets"
 frames=$("$bin/bare-walk" "$mix" | awk '{print $2}')
 echo "compare.sh: $mix: $frames frames, $(du -h "$mix" | cut -f1)"
-# Warm the page cache so that every tool reads from memory.
+# Drop the file from the page cache, then read it back once, so that every tool reads from
+# memory and the cache holds the file in large folios: a cache refilled piecemeal over hours
+# made both mapping and read(2) copies several times slower (BENCHMARKS.md).
+dd if="$mix" iflag=nocache count=0 status=none
 cat "$mix" > /dev/null
 
 hyperfine --warmup 1 --runs "$runs" --export-json "$dir/hyperfine.json" --style basic \
