@@ -8,7 +8,9 @@ use pyo3::types::PyDict;
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use torclass_capture::{Analyzer, AnalyzerConfig, CaptureError, CaptureReader, FlowRecord};
+use torclass_capture::{
+    Analyzer, AnalyzerConfig, CaptureError, CaptureReader, FlowRecord, ReadMode,
+};
 
 /// Packets read per step with the GIL released; signals (Ctrl-C) are checked between steps.
 const CHUNK_PACKETS: u64 = 8192;
@@ -147,8 +149,11 @@ pub(crate) fn stats_dict<'py>(
 
 /// Read the pcap or pcapng file at `path` and yield one `FlowRecord` per flow as the file is
 /// read (see `CaptureIterator` for the order). The file is read in chunks with the GIL
-/// released; Ctrl-C interrupts between chunks. Memory stays constant: one read buffer and a
-/// flow table of `max_flows` slots.
+/// released; Ctrl-C interrupts between chunks. Memory stays constant: a flow table of
+/// `max_flows` slots, and a regular file is memory-mapped and read in place (its pages are
+/// given back as they are read); with `mmap=False`, or for a pipe, it is read with one buffer.
+/// Turn the map off for a file another process may truncate while it is read (the OS would
+/// stop the process with SIGBUS).
 ///
 /// `endpoint_cache` (on by default, as in the CLI) learns peer endpoints from tracker replies,
 /// PEX, the DHT and LSD, and recognises later flows to them (encrypted ones included).
@@ -158,15 +163,21 @@ pub(crate) fn stats_dict<'py>(
 /// read so far).
 #[pyfunction]
 // max_flows: 1 << 16 by default, as the CLI's `--max-flows`.
-#[pyo3(signature = (path, *, max_flows = 65_536, endpoint_cache = true))]
+#[pyo3(signature = (path, *, max_flows = 65_536, endpoint_cache = true, mmap = true))]
 pub(crate) fn read_pcap(
     py: Python<'_>,
     path: PathBuf,
     max_flows: usize,
     endpoint_cache: bool,
+    mmap: bool,
 ) -> PyResult<CaptureIterator> {
+    let mode = if mmap {
+        ReadMode::Auto
+    } else {
+        ReadMode::Stream
+    };
     let opened = py.detach(|| {
-        CaptureReader::open(&path).map(|reader| Reading {
+        CaptureReader::open_with(&path, mode).map(|reader| Reading {
             reader: Some(reader),
             analyzer: Analyzer::new(analyzer_config(max_flows, endpoint_cache)),
             ready: VecDeque::new(),

@@ -73,6 +73,26 @@ def test_every_labelled_flow_is_classified_as_labelled() -> None:
 
 
 @pytest.mark.parametrize("path", CAPTURES, ids=[p.name for p in CAPTURES])
+def test_a_mapped_file_and_a_streamed_one_give_the_same_records(path: Path) -> None:
+    mapped = [r.to_dict() for r in torclass.read_pcap(path)]
+    streamed = [r.to_dict() for r in torclass.read_pcap(path, mmap=False)]
+    assert mapped == streamed
+
+
+def test_a_truncated_file_fails_the_same_mapped_or_streamed(tmp_path: Path) -> None:
+    whole = CAPTURES[0].read_bytes()
+    cut = tmp_path / "cut.pcap"
+    cut.write_bytes(whole[: len(whole) * 2 // 3])
+    outcomes = []
+    for mmap in (True, False):
+        records = []
+        with pytest.raises(torclass.CaptureError) as caught:
+            records.extend(r.to_dict() for r in torclass.read_pcap(cut, mmap=mmap))
+        outcomes.append((records, str(caught.value)))
+    assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize("path", CAPTURES, ids=[p.name for p in CAPTURES])
 def test_records_have_exactly_the_json_lines_keys_and_values(path: Path) -> None:
     records = list(torclass.read_pcap(path))
     assert records

@@ -503,7 +503,10 @@ fn params(query: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
             let param = query.get(start..end)?;
             start = end.saturating_add(1);
             let eq = param.iter().position(|&b| b == b'=')?;
-            Some((param_of(param.get(..eq)?), param.get(eq.saturating_add(1)..)?))
+            Some((
+                param_of(param.get(..eq)?),
+                param.get(eq.saturating_add(1)..)?,
+            ))
         })
 }
 

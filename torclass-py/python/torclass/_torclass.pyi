@@ -138,5 +138,9 @@ class Classifier:
 def classify(payload: _Buffer, transport: _Transport = "tcp") -> Verdict: ...
 def classify_many(payloads: Iterable[_Buffer], transport: _Transport = "tcp") -> list[Verdict]: ...
 def read_pcap(
-    path: str | os.PathLike[str], *, max_flows: int = 65536, endpoint_cache: bool = True
+    path: str | os.PathLike[str],
+    *,
+    max_flows: int = 65536,
+    endpoint_cache: bool = True,
+    mmap: bool = True,
 ) -> CaptureIterator: ...
