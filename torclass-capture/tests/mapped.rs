@@ -6,22 +6,11 @@
 mod common;
 
 use common::both::{same_bytes, same_file};
+use common::captures;
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
-
-fn captures() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/captures");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("tests/captures")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "pcap" || e == "pcapng"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no captures in {}", dir.display());
-    files
-}
 
 /// The smallest real capture.
 fn small_capture() -> PathBuf {

@@ -1,7 +1,8 @@
 //! `ShardedAnalyzer` gives the same JSON lines as one `Analyzer`, on every real capture.
 
+mod common;
+
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::{Path, PathBuf};
 
 use torclass_capture::{
     shard_of, write_jsonl, Analyzer, AnalyzerConfig, CaptureReader, ShardedAnalyzer,
@@ -9,17 +10,7 @@ use torclass_capture::{
 use torclass_core::packet::{Endpoint, FlowKey};
 use torclass_core::Transport;
 
-fn captures() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/captures");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("tests/captures")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "pcap" || e == "pcapng"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no captures in {}", dir.display());
-    files
-}
+use common::captures;
 
 fn jsonl(records: &[torclass_capture::FlowRecord]) -> String {
     let mut out = Vec::new();

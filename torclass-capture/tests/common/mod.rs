@@ -1,7 +1,23 @@
-//! A tiny pcap/pcapng writer for tests: just enough to build files byte by byte.
+//! A tiny pcap/pcapng writer for tests, just enough to build files byte by byte, and the list
+//! of committed captures.
 #![allow(dead_code)]
 
 pub mod both;
+
+use std::path::{Path, PathBuf};
+
+/// Every committed capture (tests/captures/*.pcap and *.pcapng), sorted.
+pub fn captures() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/captures");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/captures")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pcap" || e == "pcapng"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no captures in {}", dir.display());
+    files
+}
 
 /// Append `v` in the chosen byte order.
 fn u16b(out: &mut Vec<u8>, v: u16, be: bool) {
