@@ -155,6 +155,18 @@ fn fin_both_ways_finishes_an_undecided_flow() {
     assert_eq!(o.verdict, Verdict::NotBitTorrent);
 }
 
+/// The `i`th tuple of a SYN flood towards `dst`: every one a new flow.
+fn flood_key(i: u32, dst: Endpoint) -> FlowKey {
+    key(
+        Endpoint {
+            addr: IpAddr::V4(Ipv4Addr::from(0x0b00_0000 + i)),
+            port: (i % 60000) as u16,
+        },
+        dst,
+        Transport::Tcp,
+    )
+}
+
 #[test]
 fn a_flood_evicts_new_flows_before_bittorrent_ones() {
     let mut slots = std::vec![Slot::default(); PROBE];
@@ -170,14 +182,7 @@ fn a_flood_evicts_new_flows_before_bittorrent_ones() {
     .unwrap();
     let mut evicted_bt = 0;
     for i in 0..10_000u32 {
-        let flood = key(
-            Endpoint {
-                addr: IpAddr::V4(Ipv4Addr::from(0x0b00_0000 + i)),
-                port: (i % 60000) as u16,
-            },
-            ep(2, 80),
-            Transport::Tcp,
-        );
+        let flood = flood_key(i, ep(2, 80));
         t.process(&tcp(flood, i, TcpFlags::SYN, &[]), 2 + u64::from(i), |s| {
             if s.verdict().is_bittorrent() {
                 evicted_bt += 1;
@@ -220,14 +225,7 @@ fn a_flood_does_not_make_a_packet_cost_more() {
         let packets = 2_000u64;
         for i in 0..packets {
             flood = flood.wrapping_add(1);
-            let k = key(
-                Endpoint {
-                    addr: IpAddr::V4(Ipv4Addr::from(0x0b00_0000 + flood)),
-                    port: (flood % 60000) as u16,
-                },
-                ep(3, 443),
-                Transport::Tcp,
-            );
+            let k = flood_key(flood, ep(3, 443));
             t.process(
                 &tcp(k, flood, TcpFlags::SYN, &[]),
                 100 + round * packets + i,
