@@ -473,6 +473,8 @@ scenario_tcp_negative() {
 }
 
 # A web page carrying a magnet URI (BEP 9) fetched over plain HTTP, next to a page without one.
+# Both are web traffic (not_bittorrent): a magnet link in content is metadata (torclass keeps
+# its evidence and info-hash on the record), not a verdict.
 scenario_http_magnet() {
     local d=$WORK/$SCENARIO srv=$NET.1 hash magnet
     mkdir -p "$d/www"
@@ -486,7 +488,7 @@ scenario_http_magnet() {
     printf '%s\n' '<!doctype html>' '<html><head><title>lab notes</title></head><body>' \
         '<p>Nothing to download here.</p>' '</body></html>' >"$d/www/plain.html"
 
-    serves tcp 1 8000 magnet python-http.server curl
+    serves tcp 1 8000 not_bittorrent python-http.server curl
     serves tcp 1 8080 not_bittorrent python-http.server curl
     expect 1 "the magnet URI in an HTTP body" "http.file_data contains \"magnet:?xt=urn:btih:$hash\""
 

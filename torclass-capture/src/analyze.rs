@@ -260,6 +260,7 @@ pub fn record(slot: &Slot<Metadata>) -> FlowRecord {
     r.packets = u64::from(slot.packets());
     r.bytes = slot.bytes();
     r.verdict = slot.verdict();
+    r.evidence = slot.classifier().evidence();
     r.set_metadata(slot.metadata());
     r.decided_at_packet = slot.decided_at_packet().map(u64::from);
     r

@@ -583,6 +583,9 @@ where
                     },
                 resyncs: 0,
             };
+            if slot.flags & MIDSTREAM != 0 {
+                slot.classifier.midstream();
+            }
         }
     }
 }

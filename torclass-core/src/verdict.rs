@@ -94,7 +94,9 @@ pub enum Protocol {
     HttpTracker = 6,
     /// Local Service Discovery (BEP 14).
     Lsd = 7,
-    /// A magnet URI (BEP 9) in a cleartext flow.
+    /// A magnet URI (BEP 9) in a cleartext flow. No longer a verdict: a magnet link in content
+    /// is metadata ([`Evidence::MAGNET_URI`] and the info-hash), and the flow's verdict is
+    /// what the rest of it says. The number stays reserved for the ABI.
     Magnet = 8,
 }
 
@@ -218,6 +220,17 @@ evidence_bits! {
     UDP_TRACKER_CONNECT = 22, "udp_tracker_connect";
     /// uTP DATA payload that itself carries peer-wire evidence.
     UTP_PAYLOAD = 23, "utp_payload";
+    /// The flow's local host had conclusive BitTorrent activity in the last minutes.
+    BITTORRENT_HOST = 24, "bittorrent_host";
+    /// A cleartext BEP 3 handshake in the responder's second flight of an MSE/PE key exchange
+    /// (crypto_select plaintext).
+    MSE_PLAINTEXT = 25, "mse_plaintext";
+    /// An initiator's first flight fitting an MSE/PE key exchange that nothing answered before
+    /// the flow ended.
+    MSE_UNANSWERED = 26, "mse_unanswered";
+    /// A BEP 3 handshake that does not start its side's stream: after CR/LF, complete HTTP
+    /// messages, or an HTTP-looking text prefix.
+    LATE_HANDSHAKE = 27, "late_handshake";
 }
 
 impl Evidence {
