@@ -569,7 +569,16 @@ fn a_handshake_after_text_and_its_twins() {
     ]
     .concat();
     let far = std::vec![b'x'; TEXT_HANDSHAKE_WINDOW as usize];
-    let twins: [Conversation; 5] = [
+    // An archive with a capture stored in it: printable first bytes, then binary.
+    let zip = [
+        b"PK\x03\x04\x14\x00\x00\x00\x00\x00".to_vec(),
+        std::vec![b'a'; 20],
+        hs.clone(),
+        interested.clone(),
+    ]
+    .concat();
+    let twins: [Conversation; 6] = [
+        std::vec![(A, b"RETR x.zip\r\n".to_vec()), (B, zip)],
         std::vec![(A, then(body.as_bytes(), &interested))],
         std::vec![
             (A, b"GET /x.pcap HTTP/1.1\r\n\r\n".to_vec()),
@@ -955,9 +964,51 @@ fn conversations() -> Vec<Conversation> {
             .concat()
         )],
         std::vec![(A, hs.clone()), (B, b"x".to_vec())],
-        std::vec![(A, [hs, random_bytes(300, 3)].concat())],
+        std::vec![(A, [hs.clone(), random_bytes(300, 3)].concat())],
         std::vec![(A, random_bytes(300, 4))],
+        std::vec![(
+            A,
+            [
+                b"\r\nGET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n"
+                    .to_vec(),
+                hs.clone(),
+                msg(2, &[])
+            ]
+            .concat()
+        )],
+        std::vec![(
+            A,
+            announce_line(&std::format!(
+                "/announce?{}",
+                ANNOUNCE_QUERY.replace("info_hash", "info%5fhash")
+            ))
+        )],
+        std::vec![
+            (A, b"RETR x.zip\r\n".to_vec()),
+            (
+                B,
+                [b"PK\x03\x04".to_vec(), hs.clone(), msg(2, &[])].concat()
+            )
+        ],
+        std::vec![
+            (A, b"hi\n".to_vec()),
+            (
+                B,
+                [
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 73\r\n\r\n".to_vec(),
+                    hs,
+                    msg(2, &[])
+                ]
+                .concat()
+            )
+        ],
     ];
+    for first in [0x00, 0x13, b'G', b'H', b'\n'] {
+        let mut conv = mse_session();
+        conv[0].1[0] = first;
+        conv[1].1[0] = first;
+        all.push(conv);
+    }
     all.extend(negatives());
     all
 }
