@@ -124,8 +124,10 @@ const BUDGET: u32 = {
     SIDE_BUDGET as u32
 };
 
-/// What one direction's cleartext bytes are read as.
+/// What one direction's cleartext bytes are read as. An explicit tag byte (rather than a niche
+/// in a reader's fields) keeps the per-payload tests of the variant to one comparison.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 enum Reader {
     /// At the start of the side (or after a mid-stream resync): the next byte picks.
     Start,
@@ -205,6 +207,8 @@ pub struct FlowClassifier {
     state: u8,
     protocol: Option<Protocol>,
     confidence: Confidence,
+    /// [`FlowClassifier::is_done`], kept up to date by every method that changes the state.
+    done: bool,
 }
 
 const _: () = assert!(
@@ -248,6 +252,7 @@ impl FlowClassifier {
             state: UNDECIDED,
             protocol: None,
             confidence: Confidence::Likely,
+            done: false,
         }
     }
 
@@ -284,7 +289,12 @@ impl FlowClassifier {
     /// True when feeding more bytes can change nothing: the verdict is final and nothing more
     /// is read. A flow table skips such flows after its lookup.
     #[must_use]
-    pub fn is_done(&self) -> bool {
+    pub const fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// What [`FlowClassifier::is_done`] says, computed.
+    fn compute_done(&self) -> bool {
         match &self.inner {
             Inner::Tcp { sides: [a, b], .. } => {
                 self.state != UNDECIDED
@@ -317,6 +327,7 @@ impl FlowClassifier {
         }
         match &mut self.inner {
             Inner::Tcp { sides, ids } => {
+                let before = digest(sides, self.flags, self.evidence);
                 let other = direction.reverse();
                 if let (Some(side), Some(f)) = (
                     sides.get_mut(other.index()),
@@ -334,7 +345,10 @@ impl FlowClassifier {
                 if let Some(f) = self.flags.get_mut(direction.index()) {
                     *f |= found.flags;
                 }
-                self.decide_tcp(false);
+                // Most payloads (bulk data, skipped bodies) change nothing the rules read.
+                if digest(sides, self.flags, self.evidence) != before {
+                    self.decide_tcp(false);
+                }
             }
             Inner::Udp(udp) => {
                 let found = udp.feed(direction, payload, self.evidence, observer);
@@ -346,6 +360,7 @@ impl FlowClassifier {
                 }
             }
         }
+        self.done = self.compute_done();
         self.verdict()
     }
 
@@ -371,6 +386,7 @@ impl FlowClassifier {
         if self.state == UNDECIDED {
             self.state = NOT_BITTORRENT;
         }
+        self.done = self.compute_done();
         self.verdict()
     }
 
@@ -390,6 +406,7 @@ impl FlowClassifier {
         match sides.get_mut(direction.index()) {
             Some(side) if matches!(side.reader, Reader::Done(_)) => {
                 side.reader = Reader::Start;
+                self.done = false;
                 true
             }
             _ => false,
@@ -405,6 +422,7 @@ impl FlowClassifier {
                 side.flights.refute();
             }
             self.decide_tcp(false);
+            self.done = self.compute_done();
         }
     }
 
@@ -427,6 +445,7 @@ impl FlowClassifier {
         if let Inner::Tcp { .. } = self.inner {
             self.decide_tcp(false);
         }
+        self.done = self.compute_done();
         self.verdict()
     }
 
@@ -448,6 +467,7 @@ impl FlowClassifier {
                 }
             }
             self.decide_tcp(false);
+            self.done = self.compute_done();
         }
     }
 
@@ -582,6 +602,24 @@ impl FlowClassifier {
     }
 }
 
+/// Everything [`FlowClassifier::decide_tcp`] reads of a TCP flow (but for what only the flow's
+/// end reads): if it did not change, neither does the decision.
+fn digest(sides: &[Side; 2], flags: [u8; 2], evidence: Evidence) -> (u32, [u8; 2], [u16; 2]) {
+    let midstream = (flags[0] | flags[1]) & MIDSTREAM != 0;
+    let side = |side: &Side| {
+        // Message counts matter to the mid-stream rules only.
+        let messages = match side.reader {
+            Reader::Messages(r) if midstream => r.count(),
+            Reader::Done(count) if midstream => count,
+            _ => 0,
+        };
+        let done = u8::from(matches!(side.reader, Reader::Done(_))) << 7;
+        u16::from_le_bytes([messages, side.flights.status() | done])
+    };
+    let [a, b] = sides;
+    (evidence.0, flags, [side(a), side(b)])
+}
+
 /// The other side spoke, or the flow ended: `side`'s turn is over. A handshake followed by
 /// nothing (or only keep-alives) passed its refutation chance: the flags that earns.
 fn turn_over(side: &Side, flags: u8) -> u8 {
@@ -678,6 +716,7 @@ struct Reading<'a, O: Observer> {
 
 impl<O: Observer> Reading<'_, O> {
     /// Read `payload`, whose first byte is at stream offset `offset` of the side.
+    #[inline(always)]
     fn read(&mut self, payload: &[u8], offset: u32) {
         let mut rest = payload;
         while !rest.is_empty() {

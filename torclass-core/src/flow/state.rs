@@ -286,14 +286,17 @@ impl FlowClassifier {
         if r.rest.any(|b| *b != 0) {
             return None;
         }
-        Some(Self {
+        let mut flow = Self {
             inner,
             evidence,
             flags,
             state: flow_state,
             protocol,
             confidence,
-        })
+            done: false,
+        };
+        flow.done = flow.compute_done();
+        Some(flow)
     }
 }
 

@@ -8,9 +8,10 @@
 //! everything up to the end of the connection for any other response without a length. It
 //! reports the end of the message, after which the caller reads the next one.
 //!
-//! A control byte in the head (such as the `0x13` that starts a BitTorrent handshake after an
-//! HTTP-looking prefix) ends the message as not HTTP, before that byte, so that the caller can
-//! read on from there; inside a body it is data. Every byte is scanned for a magnet URI
+//! The `0x13` that starts a BitTorrent handshake ends a head as not HTTP, before that byte
+//! (as does a control byte in a start line's method or target, or in a header name), so that
+//! the caller can read on from there (an "HTTP-looking prefix before the handshake"); inside a
+//! body it is data. Every byte is scanned for a magnet URI
 //! (metadata).
 //! Like every reader of the core, it keeps no copy of the input and takes each cut of the
 //! stream alike: byte runs that only move it along (header values, bodies) are taken whole.
@@ -112,6 +113,8 @@ const FRESH: u8 = 64;
 const MAGNET: u8 = 128;
 
 const STATUS: &[u8; 7] = b"HTTP/1.";
+/// The first byte of a BitTorrent handshake: it ends a head, whatever the line it is in.
+const HANDSHAKE_START: u8 = 0x13;
 const CONTENT_LENGTH: &[u8] = b"content-length";
 const TRANSFER_ENCODING: &[u8] = b"transfer-encoding";
 const CHUNKED_CODING: &[u8] = b"chunked";
@@ -231,6 +234,19 @@ impl Framer {
         dir: Direction,
         obs: &mut O,
     ) -> Step {
+        let (step, consumed) = self.frame(chunk);
+        if self.flags & MAGNET == 0 {
+            let read = chunk.get(..consumed.min(magnet)).unwrap_or_default();
+            if self.scanner.scan(read, dir, obs) == magnet::Step::Found {
+                self.flags |= MAGNET;
+            }
+        }
+        step
+    }
+
+    /// The framing of [`Framer::read`]: the step, and how many bytes of `chunk` belong to the
+    /// message (all of them while it goes on).
+    fn frame(&mut self, chunk: &[u8]) -> (Step, usize) {
         let mut i = 0usize;
         while let Some(rest) = chunk.get(i..) {
             if rest.is_empty() {
@@ -238,15 +254,18 @@ impl Framer {
             }
             let head = self.in_head();
             if head && self.count >= MAX_HEAD {
-                return Step::Invalid {
-                    consumed: i,
-                    head: true,
-                };
+                return (
+                    Step::Invalid {
+                        consumed: i,
+                        head: true,
+                    },
+                    i,
+                );
             }
             if self.flags & FRESH != 0 && matches!(self.phase, Phase::Body | Phase::ChunkData) {
                 self.flags &= !FRESH;
                 if rest.first() == Some(&b'd') {
-                    return Step::Bencoded { consumed: i };
+                    return (Step::Bencoded { consumed: i }, i);
                 }
             }
             // A head run never crosses MAX_HEAD, so the head ends there however it is cut.
@@ -257,28 +276,19 @@ impl Framer {
                 rest
             };
             let (taken, outcome) = self.step(window);
-            let run = rest.get(..taken).unwrap_or_default();
             if head {
                 self.count = self
                     .count
                     .saturating_add(u16::try_from(taken).unwrap_or(u16::MAX));
             }
-            if self.flags & MAGNET == 0 {
-                let room = magnet.saturating_sub(i);
-                if self.scanner.scan(run.get(..room).unwrap_or(run), dir, obs)
-                    == magnet::Step::Found
-                {
-                    self.flags |= MAGNET;
-                }
-            }
             i = i.saturating_add(taken);
             match outcome {
                 Outcome::Go => {}
-                Outcome::End => return Step::End { consumed: i },
-                Outcome::Invalid => return Step::Invalid { consumed: i, head },
+                Outcome::End => return (Step::End { consumed: i }, i),
+                Outcome::Invalid => return (Step::Invalid { consumed: i, head }, i),
             }
         }
-        Step::NeedMore
+        (Step::NeedMore, i)
     }
 
     /// Take the next run of `rest` (non-empty): how many bytes the phase accepts and what
@@ -359,19 +369,18 @@ impl Framer {
                 }
                 _ => (0, Outcome::Invalid),
             },
-            Phase::SkipLine => {
-                let run = rest
-                    .iter()
-                    .position(|&c| c == b'\n' || is_ctl(c))
-                    .unwrap_or(rest.len());
-                if run > 0 {
-                    return go(run);
+            // The rest of a line we do not read, up to its LF, taken whole; it stops before a
+            // handshake's first byte.
+            Phase::SkipLine | Phase::Reason | Phase::Value => {
+                match memchr::memchr2(b'\n', HANDSHAKE_START, rest) {
+                    Some(n) if rest.get(n) == Some(&b'\n') => {
+                        self.phase = Phase::LineStart;
+                        go(n.saturating_add(1))
+                    }
+                    Some(0) => (0, Outcome::Invalid),
+                    Some(n) => go(n),
+                    None => go(rest.len()),
                 }
-                if b == b'\n' {
-                    self.phase = Phase::LineStart;
-                    return go(1);
-                }
-                (0, Outcome::Invalid)
             }
             Phase::Status => {
                 let ok = match self.pos {
@@ -397,20 +406,6 @@ impl Framer {
                 }
                 go(1)
             }
-            Phase::Reason | Phase::Value => {
-                let run = rest
-                    .iter()
-                    .position(|&c| c == b'\n' || is_ctl(c))
-                    .unwrap_or(rest.len());
-                if run > 0 {
-                    return go(run);
-                }
-                if b == b'\n' {
-                    self.phase = Phase::LineStart;
-                    return go(1);
-                }
-                (0, Outcome::Invalid)
-            }
             Phase::LineStart => match b {
                 b'\r' => {
                     self.phase = Phase::HeadEnd;
@@ -424,10 +419,16 @@ impl Framer {
                     self.phase = Phase::Value;
                     go(1)
                 }
-                _ if is_tchar(b) => {
+                // Only `Content-Length` and `Transfer-Encoding` are read; any other header
+                // line is taken whole up to its LF.
+                b'c' | b'C' | b't' | b'T' => {
                     self.phase = Phase::Name;
                     self.pos = 0;
                     self.flags |= NAME_LENGTH | NAME_CODING;
+                    self.step(rest)
+                }
+                _ if is_tchar(b) => {
+                    self.phase = Phase::Value;
                     self.step(rest)
                 }
                 _ => (0, Outcome::Invalid),
@@ -439,7 +440,7 @@ impl Framer {
                 let outcome = self.end_of_head();
                 (1, outcome)
             }
-            Phase::Name => self.name(b),
+            Phase::Name => self.name(rest),
             Phase::Length => self.length(b),
             Phase::Coding => self.coding(b),
             Phase::Body => {
@@ -505,8 +506,34 @@ impl Framer {
         take
     }
 
-    fn name(&mut self, b: u8) -> (usize, Outcome) {
-        if b == b':' {
+    /// A run of a header name's bytes, or the colon after it.
+    fn name(&mut self, rest: &[u8]) -> (usize, Outcome) {
+        let run = rest
+            .iter()
+            .position(|&c| !is_tchar(c))
+            .unwrap_or(rest.len());
+        if let Some(part) = rest.get(..run).filter(|p| !p.is_empty()) {
+            let at = usize::from(self.pos);
+            let lower = |name: &[u8]| {
+                name.get(at..).is_some_and(|n| {
+                    n.len() >= part.len()
+                        && n.iter()
+                            .zip(part)
+                            .all(|(a, b)| *a == b.to_ascii_lowercase())
+                })
+            };
+            if self.flags & NAME_LENGTH != 0 && !lower(CONTENT_LENGTH) {
+                self.flags &= !NAME_LENGTH;
+            }
+            if self.flags & NAME_CODING != 0 && !lower(TRANSFER_ENCODING) {
+                self.flags &= !NAME_CODING;
+            }
+            self.pos = self
+                .pos
+                .saturating_add(u8::try_from(run).unwrap_or(u8::MAX));
+            return (run, Outcome::Go);
+        }
+        if rest.first() == Some(&b':') {
             let len = usize::from(self.pos);
             self.phase = if self.flags & NAME_LENGTH != 0 && len == CONTENT_LENGTH.len() {
                 self.remaining = 0;
@@ -521,19 +548,7 @@ impl Framer {
             self.pos = 0;
             return (1, Outcome::Go);
         }
-        if !is_tchar(b) {
-            return (0, Outcome::Invalid);
-        }
-        let lower = b.to_ascii_lowercase();
-        let at = usize::from(self.pos);
-        if CONTENT_LENGTH.get(at) != Some(&lower) {
-            self.flags &= !NAME_LENGTH;
-        }
-        if TRANSFER_ENCODING.get(at) != Some(&lower) {
-            self.flags &= !NAME_CODING;
-        }
-        self.pos = self.pos.saturating_add(1);
-        (1, Outcome::Go)
+        (0, Outcome::Invalid)
     }
 
     fn length(&mut self, b: u8) -> (usize, Outcome) {

@@ -94,6 +94,8 @@ const SECOND: u8 = 4;
 const RLPX: u8 = 8;
 /// A cleartext handshake prefix in the responder's second flight.
 const FOUND: u8 = 16;
+/// The responder sent [`PLAINTEXT_WINDOW`] bytes after its first flight.
+const WINDOW: u8 = 32;
 
 // Bits of `Flights::cand`: structures the current flight's first bytes still match.
 const C_TLS: u8 = 1;
@@ -143,6 +145,33 @@ const fn is_text(b: u8) -> bool {
     b.wrapping_sub(0x20) < 0x5f || matches!(b, b'\t' | b'\n' | b'\r')
 }
 
+/// [`is_text`] of the byte values `64 * word ..= 64 * word + 63`, one bit each.
+const fn text_word(word: u32) -> u64 {
+    let mut bits = 0u64;
+    let mut i = 0u32;
+    while i < 64 {
+        if is_text(word.wrapping_mul(64).wrapping_add(i) as u8) {
+            bits |= 1u64.wrapping_shl(i);
+        }
+        i = i.wrapping_add(1);
+    }
+    bits
+}
+
+/// [`is_text`] of every byte value.
+const TEXT: [u64; 4] = [text_word(0), text_word(1), text_word(2), text_word(3)];
+
+/// Text bytes in `bytes`.
+fn text_bytes(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .map(|&b| {
+            let word = TEXT.get(usize::from(b >> 6)).copied().unwrap_or(0);
+            (word >> (b & 63)) as usize & 1
+        })
+        .sum()
+}
+
 impl Flights {
     /// A side that has sent nothing.
     #[must_use]
@@ -162,6 +191,14 @@ impl Flights {
     /// mid-stream, lost bytes, or the other side's flights refuted it.
     pub fn refute(&mut self) {
         self.flags |= REFUTED;
+    }
+
+    /// What is known of the side's flights, as a few bits (a change of any of them can change
+    /// a decision or [`Flights::is_done`]): refuted, first flight in range, second flight
+    /// random, RLPx framing, plaintext handshake found, its window passed.
+    #[must_use]
+    pub const fn status(&self) -> u8 {
+        self.flags
     }
 
     /// True once the side is refuted.
@@ -213,7 +250,7 @@ impl Flights {
         }
         match direction {
             Direction::Initiator => true,
-            Direction::Responder => self.flags & FOUND != 0 || self.scratch >= PLAINTEXT_WINDOW,
+            Direction::Responder => self.flags & (FOUND | WINDOW) != 0,
         }
     }
 
@@ -238,6 +275,9 @@ impl Flights {
         }
         if direction == Direction::Initiator || self.flags & (FOUND | REFUTED) != 0 {
             return None;
+        }
+        if self.scratch >= PLAINTEXT_WINDOW {
+            self.flags |= WINDOW;
         }
         let room = usize::from(PLAINTEXT_WINDOW.saturating_sub(since));
         let at = self.finder.find(chunk.get(..room).unwrap_or(chunk))?;
@@ -310,10 +350,12 @@ impl Flights {
             .get(..usize::from(HEAD.saturating_sub(start)))
             .unwrap_or(chunk);
         for (at, &b) in (start..).zip(head) {
-            self.cand &= first_candidates(at, b, direction);
             if at < 2 {
                 self.scratch = (self.scratch << 8) | u16::from(b);
+            } else if self.cand == 0 {
+                break;
             }
+            self.cand = first_candidates(self.cand, at, b, direction);
             if refuted_at(self.cand, at) {
                 self.flags |= REFUTED;
                 return;
@@ -322,7 +364,7 @@ impl Flights {
         let sampled = chunk
             .get(..usize::from(u16::from(SAMPLE).saturating_sub(start)))
             .unwrap_or(chunk);
-        let text = sampled.iter().filter(|&&b| is_text(b)).count();
+        let text = text_bytes(sampled);
         self.text = self
             .text
             .saturating_add(u8::try_from(text).unwrap_or(u8::MAX));
@@ -363,70 +405,70 @@ impl Flights {
     }
 }
 
-/// The `C_*` candidates byte `at` (< [`HEAD`]) of a first flight leaves standing.
-fn first_candidates(at: u16, b: u8, direction: Direction) -> u8 {
+/// Which of the `cand` structures byte `at` (< [`HEAD`]) of a first flight leaves standing.
+fn first_candidates(cand: u8, at: u16, b: u8, direction: Direction) -> u8 {
     let initiator = direction == Direction::Initiator;
     let fixed = |s: &[u8]| s.get(usize::from(at)).is_none_or(|&c| c == b);
+    let mut keep = cand;
+    let mut check = |bit: u8, ok: &dyn Fn() -> bool| {
+        if keep & bit != 0 && !ok() {
+            keep &= !bit;
+        }
+    };
     // TLS: record type 22 (handshake), version 3.x, length ≤ 2^14 + 2^8, then the handshake
     // header: ClientHello (1) or ServerHello (2), a 24-bit length under 2^16, version 3.x
     // (RFC 8446 §4, §5.1).
-    let hello = if initiator { 1 } else { 2 };
-    let tls = match at {
+    check(C_TLS, &|| match at {
         0 => b == 0x16,
         1 | 9 => b == 0x03,
         2 | 10 => b <= 0x04,
         3 => b <= 0x41,
-        5 => b == hello,
+        5 => b == if initiator { 1 } else { 2 },
         6 => b == 0,
         _ => true,
-    };
+    });
     // SSLv2 ClientHello: 2-byte length with the high bit set, type 1, version 0.2 (C_SSL2) or
     // 3.x (C_SSL3), cipher-spec length a non-zero multiple of 3, session-id length 0, 16 or
     // 32, challenge length 16..=32 (RFC 6101 appendix E).
-    let ssl2 = |v3: bool| match at {
-        0 => b & 0x80 != 0,
-        2 => b == 1,
-        3 => b == if v3 { 3 } else { 0 },
-        4 if v3 => b <= 4,
-        4 => b == 2,
-        5 | 7 | 9 => b == 0,
-        6 => b != 0 && b % 3 == 0,
-        8 => matches!(b, 0 | 16 | 32),
-        10 => (16..=32).contains(&b),
-        _ => true,
+    let ssl2 = |v3: bool| {
+        initiator
+            && match at {
+                0 => b & 0x80 != 0,
+                2 => b == 1,
+                3 => b == if v3 { 3 } else { 0 },
+                4 if v3 => b <= 4,
+                4 => b == 2,
+                5 | 7 | 9 => b == 0,
+                6 => b != 0 && b % 3 == 0,
+                8 => matches!(b, 0 | 16 | 32),
+                10 => (16..=32).contains(&b),
+                _ => true,
+            }
     };
+    check(C_SSL2, &|| ssl2(false));
+    check(C_SSL3, &|| ssl2(true));
     // SSH identification string "SSH-1.x" / "SSH-2.0-" (RFC 4253 §4.2).
-    let ssh = match at {
+    check(C_SSH, &|| match at {
         0..=3 => fixed(SSH),
         4 => b == b'1' || b == b'2',
         5 => b == b'.',
         6 => b.is_ascii_digit(),
         7 => b == b'-' || b.is_ascii_digit(),
         _ => true,
-    };
+    });
     // HTTP/1 status line "HTTP/1.x NNN" (RFC 9112 §4).
-    let status = match at {
+    check(C_STATUS, &|| match at {
         0..=6 => fixed(STATUS),
         7 | 9..=11 => b.is_ascii_digit(),
         8 => b == b' ',
         _ => true,
-    };
+    });
+    // HTTP/2 connection preface (RFC 9113 §3.4).
+    check(C_H2, &|| initiator && fixed(H2));
     // RLPx: EIP-8 size (bytes 0-1) then 0x04; pre-EIP-8 0x04 first. Judged at the flight's end.
-    let rlpx8 = at != 2 || b == 0x04;
-    let rlpx = at != 0 || b == 0x04;
-    [
-        (tls, C_TLS),
-        (initiator && ssl2(false), C_SSL2),
-        (initiator && ssl2(true), C_SSL3),
-        (ssh, C_SSH),
-        (status, C_STATUS),
-        // HTTP/2 connection preface (RFC 9113 §3.4).
-        (initiator && fixed(H2), C_H2),
-        (rlpx8, C_RLPX8),
-        (rlpx, C_RLPX),
-    ]
-    .iter()
-    .fold(0, |keep, &(ok, bit)| if ok { keep | bit } else { keep })
+    check(C_RLPX8, &|| at != 2 || b == 0x04);
+    check(C_RLPX, &|| at != 0 || b == 0x04);
+    keep
 }
 
 /// True if a structure that ends at byte `at` still stands: the flight is refuted.
@@ -623,8 +665,8 @@ impl Flights {
         let cand = r.u8()?;
         let finder = Finder::decode(r)?;
         let flags = r.u8_if(|f| {
-            f & !(REFUTED | FIRST | SECOND | RLPX | FOUND) == 0
-                && (f & (SECOND | RLPX) == 0 || f & FIRST != 0)
+            f & !(REFUTED | FIRST | SECOND | RLPX | FOUND | WINDOW) == 0
+                && (f & (SECOND | RLPX | WINDOW) == 0 || f & FIRST != 0)
                 && (f & FOUND == 0 || f & SECOND != 0)
         })?;
         Some(Self {
