@@ -1,5 +1,8 @@
 //! `torclass`: tells which flows of a capture are BitTorrent, and which part of it.
 
+#[cfg(all(feature = "block", target_os = "linux"))]
+mod block;
+
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,6 +33,16 @@ enum Command {
     /// stderr with its byte offset, the flows read before the damage are still printed, and the
     /// exit status is 2. Exit status 1 means bad usage or an unreadable file.
     Classify(Classify),
+    /// Drop BitTorrent flows on a router or VPN server (NFQUEUE).
+    ///
+    /// Serves the kernel's NFQUEUE queues: the first packets of each connection are
+    /// classified, BitTorrent flows at the policy's confidence are dropped and logged as one
+    /// JSON line each on stdout, decided connections are handed back to the kernel by their
+    /// connection mark. `--print-ruleset` prints the firewall rules it expects. SIGHUP reloads
+    /// the configuration file's policy; SIGINT/SIGTERM stop it cleanly (with the queue bypass,
+    /// traffic then flows uninspected). Needs CAP_NET_ADMIN.
+    #[cfg(all(feature = "block", target_os = "linux"))]
+    Block(Box<block::BlockArgs>),
 }
 
 #[derive(Parser)]
@@ -89,6 +102,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Classify(args) => classify(&args),
+        #[cfg(all(feature = "block", target_os = "linux"))]
+        Command::Block(args) => block::run(*args),
     }
 }
 
