@@ -2,6 +2,8 @@
 
 #[cfg(all(feature = "block", target_os = "linux"))]
 mod block;
+#[cfg(feature = "live")]
+mod live;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
@@ -48,8 +50,38 @@ enum Command {
 #[derive(Parser)]
 struct Classify {
     /// Capture files to read (pcap or pcapng).
-    #[arg(required = true, value_name = "FILE")]
+    #[arg(required_unless_present_any = ["interface", "follow"], value_name = "FILE")]
     files: Vec<PathBuf>,
+
+    /// Capture live on this interface (libpcap; needs CAP_NET_RAW) instead of reading files:
+    /// records stream as flows are decided and end (--emit), a summary is printed on SIGINT or
+    /// SIGTERM, memory stays bounded by --max-flows.
+    #[cfg(feature = "live")]
+    #[arg(long, short, value_name = "IFACE", conflicts_with_all = ["files", "follow", "threads"])]
+    interface: Option<String>,
+
+    /// With --interface: a capture filter (BPF syntax, as tcpdump's), e.g. "tcp or udp".
+    #[cfg(feature = "live")]
+    #[arg(long, value_name = "FILTER", requires = "interface")]
+    bpf: Option<String>,
+
+    /// Read a capture another program is still writing (e.g. tcpdump -U -w FILE), waiting at
+    /// its end for more, as with --interface, until SIGINT or SIGTERM.
+    #[cfg(feature = "live")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["files", "threads"])]
+    follow: Option<PathBuf>,
+
+    /// With --interface or --follow: which records to write as they happen: `decided` (a
+    /// verdict appears or changes), `ended` (a flow leaves the table, and every flow at the
+    /// end), or both.
+    #[cfg(feature = "live")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "decided,ended",
+        value_name = "EVENTS"
+    )]
+    emit: Vec<live::Emit>,
 
     /// Output format: `table` (aligned columns), `jsonl` (one JSON object per flow, the record
     /// every torclass tool reads) or `csv` (same columns as jsonl).
@@ -127,6 +159,10 @@ fn progress_bar(args: &Classify, path: &std::path::Path) -> Option<ProgressBar> 
 }
 
 fn classify(args: &Classify) -> ExitCode {
+    #[cfg(feature = "live")]
+    if args.interface.is_some() || args.follow.is_some() {
+        return live::run(args);
+    }
     let stdout = io::stdout().lock();
     let mut writer = RecordWriter::new(io::BufWriter::new(stdout), args.format);
     let mut summary = Summary::new();
