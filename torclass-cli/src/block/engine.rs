@@ -113,9 +113,11 @@ impl Engine {
         }
     }
 
-    /// Use `policy` from now on (SIGHUP).
+    /// Use `policy` from now on (SIGHUP). Known peers are exported again under it (the
+    /// reload may have emptied the kernel sets).
     pub fn set_policy(&mut self, policy: Arc<Policy>) {
         self.policy = policy;
+        self.exported.clear();
     }
 
     /// Decide one IP packet seen at `now_ns` (ns since the epoch).

@@ -22,7 +22,7 @@ pub struct BlockEvent {
 }
 
 impl BlockEvent {
-    /// The event as one JSON object and a newline: `time` (RFC 3339, UTC, milliseconds),
+    /// The event as one JSON object and a newline: `time` (RFC 3339, UTC, microseconds),
     /// `event` (`block` or `dry_run`), `queue`, `user`, then the flow record's keys.
     pub fn json_line(&self) -> String {
         let mut record = Vec::with_capacity(512);
@@ -40,15 +40,15 @@ impl BlockEvent {
     }
 }
 
-/// `ns` since the epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ` (RFC 3339 §5.6).
+/// `ns` since the epoch as `YYYY-MM-DDTHH:MM:SS.uuuuuuZ` (RFC 3339 §5.6).
 pub fn rfc3339(ns: u64) -> String {
     let secs = ns / 1_000_000_000;
-    let millis = ns % 1_000_000_000 / 1_000_000;
+    let micros = ns % 1_000_000_000 / 1_000;
     let days = secs / 86_400;
     let rem = secs % 86_400;
     let (y, m, d) = civil_from_days(days);
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}Z",
         rem / 3600,
         rem % 3600 / 60,
         rem % 60
@@ -77,15 +77,15 @@ mod tests {
 
     #[test]
     fn dates() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339(951_782_400_123_000_000), "2000-02-29T00:00:00.123Z");
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(rfc3339(951_782_400_123_000_000), "2000-02-29T00:00:00.123000Z");
         assert_eq!(
             rfc3339(1_700_000_003_500_000_000),
-            "2023-11-14T22:13:23.500Z"
+            "2023-11-14T22:13:23.500000Z"
         );
         assert_eq!(
             rfc3339(4_102_444_799_000_000_000),
-            "2099-12-31T23:59:59.000Z"
+            "2099-12-31T23:59:59.000000Z"
         );
     }
 
@@ -108,7 +108,7 @@ mod tests {
         let line = e.json_line();
         assert!(line.ends_with("}\n") && line.matches('\n').count() == 1);
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
-        assert_eq!(v["time"], "2023-11-14T22:13:23.500Z");
+        assert_eq!(v["time"], "2023-11-14T22:13:23.500000Z");
         assert_eq!(v["event"], "block");
         assert_eq!(v["queue"], 2);
         assert_eq!(v["user"], "10.8.0.2");

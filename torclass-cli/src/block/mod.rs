@@ -221,6 +221,15 @@ fn serve(source: &Source, config: Config) -> Result<(), String> {
                     if !restart.is_empty() {
                         eprintln!("torclass block: reload: {} changed; they take effect at the next start", restart.join(", "));
                     }
+                    let (old, now) = (&current.policy, &new.policy);
+                    let unexport = (now.dry_run && !old.dry_run)
+                        || (now.known_peers == policy::KnownPeers::Off && old.known_peers != policy::KnownPeers::Off);
+                    if unexport {
+                        if let Err(e) = peers::flush(current.firewall) {
+                            metrics.peer_errors.fetch_add(1, Relaxed);
+                            eprintln!("torclass block: reload: emptying the known-peer sets: {e}");
+                        }
+                    }
                     shared.set(new.policy.clone());
                     metrics.reloads.fetch_add(1, Relaxed);
                     eprintln!("torclass block: reloaded: {}", describe(&new));

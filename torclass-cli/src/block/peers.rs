@@ -43,6 +43,16 @@ pub fn commands(firewall: Firewall, peers: &[KnownPeer]) -> String {
     out
 }
 
+/// Empty the known-peer sets (when a reload turns on `--dry-run` or turns known peers off:
+/// nothing may stay blocked by them).
+pub fn flush(firewall: Firewall) -> Result<(), String> {
+    let commands = match firewall {
+        Firewall::Nft => format!("flush set {NFT_TABLE} {NFT_SET4}\nflush set {NFT_TABLE} {NFT_SET6}\n"),
+        Firewall::Iptables => format!("flush {IPSET4}\nflush {IPSET6}\n"),
+    };
+    apply(firewall, &commands)
+}
+
 /// Run the batch tool of `firewall` on `commands`.
 fn apply(firewall: Firewall, commands: &str) -> Result<(), String> {
     let mut cmd = match firewall {
