@@ -489,6 +489,14 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_file_is_the_defaults_for_a_vpn() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("dist/block.toml");
+        let shipped = Settings::from_file(&path).unwrap().resolve().unwrap();
+        let defaults = flags(&["--users", "10.8.0.0/16"]).resolve().unwrap();
+        assert_eq!(shipped, defaults, "dist/block.toml states the defaults");
+    }
+
+    #[test]
     fn restart_keys() {
         let a = Settings::default().resolve().unwrap();
         let b = flags(&["--dry-run", "--queue", "1"]).resolve().unwrap();

@@ -17,8 +17,9 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
 use torclass_core::endpoints::{CacheConfig, CacheEntry, EndpointCache};
+use torclass_core::hosts::HostCache;
 use torclass_core::packet::{self, DecodeError};
-use torclass_core::table::{FlowTable, Slot, TableConfig};
+use torclass_core::table::{FlowTable, Held, Slot, TableConfig};
 use torclass_core::{Metadata, Protocol, Transport, Verdict};
 
 use super::event::BlockEvent;
@@ -61,11 +62,23 @@ pub struct EngineConfig {
     pub seed: u64,
 }
 
+/// Entries of each queue's out-of-order store (early segments of undecided TCP flows, read
+/// in order once the gap fills).
+const REORDER: usize = 1 << 11;
+/// Entries of each queue's cache of hosts with conclusive BitTorrent activity.
+const HOSTS: usize = 1 << 12;
+/// Fraction of the table the timer visits per tick (a full sweep every this many ticks).
+const EXPIRE_TICKS: usize = 4;
+
+/// A queue's flow table: boxed slots and out-of-order store.
+type Table = FlowTable<Box<[Slot<Metadata>]>, Metadata, Box<[Held]>>;
+
 /// One queue's classifier and policy.
 pub struct Engine {
     config: EngineConfig,
-    table: FlowTable<Box<[Slot<Metadata>]>>,
+    table: Table,
     cache: EndpointCache<Box<[CacheEntry]>>,
+    hosts: HostCache<Box<[CacheEntry]>>,
     policy: Arc<Policy>,
     metrics: Arc<Metrics>,
     sink: Sink,
@@ -87,6 +100,8 @@ impl Engine {
     ) -> Self {
         let slots = vec![Slot::default(); config.flows.max(1)].into_boxed_slice();
         let entries = vec![CacheEntry::default(); config.endpoints].into_boxed_slice();
+        let hosts = vec![CacheEntry::default(); HOSTS].into_boxed_slice();
+        let store = vec![Held::default(); REORDER].into_boxed_slice();
         let table = TableConfig {
             tcp_idle_ns: config.tcp_idle_ns,
             udp_idle_ns: config.udp_idle_ns,
@@ -97,13 +112,18 @@ impl Engine {
             seed: config.seed.rotate_left(17) ^ 0x9e37_79b9_7f4a_7c15,
             ..CacheConfig::default()
         };
+        let host_cache = CacheConfig {
+            seed: config.seed.rotate_left(41) ^ 0x2545_f491_4f6c_dd1d,
+            ..CacheConfig::hosts()
+        };
         if let Some(c) = metrics.queue(config.queue) {
             c.slots.store(config.flows.max(1) as u64, Relaxed);
         }
         Self {
             config,
-            table: FlowTable::new(slots, table),
+            table: FlowTable::with_reorder(slots, store, table),
             cache: EndpointCache::new(entries, cache),
+            hosts: HostCache::new(hosts, host_cache),
             policy,
             metrics,
             sink,
@@ -219,6 +239,9 @@ impl Engine {
                     count(|c| &c.not_bittorrent);
                 }
                 if slot.key().transport == Transport::Tcp && slot.classifier().is_done() {
+                    // The kernel lets the rest through by its mark: the flow lingers as
+                    // closed (packets already queued still find it), then frees its slot.
+                    self.table.finish(outcome.handle);
                     accept
                 } else {
                     Decision::Accept
@@ -232,21 +255,24 @@ impl Engine {
     /// table's and cache's counters, and return the known peers to add to the kernel set.
     pub fn tick(&mut self, now_ns: u64) -> Vec<KnownPeer> {
         let logged = &mut self.logged;
-        self.table.expire(now_ns, |slot| {
+        let visit = self.table.capacity().div_ceil(EXPIRE_TICKS);
+        self.table.expire(now_ns, visit, |slot| {
             logged.remove(&slot.number());
         });
         self.cache.sweep(now_ns);
+        self.hosts.sweep(now_ns);
         if let Some(c) = self.metrics.queue(self.config.queue) {
             let t = self.table.stats();
             c.flows_created.store(t.flows, Relaxed);
             c.flows_evicted.store(t.evicted_active, Relaxed);
             c.flows_expired.store(t.evicted_idle, Relaxed);
+            c.flows_reused.store(t.reused, Relaxed);
+            let ended = [t.evicted_active, t.evicted_idle, t.reused, t.removed];
             c.flows.store(
-                t.flows
-                    .saturating_sub(t.evicted_active)
-                    .saturating_sub(t.evicted_idle),
+                ended.iter().fold(t.flows, |n, e| n.saturating_sub(*e)),
                 Relaxed,
             );
+            c.bittorrent_hosts.store(self.hosts.len() as u64, Relaxed);
             c.endpoints.store(self.cache.len() as u64, Relaxed);
             c.endpoints_learned
                 .store(self.cache.stats().learned, Relaxed);

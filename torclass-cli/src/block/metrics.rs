@@ -55,8 +55,13 @@ pub struct QueueCounters {
     pub flows_created: AtomicU64,
     /// Flows replaced before their idle timeout (table pressure).
     pub flows_evicted: AtomicU64,
-    /// Flows ended by their idle timeout.
+    /// Flows ended by their timeout (idle, or closed by FIN/RST and lingered).
     pub flows_expired: AtomicU64,
+    /// Flows ended by a new connection on their tuple.
+    pub flows_reused: AtomicU64,
+    /// Hosts with conclusive BitTorrent activity in the last minutes (corroborate their
+    /// encrypted flows).
+    pub bittorrent_hosts: AtomicU64,
     /// Endpoints in the cache now.
     pub endpoints: AtomicU64,
     /// Endpoints learned.
@@ -177,7 +182,7 @@ impl Metrics {
                 .map(|(q, c)| (format!("{{queue=\"{q}\"}}"), f(c).load(Relaxed)))
                 .collect()
         };
-        let counters: [(&str, &str, &str, Field); 17] = [
+        let counters: [(&str, &str, &str, Field); 19] = [
             (
                 "packets_total",
                 "counter",
@@ -230,8 +235,20 @@ impl Metrics {
             (
                 "flows_expired_total",
                 "counter",
-                "Flows ended by their idle timeout.",
+                "Flows ended by their timeout (idle, or closed by FIN/RST).",
                 &|c| &c.flows_expired,
+            ),
+            (
+                "flows_reused_total",
+                "counter",
+                "Flows ended by a new connection on their tuple.",
+                &|c| &c.flows_reused,
+            ),
+            (
+                "bittorrent_hosts",
+                "gauge",
+                "Hosts with conclusive BitTorrent activity in the last minutes.",
+                &|c| &c.bittorrent_hosts,
             ),
             ("endpoints", "gauge", "Peer endpoints in the cache.", &|c| {
                 &c.endpoints

@@ -223,7 +223,8 @@ fn serve(source: &Source, config: Config) -> Result<(), String> {
                     }
                     let (old, now) = (&current.policy, &new.policy);
                     let unexport = (now.dry_run && !old.dry_run)
-                        || (now.known_peers == policy::KnownPeers::Off && old.known_peers != policy::KnownPeers::Off);
+                        || (now.known_peers == policy::KnownPeers::Off
+                            && old.known_peers != policy::KnownPeers::Off);
                     if unexport {
                         if let Err(e) = peers::flush(current.firewall) {
                             metrics.peer_errors.fetch_add(1, Relaxed);

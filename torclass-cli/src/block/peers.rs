@@ -47,7 +47,9 @@ pub fn commands(firewall: Firewall, peers: &[KnownPeer]) -> String {
 /// nothing may stay blocked by them).
 pub fn flush(firewall: Firewall) -> Result<(), String> {
     let commands = match firewall {
-        Firewall::Nft => format!("flush set {NFT_TABLE} {NFT_SET4}\nflush set {NFT_TABLE} {NFT_SET6}\n"),
+        Firewall::Nft => {
+            format!("flush set {NFT_TABLE} {NFT_SET4}\nflush set {NFT_TABLE} {NFT_SET6}\n")
+        }
         Firewall::Iptables => format!("flush {IPSET4}\nflush {IPSET6}\n"),
     };
     apply(firewall, &commands)

@@ -340,7 +340,9 @@ fn idle_flows_end_on_the_timer() {
         last = p.ts_nanos as u64;
     }
     assert!(engine.flows() > 0);
-    engine.tick(last + 3_600_000_000_000);
+    for _ in 0..EXPIRE_TICKS {
+        engine.tick(last + 3_600_000_000_000);
+    }
     assert_eq!(engine.flows(), 0);
     let c = engine.metrics.queue(0).unwrap();
     assert_eq!(c.flows.load(Relaxed), 0);
