@@ -145,6 +145,7 @@ pub fn run(args: &Classify) -> ExitCode {
     };
     let mut live = Live {
         analyzer: Analyzer::new(config),
+        last_ns: 0,
         // Standard output is line-buffered: each record goes out as it is written.
         writer: RecordWriter::new(io::stdout(), args.format),
         summary: Summary::new(),
@@ -152,6 +153,7 @@ pub fn run(args: &Classify) -> ExitCode {
         ended: args.emit.contains(&Emit::Ended) && !args.summary,
     };
     let mut status = ExitCode::SUCCESS;
+    let mut next_expire = std::time::Instant::now();
     while !stop.load(Relaxed) {
         let step = match &mut source {
             Source::Interface(cap, link) => match cap.next_packet() {
@@ -169,6 +171,16 @@ pub fn run(args: &Classify) -> ExitCode {
                 Err(e) => Err(e.to_string()),
             },
         };
+        if std::time::Instant::now() >= next_expire {
+            next_expire = std::time::Instant::now() + Duration::from_secs(1);
+            // Live, the clock is the wall clock; a followed file's is its packets' (an old
+            // capture followed must not look idle).
+            let now = match &source {
+                Source::Interface(..) => live.last_ns.max(wall_ns()),
+                Source::File(_) => live.last_ns,
+            };
+            live.expire(now);
+        }
         if let Err(e) = step {
             eprintln!("torclass: {e}");
             status = ExitCode::from(2);
@@ -193,8 +205,19 @@ pub fn run(args: &Classify) -> ExitCode {
     }
 }
 
+/// Fraction of the table the timer visits each second (a full sweep every this many seconds).
+const EXPIRE_TICKS: usize = 4;
+
+fn wall_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
 struct Live<W: Write> {
     analyzer: Analyzer,
+    /// Timestamp of the latest packet, ns.
+    last_ns: u64,
     writer: RecordWriter<W>,
     summary: Summary,
     decided: bool,
@@ -203,6 +226,7 @@ struct Live<W: Write> {
 
 impl<W: Write> Live<W> {
     fn frame(&mut self, link: u32, ts: i128, data: &[u8]) -> Result<(), String> {
+        self.last_ns = self.last_ns.max(u64::try_from(ts).unwrap_or(0));
         if let FrameOutcome::Flow(o) = self.analyzer.frame(link, ts, data) {
             if self.decided && o.changed && o.verdict != Verdict::Undecided {
                 if let Some(r) = self.analyzer.record(o.slot) {
@@ -214,6 +238,11 @@ impl<W: Write> Live<W> {
         }
         self.ended_flows()
             .map_err(|e| format!("writing output: {e}"))
+    }
+
+    fn expire(&mut self, now_ns: u64) {
+        let visit = self.analyzer.capacity().div_ceil(EXPIRE_TICKS);
+        self.analyzer.expire(now_ns, visit);
     }
 
     fn ended_flows(&mut self) -> io::Result<()> {
