@@ -359,3 +359,71 @@ fn garbage_is_accepted_and_counted() {
     assert_eq!(c.packets.load(Relaxed), 3);
     assert_eq!(c.malformed.load(Relaxed) + c.unsupported.load(Relaxed), 3);
 }
+
+/// A SYN from a new tuple each time, towards a closed port.
+fn syn(n: u32) -> Vec<u8> {
+    let mut p = vec![0u8; 40];
+    p[0] = 0x45;
+    p[2..4].copy_from_slice(&40u16.to_be_bytes());
+    p[8] = 64;
+    p[9] = 6;
+    p[12..16].copy_from_slice(&[198, 18, (n >> 8) as u8, n as u8]);
+    p[16..20].copy_from_slice(&[198, 19, 0, 1]);
+    p[20..22].copy_from_slice(&((n % 60000) as u16 + 1024).to_be_bytes());
+    p[22..24].copy_from_slice(&80u16.to_be_bytes());
+    p[32] = 5 << 4;
+    p[33] = 0x02;
+    p
+}
+
+#[test]
+fn a_flood_of_new_tuples_costs_no_bittorrent_verdict() {
+    for name in ["tcp-plain.pcap", "dht-magnet.pcap", "tcp-encrypted.pcap"] {
+        let quiet = replay(name, Policy::default());
+        let (mut engine, _) = engine(Policy::default());
+        let mut reader = CaptureReader::open(&capture(name)).unwrap();
+        let mut dropped = std::collections::HashSet::new();
+        let (mut n, mut last) = (0u32, 0);
+        while let Some(p) = reader.next_packet().unwrap() {
+            // 16 new tuples between two packets of the capture: the 4096-slot table is
+            // turned over many times.
+            for _ in 0..16 {
+                n = n.wrapping_add(1);
+                assert_eq!(
+                    engine.packet_at(&syn(n), p.ts_nanos as u64),
+                    Decision::Accept
+                );
+            }
+            let link = LinkType::from_pcap(p.link_type).unwrap();
+            let Ok(decoded) = packet::decode(link, p.data) else {
+                continue;
+            };
+            last = p.ts_nanos as u64;
+            let k = key(
+                decoded.key.transport,
+                (decoded.key.src.addr, decoded.key.src.port),
+                (decoded.key.dst.addr, decoded.key.dst.port),
+            );
+            if engine.packet_at(ip_of(p.data), p.ts_nanos as u64) == Decision::Mark(DROP) {
+                dropped.insert(k);
+            }
+        }
+        let want: std::collections::HashSet<Key> = quiet
+            .flows
+            .iter()
+            .filter(|(_, f)| f.1.is_some())
+            .map(|(k, _)| *k)
+            .collect();
+        assert!(!want.is_empty());
+        assert_eq!(
+            dropped, want,
+            "{name}: {n} flood tuples changed what is dropped"
+        );
+        engine.tick(last);
+        let c = engine.metrics.queue(0).unwrap();
+        assert!(
+            c.flows_evicted.load(Relaxed) > 4096,
+            "{name}: the flood did not fill the table"
+        );
+    }
+}
