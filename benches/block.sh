@@ -4,7 +4,8 @@
 #
 #   CLI 10.96.1.2 --- 10.96.1.1 RTR 10.96.2.1 --- 10.96.2.2 SRV     (iptables-legacy ruleset)
 #
-#   1. iperf3 TCP throughput CLI -> SRV, SECONDS each: no rules; `torclass block` with the
+#   1. iperf3 TCP throughput CLI -> SRV, SECONDS each, three rounds: no rules; conntrack only
+#      (a stateful rule, as on any NATing server); `torclass block` with the
 #      printed ruleset (fast path: the first 32 packets of a connection queued, then its mark);
 #      every packet queued (fast path off: only the mark rules, then the queue).
 #   2. New tuples per second one queue takes: tcpreplay sends TCP SYNs, each from a new
@@ -58,7 +59,7 @@ sleep 0.5
 
 daemon=
 start_daemon() { # start_daemon ARGS...
-  in_ns $RTR "$torclass" block --firewall iptables --metrics 127.0.0.1:9877 "$@" >"$work/events" 2>"$work/daemon.err" &
+  ip netns exec $RTR "$torclass" block --firewall iptables --metrics 127.0.0.1:9877 "$@" >"$work/events" 2>"$work/daemon.err" &
   daemon=$!
   pids+=("$daemon")
   for _ in $(seq 50); do grep -q "serving NFQUEUE" "$work/daemon.err" && return; sleep 0.1; done
@@ -71,36 +72,49 @@ metric() {
     awk -v n="torclass_$1" '$1 == n || index($1, n "{") == 1 { s += $2 } END { print s + 0 }'
 }
 rss() { awk '/VmRSS/ { print $2 }' /proc/"$1"/status; } # KiB
-iperf() { # iperf LABEL: mean of two runs, Gbit/s
-  local label=$1 a b
-  a=$(in_ns $CLI iperf3 -c 10.96.2.2 -t "$secs" -J | python3 -c 'import json,sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e9)')
-  b=$(in_ns $CLI iperf3 -c 10.96.2.2 -t "$secs" -J | python3 -c 'import json,sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e9)')
-  printf 'iperf3 %-28s %.2f Gbit/s (%.2f, %.2f)\n' "$label" "$(python3 -c "print(($a+$b)/2)")" "$a" "$b"
+cpu() { awk '{ print $14 + $15 }' /proc/"$1"/stat; } # user + system clock ticks
+iperf() { # iperf: one run, Gbit/s
+  in_ns $CLI iperf3 -c 10.96.2.2 -t "$secs" -J |
+    python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e9))'
 }
 echo "block bench: load $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores"
 
-# --- 1. throughput ---
-iperf "no rules"
+# --- 1. throughput: the three set-ups in turn, three rounds (the machine is shared) ---
 "$torclass" block --firewall iptables --print-ruleset >"$work/rules.sh"
-in_ns $RTR sh "$work/rules.sh"
-start_daemon
-iperf "torclass block, fast path"
-echo "  queued: $(metric packets_total) packets"
-stop_daemon
-rules_off
-for ipt in iptables-legacy; do
-  in_ns $RTR $ipt -t mangle -A FORWARD -m mark --mark 0x70c1 -j DROP
-  in_ns $RTR $ipt -t mangle -A FORWARD -m mark --mark 0x70c0 -j ACCEPT
-  in_ns $RTR $ipt -t mangle -A FORWARD -p tcp -j NFQUEUE --queue-num 0 --queue-bypass
+every_packet() {
+  in_ns $RTR iptables-legacy -t mangle -A FORWARD -m mark --mark 0x70c1 -j DROP
+  in_ns $RTR iptables-legacy -t mangle -A FORWARD -m mark --mark 0x70c0 -j ACCEPT
+  in_ns $RTR iptables-legacy -t mangle -A FORWARD -p tcp -j NFQUEUE --queue-num 0 --queue-bypass
+}
+declare -A runs=()
+for round in 1 2 3; do
+  runs[none]+=" $(iperf)"
+  # A stateful firewall (conntrack on), as on any NATing VPN server, without torclass.
+  in_ns $RTR iptables-legacy -t mangle -A FORWARD -m conntrack --ctstate INVALID -j DROP
+  runs[conntrack]+=" $(iperf)"
+  rules_off
+  in_ns $RTR sh "$work/rules.sh"
+  start_daemon
+  runs[fast]+=" $(iperf)"
+  fast_queued=$(metric packets_total)
+  stop_daemon
+  rules_off
+  every_packet
+  start_daemon
+  runs[every]+=" $(iperf)"
+  every_queued=$(metric packets_total)
+  stop_daemon
+  rules_off
 done
-start_daemon
-iperf "torclass block, every packet"
-echo "  queued: $(metric packets_total) packets"
-stop_daemon
-rules_off
+median() { tr ' ' '\n' | grep . | sort -n | sed -n 2p; }
+for k in none conntrack fast every; do
+  printf 'iperf3 %-6s median %s Gbit/s of%s\n' "$k" "$(median <<<"${runs[$k]}")" "${runs[$k]}"
+done
+echo "  packets queued in the last round: fast path $fast_queued, every packet $every_queued"
 
 # --- 2. new tuples per second, memory under the flood ---
-python3 - "$work/syns.pcap" <<'EOF'
+mac=$(in_ns $RTR cat /sys/class/net/${TAG}rc/address)
+python3 - "$work/syns.pcap" "$mac" <<'EOF'
 import struct, sys
 def csum(b):
     if len(b) % 2: b += b"\0"
@@ -118,7 +132,7 @@ for a in range(2):
         tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp)) + tcp[18:]
         ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), n & 0xffff, 0, 64, 6, 0, src, dst)
         ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-        eth = b"\x02\x96\0\0\0\x01" + b"\x02\x96\0\0\0\x02" + b"\x08\x00"
+        eth = bytes.fromhex(sys.argv[2].replace(":", "")) + b"\x02\x96\0\0\0\x02" + b"\x08\x00"
         frame = eth + ip + tcp
         out.append(struct.pack("<IIII", n // 1000000, n % 1000000, len(frame), len(frame)) + frame)
         n += 1
@@ -128,21 +142,21 @@ in_ns $RTR sh "$work/rules.sh"
 in_ns $RTR sysctl -qw net.netfilter.nf_conntrack_max=1048576 2>/dev/null || true
 start_daemon
 rss0=$(rss "$daemon")
-mac=$(in_ns $RTR cat /sys/class/net/${TAG}rc/address)
-in_ns $CLI tcpreplay -q --topspeed --enet-dmac="$mac" -i ${TAG}c "$work/syns.pcap" >/dev/null 2>&1 || true
-p0=$(metric packets_total) t0=$(date +%s.%N)
-in_ns $CLI timeout "$secs" tcpreplay -q --topspeed --loop=0 --enet-dmac="$mac" -i ${TAG}c "$work/syns.pcap" >"$work/replay.log" 2>&1 || true
-p1=$(metric packets_total) t1=$(date +%s.%N)
+in_ns $CLI tcpreplay -q --topspeed -i ${TAG}c "$work/syns.pcap" >/dev/null 2>&1 || true
+p0=$(metric packets_total) t0=$(date +%s.%N) c0=$(cpu "$daemon")
+in_ns $CLI timeout "$secs" tcpreplay -q --topspeed --loop=0 -i ${TAG}c "$work/syns.pcap" >"$work/replay.log" 2>&1 || true
+p1=$(metric packets_total) t1=$(date +%s.%N) c1=$(cpu "$daemon")
 dropped=$(in_ns $RTR awk '$1 == 0 { print $6 + $7 }' /proc/net/netfilter/nfnetlink_queue)
 rss1=$(rss "$daemon")
-python3 -c "print('new tuples: %d packets queued in %.1f s = %.0f/s through one queue (%.2f us each); kernel queue overflows %s' % ($p1 - $p0, $t1 - $t0, ($p1 - $p0) / ($t1 - $t0), 1e6 * ($t1 - $t0) / max(1, $p1 - $p0), '$dropped'))"
+hz=$(getconf CLK_TCK)
+python3 -c "print('new tuples: %d packets queued in %.1f s = %.0f/s through one queue; the daemon busy %.0f%% of the time, %.2f us of CPU per queued packet; kernel queue overflows %s' % ($p1 - $p0, $t1 - $t0, ($p1 - $p0) / ($t1 - $t0), 100.0 * ($c1 - $c0) / $hz / ($t1 - $t0), 1e6 * ($c1 - $c0) / $hz / max(1, $p1 - $p0), '$dropped'))"
 echo "  daemon RSS before the flood ${rss0} KiB, after ${rss1} KiB; flows in the table $(metric flows), evicted $(metric flows_evicted_total)"
 stop_daemon
 rules_off
 
 # --- 3. memory per queue ---
 for q in 0 0:3; do
-  in_ns $RTR "$torclass" block --queue $q --metrics off >/dev/null 2>"$work/mem.err" &
+  ip netns exec $RTR "$torclass" block --queue $q --metrics off >/dev/null 2>"$work/mem.err" &
   m=$!
   sleep 2
   echo "memory: --queue $q: RSS $(rss $m) KiB"
