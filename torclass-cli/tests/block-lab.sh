@@ -387,7 +387,12 @@ wait_for $((2 * WAIT)) all_complete || {
   fail "dry run: a download did not complete"
 }
 stop_leechers
-echo "block-lab: SIGHUP dry-run: all ${#NAMES[@]} downloads completed in $(secs_since "$t4") s, the same flows logged"
+# Wave C's clients (transmission, aria2 with MSE only, qBittorrent), whose connections the
+# kernel set stopped in the block round, are each recognised on their own here.
+for i in 6 7 8; do
+  logged dry_run '.src == "10.97.3.'$i'"' || fail "dry run: nothing logged for the client on 10.97.3.$i"
+done
+echo "block-lab: SIGHUP dry-run: all ${#NAMES[@]} downloads completed in $(secs_since "$t4") s, the same flows logged, and every client's"
 kill -TERM "$daemon"
 wait "$daemon" || fail "the daemon did not exit cleanly"
 ordinary 10.97.1.22
