@@ -12,12 +12,13 @@
 //! - accepted otherwise (the flow goes on being read while the kernel queues it).
 
 use std::collections::{HashMap, HashSet};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
 use torclass_core::endpoints::{CacheConfig, CacheEntry, EndpointCache};
 use torclass_core::hosts::HostCache;
+use torclass_core::observer::EndpointSource;
 use torclass_core::packet::{self, DecodeError};
 use torclass_core::table::{FlowTable, Held, Slot, TableConfig};
 use torclass_core::{Metadata, Protocol, Transport, Verdict};
@@ -38,6 +39,28 @@ pub struct KnownPeer {
     /// Seconds it stays in the set.
     pub timeout_s: u64,
 }
+
+/// What one queue learned that the other queues should know: peer endpoints and BitTorrent
+/// hosts, with where they were learned and when they expire. The kernel spreads connections
+/// over the queues by their addresses, so a tracker reply and the encrypted connection to a
+/// peer it names usually go to different queues.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Learned {
+    /// Peer endpoints.
+    pub endpoints: Vec<(SocketAddr, EndpointSource, u64)>,
+    /// Hosts with conclusive BitTorrent activity.
+    pub hosts: Vec<(IpAddr, EndpointSource, u64)>,
+}
+
+impl Learned {
+    /// True when there is nothing to share.
+    pub fn is_empty(&self) -> bool {
+        self.endpoints.is_empty() && self.hosts.is_empty()
+    }
+}
+
+/// Share an entry again when its expiry moved this much past the one shared.
+const RESHARE_NS: u64 = 60 * 1_000_000_000;
 
 /// Sizes and marks of an engine.
 #[derive(Clone, Copy, Debug)]
@@ -88,6 +111,9 @@ pub struct Engine {
     exported: HashMap<SocketAddr, u64>,
     /// Peer endpoints of flows blocked since the last tick.
     blocked_peers: Vec<SocketAddr>,
+    /// Endpoints and hosts shared with (or imported from) the other queues, with their expiry.
+    shared_endpoints: HashMap<SocketAddr, u64>,
+    shared_hosts: HashMap<IpAddr, u64>,
 }
 
 impl Engine {
@@ -129,6 +155,8 @@ impl Engine {
             sink,
             logged: HashSet::new(),
             exported: HashMap::new(),
+            shared_endpoints: HashMap::new(),
+            shared_hosts: HashMap::new(),
             blocked_peers: Vec::new(),
         }
     }
@@ -181,11 +209,10 @@ impl Engine {
             return accept;
         }
         let logged = &mut self.logged;
-        let outcome = self
-            .table
-            .process_learning(&p, now_ns, &mut self.cache, |slot| {
-                logged.remove(&slot.number());
-            });
+        let mut learn = (&mut self.cache, &mut self.hosts);
+        let outcome = self.table.process_learning(&p, now_ns, &mut learn, |slot| {
+            logged.remove(&slot.number());
+        });
         let Ok(outcome) = outcome else {
             count(|c| &c.errors);
             return Decision::Accept;
@@ -248,6 +275,55 @@ impl Engine {
                 }
             }
             Verdict::Undecided => Decision::Accept,
+        }
+    }
+
+    /// The live endpoints and hosts this queue learned since it last shared (or that it now
+    /// holds for a minute longer than it shared), for the other queues.
+    pub fn learned(&mut self, now_ns: u64) -> Learned {
+        let mut out = Learned::default();
+        let cap = 4 * (self.cache.capacity() + HOSTS);
+        if self.shared_endpoints.len() + self.shared_hosts.len() > cap {
+            // Bounded: forgetting costs only sharing some entries again.
+            self.shared_endpoints.clear();
+            self.shared_hosts.clear();
+        }
+        self.shared_endpoints.retain(|_, until| *until > now_ns);
+        self.shared_hosts.retain(|_, until| *until > now_ns);
+        for e in self.cache.live(now_ns) {
+            let (Some(endpoint), Some(source)) = (e.endpoint(), e.source()) else {
+                continue;
+            };
+            let shared = self.shared_endpoints.entry(endpoint).or_insert(0);
+            if e.expires_ns() > shared.saturating_add(RESHARE_NS) {
+                *shared = e.expires_ns();
+                out.endpoints.push((endpoint, source, e.expires_ns()));
+            }
+        }
+        for e in self.hosts.live(now_ns) {
+            let (Some(host), Some(source)) = (e.addr(), e.source()) else {
+                continue;
+            };
+            let shared = self.shared_hosts.entry(host).or_insert(0);
+            if e.expires_ns() > shared.saturating_add(RESHARE_NS) {
+                *shared = e.expires_ns();
+                out.hosts.push((host, source, e.expires_ns()));
+            }
+        }
+        out
+    }
+
+    /// Take what another queue learned.
+    pub fn import(&mut self, learned: &Learned, now_ns: u64) {
+        for &(endpoint, source, expires) in &learned.endpoints {
+            self.cache.insert(endpoint, source, expires, now_ns);
+            let shared = self.shared_endpoints.entry(endpoint).or_insert(0);
+            *shared = (*shared).max(expires);
+        }
+        for &(host, source, expires) in &learned.hosts {
+            self.hosts.insert(host, source, expires, now_ns);
+            let shared = self.shared_hosts.entry(host).or_insert(0);
+            *shared = (*shared).max(expires);
         }
     }
 

@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use config::{Config, Settings, Source};
-use engine::{Engine, EngineConfig, KnownPeer};
+use engine::{Engine, EngineConfig, KnownPeer, Learned};
 use metrics::Metrics;
 use policy::Policy;
 
@@ -153,10 +153,16 @@ fn serve(source: &Source, config: Config) -> Result<(), String> {
             .map_err(|e| e.to_string())?
     };
 
+    // Each queue's inbox of what the others learned.
+    let (inboxes_tx, mut inboxes_rx): (Vec<_>, Vec<_>) = config
+        .queues
+        .numbers()
+        .map(|_| mpsc::channel::<Arc<Learned>>())
+        .unzip();
     let (ready_tx, ready_rx) = mpsc::channel::<Result<u16, String>>();
     let mut threads = Vec::new();
     let seed = engine::now_ns() ^ u64::from(std::process::id()).rotate_left(32);
-    for num in config.queues.numbers() {
+    for (i, num) in config.queues.numbers().enumerate() {
         let ec = EngineConfig {
             queue: num,
             flows: config.flows,
@@ -177,6 +183,13 @@ fn serve(source: &Source, config: Config) -> Result<(), String> {
             metrics: metrics.clone(),
             stop: stop.clone(),
             peers: peers_tx.clone(),
+            others: inboxes_tx
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, tx)| tx.clone())
+                .collect(),
+            inbox: inboxes_rx.remove(0),
         };
         let ready = ready_tx.clone();
         let t = std::thread::Builder::new()
@@ -185,7 +198,7 @@ fn serve(source: &Source, config: Config) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
         threads.push(t);
     }
-    drop((ready_tx, peers_tx));
+    drop((ready_tx, peers_tx, inboxes_tx));
     let mut failure = None;
     for _ in config.queues.numbers() {
         match ready_rx.recv() {
@@ -276,6 +289,10 @@ struct QueueThread {
     metrics: Arc<Metrics>,
     stop: Arc<AtomicBool>,
     peers: Sender<Vec<KnownPeer>>,
+    /// The other queues' inboxes.
+    others: Vec<Sender<Arc<Learned>>>,
+    /// What the other queues learned.
+    inbox: mpsc::Receiver<Arc<Learned>>,
 }
 
 impl QueueThread {
@@ -321,9 +338,23 @@ impl QueueThread {
             }
             if Instant::now() >= next_tick {
                 next_tick = Instant::now() + Duration::from_secs(1);
-                let peers = queue.handler().tick(engine::now_ns());
+                let now = engine::now_ns();
+                let engine = queue.handler();
+                let peers = engine.tick(now);
                 if !peers.is_empty() {
                     let _ = self.peers.send(peers);
+                }
+                if !self.others.is_empty() {
+                    let learned = engine.learned(now);
+                    if !learned.is_empty() {
+                        let learned = Arc::new(learned);
+                        for tx in &self.others {
+                            let _ = tx.send(learned.clone());
+                        }
+                    }
+                    while let Ok(l) = self.inbox.try_recv() {
+                        engine.import(&l, now);
+                    }
                 }
             }
         }

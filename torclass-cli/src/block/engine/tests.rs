@@ -427,3 +427,99 @@ fn a_flood_of_new_tuples_costs_no_bittorrent_verdict() {
         );
     }
 }
+
+/// Replay `name` over two engines, each packet to the one its address pair picks (as the
+/// kernel's queue balancing does), sharing what they learn every `share_every` packets (never
+/// if 0); the flows dropped.
+fn replay_two_queues(name: &str, share_every: usize) -> std::collections::HashSet<Key> {
+    let metrics = Arc::new(Metrics::new([0, 1]));
+    let mut engines: Vec<Engine> = (0..2u16)
+        .map(|q| {
+            Engine::new(
+                config(q),
+                Arc::new(Policy::default()),
+                metrics.clone(),
+                Box::new(|_| {}),
+            )
+        })
+        .collect();
+    let mut reader = CaptureReader::open(&capture(name)).unwrap();
+    let mut dropped = std::collections::HashSet::new();
+    let mut i = 0usize;
+    while let Some(p) = reader.next_packet().unwrap() {
+        let link = LinkType::from_pcap(p.link_type).unwrap();
+        let Ok(decoded) = packet::decode(link, p.data) else {
+            continue;
+        };
+        let (a, b) = (decoded.key.src.addr, decoded.key.dst.addr);
+        let pair = format!("{:?}", (a.min(b), a.max(b)));
+        let q = pair
+            .bytes()
+            .fold(0u32, |h, c| h.wrapping_mul(31).wrapping_add(u32::from(c)))
+            as usize
+            % 2;
+        let now = p.ts_nanos as u64;
+        if engines[q].packet_at(ip_of(p.data), now) == Decision::Mark(DROP) {
+            dropped.insert(key(
+                decoded.key.transport,
+                (decoded.key.src.addr, decoded.key.src.port),
+                (decoded.key.dst.addr, decoded.key.dst.port),
+            ));
+        }
+        i += 1;
+        if share_every > 0 && i % share_every == 0 {
+            let learned: Vec<Learned> = engines.iter_mut().map(|e| e.learned(now)).collect();
+            engines[0].import(&learned[1], now);
+            engines[1].import(&learned[0], now);
+        }
+    }
+    dropped
+}
+
+#[test]
+fn queues_share_what_they_learn() {
+    for name in ["tcp-encrypted.pcap", "clients-encrypted.pcap"] {
+        let one: std::collections::HashSet<Key> = replay(name, Policy::default())
+            .flows
+            .iter()
+            .filter(|(_, f)| f.1.is_some())
+            .map(|(k, _)| *k)
+            .collect();
+        let shared = replay_two_queues(name, 1);
+        assert_eq!(
+            shared, one,
+            "{name}: two queues sharing block what one queue blocks"
+        );
+        let alone = replay_two_queues(name, 0);
+        println!(
+            "{name}: one queue drops {}, two sharing {}, two alone {}",
+            one.len(),
+            shared.len(),
+            alone.len()
+        );
+    }
+}
+
+#[test]
+fn learned_entries_are_shared_once() {
+    let (mut a, _) = engine(Policy::default());
+    let (mut b, _) = engine(Policy::default());
+    let mut reader = CaptureReader::open(&capture("tcp-plain.pcap")).unwrap();
+    let mut last = 0;
+    while let Some(p) = reader.next_packet().unwrap() {
+        a.packet_at(ip_of(p.data), p.ts_nanos as u64);
+        last = p.ts_nanos as u64;
+    }
+    let learned = a.learned(last);
+    assert!(
+        !learned.endpoints.is_empty() && !learned.hosts.is_empty(),
+        "{} endpoints, {} hosts",
+        learned.endpoints.len(),
+        learned.hosts.len()
+    );
+    assert!(a.learned(last + 1).is_empty(), "shared twice");
+    b.import(&learned, last);
+    assert!(b.learned(last + 1).is_empty(), "an import is shared back");
+    let (e, _, _) = learned.endpoints[0];
+    assert!(b.cache.entry(e, last + 1).is_some());
+}
