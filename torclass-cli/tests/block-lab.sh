@@ -21,7 +21,7 @@
 # address), all at once:
 #   tr-http   transmission-daemon, allow-listed HTTP tracker         -> the seeders
 #   lt-plain  libtorrent, plaintext, HTTP tracker, peer given         -> transmission
-#   lt-rc4    libtorrent, forced RC4 (MSE/PE), HTTP tracker, peer     -> transmission (encrypted)
+#   lt-rc4    libtorrent, forced RC4 (MSE/PE), dead tracker, peer     -> transmission (encrypted)
 #   lt-utp    libtorrent, uTP only, UDP tracker, peer given           -> libtorrent
 #   lt-dht    libtorrent, DHT-only magnet link                        -> libtorrent
 #   aria2     aria2c, MSE required, allow-listed HTTP tracker         -> the seeders
@@ -143,6 +143,7 @@ in_ns $RTR sysctl -qw net.ipv4.ip_forward=1
 
 # The router: the daemon's own ruleset (ipsets and mangle rules live in the namespace).
 cat >"$work/block.toml" <<EOF
+queue = "0:1"
 firewall = "iptables"
 metrics = "127.0.0.1:9877"
 users = ["10.97.1.0/24", "10.97.3.0/24"]
@@ -151,7 +152,7 @@ EOF
 "$torclass" block --config "$work/block.toml" --print-ruleset >"$work/ruleset.sh"
 in_ns $RTR sh "$work/ruleset.sh" || fail "the printed ruleset did not load"
 starts=0
-started() { (($(grep -c "serving NFQUEUE 0" "$work/block.err") >= starts)); }
+started() { (($(grep -c "serving NFQUEUE 0:1" "$work/block.err") >= starts)); }
 daemon_start() { # daemon_start: torclass block in RTR, stdout (events) appended to block.jsonl
   ip netns exec $RTR "$torclass" block --config "$work/block.toml" >>"$work/block.jsonl" 2>>"$work/block.err" &
   daemon=$!
@@ -174,7 +175,7 @@ cp "$work/srv/payload.bin" "$work/www/payload.bin"
 mktorrent() { "$PY" "$LT" mktorrent --data "$work/srv/payload.bin" --out "$work/$1.torrent" --tracker "$2"; }
 infohash=$(mktorrent http http://10.97.2.2:6969/announce)
 for t in "udp udp://10.97.2.2:6969/announce" "open-http http://10.97.2.6:6969/announce" \
-  "open-udp udp://10.97.2.6:6969/announce"; do
+  "open-udp udp://10.97.2.6:6969/announce" "dead http://10.97.2.9:6969/announce"; do
   [ "$(mktorrent $t)" = "$infohash" ] || fail "info-hash differs"
 done
 printf '%s\n' "$infohash" >"$work/tracker/whitelist"
@@ -246,8 +247,8 @@ ordinary() {
 }
 
 # The leechers of a round from namespace NS, in three waves, client N on NET.(2+N):
-#   A (N = 0..2) lt-plain, lt-rc4, lt-utp: each given one seeder directly, and announcing to a
-#     blocked tracker: plaintext, MSE/PE, uTP, HTTP and UDP tracker flows;
+#   A (N = 0..2) lt-plain, lt-rc4, lt-utp: each given one seeder directly, lt-plain and lt-utp
+#     announcing to a blocked tracker: plaintext, MSE/PE, uTP, HTTP and UDP tracker flows;
 #   B (N = 3)    lt-dht: the magnet link over the DHT;
 #   C (N = 4..6) tr-http, aria2, qbt: peers from the allow-listed tracker. In a block round
 #     their seeders are known peers by then: their connections die in the kernel.
@@ -265,7 +266,11 @@ lt_leech() { # lt_leech NAME IP ARGS...
 round() { # round NS NET EVENT
   local ns=$1 net=$2 event=$3 b=2 ip
   lt_leech lt-plain $net.$b --torrent "$work/http.torrent" --peer 10.97.2.2:51413
-  lt_leech lt-rc4 $net.$((b + 1)) --torrent "$work/http.torrent" --enc rc4 --peer 10.97.2.3:51413 --peer-delay 2
+  # lt-rc4's tracker is dead: it meets its peer only as given, 2 s later, when the queues
+  # have shared what they learned (two queues: what one learns reaches the other within a
+  # second; an encrypted connection opened within that second to a peer only the other
+  # queue knows is not corroborated — README, "What it does not do").
+  lt_leech lt-rc4 $net.$((b + 1)) --torrent "$work/dead.torrent" --enc rc4 --peer 10.97.2.3:51413 --peer-delay 2
   lt_leech lt-utp $net.$((b + 2)) --transports utp --torrent "$work/udp.torrent" --peer 10.97.2.4:6881 --peer-delay 1
   expect "$event" A \
     '.protocol == "peer_wire" and .dst == "10.97.2.2" and .dport == 51413' \
@@ -370,7 +375,7 @@ stop_pid "$restart_leecher"
 echo "block-lab: restart: blocking again"
 
 # --- 4. SIGHUP to dry-run: same daemon, same queue, nothing blocked, the same flows logged ---
-portid() { in_ns $RTR awk '$1 == 0 { print $2 }' /proc/net/netfilter/nfnetlink_queue; }
+portid() { in_ns $RTR awk '$1 <= 1 { print $2 }' /proc/net/netfilter/nfnetlink_queue; }
 port_before=$(portid)
 echo 'dry-run = true' >>"$work/block.toml"
 kill -HUP "$daemon"
