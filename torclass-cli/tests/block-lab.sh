@@ -31,6 +31,8 @@
 #   1. block: every download fails; each expected protocol is logged as blocked; HTTP, HTTPS,
 #      SSH and DNS between the same hosts pass, before and after; a new connection to a known
 #      peer is dropped by the kernel's set rule (its counter grows, the daemon sees nothing).
+#      Meanwhile `torclass classify --interface` on the router streams the decisions it sees
+#      and prints a summary at SIGINT.
 #   2. kill -9 mid-transfer (--queue-bypass): a rate-limited HTTP download running across the
 #      kill completes, and new HTTP/HTTPS/SSH/DNS connections pass with no daemon.
 #   3. restart: blocks again (a new uTP leecher is logged and does not complete).
@@ -319,6 +321,11 @@ expect() {
 }
 
 # --- 1. block -----------------------------------------------------------------------------
+# Live monitoring alongside: torclass classify on the router's client side, until SIGINT.
+ip netns exec $RTR "$torclass" classify --interface "${TAG}rc" --bpf 'tcp or udp' --format jsonl \
+  --emit decided >"$work/live.jsonl" 2>"$work/live.err" &
+live=$!
+pids+=("$live")
 ordinary 10.97.1.2
 t1=$(now)
 EXPECTED=()
@@ -339,6 +346,13 @@ jq -r -s 'def ms: ((.time | sub("\\.[0-9]+Z$"; "Z") | fromdate) + (.time | captu
 ordinary 10.97.1.2
 ordinary 10.97.1.3
 echo "block-lab: block: HTTP, HTTPS, SSH and DNS between the same hosts pass"
+kill -INT "$live"
+wait "$live" || fail "live capture: exit status $?"
+grep -q '^total' "$work/live.err" || fail "live capture: no summary at SIGINT"
+jq -e -s 'any(.[]; .verdict == "bittorrent" and .protocol == "peer_wire") and
+  any(.[]; .verdict == "not_bittorrent" and .dport == 22)' "$work/live.jsonl" >/dev/null ||
+  fail "live capture: the decided flows are missing"
+echo "block-lab: live capture: $(jq -s length "$work/live.jsonl") decisions streamed, a summary at SIGINT"
 # A known peer: its endpoint is in the set, a new connection to it dies at its SYN in the kernel.
 in_ns $RTR ipset list torclass-peers4 | grep -q '^10\.97\.2\.3,tcp:51413' ||
   { in_ns $RTR ipset list torclass-peers4 >&2; fail "the encrypted seeder is not a known peer"; }
