@@ -1,6 +1,8 @@
 //! `torclass classify --follow`: a capture read as it grows gives the flows `classify FILE`
 //! gives, and SIGTERM ends the run with a summary.
 
+#![cfg(feature = "live")]
+
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
