@@ -4,7 +4,7 @@
 #
 #   CLI 10.96.1.2 --- 10.96.1.1 RTR 10.96.2.1 --- 10.96.2.2 SRV     (iptables-legacy ruleset)
 #
-#   1. iperf3 TCP throughput CLI -> SRV, SECONDS each, three rounds: no rules; conntrack only
+#   1. iperf3 TCP throughput CLI -> SRV, SECONDS each, ROUNDS rounds: no rules; conntrack only
 #      (a stateful rule, as on any NATing server); `torclass block` with the
 #      printed ruleset (fast path: the first 32 packets of a connection queued, then its mark);
 #      every packet queued (fast path off: only the mark rules, then the queue).
@@ -15,10 +15,11 @@
 #      BitTorrent flow loses its verdict to a flood is a test (block::engine::tests).
 #   3. Resident memory of the daemon with 1 and 4 queues at the default sizes.
 #
-# Usage: benches/block.sh PATH/TO/torclass [SECONDS]     (use a release build)
+# Usage: benches/block.sh PATH/TO/torclass [SECONDS [ROUNDS]]     (use a release build)
 set -euo pipefail
 torclass=$(realpath "${1:?usage: $0 PATH/TO/torclass [SECONDS]}")
 secs=${2:-10}
+rounds=${3:-3}
 [ "$(id -u)" = 0 ] || { echo "block bench: needs root" >&2; exit 1; }
 for t in iperf3 tcpreplay iptables-legacy ipset python3; do
   command -v $t >/dev/null || { echo "block bench: $t missing" >&2; exit 1; }
@@ -87,7 +88,7 @@ every_packet() {
   in_ns $RTR iptables-legacy -t mangle -A FORWARD -p tcp -j NFQUEUE --queue-num 0 --queue-bypass
 }
 declare -A runs=()
-for round in 1 2 3; do
+for round in $(seq "$rounds"); do
   runs[none]+=" $(iperf)"
   # A stateful firewall (conntrack on), as on any NATing VPN server, without torclass.
   in_ns $RTR iptables-legacy -t mangle -A FORWARD -m conntrack --ctstate INVALID -j DROP
@@ -106,7 +107,7 @@ for round in 1 2 3; do
   stop_daemon
   rules_off
 done
-median() { tr ' ' '\n' | grep . | sort -n | sed -n 2p; }
+median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 for k in none conntrack fast every; do
   printf 'iperf3 %-6s median %s Gbit/s of%s\n' "$k" "$(median <<<"${runs[$k]}")" "${runs[$k]}"
 done
