@@ -61,6 +61,7 @@ pub mod endpoints;
 pub mod flow;
 pub mod observer;
 pub mod packet;
+pub mod reassembly;
 pub mod table;
 #[cfg(test)]
 mod test_util;
@@ -73,5 +74,6 @@ pub use endpoints::{CacheConfig, EndpointCache};
 pub use flow::FlowClassifier;
 pub use observer::{Metadata, NoObserver, Observer};
 pub use packet::{DecodeError, Endpoint, FlowKey, Fragment, LinkType, Packet, TcpFlags, TcpInfo};
+pub use reassembly::{FragmentSlot, Reassembler, ReassemblyConfig};
 pub use table::{FlowTable, Slot, TableConfig};
 pub use verdict::{Confidence, Detection, Direction, Evidence, Protocol, Transport, Verdict};

@@ -15,10 +15,12 @@
 
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use super::encap;
 use super::link::{self, be16, IpPacket, IpVersion};
+use super::tunnel::Encap;
 use super::{
-    saturate, Datagram, Endpoint, FlowKey, Fragment, Layer, LinkType, Packet, TcpFlags, TcpInfo,
-    UDP_HEADER_LEN,
+    fragment_of, saturate, Datagram, Endpoint, FlowKey, Fragment, Layer, LinkType, Packet,
+    TcpFlags, TcpInfo, UDP_HEADER_LEN,
 };
 use crate::verdict::Transport;
 
@@ -111,7 +113,7 @@ pub(super) fn decode(link: LinkType, frame: &[u8]) -> Option<Packet<'_>> {
 fn ethernet(frame: &[u8]) -> Option<IpPacket<'_>> {
     let (header, bytes) = frame.split_first_chunk::<{ ethernet::LEN }>()?;
     let ethertype = be16(header, ethernet::ETHERTYPE)?;
-    link::ether_payload(ethertype, bytes, ethernet::LEN, Layer::Link).ok()
+    link::ether_payload(ethertype, bytes, ethernet::LEN, Layer::Link, Encap::NONE).ok()
 }
 
 /// The IP packet a link layer (or NFQUEUE) handed over, if it is a common case.
@@ -120,18 +122,41 @@ pub(super) fn network(ip: IpPacket<'_>) -> Option<Packet<'_>> {
     // The IP readers take their `protocol` for the transport's: anything else, an IPv4
     // authentication header or an IPv6 extension header among them, is left to the reference.
     let datagram = match (ip.version, version) {
-        (IpVersion::V4 | IpVersion::FromNibble, 4) => ipv4(ip.bytes, ip.offset)?,
-        (IpVersion::V6 | IpVersion::FromNibble, 6) => ipv6(ip.bytes, ip.offset)?,
+        (IpVersion::V4 | IpVersion::FromNibble, 4) => ipv4(ip.bytes, ip.offset, ip.encap)?,
+        (IpVersion::V6 | IpVersion::FromNibble, 6) => ipv6(ip.bytes, ip.offset, ip.encap)?,
         _ => return None,
     };
-    match Transport::from_ip_protocol(datagram.protocol)? {
-        Transport::Tcp => tcp(datagram),
-        Transport::Udp => udp(datagram),
+    match Transport::from_ip_protocol(datagram.protocol) {
+        Some(Transport::Tcp) => tcp(datagram),
+        Some(Transport::Udp) => udp(datagram),
+        None if encap::is_tunnel(datagram.protocol) => ip_tunnel(&datagram),
+        None => None,
     }
 }
 
+/// The packet in an IP-in-IP or GRE datagram. Out of line: the common packets do not pay for
+/// its code, and the recursion into [`network`] (bounded by
+/// [`MAX_ENCAPSULATIONS`](super::MAX_ENCAPSULATIONS)) stays here.
+#[inline(never)]
+fn ip_tunnel<'a>(datagram: &Datagram<'a>) -> Option<Packet<'a>> {
+    network(encap::ip_tunnel(datagram).ok()?)
+}
+
+/// The packet in a UDP datagram to a tunnel port, or `None` (the outer) when the payload is no
+/// tunnel header; `Some(None)` leaves the frame to the reference reading.
+#[inline(never)]
+fn udp_tunnel<'a>(
+    datagram: &Datagram<'a>,
+    ports: (u16, u16),
+    payload: &'a [u8],
+) -> Option<Option<Packet<'a>>> {
+    let at = datagram.offset.saturating_add(UDP_HEADER_LEN);
+    let inner = encap::udp_tunnel(datagram, ports.0, ports.1, payload, at)?;
+    Some(inner.ok().and_then(network))
+}
+
 /// An IPv4 header (version already checked) with any options, not a later fragment.
-fn ipv4(bytes: &[u8], offset: usize) -> Option<Datagram<'_>> {
+fn ipv4(bytes: &[u8], offset: usize, encap: Encap) -> Option<Datagram<'_>> {
     let header = bytes.first_chunk::<{ ipv4::MIN_LEN }>()?;
     let header_len = words(header.get(ipv4::VERSION_IHL)? & 0x0F);
     if header_len < ipv4::MIN_LEN {
@@ -166,11 +191,12 @@ fn ipv4(bytes: &[u8], offset: usize) -> Option<Datagram<'_>> {
         } else {
             Fragment::First
         },
+        encap,
     })
 }
 
 /// An IPv6 header (version already checked); its next header is taken for the transport.
-fn ipv6(bytes: &[u8], offset: usize) -> Option<Datagram<'_>> {
+fn ipv6(bytes: &[u8], offset: usize, encap: Encap) -> Option<Datagram<'_>> {
     let (header, after) = bytes.split_first_chunk::<{ ipv6::LEN }>()?;
     let protocol = *header.get(ipv6::NEXT_HEADER)?;
     // Zero is a jumbogram (RFC 2675) or a segmentation-offload capture: the frame rules.
@@ -192,6 +218,7 @@ fn ipv6(bytes: &[u8], offset: usize) -> Option<Datagram<'_>> {
         offset: offset.saturating_add(ipv6::LEN),
         len_on_wire: payload.len().saturating_add(missing),
         fragment: Fragment::None,
+        encap,
     })
 }
 
@@ -215,9 +242,10 @@ fn tcp(datagram: Datagram<'_>) -> Option<Packet<'_>> {
             ack: u32::from_be_bytes(array(header, tcp::ACK)?),
             flags: TcpFlags(*header.get(tcp::FLAGS)?),
         }),
-        fragment: datagram.fragment,
+        fragment: fragment_of(&datagram),
         payload,
         payload_len_on_wire: saturate(datagram.len_on_wire.saturating_sub(header_len)),
+        tunnel: datagram.encap.tunnel,
     })
 }
 
@@ -234,17 +262,19 @@ fn udp(datagram: Datagram<'_>) -> Option<Packet<'_>> {
         n => (n.min(datagram.len_on_wire), n.min(datagram.bytes.len())),
     };
     let payload = datagram.bytes.get(UDP_HEADER_LEN..end)?;
+    let ports = (be16(header, udp::SRC_PORT)?, be16(header, udp::DST_PORT)?);
+    if encap::is_tunnel_port(ports.1) {
+        if let Some(inner) = udp_tunnel(&datagram, ports, payload) {
+            return inner;
+        }
+    }
     Some(Packet {
-        key: key(
-            Transport::Udp,
-            &datagram,
-            be16(header, udp::SRC_PORT)?,
-            be16(header, udp::DST_PORT)?,
-        ),
+        key: key(Transport::Udp, &datagram, ports.0, ports.1),
         tcp: None,
-        fragment: datagram.fragment,
+        fragment: fragment_of(&datagram),
         payload,
         payload_len_on_wire: saturate(len_on_wire.saturating_sub(UDP_HEADER_LEN)),
+        tunnel: datagram.encap.tunnel,
     })
 }
 

@@ -1,0 +1,133 @@
+//! From an IP datagram or a UDP payload to the IP packet a tunnel carries in it. Both readings
+//! of [`decode`](super::decode) use these, so they agree on every tunnel header; what is inside
+//! each reading parses its own way.
+
+use super::error::DecodeError;
+use super::gre::{self, Gre};
+use super::gtp::{self, GtpU};
+use super::link::{self, IpPacket, IpVersion};
+use super::tunnel::{Encap, Outer, TunnelKind};
+use super::vxlan::{self, Vxlan};
+use super::{Datagram, Fragment, Layer};
+
+/// IP protocol numbers of the tunnels read here.
+pub(super) mod protocol {
+    /// IPv4 encapsulation (RFC 2003, RFC 2473).
+    pub const IPV4: u8 = 4;
+    /// IPv6 encapsulation (RFC 4213, RFC 2473).
+    pub const IPV6: u8 = 41;
+    /// Generic routing encapsulation (RFC 2784).
+    pub const GRE: u8 = 47;
+}
+
+/// True if `protocol` is a tunnel this module reads.
+pub(super) const fn is_tunnel(protocol: u8) -> bool {
+    matches!(protocol, protocol::IPV4 | protocol::IPV6 | protocol::GRE)
+}
+
+/// The encapsulation state inside `d`: its own, plus whether `d` is a first fragment.
+fn inside(d: &Datagram<'_>) -> Encap {
+    Encap {
+        first_fragment: d.encap.first_fragment || d.fragment == Fragment::First,
+        ..d.encap
+    }
+}
+
+/// The IP packet in `d`, whose protocol is IP-in-IP (4, 41) or GRE (47).
+pub(super) fn ip_tunnel<'a>(d: &Datagram<'a>) -> Result<IpPacket<'a>, DecodeError> {
+    let outer = Some(Outer {
+        src: d.src,
+        dst: d.dst,
+        ports: None,
+    });
+    let v6 = d.layer == Layer::Ipv6;
+    let encap = inside(d);
+    match d.protocol {
+        protocol::IPV4 | protocol::IPV6 => {
+            let (kind, version) = match (v6, d.protocol == protocol::IPV6) {
+                (false, false) => (TunnelKind::IpIp, IpVersion::V4),
+                (false, true) => (TunnelKind::SixInFour, IpVersion::V6),
+                (true, false) => (TunnelKind::FourInSix, IpVersion::V4),
+                (true, true) => (TunnelKind::SixInSix, IpVersion::V6),
+            };
+            let encap = encap.enter(kind, d.layer, outer, None)?;
+            Ok(IpPacket::new(version, d.bytes, d.offset, encap))
+        }
+        _ => {
+            let gre = Gre::new_checked(d.bytes, d.offset)?;
+            let at = d.offset.saturating_add(gre.header_len());
+            let payload = gre.payload();
+            match gre.protocol() {
+                gre::protocol::IPV4 | gre::protocol::IPV6 => {
+                    let version = if gre.protocol() == gre::protocol::IPV4 {
+                        IpVersion::V4
+                    } else {
+                        IpVersion::V6
+                    };
+                    let encap = encap.enter(TunnelKind::Gre, Layer::Gre, outer, gre.key())?;
+                    Ok(IpPacket::new(version, payload, at, encap))
+                }
+                gre::protocol::ETHERNET => {
+                    let encap = encap.enter(TunnelKind::Gre, Layer::Gre, outer, gre.key())?;
+                    link::ethernet(payload, at, encap)
+                }
+                gre::protocol::MPLS => {
+                    let encap = encap.enter(TunnelKind::Gre, Layer::Gre, outer, gre.key())?;
+                    link::mpls(payload, at, encap)
+                }
+                gre::protocol::ERSPAN_2 | gre::protocol::ERSPAN_3 => {
+                    let (frame, at, session) = gre::erspan(&gre, at)?;
+                    let encap = encap.enter(TunnelKind::Erspan, Layer::Gre, outer, session)?;
+                    link::ethernet(frame, at, encap)
+                }
+                other => Err(DecodeError::Unsupported {
+                    layer: Layer::Gre,
+                    field: "protocol type",
+                    value: other.into(),
+                }),
+            }
+        }
+    }
+}
+
+/// True if a UDP datagram to `dport` may carry a tunnel read here (VXLAN, GTP-U).
+#[inline]
+pub(super) const fn is_tunnel_port(dport: u16) -> bool {
+    dport == vxlan::PORT || dport == gtp::PORT
+}
+
+/// The IP packet in the UDP datagram of `d` from `sport` to `dport` (one of
+/// [`is_tunnel_port`]) whose payload `payload` starts `at` bytes into the frame, or `None` when
+/// the payload is not a tunnel header (the datagram is then an ordinary UDP datagram).
+/// Once the tunnel header is read, what is inside decides: its errors are the packet's.
+pub(super) fn udp_tunnel<'a>(
+    d: &Datagram<'a>,
+    sport: u16,
+    dport: u16,
+    payload: &'a [u8],
+    at: usize,
+) -> Option<Result<IpPacket<'a>, DecodeError>> {
+    let outer = Some(Outer {
+        src: d.src,
+        dst: d.dst,
+        ports: Some((sport, dport)),
+    });
+    let encap = inside(d);
+    if dport == vxlan::PORT {
+        let vxlan = Vxlan::new_checked(payload, at).ok()?;
+        let inner = at.saturating_add(vxlan.header_len());
+        Some(
+            encap
+                .enter(TunnelKind::Vxlan, Layer::Vxlan, outer, Some(vxlan.vni()))
+                .and_then(|encap| link::ethernet(vxlan.payload(), inner, encap)),
+        )
+    } else {
+        let gtp = GtpU::new_checked(payload, at).ok()?;
+        let inner = at.saturating_add(gtp.header_len);
+        Some(
+            encap
+                .enter(TunnelKind::GtpU, Layer::GtpU, outer, Some(gtp.teid))
+                .map(|encap| IpPacket::new(IpVersion::FromNibble, gtp.payload, inner, encap)),
+        )
+    }
+}
