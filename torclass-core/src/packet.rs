@@ -38,10 +38,9 @@
 //!
 //! Two readings give the same answer. The fast path (`fast.rs`) reads the common packets with
 //! plain big-endian loads: after the link layer, an IPv4 header with or without options (whole
-//! or a first fragment) or an IPv6 header whose next header is the transport or a tunnel, then
-//! TCP or UDP. Tunnel headers are read by the same code in both readings (`encap.rs`, one file
-//! per header family), so the differential tests hold the IP, TCP and UDP headers inside
-//! tunnels to the reference too.
+//! or a first fragment) or an IPv6 header whose next header is the transport, then TCP or UDP.
+//! Tunnels go to the reference reading (`encap.rs` and one file per header family), which
+//! reads the IP, TCP and UDP headers inside them with etherparse as it does outside.
 //! Whatever it does not take (an IPv4 authentication header, IPv6 extension headers, later
 //! fragments, other protocols, and every truncated or malformed header, so every
 //! [`DecodeError`]) goes to the reference reading below, which [`decode`] and [`decode_ip`]
@@ -237,9 +236,15 @@ pub struct Packet<'a> {
     /// `payload.len()` when the capture truncated the frame (snapshot length).
     pub payload_len_on_wire: u32,
     /// The innermost encapsulation the packet arrived in (`key` is the 5-tuple inside it), or
-    /// `None` for a packet straight on the link.
-    pub tunnel: Option<Tunnel>,
+    /// `None` for a packet straight on the link. Its endpoints and identifier: [`tunnel`] (a
+    /// second, cold reading of the frame: the packet stays as small as it was, so untunnelled
+    /// packets cost what they did).
+    pub tunnel: Option<TunnelKind>,
 }
+
+// A packet above 128 bytes is moved with `memcpy` calls instead of a few vector moves, which
+// every packet would pay for.
+const _: () = assert!(core::mem::size_of::<Packet<'_>>() <= 96);
 
 /// Decode one captured frame of link type `link`.
 ///
@@ -259,6 +264,31 @@ pub fn decode_ip(packet: &[u8]) -> Result<Packet<'_>, DecodeError> {
     fast::network(bare_ip(packet)).map_or_else(|| decode_ip_reference(packet), Ok)
 }
 
+/// The innermost encapsulation of a frame of link type `link` that [`decode`] reads to a
+/// packet, in full (outer endpoints, key, VNI, session, TEID or label); `None` for a frame
+/// straight on the link or one that does not decode. Cold: a second reading of the frame, for
+/// when [`Packet::tunnel`] is set and its details are wanted (a new flow's record).
+#[must_use]
+#[cold]
+#[inline(never)]
+pub fn tunnel(link: LinkType, frame: &[u8]) -> Option<Tunnel> {
+    match walk(link::ip_packet(link, frame).ok()?, false).ok()? {
+        Walk::Packet(_, tunnel) => tunnel,
+        Walk::Fragment(_) => None,
+    }
+}
+
+/// [`tunnel`] for a bare IP packet, as [`decode_ip`] reads it.
+#[must_use]
+#[cold]
+#[inline(never)]
+pub fn tunnel_ip(packet: &[u8]) -> Option<Tunnel> {
+    match walk(bare_ip(packet), false).ok()? {
+        Walk::Packet(_, tunnel) => tunnel,
+        Walk::Fragment(_) => None,
+    }
+}
+
 /// The IP fragment a frame of link type `link` is, if it is one: the outermost IP datagram
 /// of the frame (through any tunnels) that is a first or later fragment (RFC 791 §2.3,
 /// RFC 8200 §4.5; not an atomic fragment). `None` for whole datagrams and for frames that do
@@ -271,7 +301,7 @@ pub fn decode_ip(packet: &[u8]) -> Result<Packet<'_>, DecodeError> {
 pub fn fragment(link: LinkType, frame: &[u8]) -> Option<IpFragment<'_>> {
     match walk(link::ip_packet(link, frame).ok()?, true).ok()? {
         Walk::Fragment(f) => Some(f),
-        Walk::Packet(_) => None,
+        Walk::Packet(_, _) => None,
     }
 }
 
@@ -282,15 +312,15 @@ pub fn fragment(link: LinkType, frame: &[u8]) -> Option<IpFragment<'_>> {
 pub fn fragment_ip(packet: &[u8]) -> Option<IpFragment<'_>> {
     match walk(bare_ip(packet), true).ok()? {
         Walk::Fragment(f) => Some(f),
-        Walk::Packet(_) => None,
+        Walk::Packet(_, _) => None,
     }
 }
 
 /// Decode a reassembled datagram: `data` is the fragmentable part of the datagram `key` names
 /// (what follows the IPv4 header, or the IPv6 fragment header), `len_on_wire` its length when
 /// `data` holds only its start, `tunnel` the encapsulation its fragments came in. The result
-/// is what [`decode`] gives for the whole datagram, with [`Fragment::None`]; inner tunnels are
-/// followed as in [`decode`].
+/// is what [`decode`] gives for the whole datagram, with [`Fragment::None`], and its innermost
+/// tunnel in full (see [`tunnel`]); inner tunnels are followed as in [`decode`].
 ///
 /// # Errors
 /// As for [`decode`]; a fragment found inside the datagram (fragments of a datagram that was
@@ -300,11 +330,11 @@ pub fn decode_reassembled<'a>(
     data: &'a [u8],
     len_on_wire: usize,
     tunnel: Option<Tunnel>,
-) -> Result<Packet<'a>, DecodeError> {
-    let encap = Encap {
-        tunnel,
-        first_fragment: false,
-    };
+) -> Result<(Packet<'a>, Option<Tunnel>), DecodeError> {
+    let mut encap = Encap::NONE;
+    for _ in 0..tunnel.map_or(0, |t| t.depth()) {
+        encap = encap.enter(Layer::Ip)?;
+    }
     let missing = len_on_wire.saturating_sub(data.len());
     let datagram = match key.src {
         IpAddr::V6(_) => {
@@ -315,7 +345,7 @@ pub fn decode_reassembled<'a>(
                 at: 0,
                 first: false,
             };
-            match ipv6_chain(chain, key.src, key.dst, encap, true)? {
+            match ipv6_chain(chain, key.src, key.dst, true)? {
                 (d, None) => d,
                 (d, Some(_)) => return Err(later(&d)),
             }
@@ -330,7 +360,6 @@ pub fn decode_reassembled<'a>(
                 offset: 0,
                 len_on_wire: data.len().saturating_add(missing),
                 fragment: Fragment::None,
-                encap,
             };
             if d.protocol == ext::AUTH {
                 let h = IpAuthHeaderSlice::from_slice(data)
@@ -348,8 +377,12 @@ pub fn decode_reassembled<'a>(
             }
         }
     };
-    match after_ip(datagram, true)? {
-        Walk::Packet(p) => Ok(p),
+    let mut found = after_ip(datagram, encap, true)?;
+    if let Some(t) = tunnel {
+        found.wrap(t);
+    }
+    match found {
+        Walk::Packet(p, inner) => Ok((p, inner)),
         Walk::Fragment(f) => Err(DecodeError::LaterFragment {
             protocol: f.key.protocol,
             src: f.key.src,
@@ -424,23 +457,34 @@ struct Datagram<'a> {
     len_on_wire: usize,
     /// Whether this is a first fragment.
     fragment: Fragment,
-    /// The encapsulations around the datagram.
-    encap: Encap,
 }
 
 /// Where the reference reading ends: a packet, or (when asked for fragments) the outermost
 /// fragment.
 enum Walk<'a> {
-    /// A TCP segment or UDP datagram.
-    Packet(Packet<'a>),
+    /// A TCP segment or UDP datagram, and its innermost tunnel in full.
+    Packet(Packet<'a>, Option<Tunnel>),
     /// A first or later IP fragment.
     Fragment(IpFragment<'a>),
+}
+
+impl Walk<'_> {
+    /// Put `tunnel` around what the walk found.
+    fn wrap(&mut self, tunnel: Tunnel) {
+        match self {
+            Self::Packet(p, slot) => {
+                Tunnel::wrap(slot, tunnel);
+                p.tunnel = slot.map(|t| t.kind());
+            }
+            Self::Fragment(f) => Tunnel::wrap(&mut f.tunnel, tunnel),
+        }
+    }
 }
 
 /// The packet a walk for packets ended on.
 fn packet(walk: Walk<'_>) -> Result<Packet<'_>, DecodeError> {
     match walk {
-        Walk::Packet(p) => Ok(p),
+        Walk::Packet(p, _) => Ok(p),
         // Not reached: a walk for packets reports later fragments as errors and reads on
         // through first ones.
         Walk::Fragment(f) => Err(DecodeError::LaterFragment {
@@ -475,6 +519,15 @@ struct FragmentInfo {
 /// Decode the IP packet a link layer, a tunnel (or NFQUEUE) handed over; with `fragments`,
 /// stop at the first fragmented datagram.
 fn walk(ip: IpPacket<'_>, fragments: bool) -> Result<Walk<'_>, DecodeError> {
+    let mut found = walk_ip(ip, fragments)?;
+    if let Some(link) = ip.encap.link_tunnel() {
+        found.wrap(link);
+    }
+    Ok(found)
+}
+
+/// [`walk`] before the link-layer tunnel is put around the result.
+fn walk_ip(ip: IpPacket<'_>, fragments: bool) -> Result<Walk<'_>, DecodeError> {
     let v6 = match ip.version {
         IpVersion::V4 => false,
         IpVersion::V6 => true,
@@ -492,9 +545,9 @@ fn walk(ip: IpPacket<'_>, fragments: bool) -> Result<Walk<'_>, DecodeError> {
         },
     };
     let (datagram, fragmented) = if v6 {
-        ipv6(ip.bytes, ip.offset, ip.encap, fragments)?
+        ipv6(ip.bytes, ip.offset, fragments)?
     } else {
-        ipv4(ip.bytes, ip.offset, ip.encap, fragments)?
+        ipv4(ip.bytes, ip.offset, fragments)?
     };
     if let Some(f) = fragmented {
         if fragments {
@@ -509,24 +562,35 @@ fn walk(ip: IpPacket<'_>, fragments: bool) -> Result<Walk<'_>, DecodeError> {
                 more: f.more,
                 data: datagram.bytes,
                 whole: f.whole,
-                tunnel: datagram.encap.tunnel,
+                tunnel: None,
             }));
         }
         if f.offset != 0 {
             return Err(later(&datagram));
         }
     }
-    after_ip(datagram, fragments)
+    after_ip(datagram, ip.encap, fragments)
 }
 
-/// Read what an IP datagram carries: TCP, UDP, or a tunnel.
-fn after_ip(datagram: Datagram<'_>, fragments: bool) -> Result<Walk<'_>, DecodeError> {
+/// Read what an IP datagram (inside `encap`) carries: TCP, UDP, or a tunnel.
+fn after_ip(
+    datagram: Datagram<'_>,
+    encap: Encap,
+    fragments: bool,
+) -> Result<Walk<'_>, DecodeError> {
     match datagram.protocol {
         p if Transport::from_ip_protocol(p) == Some(Transport::Tcp) => {
-            tcp(datagram).map(Walk::Packet)
+            tcp(datagram, encap).map(|p| Walk::Packet(p, None))
         }
-        p if Transport::from_ip_protocol(p) == Some(Transport::Udp) => udp(datagram, fragments),
-        p if encap::is_tunnel(p) => walk(encap::ip_tunnel(&datagram)?, fragments),
+        p if Transport::from_ip_protocol(p) == Some(Transport::Udp) => {
+            udp(datagram, encap, fragments)
+        }
+        p if encap::is_tunnel(p) => {
+            let (ip, tunnel) = encap::ip_tunnel(&datagram, encap)?;
+            let mut found = walk(ip, fragments)?;
+            found.wrap(tunnel);
+            Ok(found)
+        }
         other => Err(DecodeError::Unsupported {
             layer: datagram.layer,
             field: if datagram.layer == Layer::Ipv6 {
@@ -545,7 +609,6 @@ fn after_ip(datagram: Datagram<'_>, fragments: bool) -> Result<Walk<'_>, DecodeE
 fn ipv4(
     bytes: &[u8],
     offset: usize,
-    encap: Encap,
     fragments: bool,
 ) -> Result<(Datagram<'_>, Option<FragmentInfo>), DecodeError> {
     use etherparse::err::ipv4::{HeaderError, HeaderSliceError};
@@ -593,7 +656,6 @@ fn ipv4(
                 offset: offset.saturating_add(header_len),
                 len_on_wire: total_len.saturating_sub(header_len),
                 fragment: Fragment::First,
-                encap,
             },
             fragmented,
         ));
@@ -620,7 +682,6 @@ fn ipv4(
             } else {
                 Fragment::None
             },
-            encap,
         },
         fragmented,
     ))
@@ -630,7 +691,6 @@ fn ipv4(
 fn ipv6(
     bytes: &[u8],
     offset: usize,
-    encap: Encap,
     fragments: bool,
 ) -> Result<(Datagram<'_>, Option<FragmentInfo>), DecodeError> {
     use etherparse::err::ipv6::{HeaderError, HeaderSliceError};
@@ -665,7 +725,7 @@ fn ipv6(
         at: offset.saturating_add(header_len),
         first: true,
     };
-    ipv6_chain(chain, src, dst, encap, fragments)
+    ipv6_chain(chain, src, dst, fragments)
 }
 
 /// Where an IPv6 extension-header walk starts.
@@ -689,7 +749,6 @@ fn ipv6_chain(
     chain: Chain<'_>,
     src: IpAddr,
     dst: IpAddr,
-    encap: Encap,
     fragments: bool,
 ) -> Result<(Datagram<'_>, Option<FragmentInfo>), DecodeError> {
     let Chain {
@@ -745,7 +804,6 @@ fn ipv6_chain(
                                 offset: at.saturating_add(len),
                                 len_on_wire: data.len().saturating_add(missing),
                                 fragment: Fragment::First,
-                                encap,
                             },
                             Some(info),
                         ));
@@ -778,16 +836,15 @@ fn ipv6_chain(
             offset: at,
             len_on_wire: rest.len().saturating_add(missing),
             fragment,
-            encap,
         },
         fragmented,
     ))
 }
 
-/// Whether a packet inside `datagram` is whole or cut short by a first fragment, its own or
-/// an enclosing one's.
-fn fragment_of(datagram: &Datagram<'_>) -> Fragment {
-    if datagram.encap.first_fragment {
+/// Whether a packet inside `datagram` (inside `encap`) is whole or cut short by a first
+/// fragment, its own or an enclosing one's.
+fn fragment_of(datagram: &Datagram<'_>, encap: Encap) -> Fragment {
+    if encap.first_fragment() {
         Fragment::First
     } else {
         datagram.fragment
@@ -795,7 +852,7 @@ fn fragment_of(datagram: &Datagram<'_>) -> Fragment {
 }
 
 /// Read a TCP header with its options (RFC 9293 §3.1).
-fn tcp(datagram: Datagram<'_>) -> Result<Packet<'_>, DecodeError> {
+fn tcp(datagram: Datagram<'_>, encap: Encap) -> Result<Packet<'_>, DecodeError> {
     use etherparse::err::tcp::{HeaderError, HeaderSliceError};
     let seg = TcpSlice::from_slice(datagram.bytes).map_err(|e| match e {
         HeaderSliceError::Len(e) => DecodeError::from_len(Layer::Tcp, datagram.offset, e),
@@ -823,15 +880,15 @@ fn tcp(datagram: Datagram<'_>) -> Result<Packet<'_>, DecodeError> {
             ack: seg.acknowledgment_number(),
             flags: TcpFlags::of(&seg),
         }),
-        fragment: fragment_of(&datagram),
+        fragment: fragment_of(&datagram, encap),
         payload: seg.payload(),
         payload_len_on_wire: saturate(datagram.len_on_wire.saturating_sub(seg.header_len())),
-        tunnel: datagram.encap.tunnel,
+        tunnel: None,
     })
 }
 
 /// Read a UDP header (RFC 768), and the tunnel in it on the VXLAN and GTP-U ports.
-fn udp(datagram: Datagram<'_>, fragments: bool) -> Result<Walk<'_>, DecodeError> {
+fn udp(datagram: Datagram<'_>, encap: Encap, fragments: bool) -> Result<Walk<'_>, DecodeError> {
     // The lax reader bounds the payload by the UDP length when the captured bytes hold it,
     // and by the captured bytes otherwise.
     let dgram = UdpSlice::from_slice_lax(datagram.bytes)
@@ -852,28 +909,35 @@ fn udp(datagram: Datagram<'_>, fragments: bool) -> Result<Walk<'_>, DecodeError>
     let (sport, dport) = (dgram.source_port(), dgram.destination_port());
     if encap::is_tunnel_port(dport) {
         let at = datagram.offset.saturating_add(UDP_HEADER_LEN);
-        if let Some(inner) = encap::udp_tunnel(&datagram, sport, dport, dgram.payload(), at) {
-            return walk(inner?, fragments);
+        if let Some(inner) = encap::udp_tunnel(&datagram, encap, sport, dport, dgram.payload(), at)
+        {
+            let (ip, tunnel) = inner?;
+            let mut found = walk(ip, fragments)?;
+            found.wrap(tunnel);
+            return Ok(found);
         }
     }
-    Ok(Walk::Packet(Packet {
-        key: FlowKey {
-            transport: Transport::Udp,
-            src: Endpoint {
-                addr: datagram.src,
-                port: sport,
+    Ok(Walk::Packet(
+        Packet {
+            key: FlowKey {
+                transport: Transport::Udp,
+                src: Endpoint {
+                    addr: datagram.src,
+                    port: sport,
+                },
+                dst: Endpoint {
+                    addr: datagram.dst,
+                    port: dport,
+                },
             },
-            dst: Endpoint {
-                addr: datagram.dst,
-                port: dport,
-            },
+            tcp: None,
+            fragment: fragment_of(&datagram, encap),
+            payload: dgram.payload(),
+            payload_len_on_wire: saturate(len_on_wire.saturating_sub(UDP_HEADER_LEN)),
+            tunnel: None,
         },
-        tcp: None,
-        fragment: fragment_of(&datagram),
-        payload: dgram.payload(),
-        payload_len_on_wire: saturate(len_on_wire.saturating_sub(UDP_HEADER_LEN)),
-        tunnel: datagram.encap.tunnel,
-    }))
+        None,
+    ))
 }
 
 /// The error for an IPsec authentication header (RFC 4302 §2) that does not parse.

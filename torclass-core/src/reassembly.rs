@@ -201,6 +201,13 @@ pub enum Insert<'a> {
 
 /// Reassembles IP fragments over caller-provided storage; see the module docs.
 pub struct Reassembler<S, B> {
+    store: Store<S, B>,
+    /// The tunnel of the packet the last `decode` call reassembled.
+    last_tunnel: Option<Tunnel>,
+}
+
+/// The slots and buffer of a [`Reassembler`].
+struct Store<S, B> {
     slots: S,
     buffer: B,
     config: ReassemblyConfig,
@@ -219,25 +226,121 @@ where
             .iter_mut()
             .for_each(|s| *s = FragmentSlot::default());
         Self {
-            slots,
-            buffer,
-            config,
-            stats: ReassemblyStats::default(),
+            store: Store {
+                slots,
+                buffer,
+                config,
+                stats: ReassemblyStats::default(),
+            },
+            last_tunnel: None,
         }
     }
 
     /// Counters so far.
     pub fn stats(&self) -> ReassemblyStats {
-        self.stats
+        self.store.stats
     }
 
     /// Datagrams being reassembled now.
     pub fn pending(&self) -> usize {
-        self.slots.as_ref().iter().filter(|s| s.in_use).count()
+        self.store.pending()
     }
 
     /// Bytes of each slot's buffer: the longest datagram kept whole.
     pub fn slot_capacity(&self) -> usize {
+        self.store.slot_capacity()
+    }
+
+    /// Drop every datagram whose timeout passed at `now_ns` (a sweep over all slots; the
+    /// windows a fragment scans are swept anyway).
+    pub fn expire(&mut self, now_ns: u64) {
+        self.store.expire(now_ns);
+    }
+
+    /// Add `fragment`, seen at `now_ns`.
+    pub fn insert(&mut self, fragment: &IpFragment<'_>, now_ns: u64) -> Insert<'_> {
+        self.store.insert(fragment, now_ns)
+    }
+
+    /// The innermost tunnel, in full, of the packet the last [`Reassembler::decode`] or
+    /// [`Reassembler::decode_ip`] call put together from fragments (what [`packet::tunnel`]
+    /// gives for a frame); `None` if that call reassembled nothing or the datagram came in no
+    /// tunnel.
+    pub fn reassembled_tunnel(&self) -> Option<Tunnel> {
+        self.last_tunnel
+    }
+
+    /// [`packet::decode`] with reassembly: a whole packet as it is; a fragment is kept
+    /// (`Ok(None)`) until its datagram is complete, which then decodes from the reassembled
+    /// bytes. A first fragment the reassembler refuses is returned as [`packet::decode`] gives
+    /// it ([`Fragment::First`], its own part of the payload); a refused later fragment is
+    /// [`DecodeError::LaterFragment`] as before.
+    ///
+    /// # Errors
+    /// As [`packet::decode`], and [`packet::decode_reassembled`] for a completed datagram.
+    pub fn decode<'a>(
+        &'a mut self,
+        link: LinkType,
+        frame: &'a [u8],
+        now_ns: u64,
+    ) -> Result<Option<Packet<'a>>, DecodeError> {
+        let decoded = packet::decode(link, frame);
+        self.defragment(decoded, || packet::fragment(link, frame), now_ns)
+    }
+
+    /// [`Reassembler::decode`] for a bare IP packet ([`packet::decode_ip`]).
+    ///
+    /// # Errors
+    /// As [`Reassembler::decode`].
+    pub fn decode_ip<'a>(
+        &'a mut self,
+        ip: &'a [u8],
+        now_ns: u64,
+    ) -> Result<Option<Packet<'a>>, DecodeError> {
+        let decoded = packet::decode_ip(ip);
+        self.defragment(decoded, || packet::fragment_ip(ip), now_ns)
+    }
+
+    fn defragment<'a>(
+        &'a mut self,
+        decoded: Result<Packet<'a>, DecodeError>,
+        fragment: impl FnOnce() -> Option<IpFragment<'a>>,
+        now_ns: u64,
+    ) -> Result<Option<Packet<'a>>, DecodeError> {
+        // A first fragment decodes (to its own part), a later one is an error, and so is a
+        // first fragment whose tunnelled packet it cuts inside a header: look for a fragment
+        // behind every error.
+        if let Ok(p) = decoded {
+            if p.fragment == Fragment::None {
+                return Ok(Some(p));
+            }
+        }
+        self.last_tunnel = None;
+        let Some(piece) = fragment() else {
+            return decoded.map(Some);
+        };
+        match self.store.insert(&piece, now_ns) {
+            Insert::Held => Ok(None),
+            Insert::Complete(r) => {
+                let (p, tunnel) = packet::decode_reassembled(&r.key, r.data, r.len, r.tunnel)?;
+                self.last_tunnel = tunnel;
+                Ok(Some(p))
+            }
+            Insert::Refused => decoded.map(Some),
+        }
+    }
+}
+
+impl<S, B> Store<S, B>
+where
+    S: AsRef<[FragmentSlot]> + AsMut<[FragmentSlot]>,
+    B: AsRef<[u8]> + AsMut<[u8]>,
+{
+    fn pending(&self) -> usize {
+        self.slots.as_ref().iter().filter(|s| s.in_use).count()
+    }
+
+    fn slot_capacity(&self) -> usize {
         let n = self.slots.as_ref().len();
         self.buffer
             .as_ref()
@@ -247,9 +350,7 @@ where
             .min(MAX_DATAGRAM)
     }
 
-    /// Drop every datagram whose timeout passed at `now_ns` (a sweep over all slots; the
-    /// windows a fragment scans are swept anyway).
-    pub fn expire(&mut self, now_ns: u64) {
+    fn expire(&mut self, now_ns: u64) {
         let timeout = self.config.timeout_ns;
         for slot in self.slots.as_mut() {
             if slot.in_use && now_ns.saturating_sub(slot.first_ns) > timeout {
@@ -259,8 +360,7 @@ where
         }
     }
 
-    /// Add `fragment`, seen at `now_ns`.
-    pub fn insert(&mut self, fragment: &IpFragment<'_>, now_ns: u64) -> Insert<'_> {
+    fn insert(&mut self, fragment: &IpFragment<'_>, now_ns: u64) -> Insert<'_> {
         self.stats.fragments = self.stats.fragments.saturating_add(1);
         let len = fragment.data.len();
         let start = usize::try_from(fragment.offset).unwrap_or(usize::MAX);
@@ -422,63 +522,6 @@ where
             }
         }
         Some(index)
-    }
-
-    /// [`packet::decode`] with reassembly: a whole packet as it is; a fragment is kept
-    /// (`Ok(None)`) until its datagram is complete, which then decodes from the reassembled
-    /// bytes. A first fragment the reassembler refuses is returned as [`packet::decode`] gives
-    /// it ([`Fragment::First`], its own part of the payload); a refused later fragment is
-    /// [`DecodeError::LaterFragment`] as before.
-    ///
-    /// # Errors
-    /// As [`packet::decode`], and [`packet::decode_reassembled`] for a completed datagram.
-    pub fn decode<'a>(
-        &'a mut self,
-        link: LinkType,
-        frame: &'a [u8],
-        now_ns: u64,
-    ) -> Result<Option<Packet<'a>>, DecodeError> {
-        let decoded = packet::decode(link, frame);
-        self.defragment(decoded, || packet::fragment(link, frame), now_ns)
-    }
-
-    /// [`Reassembler::decode`] for a bare IP packet ([`packet::decode_ip`]).
-    ///
-    /// # Errors
-    /// As [`Reassembler::decode`].
-    pub fn decode_ip<'a>(
-        &'a mut self,
-        ip: &'a [u8],
-        now_ns: u64,
-    ) -> Result<Option<Packet<'a>>, DecodeError> {
-        let decoded = packet::decode_ip(ip);
-        self.defragment(decoded, || packet::fragment_ip(ip), now_ns)
-    }
-
-    fn defragment<'a>(
-        &'a mut self,
-        decoded: Result<Packet<'a>, DecodeError>,
-        fragment: impl FnOnce() -> Option<IpFragment<'a>>,
-        now_ns: u64,
-    ) -> Result<Option<Packet<'a>>, DecodeError> {
-        // A first fragment decodes (to its own part), a later one is an error, and so is a
-        // first fragment whose tunnelled packet it cuts inside a header: look for a fragment
-        // behind every error.
-        if let Ok(p) = decoded {
-            if p.fragment == Fragment::None {
-                return Ok(Some(p));
-            }
-        }
-        let Some(piece) = fragment() else {
-            return decoded.map(Some);
-        };
-        match self.insert(&piece, now_ns) {
-            Insert::Held => Ok(None),
-            Insert::Complete(r) => {
-                packet::decode_reassembled(&r.key, r.data, r.len, r.tunnel).map(Some)
-            }
-            Insert::Refused => decoded.map(Some),
-        }
     }
 }
 

@@ -1,12 +1,11 @@
-//! From an IP datagram or a UDP payload to the IP packet a tunnel carries in it. Both readings
-//! of [`decode`](super::decode) use these, so they agree on every tunnel header; what is inside
-//! each reading parses its own way.
+//! From an IP datagram or a UDP payload to the IP packet a tunnel carries in it, for the
+//! reference reading of [`decode`](super::decode) (the fast path hands tunnels over to it).
 
 use super::error::DecodeError;
 use super::gre::{self, Gre};
 use super::gtp::{self, GtpU};
 use super::link::{self, IpPacket, IpVersion};
-use super::tunnel::{Encap, Outer, TunnelKind};
+use super::tunnel::{Encap, Outer, Tunnel, TunnelKind};
 use super::vxlan::{self, Vxlan};
 use super::{Datagram, Fragment, Layer};
 
@@ -25,23 +24,29 @@ pub(super) const fn is_tunnel(protocol: u8) -> bool {
     matches!(protocol, protocol::IPV4 | protocol::IPV6 | protocol::GRE)
 }
 
-/// The encapsulation state inside `d`: its own, plus whether `d` is a first fragment.
-fn inside(d: &Datagram<'_>) -> Encap {
-    Encap {
-        first_fragment: d.encap.first_fragment || d.fragment == Fragment::First,
-        ..d.encap
-    }
+/// The encapsulation inside `d` (itself inside `encap`), one deeper, cut short if `d` is a
+/// first fragment.
+fn inside(d: &Datagram<'_>, encap: Encap, layer: Layer) -> Result<Encap, DecodeError> {
+    Ok(encap.enter(layer)?.cut(d.fragment == Fragment::First))
 }
 
-/// The IP packet in `d`, whose protocol is IP-in-IP (4, 41) or GRE (47).
-pub(super) fn ip_tunnel<'a>(d: &Datagram<'a>) -> Result<IpPacket<'a>, DecodeError> {
+/// The tunnel to put around what `encap` carries.
+fn tunnel(kind: TunnelKind, encap: Encap, outer: Option<Outer>, id: Option<u32>) -> Tunnel {
+    Tunnel::new(kind, encap.depth(), outer, id)
+}
+
+/// The IP packet in `d` (inside `encap`), whose protocol is IP-in-IP (4, 41) or GRE (47), and
+/// the tunnel to put around the packet decoded from it.
+pub(super) fn ip_tunnel<'a>(
+    d: &Datagram<'a>,
+    encap: Encap,
+) -> Result<(IpPacket<'a>, Tunnel), DecodeError> {
     let outer = Some(Outer {
         src: d.src,
         dst: d.dst,
         ports: None,
     });
     let v6 = d.layer == Layer::Ipv6;
-    let encap = inside(d);
     match d.protocol {
         protocol::IPV4 | protocol::IPV6 => {
             let (kind, version) = match (v6, d.protocol == protocol::IPV6) {
@@ -50,13 +55,17 @@ pub(super) fn ip_tunnel<'a>(d: &Datagram<'a>) -> Result<IpPacket<'a>, DecodeErro
                 (true, false) => (TunnelKind::FourInSix, IpVersion::V4),
                 (true, true) => (TunnelKind::SixInSix, IpVersion::V6),
             };
-            let encap = encap.enter(kind, d.layer, outer, None)?;
-            Ok(IpPacket::new(version, d.bytes, d.offset, encap))
+            let encap = inside(d, encap, d.layer)?;
+            Ok((
+                IpPacket::new(version, d.bytes, d.offset, encap),
+                tunnel(kind, encap, outer, None),
+            ))
         }
         _ => {
             let gre = Gre::new_checked(d.bytes, d.offset)?;
             let at = d.offset.saturating_add(gre.header_len());
             let payload = gre.payload();
+            let key = gre.key();
             match gre.protocol() {
                 gre::protocol::IPV4 | gre::protocol::IPV6 => {
                     let version = if gre.protocol() == gre::protocol::IPV4 {
@@ -64,21 +73,27 @@ pub(super) fn ip_tunnel<'a>(d: &Datagram<'a>) -> Result<IpPacket<'a>, DecodeErro
                     } else {
                         IpVersion::V6
                     };
-                    let encap = encap.enter(TunnelKind::Gre, Layer::Gre, outer, gre.key())?;
-                    Ok(IpPacket::new(version, payload, at, encap))
+                    let encap = inside(d, encap, Layer::Gre)?;
+                    Ok((
+                        IpPacket::new(version, payload, at, encap),
+                        tunnel(TunnelKind::Gre, encap, outer, key),
+                    ))
                 }
                 gre::protocol::ETHERNET => {
-                    let encap = encap.enter(TunnelKind::Gre, Layer::Gre, outer, gre.key())?;
-                    link::ethernet(payload, at, encap)
+                    let encap = inside(d, encap, Layer::Gre)?;
+                    let ip = link::ethernet(payload, at, encap)?;
+                    Ok((ip, tunnel(TunnelKind::Gre, encap, outer, key)))
                 }
                 gre::protocol::MPLS => {
-                    let encap = encap.enter(TunnelKind::Gre, Layer::Gre, outer, gre.key())?;
-                    link::mpls(payload, at, encap)
+                    let encap = inside(d, encap, Layer::Gre)?;
+                    let ip = link::mpls(payload, at, encap)?;
+                    Ok((ip, tunnel(TunnelKind::Gre, encap, outer, key)))
                 }
                 gre::protocol::ERSPAN_2 | gre::protocol::ERSPAN_3 => {
                     let (frame, at, session) = gre::erspan(&gre, at)?;
-                    let encap = encap.enter(TunnelKind::Erspan, Layer::Gre, outer, session)?;
-                    link::ethernet(frame, at, encap)
+                    let encap = inside(d, encap, Layer::Gre)?;
+                    let ip = link::ethernet(frame, at, encap)?;
+                    Ok((ip, tunnel(TunnelKind::Erspan, encap, outer, session)))
                 }
                 other => Err(DecodeError::Unsupported {
                     layer: Layer::Gre,
@@ -96,38 +111,41 @@ pub(super) const fn is_tunnel_port(dport: u16) -> bool {
     dport == vxlan::PORT || dport == gtp::PORT
 }
 
-/// The IP packet in the UDP datagram of `d` from `sport` to `dport` (one of
+/// The IP packet in the UDP datagram of `d` (inside `encap`) from `sport` to `dport` (one of
 /// [`is_tunnel_port`]) whose payload `payload` starts `at` bytes into the frame, or `None` when
 /// the payload is not a tunnel header (the datagram is then an ordinary UDP datagram).
 /// Once the tunnel header is read, what is inside decides: its errors are the packet's.
 pub(super) fn udp_tunnel<'a>(
     d: &Datagram<'a>,
+    encap: Encap,
     sport: u16,
     dport: u16,
     payload: &'a [u8],
     at: usize,
-) -> Option<Result<IpPacket<'a>, DecodeError>> {
+) -> Option<Result<(IpPacket<'a>, Tunnel), DecodeError>> {
     let outer = Some(Outer {
         src: d.src,
         dst: d.dst,
         ports: Some((sport, dport)),
     });
-    let encap = inside(d);
     if dport == vxlan::PORT {
         let vxlan = Vxlan::new_checked(payload, at).ok()?;
         let inner = at.saturating_add(vxlan.header_len());
-        Some(
-            encap
-                .enter(TunnelKind::Vxlan, Layer::Vxlan, outer, Some(vxlan.vni()))
-                .and_then(|encap| link::ethernet(vxlan.payload(), inner, encap)),
-        )
+        Some(inside(d, encap, Layer::Vxlan).and_then(|encap| {
+            let ip = link::ethernet(vxlan.payload(), inner, encap)?;
+            Ok((
+                ip,
+                tunnel(TunnelKind::Vxlan, encap, outer, Some(vxlan.vni())),
+            ))
+        }))
     } else {
         let gtp = GtpU::new_checked(payload, at).ok()?;
         let inner = at.saturating_add(gtp.header_len);
-        Some(
-            encap
-                .enter(TunnelKind::GtpU, Layer::GtpU, outer, Some(gtp.teid))
-                .map(|encap| IpPacket::new(IpVersion::FromNibble, gtp.payload, inner, encap)),
-        )
+        Some(inside(d, encap, Layer::GtpU).map(|encap| {
+            (
+                IpPacket::new(IpVersion::FromNibble, gtp.payload, inner, encap),
+                tunnel(TunnelKind::GtpU, encap, outer, Some(gtp.teid)),
+            )
+        }))
     }
 }

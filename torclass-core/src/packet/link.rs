@@ -243,21 +243,7 @@ pub(super) fn ether_payload(
                 layer = Layer::Vlan;
             }
             ethertype::MPLS | ethertype::MPLS_MULTICAST => return mpls(bytes, offset, encap),
-            ethertype::PPPOE_SESSION => {
-                let pppoe = Pppoe::new_checked(bytes, offset)?;
-                let encap = encap.enter(
-                    TunnelKind::Pppoe,
-                    Layer::Pppoe,
-                    None,
-                    Some(pppoe.session.into()),
-                )?;
-                return Ok(IpPacket::new(
-                    pppoe.version,
-                    pppoe.payload,
-                    offset.saturating_add(pppoe.header_len),
-                    encap,
-                ));
-            }
+            ethertype::PPPOE_SESSION => return pppoe(bytes, offset, encap),
             other => {
                 return Err(DecodeError::Unsupported {
                     layer,
@@ -269,16 +255,26 @@ pub(super) fn ether_payload(
     }
 }
 
+/// The IP packet behind the PPPoE session header at the start of `bytes` (`offset` into the
+/// frame). Out of line, as [`mpls`]: the common frames do not pay for its code.
+#[inline(never)]
+fn pppoe(bytes: &[u8], offset: usize, encap: Encap) -> Result<IpPacket<'_>, DecodeError> {
+    let pppoe = Pppoe::new_checked(bytes, offset)?;
+    let encap = encap.enter_link(TunnelKind::Pppoe, Layer::Pppoe, pppoe.session.into())?;
+    Ok(IpPacket::new(
+        pppoe.version,
+        pppoe.payload,
+        offset.saturating_add(pppoe.header_len),
+        encap,
+    ))
+}
+
 /// The IP packet under the MPLS label stack at the start of `bytes` (`offset` into the
 /// frame), directly or in an Ethernet pseudowire.
+#[inline(never)]
 pub(super) fn mpls(bytes: &[u8], offset: usize, encap: Encap) -> Result<IpPacket<'_>, DecodeError> {
     let stack = Mpls::new_checked(bytes, offset)?;
-    let encap = encap.enter(
-        TunnelKind::Mpls,
-        Layer::Mpls,
-        None,
-        Some(stack.bottom_label),
-    )?;
+    let encap = encap.enter_link(TunnelKind::Mpls, Layer::Mpls, stack.bottom_label)?;
     let at = offset.saturating_add(stack.header_len);
     match stack.kind {
         mpls::Payload::Ip(version) => Ok(IpPacket::new(version, stack.payload, at, encap)),

@@ -100,27 +100,95 @@ pub struct Outer {
 /// `NAME VALUE` (see [`TunnelKind::id_name`]), separated by a space; for example
 /// `192.0.2.1 -> 192.0.2.2 key 7`, `[2001:db8::1]:40000 -> [2001:db8::2]:4789 vni 42`,
 /// `session 17` (PPPoE straight on Ethernet).
+///
+/// A [`Packet`](super::Packet) carries only the [`TunnelKind`]; [`tunnel`](super::tunnel)
+/// reads the whole of it, and a [`Reassembler`](crate::reassembly::Reassembler) keeps it for
+/// the datagrams it completes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Tunnel {
+    kind: TunnelKind,
+    depth: u8,
+    /// Which of `id`, the outer addresses and the ports are set ([`flag`]).
+    flags: u8,
+    id: u32,
+    ports: (u16, u16),
+    src: IpAddr,
+    dst: IpAddr,
+}
+
+/// Bits of [`Tunnel`]'s `flags`.
+mod flag {
+    /// `id` is set.
+    pub const ID: u8 = 1;
+    /// `src` and `dst` are set.
+    pub const OUTER: u8 = 2;
+    /// `ports` are set.
+    pub const PORTS: u8 = 4;
+}
+
+impl Tunnel {
+    /// A tunnel of `kind`, `depth` encapsulations deep, around `outer`, identified by `id`.
+    pub(super) fn new(kind: TunnelKind, depth: u8, outer: Option<Outer>, id: Option<u32>) -> Self {
+        let unspecified = IpAddr::V4(core::net::Ipv4Addr::UNSPECIFIED);
+        let mut flags = 0;
+        if id.is_some() {
+            flags |= flag::ID;
+        }
+        if outer.is_some() {
+            flags |= flag::OUTER;
+        }
+        if outer.is_some_and(|o| o.ports.is_some()) {
+            flags |= flag::PORTS;
+        }
+        Self {
+            kind,
+            depth,
+            flags,
+            id: id.unwrap_or(0),
+            ports: outer.and_then(|o| o.ports).unwrap_or((0, 0)),
+            src: outer.map_or(unspecified, |o| o.src),
+            dst: outer.map_or(unspecified, |o| o.dst),
+        }
+    }
+
     /// What the encapsulation is.
-    pub kind: TunnelKind,
+    #[must_use]
+    pub const fn kind(&self) -> TunnelKind {
+        self.kind
+    }
+
     /// Encapsulations unwrapped in all (1 for a single tunnel; at most
     /// [`MAX_ENCAPSULATIONS`]).
-    pub depth: u8,
+    #[must_use]
+    pub const fn depth(&self) -> u8 {
+        self.depth
+    }
+
     /// The nearest IP header outside this encapsulation, if any: the delivery header of GRE,
     /// IP-in-IP, VXLAN and GTP-U, or the IP packet around a PPPoE or MPLS frame that itself
     /// came through a tunnel; `None` for PPPoE and MPLS straight on the link.
-    pub outer: Option<Outer>,
+    #[must_use]
+    pub fn outer(&self) -> Option<Outer> {
+        (self.flags & flag::OUTER != 0).then_some(Outer {
+            src: self.src,
+            dst: self.dst,
+            ports: (self.flags & flag::PORTS != 0).then_some(self.ports),
+        })
+    }
+
     /// The GRE key (when present), VXLAN network identifier, PPPoE session id, GTP-U tunnel
     /// endpoint identifier, ERSPAN session id (types II and III), or the MPLS label at the
     /// bottom of the stack.
-    pub id: Option<u32>,
+    #[must_use]
+    pub fn id(&self) -> Option<u32> {
+        (self.flags & flag::ID != 0).then_some(self.id)
+    }
 }
 
 impl fmt::Display for Tunnel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut space = "";
-        if let Some(outer) = self.outer {
+        if let Some(outer) = self.outer() {
             match outer.ports {
                 Some((sport, dport)) => write!(
                     f,
@@ -132,48 +200,86 @@ impl fmt::Display for Tunnel {
             }
             space = " ";
         }
-        if let Some(id) = self.id {
+        if let Some(id) = self.id() {
             write!(f, "{space}{} {id}", self.kind.id_name())?;
         }
         Ok(())
     }
 }
 
-/// What the decoder carries from the outside in: the innermost tunnel so far and whether an
-/// enclosing IP datagram was a first fragment (so the inner packet is cut short).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(super) struct Encap {
-    /// The innermost tunnel entered so far.
-    pub(super) tunnel: Option<Tunnel>,
-    /// An enclosing datagram was the first fragment of a larger one.
-    pub(super) first_fragment: bool,
+impl Tunnel {
+    /// Put `outer` around the innermost tunnel found so far in `slot`: it becomes the tunnel
+    /// if there is none yet; otherwise it lends its IP endpoints to an inner tunnel that has
+    /// none (PPPoE or MPLS inside an IP tunnel).
+    pub(super) fn wrap(slot: &mut Option<Self>, outer: Self) {
+        match slot {
+            None => *slot = Some(outer),
+            Some(inner) => {
+                if inner.flags & flag::OUTER == 0 && outer.flags & flag::OUTER != 0 {
+                    inner.flags |= outer.flags & (flag::OUTER | flag::PORTS);
+                    inner.src = outer.src;
+                    inner.dst = outer.dst;
+                    inner.ports = outer.ports;
+                }
+            }
+        }
+    }
 }
+
+/// What the decoder carries from the outside in, in one word on purpose: every frame passes it
+/// through its IP layer, and a tunnel's endpoints are put on the packet on the way out.
+/// Bits 0–2: encapsulations unwrapped so far; bit 3: an enclosing datagram was a first
+/// fragment (so the inner packet is cut short); bits 4–7: the [`TunnelKind`] of a PPPoE or
+/// MPLS header read since the last IP header (0: none); bits 8–31: its session id or bottom
+/// label (16 and 20 bits).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Encap(u32);
+
+/// Fields of [`Encap`].
+mod bits {
+    /// The depth.
+    pub const DEPTH: u32 = 0x7;
+    /// The first-fragment flag.
+    pub const FIRST_FRAGMENT: u32 = 0x8;
+    /// Where the link tunnel's kind starts.
+    pub const LINK_SHIFT: u32 = 4;
+    /// The link tunnel's kind, shifted.
+    pub const LINK: u32 = 0xF0;
+    /// Where its identifier starts.
+    pub const ID_SHIFT: u32 = 8;
+}
+
+const _: () = assert!(MAX_ENCAPSULATIONS as u32 <= bits::DEPTH);
 
 impl Encap {
     /// No encapsulation.
-    pub(super) const NONE: Self = Self {
-        tunnel: None,
-        first_fragment: false,
-    };
+    pub(super) const NONE: Self = Self(0);
 
     /// Encapsulations unwrapped so far.
-    pub(super) fn depth(&self) -> u8 {
-        self.tunnel.map_or(0, |t| t.depth)
+    pub(super) const fn depth(self) -> u8 {
+        (self.0 & bits::DEPTH) as u8
     }
 
-    /// Enter a tunnel of `kind` with identifier `id`; `outer` is its delivery IP header, or
-    /// `None` to keep the one around the current tunnel (PPPoE, MPLS).
+    /// An enclosing datagram was a first fragment.
+    pub(super) const fn first_fragment(self) -> bool {
+        self.0 & bits::FIRST_FRAGMENT != 0
+    }
+
+    /// This encapsulation, marked as inside a first fragment if `first` is set.
+    pub(super) const fn cut(self, first: bool) -> Self {
+        if first {
+            Self(self.0 | bits::FIRST_FRAGMENT)
+        } else {
+            self
+        }
+    }
+
+    /// Enter one more encapsulation.
     ///
     /// # Errors
     /// [`DecodeError::Unsupported`](super::DecodeError::Unsupported) past
     /// [`MAX_ENCAPSULATIONS`].
-    pub(super) fn enter(
-        self,
-        kind: TunnelKind,
-        layer: super::Layer,
-        outer: Option<Outer>,
-        id: Option<u32>,
-    ) -> Result<Self, super::DecodeError> {
+    pub(super) fn enter(self, layer: super::Layer) -> Result<Self, super::DecodeError> {
         let depth = self.depth().saturating_add(1);
         if depth > MAX_ENCAPSULATIONS {
             return Err(super::DecodeError::Unsupported {
@@ -182,14 +288,37 @@ impl Encap {
                 value: depth.into(),
             });
         }
-        Ok(Self {
-            tunnel: Some(Tunnel {
-                kind,
-                depth,
-                outer: outer.or_else(|| self.tunnel.and_then(|t| t.outer)),
-                id,
-            }),
-            first_fragment: self.first_fragment,
-        })
+        Ok(Self(u32::from(depth) | (self.0 & bits::FIRST_FRAGMENT)))
+    }
+
+    /// Enter a PPPoE session or MPLS stack with identifier `id` (at most 24 bits).
+    ///
+    /// # Errors
+    /// As [`Encap::enter`].
+    pub(super) fn enter_link(
+        self,
+        kind: TunnelKind,
+        layer: super::Layer,
+        id: u32,
+    ) -> Result<Self, super::DecodeError> {
+        let inner = self.enter(layer)?;
+        Ok(Self(
+            inner.0 | (u32::from(kind as u8) << bits::LINK_SHIFT) | (id << bits::ID_SHIFT),
+        ))
+    }
+
+    /// The PPPoE or MPLS tunnel read since the last IP header, if any.
+    pub(super) fn link_tunnel(self) -> Option<Tunnel> {
+        let kind = match (self.0 & bits::LINK) >> bits::LINK_SHIFT {
+            k if k == TunnelKind::Pppoe as u32 => TunnelKind::Pppoe,
+            k if k == TunnelKind::Mpls as u32 => TunnelKind::Mpls,
+            _ => return None,
+        };
+        Some(Tunnel::new(
+            kind,
+            self.depth(),
+            None,
+            Some(self.0 >> bits::ID_SHIFT),
+        ))
     }
 }

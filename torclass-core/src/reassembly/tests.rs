@@ -362,8 +362,9 @@ fn gre(inner: &[u8]) -> Vec<u8> {
     g
 }
 
-/// Feed `frames` (bare IP) in order; every one but the last is held, the last gives the packet.
-fn through(frames: &[Vec<u8>]) -> (Vec<u8>, Packet<'static>) {
+/// Feed `frames` (bare IP) in order; every one but the last is held, the last gives the packet
+/// (its payload apart) and its tunnel.
+fn through(frames: &[Vec<u8>]) -> (Vec<u8>, Packet<'static>, Option<Tunnel>) {
     let mut r = reassembler(16, 4096);
     let (last, held) = frames.split_last().unwrap();
     for f in held {
@@ -372,7 +373,7 @@ fn through(frames: &[Vec<u8>]) -> (Vec<u8>, Packet<'static>) {
     let p = r.decode_ip(last, 6).unwrap().unwrap();
     let payload = p.payload.to_vec();
     let owned = Packet { payload: &[], ..p };
-    (payload, owned)
+    (payload, owned, r.reassembled_tunnel())
 }
 
 #[test]
@@ -383,7 +384,7 @@ fn a_handshake_in_ipv4_fragments_is_read_whole() {
     let first = packet::decode_ip(&frames[0]).unwrap();
     assert_eq!(first.fragment, Fragment::First);
     assert_eq!(first.payload, &HANDSHAKE[..4]);
-    let (payload, p) = through(&frames);
+    let (payload, p, _) = through(&frames);
     assert_eq!(payload, HANDSHAKE);
     assert_eq!(p.fragment, Fragment::None);
     assert_eq!(p.key.dst.port, 6881);
@@ -404,7 +405,7 @@ fn a_handshake_in_ipv6_fragments_is_read_whole() {
         frames.push(ipv6(44, &fh));
     }
     frames.reverse();
-    let (payload, p) = through(&frames);
+    let (payload, p, _) = through(&frames);
     assert_eq!(payload, HANDSHAKE);
     assert_eq!(p.key.src.port, 51413);
 }
@@ -414,17 +415,20 @@ fn fragments_inside_and_around_a_gre_tunnel() {
     // Inner fragments, each in a whole GRE packet.
     let inner = v4_fragments(6, 9, &tcp(HANDSHAKE), 40);
     let wrapped: Vec<Vec<u8>> = inner.iter().map(|f| ipv4(47, 1, 0, &gre(f))).collect();
-    let (payload, p) = through(&wrapped);
+    let (payload, p, tunnel) = through(&wrapped);
     assert_eq!(payload, HANDSHAKE);
-    let tunnel = p.tunnel.unwrap();
-    assert_eq!(tunnel.kind, TunnelKind::Gre);
-    assert_eq!(tunnel.id, Some(42));
+    assert_eq!(p.tunnel, Some(TunnelKind::Gre));
+    assert_eq!(tunnel.unwrap().id(), Some(42));
     // One GRE packet cut into outer fragments.
     let whole = gre(&ipv4(6, 10, 0, &tcp(HANDSHAKE)));
     let outer = v4_fragments(47, 11, &whole, 16);
-    let (payload, p) = through(&outer);
+    let (payload, p, tunnel) = through(&outer);
     assert_eq!(payload, HANDSHAKE);
-    assert_eq!(p.tunnel.unwrap().kind, TunnelKind::Gre);
+    assert_eq!(p.tunnel, Some(TunnelKind::Gre));
+    assert_eq!(
+        std::format!("{}", tunnel.unwrap()),
+        "192.0.2.1 -> 198.51.100.2 key 42"
+    );
 }
 
 #[test]
