@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use torclass_core::verdict::{Evidence, Transport, Verdict};
 
 /// The record's keys (JSON) and columns (CSV), in order.
-pub const COLUMNS: [&str; 18] = [
+pub const COLUMNS: [&str; 20] = [
     "l4",
     "src",
     "sport",
@@ -29,6 +29,8 @@ pub const COLUMNS: [&str; 18] = [
     "client",
     "dht_node_id",
     "decided_at_packet",
+    "tunnel",
+    "tunnel_dst",
 ];
 
 /// One flow: its 5-tuple, when and how much it was seen, and its classification.
@@ -67,6 +69,18 @@ pub struct FlowRecord {
     /// 1-based number of the flow's packet at which the verdict was first BitTorrent or
     /// not BitTorrent.
     pub decided_at_packet: Option<u64>,
+    /// The encapsulation the flow's first packet came in ([`TunnelKind::name`]: `gre`,
+    /// `ipip`, `6in4`, `4in6`, `6in6`, `vxlan`, `pppoe`, `gtp_u`, `mpls`, `erspan`), or `None`
+    /// for a flow straight on the link. The record's 5-tuple is the flow inside it.
+    ///
+    /// [`TunnelKind::name`]: torclass_core::packet::TunnelKind::name
+    pub tunnel: Option<&'static str>,
+    /// Where the tunnel runs: the outer IP endpoints `SRC -> DST` (`SRC:PORT -> DST:PORT` for
+    /// VXLAN and GTP-U, IPv6 in brackets) and the tunnel's identifier (`key N`, `vni N`,
+    /// `session N`, `teid N`, `label N`), space-separated; e.g. `10.0.0.1 -> 10.0.0.2 key 7`,
+    /// or `session 17` for PPPoE straight on Ethernet. `None` without a tunnel. See
+    /// [`torclass_core::packet::Tunnel`].
+    pub tunnel_dst: Option<String>,
 }
 
 impl FlowRecord {
@@ -90,6 +104,8 @@ impl FlowRecord {
             client: None,
             dht_node_id: None,
             decided_at_packet: None,
+            tunnel: None,
+            tunnel_dst: None,
         }
     }
 
@@ -122,6 +138,10 @@ impl FlowRecord {
                 .map_or(Value::Null, |c| Value::Text(Cow::Borrowed(c))),
             hex_value(self.dht_node_id.as_deref()),
             self.decided_at_packet.map_or(Value::Null, Value::Int),
+            self.tunnel.map_or(Value::Null, text),
+            self.tunnel_dst
+                .as_deref()
+                .map_or(Value::Null, |t| Value::Text(Cow::Borrowed(t))),
         ]
     }
 }

@@ -27,6 +27,8 @@ fn full() -> FlowRecord {
         client: Some("Transmission \"3.00\", 1\u{1}".into()),
         dht_node_id: Some(vec![0xab; 20]),
         decided_at_packet: Some(1),
+        tunnel: Some("vxlan"),
+        tunnel_dst: Some("192.0.2.1:40000 -> 192.0.2.2:4789 vni 42".into()),
     }
 }
 
@@ -65,7 +67,8 @@ fn full_record_json_line() {
             r#""info_hash":"000102030405060708090a0b0c0d0e0f10111213","#,
             r#""peer_id":"-TR3000-ab\\\\c\\x00\\xffdefghi","#,
             r#""client":"Transmission \"3.00\", 1\u0001","#,
-            r#""dht_node_id":"abababababababababababababababababababab","decided_at_packet":1}"#,
+            r#""dht_node_id":"abababababababababababababababababababab","decided_at_packet":1,"#,
+            r#""tunnel":"vxlan","tunnel_dst":"192.0.2.1:40000 -> 192.0.2.2:4789 vni 42"}"#,
             "\n"
         )
     );
@@ -79,7 +82,8 @@ fn not_bittorrent_record_has_nulls_not_gaps() {
             r#"{"l4":"udp","src":"2001:db8::1","sport":53,"dst":"::1","dport":5353,"#,
             r#""first_ts":1.000000,"last_ts":2.250000,"packets":2,"bytes":90,"#,
             r#""verdict":"not_bittorrent","protocol":null,"confidence":null,"evidence":[],"#,
-            r#""info_hash":null,"peer_id":null,"client":null,"dht_node_id":null,"decided_at_packet":2}"#,
+            r#""info_hash":null,"peer_id":null,"client":null,"dht_node_id":null,"decided_at_packet":2,"#,
+            r#""tunnel":null,"tunnel_dst":null}"#,
             "\n"
         )
     );
@@ -130,12 +134,13 @@ fn csv_header_rows_and_quoting() {
             "tcp,10.0.0.1,51413,10.0.0.2,6881,1700000000.123456,1700000003.500000,42,123456,",
             "bittorrent,peer_wire,confirmed,handshake|extension_handshake|ut_pex,",
             "000102030405060708090a0b0c0d0e0f10111213,-TR3000-ab\\\\c\\x00\\xffdefghi,",
-            "\"Transmission \"\"3.00\"\", 1\u{1}\",abababababababababababababababababababab,1"
+            "\"Transmission \"\"3.00\"\", 1\u{1}\",abababababababababababababababababababab,1,",
+            "vxlan,192.0.2.1:40000 -> 192.0.2.2:4789 vni 42"
         )
     );
     assert_eq!(
         lines[2],
-        "udp,2001:db8::1,53,::1,5353,1.000000,2.250000,2,90,not_bittorrent,,,,,,,,2"
+        "udp,2001:db8::1,53,::1,5353,1.000000,2.250000,2,90,not_bittorrent,,,,,,,,2,,"
     );
     // An empty run still has its header.
     assert_eq!(
@@ -156,7 +161,8 @@ fn table_is_aligned() {
     let packets_end = lines[0].find("packets").unwrap() + "packets".len();
     assert_eq!(&lines[1][packets_end - 2..packets_end], "42");
     assert!(lines[1].contains("Transmission \"3.00\", 1?"));
-    assert!(lines[1].ends_with("0001020304050607"));
+    assert!(lines[1].ends_with("0001020304050607  vxlan"));
+    assert!(lines[2].ends_with("  -"));
     assert!(lines[2].contains("[2001:db8::1]:53"));
     assert!(lines.iter().all(|l| !l.ends_with(' ')));
 }
