@@ -30,7 +30,7 @@ import struct
 import subprocess
 import sys
 
-LAB = ipaddress.ip_network("10.77.0.0/24")
+LAB = ipaddress.ip_network("10.77.0.0/16")  # 10.77.0.N hosts, 10.77.1.N inside VXLAN
 LAB6 = ipaddress.ip_network("fd77::/64")
 MULTICAST = ipaddress.ip_network("224.0.0.0/4")
 BROADCAST = ipaddress.ip_address("255.255.255.255")
@@ -114,6 +114,19 @@ def mixed_kind(payload):
     return "other"
 
 
+def strip_vxlan(frame, stats):
+    """The inner Ethernet frame of a VXLAN packet (RFC 7348: IPv4, UDP to port 4789, an
+    8-byte header with the I flag), else the frame itself."""
+    if frame[12:14] != b"\x08\x00" or len(frame) < 14 + 20 + 8 + 8 + 14:
+        return frame
+    ihl = (frame[14] & 0x0F) * 4
+    udp = 14 + ihl
+    if frame[23] != 17 or frame[udp + 2:udp + 4] != b"\x12\xb5" or not frame[udp + 8] & 0x08:
+        return frame
+    stats["vxlan"] += 1
+    return frame[udp + 16:]
+
+
 def parse(pcap, problems):
     flows = {}
     stats = collections.Counter()
@@ -121,6 +134,7 @@ def parse(pcap, problems):
         if linktype != 1:
             raise SystemExit(f"{pcap}: link type {linktype}, expected Ethernet (1)")
         stats["frames"] += 1
+        frame = strip_vxlan(frame, stats)
         if len(frame) > MAX_FRAME + 4:
             problems.append(f"frame {index} is {len(frame)} bytes: offload segment?")
         ethertype = struct.unpack("!H", frame[12:14])[0]
@@ -148,6 +162,11 @@ def parse(pcap, problems):
             src = ipaddress.ip_address(ip[12:16])
             dst = ipaddress.ip_address(ip[16:20])
             body = ip[ihl:total]
+            if struct.unpack("!H", ip[6:8])[0] & 0x1FFF:
+                # A later fragment: no transport header (libtorrent's uTP MTU probes inside
+                # VXLAN are fragmented); its first fragment carried the ports.
+                stats["ip later fragments"] += 1
+                proto = None
         else:
             stats[f"ethertype 0x{ethertype:04x}"] += 1
             continue
@@ -203,6 +222,8 @@ def tshark_verdicts(pcap):
         cols = line.split("\t")
         if len(cols) < 11 or {"icmp", "icmpv6"} & set(cols[10].split(":")):
             continue
+        # Inside a tunnel (VXLAN) a field occurs once per header: the innermost one counts.
+        cols = [c.split(",")[-1] for c in cols[:10]] + cols[10:]
         src4, dst4, src6, dst6, tsp, tdp, usp, udp_, tlen, ulen, protos = cols[:11]
         src, dst = (src4, dst4) if src4 else (src6, dst6)
         if tsp:
@@ -215,7 +236,8 @@ def tshark_verdicts(pcap):
             continue
         ends = sorted([(src, int(sp)), (dst, int(dp))], key=endpoint_order)
         layers = protos.split(":")
-        above = layers[layers.index(l4) + 1:] if l4 in layers else []
+        at = [i for i, layer in enumerate(layers) if layer == l4]
+        above = layers[at[-1] + 1:] if at else []
         name = above[0] if above else "-"
         verdicts[(l4,) + tuple(ends)][name] += 1
     return verdicts
