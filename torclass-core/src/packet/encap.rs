@@ -1,5 +1,10 @@
 //! From an IP datagram or a UDP payload to the IP packet a tunnel carries in it, for the
 //! reference reading of [`decode`](super::decode) (the fast path hands tunnels over to it).
+//!
+//! The header views (`gre.rs`, `vxlan.rs`, `pppoe.rs`, `gtp.rs`, `mpls.rs`) are written by hand,
+//! not with nom (issue 19): the same GTP-U parser (flags, optional fields, an extension-header
+//! chain) written with nom 8's `complete` combinators took 50 instructions per header against
+//! 32 (callgrind, 1.28 M headers), and these whole-header views are a few offsets each.
 
 use super::error::DecodeError;
 use super::gre::{self, Gre};
