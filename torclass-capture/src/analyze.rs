@@ -5,9 +5,10 @@
 use std::collections::HashMap;
 
 use torclass_core::endpoints::{CacheConfig, CacheEntry, CacheStats, EndpointCache};
+use torclass_core::hosts::HostCache;
 use torclass_core::packet::{self, DecodeError, FlowKey, LinkType, Tunnel};
 use torclass_core::reassembly::{FragmentSlot, Reassembler, ReassemblyConfig, ReassemblyStats};
-use torclass_core::table::{FlowTable, Slot, TableConfig, TableStats};
+use torclass_core::table::{FlowTable, Held, Slot, TableConfig, TableStats};
 use torclass_core::{Client, Direction, Metadata};
 
 use crate::{CaptureError, CaptureReader, FlowRecord};
@@ -15,14 +16,22 @@ use crate::{CaptureError, CaptureReader, FlowRecord};
 /// How an [`Analyzer`] is set up.
 #[derive(Clone, Copy, Debug)]
 pub struct AnalyzerConfig {
-    /// Flow table slots (each about [`SLOT_SIZE`] bytes): the most flows tracked at once.
+    /// Flow table slots (each [`SLOT_SIZE`] bytes): the most flows tracked at once.
     pub slots: usize,
     /// Timeouts and hash seed of the table.
     pub table: TableConfig,
+    /// Entries of the out-of-order store ([`Held::SIZE`] bytes each), shared by the flows:
+    /// reordered early segments of undecided TCP flows are read in order; 0 turns it off.
+    pub reorder: usize,
     /// Entries of the endpoint cache (32 bytes each); 0 turns endpoint learning off.
     pub endpoints: usize,
     /// Time to live and seed of the endpoint cache.
     pub cache: CacheConfig,
+    /// Entries of the BitTorrent host cache (32 bytes each, see [`torclass_core::hosts`]);
+    /// 0 turns host corroboration off.
+    pub hosts: usize,
+    /// Time to live and seed of the host cache.
+    pub host_cache: CacheConfig,
     /// IP datagrams reassembled at once ([`FragmentSlot`]s, about 1.1 KiB each); 0 turns
     /// reassembly off (first fragments are then classified with the part they carry, later
     /// ones only counted).
@@ -35,15 +44,18 @@ pub struct AnalyzerConfig {
 }
 
 /// Bytes of one flow table slot with its metadata.
-pub const SLOT_SIZE: usize = core::mem::size_of::<Slot<Metadata>>();
+pub const SLOT_SIZE: usize = torclass_core::table::SLOT_SIZE;
 
 impl Default for AnalyzerConfig {
     fn default() -> Self {
         Self {
             slots: 1 << 16,
             table: TableConfig::default(),
+            reorder: 1 << 11,
             endpoints: 1 << 16,
             cache: CacheConfig::default(),
+            hosts: 1 << 12,
+            host_cache: CacheConfig::hosts(),
             // 64 datagrams of up to 64 KiB: 4 MiB, Linux's default ipfrag_high_thresh.
             fragment_slots: 64,
             fragment_bytes: 65_535,
@@ -82,13 +94,23 @@ pub enum FrameOutcome {
     Malformed(DecodeError),
 }
 
+/// The analyzer's flow table: boxed slots and out-of-order store.
+type Table = FlowTable<Box<[Slot<Metadata>]>, Metadata, Box<[Held]>>;
+
+/// The endpoint and host caches a packet may teach (either may be off).
+type Caches<'a> = (
+    Option<&'a mut EndpointCache<Box<[CacheEntry]>>>,
+    Option<&'a mut HostCache<Box<[CacheEntry]>>>,
+);
+
 /// The reassembler an analyzer owns.
 type Defragmenter = Reassembler<Box<[FragmentSlot]>, Box<[u8]>>;
 
 /// Classifies frames into flows and keeps every flow's record.
 pub struct Analyzer {
-    table: FlowTable<Box<[Slot<Metadata>]>>,
+    table: Table,
     cache: Option<EndpointCache<Box<[CacheEntry]>>>,
+    hosts: Option<HostCache<Box<[CacheEntry]>>>,
     reassembler: Option<Defragmenter>,
     /// The tunnel each tunnelled flow's first packet came in, by flow number.
     tunnels: HashMap<u64, Tunnel>,
@@ -104,6 +126,11 @@ impl Analyzer {
             let entries = vec![CacheEntry::default(); config.endpoints].into_boxed_slice();
             EndpointCache::new(entries, config.cache)
         });
+        let hosts = (config.hosts > 0).then(|| {
+            let entries = vec![CacheEntry::default(); config.hosts].into_boxed_slice();
+            HostCache::new(entries, config.host_cache)
+        });
+        let store = vec![Held::default(); config.reorder].into_boxed_slice();
         let reassembler = (config.fragment_slots > 0 && config.fragment_bytes > 0).then(|| {
             let bytes = config
                 .fragment_bytes
@@ -115,8 +142,9 @@ impl Analyzer {
             )
         });
         Self {
-            table: FlowTable::new(slots, config.table),
+            table: FlowTable::with_reorder(slots, store, config.table),
             cache,
+            hosts,
             reassembler,
             tunnels: HashMap::new(),
             finished: Vec::new(),
@@ -161,7 +189,7 @@ impl Analyzer {
                 self.stats.frames += 1;
                 let outcome = Self::classify(
                     &mut self.table,
-                    &mut self.cache,
+                    (self.cache.as_mut(), self.hosts.as_mut()),
                     &mut self.finished,
                     &mut self.tunnels,
                     &mut self.stats,
@@ -173,11 +201,9 @@ impl Analyzer {
                         let reassembled = self
                             .reassembler
                             .as_ref()
-                            .and_then(|r| r.reassembled_tunnel());
-                        self.remember_tunnel(
-                            o.slot,
-                            reassembled.or_else(|| packet::tunnel(link, frame)),
-                        );
+                            .and_then(Reassembler::reassembled_tunnel);
+                        let tunnel = reassembled.or_else(|| packet::tunnel(link, frame));
+                        self.remember_tunnel(o.slot, tunnel);
                     }
                 }
                 Some(outcome)
@@ -208,7 +234,7 @@ impl Analyzer {
             Ok(Some(p)) => {
                 let outcome = Self::classify(
                     &mut self.table,
-                    &mut self.cache,
+                    (self.cache.as_mut(), self.hosts.as_mut()),
                     &mut self.finished,
                     &mut self.tunnels,
                     &mut self.stats,
@@ -220,11 +246,9 @@ impl Analyzer {
                         let reassembled = self
                             .reassembler
                             .as_ref()
-                            .and_then(|r| r.reassembled_tunnel());
-                        self.remember_tunnel(
-                            o.slot,
-                            reassembled.or_else(|| packet::tunnel_ip(packet)),
-                        );
+                            .and_then(Reassembler::reassembled_tunnel);
+                        let tunnel = reassembled.or_else(|| packet::tunnel_ip(packet));
+                        self.remember_tunnel(o.slot, tunnel);
                     }
                 }
                 outcome
@@ -263,7 +287,7 @@ impl Analyzer {
     fn packet(&mut self, p: &packet::Packet<'_>, ts_nanos: i128) -> FrameOutcome {
         Self::classify(
             &mut self.table,
-            &mut self.cache,
+            (self.cache.as_mut(), self.hosts.as_mut()),
             &mut self.finished,
             &mut self.tunnels,
             &mut self.stats,
@@ -272,32 +296,21 @@ impl Analyzer {
         )
     }
 
-    /// Keep the tunnel of the new flow in table slot `slot` for its record.
-    fn remember_tunnel(&mut self, slot: usize, tunnel: Option<Tunnel>) {
-        if let (Some(tunnel), Some(slot)) = (tunnel, self.table.get(slot)) {
-            self.tunnels.insert(slot.number(), tunnel);
-        }
-    }
-
     /// Feed one decoded packet to the table (fields apart, so that the packet may borrow the
-    /// reassembler's buffer meanwhile). `tunnels` only loses the tunnels of evicted flows here;
-    /// a new flow's tunnel is read after, from the frame, by [`packet::tunnel`].
+    /// reassembler's buffer meanwhile). `tunnels` only loses the tunnels of flows that end
+    /// here; a new flow's tunnel is read after, from the frame, by [`packet::tunnel`].
     fn classify(
-        table: &mut FlowTable<Box<[Slot<Metadata>]>>,
-        cache: &mut Option<EndpointCache<Box<[CacheEntry]>>>,
+        table: &mut Table,
+        mut learn: Caches<'_>,
         finished: &mut Vec<(u64, FlowRecord)>,
         tunnels: &mut HashMap<u64, Tunnel>,
         stats: &mut PacketStats,
         p: &packet::Packet<'_>,
         now: u64,
     ) -> FrameOutcome {
-        let evicted =
+        let ended =
             |slot: &Slot<Metadata>| finished.push((slot.number(), tunnel_record(tunnels, slot)));
-        let outcome = match cache {
-            Some(cache) => table.process_learning(p, now, cache, evicted),
-            None => table.process(p, now, evicted),
-        };
-        match outcome {
+        match table.process_learning(p, now, &mut learn, ended) {
             Ok(o) => {
                 stats.classified += 1;
                 FrameOutcome::Flow(o)
@@ -306,6 +319,13 @@ impl Analyzer {
                 stats.unsupported += 1;
                 FrameOutcome::Unsupported
             }
+        }
+    }
+
+    /// Keep the tunnel of the new flow in table slot `slot` for its record.
+    fn remember_tunnel(&mut self, slot: usize, tunnel: Option<Tunnel>) {
+        if let (Some(tunnel), Some(slot)) = (tunnel, self.table.get(slot)) {
+            self.tunnels.insert(slot.number(), tunnel);
         }
     }
 
@@ -326,8 +346,10 @@ impl Analyzer {
         Ok(())
     }
 
-    /// Records of the flows that left the table so far (evicted to make room), in the order
-    /// they were first seen; they are no longer kept by the analyzer.
+    /// Records of the flows that left the table so far (evicted to make room, timed out,
+    /// closed, or replaced by a new connection on their tuple; [`FlowRecord::end_reason`]
+    /// says which), in the order they were first seen; they are no longer kept by the
+    /// analyzer.
     pub fn take_finished(&mut self) -> Vec<FlowRecord> {
         self.finished.sort_by_key(|(n, _)| *n);
         self.finished.drain(..).map(|(_, r)| r).collect()
@@ -357,16 +379,27 @@ impl Analyzer {
         self.cache.as_ref().map(EndpointCache::stats)
     }
 
+    /// Host cache counters, if the cache is on.
+    pub fn host_stats(&self) -> Option<CacheStats> {
+        self.hosts.as_ref().map(HostCache::stats)
+    }
+
     /// Reassembler counters, if reassembly is on.
     pub fn reassembly_stats(&self) -> Option<ReassemblyStats> {
         self.reassembler.as_ref().map(Reassembler::stats)
     }
 
     /// Every flow's record, in the order flows were first seen; the analyzer is emptied.
+    /// Flows still in the table are recorded as they stand, not finished: a flow still open
+    /// when the capture ended, with nothing conclusive yet, is `undecided`.
     pub fn finish(&mut self) -> Vec<FlowRecord> {
-        let (finished, tunnels) = (&mut self.finished, &mut self.tunnels);
-        self.table
-            .drain(|slot| finished.push((slot.number(), tunnel_record(tunnels, slot))));
+        let tunnels = &mut self.tunnels;
+        self.finished.extend(
+            self.table
+                .iter()
+                .map(|slot| (slot.number(), tunnel_record(tunnels, slot))),
+        );
+        self.table.drain(|_| {});
         self.take_finished()
     }
 }
@@ -442,6 +475,11 @@ pub fn record(slot: &Slot<Metadata>) -> FlowRecord {
     r.last_ts = slot.last_ns() as f64 / 1e9;
     r.packets = u64::from(slot.packets());
     r.bytes = slot.bytes();
+    r.packets_out = u64::from(slot.packets_from(Direction::Initiator));
+    r.bytes_out = slot.bytes_from(Direction::Initiator);
+    r.packets_in = u64::from(slot.packets_from(Direction::Responder));
+    r.bytes_in = slot.bytes_from(Direction::Responder);
+    r.end_reason = slot.end_reason();
     r.verdict = slot.verdict();
     r.set_metadata(slot.metadata());
     r.decided_at_packet = slot.decided_at_packet().map(u64::from);

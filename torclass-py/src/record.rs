@@ -96,6 +96,10 @@ methods!(
         last_ts,
         packets,
         bytes,
+        packets_out,
+        bytes_out,
+        packets_in,
+        bytes_in,
         verdict,
         protocol,
         confidence,
@@ -108,6 +112,14 @@ methods!(
         tunnel,
         tunnel_dst,
     ]
+
+    /// Why the flow left the flow table before the capture ended (`"evicted"`, `"idle"`,
+    /// `"closed"`, `"reused"`), or `None` for a flow still open at the end. Not a column of
+    /// the record.
+    #[getter]
+    fn end_reason(&self) -> Option<&'static str> {
+        self.record.end_reason.map(|r| r.name())
+    }
 
     /// The record as a dict with exactly the keys of the JSON-lines record, in its order.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
