@@ -1407,12 +1407,23 @@ proxy_rule() {
 # announces, peer connections, DHT and uTP through dante (SOCKS5, UDP relayed), another on h4
 # through microsocks (socks5_pw, TCP only: microsocks refuses UDP ASSOCIATE); the seeder (h2)
 # and the tracker (h1) see the proxy. Negative traffic through the same proxies from h5: curl
-# over SOCKS5 and SOCKS4 to an HTTP server, DNS queries over the SOCKS5 UDP relay.
+# over SOCKS5 and SOCKS4 to an HTTP server, DNS queries over the SOCKS5 UDP relay, and scp
+# to an OpenSSH server through `nc -X 5` (ProxyCommand).
 scenario_proxy_socks() {
     local d=$WORK/$SCENARIO hash
-    mkdir -p "$d/seed" "$d/lt3" "$d/lt4" "$d/www"
+    mkdir -p "$d/seed" "$d/lt3" "$d/lt4" "$d/www" "$d/ssh"
     random_file "$d/seed/px.bin" $((192 * 1024))
     random_file "$d/www/random.bin" $((64 * 1024))
+    random_file "$d/ssh/data.bin" $((64 * 1024))
+    ssh-keygen -q -t ed25519 -N '' -f "$d/ssh/host_key"
+    ssh-keygen -q -t ed25519 -N '' -f "$d/ssh/client_key"
+    cp "$d/ssh/client_key.pub" "$d/ssh/authorized_keys"
+    printf '%s\n' "Port 22" "ListenAddress $NET.1" "HostKey $d/ssh/host_key" \
+        "AuthorizedKeysFile $d/ssh/authorized_keys" "PermitRootLogin prohibit-password" \
+        "PasswordAuthentication no" "KbdInteractiveAuthentication no" "UsePAM no" \
+        "StrictModes no" "PidFile $d/ssh/sshd.pid" "Subsystem sftp internal-sftp" \
+        >"$d/ssh/sshd_config"
+    mkdir -p /run/sshd
     hash=$(make_torrent "$d/seed/px.bin" "$d/px.torrent" "http://$NET.1:6969/announce")
     printf '%s\n' "logoutput: stderr" "internal: $NET.6 port = 1080" "external: $NET.6" \
         "socksmethod: none" "clientmethod: none" "user.privileged: root" \
@@ -1424,13 +1435,14 @@ scenario_proxy_socks() {
     host_runs 2 libtorrent
     host_runs 3 libtorrent
     host_runs 4 libtorrent
-    host_runs 5 curl
+    host_runs 5 curl/scp/socks-dns
     host_runs 6 socks-proxy
     serves tcp 1 6969 http_tracker opentracker
     serves tcp 2 6881 peer_wire libtorrent
     serves udp 2 6881 utp+dht libtorrent
     serves tcp 1 8000 not_bittorrent python-http.server
     serves udp 1 53 not_bittorrent dnsmasq
+    serves tcp 1 22 not_bittorrent sshd
     proxy_rule tcp 6 1080 socks danted
     proxy_rule tcp 6 1081 socks microsocks
     proxy_rule udp 6 any socks danted
@@ -1445,6 +1457,7 @@ scenario_proxy_socks() {
         --address=/lab.test/$NET.9
     start danted 6 danted -f "$d/danted.conf" -p "$d/danted.pid"
     start microsocks 6 microsocks -i "$NET.6" -p 1081 -u lab -P secret
+    start sshd 1 /usr/sbin/sshd -D -e -f "$d/ssh/sshd_config"
     libtorrent seed2 2 6881 --transports tcp,utp --torrent "$d/px.torrent" --save "$d/seed" \
         --seed --dht "$NET.2:6881" --no-pex --upload-limit 100000 --duration 24
     pause 2
@@ -1457,11 +1470,16 @@ scenario_proxy_socks() {
     on 5 curl -sS --socks4 "$NET.6:1080" -o /dev/null "http://$NET.1:8000/random.bin"
     on 5 curl -sS --socks5 "lab:secret@$NET.6:1081" -o /dev/null "http://$NET.1:8000/random.bin"
     on 5 "$PY" "$HERE/lab_servers.py" socks-dns "$NET.6" 1080 "$NET.1" 3
-    pause 16
-    alive seed2 danted microsocks opentracker
+    on 5 scp -q -F /dev/null -i "$d/ssh/client_key" -o StrictHostKeyChecking=no \
+        -o UserKnownHostsFile=/dev/null -o GlobalKnownHostsFile=/dev/null -o BatchMode=yes \
+        -o "ProxyCommand=nc -X 5 -x $NET.6:1080 %h %p" \
+        "root@$NET.1:$d/ssh/data.bin" "$d/ssh/data.got"
+    cmp -s "$d/ssh/data.got" "$d/ssh/data.bin" || die "scp through SOCKS differs"
+    pause 14
+    alive seed2 danted microsocks opentracker sshd
     stop lt3 lt4 seed2
     sleep 0.5
-    stop danted microsocks dnsmasq http opentracker
+    stop danted microsocks dnsmasq http opentracker sshd
 }
 
 # BitTorrent through an HTTP proxy (tinyproxy on h6): a libtorrent leecher on h3 with
