@@ -85,10 +85,12 @@ fuzz_target!(|input: Input| {
                 seq: op.tcp.0,
                 ack: 0,
                 flags: TcpFlags(op.tcp.1),
+                urgent: 0,
             }),
             fragment: Fragment::None,
             payload: &op.payload,
             payload_len_on_wire: op.payload.len() as u32 + u32::from(op.extra_on_wire),
+            tunnel: None,
         };
         let mut leave = |slot: &Slot<Metadata>| {
             assert!(
@@ -98,7 +100,7 @@ fuzz_target!(|input: Input| {
             );
         };
         if op.expire {
-            table.expire(now, &mut leave);
+            table.expire(now, capacity, &mut leave);
         }
         let probes = table.stats().probes;
         let outcome = table

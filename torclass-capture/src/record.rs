@@ -7,10 +7,11 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::net::IpAddr;
+use torclass_core::table::EndReason;
 use torclass_core::verdict::{Evidence, Transport, Verdict};
 
 /// The record's keys (JSON) and columns (CSV), in order.
-pub const COLUMNS: [&str; 18] = [
+pub const COLUMNS: [&str; 24] = [
     "l4",
     "src",
     "sport",
@@ -20,6 +21,10 @@ pub const COLUMNS: [&str; 18] = [
     "last_ts",
     "packets",
     "bytes",
+    "packets_out",
+    "bytes_out",
+    "packets_in",
+    "bytes_in",
     "verdict",
     "protocol",
     "confidence",
@@ -29,6 +34,8 @@ pub const COLUMNS: [&str; 18] = [
     "client",
     "dht_node_id",
     "decided_at_packet",
+    "tunnel",
+    "tunnel_dst",
 ];
 
 /// One flow: its 5-tuple, when and how much it was seen, and its classification.
@@ -54,6 +61,14 @@ pub struct FlowRecord {
     /// link, IP or transport header (and TCP retransmissions counted once if the flow table
     /// drops them).
     pub bytes: u64,
+    /// Packets sent by `src` (the initiator).
+    pub packets_out: u64,
+    /// Transport payload bytes sent by `src`, counted as `bytes` is.
+    pub bytes_out: u64,
+    /// Packets sent by `dst` (the responder).
+    pub packets_in: u64,
+    /// Transport payload bytes sent by `dst`, counted as `bytes` is.
+    pub bytes_in: u64,
     /// The classification; `protocol` and `confidence` come from it.
     pub verdict: Verdict,
     /// What the classifier saw, also in a flow that is not BitTorrent (a magnet URI in a web
@@ -70,6 +85,21 @@ pub struct FlowRecord {
     /// 1-based number of the flow's packet at which the verdict was first BitTorrent or
     /// not BitTorrent.
     pub decided_at_packet: Option<u64>,
+    /// Why the flow left the flow table, if it did before the capture ended (not a column:
+    /// the front ends that hand out flows as they end report it).
+    pub end_reason: Option<EndReason>,
+    /// The encapsulation the flow's first packet came in ([`TunnelKind::name`]: `gre`,
+    /// `ipip`, `6in4`, `4in6`, `6in6`, `vxlan`, `pppoe`, `gtp_u`, `mpls`, `erspan`), or `None`
+    /// for a flow straight on the link. The record's 5-tuple is the flow inside it.
+    ///
+    /// [`TunnelKind::name`]: torclass_core::packet::TunnelKind::name
+    pub tunnel: Option<&'static str>,
+    /// Where the tunnel runs: the outer IP endpoints `SRC -> DST` (`SRC:PORT -> DST:PORT` for
+    /// VXLAN and GTP-U, IPv6 in brackets) and the tunnel's identifier (`key N`, `vni N`,
+    /// `session N`, `teid N`, `label N`), space-separated; e.g. `10.0.0.1 -> 10.0.0.2 key 7`,
+    /// or `session 17` for PPPoE straight on Ethernet. `None` without a tunnel. See
+    /// [`torclass_core::packet::Tunnel`].
+    pub tunnel_dst: Option<String>,
 }
 
 impl FlowRecord {
@@ -87,6 +117,10 @@ impl FlowRecord {
             last_ts: 0.0,
             packets: 0,
             bytes: 0,
+            packets_out: 0,
+            bytes_out: 0,
+            packets_in: 0,
+            bytes_in: 0,
             verdict: Verdict::Undecided,
             evidence: Evidence::NONE,
             info_hash: None,
@@ -94,6 +128,9 @@ impl FlowRecord {
             client: None,
             dht_node_id: None,
             decided_at_packet: None,
+            end_reason: None,
+            tunnel: None,
+            tunnel_dst: None,
         }
     }
 
@@ -113,6 +150,10 @@ impl FlowRecord {
             Value::Ts(self.last_ts),
             Value::Int(self.packets),
             Value::Int(self.bytes),
+            Value::Int(self.packets_out),
+            Value::Int(self.bytes_out),
+            Value::Int(self.packets_in),
+            Value::Int(self.bytes_in),
             text(self.verdict.name()),
             detection.map_or(Value::Null, |d| text(d.protocol.name())),
             detection.map_or(Value::Null, |d| text(d.confidence.name())),
@@ -126,6 +167,10 @@ impl FlowRecord {
                 .map_or(Value::Null, |c| Value::Text(Cow::Borrowed(c))),
             hex_value(self.dht_node_id.as_deref()),
             self.decided_at_packet.map_or(Value::Null, Value::Int),
+            self.tunnel.map_or(Value::Null, text),
+            self.tunnel_dst
+                .as_deref()
+                .map_or(Value::Null, |t| Value::Text(Cow::Borrowed(t))),
         ]
     }
 }

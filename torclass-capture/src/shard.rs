@@ -2,18 +2,20 @@
 //! [`Analyzer`] (and so its own flow table), flows assigned to threads by a hash of their
 //! 5-tuple that is the same in both directions.
 //!
-//! Every thread reads and decodes the whole file (the reads hit the page cache) and classifies
+//! Every thread reads and decodes the whole file (the reads hit the page cache), reassembles
+//! every fragmented datagram (fragments carry no ports to tell whose they are) and classifies
 //! only its own flows: no packet is copied or sent between threads, and the result does not
 //! depend on scheduling. Records are merged in the order flows were first seen in the file, as
 //! one thread gives them. Output is identical to one thread's unless a table evicts under
 //! pressure or replaces idle flows (those depend on which flows share a table, see
 //! [`torclass_core::table`]), or the endpoint cache is on: each thread learns peer endpoints
 //! from its own flows only, so a flow recognised by an endpoint another thread learned stays
-//! as its own bytes make it (set [`AnalyzerConfig::endpoints`] to 0 for identical output).
+//! as its own bytes make it, and so with the host cache (set [`AnalyzerConfig::endpoints`] and
+//! [`AnalyzerConfig::hosts`] to 0 for identical output).
 
 use std::path::Path;
 
-use torclass_core::packet::{self, FlowKey, LinkType};
+use torclass_core::packet::{self, FlowKey};
 use torclass_core::table::TableStats;
 
 use crate::analyze::{Analyzer, AnalyzerConfig, FrameOutcome, PacketStats};
@@ -139,7 +141,7 @@ impl ShardedAnalyzer {
         for shard in shards {
             records.extend(shard.records);
             out.packets = add_packets(out.packets, shard.packets);
-            out.table = add_table(out.table, shard.table);
+            out.table = out.table + shard.table;
             if out.error.is_none() {
                 out.error = shard.error;
             }
@@ -166,15 +168,14 @@ fn run_shard(
             Ok(None) => break None,
             Err(e) => break Some(e),
         };
-        let outcome = match LinkType::from_pcap(p.link_type).map(|l| packet::decode(l, p.data)) {
-            Some(Ok(decoded)) if shard_of(&decoded.key, threads) == me => {
-                Some(analyzer.decoded(p.ts_nanos, &decoded))
-            }
-            Some(Ok(_)) => None,
-            // Frames that are not flows are counted once, by the first thread.
-            _ if me == 0 => Some(analyzer.frame(p.link_type, p.ts_nanos, p.data)),
-            _ => None,
-        };
+        // Frames that are not flows are counted once, by the first thread.
+        let outcome = analyzer.frame_where(
+            p.link_type,
+            p.ts_nanos,
+            p.data,
+            |key| shard_of(key, threads) == me,
+            me == 0,
+        );
         if let Some(FrameOutcome::Flow(o)) = outcome {
             if o.new_flow {
                 first.push(p.index);
@@ -205,16 +206,5 @@ fn add_packets(a: PacketStats, b: PacketStats) -> PacketStats {
         later_fragments: a.later_fragments + b.later_fragments,
         unsupported: a.unsupported + b.unsupported,
         malformed: a.malformed + b.malformed,
-    }
-}
-
-fn add_table(a: TableStats, b: TableStats) -> TableStats {
-    TableStats {
-        flows: a.flows + b.flows,
-        evicted_active: a.evicted_active + b.evicted_active,
-        evicted_idle: a.evicted_idle + b.evicted_idle,
-        duplicate_bytes: a.duplicate_bytes + b.duplicate_bytes,
-        gaps: a.gaps + b.gaps,
-        probes: a.probes + b.probes,
     }
 }

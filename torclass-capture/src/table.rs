@@ -10,17 +10,20 @@ use std::net::IpAddr;
 const INFO_HASH_PREFIX: usize = 16;
 
 /// Column titles, widths, and whether the column is right-aligned (numbers).
-const COLUMNS: [(&str, usize, bool); 10] = [
+const COLUMNS: [(&str, usize, bool); 13] = [
     ("l4", 3, false),
     ("src:sport", 21, false),
     ("dst:dport", 21, false),
     ("packets", 8, true),
     ("bytes", 11, true),
+    ("bytes_out", 11, true),
+    ("bytes_in", 11, true),
     ("verdict", 14, false),
     ("protocol", 19, false),
     ("confidence", 10, false),
     ("client", 20, false),
     ("info_hash", INFO_HASH_PREFIX, false),
+    ("tunnel", 6, false),
 ];
 
 /// Write the title line.
@@ -40,6 +43,8 @@ pub fn write_table_row(w: &mut impl Write, record: &FlowRecord) -> io::Result<()
             endpoint(record.dst, record.dport),
             record.packets.to_string(),
             record.bytes.to_string(),
+            record.bytes_out.to_string(),
+            record.bytes_in.to_string(),
             record.verdict.name().to_owned(),
             detection.map_or_else(dash, |d| d.protocol.name().to_owned()),
             detection.map_or_else(dash, |d| d.confidence.name().to_owned()),
@@ -48,6 +53,7 @@ pub fn write_table_row(w: &mut impl Write, record: &FlowRecord) -> io::Result<()
                 .info_hash
                 .as_deref()
                 .map_or_else(dash, |h| hex(h.get(..INFO_HASH_PREFIX / 2).unwrap_or(h))),
+            record.tunnel.map_or_else(dash, str::to_owned),
         ],
     )
 }

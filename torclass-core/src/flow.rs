@@ -433,9 +433,11 @@ impl FlowClassifier {
         self.corroborate(Evidence::KNOWN_ENDPOINT)
     }
 
-    /// The flow's local host had conclusive BitTorrent activity in the last minutes (a hosts
-    /// cache hit): adds [`Evidence::BITTORRENT_HOST`], which, like
-    /// [`FlowClassifier::known_endpoint`], confirms the shape of an MSE key exchange.
+    /// An end of the flow is a host with conclusive BitTorrent activity in the last minutes (a
+    /// [`crate::hosts::HostCache`] hit): adds [`Evidence::BITTORRENT_HOST`], which, like
+    /// [`FlowClassifier::known_endpoint`], confirms the shape of an MSE key exchange (and an
+    /// unanswered MSE attempt at the flow's end). Alone it decides nothing: ordinary flows
+    /// between BitTorrent hosts (web, SSH, DNS) stay what they are.
     pub fn bittorrent_host(&mut self) -> Verdict {
         self.corroborate(Evidence::BITTORRENT_HOST)
     }

@@ -259,7 +259,7 @@
 #define TORCLASS_EVIDENCE_UTP_PAYLOAD (1 << 23)
 
 /**
- * The flow's local host had conclusive BitTorrent activity in the last minutes.
+ * An end of the flow is a host with conclusive BitTorrent activity in the last minutes.
  */
 #define TORCLASS_EVIDENCE_BITTORRENT_HOST (1 << 24)
 
@@ -405,7 +405,8 @@ typedef struct torclass_verdict {
    */
   uint8_t finished;
   /**
-   * `TORCLASS_EVIDENCE_*` bits.
+   * `TORCLASS_EVIDENCE_*` bits gathered so far, whatever the verdict: a flow to a learned
+   * peer has `TORCLASS_EVIDENCE_KNOWN_ENDPOINT` from its first packet, while undecided.
    */
   uint32_t evidence;
 } torclass_verdict;
@@ -567,7 +568,9 @@ typedef struct torclass_table_stats {
    */
   uint64_t evicted_active;
   /**
-   * Flows replaced or expired after their idle timeout.
+   * Flows that ended on their own: replaced or expired after their idle timeout, closed
+   * (FIN both ways or RST) and past their linger, or replaced by a new connection on their
+   * tuple.
    */
   uint64_t evicted_idle;
   /**
@@ -670,7 +673,8 @@ const char *torclass_result_message(uint32_t result);
 
 /**
  * Bytes of memory a table of `capacity` flows needs, or 0 if `capacity` is 0 or too large
- * for this machine. Currently a few hundred bytes per flow.
+ * for this machine. Currently a few hundred bytes per flow, plus about 280 KiB for IP
+ * fragment reassembly (16 datagrams of up to 16 KiB at once).
  *
  * # Safety
  * Always safe to call; it is `unsafe` only to match the other exports.
@@ -703,13 +707,19 @@ torclass_result torclass_table_init(void *mem,
 
 /**
  * Classify one packet: decode it (`link_type` is `TORCLASS_LINK_IP` for a bare IP packet,
- * or a pcap `LINKTYPE_*`), find or create its flow, feed its payload, and write the outcome
- * to `*out_result`. `timestamp_ns` is the caller's clock (any epoch, nanoseconds, not going
+ * or a pcap `LINKTYPE_*`; flows inside GRE, IP-in-IP, VXLAN, PPPoE, GTP-U and MPLS are the
+ * inner flow), find or create its flow, feed its payload, and write the outcome to
+ * `*out_result`. `timestamp_ns` is the caller's clock (any epoch, nanoseconds, not going
  * backwards) and drives idle eviction. Bounded work: one hash, at most 8 slot probes, and
  * a bounded parse of the payload. No allocation.
  *
+ * IP fragments are reassembled (16 datagrams of up to 16 KiB at once, 30 s each): a fragment
+ * kept for its datagram gives `TORCLASS_RESULT_UNSUPPORTED_PACKET` (nothing to classify yet;
+ * a firewall accepts it), the fragment that completes the datagram classifies it whole. An
+ * NFQUEUE program with connection tracking loaded gets whole packets from the kernel.
+ *
  * Packets that are not TCP/UDP over IP give `TORCLASS_RESULT_UNSUPPORTED_PACKET`, broken
- * headers `TORCLASS_RESULT_MALFORMED_PACKET`; the table is unchanged by either.
+ * headers `TORCLASS_RESULT_MALFORMED_PACKET`; the flow table is unchanged by either.
  *
  * # Safety
  * `table` must be NULL or come from `torclass_table_init` (its memory still valid and not
@@ -768,9 +778,10 @@ torclass_result torclass_table_get_stats(const struct torclass_table *table,
                                          struct torclass_table_stats *out_stats);
 
 /**
- * Free the slots of every flow idle at `now_ns` (by the configured timeouts) and write how
- * many were freed to `*out_expired` (which may be NULL). Costs one pass over all slots: call
- * it from a timer, not per packet (`torclass_table_process` already reuses idle slots).
+ * Free the slots of every flow whose timeout ran out at `now_ns` (idle, or closed and past
+ * its linger) and write how many were freed to `*out_expired` (which may be NULL). Costs one
+ * pass over all slots: call it from a timer, not per packet (`torclass_table_process` already
+ * reuses timed-out slots, and a packet on a timed-out flow's tuple starts a new flow).
  *
  * # Safety
  * As for [`torclass_table_process`]; `out_expired` must be NULL or point to a writable

@@ -53,8 +53,9 @@ pub(crate) fn dict<'py>(
 ///
 /// Attributes have the names and values of the JSON-lines record (`torclass classify
 /// --format jsonl`): strings for `l4`, `verdict`, `protocol`, `confidence`; a list of names for
-/// `evidence`; lowercase hex for `info_hash` and `dht_node_id`; `peer_id` as printable text with
-/// other bytes written `\xNN`; `None` for what is unknown.
+/// `evidence`; lowercase hex for `info_hash` and `dht_node_id`; `tunnel` (`gre`, `vxlan`, …)
+/// and `tunnel_dst` (the outer endpoints and tunnel id) for a tunnelled flow; `peer_id` as
+/// printable text with other bytes written `\xNN`; `None` for what is unknown.
 #[pyclass(frozen, eq, module = "torclass", name = "FlowRecord")]
 #[derive(PartialEq)]
 pub struct PyFlowRecord {
@@ -95,6 +96,10 @@ methods!(
         last_ts,
         packets,
         bytes,
+        packets_out,
+        bytes_out,
+        packets_in,
+        bytes_in,
         verdict,
         protocol,
         confidence,
@@ -104,7 +109,17 @@ methods!(
         client,
         dht_node_id,
         decided_at_packet,
+        tunnel,
+        tunnel_dst,
     ]
+
+    /// Why the flow left the flow table before the capture ended (`"evicted"`, `"idle"`,
+    /// `"closed"`, `"reused"`), or `None` for a flow still open at the end. Not a column of
+    /// the record.
+    #[getter]
+    fn end_reason(&self) -> Option<&'static str> {
+        self.record.end_reason.map(|r| r.name())
+    }
 
     /// The record as a dict with exactly the keys of the JSON-lines record, in its order.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {

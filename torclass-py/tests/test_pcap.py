@@ -29,6 +29,9 @@ def records_by_flow(path: Path) -> dict[tuple[object, ...], torclass.FlowRecord]
 # Labels whose flows need only be found in this share, as in tests/tests/accuracy.rs (MSE/PE: a
 # random key exchange fails the shape's statistics about once in a few thousand flows).
 RECALL_FLOOR = {"peer_wire_encrypted": 0.95}
+# Client-to-proxy legs (label "tunnel"): read once torclass follows proxy negotiations (issue
+# 14, phase B); the Rust accuracy test reports them without requiring them, and so does this.
+PROXY_TUNNELS = {"socks4", "socks5", "http_connect", "http_proxy"}
 
 
 def test_every_labelled_flow_is_classified_as_labelled() -> None:
@@ -59,7 +62,7 @@ def test_every_labelled_flow_is_classified_as_labelled() -> None:
             n = counts.setdefault(want, [0, 0])
             n[0] += 1
             n[1] += right
-            if not right and want not in RECALL_FLOOR:
+            if not right and want not in RECALL_FLOOR and label.get("tunnel") not in PROXY_TUNNELS:
                 seen = "flow not seen" if record is None else f"{record.verdict} {got}"
                 wrong.append(f"{path.name}: {label['program']} labelled {want}: {seen}")
         for key, record in found.items():
@@ -132,9 +135,16 @@ def test_evicted_flows_are_yielded_first_and_every_flow_once(write_pcap) -> None
     path = write_pcap(frames)
     small = list(torclass.read_pcap(path, max_flows=4))
     assert sorted(r.sport for r in small) == [5000 + i for i in range(40)]
-    assert sorted(r.to_dict().items() for r in small) == sorted(
-        r.to_dict().items() for r in torclass.read_pcap(path)
-    )
+    # An evicted flow is finished when it leaves the table: undecided becomes not_bittorrent;
+    # the flows still open when the capture ends are recorded as they stand.
+    evicted = [r for r in small if r.end_reason == "evicted"]
+    assert len(evicted) == 36 and all(r.verdict == "not_bittorrent" for r in evicted)
+    assert all(r.end_reason is None for r in small if r not in evicted)
+
+    def unfinished(r: torclass.FlowRecord) -> list[tuple[str, object]]:
+        return sorted({**r.to_dict(), "verdict": "undecided"}.items(), key=lambda kv: kv[0])
+
+    assert sorted(unfinished(r) for r in small) == sorted(unfinished(r) for r in torclass.read_pcap(path))
 
 
 def test_records_are_yielded_as_the_file_is_read(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 use super::*;
 use crate::packet::{Endpoint, Fragment, TcpInfo};
-use crate::verdict::Protocol;
+use crate::verdict::{Confidence, Evidence, Protocol};
 use core::net::{IpAddr, Ipv4Addr};
 use proptest::prelude::*;
 use std::vec::Vec;
@@ -23,10 +23,16 @@ fn key(a: Endpoint, b: Endpoint, transport: Transport) -> FlowKey {
 fn tcp<'a>(k: FlowKey, seq: u32, flags: TcpFlags, payload: &'a [u8]) -> Packet<'a> {
     Packet {
         key: k,
-        tcp: Some(TcpInfo { seq, ack: 0, flags }),
+        tcp: Some(TcpInfo {
+            seq,
+            ack: 0,
+            flags,
+            urgent: 0,
+        }),
         fragment: Fragment::None,
         payload,
         payload_len_on_wire: payload.len() as u32,
+        tunnel: None,
     }
 }
 
@@ -286,10 +292,13 @@ fn idle_flows_expire_and_are_handed_back() {
         fragment: Fragment::None,
         payload: b"x",
         payload_len_on_wire: 1,
+        tunnel: None,
     };
     t.process(&p, 0, |_| {}).unwrap();
     let mut handed = 0;
-    t.expire(TableConfig::default().udp_idle_ns + 1, |_| handed += 1);
+    t.expire(TableConfig::default().udp_idle_ns + 1, usize::MAX, |_| {
+        handed += 1
+    });
     assert_eq!(handed, 1);
     assert_eq!(t.iter().count(), 0);
 }
@@ -305,6 +314,7 @@ fn empty_storage_is_an_error() {
         fragment: Fragment::None,
         payload: b"",
         payload_len_on_wire: 0,
+        tunnel: None,
     };
     assert_eq!(t.process(&p, 0, |_| {}), Err(TableError::NoCapacity));
 }
@@ -321,7 +331,7 @@ proptest! {
         for (i, (host, port, rev)) in tuples.iter().enumerate() {
             let k = key(ep(*host, 1000 + port), ep(200, 80), Transport::Udp);
             let k = if *rev { k.reversed() } else { k };
-            let p = Packet { key: k, tcp: None, fragment: Fragment::None, payload: b"\x01", payload_len_on_wire: 1 };
+            let p = Packet { key: k, tcp: None, fragment: Fragment::None, payload: b"\x01", payload_len_on_wire: 1, tunnel: None };
             let mut gone = Vec::new();
             let o = t.process(&p, i as u64, |s| gone.push((*s.key(), s.packets()))).unwrap();
             for (gk, packets) in gone {
@@ -485,3 +495,15 @@ proptest! {
         prop_assert_eq!(run_tcp(&conv, mss, &replay), clean);
     }
 }
+
+/// The sizes the docs state (README, docs/limits.md), on a 64-bit target.
+#[test]
+#[cfg(target_pointer_width = "64")]
+fn slot_and_store_entry_sizes() {
+    assert_eq!(SLOT_SIZE, 456);
+    assert_eq!(Held::SIZE, 1484);
+}
+
+mod corroboration;
+mod lifecycle;
+mod tcp_stream;
