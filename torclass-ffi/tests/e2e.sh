@@ -28,11 +28,11 @@
 #
 # Confidence: tcp, utp and dht run with `-c likely`, the daemon's default. The mse scenario
 # restarts the daemon with `-c confirmed` (a fresh table, nothing learned yet): an MSE key
-# exchange alone is only `likely` (its shape: two high-entropy flights and the initiator's
-# second flight), and it is `confirmed` only when the table's endpoint cache already knows the
+# exchange alone is only `likely` (its shape: both flights and the second flights' random
+# bytes), and it is `confirmed` only when the table's endpoint cache already knows the
 # peer. Here the cache can only learn the seeder from the tracker reply, which crosses the
-# router because the tracker is on the server side (the announce request alone is `likely`
-# and passes at `confirmed`; the reply confirms it, is read, then dropped), so the leecher
+# router because the tracker is on the server side (the announce request confirms its flow,
+# but the blocker lets a tracker request out and drops the reply once it is read), so the leecher
 # gets the seeder from `--peer` 4 s later. `-c likely` would block it too (a flow is likely
 # before or when it is confirmed), so `confirmed` is the stricter test, and the one that
 # exercises tracker reply -> endpoint cache -> encrypted flow on a real path.
