@@ -109,6 +109,10 @@ pub const TORCLASS_EVIDENCE_KNOWN_ENDPOINT: u32 = 1 << 21;
 pub const TORCLASS_EVIDENCE_UDP_TRACKER_CONNECT: u32 = 1 << 22;
 /// uTP DATA carrying peer-wire evidence.
 pub const TORCLASS_EVIDENCE_UTP_PAYLOAD: u32 = 1 << 23;
+/// uTP packets of one connection that agree beyond one packet (ids one apart, acks coherent).
+pub const TORCLASS_EVIDENCE_UTP_STREAM: u32 = 1 << 28;
+/// A datagram of the flow was recognised as another protocol (DNS, QUIC, STUN, …).
+pub const TORCLASS_EVIDENCE_LOOKALIKE: u32 = 1 << 29;
 
 // The same bits as Rust's `Evidence` (and hence Python's); the header test checks that every
 // bit of `Evidence::NAMED` has its constant.
@@ -137,6 +141,8 @@ const _: () = {
     assert!(TORCLASS_EVIDENCE_KNOWN_ENDPOINT == Evidence::KNOWN_ENDPOINT.0);
     assert!(TORCLASS_EVIDENCE_UDP_TRACKER_CONNECT == Evidence::UDP_TRACKER_CONNECT.0);
     assert!(TORCLASS_EVIDENCE_UTP_PAYLOAD == Evidence::UTP_PAYLOAD.0);
+    assert!(TORCLASS_EVIDENCE_UTP_STREAM == Evidence::UTP_STREAM.0);
+    assert!(TORCLASS_EVIDENCE_LOOKALIKE == Evidence::LOOKALIKE.0);
 };
 
 /// A flow's classification so far. 8 bytes, no padding.
