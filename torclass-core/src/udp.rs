@@ -357,7 +357,18 @@ impl UdpState {
         if sampled && !self.sampler.take(sample::may_be_bittorrent(datagram)) {
             return UdpFound::evidence(Evidence::NONE);
         }
-        let reading = self.read(direction, datagram, prior, observer);
+        // An undecided flow's datagram is run past the refuters first: one that is another
+        // protocol hands no fields to the observer (an EDNS query read as an announce has no
+        // info-hash), though a conclusive reading still wins.
+        let lookalike = match phase {
+            Phase::Undecided => lookalike::recognise(datagram),
+            _ => None,
+        };
+        let reading = if lookalike.is_some_and(Lookalike::is_exact) {
+            self.read(direction, datagram, prior, &mut NoObserver)
+        } else {
+            self.read(direction, datagram, prior, observer)
+        };
         if reading.strength >= Strength::Shaped {
             self.seen |= SHAPED;
         }
@@ -377,22 +388,27 @@ impl UdpState {
                     refuted: false,
                 }
             }
-            (Phase::Undecided, None) => self.undecided(direction, datagram, reading),
+            (Phase::Undecided, None) => self.undecided(direction, datagram, reading, lookalike),
         }
     }
 
     /// An undecided flow's datagram that no conclusive rule matched: refute, hold a guess,
-    /// or call a held one.
-    fn undecided(&mut self, direction: Direction, datagram: &[u8], reading: Reading) -> UdpFound {
-        let mut evidence = reading.evidence;
-        let lookalike = lookalike::recognise(datagram)
+    /// or call a held one. `lookalike` is what the refuters recognised it as.
+    fn undecided(
+        &mut self,
+        direction: Direction,
+        datagram: &[u8],
+        reading: Reading,
+        lookalike: Option<Lookalike>,
+    ) -> UdpFound {
+        let lookalike = lookalike
             .filter(|l| l.is_exact() || reading.strength == Strength::None)
             .or_else(|| self.quic_short_header(direction, datagram, reading.strength));
-        let strength = if lookalike.is_some() {
-            evidence |= Evidence::LOOKALIKE;
-            Strength::None
+        // A datagram of another protocol adds no BitTorrent evidence, only that.
+        let (evidence, strength) = if lookalike.is_some() {
+            (Evidence::LOOKALIKE, Strength::None)
         } else {
-            reading.strength
+            (reading.evidence, reading.strength)
         };
         // What fits no reader but still starts like a BitTorrent form (a uTP header whose
         // extension runs past the datagram, as Transmission's libutp sends after a FIN, or the

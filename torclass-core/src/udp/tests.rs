@@ -402,9 +402,16 @@ fn an_edns_query_to_443_is_no_announce() {
     assert!(v.iter().all(|v| !v.is_bittorrent()), "{v:?}");
     assert_eq!(f.finish(), Verdict::NotBitTorrent);
     assert!(f.evidence().contains(Evidence::LOOKALIKE));
-    let (mut f, v) = run(&[(A, q)]);
-    assert_eq!(v[0], Verdict::NotBitTorrent);
+    let mut f = FlowClassifier::new(Transport::Udp);
+    let mut m = Metadata::new();
+    assert_eq!(f.feed_with(A, &q, &mut m), Verdict::NotBitTorrent);
     assert_eq!(f.finish(), Verdict::NotBitTorrent);
+    assert_eq!(
+        m.info_hash(),
+        None,
+        "a refuted datagram hands out no fields"
+    );
+    assert_eq!(f.evidence(), Evidence::LOOKALIKE);
 }
 
 // ---- LSD --------------------------------------------------------------------------------
