@@ -201,11 +201,13 @@ impl UdpState {
     /// uTP (BEP 29). Conclusive: a STATE or RESET from the other side on a SYN's connection id
     /// acknowledging its `seq_nr`; DATA whose payload is peer wire; a SYN followed by DATA
     /// from the same side on the SYN's id + 1 continuing its `seq_nr`; a SYN retransmitted
-    /// (same id and `seq_nr`, a new timestamp, both plausible); both directions acknowledging
-    /// each other on connection ids one apart ([`super::stream`]). Guesses: a plausible SYN
-    /// alone; a run of [`UTP_RUN`] DATA packets in sequence on one connection id from one
-    /// side. Only the lone-SYN guess checks the fields a client may set oddly (timestamp,
-    /// window); the correlations need only the structure.
+    /// (same id and `seq_nr`, a new timestamp, both plausible); a plausible SYN to or from a
+    /// peer endpoint learned from BitTorrent traffic ([`Evidence::KNOWN_ENDPOINT`]: the
+    /// corroboration that confirms MSE shapes); both directions acknowledging each other on
+    /// connection ids one apart ([`super::stream`]). Guesses: a plausible SYN alone; a run of
+    /// [`UTP_RUN`] DATA packets in sequence on one connection id from one side. Only the rules
+    /// on a SYN alone check the fields a client may set oddly (timestamp, window); the
+    /// correlations need only the structure.
     ///
     /// DATA payloads on a connection are measured as MSE flights (MSE over uTP, whether or
     /// not the SYN was seen): [`Evidence::MSE_SHAPE`], and with a known endpoint a run of
@@ -233,7 +235,7 @@ impl UdpState {
         let syn_from = self.pending_from(SYN_BY_RESPONDER);
         let ty = packet.packet_type();
         if ty == PacketType::Syn {
-            return self.syn(direction, &packet);
+            return self.syn(direction, &packet, prior);
         }
         let id = packet.connection_id();
         let acceptor = syn_known && syn_from == direction.reverse() && id == self.syn_id;
@@ -296,7 +298,12 @@ impl UdpState {
         }
     }
 
-    fn syn<T: AsRef<[u8]>>(&mut self, direction: Direction, packet: &UtpPacket<T>) -> Reading {
+    fn syn<T: AsRef<[u8]>>(
+        &mut self,
+        direction: Direction,
+        packet: &UtpPacket<T>,
+        prior: Evidence,
+    ) -> Reading {
         let strict = packet.syn_is_plausible();
         let [a, b, c, d] = packet.timestamp_us().to_be_bytes();
         let stamp = u16::from_be_bytes([a ^ c, b ^ d]);
@@ -324,6 +331,10 @@ impl UdpState {
                 Protocol::Utp,
                 Strength::Conclusive,
             ),
+            // A plausible SYN to or from a peer endpoint learned from BitTorrent traffic.
+            (false, true) if prior.contains(Evidence::KNOWN_ENDPOINT) => {
+                Reading::new(Evidence::UTP_SYN, Protocol::Utp, Strength::Conclusive)
+            }
             (false, true) => Reading::new(Evidence::UTP_SYN, Protocol::Utp, Strength::Guess),
             (false, false) => Reading::shaped(Protocol::Utp),
         }

@@ -301,6 +301,26 @@ fn a_retransmitted_syn_is_confirmed_and_a_lone_one_likely_at_the_end() {
     assert_eq!(confidence(f.finish()), Some(Confidence::Likely));
 }
 
+/// Corroboration: a plausible SYN to a peer endpoint learned from BitTorrent traffic (a tracker
+/// reply, DHT values, PEX) is confirmed alone. Benign twins: the DNS query that shares the SYN's
+/// first bytes, and a SYN shape with a 32 MiB window, to the same endpoint are not.
+#[test]
+fn a_plausible_syn_to_a_known_peer_is_confirmed() {
+    let known = || {
+        let mut f = FlowClassifier::new(Transport::Udp);
+        f.known_endpoint();
+        f
+    };
+    let mut f = known();
+    let v = f.feed(A, &utp(0x41, 0x5000, 9, 0, 0, &[]));
+    assert_eq!(confidence(v), Some(Confidence::Confirmed));
+    let mut dns = known();
+    assert_eq!(dns.feed(A, &dns_query(0x4100)), Verdict::NotBitTorrent);
+    let mut odd = known();
+    let v = odd.feed(A, &utp_full(0x41, 0x5000, 7, 0, 32 << 20, 9, 0, &[]));
+    assert_eq!(v, Verdict::Undecided);
+}
+
 #[test]
 fn utp_data_with_a_handshake_confirms_mid_stream() {
     let (_, v) = run(&[(B, utp(0x01, 0x2222, 5, 9, 100, &handshake()))]);
