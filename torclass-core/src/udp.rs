@@ -13,7 +13,7 @@
 //! | KRPC (BEP 5, 44, 51) | a query with a known method, or a response (20-byte node id; bytes after the dictionary allowed, as libtorrent does); an error answering a query | a query with another method; an error alone |
 //! | BEP 15 | a connect request (protocol id `0x41727101980`); an announce with plausible fields and a BEP 20 peer id; a request quoting the connection id a connect response returned; a reply answering the pending transaction | another plausible announce; a scrape |
 //! | LSD (BEP 14) | `BT-SEARCH` with `Host`, `Port` and an `Infohash`; any announcement repeated | one without `Host` |
-//! | uTP (BEP 29) | STATE/RESET (or the acceptor's DATA) on a SYN's id acknowledging its `seq_nr`; the initiator's DATA on the SYN's id + 1 continuing its `seq_nr`; a plausible SYN retransmitted, or to or from a learned peer endpoint; both directions acknowledging each other on ids one apart (no SYN needed); DATA carrying peer wire; a run of DATA with an MSE flight to a learned endpoint | a plausible SYN alone; a run of [`read::UTP_RUN`] DATA in sequence from one side |
+//! | uTP (BEP 29) | STATE/RESET (or the acceptor's DATA) on a SYN's id acknowledging its `seq_nr`; the initiator's DATA on the SYN's id + 1 continuing its `seq_nr`; a plausible SYN retransmitted, or corroborated (a learned peer endpoint or a BitTorrent host); both directions acknowledging each other on ids one apart (no SYN needed); DATA carrying peer wire; a corroborated run of DATA with an MSE flight | a plausible SYN alone; a run of [`read::UTP_RUN`] DATA in sequence from one side |
 //!
 //! ## Holding a guess back
 //!
@@ -34,9 +34,9 @@
 //! `NotBitTorrent` — but a UDP 5-tuple may carry anything first and BitTorrent later, so such a
 //! flow (like one that stays `Likely` past [`LIKELY_DATAGRAMS`]) keeps a cheap prefilter on
 //! every datagram and parses a bounded, rate-limited number of them ([`sample`]); a conclusive
-//! rule then makes it BitTorrent. A learned endpoint (`KNOWN_ENDPOINT`) neither keeps a flow
-//! undecided nor prevents its refutation. A confirmed flow is read for [`FOLLOW_DATAGRAMS`]
-//! more datagrams (metadata), then done.
+//! rule then makes it BitTorrent. A learned endpoint (`KNOWN_ENDPOINT`) or a BitTorrent host
+//! (`BITTORRENT_HOST`) neither keeps a flow undecided nor prevents its refutation. A
+//! confirmed flow is read for [`FOLLOW_DATAGRAMS`] more datagrams (metadata), then done.
 //!
 //! Every reader works on the datagram alone plus this state, so a datagram unwrapped from a
 //! tunnel or a SOCKS5 UDP relay can be fed to a classifier kept per inner destination.

@@ -201,17 +201,17 @@ impl UdpState {
     /// uTP (BEP 29). Conclusive: a STATE or RESET from the other side on a SYN's connection id
     /// acknowledging its `seq_nr`; DATA whose payload is peer wire; a SYN followed by DATA
     /// from the same side on the SYN's id + 1 continuing its `seq_nr`; a SYN retransmitted
-    /// (same id and `seq_nr`, a new timestamp, both plausible); a plausible SYN to or from a
-    /// peer endpoint learned from BitTorrent traffic ([`Evidence::KNOWN_ENDPOINT`]: the
-    /// corroboration that confirms MSE shapes); both directions acknowledging each other on
+    /// (same id and `seq_nr`, a new timestamp, both plausible); a plausible SYN corroborated by
+    /// other flows (a learned peer endpoint or a BitTorrent host at either end: what confirms
+    /// MSE shapes); both directions acknowledging each other on
     /// connection ids one apart ([`super::stream`]). Guesses: a plausible SYN alone; a run of
     /// [`UTP_RUN`] DATA packets in sequence on one connection id from one side. Only the rules
     /// on a SYN alone check the fields a client may set oddly (timestamp, window); the
     /// correlations need only the structure.
     ///
     /// DATA payloads on a connection are measured as MSE flights (MSE over uTP, whether or
-    /// not the SYN was seen): [`Evidence::MSE_SHAPE`], and with a known endpoint a run of
-    /// them is conclusive.
+    /// not the SYN was seen): [`Evidence::MSE_SHAPE`], and corroborated by other flows a run
+    /// of them is conclusive.
     ///
     /// Chance, measured (`tests/udp_chance.rs`, 5,000 flows each): a SYN-shaped datagram and a
     /// random STATE/RESET/DATA-shaped reply, a SYN and random DATA-shaped datagrams from the
@@ -283,8 +283,8 @@ impl UdpState {
         }
         if run >= UTP_RUN && strength != Strength::Conclusive {
             evidence |= Evidence::UTP_STREAM;
-            let corroborated = (prior | evidence).contains(Evidence::MSE_SHAPE)
-                && prior.contains(Evidence::KNOWN_ENDPOINT);
+            let corroborated =
+                (prior | evidence).contains(Evidence::MSE_SHAPE) && corroborated(prior);
             strength = if corroborated {
                 Strength::Conclusive
             } else {
@@ -331,8 +331,8 @@ impl UdpState {
                 Protocol::Utp,
                 Strength::Conclusive,
             ),
-            // A plausible SYN to or from a peer endpoint learned from BitTorrent traffic.
-            (false, true) if prior.contains(Evidence::KNOWN_ENDPOINT) => {
+            // A plausible SYN to or from a learned peer endpoint or a BitTorrent host.
+            (false, true) if corroborated(prior) => {
                 Reading::new(Evidence::UTP_SYN, Protocol::Utp, Strength::Conclusive)
             }
             (false, true) => Reading::new(Evidence::UTP_SYN, Protocol::Utp, Strength::Guess),
@@ -343,6 +343,13 @@ impl UdpState {
 
 /// DATA packets in sequence on one connection id from one side that make a guess.
 pub const UTP_RUN: u8 = 3;
+
+/// Corroboration from other flows: the peer is an endpoint learned from BitTorrent traffic
+/// ([`Evidence::KNOWN_ENDPOINT`]) or an end is a host with conclusive BitTorrent activity
+/// ([`Evidence::BITTORRENT_HOST`]), as for MSE shapes over TCP.
+fn corroborated(prior: Evidence) -> bool {
+    prior.0 & (Evidence::KNOWN_ENDPOINT.0 | Evidence::BITTORRENT_HOST.0) != 0
+}
 
 /// Peer wire evidence in one uTP DATA payload read on its own: a handshake (and the messages
 /// after it), or a run of [`crate::flow::FRAMING_RUN`] messages, or a complete extension

@@ -319,6 +319,11 @@ fn a_plausible_syn_to_a_known_peer_is_confirmed() {
     let mut odd = known();
     let v = odd.feed(A, &utp_full(0x41, 0x5000, 7, 0, 32 << 20, 9, 0, &[]));
     assert_eq!(v, Verdict::Undecided);
+    // A BitTorrent host at either end corroborates the same way.
+    let mut host = FlowClassifier::new(Transport::Udp);
+    host.bittorrent_host();
+    let v = host.feed(A, &utp(0x41, 0x5000, 9, 0, 0, &[]));
+    assert_eq!(confidence(v), Some(Confidence::Confirmed));
 }
 
 #[test]
