@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "python" / "torclass"
 
 def test_stubtest() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "mypy.stubtest", "torclass"],
+        [sys.executable, "-m", "mypy.stubtest", "torclass", "--mypy-config-file", str(PACKAGE.parents[1] / "pyproject.toml")],
         capture_output=True,
         text=True,
         timeout=300,

@@ -23,7 +23,7 @@ from . import _torclass
 from ._table import SCHEMA, _table_of
 
 if TYPE_CHECKING:
-    import pandas
+    import pandas as _pd
 
 __all__ = ["match_notices", "MATCH_COLUMNS"]
 
@@ -184,7 +184,7 @@ def match_notices(
     return out
 
 
-def _frame_to_table(frame: pandas.DataFrame) -> pa.Table:
+def _frame_to_table(frame: _pd.DataFrame) -> pa.Table:
     """The columns ``match_notices`` needs, from a ``flows_dataframe`` frame."""
     needed = ["src", "sport", "dst", "dport", "first_ts", "last_ts", "verdict", "info_hash"]
     part = frame[[c for c in frame.columns if c in SCHEMA.names]]

@@ -44,7 +44,7 @@ def _is_capture_name(name: str) -> bool:
 
 
 def _directory(path: str) -> list[Item]:
-    found = []
+    found: list[str] = []
     for root, dirs, files in os.walk(path):
         dirs.sort()
         found.extend(os.path.join(root, f) for f in sorted(files) if _is_capture_name(f))

@@ -20,8 +20,8 @@ from ._errors import NoFlowsWarning
 from ._sources import expand
 
 if TYPE_CHECKING:
-    import pandas
-    import polars
+    import pandas as _pd
+    import polars as _pl
 
 __all__ = [
     "SCHEMA",
@@ -35,7 +35,6 @@ __all__ = [
     "packets",
 ]
 
-OnError = Literal["raise", "keep", "skip"]
 
 SCHEMA: pa.Schema = pa.schema(_torclass.ARROW_SCHEMA)
 """The columns of every flow table (``flows_table``, ``flows_dataframe``'s source, the CLI's
@@ -76,7 +75,7 @@ def flows_table(
     source: object,
     *,
     threads: int | None = None,
-    on_error: OnError = "raise",
+    on_error: Literal["raise", "keep", "skip"] = "raise",
     max_flows: int = 65536,
     endpoint_cache: bool = True,
     mmap: bool = True,
@@ -160,7 +159,7 @@ def _pandas() -> Any:
     return pandas
 
 
-def _to_pandas(table: pa.Table) -> pandas.DataFrame:
+def _to_pandas(table: pa.Table) -> _pd.DataFrame:
     pd = _pandas()
     evidence = table.column("evidence").cast(pa.list_(pa.field("item", pa.string(), False)))
     table = table.set_column(table.schema.get_field_index("evidence"), "evidence", evidence)
@@ -180,7 +179,7 @@ def _to_pandas(table: pa.Table) -> pandas.DataFrame:
     return frame
 
 
-def flows_dataframe(source: object, **kwargs: Any) -> pandas.DataFrame:
+def flows_dataframe(source: object, **kwargs: Any) -> _pd.DataFrame:
     """``flows_table(source, **kwargs)`` as a pandas DataFrame with fixed dtypes: the same
     for every capture, empty or not, so frames concatenate as they are.
 
@@ -195,7 +194,7 @@ def flows_dataframe(source: object, **kwargs: Any) -> pandas.DataFrame:
     return _to_pandas(_table_of(source, kwargs))
 
 
-def flows_polars(source: object, **kwargs: Any) -> polars.DataFrame:
+def flows_polars(source: object, **kwargs: Any) -> _pl.DataFrame:
     """``flows_table(source, **kwargs)`` as a polars DataFrame (``polars.from_arrow``, no
     copy: the categorical columns are ``Categorical``). Needs polars
     (``pip install "torclass[polars]"``)."""
@@ -225,7 +224,7 @@ _ORDER = {
 }
 
 
-def summary(flows: object, **kwargs: Any) -> pandas.DataFrame:
+def summary(flows: object, **kwargs: Any) -> _pd.DataFrame:
     """Flows, packets and bytes per verdict, and per protocol for BitTorrent: the CLI's
     ``classify --summary`` as a DataFrame (``verdict``, ``protocol``, ``flows``, ``packets``,
     ``bytes``), in its order, without its total row. ``flows`` is a table, a frame from

@@ -105,7 +105,7 @@ def read_pcaps(
     schema = spark_schema()
     if binary:
         reader = spark.read.format("binaryFile").option("recursiveFileLookup", "true")
-        frame = reader.load(paths if isinstance(paths, (str, list)) else list(paths))  # type: ignore[arg-type]
+        frame = reader.load(paths if isinstance(paths, (str, list)) else [str(p) for p in paths])  # type: ignore[attr-defined]
         return frame.select("path", "content").mapInArrow(
             lambda batches: _read_binary(options, batches), schema
         )
