@@ -241,6 +241,11 @@ pub(crate) fn read_tables<'py>(
             batches.extend(read.batches);
         }
     }
+    if batches.is_empty() {
+        // An empty batch still carries the dictionaries of the small vocabularies, so an
+        // empty table converts to the same categories as a full one.
+        batches.push(FlowColumns::new().finish().map_err(|e| arrow_error(&e))?);
+    }
     Ok((ArrowStream::new(schema(), batches), status))
 }
 

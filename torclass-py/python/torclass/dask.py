@@ -8,7 +8,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from ._sources import expand
-from ._table import SCHEMA, _to_pandas, flows_table
+from ._table import _to_pandas, flows_table
 
 if TYPE_CHECKING:
     import dask.dataframe
@@ -21,7 +21,7 @@ PARTITION_BYTES = 64 << 20
 
 def meta() -> Any:
     """The empty pandas frame every partition looks like (Dask's ``meta``)."""
-    return _to_pandas(SCHEMA.empty_table())
+    return _to_pandas(flows_table([]))
 
 
 def _read(paths: list[str], options: dict[str, Any]) -> Any:

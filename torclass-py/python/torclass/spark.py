@@ -80,8 +80,8 @@ def _read_binary(options: dict[str, Any], batches: Iterator[pa.RecordBatch]) -> 
         paths = batch.column("path").to_pylist()
         contents = batch.column("content")
         for i, path in enumerate(paths):
-            data = contents[i].as_buffer()
-            yield from _for_spark(flows_table((path, memoryview(data)), threads=1, **options))
+            data = contents[i].as_py()
+            yield from _for_spark(flows_table((path, data), threads=1, **options))
 
 
 def read_pcaps(
