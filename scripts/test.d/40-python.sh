@@ -13,6 +13,10 @@ start=$SECONDS
 cargo build --quiet -p torclass-cli
 export TORCLASS_CLI="$PWD/target/debug/torclass"
 (cd torclass-py && maturin develop --release --quiet)
-echo "40-python: extension and CLI built in $((SECONDS - start)) s"
+# The wheel, from the same build (seconds): checked by tests/test_wheel.py.
+export TORCLASS_WHEELS="$PWD/target/wheels-test"
+rm -rf "$TORCLASS_WHEELS"
+(cd torclass-py && maturin build --release --quiet --out "$TORCLASS_WHEELS")
+echo "40-python: extension, wheel and CLI built in $((SECONDS - start)) s"
 cd torclass-py
 python -m pytest -q -p no:cacheprovider --durations=5 tests
