@@ -11,7 +11,7 @@
 //! | `src`, `dst` | `utf8` (the address as the JSON record writes it) |
 //! | `sport`, `dport` | `uint16` |
 //! | `first_ts`, `last_ts` | `timestamp[ns, UTC]` (exact: a pcapng in ns keeps them) |
-//! | `packets`, `bytes` | `uint64` |
+//! | `packets`, `bytes`, `packets_out`, `bytes_out`, `packets_in`, `bytes_in` | `uint64` (`_out`: sent by `src`, `_in`: by `dst`) |
 //! | `evidence` | `list<dictionary<int8, utf8>>` (empty unless BitTorrent) |
 //! | `info_hash`, `peer_id`, `dht_node_id` | `utf8`, nullable (hex; printable peer id) |
 //! | `client` | `dictionary<int32, utf8>`, nullable |
@@ -82,6 +82,10 @@ pub fn schema() -> SchemaRef {
                 Field::new("last_ts", timestamp(), false),
                 Field::new("packets", DataType::UInt64, false),
                 Field::new("bytes", DataType::UInt64, false),
+                Field::new("packets_out", DataType::UInt64, false),
+                Field::new("bytes_out", DataType::UInt64, false),
+                Field::new("packets_in", DataType::UInt64, false),
+                Field::new("bytes_in", DataType::UInt64, false),
                 Field::new("verdict", small_dictionary(), false),
                 Field::new("protocol", small_dictionary(), true),
                 Field::new("confidence", small_dictionary(), true),
@@ -110,6 +114,10 @@ pub struct FlowColumns {
     last_ns: Vec<i64>,
     packets: Vec<u64>,
     bytes: Vec<u64>,
+    packets_out: Vec<u64>,
+    bytes_out: Vec<u64>,
+    packets_in: Vec<u64>,
+    bytes_in: Vec<u64>,
     verdict: Vec<i8>,
     protocol: PrimitiveBuilder<Int8Type>,
     confidence: PrimitiveBuilder<Int8Type>,
@@ -163,6 +171,10 @@ impl FlowColumns {
             last_ns: Vec::new(),
             packets: Vec::new(),
             bytes: Vec::new(),
+            packets_out: Vec::new(),
+            bytes_out: Vec::new(),
+            packets_in: Vec::new(),
+            bytes_in: Vec::new(),
             verdict: Vec::new(),
             protocol: PrimitiveBuilder::new(),
             confidence: PrimitiveBuilder::new(),
@@ -207,6 +219,10 @@ impl FlowColumns {
         self.last_ns.push(record.last_ns);
         self.packets.push(record.packets);
         self.bytes.push(record.bytes);
+        self.packets_out.push(record.packets_out);
+        self.bytes_out.push(record.bytes_out);
+        self.packets_in.push(record.packets_in);
+        self.bytes_in.push(record.bytes_in);
         self.verdict.push(key(&VERDICTS, record.verdict.name()));
         let detection = record.verdict.detection();
         self.protocol
@@ -281,6 +297,10 @@ impl FlowColumns {
             ),
             Arc::new(UInt64Array::from(std::mem::take(&mut self.packets))),
             Arc::new(UInt64Array::from(std::mem::take(&mut self.bytes))),
+            Arc::new(UInt64Array::from(std::mem::take(&mut self.packets_out))),
+            Arc::new(UInt64Array::from(std::mem::take(&mut self.bytes_out))),
+            Arc::new(UInt64Array::from(std::mem::take(&mut self.packets_in))),
+            Arc::new(UInt64Array::from(std::mem::take(&mut self.bytes_in))),
             fixed(std::mem::take(&mut self.verdict), &VERDICTS)?,
             optional(&mut self.protocol, &protocols())?,
             optional(&mut self.confidence, &CONFIDENCES)?,

@@ -95,6 +95,10 @@ methods!(
         last_ts,
         packets,
         bytes,
+        packets_out,
+        bytes_out,
+        packets_in,
+        bytes_in,
         verdict,
         protocol,
         confidence,
@@ -124,7 +128,16 @@ methods!(
         let d = dict(py, record, &COLUMNS)?;
         d.set_item("first_ns", record.first_ns)?;
         d.set_item("last_ns", record.last_ns)?;
+        d.set_item("end_reason", record.end_reason.map(|r| r.name()))?;
         PyTuple::new(py, [slf.get_type().into_any(), PyTuple::new(py, [d])?.into_any()])
+    }
+
+    /// Why the flow left the flow table before the capture ended (`"evicted"`, `"idle"`,
+    /// `"closed"`, `"reused"`), or `None` for a flow still open at the end. Not a column of
+    /// the record.
+    #[getter]
+    fn end_reason(&self) -> Option<&'static str> {
+        self.record.end_reason.map(|r| r.name())
     }
 
     /// The record as a dict with exactly the keys of the JSON-lines record, in its order.

@@ -8,13 +8,23 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 use torclass_capture::{FlowRecord, COLUMNS};
+use torclass_core::table::EndReason;
 use torclass_core::verdict::{Confidence, Detection, Evidence, Protocol, Verdict};
+
+const END_REASONS: [EndReason; 6] = [
+    EndReason::Evicted,
+    EndReason::Idle,
+    EndReason::Closed,
+    EndReason::Reused,
+    EndReason::Removed,
+    EndReason::Drained,
+];
 
 use crate::names;
 
-/// Keys a record dict may have besides [`COLUMNS`]: the exact times (`__reduce__` adds
-/// them) and the extra columns of a `flows_table` row, which the record does not keep.
-const OTHER_KEYS: [&str; 4] = ["first_ns", "last_ns", "duration", "file"];
+/// Keys a record dict may have besides [`COLUMNS`]: the exact times and the end reason
+/// (`__reduce__` adds them) and the extra columns of a `flows_table` row, which the record does not keep.
+const OTHER_KEYS: [&str; 5] = ["first_ns", "last_ns", "end_reason", "duration", "file"];
 
 fn bad(key: &str, what: &str) -> PyErr {
     PyValueError::new_err(format!("FlowRecord: {key} must be {what}"))
@@ -171,6 +181,24 @@ pub(crate) fn from_dict(d: &Bound<'_, PyDict>) -> PyResult<FlowRecord> {
     r.set_times(first, last);
     r.packets = int(d, "packets", "a count (int >= 0)")?.unwrap_or(0);
     r.bytes = int(d, "bytes", "a count (int >= 0)")?.unwrap_or(0);
+    r.packets_out = int(d, "packets_out", "a count (int >= 0)")?.unwrap_or(0);
+    r.bytes_out = int(d, "bytes_out", "a count (int >= 0)")?.unwrap_or(0);
+    r.packets_in = int(d, "packets_in", "a count (int >= 0)")?.unwrap_or(0);
+    r.bytes_in = int(d, "bytes_in", "a count (int >= 0)")?.unwrap_or(0);
+    r.end_reason = match text(d, "end_reason")? {
+        None => None,
+        Some(name) => Some(
+            END_REASONS
+                .into_iter()
+                .find(|e| e.name() == name)
+                .ok_or_else(|| {
+                    bad(
+                        "end_reason",
+                        "evicted, idle, closed, reused, removed or drained",
+                    )
+                })?,
+        ),
+    };
     let verdict = text(d, "verdict")?.unwrap_or_else(|| "undecided".to_owned());
     let protocol = text(d, "protocol")?;
     let confidence = text(d, "confidence")?;
