@@ -316,3 +316,31 @@ def test_notices_match_as_the_cli(tmp_path: Path) -> None:
         assert len(cli[0]["same_address"]) == len([r for r in seen if r["match"] == "same_address"])
     with pytest.raises(ValueError, match="line 2"):
         torclass.match_notices(table, [{"address": "x", "port": 1, "time": "2024-01-01T00:00:00Z"}])
+
+
+def test_ctrl_c_stops_flows_table(tmp_path: Path) -> None:
+    """SIGINT while flows_table reads (GIL released, on its own threads) raises
+    KeyboardInterrupt within about 100 ms of a chunk, not after the whole read."""
+    import signal
+    import threading
+    import time
+
+    if not CAPTURES:
+        no_captures()
+    data = max(CAPTURES, key=lambda p: p.stat().st_size).read_bytes()
+    big = tmp_path / "big.pcap"
+    with open(big, "wb") as f:
+        f.write(data)
+        for _ in range(150):  # the same records again: ~300 MB, seconds to read
+            f.write(data[24:])
+    timer = threading.Timer(0.1, lambda: os.kill(os.getpid(), signal.SIGINT))
+    start = time.monotonic()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        torclass.flows_table([big, big], threads=2)
+    took = time.monotonic() - start
+    timer.cancel()
+    whole = time.monotonic()
+    torclass.flows_table(big, threads=1)
+    whole = time.monotonic() - whole
+    assert took < 0.1 + whole / 2, (took, whole)
