@@ -9,6 +9,12 @@
 //! - [`Analyzer`]: frames in, flow records out, over the core's decoder and flow table.
 //! - [`FlowRecord`]: the per-flow result, and its forms: JSON lines (the contract every tool
 //!   reads), CSV and an aligned table, behind [`RecordWriter`]; and a [`Summary`] of counts.
+//! - With the `arrow` feature, `schema()` and `FlowColumns`: the records as Apache Arrow
+//!   columns, the one schema of the Python module's tables and (`parquet` feature)
+//!   `ParquetWriter`'s files.
+//! - With the `compression` feature, gzip and zstd captures, recognised by their magic.
+//! - [`read_notices`] and [`match_notices`]: infringement notices (address, port, time,
+//!   info-hash) against flows, for `torclass match` and the Python module's `match_notices`.
 // Only `map` (the memory map of a capture file) may use `unsafe`.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
