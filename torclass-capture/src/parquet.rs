@@ -16,7 +16,7 @@ use crate::record::FlowRecord;
 pub const ROW_GROUP_ROWS: usize = 1 << 16;
 
 /// Writes flow records to a Parquet file: Snappy-compressed pages (pyarrow's default),
-/// dictionary-encoded strings, one row group per [`ROW_GROUP_ROWS`] records. Memory is one
+/// dictionary-encoded strings, one row group per 65,536 records. Memory is one
 /// row group's columns.
 pub struct ParquetWriter<W: Write + Send> {
     writer: ArrowWriter<W>,

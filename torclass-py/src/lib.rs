@@ -4,9 +4,9 @@
 //! (`python/torclass/`) re-exports it with the exceptions and `flows_dataframe`.
 //!
 //! Three levels, one vocabulary (the JSON-lines record's names and values):
-//! [`classify`] one payload, [`flow::PyFlow`] one flow payload by payload, and
-//! [`capture::read_pcap`] or [`classifier::PyClassifier`] for whole captures or packets, and
-//! [`table::read_tables`]: whole captures as Arrow columns (torclass-capture's schema),
+//! `classify` one payload, `flow::PyFlow` one flow payload by payload, and
+//! `capture::read_pcap` or `classifier::PyClassifier` for whole captures or packets, and
+//! `table::read_tables`: whole captures as Arrow columns (torclass-capture's schema),
 //! handed to pyarrow through the Arrow C data interface.
 //! Classification and records are torclass-core's and torclass-capture's; this crate only
 //! converts at the boundary.
