@@ -1,5 +1,12 @@
 //! `torclass`: tells which flows of a capture are BitTorrent, and which part of it.
 
+#[cfg(all(feature = "block", target_os = "linux"))]
+mod block;
+#[cfg(feature = "live")]
+mod live;
+mod matching;
+mod output;
+
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,9 +17,6 @@ use torclass_capture::{
     Analyzer, AnalyzerConfig, CaptureError, CaptureReader, FlowRecord, Format, ReadMode,
     ShardedAnalyzer, Summary, SLOT_SIZE,
 };
-
-mod matching;
-mod output;
 
 use output::{OutputFormat, Sink};
 
@@ -42,13 +46,53 @@ enum Command {
     /// window, whether its info-hash was seen, by which protocol and evidence, or that nothing
     /// matches. The notice file's format is in torclass-py/README.md ("Notice files").
     Match(matching::Match),
+    /// Drop BitTorrent flows on a router or VPN server (NFQUEUE).
+    ///
+    /// Serves the kernel's NFQUEUE queues: the first packets of each connection are
+    /// classified, BitTorrent flows at the policy's confidence are dropped and logged as one
+    /// JSON line each on stdout, decided connections are handed back to the kernel by their
+    /// connection mark. `--print-ruleset` prints the firewall rules it expects. SIGHUP reloads
+    /// the configuration file's policy; SIGINT/SIGTERM stop it cleanly (with the queue bypass,
+    /// traffic then flows uninspected). Needs CAP_NET_ADMIN.
+    #[cfg(all(feature = "block", target_os = "linux"))]
+    Block(Box<block::BlockArgs>),
 }
 
 #[derive(Parser)]
 struct Classify {
     /// Capture files to read (pcap or pcapng).
-    #[arg(required = true, value_name = "FILE")]
+    #[arg(required_unless_present_any = ["interface", "follow"], value_name = "FILE")]
     files: Vec<PathBuf>,
+
+    /// Capture live on this interface (libpcap; needs CAP_NET_RAW) instead of reading files:
+    /// records stream as flows are decided and end (--emit), a summary is printed on SIGINT or
+    /// SIGTERM, memory stays bounded by --max-flows.
+    #[cfg(feature = "live")]
+    #[arg(long, short, value_name = "IFACE", conflicts_with_all = ["files", "follow", "threads"])]
+    interface: Option<String>,
+
+    /// With --interface: a capture filter (BPF syntax, as tcpdump's), e.g. "tcp or udp".
+    #[cfg(feature = "live")]
+    #[arg(long, value_name = "FILTER", requires = "interface")]
+    bpf: Option<String>,
+
+    /// Read a capture another program is still writing (e.g. tcpdump -U -w FILE), waiting at
+    /// its end for more, as with --interface, until SIGINT or SIGTERM.
+    #[cfg(feature = "live")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["files", "threads"])]
+    follow: Option<PathBuf>,
+
+    /// With --interface or --follow: which records to write as they happen: `decided` (a
+    /// verdict appears or changes), `ended` (a flow leaves the table, and every flow at the
+    /// end), or both.
+    #[cfg(feature = "live")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "decided,ended",
+        value_name = "EVENTS"
+    )]
+    emit: Vec<live::Emit>,
 
     /// Output format: `table` (aligned columns), `jsonl` (one JSON object per flow, the record
     /// every torclass tool reads), `csv` (same columns as jsonl) or `parquet` (the Arrow
@@ -109,6 +153,8 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Classify(args) => classify(&args),
         Command::Match(args) => matching::run(&args),
+        #[cfg(all(feature = "block", target_os = "linux"))]
+        Command::Block(args) => block::run(*args),
     }
 }
 
@@ -132,6 +178,10 @@ fn progress_bar(args: &Classify, path: &std::path::Path) -> Option<ProgressBar> 
 }
 
 fn classify(args: &Classify) -> ExitCode {
+    #[cfg(feature = "live")]
+    if args.interface.is_some() || args.follow.is_some() {
+        return live::run(args);
+    }
     let mut writer = match Sink::new(args.format, args.output.as_deref()) {
         Ok(writer) => writer,
         Err(e) => {

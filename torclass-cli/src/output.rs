@@ -19,6 +19,20 @@ pub enum OutputFormat {
     Parquet,
 }
 
+impl OutputFormat {
+    /// The text format, for outputs that stream records as they come (live capture);
+    /// Parquet, a file written at the end, is refused there with this error.
+    pub fn text(self) -> Result<Format, &'static str> {
+        match self {
+            Self::Text(format) => Ok(format),
+            #[cfg(feature = "parquet")]
+            Self::Parquet => {
+                Err("--format parquet reads files; use jsonl or csv with --interface and --follow")
+            }
+        }
+    }
+}
+
 impl FromStr for OutputFormat {
     type Err = String;
 
