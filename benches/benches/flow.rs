@@ -305,6 +305,7 @@ fn reorder(c: &mut Criterion) {
                             fragment: Fragment::None,
                             payload,
                             payload_len_on_wire: payload.len() as u32,
+                            tunnel: None,
                         };
                         let _ = black_box(table.process(&p, 1, |s| {
                             black_box(s);

@@ -57,7 +57,8 @@ def session_settings(args):
     }[args.enc]
     s = {
         "listen_interfaces": ",".join([args.listen] + (args.listen_extra or [])),
-        "outgoing_interfaces": "",
+        # --bind-outgoing: connect to peers from the listen address, not the namespace's first
+        "outgoing_interfaces": args.listen.rsplit(":", 1)[0].strip("[]") if args.bind_outgoing else "",
         "enable_outgoing_tcp": "tcp" in transports,
         "enable_incoming_tcp": "tcp" in transports,
         "enable_outgoing_utp": "utp" in transports,
@@ -83,6 +84,20 @@ def session_settings(args):
         "ignore_limits_on_local_network": False,  # the whole lab is a local network
         "alert_mask": lt.alert.category_t.all_categories,
     }
+    if args.proxy:
+        # TYPE,HOST,PORT[,USER,PASSWORD]: peers, trackers, the DHT and uTP all go through it
+        # (SOCKS5: UDP ASSOCIATE for the UDP socket).
+        kind, host, port, *cred = args.proxy.split(",")
+        s.update({
+            "proxy_type": int(getattr(lt.proxy_type_t, kind)),
+            "proxy_hostname": host,
+            "proxy_port": int(port),
+            "proxy_username": cred[0] if cred else "",
+            "proxy_password": cred[1] if len(cred) > 1 else "",
+            "proxy_peer_connections": True,
+            "proxy_tracker_connections": True,
+            "proxy_hostnames": True,
+        })
     return s
 
 
@@ -170,6 +185,8 @@ def main():
     r = sub.add_parser("run")
     r.add_argument("--listen", required=True, help="IP:PORT")
     r.add_argument("--listen-extra", action="append", help="a further IP:PORT ([IPv6]:PORT)")
+    r.add_argument("--bind-outgoing", action="store_true",
+                   help="connect to peers from the --listen address (several clients in one namespace)")
     r.add_argument("--save", required=True)
     r.add_argument("--torrent")
     r.add_argument("--magnet")
@@ -184,6 +201,8 @@ def main():
     r.add_argument("--peer-delay", type=float, default=0.5)
     r.add_argument("--upload-limit", type=int, default=0, help="bytes/s, 0 = unlimited")
     r.add_argument("--duration", type=float, default=20)
+    r.add_argument("--proxy", help="TYPE,HOST,PORT[,USER,PASSWORD]; TYPE socks4, socks5, "
+                   "socks5_pw, http or http_pw")
     r.add_argument("--require-complete", action="store_true")
     r.add_argument("--verbose", action="store_true")
     args = p.parse_args()

@@ -61,6 +61,23 @@ pub struct Label {
     pub tshark: String,
     /// False when the flow carried no payload.
     pub payload: bool,
+    /// The tunnel or proxy the flow runs in: an encapsulation (`gre`, `vxlan`, …) or, for a
+    /// client-to-proxy leg, how it reaches the proxy (`socks4`, `socks5`, `http_connect`,
+    /// `http_proxy`).
+    pub tunnel: Option<String>,
+}
+
+/// Proxy kinds of [`Label::tunnel`]: flows the classifier reads only once it follows proxy
+/// negotiations (issue 14, phase B).
+pub const PROXY_TUNNELS: [&str; 4] = ["socks4", "socks5", "http_connect", "http_proxy"];
+
+impl Label {
+    /// A client-to-proxy leg (see [`PROXY_TUNNELS`]).
+    pub fn proxied(&self) -> bool {
+        self.tunnel
+            .as_deref()
+            .is_some_and(|t| PROXY_TUNNELS.contains(&t))
+    }
 }
 
 /// The labels of a capture by flow.
@@ -100,6 +117,7 @@ pub fn labels(pcap: &Path) -> HashMap<FlowId, Label> {
                 program: v["program"].as_str().unwrap_or("").to_string(),
                 tshark: v["tshark"].as_str().unwrap_or("").to_string(),
                 payload: v["payload"].as_bool().unwrap_or(true),
+                tunnel: v["tunnel"].as_str().map(String::from),
             };
             (id, label)
         })

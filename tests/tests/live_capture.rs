@@ -6,9 +6,10 @@
 use std::path::Path;
 use std::process::Command;
 
-/// Scenarios regenerated here: plaintext TCP peer wire with an HTTP tracker, and the DHT with a
-/// magnet link (uTP + KRPC + ut_metadata).
-const SCENARIOS: &[&str] = &["tcp-plain", "dht-magnet"];
+/// Scenarios regenerated here: plaintext TCP peer wire with an HTTP tracker, the DHT with a
+/// magnet link (uTP + KRPC + ut_metadata), and peer wire, uTP and HTTP inside VXLAN (about
+/// 30 s).
+const SCENARIOS: &[&str] = &["tcp-plain", "dht-magnet", "tunnel-vxlan"];
 
 fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
