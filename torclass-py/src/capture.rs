@@ -46,7 +46,7 @@ pub(crate) fn max_flows(value: i64) -> PyResult<usize> {
 
 /// What one step of reading gave.
 enum Step {
-    Record(FlowRecord),
+    Record(Box<FlowRecord>),
     /// The step read packets but no flow finished: read on.
     More,
     Failed(CaptureError),
@@ -64,7 +64,7 @@ struct Reading {
 impl Reading {
     fn step(&mut self) -> Step {
         if let Some(record) = self.ready.pop_front() {
-            return Step::Record(record);
+            return Step::Record(Box::new(record));
         }
         if let Some(reader) = &mut self.reader {
             let mut read = 0;
@@ -90,7 +90,7 @@ impl Reading {
                 }
             }
             return match self.ready.pop_front() {
-                Some(record) => Step::Record(record),
+                Some(record) => Step::Record(Box::new(record)),
                 None => Step::More,
             };
         }
@@ -132,7 +132,7 @@ impl CaptureIterator {
             // The lock is taken with the GIL released: a thread waiting for it never holds
             // the GIL that the thread reading needs to return.
             match py.detach(|| self.lock().step()) {
-                Step::Record(r) => return Ok(Some(r.into())),
+                Step::Record(r) => return Ok(Some((*r).into())),
                 Step::More => py.check_signals()?,
                 Step::Failed(e) => return Err(capture_error(&e)),
                 Step::End => return Ok(None),
