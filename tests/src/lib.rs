@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use torclass_capture::{Analyzer, AnalyzerConfig, CaptureReader, FlowRecord};
 
+pub mod corpus;
 pub mod report;
 
 /// The directory of the committed captures.
