@@ -283,6 +283,12 @@ serves() {
         --arg p "$5" --arg init "${6:-}" \
         '{kind:"rule",l4:$l4,ip:$ip,port:$port,"label":$lbl,program:$p,initiator:(if $init == "" then null else $init end)}' >>"$RULES"
 }
+# carries L4 HOST PORT CONTENT INFOHASH: flows to HOST:PORT carry BitTorrent metadata (a magnet
+# URI) in content that is not BitTorrent; the label keeps it and its info-hash.
+carries() {
+    jq -nc --arg l4 "$1" --arg ip "$(addr_of "$2")" --argjson port "$3" --arg c "$4" --arg h "$5" \
+        '{kind:"content",l4:$l4,ip:$ip,port:$port,content:$c,info_hash:$h}' >>"$RULES"
+}
 # expect MIN WHAT FILTER: tshark must find at least MIN frames matching FILTER.
 expect() { jq -nc --argjson m "$1" --arg w "$2" --arg f "$3" '{kind:"expect",min:$m,what:$w,filter:$f}' >>"$RULES"; }
 # forbid WHAT FILTER: tshark must find no frame matching FILTER.
@@ -473,6 +479,8 @@ scenario_tcp_negative() {
 }
 
 # A web page carrying a magnet URI (BEP 9) fetched over plain HTTP, next to a page without one.
+# The page is not BitTorrent (a magnet link in content is metadata): its label says
+# not_bittorrent and keeps the URI's info-hash, which the record must carry.
 scenario_http_magnet() {
     local d=$WORK/$SCENARIO srv=$NET.1 hash magnet
     mkdir -p "$d/www"
@@ -486,7 +494,8 @@ scenario_http_magnet() {
     printf '%s\n' '<!doctype html>' '<html><head><title>lab notes</title></head><body>' \
         '<p>Nothing to download here.</p>' '</body></html>' >"$d/www/plain.html"
 
-    serves tcp 1 8000 magnet python-http.server curl
+    serves tcp 1 8000 not_bittorrent python-http.server curl
+    carries tcp 1 8000 magnet "$hash"
     serves tcp 1 8080 not_bittorrent python-http.server curl
     expect 1 "the magnet URI in an HTTP body" "http.file_data contains \"magnet:?xt=urn:btih:$hash\""
 
