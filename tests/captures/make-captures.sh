@@ -16,7 +16,8 @@ NET6=fd77                     # IPv6 scenarios: host hN is also $NET6::N/64
 HOSTS=6                       # hosts h1..h6 in every scenario
 ALL_SCENARIOS=(tcp-plain tcp-negative http-magnet dht-magnet utp-only udp-tracker lsd
                udp-negative tcp-encrypted clients-plain clients-encrypted clients-utp
-               clients-udp-tracker clients-dht clients-lsd bt-v2 ipv6 negative-extra)
+               clients-udp-tracker clients-dht clients-lsd bt-v2 ipv6 negative-extra
+               negative-services)
 # --matrix adds these: regenerable, not committed (they show known misses; see README)
 MATRIX_ONLY=(rtorrent-mse-retry)
 V6_SCENARIOS=(ipv6)           # scenarios whose lab has IPv6 addresses ($NET6::N) too
@@ -1312,6 +1313,207 @@ scenario_negative_extra() {
     cmp -s "$d/smb-got.bin" "$d/smb/share/data.bin" || die "SMB copy differs"
     sleep 0.5
     stop rsyncd gitd rtp-sink rtcp-sink smbd
+}
+
+# long_chain DIR: a TLS certificate chain of a self-signed root, six intermediates and a leaf
+# (RSA 2048; about 8 KB of certificates) for nginx and openssl s_server.
+long_chain() {
+    local d=$1 i prev=root
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=lab-root -keyout "$d/root.key" \
+        -out "$d/root.pem" 2>/dev/null
+    printf 'basicConstraints=critical,CA:TRUE\n' >"$d/ca.ext"
+    for i in 1 2 3 4 5 6; do
+        openssl req -new -newkey rsa:2048 -nodes -subj "/CN=lab-intermediate-$i" -keyout "$d/int$i.key" \
+            -out "$d/int$i.csr" 2>/dev/null
+        openssl x509 -req -in "$d/int$i.csr" -CA "$d/$prev.pem" -CAkey "$d/$prev.key" -CAcreateserial \
+            -days 2 -extfile "$d/ca.ext" -out "$d/int$i.pem" 2>/dev/null
+        prev=int$i
+    done
+    openssl req -new -newkey rsa:2048 -nodes -subj /CN=lab.test -keyout "$d/leaf.key" -out "$d/leaf.csr" 2>/dev/null
+    printf 'subjectAltName=DNS:lab.test,IP:%s.1\n' "$NET" >"$d/leaf.ext"
+    openssl x509 -req -in "$d/leaf.csr" -CA "$d/int6.pem" -CAkey "$d/int6.key" -CAcreateserial -days 2 \
+        -extfile "$d/leaf.ext" -out "$d/leaf.pem" 2>/dev/null
+    cat "$d/leaf.pem" "$d/int6.pem" "$d/int5.pem" "$d/int4.pem" "$d/int3.pem" "$d/int2.pem" \
+        "$d/int1.pem" >"$d/fullchain.pem"
+}
+
+# Many real non-BitTorrent programs, h1 serving and h2 (h3) asking: DNS with EDNS0 over UDP and
+# TCP (unbound on 53; dnsmasq on h4's UDP 443 as a DNSCrypt resolver's certificate look-up would
+# go, kdig and dig), HTTPS over HTTP/2 and HTTP/1.1 with a long certificate chain (nginx, curl;
+# TLS 1.2 shows the chain in the clear, TLS 1.3 encrypts it), a web page and an e-mail (swaks to
+# Python's smtpd) and IRC messages (ngircd) carrying a magnet URI, MQTT (mosquitto), Redis,
+# PostgreSQL, FTP (vsftpd, passive), SNMP (snmpd, snmpwalk), syslog over UDP and TCP (logger),
+# TFTP (tftpd-hpa), ONC RPC (rpcbind, rpcinfo over UDP and TCP), memcached over TCP and UDP,
+# iperf3 over TCP and UDP, a netcat transfer of a file that begins with a BitTorrent handshake,
+# and random bytes over TCP and UDP to arbitrary ports.
+scenario_negative_services() {
+    local d=$WORK/$SCENARIO srv=$NET.1 hash magnet i pg=/usr/lib/postgresql/15/bin
+    mkdir -p "$d/www" "$d/tls" "$d/ftp/pub" "$d/ftp-empty" "$d/tftp" "$d/irc" "$d/pg"
+    chmod a+x "$WORK" "$d"
+    hash=$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    magnet="magnet:?xt=urn:btih:$hash&dn=lab-file.bin&tr=udp%3A%2F%2Ftracker.lab.test%3A6969"
+    printf '%s\n' '<!doctype html>' '<html><head><title>lab downloads</title></head><body>' \
+        "<p><a href=\"${magnet//&/&amp;}\">lab-file.bin (magnet)</a></p>" '</body></html>' >"$d/www/magnet.html"
+    random_file "$d/www/blob.bin" $((48 * 1024))
+    long_chain "$d/tls"
+    random_file "$d/ftp/pub/data.bin" $((64 * 1024))
+    random_file "$d/tftp/boot.bin" $((24 * 1024))
+    chmod -R a+rX "$d/ftp" "$d/tftp"
+    # a file that starts with a BEP 3 handshake, then random bytes
+    { printf '\023BitTorrent protocol\0\0\0\0\0\020\0\005'; head -c 20 /dev/urandom; printf -- '-TR3000-abcdefghijkl'
+      head -c 30000 /dev/urandom; } >"$d/handshake-file.bin"
+
+    printf '%s\n' 'server:' "  interface: $srv" '  port: 53' '  do-daemonize: no' '  username: ""' \
+        '  chroot: ""' "  directory: \"$d\"" "  pidfile: \"$d/unbound.pid\"" '  use-syslog: no' \
+        '  do-ip6: no' '  module-config: "iterator"' "  access-control: $NET.0/24 allow" \
+        '  local-zone: "lab.test." static' "  local-data: \"lab.test. A $NET.9\"" \
+        '  local-data: "lab.test. TXT \"capture lab\""' "  local-data: \"www.lab.test. A $NET.1\"" \
+        'remote-control:' '  control-enable: no' >"$d/unbound.conf"
+    printf '%s\n' 'user root;' 'worker_processes 1;' "pid $d/nginx.pid;" 'error_log stderr;' 'daemon off;' \
+        'events { worker_connections 64; }' 'http {' '  access_log off;' \
+        "  client_body_temp_path $d/nginx-tmp;" "  proxy_temp_path $d/nginx-tmp;" \
+        "  fastcgi_temp_path $d/nginx-tmp;" "  uwsgi_temp_path $d/nginx-tmp;" "  scgi_temp_path $d/nginx-tmp;" \
+        '  types { text/html html; application/octet-stream bin; }' \
+        "  server { listen $srv:443 ssl http2; listen $srv:80; root $d/www;" \
+        "    ssl_certificate $d/tls/fullchain.pem; ssl_certificate_key $d/tls/leaf.key;" \
+        '    ssl_protocols TLSv1.2 TLSv1.3; }' '}' >"$d/nginx.conf"
+    mkdir -p "$d/nginx-tmp"
+    printf '%s\n' "listener 1883 $srv" 'allow_anonymous true' 'persistence false' >"$d/mosquitto.conf"
+    printf '%s\n' '[Global]' '  Name = irc.lab.test' '  Info = capture lab' "  Listen = $srv" '  Ports = 6667' \
+        "  PidFile = $d/irc/ngircd.pid" '  MotdPhrase = "capture lab"' '[Limits]' '  PingTimeout = 120' \
+        '[Options]' '  PAM = no' '  DNS = no' '  Ident = no' '  RequireAuthPing = no' >"$d/irc/ngircd.conf"
+    printf '%s\n' 'listen=YES' 'listen_ipv6=NO' "listen_address=$srv" 'anonymous_enable=YES' \
+        'local_enable=NO' 'write_enable=NO' "anon_root=$d/ftp" 'no_anon_password=YES' \
+        'pasv_enable=YES' 'pasv_min_port=40000' 'pasv_max_port=40100' "secure_chroot_dir=$d/ftp-empty" \
+        'ftp_username=daemon' 'seccomp_sandbox=NO' 'background=NO' >"$d/vsftpd.conf"
+    printf '%s\n' "rocommunity public $NET.0/24" 'sysLocation capture lab' \
+        'sysContact lab@lab.test' >"$d/snmpd.conf"
+
+    serves udp 1 53 not_bittorrent unbound kdig
+    serves tcp 1 53 not_bittorrent unbound kdig
+    serves udp 4 443 not_bittorrent dnsmasq-udp443 dig
+    serves tcp 1 443 not_bittorrent nginx-h2-long-chain curl
+    serves tcp 1 80 not_bittorrent nginx curl
+    carries tcp 1 80 magnet "$hash"
+    serves tcp 1 25 not_bittorrent python-smtpd swaks
+    serves tcp 1 6667 not_bittorrent ngircd irc-client
+    carries tcp 1 6667 magnet "$hash"
+    carries tcp 1 25 magnet "$hash"
+    serves tcp 1 1883 not_bittorrent mosquitto mosquitto-clients
+    serves tcp 1 6379 not_bittorrent redis-server redis-cli
+    serves tcp 1 5432 not_bittorrent postgresql psql
+    serves tcp 1 21 not_bittorrent vsftpd curl-ftp
+    serves tcp 1 any not_bittorrent vsftpd-data curl-ftp
+    serves udp 1 161 not_bittorrent snmpd snmpwalk
+    serves udp 1 514 not_bittorrent syslog-sink logger
+    serves tcp 1 601 not_bittorrent syslog-sink logger
+    serves udp 1 69 not_bittorrent tftpd-hpa tftp
+    serves udp 2 any not_bittorrent tftpd-hpa-data tftp
+    serves udp 1 111 not_bittorrent rpcbind rpcinfo
+    serves tcp 1 111 not_bittorrent rpcbind rpcinfo
+    serves tcp 1 11211 not_bittorrent memcached memcached-client
+    serves udp 1 11211 not_bittorrent memcached memcached-client
+    serves tcp 1 5201 not_bittorrent iperf3 iperf3
+    serves udp 1 5201 not_bittorrent iperf3 iperf3
+    serves tcp 1 9001 not_bittorrent socat netcat-handshake-file
+    serves tcp 1 12345 not_bittorrent socat-random socat-random
+    serves udp 1 33333 not_bittorrent socat-random socat-random
+    expect 2 "DNS answers with an EDNS0 OPT record" 'dns.flags.response == 1 && dns.resp.type == 41'
+    expect 1 "DNS to UDP 443" 'udp.dstport == 443 && dns.flags.response == 0'
+    expect 1 "TLS 1.2 Certificate in the clear" 'tls.handshake.type == 11'
+    expect 1 "a ClientHello offering HTTP/2" 'tls.handshake.type == 1 && tls.handshake.extensions_alpn_str == "h2"'
+    expect 1 "the magnet URI in an HTTP body" "http.file_data contains \"urn:btih:$hash\""
+    expect 2 "the magnet URI in IRC messages (to the server and relayed)" "tcp.port == 6667 && tcp.payload contains \"urn:btih:$hash\""
+    expect 1 "the magnet URI in an e-mail" "tcp.port == 25 && tcp.payload contains \"urn:btih:$hash\""
+    expect 1 "MQTT publish" 'mqtt.msgtype == 3'
+    expect 1 "PostgreSQL startup" 'pgsql'
+    expect 1 "FTP" 'ftp.request.command == "RETR"'
+    expect 1 "SNMP responses" 'snmp'
+    expect 1 "syslog" 'syslog'
+    expect 1 "TFTP data" 'tftp.opcode == 3'
+    expect 2 "ONC RPC" 'rpc'
+    expect 1 "the BEP 3 handshake at the start of the netcat transfer" 'tcp.dstport == 9001 && tcp.payload[0:20] == 13:42:69:74:54:6f:72:72:65:6e:74:20:70:72:6f:74:6f:63:6f:6c'
+
+    start unbound 1 unbound -d -c "$d/unbound.conf"
+    start dnsmasq443 4 dnsmasq -d -k -C /dev/null --no-resolv --no-hosts --bind-interfaces \
+        --listen-address="$NET.4" --port=443 --pid-file="$d/dnsmasq.pid" \
+        --txt-record=2.dnscrypt-cert.lab.test,"DNSC capture lab" --address=/lab.test/$NET.9
+    start nginx 1 nginx -c "$d/nginx.conf" -p "$d"
+    start smtpd 1 "$PY" -W ignore -m smtpd -n -c DebuggingServer "$srv:25"
+    start ngircd 1 ngircd -n -f "$d/irc/ngircd.conf"
+    start mosquitto 1 mosquitto -c "$d/mosquitto.conf"
+    start redis 1 redis-server --bind "$srv" --port 6379 --save '' --appendonly no --protected-mode no
+    chown postgres "$d/pg"
+    runuser -u postgres -- "$pg/initdb" -D "$d/pg" -U postgres --auth=trust --no-sync --no-locale -E UTF8 >"$WORK/logs/initdb.log" 2>&1 ||
+        die "initdb failed: $(cat "$WORK/logs/initdb.log")"
+    printf 'host all all %s.0/24 trust\n' "$NET" >>"$d/pg/pg_hba.conf"
+    start postgres 1 runuser -u postgres -- "$pg/postgres" -D "$d/pg" -c listen_addresses="$srv" \
+        -c unix_socket_directories="$d/pg"
+    start vsftpd 1 vsftpd "$d/vsftpd.conf"
+    start snmpd 1 snmpd -f -Lo -C -c "$d/snmpd.conf" -p "$d/snmpd.pid" "udp:$srv:161"
+    start syslog-udp 1 socat -u "UDP-RECV:514,bind=$srv" /dev/null
+    start syslog-tcp 1 socat -u "TCP-LISTEN:601,bind=$srv,reuseaddr,fork" /dev/null
+    start tftpd 1 in.tftpd -L -a "$srv:69" -u nobody -s "$d/tftp"
+    start rpcbind 1 rpcbind -f -w -h "$srv"
+    start memcached 1 memcached -u nobody -l "$srv" -p 11211 -U 11211 -m 16
+    start iperf3 1 iperf3 -s -B "$srv" -p 5201
+    start nc-sink 1 socat -u "TCP-LISTEN:9001,bind=$srv,reuseaddr" /dev/null
+    start rnd-tcp 1 socat "TCP-LISTEN:12345,bind=$srv,reuseaddr" SYSTEM:'head -c 6000 /dev/urandom; sleep 1'
+    start rnd-udp 1 socat -u "UDP-RECV:33333,bind=$srv" /dev/null
+    pause 3
+    alive unbound dnsmasq443 nginx smtpd ngircd mosquitto redis postgres vsftpd snmpd tftpd rpcbind \
+        memcached iperf3 nc-sink rnd-tcp rnd-udp
+    capture_start
+
+    on 2 kdig +edns=0 +bufsize=1232 "@$srv" lab.test A >/dev/null
+    on 2 kdig +edns=0 "@$srv" lab.test TXT >/dev/null
+    on 2 kdig +tcp +edns=0 "@$srv" www.lab.test A >/dev/null
+    for i in 1 2 3; do
+        on 2 dig +tries=1 +time=2 +edns=0 +bufsize=1252 -p 443 "@$NET.4" 2.dnscrypt-cert.lab.test TXT >/dev/null
+    done
+    [[ $(on 2 curl -sS -k --http2 -o /dev/null -w '%{http_version}' "https://$srv/blob.bin") == 2 ]] ||
+        die "curl did not get HTTP/2 from nginx"
+    on 2 curl -sS -k --http1.1 --tlsv1.2 --tls-max 1.2 -o /dev/null "https://$srv/blob.bin"
+    on 2 curl -sS -o "$d/magnet.got" "http://$srv/magnet.html"
+    grep -q "$hash" "$d/magnet.got" || die "magnet page not fetched"
+    on 2 swaks --silent 2 --server "$srv:25" --from alice@lab.test --to bob@lab.test \
+        --header 'Subject: the lab file' --body "Hi Bob, here it is: $magnet" >/dev/null
+    # IRC: bob listens in #lab, alice sends the magnet link there (ngircd relays it to bob)
+    ( printf 'NICK bob\r\nUSER bob 0 * :Bob\r\n'; sleep 1; printf 'JOIN #lab\r\n'; sleep 3; printf 'QUIT :bye\r\n'; sleep 0.5 ) |
+        timeout 10 ip netns exec "$(hns 3)" socat - "TCP:$srv:6667" >"$d/irc/bob.log" 2>&1 &
+    sleep 1.5
+    ( printf 'NICK alice\r\nUSER alice 0 * :Alice\r\n'; sleep 1; printf 'JOIN #lab\r\n'; sleep 0.5
+      printf 'PRIVMSG #lab :%s\r\n' "$magnet"; sleep 0.5; printf 'QUIT :bye\r\n'; sleep 0.5 ) |
+        on 2 socat - "TCP:$srv:6667" >/dev/null 2>&1
+    wait_for 8 grep -q "$hash" "$d/irc/bob.log" || die "IRC message not relayed"
+    on 2 mosquitto_sub -h "$srv" -t 'lab/#' -C 2 -W 8 >/dev/null &
+    i=$!
+    sleep 0.5
+    on 2 mosquitto_pub -h "$srv" -t lab/temp -m '21.5'
+    on 2 mosquitto_pub -h "$srv" -t lab/humidity -m '40'
+    wait "$i" || die "mosquitto_sub got no message"
+    on 2 redis-cli -h "$srv" SET lab:key "$(head -c 3000 /dev/urandom | base64 -w0)" >/dev/null
+    on 2 redis-cli -h "$srv" GET lab:key >/dev/null
+    on 2 psql -h "$srv" -U postgres -c 'select count(*) from generate_series(1, 1000)' >/dev/null
+    on 2 curl -sS -o "$d/ftp.got" "ftp://$srv/pub/data.bin"
+    cmp -s "$d/ftp.got" "$d/ftp/pub/data.bin" || die "FTP download differs"
+    on 2 snmpwalk -v2c -c public -On "$srv" 1.3.6.1.2.1.1 >/dev/null
+    on 2 logger -n "$srv" -P 514 -d -t lab 'capture lab: a syslog message over UDP'
+    on 2 logger -n "$srv" -P 601 -T -t lab 'capture lab: a syslog message over TCP'
+    (cd "$d" && on 2 tftp -m binary "$srv" -c get boot.bin "$d/tftp.got")
+    cmp -s "$d/tftp.got" "$d/tftp/boot.bin" || die "TFTP download differs"
+    on 2 rpcinfo -u "$srv" 100000 >/dev/null
+    on 2 rpcinfo -p "$srv" >/dev/null
+    printf 'set lab 0 0 5\r\nhello\r\nget lab\r\nquit\r\n' | on 2 socat - "TCP:$srv:11211" >/dev/null
+    printf '\0\1\0\0\0\1\0\0get lab\r\n' | on 2 socat -T 2 - "UDP:$srv:11211" >/dev/null || true
+    on 2 iperf3 -c "$srv" -p 5201 -n 400K >/dev/null
+    on 2 iperf3 -c "$srv" -p 5201 -u -b 1M -t 1 -l 1200 >/dev/null
+    on 2 socat -u "OPEN:$d/handshake-file.bin" "TCP:$srv:9001"
+    (head -c 300 /dev/urandom; sleep 1.5) | on 2 socat - "TCP:$srv:12345" >/dev/null
+    head -c 12000 /dev/urandom | on 2 socat -u -b 1200 - "UDP:$srv:33333"
+    sleep 0.5
+    stop rnd-udp rnd-tcp nc-sink iperf3 memcached rpcbind tftpd syslog-tcp syslog-udp snmpd vsftpd \
+        postgres redis mosquitto ngircd smtpd nginx dnsmasq443 unbound
 }
 
 # Matrix only (not committed: it shows a known miss, see README "Known misses"): rtorrent with
