@@ -1,0 +1,463 @@
+//! Non-BitTorrent look-alikes that the capture lab cannot run (DNS to UDP 443, DNSCrypt, AFS
+//! RX, NFS, WireGuard, RLPx, Telegram, TLS with long chains, Shadowsocks, random bytes).
+
+use std::net::SocketAddr;
+
+use super::super::benign as bn;
+use super::super::packet::{Dir, Tcp, Trace, Udp};
+use super::super::rng::Rng;
+use super::super::{FlowExpect as F, Role};
+use super::*;
+
+const CN: &str = "look-alike";
+
+pub(super) fn look_alikes(b: &mut Builder) {
+    let udp_case = |b: &mut Builder,
+                    name: &'static str,
+                    what: &'static str,
+                    a: SocketAddr,
+                    s: SocketAddr,
+                    make: &dyn Fn(&mut Trace, &Udp, &mut Rng),
+                    decided: bool| {
+        let mut rng = seed(name);
+        let mut t = Trace::new();
+        let u = Udp::new(a, s);
+        make(&mut t, &u, &mut rng);
+        let mut f = F::not_bt("udp", a, s);
+        if decided {
+            f = f.decided();
+        }
+        b.add(name, CN, what, Role::Negative, None, t, vec![f]);
+    };
+    udp_case(
+        b,
+        "dns-edns0-udp443",
+        "DNS queries with an EDNS0 OPT record to UDP 443 (DNSCrypt resolver pings) and answers",
+        v4(150, 47001),
+        v4(151, 443),
+        &|t, u, _| {
+            for i in 0..4u16 {
+                let q = bn::dns_query(0x1a2b + i, "2.dnscrypt-cert.resolver.lab", 16, true);
+                u.exchange(t, &q, &bn::dns_answer(&q, b"\x7cDNSC\x00\x02\x00\x00"));
+            }
+        },
+        true,
+    );
+    udp_case(
+        b,
+        "dns-edns0-query-udp443-unanswered",
+        "one DNS query with EDNS0 to UDP 443, no answer",
+        v4(152, 47002),
+        v4(153, 443),
+        &|t, u, _| {
+            u.send(t, Dir::A, &bn::dns_query(0x0000, "resolver.lab", 1, true));
+        },
+        false,
+    );
+    udp_case(
+        b,
+        "dns-edns0-udp53",
+        "DNS with EDNS0 to UDP 53",
+        v4(154, 47003),
+        v4(155, 53),
+        &|t, u, _| {
+            for i in 0..4u16 {
+                let q = bn::dns_query(i * 0x1111, "www.lab.example", 28, true);
+                u.exchange(
+                    t,
+                    &q,
+                    &bn::dns_answer(&q, &[0xfd, 0x99, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9]),
+                );
+            }
+        },
+        true,
+    );
+    udp_case(
+        b,
+        "dnscrypt-encrypted-443",
+        "DNSCrypt v2 encrypted queries and responses over UDP 443",
+        v4(156, 47004),
+        v4(157, 443),
+        &|t, u, rng| {
+            let magic = rng.array::<8>();
+            for _ in 0..4 {
+                let q = bn::dnscrypt_query(rng, &magic);
+                let r = bn::dnscrypt_reply(rng);
+                u.exchange(t, &q, &r);
+            }
+        },
+        false,
+    );
+    udp_case(
+        b,
+        "afs-rx",
+        "AFS RX calls and replies (UDP 7001)",
+        v4(158, 7001),
+        v4(159, 7003),
+        &|t, u, rng| {
+            let (epoch, cid) = (
+                0x6553_0000 | rng.below(0xffff) as u32,
+                (rng.below(1 << 30) as u32) << 2,
+            );
+            for call in 1..5u32 {
+                let q = bn::rx(
+                    epoch,
+                    cid,
+                    call,
+                    1,
+                    call * 2,
+                    1,
+                    0x03,
+                    52,
+                    &[0, 0, 0, 0x82, 0, 0, 0, 1, 0, 0, 0, 5],
+                );
+                let r = bn::rx(
+                    epoch,
+                    cid,
+                    call,
+                    1,
+                    call * 2 + 1,
+                    1,
+                    0x06,
+                    52,
+                    &rng.bytes(64),
+                );
+                u.exchange(t, &q, &r);
+            }
+        },
+        false,
+    );
+    udp_case(
+        b,
+        "nfs-v3-udp",
+        "NFSv3 GETATTR and READ calls over UDP 2049 and their replies",
+        v4(160, 800),
+        v4(161, 2049),
+        &|t, u, rng| {
+            for xid in 0x5000..0x5004u32 {
+                let mut fh = vec![0, 0, 0, 32];
+                fh.extend(rng.bytes(32));
+                u.exchange(
+                    t,
+                    &bn::rpc_call(xid, 100_003, 3, 1, &fh),
+                    &bn::rpc_reply(xid, &{
+                        let mut a = vec![0u8; 4];
+                        a.extend([0u8, 0, 0, 1, 0, 0, 0x81, 0xa4]);
+                        a.extend(vec![0u8; 76]);
+                        a
+                    }),
+                );
+            }
+        },
+        false,
+    );
+    udp_case(
+        b,
+        "nfs-v2-udp",
+        "NFSv2 LOOKUP calls over UDP 2049",
+        v4(162, 801),
+        v4(163, 2049),
+        &|t, u, rng| {
+            for xid in 0x6000..0x6003u32 {
+                let mut args = rng.bytes(32);
+                args.extend([0, 0, 0, 8]);
+                args.extend(b"data.bin");
+                u.exchange(
+                    t,
+                    &bn::rpc_call(xid, 100_003, 2, 4, &args),
+                    &bn::rpc_reply(xid, &[0u8; 100]),
+                );
+            }
+        },
+        false,
+    );
+    udp_case(
+        b,
+        "rpcbind-getport-udp",
+        "ONC RPC portmapper GETPORT over UDP 111",
+        v4(164, 802),
+        v4(165, 111),
+        &|t, u, _| {
+            for xid in 0x7000..0x7002u32 {
+                let args = [0, 1, 0x86, 0xa3, 0, 0, 0, 3, 0, 0, 0, 17, 0, 0, 0, 0];
+                u.exchange(
+                    t,
+                    &bn::rpc_call(xid, 100_000, 2, 3, &args),
+                    &bn::rpc_reply(xid, &[0, 0, 8, 1]),
+                );
+            }
+        },
+        false,
+    );
+    udp_case(
+        b,
+        "wireguard-51820",
+        "WireGuard handshake and transport data (UDP 51820)",
+        v4(166, 51820),
+        v4(167, 51820),
+        &|t, u, rng| {
+            u.exchange(
+                t,
+                &bn::wireguard_initiation(rng, 0x1111_2222),
+                &bn::wireguard_response(rng, 0x3333_4444, 0x1111_2222),
+            );
+            for i in 0..10u64 {
+                let n = rng.range(32, 1400);
+                u.send(t, Dir::A, &bn::wireguard_data(rng, 0x3333_4444, i, n));
+                let n = rng.range(32, 1400);
+                u.send(t, Dir::B, &bn::wireguard_data(rng, 0x1111_2222, i, n));
+            }
+            u.send(t, Dir::A, &bn::wireguard_data(rng, 0x3333_4444, 10, 0));
+        },
+        false,
+    );
+    udp_case(
+        b,
+        "game-udp-source",
+        "a Source engine server query and game state datagrams (UDP 27015)",
+        v4(168, 27005),
+        v4(169, 27015),
+        &|t, u, rng| {
+            u.exchange(t, &bn::a2s_info(), b"\xff\xff\xff\xffI\x11Lab Server\x00de_dust2\x00cstrike\x00Counter-Strike\x00\x00\x00\x05\x10\x00dl\x00\x011.0\x00");
+            for i in 0..20u16 {
+                let n = rng.range(20, 300);
+                u.send(t, Dir::A, &bn::game_state(rng, i, i.wrapping_sub(1), n));
+                let n = rng.range(60, 900);
+                u.send(t, Dir::B, &bn::game_state(rng, i, i, n));
+            }
+        },
+        false,
+    );
+    udp_case(
+        b,
+        "quic-443",
+        "QUIC v1 Initial packets and short-header packets (UDP 443)",
+        v4(170, 47005),
+        v4(171, 443),
+        &|t, u, rng| {
+            u.exchange(
+                t,
+                &bn::quic_initial(rng, true),
+                &bn::quic_initial(rng, false),
+            );
+            for _ in 0..6 {
+                let n = rng.range(40, 1300);
+                u.send(t, Dir::A, &bn::quic_short(rng, n));
+                let n = rng.range(40, 1300);
+                u.send(t, Dir::B, &bn::quic_short(rng, n));
+            }
+        },
+        false,
+    );
+    udp_case(
+        b,
+        "stun-3478",
+        "STUN Binding requests and responses",
+        v4(172, 47006),
+        v4(173, 3478),
+        &|t, u, rng| {
+            for _ in 0..3 {
+                let q = bn::stun_request(rng);
+                u.exchange(t, &q, &bn::stun_response(&q));
+            }
+        },
+        true,
+    );
+    udp_case(
+        b,
+        "rtp-stream",
+        "an RTP G.711 stream (one way)",
+        v4(174, 16384),
+        v4(175, 16386),
+        &|t, u, rng| {
+            for i in 0..40u16 {
+                u.send(
+                    t,
+                    Dir::A,
+                    &bn::rtp(rng, 1000 + i, 160 * u32::from(i), 0xdead_4321),
+                );
+                t.advance(20_000_000);
+            }
+        },
+        false,
+    );
+    udp_case(
+        b,
+        "random-udp",
+        "random datagrams both ways to an arbitrary port",
+        v4(176, 47007),
+        v4(177, 33333),
+        &|t, u, rng| {
+            for i in 0..20 {
+                let n = rng.range(1, 1400);
+                u.send(t, if i % 2 == 0 { Dir::A } else { Dir::B }, &rng.bytes(n));
+            }
+        },
+        false,
+    );
+
+    let tcp_case = |b: &mut Builder,
+                    name: &'static str,
+                    what: &'static str,
+                    a: SocketAddr,
+                    s: SocketAddr,
+                    make: &dyn Fn(&mut Trace, &mut Tcp, &mut Rng)| {
+        let mut rng = seed(name);
+        let mut t = Trace::new();
+        let mut c = Tcp::open(&mut t, a, s);
+        make(&mut t, &mut c, &mut rng);
+        c.close(&mut t);
+        b.add(
+            name,
+            CN,
+            what,
+            Role::Negative,
+            None,
+            t,
+            vec![F::not_bt("tcp", a, s)],
+        );
+    };
+    tcp_case(
+        b,
+        "rlpx-30303",
+        "Ethereum RLPx: EIP-8 auth and ack (ECIES), then framed messages (TCP 30303)",
+        v4(180, 47100),
+        v4(181, 30303),
+        &|t, c, rng| {
+            c.send(t, Dir::A, &bn::rlpx_auth(rng, 194));
+            c.send(t, Dir::B, &bn::rlpx_auth(rng, 102));
+            c.send(t, Dir::A, &rng.bytes(160));
+            c.send(t, Dir::B, &rng.bytes(160));
+            c.send(t, Dir::A, &rng.bytes(1200));
+        },
+    );
+    tcp_case(
+        b,
+        "rlpx-legacy-30303",
+        "Ethereum RLPx, pre-EIP-8: a 307-byte auth and a 210-byte ack (ECIES)",
+        v4(182, 47101),
+        v4(183, 30303),
+        &|t, c, rng| {
+            let mut auth = vec![4];
+            auth.extend(rng.bytes(306));
+            c.send(t, Dir::A, &auth);
+            let mut ack = vec![4];
+            ack.extend(rng.bytes(209));
+            c.send(t, Dir::B, &ack);
+            c.send(t, Dir::A, &rng.bytes(120));
+            c.send(t, Dir::B, &rng.bytes(800));
+        },
+    );
+    tcp_case(
+        b,
+        "telegram-obfuscated2-443",
+        "Telegram MTProto obfuscated2 over TCP 443: 64-byte random init and encrypted messages",
+        v4(184, 47102),
+        v4(185, 443),
+        &|t, c, rng| {
+            c.send(t, Dir::A, &bn::telegram_obfuscated2(rng, 72));
+            c.send(t, Dir::B, &rng.bytes(148));
+            c.send(t, Dir::A, &rng.bytes(340));
+            c.send(t, Dir::B, &rng.bytes(652));
+            c.send(t, Dir::A, &rng.bytes(96));
+        },
+    );
+    tcp_case(
+        b,
+        "tls12-long-chain",
+        "TLS 1.2 with a chain of 8 certificates of 1.6 KB (a 13 KB server flight)",
+        v4(186, 47103),
+        v4(187, 443),
+        &|t, c, rng| {
+            c.send(t, Dir::A, &bn::tls_client_hello(rng, "long-chain.lab"));
+            c.send(t, Dir::B, &bn::tls12_server_flight(rng, 8, 1600));
+            let mut fin = vec![22, 3, 3, 0, 37, 16, 0, 0, 33, 32];
+            fin.extend(rng.bytes(32));
+            fin.extend([20, 3, 3, 0, 1, 1, 22, 3, 3, 0, 40]);
+            fin.extend(rng.bytes(40));
+            c.send(t, Dir::A, &fin);
+            let mut fin = vec![20, 3, 3, 0, 1, 1, 22, 3, 3, 0, 40];
+            fin.extend(rng.bytes(40));
+            c.send(t, Dir::B, &fin);
+            c.send(t, Dir::A, &bn::tls_app_data(rng, 400));
+            c.send(t, Dir::B, &bn::tls_app_data(rng, 20_000));
+        },
+    );
+    tcp_case(
+        b,
+        "tls13-long-chain",
+        "TLS 1.3 with a long certificate chain (14 KB encrypted server flight)",
+        v4(188, 47104),
+        v4(189, 443),
+        &|t, c, rng| {
+            c.send(t, Dir::A, &bn::tls_client_hello(rng, "long-chain.lab"));
+            c.send(t, Dir::B, &bn::tls13_server_flight(rng, 14_000));
+            let mut fin = vec![20, 3, 3, 0, 1, 1];
+            fin.extend(bn::tls_app_data(rng, 53));
+            c.send(t, Dir::A, &fin);
+            c.send(t, Dir::B, &bn::tls_app_data(rng, 9000));
+        },
+    );
+    tcp_case(
+        b,
+        "shadowsocks-8388",
+        "Shadowsocks AEAD: random flights both ways (TCP 8388)",
+        v4(190, 47105),
+        v4(191, 8388),
+        &|t, c, rng| {
+            c.send(t, Dir::A, &bn::shadowsocks_first(rng, 120));
+            c.send(t, Dir::B, &bn::shadowsocks_first(rng, 500));
+            c.send(t, Dir::A, &rng.bytes(66));
+            c.send(t, Dir::B, &rng.bytes(3000));
+        },
+    );
+    for (i, port) in [(0u8, 6881u16), (1, 51413), (2, 443), (3, 12345)] {
+        let names = [
+            "random-tcp-6881",
+            "random-tcp-51413",
+            "random-tcp-443",
+            "random-tcp-12345",
+        ];
+        tcp_case(
+            b,
+            names[usize::from(i)],
+            "random bytes both ways (an unknown encrypted protocol) to an arbitrary port",
+            v4(192 + i, 47110 + u16::from(i)),
+            v4(200 + i, port),
+            &|t, c, rng| {
+                let n = rng.range(96, 600);
+                c.send(t, Dir::A, &rng.bytes(n));
+                let n = rng.range(96, 600);
+                c.send(t, Dir::B, &rng.bytes(n));
+                c.send(t, Dir::A, &rng.bytes(200));
+                c.send(t, Dir::B, &rng.bytes(5000));
+            },
+        );
+    }
+    tcp_case(
+        b,
+        "random-tcp-one-way",
+        "random bytes one way (an upload of an encrypted file)",
+        v4(196, 47120),
+        v4(204, 9999),
+        &|t, c, rng| {
+            c.send(t, Dir::A, &rng.bytes(30_000));
+        },
+    );
+    tcp_case(
+        b,
+        "dns-over-tcp",
+        "DNS over TCP (length-prefixed, first byte 0x00)",
+        v4(197, 47121),
+        v4(205, 53),
+        &|t, c, _| {
+            let q = bn::dns_query(0x3344, "axfr.lab", 252, true);
+            c.send(t, Dir::A, &bn::dns_tcp(&q));
+            c.send(
+                t,
+                Dir::B,
+                &bn::dns_tcp(&bn::dns_answer(&q, &[10, 99, 0, 4])),
+            );
+        },
+    );
+}
