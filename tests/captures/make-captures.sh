@@ -17,7 +17,7 @@ HOSTS=6                       # hosts h1..h6 in every scenario
 ALL_SCENARIOS=(tcp-plain tcp-negative http-magnet dht-magnet utp-only udp-tracker lsd
                udp-negative tcp-encrypted clients-plain clients-encrypted clients-utp
                clients-udp-tracker clients-dht clients-lsd bt-v2 ipv6 negative-extra
-               negative-services negative-tunnels)
+               negative-services negative-tunnels negative-more)
 # --matrix adds these: regenerable, not committed (they show known misses; see README)
 MATRIX_ONLY=(rtorrent-mse-retry)
 V6_SCENARIOS=(ipv6)           # scenarios whose lab has IPv6 addresses ($NET6::N) too
@@ -1621,6 +1621,114 @@ scenario_negative_tunnels() {
         die "turnutils_uclient (TCP) failed: $(tail -n 5 "$WORK/logs/uclient-tcp.log")"
     sleep 0.5
     stop turnserver sipp-uas obfs4-client obfs4-server ss-local-cfb ss-local ss-server-cfb ss-server http
+}
+
+# More real non-BitTorrent programs, h1 serving and h2 asking: mosh (encrypted UDP datagrams),
+# DNS over TLS (unbound, kdig +tls), IMAP (dovecot, curl) fetching an e-mail that carries a
+# magnet URI, RADIUS (freeradius, radtest), DHCP (busybox udhcpd and udhcpc, broadcast), mDNS
+# (avahi-daemon answering dig), SSDP M-SEARCH (upnpc) and Syncthing's local discovery
+# broadcasts (two instances, h1 and h2).
+scenario_negative_more() {
+    local d=$WORK/$SCENARIO srv=$NET.1 hash magnet key line i
+    mkdir -p "$d/tls" "$d/dovecot/run" "$d/dovecot/home/bob/Maildir/new" "$d/dovecot/home/bob/Maildir/cur" \
+        "$d/dovecot/home/bob/Maildir/tmp" "$d/st1" "$d/st2"
+    chmod a+x "$WORK" "$d"
+    hash=$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    magnet="magnet:?xt=urn:btih:$hash&dn=lab-file.bin"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -subj /CN=lab.test -keyout "$d/tls/key.pem" -out "$d/tls/cert.pem" 2>/dev/null
+    printf '%s\n' 'server:' "  interface: $srv@853" '  do-daemonize: no' '  username: ""' '  chroot: ""' \
+        "  directory: \"$d\"" "  pidfile: \"$d/unbound.pid\"" '  use-syslog: no' '  do-ip6: no' \
+        '  module-config: "iterator"' "  access-control: $NET.0/24 allow" '  tls-port: 853' \
+        "  tls-service-key: \"$d/tls/key.pem\"" "  tls-service-pem: \"$d/tls/cert.pem\"" \
+        '  local-zone: "lab.test." static' "  local-data: \"lab.test. A $NET.9\"" \
+        'remote-control:' '  control-enable: no' >"$d/unbound.conf"
+    printf '%s\n' 'protocols = imap' "listen = $srv" "base_dir = $d/dovecot/run" 'ssl = no' \
+        'disable_plaintext_auth = no' 'auth_mechanisms = plain login' 'log_path = /dev/stderr' \
+        'default_internal_user = dovecot' 'default_login_user = dovenull' \
+        'passdb {' '  driver = static' '  args = password=labpass' '}' \
+        'userdb {' '  driver = static' "  args = uid=nobody gid=nogroup home=$d/dovecot/home/%u" '}' \
+        'mail_location = maildir:~/Maildir' >"$d/dovecot.conf"
+    printf '%s\r\n' 'From: Alice <alice@lab.test>' 'To: Bob <bob@lab.test>' 'Subject: the lab file' \
+        'Date: Wed, 01 Nov 2023 10:00:00 +0000' 'Message-ID: <lab-1@lab.test>' '' 'Hi Bob,' '' \
+        "here it is: $magnet" '' 'Alice' >"$d/dovecot/home/bob/Maildir/new/1698832800.M1P1.lab:2,"
+    chown -R nobody:nogroup "$d/dovecot/home"
+    cp -a /etc/freeradius/3.0 "$d/raddb"
+    printf '%s\n' 'client lab {' "  ipaddr = $NET.0/24" '  secret = labsecret' '}' >>"$d/raddb/clients.conf"
+    { printf 'bob Cleartext-Password := "labpass"\n'; cat "$d/raddb/mods-config/files/authorize"; } >"$d/authorize"
+    cp "$d/authorize" "$d/raddb/mods-config/files/authorize"
+    chown -R freerad:freerad "$d/raddb"
+    printf '%s\n' "start $NET.100" "end $NET.110" 'interface eth0' "lease_file $d/udhcpd.leases" \
+        "pidfile $d/udhcpd.pid" 'opt subnet 255.255.255.0' 'opt lease 600' >"$d/udhcpd.conf"
+    : >"$d/udhcpd.leases"
+    printf '%s\n' '[server]' 'host-name=lab-h1' 'use-ipv4=yes' 'use-ipv6=no' 'allow-interfaces=eth0' \
+        'enable-dbus=no' '[publish]' 'publish-workstation=no' >"$d/avahi.conf"
+    for i in 1 2; do
+        HOME=$d/st$i syncthing generate --home="$d/st$i" --no-default-folder >/dev/null 2>&1 ||
+            die "syncthing generate failed"
+        sed -i -e 's|<globalAnnounceEnabled>true<|<globalAnnounceEnabled>false<|' \
+            -e 's|<relaysEnabled>true<|<relaysEnabled>false<|' -e 's|<natEnabled>true<|<natEnabled>false<|' \
+            -e 's|<startBrowser>true<|<startBrowser>false<|' -e 's|<urAccepted>0<|<urAccepted>-1<|' \
+            -e "s|<listenAddress>default</listenAddress>|<listenAddress>tcp://$NET.$i:22000</listenAddress>|" \
+            -e "s|<address>127.0.0.1:8384</address>|<address>127.0.0.1:8384</address>|" "$d/st$i/config.xml"
+    done
+
+    serves udp 1 60001 not_bittorrent mosh-server mosh-client
+    serves tcp 1 853 not_bittorrent unbound-dot kdig
+    serves tcp 1 143 not_bittorrent dovecot-imap curl-imap
+    carries tcp 1 143 magnet "$hash"
+    serves udp 1 1812 not_bittorrent freeradius radtest
+    serves udp 255.255.255.255 67 not_bittorrent udhcpd udhcpc
+    serves udp 255.255.255.255 68 not_bittorrent udhcpc udhcpd
+    serves udp 1 67 not_bittorrent udhcpd udhcpc
+    host_runs 1 avahi-daemon
+    host_runs 2 dig-mdns
+    serves udp 224.0.0.251 5353 not_bittorrent mdns-multicast
+    serves udp 1 5353 not_bittorrent avahi-daemon dig-mdns
+    serves udp 239.255.255.250 1900 not_bittorrent ssdp-multicast upnpc
+    serves udp 255.255.255.255 21027 not_bittorrent syncthing-discovery syncthing
+    serves udp "$NET.255" 21027 not_bittorrent syncthing-discovery syncthing
+    expect 10 "mosh datagrams" 'udp.port == 60001'
+    expect 1 "TLS to port 853" 'tcp.dstport == 853 && tls.handshake.type == 1'
+    expect 1 "IMAP FETCH" 'imap.request contains "FETCH" || imap.request contains "fetch"'
+    expect 2 "RADIUS Access-Request and Access-Accept" 'radius'
+    expect 2 "DHCP" 'dhcp'
+    expect 1 "mDNS" 'mdns'
+    expect 1 "SSDP M-SEARCH" 'ssdp'
+    expect 1 "Syncthing local discovery announcements" 'udp.dstport == 21027'
+
+    start unbound-dot 1 unbound -d -c "$d/unbound.conf"
+    start dovecot 1 dovecot -F -c "$d/dovecot.conf"
+    start freeradius 1 freeradius -f -l stdout -d "$d/raddb"
+    start udhcpd 1 udhcpd -f "$d/udhcpd.conf"
+    start avahi 1 avahi-daemon -f "$d/avahi.conf" --no-drop-root --no-chroot --no-rlimits
+    pause 2
+    alive unbound-dot dovecot freeradius udhcpd avahi
+    capture_start
+
+    # mosh: the server prints its port and key and detaches; the client needs a terminal with a
+    # size (script gives it a pty)
+    line=$(on 1 env LANG=C.UTF-8 mosh-server new -i "$srv" -p 60001 -- /bin/sh 2>/dev/null | grep 'MOSH CONNECT')
+    key=${line##* }
+    [[ -n $key ]] || die "mosh-server did not start: $line"
+    ( sleep 1.5; printf 'echo capture-lab; ls /\r'; sleep 1.5; printf 'exit\r'; sleep 1.5 ) |
+        on 2 env LANG=C.UTF-8 TERM=xterm MOSH_KEY="$key" script -qfec "stty rows 24 cols 80; mosh-client $srv 60001" /dev/null >"$d/mosh.out" 2>&1 ||
+        die "mosh-client failed: $(tail -c 300 "$d/mosh.out")"
+    grep -q capture-lab "$d/mosh.out" || die "mosh session did not run"
+    on 2 kdig +tls "@$srv" -p 853 lab.test TXT >/dev/null
+    on 2 kdig +tls "@$srv" -p 853 lab.test A >/dev/null
+    on 2 curl -sS --user bob:labpass -o "$d/imap.got" "imap://$srv/INBOX;UID=1"
+    grep -q "$hash" "$d/imap.got" || die "IMAP fetch failed"
+    on 2 radtest bob labpass "$srv" 0 labsecret >"$WORK/logs/radtest.log" 2>&1 ||
+        die "radtest failed: $(tail -n 5 "$WORK/logs/radtest.log")"
+    on 2 udhcpc -i eth0 -n -q -f -t 3 -T 1 -s /bin/true >"$WORK/logs/udhcpc.log" 2>&1 ||
+        die "udhcpc failed: $(tail -n 5 "$WORK/logs/udhcpc.log")"
+    on 2 dig +tries=1 +time=2 -p 5353 @224.0.0.251 lab-h1.local A >/dev/null || true
+    on 2 upnpc -l >/dev/null 2>&1 || true
+    start syncthing1 1 env HOME="$d/st1" syncthing serve --home="$d/st1" --no-browser --no-restart --no-upgrade
+    start syncthing2 2 env HOME="$d/st2" syncthing serve --home="$d/st2" --no-browser --no-restart --no-upgrade
+    pause 8
+    stop syncthing2 syncthing1 avahi udhcpd freeradius dovecot unbound-dot
 }
 
 # Matrix only (not committed: it shows a known miss, see README "Known misses"): rtorrent with
