@@ -83,6 +83,39 @@ need rsync rsync
 need git git
 need smbd samba
 need smbclient smbclient
+# the negative-* scenarios
+need unbound unbound
+need kdig knot-dnsutils
+need nginx nginx-light
+need swaks swaks
+need ngircd ngircd
+need mosquitto mosquitto
+need mosquitto_pub mosquitto-clients
+need redis-server redis-server
+need redis-cli redis-tools
+need psql postgresql
+need vsftpd vsftpd
+need snmpd snmpd
+need snmpwalk snmp
+need in.tftpd tftpd-hpa
+need tftp tftp-hpa
+need rpcbind rpcbind
+need memcached memcached
+need iperf3 iperf3
+need ss-server shadowsocks-libev
+need obfs4proxy obfs4proxy
+need openvpn openvpn
+need sipp sip-tester
+need mosh-server mosh
+need avahi-daemon avahi-daemon
+need dovecot dovecot-imapd
+need freeradius freeradius
+need radtest freeradius-utils
+need udhcpd udhcpd
+need udhcpc udhcpc
+need upnpc miniupnpc
+need syncthing syncthing
+need script bsdutils
 [[ -x $PY ]] && "$PY" -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
 [[ -x $PY ]] && "$PY" -c 'import libtorrent' 2>/dev/null || missing+=(python3-libtorrent)
 if ((${#missing[@]})); then
@@ -1347,7 +1380,8 @@ long_chain() {
 # iperf3 over TCP and UDP, a netcat transfer of a file that begins with a BitTorrent handshake,
 # and random bytes over TCP and UDP to arbitrary ports.
 scenario_negative_services() {
-    local d=$WORK/$SCENARIO srv=$NET.1 hash magnet i pg=/usr/lib/postgresql/15/bin
+    local d=$WORK/$SCENARIO srv=$NET.1 hash magnet i pg
+    pg=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
     mkdir -p "$d/www" "$d/tls" "$d/ftp/pub" "$d/ftp-empty" "$d/tftp" "$d/irc" "$d/pg"
     chmod a+x "$WORK" "$d"
     hash=$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')
