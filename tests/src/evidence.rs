@@ -157,6 +157,39 @@ pub fn families() -> Vec<Family> {
             make: |r| vec![(I, prefixed(r, b"GET /", 1, 600)), (R, random_len(r, 1, 1500))],
         },
         Family {
+            name: "TCP, one side: a complete handshake, then 1–4000 random bytes (a file that begins with one)",
+            transport: Transport::Tcp,
+            make: |r| {
+                let mut v = b"\x13BitTorrent protocol".to_vec();
+                v.extend(r.bytes(48));
+                v.extend(random_len(r, 1, 4000));
+                vec![(I, v)]
+            },
+        },
+        Family {
+            name: "TCP, both sides: `GET /announce?` with 1–6 random `name=value` pairs from a tracker's vocabulary (values of 0–30 bytes, never 20); random reply",
+            transport: Transport::Tcp,
+            make: |r| {
+                const NAMES: [&str; 8] =
+                    ["info_hash", "peer_id", "port", "uploaded", "left", "event", "q", "id"];
+                let mut q = b"GET /announce?".to_vec();
+                for i in 0..r.range(1, 6) {
+                    if i > 0 {
+                        q.push(b'&');
+                    }
+                    q.extend_from_slice(NAMES[r.below(8) as usize].as_bytes());
+                    q.push(b'=');
+                    // any length but 20, which would make a well-formed announce
+                    let n = [r.range(0, 19), r.range(21, 30)][r.below(2) as usize];
+                    for _ in 0..n {
+                        q.extend_from_slice(format!("%{:02X}", r.below(256)).as_bytes());
+                    }
+                }
+                q.extend_from_slice(b" HTTP/1.1\r\nHost: lab\r\n\r\n");
+                vec![(I, q), (R, random_len(r, 1, 600))]
+            },
+        },
+        Family {
             name: "UDP: one datagram of 1–1472 random bytes",
             transport: Transport::Udp,
             make: |r| vec![(I, random_len(r, 1, 1472))],
@@ -181,6 +214,39 @@ pub fn families() -> Vec<Family> {
                     v.push((d, prefixed(r, &[first], 19, 1400)));
                 }
                 v
+            },
+        },
+        Family {
+            name: "UDP: a KRPC ping or reply whose `id` is 0–24 random bytes but never 20, a quarter with one byte changed at random, query and reply",
+            transport: Transport::Udp,
+            make: |r| {
+                let mut v = Vec::new();
+                for d in [I, R] {
+                    let mut m = b"d1:ad2:id".to_vec();
+                    // any id length but 20, which would make a well-formed query
+                    let n = [r.range(0, 19), r.range(21, 24)][r.below(2) as usize];
+                    m.extend_from_slice(format!("{n}:").as_bytes());
+                    m.extend(r.bytes(n));
+                    m.extend_from_slice(b"e1:q4:ping1:t2:");
+                    m.extend(r.bytes(2));
+                    m.extend_from_slice(if r.below(2) == 0 { &b"1:y1:qe"[..] } else { &b"1:y1:re"[..] });
+                    if r.below(4) == 0 {
+                        let at = r.range(0, m.len() - 1);
+                        m[at] = r.bytes(1)[0];
+                    }
+                    v.push((d, m));
+                }
+                v
+            },
+        },
+        Family {
+            name: "UDP: a uTP SYN header (type 4, version 1, no extension) with random fields and 0–40 random bytes, then a random reply",
+            transport: Transport::Udp,
+            make: |r| {
+                let mut syn = vec![0x41, 0];
+                syn.extend(r.bytes(18));
+                syn.extend(random_len(r, 0, 40));
+                vec![(I, syn), (R, random_len(r, 20, 200))]
             },
         },
         Family {

@@ -11,7 +11,12 @@ use std::process::Command;
 /// look-alikes (DNS to UDP 443, TLS with a long chain, magnet links in a page, a mail and IRC,
 /// a file that begins with a handshake, random bytes; Shadowsocks, obfs4, OpenVPN, SIP, TURN).
 /// One run of the lab, about two minutes.
-const SCENARIOS: &[&str] = &["tcp-plain", "dht-magnet", "negative-services", "negative-tunnels"];
+const SCENARIOS: &[&str] = &[
+    "tcp-plain",
+    "dht-magnet",
+    "negative-services",
+    "negative-tunnels",
+];
 
 fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
