@@ -17,7 +17,7 @@ HOSTS=6                       # hosts h1..h6 in every scenario
 ALL_SCENARIOS=(tcp-plain tcp-negative http-magnet dht-magnet utp-only udp-tracker lsd
                udp-negative tcp-encrypted clients-plain clients-encrypted clients-utp
                clients-udp-tracker clients-dht clients-lsd bt-v2 ipv6 negative-extra
-               negative-services negative-tunnels negative-more)
+               negative-services negative-tunnels negative-more negative-dnscrypt)
 # --matrix adds these: regenerable, not committed (they show known misses; see README)
 MATRIX_ONLY=(rtorrent-mse-retry)
 V6_SCENARIOS=(ipv6)           # scenarios whose lab has IPv6 addresses ($NET6::N) too
@@ -115,9 +115,11 @@ need udhcpd udhcpd
 need udhcpc udhcpc
 need upnpc miniupnpc
 need syncthing syncthing
+need dnsdist dnsdist
 need script bsdutils
 [[ -x $PY ]] && "$PY" -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
 [[ -x $PY ]] && "$PY" -c 'import libtorrent' 2>/dev/null || missing+=(python3-libtorrent)
+[[ -x $PY ]] && "$PY" -c 'import nacl.public' 2>/dev/null || missing+=(python3-nacl)
 if ((${#missing[@]})); then
     log "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -1425,7 +1427,7 @@ scenario_negative_services() {
 
     serves udp 1 53 not_bittorrent unbound kdig
     serves tcp 1 53 not_bittorrent unbound kdig
-    serves udp 4 443 not_bittorrent dnsmasq-udp443 dig
+    serves udp 4 443 not_bittorrent dnsmasq-udp443 dig-kdig
     serves tcp 1 443 not_bittorrent nginx-h2-long-chain curl
     serves tcp 1 80 not_bittorrent nginx curl
     carries tcp 1 80 magnet "$hash"
@@ -1454,6 +1456,7 @@ scenario_negative_services() {
     serves udp 1 33333 not_bittorrent socat-random socat-random
     expect 2 "DNS answers with an EDNS0 OPT record" 'dns.flags.response == 1 && dns.resp.type == 41'
     expect 1 "DNS to UDP 443" 'udp.dstport == 443 && dns.flags.response == 0'
+    expect 2 "DNS queries to UDP 443 padded with EDNS0 Padding" 'udp.dstport == 443 && dns.opt.code == 12'
     expect 1 "TLS 1.2 Certificate in the clear" 'tls.handshake.type == 11'
     expect 1 "a ClientHello offering HTTP/2" 'tls.handshake.type == 1 && tls.handshake.extensions_alpn_str == "h2"'
     expect 1 "the magnet URI in an HTTP body" "http.file_data contains \"urn:btih:$hash\""
@@ -1504,6 +1507,10 @@ scenario_negative_services() {
     on 2 kdig +tcp +edns=0 "@$srv" www.lab.test A >/dev/null
     for i in 1 2 3; do
         on 2 dig +tries=1 +time=2 +edns=0 +bufsize=1252 -p 443 "@$NET.4" 2.dnscrypt-cert.lab.test TXT >/dev/null
+    done
+    # EDNS0 Padding (RFC 7830) to 128-byte blocks, as privacy-minded resolvers' clients send
+    for i in 1 2; do
+        on 2 kdig +edns +padding=128 +retry=0 -p 443 "@$NET.4" 2.dnscrypt-cert.lab.test TXT >/dev/null
     done
     [[ $(on 2 curl -sS -k --http2 -o /dev/null -w '%{http_version}' "https://$srv/blob.bin") == 2 ]] ||
         die "curl did not get HTTP/2 from nginx"
@@ -1763,6 +1770,56 @@ scenario_negative_more() {
     start syncthing2 2 env HOME="$d/st2" syncthing serve --home="$d/st2" --no-browser --no-restart --no-upgrade
     pause 8
     stop syncthing2 syncthing1 avahi udhcpd freeradius dovecot unbound-dot
+}
+
+# DNSCrypt v2 and DNS over HTTPS, real on both ends where Debian has it: dnsdist on h1 serves
+# DNSCrypt on UDP and TCP 443 (provider 2.dnscrypt-cert.lab.test, X25519-XSalsa20Poly1305) and
+# DoH on 8443 in front of unbound; h2 runs dnscrypt_client.py (the certificate look-up with
+# EDNS0 to UDP 443, then encrypted queries; Debian 12 has no dnscrypt-proxy) and curl resolving
+# over DoH.
+scenario_negative_dnscrypt() {
+    local d=$WORK/$SCENARIO srv=$NET.1
+    mkdir -p "$d/www"
+    chmod a+x "$WORK" "$d"
+    printf 'lab\n' >"$d/www/index.html"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -subj /CN=doh.lab.test -keyout "$d/key.pem" -out "$d/cert.pem" 2>/dev/null
+    printf '%s\n' 'server:' "  interface: $srv" '  port: 53' '  do-daemonize: no' '  username: ""' \
+        '  chroot: ""' "  directory: \"$d\"" "  pidfile: \"$d/unbound.pid\"" '  use-syslog: no' \
+        '  do-ip6: no' '  module-config: "iterator"' "  access-control: $NET.0/24 allow" \
+        '  local-zone: "lab.test." static' "  local-data: \"www.lab.test. A $srv\"" \
+        "  local-data: \"mail.lab.test. A $NET.8\"" 'remote-control:' '  control-enable: no' >"$d/unbound.conf"
+    printf '%s\n' "setLocal('127.0.0.1:5300')" "newServer({address='$srv:53', checkName='www.lab.test.', checkType='A'})" 'setSecurityPollSuffix("")' \
+        "generateDNSCryptProviderKeys('$d/provider.public', '$d/provider.private')" \
+        "generateDNSCryptCertificate('$d/provider.private', '$d/resolver.cert', '$d/resolver.key', 1, os.time() - 60, os.time() + 86400)" \
+        "addDNSCryptBind('$srv:443', '2.dnscrypt-cert.lab.test', '$d/resolver.cert', '$d/resolver.key')" \
+        "addDOHLocal('$srv:8443', '$d/cert.pem', '$d/key.pem', '/dns-query')" >"$d/dnsdist.conf"
+
+    serves udp 1 443 not_bittorrent dnsdist-dnscrypt dnscrypt-client
+    serves tcp 1 443 not_bittorrent dnsdist-dnscrypt dnscrypt-client
+    serves tcp 1 8443 not_bittorrent dnsdist-doh curl-doh
+    serves tcp 1 8000 not_bittorrent python-http.server curl-doh
+    expect 1 "the certificate look-up: a TXT query with EDNS0 to UDP 443" 'udp.dstport == 443 && dns.qry.type == 16 && dns.count.add_rr == 1'
+    expect 5 "DNSCrypt answers (resolver magic r6fnvWj8)" 'tcp.srcport == 443 || udp.srcport == 443'
+    expect 1 "TLS to the DoH endpoint" 'tcp.dstport == 8443 && tls.handshake.type == 1'
+
+    start unbound 1 unbound -d -c "$d/unbound.conf"
+    start dnsdist 1 dnsdist --supervised --disable-syslog -C "$d/dnsdist.conf"
+    start_in "$d/www" http 1 "$PY" -m http.server --bind "$srv" 8000
+    wait_for 10 test -s "$d/provider.public" || die "dnsdist made no DNSCrypt provider key"
+    pause 1.5
+    alive unbound dnsdist http
+    capture_start
+    on 2 "$PY" "$HERE/dnscrypt_client.py" "$srv" 443 2.dnscrypt-cert.lab.test "$d/provider.public" \
+        www.lab.test 6 >"$WORK/logs/dnscrypt-client.log" 2>&1 ||
+        die "DNSCrypt client failed: $(tail -n 5 "$WORK/logs/dnscrypt-client.log")"
+    on 2 "$PY" "$HERE/dnscrypt_client.py" "$srv" 443 2.dnscrypt-cert.lab.test "$d/provider.public" \
+        mail.lab.test 2 >>"$WORK/logs/dnscrypt-client.log" 2>&1 ||
+        die "DNSCrypt client failed: $(tail -n 5 "$WORK/logs/dnscrypt-client.log")"
+    on 2 curl -sS --doh-url "https://$srv:8443/dns-query" --doh-insecure -o /dev/null "http://www.lab.test:8000/" ||
+        die "curl over DoH failed"
+    sleep 0.5
+    stop http dnsdist unbound
 }
 
 # Matrix only (not committed: it shows a known miss, see README "Known misses"): rtorrent with

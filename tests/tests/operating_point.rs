@@ -56,7 +56,10 @@ fn confirmed_finds_99_percent_and_never_blocks_anything_else() {
          {} of {neg} negative flows confirmed, {fp_likely} likely",
         fp_confirmed.len()
     );
-    println!("BitTorrent flows of the captures not confirmed:\n{}", misses.join("\n"));
+    println!(
+        "BitTorrent flows of the captures not confirmed:\n{}",
+        misses.join("\n")
+    );
     assert!(
         fp_confirmed.is_empty(),
         "confirmed false positives:\n{}",

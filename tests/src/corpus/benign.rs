@@ -25,11 +25,34 @@ pub fn dns_query(id: u16, name: &str, qtype: u16, edns: bool) -> Vec<u8> {
     m
 }
 
+/// A DNS query with an EDNS0 OPT record carrying a Padding option (RFC 7830) that pads the
+/// message to a multiple of `block` bytes with zeros (RFC 8467 recommends 128 for queries), as
+/// DNSCrypt and DoT/DoH clients send.
+pub fn dns_query_padded(id: u16, name: &str, qtype: u16, block: usize) -> Vec<u8> {
+    let mut m = dns_query(id, name, qtype, true);
+    // the OPT record's RDLENGTH is its last two bytes; append option 12 with zeros
+    let base = m.len() + 4;
+    let padding = (block - base % block) % block;
+    let rdlen = (4 + padding) as u16;
+    let at = m.len() - 2;
+    m[at..].copy_from_slice(&rdlen.to_be_bytes());
+    m.extend_from_slice(&12u16.to_be_bytes());
+    m.extend_from_slice(&(padding as u16).to_be_bytes());
+    m.extend(vec![0u8; padding]);
+    m
+}
+
 /// The answer to [`dns_query`]: the question, one A record (or TXT for type 16), and the OPT
 /// record if the query had one.
 pub fn dns_answer(query: &[u8], rdata: &[u8]) -> Vec<u8> {
     let edns = query[11] == 1;
-    let qend = if edns { query.len() - 11 } else { query.len() };
+    // the question ends after the name's zero byte, type and class
+    let mut qend = 12;
+    while query[qend] != 0 {
+        qend += 1 + usize::from(query[qend]);
+    }
+    qend += 5;
+    let _ = edns;
     let qtype = u16::from_be_bytes([query[qend - 4], query[qend - 3]]);
     let mut m = query[..2].to_vec();
     m.extend_from_slice(&[0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, u8::from(edns)]);

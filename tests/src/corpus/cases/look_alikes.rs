@@ -56,6 +56,35 @@ pub(super) fn look_alikes(b: &mut Builder) {
     );
     udp_case(
         b,
+        "dns-edns0-padding-udp443",
+        "DNS queries padded to 128 bytes with an EDNS0 Padding option (RFC 7830/8467) to UDP 443 (a DNSCrypt resolver ping: NSCOUNT 0, ARCOUNT 1 read as BEP 15 action 1, zero padding), and answers",
+        v4(148, 47010),
+        v4(149, 443),
+        &|t, u, _| {
+            for i in 0..4u16 {
+                let q = bn::dns_query_padded(0x2c00 + i, "resolver.lab.example", 1, 128);
+                u.exchange(t, &q, &bn::dns_answer(&q, &[10, 99, 0, 3]));
+            }
+        },
+        true,
+    );
+    udp_case(
+        b,
+        "dns-edns0-padding-query-udp443-unanswered",
+        "one DNS query padded to 128 bytes (EDNS0 Padding) to UDP 443, no answer",
+        v4(148, 47011),
+        v4(149, 443),
+        &|t, u, _| {
+            u.send(
+                t,
+                Dir::A,
+                &bn::dns_query_padded(0x0001, "2.dnscrypt-cert.resolver.lab", 16, 128),
+            );
+        },
+        false,
+    );
+    udp_case(
+        b,
         "dns-edns0-udp53",
         "DNS with EDNS0 to UDP 53",
         v4(154, 47003),
