@@ -158,6 +158,52 @@ pub(super) fn look_alikes(b: &mut Builder) {
     );
     udp_case(
         b,
+        "afs-rx-fetchdata",
+        "AFS RX: the first call of a connection (call number 1 in bytes 8–11, BEP 15's action 1) fetching a file, 120–1400-byte packets",
+        v4(158, 7002),
+        v4(159, 7000),
+        &|t, u, rng| {
+            let (epoch, cid) = (0x6553_1234, 0x8a2c_0004);
+            let mut args = vec![0, 0, 0, 0x82];
+            args.extend(rng.bytes(12));
+            args.extend([0u8; 8]);
+            args.extend(vec![0u8; 96]);
+            u.send(t, Dir::A, &bn::rx(epoch, cid, 1, 1, 1, 1, 0x02, 1, &args));
+            for seq in 1..6u32 {
+                let n = rng.range(120, 1400);
+                u.send(t, Dir::B, &bn::rx(epoch, cid, 1, seq, seq + 1, 1, 0x04, 1, &rng.bytes(n)));
+            }
+            u.send(t, Dir::A, &bn::rx(epoch, cid, 1, 0, 7, 2, 0, 1, &[0; 64]));
+        },
+        false,
+    );
+    udp_case(
+        b,
+        "nfs-v3-udp-read",
+        "NFSv3 READ over UDP with small transaction ids (1, 2, …): replies carrying file data",
+        v4(160, 803),
+        v4(161, 2049),
+        &|t, u, rng| {
+            for xid in 1..5u32 {
+                let mut fh = vec![0, 0, 0, 32];
+                fh.extend(rng.bytes(32));
+                fh.extend([0, 0, 0, 0, 0, 0, 0x20, 0, 0, 0, 0x20, 0]);
+                let mut res = vec![0u8; 4];
+                res.extend([0, 0, 0, 1]);
+                res.extend(vec![0u8; 84]);
+                res.extend([0, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0x20, 0]);
+                res.extend(rng.bytes(1024));
+                u.exchange(
+                    t,
+                    &bn::rpc_call(xid, 100_003, 3, 6, &fh),
+                    &bn::rpc_reply(xid, &res),
+                );
+            }
+        },
+        false,
+    );
+    udp_case(
+        b,
         "nfs-v3-udp",
         "NFSv3 GETATTR and READ calls over UDP 2049 and their replies",
         v4(160, 800),
@@ -427,6 +473,39 @@ pub(super) fn look_alikes(b: &mut Builder) {
             c.send(t, Dir::B, &bn::tls_app_data(rng, 9000));
         },
     );
+    {
+        // Picked up mid-stream inside the certificate chain (a capture that starts late, or
+        // a lost first segment): the first bytes seen are DER certificate contents.
+        let name = "tls12-long-chain-midstream";
+        let mut rng = seed(name);
+        let mut t = Trace::new();
+        let (a, s) = (v4(188, 47106), v4(189, 443));
+        let mut c = Tcp::open(&mut t, a, s);
+        c.send(
+            &mut t,
+            Dir::A,
+            &bn::tls_client_hello(&mut rng, "long-chain.lab"),
+        );
+        c.send(&mut t, Dir::B, &bn::tls12_server_flight(&mut rng, 9, 1800));
+        let mut fin = vec![22, 3, 3, 0, 37, 16, 0, 0, 33, 32];
+        fin.extend(rng.bytes(32));
+        fin.extend([20, 3, 3, 0, 1, 1, 22, 3, 3, 0, 40]);
+        fin.extend(rng.bytes(40));
+        c.send(&mut t, Dir::A, &fin);
+        c.send(&mut t, Dir::B, &bn::tls_app_data(&mut rng, 6000));
+        c.close(&mut t);
+        // SYN, SYN-ACK, ACK, ClientHello, its ACK, the ServerHello segment
+        t.frames.drain(..6);
+        b.add(
+            name,
+            CN,
+            "TLS 1.2 with a 16 KB chain of 9 certificates, picked up mid-stream inside the chain",
+            Role::Negative,
+            None,
+            t,
+            vec![F::not_bt("tcp", a, s)],
+        );
+    }
     tcp_case(
         b,
         "shadowsocks-8388",
