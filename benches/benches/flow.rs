@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use torclass_benches::{all_flows, capture, capture_names, read_frames, Frame};
+use torclass_core::endpoints::{CacheConfig, CacheEntry, EndpointCache};
 use torclass_core::packet::{self, LinkType};
 use torclass_core::table::{FlowTable, Slot, TableConfig};
 use torclass_core::{Direction, FlowClassifier, Metadata, Verdict};
@@ -193,6 +194,34 @@ fn table(c: &mut Criterion) {
                     if let Ok(p) = packet::decode(link, &f.data) {
                         let now = f.ts_nanos as u64;
                         let _ = black_box(table.process(&p, now, |s| {
+                            black_box(s);
+                        }));
+                    }
+                }
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.bench_function("decode_process_learning", |bench| {
+        bench.iter_batched_ref(
+            || {
+                (
+                    FlowTable::<Box<[Slot<Metadata>]>>::new(
+                        vec![Slot::default(); 4096].into_boxed_slice(),
+                        TableConfig::default(),
+                    ),
+                    EndpointCache::new(
+                        vec![CacheEntry::default(); 4096].into_boxed_slice(),
+                        CacheConfig::default(),
+                    ),
+                )
+            },
+            |(table, cache)| {
+                for f in &frames {
+                    let link = LinkType::from_pcap(f.link_type).unwrap_or(LinkType::Ethernet);
+                    if let Ok(p) = packet::decode(link, &f.data) {
+                        let now = f.ts_nanos as u64;
+                        let _ = black_box(table.process_learning(&p, now, cache, |s| {
                             black_box(s);
                         }));
                     }

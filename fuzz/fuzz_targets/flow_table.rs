@@ -85,6 +85,7 @@ fuzz_target!(|input: Input| {
                 seq: op.tcp.0,
                 ack: 0,
                 flags: TcpFlags(op.tcp.1),
+                urgent: 0,
             }),
             fragment: Fragment::None,
             payload: &op.payload,
@@ -98,7 +99,7 @@ fuzz_target!(|input: Input| {
             );
         };
         if op.expire {
-            table.expire(now, &mut leave);
+            table.expire(now, capacity, &mut leave);
         }
         let probes = table.stats().probes;
         let outcome = table

@@ -98,6 +98,7 @@ fn evaluate_capture(pcap: &Path) -> Vec<FlowResult> {
     let (outcomes, _) = compare_with(pcap, AnalyzerConfig::default());
     let no_cache = AnalyzerConfig {
         endpoints: 0,
+        hosts: 0,
         ..AnalyzerConfig::default()
     };
     let without: HashMap<FlowId, (&'static str, Confidence)> = compare_with(pcap, no_cache)

@@ -3,8 +3,9 @@
 //! tests.
 
 use torclass_core::endpoints::{CacheConfig, CacheEntry, CacheStats, EndpointCache};
+use torclass_core::hosts::HostCache;
 use torclass_core::packet::{self, DecodeError, LinkType};
-use torclass_core::table::{FlowTable, Slot, TableConfig, TableStats};
+use torclass_core::table::{FlowTable, Held, Slot, TableConfig, TableStats};
 use torclass_core::{Client, Direction, Metadata};
 
 use crate::{CaptureError, CaptureReader, FlowRecord};
@@ -12,26 +13,37 @@ use crate::{CaptureError, CaptureReader, FlowRecord};
 /// How an [`Analyzer`] is set up.
 #[derive(Clone, Copy, Debug)]
 pub struct AnalyzerConfig {
-    /// Flow table slots (each about [`SLOT_SIZE`] bytes): the most flows tracked at once.
+    /// Flow table slots (each [`SLOT_SIZE`] bytes): the most flows tracked at once.
     pub slots: usize,
     /// Timeouts and hash seed of the table.
     pub table: TableConfig,
+    /// Entries of the out-of-order store ([`Held::SIZE`] bytes each), shared by the flows:
+    /// reordered early segments of undecided TCP flows are read in order; 0 turns it off.
+    pub reorder: usize,
     /// Entries of the endpoint cache (32 bytes each); 0 turns endpoint learning off.
     pub endpoints: usize,
     /// Time to live and seed of the endpoint cache.
     pub cache: CacheConfig,
+    /// Entries of the BitTorrent host cache (32 bytes each, see [`torclass_core::hosts`]);
+    /// 0 turns host corroboration off.
+    pub hosts: usize,
+    /// Time to live and seed of the host cache.
+    pub host_cache: CacheConfig,
 }
 
 /// Bytes of one flow table slot with its metadata.
-pub const SLOT_SIZE: usize = core::mem::size_of::<Slot<Metadata>>();
+pub const SLOT_SIZE: usize = torclass_core::table::SLOT_SIZE;
 
 impl Default for AnalyzerConfig {
     fn default() -> Self {
         Self {
             slots: 1 << 16,
             table: TableConfig::default(),
+            reorder: 1 << 11,
             endpoints: 1 << 16,
             cache: CacheConfig::default(),
+            hosts: 1 << 12,
+            host_cache: CacheConfig::hosts(),
         }
     }
 }
@@ -64,10 +76,14 @@ pub enum FrameOutcome {
     Malformed(DecodeError),
 }
 
+/// The analyzer's flow table: boxed slots and out-of-order store.
+type Table = FlowTable<Box<[Slot<Metadata>]>, Metadata, Box<[Held]>>;
+
 /// Classifies frames into flows and keeps every flow's record.
 pub struct Analyzer {
-    table: FlowTable<Box<[Slot<Metadata>]>>,
+    table: Table,
     cache: Option<EndpointCache<Box<[CacheEntry]>>>,
+    hosts: Option<HostCache<Box<[CacheEntry]>>>,
     finished: Vec<(u64, FlowRecord)>,
     stats: PacketStats,
 }
@@ -80,9 +96,15 @@ impl Analyzer {
             let entries = vec![CacheEntry::default(); config.endpoints].into_boxed_slice();
             EndpointCache::new(entries, config.cache)
         });
+        let hosts = (config.hosts > 0).then(|| {
+            let entries = vec![CacheEntry::default(); config.hosts].into_boxed_slice();
+            HostCache::new(entries, config.host_cache)
+        });
+        let store = vec![Held::default(); config.reorder].into_boxed_slice();
         Self {
-            table: FlowTable::new(slots, config.table),
+            table: FlowTable::with_reorder(slots, store, config.table),
             cache,
+            hosts,
             finished: Vec::new(),
             stats: PacketStats::default(),
         }
@@ -136,11 +158,9 @@ impl Analyzer {
     fn packet(&mut self, p: &packet::Packet<'_>, ts_nanos: i128) -> FrameOutcome {
         let now = u64::try_from(ts_nanos.max(0)).unwrap_or(u64::MAX);
         let finished = &mut self.finished;
-        let evicted = |slot: &Slot<Metadata>| finished.push((slot.number(), record(slot)));
-        let outcome = match &mut self.cache {
-            Some(cache) => self.table.process_learning(p, now, cache, evicted),
-            None => self.table.process(p, now, evicted),
-        };
+        let ended = |slot: &Slot<Metadata>| finished.push((slot.number(), record(slot)));
+        let mut learn = (self.cache.as_mut(), self.hosts.as_mut());
+        let outcome = self.table.process_learning(p, now, &mut learn, ended);
         match outcome {
             Ok(o) => {
                 self.stats.classified += 1;
@@ -170,8 +190,10 @@ impl Analyzer {
         Ok(())
     }
 
-    /// Records of the flows that left the table so far (evicted to make room), in the order
-    /// they were first seen; they are no longer kept by the analyzer.
+    /// Records of the flows that left the table so far (evicted to make room, timed out,
+    /// closed, or replaced by a new connection on their tuple; [`FlowRecord::end_reason`]
+    /// says which), in the order they were first seen; they are no longer kept by the
+    /// analyzer.
     pub fn take_finished(&mut self) -> Vec<FlowRecord> {
         self.finished.sort_by_key(|(n, _)| *n);
         self.finished.drain(..).map(|(_, r)| r).collect()
@@ -197,11 +219,18 @@ impl Analyzer {
         self.cache.as_ref().map(EndpointCache::stats)
     }
 
+    /// Host cache counters, if the cache is on.
+    pub fn host_stats(&self) -> Option<CacheStats> {
+        self.hosts.as_ref().map(HostCache::stats)
+    }
+
     /// Every flow's record, in the order flows were first seen; the analyzer is emptied.
+    /// Flows still in the table are recorded as they stand, not finished: a flow still open
+    /// when the capture ended, with nothing conclusive yet, is `undecided`.
     pub fn finish(&mut self) -> Vec<FlowRecord> {
-        let finished = &mut self.finished;
-        self.table
-            .drain(|slot| finished.push((slot.number(), record(slot))));
+        self.finished
+            .extend(self.table.iter().map(|slot| (slot.number(), record(slot))));
+        self.table.drain(|_| {});
         self.take_finished()
     }
 }
@@ -259,6 +288,11 @@ pub fn record(slot: &Slot<Metadata>) -> FlowRecord {
     r.last_ts = slot.last_ns() as f64 / 1e9;
     r.packets = u64::from(slot.packets());
     r.bytes = slot.bytes();
+    r.packets_out = u64::from(slot.packets_from(Direction::Initiator));
+    r.bytes_out = slot.bytes_from(Direction::Initiator);
+    r.packets_in = u64::from(slot.packets_from(Direction::Responder));
+    r.bytes_in = slot.bytes_from(Direction::Responder);
+    r.end_reason = slot.end_reason();
     r.verdict = slot.verdict();
     r.set_metadata(slot.metadata());
     r.decided_at_packet = slot.decided_at_packet().map(u64::from);

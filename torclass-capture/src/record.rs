@@ -7,10 +7,11 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::net::IpAddr;
+use torclass_core::table::EndReason;
 use torclass_core::verdict::{Evidence, Transport, Verdict};
 
 /// The record's keys (JSON) and columns (CSV), in order.
-pub const COLUMNS: [&str; 18] = [
+pub const COLUMNS: [&str; 22] = [
     "l4",
     "src",
     "sport",
@@ -20,6 +21,10 @@ pub const COLUMNS: [&str; 18] = [
     "last_ts",
     "packets",
     "bytes",
+    "packets_out",
+    "bytes_out",
+    "packets_in",
+    "bytes_in",
     "verdict",
     "protocol",
     "confidence",
@@ -54,6 +59,14 @@ pub struct FlowRecord {
     /// link, IP or transport header (and TCP retransmissions counted once if the flow table
     /// drops them).
     pub bytes: u64,
+    /// Packets sent by `src` (the initiator).
+    pub packets_out: u64,
+    /// Transport payload bytes sent by `src`, counted as `bytes` is.
+    pub bytes_out: u64,
+    /// Packets sent by `dst` (the responder).
+    pub packets_in: u64,
+    /// Transport payload bytes sent by `dst`, counted as `bytes` is.
+    pub bytes_in: u64,
     /// The classification; `protocol`, `confidence` and `evidence` come from it.
     pub verdict: Verdict,
     /// The torrent's info-hash: 20 bytes (v1, SHA-1) or 32 bytes (v2, SHA-256).
@@ -67,6 +80,9 @@ pub struct FlowRecord {
     /// 1-based number of the flow's packet at which the verdict was first BitTorrent or
     /// not BitTorrent.
     pub decided_at_packet: Option<u64>,
+    /// Why the flow left the flow table, if it did before the capture ended (not a column:
+    /// the front ends that hand out flows as they end report it).
+    pub end_reason: Option<EndReason>,
 }
 
 impl FlowRecord {
@@ -84,12 +100,17 @@ impl FlowRecord {
             last_ts: 0.0,
             packets: 0,
             bytes: 0,
+            packets_out: 0,
+            bytes_out: 0,
+            packets_in: 0,
+            bytes_in: 0,
             verdict: Verdict::Undecided,
             info_hash: None,
             peer_id: None,
             client: None,
             dht_node_id: None,
             decided_at_packet: None,
+            end_reason: None,
         }
     }
 
@@ -109,6 +130,10 @@ impl FlowRecord {
             Value::Ts(self.last_ts),
             Value::Int(self.packets),
             Value::Int(self.bytes),
+            Value::Int(self.packets_out),
+            Value::Int(self.bytes_out),
+            Value::Int(self.packets_in),
+            Value::Int(self.bytes_in),
             text(self.verdict.name()),
             detection.map_or(Value::Null, |d| text(d.protocol.name())),
             detection.map_or(Value::Null, |d| text(d.confidence.name())),

@@ -9,7 +9,8 @@
 //! pressure or replaces idle flows (those depend on which flows share a table, see
 //! [`torclass_core::table`]), or the endpoint cache is on: each thread learns peer endpoints
 //! from its own flows only, so a flow recognised by an endpoint another thread learned stays
-//! as its own bytes make it (set [`AnalyzerConfig::endpoints`] to 0 for identical output).
+//! as its own bytes make it, and so with the host cache (set [`AnalyzerConfig::endpoints`] and
+//! [`AnalyzerConfig::hosts`] to 0 for identical output).
 
 use std::path::Path;
 
@@ -139,7 +140,7 @@ impl ShardedAnalyzer {
         for shard in shards {
             records.extend(shard.records);
             out.packets = add_packets(out.packets, shard.packets);
-            out.table = add_table(out.table, shard.table);
+            out.table = out.table + shard.table;
             if out.error.is_none() {
                 out.error = shard.error;
             }
@@ -205,16 +206,5 @@ fn add_packets(a: PacketStats, b: PacketStats) -> PacketStats {
         later_fragments: a.later_fragments + b.later_fragments,
         unsupported: a.unsupported + b.unsupported,
         malformed: a.malformed + b.malformed,
-    }
-}
-
-fn add_table(a: TableStats, b: TableStats) -> TableStats {
-    TableStats {
-        flows: a.flows + b.flows,
-        evicted_active: a.evicted_active + b.evicted_active,
-        evicted_idle: a.evicted_idle + b.evicted_idle,
-        duplicate_bytes: a.duplicate_bytes + b.duplicate_bytes,
-        gaps: a.gaps + b.gaps,
-        probes: a.probes + b.probes,
     }
 }

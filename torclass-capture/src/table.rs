@@ -10,12 +10,14 @@ use std::net::IpAddr;
 const INFO_HASH_PREFIX: usize = 16;
 
 /// Column titles, widths, and whether the column is right-aligned (numbers).
-const COLUMNS: [(&str, usize, bool); 10] = [
+const COLUMNS: [(&str, usize, bool); 12] = [
     ("l4", 3, false),
     ("src:sport", 21, false),
     ("dst:dport", 21, false),
     ("packets", 8, true),
     ("bytes", 11, true),
+    ("bytes_out", 11, true),
+    ("bytes_in", 11, true),
     ("verdict", 14, false),
     ("protocol", 19, false),
     ("confidence", 10, false),
@@ -40,6 +42,8 @@ pub fn write_table_row(w: &mut impl Write, record: &FlowRecord) -> io::Result<()
             endpoint(record.dst, record.dport),
             record.packets.to_string(),
             record.bytes.to_string(),
+            record.bytes_out.to_string(),
+            record.bytes_in.to_string(),
             record.verdict.name().to_owned(),
             detection.map_or_else(dash, |d| d.protocol.name().to_owned()),
             detection.map_or_else(dash, |d| d.confidence.name().to_owned()),

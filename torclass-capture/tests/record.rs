@@ -17,6 +17,10 @@ fn full() -> FlowRecord {
         last_ts: 1_700_000_003.5,
         packets: 42,
         bytes: 123_456,
+        packets_out: 30,
+        bytes_out: 100_000,
+        packets_in: 12,
+        bytes_in: 23_456,
         verdict: Verdict::BitTorrent(Detection {
             protocol: Protocol::PeerWire,
             confidence: Confidence::Confirmed,
@@ -27,6 +31,7 @@ fn full() -> FlowRecord {
         client: Some("Transmission \"3.00\", 1\u{1}".into()),
         dht_node_id: Some(vec![0xab; 20]),
         decided_at_packet: Some(1),
+        end_reason: None,
     }
 }
 
@@ -42,6 +47,10 @@ fn not_bt() -> FlowRecord {
     r.last_ts = 2.25;
     r.packets = 2;
     r.bytes = 90;
+    r.packets_out = 1;
+    r.bytes_out = 40;
+    r.packets_in = 1;
+    r.bytes_in = 50;
     r.verdict = Verdict::NotBitTorrent;
     r.decided_at_packet = Some(2);
     r
@@ -60,6 +69,7 @@ fn full_record_json_line() {
         concat!(
             r#"{"l4":"tcp","src":"10.0.0.1","sport":51413,"dst":"10.0.0.2","dport":6881,"#,
             r#""first_ts":1700000000.123456,"last_ts":1700000003.500000,"packets":42,"bytes":123456,"#,
+            r#""packets_out":30,"bytes_out":100000,"packets_in":12,"bytes_in":23456,"#,
             r#""verdict":"bittorrent","protocol":"peer_wire","confidence":"confirmed","#,
             r#""evidence":["handshake","extension_handshake","ut_pex"],"#,
             r#""info_hash":"000102030405060708090a0b0c0d0e0f10111213","#,
@@ -78,6 +88,7 @@ fn not_bittorrent_record_has_nulls_not_gaps() {
         concat!(
             r#"{"l4":"udp","src":"2001:db8::1","sport":53,"dst":"::1","dport":5353,"#,
             r#""first_ts":1.000000,"last_ts":2.250000,"packets":2,"bytes":90,"#,
+            r#""packets_out":1,"bytes_out":40,"packets_in":1,"bytes_in":50,"#,
             r#""verdict":"not_bittorrent","protocol":null,"confidence":null,"evidence":[],"#,
             r#""info_hash":null,"peer_id":null,"client":null,"dht_node_id":null,"decided_at_packet":2}"#,
             "\n"
@@ -128,6 +139,7 @@ fn csv_header_rows_and_quoting() {
         lines[1],
         concat!(
             "tcp,10.0.0.1,51413,10.0.0.2,6881,1700000000.123456,1700000003.500000,42,123456,",
+            "30,100000,12,23456,",
             "bittorrent,peer_wire,confirmed,handshake|extension_handshake|ut_pex,",
             "000102030405060708090a0b0c0d0e0f10111213,-TR3000-ab\\\\c\\x00\\xffdefghi,",
             "\"Transmission \"\"3.00\"\", 1\u{1}\",abababababababababababababababababababab,1"
@@ -135,7 +147,7 @@ fn csv_header_rows_and_quoting() {
     );
     assert_eq!(
         lines[2],
-        "udp,2001:db8::1,53,::1,5353,1.000000,2.250000,2,90,not_bittorrent,,,,,,,,2"
+        "udp,2001:db8::1,53,::1,5353,1.000000,2.250000,2,90,1,40,1,50,not_bittorrent,,,,,,,,2"
     );
     // An empty run still has its header.
     assert_eq!(
@@ -155,6 +167,8 @@ fn table_is_aligned() {
     assert_eq!(lines[1].find("bittorrent"), Some(verdict_at));
     let packets_end = lines[0].find("packets").unwrap() + "packets".len();
     assert_eq!(&lines[1][packets_end - 2..packets_end], "42");
+    let in_end = lines[0].find("bytes_in").unwrap() + "bytes_in".len();
+    assert_eq!(&lines[1][in_end - 5..in_end], "23456");
     assert!(lines[1].contains("Transmission \"3.00\", 1?"));
     assert!(lines[1].ends_with("0001020304050607"));
     assert!(lines[2].contains("[2001:db8::1]:53"));

@@ -20,10 +20,11 @@ fn jsonl(records: &[torclass_capture::FlowRecord]) -> String {
     String::from_utf8(out).expect("utf-8")
 }
 
-/// Endpoint learning off: each shard would learn only from its own flows.
+/// Endpoint and host learning off: each shard would learn only from its own flows.
 fn config() -> AnalyzerConfig {
     AnalyzerConfig {
         endpoints: 0,
+        hosts: 0,
         ..AnalyzerConfig::default()
     }
 }

@@ -52,8 +52,10 @@ struct Classify {
     #[arg(long, default_value_t = 1 << 16, value_name = "N")]
     max_flows: usize,
 
-    /// Do not learn peer endpoints from tracker replies, PEX, the DHT, LSD and confirmed
-    /// flows. Learning lets later (e.g. encrypted) flows to those peers be recognised.
+    /// Do not learn across flows: neither peer endpoints (from tracker replies, PEX, the DHT,
+    /// LSD and confirmed flows) nor BitTorrent hosts (hosts with confirmed BitTorrent
+    /// activity). Learning lets later (e.g. encrypted) flows to those peers and from those
+    /// hosts be recognised.
     #[arg(long)]
     no_endpoint_cache: bool,
 
@@ -124,6 +126,11 @@ fn classify(args: &Classify) -> ExitCode {
                 0
             } else {
                 defaults.endpoints
+            },
+            hosts: if args.no_endpoint_cache {
+                0
+            } else {
+                defaults.hosts
             },
             ..defaults
         };

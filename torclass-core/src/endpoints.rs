@@ -87,15 +87,20 @@ impl CacheEntry {
         self.source.is_some()
     }
 
-    /// The endpoint held, if any: IPv4-mapped addresses come back as [`SocketAddr::V4`].
+    /// The endpoint held, if any: IPv4-mapped addresses come back as [`SocketAddr::V4`]. The
+    /// port is 0 in a [`crate::hosts::HostCache`].
     pub fn endpoint(&self) -> Option<SocketAddr> {
+        Some(SocketAddr::new(self.addr()?, self.port))
+    }
+
+    /// The address held, if any: IPv4-mapped addresses come back as [`IpAddr::V4`].
+    pub fn addr(&self) -> Option<IpAddr> {
         self.source?;
         let v6 = Ipv6Addr::from(self.addr);
-        let ip = match v6.to_ipv4_mapped() {
+        Some(match v6.to_ipv4_mapped() {
             Some(v4) => IpAddr::V4(v4),
             None => IpAddr::V6(v6),
-        };
-        Some(SocketAddr::new(ip, self.port))
+        })
     }
 
     /// Where the endpoint was learned last, if the entry is in use.
@@ -169,26 +174,35 @@ pub struct EndpointCache<S> {
     misses: Cell<u64>,
 }
 
-/// A normalised endpoint.
+/// A normalised endpoint (port 0 for a host, see [`crate::hosts`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-struct Key {
+pub(crate) struct Key {
     addr: [u8; 16],
     port: u16,
 }
 
-/// The endpoint as a cache key, or `None` when it is not a peer one can connect to.
-fn peer_key(endpoint: SocketAddr) -> Option<Key> {
-    let v6 = match endpoint.ip() {
+/// The address as a host key (port 0), or `None` when it names no single host.
+pub(crate) fn host_key(ip: IpAddr) -> Option<Key> {
+    let v6 = match ip {
         IpAddr::V4(v4) => v4.to_ipv6_mapped(),
         IpAddr::V6(v6) => v6,
     };
-    let is_peer = match v6.to_ipv4_mapped() {
+    let is_host = match v6.to_ipv4_mapped() {
         Some(v4) => !(v4.is_unspecified() || v4.is_multicast() || v4.is_broadcast()),
         None => !(v6.is_unspecified() || v6.is_multicast()),
     };
-    (is_peer && endpoint.port() != 0).then_some(Key {
+    is_host.then_some(Key {
         addr: v6.octets(),
+        port: 0,
+    })
+}
+
+/// The endpoint as a cache key, or `None` when it is not a peer one can connect to.
+fn peer_key(endpoint: SocketAddr) -> Option<Key> {
+    let key = host_key(endpoint.ip())?;
+    (endpoint.port() != 0).then_some(Key {
         port: endpoint.port(),
+        ..key
     })
 }
 
@@ -235,11 +249,43 @@ impl<S: AsRef<[CacheEntry]> + AsMut<[CacheEntry]>> EndpointCache<S> {
     /// if it is already there. Endpoints that are not peers are ignored; a full bucket makes
     /// room as the module docs say.
     pub fn learn(&mut self, endpoint: SocketAddr, source: EndpointSource, now_ns: u64) {
-        let Some(key) = peer_key(endpoint) else {
+        let expires_ns = now_ns.saturating_add(self.config.ttl_ns);
+        self.store(peer_key(endpoint), source, expires_ns, now_ns);
+    }
+
+    /// Store `endpoint` as named by `source` until `expires_ns` (caller's clock): the import
+    /// of an [`EndpointCache::live`] export, or a peer the caller knows of itself. Like
+    /// [`EndpointCache::learn`], except that the expiry is given: an entry already live keeps
+    /// the later of its expiry and `expires_ns`. Returns whether the endpoint is live in the
+    /// cache at `now_ns` afterwards (not if it is not a peer, the storage is empty, or
+    /// `expires_ns <= now_ns`).
+    pub fn insert(
+        &mut self,
+        endpoint: SocketAddr,
+        source: EndpointSource,
+        expires_ns: u64,
+        now_ns: u64,
+    ) -> bool {
+        if expires_ns <= now_ns {
+            return false;
+        }
+        let key = peer_key(endpoint);
+        self.store(key, source, expires_ns, now_ns);
+        key.is_some_and(|k| self.entry_of(&k, now_ns).is_some())
+    }
+
+    /// Store `key` (or count a rejection when there is none) until `expires_ns`.
+    pub(crate) fn store(
+        &mut self,
+        key: Option<Key>,
+        source: EndpointSource,
+        expires_ns: u64,
+        now_ns: u64,
+    ) {
+        let Some(key) = key else {
             self.stats.rejected = self.stats.rejected.saturating_add(1);
             return;
         };
-        let expires_ns = now_ns.saturating_add(self.config.ttl_ns);
         let entries = self.storage.as_mut();
         let range = bucket(&key, self.config.seed, entries.len());
         let Some(bucket) = entries.get_mut(range) else {
@@ -286,15 +332,34 @@ impl<S: AsRef<[CacheEntry]> + AsMut<[CacheEntry]>> EndpointCache<S> {
 
     /// Where `endpoint` was learned last, if it is in the cache and live at `now_ns`.
     pub fn lookup(&self, endpoint: SocketAddr, now_ns: u64) -> Option<EndpointSource> {
-        let found = peer_key(endpoint).and_then(|key| {
-            let entries = self.storage.as_ref();
-            let range = bucket(&key, self.config.seed, entries.len());
-            entries
-                .get(range)?
-                .iter()
-                .find(|e| e.holds(&key) && e.is_live(now_ns))?
-                .source
-        });
+        self.lookup_key(peer_key(endpoint), now_ns)
+    }
+
+    /// The entry of `endpoint` (where it was learned last and when it expires), if it is in
+    /// the cache and live at `now_ns`. Unlike [`EndpointCache::lookup`] it counts no hit or
+    /// miss: it is for a caller inspecting the cache, not for classification.
+    pub fn entry(&self, endpoint: SocketAddr, now_ns: u64) -> Option<CacheEntry> {
+        self.entry_of(&peer_key(endpoint)?, now_ns)
+    }
+
+    /// The live entry of `key`, counting nothing.
+    pub(crate) fn entry_of(&self, key: &Key, now_ns: u64) -> Option<CacheEntry> {
+        self.find(key, now_ns).copied()
+    }
+
+    /// The live entry holding `key`.
+    fn find(&self, key: &Key, now_ns: u64) -> Option<&CacheEntry> {
+        let entries = self.storage.as_ref();
+        let range = bucket(key, self.config.seed, entries.len());
+        entries
+            .get(range)?
+            .iter()
+            .find(|e| e.holds(key) && e.is_live(now_ns))
+    }
+
+    /// Where `key` was learned last, if live; counts a hit or a miss.
+    pub(crate) fn lookup_key(&self, key: Option<Key>, now_ns: u64) -> Option<EndpointSource> {
+        let found = key.and_then(|key| self.find(&key, now_ns)?.source);
         let counter = if found.is_some() {
             &self.hits
         } else {
@@ -304,20 +369,27 @@ impl<S: AsRef<[CacheEntry]> + AsMut<[CacheEntry]>> EndpointCache<S> {
         found
     }
 
-    /// Drop `endpoint` from the cache, live or expired.
-    pub fn forget(&mut self, endpoint: SocketAddr) {
-        let Some(key) = peer_key(endpoint) else {
-            return;
+    /// Drop `endpoint` from the cache, live or expired; returns whether it was there.
+    pub fn forget(&mut self, endpoint: SocketAddr) -> bool {
+        self.forget_key(peer_key(endpoint))
+    }
+
+    /// Drop `key`, live or expired; returns whether it was there.
+    pub(crate) fn forget_key(&mut self, key: Option<Key>) -> bool {
+        let Some(key) = key else {
+            return false;
         };
         let entries = self.storage.as_mut();
         let range = bucket(&key, self.config.seed, entries.len());
         let found = entries
             .get_mut(range)
             .and_then(|b| b.iter_mut().find(|e| e.holds(&key)));
-        if let Some(entry) = found {
-            *entry = CacheEntry::default();
-            self.len = self.len.saturating_sub(1);
-        }
+        let Some(entry) = found else {
+            return false;
+        };
+        *entry = CacheEntry::default();
+        self.len = self.len.saturating_sub(1);
+        true
     }
 
     /// Free every entry expired at `now_ns`; returns how many. Visits the whole storage.
@@ -355,6 +427,16 @@ impl<S: AsRef<[CacheEntry]> + AsMut<[CacheEntry]>> EndpointCache<S> {
     /// The entries in use, live or expired, in storage order.
     pub fn iter(&self) -> impl Iterator<Item = &CacheEntry> {
         self.storage.as_ref().iter().filter(|e| e.in_use())
+    }
+
+    /// The entries live at `now_ns`, in storage order: the export that
+    /// [`EndpointCache::insert`] imports (e.g. into another cache, or into a firewall's set of
+    /// known peers with each entry's remaining time). Visits the whole storage.
+    pub fn live(&self, now_ns: u64) -> impl Iterator<Item = &CacheEntry> {
+        self.storage
+            .as_ref()
+            .iter()
+            .filter(move |e| e.is_live(now_ns))
     }
 
     /// The cache's counters.

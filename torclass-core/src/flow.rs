@@ -30,9 +30,10 @@
 //!   not BitTorrent itself).
 //! - encrypted peer wire: the full MSE shape (both first flights random and 96–608 bytes, the
 //!   initiator's second flight at least 56 bytes, see [`mse`]) is `Likely`, as is a known
-//!   endpoint ([`FlowClassifier::known_endpoint`]) with one side's random first flight; the
-//!   shape with a known endpoint is `Confirmed`. Other random-looking protocols share the
-//!   shape, so the shape alone never confirms.
+//!   endpoint ([`FlowClassifier::known_endpoint`]) or a BitTorrent host
+//!   ([`FlowClassifier::bittorrent_host`]) with one side's random first flight; the shape with
+//!   a known endpoint or a BitTorrent host is `Confirmed`. Other random-looking protocols share
+//!   the shape, so the shape alone never confirms.
 //!
 //! A UDP flow is read datagram by datagram, see [`crate::udp`] for its rules.
 //!
@@ -321,6 +322,18 @@ impl FlowClassifier {
         self.verdict()
     }
 
+    /// An end of the flow is a host with conclusive BitTorrent activity in the last minutes (a
+    /// [`crate::hosts::HostCache`] hit): adds [`Evidence::BITTORRENT_HOST`], which corroborates
+    /// an MSE key exchange as [`FlowClassifier::known_endpoint`] does. Alone it decides
+    /// nothing: ordinary flows between BitTorrent hosts (web, SSH, DNS) stay what they are.
+    pub fn bittorrent_host(&mut self) -> Verdict {
+        self.evidence |= Evidence::BITTORRENT_HOST;
+        if let Inner::Tcp { .. } = self.inner {
+            self.decide_tcp();
+        }
+        self.verdict()
+    }
+
     /// Tell the classifier that the stream sent by `direction` lost bytes before the next
     /// payload (a gap the flow table could not fill). Readers that cannot resume after a hole
     /// stop; the magnet scan restarts.
@@ -404,7 +417,8 @@ impl FlowClassifier {
         if any & MAGNET != 0 {
             self.detect(Protocol::Magnet, Confidence::Likely);
         }
-        let known = self.evidence.contains(Evidence::KNOWN_ENDPOINT);
+        let known =
+            self.evidence.0 & (Evidence::KNOWN_ENDPOINT.0 | Evidence::BITTORRENT_HOST.0) != 0;
         let full_shape = a & MSE_FITS != 0 && b & MSE_FITS != 0 && a & MSE_SECOND != 0;
         if full_shape {
             self.evidence |= Evidence::MSE_SHAPE;

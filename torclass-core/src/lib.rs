@@ -59,6 +59,7 @@ extern crate std;
 pub mod client;
 pub mod endpoints;
 pub mod flow;
+pub mod hosts;
 pub mod observer;
 pub mod packet;
 pub mod table;
@@ -69,9 +70,12 @@ pub mod verdict;
 pub mod wire;
 
 pub use client::Client;
-pub use endpoints::{CacheConfig, EndpointCache};
+pub use endpoints::{CacheConfig, CacheEntry, CacheStats, EndpointCache};
 pub use flow::FlowClassifier;
+pub use hosts::HostCache;
 pub use observer::{Metadata, NoObserver, Observer};
 pub use packet::{DecodeError, Endpoint, FlowKey, Fragment, LinkType, Packet, TcpFlags, TcpInfo};
-pub use table::{FlowTable, Slot, TableConfig};
+pub use table::{
+    EndReason, FlowHandle, FlowTable, Learn, Outcome, Slot, TableConfig, TableError, TableStats,
+};
 pub use verdict::{Confidence, Detection, Direction, Evidence, Protocol, Transport, Verdict};

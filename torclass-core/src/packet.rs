@@ -182,6 +182,9 @@ pub struct TcpInfo {
     pub ack: u32,
     /// The control bits.
     pub flags: TcpFlags,
+    /// The urgent pointer, meaningful when [`TcpFlags::URG`] is set: the offset from `seq` of
+    /// the byte after the urgent byte (RFC 6093 §3, as Linux and BSD read it).
+    pub urgent: u16,
 }
 
 /// Whether the packet's IP datagram was fragmented. Non-first fragments never reach a
@@ -519,6 +522,7 @@ fn tcp(datagram: Datagram<'_>) -> Result<Packet<'_>, DecodeError> {
             seq: seg.sequence_number(),
             ack: seg.acknowledgment_number(),
             flags: TcpFlags::of(&seg),
+            urgent: seg.urgent_pointer(),
         }),
         fragment: datagram.fragment,
         payload: seg.payload(),

@@ -1,41 +1,88 @@
-//! [`FlowTable`]: flows by 5-tuple over caller-provided storage, with idle eviction driven by
-//! the caller's timestamps and TCP sequence tracking.
+//! [`FlowTable`]: flows by 5-tuple over caller-provided storage, with a flow lifecycle driven
+//! by the caller's timestamps, TCP sequence tracking, and flow-end events.
 //!
 //! ## Lookup
 //! A flow lives in one of [`PROBE`] consecutive slots starting at its seeded hash (both
 //! directions of a 5-tuple hash alike). A lookup compares at most [`PROBE`] keys, so the cost per
-//! packet is bounded whatever the table holds.
+//! packet is bounded whatever the table holds. [`FlowTable::lookup`] finds a flow by key;
+//! a [`FlowHandle`] (slot index and generation) names one flow and goes stale when it ends.
+//!
+//! ## Lifecycle: a new connection on an old tuple is a new flow
+//! A packet on the tuple of a flow in the table continues that flow, except:
+//! - after the flow's timeout ([`TableConfig`]: idle time for open flows, a short linger for
+//!   closed ones) any packet, TCP or UDP, starts a new flow: DNS an hour after the DHT used
+//!   the tuple is read as DNS;
+//! - a TCP SYN without ACK after the connection closed (FIN from both sides, a RST, or
+//!   [`FlowTable::finish`]) starts a new flow: the next connection on the tuple;
+//! - a TCP SYN without ACK inside a live connection that carried data is bogus (a real stack
+//!   answers it with a challenge ACK, RFC 5961 §4): it is ignored (not read, sequence tracking
+//!   untouched) and counted in [`TableStats::bogus_syns`]. A SYN before any data (a
+//!   retransmission, or a new attempt) stays in the same flow.
+//!
+//! The flow that ends is handed to the caller first (below), and the new one takes its slot.
+//!
+//! ## Flow-end events
+//! Every flow that leaves the table is handed to the caller's callback, exactly once, after
+//! [`FlowClassifier::finish`] (so an undecided flow shows its final verdict, and an MSE key
+//! exchange left unanswered is judged), with its counters and metadata and
+//! [`Slot::end_reason`] saying why ([`EndReason`]): evicted to make room, idle past its
+//! timeout, closed and its linger over, ended by a new connection on its tuple, removed by the
+//! caller, or drained. A closed flow lingers [`TableConfig::tcp_closed_ns`] so that late
+//! packets (the last ACK, a retransmitted FIN) still count to it.
+//!
+//! The table ends timed-out flows when their slot is needed, when a packet arrives on their
+//! tuple, and on the caller's timer: [`FlowTable::expire`] visits a bounded number of slots
+//! per call, resuming where the last call stopped. The end reason is what ended the flow
+//! first (its timeout, when the timeout had run out before anything else happened), so it does
+//! not depend on how often the caller runs the timer.
 //!
 //! ## Eviction policy
 //! A new flow takes a free slot in its window. When there is none it replaces, in this order of
 //! preference, the window's
-//! 1. flow idle for longer than its timeout ([`TableConfig`]), oldest first;
-//! 2. flow that is finished and not BitTorrent, least recently seen first;
+//! 1. flow past its timeout, oldest first;
+//! 2. flow that is finished and not BitTorrent, or closed, least recently seen first;
 //! 3. undecided flow, least recently seen first;
 //! 4. BitTorrent flow, least recently seen first.
 //!
 //! so a flood of new tuples (a SYN flood, a UDP spray) replaces its own kind before any
-//! established BitTorrent flow, and among BitTorrent flows the idle ones go first. Evicted
-//! flows are handed to the caller's callback before their slot is reused.
+//! established BitTorrent flow, and among BitTorrent flows the idle ones go first.
 //!
 //! ## TCP
-//! Each direction's next expected sequence number is tracked: retransmitted and duplicated
-//! bytes are not fed twice, overlapping segments are fed from the first new byte, and a segment
-//! that leaves a gap (lost or reordered data, or a snaplen cut) tells the classifier about the
-//! hole ([`FlowClassifier::gap`]) instead of feeding misaligned bytes: reordering can delay or
-//! prevent a decision but never produce a wrong one. A flow first seen without its SYN is
-//! picked up mid-stream; the side that sent the first packet seen is the initiator, and a side
-//! whose bytes fit nothing is read again from the next segment start, up to
-//! [`MIDSTREAM_RESYNCS`] times (senders start segments at their writes, so at messages).
+//! Each direction's next expected sequence number is tracked (see `tcp.rs`): retransmitted and
+//! duplicated bytes are not fed twice, overlapping segments are fed from the first new byte,
+//! the urgent (out-of-band) byte is cut out, and a segment ahead of the stream is held in the
+//! out-of-order store ([`FlowTable::with_reorder`], see [`reorder`]) while the flow is
+//! undecided, or else tells the classifier about the hole ([`FlowClassifier::gap`]) instead of
+//! feeding misaligned bytes: reordering can delay or prevent a decision but never produce a
+//! wrong one. A flow first seen without its SYN is picked up mid-stream; the side that sent the
+//! first packet seen is the initiator, and a side whose bytes fit nothing is read again from
+//! the next segment start, up to [`MIDSTREAM_RESYNCS`] times (senders start segments at their
+//! writes, so at messages).
+//!
+//! ## Corroboration across flows
+//! [`FlowTable::process_learning`] takes a [`Learn`]er: an [`EndpointCache`] (peer endpoints
+//! named by trackers, PEX, the DHT, LSD and confirmed flows), a [`HostCache`] (hosts with
+//! conclusive BitTorrent activity), or both. A new flow gets the evidence they give
+//! ([`Evidence::KNOWN_ENDPOINT`], [`Evidence::BITTORRENT_HOST`]), visible in
+//! [`Outcome::evidence`] at once, which confirms an MSE key exchange.
+//!
+//! [`EndpointCache`]: crate::endpoints::EndpointCache
+//! [`HostCache`]: crate::hosts::HostCache
 
-use core::net::{IpAddr, SocketAddr};
+mod learn;
+pub mod reorder;
+mod tcp;
 
-use crate::endpoints::{CacheEntry, EndpointCache};
+pub use learn::Learn;
+pub use reorder::{Held, HELD_BYTES, HELD_PER_SIDE, HOLD_WINDOW};
+
 use crate::flow::FlowClassifier;
-use crate::observer::{EndpointSource, Field, Metadata, Number, Observer};
-use crate::packet::{FlowKey, Packet, TcpFlags};
-use crate::verdict::{Confidence, Protocol};
-use crate::verdict::{Direction, Transport, Verdict};
+use crate::observer::{Metadata, Observer};
+use crate::packet::{Endpoint, FlowKey, Packet, TcpFlags, TcpInfo};
+use crate::verdict::{Confidence, Direction, Evidence, Transport, Verdict};
+use learn::{Learning, Nothing};
+use reorder::Store;
+use tcp::{Feed, Reader, Stream};
 
 /// Slots a flow may occupy from its hash position.
 pub const PROBE: usize = 8;
@@ -44,14 +91,19 @@ pub const PROBE: usize = 8;
 /// ([`FlowClassifier::resync`]).
 pub const MIDSTREAM_RESYNCS: u8 = 8;
 
+/// Slots a table uses at most (a [`FlowHandle`]'s index is a `u32`); more are ignored.
+pub const MAX_SLOTS: usize = u32::MAX as usize;
+
 /// Timeouts of a [`FlowTable`], in nanoseconds of the caller's clock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TableConfig {
-    /// Idle time after which an open TCP flow may be replaced.
+    /// Idle time after which an open TCP flow ends.
     pub tcp_idle_ns: u64,
-    /// Idle time after which a closed (FIN both ways, or RST) TCP flow may be replaced.
+    /// Idle time after which a closed flow (TCP FIN both ways or RST, or any flow the caller
+    /// finished with [`FlowTable::finish`]) ends: the linger during which late packets still
+    /// count to it.
     pub tcp_closed_ns: u64,
-    /// Idle time after which a UDP flow may be replaced.
+    /// Idle time after which a UDP flow ends.
     pub udp_idle_ns: u64,
     /// Seed of the flow hash; pick it at random so that senders cannot aim at one window.
     pub seed: u64,
@@ -71,10 +123,91 @@ impl Default for TableConfig {
 
 // Slot flags.
 const IN_USE: u8 = 1;
-const SEQ_KNOWN: [u8; 2] = [2, 4];
-const FIN: [u8; 2] = [8, 16];
-const RST: u8 = 32;
-const MIDSTREAM: u8 = 64;
+const MIDSTREAM: u8 = 2;
+/// The caller finished the flow ([`FlowTable::finish`]): it lingers as a closed flow.
+const FINISHED: u8 = 4;
+
+/// Why a flow left the table ([`Slot::end_reason`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+#[repr(u8)]
+pub enum EndReason {
+    /// Replaced before its timeout to make room for a new flow (the table is too small for
+    /// the traffic; [`TableStats::evicted_active`]).
+    Evicted = 1,
+    /// Idle longer than its timeout ([`TableConfig`]).
+    Idle = 2,
+    /// Closed (TCP FIN both ways or RST, or [`FlowTable::finish`]) and its linger
+    /// ([`TableConfig::tcp_closed_ns`]) over.
+    Closed = 3,
+    /// A new connection on its tuple (a SYN after it closed) replaced it before its linger was
+    /// over.
+    Reused = 4,
+    /// Removed by the caller ([`FlowTable::remove`]).
+    Removed = 5,
+    /// Handed back by [`FlowTable::drain`].
+    Drained = 6,
+}
+
+impl EndReason {
+    /// The name front ends write: `"evicted"`, `"idle"`, `"closed"`, `"reused"`, `"removed"`,
+    /// `"drained"`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Evicted => "evicted",
+            Self::Idle => "idle",
+            Self::Closed => "closed",
+            Self::Reused => "reused",
+            Self::Removed => "removed",
+            Self::Drained => "drained",
+        }
+    }
+}
+
+impl core::fmt::Display for EndReason {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One flow of a table: its slot index and the slot's generation when the flow was created.
+/// A handle kept after its flow ended no longer finds anything, even when another flow took
+/// the slot (generations wrap after 2^32 flows in one slot).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FlowHandle {
+    index: u32,
+    generation: u32,
+}
+
+impl FlowHandle {
+    /// The slot index ([`FlowTable::get`]).
+    #[must_use]
+    pub const fn index(self) -> usize {
+        self.index as usize
+    }
+
+    /// The slot's generation.
+    #[must_use]
+    pub const fn generation(self) -> u32 {
+        self.generation
+    }
+
+    /// The handle as one number: generation in the high 32 bits, index in the low ones.
+    #[must_use]
+    pub const fn to_bits(self) -> u64 {
+        ((self.generation as u64) << 32) | self.index as u64
+    }
+
+    /// The handle [`FlowHandle::to_bits`] gave.
+    #[must_use]
+    pub const fn from_bits(bits: u64) -> Self {
+        Self {
+            index: bits as u32,
+            generation: (bits >> 32) as u32,
+        }
+    }
+}
 
 /// One flow: its key, classifier, extracted metadata `M` and counters.
 #[derive(Clone, Copy, Debug)]
@@ -84,42 +217,52 @@ pub struct Slot<M = Metadata> {
     meta: M,
     first_ns: u64,
     last_ns: u64,
-    bytes: u64,
     number: u64,
-    packets: u32,
+    /// Payload bytes sent by the initiator and by the responder.
+    bytes: [u64; 2],
+    /// Packets sent by the initiator and by the responder.
+    packets: [u32; 2],
     decided_at: u32,
-    next_seq: [u32; 2],
+    index: u32,
+    generation: u32,
     tag: u32,
+    stream: Stream,
     flags: u8,
-    resyncs: u8,
+    end: Option<EndReason>,
 }
+
+/// Bytes of one [`Slot`] with [`Metadata`]: the table's memory per flow (the classifier's
+/// [`FlowClassifier::SIZE`] is part of it).
+pub const SLOT_SIZE: usize = core::mem::size_of::<Slot<Metadata>>();
+
+const _: () = assert!(SLOT_SIZE <= 448, "a table slot must stay within 448 bytes");
 
 impl<M: Default> Default for Slot<M> {
     fn default() -> Self {
+        let nowhere = Endpoint {
+            addr: core::net::IpAddr::V4(core::net::Ipv4Addr::UNSPECIFIED),
+            port: 0,
+        };
         Self {
             key: FlowKey {
                 transport: Transport::Tcp,
-                src: crate::packet::Endpoint {
-                    addr: core::net::IpAddr::V4(core::net::Ipv4Addr::UNSPECIFIED),
-                    port: 0,
-                },
-                dst: crate::packet::Endpoint {
-                    addr: core::net::IpAddr::V4(core::net::Ipv4Addr::UNSPECIFIED),
-                    port: 0,
-                },
+                src: nowhere,
+                dst: nowhere,
             },
             classifier: FlowClassifier::new(Transport::Tcp),
             meta: M::default(),
             first_ns: 0,
             last_ns: 0,
-            bytes: 0,
             number: 0,
-            packets: 0,
+            bytes: [0; 2],
+            packets: [0; 2],
             decided_at: 0,
-            next_seq: [0; 2],
+            index: 0,
+            generation: 0,
             tag: 0,
+            stream: Stream::default(),
             flags: 0,
-            resyncs: 0,
+            end: None,
         }
     }
 }
@@ -130,6 +273,14 @@ impl<M> Slot<M> {
         &self.key
     }
 
+    /// The flow's handle.
+    pub fn handle(&self) -> FlowHandle {
+        FlowHandle {
+            index: self.index,
+            generation: self.generation,
+        }
+    }
+
     /// The flow's classifier.
     pub fn classifier(&self) -> &FlowClassifier {
         &self.classifier
@@ -138,6 +289,11 @@ impl<M> Slot<M> {
     /// The verdict so far.
     pub fn verdict(&self) -> Verdict {
         self.classifier.verdict()
+    }
+
+    /// The evidence so far, also while the verdict is undecided (a known endpoint, say).
+    pub fn evidence(&self) -> Evidence {
+        self.classifier.evidence()
     }
 
     /// What the classifier extracted.
@@ -155,15 +311,27 @@ impl<M> Slot<M> {
         self.last_ns
     }
 
-    /// Packets seen, both directions.
+    /// Packets seen, both directions (saturating).
     pub fn packets(&self) -> u32 {
-        self.packets
+        let [a, b] = self.packets;
+        a.saturating_add(b)
     }
 
     /// Transport payload bytes seen, both directions (as on the wire, even if the capture cut
-    /// them).
+    /// them; saturating).
     pub fn bytes(&self) -> u64 {
-        self.bytes
+        let [a, b] = self.bytes;
+        a.saturating_add(b)
+    }
+
+    /// Packets sent by `direction` (saturating).
+    pub fn packets_from(&self, direction: Direction) -> u32 {
+        self.packets.get(direction.index()).copied().unwrap_or(0)
+    }
+
+    /// Transport payload bytes sent by `direction`, as on the wire (saturating).
+    pub fn bytes_from(&self, direction: Direction) -> u64 {
+        self.bytes.get(direction.index()).copied().unwrap_or(0)
     }
 
     /// The 1-based packet at which the verdict stopped being undecided, if it has.
@@ -181,28 +349,65 @@ impl<M> Slot<M> {
         self.flags & MIDSTREAM != 0
     }
 
+    /// True if the flow closed: TCP FIN from both sides or a RST, or finished by the caller.
+    pub fn closed(&self) -> bool {
+        self.flags & FINISHED != 0 || self.stream.closed()
+    }
+
+    /// Why the flow left the table: set on the slot handed to a flow-end callback, `None`
+    /// while the flow is in the table.
+    pub fn end_reason(&self) -> Option<EndReason> {
+        self.end
+    }
+
     fn in_use(&self) -> bool {
         self.flags & IN_USE != 0
     }
 
-    fn closed(&self) -> bool {
-        closed(self.flags)
+    /// The flow's timeout ran out at `now_ns`: why it ends.
+    fn timed_out(&self, now_ns: u64, config: &TableConfig) -> Option<EndReason> {
+        let (timeout, reason) = match self.key.transport {
+            _ if self.closed() => (config.tcp_closed_ns, EndReason::Closed),
+            Transport::Udp => (config.udp_idle_ns, EndReason::Idle),
+            Transport::Tcp => (config.tcp_idle_ns, EndReason::Idle),
+        };
+        (now_ns.saturating_sub(self.last_ns) > timeout).then_some(reason)
+    }
+
+    /// Count a packet of `len` payload bytes (on the wire) sent by `direction` at `now_ns`.
+    fn count(&mut self, direction: Direction, len: u32, now_ns: u64) {
+        let d = direction.index();
+        self.last_ns = now_ns.max(self.last_ns);
+        if let Some(p) = self.packets.get_mut(d) {
+            *p = p.saturating_add(1);
+        }
+        if let Some(b) = self.bytes.get_mut(d) {
+            *b = b.saturating_add(u64::from(len));
+        }
     }
 }
 
 /// What [`FlowTable::process`] did with a packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Outcome {
     /// The flow's verdict after this packet.
     pub verdict: Verdict,
+    /// The flow's evidence after this packet, also while the verdict is undecided (so a
+    /// firewall can act on [`Evidence::KNOWN_ENDPOINT`] at a flow's first packet).
+    pub evidence: Evidence,
     /// Which side sent the packet.
     pub direction: Direction,
     /// The slot holding the flow.
     pub slot: usize,
+    /// The flow's handle.
+    pub handle: FlowHandle,
     /// The packet created the flow.
     pub new_flow: bool,
     /// The verdict changed (or appeared) with this packet.
     pub changed: bool,
+    /// The packet was counted but not read: a bogus SYN inside a live connection.
+    pub ignored: bool,
 }
 
 /// Why a packet was not tracked.
@@ -221,31 +426,75 @@ impl core::fmt::Display for TableError {
     }
 }
 
-/// Counters of a [`FlowTable`].
+/// Counters of a [`FlowTable`]; they saturate. Each flow that ends is counted once, under
+/// its [`EndReason`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TableStats {
     /// Flows created.
     pub flows: u64,
-    /// Flows replaced before their idle timeout (table pressure).
+    /// Flows replaced before their timeout (table pressure): [`EndReason::Evicted`].
     pub evicted_active: u64,
-    /// Flows replaced after their idle timeout.
+    /// Flows ended by their timeout, idle or closed: [`EndReason::Idle`] and
+    /// [`EndReason::Closed`].
     pub evicted_idle: u64,
+    /// Flows ended by a new connection on their tuple: [`EndReason::Reused`].
+    pub reused: u64,
+    /// Flows removed by the caller or drained: [`EndReason::Removed`], [`EndReason::Drained`].
+    pub removed: u64,
+    /// TCP SYNs without ACK inside live connections, ignored.
+    pub bogus_syns: u64,
     /// TCP payload bytes not fed because they had been fed already (counted while the
     /// flow's classifier still reads).
     pub duplicate_bytes: u64,
     /// TCP segments that left a gap (counted while the flow's classifier still reads).
     pub gaps: u64,
+    /// TCP segments held in the out-of-order store.
+    pub held_segments: u64,
+    /// Held segments fed from the store.
+    pub reordered: u64,
+    /// Segments that could not be held because the store or the flow's share of it was full.
+    pub store_full: u64,
+    /// TCP urgent bytes cut out of the streams.
+    pub urgent_bytes: u64,
     /// Slots examined to find or place flows: at most 2 × [`PROBE`] per packet whatever the
     /// table holds, so a flood of new tuples cannot make a packet cost more.
     pub probes: u64,
 }
 
+impl core::ops::Add for TableStats {
+    type Output = Self;
+
+    /// The counters of two tables together (e.g. shards of one capture).
+    fn add(self, o: Self) -> Self {
+        Self {
+            flows: self.flows.saturating_add(o.flows),
+            evicted_active: self.evicted_active.saturating_add(o.evicted_active),
+            evicted_idle: self.evicted_idle.saturating_add(o.evicted_idle),
+            reused: self.reused.saturating_add(o.reused),
+            removed: self.removed.saturating_add(o.removed),
+            bogus_syns: self.bogus_syns.saturating_add(o.bogus_syns),
+            duplicate_bytes: self.duplicate_bytes.saturating_add(o.duplicate_bytes),
+            gaps: self.gaps.saturating_add(o.gaps),
+            held_segments: self.held_segments.saturating_add(o.held_segments),
+            reordered: self.reordered.saturating_add(o.reordered),
+            store_full: self.store_full.saturating_add(o.store_full),
+            urgent_bytes: self.urgent_bytes.saturating_add(o.urgent_bytes),
+            probes: self.probes.saturating_add(o.probes),
+        }
+    }
+}
+
 /// Flows over caller-provided storage `S` (a `&mut [Slot<M>]`, or any owner of slots such as a
-/// boxed slice); see the module docs for the policies.
-pub struct FlowTable<S, M = Metadata> {
+/// boxed slice), with an optional out-of-order store over storage `R`; see the module docs for
+/// the policies.
+pub struct FlowTable<S, M = Metadata, R = [Held; 0]> {
     slots: S,
+    store: Store<R>,
     config: TableConfig,
     stats: TableStats,
+    /// Where the next [`FlowTable::expire`] starts.
+    cursor: usize,
     _metadata: core::marker::PhantomData<M>,
 }
 
@@ -259,7 +508,7 @@ fn mix(mut h: u64) -> u64 {
 
 /// One endpoint folded to 64 bits: an IPv4 address and port exactly, an IPv6 address's two
 /// halves mixed first.
-fn endpoint_word(e: &crate::packet::Endpoint, seed: u64) -> u64 {
+fn endpoint_word(e: &Endpoint, seed: u64) -> u64 {
     let addr = match e.addr {
         core::net::IpAddr::V4(v4) => u64::from(u32::from(v4)),
         core::net::IpAddr::V6(v6) => {
@@ -278,20 +527,52 @@ fn flow_hash(key: &FlowKey, seed: u64) -> u64 {
     mix(a.wrapping_add(b) ^ (key.transport as u64) ^ seed.rotate_left(31))
 }
 
+/// A SYN without ACK: the first segment of a connection.
+fn opens_connection(tcp: Option<TcpInfo>) -> bool {
+    tcp.is_some_and(|t| t.flags.contains(TcpFlags::SYN) && !t.flags.contains(TcpFlags::ACK))
+}
+
+/// What a packet on the tuple of a flow in the table does to it.
+enum Next {
+    /// Continues it.
+    Same,
+    /// Is a bogus SYN: counted, not read.
+    Ignored,
+    /// Ends it, for this reason, and starts a new flow.
+    New(EndReason),
+}
+
 impl<S, M> FlowTable<S, M>
 where
     S: AsRef<[Slot<M>]> + AsMut<[Slot<M>]>,
     M: Observer + Default,
 {
-    /// A table over `slots` (their content is discarded).
-    pub fn new(mut slots: S, config: TableConfig) -> Self {
+    /// A table over `slots` (their content is discarded), without an out-of-order store.
+    pub fn new(slots: S, config: TableConfig) -> Self {
+        FlowTable::with_reorder(slots, [], config)
+    }
+}
+
+impl<S, M, R> FlowTable<S, M, R>
+where
+    S: AsRef<[Slot<M>]> + AsMut<[Slot<M>]>,
+    M: Observer + Default,
+    R: AsRef<[Held]> + AsMut<[Held]>,
+{
+    /// A table over `slots` (their content is discarded) with an out-of-order store over
+    /// `store` (any number of [`Held`] entries of [`Held::SIZE`] bytes, shared by all flows;
+    /// see [`reorder`] for the bounds).
+    pub fn with_reorder(mut slots: S, store: R, config: TableConfig) -> Self {
         for slot in slots.as_mut().iter_mut() {
             slot.flags = 0;
+            slot.generation = 0;
         }
         Self {
             slots,
+            store: Store::new(store),
             config,
             stats: TableStats::default(),
+            cursor: 0,
             _metadata: core::marker::PhantomData,
         }
     }
@@ -308,213 +589,381 @@ where
 
     /// Number of slots.
     pub fn capacity(&self) -> usize {
-        self.slots.as_ref().len()
+        self.len()
+    }
+
+    /// Entries of the out-of-order store, and how many hold a segment now.
+    pub fn store_usage(&self) -> (usize, usize) {
+        (self.store.capacity(), self.store.used() as usize)
+    }
+
+    fn len(&self) -> usize {
+        self.slots.as_ref().len().min(MAX_SLOTS)
     }
 
     /// The flow in slot `index`, if one is there.
     pub fn get(&self, index: usize) -> Option<&Slot<M>> {
-        self.slots.as_ref().get(index).filter(|s| s.in_use())
+        self.slots
+            .as_ref()
+            .get(index)
+            .filter(|s| s.in_use() && index < MAX_SLOTS)
     }
 
-    /// Every flow in the table, in slot order.
-    pub fn iter(&self) -> impl Iterator<Item = &Slot<M>> {
-        self.slots.as_ref().iter().filter(|s| s.in_use())
+    /// The flow `handle` names, if it is still in the table.
+    pub fn flow(&self, handle: FlowHandle) -> Option<&Slot<M>> {
+        self.get(handle.index())
+            .filter(|s| s.generation == handle.generation)
     }
 
-    /// Hand every flow to `f` and empty the table.
-    pub fn drain(&mut self, mut f: impl FnMut(&Slot<M>)) {
-        for slot in self.slots.as_mut().iter_mut().filter(|s| s.in_use()) {
-            f(slot);
-            slot.flags = 0;
-        }
+    /// The flow of `key`, in either direction, and the direction `key` goes in it. Compares at
+    /// most [`PROBE`] keys. A flow past its timeout is still found until something ends it.
+    pub fn lookup(&self, key: &FlowKey) -> Option<(FlowHandle, Direction)> {
+        let len = self.len();
+        let hash = flow_hash(key, self.config.seed);
+        let start = (hash as usize).checked_rem(len)?;
+        let (found, _) = self.find(key, (hash >> 32) as u32, start);
+        let (index, direction) = found?;
+        Some((self.get(index)?.handle(), direction))
     }
 
-    /// Hand every flow idle at `now_ns` to `f` and free its slot.
-    pub fn expire(&mut self, now_ns: u64, mut f: impl FnMut(&Slot<M>)) {
-        let config = self.config;
-        for slot in self.slots.as_mut().iter_mut() {
-            if slot.in_use() && idle(slot, now_ns, &config) {
-                slot.classifier.finish();
-                f(slot);
-                slot.flags = 0;
-                self.stats.evicted_idle = self.stats.evicted_idle.saturating_add(1);
-            }
-        }
-    }
-
-    /// Track one decoded packet seen at `now_ns`, classify its payload, and return what
-    /// happened. A flow evicted to make room is handed to `evicted` first.
-    pub fn process(
-        &mut self,
-        packet: &Packet<'_>,
-        now_ns: u64,
-        evicted: impl FnMut(&Slot<M>),
-    ) -> Result<Outcome, TableError> {
-        self.process_inner(
-            packet,
-            now_ns,
-            evicted,
-            None::<&mut EndpointCache<[CacheEntry; 0]>>,
-        )
-    }
-
-    /// [`FlowTable::process`] with an endpoint cache: peer endpoints the traffic names
-    /// (tracker replies, PEX, the DHT, announced listen ports, and both ends of flows confirmed
-    /// as peer wire, uTP or DHT) are learned, and a new flow to or from a learned endpoint gets
-    /// [`crate::Evidence::KNOWN_ENDPOINT`] (which confirms an MSE key exchange).
-    pub fn process_learning<C>(
-        &mut self,
-        packet: &Packet<'_>,
-        now_ns: u64,
-        cache: &mut EndpointCache<C>,
-        evicted: impl FnMut(&Slot<M>),
-    ) -> Result<Outcome, TableError>
-    where
-        C: AsRef<[CacheEntry]> + AsMut<[CacheEntry]>,
-    {
-        self.process_inner(packet, now_ns, evicted, Some(cache))
-    }
-
-    fn process_inner<C>(
-        &mut self,
-        packet: &Packet<'_>,
-        now_ns: u64,
-        evicted: impl FnMut(&Slot<M>),
-        mut cache: Option<&mut EndpointCache<C>>,
-    ) -> Result<Outcome, TableError>
-    where
-        C: AsRef<[CacheEntry]> + AsMut<[CacheEntry]>,
-    {
-        let len = self.slots.as_ref().len();
-        if len == 0 {
-            return Err(TableError::NoCapacity);
-        }
-        let hash = flow_hash(&packet.key, self.config.seed);
-        let tag = (hash >> 32) as u32;
-        let start = (hash as usize).checked_rem(len).unwrap_or(0);
+    /// Slot and direction of `key`'s flow in the window at `start`, and the slots examined.
+    fn find(&self, key: &FlowKey, tag: u32, start: usize) -> (Option<(usize, Direction)>, u64) {
+        let len = self.len();
         let mut probed = 0u64;
         let found = (0..PROBE.min(len)).find_map(|i| {
             probed = probed.wrapping_add(1);
             let index = start.wrapping_add(i).checked_rem(len).unwrap_or(0);
             let slot = self.slots.as_ref().get(index)?;
-            if !slot.in_use() || slot.tag != tag || slot.key.transport != packet.key.transport {
+            if !slot.in_use() || slot.tag != tag || slot.key.transport != key.transport {
                 return None;
             }
-            if slot.key == packet.key {
+            if slot.key == *key {
                 Some((index, Direction::Initiator))
-            } else if slot.key == packet.key.reversed() {
+            } else if slot.key == key.reversed() {
                 Some((index, Direction::Responder))
             } else {
                 None
             }
         });
+        (found, probed)
+    }
+
+    /// Every flow in the table, in slot order.
+    pub fn iter(&self) -> impl Iterator<Item = &Slot<M>> {
+        self.slots
+            .as_ref()
+            .iter()
+            .take(MAX_SLOTS)
+            .filter(|s| s.in_use())
+    }
+
+    /// The flow `handle` names has ended (say, the firewall's connection tracking dropped it):
+    /// its classifier is finished, and it lingers as a closed flow
+    /// ([`TableConfig::tcp_closed_ns`]) so that late packets still count, then ends as
+    /// [`EndReason::Closed`]; a SYN on its tuple starts a new flow. Returns the final verdict,
+    /// or `None` for a stale handle.
+    pub fn finish(&mut self, handle: FlowHandle) -> Option<Verdict> {
+        self.flow(handle)?;
+        let index = handle.index();
+        let slot = self.slots.as_mut().get_mut(index)?;
+        slot.stream
+            .clear_held(&mut self.store, slot.index, slot.generation);
+        slot.flags |= FINISHED;
+        Some(slot.classifier.finish())
+    }
+
+    /// [`FlowTable::finish`] the flow of `key` (either direction).
+    pub fn finish_key(&mut self, key: &FlowKey) -> Option<Verdict> {
+        let (handle, _) = self.lookup(key)?;
+        self.finish(handle)
+    }
+
+    /// End the flow `handle` names now: it is finished and handed to `ended` with
+    /// [`EndReason::Removed`]. Returns false for a stale handle.
+    pub fn remove(&mut self, handle: FlowHandle, ended: impl FnOnce(&Slot<M>)) -> bool {
+        if self.flow(handle).is_none() {
+            return false;
+        }
+        let mut ended = Some(ended);
+        self.end(handle.index(), EndReason::Removed, &mut |s: &Slot<M>| {
+            if let Some(f) = ended.take() {
+                f(s);
+            }
+        });
+        true
+    }
+
+    /// [`FlowTable::remove`] the flow of `key` (either direction).
+    pub fn remove_key(&mut self, key: &FlowKey, ended: impl FnOnce(&Slot<M>)) -> bool {
+        match self.lookup(key) {
+            Some((handle, _)) => self.remove(handle, ended),
+            None => false,
+        }
+    }
+
+    /// End every flow: each is finished and handed to `ended` with [`EndReason::Drained`],
+    /// and the table is empty. Visits every slot.
+    pub fn drain(&mut self, mut ended: impl FnMut(&Slot<M>)) {
+        for index in 0..self.len() {
+            if self.get(index).is_some() {
+                self.end(index, EndReason::Drained, &mut ended);
+            }
+        }
+    }
+
+    /// Visit up to `max_slots` slots, from where the last call stopped (wrapping around), and
+    /// end every flow whose timeout ran out at `now_ns` ([`EndReason::Idle`] or
+    /// [`EndReason::Closed`]), handing it to `ended`. Returns how many ended. Bounded work per
+    /// call: run it from a timer with `max_slots` a fraction of [`FlowTable::capacity`] (the
+    /// whole table is visited once every `capacity / max_slots` calls), or with the capacity
+    /// for a full sweep.
+    pub fn expire(
+        &mut self,
+        now_ns: u64,
+        max_slots: usize,
+        mut ended: impl FnMut(&Slot<M>),
+    ) -> usize {
+        let len = self.len();
+        let config = self.config;
+        let mut count = 0usize;
+        for _ in 0..max_slots.min(len) {
+            let index = self.cursor.checked_rem(len).unwrap_or(0);
+            self.cursor = index.wrapping_add(1);
+            let reason = self.get(index).and_then(|s| s.timed_out(now_ns, &config));
+            if let Some(reason) = reason {
+                self.end(index, reason, &mut ended);
+                count = count.saturating_add(1);
+            }
+        }
+        count
+    }
+
+    /// Track one decoded packet seen at `now_ns`, classify its payload, and return what
+    /// happened. A flow that ends because of this packet (evicted to make room, timed out, or
+    /// replaced by a new connection on its tuple) is handed to `ended` first.
+    pub fn process(
+        &mut self,
+        packet: &Packet<'_>,
+        now_ns: u64,
+        ended: impl FnMut(&Slot<M>),
+    ) -> Result<Outcome, TableError> {
+        self.process_inner(packet, now_ns, ended, &mut Nothing)
+    }
+
+    /// [`FlowTable::process`] with knowledge kept across flows (see [`Learn`]): an
+    /// [`EndpointCache`](crate::endpoints::EndpointCache) learns the peer endpoints the traffic
+    /// names (tracker replies, PEX, the DHT, announced listen ports, and the peers of flows
+    /// confirmed as peer wire, uTP or DHT), a [`HostCache`](crate::hosts::HostCache) the hosts
+    /// with conclusive BitTorrent activity; a new flow to or from a learned endpoint gets
+    /// [`Evidence::KNOWN_ENDPOINT`], one with an end on a BitTorrent host
+    /// [`Evidence::BITTORRENT_HOST`] (each confirms an MSE key exchange). Pass both as
+    /// `&mut (&mut endpoints, &mut hosts)`.
+    pub fn process_learning<L: Learn + ?Sized>(
+        &mut self,
+        packet: &Packet<'_>,
+        now_ns: u64,
+        learn: &mut L,
+        ended: impl FnMut(&Slot<M>),
+    ) -> Result<Outcome, TableError> {
+        self.process_inner(packet, now_ns, ended, learn)
+    }
+
+    fn process_inner<L: Learn + ?Sized>(
+        &mut self,
+        packet: &Packet<'_>,
+        now_ns: u64,
+        mut ended: impl FnMut(&Slot<M>),
+        learn: &mut L,
+    ) -> Result<Outcome, TableError> {
+        let len = self.len();
+        let hash = flow_hash(&packet.key, self.config.seed);
+        let tag = (hash >> 32) as u32;
+        let Some(start) = (hash as usize).checked_rem(len) else {
+            return Err(TableError::NoCapacity);
+        };
+        let (found, probed) = self.find(&packet.key, tag, start);
         self.stats.probes = self.stats.probes.saturating_add(probed);
         let (index, direction, new_flow) = match found {
-            Some((index, direction)) => (index, direction, false),
+            Some((index, direction)) => match self.next(index, packet, now_ns) {
+                Next::Same => (index, direction, false),
+                Next::Ignored => return Ok(self.ignore(index, direction, packet, now_ns)),
+                Next::New(reason) => {
+                    self.end(index, reason, &mut ended);
+                    self.create(index, packet, tag, now_ns);
+                    (index, Direction::Initiator, true)
+                }
+            },
             None => {
-                let index = self.victim(start, now_ns, evicted);
+                let index = self.victim(start, now_ns, &mut ended);
                 self.create(index, packet, tag, now_ns);
                 (index, Direction::Initiator, true)
             }
         };
-        let Some(slot) = self.slots.as_mut().get_mut(index) else {
+        let FlowTable {
+            slots,
+            store,
+            stats,
+            ..
+        } = self;
+        let Some(slot) = slots.as_mut().get_mut(index) else {
             return Err(TableError::NoCapacity);
         };
-        if !new_flow && slot.classifier.is_done() {
-            // Nothing more to read: count the packet, note how TCP ends, and go.
-            slot.last_ns = now_ns.max(slot.last_ns);
-            slot.packets = slot.packets.saturating_add(1);
-            slot.bytes = slot
-                .bytes
-                .saturating_add(u64::from(packet.payload_len_on_wire));
-            if let Some(tcp) = packet.tcp {
-                if tcp.flags.contains(TcpFlags::RST) {
-                    slot.flags |= RST;
-                }
-                if tcp.flags.contains(TcpFlags::FIN) {
-                    slot.flags |= FIN.get(direction.index()).copied().unwrap_or(0);
-                }
-            }
-            return Ok(Outcome {
-                verdict: slot.classifier.verdict(),
-                direction,
-                slot: index,
-                new_flow,
-                changed: false,
-            });
-        }
         if new_flow {
-            if let Some(cache) = cache.as_deref() {
-                let src = SocketAddr::from(packet.key.src);
-                let dst = SocketAddr::from(packet.key.dst);
-                if cache.lookup(dst, now_ns).is_some() || cache.lookup(src, now_ns).is_some() {
-                    slot.classifier.known_endpoint();
-                }
+            let evidence = learn.corroborate(&packet.key, now_ns);
+            if evidence.contains(Evidence::KNOWN_ENDPOINT) {
+                slot.classifier.known_endpoint();
+            }
+            if evidence.contains(Evidence::BITTORRENT_HOST) {
+                slot.classifier.bittorrent_host();
             }
         }
+        slot.count(direction, packet.payload_len_on_wire, now_ns);
         let before = slot.classifier.verdict();
-        slot.last_ns = now_ns.max(slot.last_ns);
-        slot.packets = slot.packets.saturating_add(1);
-        slot.bytes = slot
-            .bytes
-            .saturating_add(u64::from(packet.payload_len_on_wire));
-        let Slot {
-            classifier,
-            meta,
-            next_seq,
-            flags,
-            resyncs,
-            ..
-        } = slot;
-        let track = Track {
-            next_seq,
-            flags,
-            resyncs,
-        };
-        match cache.as_deref_mut() {
-            Some(cache) => {
-                let mut learning = Learning {
-                    meta,
-                    cache,
-                    sender: packet.key.src.addr,
-                    now_ns,
-                };
-                feed(
-                    track,
-                    classifier,
-                    &mut learning,
-                    &mut self.stats,
-                    direction,
-                    packet,
-                );
+        if !new_flow && slot.classifier.is_done() {
+            // Nothing more to read: note how TCP ends, and go.
+            if let Some(tcp) = &packet.tcp {
+                slot.stream.note_close(direction, tcp);
             }
-            None => feed(track, classifier, meta, &mut self.stats, direction, packet),
+        } else {
+            let Slot {
+                classifier,
+                meta,
+                stream,
+                flags,
+                index: owner,
+                generation,
+                ..
+            } = slot;
+            let mut observer = Learning {
+                meta,
+                learn: &mut *learn,
+                sender: packet.key.src.addr,
+                now_ns,
+            };
+            match &packet.tcp {
+                Some(tcp) => Reader {
+                    feed: Feed {
+                        classifier,
+                        observer: &mut observer,
+                        stats,
+                        stream,
+                        midstream: *flags & MIDSTREAM != 0,
+                    },
+                    store,
+                    index: *owner,
+                    generation: *generation,
+                }
+                .segment(
+                    direction,
+                    tcp,
+                    packet.payload,
+                    packet.payload_len_on_wire,
+                ),
+                None => {
+                    if !packet.payload.is_empty() {
+                        classifier.feed_with(direction, packet.payload, &mut observer);
+                    }
+                }
+            }
         }
         let verdict = slot.classifier.verdict();
-        if let (Some(cache), Some(d)) = (cache, verdict.detection()) {
+        if let Some(d) = verdict.detection() {
             if d.confidence == Confidence::Confirmed
                 && before.detection().map(|b| b.confidence) != Some(Confidence::Confirmed)
             {
-                learn_flow(cache, &slot.key, d.protocol, now_ns);
+                learn.confirmed(&slot.key, d.protocol, now_ns);
             }
         }
         if before == Verdict::Undecided && verdict != Verdict::Undecided {
-            slot.decided_at = slot.packets;
+            slot.decided_at = slot.packets();
         }
         Ok(Outcome {
             verdict,
+            evidence: slot.classifier.evidence(),
             direction,
             slot: index,
+            handle: slot.handle(),
             new_flow,
             changed: verdict != before,
+            ignored: false,
         })
     }
 
-    /// Pick the slot for a new flow in the window at `start`, evicting if needed.
-    fn victim(&mut self, start: usize, now_ns: u64, mut evicted: impl FnMut(&Slot<M>)) -> usize {
-        let len = self.slots.as_ref().len();
+    /// What a packet on the tuple of the flow in slot `index` does to it.
+    fn next(&self, index: usize, packet: &Packet<'_>, now_ns: u64) -> Next {
+        let Some(slot) = self.get(index) else {
+            return Next::Same;
+        };
+        if let Some(reason) = slot.timed_out(now_ns, &self.config) {
+            return Next::New(reason);
+        }
+        if !opens_connection(packet.tcp) {
+            Next::Same
+        } else if slot.closed() {
+            Next::New(EndReason::Reused)
+        } else if slot.stream.established() {
+            Next::Ignored
+        } else {
+            Next::Same
+        }
+    }
+
+    /// Count a bogus SYN in the flow in slot `index` without reading it.
+    fn ignore(
+        &mut self,
+        index: usize,
+        direction: Direction,
+        packet: &Packet<'_>,
+        now_ns: u64,
+    ) -> Outcome {
+        self.stats.bogus_syns = self.stats.bogus_syns.saturating_add(1);
+        let mut outcome = Outcome {
+            verdict: Verdict::Undecided,
+            evidence: Evidence::NONE,
+            direction,
+            slot: index,
+            handle: FlowHandle {
+                index: 0,
+                generation: 0,
+            },
+            new_flow: false,
+            changed: false,
+            ignored: true,
+        };
+        if let Some(slot) = self.slots.as_mut().get_mut(index) {
+            slot.count(direction, packet.payload_len_on_wire, now_ns);
+            outcome.verdict = slot.classifier.verdict();
+            outcome.evidence = slot.classifier.evidence();
+            outcome.handle = slot.handle();
+        }
+        outcome
+    }
+
+    /// End the flow in slot `index` for `reason`: finish it, hand it to `ended`, free the slot.
+    fn end(&mut self, index: usize, reason: EndReason, ended: &mut impl FnMut(&Slot<M>)) {
+        let Some(slot) = self.slots.as_mut().get_mut(index) else {
+            return;
+        };
+        slot.stream
+            .clear_held(&mut self.store, slot.index, slot.generation);
+        slot.classifier.finish();
+        slot.end = Some(reason);
+        let counter = match reason {
+            EndReason::Evicted => &mut self.stats.evicted_active,
+            EndReason::Idle | EndReason::Closed => &mut self.stats.evicted_idle,
+            EndReason::Reused => &mut self.stats.reused,
+            EndReason::Removed | EndReason::Drained => &mut self.stats.removed,
+        };
+        *counter = counter.saturating_add(1);
+        ended(slot);
+        slot.flags = 0;
+    }
+
+    /// Pick the slot for a new flow in the window at `start`, ending its flow if needed.
+    fn victim(&mut self, start: usize, now_ns: u64, ended: &mut impl FnMut(&Slot<M>)) -> usize {
+        let len = self.len();
         let config = self.config;
-        let mut best: Option<(usize, (u8, u64))> = None;
+        let mut best: Option<(usize, (u8, u64), EndReason)> = None;
         for i in 0..PROBE.min(len) {
             self.stats.probes = self.stats.probes.saturating_add(1);
             let index = start.wrapping_add(i).checked_rem(len).unwrap_or(0);
@@ -524,10 +973,12 @@ where
             if !slot.in_use() {
                 return index;
             }
-            let class = if idle(slot, now_ns, &config) {
+            let timed_out = slot.timed_out(now_ns, &config);
+            let class = if timed_out.is_some() {
                 0
             } else {
                 match slot.classifier.verdict() {
+                    _ if slot.closed() => 1,
                     Verdict::NotBitTorrent if slot.classifier.is_done() => 1,
                     Verdict::NotBitTorrent | Verdict::Undecided => 2,
                     Verdict::BitTorrent(_) => 3,
@@ -535,21 +986,12 @@ where
             };
             // Prefer the lowest class, then the longest idle.
             let rank = (class, slot.last_ns);
-            if best.is_none_or(|(_, b)| rank < b) {
-                best = Some((index, rank));
+            if best.is_none_or(|(_, b, _)| rank < b) {
+                best = Some((index, rank, timed_out.unwrap_or(EndReason::Evicted)));
             }
         }
-        let (index, (class, _)) = best.unwrap_or((start, (0, 0)));
-        if let Some(slot) = self.slots.as_mut().get_mut(index) {
-            if class == 0 {
-                slot.classifier.finish();
-                self.stats.evicted_idle = self.stats.evicted_idle.saturating_add(1);
-            } else {
-                self.stats.evicted_active = self.stats.evicted_active.saturating_add(1);
-            }
-            evicted(slot);
-            slot.flags = 0;
-        }
+        let (index, _, reason) = best.unwrap_or((start, (0, 0), EndReason::Evicted));
+        self.end(index, reason, ended);
         index
     }
 
@@ -557,9 +999,7 @@ where
         let number = self.stats.flows;
         self.stats.flows = self.stats.flows.saturating_add(1);
         if let Some(slot) = self.slots.as_mut().get_mut(index) {
-            let syn_only = packet.tcp.is_some_and(|t| {
-                t.flags.contains(TcpFlags::SYN) && !t.flags.contains(TcpFlags::ACK)
-            });
+            let midstream = packet.tcp.is_some() && !opens_connection(packet.tcp);
             *slot = Slot {
                 key: packet.key,
                 classifier: FlowClassifier::with_family(
@@ -569,195 +1009,18 @@ where
                 meta: M::default(),
                 first_ns: now_ns,
                 last_ns: now_ns,
-                bytes: 0,
                 number,
-                packets: 0,
+                bytes: [0; 2],
+                packets: [0; 2],
                 decided_at: 0,
-                next_seq: [0; 2],
+                index: index as u32,
+                generation: slot.generation.wrapping_add(1),
                 tag,
-                flags: IN_USE
-                    | if packet.tcp.is_some() && !syn_only {
-                        MIDSTREAM
-                    } else {
-                        0
-                    },
-                resyncs: 0,
+                stream: Stream::default(),
+                flags: IN_USE | if midstream { MIDSTREAM } else { 0 },
+                end: None,
             };
         }
-    }
-}
-
-/// A reset, or FIN from both sides.
-fn closed(flags: u8) -> bool {
-    flags & RST != 0 || flags & (FIN[0] | FIN[1]) == FIN[0] | FIN[1]
-}
-
-fn idle<M>(slot: &Slot<M>, now_ns: u64, config: &TableConfig) -> bool {
-    let timeout = match slot.key.transport {
-        Transport::Udp => config.udp_idle_ns,
-        Transport::Tcp if slot.closed() => config.tcp_closed_ns,
-        Transport::Tcp => config.tcp_idle_ns,
-    };
-    now_ns.saturating_sub(slot.last_ns) > timeout
-}
-
-/// Feed one packet's payload: TCP through sequence tracking, UDP as a datagram.
-fn feed<O: Observer>(
-    track: Track<'_>,
-    classifier: &mut FlowClassifier,
-    observer: &mut O,
-    stats: &mut TableStats,
-    direction: Direction,
-    packet: &Packet<'_>,
-) {
-    match packet.tcp {
-        Some(tcp) => feed_tcp(track, classifier, observer, stats, direction, tcp, packet),
-        None => {
-            if !packet.payload.is_empty() {
-                classifier.feed_with(direction, packet.payload, observer);
-            }
-        }
-    }
-}
-
-/// Both ends of a flow confirmed as a peer protocol are peers (for TCP, the responder: the
-/// initiator's port is ephemeral). Trackers are not peers.
-fn learn_flow<C>(cache: &mut EndpointCache<C>, key: &FlowKey, protocol: Protocol, now_ns: u64)
-where
-    C: AsRef<[CacheEntry]> + AsMut<[CacheEntry]>,
-{
-    match protocol {
-        Protocol::PeerWire | Protocol::PeerWireEncrypted => {
-            cache.learn(key.dst.into(), EndpointSource::Flow, now_ns);
-        }
-        Protocol::Utp | Protocol::Dht => {
-            cache.learn(key.src.into(), EndpointSource::Flow, now_ns);
-            cache.learn(key.dst.into(), EndpointSource::Flow, now_ns);
-        }
-        _ => {}
-    }
-}
-
-/// The observer of a table with an endpoint cache: fields go to the slot's metadata,
-/// endpoints also to the cache.
-struct Learning<'a, M, C> {
-    meta: &'a mut M,
-    cache: &'a mut EndpointCache<C>,
-    /// The address that sent the packet being read (a listen port is announced for it).
-    sender: IpAddr,
-    now_ns: u64,
-}
-
-impl<M, C> Observer for Learning<'_, M, C>
-where
-    M: Observer,
-    C: AsRef<[CacheEntry]> + AsMut<[CacheEntry]>,
-{
-    fn field(&mut self, direction: Direction, field: Field, offset: u32, bytes: &[u8]) {
-        self.meta.field(direction, field, offset, bytes);
-    }
-
-    fn number(&mut self, direction: Direction, number: Number, value: u64) {
-        self.meta.number(direction, number, value);
-        let Number::ListenPort = number;
-        if let Ok(port) = u16::try_from(value) {
-            let endpoint = SocketAddr::new(self.sender, port);
-            self.cache
-                .learn(endpoint, EndpointSource::ListenPort, self.now_ns);
-        }
-    }
-
-    fn endpoint(&mut self, source: EndpointSource, endpoint: SocketAddr) {
-        self.meta.endpoint(source, endpoint);
-        self.cache.learn(endpoint, source, self.now_ns);
-    }
-}
-
-/// The per-slot state of TCP tracking.
-struct Track<'a> {
-    next_seq: &'a mut [u32; 2],
-    flags: &'a mut u8,
-    resyncs: &'a mut u8,
-}
-
-fn feed_tcp<O: Observer>(
-    track: Track<'_>,
-    classifier: &mut FlowClassifier,
-    observer: &mut O,
-    stats: &mut TableStats,
-    direction: Direction,
-    tcp: crate::packet::TcpInfo,
-    packet: &Packet<'_>,
-) {
-    let Track {
-        next_seq,
-        flags,
-        resyncs,
-    } = track;
-    let d = direction.index();
-    let known = SEQ_KNOWN.get(d).copied().unwrap_or(0);
-    let mut seq = tcp.seq;
-    if tcp.flags.contains(TcpFlags::SYN) {
-        // The SYN takes one sequence number; data (rare) starts after it.
-        seq = seq.wrapping_add(1);
-        if let Some(next) = next_seq.get_mut(d) {
-            *next = seq;
-        }
-        *flags |= known;
-    }
-    if tcp.flags.contains(TcpFlags::RST) {
-        *flags |= RST;
-    }
-    let payload = packet.payload;
-    if !payload.is_empty() {
-        if *flags & known == 0 {
-            if let Some(next) = next_seq.get_mut(d) {
-                *next = seq;
-            }
-            *flags |= known;
-        }
-        let next = next_seq.get(d).copied().unwrap_or(seq);
-        // Signed distance from the next expected byte (RFC 793 sequence arithmetic).
-        let ahead = seq.wrapping_sub(next) as i32;
-        let wire_len = packet.payload_len_on_wire.max(payload.len() as u32);
-        let end = seq.wrapping_add(wire_len);
-        let new_bytes: &[u8] = if ahead == 0 {
-            payload
-        } else if ahead < 0 {
-            let skip = ahead.unsigned_abs() as usize;
-            stats.duplicate_bytes = stats
-                .duplicate_bytes
-                .saturating_add(skip.min(payload.len()) as u64);
-            payload.get(skip..).unwrap_or_default()
-        } else {
-            stats.gaps = stats.gaps.saturating_add(1);
-            classifier.gap(direction);
-            payload
-        };
-        if !new_bytes.is_empty() {
-            if *flags & MIDSTREAM != 0
-                && *resyncs < MIDSTREAM_RESYNCS
-                && classifier.resync(direction)
-            {
-                *resyncs = resyncs.saturating_add(1);
-            }
-            classifier.feed_with(direction, new_bytes, observer);
-        }
-        if (payload.len() as u32) < wire_len && end.wrapping_sub(next) as i32 > 0 {
-            // The capture cut this segment: the rest of its bytes are a hole.
-            classifier.gap(direction);
-        }
-        if end.wrapping_sub(next) as i32 > 0 {
-            if let Some(n) = next_seq.get_mut(d) {
-                *n = end;
-            }
-        }
-    }
-    if tcp.flags.contains(TcpFlags::FIN) {
-        *flags |= FIN.get(d).copied().unwrap_or(0);
-    }
-    if closed(*flags) {
-        classifier.finish();
     }
 }
 

@@ -218,6 +218,10 @@ evidence_bits! {
     UDP_TRACKER_CONNECT = 22, "udp_tracker_connect";
     /// uTP DATA payload that itself carries peer-wire evidence.
     UTP_PAYLOAD = 23, "utp_payload";
+    /// An end of the flow is a host with conclusive BitTorrent activity in the last minutes
+    /// (a confirmed peer wire, uTP or DHT flow, the client side of a confirmed tracker flow, an
+    /// LSD sender), from a [`crate::hosts::HostCache`].
+    BITTORRENT_HOST = 24, "bittorrent_host";
 }
 
 impl Evidence {

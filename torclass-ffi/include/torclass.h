@@ -259,6 +259,11 @@
 #define TORCLASS_EVIDENCE_UTP_PAYLOAD (1 << 23)
 
 /**
+ * An end of the flow is a host with conclusive BitTorrent activity in the last minutes.
+ */
+#define TORCLASS_EVIDENCE_BITTORRENT_HOST (1 << 24)
+
+/**
  * The ABI version: it changes whenever a type's layout, a constant's value or a function's
  * signature changes incompatibly. It is the number in the shared library's SONAME
  * (`libtorclass.so.0`) and is stored in every flow and table, so state from another ABI is
@@ -385,7 +390,8 @@ typedef struct torclass_verdict {
    */
   uint8_t finished;
   /**
-   * `TORCLASS_EVIDENCE_*` bits.
+   * `TORCLASS_EVIDENCE_*` bits gathered so far, whatever the verdict: a flow to a learned
+   * peer has `TORCLASS_EVIDENCE_KNOWN_ENDPOINT` from its first packet, while undecided.
    */
   uint32_t evidence;
 } torclass_verdict;
@@ -547,7 +553,9 @@ typedef struct torclass_table_stats {
    */
   uint64_t evicted_active;
   /**
-   * Flows replaced or expired after their idle timeout.
+   * Flows that ended on their own: replaced or expired after their idle timeout, closed
+   * (FIN both ways or RST) and past their linger, or replaced by a new connection on their
+   * tuple.
    */
   uint64_t evicted_idle;
   /**
@@ -748,9 +756,10 @@ torclass_result torclass_table_get_stats(const struct torclass_table *table,
                                          struct torclass_table_stats *out_stats);
 
 /**
- * Free the slots of every flow idle at `now_ns` (by the configured timeouts) and write how
- * many were freed to `*out_expired` (which may be NULL). Costs one pass over all slots: call
- * it from a timer, not per packet (`torclass_table_process` already reuses idle slots).
+ * Free the slots of every flow whose timeout ran out at `now_ns` (idle, or closed and past
+ * its linger) and write how many were freed to `*out_expired` (which may be NULL). Costs one
+ * pass over all slots: call it from a timer, not per packet (`torclass_table_process` already
+ * reuses timed-out slots, and a packet on a timed-out flow's tuple starts a new flow).
  *
  * # Safety
  * As for [`torclass_table_process`]; `out_expired` must be NULL or point to a writable

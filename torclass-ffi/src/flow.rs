@@ -82,7 +82,7 @@ fn load(flow: &torclass_flow) -> Result<FlowClassifier, torclass_result> {
 }
 
 fn verdict_of(c: &FlowClassifier) -> torclass_verdict {
-    torclass_verdict::new(c.verdict(), c.is_done())
+    torclass_verdict::of(c)
 }
 
 /// Set up `*flow` for a new flow over `transport` (`TORCLASS_TRANSPORT_TCP` or `_UDP`);
@@ -134,12 +134,12 @@ fn feed_with<O: Observer>(
     // SAFETY: the exports' callers guarantee `flow` is NULL or valid and unshared.
     let flow = tri!(unsafe { get_mut(flow) });
     let mut classifier = tri!(load(flow));
-    let verdict = match observer {
+    match observer {
         Some(o) => classifier.feed_with(direction, payload, o),
         None => classifier.feed_with(direction, payload, &mut NoObserver),
     };
     store(flow, &classifier);
-    let v = torclass_verdict::new(verdict, classifier.is_done());
+    let v = verdict_of(&classifier);
     // SAFETY: `out_verdict` is not NULL (checked first) and points to writable storage.
     unsafe { out_verdict.write(v) };
     torclass_result::Ok

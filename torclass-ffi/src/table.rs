@@ -169,7 +169,9 @@ pub struct torclass_table_stats {
     pub flows: u64,
     /// Flows replaced before their idle timeout (the table is too small for the traffic).
     pub evicted_active: u64,
-    /// Flows replaced or expired after their idle timeout.
+    /// Flows that ended on their own: replaced or expired after their idle timeout, closed
+    /// (FIN both ways or RST) and past their linger, or replaced by a new connection on their
+    /// tuple.
     pub evicted_idle: u64,
     /// TCP payload bytes not fed again (retransmissions).
     pub duplicate_bytes: u64,
@@ -472,7 +474,7 @@ pub unsafe extern "C" fn torclass_table_process(
             .get(outcome.slot)
             .is_some_and(|s| s.classifier().is_done());
         let result = torclass_packet_result {
-            verdict: torclass_verdict::new(outcome.verdict, finished),
+            verdict: torclass_verdict::new(outcome.verdict, outcome.evidence, finished),
             slot: u32::try_from(outcome.slot).unwrap_or(u32::MAX),
             direction: outcome.direction as u8,
             new_flow: u8::from(outcome.new_flow),
@@ -532,8 +534,7 @@ pub unsafe extern "C" fn torclass_table_flow_verdict(
         tri!(out(out_verdict));
         // SAFETY: as documented for the caller.
         let table = tri!(unsafe { table_ref(table) });
-        let c = tri!(slot(table, slot_index)).classifier();
-        let v = torclass_verdict::new(c.verdict(), c.is_done());
+        let v = torclass_verdict::of(tri!(slot(table, slot_index)).classifier());
         // SAFETY: `out_verdict` is not NULL (checked first) and points to writable storage.
         unsafe { out_verdict.write(v) };
         torclass_result::Ok
@@ -599,7 +600,7 @@ pub unsafe extern "C" fn torclass_table_get_stats(
         let stats = torclass_table_stats {
             flows: s.flows,
             evicted_active: s.evicted_active,
-            evicted_idle: s.evicted_idle,
+            evicted_idle: s.evicted_idle.saturating_add(s.reused),
             duplicate_bytes: s.duplicate_bytes,
             gaps: s.gaps,
         };
@@ -609,9 +610,10 @@ pub unsafe extern "C" fn torclass_table_get_stats(
     })
 }
 
-/// Free the slots of every flow idle at `now_ns` (by the configured timeouts) and write how
-/// many were freed to `*out_expired` (which may be NULL). Costs one pass over all slots: call
-/// it from a timer, not per packet (`torclass_table_process` already reuses idle slots).
+/// Free the slots of every flow whose timeout ran out at `now_ns` (idle, or closed and past
+/// its linger) and write how many were freed to `*out_expired` (which may be NULL). Costs one
+/// pass over all slots: call it from a timer, not per packet (`torclass_table_process` already
+/// reuses timed-out slots, and a packet on a timed-out flow's tuple starts a new flow).
 ///
 /// # Safety
 /// As for [`torclass_table_process`]; `out_expired` must be NULL or point to a writable
@@ -625,8 +627,8 @@ pub unsafe extern "C" fn torclass_table_expire(
     ffi_boundary!(torclass_result::Panic, {
         // SAFETY: as documented for the caller.
         let table = tri!(unsafe { table_mut(table) });
-        let mut n = 0usize;
-        table.expire(now_ns, |_| n = n.saturating_add(1));
+        let all = table.capacity();
+        let n = table.expire(now_ns, all, |_| {});
         // SAFETY: `out_expired` is NULL or points to writable storage (caller contract).
         if let Some(o) = unsafe { out_expired.as_mut() } {
             *o = n;

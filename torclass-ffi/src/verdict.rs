@@ -1,7 +1,9 @@
 //! [`torclass_verdict`] and the numbers it holds: the same as Rust's `Verdict`, `Protocol`,
 //! `Confidence` and `Evidence`, and Python's.
 
-use torclass_core::{Confidence, Direction, Evidence, Protocol, Transport, Verdict};
+use torclass_core::{
+    Confidence, Direction, Evidence, FlowClassifier, Protocol, Transport, Verdict,
+};
 
 // Literals, so that cbindgen writes them into the header; these assertions tie each one to the
 // Rust discriminant it mirrors.
@@ -109,6 +111,8 @@ pub const TORCLASS_EVIDENCE_KNOWN_ENDPOINT: u32 = 1 << 21;
 pub const TORCLASS_EVIDENCE_UDP_TRACKER_CONNECT: u32 = 1 << 22;
 /// uTP DATA carrying peer-wire evidence.
 pub const TORCLASS_EVIDENCE_UTP_PAYLOAD: u32 = 1 << 23;
+/// An end of the flow is a host with conclusive BitTorrent activity in the last minutes.
+pub const TORCLASS_EVIDENCE_BITTORRENT_HOST: u32 = 1 << 24;
 
 // The same bits as Rust's `Evidence` (and hence Python's); the header test checks that every
 // bit of `Evidence::NAMED` has its constant.
@@ -137,6 +141,7 @@ const _: () = {
     assert!(TORCLASS_EVIDENCE_KNOWN_ENDPOINT == Evidence::KNOWN_ENDPOINT.0);
     assert!(TORCLASS_EVIDENCE_UDP_TRACKER_CONNECT == Evidence::UDP_TRACKER_CONNECT.0);
     assert!(TORCLASS_EVIDENCE_UTP_PAYLOAD == Evidence::UTP_PAYLOAD.0);
+    assert!(TORCLASS_EVIDENCE_BITTORRENT_HOST == Evidence::BITTORRENT_HOST.0);
 };
 
 /// A flow's classification so far. 8 bytes, no padding.
@@ -152,20 +157,20 @@ pub struct torclass_verdict {
     /// 1 when nothing more will be read from this flow (the verdict is final and no further
     /// evidence can come): a firewall may stop sending its packets to torclass.
     pub finished: u8,
-    /// `TORCLASS_EVIDENCE_*` bits.
+    /// `TORCLASS_EVIDENCE_*` bits gathered so far, whatever the verdict: a flow to a learned
+    /// peer has `TORCLASS_EVIDENCE_KNOWN_ENDPOINT` from its first packet, while undecided.
     pub evidence: u32,
 }
 
 impl torclass_verdict {
-    pub(crate) fn new(verdict: Verdict, finished: bool) -> Self {
-        let (code, protocol, confidence, evidence) = match verdict {
-            Verdict::Undecided => (TORCLASS_VERDICT_UNDECIDED, 0, 0, 0),
-            Verdict::NotBitTorrent => (TORCLASS_VERDICT_NOT_BITTORRENT, 0, 0, 0),
+    pub(crate) fn new(verdict: Verdict, evidence: Evidence, finished: bool) -> Self {
+        let (code, protocol, confidence) = match verdict {
+            Verdict::Undecided => (TORCLASS_VERDICT_UNDECIDED, 0, 0),
+            Verdict::NotBitTorrent => (TORCLASS_VERDICT_NOT_BITTORRENT, 0, 0),
             Verdict::BitTorrent(d) => (
                 TORCLASS_VERDICT_BITTORRENT,
                 d.protocol as u8,
                 d.confidence as u8,
-                d.evidence.0,
             ),
         };
         Self {
@@ -173,8 +178,17 @@ impl torclass_verdict {
             protocol,
             confidence,
             finished: u8::from(finished),
-            evidence,
+            evidence: evidence.0,
         }
+    }
+
+    /// The verdict, evidence and state of `classifier`.
+    pub(crate) fn of(classifier: &FlowClassifier) -> Self {
+        Self::new(
+            classifier.verdict(),
+            classifier.evidence(),
+            classifier.is_done(),
+        )
     }
 }
 
@@ -193,9 +207,15 @@ mod tests {
 
     #[test]
     fn verdict_numbers_match_the_rust_names() {
-        let v = torclass_verdict::new(Verdict::Undecided, false);
+        let mut c = FlowClassifier::new(Transport::Tcp);
+        c.known_endpoint();
+        let v = torclass_verdict::of(&c);
         assert_eq!(v.verdict, TORCLASS_VERDICT_UNDECIDED);
-        let v = torclass_verdict::new(Verdict::NotBitTorrent, true);
+        assert_eq!(
+            v.evidence, TORCLASS_EVIDENCE_KNOWN_ENDPOINT,
+            "evidence shows while undecided"
+        );
+        let v = torclass_verdict::new(Verdict::NotBitTorrent, Evidence::NONE, true);
         assert_eq!(
             (v.verdict, v.finished),
             (TORCLASS_VERDICT_NOT_BITTORRENT, 1)

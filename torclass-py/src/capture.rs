@@ -26,6 +26,7 @@ pub(crate) fn analyzer_config(max_flows: usize, endpoint_cache: bool) -> Analyze
         } else {
             0
         },
+        hosts: if endpoint_cache { defaults.hosts } else { 0 },
         ..defaults
     }
 }
@@ -156,7 +157,8 @@ pub(crate) fn stats_dict<'py>(
 /// stop the process with SIGBUS).
 ///
 /// `endpoint_cache` (on by default, as in the CLI) learns peer endpoints from tracker replies,
-/// PEX, the DHT and LSD, and recognises later flows to them (encrypted ones included).
+/// PEX, the DHT and LSD, and hosts with confirmed BitTorrent activity, and recognises later
+/// flows to those peers and from those hosts (encrypted ones included).
 ///
 /// Raises `OSError` (`FileNotFoundError`, …) if the file cannot be opened, `CaptureError`
 /// if it is not a capture (here) or is corrupt or truncated (while iterating, after the flows

@@ -95,6 +95,10 @@ methods!(
         last_ts,
         packets,
         bytes,
+        packets_out,
+        bytes_out,
+        packets_in,
+        bytes_in,
         verdict,
         protocol,
         confidence,
@@ -105,6 +109,14 @@ methods!(
         dht_node_id,
         decided_at_packet,
     ]
+
+    /// Why the flow left the flow table before the capture ended (`"evicted"`, `"idle"`,
+    /// `"closed"`, `"reused"`), or `None` for a flow still open at the end. Not a column of
+    /// the record.
+    #[getter]
+    fn end_reason(&self) -> Option<&'static str> {
+        self.record.end_reason.map(|r| r.name())
+    }
 
     /// The record as a dict with exactly the keys of the JSON-lines record, in its order.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {

@@ -86,6 +86,8 @@ mod tcp {
     pub const DATA_OFFSET: usize = 12;
     /// The control bits.
     pub const FLAGS: usize = 13;
+    /// Urgent pointer.
+    pub const URGENT: Range<usize> = 18..20;
 }
 
 /// Field offsets of the UDP header (RFC 768).
@@ -214,6 +216,7 @@ fn tcp(datagram: Datagram<'_>) -> Option<Packet<'_>> {
             seq: u32::from_be_bytes(array(header, tcp::SEQ)?),
             ack: u32::from_be_bytes(array(header, tcp::ACK)?),
             flags: TcpFlags(*header.get(tcp::FLAGS)?),
+            urgent: be16(header, tcp::URGENT)?,
         }),
         fragment: datagram.fragment,
         payload,

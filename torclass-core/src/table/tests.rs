@@ -1,6 +1,6 @@
 use super::*;
 use crate::packet::{Endpoint, Fragment, TcpInfo};
-use crate::verdict::Protocol;
+use crate::verdict::{Confidence, Evidence, Protocol};
 use core::net::{IpAddr, Ipv4Addr};
 use proptest::prelude::*;
 use std::vec::Vec;
@@ -23,7 +23,12 @@ fn key(a: Endpoint, b: Endpoint, transport: Transport) -> FlowKey {
 fn tcp<'a>(k: FlowKey, seq: u32, flags: TcpFlags, payload: &'a [u8]) -> Packet<'a> {
     Packet {
         key: k,
-        tcp: Some(TcpInfo { seq, ack: 0, flags }),
+        tcp: Some(TcpInfo {
+            seq,
+            ack: 0,
+            flags,
+            urgent: 0,
+        }),
         fragment: Fragment::None,
         payload,
         payload_len_on_wire: payload.len() as u32,
@@ -276,7 +281,9 @@ fn idle_flows_expire_and_are_handed_back() {
     };
     t.process(&p, 0, |_| {}).unwrap();
     let mut handed = 0;
-    t.expire(TableConfig::default().udp_idle_ns + 1, |_| handed += 1);
+    t.expire(TableConfig::default().udp_idle_ns + 1, usize::MAX, |_| {
+        handed += 1
+    });
     assert_eq!(handed, 1);
     assert_eq!(t.iter().count(), 0);
 }
@@ -472,3 +479,15 @@ proptest! {
         prop_assert_eq!(run_tcp(&conv, mss, &replay), clean);
     }
 }
+
+/// The sizes the docs state (README, docs/limits.md), on a 64-bit target.
+#[test]
+#[cfg(target_pointer_width = "64")]
+fn slot_and_store_entry_sizes() {
+    assert_eq!(SLOT_SIZE, 424);
+    assert_eq!(Held::SIZE, 1484);
+}
+
+mod corroboration;
+mod lifecycle;
+mod tcp_stream;

@@ -1,0 +1,266 @@
+//! The out-of-order store: TCP segments that arrived ahead of the next expected byte, held in
+//! caller-provided storage until the hole before them fills, so that the reordered early
+//! segments of a flow are read in stream order.
+//!
+//! The store is a slice of [`Held`] entries ([`Held::SIZE`] bytes each) given to
+//! [`FlowTable::with_reorder`](super::FlowTable::with_reorder). Copying a segment's payload into
+//! it is the one place the core copies payload, into storage the caller provides and sizes.
+//!
+//! Bounds:
+//! - per entry: the first [`HELD_BYTES`] bytes of the segment (the rest is a hole);
+//! - per flow: [`HELD_PER_SIDE`] entries for each direction, kept in sequence order;
+//! - per table: the storage's length; a free list makes taking and giving back an entry O(1);
+//! - a segment is held only while the classifier still reads its flow (undecided, or decided
+//!   with evidence still to come: a flow reads a bounded number of bytes per side, see
+//!   [`crate::flow::SIDE_BUDGET`], and then nothing), so only a flow's first bytes ever use
+//!   the store; and only if it starts less than [`HOLD_WINDOW`] bytes ahead.
+//!
+//! Holding after the decision too (not only while undecided) is what keeps the evidence and
+//! metadata (a peer id, an extension handshake read after a handshake confirmed the flow)
+//! independent of reordering, as the verdict is.
+//!
+//! When a side's limit is reached, or the store is empty, the held segments before the new one
+//! are read with a gap before each hole, as segments are read without a store. Entries of a
+//! flow that has nothing more to read, or leaves the table, are given back unread.
+
+/// Payload bytes an entry keeps: one Ethernet-sized TCP segment (MSS 1460 over IPv4).
+pub const HELD_BYTES: usize = 1460;
+
+/// Segments each direction of a flow may hold at once.
+pub const HELD_PER_SIDE: u8 = 4;
+
+/// How far ahead of the next expected byte a segment may start and still be held: one
+/// unscaled TCP window (RFC 9293 §3.1). Farther is no reordering of early segments.
+pub const HOLD_WINDOW: u32 = 1 << 16;
+
+/// One held segment; see the module docs.
+#[derive(Clone, Copy, Debug)]
+pub struct Held {
+    /// Slot index of the flow.
+    owner: u32,
+    /// The flow's slot generation.
+    generation: u32,
+    /// Sequence number of the first byte.
+    pub(super) seq: u32,
+    /// Payload length on the wire (more than `len` when cut by the capture or the store).
+    pub(super) wire_len: u32,
+    /// Next entry + 1 in the side's chain, or in the free list; 0 ends it.
+    next: u32,
+    /// Bytes kept.
+    len: u16,
+    /// The direction (0 initiator, 1 responder).
+    side: u8,
+    in_use: bool,
+    bytes: [u8; HELD_BYTES],
+}
+
+const _: () = assert!(Held::SIZE <= HELD_BYTES + 24, "Held grew");
+
+impl Default for Held {
+    fn default() -> Self {
+        Self {
+            owner: 0,
+            generation: 0,
+            seq: 0,
+            wire_len: 0,
+            next: 0,
+            len: 0,
+            side: 0,
+            in_use: false,
+            bytes: [0; HELD_BYTES],
+        }
+    }
+}
+
+impl Held {
+    /// Size of one entry in bytes, to size storage by memory budget.
+    pub const SIZE: usize = core::mem::size_of::<Self>();
+
+    /// The bytes kept.
+    pub(super) fn bytes(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or_default()
+    }
+}
+
+/// What [`Store::hold`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Hold {
+    /// The segment is held.
+    Held,
+    /// The same segment was held already.
+    Duplicate,
+    /// No entry is free.
+    Full,
+}
+
+/// Who a chain belongs to: a flow's slot, its generation and a direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Owner {
+    pub index: u32,
+    pub generation: u32,
+    pub side: u8,
+}
+
+/// The store: entries and the head of the free list.
+pub(super) struct Store<R> {
+    entries: R,
+    /// First free entry + 1; 0 when none is free.
+    free: u32,
+    /// Entries in use.
+    used: u32,
+}
+
+/// Entries a store uses at most (indices are `u32`, 0 is "none").
+const MAX_ENTRIES: usize = (u32::MAX - 1) as usize;
+
+impl<R: AsRef<[Held]> + AsMut<[Held]>> Store<R> {
+    /// A store over `entries`, all free.
+    pub fn new(mut entries: R) -> Self {
+        let all = entries.as_mut();
+        let n = all.len().min(MAX_ENTRIES);
+        for (i, e) in all.iter_mut().enumerate() {
+            *e = Held::default();
+            let next = i.saturating_add(2);
+            e.next = if next <= n { next as u32 } else { 0 };
+        }
+        Self {
+            entries,
+            free: u32::from(n > 0),
+            used: 0,
+        }
+    }
+
+    /// Entries in use.
+    pub fn used(&self) -> u32 {
+        self.used
+    }
+
+    /// Number of entries.
+    pub fn capacity(&self) -> usize {
+        self.entries.as_ref().len().min(MAX_ENTRIES)
+    }
+
+    /// Entry `link - 1` if it is in use by `owner`.
+    fn owned(&self, link: u32, owner: Owner) -> Option<&Held> {
+        let e = self.entries.as_ref().get((link as usize).checked_sub(1)?)?;
+        (e.in_use
+            && e.owner == owner.index
+            && e.generation == owner.generation
+            && e.side == owner.side)
+            .then_some(e)
+    }
+
+    /// The first entry of the chain at `head` (an owner's), if any.
+    pub fn first(&self, head: u32, owner: Owner) -> Option<&Held> {
+        self.owned(head, owner)
+    }
+
+    /// Number of entries in the chain at `head`, at most [`HELD_PER_SIDE`] + 1 visited.
+    pub fn chain_len(&self, head: u32, owner: Owner) -> u8 {
+        let mut n = 0u8;
+        let mut link = head;
+        while let Some(e) = self.owned(link, owner) {
+            n = n.saturating_add(1);
+            if n > HELD_PER_SIDE {
+                break;
+            }
+            link = e.next;
+        }
+        n
+    }
+
+    /// Hold a copy of `payload` (its first [`HELD_BYTES`]) starting at `seq` in the chain at
+    /// `*head`, in order of distance from `base` (the next expected byte). A segment already
+    /// held whole (a retransmission) takes no second entry. Returns false when no entry is
+    /// free.
+    pub fn hold(
+        &mut self,
+        head: &mut u32,
+        owner: Owner,
+        base: u32,
+        seq: u32,
+        payload: &[u8],
+        wire_len: u32,
+    ) -> Hold {
+        // Find the link after which the segment goes: the last entry starting at or before it.
+        let ahead = seq.wrapping_sub(base);
+        let mut prev: Option<u32> = None;
+        let mut link = *head;
+        let mut steps = 0u8;
+        while let Some(e) = self.owned(link, owner) {
+            steps = steps.saturating_add(1);
+            if e.seq.wrapping_sub(base) > ahead || steps > HELD_PER_SIDE {
+                break;
+            }
+            if e.seq == seq
+                && e.wire_len >= wire_len
+                && usize::from(e.len) >= payload.len().min(HELD_BYTES)
+            {
+                return Hold::Duplicate;
+            }
+            prev = Some(link);
+            link = e.next;
+        }
+        let Some(index) = (self.free as usize).checked_sub(1) else {
+            return Hold::Full;
+        };
+        let Some(entry) = self.entries.as_mut().get_mut(index) else {
+            return Hold::Full;
+        };
+        self.free = entry.next;
+        let kept = payload.len().min(HELD_BYTES);
+        entry.owner = owner.index;
+        entry.generation = owner.generation;
+        entry.side = owner.side;
+        entry.seq = seq;
+        entry.wire_len = wire_len.max(kept as u32);
+        entry.len = kept as u16;
+        entry.in_use = true;
+        if let (Some(dst), Some(src)) = (entry.bytes.get_mut(..kept), payload.get(..kept)) {
+            dst.copy_from_slice(src);
+        }
+        entry.next = link;
+        let me = index.saturating_add(1) as u32;
+        match prev.and_then(|p| (p as usize).checked_sub(1)) {
+            Some(p) => {
+                if let Some(e) = self.entries.as_mut().get_mut(p) {
+                    e.next = me;
+                }
+            }
+            None => *head = me,
+        }
+        self.used = self.used.saturating_add(1);
+        Hold::Held
+    }
+
+    /// Take the chain's first entry off it (the head moves on) and give it back to the free
+    /// list.
+    pub fn pop(&mut self, head: &mut u32, owner: Owner) {
+        let Some(e) = self.owned(*head, owner) else {
+            *head = 0;
+            return;
+        };
+        let next = e.next;
+        if let Some(entry) = (*head as usize)
+            .checked_sub(1)
+            .and_then(|i| self.entries.as_mut().get_mut(i))
+        {
+            entry.in_use = false;
+            entry.next = self.free;
+            self.free = *head;
+            self.used = self.used.saturating_sub(1);
+        }
+        *head = next;
+    }
+
+    /// Give every entry of the chain back, unread.
+    pub fn clear(&mut self, head: &mut u32, owner: Owner) {
+        for _ in 0..=HELD_PER_SIDE {
+            if *head == 0 {
+                break;
+            }
+            self.pop(head, owner);
+        }
+        *head = 0;
+    }
+}

@@ -1,0 +1,255 @@
+//! Corroboration across flows: a host with conclusive BitTorrent activity confirms its MSE
+//! flows, and nothing else.
+
+use super::*;
+use crate::endpoints::{CacheConfig, CacheEntry, EndpointCache};
+use crate::hosts::HostCache;
+use crate::test_util::random_bytes;
+use std::vec;
+
+const DHT_QUERY: &[u8] =
+    b"d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz123456e1:q9:find_node1:t2:aa1:y1:qe";
+const DHT_REPLY: &[u8] = b"d1:rd2:id20:0123456789abcdefghij5:nodes0:e1:t2:aa1:y1:re";
+
+fn udp<'a>(k: FlowKey, payload: &'a [u8]) -> Packet<'a> {
+    Packet {
+        key: k,
+        tcp: None,
+        fragment: Fragment::None,
+        payload,
+        payload_len_on_wire: payload.len() as u32,
+    }
+}
+
+/// Feed a TCP conversation (initiator?, bytes) on `up` with the table and learner; the flow's
+/// last outcome.
+fn converse<L: Learn>(
+    t: &mut FlowTable<&mut [Slot]>,
+    learn: &mut L,
+    up: FlowKey,
+    conv: &[(bool, Vec<u8>)],
+    at: u64,
+) -> Outcome {
+    t.process_learning(&tcp(up, 999, TcpFlags::SYN, &[]), at, learn, |_| {})
+        .unwrap();
+    let mut seq = [1000u32, 5000u32];
+    let mut last = None;
+    for (initiator, bytes) in conv {
+        let (k, d) = if *initiator {
+            (up, 0)
+        } else {
+            (up.reversed(), 1)
+        };
+        last = Some(
+            t.process_learning(&tcp(k, seq[d], TcpFlags::ACK, bytes), at, learn, |_| {})
+                .unwrap(),
+        );
+        seq[d] = seq[d].wrapping_add(bytes.len() as u32);
+    }
+    last.unwrap()
+}
+
+fn mse() -> Vec<(bool, Vec<u8>)> {
+    let mut a1 = random_bytes(96 + 211, 1);
+    a1[0] = 0x9c;
+    vec![
+        (true, a1),
+        (false, random_bytes(96 + 37, 2)),
+        (true, random_bytes(20 + 20 + 16 + 68, 3)),
+        (false, random_bytes(8 + 4 + 2 + 68, 4)),
+        (true, random_bytes(4000, 5)),
+    ]
+}
+
+/// A conversation: (sent by the initiator?, bytes) in order.
+type Conversation = Vec<(bool, Vec<u8>)>;
+
+/// Ordinary flows between two hosts that run BitTorrent clients: web, TLS, SSH, DNS.
+fn ordinary() -> Vec<(Transport, u16, Conversation)> {
+    let tls_hello = {
+        let mut h = vec![
+            0x16, 0x03, 0x01, 0x00, 0xc8, 0x01, 0x00, 0x00, 0xc4, 0x03, 0x03,
+        ];
+        h.extend(random_bytes(32, 8));
+        h.extend((0u8..164).map(|i| i.wrapping_mul(31)));
+        h
+    };
+    let tls_reply = {
+        let mut h = vec![
+            0x16, 0x03, 0x03, 0x00, 0x5a, 0x02, 0x00, 0x00, 0x56, 0x03, 0x03,
+        ];
+        h.extend(random_bytes(32, 9));
+        h.extend([0x20; 1]);
+        h.extend(random_bytes(32, 10));
+        h.extend([0x13, 0x01, 0x00]);
+        h.extend([0x17, 0x03, 0x03, 0x01, 0x00]);
+        h.extend(random_bytes(256, 11));
+        h
+    };
+    let dns = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x01\x07example\x03com\x00\x00\x01\x00\x01\x00\x00\x29\x10\x00\x00\x00\x00\x00\x00\x00".to_vec();
+    vec![
+        (
+            Transport::Tcp,
+            80,
+            vec![
+                (true, b"GET / HTTP/1.1\r\nHost: b\r\n\r\n".to_vec()),
+                (
+                    false,
+                    [
+                        b"HTTP/1.1 200 OK\r\nContent-Length: 4000\r\n\r\n".to_vec(),
+                        random_bytes(4000, 12),
+                    ]
+                    .concat(),
+                ),
+            ],
+        ),
+        (
+            Transport::Tcp,
+            443,
+            vec![
+                (true, tls_hello),
+                (false, tls_reply),
+                (true, random_bytes(300, 13)),
+            ],
+        ),
+        (
+            Transport::Tcp,
+            22,
+            vec![
+                (false, b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n".to_vec()),
+                (true, b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n".to_vec()),
+                (true, random_bytes(1500, 14)),
+                (false, random_bytes(1100, 15)),
+            ],
+        ),
+        (Transport::Udp, 53, vec![(true, dns.clone()), (false, dns)]),
+    ]
+}
+
+#[test]
+fn a_host_with_dht_activity_confirms_its_mse_flows_and_nothing_else() {
+    let mut slots = vec![Slot::default(); 64];
+    let mut t = table(&mut slots);
+    let mut entries = [CacheEntry::default(); 16];
+    let mut hosts = HostCache::new(&mut entries[..], CacheConfig::hosts());
+    let (a, b) = (ep(1, 0), ep(2, 0));
+    let at = |e: Endpoint, port| Endpoint { port, ..e };
+    // Without BitTorrent activity, the MSE shape alone is Likely.
+    let o = converse(
+        &mut t,
+        &mut hosts,
+        key(at(a, 40000), at(b, 51413), Transport::Tcp),
+        &mse(),
+        1,
+    );
+    assert_eq!(
+        o.verdict.detection().unwrap().confidence,
+        Confidence::Likely
+    );
+    // Host a's DHT query answered: a and b are BitTorrent hosts.
+    let dht = key(at(a, 6881), at(b, 6881), Transport::Udp);
+    t.process_learning(&udp(dht, DHT_QUERY), 2, &mut hosts, |_| {})
+        .unwrap();
+    let o = t
+        .process_learning(&udp(dht.reversed(), DHT_REPLY), 2, &mut hosts, |_| {})
+        .unwrap();
+    assert_eq!(
+        o.verdict.detection().unwrap().confidence,
+        Confidence::Confirmed
+    );
+    assert!(hosts.lookup(a.addr, 3).is_some() && hosts.lookup(b.addr, 3).is_some());
+    // A later MSE flow from a to anywhere (another port, another peer) is Confirmed.
+    let o = converse(
+        &mut t,
+        &mut hosts,
+        key(at(a, 40001), at(ep(3, 0), 51413), Transport::Tcp),
+        &mse(),
+        3,
+    );
+    let d = o.verdict.detection().unwrap();
+    assert_eq!(
+        (d.protocol, d.confidence),
+        (Protocol::PeerWireEncrypted, Confidence::Confirmed)
+    );
+    assert!(d
+        .evidence
+        .contains(Evidence::BITTORRENT_HOST | Evidence::MSE_SHAPE));
+    // The encrypted flow taught nothing: host 3 is not a BitTorrent host.
+    assert!(hosts.lookup(ep(3, 0).addr, 4).is_none());
+    // Ordinary flows between the two BitTorrent hosts stay ordinary.
+    for (i, (transport, port, conv)) in ordinary().into_iter().enumerate() {
+        let k = key(at(a, 50000 + i as u16), at(b, port), transport);
+        let o = match transport {
+            Transport::Tcp => converse(&mut t, &mut hosts, k, &conv, 4),
+            Transport::Udp => {
+                let mut last = None;
+                for (initiator, bytes) in &conv {
+                    let kk = if *initiator { k } else { k.reversed() };
+                    last = Some(
+                        t.process_learning(&udp(kk, bytes), 4, &mut hosts, |_| {})
+                            .unwrap(),
+                    );
+                }
+                last.unwrap()
+            }
+        };
+        assert!(
+            o.evidence.contains(Evidence::BITTORRENT_HOST),
+            "port {port} was corroborated"
+        );
+        let end = t.flow(o.handle).unwrap();
+        let mut finished = *end.classifier();
+        assert!(
+            !finished.finish().is_bittorrent(),
+            "port {port}: {:?}",
+            finished.verdict()
+        );
+    }
+}
+
+/// Both caches, off.
+type Off<'a> = (
+    Option<&'a mut EndpointCache<&'a mut [CacheEntry]>>,
+    Option<&'a mut HostCache<&'a mut [CacheEntry]>>,
+);
+
+#[test]
+fn hosts_and_endpoints_together() {
+    let mut slots = vec![Slot::default(); 64];
+    let mut t = table(&mut slots);
+    let mut e = [CacheEntry::default(); 16];
+    let mut h = [CacheEntry::default(); 16];
+    let mut endpoints = EndpointCache::new(&mut e[..], CacheConfig::default());
+    let mut hosts = HostCache::new(&mut h[..], CacheConfig::hosts());
+    let (a, b) = (ep(1, 6881), ep(2, 6881));
+    let mut both = (&mut endpoints, &mut hosts);
+    let dht = key(a, b, Transport::Udp);
+    t.process_learning(&udp(dht, DHT_QUERY), 1, &mut both, |_| {})
+        .unwrap();
+    t.process_learning(&udp(dht.reversed(), DHT_REPLY), 1, &mut both, |_| {})
+        .unwrap();
+    let o = t
+        .process_learning(
+            &tcp(key(ep(1, 40000), b, Transport::Tcp), 0, TcpFlags::SYN, &[]),
+            2,
+            &mut both,
+            |_| {},
+        )
+        .unwrap();
+    assert!(o
+        .evidence
+        .contains(Evidence::KNOWN_ENDPOINT | Evidence::BITTORRENT_HOST));
+    assert!(endpoints.lookup(b.into(), 3).is_some());
+    assert!(hosts.lookup(a.addr, 3).is_some());
+    // An optional cache that is off learns and tells nothing.
+    let mut off: Off = (None, None);
+    let o = t
+        .process_learning(
+            &tcp(key(ep(1, 40001), b, Transport::Tcp), 0, TcpFlags::SYN, &[]),
+            2,
+            &mut off,
+            |_| {},
+        )
+        .unwrap();
+    assert_eq!(o.evidence, Evidence::NONE);
+}
