@@ -255,6 +255,36 @@ pub(super) fn mse_keys(b: &mut Builder) {
         30,
     );
     {
+        // What corroboration costs: a random-looking proxy protocol from a BitTorrent host has
+        // the MSE/PE shape. Reported, not required (the shared decision is that a BitTorrent
+        // host confirms MSE shapes); the operating point shows what torclass does with it.
+        let name = "shadowsocks-from-bt-host";
+        let mut rng = seed(name);
+        let mut t = Trace::new();
+        let (h, node, proxy) = (v4(13, 6881), v4(14, 6881), v4(15, 8388));
+        dht_exchange(&mut t, &Udp::new(h, node), &mut rng);
+        t.advance(2_000_000_000);
+        let a = v4(13, 41100);
+        let mut c = Tcp::open(&mut t, a, proxy);
+        c.send(&mut t, Dir::A, &bn::shadowsocks_first(&mut rng, 300));
+        c.send(&mut t, Dir::B, &bn::shadowsocks_first(&mut rng, 1200));
+        c.send(&mut t, Dir::A, &rng.bytes(90));
+        c.send(&mut t, Dir::B, &rng.bytes(4000));
+        c.close(&mut t);
+        b.add(
+            name,
+            C1,
+            "Shadowsocks (AEAD, random flights both ways) from a host that just used the DHT",
+            Role::Negative,
+            None,
+            t,
+            vec![
+                F::bt("udp", h, node, "dht", Confirmed),
+                F::not_bt("tcp", a, proxy).informational(),
+            ],
+        );
+    }
+    {
         let name = "twin-bt-host-ordinary-flows";
         let mut rng = seed(name);
         let mut t = Trace::new();
