@@ -17,7 +17,7 @@ HOSTS=6                       # hosts h1..h6 in every scenario
 ALL_SCENARIOS=(tcp-plain tcp-negative http-magnet dht-magnet utp-only udp-tracker lsd
                udp-negative tcp-encrypted clients-plain clients-encrypted clients-utp
                clients-udp-tracker clients-dht clients-lsd bt-v2 ipv6 negative-extra
-               negative-services negative-tunnels negative-more negative-dnscrypt)
+               negative-services negative-tunnels negative-more negative-dnscrypt negative-vpn)
 # --matrix adds these: regenerable, not committed (they show known misses; see README)
 MATRIX_ONLY=(rtorrent-mse-retry)
 V6_SCENARIOS=(ipv6)           # scenarios whose lab has IPv6 addresses ($NET6::N) too
@@ -116,6 +116,11 @@ need udhcpc udhcpc
 need upnpc miniupnpc
 need syncthing syncthing
 need dnsdist dnsdist
+need wireguard-go wireguard-go
+need wg wireguard-tools
+need nebula nebula
+need supernode n2n
+need tincd tinc
 need script bsdutils
 [[ -x $PY ]] && "$PY" -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
 [[ -x $PY ]] && "$PY" -c 'import libtorrent' 2>/dev/null || missing+=(python3-libtorrent)
@@ -1820,6 +1825,95 @@ scenario_negative_dnscrypt() {
         die "curl over DoH failed"
     sleep 0.5
     stop http dnsdist unbound
+}
+
+# Overlay VPNs and P2P VPNs in user space, whose datagrams are encrypted end to end: WireGuard
+# (wireguard-go and wg, UDP 51820), Nebula (Noise over UDP 4242, a lighthouse on h1), n2n 1.3
+# (a supernode on h1, edges on h2 and h3 talking through it and to each other) and tinc 1.0
+# (TCP meta connection and UDP data on 655); HTTP through each tunnel, served by h1 (h3 for n2n).
+scenario_negative_vpn() {
+    local d=$WORK/$SCENARIO srv=$NET.1 i k1 k2 tag=${TAG#tcl}
+    local wga="wg${tag}a" wgb="wg${tag}b" neba="nb${tag}a" nebb="nb${tag}b" n2a="n2${tag}a" n2b="n2${tag}b"
+    mkdir -p "$d/www" "$d/nebula" "$d/tinc1/hosts" "$d/tinc2/hosts"
+    random_file "$d/www/tunnel.bin" $((48 * 1024))
+    # WireGuard keys
+    umask 077
+    wg genkey >"$d/wg1.key"; wg pubkey <"$d/wg1.key" >"$d/wg1.pub"
+    wg genkey >"$d/wg2.key"; wg pubkey <"$d/wg2.key" >"$d/wg2.pub"
+    umask 022
+    # Nebula: a CA and one certificate per host
+    nebula-cert ca -name lab -out-crt "$d/nebula/ca.crt" -out-key "$d/nebula/ca.key"
+    for i in 1 2; do
+        nebula-cert sign -name "h$i" -ip "10.10.0.$i/24" -ca-crt "$d/nebula/ca.crt" -ca-key "$d/nebula/ca.key" \
+            -out-crt "$d/nebula/h$i.crt" -out-key "$d/nebula/h$i.key"
+    done
+    printf '%s\n' 'pki:' "  ca: $d/nebula/ca.crt" "  cert: $d/nebula/h1.crt" "  key: $d/nebula/h1.key" \
+        'static_host_map: {}' 'lighthouse:' '  am_lighthouse: true' 'listen:' "  host: $srv" '  port: 4242' \
+        'punchy:' '  punch: false' 'tun:' "  dev: $neba" 'logging:' '  level: info' \
+        'firewall:' '  outbound: [{port: any, proto: any, host: any}]' '  inbound: [{port: any, proto: any, host: any}]' \
+        >"$d/nebula/h1.yml"
+    printf '%s\n' 'pki:' "  ca: $d/nebula/ca.crt" "  cert: $d/nebula/h2.crt" "  key: $d/nebula/h2.key" \
+        'static_host_map:' "  \"10.10.0.1\": [\"$srv:4242\"]" 'lighthouse:' '  am_lighthouse: false' \
+        '  hosts: ["10.10.0.1"]' 'listen:' "  host: $NET.2" '  port: 4242' 'punchy:' '  punch: false' \
+        'tun:' "  dev: $nebb" 'logging:' '  level: info' \
+        'firewall:' '  outbound: [{port: any, proto: any, host: any}]' '  inbound: [{port: any, proto: any, host: any}]' \
+        >"$d/nebula/h2.yml"
+    # tinc 1.0: two nodes, RSA keys, each knowing the other's host file
+    for i in 1 2; do
+        printf '%s\n' "Name = h$i" 'Mode = router' "Interface = tn${tag}$i" >"$d/tinc$i/tinc.conf"
+        [[ $i == 2 ]] && printf 'ConnectTo = h1\n' >>"$d/tinc$i/tinc.conf"
+        printf '%s\n' "Address = $NET.$i" 'Port = 655' "Subnet = 10.12.0.$i/32" >"$d/tinc$i/hosts/h$i"
+        tincd -c "$d/tinc$i" -K2048 </dev/null >/dev/null 2>&1 || die "tincd -K failed"
+        printf '%s\n' '#!/bin/sh' 'ip addr add '"10.12.0.$i"'/24 dev $INTERFACE' 'ip link set $INTERFACE up' \
+            >"$d/tinc$i/tinc-up"
+        chmod +x "$d/tinc$i/tinc-up"
+    done
+    cp "$d/tinc1/hosts/h1" "$d/tinc2/hosts/h1"
+    cp "$d/tinc2/hosts/h2" "$d/tinc1/hosts/h2"
+
+    serves udp 1 51820 not_bittorrent wireguard-go wireguard-go
+    serves udp 1 4242 not_bittorrent nebula-lighthouse nebula
+    serves udp 2 4242 not_bittorrent nebula nebula
+    serves udp 1 7654 not_bittorrent n2n-supernode n2n-edge
+    serves udp 3 any not_bittorrent n2n-edge n2n-edge
+    serves tcp 1 655 not_bittorrent tincd tincd
+    serves udp 1 655 not_bittorrent tincd tincd
+    serves udp 2 655 not_bittorrent tincd tincd
+    expect 2 "WireGuard handshake" 'wg.type == 1 || wg.type == 2'
+    expect 4 "WireGuard transport data" 'wg.type == 4'
+
+    start_in "$d/www" http1 1 "$PY" -m http.server --bind 0.0.0.0 8000
+    start_in "$d/www" http3 3 "$PY" -m http.server --bind 0.0.0.0 8000
+    start wg1 1 env WG_PROCESS_FOREGROUND=1 wireguard-go "$wga"
+    start wg2 2 env WG_PROCESS_FOREGROUND=1 wireguard-go "$wgb"
+    start nebula1 1 nebula -config "$d/nebula/h1.yml"
+    start nebula2 2 nebula -config "$d/nebula/h2.yml"
+    start supernode 1 supernode -l 7654
+    pause 1.5
+    alive http1 http3 wg1 wg2 nebula1 nebula2 supernode
+    nsx "$(hns 1)" wg set "$wga" private-key "$d/wg1.key" listen-port 51820 peer "$(cat "$d/wg2.pub")" allowed-ips 10.9.0.2/32
+    nsx "$(hns 2)" wg set "$wgb" private-key "$d/wg2.key" peer "$(cat "$d/wg1.pub")" allowed-ips 10.9.0.0/24 \
+        endpoint "$srv:51820"
+    nsx "$(hns 1)" ip addr add 10.9.0.1/24 dev "$wga"
+    nsx "$(hns 2)" ip addr add 10.9.0.2/24 dev "$wgb"
+    nsx "$(hns 1)" ip link set "$wga" up
+    nsx "$(hns 2)" ip link set "$wgb" up
+    capture_start
+
+    on 2 curl -sS --max-time 10 -o "$d/wg.got" "http://10.9.0.1:8000/tunnel.bin" || die "no HTTP through WireGuard"
+    cmp -s "$d/wg.got" "$d/www/tunnel.bin" || die "WireGuard download differs"
+    on 2 curl -sS --max-time 10 -o /dev/null "http://10.10.0.1:8000/tunnel.bin" || die "no HTTP through Nebula"
+    start edge2 2 edge -d "$n2a" -a 10.11.0.2 -c lab -k labkey -l "$srv:7654" -p 7655
+    start edge3 3 edge -d "$n2b" -a 10.11.0.3 -c lab -k labkey -l "$srv:7654" -p 7655
+    pause 2
+    alive edge2 edge3
+    on 2 curl -sS --max-time 10 -o /dev/null "http://10.11.0.3:8000/tunnel.bin" || die "no HTTP through n2n"
+    start tinc1 1 tincd -c "$d/tinc1" -D -d1 --pidfile="$d/tinc1.pid"
+    start tinc2 2 tincd -c "$d/tinc2" -D -d1 --pidfile="$d/tinc2.pid"
+    wait_for 15 nsx "$(hns 2)" curl -sS --max-time 2 -o /dev/null "http://10.12.0.1:8000/" || die "no HTTP through tinc"
+    on 2 curl -sS --max-time 10 -o /dev/null "http://10.12.0.1:8000/tunnel.bin" || die "no HTTP through tinc"
+    sleep 0.5
+    stop tinc2 tinc1 edge3 edge2 supernode nebula2 nebula1 wg2 wg1 http3 http1
 }
 
 # Matrix only (not committed: it shows a known miss, see README "Known misses"): rtorrent with
