@@ -14,6 +14,7 @@ mod look_alikes;
 mod magnet;
 mod mse;
 mod one_sided;
+mod public;
 mod reuse;
 mod tcp;
 mod tracker;
@@ -318,6 +319,7 @@ pub fn all() -> Vec<Case> {
     reuse::tuple_reuse(&mut b);
     magnet::magnets(&mut b);
     one_sided::one_sided(&mut b);
+    public::public(&mut b);
     look_alikes::look_alikes(&mut b);
     b.cases
 }
