@@ -1,9 +1,13 @@
-//! Non-BitTorrent look-alikes that the capture lab cannot run (DNS to UDP 443, DNSCrypt, AFS
-//! RX, NFS, WireGuard, RLPx, Telegram, TLS with long chains, Shadowsocks, random bytes).
+//! Non-BitTorrent look-alikes that the capture lab cannot run or that other classifiers took for
+//! BitTorrent (DNS to UDP 443 with EDNS0 and padding, DNSCrypt, AFS RX, NFS, ONC RPC, WireGuard,
+//! game and QUIC datagrams, STUN, RTP, Teredo, CoAP, CAPWAP, RakNet, IPsec NAT-T, Zoom-like
+//! media, RLPx, Telegram, TLS with long chains, Shadowsocks, Windows Delivery Optimization,
+//! random bytes), each built from its protocol's message formats.
 
 use std::net::SocketAddr;
 
 use super::super::benign as bn;
+use super::super::bt;
 use super::super::packet::{Dir, Tcp, Trace, Udp};
 use super::super::rng::Rng;
 use super::super::{FlowExpect as F, Role};
@@ -371,6 +375,146 @@ pub(super) fn look_alikes(b: &mut Builder) {
         false,
     );
 
+    udp_case(
+        b,
+        "teredo-3544",
+        "Teredo (RFC 4380): IPv6 bubbles and IPv6 packets in UDP 3544 (nDPI's first BitTorrent false positive)",
+        v4(230, 50000),
+        v4(231, 3544),
+        &|t, u, rng| {
+            for i in 0..6u8 {
+                let mut p = vec![0x60, 0, 0, 0, 0, 0, 59, 21];
+                if i > 1 {
+                    p[4..6].copy_from_slice(&40u16.to_be_bytes());
+                    p[6] = 58;
+                }
+                p.extend([0x20, 0x01, 0, 0]);
+                p.extend(rng.bytes(12));
+                p.extend([0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x80, 0, 0xf2, 0x27]);
+                p.extend(rng.bytes(4));
+                if i > 1 {
+                    p.extend(rng.bytes(40));
+                }
+                u.send(t, if i % 2 == 0 { Dir::A } else { Dir::B }, &p);
+            }
+        },
+        false,
+    );
+    udp_case(
+        b,
+        "coap-5683",
+        "CoAP (RFC 7252): confirmable GETs of /.well-known/core and their piggybacked answers",
+        v4(232, 50001),
+        v4(233, 5683),
+        &|t, u, _| {
+            for id in 0..3u16 {
+                let mut q = vec![0x42, 0x01];
+                q.extend((0x7d00 + id).to_be_bytes());
+                q.extend([0xa1, 0xb2]);
+                q.extend_from_slice(b"\xbb.well-known\x04core");
+                let mut r = vec![0x62, 0x45];
+                r.extend((0x7d00 + id).to_be_bytes());
+                r.extend([0xa1, 0xb2, 0xc1, 0x28, 0xff]);
+                r.extend_from_slice(b"</sensors/temp>;rt=\"temperature\";if=\"sensor\",</sensors/light>;rt=\"light\"");
+                u.exchange(t, &q, &r);
+            }
+        },
+        false,
+    );
+    udp_case(
+        b,
+        "capwap-5246",
+        "CAPWAP control (RFC 5415): Discovery Request and Response (UniFi-style controller traffic)",
+        v4(234, 50002),
+        v4(235, 5246),
+        &|t, u, rng| {
+            for seq in 0..3u8 {
+                let mut q = vec![0x00, 0x10, 0x43, 0x00, 0, 0, 0, 0];
+                q.extend([0, 0, 0, 1, seq, 0, 0x1c, 0]);
+                q.extend([0, 20, 0, 1, 1, 0, 38, 0, 13]);
+                q.extend(rng.bytes(13));
+                let mut r = vec![0x00, 0x10, 0x43, 0x00, 0, 0, 0, 0];
+                r.extend([0, 0, 0, 2, seq, 0, 0x40, 0]);
+                r.extend(rng.bytes(56));
+                u.exchange(t, &q, &r);
+            }
+        },
+        false,
+    );
+    udp_case(
+        b,
+        "raknet-roblox",
+        "RakNet (Roblox, Minecraft Bedrock): Open Connection Request 1 padded with zeros to the MTU, its reply, then reliable frames",
+        v4(236, 50003),
+        v4(237, 19132),
+        &|t, u, rng| {
+            const MAGIC: [u8; 16] = [0, 0xff, 0xff, 0, 0xfe, 0xfe, 0xfe, 0xfe, 0xfd, 0xfd, 0xfd, 0xfd, 0x12, 0x34, 0x56, 0x78];
+            let mut req = vec![0x05];
+            req.extend(MAGIC);
+            req.push(10);
+            req.extend(vec![0u8; 1464 - req.len()]);
+            let mut rep = vec![0x06];
+            rep.extend(MAGIC);
+            rep.extend(rng.bytes(8));
+            rep.extend([0, 0x05, 0xb8]);
+            u.exchange(t, &req, &rep);
+            for seq in 0..10u32 {
+                let mut f = vec![0x84];
+                f.extend(&seq.to_le_bytes()[..3]);
+                f.extend([0x40, 0x01, 0x20]);
+                f.extend(rng.bytes(36));
+                u.send(t, if seq % 2 == 0 { Dir::A } else { Dir::B }, &f);
+            }
+        },
+        false,
+    );
+    udp_case(
+        b,
+        "ipsec-nat-t-4500",
+        "IKEv2 over UDP 4500 (non-ESP marker) and ESP in UDP (RFC 3948): SPI, sequence number, ciphertext",
+        v4(238, 4500),
+        v4(239, 4500),
+        &|t, u, rng| {
+            let mut ike = vec![0, 0, 0, 0];
+            ike.extend(rng.bytes(8));
+            ike.extend([0; 8]);
+            ike.extend([0x21, 0x20, 0x22, 0x08, 0, 0, 0, 0, 0, 0, 1, 0x2c]);
+            ike.extend(rng.bytes(272));
+            let mut ike_r = ike[..12].to_vec();
+            ike_r.extend(rng.bytes(8));
+            ike_r.extend([0x21, 0x20, 0x22, 0x20, 0, 0, 0, 0, 0, 0, 1, 0x2c]);
+            ike_r.extend(rng.bytes(272));
+            u.exchange(t, &ike, &ike_r);
+            for seq in 1..12u32 {
+                for (d, spi) in [(Dir::A, 0xc1a0_0001u32), (Dir::B, 0xc1a0_0002u32)] {
+                    let mut esp = spi.to_be_bytes().to_vec();
+                    esp.extend(seq.to_be_bytes());
+                    let n = rng.range(60, 1300);
+                    esp.extend(rng.bytes(n));
+                    u.send(t, d, &esp);
+                }
+            }
+        },
+        false,
+    );
+    udp_case(
+        b,
+        "zoom-media-8801",
+        "Zoom-like media over UDP 8801: a 1-byte type and a sequence header, then encrypted media",
+        v4(240, 50004),
+        v4(241, 8801),
+        &|t, u, rng| {
+            for seq in 0..24u16 {
+                let mut m = vec![0x05];
+                m.extend(seq.to_be_bytes());
+                m.extend([0, 0, 0, 0x10]);
+                let n = rng.range(100, 1100);
+                m.extend(rng.bytes(n));
+                u.send(t, if seq % 3 == 2 { Dir::B } else { Dir::A }, &m);
+            }
+        },
+        false,
+    );
     let tcp_case = |b: &mut Builder,
                     name: &'static str,
                     what: &'static str,
@@ -550,6 +694,31 @@ pub(super) fn look_alikes(b: &mut Builder) {
         v4(204, 9999),
         &|t, c, rng| {
             c.send(t, Dir::A, &rng.bytes(30_000));
+        },
+    );
+    tcp_case(
+        b,
+        "delivery-optimization-7680",
+        "Windows Delivery Optimization peers (TCP 7680): a `Swarm protocol` handshake and BitTorrent-like messages (bitfield, interested, request, piece)",
+        v4(242, 50005),
+        v4(243, 7680),
+        &|t, c, rng| {
+            let mut hs = b"\x0eSwarm protocol".to_vec();
+            hs.extend([0; 8]);
+            hs.extend(rng.bytes(32));
+            hs.extend(rng.bytes(16));
+            c.send(t, Dir::A, &hs);
+            let mut hs = b"\x0eSwarm protocol".to_vec();
+            hs.extend([0; 8]);
+            hs.extend(rng.bytes(48));
+            hs.extend(bt::message(5, &rng.bytes(24)));
+            c.send(t, Dir::B, &hs);
+            c.send(t, Dir::A, &bt::message(2, &[]));
+            c.send(t, Dir::B, &bt::message(1, &[]));
+            c.send(t, Dir::A, &bt::message(6, &[0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0x40, 0]));
+            let mut piece = vec![0, 0, 0, 4, 0, 0, 0, 0];
+            piece.extend(rng.bytes(16384));
+            c.send(t, Dir::B, &bt::message(7, &piece));
         },
     );
     tcp_case(
