@@ -122,6 +122,7 @@ need nebula nebula
 need supernode n2n
 need tincd tinc
 need script bsdutils
+need nc netcat-openbsd
 [[ -x $PY ]] && "$PY" -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
 [[ -x $PY ]] && "$PY" -c 'import libtorrent' 2>/dev/null || missing+=(python3-libtorrent)
 [[ -x $PY ]] && "$PY" -c 'import nacl.public' 2>/dev/null || missing+=(python3-nacl)
@@ -1384,7 +1385,7 @@ long_chain() {
 # Python's smtpd) and IRC messages (ngircd) carrying a magnet URI, MQTT (mosquitto), Redis,
 # PostgreSQL, FTP (vsftpd, passive), SNMP (snmpd, snmpwalk), syslog over UDP and TCP (logger),
 # TFTP (tftpd-hpa), ONC RPC (rpcbind, rpcinfo over UDP and TCP), memcached over TCP and UDP,
-# iperf3 over TCP and UDP, a netcat transfer of a file that begins with a BitTorrent handshake,
+# iperf3 over TCP and UDP, a netcat (OpenBSD nc) transfer of a file that begins with a BitTorrent handshake,
 # and random bytes over TCP and UDP to arbitrary ports.
 scenario_negative_services() {
     local d=$WORK/$SCENARIO srv=$NET.1 hash magnet i pg
@@ -1456,7 +1457,7 @@ scenario_negative_services() {
     serves udp 1 11211 not_bittorrent memcached memcached-client
     serves tcp 1 5201 not_bittorrent iperf3 iperf3
     serves udp 1 5201 not_bittorrent iperf3 iperf3
-    serves tcp 1 9001 not_bittorrent socat netcat-handshake-file
+    serves tcp 1 9001 not_bittorrent socat-sink netcat-handshake-file
     serves tcp 1 12345 not_bittorrent socat-random socat-random
     serves udp 1 33333 not_bittorrent socat-random socat-random
     expect 2 "DNS answers with an EDNS0 OPT record" 'dns.flags.response == 1 && dns.resp.type == 41'
@@ -1554,7 +1555,7 @@ scenario_negative_services() {
     printf '\0\1\0\0\0\1\0\0get lab\r\n' | on 2 socat -T 2 - "UDP:$srv:11211" >/dev/null || true
     on 2 iperf3 -c "$srv" -p 5201 -n 400K >/dev/null
     on 2 iperf3 -c "$srv" -p 5201 -u -b 1M -t 1 -l 1200 >/dev/null
-    on 2 socat -u "OPEN:$d/handshake-file.bin" "TCP:$srv:9001"
+    on 2 nc -N "$srv" 9001 <"$d/handshake-file.bin"
     (head -c 300 /dev/urandom; sleep 1.5) | on 2 socat - "TCP:$srv:12345" >/dev/null
     head -c 12000 /dev/urandom | on 2 socat -u -b 1200 - "UDP:$srv:33333"
     sleep 0.5
