@@ -122,7 +122,7 @@ need nebula nebula
 need supernode n2n
 need tincd tinc
 need script bsdutils
-need nc netcat-openbsd
+need nc.openbsd netcat-openbsd
 [[ -x $PY ]] && "$PY" -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
 [[ -x $PY ]] && "$PY" -c 'import libtorrent' 2>/dev/null || missing+=(python3-libtorrent)
 [[ -x $PY ]] && "$PY" -c 'import nacl.public' 2>/dev/null || missing+=(python3-nacl)
@@ -1555,7 +1555,7 @@ scenario_negative_services() {
     printf '\0\1\0\0\0\1\0\0get lab\r\n' | on 2 socat -T 2 - "UDP:$srv:11211" >/dev/null || true
     on 2 iperf3 -c "$srv" -p 5201 -n 400K >/dev/null
     on 2 iperf3 -c "$srv" -p 5201 -u -b 1M -t 1 -l 1200 >/dev/null
-    on 2 nc -N "$srv" 9001 <"$d/handshake-file.bin"
+    on 2 nc.openbsd -N "$srv" 9001 <"$d/handshake-file.bin"
     (head -c 300 /dev/urandom; sleep 1.5) | on 2 socat - "TCP:$srv:12345" >/dev/null
     head -c 12000 /dev/urandom | on 2 socat -u -b 1200 - "UDP:$srv:33333"
     sleep 0.5
