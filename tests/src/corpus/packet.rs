@@ -475,3 +475,75 @@ pub fn pcap_bytes(trace: &Trace) -> Vec<u8> {
     }
     out
 }
+
+/// `trace` with every TCP payload cut into segments of at most `size` bytes (sequence numbers
+/// follow, the last piece keeps PSH), all else unchanged. Only whole IPv4 packets without
+/// options and IPv6 packets without extension headers are cut; fragments, urgent data and
+/// other frames are copied as they are.
+pub fn resegment(trace: &Trace, size: usize) -> Trace {
+    let mut out = Trace {
+        frames: Vec::with_capacity(trace.frames.len()),
+        now: trace.now,
+        ip_id: trace.ip_id,
+    };
+    for (ts, frame) in &trace.frames {
+        match cut_tcp(frame, size) {
+            Some(pieces) => out.frames.extend(pieces.into_iter().map(|f| (*ts, f))),
+            None => out.frames.push((*ts, frame.clone())),
+        }
+    }
+    out
+}
+
+fn cut_tcp(frame: &[u8], size: usize) -> Option<Vec<Vec<u8>>> {
+    let ethertype = u16::from_be_bytes([frame[12], frame[13]]);
+    let ip = &frame[14..];
+    let (src, dst, l4) = match ethertype {
+        0x0800
+            if ip[0] == 0x45 && ip[9] == 6 && u16::from_be_bytes([ip[6], ip[7]]) & 0x3fff == 0 =>
+        {
+            let s: [u8; 4] = ip[12..16].try_into().ok()?;
+            let d: [u8; 4] = ip[16..20].try_into().ok()?;
+            (IpAddr::from(s), IpAddr::from(d), &ip[20..])
+        }
+        0x86dd if ip[6] == 6 => {
+            let s: [u8; 16] = ip[8..24].try_into().ok()?;
+            let d: [u8; 16] = ip[24..40].try_into().ok()?;
+            (IpAddr::from(s), IpAddr::from(d), &ip[40..])
+        }
+        _ => return None,
+    };
+    let fl = l4[13];
+    let payload = &l4[20..];
+    if payload.len() <= size || fl & flags::URG != 0 {
+        return None;
+    }
+    let sport = u16::from_be_bytes([l4[0], l4[1]]);
+    let dport = u16::from_be_bytes([l4[2], l4[3]]);
+    let seq = u32::from_be_bytes([l4[4], l4[5], l4[6], l4[7]]);
+    let ack = u32::from_be_bytes([l4[8], l4[9], l4[10], l4[11]]);
+    let window = u16::from_be_bytes([l4[14], l4[15]]);
+    let (s, d) = (SocketAddr::new(src, sport), SocketAddr::new(dst, dport));
+    let mut t = Trace::new();
+    let chunks: Vec<&[u8]> = payload.chunks(size).collect();
+    let last = chunks.len() - 1;
+    for (i, chunk) in chunks.iter().enumerate() {
+        let piece_flags = if i == last {
+            fl
+        } else {
+            fl & !flags::PSH & !flags::FIN
+        };
+        let segment = tcp_segment(
+            s,
+            d,
+            seq.wrapping_add((i * size) as u32),
+            ack,
+            piece_flags,
+            window,
+            0,
+            chunk,
+        );
+        t.ip(src, dst, 6, &segment, Carry::Whole);
+    }
+    Some(t.frames.into_iter().map(|(_, f)| f).collect())
+}
