@@ -57,7 +57,8 @@ def session_settings(args):
     }[args.enc]
     s = {
         "listen_interfaces": ",".join([args.listen] + (args.listen_extra or [])),
-        "outgoing_interfaces": "",
+        # --bind-outgoing: connect to peers from the listen address, not the namespace's first
+        "outgoing_interfaces": args.listen.rsplit(":", 1)[0].strip("[]") if args.bind_outgoing else "",
         "enable_outgoing_tcp": "tcp" in transports,
         "enable_incoming_tcp": "tcp" in transports,
         "enable_outgoing_utp": "utp" in transports,
@@ -170,6 +171,8 @@ def main():
     r = sub.add_parser("run")
     r.add_argument("--listen", required=True, help="IP:PORT")
     r.add_argument("--listen-extra", action="append", help="a further IP:PORT ([IPv6]:PORT)")
+    r.add_argument("--bind-outgoing", action="store_true",
+                   help="connect to peers from the --listen address (several clients in one namespace)")
     r.add_argument("--save", required=True)
     r.add_argument("--torrent")
     r.add_argument("--magnet")

@@ -199,6 +199,22 @@ impl Analyzer {
         self.finished.drain(..).map(|(_, r)| r).collect()
     }
 
+    /// End the flows whose timeout ran out at `now_ns`, visiting at most `max_slots` slots
+    /// from where the last call stopped ([`FlowTable::expire`]); their records join
+    /// [`Analyzer::take_finished`]. For live captures, called on a timer. Returns how many
+    /// ended.
+    pub fn expire(&mut self, now_ns: u64, max_slots: usize) -> usize {
+        let finished = &mut self.finished;
+        self.table.expire(now_ns, max_slots, |slot| {
+            finished.push((slot.number(), record(slot)));
+        })
+    }
+
+    /// Slots of the flow table.
+    pub fn capacity(&self) -> usize {
+        self.table.capacity()
+    }
+
     /// The record of the flow in table slot `index`.
     pub fn record(&self, index: usize) -> Option<FlowRecord> {
         self.table.get(index).map(record)

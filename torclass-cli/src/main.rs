@@ -1,5 +1,10 @@
 //! `torclass`: tells which flows of a capture are BitTorrent, and which part of it.
 
+#[cfg(all(feature = "block", target_os = "linux"))]
+mod block;
+#[cfg(feature = "live")]
+mod live;
+
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,13 +35,53 @@ enum Command {
     /// stderr with its byte offset, the flows read before the damage are still printed, and the
     /// exit status is 2. Exit status 1 means bad usage or an unreadable file.
     Classify(Classify),
+    /// Drop BitTorrent flows on a router or VPN server (NFQUEUE).
+    ///
+    /// Serves the kernel's NFQUEUE queues: the first packets of each connection are
+    /// classified, BitTorrent flows at the policy's confidence are dropped and logged as one
+    /// JSON line each on stdout, decided connections are handed back to the kernel by their
+    /// connection mark. `--print-ruleset` prints the firewall rules it expects. SIGHUP reloads
+    /// the configuration file's policy; SIGINT/SIGTERM stop it cleanly (with the queue bypass,
+    /// traffic then flows uninspected). Needs CAP_NET_ADMIN.
+    #[cfg(all(feature = "block", target_os = "linux"))]
+    Block(Box<block::BlockArgs>),
 }
 
 #[derive(Parser)]
 struct Classify {
     /// Capture files to read (pcap or pcapng).
-    #[arg(required = true, value_name = "FILE")]
+    #[arg(required_unless_present_any = ["interface", "follow"], value_name = "FILE")]
     files: Vec<PathBuf>,
+
+    /// Capture live on this interface (libpcap; needs CAP_NET_RAW) instead of reading files:
+    /// records stream as flows are decided and end (--emit), a summary is printed on SIGINT or
+    /// SIGTERM, memory stays bounded by --max-flows.
+    #[cfg(feature = "live")]
+    #[arg(long, short, value_name = "IFACE", conflicts_with_all = ["files", "follow", "threads"])]
+    interface: Option<String>,
+
+    /// With --interface: a capture filter (BPF syntax, as tcpdump's), e.g. "tcp or udp".
+    #[cfg(feature = "live")]
+    #[arg(long, value_name = "FILTER", requires = "interface")]
+    bpf: Option<String>,
+
+    /// Read a capture another program is still writing (e.g. tcpdump -U -w FILE), waiting at
+    /// its end for more, as with --interface, until SIGINT or SIGTERM.
+    #[cfg(feature = "live")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["files", "threads"])]
+    follow: Option<PathBuf>,
+
+    /// With --interface or --follow: which records to write as they happen: `decided` (a
+    /// verdict appears or changes), `ended` (a flow leaves the table, and every flow at the
+    /// end), or both.
+    #[cfg(feature = "live")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "decided,ended",
+        value_name = "EVENTS"
+    )]
+    emit: Vec<live::Emit>,
 
     /// Output format: `table` (aligned columns), `jsonl` (one JSON object per flow, the record
     /// every torclass tool reads) or `csv` (same columns as jsonl).
@@ -91,6 +136,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Classify(args) => classify(&args),
+        #[cfg(all(feature = "block", target_os = "linux"))]
+        Command::Block(args) => block::run(*args),
     }
 }
 
@@ -114,6 +161,10 @@ fn progress_bar(args: &Classify, path: &std::path::Path) -> Option<ProgressBar> 
 }
 
 fn classify(args: &Classify) -> ExitCode {
+    #[cfg(feature = "live")]
+    if args.interface.is_some() || args.follow.is_some() {
+        return live::run(args);
+    }
     let stdout = io::stdout().lock();
     let mut writer = RecordWriter::new(io::BufWriter::new(stdout), args.format);
     let mut summary = Summary::new();
