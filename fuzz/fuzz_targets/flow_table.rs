@@ -90,6 +90,7 @@ fuzz_target!(|input: Input| {
             fragment: Fragment::None,
             payload: &op.payload,
             payload_len_on_wire: op.payload.len() as u32 + u32::from(op.extra_on_wire),
+            tunnel: None,
         };
         let mut leave = |slot: &Slot<Metadata>| {
             assert!(

@@ -147,6 +147,33 @@ def rtp_send(ip, port, seconds):
         time.sleep(max(0.0, start + (frame + 1) * 0.02 - time.time()))
 
 
+def socks_dns(proxy, port, server, count):
+    """DNS A queries for lab.test to SERVER:53 through a SOCKS5 UDP relay (RFC 1928 §7: UDP
+    ASSOCIATE on a TCP control connection, then datagrams with the SOCKS UDP header)."""
+    ctl = socket.create_connection((proxy, int(port)), timeout=5)
+    ctl.sendall(b"\x05\x01\x00")
+    if ctl.recv(2) != b"\x05\x00":
+        sys.exit("socks-dns: no-auth method refused")
+    ctl.sendall(b"\x05\x03\x00\x01" + bytes(4) + bytes(2))
+    reply = ctl.recv(10)
+    if len(reply) < 10 or reply[1] != 0:
+        sys.exit(f"socks-dns: UDP ASSOCIATE refused: {reply!r}")
+    relay = (socket.inet_ntoa(reply[4:8]), struct.unpack("!H", reply[8:10])[0])
+    if relay[0] == "0.0.0.0":
+        relay = (proxy, relay[1])
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.settimeout(3)
+    header = b"\x00\x00\x00\x01" + socket.inet_aton(server) + struct.pack("!H", 53)
+    for i in range(int(count)):
+        qname = b"".join(bytes([len(p)]) + p for p in b"lab.test".split(b".")) + b"\x00"
+        query = struct.pack("!HHHHHH", 0x5000 + i, 0x0100, 1, 0, 0, 0) + qname + b"\x00\x01\x00\x01"
+        udp.sendto(header + query, relay)
+        answer, _ = udp.recvfrom(2048)
+        print(f"socks-dns: answer {i} of {len(answer)} bytes", flush=True)
+        time.sleep(0.3)
+    ctl.close()
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "gzip-http":
@@ -157,6 +184,8 @@ def main():
         tracker(*args)
     elif cmd == "rtp-send":
         rtp_send(*args)
+    elif cmd == "socks-dns":
+        socks_dns(*args)
     else:
         sys.exit(f"unknown command {cmd}")
 

@@ -34,7 +34,7 @@ import struct
 import subprocess
 import sys
 
-LAB = ipaddress.ip_network("10.77.0.0/24")
+LAB = ipaddress.ip_network("10.77.0.0/16")  # 10.77.0.N hosts, 10.77.1.N inside VXLAN
 LAB6 = ipaddress.ip_network("fd77::/64")
 MULTICAST = ipaddress.ip_network("224.0.0.0/4")
 BROADCAST = ipaddress.ip_address("255.255.255.255")
@@ -45,6 +45,73 @@ IPV6_SKIP = {0, 58}  # hop-by-hop options (MLD reports) and ICMPv6: not flows
 MAX_FRAME = 1514
 LABELS = {"peer_wire", "peer_wire_encrypted", "utp", "dht", "udp_tracker", "http_tracker",
           "lsd", "magnet", "not_bittorrent"}
+
+
+# Kept per side of a flow for reading proxy negotiations (proxy scenarios).
+STREAM_KEPT = 4096
+DATAGRAMS_KEPT = 256
+
+
+def socks_request(data):
+    """(tunnel, command, (host, port), offset of the tunnelled bytes) of a client's opening of a
+    SOCKS4/4a (no RFC; the NEC protocol) or SOCKS5 (RFC 1928, RFC 1929 auth) connection, or
+    None. Commands: 1 CONNECT, 3 UDP ASSOCIATE."""
+    if data[:1] == b"\x04" and len(data) >= 9:
+        command, port = data[1], struct.unpack("!H", data[2:4])[0]
+        host = str(ipaddress.ip_address(bytes(data[4:8])))
+        end = data.index(0, 8) + 1
+        if data[4:7] == b"\x00\x00\x00":  # SOCKS4a: a host name follows
+            name_end = data.index(0, end)
+            host, end = data[end:name_end].decode(), name_end + 1
+        return "socks4", command, (host, port), end
+    if data[:1] != b"\x05" or len(data) < 3:
+        return None
+    at = 2 + data[1]
+    if data[at:at + 1] == b"\x01":  # username/password subnegotiation (RFC 1929)
+        ulen = data[at + 1]
+        plen = data[at + 2 + ulen]
+        at += 3 + ulen + plen
+    if data[at:at + 1] != b"\x05":
+        return None
+    command, atyp = data[at + 1], data[at + 3]
+    target, end = socks_address(data, at + 3)
+    if target is None:
+        return None
+    return "socks5", command, target, end
+
+
+def socks_address(data, at):
+    """((host, port), end) of a SOCKS5 ATYP + address + port at `at` (RFC 1928 §5)."""
+    atyp = data[at]
+    if atyp == 1:
+        host, end = str(ipaddress.ip_address(bytes(data[at + 1:at + 5]))), at + 5
+    elif atyp == 4:
+        host, end = str(ipaddress.ip_address(bytes(data[at + 1:at + 17]))), at + 17
+    elif atyp == 3:
+        n = data[at + 1]
+        host, end = data[at + 2:at + 2 + n].decode(), at + 2 + n
+    else:
+        return None, at
+    return (host, struct.unpack("!H", data[end:end + 2])[0]), end + 2
+
+
+def http_proxy_request(data):
+    """("http_connect", (host, port), offset of the tunnelled bytes) for `CONNECT host:port`, or
+    ("http_proxy", (host, port), 0) for a forward-proxy request with an absolute URI, or None."""
+    head_end = data.find(b"\r\n\r\n")
+    line = bytes(data[:data.find(b"\r\n")]).decode("latin-1")
+    parts = line.split(" ")
+    if len(parts) != 3:
+        return None
+    method, target = parts[0], parts[1]
+    if method == "CONNECT":
+        host, _, port = target.rpartition(":")
+        return "http_connect", (host.strip("[]"), int(port)), head_end + 4
+    if target.startswith("http://"):
+        hostport = target[len("http://"):].split("/")[0]
+        host, _, port = hostport.rpartition(":")
+        return "http_proxy", (host.strip("[]"), int(port or 80)), 0
+    return None
 
 
 class Flow:
@@ -59,6 +126,8 @@ class Flow:
         self.kinds = collections.Counter()
         self.opening = None  # the opener's first payload bytes (TCP)
         self.reply = None  # the other side's first payload bytes (TCP)
+        self.stream = collections.defaultdict(bytearray)  # each side's first bytes (TCP)
+        self.datagrams = collections.defaultdict(list)  # each side's first datagrams (UDP)
 
 
 def read_pcap(path):
@@ -118,6 +187,19 @@ def mixed_kind(payload):
     return "other"
 
 
+def strip_vxlan(frame, stats):
+    """The inner Ethernet frame of a VXLAN packet (RFC 7348: IPv4, UDP to port 4789, an
+    8-byte header with the I flag), else the frame itself."""
+    if frame[12:14] != b"\x08\x00" or len(frame) < 14 + 20 + 8 + 8 + 14:
+        return frame
+    ihl = (frame[14] & 0x0F) * 4
+    udp = 14 + ihl
+    if frame[23] != 17 or frame[udp + 2:udp + 4] != b"\x12\xb5" or not frame[udp + 8] & 0x08:
+        return frame
+    stats["vxlan"] += 1
+    return frame[udp + 16:]
+
+
 def parse(pcap, problems):
     flows = {}
     stats = collections.Counter()
@@ -125,6 +207,7 @@ def parse(pcap, problems):
         if linktype != 1:
             raise SystemExit(f"{pcap}: link type {linktype}, expected Ethernet (1)")
         stats["frames"] += 1
+        frame = strip_vxlan(frame, stats)
         if len(frame) > MAX_FRAME + 4:
             problems.append(f"frame {index} is {len(frame)} bytes: offload segment?")
         ethertype = struct.unpack("!H", frame[12:14])[0]
@@ -152,6 +235,11 @@ def parse(pcap, problems):
             src = ipaddress.ip_address(ip[12:16])
             dst = ipaddress.ip_address(ip[16:20])
             body = ip[ihl:total]
+            if struct.unpack("!H", ip[6:8])[0] & 0x1FFF:
+                # A later fragment: no transport header (libtorrent's uTP MTU probes inside
+                # VXLAN are fragmented); its first fragment carried the ports.
+                stats["ip later fragments"] += 1
+                proto = None
         else:
             stats[f"ethertype 0x{ethertype:04x}"] += 1
             continue
@@ -186,6 +274,10 @@ def parse(pcap, problems):
         flow.payload_bytes += len(payload)
         if l4 == "udp" and payload:
             flow.kinds[mixed_kind(payload)] += 1
+        if l4 == "tcp" and len(flow.stream[a]) < STREAM_KEPT:
+            flow.stream[a] += payload[:STREAM_KEPT - len(flow.stream[a])]
+        if l4 == "udp" and payload and len(flow.datagrams[a]) < DATAGRAMS_KEPT:
+            flow.datagrams[a].append(bytes(payload))
         if l4 == "tcp" and payload and flow.opening is None and a == flow.a:
             flow.opening = bytes(payload[:20])
         if l4 == "tcp" and payload and flow.reply is None and a == flow.b:
@@ -207,6 +299,8 @@ def tshark_verdicts(pcap):
         cols = line.split("\t")
         if len(cols) < 11 or {"icmp", "icmpv6"} & set(cols[10].split(":")):
             continue
+        # Inside a tunnel (VXLAN) a field occurs once per header: the innermost one counts.
+        cols = [c.split(",")[-1] for c in cols[:10]] + cols[10:]
         src4, dst4, src6, dst6, tsp, tdp, usp, udp_, tlen, ulen, protos = cols[:11]
         src, dst = (src4, dst4) if src4 else (src6, dst6)
         if tsp:
@@ -219,7 +313,8 @@ def tshark_verdicts(pcap):
             continue
         ends = sorted([(src, int(sp)), (dst, int(dp))], key=endpoint_order)
         layers = protos.split(":")
-        above = layers[layers.index(l4) + 1:] if l4 in layers else []
+        at = [i for i, layer in enumerate(layers) if layer == l4]
+        above = layers[at[-1] + 1:] if at else []
         name = above[0] if above else "-"
         verdicts[(l4,) + tuple(ends)][name] += 1
     return verdicts
@@ -250,18 +345,94 @@ def load_rules(path):
                 rules.append(r)
             elif r["kind"] == "expect":
                 expects.append(r)
+            elif r["kind"] == "proxy":
+                rules.append(r)
             elif r["kind"] == "content":
                 contents.append(r)
     return hosts, rules, expects, contents
 
 
-def find_rule(rules, l4, endpoint):
+def find_rule(rules, l4, endpoint, kind="rule"):
     ip, port = endpoint
+    rules = [r for r in rules if r["kind"] == kind]
     exact = [r for r in rules if r["l4"] == l4 and r["ip"] == ip and r.get("port") == port]
     if exact:
         return exact[0]
     wild = [r for r in rules if r["l4"] == l4 and r["ip"] == ip and r.get("port") is None]
     return wild[0] if wild else None
+
+
+def proxy_leg(flow, proxy, rules, hosts, problems):
+    """The label of a client-to-proxy flow: what it carries through the proxy, by the target its
+    negotiation names (a SOCKS CONNECT or UDP ASSOCIATE, an HTTP CONNECT or a forward-proxy
+    request) and the rule for that target; `tunnel` and `tunnel_dst` say how."""
+    client = hosts.get(flow.a[0])
+    base = {"l4": flow.l4, "a": flow.a[0], "aport": flow.a[1], "b": flow.b[0],
+            "bport": flow.b[1]}
+    if client is None:
+        problems.append(f"no program known for proxy client {flow.a[0]}")
+        return None
+    if flow.l4 == "udp":
+        # A SOCKS5 UDP relay (RFC 1928 §7): RSV, FRAG, ATYP, DST.ADDR, DST.PORT, data.
+        kinds, targets = collections.Counter(), collections.Counter()
+        for d in flow.datagrams[flow.a]:
+            target, end = socks_address(d, 3) if len(d) > 10 and d[:2] == b"\0\0" else (None, 0)
+            if target is None:
+                continue
+            targets[target] += 1
+            kinds[mixed_kind(d[end:])] += 1
+        if not targets:
+            if flow.payload_bytes:
+                problems.append(f"udp {flow.a} -> {flow.b}: no SOCKS5 UDP header")
+            return None
+        target = targets.most_common(1)[0][0]
+        found = [k for k, _ in kinds.most_common() if k in ("dht", "utp")]
+        rule = find_rule(rules, "udp", target)
+        label = found[0] if found else (rule["label"] if rule else None)
+        if label is None or "+" in label:
+            label = found[0] if found else None
+        if label is None:
+            problems.append(f"udp {flow.a} -> {flow.b}: relays to {target}, no rule")
+            return None
+        entry = dict(base, label=label, program=f"{client}->{proxy['program']}",
+                     tunnel="socks5", tunnel_dst=f"{target[0]}:{target[1]}")
+        if found[1:]:
+            entry["also"] = found[1:]
+        return entry
+    data = bytes(flow.stream[flow.a])
+    if proxy["proxy"] == "http":
+        parsed = http_proxy_request(data)
+        if parsed is None:
+            problems.append(f"tcp {flow.a} -> {flow.b}: no HTTP proxy request")
+            return None
+        tunnel, target, start = parsed
+        command = 1
+    else:
+        parsed = socks_request(data)
+        if parsed is None:
+            problems.append(f"tcp {flow.a} -> {flow.b}: no SOCKS request")
+            return None
+        tunnel, command, target, start = parsed
+    entry = dict(base, tunnel=tunnel, tunnel_dst=f"{target[0]}:{target[1]}")
+    if command != 1:
+        # The control connection of a UDP ASSOCIATE (3), or a BIND (2) no peer connected to:
+        # only the negotiation, never BitTorrent.
+        what = "udp associate" if command == 3 else "bind"
+        return dict(entry, label="not_bittorrent", program=f"{client}->{proxy['program']} ({what})")
+    if not data[start:]:
+        # Nothing went through (the proxy could not connect: libtorrent behind a proxy
+        # announces port 1, so peers try the proxy's own address).
+        return dict(entry, label="not_bittorrent",
+                    program=f"{client}->{proxy['program']} (nothing tunnelled)")
+    rule = find_rule(rules, "tcp", (target[0], target[1]))
+    if rule is None:
+        problems.append(f"tcp {flow.a} -> {flow.b}: proxied to {target}, no rule for it")
+        return None
+    label = rule["label"]
+    if label == "peer_wire+peer_wire_encrypted":
+        label = opening_kind(data[start:start + 20] or None) or "peer_wire"
+    return dict(entry, label=label,
+                program=f"{client}->{proxy['program']}->{rule['program']}")
 
 
 def main():
@@ -281,6 +452,20 @@ def main():
 
     lines = []
     for key, flow in sorted(flows.items(), key=lambda kv: kv[1].first):
+        proxy = find_rule(rules, flow.l4, flow.b, "proxy")
+        if (proxy is None and find_rule(rules, flow.l4, flow.a, "proxy") and not flow.syn_seen
+                and find_rule(rules, flow.l4, flow.b) is None):
+            flow.a, flow.b = flow.b, flow.a
+            proxy = find_rule(rules, flow.l4, flow.b, "proxy")
+        if proxy is not None:
+            entry = proxy_leg(flow, proxy, rules, hosts, problems)
+            if entry is not None:
+                verdict = verdicts.get(key, collections.Counter())
+                if len(verdict) > 1:
+                    del verdict["-"]
+                entry["tshark"] = ",".join(name for name, _ in verdict.most_common()) or "-"
+                lines.append(entry)
+            continue
         rule = find_rule(rules, flow.l4, flow.b)
         if rule is None:
             rule = find_rule(rules, flow.l4, flow.a)

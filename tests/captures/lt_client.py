@@ -84,6 +84,20 @@ def session_settings(args):
         "ignore_limits_on_local_network": False,  # the whole lab is a local network
         "alert_mask": lt.alert.category_t.all_categories,
     }
+    if args.proxy:
+        # TYPE,HOST,PORT[,USER,PASSWORD]: peers, trackers, the DHT and uTP all go through it
+        # (SOCKS5: UDP ASSOCIATE for the UDP socket).
+        kind, host, port, *cred = args.proxy.split(",")
+        s.update({
+            "proxy_type": int(getattr(lt.proxy_type_t, kind)),
+            "proxy_hostname": host,
+            "proxy_port": int(port),
+            "proxy_username": cred[0] if cred else "",
+            "proxy_password": cred[1] if len(cred) > 1 else "",
+            "proxy_peer_connections": True,
+            "proxy_tracker_connections": True,
+            "proxy_hostnames": True,
+        })
     return s
 
 
@@ -187,6 +201,8 @@ def main():
     r.add_argument("--peer-delay", type=float, default=0.5)
     r.add_argument("--upload-limit", type=int, default=0, help="bytes/s, 0 = unlimited")
     r.add_argument("--duration", type=float, default=20)
+    r.add_argument("--proxy", help="TYPE,HOST,PORT[,USER,PASSWORD]; TYPE socks4, socks5, "
+                   "socks5_pw, http or http_pw")
     r.add_argument("--require-complete", action="store_true")
     r.add_argument("--verbose", action="store_true")
     args = p.parse_args()

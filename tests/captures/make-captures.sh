@@ -17,7 +17,8 @@ HOSTS=6                       # hosts h1..h6 in every scenario
 ALL_SCENARIOS=(tcp-plain tcp-negative http-magnet dht-magnet utp-only udp-tracker lsd
                udp-negative tcp-encrypted clients-plain clients-encrypted clients-utp
                clients-udp-tracker clients-dht clients-lsd bt-v2 ipv6 negative-extra
-               negative-services negative-tunnels negative-more negative-dnscrypt negative-vpn)
+               tunnel-vxlan proxy-socks proxy-http negative-services negative-tunnels negative-more
+               negative-dnscrypt negative-vpn)
 # --matrix adds these: regenerable, not committed (they show known misses; see README)
 MATRIX_ONLY=(rtorrent-mse-retry)
 V6_SCENARIOS=(ipv6)           # scenarios whose lab has IPv6 addresses ($NET6::N) too
@@ -83,6 +84,10 @@ need rsync rsync
 need git git
 need smbd samba
 need smbclient smbclient
+need danted dante-server
+need microsocks microsocks
+need tinyproxy tinyproxy
+need proxychains4 proxychains4
 # the negative-* scenarios
 need unbound unbound
 need kdig knot-dnsutils
@@ -1950,6 +1955,195 @@ scenario_rtorrent_mse_retry() {
     stop rt3 ct4 qb2
     sleep 0.5
     stop opentracker
+}
+
+# VXLAN (RFC 7348), live: h2, h3 and h4 join VXLAN 42 (multicast group 239.1.1.42 on eth0, UDP
+# 4789) with addresses 10.77.1.N on vxlan0; a libtorrent seeder on h2, a TCP-only leecher on h3
+# and a uTP-only leecher on h4 reach it across the tunnel, and curl on h3 fetches a file from
+# a python http.server on h2 the same way. The capture on br0 sees every flow inside VXLAN.
+# (GRE and IP-in-IP are not in this kernel: encapsulate.py builds those captures.)
+scenario_tunnel_vxlan() {
+    local d=$WORK/$SCENARIO h inner=10.77.1
+    mkdir -p "$d/seed" "$d/get3" "$d/get4" "$d/www"
+    random_file "$d/seed/vx.bin" $((256 * 1024))
+    random_file "$d/www/random.bin" $((64 * 1024))
+    make_torrent "$d/seed/vx.bin" "$d/vx.torrent" >/dev/null
+    for h in 2 3 4; do
+        ip -n "$(hns "$h")" link add vxlan0 type vxlan id 42 group 239.1.1.42 dev eth0 \
+            dstport 4789 ttl 4
+        ip -n "$(hns "$h")" addr add "$inner.$h/24" dev vxlan0
+        ip -n "$(hns "$h")" link set vxlan0 up
+        no_offloads "$(hns "$h")" vxlan0
+    done
+
+    jq -nc --arg ip "$inner.3" '{kind:"host",ip:$ip,program:"libtorrent"}' >>"$RULES"
+    jq -nc --arg ip "$inner.4" '{kind:"host",ip:$ip,program:"libtorrent"}' >>"$RULES"
+    serves tcp "$inner.2" 6881 peer_wire libtorrent
+    serves udp "$inner.2" 6881 utp libtorrent
+    serves tcp "$inner.2" 8000 not_bittorrent python-http.server curl
+    expect 20 "VXLAN packets" 'vxlan.vni == 42'
+    expect 1 "BEP 3 handshakes inside VXLAN" 'vxlan && bittorrent.protocol.name == "BitTorrent protocol"'
+    expect 1 "uTP SYN inside VXLAN" 'vxlan && bt-utp.type == 4'
+
+    capture_start
+    start_in "$d/www" http 2 "$PY" -m http.server --bind "$inner.2" 8000
+    start seed2 2 "$PY" -u "$HERE/lt_client.py" run --listen "$inner.2:6881" --transports tcp,utp \
+        --torrent "$d/vx.torrent" --save "$d/seed" --seed --no-pex --duration 18
+    pause 1
+    start get3 3 "$PY" -u "$HERE/lt_client.py" run --listen "$inner.3:6881" --transports tcp \
+        --torrent "$d/vx.torrent" --save "$d/get3" --peer "$inner.2:6881" --no-pex --duration 14 \
+        --require-complete
+    start get4 4 "$PY" -u "$HERE/lt_client.py" run --listen "$inner.4:6881" --transports utp \
+        --torrent "$d/vx.torrent" --save "$d/get4" --peer "$inner.2:6881" --no-pex --duration 14 \
+        --require-complete
+    wait_for 10 on 3 curl -sS -o "$d/random.got" "http://$inner.2:8000/random.bin"
+    pause 14
+    alive seed2
+    stop get3 get4 seed2 http
+    cmp -s "$d/get3/vx.bin" "$d/seed/vx.bin" || die "VXLAN TCP download incomplete (see get3 log)"
+    cmp -s "$d/get4/vx.bin" "$d/seed/vx.bin" || die "VXLAN uTP download incomplete (see get4 log)"
+}
+
+# proxy_rule L4 HOST PORT|any KIND PROGRAM: HOST:PORT is a proxy (KIND socks or http). A flow to
+# it is labelled by what it carries: the target its negotiation names (SOCKS CONNECT or UDP
+# ASSOCIATE relay datagrams, HTTP CONNECT or a forward-proxy request) and that target's rule.
+proxy_rule() {
+    local port=null
+    [[ $3 == any ]] || port=$3
+    jq -nc --arg l4 "$1" --arg ip "$(addr_of "$2")" --argjson port "$port" --arg k "$4" \
+        --arg p "$5" '{kind:"proxy",l4:$l4,ip:$ip,port:$port,proxy:$k,program:$p}' >>"$RULES"
+}
+
+# BitTorrent through SOCKS (issue 14): dante (SOCKS4 and SOCKS5 with UDP ASSOCIATE) and
+# microsocks (SOCKS5 with username/password) on h6; a libtorrent leecher on h3 sends its tracker
+# announces, peer connections, DHT and uTP through dante (SOCKS5, UDP relayed), another on h4
+# through microsocks (socks5_pw, TCP only: microsocks refuses UDP ASSOCIATE); the seeder (h2)
+# and the tracker (h1) see the proxy. Negative traffic through the same proxies from h5: curl
+# over SOCKS5 and SOCKS4 to an HTTP server, DNS queries over the SOCKS5 UDP relay, and scp
+# to an OpenSSH server through `nc -X 5` (ProxyCommand).
+scenario_proxy_socks() {
+    local d=$WORK/$SCENARIO hash
+    mkdir -p "$d/seed" "$d/lt3" "$d/lt4" "$d/www" "$d/ssh"
+    random_file "$d/seed/px.bin" $((192 * 1024))
+    random_file "$d/www/random.bin" $((64 * 1024))
+    random_file "$d/ssh/data.bin" $((64 * 1024))
+    ssh-keygen -q -t ed25519 -N '' -f "$d/ssh/host_key"
+    ssh-keygen -q -t ed25519 -N '' -f "$d/ssh/client_key"
+    cp "$d/ssh/client_key.pub" "$d/ssh/authorized_keys"
+    printf '%s\n' "Port 22" "ListenAddress $NET.1" "HostKey $d/ssh/host_key" \
+        "AuthorizedKeysFile $d/ssh/authorized_keys" "PermitRootLogin prohibit-password" \
+        "PasswordAuthentication no" "KbdInteractiveAuthentication no" "UsePAM no" \
+        "StrictModes no" "PidFile $d/ssh/sshd.pid" "Subsystem sftp internal-sftp" \
+        >"$d/ssh/sshd_config"
+    mkdir -p /run/sshd
+    hash=$(make_torrent "$d/seed/px.bin" "$d/px.torrent" "http://$NET.1:6969/announce")
+    printf '%s\n' "logoutput: stderr" "internal: $NET.6 port = 1080" "external: $NET.6" \
+        "socksmethod: none" "clientmethod: none" "user.privileged: root" \
+        "user.unprivileged: nobody" "client pass { from: $NET.0/24 to: 0.0.0.0/0 }" \
+        "socks pass { from: $NET.0/24 to: 0.0.0.0/0 command: bind connect udpassociate }" \
+        "socks pass { from: 0.0.0.0/0 to: $NET.0/24 command: bindreply udpreply }" \
+        >"$d/danted.conf"
+
+    host_runs 2 libtorrent
+    host_runs 3 libtorrent
+    host_runs 4 libtorrent
+    host_runs 5 curl/scp/socks-dns
+    host_runs 6 socks-proxy
+    serves tcp 1 6969 http_tracker opentracker
+    serves tcp 2 6881 peer_wire libtorrent
+    serves udp 2 6881 utp+dht libtorrent
+    serves tcp 1 8000 not_bittorrent python-http.server
+    serves udp 1 53 not_bittorrent dnsmasq
+    serves tcp 1 22 not_bittorrent sshd
+    proxy_rule tcp 6 1080 socks danted
+    proxy_rule tcp 6 1081 socks microsocks
+    proxy_rule udp 6 any socks danted
+    expect 4 "SOCKS requests" 'socks'
+    expect 1 "BEP 3 handshakes" 'bittorrent.protocol.name == "BitTorrent protocol"'
+
+    capture_start
+    tracker 1 "$hash"
+    start_in "$d/www" http 1 "$PY" -m http.server --bind "$NET.1" 8000
+    start dnsmasq 1 dnsmasq -d -k -C /dev/null --no-resolv --no-hosts --bind-interfaces \
+        --listen-address="$NET.1" --port=53 --pid-file="$d/dnsmasq.pid" \
+        --address=/lab.test/$NET.9
+    start danted 6 danted -f "$d/danted.conf" -p "$d/danted.pid"
+    start microsocks 6 microsocks -i "$NET.6" -p 1081 -u lab -P secret
+    start sshd 1 /usr/sbin/sshd -D -e -f "$d/ssh/sshd_config"
+    libtorrent seed2 2 6881 --transports tcp,utp --torrent "$d/px.torrent" --save "$d/seed" \
+        --seed --dht "$NET.2:6881" --no-pex --upload-limit 100000 --duration 24
+    pause 2
+    libtorrent lt3 3 6881 --transports tcp,utp --torrent "$d/px.torrent" --save "$d/lt3" \
+        --dht "$NET.2:6881" --no-pex --proxy "socks5,$NET.6,1080" --duration 18
+    libtorrent lt4 4 6881 --transports tcp --torrent "$d/px.torrent" --save "$d/lt4" \
+        --no-pex --proxy "socks5_pw,$NET.6,1081,lab,secret" --duration 18
+    pause 3
+    on 5 curl -sS --socks5 "$NET.6:1080" -o /dev/null "http://$NET.1:8000/random.bin"
+    on 5 curl -sS --socks4 "$NET.6:1080" -o /dev/null "http://$NET.1:8000/random.bin"
+    on 5 curl -sS --socks5 "lab:secret@$NET.6:1081" -o /dev/null "http://$NET.1:8000/random.bin"
+    on 5 "$PY" "$HERE/lab_servers.py" socks-dns "$NET.6" 1080 "$NET.1" 3
+    on 5 scp -q -F /dev/null -i "$d/ssh/client_key" -o StrictHostKeyChecking=no \
+        -o UserKnownHostsFile=/dev/null -o GlobalKnownHostsFile=/dev/null -o BatchMode=yes \
+        -o "ProxyCommand=nc -X 5 -x $NET.6:1080 %h %p" \
+        "root@$NET.1:$d/ssh/data.bin" "$d/ssh/data.got"
+    cmp -s "$d/ssh/data.got" "$d/ssh/data.bin" || die "scp through SOCKS differs"
+    pause 14
+    alive seed2 danted microsocks opentracker sshd
+    stop lt3 lt4 seed2
+    sleep 0.5
+    stop danted microsocks dnsmasq http opentracker sshd
+}
+
+# BitTorrent through an HTTP proxy (tinyproxy on h6): a libtorrent leecher on h3 with
+# proxy_type http (peer connections in CONNECT tunnels, announces as forward-proxy
+# `GET http://…/announce`), aria2 on h4 with --all-proxy (its announces only; its peer
+# connections go direct); curl on h5 through the same proxy: HTTPS in a CONNECT tunnel and a
+# forward-proxied HTTP download.
+scenario_proxy_http() {
+    local d=$WORK/$SCENARIO hash
+    mkdir -p "$d/seed" "$d/lt3" "$d/ar4" "$d/www"
+    random_file "$d/seed/ph.bin" $((256 * 1024))
+    random_file "$d/www/random.bin" $((64 * 1024))
+    random_file "$d/www/small.bin" $((32 * 1024))
+    hash=$(make_torrent "$d/seed/ph.bin" "$d/ph.torrent" "http://$NET.1:6969/announce")
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -subj /CN=lab.test -keyout "$d/key.pem" -out "$d/cert.pem" 2>/dev/null
+    printf '%s\n' "Port 8888" "Listen $NET.6" "Timeout 60" "MaxClients 20" \
+        "Allow $NET.0/24" "LogLevel Info" "PidFile \"$d/tinyproxy.pid\"" >"$d/tinyproxy.conf"
+
+    host_runs 2 libtorrent
+    host_runs 3 libtorrent
+    host_runs 4 aria2
+    host_runs 5 curl
+    host_runs 6 tinyproxy
+    serves tcp 1 6969 http_tracker opentracker
+    serves tcp 2 6881 peer_wire+peer_wire_encrypted libtorrent
+    serves tcp 1 8000 not_bittorrent python-http.server
+    serves tcp 1 8443 not_bittorrent openssl-s_server-www
+    proxy_rule tcp 6 8888 http tinyproxy
+    expect 1 "HTTP CONNECT" 'http.request.method == "CONNECT"'
+    expect 1 "forward-proxied announces" 'http.request.uri contains "/announce" && http.request.uri contains "http://"'
+
+    capture_start
+    tracker 1 "$hash"
+    start_in "$d/www" http 1 "$PY" -m http.server --bind "$NET.1" 8000
+    start_in "$d/www" https 1 openssl s_server -accept "$NET.1:8443" -WWW -cert "$d/cert.pem" \
+        -key "$d/key.pem" -quiet
+    start tinyproxy 6 tinyproxy -d -c "$d/tinyproxy.conf"
+    libtorrent seed2 2 6881 --transports tcp --enc prefer --torrent "$d/ph.torrent" \
+        --save "$d/seed" --seed --no-pex --upload-limit 100000 --duration 22
+    pause 2
+    libtorrent lt3 3 6881 --transports tcp --torrent "$d/ph.torrent" --save "$d/lt3" --no-pex \
+        --proxy "http,$NET.6,8888" --duration 16
+    aria2 ar4 4 "$d/ph.torrent" "$d/ar4" --all-proxy="http://$NET.6:8888" --seed-time=0
+    pause 3
+    on 5 curl -sS -k -x "http://$NET.6:8888" -o /dev/null "https://$NET.1:8443/small.bin"
+    on 5 curl -sS -x "http://$NET.6:8888" -o /dev/null "http://$NET.1:8000/random.bin"
+    pause 14
+    alive seed2 tinyproxy opentracker
+    stop lt3 ar4 seed2
+    sleep 0.5
+    stop tinyproxy https http opentracker
 }
 
 # --- main --------------------------------------------------------------------------------

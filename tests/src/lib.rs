@@ -68,6 +68,23 @@ pub struct Label {
     pub content: Option<String>,
     /// The info-hash (40 hex digits) that content names.
     pub info_hash: Option<String>,
+    /// The tunnel or proxy the flow runs in: an encapsulation (`gre`, `vxlan`, …) or, for a
+    /// client-to-proxy leg, how it reaches the proxy (`socks4`, `socks5`, `http_connect`,
+    /// `http_proxy`).
+    pub tunnel: Option<String>,
+}
+
+/// Proxy kinds of [`Label::tunnel`]: flows the classifier reads only once it follows proxy
+/// negotiations (issue 14, phase B).
+pub const PROXY_TUNNELS: [&str; 4] = ["socks4", "socks5", "http_connect", "http_proxy"];
+
+impl Label {
+    /// A client-to-proxy leg (see [`PROXY_TUNNELS`]).
+    pub fn proxied(&self) -> bool {
+        self.tunnel
+            .as_deref()
+            .is_some_and(|t| PROXY_TUNNELS.contains(&t))
+    }
 }
 
 /// The labels of a capture by flow.
@@ -109,6 +126,7 @@ pub fn labels(pcap: &Path) -> HashMap<FlowId, Label> {
                 payload: v["payload"].as_bool().unwrap_or(true),
                 content: v["content"].as_str().map(String::from),
                 info_hash: v["info_hash"].as_str().map(String::from),
+                tunnel: v["tunnel"].as_str().map(String::from),
             };
             (id, label)
         })

@@ -356,8 +356,12 @@ fn summary(w: &mut String, all: &[&FlowResult]) {
             .count();
         (ok, n)
     };
-    let (pt_ok, pt) = count(&|r| PLAINTEXT.contains(&r.outcome.label.label.as_str()));
-    let (enc_ok, enc) = count(&|r| r.outcome.label.label == "peer_wire_encrypted");
+    let (pt_ok, pt) = count(&|r| {
+        PLAINTEXT.contains(&r.outcome.label.label.as_str()) && !r.outcome.label.proxied()
+    });
+    let (enc_ok, enc) =
+        count(&|r| r.outcome.label.label == "peer_wire_encrypted" && !r.outcome.label.proxied());
+    let (px_ok, px) = count(&|r| r.is_bittorrent() && r.outcome.label.proxied());
     let neg: Vec<&&FlowResult> = all.iter().filter(|r| !r.is_bittorrent()).collect();
     let fp_likely = neg
         .iter()
@@ -378,6 +382,12 @@ fn summary(w: &mut String, all: &[&FlowResult]) {
         w,
         "| encrypted (MSE/PE) peer-wire flows recognised | {enc_ok} / {enc} ({}) | ≥ 95% |",
         pct(enc_ok, enc)
+    );
+    let _ = writeln!(
+        w,
+        "| BitTorrent on client-to-proxy legs (SOCKS, HTTP CONNECT, forward proxy) recognised | \
+         {px_ok} / {px} ({}) | not yet (issue 14 phase B) |",
+        pct(px_ok, px)
     );
     let _ = writeln!(
         w,

@@ -1,11 +1,13 @@
 //! Mid-stream pickup on real traffic: the first packets of every TCP flow are dropped, as when
 //! a capture or a firewall starts late. Peer wire flows must still be recognised from their
-//! message framing, and no non-BitTorrent flow may be called BitTorrent.
+//! message framing, and no non-BitTorrent flow may be called BitTorrent. IP fragments are
+//! reassembled first, as the analyzer does.
 
 use std::collections::HashMap;
 
 use torclass_capture::CaptureReader;
-use torclass_core::packet::{self, LinkType, Packet};
+use torclass_core::packet::{LinkType, Packet};
+use torclass_core::reassembly::{FragmentSlot, Reassembler, ReassemblyConfig};
 use torclass_core::table::{FlowTable, Slot, TableConfig};
 use torclass_core::{Metadata, Protocol, Transport};
 use torclass_tests::{labelled_captures, labels, FlowId};
@@ -36,12 +38,18 @@ fn late_start_still_finds_peer_wire_and_nothing_else() {
         let mut seen: HashMap<FlowId, u32> = HashMap::new();
         let mut verdicts = HashMap::new();
         let mut payload_left: HashMap<FlowId, u32> = HashMap::new();
+        let mut reassembler = Reassembler::new(
+            vec![FragmentSlot::default(); 16],
+            vec![0u8; 16 * 65_535],
+            ReassemblyConfig::default(),
+        );
         let mut reader = CaptureReader::open(&pcap).expect("open");
         while let Some(raw) = reader.next_packet().expect("read") {
             let Some(link) = LinkType::from_pcap(raw.link_type) else {
                 continue;
             };
-            let Ok(p) = packet::decode(link, raw.data) else {
+            let now = u64::try_from(raw.ts_nanos).unwrap_or(0);
+            let Ok(Some(p)) = reassembler.decode(link, raw.data, now) else {
                 continue;
             };
             if p.key.transport != Transport::Tcp {
@@ -55,7 +63,6 @@ fn late_start_still_finds_peer_wire_and_nothing_else() {
             if !p.payload.is_empty() {
                 *payload_left.entry(id(&p)).or_default() += 1;
             }
-            let now = u64::try_from(raw.ts_nanos).unwrap_or(0);
             if let Ok(o) = table.process(&p, now, |_| {}) {
                 verdicts.insert(id(&p), o.verdict);
             }

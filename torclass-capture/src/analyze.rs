@@ -2,9 +2,12 @@
 //! core's decoder and [`FlowTable`], shared by the CLI, the Python module, the benches and the
 //! tests.
 
+use std::collections::HashMap;
+
 use torclass_core::endpoints::{CacheConfig, CacheEntry, CacheStats, EndpointCache};
 use torclass_core::hosts::HostCache;
-use torclass_core::packet::{self, DecodeError, LinkType};
+use torclass_core::packet::{self, DecodeError, FlowKey, LinkType, Tunnel};
+use torclass_core::reassembly::{FragmentSlot, Reassembler, ReassemblyConfig, ReassemblyStats};
 use torclass_core::table::{FlowTable, Held, Slot, TableConfig, TableStats};
 use torclass_core::{Client, Direction, Metadata};
 
@@ -29,6 +32,15 @@ pub struct AnalyzerConfig {
     pub hosts: usize,
     /// Time to live and seed of the host cache.
     pub host_cache: CacheConfig,
+    /// IP datagrams reassembled at once ([`FragmentSlot`]s, about 1.1 KiB each); 0 turns
+    /// reassembly off (first fragments are then classified with the part they carry, later
+    /// ones only counted).
+    pub fragment_slots: usize,
+    /// Bytes kept of each datagram being reassembled (at most 65,535): longer datagrams are
+    /// classified from their first bytes.
+    pub fragment_bytes: usize,
+    /// Timeout, per-source limit, overlap policy and seed of the reassembler.
+    pub reassembly: ReassemblyConfig,
 }
 
 /// Bytes of one flow table slot with its metadata.
@@ -44,6 +56,10 @@ impl Default for AnalyzerConfig {
             cache: CacheConfig::default(),
             hosts: 1 << 12,
             host_cache: CacheConfig::hosts(),
+            // 64 datagrams of up to 64 KiB: 4 MiB, Linux's default ipfrag_high_thresh.
+            fragment_slots: 64,
+            fragment_bytes: 65_535,
+            reassembly: ReassemblyConfig::default(),
         }
     }
 }
@@ -55,7 +71,9 @@ pub struct PacketStats {
     pub frames: u64,
     /// Frames classified (TCP or UDP, decoded).
     pub classified: u64,
-    /// Non-first IP fragments (counted, not classified).
+    /// IP fragments that gave no packet to classify: held for reassembly, refused by the
+    /// reassembler (later fragments), or any non-first fragment when reassembly is off. The
+    /// fragment that completes a datagram counts as classified.
     pub later_fragments: u64,
     /// Frames of other protocols (ARP, ICMP, …) or link types torclass does not read.
     pub unsupported: u64,
@@ -68,7 +86,7 @@ pub struct PacketStats {
 pub enum FrameOutcome {
     /// The frame belongs to a flow; its verdict after this frame.
     Flow(torclass_core::table::Outcome),
-    /// A later IP fragment: counted.
+    /// An IP fragment held for reassembly, or a later fragment not reassembled: counted.
     LaterFragment,
     /// Not TCP/UDP over IP, or an unknown link type.
     Unsupported,
@@ -79,11 +97,23 @@ pub enum FrameOutcome {
 /// The analyzer's flow table: boxed slots and out-of-order store.
 type Table = FlowTable<Box<[Slot<Metadata>]>, Metadata, Box<[Held]>>;
 
+/// The endpoint and host caches a packet may teach (either may be off).
+type Caches<'a> = (
+    Option<&'a mut EndpointCache<Box<[CacheEntry]>>>,
+    Option<&'a mut HostCache<Box<[CacheEntry]>>>,
+);
+
+/// The reassembler an analyzer owns.
+type Defragmenter = Reassembler<Box<[FragmentSlot]>, Box<[u8]>>;
+
 /// Classifies frames into flows and keeps every flow's record.
 pub struct Analyzer {
     table: Table,
     cache: Option<EndpointCache<Box<[CacheEntry]>>>,
     hosts: Option<HostCache<Box<[CacheEntry]>>>,
+    reassembler: Option<Defragmenter>,
+    /// The tunnel each tunnelled flow's first packet came in, by flow number.
+    tunnels: HashMap<u64, Tunnel>,
     finished: Vec<(u64, FlowRecord)>,
     stats: PacketStats,
 }
@@ -101,10 +131,22 @@ impl Analyzer {
             HostCache::new(entries, config.host_cache)
         });
         let store = vec![Held::default(); config.reorder].into_boxed_slice();
+        let reassembler = (config.fragment_slots > 0 && config.fragment_bytes > 0).then(|| {
+            let bytes = config
+                .fragment_bytes
+                .min(torclass_core::reassembly::MAX_DATAGRAM);
+            Reassembler::new(
+                vec![FragmentSlot::default(); config.fragment_slots].into_boxed_slice(),
+                vec![0u8; config.fragment_slots * bytes].into_boxed_slice(),
+                config.reassembly,
+            )
+        });
         Self {
             table: FlowTable::with_reorder(slots, store, config.table),
             cache,
             hosts,
+            reassembler,
+            tunnels: HashMap::new(),
             finished: Vec::new(),
             stats: PacketStats::default(),
         }
@@ -112,22 +154,109 @@ impl Analyzer {
 
     /// Classify one frame of `link_type` (a pcap LINKTYPE) captured at `ts_nanos`.
     pub fn frame(&mut self, link_type: u32, ts_nanos: i128, frame: &[u8]) -> FrameOutcome {
-        self.stats.frames += 1;
+        self.frame_where(link_type, ts_nanos, frame, |_| true, true)
+            .unwrap_or(FrameOutcome::Unsupported)
+    }
+
+    /// [`Analyzer::frame`] for the flows `mine` accepts only: a packet of another flow is
+    /// neither classified nor counted (`None`), and frames that are no packet (fragments held
+    /// for reassembly, errors) are counted only if `count_others`. Fragments are reassembled
+    /// whatever flow they belong to, so that analyzers sharing a capture by flow
+    /// ([`crate::ShardedAnalyzer`]) each get their flows' datagrams.
+    pub fn frame_where(
+        &mut self,
+        link_type: u32,
+        ts_nanos: i128,
+        frame: &[u8],
+        mine: impl Fn(&FlowKey) -> bool,
+        count_others: bool,
+    ) -> Option<FrameOutcome> {
         let Some(link) = LinkType::from_pcap(link_type) else {
+            if !count_others {
+                return None;
+            }
+            self.stats.frames += 1;
             self.stats.unsupported += 1;
-            return FrameOutcome::Unsupported;
+            return Some(FrameOutcome::Unsupported);
         };
-        match packet::decode(link, frame) {
-            Ok(p) => self.packet(&p, ts_nanos),
-            Err(e) => self.decode_error(e),
+        let now = nanos(ts_nanos);
+        let decoded = match &mut self.reassembler {
+            Some(r) => r.decode(link, frame, now),
+            None => packet::decode(link, frame).map(Some),
+        };
+        match decoded {
+            Ok(Some(p)) if mine(&p.key) => {
+                self.stats.frames += 1;
+                let outcome = Self::classify(
+                    &mut self.table,
+                    (self.cache.as_mut(), self.hosts.as_mut()),
+                    &mut self.finished,
+                    &mut self.tunnels,
+                    &mut self.stats,
+                    &p,
+                    now,
+                );
+                if let (FrameOutcome::Flow(o), Some(_)) = (outcome, p.tunnel) {
+                    if o.new_flow {
+                        let reassembled = self
+                            .reassembler
+                            .as_ref()
+                            .and_then(Reassembler::reassembled_tunnel);
+                        let tunnel = reassembled.or_else(|| packet::tunnel(link, frame));
+                        self.remember_tunnel(o.slot, tunnel);
+                    }
+                }
+                Some(outcome)
+            }
+            Ok(Some(_)) => None,
+            _ if !count_others => None,
+            Ok(None) => {
+                self.stats.frames += 1;
+                self.stats.later_fragments += 1;
+                Some(FrameOutcome::LaterFragment)
+            }
+            Err(e) => {
+                self.stats.frames += 1;
+                Some(self.decode_error(e))
+            }
         }
     }
 
     /// Classify one L3 packet (IPv4 or IPv6), as NFQUEUE delivers them.
     pub fn ip_packet(&mut self, ts_nanos: i128, packet: &[u8]) -> FrameOutcome {
         self.stats.frames += 1;
-        match packet::decode_ip(packet) {
-            Ok(p) => self.packet(&p, ts_nanos),
+        let now = nanos(ts_nanos);
+        let decoded = match &mut self.reassembler {
+            Some(r) => r.decode_ip(packet, now),
+            None => packet::decode_ip(packet).map(Some),
+        };
+        match decoded {
+            Ok(Some(p)) => {
+                let outcome = Self::classify(
+                    &mut self.table,
+                    (self.cache.as_mut(), self.hosts.as_mut()),
+                    &mut self.finished,
+                    &mut self.tunnels,
+                    &mut self.stats,
+                    &p,
+                    now,
+                );
+                if let (FrameOutcome::Flow(o), Some(_)) = (outcome, p.tunnel) {
+                    if o.new_flow {
+                        let reassembled = self
+                            .reassembler
+                            .as_ref()
+                            .and_then(Reassembler::reassembled_tunnel);
+                        let tunnel = reassembled.or_else(|| packet::tunnel_ip(packet));
+                        self.remember_tunnel(o.slot, tunnel);
+                    }
+                }
+                outcome
+            }
+            Ok(None) => {
+                self.stats.later_fragments += 1;
+                FrameOutcome::LaterFragment
+            }
             Err(e) => self.decode_error(e),
         }
     }
@@ -156,20 +285,47 @@ impl Analyzer {
     }
 
     fn packet(&mut self, p: &packet::Packet<'_>, ts_nanos: i128) -> FrameOutcome {
-        let now = u64::try_from(ts_nanos.max(0)).unwrap_or(u64::MAX);
-        let finished = &mut self.finished;
-        let ended = |slot: &Slot<Metadata>| finished.push((slot.number(), record(slot)));
-        let mut learn = (self.cache.as_mut(), self.hosts.as_mut());
-        let outcome = self.table.process_learning(p, now, &mut learn, ended);
-        match outcome {
+        Self::classify(
+            &mut self.table,
+            (self.cache.as_mut(), self.hosts.as_mut()),
+            &mut self.finished,
+            &mut self.tunnels,
+            &mut self.stats,
+            p,
+            nanos(ts_nanos),
+        )
+    }
+
+    /// Feed one decoded packet to the table (fields apart, so that the packet may borrow the
+    /// reassembler's buffer meanwhile). `tunnels` only loses the tunnels of flows that end
+    /// here; a new flow's tunnel is read after, from the frame, by [`packet::tunnel`].
+    fn classify(
+        table: &mut Table,
+        mut learn: Caches<'_>,
+        finished: &mut Vec<(u64, FlowRecord)>,
+        tunnels: &mut HashMap<u64, Tunnel>,
+        stats: &mut PacketStats,
+        p: &packet::Packet<'_>,
+        now: u64,
+    ) -> FrameOutcome {
+        let ended =
+            |slot: &Slot<Metadata>| finished.push((slot.number(), tunnel_record(tunnels, slot)));
+        match table.process_learning(p, now, &mut learn, ended) {
             Ok(o) => {
-                self.stats.classified += 1;
+                stats.classified += 1;
                 FrameOutcome::Flow(o)
             }
             Err(_) => {
-                self.stats.unsupported += 1;
+                stats.unsupported += 1;
                 FrameOutcome::Unsupported
             }
+        }
+    }
+
+    /// Keep the tunnel of the new flow in table slot `slot` for its record.
+    fn remember_tunnel(&mut self, slot: usize, tunnel: Option<Tunnel>) {
+        if let (Some(tunnel), Some(slot)) = (tunnel, self.table.get(slot)) {
+            self.tunnels.insert(slot.number(), tunnel);
         }
     }
 
@@ -217,7 +373,11 @@ impl Analyzer {
 
     /// The record of the flow in table slot `index`.
     pub fn record(&self, index: usize) -> Option<FlowRecord> {
-        self.table.get(index).map(record)
+        self.table.get(index).map(|slot| {
+            let mut r = record(slot);
+            r.set_tunnel(self.tunnels.get(&slot.number()));
+            r
+        })
     }
 
     /// Packet counters.
@@ -240,15 +400,36 @@ impl Analyzer {
         self.hosts.as_ref().map(HostCache::stats)
     }
 
+    /// Reassembler counters, if reassembly is on.
+    pub fn reassembly_stats(&self) -> Option<ReassemblyStats> {
+        self.reassembler.as_ref().map(Reassembler::stats)
+    }
+
     /// Every flow's record, in the order flows were first seen; the analyzer is emptied.
     /// Flows still in the table are recorded as they stand, not finished: a flow still open
     /// when the capture ended, with nothing conclusive yet, is `undecided`.
     pub fn finish(&mut self) -> Vec<FlowRecord> {
-        self.finished
-            .extend(self.table.iter().map(|slot| (slot.number(), record(slot))));
+        let tunnels = &mut self.tunnels;
+        self.finished.extend(
+            self.table
+                .iter()
+                .map(|slot| (slot.number(), tunnel_record(tunnels, slot))),
+        );
         self.table.drain(|_| {});
         self.take_finished()
     }
+}
+
+/// A timestamp as the table's clock: nanoseconds, negative ones as 0.
+fn nanos(ts_nanos: i128) -> u64 {
+    u64::try_from(ts_nanos.max(0)).unwrap_or(u64::MAX)
+}
+
+/// The record of a flow leaving the table, with its tunnel (forgotten here).
+fn tunnel_record(tunnels: &mut HashMap<u64, Tunnel>, slot: &Slot<Metadata>) -> FlowRecord {
+    let mut r = record(slot);
+    r.set_tunnel(tunnels.remove(&slot.number()).as_ref());
+    r
 }
 
 /// The client a flow's initiator (else responder) names, from its peer id, else from its
@@ -274,6 +455,12 @@ pub fn client(meta: &Metadata) -> Option<String> {
 }
 
 impl FlowRecord {
+    /// Fill `tunnel` and `tunnel_dst` from the encapsulation the flow came in, if any.
+    pub fn set_tunnel(&mut self, tunnel: Option<&Tunnel>) {
+        self.tunnel = tunnel.map(|t| t.kind().name());
+        self.tunnel_dst = tunnel.map(Tunnel::to_string);
+    }
+
     /// Fill the record's metadata fields (`info_hash`, `peer_id`, `client`, `dht_node_id`)
     /// from what the classifier extracted; the initiator's values win over the responder's.
     pub fn set_metadata(&mut self, meta: &Metadata) {

@@ -11,7 +11,7 @@ use torclass_core::table::EndReason;
 use torclass_core::verdict::{Evidence, Transport, Verdict};
 
 /// The record's keys (JSON) and columns (CSV), in order.
-pub const COLUMNS: [&str; 22] = [
+pub const COLUMNS: [&str; 24] = [
     "l4",
     "src",
     "sport",
@@ -34,6 +34,8 @@ pub const COLUMNS: [&str; 22] = [
     "client",
     "dht_node_id",
     "decided_at_packet",
+    "tunnel",
+    "tunnel_dst",
 ];
 
 /// One flow: its 5-tuple, when and how much it was seen, and its classification.
@@ -83,6 +85,18 @@ pub struct FlowRecord {
     /// Why the flow left the flow table, if it did before the capture ended (not a column:
     /// the front ends that hand out flows as they end report it).
     pub end_reason: Option<EndReason>,
+    /// The encapsulation the flow's first packet came in ([`TunnelKind::name`]: `gre`,
+    /// `ipip`, `6in4`, `4in6`, `6in6`, `vxlan`, `pppoe`, `gtp_u`, `mpls`, `erspan`), or `None`
+    /// for a flow straight on the link. The record's 5-tuple is the flow inside it.
+    ///
+    /// [`TunnelKind::name`]: torclass_core::packet::TunnelKind::name
+    pub tunnel: Option<&'static str>,
+    /// Where the tunnel runs: the outer IP endpoints `SRC -> DST` (`SRC:PORT -> DST:PORT` for
+    /// VXLAN and GTP-U, IPv6 in brackets) and the tunnel's identifier (`key N`, `vni N`,
+    /// `session N`, `teid N`, `label N`), space-separated; e.g. `10.0.0.1 -> 10.0.0.2 key 7`,
+    /// or `session 17` for PPPoE straight on Ethernet. `None` without a tunnel. See
+    /// [`torclass_core::packet::Tunnel`].
+    pub tunnel_dst: Option<String>,
 }
 
 impl FlowRecord {
@@ -111,6 +125,8 @@ impl FlowRecord {
             dht_node_id: None,
             decided_at_packet: None,
             end_reason: None,
+            tunnel: None,
+            tunnel_dst: None,
         }
     }
 
@@ -147,6 +163,10 @@ impl FlowRecord {
                 .map_or(Value::Null, |c| Value::Text(Cow::Borrowed(c))),
             hex_value(self.dht_node_id.as_deref()),
             self.decided_at_packet.map_or(Value::Null, Value::Int),
+            self.tunnel.map_or(Value::Null, text),
+            self.tunnel_dst
+                .as_deref()
+                .map_or(Value::Null, |t| Value::Text(Cow::Borrowed(t))),
         ]
     }
 }

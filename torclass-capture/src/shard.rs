@@ -2,7 +2,8 @@
 //! [`Analyzer`] (and so its own flow table), flows assigned to threads by a hash of their
 //! 5-tuple that is the same in both directions.
 //!
-//! Every thread reads and decodes the whole file (the reads hit the page cache) and classifies
+//! Every thread reads and decodes the whole file (the reads hit the page cache), reassembles
+//! every fragmented datagram (fragments carry no ports to tell whose they are) and classifies
 //! only its own flows: no packet is copied or sent between threads, and the result does not
 //! depend on scheduling. Records are merged in the order flows were first seen in the file, as
 //! one thread gives them. Output is identical to one thread's unless a table evicts under
@@ -14,7 +15,7 @@
 
 use std::path::Path;
 
-use torclass_core::packet::{self, FlowKey, LinkType};
+use torclass_core::packet::{self, FlowKey};
 use torclass_core::table::TableStats;
 
 use crate::analyze::{Analyzer, AnalyzerConfig, FrameOutcome, PacketStats};
@@ -167,15 +168,14 @@ fn run_shard(
             Ok(None) => break None,
             Err(e) => break Some(e),
         };
-        let outcome = match LinkType::from_pcap(p.link_type).map(|l| packet::decode(l, p.data)) {
-            Some(Ok(decoded)) if shard_of(&decoded.key, threads) == me => {
-                Some(analyzer.decoded(p.ts_nanos, &decoded))
-            }
-            Some(Ok(_)) => None,
-            // Frames that are not flows are counted once, by the first thread.
-            _ if me == 0 => Some(analyzer.frame(p.link_type, p.ts_nanos, p.data)),
-            _ => None,
-        };
+        // Frames that are not flows are counted once, by the first thread.
+        let outcome = analyzer.frame_where(
+            p.link_type,
+            p.ts_nanos,
+            p.data,
+            |key| shard_of(key, threads) == me,
+            me == 0,
+        );
         if let Some(FrameOutcome::Flow(o)) = outcome {
             if o.new_flow {
                 first.push(p.index);

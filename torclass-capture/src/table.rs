@@ -10,7 +10,7 @@ use std::net::IpAddr;
 const INFO_HASH_PREFIX: usize = 16;
 
 /// Column titles, widths, and whether the column is right-aligned (numbers).
-const COLUMNS: [(&str, usize, bool); 12] = [
+const COLUMNS: [(&str, usize, bool); 13] = [
     ("l4", 3, false),
     ("src:sport", 21, false),
     ("dst:dport", 21, false),
@@ -23,6 +23,7 @@ const COLUMNS: [(&str, usize, bool); 12] = [
     ("confidence", 10, false),
     ("client", 20, false),
     ("info_hash", INFO_HASH_PREFIX, false),
+    ("tunnel", 6, false),
 ];
 
 /// Write the title line.
@@ -52,6 +53,7 @@ pub fn write_table_row(w: &mut impl Write, record: &FlowRecord) -> io::Result<()
                 .info_hash
                 .as_deref()
                 .map_or_else(dash, |h| hex(h.get(..INFO_HASH_PREFIX / 2).unwrap_or(h))),
+            record.tunnel.map_or_else(dash, str::to_owned),
         ],
     )
 }

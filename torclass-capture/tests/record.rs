@@ -32,6 +32,8 @@ fn full() -> FlowRecord {
         dht_node_id: Some(vec![0xab; 20]),
         decided_at_packet: Some(1),
         end_reason: None,
+        tunnel: Some("vxlan"),
+        tunnel_dst: Some("192.0.2.1:40000 -> 192.0.2.2:4789 vni 42".into()),
     }
 }
 
@@ -75,7 +77,8 @@ fn full_record_json_line() {
             r#""info_hash":"000102030405060708090a0b0c0d0e0f10111213","#,
             r#""peer_id":"-TR3000-ab\\\\c\\x00\\xffdefghi","#,
             r#""client":"Transmission \"3.00\", 1\u0001","#,
-            r#""dht_node_id":"abababababababababababababababababababab","decided_at_packet":1}"#,
+            r#""dht_node_id":"abababababababababababababababababababab","decided_at_packet":1,"#,
+            r#""tunnel":"vxlan","tunnel_dst":"192.0.2.1:40000 -> 192.0.2.2:4789 vni 42"}"#,
             "\n"
         )
     );
@@ -90,7 +93,8 @@ fn not_bittorrent_record_has_nulls_not_gaps() {
             r#""first_ts":1.000000,"last_ts":2.250000,"packets":2,"bytes":90,"#,
             r#""packets_out":1,"bytes_out":40,"packets_in":1,"bytes_in":50,"#,
             r#""verdict":"not_bittorrent","protocol":null,"confidence":null,"evidence":[],"#,
-            r#""info_hash":null,"peer_id":null,"client":null,"dht_node_id":null,"decided_at_packet":2}"#,
+            r#""info_hash":null,"peer_id":null,"client":null,"dht_node_id":null,"decided_at_packet":2,"#,
+            r#""tunnel":null,"tunnel_dst":null}"#,
             "\n"
         )
     );
@@ -142,12 +146,13 @@ fn csv_header_rows_and_quoting() {
             "30,100000,12,23456,",
             "bittorrent,peer_wire,confirmed,handshake|extension_handshake|ut_pex,",
             "000102030405060708090a0b0c0d0e0f10111213,-TR3000-ab\\\\c\\x00\\xffdefghi,",
-            "\"Transmission \"\"3.00\"\", 1\u{1}\",abababababababababababababababababababab,1"
+            "\"Transmission \"\"3.00\"\", 1\u{1}\",abababababababababababababababababababab,1,",
+            "vxlan,192.0.2.1:40000 -> 192.0.2.2:4789 vni 42"
         )
     );
     assert_eq!(
         lines[2],
-        "udp,2001:db8::1,53,::1,5353,1.000000,2.250000,2,90,1,40,1,50,not_bittorrent,,,,,,,,2"
+        "udp,2001:db8::1,53,::1,5353,1.000000,2.250000,2,90,1,40,1,50,not_bittorrent,,,,,,,,2,,"
     );
     // An empty run still has its header.
     assert_eq!(
@@ -170,7 +175,8 @@ fn table_is_aligned() {
     let in_end = lines[0].find("bytes_in").unwrap() + "bytes_in".len();
     assert_eq!(&lines[1][in_end - 5..in_end], "23456");
     assert!(lines[1].contains("Transmission \"3.00\", 1?"));
-    assert!(lines[1].ends_with("0001020304050607"));
+    assert!(lines[1].ends_with("0001020304050607  vxlan"));
+    assert!(lines[2].ends_with("  -"));
     assert!(lines[2].contains("[2001:db8::1]:53"));
     assert!(lines.iter().all(|l| !l.ends_with(' ')));
 }

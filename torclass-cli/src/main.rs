@@ -30,7 +30,9 @@ enum Command {
     /// Classify every flow of pcap or pcapng files.
     ///
     /// Reads Ethernet (with 802.1Q/802.1ad tags), Linux SLL and SLL2, raw IPv4/IPv6 and BSD
-    /// loopback captures, microsecond or nanosecond, either byte order. Prints one record per
+    /// loopback captures, microsecond or nanosecond, either byte order; flows inside GRE,
+    /// ERSPAN, IP-in-IP, VXLAN, PPPoE, GTP-U and MPLS are classified as the inner flow (the
+    /// record's `tunnel` and `tunnel_dst` say which tunnel), and IP fragments are reassembled. Prints one record per
     /// flow in the order flows were first seen. A corrupt or truncated file is reported on
     /// stderr with its byte offset, the flows read before the damage are still printed, and the
     /// exit status is 2. Exit status 1 means bad usage or an unreadable file.
@@ -116,6 +118,12 @@ struct Classify {
     #[arg(long)]
     no_mmap: bool,
 
+    /// Do not reassemble IP fragments (RFC 791, RFC 8200): first fragments are then classified
+    /// from the part of the payload they carry and later ones only counted. Reassembly keeps
+    /// up to 64 datagrams of up to 64 KiB at once (4 MiB per thread).
+    #[arg(long)]
+    no_reassembly: bool,
+
     /// Print packet and table counters on stderr at the end.
     #[arg(long, short)]
     verbose: bool,
@@ -182,6 +190,11 @@ fn classify(args: &Classify) -> ExitCode {
                 0
             } else {
                 defaults.hosts
+            },
+            fragment_slots: if args.no_reassembly {
+                0
+            } else {
+                defaults.fragment_slots
             },
             ..defaults
         };
@@ -269,11 +282,12 @@ fn read_one(
     };
     if args.verbose {
         eprintln!(
-            "torclass: {}: {:?}; {:?}; {:?}; slot size {} bytes",
+            "torclass: {}: {:?}; {:?}; {:?}; {:?}; slot size {} bytes",
             path.display(),
             analyzer.packet_stats(),
             analyzer.table_stats(),
             analyzer.cache_stats(),
+            analyzer.reassembly_stats(),
             SLOT_SIZE
         );
     }

@@ -62,6 +62,7 @@ pub mod flow;
 pub mod hosts;
 pub mod observer;
 pub mod packet;
+pub mod reassembly;
 pub mod table;
 #[cfg(test)]
 mod test_util;
@@ -75,6 +76,7 @@ pub use flow::FlowClassifier;
 pub use hosts::HostCache;
 pub use observer::{Metadata, NoObserver, Observer};
 pub use packet::{DecodeError, Endpoint, FlowKey, Fragment, LinkType, Packet, TcpFlags, TcpInfo};
+pub use reassembly::{FragmentSlot, Reassembler, ReassemblyConfig};
 pub use table::{
     EndReason, FlowHandle, FlowTable, Learn, Outcome, Slot, TableConfig, TableError, TableStats,
 };

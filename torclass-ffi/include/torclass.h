@@ -658,7 +658,8 @@ const char *torclass_result_message(uint32_t result);
 
 /**
  * Bytes of memory a table of `capacity` flows needs, or 0 if `capacity` is 0 or too large
- * for this machine. Currently a few hundred bytes per flow.
+ * for this machine. Currently a few hundred bytes per flow, plus about 280 KiB for IP
+ * fragment reassembly (16 datagrams of up to 16 KiB at once).
  *
  * # Safety
  * Always safe to call; it is `unsafe` only to match the other exports.
@@ -691,13 +692,19 @@ torclass_result torclass_table_init(void *mem,
 
 /**
  * Classify one packet: decode it (`link_type` is `TORCLASS_LINK_IP` for a bare IP packet,
- * or a pcap `LINKTYPE_*`), find or create its flow, feed its payload, and write the outcome
- * to `*out_result`. `timestamp_ns` is the caller's clock (any epoch, nanoseconds, not going
+ * or a pcap `LINKTYPE_*`; flows inside GRE, IP-in-IP, VXLAN, PPPoE, GTP-U and MPLS are the
+ * inner flow), find or create its flow, feed its payload, and write the outcome to
+ * `*out_result`. `timestamp_ns` is the caller's clock (any epoch, nanoseconds, not going
  * backwards) and drives idle eviction. Bounded work: one hash, at most 8 slot probes, and
  * a bounded parse of the payload. No allocation.
  *
+ * IP fragments are reassembled (16 datagrams of up to 16 KiB at once, 30 s each): a fragment
+ * kept for its datagram gives `TORCLASS_RESULT_UNSUPPORTED_PACKET` (nothing to classify yet;
+ * a firewall accepts it), the fragment that completes the datagram classifies it whole. An
+ * NFQUEUE program with connection tracking loaded gets whole packets from the kernel.
+ *
  * Packets that are not TCP/UDP over IP give `TORCLASS_RESULT_UNSUPPORTED_PACKET`, broken
- * headers `TORCLASS_RESULT_MALFORMED_PACKET`; the table is unchanged by either.
+ * headers `TORCLASS_RESULT_MALFORMED_PACKET`; the flow table is unchanged by either.
  *
  * # Safety
  * `table` must be NULL or come from `torclass_table_init` (its memory still valid and not

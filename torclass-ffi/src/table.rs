@@ -2,15 +2,17 @@
 //! static-context pattern: size query, `_init` on the caller's buffer, no `_free`).
 //!
 //! Memory layout: a [`Header`] (magic, ABI version, capacity, the buffer's own address and
-//! length, the core [`FlowTable`] and [`EndpointCache`]) followed, at the next multiple of the
-//! slot alignment, by `capacity` core [`Slot`]s and then `capacity` endpoint cache entries,
-//! all written by [`torclass_table_init`]. Every call checks the header before touching a slot,
+//! length, the core [`FlowTable`], [`EndpointCache`] and [`Reassembler`]) followed, at the next
+//! multiple of the slot alignment, by `capacity` core [`Slot`]s, `capacity` endpoint cache
+//! entries, [`FRAGMENT_SLOTS`] reassembly slots and their buffer, all written by
+//! [`torclass_table_init`]. Every call checks the header before touching a slot,
 //! so zeroed, garbage, copied or moved memory is refused.
 
 use core::ptr::NonNull;
 
 use torclass_core::endpoints::{CacheConfig, CacheEntry, EndpointCache};
-use torclass_core::packet::{decode, DecodeError, LinkType};
+use torclass_core::packet::{DecodeError, LinkType};
+use torclass_core::reassembly::{FragmentSlot, Reassembler, ReassemblyConfig};
 use torclass_core::table::{FlowTable, Slot, TableConfig};
 use torclass_core::Metadata;
 
@@ -36,6 +38,34 @@ pub const TORCLASS_LINK_ETHERNET: u32 = 1;
 pub const TORCLASS_MAX_PACKET_LEN: usize = 262_144;
 
 const MAGIC: u64 = u64::from_le_bytes(*b"tcTABLE\x01");
+
+/// IP datagrams a table reassembles at once.
+const FRAGMENT_SLOTS: usize = 16;
+/// Bytes kept of each (a longer datagram is classified from its first bytes).
+const FRAGMENT_BYTES: usize = 16 * 1024;
+
+/// A run of `T`s in the caller's buffer, set up by [`torclass_table_init`].
+struct Raw<T> {
+    ptr: NonNull<T>,
+    len: usize,
+}
+
+impl<T> AsRef<[T]> for Raw<T> {
+    fn as_ref(&self) -> &[T] {
+        // SAFETY: `ptr` and `len` were set by `torclass_table_init` to `len` initialised values
+        // inside the caller's buffer, disjoint from the header and from every other run; the
+        // header check in `header_mut`/`table_ref` confirms the buffer is still the one
+        // initialised, and the caller guarantees exclusive access for the call.
+        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl<T> AsMut<[T]> for Raw<T> {
+    fn as_mut(&mut self) -> &mut [T] {
+        // SAFETY: as in `as_ref`; `&mut self` comes from the exclusive header reference.
+        unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+    }
+}
 
 /// The slots in the caller's buffer, as the core table's storage.
 struct RawSlots {
@@ -94,6 +124,8 @@ struct Header {
     cache: EndpointCache<RawEntries>,
     /// Learn endpoints and match new flows against them (config `learn_endpoints`).
     learn: bool,
+    /// IP fragments put back together before classification.
+    reassembler: Reassembler<Raw<FragmentSlot>, Raw<u8>>,
 }
 
 /// An initialised flow table: a pointer to the memory given to `torclass_table_init`.
@@ -193,6 +225,7 @@ const _: () = {
     assert!(core::mem::align_of::<Header>() <= TORCLASS_TABLE_ALIGN);
     assert!(core::mem::align_of::<Slot<Metadata>>() <= TORCLASS_TABLE_ALIGN);
     assert!(ENTRY_ALIGN <= TORCLASS_TABLE_ALIGN);
+    assert!(core::mem::align_of::<FragmentSlot>() <= TORCLASS_TABLE_ALIGN);
 };
 
 /// Where the endpoint entries start: after the slots, rounded up to their alignment.
@@ -204,19 +237,34 @@ fn entries_offset(capacity: u32) -> Option<usize> {
     end.checked_next_multiple_of(ENTRY_ALIGN)
 }
 
+/// Where the reassembly slots start: after the endpoint entries, rounded up to their
+/// alignment.
+fn fragments_offset(capacity: u32) -> Option<usize> {
+    usize::try_from(capacity)
+        .ok()?
+        .checked_mul(ENTRY_SIZE)?
+        .checked_add(entries_offset(capacity)?)?
+        .checked_next_multiple_of(core::mem::align_of::<FragmentSlot>())
+}
+
+/// Where the reassembly buffer starts: after the reassembly slots.
+fn fragment_buffer_offset(capacity: u32) -> Option<usize> {
+    fragments_offset(capacity)?
+        .checked_add(FRAGMENT_SLOTS.checked_mul(core::mem::size_of::<FragmentSlot>())?)
+}
+
 fn mem_size(capacity: u32) -> Option<usize> {
     if capacity == 0 {
         return None;
     }
-    let total = usize::try_from(capacity)
-        .ok()?
-        .checked_mul(ENTRY_SIZE)?
-        .checked_add(entries_offset(capacity)?)?;
+    let total = fragment_buffer_offset(capacity)?
+        .checked_add(FRAGMENT_SLOTS.checked_mul(FRAGMENT_BYTES)?)?;
     (total <= MAX_LEN).then_some(total)
 }
 
 /// Bytes of memory a table of `capacity` flows needs, or 0 if `capacity` is 0 or too large
-/// for this machine. Currently a few hundred bytes per flow.
+/// for this machine. Currently a few hundred bytes per flow, plus about 280 KiB for IP
+/// fragment reassembly (16 datagrams of up to 16 KiB at once).
 ///
 /// # Safety
 /// Always safe to call; it is `unsafe` only to match the other exports.
@@ -311,6 +359,39 @@ pub unsafe extern "C" fn torclass_table_init(
             ptr: entries,
             len: capacity_len,
         };
+        let (Some(fragments_at), Some(buffer_at)) =
+            (fragments_offset(capacity), fragment_buffer_offset(capacity))
+        else {
+            return torclass_result::InvalidArgument;
+        };
+        // SAFETY: `fragments_at + FRAGMENT_SLOTS * size_of::<FragmentSlot>() == buffer_at` and
+        // `buffer_at + FRAGMENT_SLOTS * FRAGMENT_BYTES == size <= mem_len`: both runs are inside
+        // the buffer, after the entries; `fragments_at` is a multiple of the slot alignment
+        // and `mem` is aligned to TORCLASS_TABLE_ALIGN, which is at least that.
+        let fragment_slots = unsafe { mem.add(fragments_at) }.cast::<FragmentSlot>();
+        for i in 0..FRAGMENT_SLOTS {
+            // SAFETY: slot `i < FRAGMENT_SLOTS` is in bounds and aligned (above).
+            unsafe { fragment_slots.add(i).write(FragmentSlot::default()) };
+        }
+        // SAFETY: in bounds (above); bytes need no alignment. Zeroed so that every byte the
+        // reassembler may read is initialised.
+        let fragment_buffer = unsafe { mem.add(buffer_at) };
+        // SAFETY: `FRAGMENT_SLOTS * FRAGMENT_BYTES` bytes from `buffer_at` are in the buffer.
+        unsafe { fragment_buffer.write_bytes(0, FRAGMENT_SLOTS * FRAGMENT_BYTES) };
+        let reassembler = Reassembler::new(
+            Raw {
+                ptr: fragment_slots,
+                len: FRAGMENT_SLOTS,
+            },
+            Raw {
+                ptr: fragment_buffer,
+                len: FRAGMENT_SLOTS * FRAGMENT_BYTES,
+            },
+            ReassemblyConfig {
+                seed: seed.rotate_left(41) ^ 0x2545_f491_4f6c_dd1d,
+                ..ReassemblyConfig::default()
+            },
+        );
         let header = Header {
             magic: MAGIC,
             abi: TORCLASS_ABI_VERSION,
@@ -320,6 +401,7 @@ pub unsafe extern "C" fn torclass_table_init(
             table: FlowTable::new(storage, table_config),
             cache: EndpointCache::new(entry_storage, cache_config),
             learn,
+            reassembler,
         };
         // SAFETY: the header fits (SLOTS_OFFSET >= its size, within mem_len), `mem` is aligned
         // for it (asserted at compile time), and it does not overlap the slots.
@@ -419,13 +501,19 @@ fn decode_error(e: DecodeError) -> torclass_result {
 }
 
 /// Classify one packet: decode it (`link_type` is `TORCLASS_LINK_IP` for a bare IP packet,
-/// or a pcap `LINKTYPE_*`), find or create its flow, feed its payload, and write the outcome
-/// to `*out_result`. `timestamp_ns` is the caller's clock (any epoch, nanoseconds, not going
+/// or a pcap `LINKTYPE_*`; flows inside GRE, IP-in-IP, VXLAN, PPPoE, GTP-U and MPLS are the
+/// inner flow), find or create its flow, feed its payload, and write the outcome to
+/// `*out_result`. `timestamp_ns` is the caller's clock (any epoch, nanoseconds, not going
 /// backwards) and drives idle eviction. Bounded work: one hash, at most 8 slot probes, and
 /// a bounded parse of the payload. No allocation.
 ///
+/// IP fragments are reassembled (16 datagrams of up to 16 KiB at once, 30 s each): a fragment
+/// kept for its datagram gives `TORCLASS_RESULT_UNSUPPORTED_PACKET` (nothing to classify yet;
+/// a firewall accepts it), the fragment that completes the datagram classifies it whole. An
+/// NFQUEUE program with connection tracking loaded gets whole packets from the kernel.
+///
 /// Packets that are not TCP/UDP over IP give `TORCLASS_RESULT_UNSUPPORTED_PACKET`, broken
-/// headers `TORCLASS_RESULT_MALFORMED_PACKET`; the table is unchanged by either.
+/// headers `TORCLASS_RESULT_MALFORMED_PACKET`; the flow table is unchanged by either.
 ///
 /// # Safety
 /// `table` must be NULL or come from `torclass_table_init` (its memory still valid and not
@@ -452,16 +540,18 @@ pub unsafe extern "C" fn torclass_table_process(
         let frame = tri!(unsafe { bytes(data, len) });
         // SAFETY: the caller passes a table from torclass_table_init, one thread at a time.
         let header = tri!(unsafe { header_mut(table) });
-        let packet = match decode(link, frame) {
-            Ok(p) => p,
-            Err(e) => return decode_error(e),
-        };
         let Header {
             table,
             cache,
             learn,
+            reassembler,
             ..
         } = header;
+        let packet = match reassembler.decode(link, frame, timestamp_ns) {
+            Ok(Some(p)) => p,
+            Ok(None) => return torclass_result::UnsupportedPacket,
+            Err(e) => return decode_error(e),
+        };
         let processed = if *learn {
             table.process_learning(&packet, timestamp_ns, cache, |_| {})
         } else {

@@ -53,8 +53,9 @@ pub(crate) fn dict<'py>(
 ///
 /// Attributes have the names and values of the JSON-lines record (`torclass classify
 /// --format jsonl`): strings for `l4`, `verdict`, `protocol`, `confidence`; a list of names for
-/// `evidence`; lowercase hex for `info_hash` and `dht_node_id`; `peer_id` as printable text with
-/// other bytes written `\xNN`; `None` for what is unknown.
+/// `evidence`; lowercase hex for `info_hash` and `dht_node_id`; `tunnel` (`gre`, `vxlan`, …)
+/// and `tunnel_dst` (the outer endpoints and tunnel id) for a tunnelled flow; `peer_id` as
+/// printable text with other bytes written `\xNN`; `None` for what is unknown.
 #[pyclass(frozen, eq, module = "torclass", name = "FlowRecord")]
 #[derive(PartialEq)]
 pub struct PyFlowRecord {
@@ -108,6 +109,8 @@ methods!(
         client,
         dht_node_id,
         decided_at_packet,
+        tunnel,
+        tunnel_dst,
     ]
 
     /// Why the flow left the flow table before the capture ended (`"evicted"`, `"idle"`,

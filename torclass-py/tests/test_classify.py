@@ -173,6 +173,7 @@ def test_random_payloads_never_crash() -> None:
 def test_module_constants() -> None:
     assert torclass.FLOW_STATE_SIZE == 64
     assert torclass.COLUMNS[:5] == ["l4", "src", "sport", "dst", "dport"]
-    assert len(torclass.COLUMNS) == 22
+    assert len(torclass.COLUMNS) == 24
     assert torclass.COLUMNS[9:13] == ["packets_out", "bytes_out", "packets_in", "bytes_in"]
+    assert torclass.COLUMNS[-2:] == ["tunnel", "tunnel_dst"]
     assert torclass.__version__

@@ -29,6 +29,9 @@ def records_by_flow(path: Path) -> dict[tuple[object, ...], torclass.FlowRecord]
 # Labels whose flows need only be found in this share, as in tests/tests/accuracy.rs (MSE/PE: a
 # random key exchange fails the shape's statistics about once in a few thousand flows).
 RECALL_FLOOR = {"peer_wire_encrypted": 0.95}
+# Client-to-proxy legs (label "tunnel"): read once torclass follows proxy negotiations (issue
+# 14, phase B); the Rust accuracy test reports them without requiring them, and so does this.
+PROXY_TUNNELS = {"socks4", "socks5", "http_connect", "http_proxy"}
 
 
 def test_every_labelled_flow_is_classified_as_labelled() -> None:
@@ -63,7 +66,7 @@ def test_every_labelled_flow_is_classified_as_labelled() -> None:
             n = counts.setdefault(want, [0, 0])
             n[0] += 1
             n[1] += right
-            if not right and want not in RECALL_FLOOR:
+            if not right and want not in RECALL_FLOOR and label.get("tunnel") not in PROXY_TUNNELS:
                 seen = "flow not seen" if record is None else f"{record.verdict} {got}"
                 wrong.append(f"{path.name}: {label['program']} labelled {want}: {seen}")
         for key, record in found.items():

@@ -92,6 +92,18 @@ fn run(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
             push_record(&mut seed, which, &f.data);
         }
         c.add("ffi_api", seed)?;
+        // reassembly: the capture's first frames as records (length, link type, clock step).
+        let mut seed = vec![0x47];
+        for f in frames.iter().take(48) {
+            let which = LinkType::from_pcap(f.link_type)
+                .and_then(|l| LinkType::ALL.iter().position(|x| *x == l))
+                .unwrap_or(0) as u8;
+            let bytes = &f.data[..f.data.len().min(usize::from(u16::MAX))];
+            seed.extend_from_slice(&(bytes.len() as u16).to_le_bytes());
+            seed.extend_from_slice(&[which, 1]);
+            seed.extend_from_slice(bytes);
+        }
+        c.add("reassembly", seed)?;
     }
     for (i, (_, flow)) in all_flows()?.iter().enumerate() {
         let seed = (i % 251) as u8 + 1;

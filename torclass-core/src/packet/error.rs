@@ -25,11 +25,21 @@ pub enum Layer {
     Tcp,
     /// The UDP header (RFC 768).
     Udp,
+    /// A GRE header (RFC 2784, RFC 2890), or the ERSPAN header behind one.
+    Gre,
+    /// A VXLAN header (RFC 7348).
+    Vxlan,
+    /// A PPPoE session header and the PPP protocol field behind it (RFC 2516).
+    Pppoe,
+    /// A GTP-U header with its optional fields and extension headers (3GPP TS 29.281 §5).
+    GtpU,
+    /// An MPLS label stack entry (RFC 3032), or a pseudowire control word (RFC 4385).
+    Mpls,
 }
 
 impl Layer {
     /// A short human-readable name: `"link layer"`, `"VLAN tag"`, `"IP"`, `"IPv4"`, `"IPv6"`,
-    /// `"TCP"` or `"UDP"`.
+    /// `"TCP"`, `"UDP"`, `"GRE"`, `"VXLAN"`, `"PPPoE"`, `"GTP-U"` or `"MPLS"`.
     #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
@@ -40,6 +50,11 @@ impl Layer {
             Self::Ipv6 => "IPv6",
             Self::Tcp => "TCP",
             Self::Udp => "UDP",
+            Self::Gre => "GRE",
+            Self::Vxlan => "VXLAN",
+            Self::Pppoe => "PPPoE",
+            Self::GtpU => "GTP-U",
+            Self::Mpls => "MPLS",
         }
     }
 }

@@ -9,6 +9,9 @@
 use etherparse::{Ethernet2Slice, SingleVlanSlice};
 
 use super::error::DecodeError;
+use super::mpls::{self, Mpls};
+use super::pppoe::Pppoe;
+use super::tunnel::{Encap, TunnelKind};
 use super::Layer;
 
 /// pcap `LINKTYPE_*` values this decoder reads (<https://www.tcpdump.org/linktypes.html>).
@@ -100,6 +103,8 @@ pub(super) struct IpPacket<'a> {
     pub(super) bytes: &'a [u8],
     /// Where [`IpPacket::bytes`] starts in the frame.
     pub(super) offset: usize,
+    /// The encapsulations around it.
+    pub(super) encap: Encap,
 }
 
 /// Ethertypes from the IEEE registry that lead to IP.
@@ -114,7 +119,16 @@ mod ethertype {
     pub const SERVICE_VLAN: u16 = 0x88A8;
     /// The pre-standard QinQ outer tag some switches still emit.
     pub const LEGACY_QINQ: u16 = 0x9100;
+    /// MPLS unicast (RFC 5332).
+    pub const MPLS: u16 = 0x8847;
+    /// MPLS multicast (RFC 5332).
+    pub const MPLS_MULTICAST: u16 = 0x8848;
+    /// PPPoE session stage (RFC 2516).
+    pub const PPPOE_SESSION: u16 = 0x8864;
 }
+
+/// The Ethernet II header length: destination, source, ethertype.
+pub(super) const ETHERNET_LEN: usize = 14;
 
 /// Linux `ARPHRD_*` device types whose cooked-capture protocol field is not an ethertype
 /// (<https://www.tcpdump.org/linktypes/LINKTYPE_LINUX_SLL.html>).
@@ -177,6 +191,7 @@ pub(super) fn ip_packet(link: LinkType, frame: &[u8]) -> Result<IpPacket<'_>, De
                 eth.payload_slice(),
                 eth.header_len(),
                 Layer::Link,
+                Encap::NONE,
             )
         }
         LinkType::LinuxSll => cooked(frame, sll::LEN, sll::ARPHRD, sll::PROTOCOL),
@@ -198,49 +213,27 @@ pub(super) fn ip_packet(link: LinkType, frame: &[u8]) -> Result<IpPacket<'_>, De
             let (word, ip) = address_family(frame)?;
             bsd_loopback(u32::from_be_bytes(word), ip)
         }
-        LinkType::Raw => Ok(IpPacket {
-            version: IpVersion::FromNibble,
-            bytes: frame,
-            offset: 0,
-        }),
-        LinkType::Ipv4 => Ok(IpPacket {
-            version: IpVersion::V4,
-            bytes: frame,
-            offset: 0,
-        }),
-        LinkType::Ipv6 => Ok(IpPacket {
-            version: IpVersion::V6,
-            bytes: frame,
-            offset: 0,
-        }),
+        LinkType::Raw => Ok(IpPacket::new(IpVersion::FromNibble, frame, 0, Encap::NONE)),
+        LinkType::Ipv4 => Ok(IpPacket::new(IpVersion::V4, frame, 0, Encap::NONE)),
+        LinkType::Ipv6 => Ok(IpPacket::new(IpVersion::V6, frame, 0, Encap::NONE)),
     }
 }
 
-/// Follow `ethertype` through any number of VLAN tags to IP. `offset` is where `bytes` starts
-/// in the frame and `layer` the header that carried `ethertype`.
+/// Follow `ethertype` through any number of VLAN tags, an MPLS label stack or a PPPoE session
+/// header to IP. `offset` is where `bytes` starts in the frame, `layer` the header that carried
+/// `ethertype` and `encap` the encapsulations around the frame.
 pub(super) fn ether_payload(
     mut ethertype: u16,
     mut bytes: &[u8],
     mut offset: usize,
     mut layer: Layer,
+    encap: Encap,
 ) -> Result<IpPacket<'_>, DecodeError> {
     // Each tag consumes four bytes, so the loop ends within `bytes.len() / 4` turns.
     loop {
         match ethertype {
-            ethertype::IPV4 => {
-                return Ok(IpPacket {
-                    version: IpVersion::V4,
-                    bytes,
-                    offset,
-                })
-            }
-            ethertype::IPV6 => {
-                return Ok(IpPacket {
-                    version: IpVersion::V6,
-                    bytes,
-                    offset,
-                })
-            }
+            ethertype::IPV4 => return Ok(IpPacket::new(IpVersion::V4, bytes, offset, encap)),
+            ethertype::IPV6 => return Ok(IpPacket::new(IpVersion::V6, bytes, offset, encap)),
             ethertype::VLAN | ethertype::SERVICE_VLAN | ethertype::LEGACY_QINQ => {
                 let tag = SingleVlanSlice::from_slice(bytes)
                     .map_err(|e| DecodeError::from_len(Layer::Vlan, offset, e))?;
@@ -249,6 +242,8 @@ pub(super) fn ether_payload(
                 offset = offset.saturating_add(tag.header_len());
                 layer = Layer::Vlan;
             }
+            ethertype::MPLS | ethertype::MPLS_MULTICAST => return mpls(bytes, offset, encap),
+            ethertype::PPPOE_SESSION => return pppoe(bytes, offset, encap),
             other => {
                 return Err(DecodeError::Unsupported {
                     layer,
@@ -258,6 +253,53 @@ pub(super) fn ether_payload(
             }
         }
     }
+}
+
+/// The IP packet behind the PPPoE session header at the start of `bytes` (`offset` into the
+/// frame). Out of line, as [`mpls`]: the common frames do not pay for its code.
+#[inline(never)]
+fn pppoe(bytes: &[u8], offset: usize, encap: Encap) -> Result<IpPacket<'_>, DecodeError> {
+    let pppoe = Pppoe::new_checked(bytes, offset)?;
+    let encap = encap.enter_link(TunnelKind::Pppoe, Layer::Pppoe, pppoe.session.into())?;
+    Ok(IpPacket::new(
+        pppoe.version,
+        pppoe.payload,
+        offset.saturating_add(pppoe.header_len),
+        encap,
+    ))
+}
+
+/// The IP packet under the MPLS label stack at the start of `bytes` (`offset` into the
+/// frame), directly or in an Ethernet pseudowire.
+#[inline(never)]
+pub(super) fn mpls(bytes: &[u8], offset: usize, encap: Encap) -> Result<IpPacket<'_>, DecodeError> {
+    let stack = Mpls::new_checked(bytes, offset)?;
+    let encap = encap.enter_link(TunnelKind::Mpls, Layer::Mpls, stack.bottom_label)?;
+    let at = offset.saturating_add(stack.header_len);
+    match stack.kind {
+        mpls::Payload::Ip(version) => Ok(IpPacket::new(version, stack.payload, at, encap)),
+        mpls::Payload::Ethernet => ethernet(stack.payload, at, encap),
+    }
+}
+
+/// The IP packet in the Ethernet II frame `frame` that a tunnel carries (`offset` into the
+/// captured frame; no FCS), behind any VLAN tags.
+pub(super) fn ethernet(
+    frame: &[u8],
+    offset: usize,
+    encap: Encap,
+) -> Result<IpPacket<'_>, DecodeError> {
+    let (header, bytes) = frame
+        .split_first_chunk::<ETHERNET_LEN>()
+        .ok_or_else(|| DecodeError::truncated(Layer::Link, offset, ETHERNET_LEN, frame.len()))?;
+    let ethertype = be16(header, 12..14).unwrap_or(0);
+    ether_payload(
+        ethertype,
+        bytes,
+        offset.saturating_add(ETHERNET_LEN),
+        Layer::Link,
+        encap,
+    )
 }
 
 /// A Linux cooked capture header of `len` bytes with its device type and protocol at the given
@@ -282,7 +324,7 @@ fn cooked(
         }
         // For every other device type the protocol field is an ethertype; the Linux-specific
         // values below 0x0600 (802.2 LLC, 802.3 without LLC, CAN, …) end up unsupported.
-        _ => ether_payload(protocol, payload, len, Layer::Link),
+        _ => ether_payload(protocol, payload, len, Layer::Link, Encap::NONE),
     }
 }
 
@@ -308,11 +350,24 @@ fn bsd_loopback(family: u32, ip: &[u8]) -> Result<IpPacket<'_>, DecodeError> {
             })
         }
     };
-    Ok(IpPacket {
-        version,
-        bytes: ip,
-        offset: null::LEN,
-    })
+    Ok(IpPacket::new(version, ip, null::LEN, Encap::NONE))
+}
+
+impl<'a> IpPacket<'a> {
+    /// An IP packet of `version` at `offset` in the frame, inside `encap`.
+    pub(super) const fn new(
+        version: IpVersion,
+        bytes: &'a [u8],
+        offset: usize,
+        encap: Encap,
+    ) -> Self {
+        Self {
+            version,
+            bytes,
+            offset,
+            encap,
+        }
+    }
 }
 
 /// The big-endian u16 at `range`, if `bytes` holds it.

@@ -958,11 +958,15 @@ fn pick_len((kind, value): (u8, u16), exact: usize) -> u16 {
     }
 }
 
-/// IP protocol numbers worth trying: TCP and UDP, the IPv4/IPv6 extension headers, ICMP, any.
+/// IP protocol numbers worth trying: TCP and UDP, the IPv4/IPv6 extension headers, the
+/// tunnels (IP-in-IP, GRE), ICMP, any.
 fn protocol_number() -> impl Strategy<Value = u8> {
     prop_oneof![
         4 => Just(PROTO_TCP),
         4 => Just(PROTO_UDP),
+        1 => Just(4u8),
+        1 => Just(41u8),
+        1 => Just(47u8),
         1 => Just(ext::AUTH),
         1 => Just(ext::HOP_BY_HOP),
         1 => Just(ext::FRAGMENT),
@@ -1181,6 +1185,452 @@ proptest! {
             let start = offset_in(&frame, p.payload);
             prop_assert!(start + p.payload.len() <= frame.len());
             prop_assert!(p.payload_len_on_wire as usize >= p.payload.len());
+        }
+    }
+}
+
+// ---- encapsulations -------------------------------------------------------------------------
+
+const OUTER_SRC: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+const OUTER_DST: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
+const ETHERTYPE_MPLS: u16 = 0x8847;
+const ETHERTYPE_PPPOE: u16 = 0x8864;
+
+/// An outer IPv4 header from OUTER_SRC to OUTER_DST around `payload`.
+fn outer_v4(protocol: u8, payload: &[u8]) -> Vec<u8> {
+    let mut ip = ipv4(protocol, &[], 0, payload);
+    ip[12..16].copy_from_slice(&OUTER_SRC.octets());
+    ip[16..20].copy_from_slice(&OUTER_DST.octets());
+    ip
+}
+
+/// A GRE header (RFC 2784/2890) with the given flags, protocol type and optional words.
+fn gre(flags: u8, protocol: u16, words: &[u32], inner: &[u8]) -> Vec<u8> {
+    let mut v = vec![flags, 0];
+    v.extend(protocol.to_be_bytes());
+    for w in words {
+        v.extend(w.to_be_bytes());
+    }
+    v.extend(inner);
+    v
+}
+
+/// A UDP datagram from `sport` to `dport` around `payload`.
+fn udp_ports(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+    let mut v = udp(payload);
+    v[0..2].copy_from_slice(&sport.to_be_bytes());
+    v[2..4].copy_from_slice(&dport.to_be_bytes());
+    v
+}
+
+fn vxlan(vni: u32, frame: &[u8]) -> Vec<u8> {
+    let mut v = vec![0x08, 0, 0, 0];
+    v.extend(&(vni << 8).to_be_bytes());
+    v.extend(frame);
+    v
+}
+
+/// A GTP-U G-PDU with a sequence number and one (PDU session container) extension header.
+fn gtp_u(teid: u32, ip: &[u8]) -> Vec<u8> {
+    let ext = [1, 0x00, 0x09, 0]; // length 1 word, content, next type 0
+    let mut body = vec![0x12, 0x34, 0, 0x85]; // sequence, N-PDU, next extension type
+    body.extend(ext);
+    body.extend(ip);
+    let mut v = vec![0x30 | 0x04 | 0x02, 255];
+    v.extend((body.len() as u16).to_be_bytes());
+    v.extend(teid.to_be_bytes());
+    v.extend(body);
+    v
+}
+
+fn pppoe(session: u16, protocol: &[u8], ip: &[u8]) -> Vec<u8> {
+    let mut v = vec![0x11, 0];
+    v.extend(session.to_be_bytes());
+    v.extend(((protocol.len() + ip.len()) as u16).to_be_bytes());
+    v.extend(protocol);
+    v.extend(ip);
+    v
+}
+
+/// An MPLS label stack of `labels` (the last one at the bottom).
+fn mpls(labels: &[u32], payload: &[u8]) -> Vec<u8> {
+    let mut v = Vec::new();
+    for (i, label) in labels.iter().enumerate() {
+        let bottom = u32::from(i + 1 == labels.len());
+        v.extend((label << 12 | bottom << 8 | 64).to_be_bytes());
+    }
+    v.extend(payload);
+    v
+}
+
+/// An inner Ethernet frame (not padded).
+fn inner_ethernet(ethertype: u16, ip: &[u8]) -> Vec<u8> {
+    let mut v = vec![2, 0, 0, 0, 0, 4, 2, 0, 0, 0, 0, 3];
+    v.extend(ethertype.to_be_bytes());
+    v.extend(ip);
+    v
+}
+
+/// Tunnelled frames, each carrying [`PAYLOAD`] from SPORT to DPORT, with what their tunnel
+/// should read as (`Tunnel`'s `Display`).
+fn tunnel_samples() -> Vec<(LinkType, Vec<u8>, TunnelKind, &'static str)> {
+    let (v4, v6) = (tcp_v4(), tcp_v6());
+    let udp_v4 = ipv4(PROTO_UDP, &[], 0, &udp(PAYLOAD));
+    let udp_v6 = ipv6(PROTO_UDP, &[], &udp(PAYLOAD));
+    let eth = |ip: &[u8]| ethernet(&[], ETHERTYPE_IPV4, ip);
+    let outer6 = |next: u8, payload: &[u8]| {
+        let mut ip = ipv6(next, &[], payload);
+        ip[8..24].copy_from_slice(&Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 1).octets());
+        ip[24..40].copy_from_slice(&Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 2).octets());
+        ip
+    };
+    let vxlan_v4 = outer_v4(
+        PROTO_UDP,
+        &udp_ports(
+            40000,
+            4789,
+            &vxlan(42, &inner_ethernet(ETHERTYPE_IPV4, &v4)),
+        ),
+    );
+    vec![
+        (
+            LinkType::Ethernet,
+            eth(&outer_v4(47, &gre(0x20, 0x0800, &[7], &v4))),
+            TunnelKind::Gre,
+            "10.0.0.1 -> 10.0.0.2 key 7",
+        ),
+        (
+            LinkType::Ethernet,
+            eth(&outer_v4(47, &gre(0xB0, 0x86DD, &[0, 9, 1], &udp_v6))),
+            TunnelKind::Gre,
+            "10.0.0.1 -> 10.0.0.2 key 9",
+        ),
+        (
+            LinkType::Ethernet,
+            eth(&outer_v4(
+                47,
+                &gre(0, 0x6558, &[], &inner_ethernet(ETHERTYPE_IPV4, &v4)),
+            )),
+            TunnelKind::Gre,
+            "10.0.0.1 -> 10.0.0.2",
+        ),
+        (
+            LinkType::Ethernet,
+            eth(&outer_v4(
+                47,
+                &gre(
+                    0x10,
+                    0x88BE,
+                    &[5],
+                    &[
+                        vec![0x10, 0x64, 0x00, 0x2A, 0, 0, 0, 0],
+                        inner_ethernet(ETHERTYPE_IPV4, &v4),
+                    ]
+                    .concat(),
+                ),
+            )),
+            TunnelKind::Erspan,
+            "10.0.0.1 -> 10.0.0.2 session 42",
+        ),
+        (
+            LinkType::Ethernet,
+            eth(&outer_v4(4, &v4)),
+            TunnelKind::IpIp,
+            "10.0.0.1 -> 10.0.0.2",
+        ),
+        (
+            LinkType::Ethernet,
+            eth(&outer_v4(41, &v6)),
+            TunnelKind::SixInFour,
+            "10.0.0.1 -> 10.0.0.2",
+        ),
+        (
+            LinkType::Ethernet,
+            ethernet(&[], ETHERTYPE_IPV6, &outer6(4, &udp_v4)),
+            TunnelKind::FourInSix,
+            "fd00::1 -> fd00::2",
+        ),
+        (
+            LinkType::Raw,
+            outer6(41, &v6),
+            TunnelKind::SixInSix,
+            "fd00::1 -> fd00::2",
+        ),
+        (
+            LinkType::Ethernet,
+            eth(&vxlan_v4),
+            TunnelKind::Vxlan,
+            "10.0.0.1:40000 -> 10.0.0.2:4789 vni 42",
+        ),
+        (
+            LinkType::Ethernet,
+            ethernet(
+                &[],
+                ETHERTYPE_IPV6,
+                &outer6(
+                    PROTO_UDP,
+                    &udp_ports(
+                        40001,
+                        4789,
+                        &vxlan(
+                            7,
+                            &inner_ethernet(
+                                TPID_8021Q,
+                                &[&[0, 5][..], &[0x86, 0xDD], &v6].concat(),
+                            ),
+                        ),
+                    ),
+                ),
+            ),
+            TunnelKind::Vxlan,
+            "[fd00::1]:40001 -> [fd00::2]:4789 vni 7",
+        ),
+        (
+            LinkType::Ethernet,
+            ethernet(&[], ETHERTYPE_PPPOE, &pppoe(17, &[0, 0x21], &v4)),
+            TunnelKind::Pppoe,
+            "session 17",
+        ),
+        (
+            LinkType::Ethernet,
+            ethernet(
+                &[(TPID_8021Q, 3)],
+                ETHERTYPE_PPPOE,
+                &pppoe(18, &[0x57], &udp_v6),
+            ),
+            TunnelKind::Pppoe,
+            "session 18",
+        ),
+        (
+            LinkType::Ethernet,
+            eth(&outer_v4(
+                PROTO_UDP,
+                &udp_ports(2152, 2152, &gtp_u(0xABCD, &v4)),
+            )),
+            TunnelKind::GtpU,
+            "10.0.0.1:2152 -> 10.0.0.2:2152 teid 43981",
+        ),
+        (
+            LinkType::Ethernet,
+            ethernet(&[], ETHERTYPE_MPLS, &mpls(&[100, 200], &v4)),
+            TunnelKind::Mpls,
+            "label 200",
+        ),
+        (
+            LinkType::Ethernet,
+            ethernet(
+                &[],
+                ETHERTYPE_MPLS,
+                &mpls(
+                    &[300],
+                    &[&[0, 0, 0, 1][..], &inner_ethernet(ETHERTYPE_IPV6, &udp_v6)].concat(),
+                ),
+            ),
+            TunnelKind::Mpls,
+            "label 300",
+        ),
+        (
+            LinkType::Ethernet,
+            eth(&outer_v4(47, &gre(0, 0x8847, &[], &mpls(&[16], &v6)))),
+            TunnelKind::Mpls,
+            "10.0.0.1 -> 10.0.0.2 label 16",
+        ),
+        (
+            LinkType::Ethernet,
+            eth(&outer_v4(47, &gre(0, 0x0800, &[], &vxlan_v4))),
+            TunnelKind::Vxlan,
+            "10.0.0.1:40000 -> 10.0.0.2:4789 vni 42",
+        ),
+    ]
+}
+
+#[test]
+fn tunnelled_packets_decode_to_the_inner_flow() {
+    for (link, frame, kind, text) in tunnel_samples() {
+        let p = decode(link, &frame).unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert_eq!(p.payload, PAYLOAD, "{text}");
+        assert_eq!(p.fragment, Fragment::None, "{text}");
+        let expected = if p.key.src.addr.is_ipv4() {
+            v4_key(p.key.transport)
+        } else {
+            v6_key(p.key.transport)
+        };
+        assert_eq!(p.key, expected, "{text}");
+        assert_eq!(p.tunnel, Some(kind), "{text}");
+        let tunnel = super::tunnel(link, &frame).unwrap();
+        assert_eq!(tunnel.kind(), kind, "{text}");
+        assert_eq!(format!("{tunnel}"), text);
+        // The fast path hands them to the reference.
+        assert_eq!(fast::decode(link, &frame), None, "{text}");
+    }
+    let nested = &tunnel_samples()[16];
+    assert_eq!(super::tunnel(nested.0, &nested.1).unwrap().depth(), 2);
+    assert_eq!(
+        decode(
+            LinkType::Ethernet,
+            &ethernet(&[], ETHERTYPE_IPV4, &tcp_v4())
+        )
+        .unwrap()
+        .tunnel,
+        None
+    );
+}
+
+#[test]
+fn the_paths_agree_on_every_cut_of_the_tunnel_samples() {
+    for (_, frame, _, _) in tunnel_samples() {
+        paths_agree_at_every_cut(&frame).unwrap();
+    }
+}
+
+#[test]
+fn nesting_is_bounded() {
+    let mut ip = tcp_v4();
+    for _ in 0..MAX_ENCAPSULATIONS {
+        ip = outer_v4(4, &ip);
+    }
+    assert_eq!(decode_ip(&ip).unwrap().tunnel, Some(TunnelKind::IpIp));
+    assert_eq!(tunnel_ip(&ip).unwrap().depth(), MAX_ENCAPSULATIONS);
+    let deeper = outer_v4(4, &ip);
+    assert_eq!(
+        decode_ip(&deeper),
+        Err(DecodeError::Unsupported {
+            layer: Layer::Ipv4,
+            field: "encapsulation depth",
+            value: u32::from(MAX_ENCAPSULATIONS) + 1,
+        })
+    );
+    paths_agree(&deeper).unwrap();
+    let labels: Vec<u32> = (0..17).collect();
+    assert!(matches!(
+        decode(
+            LinkType::Ethernet,
+            &ethernet(&[], ETHERTYPE_MPLS, &mpls(&labels, &tcp_v4()))
+        ),
+        Err(DecodeError::Unsupported {
+            layer: Layer::Mpls,
+            field: "label stack depth",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn what_is_not_a_tunnel_header_stays_what_it_is() {
+    // UDP to the VXLAN and GTP-U ports without their headers: plain UDP flows.
+    for (dport, payload) in [
+        (4789, PAYLOAD),
+        (2152, PAYLOAD),
+        (2152, &[0x32, 1, 0, 4, 0, 0, 0, 0, 0, 1, 0, 0][..]),
+    ] {
+        let ip = ipv4(PROTO_UDP, &[], 0, &udp_ports(SPORT, dport, payload));
+        let p = decode_ip(&ip).unwrap();
+        assert_eq!(
+            (p.key.dst.port, p.payload, p.tunnel),
+            (dport, payload, None)
+        );
+    }
+    let unsupported = |ip: &[u8]| match decode_ip(ip) {
+        Err(DecodeError::Unsupported { layer, field, .. }) => (layer, field),
+        other => panic!("{other:?}"),
+    };
+    // GRE version 1 (PPTP), RFC 1701 routing, an unknown protocol type.
+    assert_eq!(
+        unsupported(&outer_v4(
+            47,
+            &[0x30, 1, 0x88, 0x0B, 0, 0, 0, 0, 0, 0, 0, 0]
+        )),
+        (Layer::Gre, "version")
+    );
+    assert_eq!(
+        unsupported(&outer_v4(47, &gre(0x40, 0x0800, &[0], &tcp_v4()))),
+        (Layer::Gre, "routing (RFC 1701)")
+    );
+    assert_eq!(
+        unsupported(&outer_v4(47, &gre(0, 0x0806, &[], &[0; 28]))),
+        (Layer::Gre, "protocol type")
+    );
+    // A tunnel whose inner packet is not TCP/UDP: the inner error.
+    assert_eq!(
+        unsupported(&outer_v4(4, &ipv4(1, &[], 0, &[8, 0, 0, 0]))),
+        (Layer::Ipv4, "protocol")
+    );
+    let lcp = ethernet(
+        &[],
+        ETHERTYPE_PPPOE,
+        &pppoe(1, &[0xC0, 0x21], &[1, 1, 0, 4]),
+    );
+    assert!(matches!(
+        decode(LinkType::Ethernet, &lcp),
+        Err(DecodeError::Unsupported {
+            layer: Layer::Pppoe,
+            field: "PPP protocol",
+            value: 0xC021
+        })
+    ));
+    let truncated = outer_v4(47, &[0x20, 0, 8, 0, 0, 0]);
+    assert!(matches!(
+        decode_ip(&truncated),
+        Err(DecodeError::Truncated {
+            layer: Layer::Gre,
+            required: 8,
+            ..
+        })
+    ));
+    paths_agree_at_every_cut(&lcp).unwrap();
+}
+
+#[test]
+fn fragments_are_found_for_the_reassembler() {
+    // A later IPv4 fragment, the first one, and a later IPv6 one; whole packets are none.
+    let first = ipv4(PROTO_UDP, &[], MF, &udp_with_len(&[7; 16], 1008));
+    let f = fragment_ip(&first).unwrap();
+    assert_eq!(
+        (f.offset, f.more, f.key.id, f.key.protocol, f.data.len()),
+        (0, true, 0x1234, PROTO_UDP, 24)
+    );
+    let later = ipv4(PROTO_UDP, &[], 3, &[0x99; 24]);
+    let f = fragment_ip(&later).unwrap();
+    assert_eq!((f.offset, f.more, f.data), (24, false, &[0x99; 24][..]));
+    let v6 = fragmented_v6(2, true);
+    let f = fragment(LinkType::Raw, &v6).unwrap();
+    assert_eq!(
+        (f.offset, f.more, f.key.id, f.key.protocol),
+        (16, true, 0xDEAD_BEEF, PROTO_TCP)
+    );
+    assert_eq!(fragment_ip(&tcp_v4()), None);
+    assert_eq!(
+        fragment_ip(&ipv6(
+            ext::FRAGMENT,
+            &fragment_header(PROTO_TCP, 0, false),
+            &tcp(&[], PAYLOAD)
+        )),
+        None
+    );
+    // Inside a tunnel: the inner fragment, with its tunnel.
+    let wrapped = outer_v4(47, &gre(0, 0x0800, &[], &later));
+    let f = fragment_ip(&wrapped).unwrap();
+    assert_eq!(f.tunnel.unwrap().kind(), TunnelKind::Gre);
+    assert_eq!(f.key.src, IpAddr::V4(V4_SRC));
+    // A snapshot-length cut fragment is not whole.
+    assert!(!fragment_ip(&later[..30]).unwrap().whole);
+}
+
+proptest! {
+    #[test]
+    fn the_paths_agree_on_corrupted_tunnel_samples_cut_anywhere(
+        pick in any::<prop::sample::Index>(),
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6),
+    ) {
+        let all = tunnel_samples();
+        let (_, mut frame, _, _) = all[pick.index(all.len())].clone();
+        for (at, value) in edits {
+            let i = at.index(frame.len());
+            frame[i] = value;
+        }
+        paths_agree_at_every_cut(&frame)?;
+        for link in LinkType::ALL {
+            let _ = fragment(link, &frame);
         }
     }
 }

@@ -32,6 +32,7 @@ fn tcp<'a>(k: FlowKey, seq: u32, flags: TcpFlags, payload: &'a [u8]) -> Packet<'
         fragment: Fragment::None,
         payload,
         payload_len_on_wire: payload.len() as u32,
+        tunnel: None,
     }
 }
 
@@ -278,6 +279,7 @@ fn idle_flows_expire_and_are_handed_back() {
         fragment: Fragment::None,
         payload: b"x",
         payload_len_on_wire: 1,
+        tunnel: None,
     };
     t.process(&p, 0, |_| {}).unwrap();
     let mut handed = 0;
@@ -299,6 +301,7 @@ fn empty_storage_is_an_error() {
         fragment: Fragment::None,
         payload: b"",
         payload_len_on_wire: 0,
+        tunnel: None,
     };
     assert_eq!(t.process(&p, 0, |_| {}), Err(TableError::NoCapacity));
 }
@@ -315,7 +318,7 @@ proptest! {
         for (i, (host, port, rev)) in tuples.iter().enumerate() {
             let k = key(ep(*host, 1000 + port), ep(200, 80), Transport::Udp);
             let k = if *rev { k.reversed() } else { k };
-            let p = Packet { key: k, tcp: None, fragment: Fragment::None, payload: b"\x01", payload_len_on_wire: 1 };
+            let p = Packet { key: k, tcp: None, fragment: Fragment::None, payload: b"\x01", payload_len_on_wire: 1, tunnel: None };
             let mut gone = Vec::new();
             let o = t.process(&p, i as u64, |s| gone.push((*s.key(), s.packets()))).unwrap();
             for (gk, packets) in gone {

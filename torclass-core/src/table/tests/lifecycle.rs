@@ -13,6 +13,7 @@ fn udp<'a>(k: FlowKey, payload: &'a [u8]) -> Packet<'a> {
         fragment: Fragment::None,
         payload,
         payload_len_on_wire: payload.len() as u32,
+        tunnel: None,
     }
 }
 

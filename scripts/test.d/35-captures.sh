@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The crafted captures (tests/captures/encapsulate.py: GRE, IP-in-IP, 6in4, PPPoE, GTP-U, MPLS
+# and IP fragments around real flows) are rebuilt from the committed real captures and must be
+# byte for byte the committed ones, labels included; encapsulate.py also checks each with
+# tshark. About 45 s. Needs scapy (scripts/python-requirements.txt, in .venv) and tshark.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+if ! .venv/bin/python -c 'import scapy' 2>/dev/null || ! command -v tshark >/dev/null; then
+  if [ "${CI:-}" = true ]; then
+    echo "35-captures: FAIL: scapy (in .venv) or tshark is missing (scripts/setup.sh)" >&2
+    exit 1
+  fi
+  echo "35-captures: SKIPPED: scapy (in .venv) or tshark is missing (run scripts/setup.sh)" >&2
+  exit 0
+fi
+out="$(mktemp -d "${TMPDIR:-/tmp}/torclass-encap.XXXXXX")"
+trap 'rm -rf "$out"' EXIT
+.venv/bin/python tests/captures/encapsulate.py --out "$out"
+status=0
+for f in "$out"/*; do
+  cmp "$f" "tests/captures/$(basename "$f")" || status=1
+done
+[ "$status" = 0 ] && echo "35-captures: $(ls "$out" | wc -l) files rebuilt, identical to the committed ones"
+exit "$status"
