@@ -41,7 +41,7 @@
 //! only its confidence and evidence grow.
 
 use crate::observer::{NoObserver, Observer};
-use crate::udp::UdpState;
+use crate::udp::{Phase, UdpState};
 use crate::verdict::{Confidence, Detection, Direction, Evidence, Protocol, Transport, Verdict};
 use crate::wire::extension::ExtIds;
 use crate::wire::{handshake, http_tracker, magnet, message, mse};
@@ -212,7 +212,6 @@ impl FlowClassifier {
             }
             Inner::Udp(udp) => udp.is_done(
                 self.state == BITTORRENT,
-                self.state == NOT_BITTORRENT,
                 self.confidence == Confidence::Confirmed,
             ),
         }
@@ -252,7 +251,13 @@ impl FlowClassifier {
                 self.decide_tcp();
             }
             Inner::Udp(udp) => {
-                let found = udp.feed(direction, payload, self.evidence, observer);
+                let phase = match (self.state, self.confidence) {
+                    (BITTORRENT, Confidence::Confirmed) => Phase::Confirmed,
+                    (BITTORRENT, _) => Phase::Likely,
+                    (NOT_BITTORRENT, _) => Phase::Refuted,
+                    _ => Phase::Undecided,
+                };
+                let found = udp.feed(direction, payload, self.evidence, phase, observer);
                 self.evidence |= found.evidence;
                 if let Some((protocol, confidence)) = found.detection {
                     self.detect(protocol, confidence);
@@ -266,10 +271,15 @@ impl FlowClassifier {
 
     /// The flow ended (both sides closed, a reset, or it was evicted idle): open flights are
     /// closed (an MSE key exchange the other side never answered still has its first flight
-    /// judged), and a verdict still undecided becomes [`Verdict::NotBitTorrent`], since no
-    /// more bytes will come.
+    /// judged), a UDP guess held back and never contradicted is called `Likely`, and a verdict
+    /// still undecided becomes [`Verdict::NotBitTorrent`], since no more bytes will come.
     pub fn finish(&mut self) -> Verdict {
         if self.state == UNDECIDED {
+            if let Inner::Udp(udp) = &mut self.inner {
+                if let Some((protocol, confidence)) = udp.finish() {
+                    self.detect(protocol, confidence);
+                }
+            }
             if let Inner::Tcp { sides, .. } = &mut self.inner {
                 for direction in [Direction::Initiator, Direction::Responder] {
                     if let (Some(side), Some(f)) = (

@@ -222,6 +222,14 @@ evidence_bits! {
     /// (a confirmed peer wire, uTP or DHT flow, the client side of a confirmed tracker flow, an
     /// LSD sender), from a [`crate::hosts::HostCache`].
     BITTORRENT_HOST = 24, "bittorrent_host";
+    /// uTP packets of one connection that agree beyond one packet (BEP 29), without its SYN
+    /// and its reply: both directions acknowledging each other on connection ids one apart,
+    /// a SYN followed by the same side's DATA on its id + 1, a SYN retransmitted, or (a guess)
+    /// a run of DATA in sequence on one connection id.
+    UTP_STREAM = 28, "utp_stream";
+    /// A datagram of the flow was recognised as another protocol (DNS, QUIC, STUN/TURN, …; see
+    /// `wire::lookalike`), which refutes a guess; kept if the flow turns out BitTorrent later.
+    LOOKALIKE = 29, "lookalike";
 }
 
 impl Evidence {

@@ -113,6 +113,10 @@ pub const TORCLASS_EVIDENCE_UDP_TRACKER_CONNECT: u32 = 1 << 22;
 pub const TORCLASS_EVIDENCE_UTP_PAYLOAD: u32 = 1 << 23;
 /// An end of the flow is a host with conclusive BitTorrent activity in the last minutes.
 pub const TORCLASS_EVIDENCE_BITTORRENT_HOST: u32 = 1 << 24;
+/// uTP packets of one connection that agree beyond one packet (ids one apart, acks coherent).
+pub const TORCLASS_EVIDENCE_UTP_STREAM: u32 = 1 << 28;
+/// A datagram of the flow was recognised as another protocol (DNS, QUIC, STUN, …).
+pub const TORCLASS_EVIDENCE_LOOKALIKE: u32 = 1 << 29;
 
 // The same bits as Rust's `Evidence` (and hence Python's); the header test checks that every
 // bit of `Evidence::NAMED` has its constant.
@@ -142,6 +146,8 @@ const _: () = {
     assert!(TORCLASS_EVIDENCE_UDP_TRACKER_CONNECT == Evidence::UDP_TRACKER_CONNECT.0);
     assert!(TORCLASS_EVIDENCE_UTP_PAYLOAD == Evidence::UTP_PAYLOAD.0);
     assert!(TORCLASS_EVIDENCE_BITTORRENT_HOST == Evidence::BITTORRENT_HOST.0);
+    assert!(TORCLASS_EVIDENCE_UTP_STREAM == Evidence::UTP_STREAM.0);
+    assert!(TORCLASS_EVIDENCE_LOOKALIKE == Evidence::LOOKALIKE.0);
 };
 
 /// A flow's classification so far. 8 bytes, no padding.

@@ -20,7 +20,7 @@ const CHUNK_PACKETS: u64 = 8192;
 pub(crate) fn analyzer_config(max_flows: usize, endpoint_cache: bool) -> AnalyzerConfig {
     let defaults = AnalyzerConfig::default();
     AnalyzerConfig {
-        slots: max_flows.max(1),
+        slots: max_flows,
         endpoints: if endpoint_cache {
             defaults.endpoints
         } else {
@@ -28,6 +28,19 @@ pub(crate) fn analyzer_config(max_flows: usize, endpoint_cache: bool) -> Analyze
         },
         hosts: if endpoint_cache { defaults.hosts } else { 0 },
         ..defaults
+    }
+}
+
+/// `max_flows` as a slot count: at least 1, and small enough to allocate (2^26 slots of
+/// 384 bytes is 24 GiB), with a `ValueError` that says so.
+pub(crate) fn max_flows(value: i64) -> PyResult<usize> {
+    const MOST: i64 = 1 << 26;
+    if (1..=MOST).contains(&value) {
+        Ok(usize::try_from(value).unwrap_or(1))
+    } else {
+        Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "max_flows must be from 1 to {MOST} (flows tracked at once), not {value}"
+        )))
     }
 }
 
@@ -169,10 +182,11 @@ pub(crate) fn stats_dict<'py>(
 pub(crate) fn read_pcap(
     py: Python<'_>,
     path: PathBuf,
-    max_flows: usize,
+    max_flows: i64,
     endpoint_cache: bool,
     mmap: bool,
 ) -> PyResult<CaptureIterator> {
+    let max_flows = self::max_flows(max_flows)?;
     let mode = if mmap {
         ReadMode::Auto
     } else {
