@@ -38,7 +38,8 @@ def test_every_labelled_flow_is_classified_as_labelled() -> None:
     """The expectations of the Rust accuracy test (tests/tests/accuracy.rs), through Python:
     every flow labelled with a protocol comes out BitTorrent with that protocol (or one of its
     ``also`` protocols, for a UDP socket that carried both uTP and DHT), no not_bittorrent flow
-    comes out BitTorrent, and every flow with payload has a label. Flows labelled
+    comes out BitTorrent (and one whose content carries a magnet URI keeps its info-hash), and
+    every flow with payload has a label. Flows labelled
     ``"payload": false`` that torclass saw no bytes of are not counted."""
     if not CAPTURES:
         no_captures()
@@ -57,6 +58,9 @@ def test_every_labelled_flow_is_classified_as_labelled() -> None:
             got = record.protocol if record is not None else None
             if want == "not_bittorrent":
                 right = got is None
+                # content that carries BitTorrent metadata (a magnet URI) keeps its info-hash
+                if "info_hash" in label:
+                    right = right and record is not None and record.info_hash == label["info_hash"]
             else:
                 right = got is not None and got in [want, *label.get("also", [])]  # type: ignore[misc]
             n = counts.setdefault(want, [0, 0])
