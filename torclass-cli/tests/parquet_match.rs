@@ -124,6 +124,8 @@ fn parquet_rows_are_the_jsonl_rows() {
                     "client": dict::<Int32Type>(&col("client"), i),
                     "dht_node_id": string("dht_node_id"),
                     "decided_at_packet": if decided.is_null(i) { Value::Null } else { decided.value(i).into() },
+                    "tunnel": dict::<Int8Type>(&col("tunnel"), i),
+                    "tunnel_dst": string("tunnel_dst"),
                 }),
                 (ts("first_ts"), ts("last_ts")),
                 dict::<Int32Type>(&col("file"), i),
