@@ -1,17 +1,21 @@
 //! Per-packet cost of the FlowClassifier (undecided, decided and non-BitTorrent flows) and of
-//! the FlowTable (decode + lookup + classify), on the real captures. Each bench prints its
+//! the FlowTable (decode + lookup + classify), on the real captures, and of the table's
+//! out-of-order store on synthetic reordered handshakes. Each bench prints its
 //! packets per iteration on stderr: time per iteration / packets = ns per packet.
 #![allow(missing_docs)]
 
 use std::hint::black_box;
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use torclass_benches::{all_flows, capture, capture_names, read_frames, Frame};
 use torclass_core::endpoints::{CacheConfig, CacheEntry, EndpointCache};
-use torclass_core::packet::{self, LinkType};
-use torclass_core::table::{FlowTable, Slot, TableConfig};
-use torclass_core::{Direction, FlowClassifier, Metadata, Verdict};
+use torclass_core::packet::{
+    self, Endpoint, FlowKey, Fragment, LinkType, Packet, TcpFlags, TcpInfo,
+};
+use torclass_core::table::{FlowTable, Held, Slot, TableConfig};
+use torclass_core::{Direction, FlowClassifier, Metadata, Transport, Verdict};
 
 /// A flow's payloads split where its classifier first decided.
 struct Split {
@@ -233,5 +237,88 @@ fn table(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, classifier, table);
+/// Synthetic TCP packets of `flows` connections whose initiator sends its handshake's second
+/// half before the first (issue 13's evasion), then the responder's handshake.
+fn reordered_handshakes(flows: u16) -> Vec<(FlowKey, TcpInfo, Vec<u8>)> {
+    let mut hs = b"\x13BitTorrent protocol".to_vec();
+    hs.extend_from_slice(&[0, 0, 0, 0, 0, 0x10, 0, 0x05]);
+    hs.extend_from_slice(&[7; 20]);
+    hs.extend_from_slice(b"-TR3000-abcdefghijkl");
+    let tcp = |seq: u32, flags: TcpFlags| TcpInfo {
+        seq,
+        ack: 0,
+        flags,
+        urgent: 0,
+    };
+    let mut out = Vec::new();
+    for i in 0..flows {
+        let up = FlowKey {
+            transport: Transport::Tcp,
+            src: Endpoint {
+                addr: IpAddr::V4(Ipv4Addr::new(10, 1, (i >> 8) as u8, i as u8)),
+                port: 40000 + i,
+            },
+            dst: Endpoint {
+                addr: IpAddr::V4(Ipv4Addr::new(10, 2, 0, 1)),
+                port: 6881,
+            },
+        };
+        let ack = TcpFlags::ACK;
+        out.push((up, tcp(99, TcpFlags::SYN), Vec::new()));
+        out.push((up.reversed(), tcp(499, TcpFlags::SYN | ack), Vec::new()));
+        out.push((up, tcp(134, ack), hs[34..].to_vec()));
+        out.push((up, tcp(100, ack), hs[..34].to_vec()));
+        out.push((up.reversed(), tcp(500, ack), hs.clone()));
+    }
+    out
+}
+
+/// The out-of-order store's cost: connections whose handshake arrives second half first, with
+/// a store (held, then fed in order: decided) and without (a gap: undecided).
+fn reorder(c: &mut Criterion) {
+    let mut g = c.benchmark_group("reorder");
+    g.measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_secs(1));
+    let packets = reordered_handshakes(1000);
+    eprintln!("reorder/*: {} packets per iteration", packets.len());
+    g.throughput(Throughput::Elements(packets.len() as u64));
+    for entries in [0usize, 256] {
+        let name = if entries == 0 {
+            "without_store"
+        } else {
+            "with_store"
+        };
+        g.bench_function(name, |bench| {
+            bench.iter_batched_ref(
+                || {
+                    FlowTable::<Box<[Slot<Metadata>]>, Metadata, Box<[Held]>>::with_reorder(
+                        vec![Slot::default(); 4096].into_boxed_slice(),
+                        vec![Held::default(); entries].into_boxed_slice(),
+                        TableConfig::default(),
+                    )
+                },
+                |table| {
+                    for (key, tcp, payload) in &packets {
+                        let p = Packet {
+                            key: *key,
+                            tcp: Some(*tcp),
+                            fragment: Fragment::None,
+                            payload,
+                            payload_len_on_wire: payload.len() as u32,
+                            tunnel: None,
+                        };
+                        let _ = black_box(table.process(&p, 1, |s| {
+                            black_box(s);
+                        }));
+                    }
+                    assert_eq!(table.stats().reordered, if entries == 0 { 0 } else { 1000 });
+                },
+                BatchSize::LargeInput,
+            )
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, classifier, table, reorder);
 criterion_main!(benches);

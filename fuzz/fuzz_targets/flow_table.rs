@@ -1,16 +1,35 @@
-//! The FlowTable under arbitrary tuples, TCP headers, payloads and timestamps (going back in
-//! time too), in a small table: every packet lands in a slot holding its flow, and every flow
-//! created is either still in the table or was handed to the eviction callback exactly once,
-//! and no packet examines more than 2 × PROBE slots.
+//! The FlowTable under arbitrary tuples, TCP headers (urgent pointers included), payloads and
+//! timestamps (going back in time too), in a small table with a small out-of-order store and,
+//! optionally, endpoint and host caches; with the caller's operations (bounded expiry, removal
+//! and finishing by key) in between. Every packet lands in a slot holding its flow, whose handle
+//! finds it; every flow created is either still in the table or was handed to a flow-end
+//! callback exactly once, with its reason, and the counters agree; no packet examines more than
+//! 2 × PROBE slots; the store never holds more than its entries, and gives every one back when
+//! the table is drained.
 #![no_main]
+use std::cell::RefCell;
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
+use torclass_core::endpoints::{CacheConfig, CacheEntry, EndpointCache};
+use torclass_core::hosts::HostCache;
 use torclass_core::packet::{Endpoint, FlowKey, Fragment, Packet, TcpFlags, TcpInfo};
-use torclass_core::table::{FlowTable, Slot, TableConfig, PROBE};
+use torclass_core::table::{FlowTable, Held, Slot, TableConfig, PROBE};
 use torclass_core::{Metadata, Transport};
+
+#[derive(Arbitrary, Debug)]
+enum Action {
+    /// Process the packet.
+    Packet,
+    /// Expire up to this many slots first, then process the packet.
+    Expire(u8),
+    /// Remove the packet's flow by key instead.
+    Remove,
+    /// Finish the packet's flow by key instead.
+    Finish,
+}
 
 #[derive(Arbitrary, Debug)]
 struct Op {
@@ -19,19 +38,21 @@ struct Op {
     src: (u8, u8),
     dst: (u8, u8),
     v6: bool,
-    tcp: (u32, u8),
+    /// Sequence number (small steps make reordering and overlaps likely), flags, urgent pointer.
+    tcp: (u16, u8, u16),
     /// Nanoseconds since the previous packet, signed: clocks go back.
     dt: i32,
     payload: Vec<u8>,
     extra_on_wire: u8,
-    /// Expire idle flows before this packet.
-    expire: bool,
+    action: Action,
 }
 
 #[derive(Arbitrary, Debug)]
 struct Input {
     slots: u8,
+    store: u8,
     short_timeouts: bool,
+    learn: bool,
     ops: Vec<Op>,
 }
 
@@ -58,18 +79,35 @@ fn endpoint(v6: bool, (host, port): (u8, u8)) -> Endpoint {
 
 fuzz_target!(|input: Input| {
     let capacity = usize::from(input.slots % 32) + 1;
+    let store_entries = usize::from(input.store % 9);
     let mut config = TableConfig::default();
     if input.short_timeouts {
         config.tcp_idle_ns = 1_000;
         config.tcp_closed_ns = 100;
         config.udp_idle_ns = 500;
     }
-    let mut table: FlowTable<Box<[Slot<Metadata>]>> =
-        FlowTable::new(vec![Slot::default(); capacity].into_boxed_slice(), config);
-    let mut gone: HashSet<u64> = HashSet::new();
+    let mut table: FlowTable<Box<[Slot<Metadata>]>, Metadata, Box<[Held]>> =
+        FlowTable::with_reorder(
+            vec![Slot::default(); capacity].into_boxed_slice(),
+            vec![Held::default(); store_entries].into_boxed_slice(),
+            config,
+        );
+    let mut endpoints = EndpointCache::new([CacheEntry::default(); 16], CacheConfig::default());
+    let mut hosts = HostCache::new([CacheEntry::default(); 16], CacheConfig::hosts());
+    let gone: RefCell<HashSet<u64>> = RefCell::new(HashSet::new());
+    let mut leave = |slot: &Slot<Metadata>| {
+        assert!(slot.end_reason().is_some(), "a flow ended without a reason");
+        assert!(
+            gone.borrow_mut().insert(slot.number()),
+            "flow {} left twice",
+            slot.number()
+        );
+    };
     let mut now: u64 = 1 << 40;
+    let mut seq = 0u32;
     for op in input.ops.iter().take(4096) {
         now = now.wrapping_add_signed(i64::from(op.dt));
+        seq = seq.wrapping_add(u32::from(op.tcp.0));
         let key = FlowKey {
             transport: if op.udp {
                 Transport::Udp
@@ -82,30 +120,49 @@ fuzz_target!(|input: Input| {
         let packet = Packet {
             key,
             tcp: (!op.udp).then_some(TcpInfo {
-                seq: op.tcp.0,
+                seq,
                 ack: 0,
                 flags: TcpFlags(op.tcp.1),
-                urgent: 0,
+                urgent: op.tcp.2,
             }),
             fragment: Fragment::None,
             payload: &op.payload,
             payload_len_on_wire: op.payload.len() as u32 + u32::from(op.extra_on_wire),
             tunnel: None,
         };
-        let mut leave = |slot: &Slot<Metadata>| {
-            assert!(
-                gone.insert(slot.number()),
-                "flow {} left twice",
-                slot.number()
-            );
-        };
-        if op.expire {
-            table.expire(now, capacity, &mut leave);
+        match op.action {
+            Action::Remove => {
+                let had = table.lookup(&key);
+                assert_eq!(table.remove_key(&key, &mut leave), had.is_some());
+                if let Some((handle, _)) = had {
+                    assert!(table.flow(handle).is_none(), "a removed flow is still found");
+                }
+                continue;
+            }
+            Action::Finish => {
+                let had = table.lookup(&key);
+                let verdict = table.finish_key(&key);
+                assert_eq!(verdict.is_some(), had.is_some());
+                if let Some((handle, _)) = had {
+                    let slot = table.flow(handle).expect("a finished flow lingers");
+                    assert!(slot.closed());
+                }
+                continue;
+            }
+            Action::Expire(budget) => {
+                let n = table.expire(now, usize::from(budget), &mut leave);
+                assert!(n <= usize::from(budget));
+            }
+            Action::Packet => {}
         }
         let probes = table.stats().probes;
-        let outcome = table
-            .process(&packet, now, &mut leave)
-            .expect("table has slots");
+        let outcome = if input.learn {
+            let mut both = (&mut endpoints, &mut hosts);
+            table.process_learning(&packet, now, &mut both, &mut leave)
+        } else {
+            table.process(&packet, now, &mut leave)
+        }
+        .expect("table has slots");
         assert!(
             table.stats().probes - probes <= 2 * PROBE as u64,
             "a packet examined more than twice the probe window"
@@ -115,14 +172,23 @@ fuzz_target!(|input: Input| {
             .expect("the packet's flow is in its slot");
         assert!(*slot.key() == key || *slot.key() == key.reversed());
         assert!(slot.packets() >= 1);
+        assert_eq!(table.flow(outcome.handle).map(Slot::number), Some(slot.number()));
+        assert!(slot.evidence().contains(outcome.evidence));
         assert!(table.iter().count() <= capacity);
+        let (entries, used) = table.store_usage();
+        assert!(entries == store_entries && used <= entries);
     }
     let stats = table.stats();
     let live: HashSet<u64> = table.iter().map(|s| s.number()).collect();
-    assert!(live.is_disjoint(&gone));
+    let ended = gone.borrow().len() as u64;
+    assert!(live.is_disjoint(&gone.borrow()));
+    assert_eq!(live.len() as u64 + ended, stats.flows, "a flow was lost");
     assert_eq!(
-        live.len() as u64 + gone.len() as u64,
-        stats.flows,
-        "a flow was lost"
+        stats.evicted_active + stats.evicted_idle + stats.reused + stats.removed,
+        ended,
+        "every ended flow is counted once"
     );
+    table.drain(&mut leave);
+    assert_eq!(gone.borrow().len() as u64, stats.flows);
+    assert_eq!(table.store_usage().1, 0, "a drained table holds no segment");
 });

@@ -12,6 +12,10 @@ RULES.jsonl is written by make-captures.sh, one JSON object a line:
                                                socket per datagram (see mixed_kind);
                                                "peer_wire+peer_wire_encrypted" labels
                                                each TCP flow by its opening bytes
+  {"kind":"content","l4":...,"ip":IP,"port":PORT,"content":"magnet","info_hash":HEX}
+                                               the flows to that endpoint carry BitTorrent
+                                               metadata (a magnet URI) in content that is
+                                               not BitTorrent: added to their labels
   {"kind":"expect","filter":TSHARK_FILTER,"min":N,"max":M|null,"what":TEXT}
                                                a tshark display filter that must match
                                                at least N (and at most M) frames
@@ -326,7 +330,7 @@ def tshark_count(pcap, display_filter):
 
 
 def load_rules(path):
-    hosts, rules, expects = {}, [], []
+    hosts, rules, expects, contents = {}, [], [], []
     with open(path) as f:
         for line in f:
             if not line.strip():
@@ -343,7 +347,9 @@ def load_rules(path):
                 expects.append(r)
             elif r["kind"] == "proxy":
                 rules.append(r)
-    return hosts, rules, expects
+            elif r["kind"] == "content":
+                contents.append(r)
+    return hosts, rules, expects, contents
 
 
 def find_rule(rules, l4, endpoint, kind="rule"):
@@ -438,7 +444,7 @@ def main():
     args = ap.parse_args()
 
     problems = []
-    hosts, rules, expects = load_rules(args.rules)
+    hosts, rules, expects, contents = load_rules(args.rules)
     flows, stats = parse(args.pcap, problems)
     if stats["ipv6"] and not args.allow_ipv6:
         problems.append(f"{stats['ipv6']} IPv6 frames in an IPv4-only scenario")
@@ -496,6 +502,10 @@ def main():
         }
         if also:
             entry["also"] = also
+        for c in contents:
+            if c["l4"] == flow.l4 and (c["ip"], c["port"]) == tuple(flow.b):
+                entry["content"] = c["content"]
+                entry["info_hash"] = c["info_hash"].lower()
         if not flow.payload_bytes:
             entry["payload"] = False
         lines.append(entry)

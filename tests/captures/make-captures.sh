@@ -17,7 +17,8 @@ HOSTS=6                       # hosts h1..h6 in every scenario
 ALL_SCENARIOS=(tcp-plain tcp-negative http-magnet dht-magnet utp-only udp-tracker lsd
                udp-negative tcp-encrypted clients-plain clients-encrypted clients-utp
                clients-udp-tracker clients-dht clients-lsd bt-v2 ipv6 negative-extra
-               tunnel-vxlan proxy-socks proxy-http)
+               tunnel-vxlan proxy-socks proxy-http negative-services negative-tunnels negative-more
+               negative-dnscrypt negative-vpn)
 # --matrix adds these: regenerable, not committed (they show known misses; see README)
 MATRIX_ONLY=(rtorrent-mse-retry)
 V6_SCENARIOS=(ipv6)           # scenarios whose lab has IPv6 addresses ($NET6::N) too
@@ -87,8 +88,49 @@ need danted dante-server
 need microsocks microsocks
 need tinyproxy tinyproxy
 need proxychains4 proxychains4
+# the negative-* scenarios
+need unbound unbound
+need kdig knot-dnsutils
+need nginx nginx-light
+need swaks swaks
+need ngircd ngircd
+need mosquitto mosquitto
+need mosquitto_pub mosquitto-clients
+need redis-server redis-server
+need redis-cli redis-tools
+need psql postgresql
+need vsftpd vsftpd
+need snmpd snmpd
+need snmpwalk snmp
+need in.tftpd tftpd-hpa
+need tftp tftp-hpa
+need rpcbind rpcbind
+need memcached memcached
+need iperf3 iperf3
+need ss-server shadowsocks-libev
+need obfs4proxy obfs4proxy
+need openvpn openvpn
+need sipp sip-tester
+need mosh-server mosh
+need avahi-daemon avahi-daemon
+need dovecot dovecot-imapd
+need freeradius freeradius
+need radtest freeradius-utils
+need udhcpd udhcpd
+need udhcpc udhcpc
+need upnpc miniupnpc
+need syncthing syncthing
+need dnsdist dnsdist
+need wireguard-go wireguard-go
+need wg wireguard-tools
+need nebula nebula
+need supernode n2n
+need tincd tinc
+need script bsdutils
+need nc.openbsd netcat-openbsd
 [[ -x $PY ]] && "$PY" -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
 [[ -x $PY ]] && "$PY" -c 'import libtorrent' 2>/dev/null || missing+=(python3-libtorrent)
+[[ -x $PY ]] && "$PY" -c 'import nacl.public' 2>/dev/null || missing+=(python3-nacl)
 if ((${#missing[@]})); then
     log "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -288,6 +330,12 @@ serves() {
         --arg p "$5" --arg init "${6:-}" \
         '{kind:"rule",l4:$l4,ip:$ip,port:$port,"label":$lbl,program:$p,initiator:(if $init == "" then null else $init end)}' >>"$RULES"
 }
+# carries L4 HOST PORT CONTENT INFOHASH: flows to HOST:PORT carry BitTorrent metadata (a magnet
+# URI) in content that is not BitTorrent; the label keeps it and its info-hash.
+carries() {
+    jq -nc --arg l4 "$1" --arg ip "$(addr_of "$2")" --argjson port "$3" --arg c "$4" --arg h "$5" \
+        '{kind:"content",l4:$l4,ip:$ip,port:$port,content:$c,info_hash:$h}' >>"$RULES"
+}
 # expect MIN WHAT FILTER: tshark must find at least MIN frames matching FILTER.
 expect() { jq -nc --argjson m "$1" --arg w "$2" --arg f "$3" '{kind:"expect",min:$m,what:$w,filter:$f}' >>"$RULES"; }
 # forbid WHAT FILTER: tshark must find no frame matching FILTER.
@@ -478,8 +526,8 @@ scenario_tcp_negative() {
 }
 
 # A web page carrying a magnet URI (BEP 9) fetched over plain HTTP, next to a page without one.
-# Both are web traffic (not_bittorrent): a magnet link in content is metadata (torclass keeps
-# its evidence and info-hash on the record), not a verdict.
+# The page is not BitTorrent (a magnet link in content is metadata): its label says
+# not_bittorrent and keeps the URI's info-hash, which the record must carry.
 scenario_http_magnet() {
     local d=$WORK/$SCENARIO srv=$NET.1 hash magnet
     mkdir -p "$d/www"
@@ -494,6 +542,7 @@ scenario_http_magnet() {
         '<p>Nothing to download here.</p>' '</body></html>' >"$d/www/plain.html"
 
     serves tcp 1 8000 not_bittorrent python-http.server curl
+    carries tcp 1 8000 magnet "$hash"
     serves tcp 1 8080 not_bittorrent python-http.server curl
     expect 1 "the magnet URI in an HTTP body" "http.file_data contains \"magnet:?xt=urn:btih:$hash\""
 
@@ -1310,6 +1359,567 @@ scenario_negative_extra() {
     cmp -s "$d/smb-got.bin" "$d/smb/share/data.bin" || die "SMB copy differs"
     sleep 0.5
     stop rsyncd gitd rtp-sink rtcp-sink smbd
+}
+
+# long_chain DIR: a TLS certificate chain of a self-signed root, six intermediates and a leaf
+# (RSA 2048; about 8 KB of certificates) for nginx and openssl s_server.
+long_chain() {
+    local d=$1 i prev=root
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=lab-root -keyout "$d/root.key" \
+        -out "$d/root.pem" 2>/dev/null
+    printf 'basicConstraints=critical,CA:TRUE\n' >"$d/ca.ext"
+    for i in 1 2 3 4 5 6; do
+        openssl req -new -newkey rsa:2048 -nodes -subj "/CN=lab-intermediate-$i" -keyout "$d/int$i.key" \
+            -out "$d/int$i.csr" 2>/dev/null
+        openssl x509 -req -in "$d/int$i.csr" -CA "$d/$prev.pem" -CAkey "$d/$prev.key" -CAcreateserial \
+            -days 2 -extfile "$d/ca.ext" -out "$d/int$i.pem" 2>/dev/null
+        prev=int$i
+    done
+    openssl req -new -newkey rsa:2048 -nodes -subj /CN=lab.test -keyout "$d/leaf.key" -out "$d/leaf.csr" 2>/dev/null
+    printf 'subjectAltName=DNS:lab.test,IP:%s.1\n' "$NET" >"$d/leaf.ext"
+    openssl x509 -req -in "$d/leaf.csr" -CA "$d/int6.pem" -CAkey "$d/int6.key" -CAcreateserial -days 2 \
+        -extfile "$d/leaf.ext" -out "$d/leaf.pem" 2>/dev/null
+    cat "$d/leaf.pem" "$d/int6.pem" "$d/int5.pem" "$d/int4.pem" "$d/int3.pem" "$d/int2.pem" \
+        "$d/int1.pem" >"$d/fullchain.pem"
+}
+
+# Many real non-BitTorrent programs, h1 serving and h2 (h3) asking: DNS with EDNS0 over UDP and
+# TCP (unbound on 53; dnsmasq on h4's UDP 443 as a DNSCrypt resolver's certificate look-up would
+# go, kdig and dig), HTTPS over HTTP/2 and HTTP/1.1 with a long certificate chain (nginx, curl;
+# TLS 1.2 shows the chain in the clear, TLS 1.3 encrypts it), a web page and an e-mail (swaks to
+# Python's smtpd) and IRC messages (ngircd) carrying a magnet URI, MQTT (mosquitto), Redis,
+# PostgreSQL, FTP (vsftpd, passive), SNMP (snmpd, snmpwalk), syslog over UDP and TCP (logger),
+# TFTP (tftpd-hpa), ONC RPC (rpcbind, rpcinfo over UDP and TCP), memcached over TCP and UDP,
+# iperf3 over TCP and UDP, a netcat (OpenBSD nc) transfer of a file that begins with a BitTorrent handshake,
+# and random bytes over TCP and UDP to arbitrary ports.
+scenario_negative_services() {
+    local d=$WORK/$SCENARIO srv=$NET.1 hash magnet i pg
+    pg=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+    mkdir -p "$d/www" "$d/tls" "$d/ftp/pub" "$d/ftp-empty" "$d/tftp" "$d/irc" "$d/pg"
+    chmod a+x "$WORK" "$d"
+    hash=$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    magnet="magnet:?xt=urn:btih:$hash&dn=lab-file.bin&tr=udp%3A%2F%2Ftracker.lab.test%3A6969"
+    printf '%s\n' '<!doctype html>' '<html><head><title>lab downloads</title></head><body>' \
+        "<p><a href=\"${magnet//&/&amp;}\">lab-file.bin (magnet)</a></p>" '</body></html>' >"$d/www/magnet.html"
+    random_file "$d/www/blob.bin" $((48 * 1024))
+    long_chain "$d/tls"
+    random_file "$d/ftp/pub/data.bin" $((64 * 1024))
+    random_file "$d/tftp/boot.bin" $((24 * 1024))
+    chmod -R a+rX "$d/ftp" "$d/tftp"
+    # a file that starts with a BEP 3 handshake, then random bytes
+    { printf '\023BitTorrent protocol\0\0\0\0\0\020\0\005'; head -c 20 /dev/urandom; printf -- '-TR3000-abcdefghijkl'
+      head -c 30000 /dev/urandom; } >"$d/handshake-file.bin"
+
+    printf '%s\n' 'server:' "  interface: $srv" '  port: 53' '  do-daemonize: no' '  username: ""' \
+        '  chroot: ""' "  directory: \"$d\"" "  pidfile: \"$d/unbound.pid\"" '  use-syslog: no' \
+        '  do-ip6: no' '  module-config: "iterator"' "  access-control: $NET.0/24 allow" \
+        '  local-zone: "lab.test." static' "  local-data: \"lab.test. A $NET.9\"" \
+        '  local-data: "lab.test. TXT \"capture lab\""' "  local-data: \"www.lab.test. A $NET.1\"" \
+        'remote-control:' '  control-enable: no' >"$d/unbound.conf"
+    printf '%s\n' 'user root;' 'worker_processes 1;' "pid $d/nginx.pid;" 'error_log stderr;' 'daemon off;' \
+        'events { worker_connections 64; }' 'http {' '  access_log off;' \
+        "  client_body_temp_path $d/nginx-tmp;" "  proxy_temp_path $d/nginx-tmp;" \
+        "  fastcgi_temp_path $d/nginx-tmp;" "  uwsgi_temp_path $d/nginx-tmp;" "  scgi_temp_path $d/nginx-tmp;" \
+        '  types { text/html html; application/octet-stream bin; }' \
+        "  server { listen $srv:443 ssl http2; listen $srv:80; root $d/www;" \
+        "    ssl_certificate $d/tls/fullchain.pem; ssl_certificate_key $d/tls/leaf.key;" \
+        '    ssl_protocols TLSv1.2 TLSv1.3; }' '}' >"$d/nginx.conf"
+    mkdir -p "$d/nginx-tmp"
+    printf '%s\n' "listener 1883 $srv" 'allow_anonymous true' 'persistence false' >"$d/mosquitto.conf"
+    printf '%s\n' '[Global]' '  Name = irc.lab.test' '  Info = capture lab' "  Listen = $srv" '  Ports = 6667' \
+        "  PidFile = $d/irc/ngircd.pid" '  MotdPhrase = "capture lab"' '[Limits]' '  PingTimeout = 120' \
+        '[Options]' '  PAM = no' '  DNS = no' '  Ident = no' '  RequireAuthPing = no' >"$d/irc/ngircd.conf"
+    printf '%s\n' 'listen=YES' 'listen_ipv6=NO' "listen_address=$srv" 'anonymous_enable=YES' \
+        'local_enable=NO' 'write_enable=NO' "anon_root=$d/ftp" 'no_anon_password=YES' \
+        'pasv_enable=YES' 'pasv_min_port=40000' 'pasv_max_port=40100' "secure_chroot_dir=$d/ftp-empty" \
+        'ftp_username=daemon' 'seccomp_sandbox=NO' 'background=NO' >"$d/vsftpd.conf"
+    printf '%s\n' "rocommunity public $NET.0/24" 'sysLocation capture lab' \
+        'sysContact lab@lab.test' >"$d/snmpd.conf"
+
+    serves udp 1 53 not_bittorrent unbound kdig
+    serves tcp 1 53 not_bittorrent unbound kdig
+    serves udp 4 443 not_bittorrent dnsmasq-udp443 dig-kdig
+    serves tcp 1 443 not_bittorrent nginx-h2-long-chain curl
+    serves tcp 1 80 not_bittorrent nginx curl
+    carries tcp 1 80 magnet "$hash"
+    serves tcp 1 25 not_bittorrent python-smtpd swaks
+    serves tcp 1 6667 not_bittorrent ngircd irc-client
+    carries tcp 1 6667 magnet "$hash"
+    carries tcp 1 25 magnet "$hash"
+    serves tcp 1 1883 not_bittorrent mosquitto mosquitto-clients
+    serves tcp 1 6379 not_bittorrent redis-server redis-cli
+    serves tcp 1 5432 not_bittorrent postgresql psql
+    serves tcp 1 21 not_bittorrent vsftpd curl-ftp
+    serves tcp 1 any not_bittorrent vsftpd-data curl-ftp
+    serves udp 1 161 not_bittorrent snmpd snmpwalk
+    serves udp 1 514 not_bittorrent syslog-sink logger
+    serves tcp 1 601 not_bittorrent syslog-sink logger
+    serves udp 1 69 not_bittorrent tftpd-hpa tftp
+    serves udp 2 any not_bittorrent tftpd-hpa-data tftp
+    serves udp 1 111 not_bittorrent rpcbind rpcinfo
+    serves tcp 1 111 not_bittorrent rpcbind rpcinfo
+    serves tcp 1 11211 not_bittorrent memcached memcached-client
+    serves udp 1 11211 not_bittorrent memcached memcached-client
+    serves tcp 1 5201 not_bittorrent iperf3 iperf3
+    serves udp 1 5201 not_bittorrent iperf3 iperf3
+    serves tcp 1 9001 not_bittorrent socat-sink netcat-handshake-file
+    serves tcp 1 12345 not_bittorrent socat-random socat-random
+    serves udp 1 33333 not_bittorrent socat-random socat-random
+    expect 2 "DNS answers with an EDNS0 OPT record" 'dns.flags.response == 1 && dns.resp.type == 41'
+    expect 1 "DNS to UDP 443" 'udp.dstport == 443 && dns.flags.response == 0'
+    expect 2 "DNS queries to UDP 443 padded with EDNS0 Padding" 'udp.dstport == 443 && dns.opt.code == 12'
+    expect 1 "TLS 1.2 Certificate in the clear" 'tls.handshake.type == 11'
+    expect 1 "a ClientHello offering HTTP/2" 'tls.handshake.type == 1 && tls.handshake.extensions_alpn_str == "h2"'
+    expect 1 "the magnet URI in an HTTP body" "http.file_data contains \"urn:btih:$hash\""
+    expect 2 "the magnet URI in IRC messages (to the server and relayed)" "tcp.port == 6667 && tcp.payload contains \"urn:btih:$hash\""
+    expect 1 "the magnet URI in an e-mail" "tcp.port == 25 && tcp.payload contains \"urn:btih:$hash\""
+    expect 1 "MQTT publish" 'mqtt.msgtype == 3'
+    expect 1 "PostgreSQL startup" 'pgsql'
+    expect 1 "FTP" 'ftp.request.command == "RETR"'
+    expect 1 "SNMP responses" 'snmp'
+    expect 1 "syslog" 'syslog'
+    expect 1 "TFTP data" 'tftp.opcode == 3'
+    expect 2 "ONC RPC" 'rpc'
+    expect 1 "the BEP 3 handshake at the start of the netcat transfer" 'tcp.dstport == 9001 && tcp.payload[0:20] == 13:42:69:74:54:6f:72:72:65:6e:74:20:70:72:6f:74:6f:63:6f:6c'
+
+    start unbound 1 unbound -d -c "$d/unbound.conf"
+    start dnsmasq443 4 dnsmasq -d -k -C /dev/null --no-resolv --no-hosts --bind-interfaces \
+        --listen-address="$NET.4" --port=443 --pid-file="$d/dnsmasq.pid" \
+        --txt-record=2.dnscrypt-cert.lab.test,"DNSC capture lab" --address=/lab.test/$NET.9
+    start nginx 1 nginx -c "$d/nginx.conf" -p "$d"
+    start smtpd 1 "$PY" -W ignore -m smtpd -n -c DebuggingServer "$srv:25"
+    start ngircd 1 ngircd -n -f "$d/irc/ngircd.conf"
+    start mosquitto 1 mosquitto -c "$d/mosquitto.conf"
+    start redis 1 redis-server --bind "$srv" --port 6379 --save '' --appendonly no --protected-mode no
+    chown postgres "$d/pg"
+    runuser -u postgres -- "$pg/initdb" -D "$d/pg" -U postgres --auth=trust --no-sync --no-locale -E UTF8 >"$WORK/logs/initdb.log" 2>&1 ||
+        die "initdb failed: $(cat "$WORK/logs/initdb.log")"
+    printf 'host all all %s.0/24 trust\n' "$NET" >>"$d/pg/pg_hba.conf"
+    start postgres 1 runuser -u postgres -- "$pg/postgres" -D "$d/pg" -c listen_addresses="$srv" \
+        -c unix_socket_directories="$d/pg"
+    start vsftpd 1 vsftpd "$d/vsftpd.conf"
+    start snmpd 1 snmpd -f -Lo -C -c "$d/snmpd.conf" -p "$d/snmpd.pid" "udp:$srv:161"
+    start syslog-udp 1 socat -u "UDP-RECV:514,bind=$srv" /dev/null
+    start syslog-tcp 1 socat -u "TCP-LISTEN:601,bind=$srv,reuseaddr,fork" /dev/null
+    start tftpd 1 in.tftpd -L -a "$srv:69" -u nobody -s "$d/tftp"
+    start rpcbind 1 rpcbind -f -w -h "$srv"
+    start memcached 1 memcached -u nobody -l "$srv" -p 11211 -U 11211 -m 16
+    start iperf3 1 iperf3 -s -B "$srv" -p 5201
+    start nc-sink 1 socat -u "TCP-LISTEN:9001,bind=$srv,reuseaddr" /dev/null
+    start rnd-tcp 1 socat "TCP-LISTEN:12345,bind=$srv,reuseaddr" SYSTEM:'head -c 6000 /dev/urandom; sleep 1'
+    start rnd-udp 1 socat -u "UDP-RECV:33333,bind=$srv" /dev/null
+    pause 3
+    alive unbound dnsmasq443 nginx smtpd ngircd mosquitto redis postgres vsftpd snmpd tftpd rpcbind \
+        memcached iperf3 nc-sink rnd-tcp rnd-udp
+    capture_start
+
+    on 2 kdig +edns=0 +bufsize=1232 "@$srv" lab.test A >/dev/null
+    on 2 kdig +edns=0 "@$srv" lab.test TXT >/dev/null
+    on 2 kdig +tcp +edns=0 "@$srv" www.lab.test A >/dev/null
+    for i in 1 2 3; do
+        on 2 dig +tries=1 +time=2 +edns=0 +bufsize=1252 -p 443 "@$NET.4" 2.dnscrypt-cert.lab.test TXT >/dev/null
+    done
+    # EDNS0 Padding (RFC 7830) to 128-byte blocks, as privacy-minded resolvers' clients send
+    for i in 1 2; do
+        on 2 kdig +edns +padding=128 +retry=0 -p 443 "@$NET.4" 2.dnscrypt-cert.lab.test TXT >/dev/null
+    done
+    [[ $(on 2 curl -sS -k --http2 -o /dev/null -w '%{http_version}' "https://$srv/blob.bin") == 2 ]] ||
+        die "curl did not get HTTP/2 from nginx"
+    on 2 curl -sS -k --http1.1 --tlsv1.2 --tls-max 1.2 -o /dev/null "https://$srv/blob.bin"
+    on 2 curl -sS -o "$d/magnet.got" "http://$srv/magnet.html"
+    grep -q "$hash" "$d/magnet.got" || die "magnet page not fetched"
+    on 2 swaks --silent 2 --server "$srv:25" --from alice@lab.test --to bob@lab.test \
+        --header 'Subject: the lab file' --body "Hi Bob, here it is: $magnet" >/dev/null
+    # IRC: bob listens in #lab, alice sends the magnet link there (ngircd relays it to bob)
+    ( printf 'NICK bob\r\nUSER bob 0 * :Bob\r\n'; sleep 1; printf 'JOIN #lab\r\n'; sleep 3; printf 'QUIT :bye\r\n'; sleep 0.5 ) |
+        timeout 10 ip netns exec "$(hns 3)" socat - "TCP:$srv:6667" >"$d/irc/bob.log" 2>&1 &
+    sleep 1.5
+    ( printf 'NICK alice\r\nUSER alice 0 * :Alice\r\n'; sleep 1; printf 'JOIN #lab\r\n'; sleep 0.5
+      printf 'PRIVMSG #lab :%s\r\n' "$magnet"; sleep 0.5; printf 'QUIT :bye\r\n'; sleep 0.5 ) |
+        on 2 socat - "TCP:$srv:6667" >/dev/null 2>&1
+    wait_for 8 grep -q "$hash" "$d/irc/bob.log" || die "IRC message not relayed"
+    on 2 mosquitto_sub -h "$srv" -t 'lab/#' -C 2 -W 8 >/dev/null &
+    i=$!
+    sleep 0.5
+    on 2 mosquitto_pub -h "$srv" -t lab/temp -m '21.5'
+    on 2 mosquitto_pub -h "$srv" -t lab/humidity -m '40'
+    wait "$i" || die "mosquitto_sub got no message"
+    on 2 redis-cli -h "$srv" SET lab:key "$(head -c 3000 /dev/urandom | base64 -w0)" >/dev/null
+    on 2 redis-cli -h "$srv" GET lab:key >/dev/null
+    on 2 psql -h "$srv" -U postgres -c 'select count(*) from generate_series(1, 1000)' >/dev/null
+    on 2 curl -sS -o "$d/ftp.got" "ftp://$srv/pub/data.bin"
+    cmp -s "$d/ftp.got" "$d/ftp/pub/data.bin" || die "FTP download differs"
+    on 2 snmpwalk -v2c -c public -On "$srv" 1.3.6.1.2.1.1 >/dev/null
+    on 2 logger -n "$srv" -P 514 -d -t lab 'capture lab: a syslog message over UDP'
+    on 2 logger -n "$srv" -P 601 -T -t lab 'capture lab: a syslog message over TCP'
+    (cd "$d" && on 2 tftp -m binary "$srv" -c get boot.bin "$d/tftp.got")
+    cmp -s "$d/tftp.got" "$d/tftp/boot.bin" || die "TFTP download differs"
+    on 2 rpcinfo -u "$srv" 100000 >/dev/null
+    on 2 rpcinfo -p "$srv" >/dev/null
+    printf 'set lab 0 0 5\r\nhello\r\nget lab\r\nquit\r\n' | on 2 socat - "TCP:$srv:11211" >/dev/null
+    printf '\0\1\0\0\0\1\0\0get lab\r\n' | on 2 socat -T 2 - "UDP:$srv:11211" >/dev/null || true
+    on 2 iperf3 -c "$srv" -p 5201 -n 400K >/dev/null
+    on 2 iperf3 -c "$srv" -p 5201 -u -b 1M -t 1 -l 1200 >/dev/null
+    on 2 nc.openbsd -N "$srv" 9001 <"$d/handshake-file.bin"
+    (head -c 300 /dev/urandom; sleep 1.5) | on 2 socat - "TCP:$srv:12345" >/dev/null
+    head -c 12000 /dev/urandom | on 2 socat -u -b 1200 - "UDP:$srv:33333"
+    sleep 0.5
+    stop rnd-udp rnd-tcp nc-sink iperf3 memcached rpcbind tftpd syslog-tcp syslog-udp snmpd vsftpd \
+        postgres redis mosquitto ngircd smtpd nginx dnsmasq443 unbound
+}
+
+# vpn_pki DIR: a CA and a server and a client certificate (EC P-256) for OpenVPN's TLS mode.
+vpn_pki() {
+    local d=$1 who
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=lab-vpn-ca \
+        -keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null
+    for who in server client; do
+        openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=lab-vpn-$who" \
+            -keyout "$d/$who.key" -out "$d/$who.csr" 2>/dev/null
+        printf 'keyUsage=critical,digitalSignature,keyAgreement\nextendedKeyUsage=%s\n' \
+            "$([[ $who == server ]] && echo serverAuth || echo clientAuth)" >"$d/$who.ext"
+        openssl x509 -req -in "$d/$who.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
+            -extfile "$d/$who.ext" -out "$d/$who.pem" 2>/dev/null
+    done
+}
+
+# openvpn_pair NAME PROTO PORT NET: an OpenVPN 2.6 point-to-point tunnel in TLS mode (AES-256-GCM)
+# between h1 (server, 10.8.NET.1) and h2 (client, 10.8.NET.2) over PROTO (udp or tcp), then two
+# HTTP downloads through it.
+openvpn_pair() {
+    local name=$1 proto=$2 port=$3 n=$4 d=$WORK/$SCENARIO/vpn sp=udp cp=udp
+    [[ $proto == udp ]] || { sp=tcp-server; cp=tcp-client; }
+    local common=(--dev "tun$n" --dev-type tun --data-ciphers AES-256-GCM --ca "$d/ca.pem" --dh none
+                  --verb 3 --ping 2 --connect-retry 1 --remote-cert-tls)  # + the peer's role
+    start "$name-server" 1 openvpn "${common[@]}" client --tls-server --cert "$d/server.pem" --key "$d/server.key" \
+        --proto "$sp" --local "$NET.1" --lport "$port" --ifconfig "10.8.$n.1" "10.8.$n.2"
+    sleep 1
+    start "$name-client" 2 openvpn "${common[@]}" server --tls-client --cert "$d/client.pem" --key "$d/client.key" \
+        --proto "$cp" --remote "$NET.1" "$port" --nobind --ifconfig "10.8.$n.2" "10.8.$n.1"
+    wait_for 20 grep -q 'Initialization Sequence Completed' "$WORK/logs/$name-client.log" ||
+        { tail -n 20 "$WORK/logs/$name-client.log" >&2; die "$name: the tunnel did not come up"; }
+    on 2 curl -sS -o /dev/null "http://10.8.$n.1:8000/tunnel.bin" || die "$name: no HTTP through the tunnel"
+    on 2 curl -sS -o /dev/null "http://10.8.$n.1:8000/" || die "$name: no HTTP through the tunnel"
+    stop "$name-client" "$name-server"
+}
+
+# Real encrypted tunnels and proxies that look random on the wire, and real-time UDP: Shadowsocks
+# (shadowsocks-libev, AEAD and a legacy stream cipher), obfs4 (obfs4proxy as a managed
+# pluggable transport, no Tor), OpenVPN over UDP and TCP (TLS mode), SIP (sipp calls) and TURN
+# over UDP and TCP (coturn, turnutils_uclient); h1 serves, h2 is the client.
+scenario_negative_tunnels() {
+    local d=$WORK/$SCENARIO srv=$NET.1 port line cert i
+    mkdir -p "$d/www" "$d/vpn" "$d/obfs4-server" "$d/obfs4-client"
+    random_file "$d/www/tunnel.bin" $((96 * 1024))
+    vpn_pki "$d/vpn"
+
+    serves tcp 1 8388 not_bittorrent ss-server-aead ss-local
+    serves tcp 1 8389 not_bittorrent ss-server-aes-cfb ss-local
+    serves tcp 1 9443 not_bittorrent obfs4proxy-server obfs4proxy-client
+    serves udp 1 1194 not_bittorrent openvpn-udp openvpn
+    serves tcp 1 1194 not_bittorrent openvpn-tcp openvpn
+    serves udp 1 5060 not_bittorrent sipp-uas sipp-uac
+    serves udp 1 3478 not_bittorrent coturn turnutils_uclient
+    serves tcp 1 3478 not_bittorrent coturn turnutils_uclient
+    expect 2 "OpenVPN control packets over UDP" 'openvpn && udp'
+    expect 2 "OpenVPN control packets over TCP" 'openvpn && tcp'
+    expect 3 "SIP INVITEs" 'sip.Method == "INVITE"'
+    expect 2 "TURN allocations" 'stun.type == 0x0003'
+
+    start_in "$d/www" http 1 "$PY" -m http.server --bind 0.0.0.0 8000
+    start ss-server 1 ss-server -s "$srv" -p 8388 -k lab-secret -m chacha20-ietf-poly1305
+    start ss-server-cfb 1 ss-server -s "$srv" -p 8389 -k lab-secret -m aes-256-cfb
+    start ss-local 2 ss-local -s "$srv" -p 8388 -b 127.0.0.1 -l 1080 -k lab-secret -m chacha20-ietf-poly1305
+    start ss-local-cfb 2 ss-local -s "$srv" -p 8389 -b 127.0.0.1 -l 1081 -k lab-secret -m aes-256-cfb
+    start obfs4-server 1 env TOR_PT_MANAGED_TRANSPORT_VER=1 TOR_PT_STATE_LOCATION="$d/obfs4-server" \
+        TOR_PT_SERVER_TRANSPORTS=obfs4 TOR_PT_SERVER_BINDADDR="obfs4-$srv:9443" TOR_PT_ORPORT="$srv:8000" \
+        obfs4proxy -enableLogging -logLevel INFO
+    start obfs4-client 2 env TOR_PT_MANAGED_TRANSPORT_VER=1 TOR_PT_STATE_LOCATION="$d/obfs4-client" \
+        TOR_PT_CLIENT_TRANSPORTS=obfs4 obfs4proxy -enableLogging -logLevel INFO
+    start sipp-uas 1 sipp -sn uas -i "$srv" -p 5060 -nostdin -bg -trace_err -error_file "$d/sipp-uas.err"
+    start turnserver 1 turnserver -n --lt-cred-mech --user lab:labpass --realm lab.test --listening-ip "$srv" \
+        --relay-ip "$srv" --listening-port 3478 --min-port 49160 --max-port 49200 --no-tls --no-dtls --no-cli \
+        --log-file stdout --simple-log --allow-loopback-peers --no-multicast-peers
+    wait_for 10 grep -q 'SMETHOD obfs4' "$WORK/logs/obfs4-server.log" || die "obfs4proxy server did not start"
+    wait_for 10 grep -q 'CMETHOD obfs4' "$WORK/logs/obfs4-client.log" || die "obfs4proxy client did not start"
+    pause 1
+    alive http ss-server ss-server-cfb ss-local ss-local-cfb obfs4-server obfs4-client turnserver
+    line=$(grep -m1 'SMETHOD obfs4' "$WORK/logs/obfs4-server.log")
+    cert=$(sed -n 's/.*cert=\([^,]*\),iat-mode=0.*/\1/p' <<<"$line")
+    [[ -n $cert ]] || die "no obfs4 cert in: $line"
+    port=$(sed -n 's/.*CMETHOD obfs4 socks5 127.0.0.1:\([0-9]*\).*/\1/p' "$WORK/logs/obfs4-client.log" | head -n1)
+    capture_start
+
+    for i in 1 2; do
+        on 2 curl -sS --socks5 127.0.0.1:1080 -o "$d/ss.got" "http://$srv:8000/tunnel.bin"
+        cmp -s "$d/ss.got" "$d/www/tunnel.bin" || die "Shadowsocks download differs"
+    done
+    on 2 curl -sS --socks5 127.0.0.1:1081 -o "$d/ss-cfb.got" "http://$srv:8000/tunnel.bin"
+    cmp -s "$d/ss-cfb.got" "$d/www/tunnel.bin" || die "Shadowsocks (aes-256-cfb) download differs"
+    # goptlib takes the bridge arguments from the SOCKS5 user name and password joined; the
+    # SOCKS destination is the bridge, which hands the stream to its ORPORT (the web server)
+    for i in 1 2; do
+        on 2 curl -sS --socks5 "127.0.0.1:$port" --proxy-user "cert=$cert;:iat-mode=0" \
+            -o "$d/obfs4.got" "http://$srv:9443/tunnel.bin"
+        cmp -s "$d/obfs4.got" "$d/www/tunnel.bin" || die "obfs4 download differs"
+    done
+    openvpn_pair ovpn-udp udp 1194 1
+    openvpn_pair ovpn-tcp tcp 1194 2
+    on 2 sipp -sn uac "$srv:5060" -i "$NET.2" -p 5062 -m 3 -r 2 -d 500 -nostdin -trace_err \
+        -error_file "$d/sipp-uac.err" >/dev/null 2>&1 || die "sipp uac failed: $(tail -n 5 "$d/sipp-uac.err" 2>/dev/null)"
+    on 2 turnutils_uclient -u lab -w labpass -y -n 20 -m 1 -l 300 "$srv" >"$WORK/logs/uclient-udp.log" 2>&1 ||
+        die "turnutils_uclient (UDP) failed: $(tail -n 5 "$WORK/logs/uclient-udp.log")"
+    on 2 turnutils_uclient -t -u lab -w labpass -y -n 20 -m 1 -l 300 "$srv" >"$WORK/logs/uclient-tcp.log" 2>&1 ||
+        die "turnutils_uclient (TCP) failed: $(tail -n 5 "$WORK/logs/uclient-tcp.log")"
+    sleep 0.5
+    stop turnserver sipp-uas obfs4-client obfs4-server ss-local-cfb ss-local ss-server-cfb ss-server http
+}
+
+# More real non-BitTorrent programs, h1 serving and h2 asking: mosh (encrypted UDP datagrams),
+# DNS over TLS (unbound, kdig +tls), IMAP (dovecot, curl) fetching an e-mail that carries a
+# magnet URI, RADIUS (freeradius, radtest), DHCP (busybox udhcpd and udhcpc, broadcast), mDNS
+# (avahi-daemon answering dig), SSDP M-SEARCH (upnpc) and Syncthing's local discovery
+# broadcasts (two instances, h1 and h2).
+scenario_negative_more() {
+    local d=$WORK/$SCENARIO srv=$NET.1 hash magnet key line i
+    mkdir -p "$d/tls" "$d/dovecot/run" "$d/dovecot/home/bob/Maildir/new" "$d/dovecot/home/bob/Maildir/cur" \
+        "$d/dovecot/home/bob/Maildir/tmp" "$d/st1" "$d/st2"
+    chmod a+x "$WORK" "$d"
+    hash=$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    magnet="magnet:?xt=urn:btih:$hash&dn=lab-file.bin"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -subj /CN=lab.test -keyout "$d/tls/key.pem" -out "$d/tls/cert.pem" 2>/dev/null
+    printf '%s\n' 'server:' "  interface: $srv@853" '  do-daemonize: no' '  username: ""' '  chroot: ""' \
+        "  directory: \"$d\"" "  pidfile: \"$d/unbound.pid\"" '  use-syslog: no' '  do-ip6: no' \
+        '  module-config: "iterator"' "  access-control: $NET.0/24 allow" '  tls-port: 853' \
+        "  tls-service-key: \"$d/tls/key.pem\"" "  tls-service-pem: \"$d/tls/cert.pem\"" \
+        '  local-zone: "lab.test." static' "  local-data: \"lab.test. A $NET.9\"" \
+        'remote-control:' '  control-enable: no' >"$d/unbound.conf"
+    printf '%s\n' 'protocols = imap' "listen = $srv" "base_dir = $d/dovecot/run" 'ssl = no' \
+        'disable_plaintext_auth = no' 'auth_mechanisms = plain login' 'log_path = /dev/stderr' \
+        'default_internal_user = dovecot' 'default_login_user = dovenull' \
+        'passdb {' '  driver = static' '  args = password=labpass' '}' \
+        'userdb {' '  driver = static' "  args = uid=nobody gid=nogroup home=$d/dovecot/home/%u" '}' \
+        'mail_location = maildir:~/Maildir' >"$d/dovecot.conf"
+    printf '%s\r\n' 'From: Alice <alice@lab.test>' 'To: Bob <bob@lab.test>' 'Subject: the lab file' \
+        'Date: Wed, 01 Nov 2023 10:00:00 +0000' 'Message-ID: <lab-1@lab.test>' '' 'Hi Bob,' '' \
+        "here it is: $magnet" '' 'Alice' >"$d/dovecot/home/bob/Maildir/new/1698832800.M1P1.lab:2,"
+    chown -R nobody:nogroup "$d/dovecot/home"
+    cp -a /etc/freeradius/3.0 "$d/raddb"
+    printf '%s\n' 'client lab {' "  ipaddr = $NET.0/24" '  secret = labsecret' '}' >>"$d/raddb/clients.conf"
+    { printf 'bob Cleartext-Password := "labpass"\n'; cat "$d/raddb/mods-config/files/authorize"; } >"$d/authorize"
+    cp "$d/authorize" "$d/raddb/mods-config/files/authorize"
+    chown -R freerad:freerad "$d/raddb"
+    printf '%s\n' "start $NET.100" "end $NET.110" 'interface eth0' "lease_file $d/udhcpd.leases" \
+        "pidfile $d/udhcpd.pid" 'opt subnet 255.255.255.0' 'opt lease 600' >"$d/udhcpd.conf"
+    : >"$d/udhcpd.leases"
+    printf '%s\n' '[server]' 'host-name=lab-h1' 'use-ipv4=yes' 'use-ipv6=no' 'allow-interfaces=eth0' \
+        'enable-dbus=no' '[publish]' 'publish-workstation=no' >"$d/avahi.conf"
+    for i in 1 2; do
+        HOME=$d/st$i syncthing generate --home="$d/st$i" --no-default-folder >/dev/null 2>&1 ||
+            die "syncthing generate failed"
+        sed -i -e 's|<globalAnnounceEnabled>true<|<globalAnnounceEnabled>false<|' \
+            -e 's|<relaysEnabled>true<|<relaysEnabled>false<|' -e 's|<natEnabled>true<|<natEnabled>false<|' \
+            -e 's|<startBrowser>true<|<startBrowser>false<|' -e 's|<urAccepted>0<|<urAccepted>-1<|' \
+            -e "s|<listenAddress>default</listenAddress>|<listenAddress>tcp://$NET.$i:22000</listenAddress>|" \
+            -e "s|<address>127.0.0.1:8384</address>|<address>127.0.0.1:8384</address>|" "$d/st$i/config.xml"
+    done
+
+    serves udp 1 60001 not_bittorrent mosh-server mosh-client
+    serves tcp 1 853 not_bittorrent unbound-dot kdig
+    serves tcp 1 143 not_bittorrent dovecot-imap curl-imap
+    carries tcp 1 143 magnet "$hash"
+    serves udp 1 1812 not_bittorrent freeradius radtest
+    serves udp 255.255.255.255 67 not_bittorrent udhcpd udhcpc
+    serves udp 255.255.255.255 68 not_bittorrent udhcpc udhcpd
+    serves udp 1 67 not_bittorrent udhcpd udhcpc
+    host_runs 1 avahi-daemon
+    host_runs 2 dig-mdns
+    serves udp 224.0.0.251 5353 not_bittorrent mdns-multicast
+    serves udp 1 5353 not_bittorrent avahi-daemon dig-mdns
+    serves udp 239.255.255.250 1900 not_bittorrent ssdp-multicast upnpc
+    serves udp 255.255.255.255 21027 not_bittorrent syncthing-discovery syncthing
+    serves udp "$NET.255" 21027 not_bittorrent syncthing-discovery syncthing
+    expect 10 "mosh datagrams" 'udp.port == 60001'
+    expect 1 "TLS to port 853" 'tcp.dstport == 853 && tls.handshake.type == 1'
+    expect 1 "IMAP FETCH" 'imap.request contains "FETCH" || imap.request contains "fetch"'
+    expect 2 "RADIUS Access-Request and Access-Accept" 'radius'
+    expect 2 "DHCP" 'dhcp'
+    expect 1 "mDNS" 'mdns'
+    expect 1 "SSDP M-SEARCH" 'ssdp'
+    expect 1 "Syncthing local discovery announcements" 'udp.dstport == 21027'
+
+    start unbound-dot 1 unbound -d -c "$d/unbound.conf"
+    start dovecot 1 dovecot -F -c "$d/dovecot.conf"
+    start freeradius 1 freeradius -f -l stdout -d "$d/raddb"
+    start udhcpd 1 udhcpd -f "$d/udhcpd.conf"
+    start avahi 1 avahi-daemon -f "$d/avahi.conf" --no-drop-root --no-chroot --no-rlimits
+    pause 2
+    alive unbound-dot dovecot freeradius udhcpd avahi
+    capture_start
+
+    # mosh: the server prints its port and key and detaches; the client needs a terminal with a
+    # size (script gives it a pty)
+    line=$(on 1 env LANG=C.UTF-8 mosh-server new -i "$srv" -p 60001 -- /bin/sh 2>/dev/null | grep 'MOSH CONNECT')
+    key=${line##* }
+    [[ -n $key ]] || die "mosh-server did not start: $line"
+    ( sleep 1.5; printf 'echo capture-lab; ls /\r'; sleep 1.5; printf 'exit\r'; sleep 1.5 ) |
+        on 2 env LANG=C.UTF-8 TERM=xterm MOSH_KEY="$key" script -qfec "stty rows 24 cols 80; mosh-client $srv 60001" /dev/null >"$d/mosh.out" 2>&1 ||
+        die "mosh-client failed: $(tail -c 300 "$d/mosh.out")"
+    grep -q capture-lab "$d/mosh.out" || die "mosh session did not run"
+    on 2 kdig +tls "@$srv" -p 853 lab.test TXT >/dev/null
+    on 2 kdig +tls "@$srv" -p 853 lab.test A >/dev/null
+    on 2 curl -sS --user bob:labpass -o "$d/imap.got" "imap://$srv/INBOX;UID=1"
+    grep -q "$hash" "$d/imap.got" || die "IMAP fetch failed"
+    on 2 radtest bob labpass "$srv" 0 labsecret >"$WORK/logs/radtest.log" 2>&1 ||
+        die "radtest failed: $(tail -n 5 "$WORK/logs/radtest.log")"
+    on 2 udhcpc -i eth0 -n -q -f -t 3 -T 1 -s /bin/true >"$WORK/logs/udhcpc.log" 2>&1 ||
+        die "udhcpc failed: $(tail -n 5 "$WORK/logs/udhcpc.log")"
+    on 2 dig +tries=1 +time=2 -p 5353 @224.0.0.251 lab-h1.local A >/dev/null || true
+    on 2 upnpc -l >/dev/null 2>&1 || true
+    start syncthing1 1 env HOME="$d/st1" syncthing serve --home="$d/st1" --no-browser --no-restart --no-upgrade
+    start syncthing2 2 env HOME="$d/st2" syncthing serve --home="$d/st2" --no-browser --no-restart --no-upgrade
+    pause 8
+    stop syncthing2 syncthing1 avahi udhcpd freeradius dovecot unbound-dot
+}
+
+# DNSCrypt v2 and DNS over HTTPS, real on both ends where Debian has it: dnsdist on h1 serves
+# DNSCrypt on UDP and TCP 443 (provider 2.dnscrypt-cert.lab.test, X25519-XSalsa20Poly1305) and
+# DoH on 8443 in front of unbound; h2 runs dnscrypt_client.py (the certificate look-up with
+# EDNS0 to UDP 443, then encrypted queries; Debian 12 has no dnscrypt-proxy) and curl resolving
+# over DoH.
+scenario_negative_dnscrypt() {
+    local d=$WORK/$SCENARIO srv=$NET.1
+    mkdir -p "$d/www"
+    chmod a+x "$WORK" "$d"
+    printf 'lab\n' >"$d/www/index.html"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -subj /CN=doh.lab.test -keyout "$d/key.pem" -out "$d/cert.pem" 2>/dev/null
+    printf '%s\n' 'server:' "  interface: $srv" '  port: 53' '  do-daemonize: no' '  username: ""' \
+        '  chroot: ""' "  directory: \"$d\"" "  pidfile: \"$d/unbound.pid\"" '  use-syslog: no' \
+        '  do-ip6: no' '  module-config: "iterator"' "  access-control: $NET.0/24 allow" \
+        '  local-zone: "lab.test." static' "  local-data: \"www.lab.test. A $srv\"" \
+        "  local-data: \"mail.lab.test. A $NET.8\"" 'remote-control:' '  control-enable: no' >"$d/unbound.conf"
+    printf '%s\n' "setLocal('127.0.0.1:5300')" "newServer({address='$srv:53', checkName='www.lab.test.', checkType='A'})" 'setSecurityPollSuffix("")' \
+        "generateDNSCryptProviderKeys('$d/provider.public', '$d/provider.private')" \
+        "generateDNSCryptCertificate('$d/provider.private', '$d/resolver.cert', '$d/resolver.key', 1, os.time() - 60, os.time() + 86400)" \
+        "addDNSCryptBind('$srv:443', '2.dnscrypt-cert.lab.test', '$d/resolver.cert', '$d/resolver.key')" \
+        "addDOHLocal('$srv:8443', '$d/cert.pem', '$d/key.pem', '/dns-query')" >"$d/dnsdist.conf"
+
+    serves udp 1 443 not_bittorrent dnsdist-dnscrypt dnscrypt-client
+    serves tcp 1 443 not_bittorrent dnsdist-dnscrypt dnscrypt-client
+    serves tcp 1 8443 not_bittorrent dnsdist-doh curl-doh
+    serves tcp 1 8000 not_bittorrent python-http.server curl-doh
+    expect 1 "the certificate look-up: a TXT query with EDNS0 to UDP 443" 'udp.dstport == 443 && dns.qry.type == 16 && dns.count.add_rr == 1'
+    expect 5 "DNSCrypt answers (resolver magic r6fnvWj8)" 'tcp.srcport == 443 || udp.srcport == 443'
+    expect 1 "TLS to the DoH endpoint" 'tcp.dstport == 8443 && tls.handshake.type == 1'
+
+    start unbound 1 unbound -d -c "$d/unbound.conf"
+    start dnsdist 1 dnsdist --supervised --disable-syslog -C "$d/dnsdist.conf"
+    start_in "$d/www" http 1 "$PY" -m http.server --bind "$srv" 8000
+    wait_for 10 test -s "$d/provider.public" || die "dnsdist made no DNSCrypt provider key"
+    pause 1.5
+    alive unbound dnsdist http
+    capture_start
+    on 2 "$PY" "$HERE/dnscrypt_client.py" "$srv" 443 2.dnscrypt-cert.lab.test "$d/provider.public" \
+        www.lab.test 6 >"$WORK/logs/dnscrypt-client.log" 2>&1 ||
+        die "DNSCrypt client failed: $(tail -n 5 "$WORK/logs/dnscrypt-client.log")"
+    on 2 "$PY" "$HERE/dnscrypt_client.py" "$srv" 443 2.dnscrypt-cert.lab.test "$d/provider.public" \
+        mail.lab.test 2 >>"$WORK/logs/dnscrypt-client.log" 2>&1 ||
+        die "DNSCrypt client failed: $(tail -n 5 "$WORK/logs/dnscrypt-client.log")"
+    on 2 curl -sS --doh-url "https://$srv:8443/dns-query" --doh-insecure -o /dev/null "http://www.lab.test:8000/" ||
+        die "curl over DoH failed"
+    sleep 0.5
+    stop http dnsdist unbound
+}
+
+# Overlay VPNs and P2P VPNs in user space, whose datagrams are encrypted end to end: WireGuard
+# (wireguard-go and wg, UDP 51820), Nebula (Noise over UDP 4242, a lighthouse on h1), n2n 1.3
+# (a supernode on h1, edges on h2 and h3 talking through it and to each other) and tinc 1.0
+# (TCP meta connection and UDP data on 655); HTTP through each tunnel, served by h1 (h3 for n2n).
+scenario_negative_vpn() {
+    local d=$WORK/$SCENARIO srv=$NET.1 i k1 k2 tag=${TAG#tcl}
+    local wga="wg${tag}a" wgb="wg${tag}b" neba="nb${tag}a" nebb="nb${tag}b" n2a="n2${tag}a" n2b="n2${tag}b"
+    mkdir -p "$d/www" "$d/nebula" "$d/tinc1/hosts" "$d/tinc2/hosts"
+    random_file "$d/www/tunnel.bin" $((48 * 1024))
+    # WireGuard keys
+    umask 077
+    wg genkey >"$d/wg1.key"; wg pubkey <"$d/wg1.key" >"$d/wg1.pub"
+    wg genkey >"$d/wg2.key"; wg pubkey <"$d/wg2.key" >"$d/wg2.pub"
+    umask 022
+    # Nebula: a CA and one certificate per host
+    nebula-cert ca -name lab -out-crt "$d/nebula/ca.crt" -out-key "$d/nebula/ca.key"
+    for i in 1 2; do
+        nebula-cert sign -name "h$i" -ip "10.10.0.$i/24" -ca-crt "$d/nebula/ca.crt" -ca-key "$d/nebula/ca.key" \
+            -out-crt "$d/nebula/h$i.crt" -out-key "$d/nebula/h$i.key"
+    done
+    printf '%s\n' 'pki:' "  ca: $d/nebula/ca.crt" "  cert: $d/nebula/h1.crt" "  key: $d/nebula/h1.key" \
+        'static_host_map: {}' 'lighthouse:' '  am_lighthouse: true' 'listen:' "  host: $srv" '  port: 4242' \
+        'punchy:' '  punch: false' 'tun:' "  dev: $neba" 'logging:' '  level: info' \
+        'firewall:' '  outbound: [{port: any, proto: any, host: any}]' '  inbound: [{port: any, proto: any, host: any}]' \
+        >"$d/nebula/h1.yml"
+    printf '%s\n' 'pki:' "  ca: $d/nebula/ca.crt" "  cert: $d/nebula/h2.crt" "  key: $d/nebula/h2.key" \
+        'static_host_map:' "  \"10.10.0.1\": [\"$srv:4242\"]" 'lighthouse:' '  am_lighthouse: false' \
+        '  hosts: ["10.10.0.1"]' 'listen:' "  host: $NET.2" '  port: 4242' 'punchy:' '  punch: false' \
+        'tun:' "  dev: $nebb" 'logging:' '  level: info' \
+        'firewall:' '  outbound: [{port: any, proto: any, host: any}]' '  inbound: [{port: any, proto: any, host: any}]' \
+        >"$d/nebula/h2.yml"
+    # tinc 1.0: two nodes, RSA keys, each knowing the other's host file
+    for i in 1 2; do
+        printf '%s\n' "Name = h$i" 'Mode = router' "Interface = tn${tag}$i" >"$d/tinc$i/tinc.conf"
+        [[ $i == 2 ]] && printf 'ConnectTo = h1\n' >>"$d/tinc$i/tinc.conf"
+        printf '%s\n' "Address = $NET.$i" 'Port = 655' "Subnet = 10.12.0.$i/32" >"$d/tinc$i/hosts/h$i"
+        tincd -c "$d/tinc$i" -K2048 </dev/null >/dev/null 2>&1 || die "tincd -K failed"
+        printf '%s\n' '#!/bin/sh' 'ip addr add '"10.12.0.$i"'/24 dev $INTERFACE' 'ip link set $INTERFACE up' \
+            >"$d/tinc$i/tinc-up"
+        chmod +x "$d/tinc$i/tinc-up"
+    done
+    cp "$d/tinc1/hosts/h1" "$d/tinc2/hosts/h1"
+    cp "$d/tinc2/hosts/h2" "$d/tinc1/hosts/h2"
+
+    serves udp 1 51820 not_bittorrent wireguard-go wireguard-go
+    serves udp 1 4242 not_bittorrent nebula-lighthouse nebula
+    serves udp 2 4242 not_bittorrent nebula nebula
+    serves udp 1 7654 not_bittorrent n2n-supernode n2n-edge
+    serves udp 3 any not_bittorrent n2n-edge n2n-edge
+    serves tcp 1 655 not_bittorrent tincd tincd
+    serves udp 1 655 not_bittorrent tincd tincd
+    serves udp 2 655 not_bittorrent tincd tincd
+    expect 2 "WireGuard handshake" 'wg.type == 1 || wg.type == 2'
+    expect 4 "WireGuard transport data" 'wg.type == 4'
+
+    start_in "$d/www" http1 1 "$PY" -m http.server --bind 0.0.0.0 8000
+    start_in "$d/www" http3 3 "$PY" -m http.server --bind 0.0.0.0 8000
+    start wg1 1 env WG_PROCESS_FOREGROUND=1 wireguard-go "$wga"
+    start wg2 2 env WG_PROCESS_FOREGROUND=1 wireguard-go "$wgb"
+    start nebula1 1 nebula -config "$d/nebula/h1.yml"
+    start nebula2 2 nebula -config "$d/nebula/h2.yml"
+    start supernode 1 supernode -l 7654
+    pause 1.5
+    alive http1 http3 wg1 wg2 nebula1 nebula2 supernode
+    nsx "$(hns 1)" wg set "$wga" private-key "$d/wg1.key" listen-port 51820 peer "$(cat "$d/wg2.pub")" allowed-ips 10.9.0.2/32
+    nsx "$(hns 2)" wg set "$wgb" private-key "$d/wg2.key" peer "$(cat "$d/wg1.pub")" allowed-ips 10.9.0.0/24 \
+        endpoint "$srv:51820"
+    nsx "$(hns 1)" ip addr add 10.9.0.1/24 dev "$wga"
+    nsx "$(hns 2)" ip addr add 10.9.0.2/24 dev "$wgb"
+    nsx "$(hns 1)" ip link set "$wga" up
+    nsx "$(hns 2)" ip link set "$wgb" up
+    capture_start
+
+    on 2 curl -sS --max-time 10 -o "$d/wg.got" "http://10.9.0.1:8000/tunnel.bin" || die "no HTTP through WireGuard"
+    cmp -s "$d/wg.got" "$d/www/tunnel.bin" || die "WireGuard download differs"
+    on 2 curl -sS --max-time 10 -o /dev/null "http://10.10.0.1:8000/tunnel.bin" || die "no HTTP through Nebula"
+    start edge2 2 edge -d "$n2a" -a 10.11.0.2 -c lab -k labkey -l "$srv:7654" -p 7655
+    start edge3 3 edge -d "$n2b" -a 10.11.0.3 -c lab -k labkey -l "$srv:7654" -p 7655
+    pause 2
+    alive edge2 edge3
+    on 2 curl -sS --max-time 10 -o /dev/null "http://10.11.0.3:8000/tunnel.bin" || die "no HTTP through n2n"
+    start tinc1 1 tincd -c "$d/tinc1" -D -d1 --pidfile="$d/tinc1.pid"
+    start tinc2 2 tincd -c "$d/tinc2" -D -d1 --pidfile="$d/tinc2.pid"
+    wait_for 15 nsx "$(hns 2)" curl -sS --max-time 2 -o /dev/null "http://10.12.0.1:8000/" || die "no HTTP through tinc"
+    on 2 curl -sS --max-time 10 -o /dev/null "http://10.12.0.1:8000/tunnel.bin" || die "no HTTP through tinc"
+    sleep 0.5
+    stop tinc2 tinc1 edge3 edge2 supernode nebula2 nebula1 wg2 wg1 http3 http1
 }
 
 # Matrix only (not committed: it shows a known miss, see README "Known misses"): rtorrent with

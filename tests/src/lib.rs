@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use torclass_capture::{Analyzer, AnalyzerConfig, CaptureReader, FlowRecord};
 
+pub mod corpus;
+pub mod evidence;
 pub mod report;
 
 /// The directory of the committed captures.
@@ -61,6 +63,11 @@ pub struct Label {
     pub tshark: String,
     /// False when the flow carried no payload.
     pub payload: bool,
+    /// BitTorrent metadata the flow's content carries without being BitTorrent (`magnet`:
+    /// a magnet URI in a web page); its `info_hash` must be on the record.
+    pub content: Option<String>,
+    /// The info-hash (40 hex digits) that content names.
+    pub info_hash: Option<String>,
     /// The tunnel or proxy the flow runs in: an encapsulation (`gre`, `vxlan`, …) or, for a
     /// client-to-proxy leg, how it reaches the proxy (`socks4`, `socks5`, `http_connect`,
     /// `http_proxy`).
@@ -117,6 +124,8 @@ pub fn labels(pcap: &Path) -> HashMap<FlowId, Label> {
                 program: v["program"].as_str().unwrap_or("").to_string(),
                 tshark: v["tshark"].as_str().unwrap_or("").to_string(),
                 payload: v["payload"].as_bool().unwrap_or(true),
+                content: v["content"].as_str().map(String::from),
+                info_hash: v["info_hash"].as_str().map(String::from),
                 tunnel: v["tunnel"].as_str().map(String::from),
             };
             (id, label)
@@ -162,8 +171,19 @@ impl Outcome {
             .map(|d| d.protocol.name())
     }
 
-    /// True if torclass's verdict agrees with the label (protocol included).
+    /// True if torclass's verdict agrees with the label (protocol included), and the record
+    /// carries the info-hash of the flow's content, if the label names one.
     pub fn correct(&self) -> bool {
+        if let Some(want) = &self.label.info_hash {
+            let got = self
+                .record
+                .as_ref()
+                .and_then(|r| r.info_hash.as_deref())
+                .map(torclass_capture::hex);
+            if got.as_deref() != Some(want.as_str()) {
+                return false;
+            }
+        }
         match (self.label.label.as_str(), self.protocol()) {
             ("not_bittorrent", p) => p.is_none(),
             (want, Some(got)) => got == want || self.label.also.iter().any(|a| a == got),

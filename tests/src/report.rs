@@ -11,7 +11,16 @@ use torclass_core::packet::{self, LinkType};
 use torclass_core::table::{FlowTable, Slot, TableConfig};
 use torclass_core::{Confidence, Metadata};
 
-use crate::{compare_with, flow_id, labelled_captures_in, FlowId, Outcome};
+use crate::corpus::{self, CaseOutcome};
+use crate::evidence::{self, FlowEvidence};
+use crate::{compare_with, flow_id, labelled_captures_in, labels, FlowId, Outcome};
+
+mod evasions;
+mod operating_point;
+mod strength;
+
+/// Random inputs per family in the evidence-strength table.
+pub const RANDOM_TRIALS: u32 = 10_000;
 
 /// Labels of BitTorrent sent in the clear (recall must be 100%).
 const PLAINTEXT: &[&str] = &[
@@ -249,7 +258,7 @@ fn median(v: &mut [u64]) -> String {
         .map_or_else(|| "–".into(), ToString::to_string)
 }
 
-fn pct(ok: usize, n: usize) -> String {
+pub(crate) fn pct(ok: usize, n: usize) -> String {
     if n == 0 {
         "–".into()
     } else {
@@ -290,7 +299,13 @@ pub fn markdown(dir: &Path, dir_name: &str) -> String {
         all.len()
     );
 
+    let cases = corpus::all();
+    let corpus_outcomes: Vec<CaseOutcome> = cases.iter().map(corpus::run).collect();
     summary(w, &all);
+    operating_point::write(w, &operating_point::labelled(&all, &corpus_outcomes));
+    evasions::write(w, &corpus_outcomes);
+    let negatives = negative_evidence(dir, &cases);
+    strength::write(w, &evidence::random_inputs(RANDOM_TRIALS), &negatives);
     capture_table(w, &captures);
     recall_by_label(w, &all);
     recall_by_client(w, &all);
@@ -299,6 +314,34 @@ pub fn markdown(dir: &Path, dir_name: &str) -> String {
     encrypted(w, &all);
     misses(w, &captures);
     disagreements(w, &captures);
+    out
+}
+
+/// Evidence and BitTorrent-ness of every negative flow: the captures' `not_bittorrent` flows
+/// and the corpus's benign flows.
+fn negative_evidence(dir: &Path, cases: &[corpus::Case]) -> strength::NegativeEvidence {
+    let mut out = Vec::new();
+    for pcap in labelled_captures_in(dir) {
+        let truth = labels(&pcap);
+        for f in evidence::capture_evidence(&pcap) {
+            if truth
+                .get(&f.id)
+                .is_some_and(|l| l.label == "not_bittorrent")
+            {
+                out.push((f.evidence, f.verdict.is_bittorrent()));
+            }
+        }
+    }
+    for case in cases {
+        let flows: Vec<FlowEvidence> =
+            evidence::flow_evidence(case.trace.frames.iter().map(|(t, f)| (1, *t, f.as_slice())));
+        for e in case.flows.iter().filter(|e| !e.is_bittorrent()) {
+            let id = flow_id(e.l4, (e.a.ip(), e.a.port()), (e.b.ip(), e.b.port()));
+            if let Some(f) = flows.iter().filter(|f| f.id == id).nth(e.nth) {
+                out.push((f.evidence, f.verdict.is_bittorrent()));
+            }
+        }
+    }
     out
 }
 

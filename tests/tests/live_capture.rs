@@ -7,9 +7,17 @@ use std::path::Path;
 use std::process::Command;
 
 /// Scenarios regenerated here: plaintext TCP peer wire with an HTTP tracker, the DHT with a
-/// magnet link (uTP + KRPC + ut_metadata), and peer wire, uTP and HTTP inside VXLAN (about
-/// 30 s).
-const SCENARIOS: &[&str] = &["tcp-plain", "dht-magnet", "tunnel-vxlan"];
+/// magnet link (uTP + KRPC + ut_metadata), peer wire, uTP and HTTP inside VXLAN, and the two
+/// negative scenarios with the most look-alikes (DNS to UDP 443, TLS with a long chain, magnet
+/// links in a page, a mail and IRC, a file that begins with a handshake, random bytes;
+/// Shadowsocks, obfs4, OpenVPN, SIP, TURN). One run of the lab, about two and a half minutes.
+const SCENARIOS: &[&str] = &[
+    "tcp-plain",
+    "dht-magnet",
+    "tunnel-vxlan",
+    "negative-services",
+    "negative-tunnels",
+];
 
 fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")

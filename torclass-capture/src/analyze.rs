@@ -487,8 +487,7 @@ pub fn record(slot: &Slot<Metadata>) -> FlowRecord {
         key.dst.addr,
         key.dst.port,
     );
-    r.first_ts = slot.first_ns() as f64 / 1e9;
-    r.last_ts = slot.last_ns() as f64 / 1e9;
+    r.set_times(slot.first_ns(), slot.last_ns());
     r.packets = u64::from(slot.packets());
     r.bytes = slot.bytes();
     r.packets_out = u64::from(slot.packets_from(Direction::Initiator));

@@ -134,16 +134,22 @@ impl CaptureReader {
         let file = File::open(path).map_err(|e| CaptureError::io(&name, 0, e))?;
         match mode {
             ReadMode::Auto => match Map::new(&file) {
-                Some(map) => Self::mapped(map, name),
-                None => Self::new(file, name),
+                Some(map) if !is_compressed(map.bytes()) => Self::mapped(map, name),
+                Some(_) | None => Self::new(file, name),
             },
             ReadMode::Stream => Self::new(file, name),
         }
     }
 
     /// Read a capture from any byte stream (a file, a pipe, a `Cursor<Vec<u8>>`); `name` is
-    /// used in error messages. Reads the file header before returning.
-    pub fn new(mut reader: impl Read + Send + 'static, name: String) -> Result<Self, CaptureError> {
+    /// used in error messages. Reads the file header before returning. With the
+    /// `compression` feature, a gzip or zstd stream is decompressed as it is read
+    /// (recognised by its magic; byte offsets in errors then count decompressed bytes).
+    pub fn new(reader: impl Read + Send + 'static, name: String) -> Result<Self, CaptureError> {
+        #[cfg(feature = "compression")]
+        let reader = crate::compressed::decompressed(Box::new(reader))
+            .map_err(|e| CaptureError::io(&name, 0, e))?;
+        let mut reader = reader;
         let (layout, header) = file_header(&mut reader, &name)?;
         let stream = Stream::new(Box::new(reader), header.len() as u64);
         Self::start(Input::Stream(stream), name, layout, &header)
@@ -303,6 +309,18 @@ impl CaptureReader {
                 .refill(len)
                 .map_err(|e| CaptureError::io(&self.name, offset, e))?;
         }
+    }
+}
+
+/// True if `data` (a file's bytes) starts with the magic of a compression this build reads:
+/// such a file is streamed through its decoder instead of parsed in place.
+fn is_compressed(data: &[u8]) -> bool {
+    #[cfg(feature = "compression")]
+    return crate::compressed::Compression::of(data).is_some();
+    #[cfg(not(feature = "compression"))]
+    {
+        let _ = data;
+        false
     }
 }
 

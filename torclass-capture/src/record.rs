@@ -55,6 +55,10 @@ pub struct FlowRecord {
     pub first_ts: f64,
     /// Timestamp of the last packet, seconds since the epoch.
     pub last_ts: f64,
+    /// `first_ts` exactly: nanoseconds since the epoch (the Arrow and Parquet column).
+    pub first_ns: i64,
+    /// `last_ts` exactly: nanoseconds since the epoch.
+    pub last_ns: i64,
     /// Packets seen, both directions.
     pub packets: u64,
     /// Transport payload bytes seen, both directions: TCP or UDP payload only, without any
@@ -115,6 +119,8 @@ impl FlowRecord {
             dport,
             first_ts: 0.0,
             last_ts: 0.0,
+            first_ns: 0,
+            last_ns: 0,
             packets: 0,
             bytes: 0,
             packets_out: 0,
@@ -132,6 +138,15 @@ impl FlowRecord {
             tunnel: None,
             tunnel_dst: None,
         }
+    }
+
+    /// Set both timestamps from nanoseconds since the epoch: the exact `first_ns`/`last_ns`
+    /// (saturated at `i64::MAX`, the year 2262) and the seconds `first_ts`/`last_ts`.
+    pub fn set_times(&mut self, first_ns: u64, last_ns: u64) {
+        self.first_ns = i64::try_from(first_ns).unwrap_or(i64::MAX);
+        self.last_ns = i64::try_from(last_ns).unwrap_or(i64::MAX);
+        self.first_ts = first_ns as f64 / 1e9;
+        self.last_ts = last_ns as f64 / 1e9;
     }
 
     /// The values of [`COLUMNS`], in order: what every format (JSON lines, CSV, table, the

@@ -15,6 +15,8 @@ fn full() -> FlowRecord {
         dport: 6881,
         first_ts: 1_700_000_000.123456,
         last_ts: 1_700_000_003.5,
+        first_ns: 1_700_000_000_123_456_000,
+        last_ns: 1_700_000_003_500_000_000,
         packets: 42,
         bytes: 123_456,
         packets_out: 30,

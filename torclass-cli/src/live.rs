@@ -119,6 +119,13 @@ fn open(args: &Classify, stop: &Arc<AtomicBool>) -> Result<Source, String> {
 
 /// Run a live classification until SIGINT/SIGTERM (or, with `--follow`, an error).
 pub fn run(args: &Classify) -> ExitCode {
+    let format = match args.format.text() {
+        Ok(format) => format,
+        Err(e) => {
+            eprintln!("torclass: {e}");
+            return ExitCode::from(1);
+        }
+    };
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         if let Err(e) = signal_hook::flag::register(sig, stop.clone()) {
@@ -147,7 +154,7 @@ pub fn run(args: &Classify) -> ExitCode {
         analyzer: Analyzer::new(config),
         last_ns: 0,
         // Standard output is line-buffered: each record goes out as it is written.
-        writer: RecordWriter::new(io::stdout(), args.format),
+        writer: RecordWriter::new(io::stdout(), format),
         summary: Summary::new(),
         decided: args.emit.contains(&Emit::Decided) && !args.summary,
         ended: args.emit.contains(&Emit::Ended) && !args.summary,
@@ -270,7 +277,9 @@ impl<W: Write> Live<W> {
         if args.summary {
             let mut stdout = io::stdout().lock();
             match args.format {
-                torclass_capture::Format::Jsonl => writeln!(stdout, "{}", self.summary.to_json()),
+                crate::output::OutputFormat::Text(torclass_capture::Format::Jsonl) => {
+                    writeln!(stdout, "{}", self.summary.to_json())
+                }
                 _ => write!(stdout, "{}", self.summary),
             }
         } else {

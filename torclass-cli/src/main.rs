@@ -4,6 +4,8 @@
 mod block;
 #[cfg(feature = "live")]
 mod live;
+mod matching;
+mod output;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
@@ -13,8 +15,10 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use torclass_capture::{
     Analyzer, AnalyzerConfig, CaptureError, CaptureReader, FlowRecord, Format, ReadMode,
-    RecordWriter, ShardedAnalyzer, Summary, SLOT_SIZE,
+    ShardedAnalyzer, Summary, SLOT_SIZE,
 };
+
+use output::{OutputFormat, Sink};
 
 /// Classify BitTorrent traffic (peer wire, MSE, uTP, DHT, trackers, LSD, magnet links) in
 /// packet captures.
@@ -37,6 +41,13 @@ enum Command {
     /// stderr with its byte offset, the flows read before the damage are still printed, and the
     /// exit status is 2. Exit status 1 means bad usage or an unreadable file.
     Classify(Classify),
+    /// Match infringement notices (address, port, UTC time, optional info-hash) against
+    /// the flows of captures.
+    ///
+    /// For each notice of the CSV file: the flows of its endpoint active within its time
+    /// window, whether its info-hash was seen, by which protocol and evidence, or that nothing
+    /// matches. The notice file's format is in torclass-py/README.md ("Notice files").
+    Match(matching::Match),
     /// Drop BitTorrent flows on a router or VPN server (NFQUEUE).
     ///
     /// Serves the kernel's NFQUEUE queues: the first packets of each connection are
@@ -86,9 +97,14 @@ struct Classify {
     emit: Vec<live::Emit>,
 
     /// Output format: `table` (aligned columns), `jsonl` (one JSON object per flow, the record
-    /// every torclass tool reads) or `csv` (same columns as jsonl).
+    /// every torclass tool reads), `csv` (same columns as jsonl) or `parquet` (the Arrow
+    /// schema of the Python module's tables, with a `file` column; needs --output).
     #[arg(long, short, default_value = "table", value_parser = parse_format)]
-    format: Format,
+    format: OutputFormat,
+
+    /// Write the records to FILE instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
 
     /// Print only counts of flows, packets and bytes per verdict and protocol.
     #[arg(long)]
@@ -136,14 +152,15 @@ struct Classify {
     threads: usize,
 }
 
-fn parse_format(s: &str) -> Result<Format, String> {
-    s.parse::<Format>().map_err(|e| e.to_string())
+fn parse_format(s: &str) -> Result<OutputFormat, String> {
+    s.parse()
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Classify(args) => classify(&args),
+        Command::Match(args) => matching::run(&args),
         #[cfg(all(feature = "block", target_os = "linux"))]
         Command::Block(args) => block::run(*args),
     }
@@ -173,8 +190,13 @@ fn classify(args: &Classify) -> ExitCode {
     if args.interface.is_some() || args.follow.is_some() {
         return live::run(args);
     }
-    let stdout = io::stdout().lock();
-    let mut writer = RecordWriter::new(io::BufWriter::new(stdout), args.format);
+    let mut writer = match Sink::new(args.format, args.output.as_deref()) {
+        Ok(writer) => writer,
+        Err(e) => {
+            eprintln!("torclass: {e}");
+            return ExitCode::from(1);
+        }
+    };
     let mut summary = Summary::new();
     let mut status = ExitCode::SUCCESS;
     for path in &args.files {
@@ -223,10 +245,11 @@ fn classify(args: &Classify) -> ExitCode {
                 continue;
             }
         };
+        let name = path.display().to_string();
         for record in records {
             summary.add(&record);
             if !args.summary {
-                if let Err(e) = writer.write(&record) {
+                if let Err(e) = writer.write(&record, &name) {
                     return output_error(&e);
                 }
             }
@@ -235,11 +258,12 @@ fn classify(args: &Classify) -> ExitCode {
     let written = if args.summary {
         let mut out = io::stdout().lock();
         match args.format {
-            Format::Jsonl => writeln!(out, "{}", summary.to_json()),
+            OutputFormat::Text(Format::Jsonl) => writeln!(out, "{}", summary.to_json()),
             _ => write!(out, "{summary}"),
         }
+        .map_err(Into::into)
     } else {
-        writer.finish().and_then(|mut w| w.flush())
+        writer.finish()
     };
     match written {
         Ok(()) => status,
@@ -327,8 +351,8 @@ fn read_mode(args: &Classify) -> ReadMode {
     }
 }
 
-fn output_error(e: &io::Error) -> ExitCode {
-    if e.kind() == io::ErrorKind::BrokenPipe {
+fn output_error(e: &output::SinkError) -> ExitCode {
+    if output::is_broken_pipe(e) {
         return ExitCode::SUCCESS;
     }
     eprintln!("torclass: writing output: {e}");

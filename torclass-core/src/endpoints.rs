@@ -52,6 +52,16 @@
 //! [`CacheConfig::seed`] at random so that they cannot aim at one bucket. With zero-length
 //! storage the cache learns nothing and every lookup misses.
 //!
+//! ## For embedders
+//! [`EndpointCache::lookup`] is what classification uses (it counts hits and misses);
+//! [`EndpointCache::entry`] queries without counting (a firewall deciding on a SYN to a known
+//! peer); [`EndpointCache::learn`] and [`EndpointCache::insert`] (with an explicit expiry)
+//! add; [`EndpointCache::live`] exports the live entries with their expiries (to an nftables
+//! set with timeouts, say, or to [`EndpointCache::insert`] of another cache);
+//! [`EndpointCache::forget`] drops one; [`EndpointCache::stats`], [`EndpointCache::len`] and
+//! [`EndpointCache::capacity`] say how full it is. A flow table's flows show a hit as
+//! [`crate::Evidence::KNOWN_ENDPOINT`] from their first packet, while undecided.
+//!
 //! Nothing here allocates or panics, on any input.
 
 use core::cell::Cell;

@@ -39,15 +39,15 @@
 //!
 //! | rule | level | chance match measured |
 //! |---|---|---|
-//! | complete handshake, then a valid message, the other side speaking, or the flow's end | Confirmed | prefix: 2^-160 per offset, none in 16 MiB of random bytes nor in any of the 24 negative sides; a valid message after it on random bytes: 6.0·10^-7 exactly, none of 10^5 sampled |
+//! | complete handshake, then a valid message, the other side speaking, or the flow's end | Confirmed | prefix: 2^-160 per offset, none in 16 MiB of random bytes; in the 170 sides of the 85 negative TCP flows, only the file that begins with one (the benign twin); a valid message after it on random bytes: 6.0·10^-7 exactly, none of 10^5 sampled |
 //! | the same after CR/LF, HTTP messages, or a text prefix (then a valid message) | Confirmed | none of 5·10^4 random text streams with `0x13` sprinkled in |
 //! | announce with 20-byte `info_hash`, 20-byte `peer_id`, port; scrape with 20-byte `info_hash` | Confirmed | none of 5·10^4 random query strings; no negative flow |
 //! | weaker request and a bencoded tracker reply | Confirmed | — (both sides) |
 //! | weaker request, or a reply alone, and nothing else until the end | Likely | — |
 //! | [`FRAMING_RUN`] messages mid-stream, one side (or split) / both sides or extension messages | Likely / Confirmed | none of 2·10^4 random streams gets past its third header |
-//! | MSE shape | Likely | random bytes are the shape by design (obfs4, Shadowsocks share it); none of the 12 negative flows reached both first flights in range; a genuine exchange is refuted with probability about 2·10^-5 (0 of 3·10^4 sampled) |
+//! | MSE shape alone | none (`mse_shape` evidence) | random bytes are the shape by design (obfs4, Shadowsocks, Telegram share it); none of the 85 negative TCP flows reached both first flights in range unrefuted; a genuine exchange is refuted with probability about 2·10^-5 (0 of 3·10^4 sampled) |
 //! | MSE shape with corroboration; cleartext handshake after the exchange | Confirmed | no negative flow, with or without `bittorrent_host`; the handshake: as above |
-//! | unanswered first flight in range, corroborated | Confirmed | no negative flow with `bittorrent_host` |
+//! | unanswered first flight in range, to a known peer endpoint / from a BitTorrent host | Confirmed / Likely | no negative flow with `known_endpoint` |
 //!
 //! - **Peer wire**: a complete 68-byte handshake is `Confirmed` unless what follows on its side
 //!   refutes it: the next bytes must frame as a valid peer wire message (keep-alives may come
@@ -63,15 +63,18 @@
 //!   ends without any reply. A gzip-encoded reply is not read (nothing is decompressed): the
 //!   request alone decides.
 //! - **Encrypted peer wire**: the MSE/PE shape ([`mse`]: both first flights 96–608 bytes, the
-//!   initiator's second flight at least 56 bytes, both second flights' first bytes random, no
-//!   look-alike's structure) is `Likely`: obfs4, Shadowsocks and the like share it. A cleartext
-//!   handshake in the responder's second flight after that exchange (plaintext selected) is
-//!   `Confirmed`, as is the shape with corroboration: [`FlowClassifier::known_endpoint`] or
-//!   [`FlowClassifier::bittorrent_host`]. With corroboration, an initiator's first flight in
-//!   range that nothing answered before the flow ended is `Confirmed` (an unanswered MSE
-//!   attempt from a BitTorrent host), and a first-flight exchange without a second flight is
-//!   `Likely`. Flows picked up mid-stream ([`FlowClassifier::midstream`]) or with a gap in
-//!   their first flights are never measured.
+//!   initiator's second flight at least 56 bytes with random first bytes, no look-alike's
+//!   structure) is no verdict on its own: random bytes, obfs4, Shadowsocks, Telegram's
+//!   obfuscated2 share it. A flow with the shape whose responder's second flight did not
+//!   refute it ends `NotBitTorrent` with [`Evidence::MSE_SHAPE`] for the analyst. The shape is
+//!   `Confirmed` with corroboration, [`FlowClassifier::known_endpoint`] or
+//!   [`FlowClassifier::bittorrent_host`] (documented limit: a fully random protocol from a host
+//!   with BitTorrent activity cannot be told from MSE), and so is a cleartext handshake in the
+//!   responder's second flight after the exchange (plaintext selected). An initiator's first
+//!   flight in range that nothing answered before the flow ended is `Confirmed` (an unanswered
+//!   MSE attempt) only to a known peer endpoint, `Likely` from a BitTorrent host, and never if
+//!   the flight is text or length-framed (3 of 2·10^5 random keys are). Flows picked up mid-stream
+//!   ([`FlowClassifier::midstream`]) or with a gap in their first flights are never measured.
 //! - **Magnet URIs** are metadata, not a verdict: a web page, a chat message or a mail that
 //!   mentions a magnet link is not BitTorrent traffic, and the default policy acts on verdicts.
 //!   The URI's info-hash goes to the observer and [`Evidence::MAGNET_URI`] stays in
@@ -84,7 +87,7 @@
 //! only its confidence and evidence grow.
 
 use crate::observer::{NoObserver, Observer};
-use crate::udp::UdpState;
+use crate::udp::{Phase, UdpState};
 use crate::verdict::{Confidence, Detection, Direction, Evidence, Protocol, Transport, Verdict};
 use crate::wire::extension::ExtIds;
 use crate::wire::{handshake, http, http_tracker, magnet, message, mse};
@@ -303,7 +306,6 @@ impl FlowClassifier {
             }
             Inner::Udp(udp) => udp.is_done(
                 self.state == BITTORRENT,
-                self.state == NOT_BITTORRENT,
                 self.confidence == Confidence::Confirmed,
             ),
         }
@@ -351,7 +353,13 @@ impl FlowClassifier {
                 }
             }
             Inner::Udp(udp) => {
-                let found = udp.feed(direction, payload, self.evidence, observer);
+                let phase = match (self.state, self.confidence) {
+                    (BITTORRENT, Confidence::Confirmed) => Phase::Confirmed,
+                    (BITTORRENT, _) => Phase::Likely,
+                    (NOT_BITTORRENT, _) => Phase::Refuted,
+                    _ => Phase::Undecided,
+                };
+                let found = udp.feed(direction, payload, self.evidence, phase, observer);
                 self.evidence |= found.evidence;
                 if let Some((protocol, confidence)) = found.detection {
                     self.detect(protocol, confidence);
@@ -366,10 +374,17 @@ impl FlowClassifier {
 
     /// The flow ended (both sides closed, a reset, or it was evicted idle): open flights are
     /// closed and judged (an MSE attempt nothing answered, a second flight that never came),
-    /// a handshake followed by nothing is cleared, a one-sided guess that nothing refuted
-    /// becomes `Likely`, and a verdict still undecided becomes [`Verdict::NotBitTorrent`],
-    /// since no more bytes will come.
+    /// a handshake followed by nothing is cleared, a one-sided guess that nothing refuted (TCP
+    /// or UDP) becomes `Likely`, and a verdict still undecided becomes
+    /// [`Verdict::NotBitTorrent`], since no more bytes will come.
     pub fn finish(&mut self) -> Verdict {
+        if self.state == UNDECIDED {
+            if let Inner::Udp(udp) = &mut self.inner {
+                if let Some((protocol, confidence)) = udp.finish() {
+                    self.detect(protocol, confidence);
+                }
+            }
+        }
         let open = !(self.state == BITTORRENT && self.confidence == Confidence::Confirmed);
         if let (true, Inner::Tcp { sides, .. }) = (open, &mut self.inner) {
             for direction in [Direction::Initiator, Direction::Responder] {
@@ -428,16 +443,18 @@ impl FlowClassifier {
 
     /// The flow's peer is an endpoint learned from earlier BitTorrent traffic (an
     /// [`crate::endpoints`]-style cache hit): adds [`Evidence::KNOWN_ENDPOINT`], which confirms
-    /// the shape of an MSE key exchange (see the module documentation).
+    /// the shape of an MSE key exchange, and an MSE first flight nothing answered at the
+    /// flow's end (see the module documentation).
     pub fn known_endpoint(&mut self) -> Verdict {
         self.corroborate(Evidence::KNOWN_ENDPOINT)
     }
 
     /// An end of the flow is a host with conclusive BitTorrent activity in the last minutes (a
     /// [`crate::hosts::HostCache`] hit): adds [`Evidence::BITTORRENT_HOST`], which, like
-    /// [`FlowClassifier::known_endpoint`], confirms the shape of an MSE key exchange (and an
-    /// unanswered MSE attempt at the flow's end). Alone it decides nothing: ordinary flows
-    /// between BitTorrent hosts (web, SSH, DNS) stay what they are.
+    /// [`FlowClassifier::known_endpoint`], confirms the shape of an MSE key exchange (but not
+    /// an unanswered first flight: any connection of a host may go unanswered). Alone it
+    /// decides nothing: ordinary flows between BitTorrent hosts (web, SSH, DNS) stay what they
+    /// are.
     pub fn bittorrent_host(&mut self) -> Verdict {
         self.corroborate(Evidence::BITTORRENT_HOST)
     }
@@ -494,7 +511,7 @@ impl FlowClassifier {
         };
         // One side's refutation ends the measurement of both: the exchange needs both.
         let (fa, fb) = (&sa.flights, &sb.flights);
-        if fa.refuted() != fb.refuted() || (fa.rlpx() && fb.rlpx()) {
+        if fa.refuted() != fb.refuted() || (fa.length_framed() && fb.length_framed()) {
             sa.flights.refute();
             sb.flights.refute();
         }
@@ -531,34 +548,39 @@ impl FlowClassifier {
         if fa.refuted() || fb.refuted() {
             return;
         }
-        let corroborated =
-            self.evidence.0 & (Evidence::KNOWN_ENDPOINT.0 | Evidence::BITTORRENT_HOST.0) != 0;
+        let host = Evidence::KNOWN_ENDPOINT.0 | Evidence::BITTORRENT_HOST.0;
+        let corroborated = self.evidence.0 & host != 0;
         let exchange = fa.first_fits() && fb.first_fits() && fa.second_fits();
         if exchange && fb.found_handshake() {
             self.evidence |= Evidence::MSE_SHAPE | Evidence::MSE_PLAINTEXT;
             self.detect(Protocol::PeerWireEncrypted, Confidence::Confirmed);
             return;
         }
-        // At the flow's end every open flight is closed: a responder with a first flight but
-        // neither a second one nor a refutation sent nothing more.
+        if exchange && corroborated {
+            self.evidence |= Evidence::MSE_SHAPE;
+            self.detect(Protocol::PeerWireEncrypted, Confidence::Confirmed);
+            return;
+        }
+        // Alone, the shape is no verdict (random bytes, obfs4, Shadowsocks share it): it is
+        // recorded for the analyst once the responder's second flight had its chance to refute
+        // it. At the flow's end every open flight is closed: a responder with a first flight
+        // but neither a second one nor a refutation sent nothing more.
         if exchange && (fb.second_fits() || finishing) {
             self.evidence |= Evidence::MSE_SHAPE;
-            let confidence = if corroborated {
-                Confidence::Confirmed
-            } else {
-                Confidence::Likely
-            };
-            self.detect(Protocol::PeerWireEncrypted, confidence);
             return;
         }
-        if !(finishing && corroborated && fa.first_fits()) {
-            return;
-        }
-        if sb.sent == 0 {
-            self.evidence |= Evidence::MSE_UNANSWERED;
-            self.detect(Protocol::PeerWireEncrypted, Confidence::Confirmed);
-        } else if fb.first_fits() {
-            self.detect(Protocol::PeerWireEncrypted, Confidence::Likely);
+        // An attempt nothing answered, never one of text (an HTTP request) or a length-prefixed
+        // message (a DNS query over TCP): to a peer endpoint learned from BitTorrent traffic it
+        // is confirmed; from a BitTorrent host it is only a guess (any of that host's
+        // connections may go unanswered).
+        if finishing && sb.sent == 0 && fa.first_fits() && !fa.text() && !fa.length_framed() {
+            if self.evidence.0 & Evidence::KNOWN_ENDPOINT.0 != 0 {
+                self.evidence |= Evidence::MSE_UNANSWERED;
+                self.detect(Protocol::PeerWireEncrypted, Confidence::Confirmed);
+            } else if corroborated {
+                self.evidence |= Evidence::MSE_UNANSWERED;
+                self.detect(Protocol::PeerWireEncrypted, Confidence::Likely);
+            }
         }
     }
 
@@ -660,9 +682,9 @@ fn read_side<O: Observer>(
     };
     // The flights first: a cleartext handshake in the responder's second flight, after a key
     // exchange whose other flights fit, is read from its prefix's end on.
-    let initiator_ready = sides
-        .first()
-        .is_some_and(|a| a.flights.first_fits() && a.flights.second_fits() && !a.flights.rlpx());
+    let initiator_ready = sides.first().is_some_and(|a| {
+        a.flights.first_fits() && a.flights.second_fits() && !a.flights.length_framed()
+    });
     let Some(side) = sides.get_mut(i) else {
         return found;
     };

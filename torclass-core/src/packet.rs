@@ -207,7 +207,7 @@ pub struct TcpInfo {
     pub ack: u32,
     /// The control bits.
     pub flags: TcpFlags,
-    /// The urgent pointer, meaningful when [`TcpFlags::URG`] is set: the offset from `seq` of
+    /// The urgent pointer when [`TcpFlags::URG`] is set (0 otherwise): the offset from `seq` of
     /// the byte after the urgent byte (RFC 6093 §3, as Linux and BSD read it).
     pub urgent: u16,
 }
@@ -882,7 +882,7 @@ fn tcp(datagram: Datagram<'_>, encap: Encap) -> Result<Packet<'_>, DecodeError> 
             seq: seg.sequence_number(),
             ack: seg.acknowledgment_number(),
             flags: TcpFlags::of(&seg),
-            urgent: seg.urgent_pointer(),
+            urgent: if seg.urg() { seg.urgent_pointer() } else { 0 },
         }),
         fragment: fragment_of(&datagram, encap),
         payload: seg.payload(),

@@ -496,6 +496,8 @@ pub struct FlowTable<S, M = Metadata, R = [Held; 0]> {
     stats: TableStats,
     /// Where the next [`FlowTable::expire`] starts.
     cursor: usize,
+    /// The shortest of the configured timeouts.
+    shortest_timeout: u64,
     _metadata: core::marker::PhantomData<M>,
 }
 
@@ -574,6 +576,10 @@ where
             config,
             stats: TableStats::default(),
             cursor: 0,
+            shortest_timeout: config
+                .tcp_idle_ns
+                .min(config.tcp_closed_ns)
+                .min(config.udp_idle_ns),
             _metadata: core::marker::PhantomData,
         }
     }
@@ -628,25 +634,28 @@ where
     }
 
     /// Slot and direction of `key`'s flow in the window at `start`, and the slots examined.
+    #[inline(always)]
     fn find(&self, key: &FlowKey, tag: u32, start: usize) -> (Option<(usize, Direction)>, u64) {
-        let len = self.len();
-        let mut probed = 0u64;
-        let found = (0..PROBE.min(len)).find_map(|i| {
-            probed = probed.wrapping_add(1);
-            let index = start.wrapping_add(i).checked_rem(len).unwrap_or(0);
-            let slot = self.slots.as_ref().get(index)?;
-            if !slot.in_use() || slot.tag != tag || slot.key.transport != key.transport {
-                return None;
+        let slots = self.slots.as_ref();
+        let len = slots.len().min(MAX_SLOTS);
+        let mut index = start;
+        for probed in 1..=PROBE.min(len) as u64 {
+            if let Some(slot) = slots.get(index) {
+                if slot.in_use() && slot.tag == tag && slot.key.transport == key.transport {
+                    if slot.key == *key {
+                        return (Some((index, Direction::Initiator)), probed);
+                    }
+                    if slot.key.src == key.dst && slot.key.dst == key.src {
+                        return (Some((index, Direction::Responder)), probed);
+                    }
+                }
             }
-            if slot.key == *key {
-                Some((index, Direction::Initiator))
-            } else if slot.key == key.reversed() {
-                Some((index, Direction::Responder))
-            } else {
-                None
+            index = index.wrapping_add(1);
+            if index >= len {
+                index = 0;
             }
-        });
-        (found, probed)
+        }
+        (None, PROBE.min(len) as u64)
     }
 
     /// Every flow in the table, in slot order.
@@ -819,13 +828,24 @@ where
             }
         }
         slot.count(direction, packet.payload_len_on_wire, now_ns);
-        let before = slot.classifier.verdict();
         if !new_flow && slot.classifier.is_done() {
             // Nothing more to read: note how TCP ends, and go.
             if let Some(tcp) = &packet.tcp {
                 slot.stream.note_close(direction, tcp);
             }
-        } else {
+            return Ok(Outcome {
+                verdict: slot.classifier.verdict(),
+                evidence: slot.classifier.evidence(),
+                direction,
+                slot: index,
+                handle: slot.handle(),
+                new_flow,
+                changed: false,
+                ignored: false,
+            });
+        }
+        let before = slot.classifier.verdict();
+        {
             let Slot {
                 classifier,
                 meta,
@@ -895,8 +915,11 @@ where
         let Some(slot) = self.get(index) else {
             return Next::Same;
         };
-        if let Some(reason) = slot.timed_out(now_ns, &self.config) {
-            return Next::New(reason);
+        // Most packets come well within the shortest timeout: one comparison.
+        if now_ns.saturating_sub(slot.last_ns) > self.shortest_timeout {
+            if let Some(reason) = slot.timed_out(now_ns, &self.config) {
+                return Next::New(reason);
+            }
         }
         if !opens_connection(packet.tcp) {
             Next::Same

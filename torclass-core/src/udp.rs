@@ -1,52 +1,164 @@
 //! The UDP side of [`crate::FlowClassifier`]: each datagram is read on its own, and in the
-//! flow's context for request/reply correlation.
+//! flow's context for request/reply and connection correlation.
 //!
-//! | first bytes | read as | alone | with the other side |
-//! |---|---|---|---|
-//! | `d` | KRPC (BEP 5) | query: Likely | response with the query's transaction id: Confirmed |
-//! | `BT-SEARCH` | LSD (BEP 14) | Likely | a second announcement: Confirmed |
-//! | 16-byte connect, announce, scrape | UDP tracker (BEP 15) | request: Likely | reply with the request's transaction id: Confirmed |
-//! | uTP header (BEP 29) | uTP | plausible SYN: Likely | STATE on the SYN's connection id acking its `seq_nr`: Confirmed |
+//! ## Rules
 //!
-//! uTP DATA payloads are read by the peer wire readers (a handshake, extension handshake or a
-//! run of messages inside one datagram), or measured as an MSE key exchange flight (MSE over
-//! uTP); a peer wire payload is independent evidence and confirms the flow on its own, as does a second protocol family on the same flow (one socket often
-//! carries the DHT and uTP). A plausible DATA, FIN or RESET header alone is never evidence:
-//! other protocols share those shapes.
+//! Every rule is *conclusive* (the flow is `Confirmed` at once, from one side if need be) or a
+//! *guess* (held back until it can be refuted, then `Likely`). A conclusive rule's chance of
+//! matching non-BitTorrent bytes is measured negligible; the measurement is beside each rule
+//! in [`read`](self) and in the `udp::tests::chance` tests.
 //!
-//! A flow whose first [`GIVE_UP_DATAGRAMS`] datagrams show nothing is not BitTorrent; a
-//! BitTorrent flow is read for [`FOLLOW_DATAGRAMS`] datagrams after it is confirmed.
+//! | family | conclusive | guess |
+//! |---|---|---|
+//! | KRPC (BEP 5, 44, 51) | a query with a known method, or a response (20-byte node id; bytes after the dictionary allowed, as libtorrent does); an error answering a query | a query with another method; an error alone |
+//! | BEP 15 | a connect request (protocol id `0x41727101980`); an announce with plausible fields and a BEP 20 peer id; a request quoting the connection id a connect response returned; a reply answering the pending transaction | another plausible announce; a scrape |
+//! | LSD (BEP 14) | `BT-SEARCH` with `Host`, `Port` and an `Infohash`; any announcement repeated | one without `Host` |
+//! | uTP (BEP 29) | STATE/RESET (or the acceptor's DATA) on a SYN's id acknowledging its `seq_nr`; the initiator's DATA on the SYN's id + 1 continuing its `seq_nr`; a plausible SYN retransmitted, or corroborated (a learned peer endpoint or a BitTorrent host); both directions acknowledging each other on ids one apart (no SYN needed); DATA carrying peer wire; a corroborated run of DATA with an MSE flight | a plausible SYN alone; a run of [`read::UTP_RUN`] DATA in sequence from one side |
+//!
+//! ## Holding a guess back
+//!
+//! A guess is not called at once: its datagram is first run past the refuters
+//! ([`crate::wire::lookalike`]: DNS incl. EDNS0 and DNSCrypt, QUIC, STUN/TURN, RTCP, DTLS, ONC
+//! RPC, AFS RX, WireGuard, NTP, SSDP, Teredo, CAPWAP), and it becomes `Likely` only after its
+//! first chance to be refuted: a shaped datagram from the other side, [`HOLD_DATAGRAMS`] more
+//! datagrams, or the flow's end ([`crate::FlowClassifier::finish`]). A datagram that fits no BitTorrent form
+//! (and does not even start like one, [`sample::may_be_bittorrent`]) or that a refuter
+//! recognises *contradicts*: a held guess is dropped and the flow refuted,
+//! and a flow once contradicted is never `Likely` (only a conclusive rule can still call it).
+//! `Confirmed` is never delayed, and a BitTorrent verdict never goes back.
+//!
+//! ## Never given up for good
+//!
+//! A flow with no held guess after [`GIVE_UP_DATAGRAMS`] datagrams, or whose two sides both
+//! sent and nothing fit a BitTorrent form, or that a refuter recognised, is
+//! `NotBitTorrent` — but a UDP 5-tuple may carry anything first and BitTorrent later, so such a
+//! flow (like one that stays `Likely` past [`LIKELY_DATAGRAMS`]) keeps a cheap prefilter on
+//! every datagram and parses a bounded, rate-limited number of them ([`sample`]); a conclusive
+//! rule then makes it BitTorrent. A learned endpoint (`KNOWN_ENDPOINT`) or a BitTorrent host
+//! (`BITTORRENT_HOST`) neither keeps a flow undecided nor prevents its refutation. A
+//! confirmed flow is read for [`FOLLOW_DATAGRAMS`] more datagrams (metadata), then done.
+//!
+//! Every reader works on the datagram alone plus this state, so a datagram unwrapped from a
+//! tunnel or a SOCKS5 UDP relay can be fed to a classifier kept per inner destination.
 
-use crate::observer::{EndpointSource, Field, Observer};
+use crate::observer::{NoObserver, Observer};
 use crate::verdict::{Confidence, Direction, Evidence, Protocol};
-use crate::wire::extension::ExtIds;
-use crate::wire::krpc::{self, Krpc};
-use crate::wire::lsd::LsdAnnounce;
-use crate::wire::udp_tracker::{self, AddressFamily, Message};
-use crate::wire::utp::{PacketType, UtpPacket};
-use crate::wire::{handshake, message};
+use crate::wire::lookalike::{self, Lookalike};
+use crate::wire::udp_tracker::AddressFamily;
 
-/// Datagrams without evidence after which a UDP flow is not BitTorrent.
+mod read;
+pub mod sample;
+mod stream;
+
+pub use read::UTP_RUN;
+use sample::Sampler;
+use stream::UtpSide;
+
+/// Datagrams after which a UDP flow without a held guess is not BitTorrent (until a
+/// conclusive rule says otherwise).
 pub const GIVE_UP_DATAGRAMS: u8 = 8;
 
-/// Datagrams read after a UDP flow is decided.
+/// Datagrams a guess is held for, without contradiction, before it is called `Likely`.
+pub const HOLD_DATAGRAMS: u8 = 4;
+
+/// Datagrams read after a UDP flow is confirmed.
 pub const FOLLOW_DATAGRAMS: u8 = 16;
 
+/// Datagrams a `Likely` flow is read in full, waiting for confirmation, before it is sampled.
+pub const LIKELY_DATAGRAMS: u8 = 64;
+
+/// How far a flow's verdict has come, as the flow classifier tells [`UdpState::feed`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Phase {
+    Undecided,
+    Refuted,
+    Likely,
+    Confirmed,
+}
+
+/// How strongly one datagram speaks for BitTorrent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Strength {
+    /// It fits no BitTorrent form.
+    None,
+    /// It parses as a BitTorrent form that is no evidence on its own (a uTP DATA header, a
+    /// tracker reply nobody asked for).
+    Shaped,
+    /// A guess: evidence, but shapes other protocols share by design or chance.
+    Guess,
+    /// A conclusive rule matched: its chance on non-BitTorrent bytes is negligible (measured).
+    Conclusive,
+}
+
 /// What one datagram showed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reading {
+    /// The evidence it adds.
+    pub evidence: Evidence,
+    /// The BitTorrent protocol it speaks, if it is shaped at all.
+    pub protocol: Option<Protocol>,
+    /// How strongly.
+    pub strength: Strength,
+}
+
+impl Reading {
+    const NONE: Self = Self {
+        evidence: Evidence::NONE,
+        protocol: None,
+        strength: Strength::None,
+    };
+
+    const fn new(evidence: Evidence, protocol: Protocol, strength: Strength) -> Self {
+        Self {
+            evidence,
+            protocol: Some(protocol),
+            strength,
+        }
+    }
+
+    const fn shaped(protocol: Protocol) -> Self {
+        Self::new(Evidence::NONE, protocol, Strength::Shaped)
+    }
+}
+
+/// Read `datagram` on its own, as the first datagram of a flow (over IPv6 if `ipv6`): the
+/// single-datagram rules only. For measurements and for callers that see one datagram.
+#[must_use]
+pub fn read_alone(datagram: &[u8], ipv6: bool) -> Reading {
+    let mut state = UdpState::new(ipv6);
+    state.read(
+        Direction::Initiator,
+        datagram,
+        Evidence::NONE,
+        &mut NoObserver,
+    )
+}
+
+/// What one datagram did to the flow.
 pub(crate) struct UdpFound {
     pub evidence: Evidence,
     pub detection: Option<(Protocol, Confidence)>,
     pub refuted: bool,
 }
 
-// Flag bits of `UdpState::flags`.
+impl UdpFound {
+    const fn evidence(evidence: Evidence) -> Self {
+        Self {
+            evidence,
+            detection: None,
+            refuted: false,
+        }
+    }
+}
+
+// Bits of `UdpState::flags`.
 const IPV6: u8 = 1;
 /// A transaction is pending (KRPC query or tracker request): `txid`, `txid_len`.
 const PENDING_DHT: u8 = 2;
 const PENDING_TRACKER: u8 = 4;
 /// The pending transaction was sent by the responder.
 const PENDING_BY_RESPONDER: u8 = 8;
-/// A uTP SYN was seen: `syn_id`, `syn_seq`.
+/// A uTP SYN was seen: `syn_id`, `syn_seq`, `syn_stamp`.
 const SYN_SEEN: u8 = 16;
 const SYN_BY_RESPONDER: u8 = 32;
 /// A first LSD announcement was seen.
@@ -54,77 +166,85 @@ const LSD_SEEN: u8 = 64;
 /// A second LSD announcement was seen: the second message that agrees.
 const LSD_REPEATED: u8 = 128;
 
-/// Datagrams a flow that is only Likely is read for, waiting for confirmation.
-pub const LIKELY_DATAGRAMS: u8 = 64;
+// Bits of `UdpState::seen`.
+const SENT_BY_INITIATOR: u8 = 1;
+const SENT_BY_RESPONDER: u8 = 2;
+/// Some datagram parsed as a BitTorrent form (even one that is not evidence on its own).
+const SHAPED: u8 = 4;
+/// Some datagram fit no BitTorrent form or was recognised as another protocol: the flow is
+/// never `Likely`.
+const CONTRADICTED: u8 = 8;
+/// The held guess was made by the responder.
+const GUESS_BY_RESPONDER: u8 = 16;
+/// `quic` holds the fingerprint of a QUIC short header candidate.
+const QUIC_SET: u8 = 32;
+const QUIC_BY_RESPONDER: u8 = 64;
+const SEEN_BITS: u8 = 127;
 
-/// Correlation state of a UDP flow (12 bytes).
+// Bits of `UdpState::seen2`.
+/// `tracker_conn` holds the connection id a BEP 15 connect response returned.
+const TRACKER_CONN: u8 = 1;
+/// The recorded SYN passed `syn_is_plausible`.
+const SYN_STRICT: u8 = 2;
+const SEEN2_BITS: u8 = 3;
+
+/// Correlation state of a UDP flow (46 bytes in memory, [`UdpState::ENCODED_LEN`] encoded).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct UdpState {
     /// The pending transaction id (its first 4 bytes).
     txid: [u8; 4],
+    /// The connection id a BEP 15 connect response returned.
+    tracker_conn: [u8; 8],
     syn_id: u16,
     syn_seq: u16,
+    /// The low 16 bits of the SYN's timestamp (a retransmission has a new one).
+    syn_stamp: u16,
+    /// Fingerprint of a QUIC short header candidate ([`lookalike::quic::short_header_id`]).
+    quic: u16,
+    /// Each direction's uTP stream, initiator first.
+    sides: [UtpSide; 2],
     txid_len: u8,
     flags: u8,
     /// Datagrams read (saturating).
     datagrams: u8,
     /// Datagrams read since the flow was confirmed (saturating).
     after: u8,
-    /// `SENT_*` and `SHAPED` bits.
     seen: u8,
-}
-
-// Bits of `UdpState::seen`.
-const SENT_BY_INITIATOR: u8 = 1;
-const SENT_BY_RESPONDER: u8 = 2;
-/// Some datagram parsed as a BitTorrent form (even one that is not evidence on its own).
-const SHAPED: u8 = 4;
-
-/// Evidence families: two different ones on one flow confirm it.
-const FAMILIES: [u32; 5] = [
-    Evidence::DHT_QUERY.0 | Evidence::DHT_RESPONSE.0,
-    Evidence::UTP_SYN.0 | Evidence::UTP_REPLY.0,
-    Evidence::UDP_TRACKER_CONNECT.0 | Evidence::TRACKER_ANNOUNCE.0 | Evidence::TRACKER_REPLY.0,
-    Evidence::LSD_ANNOUNCE.0,
-    Evidence::UTP_PAYLOAD.0,
-];
-
-/// Evidence that confirms on its own: a reply that answers a request seen on the flow, or a
-/// plausible uTP DATA header whose payload is peer wire (two independent structures).
-const CORRELATED: u32 = Evidence::DHT_RESPONSE.0
-    | Evidence::UTP_REPLY.0
-    | Evidence::TRACKER_REPLY.0
-    | Evidence::UTP_PAYLOAD.0;
-
-fn families(e: Evidence) -> usize {
-    FAMILIES.iter().filter(|f| e.0 & **f != 0).count()
+    seen2: u8,
+    /// The held guess's protocol (its discriminant), 0 for none.
+    guess: u8,
+    /// Datagrams since the guess was made.
+    held: u8,
+    /// The sampler of a flow past its give-up point.
+    sampler: Sampler,
 }
 
 impl UdpState {
     pub(crate) const fn new(ipv6: bool) -> Self {
         Self {
             txid: [0; 4],
+            tracker_conn: [0; 8],
             syn_id: 0,
             syn_seq: 0,
+            syn_stamp: 0,
+            quic: 0,
+            sides: [UtpSide::NEW, UtpSide::NEW],
             txid_len: 0,
             flags: if ipv6 { IPV6 } else { 0 },
             datagrams: 0,
             after: 0,
             seen: 0,
+            seen2: 0,
+            guess: 0,
+            held: 0,
+            sampler: Sampler::FULL,
         }
     }
 
-    /// True when nothing more is read: not BitTorrent, confirmed and followed for
-    /// [`FOLLOW_DATAGRAMS`], or only likely after [`LIKELY_DATAGRAMS`].
-    pub(crate) fn is_done(&self, bittorrent: bool, not_bittorrent: bool, confirmed: bool) -> bool {
-        not_bittorrent
-            || (bittorrent && confirmed && self.after >= FOLLOW_DATAGRAMS)
-            || (bittorrent && self.datagrams >= LIKELY_DATAGRAMS)
-    }
-
-    /// A correlated reply, a repeated LSD announcement, or two families of evidence.
-    fn confirmed(&self, evidence: Evidence) -> bool {
-        evidence.0 & CORRELATED != 0 || families(evidence) >= 2 || self.flags & LSD_REPEATED != 0
+    /// True when nothing more is read: confirmed and followed for [`FOLLOW_DATAGRAMS`]. A
+    /// refuted or only likely flow is never done (see the module docs).
+    pub(crate) fn is_done(&self, bittorrent: bool, confirmed: bool) -> bool {
+        bittorrent && confirmed && self.after >= FOLLOW_DATAGRAMS
     }
 
     fn family(&self) -> AddressFamily {
@@ -168,317 +288,272 @@ impl UdpState {
             && txid.iter().zip(self.txid.iter()).all(|(a, b)| a == b)
     }
 
-    /// Read one datagram; `prior` is the flow's evidence so far.
-    pub(crate) fn feed<O: Observer>(
+    /// The uTP streams: `direction`'s and the other's.
+    fn sides(&self, direction: Direction) -> (UtpSide, UtpSide) {
+        let [a, b] = self.sides;
+        match direction {
+            Direction::Initiator => (a, b),
+            Direction::Responder => (b, a),
+        }
+    }
+
+    fn see_stream<T: AsRef<[u8]>>(
+        &mut self,
+        direction: Direction,
+        packet: &crate::wire::utp::UtpPacket<T>,
+    ) {
+        UtpSide::see(&mut self.sides, direction.index(), packet);
+    }
+
+    fn measure(&mut self, direction: Direction, payload: &[u8]) -> bool {
+        self.sides
+            .get_mut(direction.index())
+            .is_some_and(|side| side.measure(payload))
+    }
+
+    /// Run the BitTorrent readers over one datagram.
+    fn read<O: Observer>(
         &mut self,
         direction: Direction,
         datagram: &[u8],
         prior: Evidence,
         observer: &mut O,
-    ) -> UdpFound {
-        self.datagrams = self.datagrams.saturating_add(1);
-        if self.confirmed(prior) {
-            self.after = self.after.saturating_add(1);
-        }
-        self.seen |= Self::by(direction, SENT_BY_RESPONDER)
-            | match direction {
-                Direction::Initiator => SENT_BY_INITIATOR,
-                Direction::Responder => 0,
-            };
-        if is_shaped(datagram, self.family()) {
-            self.seen |= SHAPED;
-        }
-        let (evidence, protocol) = match datagram.first() {
+    ) -> Reading {
+        match datagram.first() {
             Some(b'd') => self.krpc(direction, datagram, observer),
             Some(b'B') => self.lsd(direction, datagram, observer),
             _ => match self.tracker(direction, datagram, observer) {
-                (Evidence::NONE, _) => self.utp(direction, datagram, observer),
+                Reading {
+                    strength: Strength::None,
+                    ..
+                } => self.utp(direction, datagram, prior, observer),
                 found => found,
             },
+        }
+    }
+
+    /// Read one datagram; `prior` is the flow's evidence so far, `phase` its verdict.
+    pub(crate) fn feed<O: Observer>(
+        &mut self,
+        direction: Direction,
+        datagram: &[u8],
+        prior: Evidence,
+        phase: Phase,
+        observer: &mut O,
+    ) -> UdpFound {
+        self.datagrams = self.datagrams.saturating_add(1);
+        if phase == Phase::Confirmed {
+            self.after = self.after.saturating_add(1);
+        }
+        self.seen |= match direction {
+            Direction::Initiator => SENT_BY_INITIATOR,
+            Direction::Responder => SENT_BY_RESPONDER,
         };
-        let all = prior | evidence;
+        let sampled = match phase {
+            Phase::Refuted => true,
+            Phase::Likely => self.datagrams > LIKELY_DATAGRAMS,
+            Phase::Undecided | Phase::Confirmed => false,
+        };
+        if sampled && !self.sampler.take(sample::may_be_bittorrent(datagram)) {
+            return UdpFound::evidence(Evidence::NONE);
+        }
+        // An undecided flow's datagram is run past the refuters first: one that is another
+        // protocol hands no fields to the observer (an EDNS query read as an announce has no
+        // info-hash), though a conclusive reading still wins.
+        let lookalike = match phase {
+            Phase::Undecided => lookalike::recognise(datagram),
+            _ => None,
+        };
+        let reading = if lookalike.is_some_and(Lookalike::is_exact) {
+            self.read(direction, datagram, prior, &mut NoObserver)
+        } else {
+            self.read(direction, datagram, prior, observer)
+        };
+        if reading.strength >= Strength::Shaped {
+            self.seen |= SHAPED;
+        }
+        let conclusive = reading
+            .protocol
+            .filter(|_| reading.strength == Strength::Conclusive);
+        match (phase, conclusive) {
+            (Phase::Confirmed, _) | (Phase::Likely | Phase::Refuted, None) => {
+                UdpFound::evidence(reading.evidence)
+            }
+            (_, Some(protocol)) => {
+                self.guess = 0;
+                self.held = 0;
+                UdpFound {
+                    evidence: reading.evidence,
+                    detection: Some((protocol, Confidence::Confirmed)),
+                    refuted: false,
+                }
+            }
+            (Phase::Undecided, None) => self.undecided(direction, datagram, reading, lookalike),
+        }
+    }
+
+    /// An undecided flow's datagram that no conclusive rule matched: refute, hold a guess,
+    /// or call a held one. `lookalike` is what the refuters recognised it as.
+    fn undecided(
+        &mut self,
+        direction: Direction,
+        datagram: &[u8],
+        reading: Reading,
+        lookalike: Option<Lookalike>,
+    ) -> UdpFound {
+        let lookalike = lookalike
+            .filter(|l| l.is_exact() || reading.strength == Strength::None)
+            .or_else(|| self.quic_short_header(direction, datagram, reading.strength));
+        // A datagram of another protocol adds no BitTorrent evidence, only that.
+        let (evidence, strength) = if lookalike.is_some() {
+            (Evidence::LOOKALIKE, Strength::None)
+        } else {
+            (reading.evidence, reading.strength)
+        };
+        // What fits no reader but still starts like a BitTorrent form (a uTP header whose
+        // extension runs past the datagram, as Transmission's libutp sends after a FIN, or the
+        // first fragment of a large KRPC message) does not contradict.
+        let contradicts = lookalike.is_some()
+            || (strength == Strength::None && !sample::may_be_bittorrent(datagram));
+        if contradicts {
+            let held = self.guess != 0;
+            self.seen |= CONTRADICTED;
+            self.guess = 0;
+            self.held = 0;
+            if lookalike.is_some() || held {
+                return UdpFound {
+                    evidence,
+                    detection: None,
+                    refuted: true,
+                };
+            }
+        }
+        let mut detection = None;
+        if self.guess != 0 {
+            self.held = self.held.saturating_add(1);
+            let reply = self.guess_from() != direction && strength >= Strength::Shaped;
+            if reply || self.held >= HOLD_DATAGRAMS {
+                detection = self.release();
+            }
+        } else if strength == Strength::Guess && self.seen & CONTRADICTED == 0 {
+            if let Some(protocol) = reading.protocol {
+                self.guess = protocol as u8;
+                self.held = 0;
+                self.seen =
+                    (self.seen & !GUESS_BY_RESPONDER) | Self::by(direction, GUESS_BY_RESPONDER);
+            }
+        }
         let both_sent = self.seen & (SENT_BY_INITIATOR | SENT_BY_RESPONDER)
             == SENT_BY_INITIATOR | SENT_BY_RESPONDER;
         let shapeless = both_sent && self.seen & SHAPED == 0;
-        let detection = protocol.map(|p| {
-            let confidence = if self.confirmed(all) {
-                Confidence::Confirmed
-            } else {
-                Confidence::Likely
-            };
-            (p, confidence)
-        });
+        let refuted = detection.is_none()
+            && self.guess == 0
+            && (self.datagrams >= GIVE_UP_DATAGRAMS || shapeless);
         UdpFound {
             evidence,
             detection,
-            refuted: all.is_empty() && (self.datagrams >= GIVE_UP_DATAGRAMS || shapeless),
+            refuted,
         }
     }
 
-    fn krpc<O: Observer>(
+    fn guess_from(&self) -> Direction {
+        if self.seen & GUESS_BY_RESPONDER != 0 {
+            Direction::Responder
+        } else {
+            Direction::Initiator
+        }
+    }
+
+    /// The held guess as a `Likely` detection; clears it.
+    fn release(&mut self) -> Option<(Protocol, Confidence)> {
+        let protocol = Protocol::ALL
+            .iter()
+            .copied()
+            .find(|p| *p as u8 == self.guess);
+        self.guess = 0;
+        self.held = 0;
+        self.seen &= !GUESS_BY_RESPONDER;
+        protocol.map(|p| (p, Confidence::Likely))
+    }
+
+    /// The flow ended while undecided: a held guess that nothing contradicted is `Likely`.
+    pub(crate) fn finish(&mut self) -> Option<(Protocol, Confidence)> {
+        if self.guess == 0 || self.seen & CONTRADICTED != 0 {
+            return None;
+        }
+        self.release()
+    }
+
+    /// Two datagrams from one side that can be QUIC short header packets with the same
+    /// destination connection id. Only datagrams that are no BitTorrent evidence and do not
+    /// start like a KRPC or LSD message are compared (those repeat their first bytes).
+    fn quic_short_header(
         &mut self,
         direction: Direction,
         datagram: &[u8],
-        observer: &mut O,
-    ) -> (Evidence, Option<Protocol>) {
-        let Ok(msg) = Krpc::parse(datagram) else {
-            return (Evidence::NONE, None);
-        };
-        let evidence = match msg.kind() {
-            Some(krpc::Kind::Query) => {
-                self.set_pending(PENDING_DHT, direction, msg.transaction_id());
-                Evidence::DHT_QUERY
-            }
-            Some(krpc::Kind::Response | krpc::Kind::Error) => {
-                if self.answers(PENDING_DHT, direction, msg.transaction_id()) {
-                    Evidence::DHT_RESPONSE
-                } else {
-                    // A response to a query not seen (capture started late): structure only,
-                    // which is what a query is too.
-                    Evidence::DHT_QUERY
-                }
-            }
-            None => return (Evidence::NONE, None),
-        };
-        if let Some(id) = msg.node_id() {
-            observer.field(direction, Field::DhtNodeId, 0, id);
+        strength: Strength,
+    ) -> Option<Lookalike> {
+        if strength > Strength::Shaped || matches!(datagram.first(), Some(b'd' | b'B')) {
+            return None;
         }
-        if let Some(hash) = msg.info_hash().or(msg.target()) {
-            observer.field(direction, Field::InfoHash, 0, hash);
+        let id = lookalike::quic::short_header_id(datagram)?;
+        let side = Self::by(direction, QUIC_BY_RESPONDER);
+        if self.seen & QUIC_SET != 0 && self.seen & QUIC_BY_RESPONDER == side && self.quic == id {
+            return Some(Lookalike::Quic);
         }
-        if let Some(v) = msg.version() {
-            observer.field(direction, Field::ClientName, 0, v);
+        if self.seen & QUIC_SET == 0 {
+            self.quic = id;
+            self.seen |= QUIC_SET | side;
         }
-        for peer in msg.values() {
-            observer.endpoint(EndpointSource::Dht, peer);
-        }
-        (evidence, Some(Protocol::Dht))
+        None
     }
-
-    fn lsd<O: Observer>(
-        &mut self,
-        direction: Direction,
-        datagram: &[u8],
-        observer: &mut O,
-    ) -> (Evidence, Option<Protocol>) {
-        let Ok(lsd) = LsdAnnounce::parse(datagram) else {
-            return (Evidence::NONE, None);
-        };
-        if let Some(hash) = lsd.infohashes().next() {
-            observer.field(direction, Field::InfoHash, 0, &hash);
-        }
-        observer.number(
-            direction,
-            crate::observer::Number::ListenPort,
-            u64::from(lsd.port()),
-        );
-        if self.flags & LSD_SEEN != 0 {
-            self.flags |= LSD_REPEATED;
-        }
-        self.flags |= LSD_SEEN;
-        (Evidence::LSD_ANNOUNCE, Some(Protocol::Lsd))
-    }
-
-    fn tracker<O: Observer>(
-        &mut self,
-        direction: Direction,
-        datagram: &[u8],
-        observer: &mut O,
-    ) -> (Evidence, Option<Protocol>) {
-        let Ok(msg) = udp_tracker::parse(datagram, None, self.family()) else {
-            return (Evidence::NONE, None);
-        };
-        let txid = msg.transaction_id().to_be_bytes();
-        let evidence = match msg {
-            Message::ConnectRequest { .. } => {
-                self.set_pending(PENDING_TRACKER, direction, &txid);
-                Evidence::UDP_TRACKER_CONNECT
-            }
-            Message::AnnounceRequest(req) if req.is_plausible() => {
-                self.set_pending(PENDING_TRACKER, direction, &txid);
-                observer.field(direction, Field::InfoHash, 0, req.info_hash());
-                observer.field(direction, Field::PeerId, 0, req.peer_id());
-                Evidence::TRACKER_ANNOUNCE
-            }
-            Message::ScrapeRequest(_) => {
-                self.set_pending(PENDING_TRACKER, direction, &txid);
-                Evidence::TRACKER_ANNOUNCE
-            }
-            Message::AnnounceRequest(_) => return (Evidence::NONE, None),
-            Message::AnnounceResponse(resp) => {
-                if !self.answers(PENDING_TRACKER, direction, &txid) {
-                    return (Evidence::NONE, None);
-                }
-                for (ip, port) in resp.peers() {
-                    observer.endpoint(
-                        EndpointSource::Tracker,
-                        core::net::SocketAddr::new(ip, port),
-                    );
-                }
-                Evidence::TRACKER_REPLY
-            }
-            Message::ConnectResponse { .. } | Message::ScrapeResponse(_) | Message::Error(_) => {
-                // Replies are only believed when they answer a request seen on this flow:
-                // their shape alone (an action and two ids) is too plain.
-                if !self.answers(PENDING_TRACKER, direction, &txid) {
-                    return (Evidence::NONE, None);
-                }
-                Evidence::TRACKER_REPLY
-            }
-        };
-        (evidence, Some(Protocol::UdpTracker))
-    }
-
-    fn utp<O: Observer>(
-        &mut self,
-        direction: Direction,
-        datagram: &[u8],
-        observer: &mut O,
-    ) -> (Evidence, Option<Protocol>) {
-        let Ok(packet) = UtpPacket::new_checked(datagram) else {
-            return (Evidence::NONE, None);
-        };
-        let syn_from = self.pending_from(SYN_BY_RESPONDER);
-        let syn_known = self.flags & SYN_SEEN != 0;
-        let evidence = match packet.packet_type() {
-            PacketType::Syn if packet.syn_is_plausible() => {
-                self.flags = (self.flags & !(SYN_SEEN | SYN_BY_RESPONDER))
-                    | SYN_SEEN
-                    | Self::by(direction, SYN_BY_RESPONDER);
-                self.syn_id = packet.connection_id();
-                self.syn_seq = packet.seq_nr();
-                Evidence::UTP_SYN
-            }
-            PacketType::State
-                if packet.state_is_plausible()
-                    && syn_known
-                    && syn_from == direction.reverse()
-                    && packet.answers_syn(self.syn_id, self.syn_seq) =>
-            {
-                Evidence::UTP_REPLY
-            }
-            PacketType::Data if packet.data_is_plausible() => {
-                // The initiator sends on the SYN's id + 1, the acceptor on the SYN's id.
-                let expected = if syn_from == direction {
-                    self.syn_id.wrapping_add(1)
-                } else {
-                    self.syn_id
-                };
-                let on_connection = syn_known && packet.connection_id() == expected;
-                let payload = peer_wire_in_datagram(direction, packet.payload(), observer);
-                match (payload.is_empty(), on_connection) {
-                    (false, _) => payload | Evidence::UTP_PAYLOAD,
-                    (true, true) if mse_flight(packet.payload()) => Evidence::MSE_SHAPE,
-                    (true, true) => Evidence::NONE,
-                    (true, false) => return (Evidence::NONE, None),
-                }
-            }
-            _ => return (Evidence::NONE, None),
-        };
-        if evidence.is_empty() {
-            return (Evidence::NONE, None);
-        }
-        (evidence, Some(Protocol::Utp))
-    }
-}
-
-/// True if a uTP DATA payload on a known connection is a random 96–608 byte flight: MSE over
-/// uTP (libtorrent allows it), where each key exchange flight is one DATA packet.
-fn mse_flight(payload: &[u8]) -> bool {
-    let mut shape = crate::wire::mse::Shape::new();
-    shape.read(payload);
-    shape.close_flight();
-    shape.verdict() == crate::wire::mse::Verdict::Fits
-}
-
-/// True if the datagram parses as any BitTorrent UDP form, plausible or not.
-fn is_shaped(datagram: &[u8], family: AddressFamily) -> bool {
-    match datagram.first() {
-        Some(b'd') => Krpc::parse(datagram).is_ok(),
-        Some(b'B') => LsdAnnounce::parse(datagram).is_ok(),
-        _ => {
-            udp_tracker::parse(datagram, None, family).is_ok()
-                || UtpPacket::new_checked(datagram).is_ok()
-        }
-    }
-}
-
-/// Peer wire evidence in one uTP DATA payload read on its own: a handshake (and the messages
-/// after it), or a run of [`crate::flow::FRAMING_RUN`] messages, or a complete extension
-/// handshake.
-fn peer_wire_in_datagram<O: Observer>(
-    direction: Direction,
-    payload: &[u8],
-    observer: &mut O,
-) -> Evidence {
-    let mut evidence = Evidence::NONE;
-    let mut rest = payload;
-    if payload.first() == Some(&0x13) {
-        let mut reader = handshake::Reader::default();
-        let step = reader.read(payload, |part| match part {
-            handshake::Part::Prefix => evidence |= Evidence::HANDSHAKE,
-            handshake::Part::Reserved(e) => evidence |= e,
-            handshake::Part::InfoHash { offset, bytes } => {
-                observer.field(direction, Field::InfoHash, offset, bytes);
-            }
-            handshake::Part::PeerId { offset, bytes } => {
-                observer.field(direction, Field::PeerId, offset, bytes);
-            }
-        });
-        match step {
-            handshake::Step::Complete { consumed } => {
-                rest = payload.get(consumed..).unwrap_or_default();
-            }
-            handshake::Step::NeedMore | handshake::Step::Refuted => return evidence,
-        }
-    }
-    let mut reader = message::Reader::new();
-    let mut cx = message::Context {
-        direction,
-        receiver_ids: ExtIds::default(),
-        sender_ids: ExtIds::default(),
-        evidence: Evidence::NONE,
-        stop_after: u8::MAX,
-        observer,
-    };
-    let step = reader.read(rest, &mut cx);
-    let framed = step == message::Step::Ok && reader.count() >= crate::flow::FRAMING_RUN;
-    let extension = cx.evidence.contains(Evidence::EXTENSION_HANDSHAKE);
-    if !evidence.is_empty() || framed || extension {
-        evidence |= cx.evidence;
-        if framed && !evidence.contains(Evidence::HANDSHAKE) {
-            evidence |= Evidence::MESSAGE_FRAMING;
-        }
-    }
-    evidence
 }
 
 // The UDP state's part of `FlowClassifier::to_state` (see `flow/state.rs`).
 impl UdpState {
-    pub(crate) const ENCODED_LEN: usize = 13;
+    pub(crate) const ENCODED_LEN: usize = 4 + 8 + 2 * 4 + 2 * UtpSide::ENCODED_LEN + 9;
 
     pub(crate) fn encode(&self, w: &mut crate::flow::state::StateWriter<'_>) {
         w.bytes(&self.txid);
+        w.bytes(&self.tracker_conn);
         w.u16(self.syn_id);
         w.u16(self.syn_seq);
+        w.u16(self.syn_stamp);
+        w.u16(self.quic);
+        for side in &self.sides {
+            side.encode(w);
+        }
         w.u8(self.txid_len);
         w.u8(self.flags);
         w.u8(self.datagrams);
         w.u8(self.after);
         w.u8(self.seen);
+        w.u8(self.seen2);
+        w.u8(self.guess);
+        w.u8(self.held);
+        w.u8(self.sampler.to_byte());
     }
 
-    /// `None` for an unknown `seen` bit (every `flags` bit is defined).
+    /// `None` for an unknown bit, a guess that is no protocol, or a sampler out of range
+    /// (every `flags` bit is defined).
     pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
         Some(Self {
             txid: r.array()?,
+            tracker_conn: r.array()?,
             syn_id: r.u16()?,
             syn_seq: r.u16()?,
+            syn_stamp: r.u16()?,
+            quic: r.u16()?,
+            sides: [UtpSide::decode(r)?, UtpSide::decode(r)?],
             txid_len: r.u8()?,
             flags: r.u8()?,
             datagrams: r.u8()?,
             after: r.u8()?,
-            seen: r.u8_if(|s| s & !(SENT_BY_INITIATOR | SENT_BY_RESPONDER | SHAPED) == 0)?,
+            seen: r.u8_if(|s| s & !SEEN_BITS == 0)?,
+            seen2: r.u8_if(|s| s & !SEEN2_BITS == 0)?,
+            guess: r.u8_if(|g| g == 0 || Protocol::ALL.iter().any(|p| *p as u8 == g))?,
+            held: r.u8_if(|h| h < HOLD_DATAGRAMS)?,
+            sampler: Sampler::from_byte(r.u8()?)?,
         })
     }
 }

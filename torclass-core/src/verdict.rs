@@ -233,6 +233,14 @@ evidence_bits! {
     /// A BEP 3 handshake that does not start its side's stream: after CR/LF, complete HTTP
     /// messages, or an HTTP-looking text prefix.
     LATE_HANDSHAKE = 27, "late_handshake";
+    /// uTP packets of one connection that agree beyond one packet (BEP 29), without its SYN
+    /// and its reply: both directions acknowledging each other on connection ids one apart,
+    /// a SYN followed by the same side's DATA on its id + 1, a SYN retransmitted, or (a guess)
+    /// a run of DATA in sequence on one connection id.
+    UTP_STREAM = 28, "utp_stream";
+    /// A datagram of the flow was recognised as another protocol (DNS, QUIC, STUN/TURN, …; see
+    /// `wire::lookalike`), which refutes a guess; kept if the flow turns out BitTorrent later.
+    LOOKALIKE = 29, "lookalike";
 }
 
 impl Evidence {

@@ -7,6 +7,16 @@
  * torclass has finished reading it, is marked so the kernel accepts the rest of it. Everything
  * else is accepted. Each decision is logged with the 5-tuple, protocol and info-hash.
  *
+ * Flow lifecycle: each queue thread expires its table every second (torclass_table_expire), so
+ * idle flows and closed ones (FIN both ways or RST, after a 10 s linger for late packets) leave
+ * it. A new connection on an old 5-tuple is a new flow: a SYN after the old connection closed,
+ * or any packet after the old flow's idle timeout, starts a fresh classification (conntrack
+ * gives such a connection a new entry too, so its mark starts clear).
+ *
+ * Confidence: by default only `confirmed` BitTorrent is dropped, the setting an operator should
+ * run: `confirmed` is measured never to be wrong (docs/accuracy.md), while `likely` is a guess
+ * (one side's bytes fit) that also catches some other traffic.
+ *
  * The conntrack mark is set with NF_REPEAT: the packet goes back through the chain carrying a
  * packet mark, and these rules (the order matters) save it to conntrack and act on it:
  *
@@ -21,10 +31,11 @@
  *        $(pkg-config --cflags --libs libnetfilter_queue) -lpthread
  * Usage: nfq_blocker [-q QUEUE]... [-c likely|confirmed] [-n FLOWS] [-f] [-v]
  *   -q QUEUE   queue number to serve (repeat for several queues, one thread each; default 0)
- *   -c LEVEL   confidence to act on (default likely)
+ *   -c LEVEL   confidence to act on (default confirmed; likely also drops guesses)
  *   -n FLOWS   flow table capacity per queue (default 65536)
  *   -f         fail open: the kernel accepts packets when the queue is full
- *   -v         also log undecided and not-BitTorrent packets
+ *   -v         also log the first packet of each flow (action=accept-new), verdict changes and
+ *              flows accepted for good
  */
 #define _GNU_SOURCE
 #include <torclass.h>
@@ -47,9 +58,11 @@
 #define MARK_ACCEPT 0x70c0u
 #define MARK_DROP 0x70c1u
 #define MAX_QUEUES 16
+/* How often each queue thread expires its table (the receive timeout is shorter). */
+#define EXPIRE_EVERY_NS 1000000000ull
 
 static atomic_int stopping;
-static int act_confidence = TORCLASS_CONFIDENCE_LIKELY;
+static int act_confidence = TORCLASS_CONFIDENCE_CONFIRMED;
 static uint32_t capacity = 65536;
 static int fail_open;
 static int verbose;
@@ -61,7 +74,7 @@ struct queue {
   torclass_table *table;
   void *mem;
   struct nfq_q_handle *qh;
-  unsigned long packets, dropped, accepted, errors;
+  unsigned long packets, dropped, accepted, errors, expired;
 };
 
 static const char *protocol_name(uint8_t p) {
@@ -160,7 +173,7 @@ static int on_packet(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_d
     if (verbose) log_decision(q, &res, "accept-flow");
     return nfq_set_verdict2(qh, id, NF_REPEAT, MARK_ACCEPT, 0, NULL);
   }
-  if (verbose && res.changed) log_decision(q, &res, "accept");
+  if (verbose && (res.changed || res.new_flow)) log_decision(q, &res, res.new_flow ? "accept-new" : "accept");
   return nfq_set_verdict(qh, id, NF_ACCEPT, 0, NULL);
 }
 
@@ -186,7 +199,15 @@ static void *serve(void *arg) {
   struct timeval tv = {.tv_sec = 0, .tv_usec = 200000};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   static __thread char buf[0x10000 + 4096] __attribute__((aligned));
+  uint64_t last_expire = now_ns();
   while (!atomic_load(&stopping)) {
+    uint64_t now = now_ns();
+    if (now - last_expire >= EXPIRE_EVERY_NS) {
+      /* Idle and closed flows leave the table on this timer, not only when a slot is needed. */
+      size_t gone = 0;
+      if (torclass_table_expire(q->table, now, &gone) == TORCLASS_RESULT_OK) q->expired += gone;
+      last_expire = now;
+    }
     ssize_t n = recv(fd, buf, sizeof buf, 0);
     if (n < 0) {
       if (errno == ENOBUFS) { /* the kernel dropped (or, fail-open, accepted) some: go on */
@@ -260,8 +281,8 @@ int main(int argc, char **argv) {
   for (int i = 0; i < nq; i++) pthread_create(&queues[i].thread, NULL, serve, &queues[i]);
   for (int i = 0; i < nq; i++) pthread_join(queues[i].thread, NULL);
   for (int i = 0; i < nq; i++) {
-    printf("queue=%u packets=%lu dropped=%lu accepted=%lu errors=%lu\n", queues[i].num, queues[i].packets,
-           queues[i].dropped, queues[i].accepted, queues[i].errors);
+    printf("queue=%u packets=%lu dropped=%lu accepted=%lu errors=%lu expired=%lu\n", queues[i].num,
+           queues[i].packets, queues[i].dropped, queues[i].accepted, queues[i].errors, queues[i].expired);
     free(queues[i].mem);
   }
   return 0;

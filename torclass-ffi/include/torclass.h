@@ -279,6 +279,16 @@
 #define TORCLASS_EVIDENCE_LATE_HANDSHAKE (1 << 27)
 
 /**
+ * uTP packets of one connection that agree beyond one packet (ids one apart, acks coherent).
+ */
+#define TORCLASS_EVIDENCE_UTP_STREAM (1 << 28)
+
+/**
+ * A datagram of the flow was recognised as another protocol (DNS, QUIC, STUN, …).
+ */
+#define TORCLASS_EVIDENCE_LOOKALIKE (1 << 29)
+
+/**
  * The ABI version: it changes whenever a type's layout, a constant's value or a function's
  * signature changes incompatibly. It is the number in the shared library's SONAME
  * (`libtorclass.so.0`) and is stored in every flow and table, so state from another ABI is

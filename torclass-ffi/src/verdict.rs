@@ -119,6 +119,10 @@ pub const TORCLASS_EVIDENCE_MSE_PLAINTEXT: u32 = 1 << 25;
 pub const TORCLASS_EVIDENCE_MSE_UNANSWERED: u32 = 1 << 26;
 /// A handshake after CR/LF, complete HTTP messages or an HTTP-looking text prefix.
 pub const TORCLASS_EVIDENCE_LATE_HANDSHAKE: u32 = 1 << 27;
+/// uTP packets of one connection that agree beyond one packet (ids one apart, acks coherent).
+pub const TORCLASS_EVIDENCE_UTP_STREAM: u32 = 1 << 28;
+/// A datagram of the flow was recognised as another protocol (DNS, QUIC, STUN, …).
+pub const TORCLASS_EVIDENCE_LOOKALIKE: u32 = 1 << 29;
 
 // The same bits as Rust's `Evidence` (and hence Python's); the header test checks that every
 // bit of `Evidence::NAMED` has its constant.
@@ -151,6 +155,8 @@ const _: () = {
     assert!(TORCLASS_EVIDENCE_MSE_PLAINTEXT == Evidence::MSE_PLAINTEXT.0);
     assert!(TORCLASS_EVIDENCE_MSE_UNANSWERED == Evidence::MSE_UNANSWERED.0);
     assert!(TORCLASS_EVIDENCE_LATE_HANDSHAKE == Evidence::LATE_HANDSHAKE.0);
+    assert!(TORCLASS_EVIDENCE_UTP_STREAM == Evidence::UTP_STREAM.0);
+    assert!(TORCLASS_EVIDENCE_LOOKALIKE == Evidence::LOOKALIKE.0);
 };
 
 /// A flow's classification so far. 8 bytes, no padding.

@@ -4,7 +4,7 @@
 # magnet link, MSE/PE-encrypted TCP), while an HTTP download of the same file across the same
 # router arrives byte for byte.
 #
-#   tc-e2e-cli 10.99.1.2 --- 10.99.1.1 tc-e2e-rtr 10.99.2.1 --- 10.99.2.2, .3 tc-e2e-srv
+#   CLI 10.99.1.2 --- 10.99.1.1 RTR 10.99.2.1 --- 10.99.2.2, .3, .4 SRV
 #                         FORWARD -> NFQUEUE 0 -> nfq_blocker
 #
 # Server side: opentracker (HTTP and UDP on 10.99.2.2:6969), python's http.server (:8080),
@@ -14,7 +14,8 @@
 # python3-libtorrent leecher per scenario, each on its own port so that no conntrack entry (and
 # no mark) of an earlier scenario is reused. In sequence, each leecher gets TIMEOUT seconds:
 #
-#   http     curl <- http.server: must arrive byte for byte
+#   http     curl <- http.server: must arrive byte for byte; twice more from one client port
+#            (a reused tuple): two flows
 #   tcp      plaintext peer wire over TCP, libtorrent -> transmission
 #   utp      uTP only (libtorrent with TCP disabled both ways) -> the libtorrent seeder, found
 #            through udp://10.99.2.2:6969 and given directly 1 s later: the UDP tracker flow
@@ -26,16 +27,19 @@
 #            allowed_enc_level rc4) -> transmission with encryption required, HTTP tracker
 #   control  without the queue rules the utp transfer completes
 #
-# Confidence: tcp, utp and dht run with `-c likely`, the daemon's default. The mse scenario
-# restarts the daemon with `-c confirmed` (a fresh table, nothing learned yet): an MSE key
-# exchange alone is only `likely` (its shape: both flights and the second flights' random
-# bytes), and it is `confirmed` only when the table's endpoint cache already knows the
+# Confidence: every scenario runs at the daemon's default, `confirmed` (the setting an operator
+# should run). The mse scenario restarts the daemon (a fresh table, nothing learned yet): an MSE key
+# exchange alone is only `likely` (its shape: both first flights and the second flights'
+# random bytes), and it is `confirmed` only when the table's endpoint cache already knows the
 # peer. Here the cache can only learn the seeder from the tracker reply, which crosses the
 # router because the tracker is on the server side (the announce request confirms its flow,
-# but the blocker lets a tracker request out and drops the reply once it is read), so the leecher
-# gets the seeder from `--peer` 4 s later. `-c likely` would block it too (a flow is likely
-# before or when it is confirmed), so `confirmed` is the stricter test, and the one that
-# exercises tracker reply -> endpoint cache -> encrypted flow on a real path.
+# but the blocker lets a tracker request out and drops the reply once it is read), so the
+# leecher gets the seeder from `--peer` 4 s later: this exercises tracker reply -> endpoint
+# cache -> encrypted flow on a real path.
+#
+# Lifecycle: two HTTP downloads from the same client port must be two flows of the daemon (a
+# new connection on an old tuple is a new flow), and the daemon's timer must have expired
+# flows by the time it is restarted.
 #
 # Needs root. Outside CI a missing prerequisite skips loudly; with CI=true it fails.
 # Usage: e2e.sh PATH/TO/nfq_blocker
@@ -69,7 +73,10 @@ done
 "$PY" -c 'import libtorrent' 2>/dev/null || skip "python3-libtorrent not importable by $PY"
 getent passwd nobody >/dev/null || skip "no user nobody (opentracker drops privileges to it)"
 
-CLI=tc-e2e-cli RTR=tc-e2e-rtr SRV=tc-e2e-srv
+# Names unique to this run (other labs may run at the same time on the machine).
+id=$$
+CLI=tce$id-cli RTR=tce$id-rtr SRV=tce$id-srv
+VC=tce$id-c VRC=tce$id-rc VS=tce$id-s VRS=tce$id-rs
 work=$(mktemp -d)
 pids=()
 stop_pid() { # TERM, up to 4 s, then KILL, and reap
@@ -86,8 +93,8 @@ cleanup() {
   local i
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do stop_pid "${pids[i]}"; done
   for ns in $CLI $RTR $SRV; do ip netns del "$ns" 2>/dev/null || true; done
-  ip link del tc-e2e-c 2>/dev/null || true
-  ip link del tc-e2e-s 2>/dev/null || true
+  ip link del $VC 2>/dev/null || true
+  ip link del $VS 2>/dev/null || true
   if [ -n "${E2E_KEEP:-}" ]; then echo "e2e: kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -113,38 +120,40 @@ for ns in $CLI $RTR $SRV; do
   ip netns add "$ns"
   in_ns "$ns" ip link set lo up
 done
-ip link add tc-e2e-c type veth peer name tc-e2e-rc
-ip link add tc-e2e-s type veth peer name tc-e2e-rs
-ip link set tc-e2e-c netns $CLI
-ip link set tc-e2e-rc netns $RTR
-ip link set tc-e2e-s netns $SRV
-ip link set tc-e2e-rs netns $RTR
-in_ns $CLI ip addr add 10.99.1.2/24 dev tc-e2e-c
-in_ns $CLI ip link set tc-e2e-c up
+ip link add $VC type veth peer name $VRC
+ip link add $VS type veth peer name $VRS
+ip link set $VC netns $CLI
+ip link set $VRC netns $RTR
+ip link set $VS netns $SRV
+ip link set $VRS netns $RTR
+in_ns $CLI ip addr add 10.99.1.2/24 dev $VC
+in_ns $CLI ip link set $VC up
 in_ns $CLI ip route add default via 10.99.1.1
-in_ns $SRV ip addr add 10.99.2.2/24 dev tc-e2e-s
-in_ns $SRV ip addr add 10.99.2.3/24 dev tc-e2e-s
-in_ns $SRV ip addr add 10.99.2.4/24 dev tc-e2e-s
-in_ns $SRV ip link set tc-e2e-s up
+in_ns $SRV ip addr add 10.99.2.2/24 dev $VS
+in_ns $SRV ip addr add 10.99.2.3/24 dev $VS
+in_ns $SRV ip addr add 10.99.2.4/24 dev $VS
+in_ns $SRV ip link set $VS up
 in_ns $SRV ip route add default via 10.99.2.1
-in_ns $RTR ip addr add 10.99.1.1/24 dev tc-e2e-rc
-in_ns $RTR ip addr add 10.99.2.1/24 dev tc-e2e-rs
-in_ns $RTR ip link set tc-e2e-rc up
-in_ns $RTR ip link set tc-e2e-rs up
+in_ns $RTR ip addr add 10.99.1.1/24 dev $VRC
+in_ns $RTR ip addr add 10.99.2.1/24 dev $VRS
+in_ns $RTR ip link set $VRC up
+in_ns $RTR ip link set $VRS up
 in_ns $RTR sysctl -qw net.ipv4.ip_forward=1
 # Offloads off, so that NFQUEUE sees packets as they are on the wire.
-for dev in tc-e2e-rc tc-e2e-rs; do in_ns $RTR ethtool -K "$dev" gro off gso off tso off 2>/dev/null || true; done
+for dev in $VRC $VRS; do in_ns $RTR ethtool -K "$dev" gro off gso off tso off 2>/dev/null || true; done
 
 # The router: the rules nfq_blocker's header documents (rules live in the router's namespace
 # and go away with it).
 ipt() { in_ns $RTR iptables-legacy "$@"; }
 blocker_pid=
-blocker_start() { # blocker_start likely|confirmed: nfq_blocker on queue 0, log in $work/blocker-LEVEL.log
-  blocker_log=$work/blocker-$1.log
-  bg $RTR "$blocker_log" stdbuf -oL "$blocker" -q 0 -c "$1"
+blocker_start() { # blocker_start TAG [ARGS...]: nfq_blocker -q 0 -v ARGS, log in $work/blocker-TAG.log
+  local tag=$1
+  shift
+  blocker_log=$work/blocker-$tag.log
+  bg $RTR "$blocker_log" stdbuf -oL "$blocker" -q 0 -v "$@"
   blocker_pid=$last
   sleep 0.5
-  kill -0 "$blocker_pid" || { cat "$blocker_log"; fail "nfq_blocker -c $1 did not start"; }
+  kill -0 "$blocker_pid" || { cat "$blocker_log"; fail "nfq_blocker $* did not start"; }
 }
 if [ -z "$CONTROL_ALL" ]; then
   ipt -A FORWARD -m connmark --mark 0x70c1 -j DROP
@@ -153,7 +162,8 @@ if [ -z "$CONTROL_ALL" ]; then
   ipt -A FORWARD -m mark --mark 0x70c1 -j DROP
   ipt -A FORWARD -m mark --mark 0x70c0 -j ACCEPT
   ipt -A FORWARD -j NFQUEUE --queue-num 0
-  blocker_start likely
+  blocker_start default
+  grep -q "acting on confirmed" "$blocker_log" || { cat "$blocker_log"; fail "the default is not confirmed"; }
 else
   echo "e2e: E2E_CONTROL_ALL: no blocker, every scenario must complete"
 fi
@@ -274,6 +284,21 @@ got=$(sha256sum <"$work/cli-http/payload.bin")
 [ "$want" = "$got" ] || fail "HTTP download differs ($got vs $want)"
 echo "e2e: http: download across the router: sha256 matches"
 
+# 1b. A new connection on an old 5-tuple is a new flow: two downloads one after the other from
+# the same client port (the server closes first, so the port is free at once); each must
+# arrive, and the daemon must see two flows on the tuple, not one that goes on.
+for i in 1 2; do
+  in_ns $CLI curl -sS --max-time 20 --local-port 40123 -o "$work/cli-http/again-$i.bin" \
+    http://10.99.2.2:8080/payload.bin
+  [ "$want" = "$(sha256sum <"$work/cli-http/again-$i.bin")" ] || fail "HTTP download $i from port 40123 differs"
+  sleep 1
+done
+if [ -z "$CONTROL_ALL" ]; then
+  flows=$(grep -c "action=accept-new proto=tcp src=10\.99\.1\.2:40123 dst=10\.99\.2\.2:8080 " "$blocker_log" || true)
+  [ "$flows" = 2 ] || { cat "$blocker_log" >&2; fail "reuse: $flows flow(s) on the reused tuple, not 2"; }
+  echo "e2e: reuse: two connections from 10.99.1.2:40123 are two flows; both downloads arrive"
+fi
+
 # 2. Plaintext peer wire over TCP, libtorrent -> transmission.
 if blocked tcp $TIMEOUT --listen 10.99.1.2:6881 --torrent "$work/payload.torrent" \
   --peer 10.99.2.2:51413 --enc plain; then
@@ -294,8 +319,11 @@ fi
 # server side, the seeder has announced itself to the DHT there.
 if blocked dht $TIMEOUT --listen 10.99.1.2:6884 --transports tcp,utp \
   --dht 10.99.2.2:6881,10.99.2.3:6881 --magnet "magnet:?xt=urn:btih:$infohash&dn=payload.bin"; then
-  logged "DHT drop" "$drop=udp src=10\.99\.1\.2:6884 dst=10\.99\.2\.[23]:6881 .*protocol=dht"
-  logged "DHT get_peers drop" "$drop=udp src=10\.99\.1\.2:6884 dst=10\.99\.2\.[23]:6881 .*protocol=dht .*info_hash=$infohash"
+  # At `confirmed` each node's first query passes and its reply is dropped; the rest of the
+  # flow (the get_peers queries for the magnet's info-hash among it) is dropped by the kernel
+  # on the conntrack mark, unseen by the daemon.
+  logged "DHT drop (node .2)" "$drop=udp src=10\.99\.1\.2:6884 dst=10\.99\.2\.2:6881 .*protocol=dht confidence=2"
+  logged "DHT drop (node .3)" "$drop=udp src=10\.99\.1\.2:6884 dst=10\.99\.2\.3:6881 .*protocol=dht confidence=2"
   if grep -q metadata_received_alert "$work/leech-dht.log"; then
     tail -30 "$work/leech-dht.log" >&2
     fail "dht: the leecher got the metadata (ut_metadata) through the blocker"
@@ -305,11 +333,15 @@ fi
 stop_pid "$dht_node_pid"
 
 # 5. MSE/PE (RC4): transmission requires encryption, libtorrent forces RC4. The daemon is
-# restarted at `-c confirmed` (see the header): the announce goes out at once, the direct
-# peer 4 s later.
+# restarted (a fresh table: nothing learned yet, see the header): the announce goes out at
+# once, the direct peer 4 s later. The first daemon expired its table on its timer (the HTTP
+# downloads closed more than 10 s ago).
 if [ -z "$CONTROL_ALL" ]; then
   stop_pid "$blocker_pid"
-  blocker_start confirmed
+  expired=$(sed -n 's/^queue=0 packets=.* expired=\([0-9]*\)$/\1/p' "$blocker_log")
+  [ "${expired:-0}" -ge 2 ] || { tail -5 "$blocker_log" >&2; fail "the daemon expired ${expired:-no} flows"; }
+  echo "e2e: expiry: the daemon's timer expired $expired flows"
+  blocker_start mse -c confirmed
 fi
 if blocked mse $TIMEOUT --listen 10.99.1.2:6885 --torrent "$work/mse.torrent" \
   --peer 10.99.2.3:51413 --peer-delay 4 --enc rc4; then

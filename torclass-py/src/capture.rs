@@ -20,7 +20,7 @@ const CHUNK_PACKETS: u64 = 8192;
 pub(crate) fn analyzer_config(max_flows: usize, endpoint_cache: bool) -> AnalyzerConfig {
     let defaults = AnalyzerConfig::default();
     AnalyzerConfig {
-        slots: max_flows.max(1),
+        slots: max_flows,
         endpoints: if endpoint_cache {
             defaults.endpoints
         } else {
@@ -31,9 +31,22 @@ pub(crate) fn analyzer_config(max_flows: usize, endpoint_cache: bool) -> Analyze
     }
 }
 
+/// `max_flows` as a slot count: at least 1, and small enough to allocate (2^26 slots of
+/// 384 bytes is 24 GiB), with a `ValueError` that says so.
+pub(crate) fn max_flows(value: i64) -> PyResult<usize> {
+    const MOST: i64 = 1 << 26;
+    if (1..=MOST).contains(&value) {
+        Ok(usize::try_from(value).unwrap_or(1))
+    } else {
+        Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "max_flows must be from 1 to {MOST} (flows tracked at once), not {value}"
+        )))
+    }
+}
+
 /// What one step of reading gave.
 enum Step {
-    Record(FlowRecord),
+    Record(Box<FlowRecord>),
     /// The step read packets but no flow finished: read on.
     More,
     Failed(CaptureError),
@@ -51,7 +64,7 @@ struct Reading {
 impl Reading {
     fn step(&mut self) -> Step {
         if let Some(record) = self.ready.pop_front() {
-            return Step::Record(record);
+            return Step::Record(Box::new(record));
         }
         if let Some(reader) = &mut self.reader {
             let mut read = 0;
@@ -77,7 +90,7 @@ impl Reading {
                 }
             }
             return match self.ready.pop_front() {
-                Some(record) => Step::Record(record),
+                Some(record) => Step::Record(Box::new(record)),
                 None => Step::More,
             };
         }
@@ -119,7 +132,7 @@ impl CaptureIterator {
             // The lock is taken with the GIL released: a thread waiting for it never holds
             // the GIL that the thread reading needs to return.
             match py.detach(|| self.lock().step()) {
-                Step::Record(r) => return Ok(Some(r.into())),
+                Step::Record(r) => return Ok(Some((*r).into())),
                 Step::More => py.check_signals()?,
                 Step::Failed(e) => return Err(capture_error(&e)),
                 Step::End => return Ok(None),
@@ -169,10 +182,11 @@ pub(crate) fn stats_dict<'py>(
 pub(crate) fn read_pcap(
     py: Python<'_>,
     path: PathBuf,
-    max_flows: usize,
+    max_flows: i64,
     endpoint_cache: bool,
     mmap: bool,
 ) -> PyResult<CaptureIterator> {
+    let max_flows = self::max_flows(max_flows)?;
     let mode = if mmap {
         ReadMode::Auto
     } else {

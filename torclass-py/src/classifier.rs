@@ -1,7 +1,7 @@
 //! `torclass.Classifier`: whole packets in (a link-layer frame, its link type and time), flows
 //! out, for packets that come from scapy, dpkt, pyshark or a socket rather than a file.
 
-use crate::capture::{analyzer_config, stats_dict};
+use crate::capture::{analyzer_config, max_flows, stats_dict};
 use crate::payload::Payload;
 use crate::record::PyFlowRecord;
 use pyo3::exceptions::PyValueError;
@@ -35,10 +35,11 @@ impl PyClassifier {
     #[new]
     // max_flows: 1 << 16 by default, as `read_pcap` and the CLI.
     #[pyo3(signature = (*, max_flows = 65_536, endpoint_cache = true))]
-    fn new(max_flows: usize, endpoint_cache: bool) -> Self {
-        Self {
-            analyzer: Mutex::new(Analyzer::new(analyzer_config(max_flows, endpoint_cache))),
-        }
+    fn new(max_flows: i64, endpoint_cache: bool) -> PyResult<Self> {
+        let slots = self::max_flows(max_flows)?;
+        Ok(Self {
+            analyzer: Mutex::new(Analyzer::new(analyzer_config(slots, endpoint_cache))),
+        })
     }
 
     /// Classify one frame. Returns the record of the frame's flow after it (its verdict so
@@ -87,6 +88,14 @@ impl PyClassifier {
     fn finish(&self) -> Vec<PyFlowRecord> {
         let finished = self.lock().finish();
         finished.into_iter().map(PyFlowRecord::from).collect()
+    }
+
+    /// A `Classifier` is not picklable: say why and what to pickle instead.
+    fn __reduce__(&self) -> PyResult<()> {
+        Err(pyo3::exceptions::PyTypeError::new_err(
+            "a Classifier (a flow table of max_flows slots mid-capture) cannot be pickled; \
+             pickle its records (take_finished(), finish()) or a Flow instead",
+        ))
     }
 
     /// Packet counters: `frames`, `classified`, `later_fragments`, `unsupported`, `malformed`.

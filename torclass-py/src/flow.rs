@@ -4,12 +4,89 @@ use crate::names;
 use crate::payload::Payload;
 use crate::record;
 use crate::verdict::PyVerdict;
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyBytes, PyDict, PyTuple};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use torclass_capture::FlowRecord;
-use torclass_core::{FlowClassifier, Metadata, Transport};
+use torclass_core::observer::{Field, Number, Observer};
+use torclass_core::{Direction, FlowClassifier, Metadata, Transport};
+
+/// First byte of a `Flow`'s state bytes (`__reduce__`): the layout below.
+const STATE_VERSION: u8 = 1;
+
+/// `Flow`'s state as bytes: version, transport (0 TCP, 1 UDP), the classifier's
+/// [`FlowClassifier::to_state`], then the metadata kept so far: the info-hash, and for the
+/// initiator then the responder the peer id, client name and DHT node id (each a length byte
+/// and the bytes) and the listen port (2 bytes, big-endian, 0 if none).
+fn encode(transport: Transport, state: &State) -> Vec<u8> {
+    let mut out = vec![STATE_VERSION, u8::from(transport != Transport::Tcp)];
+    out.extend_from_slice(&state.classifier.to_state());
+    let mut field = |bytes: Option<&[u8]>| {
+        let bytes = bytes.unwrap_or_default();
+        out.push(u8::try_from(bytes.len()).unwrap_or(0));
+        out.extend_from_slice(bytes.get(..usize::from(u8::MAX)).unwrap_or(bytes));
+    };
+    let m = &state.metadata;
+    field(m.info_hash());
+    for d in [Direction::Initiator, Direction::Responder] {
+        field(m.peer_id(d).map(|id| &id[..]));
+        field(m.client_name(d));
+        field(m.dht_node_id(d).map(|id| &id[..]));
+    }
+    for d in [Direction::Initiator, Direction::Responder] {
+        out.extend_from_slice(&m.listen_port(d).unwrap_or(0).to_be_bytes());
+    }
+    out
+}
+
+/// The transport and state [`encode`] wrote, or `None` for any other bytes.
+fn decode(bytes: &[u8]) -> Option<(Transport, State)> {
+    let (&version, rest) = bytes.split_first()?;
+    let (&transport, rest) = rest.split_first()?;
+    if version != STATE_VERSION {
+        return None;
+    }
+    let transport = match transport {
+        0 => Transport::Tcp,
+        1 => Transport::Udp,
+        _ => return None,
+    };
+    let (classifier, mut rest) = rest.split_at_checked(FlowClassifier::STATE_LEN)?;
+    let classifier = FlowClassifier::from_state(classifier.try_into().ok()?)?;
+    let mut metadata = Metadata::new();
+    let mut field = |d: Direction, f: Field, rest: &mut &[u8]| -> Option<()> {
+        let (&len, tail) = rest.split_first()?;
+        let (bytes, tail) = tail.split_at_checked(usize::from(len))?;
+        if !bytes.is_empty() {
+            metadata.field(d, f, 0, bytes);
+        }
+        *rest = tail;
+        Some(())
+    };
+    field(Direction::Initiator, Field::InfoHash, &mut rest)?;
+    for d in [Direction::Initiator, Direction::Responder] {
+        field(d, Field::PeerId, &mut rest)?;
+        field(d, Field::ClientName, &mut rest)?;
+        field(d, Field::DhtNodeId, &mut rest)?;
+    }
+    for d in [Direction::Initiator, Direction::Responder] {
+        let (port, tail) = rest.split_first_chunk::<2>()?;
+        let port = u16::from_be_bytes(*port);
+        if port != 0 {
+            metadata.number(d, Number::ListenPort, u64::from(port));
+        }
+        rest = tail;
+    }
+    rest.is_empty().then_some((
+        transport,
+        State {
+            classifier,
+            metadata,
+        },
+    ))
+}
 
 /// The keys of the JSON-lines record a lone flow fills (no addresses, times or counts).
 const FLOW_KEYS: [&str; 9] = [
@@ -70,6 +147,26 @@ impl PyFlow {
                 classifier: FlowClassifier::new(transport),
                 metadata: Metadata::new(),
             }),
+        })
+    }
+
+    /// Pickle (and `copy`) support: the flow's state as bytes, `Flow._from_state(state)`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let flow = slf.get();
+        let state = PyBytes::new(py, &encode(flow.transport, &flow.lock()));
+        let rebuild = slf.get_type().getattr("_from_state")?;
+        PyTuple::new(py, [rebuild, PyTuple::new(py, [state])?.into_any()])
+    }
+
+    /// The flow whose `__reduce__` gave `state`. Raises `ValueError` for any other bytes.
+    #[staticmethod]
+    fn _from_state(state: &[u8]) -> PyResult<Self> {
+        let (transport, state) = decode(state)
+            .ok_or_else(|| PyValueError::new_err("not the state of a torclass.Flow"))?;
+        Ok(Self {
+            transport,
+            state: Mutex::new(state),
         })
     }
 

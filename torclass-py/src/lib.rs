@@ -4,19 +4,27 @@
 //! (`python/torclass/`) re-exports it with the exceptions and `flows_dataframe`.
 //!
 //! Three levels, one vocabulary (the JSON-lines record's names and values):
-//! [`classify`] one payload, [`flow::PyFlow`] one flow payload by payload, and
-//! [`capture::read_pcap`] or [`classifier::PyClassifier`] for whole captures or packets.
+//! `classify` one payload, `flow::PyFlow` one flow payload by payload, and
+//! `capture::read_pcap` or `classifier::PyClassifier` for whole captures or packets, and
+//! `table::read_tables`: whole captures as Arrow columns (torclass-capture's schema),
+//! handed to pyarrow through the Arrow C data interface.
 //! Classification and records are torclass-core's and torclass-capture's; this crate only
 //! converts at the boundary.
 #![forbid(unsafe_code)]
 
+mod arrow;
 mod capture;
 mod classifier;
 mod errors;
 mod flow;
 mod names;
+mod notices;
+mod packets;
 mod payload;
 mod record;
+mod record_dict;
+mod source;
+mod table;
 mod verdict;
 
 use payload::Payload;
@@ -64,13 +72,21 @@ fn classify_many(
 #[pymodule(gil_used = false)]
 mod _torclass {
     #[pymodule_export]
+    use super::arrow::{ArrowSchema, ArrowStream};
+    #[pymodule_export]
     use super::capture::{read_pcap, CaptureIterator};
     #[pymodule_export]
     use super::classifier::PyClassifier;
     #[pymodule_export]
     use super::flow::PyFlow;
     #[pymodule_export]
+    use super::notices::match_flow_rows;
+    #[pymodule_export]
+    use super::packets::read_packets;
+    #[pymodule_export]
     use super::record::PyFlowRecord;
+    #[pymodule_export]
+    use super::table::read_tables;
     #[pymodule_export]
     use super::verdict::PyVerdict;
     #[pymodule_export]
@@ -82,6 +98,10 @@ mod _torclass {
         m.add("__version__", env!("CARGO_PKG_VERSION"))?;
         m.add("FLOW_STATE_SIZE", torclass_core::FlowClassifier::SIZE)?;
         m.add("COLUMNS", torclass_capture::COLUMNS.to_vec())?;
+        m.add(
+            "ARROW_SCHEMA",
+            super::arrow::ArrowSchema(torclass_capture::schema()),
+        )?;
         Ok(())
     }
 }

@@ -65,6 +65,12 @@ impl Payload {
     }
 }
 
+impl AsRef<[u8]> for Payload {
+    fn as_ref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
 /// A `memoryview` that is a contiguous window of an immutable `bytes`: the same bytes,
 /// borrowed from the `bytes` object itself (the pointers are only compared, never read).
 fn window_of_bytes(obj: &Bound<'_, PyAny>, buffer: &PyBuffer<u8>) -> PyResult<Option<Payload>> {

@@ -3,7 +3,7 @@
 //! the CLI's JSON lines, CSV and table use, so a DataFrame reads like the CLI output.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{PyDict, PyList, PyTuple};
 use torclass_capture::{ts_text, write_jsonl, FlowRecord, Value, COLUMNS};
 
 /// `value` as Python: `None`, `str`, `int`, `float` (the 6-decimal value JSON lines write) or a
@@ -112,6 +112,28 @@ methods!(
         tunnel,
         tunnel_dst,
     ]
+
+    /// A record from its dict: the keys of `to_dict()` (`torclass.COLUMNS`); `l4`, `src`,
+    /// `sport`, `dst` and `dport` are required, the others default to nothing known (an
+    /// undecided flow of 0 packets). `first_ts`/`last_ts` may be seconds or datetimes;
+    /// `first_ns`/`last_ns` (exact nanoseconds) win over them. The `duration` and `file` of a
+    /// `flows_table` row are accepted and not kept. Raises `ValueError` or `TypeError` naming
+    /// the key at fault.
+    #[new]
+    fn new(fields: &Bound<'_, PyDict>) -> PyResult<Self> {
+        crate::record_dict::from_dict(fields).map(Self::from)
+    }
+
+    /// Pickle (and `copy`) support: the record's dict with its exact times.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let record = &slf.get().record;
+        let d = dict(py, record, &COLUMNS)?;
+        d.set_item("first_ns", record.first_ns)?;
+        d.set_item("last_ns", record.last_ns)?;
+        d.set_item("end_reason", record.end_reason.map(|r| r.name()))?;
+        PyTuple::new(py, [slf.get_type().into_any(), PyTuple::new(py, [d])?.into_any()])
+    }
 
     /// Why the flow left the flow table before the capture ended (`"evicted"`, `"idle"`,
     /// `"closed"`, `"reused"`), or `None` for a flow still open at the end. Not a column of

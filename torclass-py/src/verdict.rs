@@ -1,8 +1,9 @@
 //! `torclass.Verdict`: the classification of one payload or flow so far.
 
 use crate::record;
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyTuple};
 use std::net::{IpAddr, Ipv4Addr};
 use torclass_capture::FlowRecord;
 use torclass_core::{Transport, Verdict};
@@ -29,6 +30,48 @@ impl PyVerdict {
 
 #[pymethods]
 impl PyVerdict {
+    /// A verdict from its dict's values: `Verdict("bittorrent", "peer_wire", "confirmed",
+    /// ["handshake"])`, `Verdict("not_bittorrent")`; `Verdict(**v.to_dict())` rebuilds `v`.
+    #[new]
+    #[pyo3(signature = (verdict = "undecided", protocol = None, confidence = None, evidence = Vec::new()))]
+    fn new(
+        verdict: &str,
+        protocol: Option<String>,
+        confidence: Option<String>,
+        evidence: Vec<String>,
+    ) -> PyResult<Self> {
+        let fields = [
+            ("l4", Some("tcp".to_owned())),
+            ("src", Some("0.0.0.0".to_owned())),
+            ("dst", Some("0.0.0.0".to_owned())),
+            ("verdict", Some(verdict.to_owned())),
+            ("protocol", protocol),
+            ("confidence", confidence),
+        ];
+        Python::attach(|py| {
+            let d = PyDict::new(py);
+            for (k, v) in fields {
+                d.set_item(k, v)?;
+            }
+            d.set_item("sport", 0)?;
+            d.set_item("dport", 0)?;
+            d.set_item("evidence", evidence)?;
+            let record = crate::record_dict::from_dict(&d).map_err(|e| {
+                PyValueError::new_err(e.to_string().replace("FlowRecord", "Verdict"))
+            })?;
+            Ok(Self(record.verdict))
+        })
+    }
+
+    /// Pickle (and `copy`) support: `Verdict(verdict, protocol, confidence, evidence)`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let v = slf.get();
+        let evidence = record::field(py, &v.record(), "evidence")?;
+        let args = (v.verdict(), v.protocol(), v.confidence(), evidence).into_pyobject(py)?;
+        PyTuple::new(py, [slf.get_type().into_any(), args.into_any()])
+    }
+
     /// `"bittorrent"`, `"not_bittorrent"` or `"undecided"`.
     #[getter]
     fn verdict(&self) -> &'static str {

@@ -36,8 +36,36 @@ def test_analysis_notebook_runs(capture: Path) -> None:
     assert '"verdict":"bittorrent"' in text
 
 
-def test_the_committed_notebook_has_no_outputs() -> None:
+def test_the_notices_notebook_checks_a_notice_file_against_a_day_of_captures() -> None:
+    """examples/notices.ipynb over tests/captures and examples/notices-example.csv: each
+    notice gets its finding, as torclass match finds it."""
+    pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    import nbformat
+
+    nb = nbformat.read(EXAMPLES / "notices.ipynb", as_version=4)
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    nbclient.NotebookClient(
+        nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(EXAMPLES)}}
+    ).execute()
+    outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "".join(o.get("text", "") for o in outputs)
+    findings = [line for line in text.splitlines() if line.startswith("N-000")]
+    assert [f.split("UTC: ", 1)[1].split(" in ")[0] for f in findings] == [
+        "info-hash SEEN",
+        "info-hash SEEN",
+        "BitTorrent, info-hash not seen",
+        "flows, none BitTorrent",
+        "no flow of that endpoint within ±60 s",
+    ], text
+    assert "nan" not in text
+    assert any("image/png" in o.get("data", {}) for o in outputs), "the plot is drawn"
+
+
+@pytest.mark.parametrize("name", ["analysis.ipynb", "notices.ipynb"])
+def test_the_committed_notebooks_have_no_outputs(name: str) -> None:
     nbformat = pytest.importorskip("nbformat")
-    nb = nbformat.read(EXAMPLES / "analysis.ipynb", as_version=4)
+    nb = nbformat.read(EXAMPLES / name, as_version=4)
     nbformat.validate(nb)
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")

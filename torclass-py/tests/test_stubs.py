@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "python" / "torclass"
 
 def test_stubtest() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "mypy.stubtest", "torclass"],
+        [sys.executable, "-m", "mypy.stubtest", "torclass", "--mypy-config-file", str(PACKAGE.parents[1] / "pyproject.toml")],
         capture_output=True,
         text=True,
         timeout=300,
@@ -48,3 +48,28 @@ def test_a_user_script_type_checks(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stdout
     errors = [line for line in result.stdout.splitlines() if ": error:" in line]
     assert len(errors) == 1 and "user.py:8:" in errors[0], result.stdout
+
+
+def test_the_examples_type_check_strictly() -> None:
+    examples = sorted((PACKAGE.parents[1] / "examples").glob("*.py"))
+    assert examples
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental",
+         "--config-file", str(PACKAGE.parents[1] / "pyproject.toml"), *map(str, examples)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_match_example_prints_a_finding_per_notice() -> None:
+    examples = PACKAGE.parents[1] / "examples"
+    captures = PACKAGE.parents[2] / "tests" / "captures"
+    out = subprocess.run(
+        [sys.executable, str(examples / "match_notices.py"), str(examples / "notices-example.csv"), str(captures)],
+        capture_output=True, text=True, timeout=300, check=True,
+    ).stdout.splitlines()
+    assert [line.split(": ")[1].split(" ")[0] for line in out] == [
+        "info_hash_seen", "info_hash_seen", "bittorrent", "not_bittorrent", "no_flow",
+    ]

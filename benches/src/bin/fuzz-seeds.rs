@@ -141,7 +141,7 @@ fn run(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
             _ => {
                 c.add("flow_udp", records(&flow.payloads))?;
                 for (_, d) in flow.payloads.iter().take(100) {
-                    for t in ["krpc", "utp", "udp_tracker", "lsd"] {
+                    for t in ["krpc", "utp", "udp_tracker", "lsd", "lookalike"] {
                         c.add(t, d.clone())?;
                     }
                     if d.first() == Some(&b'd') {

@@ -577,3 +577,45 @@ proptest! {
         prop_assert_eq!(range.start % WAYS, 0);
     }
 }
+
+/// The embedder's API: query without counting, insert with an expiry, export, forget.
+#[test]
+fn query_insert_export_forget() {
+    let mut cache = EndpointCache::new([CacheEntry::default(); 16], config());
+    let peer = v4(192, 0, 2, 7, 51413);
+    assert!(cache.insert(peer, EndpointSource::Pex, 500, 10));
+    assert!(
+        !cache.insert(v4(192, 0, 2, 8, 1), EndpointSource::Pex, 10, 10),
+        "already expired"
+    );
+    assert!(
+        !cache.insert(v4(192, 0, 2, 9, 0), EndpointSource::Pex, 500, 10),
+        "not a peer"
+    );
+    let e = cache.entry(peer, 10).unwrap();
+    assert_eq!(
+        (e.endpoint(), e.source(), e.expires_ns()),
+        (Some(peer), Some(EndpointSource::Pex), 500)
+    );
+    assert_eq!(cache.entry(peer, 500), None, "expired at its expiry");
+    let stats = cache.stats();
+    assert_eq!((stats.hits, stats.misses), (0, 0), "entry() counts nothing");
+    // An import never shortens a live entry.
+    cache.learn(peer, EndpointSource::Tracker, 10);
+    assert!(cache.insert(peer, EndpointSource::Dht, 20, 15));
+    assert_eq!(cache.entry(peer, 15).unwrap().expires_ns(), 10 + TTL);
+    // Export to another cache and back.
+    let mut other = EndpointCache::new([CacheEntry::default(); 8], config());
+    for e in cache.live(15) {
+        other.insert(
+            e.endpoint().unwrap(),
+            e.source().unwrap(),
+            e.expires_ns(),
+            15,
+        );
+    }
+    assert_eq!(other.entry(peer, 15), cache.entry(peer, 15));
+    assert!(cache.forget(peer));
+    assert!(!cache.forget(peer));
+    assert_eq!(cache.live(15).count(), 0);
+}

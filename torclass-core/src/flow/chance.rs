@@ -109,11 +109,12 @@ fn text_rules_on_random_text() {
     assert_eq!(handshakes, 0);
 }
 
-/// The chance that random flights of the right sizes from a side that is not MSE make a
-/// flow `Likely` is 1 by construction (random bytes are what MSE looks like; that is why the
-/// shape alone is never `Confirmed`). What is measured here is the other direction: two
+/// The chance that random flights of the right sizes from a side that is not MSE have the
+/// shape is 1 by construction (random bytes are what MSE looks like; that is why the shape
+/// alone is no verdict). What is measured here is the other direction: two
 /// random streams that do not take turns like a key exchange (one side sending far more than
-/// a first flight, as random data to an arbitrary port does) are never called BitTorrent.
+/// a first flight, as random data to an arbitrary port does) never get the shape, even from a
+/// BitTorrent host.
 #[test]
 fn random_streams_are_not_a_key_exchange() {
     let mut rng = Rng(0xfeed_f00d_dead_beef);
@@ -124,11 +125,16 @@ fn random_streams_are_not_a_key_exchange() {
         rng.fill(&mut buf);
         let first = 609 + i % 1391;
         let mut flow = FlowClassifier::new(Transport::Tcp);
+        flow.bittorrent_host();
         flow.feed(A, &buf[..first]);
         flow.feed(B, &buf[first..]);
-        called += usize::from(flow.finish().is_bittorrent());
+        let called_it = flow.finish().is_bittorrent();
+        called += usize::from(called_it || flow.evidence().contains(Evidence::MSE_SHAPE));
     }
-    std::println!("chance: random streams with a first flight over 608 bytes called BitTorrent: {called} of {runs}");
+    std::println!(
+        "chance: random streams with a first flight over 608 bytes given the MSE shape or \
+         called BitTorrent from a BitTorrent host: {called} of {runs}"
+    );
     assert_eq!(called, 0);
 }
 
@@ -216,36 +222,39 @@ fn conversations(name: &str) -> HashMap<(String, String), Conversation> {
     flows.into_iter().map(|(k, (c, _))| (k, c)).collect()
 }
 
-/// What each rule makes of the negative TCP flows of the committed captures: the whole
-/// classifier (alone, and with a `bittorrent_host` corroboration, as a host that also runs a
-/// BitTorrent client would have) never says BitTorrent; no side, binary ones included, holds a
+/// What each rule makes of the negative TCP flows of every committed capture: the whole
+/// classifier (alone, and with a `bittorrent_host` or `known_endpoint` corroboration, as a host
+/// that also runs a BitTorrent client would have) never says BitTorrent; no side, binary ones included, holds a
 /// handshake prefix; no request is a conclusive tracker request; and how far each flow gets
 /// through the MSE shape's checks.
 #[test]
 fn negative_captures_match_no_rule() {
-    let names = [
-        "tcp-negative",
-        "negative-extra",
-        "http-magnet",
-        "bt-v2",
-        "clients-encrypted",
-        "clients-lsd",
-        "clients-plain",
-        "clients-udp-tracker",
-        "clients-utp",
-    ];
+    let mut names: Vec<String> = std::fs::read_dir(captures_dir())
+        .expect("tests/captures")
+        .filter_map(|e| {
+            let name = e.ok()?.file_name().into_string().ok()?;
+            name.strip_suffix(".labels.jsonl").map(String::from)
+        })
+        .collect();
+    names.sort();
     let (mut flows, mut sides, mut prefixes, mut first_flights, mut exchanges) = (0, 0, 0, 0, 0);
-    for name in names {
+    for name in &names {
         let all = conversations(name);
         for (a, b) in negative_tcp_flows(name) {
             let conv = all
                 .get(&(a.clone(), b.clone()))
                 .unwrap_or_else(|| panic!("{name}: no TCP flow {a} -> {b}"));
             flows += 1;
-            for corroborated in [false, true] {
+            for corroboration in 0..3 {
                 let mut flow = FlowClassifier::new(Transport::Tcp);
-                if corroborated {
-                    flow.bittorrent_host();
+                match corroboration {
+                    1 => {
+                        flow.bittorrent_host();
+                    }
+                    2 => {
+                        flow.known_endpoint();
+                    }
+                    _ => {}
                 }
                 for (dir, bytes) in conv {
                     flow.feed(*dir, bytes);
@@ -260,7 +269,10 @@ fn negative_captures_match_no_rule() {
                     .flat_map(|(_, b)| b.iter().copied())
                     .collect();
                 sides += 1;
-                prefixes += usize::from(handshake::Finder::new().find(&stream).is_some());
+                if handshake::Finder::new().find(&stream).is_some() {
+                    prefixes += 1;
+                    std::println!("chance: a handshake prefix in {name} {a} -> {b} ({dir:?})");
+                }
             }
             let mut f = [mse::Flights::new(), mse::Flights::new()];
             for (dir, bytes) in conv {
@@ -272,11 +284,16 @@ fn negative_captures_match_no_rule() {
         }
     }
     std::println!(
-        "chance: {flows} negative TCP flows, none BitTorrent (also with bittorrent_host); \
+        "chance: {flows} negative TCP flows, none BitTorrent (also with bittorrent_host or \
+         known_endpoint); \
          handshake prefixes in {prefixes} of {sides} sides; both first flights in MSE range and \
          unrefuted: {first_flights}; with a random second flight: {exchanges}"
     );
     assert!(flows >= 12, "only {flows} negative TCP flows");
-    assert_eq!(prefixes, 0);
+    // The corpus's benign twin of issue 13's file transfer: a file that begins with a handshake.
+    assert!(
+        prefixes <= 1,
+        "{prefixes} negative sides hold a handshake prefix"
+    );
     assert_eq!(exchanges, 0);
 }

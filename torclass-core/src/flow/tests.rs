@@ -217,6 +217,13 @@ fn run_with(
     conv: &Conversation,
     cuts: &[usize],
 ) -> (Verdict, Verdict, Metadata) {
+    let meta = feed_cut(&mut flow, conv, cuts);
+    let before = flow.verdict();
+    (before, flow.finish(), meta)
+}
+
+/// Feed `conv` to `flow`, each message cut at `cuts` as in [`run_both`].
+fn feed_cut(flow: &mut FlowClassifier, conv: &Conversation, cuts: &[usize]) -> Metadata {
     let mut meta = Metadata::new();
     let mut cut_iter = cuts.iter().copied().cycle();
     for (dir, bytes) in conv {
@@ -239,8 +246,7 @@ fn run_with(
             }
         }
     }
-    let before = flow.verdict();
-    (before, flow.finish(), meta)
+    meta
 }
 
 /// The verdict once the flow ended.
@@ -249,10 +255,30 @@ fn run(conv: &Conversation, cuts: &[usize]) -> (Verdict, Metadata) {
     (end, meta)
 }
 
+/// The verdict and the evidence once the flow ended.
+fn outcome(conv: &Conversation, cuts: &[usize]) -> (Verdict, Evidence) {
+    let mut flow = FlowClassifier::new(Transport::Tcp);
+    feed_cut(&mut flow, conv, cuts);
+    (flow.finish(), flow.evidence())
+}
+
+/// The flow has the MSE shape and nothing confirms it: not BitTorrent, `mse_shape` evidence.
+fn shape_alone(conv: &Conversation) -> bool {
+    let (v, evidence) = outcome(conv, &[]);
+    v == Verdict::NotBitTorrent && evidence.contains(Evidence::MSE_SHAPE)
+}
+
 /// The verdict once the flow ended, for a flow whose host is a known BitTorrent host.
 fn run_corroborated(conv: &Conversation) -> Verdict {
     let mut flow = FlowClassifier::new(Transport::Tcp);
     flow.bittorrent_host();
+    run_with(flow, conv, &[]).1
+}
+
+/// The verdict once the flow ended, for a flow to a peer endpoint learned from BitTorrent.
+fn run_known(conv: &Conversation) -> Verdict {
+    let mut flow = FlowClassifier::new(Transport::Tcp);
+    flow.known_endpoint();
     run_with(flow, conv, &[]).1
 }
 
@@ -267,8 +293,6 @@ fn level(v: Verdict) -> Option<(Protocol, Confidence)> {
 
 const CONFIRMED_WIRE: Option<(Protocol, Confidence)> =
     Some((Protocol::PeerWire, Confidence::Confirmed));
-const LIKELY_MSE: Option<(Protocol, Confidence)> =
-    Some((Protocol::PeerWireEncrypted, Confidence::Likely));
 const CONFIRMED_MSE: Option<(Protocol, Confidence)> =
     Some((Protocol::PeerWireEncrypted, Confidence::Confirmed));
 const CONFIRMED_TRACKER: Option<(Protocol, Confidence)> =
@@ -598,17 +622,22 @@ fn a_handshake_after_text_and_its_twins() {
 
 #[test]
 fn mse_key_exchange_shape() {
-    let (before, v, _) = run_both(&mse_session(), &[]);
-    assert_eq!(
-        before, v,
-        "decided by the responder's second flight, not by the end"
+    // Alone, the shape is no verdict (random bytes share it), only evidence for the analyst.
+    let mut alone = FlowClassifier::new(Transport::Tcp);
+    feed_cut(&mut alone, &mse_session(), &[]);
+    assert!(
+        alone.evidence().contains(Evidence::MSE_SHAPE),
+        "recorded at the responder's second flight, not at the end"
     );
-    let d = detection(v);
-    assert_eq!(
-        (d.protocol, d.confidence),
-        (Protocol::PeerWireEncrypted, Confidence::Likely)
-    );
-    assert!(d.evidence.contains(Evidence::MSE_SHAPE));
+    assert!(!alone.verdict().is_bittorrent());
+    assert!(shape_alone(&mse_session()));
+    // Corroborated, it is confirmed as soon as the initiator's second flight is measured.
+    let mut early = FlowClassifier::new(Transport::Tcp);
+    early.bittorrent_host();
+    for (dir, bytes) in mse_session().iter().take(3) {
+        early.feed(*dir, bytes);
+    }
+    assert_eq!(level(early.verdict()), CONFIRMED_MSE);
     let mut known = FlowClassifier::new(Transport::Tcp);
     known.known_endpoint();
     for (dir, bytes) in mse_session() {
@@ -619,14 +648,14 @@ fn mse_key_exchange_shape() {
     // The responder answering too early or too much breaks the shape.
     let mut wrong = mse_session();
     wrong[1].1 = random_bytes(700, 7);
-    assert!(!run(&wrong, &[]).0.is_bittorrent());
+    assert!(!run_corroborated(&wrong).is_bittorrent());
     let mut first = mse_session();
     first.swap(0, 1);
     for (i, step) in first.iter_mut().enumerate() {
         step.0 = if i % 2 == 0 { B } else { A };
     }
     assert!(
-        !run(&first, &[]).0.is_bittorrent(),
+        !run_corroborated(&first).is_bittorrent(),
         "the responder spoke first"
     );
 }
@@ -663,10 +692,10 @@ fn mse_whatever_the_key() {
             let mut conv = mse_session();
             conv[0].1 = [key.clone(), padding.clone()].concat();
             conv[1].1 = [key.clone(), padding].concat();
-            assert_eq!(level(run(&conv, &[]).0), LIKELY_MSE, "key {key:?}");
+            assert!(shape_alone(&conv), "key {key:?}");
             assert_eq!(level(run_corroborated(&conv)), CONFIRMED_MSE);
             for cut in [1, 7, 95] {
-                assert_eq!(run(&conv, &[cut, cut * 3]).0, run(&conv, &[]).0);
+                assert_eq!(outcome(&conv, &[cut, cut * 3]), outcome(&conv, &[]));
             }
         }
     }
@@ -706,29 +735,41 @@ fn mse_with_plaintext_selected() {
     assert_eq!(level(run(&far, &[]).0), CONFIRMED_MSE);
     let mut too_far = far.clone();
     too_far[3].1.insert(0, 0x5a);
-    assert_eq!(level(run(&too_far, &[]).0), LIKELY_MSE);
+    assert!(shape_alone(&too_far));
     // Twin: a text second flight from the initiator (not an MSE step 3).
     let mut text = mse_plaintext();
     text[2].1 = b"please send the capture file now, the one with the handshakes in it".to_vec();
     assert!(!run(&text, &[]).0.is_bittorrent());
+    assert!(!run_corroborated(&text).is_bittorrent());
 }
 
-/// With corroboration (a known endpoint or BitTorrent host), an MSE attempt nothing answered is
-/// confirmed at the flow's end; the twins from the same host (TLS, HTTP, SSH, text) are not.
+/// To a peer endpoint learned from BitTorrent traffic, an MSE attempt nothing answered is
+/// confirmed at the flow's end; from a BitTorrent host to anywhere, it is only likely (any
+/// connection may go unanswered); the twins to the same endpoint (TLS, HTTP, SSH, text) and
+/// from a BitTorrent host are not BitTorrent.
 #[test]
-fn an_unanswered_mse_attempt_from_a_bittorrent_host() {
+fn an_unanswered_mse_attempt_to_a_known_peer() {
     let attempt = std::vec![(A, random_bytes(96 + 20, 71))];
     assert_eq!(run(&attempt, &[]).0, Verdict::NotBitTorrent);
-    let d = detection(run_corroborated(&attempt));
+    let guess = detection(run_corroborated(&attempt));
+    assert_eq!(
+        (guess.protocol, guess.confidence),
+        (Protocol::PeerWireEncrypted, Confidence::Likely)
+    );
+    let d = detection(run_known(&attempt));
     assert_eq!(
         (d.protocol, d.confidence),
         (Protocol::PeerWireEncrypted, Confidence::Confirmed)
     );
     assert!(d
         .evidence
-        .contains(Evidence::MSE_UNANSWERED | Evidence::BITTORRENT_HOST));
+        .contains(Evidence::MSE_UNANSWERED | Evidence::KNOWN_ENDPOINT));
+    // Answered but cut short (no second flight): nothing to go on.
     let partial = std::vec![(A, random_bytes(200, 72)), (B, random_bytes(150, 73))];
-    assert_eq!(level(run_corroborated(&partial)), LIKELY_MSE);
+    assert_eq!(run_known(&partial), Verdict::NotBitTorrent);
+    // A DNS query over TCP nothing answered (its size, then itself) is no MSE attempt.
+    let dns = [200u16.to_be_bytes().to_vec(), random_bytes(200, 77)].concat();
+    assert_eq!(run_known(&std::vec![(A, dns)]), Verdict::NotBitTorrent);
     let twins: Vec<Conversation> = std::vec![
         std::vec![negatives()[0][0].clone()],
         std::vec![(A, b"GET /index.html HTTP/1.1\r\nHost: example.org\r\nUser-Agent: curl/8.0\r\nAccept: */*\r\nConnection: keep-alive\r\n\r\n".to_vec())],
@@ -739,6 +780,7 @@ fn an_unanswered_mse_attempt_from_a_bittorrent_host() {
         magnet_page(),
     ];
     for conv in &twins {
+        assert!(!run_known(conv).is_bittorrent(), "{conv:?}");
         assert!(!run_corroborated(conv).is_bittorrent(), "{conv:?}");
     }
 }
@@ -774,7 +816,6 @@ fn mse_look_alikes_are_refuted() {
         random_bytes(300, 83),
     ]
     .concat();
-    let text = b"hello, this first flight is a line of text long enough to be a key exchange if it were not text at all\r\n".to_vec();
     let ssh = [b"SSH-2.0-dropbear\r\n".to_vec(), random_bytes(300, 84)].concat();
     let look_alikes: Vec<Conversation> = std::vec![
         tls12(),
@@ -789,25 +830,39 @@ fn mse_look_alikes_are_refuted() {
         ),
         with_first(h2, random_bytes(200, 92)),
         with_first(random_bytes(200, 93), status),
-        with_first(text, random_bytes(200, 94)),
         with_first(ssh, random_bytes(200, 95)),
     ];
     for conv in &look_alikes {
-        let (v, _) = run(conv, &[]);
+        let (v, evidence) = outcome(conv, &[]);
         assert!(!v.is_bittorrent(), "{v:?} for {:?}", &conv[0].1[..12]);
+        assert!(!evidence.contains(Evidence::MSE_SHAPE));
         assert!(!run_corroborated(conv).is_bittorrent());
     }
+    // A text first flight is no computed key, but evading peers may agree on a chosen one:
+    // the second flights decide. Text ones (a text protocol) refute it.
+    let text = b"hello, this first flight is a line of text long enough to be a key exchange if it were not text at all\r\n".to_vec();
+    assert!(shape_alone(&with_first(
+        text.clone(),
+        random_bytes(200, 94)
+    )));
+    let mut chat = with_first(text.clone(), text.clone());
+    chat[2].1 = text.clone();
+    assert!(!run_corroborated(&chat).is_bittorrent());
+    assert!(
+        !run_corroborated(&std::vec![(A, text)]).is_bittorrent(),
+        "unanswered text"
+    );
     // One RLPx-framed side alone does not refute (a 2^-14 pattern), and TLS in a second flight
     // does.
     let one_side = with_first(eip8(407, 96), random_bytes(200, 97));
-    assert_eq!(level(run(&one_side, &[]).0), LIKELY_MSE);
+    assert!(shape_alone(&one_side));
     let mut tls_second = mse_session();
     tls_second[2].1 = [
         std::vec![0x17, 0x03, 0x03, 0x00, 0x70],
         random_bytes(112, 98),
     ]
     .concat();
-    assert!(!run(&tls_second, &[]).0.is_bittorrent());
+    assert!(!run_corroborated(&tls_second).is_bittorrent());
 }
 
 /// Flows picked up mid-stream, or with a gap in their first flights, are never MSE.
@@ -846,16 +901,14 @@ fn a_split_run_survives_the_side_ending_in_the_same_segment() {
 
 #[test]
 fn random_text_is_a_key_exchange_not_a_web_page() {
-    let mut printable_first = mse_with_magnet();
+    let mut printable_first = mse_session();
     printable_first[0].1[0] = b'q';
     for conv in [mse_with_magnet(), printable_first] {
-        let d = detection(run(&conv, &[]).0);
-        assert_eq!(d.protocol, Protocol::PeerWireEncrypted);
+        assert!(shape_alone(&conv));
+        assert_eq!(level(run_corroborated(&conv)), CONFIRMED_MSE);
         for cut in 1..40 {
-            assert_eq!(
-                detection(run(&conv, &[cut, cut * 7, cut * 31]).0).protocol,
-                d.protocol
-            );
+            let cuts = [cut, cut * 7, cut * 31];
+            assert_eq!(outcome(&conv, &cuts), outcome(&conv, &[]), "cut {cut}");
         }
     }
 }
@@ -942,8 +995,6 @@ fn conversations() -> Vec<Conversation> {
         midstream_session(),
         tracker_session(),
         mse_plaintext(),
-        mse_session(),
-        mse_with_magnet(),
         midstream_split(),
         // The new rules: a handshake after text, keep-alive HTTP, the held-back handshake.
         std::vec![(
@@ -955,6 +1006,8 @@ fn conversations() -> Vec<Conversation> {
             ]
             .concat()
         )],
+        mse_session(),
+        mse_with_magnet(),
         std::vec![(
             A,
             [
@@ -1014,7 +1067,7 @@ fn conversations() -> Vec<Conversation> {
 }
 
 /// Conversations whose verdict is BitTorrent before the flow ends.
-const BITTORRENT: usize = 8;
+const BITTORRENT: usize = 6;
 
 proptest! {
     #[test]
@@ -1025,6 +1078,14 @@ proptest! {
         let conv = &conversations()[which];
         let (whole, whole_end, whole_meta) = run_both(conv, &[]);
         let (cut, cut_end, cut_meta) = run_both(conv, &cuts);
+        prop_assert_eq!(outcome(conv, &[]), outcome(conv, &cuts));
+        let mut host = FlowClassifier::new(Transport::Tcp);
+        host.bittorrent_host();
+        let mut host_cut = host;
+        feed_cut(&mut host, conv, &[]);
+        feed_cut(&mut host_cut, conv, &cuts);
+        prop_assert_eq!(host.verdict(), host_cut.verdict());
+        prop_assert_eq!(host.finish(), host_cut.finish());
         prop_assert_eq!(whole, cut);
         prop_assert_eq!(whole_end, cut_end);
         prop_assert_eq!(whole_meta.info_hash(), cut_meta.info_hash());

@@ -227,7 +227,14 @@ fn tcp(datagram: Datagram<'_>) -> Option<Packet<'_>> {
             seq: u32::from_be_bytes(array(header, tcp::SEQ)?),
             ack: u32::from_be_bytes(array(header, tcp::ACK)?),
             flags: TcpFlags(*header.get(tcp::FLAGS)?),
-            urgent: be16(header, tcp::URGENT)?,
+            urgent: if header
+                .get(tcp::FLAGS)
+                .is_some_and(|f| f & TcpFlags::URG.0 != 0)
+            {
+                be16(header, tcp::URGENT)?
+            } else {
+                0
+            },
         }),
         fragment: datagram.fragment,
         payload,

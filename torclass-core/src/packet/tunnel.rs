@@ -43,6 +43,26 @@ pub enum TunnelKind {
 }
 
 impl TunnelKind {
+    /// Every kind, in discriminant order.
+    pub const ALL: [Self; 10] = [
+        Self::Gre,
+        Self::IpIp,
+        Self::SixInFour,
+        Self::FourInSix,
+        Self::SixInSix,
+        Self::Vxlan,
+        Self::Pppoe,
+        Self::GtpU,
+        Self::Mpls,
+        Self::Erspan,
+    ];
+
+    /// The kind whose [`TunnelKind::name`] is `name`.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
     /// The record's `tunnel` name: `gre`, `ipip`, `6in4`, `4in6`, `6in6`, `vxlan`, `pppoe`,
     /// `gtp_u`, `mpls` or `erspan`.
     #[must_use]

@@ -142,13 +142,11 @@ impl<O: Observer, R: AsRef<[Held]> + AsMut<[Held]>> Reader<'_, O, R> {
         if tcp.flags.contains(TcpFlags::FIN) {
             self.feed.stream.flags |= FIN.get(d).copied().unwrap_or(0);
         }
-        let done = if self.feed.stream.closed() {
+        let closed = self.feed.stream.closed();
+        if closed {
             self.feed.classifier.finish();
-            true
-        } else {
-            self.feed.classifier.is_done()
-        };
-        if done && self.feed.stream.holds() {
+        }
+        if self.feed.stream.holds() && (closed || self.feed.classifier.is_done()) {
             self.feed
                 .stream
                 .clear_held(self.store, self.index, self.generation);

@@ -11,9 +11,11 @@
 //! offsets of the keys it knows. Keys may come in any order (the spec's sorted order is not
 //! required: clients disagree), unknown keys are skipped, a repeated key keeps its last value.
 //!
-//! What makes a datagram KRPC here: it is exactly one bencoded dictionary with no trailing
-//! bytes; `y` is `q`, `r` or `e`; `t` is a string (any length, zero bytes allowed); a query
-//! has a string `q` and a dictionary `a`, a response a dictionary `r`, an error a list `e`
+//! What makes a datagram KRPC here: it starts with one complete bencoded dictionary (bytes
+//! after it are allowed and not read, as libtorrent's bdecode stops at the end of the value
+//! and accepts the message: [`Krpc::trailing_len`]; the work stays bounded by the dictionary);
+//! `y` is `q`, `r` or `e`; `t` is a string (any length, zero bytes allowed); a query has a
+//! string `q` and a dictionary `a`, a response a dictionary `r`, an error a list `e`
 //! starting with an integer; queries and responses carry a 20-byte node `id`. Known keys with a
 //! fixed size are checked: `id`, `info_hash`, `target` 20 bytes; `nodes` a multiple of 26,
 //! `nodes6` of 38; `ip` 6 or 18; every `values` entry 6 or 18.
@@ -88,11 +90,6 @@ pub enum Error {
     Bencode(bencode::Error),
     /// The datagram ends inside the dictionary.
     Truncated,
-    /// Bytes follow the dictionary.
-    TrailingBytes {
-        /// Bytes the dictionary took.
-        consumed: usize,
-    },
     /// The top-level value is not a dictionary.
     NotDict,
     /// A required key is missing or has the wrong bencode type.
@@ -113,9 +110,6 @@ impl fmt::Display for Error {
         match *self {
             Self::Bencode(e) => write!(f, "KRPC: {e}"),
             Self::Truncated => f.write_str("KRPC: the dictionary is cut"),
-            Self::TrailingBytes { consumed } => {
-                write!(f, "KRPC: bytes follow the dictionary at offset {consumed}")
-            }
             Self::NotDict => f.write_str("KRPC: not a dictionary"),
             Self::Missing(key) => write!(f, "KRPC: key {key:?} missing or of the wrong type"),
             Self::InvalidKind => f.write_str("KRPC: y is not q, r or e"),
@@ -167,6 +161,8 @@ pub struct Krpc<'a> {
     samples: Option<&'a [u8]>,
     num: Option<i64>,
     interval: Option<i64>,
+    /// Bytes after the dictionary.
+    trailing: usize,
 }
 
 /// Where the scanner is, for attributing values to keys.
@@ -194,8 +190,8 @@ impl<'a> Krpc<'a> {
     /// Parse one datagram. See the module docs for what is required.
     ///
     /// # Errors
-    /// [`Error::Bencode`], [`Error::Truncated`] or [`Error::TrailingBytes`] for datagrams that
-    /// are not exactly one bencoded value, [`Error::NotDict`], and [`Error::Missing`],
+    /// [`Error::Bencode`] or [`Error::Truncated`] for datagrams that do not start with one
+    /// complete bencoded value, [`Error::NotDict`], and [`Error::Missing`],
     /// [`Error::InvalidKind`] or [`Error::InvalidLength`] for the KRPC rules.
     pub fn parse(datagram: &'a [u8]) -> Result<Self, Error> {
         if datagram.first() != Some(&b'd') {
@@ -213,10 +209,9 @@ impl<'a> Krpc<'a> {
             .map_err(Error::Bencode)?;
         match progress {
             Progress::NeedMore => return Err(Error::Truncated),
-            Progress::Done { consumed } if consumed != datagram.len() => {
-                return Err(Error::TrailingBytes { consumed })
+            Progress::Done { consumed } => {
+                msg.trailing = datagram.len().saturating_sub(consumed);
             }
-            Progress::Done { .. } => {}
         }
         msg.t = t.ok_or(Error::Missing("t"))?;
         msg.y = y.ok_or(Error::Missing("y"))?;
@@ -399,6 +394,12 @@ impl<'a> Krpc<'a> {
             b"e" => Some(Kind::Error),
             _ => None,
         }
+    }
+
+    /// Bytes after the dictionary (not read; libtorrent accepts them too).
+    #[must_use]
+    pub fn trailing_len(&self) -> usize {
+        self.trailing
     }
 
     /// `t`: the transaction id, echoed by the response (any length, zero bytes allowed).
@@ -861,12 +862,12 @@ mod tests {
             );
         }
         let ok = b"d1:rd2:id20:abcdefghij0123456789e1:t2:aa1:y1:re";
+        assert_eq!(Krpc::parse(ok).unwrap().trailing_len(), 0);
         let mut trailing = ok.to_vec();
-        trailing.push(b'x');
-        assert_eq!(
-            Krpc::parse(&trailing),
-            Err(Error::TrailingBytes { consumed: ok.len() })
-        );
+        trailing.extend_from_slice(b"x\0\xffd1:");
+        let msg = Krpc::parse(&trailing).unwrap();
+        assert_eq!(msg.trailing_len(), 6);
+        assert_eq!(msg.node_id(), Some(b"abcdefghij0123456789"));
     }
 
     #[test]

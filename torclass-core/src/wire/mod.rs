@@ -1,4 +1,5 @@
-//! Typed, zero-copy views over the BitTorrent wire formats, one file per message family.
+//! Typed, zero-copy views over the BitTorrent wire formats, one file per message family, and
+//! ([`lookalike`]) over the UDP protocols that share their shapes.
 //!
 //! The contract every view keeps: after `new_checked` (or the parser's `Ok`) no accessor can
 //! panic, and every accessor borrows from the caller's buffer. "Need more bytes" is a state of
@@ -12,6 +13,7 @@ pub mod handshake;
 pub mod http;
 pub mod http_tracker;
 pub mod krpc;
+pub mod lookalike;
 pub mod lsd;
 pub mod magnet;
 pub mod message;

@@ -35,15 +35,20 @@
 //! refuted only by patterns of at least 8 fixed or constrained bytes (about 2^-53 or less for
 //! a random key, more work than any client would spend searching keys), or by text no key can
 //! be: a TLS ClientHello or ServerHello (record and handshake headers), an SSLv2 ClientHello,
-//! an SSH identification string, an HTTP/1 status line, the HTTP/2 connection preface, and
-//! [`TEXT_MIN`] text bytes among its first [`SAMPLE`]. A second flight is refuted by a TLS
-//! record header (any content type and version). Ethereum RLPx is refuted when both first
-//! flights have its framing (the initiator's EIP-8 `auth` or 307-byte pre-EIP-8 `auth`, the
-//! responder's `ack` followed by whole 16-byte frames): a 2^-14 pattern on one side, so it
-//! takes both.
+//! an SSH identification string, an HTTP/1 status line, the HTTP/2 connection preface. A first
+//! flight of text ([`TEXT_MIN`] text bytes among its first [`SAMPLE`]) is no computed key, but
+//! a pair of evading peers may agree on a chosen one: it is only noted ([`Flights::text`]), and
+//! keeps an unanswered first flight from counting as an MSE attempt. A second flight is refuted by a TLS
+//! record header (any content type and version). Length-prefixed messages are refuted when
+//! both first flights are framed like them ([`Flights::length_framed`]: a big-endian size of
+//! the rest, as Ethereum RLPx EIP-8 `auth`/`ack` and DNS over TCP, DNSCrypt included, send;
+//! RLPx's `ack` followed by whole 16-byte frames; pre-EIP-8 RLPx's 307-byte `auth` and 210-byte
+//! `ack`): a 2^-16 pattern on one side, so it takes both (and an unanswered first flight framed
+//! so is no MSE attempt).
 //!
-//! Other fully random protocols (obfs4, Shadowsocks, VMess) have the same shape: the shape alone
-//! is therefore only `Likely`; corroboration (a known BitTorrent endpoint or host) confirms it.
+//! Other fully random protocols (obfs4, Shadowsocks, VMess, Telegram's obfuscated2) have the
+//! same shape: the shape alone is therefore no verdict (only evidence); corroboration (a known
+//! BitTorrent endpoint or host) confirms it, see [`crate::flow`].
 
 use super::handshake::Finder;
 use crate::verdict::Direction;
@@ -56,8 +61,9 @@ pub const MAX_FLIGHT: u16 = 96 + 512;
 pub const MIN_SECOND_FLIGHT: u16 = 20 + 20 + 8 + 4 + 2 + 2;
 /// Bytes of each first flight that the text refuter counts (the public key).
 pub const SAMPLE: u8 = 96;
-/// Text bytes (printable ASCII, tab, CR, LF) among a first flight's [`SAMPLE`] that refute it:
-/// a random key has 36.7 ± 4.8, and at least this many with probability 2·10^-23.
+/// Text bytes (printable ASCII, tab, CR, LF) among a first flight's [`SAMPLE`] that make it
+/// text ([`Flights::text`]): a random key has 36.7 ± 4.8, and at least this many with
+/// probability 2·10^-23.
 pub const TEXT_MIN: u8 = 84;
 /// Bytes of the initiator's second flight whose statistics are tested: its two hashes and the
 /// 16 RC4 bytes after them, all outside any peer's control.
@@ -90,12 +96,14 @@ const REFUTED: u8 = 1;
 const FIRST: u8 = 2;
 /// The second flight's sample was complete and looked random.
 const SECOND: u8 = 4;
-/// The first flight has the framing of an RLPx `auth` (initiator) or `ack` (responder).
-const RLPX: u8 = 8;
+/// The first flight is framed as a length-prefixed message ([`Flights::length_framed`]).
+const FRAMED: u8 = 8;
 /// A cleartext handshake prefix in the responder's second flight.
 const FOUND: u8 = 16;
 /// The responder sent [`PLAINTEXT_WINDOW`] bytes after its first flight.
 const WINDOW: u8 = 32;
+/// The first flight opened with [`TEXT_MIN`] text bytes among its first [`SAMPLE`].
+const TEXT: u8 = 64;
 
 // Bits of `Flights::cand`: structures the current flight's first bytes still match.
 const C_TLS: u8 = 1;
@@ -122,7 +130,7 @@ pub struct Flights {
     flight: u16,
     /// Set bits among the second flight's sampled bytes.
     ones: u16,
-    /// During the first flight its first two bytes (an RLPx length); after it, the bytes sent
+    /// During the first flight its first two bytes (a length prefix?); after it, the bytes sent
     /// since it ended (saturating).
     scratch: u16,
     /// Text bytes among the sampled bytes of the current flight.
@@ -159,14 +167,14 @@ const fn text_word(word: u32) -> u64 {
 }
 
 /// [`is_text`] of every byte value.
-const TEXT: [u64; 4] = [text_word(0), text_word(1), text_word(2), text_word(3)];
+const TEXT_BYTES: [u64; 4] = [text_word(0), text_word(1), text_word(2), text_word(3)];
 
 /// Text bytes in `bytes`.
 fn text_bytes(bytes: &[u8]) -> usize {
     bytes
         .iter()
         .map(|&b| {
-            let word = TEXT.get(usize::from(b >> 6)).copied().unwrap_or(0);
+            let word = TEXT_BYTES.get(usize::from(b >> 6)).copied().unwrap_or(0);
             (word >> (b & 63)) as usize & 1
         })
         .sum()
@@ -195,7 +203,7 @@ impl Flights {
 
     /// What is known of the side's flights, as a few bits (a change of any of them can change
     /// a decision or [`Flights::is_done`]): refuted, first flight in range, second flight
-    /// random, RLPx framing, plaintext handshake found, its window passed.
+    /// random, length-prefixed framing, plaintext handshake found, its window passed, text.
     #[must_use]
     pub const fn status(&self) -> u8 {
         self.flags
@@ -220,10 +228,22 @@ impl Flights {
         self.flags & (SECOND | REFUTED) == SECOND
     }
 
-    /// True if the first flight had RLPx framing.
+    /// True if the first flight is framed as a length-prefixed message: its first two bytes
+    /// are the big-endian size of the rest (RLPx EIP-8 `auth`/`ack`, a DNS over TCP message),
+    /// or (responder) an RLPx `ack` followed by whole 16-byte frames, or pre-EIP-8 RLPx.
     #[must_use]
-    pub const fn rlpx(&self) -> bool {
-        self.flags & RLPX != 0
+    pub const fn length_framed(&self) -> bool {
+        self.flags & FRAMED != 0
+    }
+
+    /// True if the first flight opened with text ([`TEXT_MIN`] text bytes among its first
+    /// [`SAMPLE`]): no Diffie-Hellman key a client computes looks like that (probability
+    /// 2·10^-23), but a pair of evading peers may agree on a chosen "key" out of band, so this
+    /// refutes nothing a second flight can still decide; it only keeps a one-sided guess
+    /// (an unanswered first flight) from being made of text.
+    #[must_use]
+    pub const fn text(&self) -> bool {
+        self.flags & TEXT != 0
     }
 
     /// True once a cleartext handshake prefix was found in the responder's second flight.
@@ -302,8 +322,8 @@ impl Flights {
                 self.flags |= REFUTED;
                 return;
             }
-            if self.rlpx_framing(direction) {
-                self.flags |= RLPX;
+            if self.framing(direction) {
+                self.flags |= FRAMED;
             }
             self.flags |= FIRST;
             self.scratch = 0;
@@ -317,28 +337,25 @@ impl Flights {
         self.flight = 0;
     }
 
-    /// RLPx (Ethereum devp2p) framing of the first flight, now that its length is known. EIP-8:
-    /// a big-endian size of what follows, then the 0x04 of an uncompressed secp256k1 point;
-    /// the initiator's `auth` is alone, the responder's `ack` (at least its ECIES overhead of
-    /// 113 bytes) may be followed by whole 16-byte frames. Pre-EIP-8: `auth` is 307 bytes,
-    /// `ack` 210, both starting with 0x04.
-    fn rlpx_framing(&self, direction: Direction) -> bool {
+    /// Length-prefixed framing of the first flight, now that its length is known: a big-endian
+    /// size of the rest (DNS over TCP, RFC 7766 §8; RLPx EIP-8 `auth` and `ack`). RLPx's
+    /// responder may follow its `ack` (0x04 and at least the ECIES overhead of 113 bytes) with
+    /// whole 16-byte frames; pre-EIP-8, `auth` is 307 bytes and `ack` 210, both starting 0x04.
+    fn framing(&self, direction: Direction) -> bool {
         let len = self.flight;
-        let eip8 = self.cand & C_RLPX8 != 0 && {
-            let size = self.scratch.saturating_add(2);
-            match direction {
-                Direction::Initiator => size == len,
-                Direction::Responder => {
-                    self.scratch >= 113 && size <= len && len.wrapping_sub(size) % 16 == 0
-                }
-            }
-        };
+        let size = self.scratch.saturating_add(2);
+        let message = size == len;
+        let eip8 = direction == Direction::Responder
+            && self.cand & C_RLPX8 != 0
+            && self.scratch >= 113
+            && size <= len
+            && len.wrapping_sub(size) % 16 == 0;
         let old = self.cand & C_RLPX != 0
             && match direction {
                 Direction::Initiator => len == 307,
                 Direction::Responder => len >= 210 && len.wrapping_sub(210) % 16 == 0,
             };
-        eip8 || old
+        message || eip8 || old
     }
 
     fn first_bytes(&mut self, start: u16, chunk: &[u8], direction: Direction) {
@@ -369,7 +386,7 @@ impl Flights {
             .text
             .saturating_add(u8::try_from(text).unwrap_or(u8::MAX));
         if self.text >= TEXT_MIN {
-            self.flags |= REFUTED;
+            self.flags |= TEXT;
         }
     }
 
@@ -465,7 +482,7 @@ fn first_candidates(cand: u8, at: u16, b: u8, direction: Direction) -> u8 {
     });
     // HTTP/2 connection preface (RFC 9113 §3.4).
     check(C_H2, &|| initiator && fixed(H2));
-    // RLPx: EIP-8 size (bytes 0-1) then 0x04; pre-EIP-8 0x04 first. Judged at the flight's end.
+    // RLPx: EIP-8 `ack` (a size, then 0x04); pre-EIP-8 0x04 first. Judged at the flight's end.
     check(C_RLPX8, &|| at != 2 || b == 0x04);
     check(C_RLPX, &|| at != 0 || b == 0x04);
     keep
@@ -665,8 +682,8 @@ impl Flights {
         let cand = r.u8()?;
         let finder = Finder::decode(r)?;
         let flags = r.u8_if(|f| {
-            f & !(REFUTED | FIRST | SECOND | RLPX | FOUND | WINDOW) == 0
-                && (f & (SECOND | RLPX | WINDOW) == 0 || f & FIRST != 0)
+            f & !(REFUTED | FIRST | SECOND | FRAMED | FOUND | WINDOW | TEXT) == 0
+                && (f & (SECOND | FRAMED | WINDOW) == 0 || f & FIRST != 0)
                 && (f & FOUND == 0 || f & SECOND != 0)
         })?;
         Some(Self {

@@ -514,6 +514,19 @@ impl<'a> AnnounceRequest<'a> {
     pub fn is_plausible(&self) -> bool {
         !matches!(self.event(), Event::Unknown(_)) && self.num_want() >= -1
     }
+
+    /// True if the peer id follows a client convention (BEP 20): a client
+    /// [`crate::Client::from_peer_id`] names, or any Azureus-style prefix `-XXvvvv-` (two
+    /// letters, four letters or digits). Random bytes have such a prefix about once in 2^29;
+    /// zero padding (an EDNS query read as an announce) never.
+    #[must_use]
+    pub fn peer_id_is_conventional(&self) -> bool {
+        let id = self.peer_id();
+        let azureus = matches!(id, [b'-', a, b, v @ .., b'-', _, _, _, _, _, _, _, _, _, _, _, _]
+            if a.is_ascii_alphabetic() && b.is_ascii_alphabetic()
+                && v.len() == 4 && v.iter().all(u8::is_ascii_alphanumeric));
+        azureus || crate::Client::from_peer_id(id).is_some()
+    }
 }
 
 /// A 20-byte hash at `offset` of a checked view (all zeros cannot happen after the length

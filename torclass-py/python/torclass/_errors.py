@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["TorclassError", "CaptureError"]
+__all__ = ["TorclassError", "CaptureError", "TorclassWarning", "NoFlowsWarning"]
 
 
 class TorclassError(Exception):
@@ -29,3 +29,12 @@ class CaptureError(TorclassError, ValueError):
 
     def __reduce__(self) -> tuple[type[CaptureError], tuple[str, str, int, bool]]:
         return (type(self), (str(self), self.path, self.offset, self.truncated))
+
+
+class TorclassWarning(UserWarning):
+    """Base class of every warning torclass gives."""
+
+
+class NoFlowsWarning(TorclassWarning):
+    """A capture was read to its end and yielded no flow: no TCP or UDP over IP in it, or
+    every frame of a link type torclass does not read. ``read_status`` has its counts."""

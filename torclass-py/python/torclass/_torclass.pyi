@@ -1,8 +1,8 @@
 """Stubs of the compiled module (checked against it by ``python -m mypy.stubtest torclass``)."""
 
 import os
-from collections.abc import Iterable
-from typing import Final, Literal, Self, TypeAlias, final
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Final, Literal, Self, TypeAlias, final
 
 
 _Transport: TypeAlias = Literal["tcp", "udp"]
@@ -23,6 +23,9 @@ _Buffer: TypeAlias = bytes | bytearray | memoryview
 _Value: TypeAlias = str | int | float | list[str] | None
 
 __all__ = [
+    "ARROW_SCHEMA",
+    "ArrowSchema",
+    "ArrowStream",
     "COLUMNS",
     "FLOW_STATE_SIZE",
     "CaptureIterator",
@@ -33,15 +36,36 @@ __all__ = [
     "__version__",
     "classify",
     "classify_many",
+    "match_flow_rows",
+    "read_packets",
     "read_pcap",
+    "read_tables",
 ]
 
 __version__: Final[str]
 FLOW_STATE_SIZE: Final[int]
 COLUMNS: Final[list[str]]
+ARROW_SCHEMA: Final[ArrowSchema]
+
+@final
+class ArrowSchema:
+    def __arrow_c_schema__(self) -> object: ...
+
+@final
+class ArrowStream:
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
+    def __arrow_c_schema__(self) -> object: ...
 
 @final
 class Verdict:
+    def __new__(
+        cls,
+        verdict: _VerdictName = "undecided",
+        protocol: _ProtocolName | None = None,
+        confidence: _ConfidenceName | None = None,
+        evidence: Sequence[str] = ...,
+    ) -> Self: ...
+    def __reduce__(self) -> tuple[type[Verdict], tuple[str, str | None, str | None, list[str]]]: ...
     @property
     def verdict(self) -> _VerdictName: ...
     @property
@@ -60,6 +84,9 @@ class Verdict:
 @final
 class Flow:
     def __new__(cls, transport: _Transport = "tcp") -> Self: ...
+    def __reduce__(self) -> tuple[Any, tuple[bytes]]: ...
+    @staticmethod
+    def _from_state(state: bytes) -> Flow: ...
     def feed(self, payload: _Buffer, direction: _Direction = "initiator") -> Verdict: ...
     def gap(self, direction: _Direction = "initiator") -> None: ...
     def finish(self) -> Verdict: ...
@@ -81,6 +108,8 @@ class Flow:
 
 @final
 class FlowRecord:
+    def __new__(cls, fields: Mapping[str, Any]) -> Self: ...
+    def __reduce__(self) -> tuple[type[FlowRecord], tuple[dict[str, Any]]]: ...
     @property
     def l4(self) -> _Transport: ...
     @property
@@ -92,9 +121,9 @@ class FlowRecord:
     @property
     def dport(self) -> int: ...
     @property
-    def first_ts(self) -> float | None: ...
+    def first_ts(self) -> float: ...
     @property
-    def last_ts(self) -> float | None: ...
+    def last_ts(self) -> float: ...
     @property
     def packets(self) -> int: ...
     @property
@@ -144,6 +173,7 @@ class CaptureIterator:
 @final
 class Classifier:
     def __new__(cls, *, max_flows: int = 65536, endpoint_cache: bool = True) -> Self: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
     def feed(self, frame: _Buffer, link_type: int = 1, ts: float = 0.0) -> FlowRecord | None: ...
     def take_finished(self) -> list[FlowRecord]: ...
     def finish(self) -> list[FlowRecord]: ...
@@ -158,3 +188,29 @@ def read_pcap(
     endpoint_cache: bool = True,
     mmap: bool = True,
 ) -> CaptureIterator: ...
+def read_tables(
+    sources: list[tuple[str, str, object]],
+    *,
+    threads: int,
+    on_error: str,
+    max_flows: int,
+    endpoint_cache: bool,
+    mmap: bool,
+) -> tuple[ArrowStream, list[dict[str, Any]]]: ...
+def read_packets(
+    source: tuple[str, str, object],
+    *,
+    l4: str,
+    src: str,
+    sport: int,
+    dst: str,
+    dport: int,
+    first_ns: int,
+    last_ns: int,
+    mmap: bool = True,
+) -> ArrowStream: ...
+def match_flow_rows(
+    text: str,
+    tolerance_ns: int,
+    flows: Sequence[tuple[str, int, str, int, int, int, bool, str | None]],
+) -> tuple[list[dict[str, Any]], list[tuple[int, str, int, bool]]]: ...

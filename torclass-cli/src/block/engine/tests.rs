@@ -467,7 +467,7 @@ fn replay_two_queues(name: &str, share_every: usize) -> std::collections::HashSe
             ));
         }
         i += 1;
-        if share_every > 0 && i % share_every == 0 {
+        if share_every > 0 && i.is_multiple_of(share_every) {
             let learned: Vec<Learned> = engines.iter_mut().map(|e| e.learned(now)).collect();
             engines[0].import(&learned[1], now);
             engines[1].import(&learned[0], now);

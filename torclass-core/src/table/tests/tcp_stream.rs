@@ -252,3 +252,61 @@ proptest! {
         }
     }
 }
+
+/// Invariant 4 on the new paths: a flood of flows that each leave holes (filling the store),
+/// and of SYNs reopening one closed tuple, costs no more slots per packet, never holds more
+/// than the store, and entries come back as the flood's flows leave.
+#[test]
+fn floods_of_holes_and_reopened_tuples_keep_the_bounds() {
+    let mut slots = vec![Slot::default(); 1024];
+    let mut store = vec![Held::default(); 64];
+    let mut t = FlowTable::with_reorder(&mut slots[..], &mut store[..], TableConfig::default());
+    let hs = handshake(b"-TR3000-abcdefghijkl");
+    for i in 0..20_000u32 {
+        let k = flood_key(i, ep(3, 80));
+        let before = t.stats().probes;
+        t.process(&tcp(k, 10, TcpFlags::SYN, &[]), u64::from(i), |_| {})
+            .unwrap();
+        // Two segments ahead of the stream: holes that are never filled.
+        t.process(&tcp(k, 100, TcpFlags::ACK, b"junk"), u64::from(i), |_| {})
+            .unwrap();
+        t.process(&tcp(k, 200, TcpFlags::ACK, b"junk"), u64::from(i), |_| {})
+            .unwrap();
+        assert!(t.stats().probes - before <= 3 * 2 * PROBE as u64);
+        let (entries, used) = t.store_usage();
+        assert!(used <= entries);
+    }
+    assert!(t.stats().store_full > 0, "the flood filled the store");
+    // A reordered handshake amid the flood: held if there is room, else a gap; never wrong.
+    let up = key(ep(1, 40000), ep(2, 6881), Transport::Tcp);
+    opened(&mut t, up);
+    t.process(&tcp(up, 1034, TcpFlags::ACK, &hs[34..]), 30_000, |_| {})
+        .unwrap();
+    let o = t
+        .process(&tcp(up, 1000, TcpFlags::ACK, &hs[..34]), 30_001, |_| {})
+        .unwrap();
+    assert!(
+        !o.verdict.is_bittorrent() || o.verdict.detection().unwrap().protocol == Protocol::PeerWire
+    );
+    // SYNs reopening one tuple after each close: each a new flow in the same slot.
+    let reopened = key(ep(5, 1234), ep(6, 80), Transport::Tcp);
+    let mut slot = None;
+    for i in 0..1_000u32 {
+        let before = t.stats().probes;
+        let at = 40_000 + u64::from(i);
+        let o = t
+            .process(&tcp(reopened, i * 1000, TcpFlags::SYN, &[]), at, |_| {})
+            .unwrap();
+        assert!(o.new_flow);
+        assert!(
+            *slot.get_or_insert(o.slot) == o.slot,
+            "the tuple keeps its slot"
+        );
+        t.process(&tcp(reopened, i * 1000 + 1, TcpFlags::RST, &[]), at, |_| {})
+            .unwrap();
+        assert!(t.stats().probes - before <= 2 * 2 * PROBE as u64);
+    }
+    assert!(t.stats().reused >= 999);
+    t.drain(|_| {});
+    assert_eq!(t.store_usage().1, 0);
+}

@@ -1,0 +1,312 @@
+//! How often each rule's evidence appears where it should not: on random inputs generated
+//! here with fixed seeds, and on the flows of negative captures and corpus cases. The numbers
+//! behind docs/accuracy.md's evidence-strength table (invariant 6: every rule's chance of
+//! matching non-BitTorrent bytes is measured, not assumed).
+
+use std::path::Path;
+
+use torclass_capture::CaptureReader;
+use torclass_core::endpoints::{CacheConfig, CacheEntry, EndpointCache};
+use torclass_core::packet::{self, LinkType};
+use torclass_core::table::{FlowTable, Slot, TableConfig};
+use torclass_core::{
+    Confidence, Direction, Evidence, FlowClassifier, Metadata, Transport, Verdict,
+};
+
+use crate::corpus::rng::Rng;
+use crate::{flow_id, FlowId};
+
+/// A flow's final state in the flow table.
+#[derive(Clone, Debug)]
+pub struct FlowEvidence {
+    /// The flow's endpoints.
+    pub id: FlowId,
+    /// Order of first packet (the table's flow number).
+    pub number: u64,
+    /// Every evidence bit the classifier gathered, also when it did not say BitTorrent.
+    pub evidence: Evidence,
+    /// Its verdict.
+    pub verdict: Verdict,
+}
+
+/// Run `frames` (link type, timestamp ns, frame) through a flow table with an endpoint cache,
+/// as the analyzer does, and return every flow's evidence in first-seen order.
+pub fn flow_evidence<'a>(frames: impl Iterator<Item = (u32, u64, &'a [u8])>) -> Vec<FlowEvidence> {
+    let slots = vec![Slot::<Metadata>::default(); 1 << 14].into_boxed_slice();
+    let mut table = FlowTable::new(slots, TableConfig::default());
+    let entries = vec![CacheEntry::default(); 1 << 16].into_boxed_slice();
+    let mut cache = EndpointCache::new(entries, CacheConfig::default());
+    let mut out = Vec::new();
+    let keep = |out: &mut Vec<FlowEvidence>, s: &Slot<Metadata>| {
+        let k = s.key();
+        out.push(FlowEvidence {
+            id: flow_id(
+                k.transport.name(),
+                (k.src.addr, k.src.port),
+                (k.dst.addr, k.dst.port),
+            ),
+            number: s.number(),
+            evidence: s.classifier().evidence(),
+            verdict: s.verdict(),
+        });
+    };
+    for (link, ts, frame) in frames {
+        let Some(link) = LinkType::from_pcap(link) else {
+            continue;
+        };
+        let Ok(p) = packet::decode(link, frame) else {
+            continue;
+        };
+        let _ = table.process_learning(&p, ts, &mut cache, |s| keep(&mut out, s));
+    }
+    table.drain(|s| keep(&mut out, s));
+    out.sort_by_key(|f| f.number);
+    out
+}
+
+/// [`flow_evidence`] of a capture file.
+pub fn capture_evidence(pcap: &Path) -> Vec<FlowEvidence> {
+    let Ok(mut reader) = CaptureReader::open(pcap) else {
+        return Vec::new();
+    };
+    let mut frames = Vec::new();
+    while let Ok(Some(raw)) = reader.next_packet() {
+        frames.push((
+            raw.link_type,
+            u64::try_from(raw.ts_nanos).unwrap_or(0),
+            raw.data.to_vec(),
+        ));
+    }
+    flow_evidence(frames.iter().map(|(l, t, f)| (*l, *t, f.as_slice())))
+}
+
+/// The payloads of one generated flow, in order, with their senders.
+pub type Payloads = Vec<(Direction, Vec<u8>)>;
+
+/// A family of random inputs.
+pub struct Family {
+    /// What the inputs are.
+    pub name: &'static str,
+    /// TCP (both directions are byte streams) or UDP (datagrams).
+    pub transport: Transport,
+    /// One input: the payloads of one flow in order.
+    pub make: fn(&mut Rng) -> Payloads,
+}
+
+/// What the classifier made of a family's inputs.
+#[derive(Clone, Debug)]
+pub struct FamilyResult {
+    /// The family's description.
+    pub name: &'static str,
+    /// Inputs classified.
+    pub trials: u32,
+    /// For each evidence bit (by bit number), the inputs that set it.
+    pub bits: [u32; 32],
+    /// Inputs called BitTorrent at Likely.
+    pub likely: u32,
+    /// Inputs called BitTorrent at Confirmed.
+    pub confirmed: u32,
+}
+
+use Direction::{Initiator as I, Responder as R};
+
+fn random_len(rng: &mut Rng, lo: usize, hi: usize) -> Vec<u8> {
+    let n = rng.range(lo, hi);
+    rng.bytes(n)
+}
+
+fn prefixed(rng: &mut Rng, prefix: &[u8], lo: usize, hi: usize) -> Vec<u8> {
+    let mut v = prefix.to_vec();
+    v.extend(random_len(rng, lo, hi));
+    v
+}
+
+/// The random input families, in report order.
+pub fn families() -> Vec<Family> {
+    vec![
+        Family {
+            name: "TCP, one side: 1–2048 random bytes",
+            transport: Transport::Tcp,
+            make: |r| vec![(I, random_len(r, 1, 2048))],
+        },
+        Family {
+            name: "TCP, both sides: random flights of MSE/PE sizes (96–608, 96–608, 56–600, 16–600 bytes)",
+            transport: Transport::Tcp,
+            make: |r| {
+                vec![
+                    (I, random_len(r, 96, 608)),
+                    (R, random_len(r, 96, 608)),
+                    (I, random_len(r, 56, 600)),
+                    (R, random_len(r, 16, 600)),
+                ]
+            },
+        },
+        Family {
+            name: "TCP, both sides: 1–4000 random bytes each",
+            transport: Transport::Tcp,
+            make: |r| vec![(I, random_len(r, 1, 4000)), (R, random_len(r, 1, 4000))],
+        },
+        Family {
+            name: "TCP, one side: `\\x13` then 67–1000 random bytes (the handshake's first byte)",
+            transport: Transport::Tcp,
+            make: |r| vec![(I, prefixed(r, b"\x13", 67, 1000))],
+        },
+        Family {
+            name: "TCP, both sides: `GET /` then 1–600 random bytes; random reply",
+            transport: Transport::Tcp,
+            make: |r| vec![(I, prefixed(r, b"GET /", 1, 600)), (R, random_len(r, 1, 1500))],
+        },
+        Family {
+            name: "TCP, one side: a complete handshake, then 1–4000 random bytes (a file that begins with one)",
+            transport: Transport::Tcp,
+            make: |r| {
+                let mut v = b"\x13BitTorrent protocol".to_vec();
+                v.extend(r.bytes(48));
+                v.extend(random_len(r, 1, 4000));
+                vec![(I, v)]
+            },
+        },
+        Family {
+            name: "TCP, both sides: `GET /announce?` with 1–6 random `name=value` pairs from a tracker's vocabulary (values of 0–30 bytes, never 20); random reply",
+            transport: Transport::Tcp,
+            make: |r| {
+                const NAMES: [&str; 8] =
+                    ["info_hash", "peer_id", "port", "uploaded", "left", "event", "q", "id"];
+                let mut q = b"GET /announce?".to_vec();
+                for i in 0..r.range(1, 6) {
+                    if i > 0 {
+                        q.push(b'&');
+                    }
+                    q.extend_from_slice(NAMES[r.below(8) as usize].as_bytes());
+                    q.push(b'=');
+                    // any length but 20, which would make a well-formed announce
+                    let n = [r.range(0, 19), r.range(21, 30)][r.below(2) as usize];
+                    for _ in 0..n {
+                        q.extend_from_slice(format!("%{:02X}", r.below(256)).as_bytes());
+                    }
+                }
+                q.extend_from_slice(b" HTTP/1.1\r\nHost: lab\r\n\r\n");
+                vec![(I, q), (R, random_len(r, 1, 600))]
+            },
+        },
+        Family {
+            name: "UDP: one datagram of 1–1472 random bytes",
+            transport: Transport::Udp,
+            make: |r| vec![(I, random_len(r, 1, 1472))],
+        },
+        Family {
+            name: "UDP: a random query and reply (16–1472 bytes each)",
+            transport: Transport::Udp,
+            make: |r| vec![(I, random_len(r, 16, 1472)), (R, random_len(r, 16, 1472))],
+        },
+        Family {
+            name: "UDP: `d1:` then random bytes (a bencoded dictionary's start), query and reply",
+            transport: Transport::Udp,
+            make: |r| vec![(I, prefixed(r, b"d1:", 10, 400)), (R, prefixed(r, b"d1:", 10, 400))],
+        },
+        Family {
+            name: "UDP: a uTP type/version byte (0x01, 0x21, 0x41) then 19–1400 random bytes, both ways",
+            transport: Transport::Udp,
+            make: |r| {
+                let mut v = Vec::new();
+                for d in [I, R, I, R] {
+                    let first = [0x01u8, 0x21, 0x41][r.below(3) as usize];
+                    v.push((d, prefixed(r, &[first], 19, 1400)));
+                }
+                v
+            },
+        },
+        Family {
+            name: "UDP: a KRPC ping or reply whose `id` is 0–24 random bytes but never 20, a quarter with one byte changed at random, query and reply",
+            transport: Transport::Udp,
+            make: |r| {
+                let mut v = Vec::new();
+                for d in [I, R] {
+                    let mut m = b"d1:ad2:id".to_vec();
+                    // any id length but 20, which would make a well-formed query
+                    let n = [r.range(0, 19), r.range(21, 24)][r.below(2) as usize];
+                    m.extend_from_slice(format!("{n}:").as_bytes());
+                    m.extend(r.bytes(n));
+                    m.extend_from_slice(b"e1:q4:ping1:t2:");
+                    m.extend(r.bytes(2));
+                    m.extend_from_slice(if r.below(2) == 0 { &b"1:y1:qe"[..] } else { &b"1:y1:re"[..] });
+                    if r.below(4) == 0 {
+                        let at = r.range(0, m.len() - 1);
+                        m[at] = r.bytes(1)[0];
+                    }
+                    v.push((d, m));
+                }
+                v
+            },
+        },
+        Family {
+            name: "UDP: a uTP SYN header (type 4, version 1, no extension) with random fields and 0–40 random bytes, then a random reply",
+            transport: Transport::Udp,
+            make: |r| {
+                let mut syn = vec![0x41, 0];
+                syn.extend(r.bytes(18));
+                syn.extend(random_len(r, 0, 40));
+                vec![(I, syn), (R, random_len(r, 20, 200))]
+            },
+        },
+        Family {
+            name: "UDP: 16 random bytes both ways (BEP 15 connect size)",
+            transport: Transport::Udp,
+            make: |r| vec![(I, r.bytes(16)), (R, r.bytes(16))],
+        },
+        Family {
+            name: "UDP: 8 random bytes, action 1, 86–200 random bytes (BEP 15 announce shape); random reply",
+            transport: Transport::Udp,
+            make: |r| {
+                let mut q = r.bytes(8);
+                q.extend_from_slice(&[0, 0, 0, 1]);
+                q.extend(random_len(r, 86, 200));
+                vec![(I, q), (R, random_len(r, 20, 200))]
+            },
+        },
+    ]
+}
+
+/// Classify `trials` inputs of every family (seeded by the family's index).
+pub fn random_inputs(trials: u32) -> Vec<FamilyResult> {
+    families()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let mut rng = Rng::new(0x7e57_0000 + i as u64);
+            let mut res = FamilyResult {
+                name: f.name,
+                trials,
+                bits: [0; 32],
+                likely: 0,
+                confirmed: 0,
+            };
+            for _ in 0..trials {
+                let mut flow = FlowClassifier::new(f.transport);
+                for (d, payload) in (f.make)(&mut rng) {
+                    if f.transport == Transport::Tcp {
+                        // cut each write in two at a random point, as segments would
+                        let cut = rng.range(0, payload.len());
+                        flow.feed(d, &payload[..cut]);
+                        flow.feed(d, &payload[cut..]);
+                    } else {
+                        flow.feed(d, &payload);
+                    }
+                }
+                let v = flow.finish();
+                let e = flow.evidence();
+                for (bit, count) in res.bits.iter_mut().enumerate() {
+                    if e.0 >> bit & 1 == 1 {
+                        *count += 1;
+                    }
+                }
+                match v.detection().map(|d| d.confidence) {
+                    Some(Confidence::Confirmed) => res.confirmed += 1,
+                    Some(_) => res.likely += 1,
+                    None => {}
+                }
+            }
+            res
+        })
+        .collect()
+}
