@@ -496,6 +496,7 @@ pub fn record(slot: &Slot<Metadata>) -> FlowRecord {
     r.bytes_in = slot.bytes_from(Direction::Responder);
     r.end_reason = slot.end_reason();
     r.verdict = slot.verdict();
+    r.evidence = slot.classifier().evidence();
     r.set_metadata(slot.metadata());
     r.decided_at_packet = slot.decided_at_packet().map(u64::from);
     r

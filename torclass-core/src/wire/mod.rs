@@ -10,6 +10,7 @@ pub(crate) mod bytes;
 pub mod compact;
 pub mod extension;
 pub mod handshake;
+pub mod http;
 pub mod http_tracker;
 pub mod krpc;
 pub mod lookalike;
