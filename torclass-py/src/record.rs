@@ -57,9 +57,18 @@ pub(crate) fn dict<'py>(
 /// and `tunnel_dst` (the outer endpoints and tunnel id) for a tunnelled flow; `peer_id` as
 /// printable text with other bytes written `\xNN`; `None` for what is unknown.
 #[pyclass(frozen, eq, module = "torclass", name = "FlowRecord")]
-#[derive(PartialEq)]
 pub struct PyFlowRecord {
     record: FlowRecord,
+}
+
+/// Equal when every column, the exact times and the end reason are: what `to_dict()` shows
+/// (the detection's own evidence and the flow's are one `evidence` list there).
+impl PartialEq for PyFlowRecord {
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (&self.record, &other.record);
+        a.values() == b.values()
+            && (a.first_ns, a.last_ns, a.end_reason) == (b.first_ns, b.last_ns, b.end_reason)
+    }
 }
 
 impl From<FlowRecord> for PyFlowRecord {

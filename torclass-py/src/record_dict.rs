@@ -215,6 +215,16 @@ pub(crate) fn from_dict(d: &Bound<'_, PyDict>) -> PyResult<FlowRecord> {
             })
             .collect::<PyResult<_>>()?,
     };
+    let mut bits = Evidence::NONE;
+    for name in &evidence {
+        let (bit, _) = Evidence::NAMED
+            .iter()
+            .find(|(_, n)| n == name)
+            .ok_or_else(|| bad("evidence", &format!("evidence names; {name:?} is not one")))?;
+        bits.insert(*bit);
+    }
+    // Evidence is on every record, whatever the verdict (a magnet link in a web page).
+    r.evidence = bits;
     r.verdict = match verdict.as_str() {
         "bittorrent" => {
             let protocol = protocol
@@ -236,17 +246,6 @@ pub(crate) fn from_dict(d: &Bound<'_, PyDict>) -> PyResult<FlowRecord> {
                     ))
                 }
             };
-            let mut bits = Evidence::NONE;
-            for name in &evidence {
-                let (bit, _) =
-                    Evidence::NAMED
-                        .iter()
-                        .find(|(_, n)| n == name)
-                        .ok_or_else(|| {
-                            bad("evidence", &format!("evidence names; {name:?} is not one"))
-                        })?;
-                bits.insert(*bit);
-            }
             Verdict::BitTorrent(Detection {
                 protocol,
                 confidence,
@@ -254,9 +253,9 @@ pub(crate) fn from_dict(d: &Bound<'_, PyDict>) -> PyResult<FlowRecord> {
             })
         }
         "not_bittorrent" | "undecided" => {
-            if protocol.is_some() || confidence.is_some() || !evidence.is_empty() {
+            if protocol.is_some() || confidence.is_some() {
                 return Err(bad(
-                    "protocol, confidence and evidence",
+                    "protocol and confidence",
                     &format!("empty for a {verdict} verdict"),
                 ));
             }

