@@ -41,6 +41,7 @@
 //! only its confidence and evidence grow.
 
 use crate::observer::{NoObserver, Observer};
+use crate::packet::TunnelKind;
 use crate::udp::{Phase, UdpState};
 use crate::verdict::{Confidence, Detection, Direction, Evidence, Protocol, Transport, Verdict};
 use crate::wire::extension::ExtIds;
@@ -170,6 +171,17 @@ impl FlowClassifier {
             state: UNDECIDED,
             protocol: None,
             confidence: Confidence::Likely,
+        }
+    }
+
+    /// The proxy the flow was read through, if any: a SOCKS 5 UDP relay flow
+    /// ([`TunnelKind::Socks5`]), or a TCP connection to a SOCKS or HTTP `CONNECT` proxy whose
+    /// client negotiation ended (the tunnelled stream is what the verdict is about).
+    #[must_use]
+    pub const fn proxy(&self) -> Option<TunnelKind> {
+        match &self.inner {
+            Inner::Udp(udp) if udp.socks() => Some(TunnelKind::Socks5),
+            _ => None,
         }
     }
 
