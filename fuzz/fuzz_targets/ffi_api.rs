@@ -316,13 +316,13 @@ enum Op {
     /// Arbitrary bytes as the flow.
     FlowBytes {
         flow: u8,
-        bytes: [u8; 64],
+        bytes: [u8; torclass::TORCLASS_FLOW_SIZE],
     },
     /// A header with the magic, `abi` and a valid checksum around arbitrary state bytes.
     FlowForge {
         flow: u8,
         abi: Raw<ABI, ABI>,
-        state: [u8; 56],
+        state: [u8; FlowClassifier::STATE_LEN],
     },
     /// Flip bits of the flow's bytes (`(offset, xor)` pairs), then maybe make the checksum
     /// valid again: states next to ones torclass writes.
@@ -526,7 +526,7 @@ fn load_result(flow: &torclass_flow) -> u32 {
     if o[4..8] != checksum(&o[..4], &o[8..]) {
         return CORRUPT;
     }
-    let state: [u8; 56] = o[8..].try_into().expect("56 bytes");
+    let state: [u8; FlowClassifier::STATE_LEN] = o[8..].try_into().expect("the state's bytes");
     match FlowClassifier::from_state(&state) {
         Some(c) => {
             assert_eq!(c.to_state(), state, "accepted state is not canonical");
@@ -1654,7 +1654,9 @@ fuzz_target!(|data: &[u8]| {
     let mut h = Harness {
         flows: core::array::from_fn(|_| Flow {
             _odd: 0,
-            state: torclass_flow { opaque: [0; 64] },
+            state: torclass_flow {
+                opaque: [0; torclass::TORCLASS_FLOW_SIZE],
+            },
             last: None,
             meta: zero_meta(),
         }),

@@ -30,7 +30,6 @@ const PLAINTEXT: &[&str] = &[
     "udp_tracker",
     "http_tracker",
     "lsd",
-    "magnet",
 ];
 
 /// One labelled flow of one capture, with what torclass made of it.
@@ -235,7 +234,6 @@ fn disagreement_reason(r: &FlowResult) -> &'static str {
         ("http_tracker", _) => {
             "tshark sees HTTP; it has no notion of a tracker announce (GET /announce?info_hash=…)"
         }
-        ("magnet", _) => "tshark sees HTTP; a magnet URI in a body is not a protocol to it",
         ("udp_tracker", _) => "tshark 4.0 has no BEP 15 (UDP tracker) dissector",
         ("utp", _) => {
             "tshark needs its bt_utp_udp heuristic, which does not take every uTP flow \

@@ -52,12 +52,19 @@ fn udp_rules_on_the_real_captures() {
                 continue;
             };
             let reading = read_alone(&d, ipv6);
-            let rule = match (reading.protocol, reading.strength) {
+            let found = lookalike::recognise(&d);
+            let mut rule = match (reading.protocol, reading.strength) {
                 (_, Strength::None) => "none".to_string(),
                 (Some(p), s) => format!("{}:{s:?}", p.name()),
                 (None, s) => format!("{s:?}"),
             };
-            let found = lookalike::recognise(&d);
+            // A guess the same datagram's look-alike refutes is never held by a flow (the
+            // refuters run first, `udp::UdpState`): shown, but not a match.
+            if reading.strength == Strength::Guess {
+                if let Some(l) = found.filter(|l| l.is_exact()) {
+                    rule = format!("{rule} refuted as {l}");
+                }
+            }
             if label == "not_bittorrent" {
                 neg_total += 1;
                 *negative.entry(rule).or_default() += 1;

@@ -513,6 +513,7 @@ pub fn record(slot: &Slot<Metadata>) -> FlowRecord {
     r.bytes_in = slot.bytes_from(Direction::Responder);
     r.end_reason = slot.end_reason();
     r.verdict = slot.verdict();
+    r.evidence = slot.classifier().evidence();
     r.set_metadata(slot.metadata());
     r.set_proxy(slot.classifier().proxy(), slot.metadata());
     r.decided_at_packet = slot.decided_at_packet().map(u64::from);

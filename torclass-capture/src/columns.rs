@@ -12,7 +12,7 @@
 //! | `sport`, `dport` | `uint16` |
 //! | `first_ts`, `last_ts` | `timestamp[ns, UTC]` (exact: a pcapng in ns keeps them) |
 //! | `packets`, `bytes`, `packets_out`, `bytes_out`, `packets_in`, `bytes_in` | `uint64` (`_out`: sent by `src`, `_in`: by `dst`) |
-//! | `evidence` | `list<dictionary<int8, utf8>>` (empty unless BitTorrent) |
+//! | `evidence` | `list<dictionary<int8, utf8>>` (also for a flow that is not BitTorrent: a magnet URI in a web page) |
 //! | `info_hash`, `peer_id`, `dht_node_id` | `utf8`, nullable (hex; printable peer id) |
 //! | `client` | `dictionary<int32, utf8>`, nullable |
 //! | `decided_at_packet` | `uint64`, nullable |
@@ -242,7 +242,7 @@ impl FlowColumns {
             .append_option(detection.map(|d| key(&protocols(), d.protocol.name())));
         self.confidence
             .append_option(detection.map(|d| key(&CONFIDENCES, d.confidence.name())));
-        let evidence = detection.map_or(Evidence::NONE, |d| d.evidence);
+        let evidence = detection.map_or(record.evidence, |d| d.evidence | record.evidence);
         let before = self.evidence.len();
         for (i, (bit, _)) in Evidence::NAMED.iter().enumerate() {
             if evidence.contains(*bit) {

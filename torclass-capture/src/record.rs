@@ -73,8 +73,11 @@ pub struct FlowRecord {
     pub packets_in: u64,
     /// Transport payload bytes sent by `dst`, counted as `bytes` is.
     pub bytes_in: u64,
-    /// The classification; `protocol`, `confidence` and `evidence` come from it.
+    /// The classification; `protocol` and `confidence` come from it.
     pub verdict: Verdict,
+    /// What the classifier saw, also in a flow that is not BitTorrent (a magnet URI in a web
+    /// page is metadata, not a verdict); a BitTorrent verdict's evidence is included.
+    pub evidence: Evidence,
     /// The torrent's info-hash: 20 bytes (v1, SHA-1) or 32 bytes (v2, SHA-256).
     pub info_hash: Option<Vec<u8>>,
     /// The peer id from a handshake (20 bytes), written printable (see [`peer_id_text`]).
@@ -129,6 +132,7 @@ impl FlowRecord {
             packets_in: 0,
             bytes_in: 0,
             verdict: Verdict::Undecided,
+            evidence: Evidence::NONE,
             info_hash: None,
             peer_id: None,
             client: None,
@@ -172,7 +176,7 @@ impl FlowRecord {
             text(self.verdict.name()),
             detection.map_or(Value::Null, |d| text(d.protocol.name())),
             detection.map_or(Value::Null, |d| text(d.confidence.name())),
-            Value::Names(detection.map_or(Evidence::NONE, |d| d.evidence)),
+            Value::Names(detection.map_or(self.evidence, |d| d.evidence | self.evidence)),
             hex_value(self.info_hash.as_deref()),
             self.peer_id
                 .as_deref()

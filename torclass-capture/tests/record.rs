@@ -28,6 +28,7 @@ fn full() -> FlowRecord {
             confidence: Confidence::Confirmed,
             evidence: Evidence::HANDSHAKE | Evidence::EXTENSION_HANDSHAKE | Evidence::UT_PEX,
         }),
+        evidence: Evidence::HANDSHAKE | Evidence::EXTENSION_HANDSHAKE | Evidence::UT_PEX,
         info_hash: Some((0..20).collect()),
         peer_id: Some(b"-TR3000-ab\\c\x00\xffdefghi".to_vec()),
         client: Some("Transmission \"3.00\", 1\u{1}".into()),
@@ -100,6 +101,17 @@ fn not_bittorrent_record_has_nulls_not_gaps() {
             "\n"
         )
     );
+}
+
+/// A magnet link in a web page is metadata: the flow is not BitTorrent, and the record keeps
+/// the evidence and the info-hash for the analyst.
+#[test]
+fn a_record_keeps_the_evidence_of_a_flow_that_is_not_bittorrent() {
+    let mut page = not_bt();
+    page.evidence = Evidence::MAGNET_URI;
+    page.info_hash = Some(vec![1; 20]);
+    let line = jsonl(&page);
+    assert!(line.contains(r#""verdict":"not_bittorrent","protocol":null,"confidence":null,"evidence":["magnet_uri"],"info_hash":"0101"#), "{line}");
 }
 
 #[test]

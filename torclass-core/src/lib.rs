@@ -20,17 +20,17 @@
 //! handshake.extend_from_slice(&[0xab; 20]); // info-hash
 //! handshake.extend_from_slice(b"-TR3000-abcdefghijkl"); // peer id
 //!
-//! // The handshake may arrive in any pieces; the verdict comes as soon as the bytes allow.
+//! // The handshake may arrive in any pieces. It is conclusive unless what its side sends next
+//! // refutes it (a file that merely starts with a handshake), so it waits for that chance.
 //! assert_eq!(flow.feed_with(Direction::Initiator, &handshake[..10], &mut meta), Verdict::Undecided);
-//! let verdict = flow.feed_with(Direction::Initiator, &handshake[10..], &mut meta);
-//! let detection = verdict.detection().unwrap();
-//! assert_eq!(detection.protocol, Protocol::PeerWire);
-//! assert_eq!(detection.confidence, Confidence::Likely);
+//! assert_eq!(flow.feed_with(Direction::Initiator, &handshake[10..], &mut meta), Verdict::Undecided);
 //! assert_eq!(meta.info_hash(), Some(&[0xab; 20][..]));
 //!
-//! // The other side's handshake confirms it.
+//! // The other side speaking first clears it (so would a valid message, or the flow's end).
 //! let reply = flow.feed(Direction::Responder, &handshake);
-//! assert_eq!(reply.detection().unwrap().confidence, Confidence::Confirmed);
+//! let detection = reply.detection().unwrap();
+//! assert_eq!(detection.protocol, Protocol::PeerWire);
+//! assert_eq!(detection.confidence, Confidence::Confirmed);
 //! ```
 #![no_std]
 #![forbid(unsafe_code)]

@@ -94,7 +94,9 @@ pub enum Protocol {
     HttpTracker = 6,
     /// Local Service Discovery (BEP 14).
     Lsd = 7,
-    /// A magnet URI (BEP 9) in a cleartext flow.
+    /// A magnet URI (BEP 9) in a cleartext flow. No longer a verdict: a magnet link in content
+    /// is metadata ([`Evidence::MAGNET_URI`] and the info-hash), and the flow's verdict is
+    /// what the rest of it says. The number stays reserved for the ABI.
     Magnet = 8,
 }
 
@@ -222,6 +224,15 @@ evidence_bits! {
     /// (a confirmed peer wire, uTP or DHT flow, the client side of a confirmed tracker flow, an
     /// LSD sender), from a [`crate::hosts::HostCache`].
     BITTORRENT_HOST = 24, "bittorrent_host";
+    /// A cleartext BEP 3 handshake in the responder's second flight of an MSE/PE key exchange
+    /// (crypto_select plaintext).
+    MSE_PLAINTEXT = 25, "mse_plaintext";
+    /// An initiator's first flight fitting an MSE/PE key exchange that nothing answered before
+    /// the flow ended.
+    MSE_UNANSWERED = 26, "mse_unanswered";
+    /// A BEP 3 handshake that does not start its side's stream: after CR/LF, complete HTTP
+    /// messages, or an HTTP-looking text prefix.
+    LATE_HANDSHAKE = 27, "late_handshake";
     /// uTP packets of one connection that agree beyond one packet (BEP 29), without its SYN
     /// and its reply: both directions acknowledging each other on connection ids one apart,
     /// a SYN followed by the same side's DATA on its id + 1, a SYN retransmitted, or (a guess)

@@ -116,6 +116,27 @@ static void log_decision(struct queue *q, const torclass_packet_result *res, con
   pthread_mutex_unlock(&log_lock);
 }
 
+/* True if the IPv4 or IPv6 packet is TCP with payload (an IPv6 packet with extension headers
+ * counts as having some). */
+static int tcp_payload(const unsigned char *p, int len) {
+  if (len < 20) return 0;
+  size_t ip_len, total;
+  if (p[0] >> 4 == 4) {
+    ip_len = (size_t)(p[0] & 0x0f) * 4;
+    total = (size_t)p[2] << 8 | p[3];
+    if (p[9] != 6) return 0;
+  } else if (p[0] >> 4 == 6 && len >= 40) {
+    ip_len = 40;
+    total = 40 + ((size_t)p[4] << 8 | p[5]);
+    if (p[6] != 6) return 1;
+  } else {
+    return 0;
+  }
+  if ((size_t)len < ip_len + 20 || total > (size_t)len) return 0;
+  size_t tcp_len = (size_t)(p[ip_len + 12] >> 4) * 4;
+  return total > ip_len + tcp_len;
+}
+
 static int on_packet(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_data *nfa, void *arg) {
   (void)msg;
   struct queue *q = arg;
@@ -136,7 +157,12 @@ static int on_packet(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_d
     return nfq_set_verdict(qh, id, NF_ACCEPT, 0, NULL);
   }
   const torclass_verdict *v = &res.verdict;
-  if (v->verdict == TORCLASS_VERDICT_BITTORRENT && v->confidence >= act_confidence) {
+  /* A tracker request decides its flow at once, but it still goes out: the tracker's reply is
+   * read (the peers it names go to the endpoint cache, which confirms encrypted flows to them)
+   * and dropped, so the client learns no peers either way. */
+  int hold = v->protocol == TORCLASS_PROTOCOL_HTTP_TRACKER &&
+             (res.direction == TORCLASS_DIRECTION_INITIATOR || !tcp_payload(data, len));
+  if (v->verdict == TORCLASS_VERDICT_BITTORRENT && v->confidence >= act_confidence && !hold) {
     q->dropped++;
     log_decision(q, &res, "drop");
     /* Back through the chain with the mark: saved to conntrack, then dropped. */

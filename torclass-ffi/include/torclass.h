@@ -17,7 +17,7 @@
 /**
  * Bytes of a [`torclass_flow`].
  */
-#define TORCLASS_FLOW_SIZE 64
+#define TORCLASS_FLOW_SIZE 92
 
 /**
  * Bytes of [`torclass_meta::client`], NUL included.
@@ -104,7 +104,7 @@
 #define TORCLASS_PROTOCOL_LSD 7
 
 /**
- * A magnet URI in a cleartext flow.
+ * Reserved: a magnet URI is metadata (`TORCLASS_EVIDENCE_MAGNET_URI`), no longer a verdict.
  */
 #define TORCLASS_PROTOCOL_MAGNET 8
 
@@ -262,6 +262,21 @@
  * An end of the flow is a host with conclusive BitTorrent activity in the last minutes.
  */
 #define TORCLASS_EVIDENCE_BITTORRENT_HOST (1 << 24)
+
+/**
+ * A cleartext handshake in the responder's second MSE/PE flight (plaintext selected).
+ */
+#define TORCLASS_EVIDENCE_MSE_PLAINTEXT (1 << 25)
+
+/**
+ * An MSE/PE first flight that nothing answered before the flow ended.
+ */
+#define TORCLASS_EVIDENCE_MSE_UNANSWERED (1 << 26)
+
+/**
+ * A handshake after CR/LF, complete HTTP messages or an HTTP-looking text prefix.
+ */
+#define TORCLASS_EVIDENCE_LATE_HANDSHAKE (1 << 27)
 
 /**
  * uTP packets of one connection that agree beyond one packet (ids one apart, acks coherent).

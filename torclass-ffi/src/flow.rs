@@ -9,7 +9,7 @@
 //! | 2 | ABI version |
 //! | 3 | zero |
 //! | 4..8 | FNV-1a checksum of bytes 0..4 and the state, little-endian |
-//! | 8..64 | `FlowClassifier::to_state` |
+//! | 8..92 | `FlowClassifier::to_state` |
 
 use torclass_core::{FlowClassifier, NoObserver, Observer, Transport};
 
@@ -20,7 +20,7 @@ use crate::verdict::{direction, torclass_verdict, TORCLASS_TRANSPORT_TCP, TORCLA
 use crate::version::TORCLASS_ABI_VERSION;
 
 /// Bytes of a [`torclass_flow`].
-pub const TORCLASS_FLOW_SIZE: usize = 64;
+pub const TORCLASS_FLOW_SIZE: usize = 92;
 
 const HEADER_LEN: usize = 8;
 const MAGIC: [u8; 2] = *b"tc";
@@ -270,7 +270,9 @@ mod tests {
     use crate::verdict::*;
 
     fn init(transport: u8) -> torclass_flow {
-        let mut f = torclass_flow { opaque: [0; 64] };
+        let mut f = torclass_flow {
+            opaque: [0; TORCLASS_FLOW_SIZE],
+        };
         // SAFETY: valid pointer to a local flow.
         let r = unsafe { torclass_flow_init(&mut f, transport, 4) };
         assert_eq!(r, torclass_result::Ok);
@@ -280,9 +282,11 @@ mod tests {
     #[test]
     fn a_handshake_in_pieces_is_bittorrent() {
         let mut f = init(TORCLASS_TRANSPORT_TCP);
-        let mut hs = [0u8; 68];
+        // A handshake, then an `interested` message, which confirms it at once.
+        let mut hs = [0u8; 73];
         hs[..20].copy_from_slice(b"\x13BitTorrent protocol");
         hs[48..56].copy_from_slice(b"-TR3000-");
+        hs[68..].copy_from_slice(&[0, 0, 0, 1, 2]);
         let mut v = torclass_verdict::default();
         let mut meta = torclass_meta::default();
         for piece in hs.chunks(9) {
@@ -301,7 +305,9 @@ mod tests {
 
     #[test]
     fn bad_state_is_an_error_and_untouched() {
-        let zero = torclass_flow { opaque: [0; 64] };
+        let zero = torclass_flow {
+            opaque: [0; TORCLASS_FLOW_SIZE],
+        };
         let mut v = torclass_verdict::default();
         // SAFETY: valid pointers.
         unsafe {

@@ -45,7 +45,7 @@ pub const TORCLASS_PROTOCOL_UDP_TRACKER: u8 = 5;
 pub const TORCLASS_PROTOCOL_HTTP_TRACKER: u8 = 6;
 /// Local Service Discovery (BEP 14).
 pub const TORCLASS_PROTOCOL_LSD: u8 = 7;
-/// A magnet URI in a cleartext flow.
+/// Reserved: a magnet URI is metadata (`TORCLASS_EVIDENCE_MAGNET_URI`), no longer a verdict.
 pub const TORCLASS_PROTOCOL_MAGNET: u8 = 8;
 
 /// One side's bytes fit the protocol.
@@ -113,6 +113,12 @@ pub const TORCLASS_EVIDENCE_UDP_TRACKER_CONNECT: u32 = 1 << 22;
 pub const TORCLASS_EVIDENCE_UTP_PAYLOAD: u32 = 1 << 23;
 /// An end of the flow is a host with conclusive BitTorrent activity in the last minutes.
 pub const TORCLASS_EVIDENCE_BITTORRENT_HOST: u32 = 1 << 24;
+/// A cleartext handshake in the responder's second MSE/PE flight (plaintext selected).
+pub const TORCLASS_EVIDENCE_MSE_PLAINTEXT: u32 = 1 << 25;
+/// An MSE/PE first flight that nothing answered before the flow ended.
+pub const TORCLASS_EVIDENCE_MSE_UNANSWERED: u32 = 1 << 26;
+/// A handshake after CR/LF, complete HTTP messages or an HTTP-looking text prefix.
+pub const TORCLASS_EVIDENCE_LATE_HANDSHAKE: u32 = 1 << 27;
 /// uTP packets of one connection that agree beyond one packet (ids one apart, acks coherent).
 pub const TORCLASS_EVIDENCE_UTP_STREAM: u32 = 1 << 28;
 /// A datagram of the flow was recognised as another protocol (DNS, QUIC, STUN, …).
@@ -146,6 +152,9 @@ const _: () = {
     assert!(TORCLASS_EVIDENCE_UDP_TRACKER_CONNECT == Evidence::UDP_TRACKER_CONNECT.0);
     assert!(TORCLASS_EVIDENCE_UTP_PAYLOAD == Evidence::UTP_PAYLOAD.0);
     assert!(TORCLASS_EVIDENCE_BITTORRENT_HOST == Evidence::BITTORRENT_HOST.0);
+    assert!(TORCLASS_EVIDENCE_MSE_PLAINTEXT == Evidence::MSE_PLAINTEXT.0);
+    assert!(TORCLASS_EVIDENCE_MSE_UNANSWERED == Evidence::MSE_UNANSWERED.0);
+    assert!(TORCLASS_EVIDENCE_LATE_HANDSHAKE == Evidence::LATE_HANDSHAKE.0);
     assert!(TORCLASS_EVIDENCE_UTP_STREAM == Evidence::UTP_STREAM.0);
     assert!(TORCLASS_EVIDENCE_LOOKALIKE == Evidence::LOOKALIKE.0);
 };

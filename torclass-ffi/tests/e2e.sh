@@ -29,13 +29,13 @@
 #
 # Confidence: every scenario runs at the daemon's default, `confirmed` (the setting an operator
 # should run). The mse scenario restarts the daemon (a fresh table, nothing learned yet): an MSE key
-# exchange alone is only `likely` (its shape: two high-entropy flights and the initiator's
-# second flight), and it is `confirmed` only when the table's endpoint cache already knows the
+# exchange alone is only `likely` (its shape: both first flights and the second flights'
+# random bytes), and it is `confirmed` only when the table's endpoint cache already knows the
 # peer. Here the cache can only learn the seeder from the tracker reply, which crosses the
-# router because the tracker is on the server side (the announce request alone is `likely`
-# and passes at `confirmed`; the reply confirms it, is read, then dropped), so the leecher
-# gets the seeder from `--peer` 4 s later: this exercises tracker reply -> endpoint cache ->
-# encrypted flow on a real path.
+# router because the tracker is on the server side (the announce request confirms its flow,
+# but the blocker lets a tracker request out and drops the reply once it is read), so the
+# leecher gets the seeder from `--peer` 4 s later: this exercises tracker reply -> endpoint
+# cache -> encrypted flow on a real path.
 #
 # Lifecycle: two HTTP downloads from the same client port must be two flows of the daemon (a
 # new connection on an old tuple is a new flow), and the daemon's timer must have expired

@@ -132,6 +132,10 @@ HANDSHAKE = (
 """A BEP 3 handshake with the extension (BEP 10), DHT and fast (BEP 6) bits and a
 Transmission 3.00 peer id."""
 
+PEER_WIRE = HANDSHAKE + b"\x00\x00\x00\x01\x02"
+"""The handshake and an ``interested`` message: conclusive on its own (a lone handshake waits for
+what follows it: a valid message, the other side's reply or the flow's end)."""
+
 
 def peer_wire_flow(n: int, ts: float = 1_700_000_000.0) -> list[Frame]:
     """A TCP flow between two peers: handshake and reply. ``n`` picks the port."""

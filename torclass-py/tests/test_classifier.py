@@ -44,7 +44,7 @@ def test_each_frame_returns_its_flow_so_far() -> None:
     classifier = torclass.Classifier(max_flows=16)
     first, reply = peer_wire_flow(1)
     r1 = classifier.feed(first.bytes(), 1, first.ts)
-    assert r1 is not None and r1.verdict == "bittorrent" and r1.confidence == "likely"
+    assert r1 is not None and r1.verdict == "undecided", "a lone handshake waits for the reply"
     assert (r1.src, r1.sport, r1.dst, r1.dport, r1.packets) == ("10.0.0.1", 40001, "10.0.0.2", 6881, 1)
     r2 = classifier.feed(bytearray(reply.bytes()), link_type=1, ts=reply.ts)
     assert r2 is not None and r2.confidence == "confirmed" and r2.packets == 2
@@ -54,7 +54,7 @@ def test_each_frame_returns_its_flow_so_far() -> None:
 def test_raw_ip_frames() -> None:
     frame = Frame("10.0.0.1", 40000, "10.0.0.2", 6881, peer_wire_flow(0)[0].payload).bytes()[14:]
     record = torclass.Classifier().feed(frame, link_type=101, ts=1.0)
-    assert record is not None and record.protocol == "peer_wire"
+    assert record is not None and "handshake" in record.evidence
 
 
 def test_frames_that_are_not_tcp_or_udp_give_none() -> None:

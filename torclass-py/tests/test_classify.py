@@ -8,7 +8,7 @@ import mmap
 
 import numpy as np
 import pytest
-from conftest import HANDSHAKE
+from conftest import PEER_WIRE
 
 import torclass
 
@@ -20,18 +20,18 @@ ANNOUNCE = (
 
 
 def test_handshake_is_peer_wire() -> None:
-    v = torclass.classify(HANDSHAKE, transport="tcp")
+    v = torclass.classify(PEER_WIRE, transport="tcp")
     assert v.verdict == "bittorrent"
     assert v.protocol == "peer_wire"
-    assert v.confidence == "likely"
+    assert v.confidence == "confirmed"
     assert "handshake" in v.evidence
     assert v.is_bittorrent and bool(v)
-    assert str(v) == "bittorrent/peer_wire/likely"
+    assert str(v) == "bittorrent/peer_wire/confirmed"
     assert "peer_wire" in repr(v)
 
 
 def test_to_dict_uses_the_record_keys_and_values() -> None:
-    v = torclass.classify(HANDSHAKE)
+    v = torclass.classify(PEER_WIRE)
     d = v.to_dict()
     assert list(d) == ["verdict", "protocol", "confidence", "evidence"]
     assert d["verdict"] == "bittorrent" and d["protocol"] == "peer_wire"
@@ -53,7 +53,7 @@ def test_other_traffic_is_not_bittorrent_or_undecided() -> None:
 
 
 def test_verdicts_compare_and_hash() -> None:
-    a, b = torclass.classify(HANDSHAKE), torclass.classify(bytes(HANDSHAKE))
+    a, b = torclass.classify(PEER_WIRE), torclass.classify(bytes(PEER_WIRE))
     assert a == b and hash(a) == hash(b)
     assert a != torclass.classify(b"")
     assert len({a, b}) == 1
@@ -85,28 +85,28 @@ def test_verdicts_compare_and_hash() -> None:
     ],
 )
 def test_every_bytes_like_object_gives_the_same_verdict(make) -> None:  # type: ignore[no-untyped-def]
-    expected = torclass.classify(HANDSHAKE)
-    assert torclass.classify(make(HANDSHAKE)) == expected
+    expected = torclass.classify(PEER_WIRE)
+    assert torclass.classify(make(PEER_WIRE)) == expected
     flow = torclass.Flow("tcp")
-    assert flow.feed(make(HANDSHAKE)) == expected
+    assert flow.feed(make(PEER_WIRE)) == expected
 
 
 def test_non_contiguous_and_mmap_buffers_are_read_correctly(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    doubled = bytes(b for c in HANDSHAKE for b in (c, 0))
+    doubled = bytes(b for c in PEER_WIRE for b in (c, 0))
     strided = memoryview(doubled)[::2]
     assert not strided.c_contiguous
-    assert torclass.classify(strided) == torclass.classify(HANDSHAKE)
+    assert torclass.classify(strided) == torclass.classify(PEER_WIRE)
     path = tmp_path / "payload"
-    path.write_bytes(HANDSHAKE)
+    path.write_bytes(PEER_WIRE)
     with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
-        assert torclass.classify(m) == torclass.classify(HANDSHAKE)
+        assert torclass.classify(m) == torclass.classify(PEER_WIRE)
 
 
 def test_inputs_are_not_modified() -> None:
-    buf = bytearray(HANDSHAKE)
+    buf = bytearray(PEER_WIRE)
     torclass.classify(buf)
     torclass.classify_many([buf, memoryview(buf)])
-    assert buf == HANDSHAKE
+    assert buf == PEER_WIRE
 
 
 @pytest.mark.parametrize("bad", [None, 42, 1.5, ["x"], object(), {"a": 1}])
@@ -145,16 +145,16 @@ def test_bad_names_list_the_valid_values() -> None:
 
 
 def test_classify_many_matches_classify() -> None:
-    payloads = [HANDSHAKE, ANNOUNCE, b"", b"hello", bytearray(HANDSHAKE), memoryview(ANNOUNCE)]
+    payloads = [PEER_WIRE, ANNOUNCE, b"", b"hello", bytearray(PEER_WIRE), memoryview(ANNOUNCE)]
     many = torclass.classify_many(payloads, transport="tcp")
     assert many == [torclass.classify(p) for p in payloads]
-    assert torclass.classify_many(iter([HANDSHAKE])) == [torclass.classify(HANDSHAKE)]
+    assert torclass.classify_many(iter([PEER_WIRE])) == [torclass.classify(PEER_WIRE)]
     assert torclass.classify_many([]) == []
 
 
 def test_classify_many_rejects_bad_items_and_iterables() -> None:
     with pytest.raises(TypeError, match="each payload must be bytes"):
-        torclass.classify_many([HANDSHAKE, 3])  # type: ignore[list-item]
+        torclass.classify_many([PEER_WIRE, 3])  # type: ignore[list-item]
     with pytest.raises(TypeError):
         torclass.classify_many(3)  # type: ignore[arg-type]
 
@@ -167,11 +167,11 @@ def test_random_payloads_never_crash() -> None:
             v = torclass.classify(payload, transport)
             assert v.verdict in ("bittorrent", "not_bittorrent", "undecided")
         if n % 100 == 0:
-            torclass.classify(HANDSHAKE[: n % len(HANDSHAKE)] + payload)
+            torclass.classify(PEER_WIRE[: n % len(PEER_WIRE)] + payload)
 
 
 def test_module_constants() -> None:
-    assert torclass.FLOW_STATE_SIZE == 64
+    assert torclass.FLOW_STATE_SIZE == 96
     assert torclass.COLUMNS[:5] == ["l4", "src", "sport", "dst", "dport"]
     assert len(torclass.COLUMNS) == 24
     assert torclass.COLUMNS[9:13] == ["packets_out", "bytes_out", "packets_in", "bytes_in"]

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from conftest import HANDSHAKE, read_pcap_frames
+from conftest import HANDSHAKE, PEER_WIRE, read_pcap_frames
 
 import torclass
 
@@ -59,7 +59,7 @@ def test_one_iterator_shared_by_threads_yields_each_flow_once(capture: Path) -> 
 
 def test_one_flow_fed_by_threads() -> None:
     flow = torclass.Flow("tcp")
-    chunks = [HANDSHAKE[i : i + 1] for i in range(len(HANDSHAKE))]
+    chunks = [PEER_WIRE[i : i + 1] for i in range(len(PEER_WIRE))]
 
     def feed(i: int) -> None:
         for _ in range(200):
@@ -79,8 +79,8 @@ def test_one_flow_fed_by_threads() -> None:
 def test_many_flows_in_a_pool() -> None:
     def one(i: int) -> str:
         flow = torclass.Flow("tcp")
-        for j in range(0, len(HANDSHAKE), 1 + i % 7):
-            flow.feed(bytearray(HANDSHAKE[j : j + 1 + i % 7]))
+        for j in range(0, len(PEER_WIRE), 1 + i % 7):
+            flow.feed(bytearray(PEER_WIRE[j : j + 1 + i % 7]))
         return flow.verdict.protocol or ""
 
     with ThreadPoolExecutor(8) as pool:

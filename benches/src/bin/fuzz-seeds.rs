@@ -132,6 +132,9 @@ fn run(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
                         b'G' | b'H' => "http_tracker",
                         _ => "magnet",
                     };
+                    if s[0].is_ascii_uppercase() {
+                        c.add("http_framer", with_seed(seed, &s))?;
+                    }
                     c.add(target, with_seed(seed, &s))?;
                 }
             }

@@ -21,7 +21,7 @@ use torclass_core::hosts::HostCache;
 use torclass_core::observer::EndpointSource;
 use torclass_core::packet::{self, DecodeError};
 use torclass_core::table::{FlowTable, Held, Slot, TableConfig};
-use torclass_core::{Metadata, Protocol, Transport, Verdict};
+use torclass_core::{Direction, Metadata, Protocol, Transport, Verdict};
 
 use super::event::BlockEvent;
 use super::metrics::Metrics;
@@ -228,6 +228,14 @@ impl Engine {
                     }
                 }
                 if !self.policy.rules.blocks(&d) {
+                    return Decision::Accept;
+                }
+                // A tracker request decides its flow at once, but it still goes out: the
+                // tracker's reply is read (the peers it names go to the endpoint cache, which
+                // confirms encrypted flows to them) and dropped, so the client learns no peers
+                // either way.
+                if d.protocol == Protocol::HttpTracker && slot.bytes_from(Direction::Responder) == 0
+                {
                     return Decision::Accept;
                 }
                 if self.logged.insert(slot.number()) {

@@ -17,14 +17,14 @@
 //! | 1 | confidence ([`Confidence`] discriminant) |
 //! | 4 | evidence bits (only named ones) |
 //! | 2 | per-side flags |
-//! | TCP: 2 × side, 2 × 2 extension ids; UDP: the UDP state | |
+//! | TCP: 2 × side (reader tag and state, `u32` stream offset, MSE flights), 2 × 2 extension ids; UDP: the UDP state | |
 //! | rest | zero |
 
-use super::{FlowClassifier, Inner, Side, BITTORRENT, NOT_BITTORRENT, UNDECIDED};
+use super::{FlowClassifier, Inner, Reader, Side, BITTORRENT, NOT_BITTORRENT, UNDECIDED};
 use crate::udp::UdpState;
 use crate::verdict::{Confidence, Evidence, Protocol};
 use crate::wire::extension::ExtIds;
-use crate::wire::{handshake, http_tracker, magnet, message, mse};
+use crate::wire::{handshake, http, http_tracker, magnet, message, mse};
 
 /// Writes integers into a state buffer. Writes past its end are dropped; the encoded sizes are
 /// checked at compile time against [`FlowClassifier::STATE_LEN`], so none is.
@@ -106,27 +106,33 @@ const fn max(a: usize, b: usize) -> usize {
     }
 }
 
-/// A tag and the largest reader (a magnet scanner comes with its `u32` byte count and an MSE
-/// shape).
-const SIDE_LEN: usize = 1 + max(
-    max(handshake::Reader::ENCODED_LEN, message::Reader::ENCODED_LEN),
-    max(
+/// A reader's tag and the largest reader (a text side's magnet scanner comes with a flag and
+/// its handshake finder), the stream offset, the flights.
+const SIDE_LEN: usize =
+    1 + max(
+        max(handshake::Reader::ENCODED_LEN, message::Reader::ENCODED_LEN),
         max(
-            http_tracker::RequestReader::ENCODED_LEN,
-            http_tracker::ReplyReader::ENCODED_LEN,
+            max(
+                http_tracker::RequestReader::ENCODED_LEN,
+                http_tracker::ReplyReader::ENCODED_LEN,
+            ),
+            max(
+                http::Framer::ENCODED_LEN,
+                magnet::Scanner::ENCODED_LEN + 1 + handshake::Finder::ENCODED_LEN,
+            ),
         ),
-        max(
-            magnet::Scanner::ENCODED_LEN + 4 + mse::Shape::ENCODED_LEN,
-            mse::Shape::ENCODED_LEN,
-        ),
-    ),
-);
+    ) + 4
+        + mse::Flights::ENCODED_LEN;
 const TCP_LEN: usize = 2 * SIDE_LEN + 2 * ExtIds::ENCODED_LEN;
 
 const _: () = assert!(COMMON_LEN + TCP_LEN <= FlowClassifier::STATE_LEN);
+const _: () = assert!(
+    FlowClassifier::STATE_LEN <= 88,
+    "the C flow (8 + STATE_LEN bytes) must stay within 96 bytes"
+);
 const _: () = assert!(COMMON_LEN + UdpState::ENCODED_LEN <= FlowClassifier::STATE_LEN);
 
-// Side tags.
+// Reader tags.
 const START: u8 = 0;
 const HANDSHAKE: u8 = 1;
 const MESSAGES: u8 = 2;
@@ -134,68 +140,81 @@ const REQUEST: u8 = 3;
 const REPLY: u8 = 4;
 const TEXT: u8 = 5;
 const DONE: u8 = 6;
-const MSE: u8 = 7;
+const HTTP: u8 = 7;
+const NEXT: u8 = 8;
 
 fn encode_side(side: &Side, w: &mut StateWriter<'_>) {
-    match side {
-        Side::Start => w.u8(START),
-        Side::Handshake(r) => {
+    match &side.reader {
+        Reader::Start => w.u8(START),
+        Reader::Next => w.u8(NEXT),
+        Reader::Handshake(r) => {
             w.u8(HANDSHAKE);
             r.encode(w);
         }
-        Side::Messages(r) => {
+        Reader::Messages(r) => {
             w.u8(MESSAGES);
             r.encode(w);
         }
-        Side::Request(r) => {
+        Reader::Request(r) => {
             w.u8(REQUEST);
             r.encode(w);
         }
-        Side::Reply(r) => {
+        Reader::Reply(r) => {
             w.u8(REPLY);
             r.encode(w);
         }
-        Side::Text(scanner, scanned, shape) => {
+        Reader::Http(f) => {
+            w.u8(HTTP);
+            f.encode(w);
+        }
+        Reader::Text(scanner, found, finder) => {
             w.u8(TEXT);
             scanner.encode(w);
-            w.u32(*scanned);
-            shape.encode(w);
+            w.u8(u8::from(*found));
+            finder.encode(w);
         }
-        Side::Mse(shape) => {
-            w.u8(MSE);
-            shape.encode(w);
-        }
-        Side::Done(messages) => {
+        Reader::Done(messages) => {
             w.u8(DONE);
             w.u8(*messages);
         }
     }
+    w.u32(side.sent);
+    side.flights.encode(w);
 }
 
 fn decode_side(r: &mut StateReader<'_>) -> Option<Side> {
-    Some(match r.u8()? {
-        START => Side::Start,
-        HANDSHAKE => Side::Handshake(handshake::Reader::decode(r)?),
-        MESSAGES => Side::Messages(message::Reader::decode(r)?),
-        REQUEST => Side::Request(http_tracker::RequestReader::decode(r)?),
-        REPLY => Side::Reply(http_tracker::ReplyReader::decode(r)?),
+    let reader = match r.u8()? {
+        START => Reader::Start,
+        NEXT => Reader::Next,
+        HANDSHAKE => Reader::Handshake(handshake::Reader::decode(r)?),
+        MESSAGES => Reader::Messages(message::Reader::decode(r)?),
+        REQUEST => Reader::Request(http_tracker::RequestReader::decode(r)?),
+        REPLY => Reader::Reply(http_tracker::ReplyReader::decode(r)?),
+        HTTP => Reader::Http(http::Framer::decode(r)?),
         TEXT => {
             let scanner = magnet::Scanner::decode(r)?;
-            let scanned = r.u32()?;
-            if scanned > super::TEXT_SCAN_LIMIT {
-                return None;
-            }
-            Side::Text(scanner, scanned, mse::Shape::decode(r)?)
+            let found = match r.u8()? {
+                0 => false,
+                1 => true,
+                _ => return None,
+            };
+            Reader::Text(scanner, found, handshake::Finder::decode(r)?)
         }
-        MSE => Side::Mse(mse::Shape::decode(r)?),
-        DONE => Side::Done(r.u8_if(|m| m <= super::FOLLOW_MESSAGES)?),
+        DONE => Reader::Done(r.u8_if(|m| m <= super::FOLLOW_MESSAGES)?),
         _ => return None,
+    };
+    let sent = r.u32()?;
+    let flights = mse::Flights::decode(r)?;
+    Some(Side {
+        reader,
+        sent,
+        flights,
     })
 }
 
 impl FlowClassifier {
     /// Bytes of [`FlowClassifier::to_state`].
-    pub const STATE_LEN: usize = 56;
+    pub const STATE_LEN: usize = 84;
 
     /// The classifier as plain bytes, for state kept where Rust types cannot live (the C
     /// library's caller-owned `torclass_flow`).
@@ -267,14 +286,17 @@ impl FlowClassifier {
         if r.rest.any(|b| *b != 0) {
             return None;
         }
-        Some(Self {
+        let mut flow = Self {
             inner,
             evidence,
             flags,
             state: flow_state,
             protocol,
             confidence,
-        })
+            done: false,
+        };
+        flow.done = flow.compute_done();
+        Some(flow)
     }
 }
 
@@ -345,6 +367,26 @@ mod tests {
     }
 
     #[test]
+    fn key_exchange_flights_round_trip() {
+        let mut c = FlowClassifier::new(Transport::Tcp);
+        let random = crate::test_util::random_bytes;
+        let mut b2 = random(40, 4);
+        b2.extend_from_slice(b"\x13BitTorrent protocol");
+        for (dir, bytes) in [
+            (Direction::Initiator, random(200, 1)),
+            (Direction::Responder, random(150, 2)),
+            (Direction::Initiator, random(80, 3)),
+            (Direction::Responder, b2),
+        ] {
+            for chunk in bytes.chunks(7) {
+                c.feed(dir, chunk);
+                round_trip(&c);
+            }
+        }
+        assert!(c.verdict().is_bittorrent());
+    }
+
+    #[test]
     fn udp_flows_round_trip() {
         let mut c = FlowClassifier::new(Transport::Udp);
         c.feed(
@@ -363,13 +405,11 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn any_bytes_decode_without_panic_and_only_canonically(
-            bytes in proptest::array::uniform32(proptest::num::u8::ANY),
-            tail in proptest::array::uniform24(proptest::num::u8::ANY),
-            zeros in 0usize..56,
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, FlowClassifier::STATE_LEN),
+            zeros in 0usize..FlowClassifier::STATE_LEN,
         ) {
             let mut state = [0u8; FlowClassifier::STATE_LEN];
-            state[..32].copy_from_slice(&bytes);
-            state[32..].copy_from_slice(&tail);
+            state.copy_from_slice(&bytes);
             // Zero a suffix too, so that plausible short encodings are generated.
             state[zeros..].fill(0);
             if let Some(c) = FlowClassifier::from_state(&state) {
@@ -383,6 +423,8 @@ mod tests {
             start in proptest::sample::select(std::vec![
                 &b"\x13BitTorrent protocol"[..], b"\0\0\0\x05\x04", b"GET /announce?info_hash=",
                 b"HTTP/1.0 200 OK\r\n\r\nd", b"magnet:?xt=urn:btih:", b"d1:ad2:id20:", b"",
+                b"POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc", b"\r\nGET / HTTP/1.1\r\n",
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n", b"\x9c\x41\xf3",
             ]),
             chunks in proptest::collection::vec(
                 (proptest::bool::ANY, proptest::collection::vec(proptest::num::u8::ANY, 0..40)),

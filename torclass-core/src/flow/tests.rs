@@ -83,14 +83,14 @@ fn tracker_session() -> Conversation {
 fn magnet_page() -> Conversation {
     std::vec![
         (A, b"GET /torrents/debian HTTP/1.1\r\nHost: example\r\n\r\n".to_vec()),
-        (B, b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<html><body><a href=\"magnet:?xt=urn:btih:0102030405060708090a0b0c0d0e0f1011121314&dn=debian\">Debian</a></body></html>".to_vec()),
+        (B, b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 114\r\n\r\n<html><body><a href=\"magnet:?xt=urn:btih:0102030405060708090a0b0c0d0e0f1011121314&dn=debian\">Debian</a></body></html>".to_vec()),
     ]
 }
 
 /// An MSE/PE key exchange: random flights of the sizes the protocol allows.
 fn mse_session() -> Conversation {
     let mut a1 = random_bytes(96 + 211, 1);
-    a1[0] = 0x9c; // any first byte that is not a cleartext format's
+    a1[0] = 0x9c; // any first byte will do, see `mse_whatever_the_key`
     std::vec![
         (A, a1),
         (B, random_bytes(96 + 37, 2)),
@@ -110,6 +110,19 @@ fn mse_with_magnet() -> Conversation {
     conv
 }
 
+/// An MSE exchange where the responder selected plaintext: its second flight is VC,
+/// crypto_select, len(padD), padD (RC4 output), then its cleartext handshake and messages.
+fn mse_plaintext() -> Conversation {
+    let mut b2 = random_bytes(8 + 4 + 2 + 37, 21);
+    b2.extend(handshake(b"-lt0D80-abcdefghijkl"));
+    b2.extend(ext_handshake(1, 2, "libtorrent 2.0.8"));
+    let mut conv = mse_session();
+    conv[3].1 = b2;
+    conv.truncate(4);
+    conv.push((A, [msg(14, &[]), msg(2, &[])].concat()));
+    conv
+}
+
 /// Picked up mid-stream: one valid message on one side, then bytes that fit no message; two on
 /// the other. The split run counts the messages however the invalid bytes are cut off.
 fn midstream_split() -> Conversation {
@@ -119,7 +132,46 @@ fn midstream_split() -> Conversation {
     ]
 }
 
-/// Real-shaped negative openings: TLS, SSH, HTTP without magnets, DNS over TCP, SMB2.
+/// A TLS 1.2 full handshake shaped like an MSE exchange where it can be: a ClientHello and a
+/// ServerHello of in-range sizes, then record after record.
+fn tls12() -> Conversation {
+    let record = |kind: u8, body: Vec<u8>| {
+        let mut r = std::vec![kind, 0x03, 0x03];
+        r.extend_from_slice(&(body.len() as u16).to_be_bytes());
+        r.extend(body);
+        r
+    };
+    let hello = |kind: u8, len: usize, seed: u64| {
+        let mut h = std::vec![kind, 0, (len >> 8) as u8, len as u8, 0x03, 0x03];
+        h.extend(random_bytes(len - 2, seed));
+        record(0x16, h)
+    };
+    std::vec![
+        (A, hello(1, 250, 31)),
+        (B, hello(2, 400, 32)),
+        (
+            A,
+            [
+                record(0x16, random_bytes(70, 33)),
+                record(0x14, std::vec![1]),
+                record(0x16, random_bytes(40, 34))
+            ]
+            .concat()
+        ),
+        (
+            B,
+            [
+                record(0x14, std::vec![1]),
+                record(0x16, random_bytes(40, 35))
+            ]
+            .concat()
+        ),
+        (A, record(0x17, random_bytes(300, 36))),
+    ]
+}
+
+/// Real-shaped negative openings: TLS, SSH, HTTP without magnets, DNS over TCP, SMB2, random
+/// bytes to an arbitrary port.
 fn negatives() -> Vec<Conversation> {
     let tls_hello = {
         let mut h = std::vec![0x16, 0x03, 0x01, 0x00, 0xc8, 0x01, 0x00, 0x00, 0xc4, 0x03, 0x03];
@@ -149,12 +201,29 @@ fn negatives() -> Vec<Conversation> {
             (A, b"\x00\x00\x00\x66\xfeSMB\x40\x00\x00\x00\x00\x00\x00\x00\x00\x00".to_vec()),
             (B, b"\x00\x00\x00\x66\xfeSMB\x40\x00\x01\x00\x00\x00\x00\x00\x00\x00".to_vec()),
         ],
+        tls12(),
+        magnet_page(),
     ]
 }
 
-/// Feed `conv` with each message cut at `cuts` (offsets taken modulo the message length).
-fn run(conv: &Conversation, cuts: &[usize]) -> (Verdict, Metadata) {
-    let mut flow = FlowClassifier::new(Transport::Tcp);
+/// Feed `conv` with each message cut at `cuts` (offsets taken modulo the message length); the
+/// verdict before and after `finish`.
+fn run_both(conv: &Conversation, cuts: &[usize]) -> (Verdict, Verdict, Metadata) {
+    run_with(FlowClassifier::new(Transport::Tcp), conv, cuts)
+}
+
+fn run_with(
+    mut flow: FlowClassifier,
+    conv: &Conversation,
+    cuts: &[usize],
+) -> (Verdict, Verdict, Metadata) {
+    let meta = feed_cut(&mut flow, conv, cuts);
+    let before = flow.verdict();
+    (before, flow.finish(), meta)
+}
+
+/// Feed `conv` to `flow`, each message cut at `cuts` as in [`run_both`].
+fn feed_cut(flow: &mut FlowClassifier, conv: &Conversation, cuts: &[usize]) -> Metadata {
     let mut meta = Metadata::new();
     let mut cut_iter = cuts.iter().copied().cycle();
     for (dir, bytes) in conv {
@@ -177,13 +246,57 @@ fn run(conv: &Conversation, cuts: &[usize]) -> (Verdict, Metadata) {
             }
         }
     }
-    (flow.verdict(), meta)
+    meta
+}
+
+/// The verdict once the flow ended.
+fn run(conv: &Conversation, cuts: &[usize]) -> (Verdict, Metadata) {
+    let (_, end, meta) = run_both(conv, cuts);
+    (end, meta)
+}
+
+/// The verdict and the evidence once the flow ended.
+fn outcome(conv: &Conversation, cuts: &[usize]) -> (Verdict, Evidence) {
+    let mut flow = FlowClassifier::new(Transport::Tcp);
+    feed_cut(&mut flow, conv, cuts);
+    (flow.finish(), flow.evidence())
+}
+
+/// The flow has the MSE shape and nothing confirms it: not BitTorrent, `mse_shape` evidence.
+fn shape_alone(conv: &Conversation) -> bool {
+    let (v, evidence) = outcome(conv, &[]);
+    v == Verdict::NotBitTorrent && evidence.contains(Evidence::MSE_SHAPE)
+}
+
+/// The verdict once the flow ended, for a flow whose host is a known BitTorrent host.
+fn run_corroborated(conv: &Conversation) -> Verdict {
+    let mut flow = FlowClassifier::new(Transport::Tcp);
+    flow.bittorrent_host();
+    run_with(flow, conv, &[]).1
+}
+
+/// The verdict once the flow ended, for a flow to a peer endpoint learned from BitTorrent.
+fn run_known(conv: &Conversation) -> Verdict {
+    let mut flow = FlowClassifier::new(Transport::Tcp);
+    flow.known_endpoint();
+    run_with(flow, conv, &[]).1
 }
 
 fn detection(v: Verdict) -> Detection {
     v.detection()
         .unwrap_or_else(|| panic!("not BitTorrent: {v:?}"))
 }
+
+fn level(v: Verdict) -> Option<(Protocol, Confidence)> {
+    v.detection().map(|d| (d.protocol, d.confidence))
+}
+
+const CONFIRMED_WIRE: Option<(Protocol, Confidence)> =
+    Some((Protocol::PeerWire, Confidence::Confirmed));
+const CONFIRMED_MSE: Option<(Protocol, Confidence)> =
+    Some((Protocol::PeerWireEncrypted, Confidence::Confirmed));
+const CONFIRMED_TRACKER: Option<(Protocol, Confidence)> =
+    Some((Protocol::HttpTracker, Confidence::Confirmed));
 
 #[test]
 fn peer_wire_session() {
@@ -205,6 +318,7 @@ fn peer_wire_session() {
         assert!(d.evidence.contains(e), "missing {e:?}");
     }
     assert!(!d.evidence.contains(Evidence::MESSAGE_FRAMING));
+    assert!(!d.evidence.contains(Evidence::LATE_HANDSHAKE));
     assert_eq!(meta.info_hash().map(|h| h[1]), Some(8));
     assert_eq!(meta.peer_id(A), Some(b"-TR3000-abcdefghijkl"));
     assert_eq!(meta.peer_id(B), Some(b"-qB4520-mnopqrstuvwx"));
@@ -212,19 +326,54 @@ fn peer_wire_session() {
     assert_eq!(meta.listen_port(A), Some(6881));
 }
 
+/// A handshake is conclusive unless its side's next bytes refute it: it waits for that chance
+/// (never `Likely`), and is confirmed by a valid message, by the other side speaking first, or
+/// by the flow ending.
 #[test]
-fn one_handshake_is_likely_then_confirmed() {
-    let mut flow = FlowClassifier::new(Transport::Tcp);
+fn a_handshake_is_confirmed_at_its_first_refutation_chance() {
     let hs = handshake(b"-TR3000-abcdefghijkl");
-    assert_eq!(flow.feed(A, &hs[..19]), Verdict::Undecided);
-    let d = detection(flow.feed(A, &hs[19..20]));
-    assert_eq!(
-        (d.protocol, d.confidence),
-        (Protocol::PeerWire, Confidence::Likely)
-    );
-    flow.feed(A, &hs[20..]);
-    let d = detection(flow.feed(B, &handshake(b"-TR3000-zzzzzzzzzzzz")));
-    assert_eq!(d.confidence, Confidence::Confirmed);
+    let mut flow = FlowClassifier::new(Transport::Tcp);
+    assert_eq!(flow.feed(A, &hs[..20]), Verdict::Undecided);
+    assert_eq!(flow.feed(A, &hs[20..]), Verdict::Undecided);
+    // Keep-alives refute nothing and prove nothing.
+    assert_eq!(flow.feed(A, &[0, 0, 0, 0]), Verdict::Undecided);
+    assert_eq!(level(flow.feed(A, &msg(2, &[]))), CONFIRMED_WIRE);
+
+    let mut answered = FlowClassifier::new(Transport::Tcp);
+    answered.feed(A, &hs);
+    assert_eq!(level(answered.feed(B, b"x")), CONFIRMED_WIRE);
+
+    let mut alone = FlowClassifier::new(Transport::Tcp);
+    alone.feed(A, &hs);
+    assert_eq!(level(alone.finish()), CONFIRMED_WIRE);
+
+    // A partial header is something more: it must complete validly.
+    let mut partial = FlowClassifier::new(Transport::Tcp);
+    partial.feed(A, &[hs.clone(), std::vec![0, 0]].concat());
+    assert_eq!(partial.feed(B, b"x"), Verdict::Undecided);
+    assert_eq!(level(partial.feed(A, &[0, 1, 2])), CONFIRMED_WIRE);
+}
+
+/// Issue 13: a plain TCP transfer of a file that begins with a handshake is not BitTorrent;
+/// its twin, a handshake and real messages, is.
+#[test]
+fn a_file_that_begins_with_a_handshake_is_not_bittorrent() {
+    let hs = handshake(b"-TR3000-abcdefghijkl");
+    let file = [
+        hs.clone(),
+        b"and then the rest of the file, plain text".to_vec(),
+    ]
+    .concat();
+    let binary = [hs.clone(), random_bytes(100_000, 41)].concat();
+    let zeros = [hs.clone(), std::vec![0u8; 4096]].concat();
+    for body in [file, binary, zeros] {
+        let conv = std::vec![(A, body)];
+        assert_eq!(run(&conv, &[]).0, Verdict::NotBitTorrent);
+        let served = std::vec![(A, b"get file\n".to_vec()), (B, conv[0].1.clone())];
+        assert_eq!(run(&served, &[]).0, Verdict::NotBitTorrent);
+    }
+    let twin = std::vec![(A, [hs, msg(5, &[0xff, 0xf0]), msg(2, &[])].concat())];
+    assert_eq!(level(run(&twin, &[]).0), CONFIRMED_WIRE);
 }
 
 #[test]
@@ -254,36 +403,487 @@ fn http_tracker_session() {
     assert_eq!(meta.peer_id(A), Some(b"-TR3000-abcdefghijkl"));
 }
 
+const ANNOUNCE_QUERY: &str = "info_hash=%01%02%03%04%05%06%07%08%09%0a%0b%0c%0d%0e%0f%10%11%12%13%14&peer_id=-TR3000-abcdefghijkl&port=51413&uploaded=0&downloaded=0&left=0&compact=1";
+
+fn announce_line(target: &str) -> Vec<u8> {
+    std::format!("GET {target} HTTP/1.1\r\nHost: tracker\r\n\r\n").into_bytes()
+}
+
+/// An announce with a 20-byte info_hash, a peer_id and a port is conclusive alone (its reply
+/// is often lost or not captured); so is a scrape. A request that lacks them is confirmed only
+/// by a tracker reply.
 #[test]
-fn magnet_in_a_web_page() {
-    let (v, meta) = run(&magnet_page(), &[]);
-    let d = detection(v);
+fn a_conclusive_announce_needs_no_reply() {
+    let alone = std::vec![(
+        A,
+        announce_line(&std::format!("/announce?{ANNOUNCE_QUERY}"))
+    )];
+    let (before, after, _) = run_both(&alone, &[]);
+    assert_eq!(level(before), CONFIRMED_TRACKER);
+    assert_eq!(level(after), CONFIRMED_TRACKER);
+    let scrape = std::vec![(
+        A,
+        announce_line(
+            "/x/scrape?info_hash=%01%02%03%04%05%06%07%08%09%0a%0b%0c%0d%0e%0f%10%11%12%13%14"
+        )
+    )];
+    assert_eq!(level(run_both(&scrape, &[]).0), CONFIRMED_TRACKER);
+    // Weaker: an info_hash and announce counters, no peer_id or port.
+    let weak = announce_line("/announce?info_hash=%01%02%03%04%05%06%07%08%09%0a%0b%0c%0d%0e%0f%10%11%12%13%14&uploaded=0&left=5");
+    let unanswered = std::vec![(A, weak.clone())];
+    let (before, after, _) = run_both(&unanswered, &[]);
     assert_eq!(
-        (d.protocol, d.confidence),
-        (Protocol::Magnet, Confidence::Likely)
+        before,
+        Verdict::Undecided,
+        "held back until it can be refuted"
     );
-    assert_eq!(meta.info_hash().map(|h| h[0]), Some(1));
+    assert_eq!(
+        level(after),
+        Some((Protocol::HttpTracker, Confidence::Likely))
+    );
+    let answered = std::vec![(A, weak.clone()), tracker_session()[1].clone()];
+    assert_eq!(level(run(&answered, &[]).0), CONFIRMED_TRACKER);
+    let page = std::vec![
+        (A, weak),
+        (
+            B,
+            b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found".to_vec()
+        ),
+    ];
+    assert_eq!(run(&page, &[]).0, Verdict::NotBitTorrent);
+    // A 19-byte info_hash is no tracker's.
+    let short = std::vec![(A, announce_line("/announce?info_hash=%01%02%03%04%05%06%07%08%09%0a%0b%0c%0d%0e%0f%10%11%12%13&peer_id=-TR3000-abcdefghijkl&port=1"))];
+    assert_eq!(run(&short, &[]).0, Verdict::NotBitTorrent);
+}
+
+/// Issue 13, evasion 4: escaped parameter names, leading CRLFs, a keep-alive decoy request
+/// (with a body) before the announce, the forward-proxy form, a gzip-encoded reply. Each has a
+/// benign twin: the same request shapes without an announce, or an announce inside a body.
+#[test]
+fn http_tracker_evasions_and_their_twins() {
+    let escaped = ANNOUNCE_QUERY
+        .replace("info_hash", "info%5Fhash")
+        .replace("peer_id", "peer%5fid")
+        .replace("port", "%70ort");
+    let decoy =
+        b"POST /submit HTTP/1.1\r\nHost: tracker\r\nContent-Length: 11\r\n\r\nhello=world".to_vec();
+    let chunked_decoy = b"POST /submit HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5;x=y\r\nhello\r\n0\r\nTrailer: t\r\n\r\n".to_vec();
+    let announce = announce_line(&std::format!("/announce?{ANNOUNCE_QUERY}"));
+    let gzip_reply = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 20\r\n\r\n\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03KI-M\xcc\x01\x00\x00".to_vec();
+    let evasions: [Conversation; 6] = [
+        std::vec![(A, announce_line(&std::format!("/announce?{escaped}")))],
+        std::vec![(A, [b"\r\n\r\n".to_vec(), announce.clone()].concat())],
+        std::vec![(A, [decoy.clone(), announce.clone()].concat())],
+        std::vec![(
+            A,
+            [chunked_decoy.clone(), b"\r\n".to_vec(), announce.clone()].concat()
+        )],
+        std::vec![(
+            A,
+            announce_line(&std::format!(
+                "http://tracker.example:6969/announce?{ANNOUNCE_QUERY}"
+            ))
+        )],
+        std::vec![(A, announce.clone()), (B, gzip_reply)],
+    ];
+    for conv in &evasions {
+        assert_eq!(level(run(conv, &[]).0), CONFIRMED_TRACKER, "{conv:?}");
+    }
+    // A decoy reply before the tracker reply on a keep-alive connection: both replies read.
+    let replies = std::vec![
+        (A, [decoy.clone(), announce.clone()].concat()),
+        (
+            B,
+            [
+                b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nthanks".to_vec()[..43].to_vec(),
+                tracker_session()[1].1.clone()
+            ]
+            .concat()
+        ),
+    ];
+    let d = detection(run(&replies, &[]).0);
+    assert!(d.evidence.contains(Evidence::TRACKER_REPLY), "{d:?}");
+    // Twins: an announce URL inside a declared body is content, not a request.
+    let posted = std::format!(
+        "POST /paste HTTP/1.1\r\nContent-Length: {}\r\n\r\n{}",
+        announce.len(),
+        std::str::from_utf8(&announce).unwrap()
+    );
+    let twins: [Conversation; 3] = [
+        std::vec![(A, posted.into_bytes())],
+        std::vec![(A, [decoy.clone(), decoy].concat())],
+        std::vec![(
+            A,
+            announce_line("/announce?info%5Fhash=short&peer_id=x&port=1")
+        )],
+    ];
+    for conv in &twins {
+        assert_eq!(run(conv, &[]).0, Verdict::NotBitTorrent, "{conv:?}");
+    }
+}
+
+/// Issue 13: a magnet link in a web page, an IRC line or a mail is metadata: the flow is not
+/// BitTorrent, the URI's evidence and info-hash stay.
+#[test]
+fn a_magnet_link_in_content_is_metadata() {
+    let irc = std::vec![
+        (A, b"NICK x\r\nUSER x 0 * :x\r\n".to_vec()),
+        (B, b":srv 001 x :Welcome\r\n".to_vec()),
+        (A, b"PRIVMSG #chan :get it at magnet:?xt=urn:btih:0102030405060708090a0b0c0d0e0f1011121314\r\n".to_vec()),
+    ];
+    let mail = std::vec![
+        (B, b"220 mail ESMTP\r\n".to_vec()),
+        (A, b"DATA\r\n".to_vec()),
+        (A, b"Subject: x\r\n\r\nmagnet:?xt=urn:btih:0102030405060708090a0b0c0d0e0f1011121314\r\n.\r\n".to_vec()),
+    ];
+    for conv in [magnet_page(), irc, mail] {
+        let mut flow = FlowClassifier::new(Transport::Tcp);
+        let mut meta = Metadata::new();
+        for (dir, bytes) in &conv {
+            flow.feed_with(*dir, bytes, &mut meta);
+        }
+        assert_eq!(flow.finish(), Verdict::NotBitTorrent);
+        assert!(flow.evidence().contains(Evidence::MAGNET_URI));
+        assert_eq!(meta.info_hash().map(|h| h[0]), Some(1));
+    }
+}
+
+/// Issue 13: a handshake after complete HTTP messages, after leading CRLFs, or after an
+/// HTTP-looking prefix (then a valid message) is peer wire; its twins (a handshake inside a
+/// declared body, in a binary stream, past the text window, or without a valid message after
+/// a prefix) are not.
+#[test]
+fn a_handshake_after_text_and_its_twins() {
+    let hs = handshake(b"-TR3000-abcdefghijkl");
+    let then = |prefix: &[u8], after: &[u8]| [prefix, &hs[..], after].concat();
+    let interested = msg(2, &[]);
+    let request = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    let evasions: [&[u8]; 5] = [
+        request,
+        b"\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\n",
+        b"GET ",
+        b"hello there, general text\n",
+    ];
+    for prefix in evasions {
+        let conv = std::vec![(A, then(prefix, &interested))];
+        let d = detection(run(&conv, &[]).0);
+        assert_eq!(
+            (d.protocol, d.confidence),
+            (Protocol::PeerWire, Confidence::Confirmed)
+        );
+        assert!(d.evidence.contains(Evidence::LATE_HANDSHAKE), "{prefix:?}");
+    }
+    // After a complete HTTP message, nothing more before the other side speaks is enough.
+    let keep_alive = std::vec![(A, then(request, b"")), (B, b"x".to_vec())];
+    assert_eq!(level(run(&keep_alive, &[]).0), CONFIRMED_WIRE);
+    let body = std::format!(
+        "POST / HTTP/1.1\r\nContent-Length: {}\r\n\r\n",
+        hs.len() + 5
+    );
+    let reply = std::format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n",
+        hs.len() + 5
+    );
+    let pcap_file = [
+        std::vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0],
+        std::vec![0; 32],
+        hs.clone(),
+        interested.clone(),
+    ]
+    .concat();
+    let far = std::vec![b'x'; TEXT_HANDSHAKE_WINDOW as usize];
+    // An archive with a capture stored in it: printable first bytes, then binary.
+    let zip = [
+        b"PK\x03\x04\x14\x00\x00\x00\x00\x00".to_vec(),
+        std::vec![b'a'; 20],
+        hs.clone(),
+        interested.clone(),
+    ]
+    .concat();
+    let twins: [Conversation; 6] = [
+        std::vec![(A, b"RETR x.zip\r\n".to_vec()), (B, zip)],
+        std::vec![(A, then(body.as_bytes(), &interested))],
+        std::vec![
+            (A, b"GET /x.pcap HTTP/1.1\r\n\r\n".to_vec()),
+            (B, then(reply.as_bytes(), &interested))
+        ],
+        std::vec![(A, b"RETR x.pcap\r\n".to_vec()), (B, pcap_file)],
+        std::vec![(A, then(&far, &interested))],
+        std::vec![
+            (A, then(b"GET / HTTP/1.1\r\nHost: x\r\n", b"")),
+            (B, b"x".to_vec())
+        ],
+    ];
+    for conv in &twins {
+        assert!(!run(conv, &[]).0.is_bittorrent(), "{conv:?}");
+    }
 }
 
 #[test]
 fn mse_key_exchange_shape() {
-    let (v, _) = run(&mse_session(), &[]);
-    let d = detection(v);
-    assert_eq!(
-        (d.protocol, d.confidence),
-        (Protocol::PeerWireEncrypted, Confidence::Likely)
+    // Alone, the shape is no verdict (random bytes share it), only evidence for the analyst.
+    let mut alone = FlowClassifier::new(Transport::Tcp);
+    feed_cut(&mut alone, &mse_session(), &[]);
+    assert!(
+        alone.evidence().contains(Evidence::MSE_SHAPE),
+        "recorded at the responder's second flight, not at the end"
     );
-    assert!(d.evidence.contains(Evidence::MSE_SHAPE));
+    assert!(!alone.verdict().is_bittorrent());
+    assert!(shape_alone(&mse_session()));
+    // Corroborated, it is confirmed as soon as the initiator's second flight is measured.
+    let mut early = FlowClassifier::new(Transport::Tcp);
+    early.bittorrent_host();
+    for (dir, bytes) in mse_session().iter().take(3) {
+        early.feed(*dir, bytes);
+    }
+    assert_eq!(level(early.verdict()), CONFIRMED_MSE);
     let mut known = FlowClassifier::new(Transport::Tcp);
     known.known_endpoint();
     for (dir, bytes) in mse_session() {
         known.feed(dir, &bytes);
     }
-    assert_eq!(detection(known.verdict()).confidence, Confidence::Confirmed);
+    assert_eq!(level(known.verdict()), CONFIRMED_MSE);
+    assert_eq!(level(run_corroborated(&mse_session())), CONFIRMED_MSE);
     // The responder answering too early or too much breaks the shape.
     let mut wrong = mse_session();
     wrong[1].1 = random_bytes(700, 7);
-    assert!(!run(&wrong, &[]).0.is_bittorrent());
+    assert!(!run_corroborated(&wrong).is_bittorrent());
+    let mut first = mse_session();
+    first.swap(0, 1);
+    for (i, step) in first.iter_mut().enumerate() {
+        step.0 = if i % 2 == 0 { B } else { A };
+    }
+    assert!(
+        !run_corroborated(&first).is_bittorrent(),
+        "the responder spoke first"
+    );
+}
+
+/// Issue 13, evasion 1: the key's first byte, its entropy and its printable bytes are the
+/// client's choice; none of them matters.
+#[test]
+fn mse_whatever_the_key() {
+    let mut low_entropy = std::vec![0u8; 96]; // 2^500
+    low_entropy[96 - 1 - 62] = 0x10;
+    let printable: Vec<u8> = random_bytes(96, 51)
+        .iter()
+        .map(|b| 0x20 + b % 95)
+        .take(70)
+        .chain(random_bytes(26, 52))
+        .collect();
+    let keys: Vec<Vec<u8>> = [0x00u8, 0x13, b'G', b'H', b'q', b'\r', 0x16]
+        .iter()
+        .map(|&first| {
+            let mut k = random_bytes(96, u64::from(first) + 60);
+            k[0] = first;
+            k
+        })
+        .chain([
+            low_entropy,
+            printable,
+            [b"HT".to_vec(), random_bytes(94, 53)].concat(),
+            [b"GET /".to_vec(), random_bytes(91, 54)].concat(),
+            [b"\x13BitTorrent protocol".to_vec(), random_bytes(76, 55)].concat(),
+        ])
+        .collect();
+    for key in keys {
+        for padding in [std::vec![], std::vec![0u8; 512], random_bytes(200, 56)] {
+            let mut conv = mse_session();
+            conv[0].1 = [key.clone(), padding.clone()].concat();
+            conv[1].1 = [key.clone(), padding].concat();
+            assert!(shape_alone(&conv), "key {key:?}");
+            assert_eq!(level(run_corroborated(&conv)), CONFIRMED_MSE);
+            for cut in [1, 7, 95] {
+                assert_eq!(outcome(&conv, &[cut, cut * 3]), outcome(&conv, &[]));
+            }
+        }
+    }
+}
+
+/// Plaintext selected: the responder's cleartext handshake after the exchange confirms it,
+/// and its info-hash and peer id are read. Twins: the same bytes after flights that do not fit
+/// (a binary side is never searched otherwise).
+#[test]
+fn mse_with_plaintext_selected() {
+    let (v, meta) = run(&mse_plaintext(), &[]);
+    let d = detection(v);
+    assert_eq!(
+        (d.protocol, d.confidence),
+        (Protocol::PeerWireEncrypted, Confidence::Confirmed)
+    );
+    assert!(d
+        .evidence
+        .contains(Evidence::MSE_PLAINTEXT | Evidence::MSE_SHAPE | Evidence::HANDSHAKE));
+    assert!(d.evidence.contains(Evidence::EXTENSION_HANDSHAKE));
+    assert_eq!(meta.peer_id(B), Some(b"-lt0D80-abcdefghijkl"));
+    assert_eq!(meta.info_hash().map(|h| h[1]), Some(8));
+    for cut in 1..60 {
+        assert_eq!(
+            run(&mse_plaintext(), &[cut, cut * 13, cut * 29]).0,
+            v,
+            "cut {cut}"
+        );
+    }
+    // The most padding the responder may send before its handshake.
+    let mut far = mse_plaintext();
+    far[3].1 = [
+        random_bytes(14 + 512, 22),
+        handshake(b"-lt0D80-abcdefghijkl"),
+    ]
+    .concat();
+    assert_eq!(level(run(&far, &[]).0), CONFIRMED_MSE);
+    let mut too_far = far.clone();
+    too_far[3].1.insert(0, 0x5a);
+    assert!(shape_alone(&too_far));
+    // Twin: a text second flight from the initiator (not an MSE step 3).
+    let mut text = mse_plaintext();
+    text[2].1 = b"please send the capture file now, the one with the handshakes in it".to_vec();
+    assert!(!run(&text, &[]).0.is_bittorrent());
+    assert!(!run_corroborated(&text).is_bittorrent());
+}
+
+/// To a peer endpoint learned from BitTorrent traffic, an MSE attempt nothing answered is
+/// confirmed at the flow's end; from a BitTorrent host to anywhere, it is only likely (any
+/// connection may go unanswered); the twins to the same endpoint (TLS, HTTP, SSH, text) and
+/// from a BitTorrent host are not BitTorrent.
+#[test]
+fn an_unanswered_mse_attempt_to_a_known_peer() {
+    let attempt = std::vec![(A, random_bytes(96 + 20, 71))];
+    assert_eq!(run(&attempt, &[]).0, Verdict::NotBitTorrent);
+    let guess = detection(run_corroborated(&attempt));
+    assert_eq!(
+        (guess.protocol, guess.confidence),
+        (Protocol::PeerWireEncrypted, Confidence::Likely)
+    );
+    let d = detection(run_known(&attempt));
+    assert_eq!(
+        (d.protocol, d.confidence),
+        (Protocol::PeerWireEncrypted, Confidence::Confirmed)
+    );
+    assert!(d
+        .evidence
+        .contains(Evidence::MSE_UNANSWERED | Evidence::KNOWN_ENDPOINT));
+    // Answered but cut short (no second flight): nothing to go on.
+    let partial = std::vec![(A, random_bytes(200, 72)), (B, random_bytes(150, 73))];
+    assert_eq!(run_known(&partial), Verdict::NotBitTorrent);
+    // A DNS query over TCP nothing answered (its size, then itself) is no MSE attempt.
+    let dns = [200u16.to_be_bytes().to_vec(), random_bytes(200, 77)].concat();
+    assert_eq!(run_known(&std::vec![(A, dns)]), Verdict::NotBitTorrent);
+    let twins: Vec<Conversation> = std::vec![
+        std::vec![negatives()[0][0].clone()],
+        std::vec![(A, b"GET /index.html HTTP/1.1\r\nHost: example.org\r\nUser-Agent: curl/8.0\r\nAccept: */*\r\nConnection: keep-alive\r\n\r\n".to_vec())],
+        std::vec![(A, [b"SSH-2.0-OpenSSH_9.2\r\n".to_vec(), random_bytes(150, 74)].concat())],
+        std::vec![(A, random_bytes(95, 75))],
+        std::vec![(A, random_bytes(609, 76))],
+        tls12(),
+        magnet_page(),
+    ];
+    for conv in &twins {
+        assert!(!run_known(conv).is_bittorrent(), "{conv:?}");
+        assert!(!run_corroborated(conv).is_bittorrent(), "{conv:?}");
+    }
+}
+
+/// Look-alikes of the MSE shape that their structure refutes (each a twin of `mse_session`).
+#[test]
+fn mse_look_alikes_are_refuted() {
+    let with_first = |a1: Vec<u8>, b1: Vec<u8>| {
+        let mut conv = mse_session();
+        conv[0].1 = a1;
+        conv[1].1 = b1;
+        conv
+    };
+    let ssl2 = [
+        std::vec![0x80, 0x4c, 0x01, 0x03, 0x01, 0x00, 0x33, 0x00, 0x00, 0x00, 0x10],
+        random_bytes(200, 81),
+    ]
+    .concat();
+    let eip8 = |len: usize, seed| {
+        let mut m = ((len - 2) as u16).to_be_bytes().to_vec();
+        m.push(0x04);
+        m.extend(random_bytes(len - 3, seed));
+        m
+    };
+    let old_rlpx = |len: usize, seed| [std::vec![0x04], random_bytes(len - 1, seed)].concat();
+    let h2 = [
+        b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec(),
+        random_bytes(120, 82),
+    ]
+    .concat();
+    let status = [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 300\r\n\r\n".to_vec(),
+        random_bytes(300, 83),
+    ]
+    .concat();
+    let ssh = [b"SSH-2.0-dropbear\r\n".to_vec(), random_bytes(300, 84)].concat();
+    let look_alikes: Vec<Conversation> = std::vec![
+        tls12(),
+        with_first(ssl2, random_bytes(300, 85)),
+        with_first(
+            eip8(307 + 100, 86),
+            [eip8(210 + 30, 87), random_bytes(32 * 3, 88)].concat()
+        ),
+        with_first(
+            old_rlpx(307, 89),
+            [old_rlpx(210, 90), random_bytes(16 * 5, 91)].concat()
+        ),
+        with_first(h2, random_bytes(200, 92)),
+        with_first(random_bytes(200, 93), status),
+        with_first(ssh, random_bytes(200, 95)),
+    ];
+    for conv in &look_alikes {
+        let (v, evidence) = outcome(conv, &[]);
+        assert!(!v.is_bittorrent(), "{v:?} for {:?}", &conv[0].1[..12]);
+        assert!(!evidence.contains(Evidence::MSE_SHAPE));
+        assert!(!run_corroborated(conv).is_bittorrent());
+    }
+    // A text first flight is no computed key, but evading peers may agree on a chosen one:
+    // the second flights decide. Text ones (a text protocol) refute it.
+    let text = b"hello, this first flight is a line of text long enough to be a key exchange if it were not text at all\r\n".to_vec();
+    assert!(shape_alone(&with_first(
+        text.clone(),
+        random_bytes(200, 94)
+    )));
+    let mut chat = with_first(text.clone(), text.clone());
+    chat[2].1 = text.clone();
+    assert!(!run_corroborated(&chat).is_bittorrent());
+    assert!(
+        !run_corroborated(&std::vec![(A, text)]).is_bittorrent(),
+        "unanswered text"
+    );
+    // One RLPx-framed side alone does not refute (a 2^-14 pattern), and TLS in a second flight
+    // does.
+    let one_side = with_first(eip8(407, 96), random_bytes(200, 97));
+    assert!(shape_alone(&one_side));
+    let mut tls_second = mse_session();
+    tls_second[2].1 = [
+        std::vec![0x17, 0x03, 0x03, 0x00, 0x70],
+        random_bytes(112, 98),
+    ]
+    .concat();
+    assert!(!run_corroborated(&tls_second).is_bittorrent());
+}
+
+/// Flows picked up mid-stream, or with a gap in their first flights, are never MSE.
+#[test]
+fn mse_needs_the_whole_exchange() {
+    let mut late = FlowClassifier::new(Transport::Tcp);
+    late.midstream();
+    late.bittorrent_host();
+    for (dir, bytes) in mse_session() {
+        late.feed(dir, &bytes);
+    }
+    assert_eq!(late.finish(), Verdict::NotBitTorrent);
+    let mut gap = FlowClassifier::new(Transport::Tcp);
+    let conv = mse_session();
+    gap.feed(A, &conv[0].1[..50]);
+    gap.gap(A);
+    gap.feed(A, &conv[0].1[60..]);
+    for (dir, bytes) in &conv[1..] {
+        gap.feed(*dir, bytes);
+    }
+    assert_eq!(gap.finish(), Verdict::NotBitTorrent);
 }
 
 #[test]
@@ -301,16 +901,14 @@ fn a_split_run_survives_the_side_ending_in_the_same_segment() {
 
 #[test]
 fn random_text_is_a_key_exchange_not_a_web_page() {
-    let mut printable_first = mse_with_magnet();
+    let mut printable_first = mse_session();
     printable_first[0].1[0] = b'q';
     for conv in [mse_with_magnet(), printable_first] {
-        let d = detection(run(&conv, &[]).0);
-        assert_eq!(d.protocol, Protocol::PeerWireEncrypted);
+        assert!(shape_alone(&conv));
+        assert_eq!(level(run_corroborated(&conv)), CONFIRMED_MSE);
         for cut in 1..40 {
-            assert_eq!(
-                detection(run(&conv, &[cut, cut * 7, cut * 31]).0).protocol,
-                d.protocol
-            );
+            let cuts = [cut, cut * 7, cut * 31];
+            assert_eq!(outcome(&conv, &cuts), outcome(&conv, &[]), "cut {cut}");
         }
     }
 }
@@ -318,11 +916,18 @@ fn random_text_is_a_key_exchange_not_a_web_page() {
 #[test]
 fn negatives_are_never_bittorrent() {
     for conv in negatives() {
-        let (v, _) = run(&conv, &[]);
-        assert!(!v.is_bittorrent(), "{conv:?}");
+        let (before, after, _) = run_both(&conv, &[]);
+        assert!(
+            !before.is_bittorrent() && !after.is_bittorrent(),
+            "{conv:?}"
+        );
     }
     let tls = &negatives()[0];
-    assert_eq!(run(tls, &[]).0, Verdict::NotBitTorrent);
+    assert_eq!(
+        run_both(tls, &[]).0,
+        Verdict::NotBitTorrent,
+        "decided before the end"
+    );
 }
 
 #[test]
@@ -339,6 +944,15 @@ fn decided_flows_stop_reading() {
     let before = flow;
     flow.feed(A, b"anything at all");
     assert_eq!(flow, before);
+    let mut mse = FlowClassifier::new(Transport::Tcp);
+    for (dir, bytes) in mse_plaintext() {
+        mse.feed(dir, &bytes);
+    }
+    for _ in 0..20 {
+        mse.feed(A, &msg(2, &[]));
+        mse.feed(B, &msg(1, &[]));
+    }
+    assert!(mse.is_done());
 }
 
 #[test]
@@ -375,18 +989,85 @@ fn framing_false_positives_on_random_streams() {
 }
 
 fn conversations() -> Vec<Conversation> {
+    let hs = handshake(b"-TR3000-abcdefghijkl");
     let mut all = std::vec![
         peer_session(),
         midstream_session(),
         tracker_session(),
-        magnet_page(),
+        mse_plaintext(),
+        midstream_split(),
+        // The new rules: a handshake after text, keep-alive HTTP, the held-back handshake.
+        std::vec![(
+            A,
+            [
+                b"GET / HTTP/1.1\r\nHost: x\r\n".to_vec(),
+                hs.clone(),
+                msg(2, &[])
+            ]
+            .concat()
+        )],
         mse_session(),
         mse_with_magnet(),
-        midstream_split(),
+        std::vec![(
+            A,
+            [
+                b"POST /a HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc\r\n".to_vec(),
+                announce_line(&std::format!("/announce?{ANNOUNCE_QUERY}"))
+            ]
+            .concat()
+        )],
+        std::vec![(A, hs.clone()), (B, b"x".to_vec())],
+        std::vec![(A, [hs.clone(), random_bytes(300, 3)].concat())],
+        std::vec![(A, random_bytes(300, 4))],
+        std::vec![(
+            A,
+            [
+                b"\r\nGET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n"
+                    .to_vec(),
+                hs.clone(),
+                msg(2, &[])
+            ]
+            .concat()
+        )],
+        std::vec![(
+            A,
+            announce_line(&std::format!(
+                "/announce?{}",
+                ANNOUNCE_QUERY.replace("info_hash", "info%5fhash")
+            ))
+        )],
+        std::vec![
+            (A, b"RETR x.zip\r\n".to_vec()),
+            (
+                B,
+                [b"PK\x03\x04".to_vec(), hs.clone(), msg(2, &[])].concat()
+            )
+        ],
+        std::vec![
+            (A, b"hi\n".to_vec()),
+            (
+                B,
+                [
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 73\r\n\r\n".to_vec(),
+                    hs,
+                    msg(2, &[])
+                ]
+                .concat()
+            )
+        ],
     ];
+    for first in [0x00, 0x13, b'G', b'H', b'\n'] {
+        let mut conv = mse_session();
+        conv[0].1[0] = first;
+        conv[1].1[0] = first;
+        all.push(conv);
+    }
     all.extend(negatives());
     all
 }
+
+/// Conversations whose verdict is BitTorrent before the flow ends.
+const BITTORRENT: usize = 6;
 
 proptest! {
     #[test]
@@ -395,9 +1076,18 @@ proptest! {
         cuts in proptest::collection::vec(any::<usize>(), 1..24),
     ) {
         let conv = &conversations()[which];
-        let (whole, whole_meta) = run(conv, &[]);
-        let (cut, cut_meta) = run(conv, &cuts);
+        let (whole, whole_end, whole_meta) = run_both(conv, &[]);
+        let (cut, cut_end, cut_meta) = run_both(conv, &cuts);
+        prop_assert_eq!(outcome(conv, &[]), outcome(conv, &cuts));
+        let mut host = FlowClassifier::new(Transport::Tcp);
+        host.bittorrent_host();
+        let mut host_cut = host;
+        feed_cut(&mut host, conv, &[]);
+        feed_cut(&mut host_cut, conv, &cuts);
+        prop_assert_eq!(host.verdict(), host_cut.verdict());
+        prop_assert_eq!(host.finish(), host_cut.finish());
         prop_assert_eq!(whole, cut);
+        prop_assert_eq!(whole_end, cut_end);
         prop_assert_eq!(whole_meta.info_hash(), cut_meta.info_hash());
         prop_assert_eq!(whole_meta.peer_id(A), cut_meta.peer_id(A));
         prop_assert_eq!(whole_meta.client_name(B), cut_meta.client_name(B));
@@ -405,7 +1095,7 @@ proptest! {
 
     #[test]
     fn a_bittorrent_verdict_never_flips_back(
-        which in 0usize..7,
+        which in 0usize..BITTORRENT,
         junk in proptest::collection::vec(any::<u8>(), 0..2048),
         dirs in proptest::collection::vec(any::<bool>(), 1..8),
     ) {
@@ -417,6 +1107,7 @@ proptest! {
                 seen = v.detection();
             }
         }
+        prop_assert!(seen.is_some());
         for (i, d) in dirs.iter().enumerate() {
             let dir = if *d { A } else { B };
             let v = flow.feed(dir, &junk[junk.len() * i / dirs.len()..]);
@@ -426,19 +1117,26 @@ proptest! {
             prop_assert!(now.confidence >= first.confidence);
             prop_assert!(now.evidence.contains(first.evidence));
         }
+        let end = detection(flow.finish());
+        prop_assert_eq!(end.protocol, seen.unwrap_or(end).protocol);
     }
 
     #[test]
     fn arbitrary_bytes_never_panic(
         chunks in proptest::collection::vec((any::<bool>(), proptest::collection::vec(any::<u8>(), 0..300)), 0..12),
-        first in prop_oneof![Just(0u8), Just(0x13), Just(b'G'), Just(b'H'), Just(b'm'), any::<u8>()],
+        first in prop_oneof![Just(0u8), Just(0x13), Just(b'G'), Just(b'H'), Just(b'P'), Just(b'm'), Just(b'\r'), any::<u8>()],
+        gaps in proptest::collection::vec(any::<bool>(), 12),
     ) {
         let mut flow = FlowClassifier::new(Transport::Tcp);
         let mut meta = Metadata::new();
         flow.feed_with(A, &[first], &mut meta);
-        for (d, bytes) in &chunks {
-            flow.feed_with(if *d { A } else { B }, bytes, &mut meta);
+        for ((d, bytes), gap) in chunks.iter().zip(&gaps) {
+            let dir = if *d { A } else { B };
+            if *gap {
+                flow.gap(dir);
+            }
+            flow.feed_with(dir, bytes, &mut meta);
         }
-        let _ = flow.verdict();
+        let _ = flow.finish();
     }
 }

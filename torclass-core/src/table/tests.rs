@@ -44,6 +44,14 @@ fn handshake(id: &[u8; 20]) -> Vec<u8> {
     h
 }
 
+/// A handshake and an `interested` message: a handshake followed by a valid message is
+/// confirmed at once.
+fn handshake_and_message(id: &[u8; 20]) -> Vec<u8> {
+    let mut h = handshake(id);
+    h.extend_from_slice(&[0, 0, 0, 1, 2]);
+    h
+}
+
 fn table(slots: &mut [Slot]) -> FlowTable<&mut [Slot]> {
     FlowTable::new(slots, TableConfig::default())
 }
@@ -96,8 +104,8 @@ fn a_tcp_session_in_both_directions() {
     assert_eq!(slot.packets(), 7);
     assert_eq!(
         slot.decided_at_packet(),
-        Some(3),
-        "the handshake prefix decides"
+        Some(7),
+        "the responder's first byte clears the initiator's handshake"
     );
     assert_eq!(
         slot.metadata().peer_id(Direction::Initiator),
@@ -181,7 +189,12 @@ fn a_flood_evicts_new_flows_before_bittorrent_ones() {
     let none = |_: &Slot| {};
     t.process(&tcp(bt, 1, TcpFlags::SYN, &[]), 0, none).unwrap();
     t.process(
-        &tcp(bt, 2, TcpFlags::ACK, &handshake(b"-TR3000-abcdefghijkl")),
+        &tcp(
+            bt,
+            2,
+            TcpFlags::ACK,
+            &handshake_and_message(b"-TR3000-abcdefghijkl"),
+        ),
         1,
         none,
     )
@@ -218,7 +231,7 @@ fn a_flood_does_not_make_a_packet_cost_more() {
     for (i, &k) in peers.iter().enumerate() {
         t.process(&tcp(k, 1, TcpFlags::SYN, &[]), i as u64, none)
             .unwrap();
-        let hello = handshake(b"-TR3000-abcdefghijkl");
+        let hello = handshake_and_message(b"-TR3000-abcdefghijkl");
         let o = t
             .process(&tcp(k, 2, TcpFlags::ACK, &hello), 10 + i as u64, none)
             .unwrap();
@@ -487,7 +500,7 @@ proptest! {
 #[test]
 #[cfg(target_pointer_width = "64")]
 fn slot_and_store_entry_sizes() {
-    assert_eq!(SLOT_SIZE, 424);
+    assert_eq!(SLOT_SIZE, 456);
     assert_eq!(Held::SIZE, 1484);
 }
 

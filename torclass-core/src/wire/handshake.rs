@@ -256,6 +256,63 @@ impl Reader {
     }
 }
 
+/// Finds the handshake's 20-byte prefix `\x13BitTorrent protocol` anywhere in a stream cut
+/// into any pieces; one byte of state (the prefix bytes matched so far).
+///
+/// `0x13` occurs only at the prefix's start, so after a mismatch a match can only begin again
+/// at a `0x13`: the state after any byte is the longest prefix of the prefix that ends there,
+/// however the stream is cut. Random bytes complete it with probability 2^-160 per offset.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Finder {
+    matched: u8,
+}
+
+impl Finder {
+    /// A finder that has seen nothing.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self { matched: 0 }
+    }
+
+    /// Bytes of the prefix matched at the end of what was scanned (0..=19).
+    #[must_use]
+    pub const fn matched(&self) -> u8 {
+        self.matched
+    }
+
+    /// Scan `chunk`. When the prefix completes, returns the bytes of `chunk` up to and
+    /// including its last byte (the handshake's reserved bytes follow) and starts over.
+    pub fn find(&mut self, chunk: &[u8]) -> Option<usize> {
+        let mut at = 0usize;
+        loop {
+            let rest = chunk.get(at..)?;
+            if self.matched == 0 {
+                let start = memchr::memchr(0x13, rest)?;
+                at = at.saturating_add(start).saturating_add(1);
+                self.matched = 1;
+                continue;
+            }
+            let want = field::PSTR
+                .get(usize::from(self.matched)..)
+                .unwrap_or_default();
+            let same = rest.iter().zip(want).take_while(|(a, b)| a == b).count();
+            at = at.saturating_add(same);
+            self.matched = self
+                .matched
+                .saturating_add(u8::try_from(same).unwrap_or(u8::MAX));
+            if usize::from(self.matched) >= field::PSTR.len() {
+                self.matched = 0;
+                return Some(at);
+            }
+            if same == rest.len() {
+                return None;
+            }
+            // A mismatch: the differing byte may itself start the prefix.
+            self.matched = 0;
+        }
+    }
+}
+
 // The reader's part of `FlowClassifier::to_state` (see `flow/state.rs`).
 impl Reader {
     pub(crate) const ENCODED_LEN: usize = 1;
@@ -268,6 +325,20 @@ impl Reader {
     pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
         let pos = r.u8_if(|p| usize::from(p) <= Handshake::<&[u8]>::LEN)?;
         Some(Self { pos })
+    }
+}
+
+impl Finder {
+    pub(crate) const ENCODED_LEN: usize = 1;
+
+    pub(crate) fn encode(&self, w: &mut crate::flow::state::StateWriter<'_>) {
+        w.u8(self.matched);
+    }
+
+    /// `None` unless fewer than 20 prefix bytes are matched (a complete match starts over).
+    pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
+        let matched = r.u8_if(|m| usize::from(m) < field::PSTR.len())?;
+        Some(Self { matched })
     }
 }
 
@@ -363,5 +434,64 @@ mod tests {
         for size in 1..=bad.len() {
             assert_eq!(read_in_pieces(&bad, size).0, Step::Refuted);
         }
+    }
+
+    /// Every end of the prefix in `stream`, fed in pieces of `size`.
+    fn found_in_pieces(stream: &[u8], size: usize) -> Vec<usize> {
+        let mut f = Finder::new();
+        let mut ends = Vec::new();
+        let mut offset = 0;
+        for chunk in stream.chunks(size) {
+            let mut rest = chunk;
+            let mut at = offset;
+            while let Some(n) = f.find(rest) {
+                ends.push(at + n);
+                at += n;
+                rest = &rest[n..];
+            }
+            offset += chunk.len();
+        }
+        ends
+    }
+
+    #[test]
+    fn finder_finds_every_prefix_however_cut() {
+        let prefix = &sample()[..20];
+        let mut stream = b"xx\x13\x13Bit".to_vec();
+        stream.extend_from_slice(prefix);
+        stream.extend_from_slice(b"\x13BitTorrent protoco\x13");
+        stream.extend_from_slice(prefix);
+        stream.extend_from_slice(&prefix[..10]);
+        let expected = std::vec![7 + 20, 7 + 20 + 20 + 20];
+        for size in 1..=stream.len() {
+            assert_eq!(found_in_pieces(&stream, size), expected, "size {size}");
+        }
+    }
+
+    /// Measured chance of finding the prefix in random bytes: none in 16 MiB (2^-160 per
+    /// offset in theory).
+    #[test]
+    fn finder_on_random_bytes() {
+        let mut state = 0x853c_49e6_748f_ea9bu64;
+        let block: Vec<u8> = (0..1 << 16)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 24) as u8
+            })
+            .collect();
+        let mut f = Finder::new();
+        let mut found = 0;
+        for round in 0..256usize {
+            let rotated = [
+                &block[round * 97 % block.len()..],
+                &block[..round * 97 % block.len()],
+            ]
+            .concat();
+            found += usize::from(f.find(&rotated).is_some());
+        }
+        std::println!("chance: handshake prefix found {found} times in 16 MiB of random bytes");
+        assert_eq!(found, 0);
     }
 }

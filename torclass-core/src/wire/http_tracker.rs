@@ -65,6 +65,10 @@ const S_INFO_HASH: u8 = 1;
 const S_ANNOUNCE_FIELD: u8 = 2;
 const S_SCRAPE: u8 = 4;
 const S_INFO_HASH_DONE: u8 = 8;
+/// A `peer_id` of 20 bytes.
+const S_PEER_ID: u8 = 16;
+/// A `port` that is a number up to 65535.
+const S_PORT: u8 = 32;
 
 const METHOD: &[u8] = b"GET ";
 const SCRAPE: &[u8] = b"scrape";
@@ -95,12 +99,16 @@ impl Default for RequestReader {
     }
 }
 
-/// The bytes [`RequestReader::step`] does more with than count: separators, escapes and the
-/// ends of the request line.
+/// The first byte of a BitTorrent handshake: never in a request line, so the reader stops before
+/// it and leaves it to whoever scans for a handshake after an HTTP-looking prefix.
+const HANDSHAKE_START: u8 = 0x13;
+
+/// The bytes [`RequestReader::step`] does more with than count: separators, escapes, the
+/// ends of the request line and [`HANDSHAKE_START`].
 const fn acted_on(b: u8) -> bool {
     matches!(
         b,
-        b'?' | b'/' | b'&' | b'=' | b'%' | b'+' | b' ' | b'\r' | b'\n'
+        b'?' | b'/' | b'&' | b'=' | b'%' | b'+' | b' ' | b'\r' | b'\n' | HANDSHAKE_START
     )
 }
 
@@ -131,8 +139,17 @@ fn name_param(hash: u16, len: u8) -> u8 {
         .map_or(P_OTHER, |&(_, _, p)| p)
 }
 
-/// [`name_param`] of a whole name: hashed only if its length is one of a known name.
+/// [`name_param`] of a whole name, its escapes decoded.
 fn param_of(name: &[u8]) -> u8 {
+    if memchr::memchr(b'%', name).is_some() {
+        let (buffer, len) = decoded_name(name);
+        return buffer.get(..len).map_or(P_OTHER, plain_param_of);
+    }
+    plain_param_of(name)
+}
+
+/// [`name_param`] of a decoded name: hashed only if its length is one of a known name.
+fn plain_param_of(name: &[u8]) -> u8 {
     let len = u8::try_from(name.len()).unwrap_or(u8::MAX);
     if NAMES.iter().any(|&(_, l, _)| l == len) {
         name_param(key_hash(name), len)
@@ -165,7 +182,8 @@ impl RequestReader {
     /// state after a run is the state byte-by-byte reading gives.
     pub fn read<O: Observer>(&mut self, chunk: &[u8], dir: Direction, obs: &mut O) -> Step {
         if self.count == 0 {
-            if let Some(step) = whole_line(chunk, dir, obs) {
+            if let Some((step, seen)) = whole_line(chunk, dir, obs) {
+                self.seen = seen;
                 return step;
             }
         }
@@ -180,6 +198,7 @@ impl RequestReader {
                 Req::Method => 0,
                 Req::Path if usize::from(self.pos) < SCRAPE.len() => 0,
                 Req::Path => literal_len(window),
+                Req::Name if self.esc != 0 => 0,
                 Req::Name => self.name_run(window),
                 Req::Value if self.esc != 0 || self.param == P_PORT => 0,
                 Req::Value => self.value_run(window, dir, obs),
@@ -190,6 +209,9 @@ impl RequestReader {
                     .saturating_add(u32::try_from(run).unwrap_or(u32::MAX));
                 i = i.saturating_add(run);
                 continue;
+            }
+            if b == HANDSHAKE_START {
+                return Step::NotTracker { consumed: i };
             }
             self.count = self.count.saturating_add(1);
             if self.count > MAX_REQUEST_LINE {
@@ -295,7 +317,8 @@ impl RequestReader {
             },
             Req::Name => match b {
                 b'=' => {
-                    self.param = name_param(self.name_hash, self.pos);
+                    let pos = if self.esc == 0 { self.pos } else { u8::MAX };
+                    self.param = name_param(self.name_hash, pos);
                     self.phase = Req::Value;
                     self.out = 0;
                     self.esc = 0;
@@ -303,10 +326,7 @@ impl RequestReader {
                 }
                 b'&' => self.start_name(),
                 b' ' | b'\r' | b'\n' => return self.end_of_query(),
-                _ => {
-                    self.name_hash = (self.name_hash ^ u16::from(b)).wrapping_mul(0x0193);
-                    self.pos = self.pos.saturating_add(1);
-                }
+                _ => self.name_byte(b),
             },
             Req::Value => match b {
                 b'&' => {
@@ -327,6 +347,36 @@ impl RequestReader {
         self.phase = Req::Name;
         self.name_hash = key_hash(b"");
         self.pos = 0;
+        self.esc = 0;
+    }
+
+    /// One byte of a parameter name that is not a literal run: an escape `%XX` is decoded, so
+    /// `info%5Fhash` is `info_hash` (opentracker decodes names too). A broken escape makes the
+    /// name one no parameter has.
+    fn name_byte(&mut self, b: u8) {
+        let decoded = match (self.esc, b) {
+            (0, b'%') => {
+                self.esc = 1;
+                return;
+            }
+            (0, _) => Some(b),
+            (1, _) => {
+                self.esc = hex_digit(b).map_or(0xff, |n| 0x10 | n);
+                return;
+            }
+            (hi, _) if hi & 0xf0 == 0x10 => {
+                self.esc = 0;
+                hex_digit(b).map(|lo| ((hi & 0x0f) << 4) | lo)
+            }
+            _ => None,
+        };
+        match decoded {
+            Some(byte) => {
+                self.name_hash = (self.name_hash ^ u16::from(byte)).wrapping_mul(0x0193);
+                self.pos = self.pos.saturating_add(1);
+            }
+            None => self.pos = u8::MAX,
+        }
     }
 
     fn value_byte<O: Observer>(&mut self, b: u8, dir: Direction, obs: &mut O) {
@@ -381,9 +431,18 @@ impl RequestReader {
                 self.seen |= S_INFO_HASH | S_INFO_HASH_DONE;
             }
             P_INFO_HASH => self.seen |= S_INFO_HASH_DONE,
-            P_PEER_ID | P_ANNOUNCE_FIELD => self.seen |= S_ANNOUNCE_FIELD,
+            P_PEER_ID => {
+                self.seen |= S_ANNOUNCE_FIELD;
+                if self.out == 20 && self.esc == 0 {
+                    self.seen |= S_PEER_ID;
+                }
+            }
+            P_ANNOUNCE_FIELD => self.seen |= S_ANNOUNCE_FIELD,
             P_PORT => {
                 self.seen |= S_ANNOUNCE_FIELD;
+                if self.out > 0 && self.esc == 0 && self.number <= 65535 {
+                    self.seen |= S_PORT;
+                }
                 if (1..=65535).contains(&self.number) {
                     obs.number(dir, Number::ListenPort, u64::from(self.number));
                 }
@@ -394,21 +453,41 @@ impl RequestReader {
     }
 
     fn end_of_query(&self) -> Step {
-        let info_hash = self.seen & S_INFO_HASH != 0;
-        if info_hash && self.seen & (S_ANNOUNCE_FIELD | S_SCRAPE) != 0 {
+        if is_tracker(self.seen) {
             Step::Tracker { done: true }
         } else {
             Step::NotTracker { consumed: 0 }
         }
     }
+
+    /// True if the request the reader recognised is conclusive on its own: an announce with a
+    /// 20-byte `info_hash`, a 20-byte `peer_id` and a numeric `port`, or a scrape with a 20-byte
+    /// `info_hash`. No other software sends these parameters together (a chance match needs
+    /// the three names and a 20-byte binary value: measured never in random or negative
+    /// traffic, see the flow tests).
+    #[must_use]
+    pub const fn conclusive(&self) -> bool {
+        is_conclusive(self.seen)
+    }
+}
+
+/// A tracker request: a 20-byte `info_hash` and an announce parameter or a scrape path.
+const fn is_tracker(seen: u8) -> bool {
+    seen & S_INFO_HASH != 0 && seen & (S_ANNOUNCE_FIELD | S_SCRAPE) != 0
+}
+
+/// See [`RequestReader::conclusive`].
+const fn is_conclusive(seen: u8) -> bool {
+    seen & S_INFO_HASH != 0
+        && (seen & (S_PEER_ID | S_PORT) == S_PEER_ID | S_PORT || seen & S_SCRAPE != 0)
 }
 
 /// The common case, read in one pass: a request whose whole request line is in the first
 /// chunk. The result, and what `obs` is told, are what [`RequestReader::step`] gives byte by
 /// byte (a proptest compares the two); `None` leaves the chunk to the state machine: the
-/// line does not end in the chunk or within [`MAX_REQUEST_LINE`], or a value read here has
-/// an escape that is not `%` and two hex digits.
-fn whole_line<O: Observer>(chunk: &[u8], dir: Direction, obs: &mut O) -> Option<Step> {
+/// line does not end in the chunk or within [`MAX_REQUEST_LINE`], holds [`HANDSHAKE_START`],
+/// or a value read here has an escape that is not `%` and two hex digits. With the step, the `seen` bits the line gives.
+fn whole_line<O: Observer>(chunk: &[u8], dir: Direction, obs: &mut O) -> Option<(Step, u8)> {
     let target = chunk.strip_prefix(METHOD)?;
     let window = chunk.get(..MAX_REQUEST_LINE as usize).unwrap_or(chunk);
     let end = memchr::memchr3(b' ', b'\r', b'\n', window.get(METHOD.len()..)?)?;
@@ -416,8 +495,11 @@ fn whole_line<O: Observer>(chunk: &[u8], dir: Direction, obs: &mut O) -> Option<
         consumed: METHOD.len().saturating_add(end).saturating_add(1),
     };
     let target = target.get(..end)?;
+    if memchr::memchr(HANDSHAKE_START, target).is_some() {
+        return None;
+    }
     let Some(question) = memchr::memchr(b'?', target) else {
-        return Some(refused);
+        return Some((refused, 0));
     };
     let path = target.get(..question)?;
     let query = target.get(question.saturating_add(1)..)?;
@@ -476,21 +558,27 @@ fn whole_line<O: Observer>(chunk: &[u8], dir: Direction, obs: &mut O) -> Option<
                     obs.field(dir, Field::PeerId, 0, id);
                 }
                 seen |= S_ANNOUNCE_FIELD;
+                if *len == 20 {
+                    seen |= S_PEER_ID;
+                }
             }
             _ => {
                 if (1..=65535).contains(port) {
                     obs.number(dir, Number::ListenPort, u64::from(*port));
                 }
                 seen |= S_ANNOUNCE_FIELD;
+                if *len > 0 && *port <= 65535 {
+                    seen |= S_PORT;
+                }
             }
         }
     }
-    let tracker = seen & S_INFO_HASH != 0 && seen & (S_ANNOUNCE_FIELD | S_SCRAPE) != 0;
-    Some(if tracker {
+    let step = if is_tracker(seen) {
         Step::Tracker { done: true }
     } else {
         refused
-    })
+    };
+    Some((step, seen))
 }
 
 /// The `name=value` parameters of a query, as ([`name_param`], value). A parameter without
@@ -508,6 +596,32 @@ fn params(query: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
                 param.get(eq.saturating_add(1)..)?,
             ))
         })
+}
+
+/// A parameter name with its `%XX` escapes decoded, as [`RequestReader::name_byte`] decodes
+/// it; names longer than any we read, or with a broken escape, come out as no name at all.
+fn decoded_name(name: &[u8]) -> ([u8; 16], usize) {
+    let mut out = [0u8; 16];
+    let mut len = 0usize;
+    let mut at = 0usize;
+    while let Some(&b) = name.get(at) {
+        let (byte, step) = if b == b'%' {
+            let hex = |i: usize| name.get(at.saturating_add(i)).and_then(|&c| hex_digit(c));
+            match (hex(1), hex(2)) {
+                (Some(hi), Some(lo)) => ((hi << 4) | lo, 3),
+                _ => return ([0; 16], usize::MAX),
+            }
+        } else {
+            (b, 1)
+        };
+        match out.get_mut(len) {
+            Some(slot) => *slot = byte,
+            None => return ([0; 16], usize::MAX),
+        }
+        len = len.saturating_add(1);
+        at = at.saturating_add(step);
+    }
+    (out, len)
 }
 
 /// Percent-decode `value` (`+` is a space), handing each byte and its index to `byte`; the
@@ -582,6 +696,19 @@ impl ReplyReader {
             count: 0,
             tok: Tokenizer::new(),
             phase: Rep::Status,
+            pos: 0,
+            seen: 0,
+        }
+    }
+
+    /// A reader at the start of a response body that begins with `d` (another reader took
+    /// the status line and the headers, e.g. [`super::http::Framer`]).
+    #[must_use]
+    pub const fn at_body() -> Self {
+        Self {
+            count: 0,
+            tok: Tokenizer::new(),
+            phase: Rep::Body,
             pos: 0,
             seen: 0,
         }
@@ -774,7 +901,8 @@ impl RequestReader {
         };
         let pos = r.u8()?;
         let param = r.u8_if(|p| p <= P_ANNOUNCE_FIELD)?;
-        let all_seen = S_INFO_HASH | S_ANNOUNCE_FIELD | S_SCRAPE | S_INFO_HASH_DONE;
+        let all_seen =
+            S_INFO_HASH | S_ANNOUNCE_FIELD | S_SCRAPE | S_INFO_HASH_DONE | S_PEER_ID | S_PORT;
         let seen = r.u8_if(|s| s & !all_seen == 0)?;
         let out = r.u8()?;
         let esc = r.u8_if(|e| matches!(e, 0 | 1 | 0x10..=0x1f | 0xff))?;
@@ -884,14 +1012,22 @@ mod tests {
         b"info_hash=%12%34Vx%9a%bc%de%f0%12%34Vx%9a%bc%de%f0%12%34V&port=1+2",
         b"peer_id=-qB4250-a+b%2Bc&port=0",
         b"&",
+        b"info%5Fhash",
+        b"peer%5fid",
+        b"%70ort",
+        b"%5",
+        b"info%5Fhash=%12%34Vx%9a%bc%de%f0%12%34Vx%9a%bc%de%f0%12%34Vx&peer%5Fid=-TR3000-abcdefghijkl&port=80",
+        b"\x13",
+        b"\x13BitTorrent protocol",
     ];
     const REQUEST_ENDS: &[&[u8]] = &[b" HTTP/1.1\r\nHost: t\r\n\r\n", b"\r\n", b"\n", b""];
 
-    /// Where a request was decided and how, the reader's state then, and what it observed.
+    /// Where a request was decided and how (and whether conclusively), the reader's state
+    /// then, and what it observed.
     fn request_trace(
         bytes: &[u8],
         size: usize,
-    ) -> (Option<(usize, Step)>, Option<RequestReader>, Metadata) {
+    ) -> (Option<(usize, Step, bool)>, Option<RequestReader>, Metadata) {
         let mut r = RequestReader::new();
         let mut m = Metadata::new();
         let mut offset = 0;
@@ -901,12 +1037,12 @@ mod tests {
                 // A decided reader is not read again: its state is not compared.
                 Step::NotTracker { consumed } => {
                     return (
-                        Some((offset + consumed, Step::NotTracker { consumed: 0 })),
+                        Some((offset + consumed, Step::NotTracker { consumed: 0 }, false)),
                         None,
                         m,
                     )
                 }
-                step => return (Some((0, step)), None, m),
+                step => return (Some((0, step, r.conclusive())), None, m),
             }
         }
         (None, Some(r), m)
@@ -956,6 +1092,51 @@ mod tests {
             assert!(
                 matches!(request(r.as_bytes(), 1000).0, Step::NotTracker { .. }),
                 "{r}"
+            );
+        }
+    }
+
+    /// What makes a request conclusive (an announce with a 20-byte info_hash, a 20-byte
+    /// peer_id and a port; a scrape with a 20-byte info_hash), escaped names, and the stop
+    /// before a handshake's first byte.
+    #[test]
+    fn conclusive_requests_escaped_names_and_handshakes() {
+        let ih = "%00%01%02%03%04%05%06%07%08%09%0a%0b%0c%0d%0e%0f%10%11%12%13";
+        let conclusive = |r: &str, size: usize| {
+            let mut reader = RequestReader::new();
+            let mut step = Step::NeedMore;
+            for chunk in r.as_bytes().chunks(size) {
+                step = reader.read(chunk, Direction::Initiator, &mut NoObserver);
+                if step != Step::NeedMore {
+                    break;
+                }
+            }
+            (step == Step::Tracker { done: true }, reader.conclusive())
+        };
+        let cases = [
+            (std::format!("GET /announce?info_hash={ih}&peer_id=-TR3000-abcdefghijkl&port=6881 HTTP/1.1\r\n"), (true, true)),
+            (std::format!("GET /announce?info%5Fhash={ih}&peer%5Fid=-TR3000-abcdefghijkl&%70ort=0 HTTP/1.1\r\n"), (true, true)),
+            (std::format!("GET /x/scrape?info_hash={ih} HTTP/1.1\r\n"), (true, true)),
+            (std::format!("GET http://t:6969/announce?info_hash={ih}&peer_id=-TR3000-abcdefghijkl&port=1 HTTP/1.1\r\n"), (true, true)),
+            (std::format!("GET /announce?info_hash={ih}&peer_id=-TR3000-abcdefghijk&port=6881 HTTP/1.1\r\n"), (true, false)),
+            (std::format!("GET /announce?info_hash={ih}&peer_id=-TR3000-abcdefghijkl&port=x HTTP/1.1\r\n"), (true, false)),
+            (std::format!("GET /announce?info_hash={ih}&peer_id=-TR3000-abcdefghijkl&port=65536 HTTP/1.1\r\n"), (true, false)),
+            (std::format!("GET /announce?info_hash={ih}&left=0 HTTP/1.1\r\n"), (true, false)),
+            (std::format!("GET /announce?info%5Xhash={ih}&left=0 HTTP/1.1\r\n"), (false, false)),
+            (std::format!("GET /announce?info%5hash={ih}&left=0 HTTP/1.1\r\n"), (false, false)),
+        ];
+        for (r, want) in &cases {
+            for size in [1, 3, 1000] {
+                assert_eq!(conclusive(r, size), *want, "{r} in pieces of {size}");
+            }
+        }
+        let line = b"GET /announce?info_hash=\x13BitTorrent protocol";
+        for size in 1..line.len() {
+            let (decided, ..) = request_trace(line, size);
+            assert_eq!(
+                decided,
+                Some((24, Step::NotTracker { consumed: 0 }, false)),
+                "size {size}"
             );
         }
     }

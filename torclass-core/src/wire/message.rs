@@ -195,6 +195,12 @@ impl Reader {
         self.count
     }
 
+    /// True between messages: no part of a message header or body is pending.
+    #[must_use]
+    pub const fn at_boundary(&self) -> bool {
+        self.hdr == 0
+    }
+
     /// True once the count reached `stop_after` (never for `u8::MAX`).
     fn at_limit(&self, stop_after: u8) -> bool {
         stop_after != u8::MAX && self.count >= stop_after

@@ -11,6 +11,7 @@ pub(crate) mod bytes;
 pub mod compact;
 pub mod extension;
 pub mod handshake;
+pub mod http;
 pub mod http_connect;
 pub mod http_tracker;
 pub mod krpc;

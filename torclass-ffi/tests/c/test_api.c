@@ -67,16 +67,12 @@ static void test_flow_api(void) {
 
   CHECK_RESULT(torclass_flow_init(&conns[0].flow, TORCLASS_TRANSPORT_TCP, 4), TORCLASS_RESULT_OK);
   memset(&conns[0].meta, 0, sizeof conns[0].meta);
-  /* The handshake in 1-byte pieces. */
+  /* The handshake in 1-byte pieces: held until what follows can refute it. */
   for (size_t i = 0; i < sizeof hs; i++)
     CHECK_RESULT(torclass_flow_feed_meta(&conns[0].flow, TORCLASS_DIRECTION_INITIATOR, hs + i, 1,
                                          &conns[0].meta, &v),
                  TORCLASS_RESULT_OK);
-  CHECK(v.verdict == TORCLASS_VERDICT_BITTORRENT);
-  CHECK(v.protocol == TORCLASS_PROTOCOL_PEER_WIRE);
-  CHECK(v.confidence == TORCLASS_CONFIDENCE_LIKELY);
-  CHECK(v.evidence & TORCLASS_EVIDENCE_HANDSHAKE);
-  CHECK(v.evidence & TORCLASS_EVIDENCE_EXTENSION_BIT);
+  CHECK(v.verdict == TORCLASS_VERDICT_UNDECIDED);
   CHECK(conns[0].meta.info_hash_len == 20 && conns[0].meta.info_hash[0] == 0xa0);
   CHECK(conns[0].meta.peer_id_len[0] == 20);
   CHECK(strcmp((const char *)conns[0].meta.client[0], "Transmission 3.00") == 0);
@@ -85,10 +81,16 @@ static void test_flow_api(void) {
   memcpy(&conns[1], &conns[0], sizeof conns[0]);
   CHECK_RESULT(torclass_flow_feed(&conns[1].flow, TORCLASS_DIRECTION_RESPONDER, hs, sizeof hs, &v),
                TORCLASS_RESULT_OK);
+  CHECK(v.verdict == TORCLASS_VERDICT_BITTORRENT);
+  CHECK(v.protocol == TORCLASS_PROTOCOL_PEER_WIRE);
   CHECK(v.confidence == TORCLASS_CONFIDENCE_CONFIRMED);
   CHECK(v.evidence & TORCLASS_EVIDENCE_HANDSHAKE_REPLY);
+  CHECK(v.evidence & TORCLASS_EVIDENCE_EXTENSION_BIT);
   CHECK_RESULT(torclass_flow_verdict(&conns[0].flow, &v), TORCLASS_RESULT_OK);
-  CHECK(v.confidence == TORCLASS_CONFIDENCE_LIKELY);
+  CHECK(v.verdict == TORCLASS_VERDICT_UNDECIDED);
+  /* Nothing more before the end of the flow: the handshake stands. */
+  CHECK_RESULT(torclass_flow_finish(&conns[0].flow, &v), TORCLASS_RESULT_OK);
+  CHECK(v.confidence == TORCLASS_CONFIDENCE_CONFIRMED);
 
   /* A flow at an odd address (alignment 1). */
   uint8_t raw[TORCLASS_FLOW_SIZE + 1];

@@ -224,7 +224,7 @@ fn a_bogus_syn_inside_a_live_flow_is_ignored() {
     let mut ended = Ended::new();
     t.process(&tcp(up, 100, TcpFlags::SYN, &[]), S, record(&mut ended))
         .unwrap();
-    let hs = handshake(b"-TR3000-abcdefghijkl");
+    let hs = handshake_and_message(b"-TR3000-abcdefghijkl");
     t.process(
         &tcp(up, 101, TcpFlags::ACK, &hs[..30]),
         S,

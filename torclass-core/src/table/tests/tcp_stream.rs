@@ -29,7 +29,7 @@ fn opened(
 /// Evasion 6: one out-of-band byte before the handshake, in its own segment or in the same.
 #[test]
 fn an_urgent_byte_before_the_handshake_is_cut_out() {
-    let hs = handshake(b"-TR3000-abcdefghijkl");
+    let hs = handshake_and_message(b"-TR3000-abcdefghijkl");
     let up = key(ep(1, 40000), ep(2, 6881), Transport::Tcp);
     // Its own segment (send(fd, "X", 1, MSG_OOB), then the handshake).
     let mut slots = vec![Slot::default(); 8];
@@ -53,7 +53,9 @@ fn an_urgent_byte_before_the_handshake_is_cut_out() {
         )
         .unwrap();
     assert_eq!(o.verdict.detection().unwrap().protocol, Protocol::PeerWire);
-    // The benign twin: the same byte in band is part of the stream, and no handshake.
+    // The benign twin: the same byte in band is part of the stream, and no handshake (a
+    // handshake after a text prefix counts only with a valid message after it).
+    let hs = handshake(b"-TR3000-abcdefghijkl");
     let mut slots = vec![Slot::default(); 8];
     let mut t = table(&mut slots);
     opened(&mut t, up);
@@ -71,7 +73,7 @@ fn an_urgent_byte_before_the_handshake_is_cut_out() {
 /// segmentation, and a retransmission of the segment carrying it does not cut a second byte.
 #[test]
 fn an_urgent_byte_in_a_later_segment_is_cut_out_once() {
-    let hs = handshake(b"-TR3000-abcdefghijkl");
+    let hs = handshake_and_message(b"-TR3000-abcdefghijkl");
     let up = key(ep(1, 40000), ep(2, 6881), Transport::Tcp);
     // Stream: hs[..10], the urgent byte, hs[10..].
     let stream = [&hs[..10], b"!".as_slice(), &hs[10..]].concat();
@@ -106,7 +108,7 @@ fn an_urgent_byte_in_a_later_segment_is_cut_out_once() {
 
 #[test]
 fn the_second_half_sent_first_is_read_in_order() {
-    let hs = handshake(b"-TR3000-abcdefghijkl");
+    let hs = handshake_and_message(b"-TR3000-abcdefghijkl");
     let up = key(ep(1, 40000), ep(2, 6881), Transport::Tcp);
     let run = |store: &mut [Held]| {
         let mut slots = vec![Slot::default(); 8];
