@@ -74,8 +74,8 @@ pub struct Label {
     pub tunnel: Option<String>,
 }
 
-/// Proxy kinds of [`Label::tunnel`]: flows the classifier reads only once it follows proxy
-/// negotiations (issue 14, phase B).
+/// Proxy kinds of [`Label::tunnel`]: client-to-proxy legs, which the classifier reads past
+/// their negotiation (issue 14, phase B); the accuracy test counts them per proxy kind.
 pub const PROXY_TUNNELS: [&str; 4] = ["socks4", "socks5", "http_connect", "http_proxy"];
 
 impl Label {

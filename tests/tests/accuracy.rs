@@ -37,6 +37,7 @@ fn every_labelled_flow_is_classified_right() {
     let mut false_positives: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut failures = Vec::new();
     let mut proxied_misses = Vec::new();
+    let mut proxied: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for o in &outcomes {
         if !o.label.payload && o.record.as_ref().is_none_or(|r| r.bytes == 0) {
             continue;
@@ -57,9 +58,17 @@ fn every_labelled_flow_is_classified_right() {
             }
         }
         let floored = RECALL_FLOOR.iter().any(|(l, _)| *l == o.label.label);
+        if o.label.proxied() {
+            // Client-to-proxy legs (issue 14 phase B): counted per proxy, and required.
+            let e = proxied
+                .entry(o.label.tunnel.clone().unwrap_or_default())
+                .or_default();
+            e.0 += 1;
+            if o.correct() {
+                e.1 += 1;
+            }
+        }
         if !o.correct() && o.label.proxied() {
-            // Client-to-proxy legs: read once the classifier follows proxy negotiations
-            // (issue 14, phase B); measured and printed, not yet required.
             proxied_misses.push(format!(
                 "{}: {} ({:?}) labelled {}: torclass says {:?}",
                 o.capture,
@@ -96,13 +105,11 @@ fn every_labelled_flow_is_classified_right() {
     for (program, (n, fp)) in &false_positives {
         println!("  {program:45} {fp} / {n}");
     }
-    println!(
-        "client-to-proxy legs not recognised yet (issue 14 phase B): {}",
-        proxied_misses.len()
-    );
-    for miss in &proxied_misses {
-        println!("  {miss}");
+    println!("client-to-proxy legs right / labelled, by proxy kind");
+    for (kind, (n, ok)) in &proxied {
+        println!("  {kind:22} {ok:4} / {n}");
     }
+    failures.extend(proxied_misses);
     for (label, floor) in RECALL_FLOOR {
         if let Some((n, ok, _)) = by_label.get(*label) {
             let recall = *ok as f64 / (*n).max(1) as f64;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use torclass_core::endpoints::{CacheConfig, CacheEntry, CacheStats, EndpointCache};
 use torclass_core::hosts::HostCache;
-use torclass_core::packet::{self, DecodeError, FlowKey, LinkType, Tunnel};
+use torclass_core::packet::{self, DecodeError, FlowKey, LinkType, Tunnel, TunnelKind};
 use torclass_core::reassembly::{FragmentSlot, Reassembler, ReassemblyConfig, ReassemblyStats};
 use torclass_core::table::{FlowTable, Held, Slot, TableConfig, TableStats};
 use torclass_core::{Client, Direction, Metadata};
@@ -455,10 +455,27 @@ pub fn client(meta: &Metadata) -> Option<String> {
 }
 
 impl FlowRecord {
-    /// Fill `tunnel` and `tunnel_dst` from the encapsulation the flow came in, if any.
+    /// Fill `tunnel` and `tunnel_dst` from the encapsulation the flow came in, if any. A
+    /// proxy the flow was read through ([`FlowRecord::set_proxy`]) is nearer the flow's
+    /// content and stays.
     pub fn set_tunnel(&mut self, tunnel: Option<&Tunnel>) {
-        self.tunnel = tunnel.map(|t| t.kind().name());
-        self.tunnel_dst = tunnel.map(Tunnel::to_string);
+        let proxied = self
+            .tunnel
+            .and_then(TunnelKind::from_name)
+            .is_some_and(TunnelKind::is_proxy);
+        if !proxied {
+            self.tunnel = tunnel.map(|t| t.kind().name());
+            self.tunnel_dst = tunnel.map(Tunnel::to_string);
+        }
+    }
+
+    /// Fill `tunnel` (`socks4`, `socks5`, `http_connect`) and `tunnel_dst` (the endpoint the
+    /// client asked for, `HOST:PORT`) from the proxy negotiation the flow classifier read.
+    pub fn set_proxy(&mut self, proxy: Option<TunnelKind>, meta: &Metadata) {
+        if let Some(kind) = proxy {
+            self.tunnel = Some(kind.name());
+            self.tunnel_dst = meta.proxy_target().map(|t| t.to_string());
+        }
     }
 
     /// Fill the record's metadata fields (`info_hash`, `peer_id`, `client`, `dht_node_id`)
@@ -498,6 +515,7 @@ pub fn record(slot: &Slot<Metadata>) -> FlowRecord {
     r.verdict = slot.verdict();
     r.evidence = slot.classifier().evidence();
     r.set_metadata(slot.metadata());
+    r.set_proxy(slot.classifier().proxy(), slot.metadata());
     r.decided_at_packet = slot.decided_at_packet().map(u64::from);
     r
 }

@@ -93,16 +93,20 @@ pub struct FlowRecord {
     /// the front ends that hand out flows as they end report it).
     pub end_reason: Option<EndReason>,
     /// The encapsulation the flow's first packet came in ([`TunnelKind::name`]: `gre`,
-    /// `ipip`, `6in4`, `4in6`, `6in6`, `vxlan`, `pppoe`, `gtp_u`, `mpls`, `erspan`), or `None`
-    /// for a flow straight on the link. The record's 5-tuple is the flow inside it.
+    /// `ipip`, `6in4`, `4in6`, `6in6`, `vxlan`, `pppoe`, `gtp_u`, `mpls`, `erspan`), or the
+    /// proxy whose negotiation the classifier read past (`socks4`, `socks5`, `http_connect`;
+    /// the record's 5-tuple is then the client-to-proxy leg), or `None` for a flow straight
+    /// on the link. The record's 5-tuple is the flow inside an encapsulation.
     ///
     /// [`TunnelKind::name`]: torclass_core::packet::TunnelKind::name
     pub tunnel: Option<&'static str>,
     /// Where the tunnel runs: the outer IP endpoints `SRC -> DST` (`SRC:PORT -> DST:PORT` for
     /// VXLAN and GTP-U, IPv6 in brackets) and the tunnel's identifier (`key N`, `vni N`,
     /// `session N`, `teid N`, `label N`), space-separated; e.g. `10.0.0.1 -> 10.0.0.2 key 7`,
-    /// or `session 17` for PPPoE straight on Ethernet. `None` without a tunnel. See
-    /// [`torclass_core::packet::Tunnel`].
+    /// or `session 17` for PPPoE straight on Ethernet. For a proxy: the endpoint the client
+    /// asked for, `HOST:PORT` (`10.0.0.2:6881`, `[2001:db8::1]:6881`, `tracker.example:80`;
+    /// for a SOCKS 5 UDP relay flow, its first datagram's). `None` without a tunnel. See
+    /// [`torclass_core::packet::Tunnel`] and [`torclass_core::wire::proxy::Target`].
     pub tunnel_dst: Option<String>,
 }
 

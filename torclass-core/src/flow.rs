@@ -87,6 +87,7 @@
 //! only its confidence and evidence grow.
 
 use crate::observer::{NoObserver, Observer};
+use crate::packet::TunnelKind;
 use crate::udp::{Phase, UdpState};
 use crate::verdict::{Confidence, Detection, Direction, Evidence, Protocol, Transport, Verdict};
 use crate::wire::extension::ExtIds;
@@ -143,6 +144,8 @@ enum Reader {
     Http(http::Framer),
     /// Text: the magnet scan (and whether it found one), the handshake search.
     Text(magnet::Scanner, bool, handshake::Finder),
+    /// A proxy negotiation in front of the side's readers ([`proxy`]).
+    Proxy(proxy::Negotiation),
     /// Nothing more to read; the number of valid peer wire messages the side had sent
     /// (saturating), kept for the mid-stream rule that counts messages across both sides.
     Done(u8),
@@ -212,6 +215,8 @@ pub struct FlowClassifier {
     confidence: Confidence,
     /// [`FlowClassifier::is_done`], kept up to date by every method that changes the state.
     done: bool,
+    /// The proxy negotiation the flow opened with, if any ([`proxy`]).
+    proxy: proxy::ProxyState,
 }
 
 const _: () = assert!(
@@ -256,6 +261,19 @@ impl FlowClassifier {
             protocol: None,
             confidence: Confidence::Likely,
             done: false,
+            proxy: proxy::ProxyState::NONE,
+        }
+    }
+
+    /// The proxy the flow was read through, if any: a SOCKS 5 UDP relay flow
+    /// ([`TunnelKind::Socks5`]), or a TCP connection to a SOCKS or HTTP `CONNECT` proxy whose
+    /// client negotiation ended (the tunnelled stream is what the verdict is about).
+    #[must_use]
+    pub const fn proxy(&self) -> Option<TunnelKind> {
+        match &self.inner {
+            Inner::Udp(udp) if udp.socks() => Some(TunnelKind::Socks5),
+            Inner::Udp(_) => None,
+            Inner::Tcp { .. } => self.proxy.kind(),
         }
     }
 
@@ -329,9 +347,15 @@ impl FlowClassifier {
         }
         match &mut self.inner {
             Inner::Tcp { sides, ids } => {
+                if let (Direction::Initiator, Some(&first)) = (direction, payload.first()) {
+                    proxy::start(sides, &mut self.proxy, first);
+                }
                 let before = digest(sides, self.flags, self.evidence);
                 let other = direction.reverse();
-                if let (Some(side), Some(f)) = (
+                // Negotiation bytes end no one's turn (see `proxy`).
+                let speaking = sides.get(direction.index()).is_some_and(proxy::negotiating);
+                if let (false, Some(side), Some(f)) = (
+                    speaking,
                     sides.get_mut(other.index()),
                     self.flags.get_mut(other.index()),
                 ) {
@@ -342,10 +366,17 @@ impl FlowClassifier {
                     direction,
                     flags: self.flags,
                 };
-                let found = read_side(sides, ids, &cx, payload, observer);
+                let found = if speaking {
+                    proxy::read(sides, ids, &mut self.proxy, &cx, payload, observer)
+                } else {
+                    read_side(sides, ids, &cx, payload, observer)
+                };
                 self.evidence |= found.evidence;
                 if let Some(f) = self.flags.get_mut(direction.index()) {
                     *f |= found.flags;
+                }
+                if let Some(f) = self.flags.get_mut(other.index()) {
+                    *f |= found.other;
                 }
                 // Most payloads (bulk data, skipped bodies) change nothing the rules read.
                 if digest(sides, self.flags, self.evidence) != before {
@@ -509,9 +540,13 @@ impl FlowClassifier {
         else {
             return;
         };
+        // While a side negotiates with a proxy, no flight rule applies (see `proxy`).
+        let negotiating = proxy::negotiating(sa) || proxy::negotiating(sb);
         // One side's refutation ends the measurement of both: the exchange needs both.
         let (fa, fb) = (&sa.flights, &sb.flights);
-        if fa.refuted() != fb.refuted() || (fa.length_framed() && fb.length_framed()) {
+        if !negotiating
+            && (fa.refuted() != fb.refuted() || (fa.length_framed() && fb.length_framed()))
+        {
             sa.flights.refute();
             sb.flights.refute();
         }
@@ -521,7 +556,9 @@ impl FlowClassifier {
         if a & HANDSHAKE != 0 && b & HANDSHAKE != 0 {
             self.evidence |= Evidence::HANDSHAKE_REPLY;
         }
-        self.decide_mse(&sa, &sb, finishing);
+        if !negotiating {
+            self.decide_mse(&sa, &sb, finishing);
+        }
         if any & CLEARED != 0 {
             self.detect(Protocol::PeerWire, Confidence::Confirmed);
         }
@@ -638,7 +675,8 @@ fn digest(sides: &[Side; 2], flags: [u8; 2], evidence: Evidence) -> (u32, [u8; 2
             _ => 0,
         };
         let done = u8::from(matches!(side.reader, Reader::Done(_))) << 7;
-        u16::from_le_bytes([messages, side.flights.status() | done])
+        let negotiating = u8::from(proxy::negotiating(side)) << 6;
+        u16::from_le_bytes([messages, side.flights.status() | done | negotiating])
     };
     let [a, b] = sides;
     (evidence.0, flags, [side(a), side(b)])
@@ -658,6 +696,8 @@ fn turn_over(side: &Side, flags: u8) -> u8 {
 struct Found {
     evidence: Evidence,
     flags: u8,
+    /// Flags the other side earned (its turn ended when a tunnelled stream began).
+    other: u8,
 }
 
 /// What [`read_side`] needs to know of the flow.
@@ -679,6 +719,7 @@ fn read_side<O: Observer>(
     let mut found = Found {
         evidence: Evidence::NONE,
         flags: 0,
+        other: 0,
     };
     // The flights first: a cleartext handshake in the responder's second flight, after a key
     // exchange whose other flights fit, is read from its prefix's end on.
@@ -773,6 +814,8 @@ impl<O: Observer> Reading<'_, O> {
         let side_flags = self.flags | self.found.flags;
         let after = |n: usize| rest.get(n..).unwrap_or_default();
         match &mut self.side.reader {
+            // Read by `proxy::read`, never here.
+            Reader::Proxy(_) => &[],
             Reader::Start | Reader::Next => {
                 let fresh = matches!(self.side.reader, Reader::Start);
                 if matches!(first, b'\r' | b'\n') {
@@ -972,6 +1015,7 @@ fn room(limit: u32, at: u32) -> usize {
     usize::try_from(limit.saturating_sub(at)).unwrap_or(usize::MAX)
 }
 
+mod proxy;
 pub(crate) mod state;
 
 #[cfg(test)]

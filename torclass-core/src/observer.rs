@@ -24,6 +24,9 @@ pub enum Field {
     ClientName = 3,
     /// A DHT node id (20 bytes, BEP 5).
     DhtNodeId = 4,
+    /// The endpoint a client asked a proxy for (a SOCKS request, an HTTP `CONNECT`, a SOCKS 5
+    /// UDP header), in the encoding [`crate::wire::proxy`] documents.
+    ProxyTarget = 5,
 }
 
 /// A number the classifier can extract.
@@ -53,6 +56,10 @@ pub enum EndpointSource {
     ListenPort = 5,
     /// An endpoint of a flow already confirmed as BitTorrent.
     Flow = 6,
+    /// The endpoint a client asked a proxy for: a SOCKS or HTTP `CONNECT` request whose
+    /// tunnelled stream was confirmed as BitTorrent, or the destination of a SOCKS 5 UDP
+    /// datagram that carried BitTorrent.
+    Proxy = 7,
 }
 
 /// Receives what the classifier extracts. Every method has an empty default.
@@ -71,6 +78,13 @@ pub trait Observer {
     fn endpoint(&mut self, source: EndpointSource, endpoint: SocketAddr) {
         let _ = (source, endpoint);
     }
+
+    /// The endpoint the flow's client asked a proxy for, if this observer kept it
+    /// ([`Field::ProxyTarget`]) and it is an address: a flow table learns it as a peer
+    /// ([`EndpointSource::Proxy`]) once the tunnelled stream is confirmed as BitTorrent.
+    fn proxy_peer(&self) -> Option<SocketAddr> {
+        None
+    }
 }
 
 /// An observer that keeps nothing.
@@ -81,6 +95,10 @@ impl Observer for NoObserver {}
 
 /// Longest client name [`Metadata`] keeps, in bytes.
 pub const CLIENT_NAME_CAP: usize = 48;
+
+/// Bytes of a proxy target [`Metadata`] keeps: its address type, port and up to 29 bytes of
+/// address or host name ([`crate::wire::proxy`]); a longer host name is cut.
+pub const PROXY_TARGET_CAP: usize = 32;
 
 /// A fixed-size record of one flow's extracted fields; no allocation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,6 +112,8 @@ pub struct Metadata {
     node_id: [[u8; 20]; 2],
     node_id_len: [u8; 2],
     listen_port: [u16; 2],
+    proxy_target: [u8; PROXY_TARGET_CAP],
+    proxy_target_len: u8,
 }
 
 impl Default for Metadata {
@@ -132,6 +152,8 @@ impl Metadata {
             node_id: [[0; 20]; 2],
             node_id_len: [0; 2],
             listen_port: [0; 2],
+            proxy_target: [0; PROXY_TARGET_CAP],
+            proxy_target_len: 0,
         }
     }
 
@@ -174,6 +196,18 @@ impl Metadata {
         }
     }
 
+    /// The endpoint the client asked a proxy for (a SOCKS 5 UDP flow names the first
+    /// datagram's), once its
+    /// address type, port and address were seen; a host name may be cut at
+    /// [`PROXY_TARGET_CAP`].
+    #[must_use]
+    pub fn proxy_target(&self) -> Option<crate::wire::proxy::Target<'_>> {
+        let bytes = self
+            .proxy_target
+            .get(..usize::from(self.proxy_target_len))?;
+        crate::wire::proxy::Target::parse(bytes)
+    }
+
     /// The listen port `direction` announced, if any.
     #[must_use]
     pub fn listen_port(&self, direction: Direction) -> Option<u16> {
@@ -210,7 +244,17 @@ impl Observer for Metadata {
                     put(dst, len, offset, bytes);
                 }
             }
+            Field::ProxyTarget => put(
+                &mut self.proxy_target,
+                &mut self.proxy_target_len,
+                offset,
+                bytes,
+            ),
         }
+    }
+
+    fn proxy_peer(&self) -> Option<SocketAddr> {
+        self.proxy_target()?.socket_addr()
     }
 
     fn number(&mut self, direction: Direction, number: Number, value: u64) {

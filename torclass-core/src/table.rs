@@ -77,7 +77,7 @@ pub use learn::Learn;
 pub use reorder::{Held, HELD_BYTES, HELD_PER_SIDE, HOLD_WINDOW};
 
 use crate::flow::FlowClassifier;
-use crate::observer::{Metadata, Observer};
+use crate::observer::{EndpointSource, Metadata, Observer};
 use crate::packet::{Endpoint, FlowKey, Packet, TcpFlags, TcpInfo};
 use crate::verdict::{Confidence, Direction, Evidence, Transport, Verdict};
 use learn::{Learning, Nothing};
@@ -236,7 +236,7 @@ pub struct Slot<M = Metadata> {
 pub const SLOT_SIZE: usize = core::mem::size_of::<Slot<Metadata>>();
 
 // 424 bytes with the 64-byte classifier, plus the 32 that issue 13 let the classifier grow by.
-const _: () = assert!(SLOT_SIZE <= 456, "a table slot must stay within 456 bytes");
+const _: () = assert!(SLOT_SIZE <= 488, "a table slot must stay within 488 bytes");
 
 impl<M: Default> Default for Slot<M> {
     fn default() -> Self {
@@ -892,7 +892,15 @@ where
             if d.confidence == Confidence::Confirmed
                 && before.detection().map(|b| b.confidence) != Some(Confidence::Confirmed)
             {
-                learn.confirmed(&slot.key, d.protocol, now_ns);
+                // A proxied stream's peer is the endpoint the client asked the proxy for, not
+                // the proxy (whose host carries everyone's traffic): only that is learned.
+                if slot.classifier.proxy().is_some() {
+                    if let Some(peer) = slot.meta.proxy_peer() {
+                        learn.endpoint(EndpointSource::Proxy, peer, now_ns);
+                    }
+                } else {
+                    learn.confirmed(&slot.key, d.protocol, now_ns);
+                }
             }
         }
         if before == Verdict::Undecided && verdict != Verdict::Undecided {

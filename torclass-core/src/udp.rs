@@ -41,9 +41,10 @@
 //! Every reader works on the datagram alone plus this state, so a datagram unwrapped from a
 //! tunnel or a SOCKS5 UDP relay can be fed to a classifier kept per inner destination.
 
-use crate::observer::{NoObserver, Observer};
+use crate::observer::{EndpointSource, Field, NoObserver, Observer};
 use crate::verdict::{Confidence, Direction, Evidence, Protocol};
 use crate::wire::lookalike::{self, Lookalike};
+use crate::wire::socks_udp;
 use crate::wire::udp_tracker::AddressFamily;
 
 mod read;
@@ -186,7 +187,9 @@ const SEEN_BITS: u8 = 127;
 const TRACKER_CONN: u8 = 1;
 /// The recorded SYN passed `syn_is_plausible`.
 const SYN_STRICT: u8 = 2;
-const SEEN2_BITS: u8 = 3;
+/// The flow's datagrams are wrapped in SOCKS 5 UDP headers (a client and its proxy's relay).
+const SOCKS: u8 = 4;
+const SEEN2_BITS: u8 = 7;
 
 /// Correlation state of a UDP flow (46 bytes in memory, [`UdpState::ENCODED_LEN`] encoded).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -332,7 +335,22 @@ impl UdpState {
         }
     }
 
+    /// True once the flow's datagrams were found wrapped in SOCKS 5 UDP headers.
+    pub(crate) const fn socks(&self) -> bool {
+        self.seen2 & SOCKS != 0
+    }
+
     /// Read one datagram; `prior` is the flow's evidence so far, `phase` its verdict.
+    ///
+    /// A datagram that passes the strict SOCKS 5 UDP header check ([`socks_udp`]) with
+    /// `FRAG` 0, whose payload a BitTorrent reader takes as a guess or better while the
+    /// datagram itself is no such guess, marks the flow as a SOCKS relay flow; from then on
+    /// every datagram with a valid header is read by its payload (`FRAG` ≠ 0: not read at
+    /// all), and the destination of a payload read as conclusive BitTorrent goes to the
+    /// observer as a peer endpoint ([`EndpointSource::Proxy`]). Both directions carry the
+    /// header (the relay's replies name their sender). One state serves every destination
+    /// behind the relay: the single-datagram rules are unaffected, request/reply correlation
+    /// may pair datagrams of different peers (documented in `docs/limits.md`).
     pub(crate) fn feed<O: Observer>(
         &mut self,
         direction: Direction,
@@ -341,6 +359,60 @@ impl UdpState {
         phase: Phase,
         observer: &mut O,
     ) -> UdpFound {
+        let Ok(header) = socks_udp::UdpHeader::new_checked(datagram) else {
+            return self.feed_one(direction, datagram, prior, phase, observer).0;
+        };
+        if !self.socks() {
+            if header.frag() != 0 || !self.wrapped(direction, datagram, header.payload(), prior) {
+                return self.feed_one(direction, datagram, prior, phase, observer).0;
+            }
+            self.seen2 |= SOCKS;
+            let port = header.port().to_be_bytes();
+            let head = [header.address_type(), port[0], port[1]];
+            observer.field(direction, Field::ProxyTarget, 0, &head);
+            observer.field(direction, Field::ProxyTarget, 3, header.address());
+        }
+        if header.frag() != 0 {
+            return UdpFound::evidence(Evidence::NONE);
+        }
+        let (found, strength) = self.feed_one(direction, header.payload(), prior, phase, observer);
+        if strength == Strength::Conclusive {
+            if let Some(peer) = header.target().socket_addr() {
+                observer.endpoint(EndpointSource::Proxy, peer);
+            }
+        }
+        found
+    }
+
+    /// True if `payload`, unwrapped from `datagram`'s SOCKS 5 UDP header, is a BitTorrent
+    /// guess or better and `datagram` itself is not: tried on copies of the state.
+    fn wrapped(
+        &self,
+        direction: Direction,
+        datagram: &[u8],
+        payload: &[u8],
+        prior: Evidence,
+    ) -> bool {
+        let (mut inner, mut outer) = (*self, *self);
+        inner
+            .read(direction, payload, prior, &mut NoObserver)
+            .strength
+            >= Strength::Guess
+            && outer
+                .read(direction, datagram, prior, &mut NoObserver)
+                .strength
+                < Strength::Guess
+    }
+
+    /// [`UdpState::feed`] of a datagram as it is; with what its reading's strength was.
+    fn feed_one<O: Observer>(
+        &mut self,
+        direction: Direction,
+        datagram: &[u8],
+        prior: Evidence,
+        phase: Phase,
+        observer: &mut O,
+    ) -> (UdpFound, Strength) {
         self.datagrams = self.datagrams.saturating_add(1);
         if phase == Phase::Confirmed {
             self.after = self.after.saturating_add(1);
@@ -355,7 +427,7 @@ impl UdpState {
             Phase::Undecided | Phase::Confirmed => false,
         };
         if sampled && !self.sampler.take(sample::may_be_bittorrent(datagram)) {
-            return UdpFound::evidence(Evidence::NONE);
+            return (UdpFound::evidence(Evidence::NONE), Strength::None);
         }
         // An undecided flow's datagram is run past the refuters first: one that is another
         // protocol hands no fields to the observer (an EDNS query read as an announce has no
@@ -375,7 +447,7 @@ impl UdpState {
         let conclusive = reading
             .protocol
             .filter(|_| reading.strength == Strength::Conclusive);
-        match (phase, conclusive) {
+        let found = match (phase, conclusive) {
             (Phase::Confirmed, _) | (Phase::Likely | Phase::Refuted, None) => {
                 UdpFound::evidence(reading.evidence)
             }
@@ -389,7 +461,8 @@ impl UdpState {
                 }
             }
             (Phase::Undecided, None) => self.undecided(direction, datagram, reading, lookalike),
-        }
+        };
+        (found, reading.strength)
     }
 
     /// An undecided flow's datagram that no conclusive rule matched: refute, hold a guess,

@@ -12,7 +12,7 @@
 //! | bytes | field |
 //! |---|---|
 //! | 1 | transport: 0 TCP, 1 UDP |
-//! | 1 | flow state: 0 undecided, 1 BitTorrent, 2 not BitTorrent |
+//! | 1 | flow state (low nibble: 0 undecided, 1 BitTorrent, 2 not BitTorrent) and proxy state (high nibble, `flow/proxy.rs`) |
 //! | 1 | protocol (0 none, else [`Protocol`] discriminant) |
 //! | 1 | confidence ([`Confidence`] discriminant) |
 //! | 4 | evidence bits (only named ones) |
@@ -117,7 +117,10 @@ const SIDE_LEN: usize =
                 http_tracker::ReplyReader::ENCODED_LEN,
             ),
             max(
-                http::Framer::ENCODED_LEN,
+                max(
+                    http::Framer::ENCODED_LEN,
+                    super::proxy::Negotiation::ENCODED_LEN,
+                ),
                 magnet::Scanner::ENCODED_LEN + 1 + handshake::Finder::ENCODED_LEN,
             ),
         ),
@@ -142,6 +145,7 @@ const TEXT: u8 = 5;
 const DONE: u8 = 6;
 const HTTP: u8 = 7;
 const NEXT: u8 = 8;
+const PROXY: u8 = 9;
 
 fn encode_side(side: &Side, w: &mut StateWriter<'_>) {
     match &side.reader {
@@ -177,6 +181,10 @@ fn encode_side(side: &Side, w: &mut StateWriter<'_>) {
             w.u8(DONE);
             w.u8(*messages);
         }
+        Reader::Proxy(n) => {
+            w.u8(PROXY);
+            n.encode(w);
+        }
     }
     w.u32(side.sent);
     side.flights.encode(w);
@@ -201,6 +209,7 @@ fn decode_side(r: &mut StateReader<'_>) -> Option<Side> {
             Reader::Text(scanner, found, handshake::Finder::decode(r)?)
         }
         DONE => Reader::Done(r.u8_if(|m| m <= super::FOLLOW_MESSAGES)?),
+        PROXY => Reader::Proxy(super::proxy::Negotiation::decode(r)?),
         _ => return None,
     };
     let sent = r.u32()?;
@@ -228,7 +237,8 @@ impl FlowClassifier {
             Inner::Tcp { .. } => 0,
             Inner::Udp(_) => 1,
         });
-        w.u8(self.state);
+        // The flow state in the low nibble, the proxy state in the high one.
+        w.u8(self.state | (self.proxy.to_byte() << 4));
         w.u8(self.protocol.map_or(0, |p| p as u8));
         w.u8(self.confidence as u8);
         w.u32(self.evidence.0);
@@ -257,7 +267,12 @@ impl FlowClassifier {
             1 => true,
             _ => return None,
         };
-        let flow_state = r.u8_if(|s| matches!(s, UNDECIDED | BITTORRENT | NOT_BITTORRENT))?;
+        let byte = r.u8()?;
+        let flow_state = byte & 0x0f;
+        if !matches!(flow_state, UNDECIDED | BITTORRENT | NOT_BITTORRENT) {
+            return None;
+        }
+        let proxy = super::proxy::ProxyState::from_byte(byte >> 4)?;
         let protocol = match r.u8()? {
             0 => None,
             p => Some(*Protocol::ALL.iter().find(|known| **known as u8 == p)?),
@@ -294,6 +309,7 @@ impl FlowClassifier {
             protocol,
             confidence,
             done: false,
+            proxy,
         };
         flow.done = flow.compute_done();
         Some(flow)

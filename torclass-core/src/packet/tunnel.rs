@@ -40,11 +40,20 @@ pub enum TunnelKind {
     /// ERSPAN type I, II or III mirrored Ethernet frames in GRE (protocol types 0x88BE and
     /// 0x22EB; draft-foschiano-erspan).
     Erspan = 10,
+    /// A TCP connection to a SOCKS 4 or 4A proxy, read past its negotiation (not an
+    /// encapsulation [`decode`](super::decode) reads: the flow classifier finds it).
+    Socks4 = 11,
+    /// A TCP connection to a SOCKS 5 proxy read past its negotiation (RFC 1928), or UDP
+    /// datagrams to its relay unwrapped from their SOCKS 5 UDP headers (§7).
+    Socks5 = 12,
+    /// A TCP connection to an HTTP proxy read past its `CONNECT` request and 2xx reply (RFC
+    /// 9110 §9.3.6).
+    HttpConnect = 13,
 }
 
 impl TunnelKind {
     /// Every kind, in discriminant order.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 13] = [
         Self::Gre,
         Self::IpIp,
         Self::SixInFour,
@@ -55,7 +64,17 @@ impl TunnelKind {
         Self::GtpU,
         Self::Mpls,
         Self::Erspan,
+        Self::Socks4,
+        Self::Socks5,
+        Self::HttpConnect,
     ];
+
+    /// True for the proxies the flow classifier follows (SOCKS, HTTP `CONNECT`), false for the
+    /// encapsulations [`decode`](super::decode) reads.
+    #[must_use]
+    pub const fn is_proxy(self) -> bool {
+        matches!(self, Self::Socks4 | Self::Socks5 | Self::HttpConnect)
+    }
 
     /// The kind whose [`TunnelKind::name`] is `name`.
     #[must_use]
@@ -64,7 +83,7 @@ impl TunnelKind {
     }
 
     /// The record's `tunnel` name: `gre`, `ipip`, `6in4`, `4in6`, `6in6`, `vxlan`, `pppoe`,
-    /// `gtp_u`, `mpls` or `erspan`.
+    /// `gtp_u`, `mpls`, `erspan`, `socks4`, `socks5` or `http_connect`.
     #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
@@ -78,11 +97,15 @@ impl TunnelKind {
             Self::GtpU => "gtp_u",
             Self::Mpls => "mpls",
             Self::Erspan => "erspan",
+            Self::Socks4 => "socks4",
+            Self::Socks5 => "socks5",
+            Self::HttpConnect => "http_connect",
         }
     }
 
     /// What [`Tunnel::id`] is for this kind, as [`Tunnel`]'s `Display` names it: `key` (GRE),
-    /// `vni` (VXLAN), `session` (PPPoE, ERSPAN), `teid` (GTP-U), `label` (MPLS).
+    /// `vni` (VXLAN), `session` (PPPoE, ERSPAN), `teid` (GTP-U), `label` (MPLS); `id` for the
+    /// others (proxies have no [`Tunnel`]).
     #[must_use]
     pub const fn id_name(self) -> &'static str {
         match self {
@@ -91,7 +114,13 @@ impl TunnelKind {
             Self::Pppoe | Self::Erspan => "session",
             Self::GtpU => "teid",
             Self::Mpls => "label",
-            Self::IpIp | Self::SixInFour | Self::FourInSix | Self::SixInSix => "id",
+            Self::IpIp
+            | Self::SixInFour
+            | Self::FourInSix
+            | Self::SixInSix
+            | Self::Socks4
+            | Self::Socks5
+            | Self::HttpConnect => "id",
         }
     }
 }

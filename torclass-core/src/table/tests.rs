@@ -500,7 +500,7 @@ proptest! {
 #[test]
 #[cfg(target_pointer_width = "64")]
 fn slot_and_store_entry_sizes() {
-    assert_eq!(SLOT_SIZE, 456);
+    assert_eq!(SLOT_SIZE, 488);
     assert_eq!(Held::SIZE, 1484);
 }
 
