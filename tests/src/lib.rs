@@ -75,7 +75,7 @@ pub struct Label {
 }
 
 /// Proxy kinds of [`Label::tunnel`]: client-to-proxy legs, which the classifier reads past
-/// their negotiation (issue 14, phase B); the accuracy test counts them per proxy kind.
+/// their negotiation (issue 14); the accuracy test counts them per proxy kind.
 pub const PROXY_TUNNELS: [&str; 4] = ["socks4", "socks5", "http_connect", "http_proxy"];
 
 impl Label {

@@ -384,7 +384,7 @@ fn summary(w: &mut String, all: &[&FlowResult]) {
     let _ = writeln!(
         w,
         "| BitTorrent on client-to-proxy legs (SOCKS, HTTP CONNECT, forward proxy) recognised | \
-         {px_ok} / {px} ({}) | not yet (issue 14 phase B) |",
+         {px_ok} / {px} ({}) | 100% |",
         pct(px_ok, px)
     );
     let _ = writeln!(

@@ -59,7 +59,7 @@ fn every_labelled_flow_is_classified_right() {
         }
         let floored = RECALL_FLOOR.iter().any(|(l, _)| *l == o.label.label);
         if o.label.proxied() {
-            // Client-to-proxy legs (issue 14 phase B): counted per proxy, and required.
+            // Client-to-proxy legs (issue 14): counted per proxy, and required.
             let e = proxied
                 .entry(o.label.tunnel.clone().unwrap_or_default())
                 .or_default();

@@ -14,8 +14,7 @@ fn confirmed_finds_99_percent_and_never_blocks_anything_else() {
     for pcap in labelled_captures() {
         for o in compare(&pcap).0 {
             let counted = o.label.payload || o.record.as_ref().is_some_and(|r| r.bytes > 0);
-            // BitTorrent on client-to-proxy legs is issue 14 phase B (tests/tests/accuracy.rs)
-            if !counted || (o.label.label != "not_bittorrent" && o.label.proxied()) {
+            if !counted {
                 continue;
             }
             let d = o.record.as_ref().and_then(|r| r.verdict.detection());

@@ -33,12 +33,10 @@ impl Labelled {
     }
 }
 
-/// Every labelled flow of the captures and the corpus, but for the BitTorrent flows on
-/// client-to-proxy legs (issue 14 phase B, counted in the summary).
+/// Every labelled flow of the captures (client-to-proxy legs included) and the corpus.
 pub fn labelled(all: &[&FlowResult], corpus: &[CaseOutcome]) -> Vec<Labelled> {
     let mut v: Vec<Labelled> = all
         .iter()
-        .filter(|r| !(r.is_bittorrent() && r.outcome.label.proxied()))
         .map(|r| Labelled {
             source: "captures",
             label: r.outcome.label.label.clone(),
@@ -95,8 +93,8 @@ pub fn write(w: &mut String, flows: &[Labelled]) {
          labels: flows found with the right protocol at `likely` or better, and at `confirmed`. \
          For `not_bittorrent`: flows called BitTorrent at `likely` or better (false positives), \
          and at `confirmed`. The corpus is adversarial by design (evasions, look-alikes), so its \
-         rates are worst cases, not traffic shares. BitTorrent on client-to-proxy legs (SOCKS, HTTP \
-         CONNECT, forward proxy) is left out here; the summary counts it (issue 14, phase B).\n"
+         rates are worst cases, not traffic shares. Client-to-proxy legs (SOCKS, HTTP CONNECT, \
+         forward proxy) count like any flow.\n"
     );
     let _ = writeln!(
         w,
