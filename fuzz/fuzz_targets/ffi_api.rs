@@ -31,7 +31,8 @@ use torclass::{
     torclass_flow, torclass_flow_key, torclass_meta, torclass_packet_result, torclass_result,
     torclass_table_config, torclass_table_stats, torclass_verdict,
 };
-use torclass_core::packet::{decode, DecodeError, FlowKey, LinkType};
+use torclass_core::packet::{fragment, DecodeError, FlowKey, LinkType};
+use torclass_core::reassembly::{FragmentSlot, Reassembler, ReassemblyConfig};
 use torclass_core::{Evidence, FlowClassifier, Protocol};
 use torclass_fuzz::tagged;
 
@@ -649,6 +650,26 @@ struct Table {
     created: u64,
     /// Flows evicted or expired.
     gone: u64,
+    /// The table's IP fragment reassembler, as the model knows it: a core `Reassembler` of the
+    /// same size and hash seed (`torclass_table_init`'s), fed the same frames.
+    fragments: Reassembler<Vec<FragmentSlot>, Vec<u8>>,
+}
+
+/// Reassembly slots and bytes per slot of a C table (torclass-ffi's `FRAGMENT_SLOTS`,
+/// `FRAGMENT_BYTES`).
+const FRAGMENT_SLOTS: usize = 16;
+const FRAGMENT_BYTES: usize = 16 * 1024;
+
+/// The model of a fresh table's reassembler (torclass-ffi derives its seed from the table's).
+fn fragment_model(seed: u64) -> Reassembler<Vec<FragmentSlot>, Vec<u8>> {
+    Reassembler::new(
+        vec![FragmentSlot::default(); FRAGMENT_SLOTS],
+        vec![0; FRAGMENT_SLOTS * FRAGMENT_BYTES],
+        ReassemblyConfig {
+            seed: seed.rotate_left(41) ^ 0x2545_f491_4f6c_dd1d,
+            ..ReassemblyConfig::default()
+        },
+    )
 }
 
 struct Harness<'a> {
@@ -728,12 +749,19 @@ fn build(b: &Built) -> (u32, Vec<u8>) {
     (link, frame)
 }
 
-fn decode_result(link: u32, frame: &[u8]) -> (u32, Option<FlowKey>) {
+fn decode_result(
+    link: u32,
+    frame: &[u8],
+    now: u64,
+    fragments: &mut Reassembler<Vec<FragmentSlot>, Vec<u8>>,
+) -> (u32, Option<FlowKey>) {
     let Some(link) = LinkType::from_pcap(link) else {
         return (UNKNOWN_LINK, None);
     };
-    match decode(link, frame) {
-        Ok(p) => (OK, Some(p.key)),
+    match fragments.decode(link, frame, now) {
+        Ok(Some(p)) => (OK, Some(p.key)),
+        // A fragment kept for its datagram: nothing to classify yet.
+        Ok(None) => (UNSUPPORTED, None),
         Err(DecodeError::Truncated { .. } | DecodeError::Malformed { .. }) => (MALFORMED, None),
         Err(_) => (UNSUPPORTED, None),
     }
@@ -1129,6 +1157,7 @@ impl<'a> Harness<'a> {
             slots: vec![None; capacity as usize],
             created: 0,
             gone: 0,
+            fragments: fragment_model(seed),
         });
         self.scan();
     }
@@ -1203,14 +1232,6 @@ impl<'a> Harness<'a> {
         let r = unsafe {
             c::torclass_table_process(target.ptr, link, buf.ptr, buf.len, self.now, out_ptr)
         };
-        let (decoded, key) = match (buf.error, buf.len) {
-            (Some(_), _) => (OK, None),
-            (None, 0) => decode_result(link, &[]),
-            // SAFETY: `buf.len` bytes at `buf.ptr`, still owned by `buf.bytes`.
-            _ => decode_result(link, unsafe {
-                core::slice::from_raw_parts(buf.ptr, buf.len)
-            }),
-        };
         let errors = [
             (null_out, NULL),
             (
@@ -1221,11 +1242,29 @@ impl<'a> Harness<'a> {
             (buf.error == Some(NULL), NULL),
             (target.error.is_some(), target.error.unwrap_or(OK)),
         ];
+        // The library reaches its reassembler only when no argument error applies; so does
+        // the model's.
+        let refused = errors.iter().any(|(on, _)| *on);
+        let frame: &[u8] = match (buf.error, buf.len) {
+            (Some(_), _) | (None, 0) => &[],
+            // SAFETY: `buf.len` bytes at `buf.ptr`, still owned by `buf.bytes`.
+            _ => unsafe { core::slice::from_raw_parts(buf.ptr, buf.len) },
+        };
+        let (decoded, key) = if refused {
+            (OK, None)
+        } else {
+            decode_result(link, frame, self.now, &mut t.fragments)
+        };
+        // A fragment (held, or refused by the reassembler) changes the reassembly slots and
+        // counters in the table memory, never a flow.
+        let is_fragment = LinkType::from_pcap(link).is_some_and(|l| fragment(l, frame).is_some());
         expect("table_process", r, &errors, decoded);
         drop(buf.bytes);
         if r != OK {
             assert_eq!(out, sentinel, "a refused packet wrote the result");
-            assert_eq!(t.memory.words, before, "a refused packet changed the table");
+            if !is_fragment || refused {
+                assert_eq!(t.memory.words, before, "a refused packet changed the table");
+            }
             return;
         }
         let key = key.expect("decoded");
