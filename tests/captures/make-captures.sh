@@ -2014,6 +2014,24 @@ scenario_tunnel_vxlan() {
     cmp -s "$d/get4/vx.bin" "$d/seed/vx.bin" || die "VXLAN uTP download incomplete (see get4 log)"
 }
 
+# danted_conf FILE: dante on h6:1080, SOCKS 4 and 5 without authentication, CONNECT, BIND
+# and UDP ASSOCIATE for the lab subnet.
+danted_conf() {
+    printf '%s\n' "logoutput: stderr" "internal: $NET.6 port = 1080" "external: $NET.6" \
+        "socksmethod: none" "clientmethod: none" "user.privileged: root" \
+        "user.unprivileged: nobody" "client pass { from: $NET.0/24 to: 0.0.0.0/0 }" \
+        "socks pass { from: $NET.0/24 to: 0.0.0.0/0 command: bind connect udpassociate }" \
+        "socks pass { from: 0.0.0.0/0 to: $NET.0/24 command: bindreply udpreply }" >"$1"
+}
+
+# www_servers DIR: python's http.server on h1:8000 and `openssl s_server -WWW` on h1:8443, both
+# serving DIR/www (the certificate and key are DIR/cert.pem and DIR/key.pem).
+www_servers() {
+    start_in "$1/www" http 1 "$PY" -m http.server --bind "$NET.1" 8000
+    start_in "$1/www" https 1 openssl s_server -accept "$NET.1:8443" -WWW -cert "$1/cert.pem" \
+        -key "$1/key.pem" -quiet
+}
+
 # proxy_rule L4 HOST PORT|any KIND PROGRAM: HOST:PORT is a proxy (KIND socks or http). A flow to
 # it is labelled by what it carries: the target its negotiation names (SOCKS CONNECT or UDP
 # ASSOCIATE relay datagrams, HTTP CONNECT or a forward-proxy request) and that target's rule.
@@ -2047,12 +2065,7 @@ scenario_proxy_socks() {
         >"$d/ssh/sshd_config"
     mkdir -p /run/sshd
     hash=$(make_torrent "$d/seed/px.bin" "$d/px.torrent" "http://$NET.1:6969/announce")
-    printf '%s\n' "logoutput: stderr" "internal: $NET.6 port = 1080" "external: $NET.6" \
-        "socksmethod: none" "clientmethod: none" "user.privileged: root" \
-        "user.unprivileged: nobody" "client pass { from: $NET.0/24 to: 0.0.0.0/0 }" \
-        "socks pass { from: $NET.0/24 to: 0.0.0.0/0 command: bind connect udpassociate }" \
-        "socks pass { from: 0.0.0.0/0 to: $NET.0/24 command: bindreply udpreply }" \
-        >"$d/danted.conf"
+    danted_conf "$d/danted.conf"
 
     host_runs 2 libtorrent
     host_runs 3 libtorrent
@@ -2136,9 +2149,7 @@ scenario_proxy_http() {
 
     capture_start
     tracker 1 "$hash"
-    start_in "$d/www" http 1 "$PY" -m http.server --bind "$NET.1" 8000
-    start_in "$d/www" https 1 openssl s_server -accept "$NET.1:8443" -WWW -cert "$d/cert.pem" \
-        -key "$d/key.pem" -quiet
+    www_servers "$d"
     start tinyproxy 6 tinyproxy -d -c "$d/tinyproxy.conf"
     libtorrent seed2 2 6881 --transports tcp --enc prefer --torrent "$d/ph.torrent" \
         --save "$d/seed" --seed --no-pex --upload-limit 100000 --duration 22
@@ -2170,12 +2181,7 @@ scenario_proxy_clients() {
     hash=$(make_torrent "$d/seed/pc.bin" "$d/pc.torrent" "http://$NET.1:6969/announce")
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
         -subj /CN=lab.test -keyout "$d/key.pem" -out "$d/cert.pem" 2>/dev/null
-    printf '%s\n' "logoutput: stderr" "internal: $NET.6 port = 1080" "external: $NET.6" \
-        "socksmethod: none" "clientmethod: none" "user.privileged: root" \
-        "user.unprivileged: nobody" "client pass { from: $NET.0/24 to: 0.0.0.0/0 }" \
-        "socks pass { from: $NET.0/24 to: 0.0.0.0/0 command: bind connect udpassociate }" \
-        "socks pass { from: 0.0.0.0/0 to: $NET.0/24 command: bindreply udpreply }" \
-        >"$d/danted.conf"
+    danted_conf "$d/danted.conf"
     printf '%s\n' "strict_chain" "quiet_mode" "tcp_read_time_out 15000" \
         "tcp_connect_time_out 8000" "localnet 127.0.0.0/255.0.0.0" "[ProxyList]" \
         "socks5 $NET.6 1081 lab secret" >"$d/proxychains.conf"
@@ -2196,9 +2202,7 @@ scenario_proxy_clients() {
 
     capture_start
     tracker 1 "$hash"
-    start_in "$d/www" http 1 "$PY" -m http.server --bind "$NET.1" 8000
-    start_in "$d/www" https 1 openssl s_server -accept "$NET.1:8443" -WWW -cert "$d/cert.pem" \
-        -key "$d/key.pem" -quiet
+    www_servers "$d"
     start danted 6 danted -f "$d/danted.conf" -p "$d/danted.pid"
     start microsocks 6 microsocks -i "$NET.6" -p 1081 -u lab -P secret
     libtorrent seed2 2 6881 --transports tcp --enc prefer --torrent "$d/pc.torrent" \
