@@ -11,7 +11,7 @@ use torclass_core::reassembly::{FragmentSlot, Reassembler, ReassemblyConfig, Rea
 use torclass_core::table::{FlowTable, Held, Slot, TableConfig, TableStats};
 use torclass_core::{Client, Direction, Metadata};
 
-use crate::{CaptureError, CaptureReader, FlowRecord};
+use crate::{CaptureError, CaptureReader, FlowRecord, Id};
 
 /// How an [`Analyzer`] is set up.
 #[derive(Clone, Copy, Debug)]
@@ -481,16 +481,16 @@ impl FlowRecord {
     /// Fill the record's metadata fields (`info_hash`, `peer_id`, `client`, `dht_node_id`)
     /// from what the classifier extracted; the initiator's values win over the responder's.
     pub fn set_metadata(&mut self, meta: &Metadata) {
-        self.info_hash = meta.info_hash().map(<[u8]>::to_vec);
+        self.info_hash = meta.info_hash().map(Id::from_slice);
         self.peer_id = meta
             .peer_id(Direction::Initiator)
             .or_else(|| meta.peer_id(Direction::Responder))
-            .map(|id| id.to_vec());
+            .map(|id| Id::from_slice(id));
         self.client = client(meta);
         self.dht_node_id = meta
             .dht_node_id(Direction::Initiator)
             .or_else(|| meta.dht_node_id(Direction::Responder))
-            .map(|id| id.to_vec());
+            .map(|id| Id::from_slice(id));
     }
 }
 

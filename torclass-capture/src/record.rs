@@ -7,6 +7,8 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::net::IpAddr;
+
+use smallvec::SmallVec;
 use torclass_core::table::EndReason;
 use torclass_core::verdict::{Evidence, Transport, Verdict};
 
@@ -37,6 +39,10 @@ pub const COLUMNS: [&str; 24] = [
     "tunnel",
     "tunnel_dst",
 ];
+
+/// An identifier a record holds (info-hash, peer id, DHT node id): at most 32 bytes, kept
+/// inline so that building a record does not allocate for it.
+pub type Id = SmallVec<[u8; 32]>;
 
 /// One flow: its 5-tuple, when and how much it was seen, and its classification.
 #[derive(Clone, Debug, PartialEq)]
@@ -79,13 +85,13 @@ pub struct FlowRecord {
     /// page is metadata, not a verdict); a BitTorrent verdict's evidence is included.
     pub evidence: Evidence,
     /// The torrent's info-hash: 20 bytes (v1, SHA-1) or 32 bytes (v2, SHA-256).
-    pub info_hash: Option<Vec<u8>>,
+    pub info_hash: Option<Id>,
     /// The peer id from a handshake (20 bytes), written printable (see [`peer_id_text`]).
-    pub peer_id: Option<Vec<u8>>,
+    pub peer_id: Option<Id>,
     /// The client named by the peer id or the extension handshake's `v`.
     pub client: Option<String>,
     /// A DHT node id (20 bytes) seen in the flow.
-    pub dht_node_id: Option<Vec<u8>>,
+    pub dht_node_id: Option<Id>,
     /// 1-based number of the flow's packet at which the verdict was first BitTorrent or
     /// not BitTorrent.
     pub decided_at_packet: Option<u64>,

@@ -2,7 +2,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use torclass_capture::{
-    write_jsonl, FlowRecord, Format, RecordWriter, Summary, UnknownFormat, COLUMNS,
+    write_jsonl, FlowRecord, Format, Id, RecordWriter, Summary, UnknownFormat, COLUMNS,
 };
 use torclass_core::verdict::{Confidence, Detection, Evidence, Protocol, Transport, Verdict};
 
@@ -30,9 +30,9 @@ fn full() -> FlowRecord {
         }),
         evidence: Evidence::HANDSHAKE | Evidence::EXTENSION_HANDSHAKE | Evidence::UT_PEX,
         info_hash: Some((0..20).collect()),
-        peer_id: Some(b"-TR3000-ab\\c\x00\xffdefghi".to_vec()),
+        peer_id: Some(Id::from_slice(b"-TR3000-ab\\c\x00\xffdefghi")),
         client: Some("Transmission \"3.00\", 1\u{1}".into()),
-        dht_node_id: Some(vec![0xab; 20]),
+        dht_node_id: Some(Id::from_elem(0xab, 20)),
         decided_at_packet: Some(1),
         end_reason: None,
         tunnel: Some("vxlan"),
@@ -109,7 +109,7 @@ fn not_bittorrent_record_has_nulls_not_gaps() {
 fn a_record_keeps_the_evidence_of_a_flow_that_is_not_bittorrent() {
     let mut page = not_bt();
     page.evidence = Evidence::MAGNET_URI;
-    page.info_hash = Some(vec![1; 20]);
+    page.info_hash = Some(Id::from_elem(1, 20));
     let line = jsonl(&page);
     assert!(line.contains(r#""verdict":"not_bittorrent","protocol":null,"confidence":null,"evidence":["magnet_uri"],"info_hash":"0101"#), "{line}");
 }

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
-use torclass_capture::{FlowRecord, COLUMNS};
+use torclass_capture::{FlowRecord, Id, COLUMNS};
 use torclass_core::packet::TunnelKind;
 use torclass_core::table::EndReason;
 use torclass_core::verdict::{Confidence, Detection, Evidence, Protocol, Verdict};
@@ -73,7 +73,7 @@ fn int<T: for<'a, 'py> FromPyObject<'a, 'py>>(
         .transpose()
 }
 
-fn hex_bytes(d: &Bound<'_, PyDict>, key: &str, lens: &[usize]) -> PyResult<Option<Vec<u8>>> {
+fn hex_bytes(d: &Bound<'_, PyDict>, key: &str, lens: &[usize]) -> PyResult<Option<Id>> {
     let Some(t) = text(d, key)? else {
         return Ok(None);
     };
@@ -84,14 +84,14 @@ fn hex_bytes(d: &Bound<'_, PyDict>, key: &str, lens: &[usize]) -> PyResult<Optio
     (0..t.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&t[i..i + 2], 16).map_err(|_| bad(key, what)))
-        .collect::<PyResult<Vec<u8>>>()
+        .collect::<PyResult<Id>>()
         .map(Some)
 }
 
 /// The bytes of a peer id written by `peer_id_text`: `\\` is `\`, `\xNN` a byte, anything
 /// else printable ASCII.
-fn peer_id_bytes(t: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(t.len());
+fn peer_id_bytes(t: &str) -> Option<Id> {
+    let mut out = Id::new();
     let b = t.as_bytes();
     let mut i = 0;
     while let Some(&c) = b.get(i) {

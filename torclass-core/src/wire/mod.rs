@@ -5,6 +5,14 @@
 //! The contract every view keeps: after `new_checked` (or the parser's `Ok`) no accessor can
 //! panic, and every accessor borrows from the caller's buffer. "Need more bytes" is a state of
 //! the streaming readers, never an error.
+//!
+//! Formats that arrive whole (one datagram, one tunnel header) may be read with nom
+//! combinators where that measured as fast as the hand-written reading ([`socks_udp`]; the
+//! GRE and VXLAN headers in `packet`; README, "Dependencies"). The streaming TCP readers —
+//! [`handshake`], [`message`], [`bencode`], [`http`], [`http_tracker`], [`mse`], [`socks`],
+//! [`http_connect`] — are hand-written state machines on purpose: a segment may end anywhere,
+//! and each resumes from a few bytes of state kept in the flow, which a combinator parser
+//! over a whole input cannot do without buffering.
 
 pub mod bencode;
 pub(crate) mod bytes;

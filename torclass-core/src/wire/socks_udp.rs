@@ -19,11 +19,15 @@
 use core::fmt;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
+use nom::bytes::complete::take;
+use nom::multi::length_data;
+use nom::number::complete::{be_u16, be_u8};
+use nom::{IResult, Parser};
+
 use super::bytes;
 use super::proxy::{atyp, is_name_byte, Target};
 
 mod field {
-    pub const RSV: usize = 0;
     pub const FRAG: usize = 2;
     pub const ATYP: usize = 3;
     pub const ADDR: usize = 4;
@@ -89,43 +93,46 @@ impl<T: AsRef<[u8]>> UdpHeader<T> {
             required,
             available: data.len(),
         };
-        let (Some(rsv), Some(kind)) = (
-            bytes::be_u16(data, field::RSV),
-            bytes::u8_at(data, field::ATYP),
-        ) else {
-            return Err(truncated(field::ADDR));
-        };
+        let (rest, (rsv, _frag, kind)) = (be_u16::<_, ()>, be_u8, be_u8)
+            .parse(data)
+            .map_err(|_| truncated(field::ADDR))?;
         if rsv != 0 {
             return Err(Error::Reserved(rsv));
         }
-        let addr_len = match kind {
-            atyp::IPV4 => 4,
-            atyp::IPV6 => 16,
-            atyp::NAME => {
-                let n = bytes::u8_at(data, field::ADDR)
-                    .ok_or_else(|| truncated(field::ADDR.saturating_add(1)))?;
-                if n == 0 {
-                    return Err(Error::Name {
-                        offset: field::ADDR,
-                    });
-                }
-                let start = field::ADDR.saturating_add(1);
-                let name = data
-                    .get(start..start.saturating_add(n.into()))
-                    .ok_or_else(|| truncated(start.saturating_add(n.into())))?;
-                if let Some(bad) = name.iter().position(|b| !is_name_byte(*b)) {
-                    return Err(Error::Name {
-                        offset: start.saturating_add(bad),
-                    });
-                }
-                usize::from(n).saturating_add(1)
-            }
+        let address: IResult<&[u8], &[u8], ()> = match kind {
+            atyp::IPV4 => take(4usize).parse(rest),
+            atyp::IPV6 => take(16usize).parse(rest),
+            atyp::NAME => length_data(be_u8).parse(rest),
             other => return Err(Error::AddressType(other)),
         };
-        let len = field::ADDR.saturating_add(addr_len).saturating_add(2);
-        if data.len() <= len {
-            return Err(truncated(len.saturating_add(1)));
+        let start = field::ADDR.saturating_add(usize::from(kind == atyp::NAME));
+        let Ok((after, address)) = address else {
+            // A name as long as it claims; an address with its port and one payload byte.
+            let required = match kind {
+                atyp::NAME => rest.first().map_or(0, |&n| usize::from(n)),
+                atyp::IPV4 => 7,
+                _ => 19,
+            };
+            return Err(truncated(start.saturating_add(required)));
+        };
+        if kind == atyp::NAME {
+            if address.is_empty() {
+                return Err(Error::Name {
+                    offset: field::ADDR,
+                });
+            }
+            if let Some(bad) = address.iter().position(|b| !is_name_byte(*b)) {
+                return Err(Error::Name {
+                    offset: start.saturating_add(bad),
+                });
+            }
         }
+        let (payload, _port) = be_u16::<_, ()>(after)
+            .map_err(|_| truncated(data.len().saturating_sub(after.len()).saturating_add(3)))?;
+        if payload.is_empty() {
+            return Err(truncated(data.len().saturating_add(1)));
+        }
+        let len = data.len().saturating_sub(payload.len());
         Ok(Self { buffer, len })
     }
 
