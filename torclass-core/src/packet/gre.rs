@@ -1,17 +1,20 @@
 //! GRE (RFC 2784) with the key and sequence number of RFC 2890, and the ERSPAN headers that
 //! mirrored frames carry inside it (types II and III, draft-foschiano-erspan-03 §4).
 
-use nom::combinator::cond;
-use nom::number::complete::{be_u16, be_u32, be_u8};
-use nom::Parser;
-
 use super::error::DecodeError;
 use super::link::be16;
 use super::Layer;
 
 /// Field offsets and flags of the GRE header.
 mod field {
-    /// The fixed part (flags, version, protocol type) of the header.
+    use core::ops::Range;
+    /// Flags (C, R, K, S, s, Recur) in the first byte.
+    pub const FLAGS: usize = 0;
+    /// The version in the low 3 bits of the second byte.
+    pub const VERSION: usize = 1;
+    /// Protocol type: an ethertype.
+    pub const PROTOCOL: Range<usize> = 2..4;
+    /// The fixed part of the header.
     pub const MIN_LEN: usize = 4;
     /// Checksum present: checksum and reserved1 follow (4 bytes).
     pub const CHECKSUM: u8 = 0x80;
@@ -23,7 +26,7 @@ mod field {
     pub const SEQUENCE: u8 = 0x10;
     /// Strict source route (RFC 1701 only).
     pub const STRICT_ROUTE: u8 = 0x08;
-    /// The version: the low 3 bits of the second byte.
+    /// The version mask of [`VERSION`].
     pub const VERSION_MASK: u8 = 0x07;
 }
 
@@ -60,25 +63,21 @@ mod erspan {
 /// A GRE header checked to be whole, version 0 and without RFC 1701 routing.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Gre<'a> {
-    protocol: u16,
-    sequence: Option<u32>,
-    key: Option<u32>,
+    bytes: &'a [u8],
     header_len: usize,
-    payload: &'a [u8],
-}
-
-/// The optional 4-byte word of `flag` when `flags` has it.
-fn word<'a>(flags: u8, flag: u8) -> impl Parser<&'a [u8], Output = Option<u32>, Error = ()> {
-    cond(flags & flag != 0, be_u32)
 }
 
 impl<'a> Gre<'a> {
     /// Check the GRE header at the start of `bytes`, `at` bytes into the frame.
     pub(super) fn new_checked(bytes: &'a [u8], at: usize) -> Result<Self, DecodeError> {
         let truncated = |required| DecodeError::truncated(Layer::Gre, at, required, bytes.len());
-        let (optional, (flags, version, protocol)) = (be_u8::<_, ()>, be_u8, be_u16)
-            .parse(bytes)
-            .map_err(|_| truncated(field::MIN_LEN))?;
+        let header = bytes
+            .get(..field::MIN_LEN)
+            .ok_or_else(|| truncated(field::MIN_LEN))?;
+        let flags = header.get(field::FLAGS).copied().unwrap_or(0);
+        let version = header
+            .get(field::VERSION)
+            .map_or(0, |v| v & field::VERSION_MASK);
         if flags & (field::ROUTING | field::STRICT_ROUTE) != 0 {
             return Err(DecodeError::Unsupported {
                 layer: Layer::Gre,
@@ -86,45 +85,52 @@ impl<'a> Gre<'a> {
                 value: flags.into(),
             });
         }
-        if version & field::VERSION_MASK != 0 {
+        if version != 0 {
             return Err(DecodeError::Unsupported {
                 layer: Layer::Gre,
                 field: "version",
-                value: (version & field::VERSION_MASK).into(),
+                value: version.into(),
             });
         }
-        let (payload, (_checksum, key, sequence)) = (
-            word(flags, field::CHECKSUM),
-            word(flags, field::KEY),
-            word(flags, field::SEQUENCE),
-        )
-            .parse(optional)
-            .map_err(|_| {
-                let words = (flags & (field::CHECKSUM | field::KEY | field::SEQUENCE)).count_ones();
-                truncated(field::MIN_LEN.saturating_add((words as usize).saturating_mul(4)))
-            })?;
-        Ok(Self {
-            protocol,
-            sequence,
-            key,
-            header_len: bytes.len().saturating_sub(payload.len()),
-            payload,
-        })
+        let words = [field::CHECKSUM, field::KEY, field::SEQUENCE]
+            .iter()
+            .filter(|&&f| flags & f != 0)
+            .count();
+        let header_len = field::MIN_LEN.saturating_add(words.saturating_mul(4));
+        if bytes.len() < header_len {
+            return Err(truncated(header_len));
+        }
+        Ok(Self { bytes, header_len })
     }
 
     /// The protocol type of the payload (an ethertype).
     pub(super) fn protocol(&self) -> u16 {
-        self.protocol
+        be16(self.bytes, field::PROTOCOL).unwrap_or(0)
+    }
+
+    /// The 4-byte word of the optional field `flag`, if present.
+    fn optional(&self, flag: u8) -> Option<u32> {
+        let flags = *self.bytes.get(field::FLAGS)?;
+        if flags & flag == 0 {
+            return None;
+        }
+        let before = [field::CHECKSUM, field::KEY]
+            .iter()
+            .filter(|&&f| f != flag && f > flag && flags & f != 0)
+            .count();
+        let at = field::MIN_LEN.saturating_add(before.saturating_mul(4));
+        let word = self.bytes.get(at..at.saturating_add(4))?;
+        Some(u32::from_be_bytes(word.try_into().ok()?))
     }
 
     /// The key (RFC 2890 §2.1), if present.
     pub(super) fn key(&self) -> Option<u32> {
-        self.key
+        self.optional(field::KEY)
     }
 
     /// The sequence number (RFC 2890 §2.2), if present.
     pub(super) fn sequence(&self) -> Option<u32> {
-        self.sequence
+        self.optional(field::SEQUENCE)
     }
 
     /// The header length: 4 bytes plus 4 per optional field.
@@ -134,7 +140,7 @@ impl<'a> Gre<'a> {
 
     /// What follows the header.
     pub(super) fn payload(&self) -> &'a [u8] {
-        self.payload
+        self.bytes.get(self.header_len..).unwrap_or_default()
     }
 }
 
