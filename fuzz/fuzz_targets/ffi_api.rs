@@ -31,7 +31,8 @@ use torclass::{
     torclass_flow, torclass_flow_key, torclass_meta, torclass_packet_result, torclass_result,
     torclass_table_config, torclass_table_stats, torclass_verdict,
 };
-use torclass_core::packet::{decode, DecodeError, FlowKey, LinkType};
+use torclass_core::packet::{fragment, DecodeError, FlowKey, LinkType};
+use torclass_core::reassembly::{FragmentSlot, Reassembler, ReassemblyConfig};
 use torclass_core::{Evidence, FlowClassifier, Protocol};
 use torclass_fuzz::tagged;
 
@@ -101,6 +102,7 @@ mod c {
         pub fn torclass_table_get_stats(
             table: *const c_void,
             out_stats: *mut torclass_table_stats,
+            stats_size: usize,
         ) -> u32;
         pub fn torclass_table_expire(
             table: *mut c_void,
@@ -123,6 +125,7 @@ const TOO_SMALL: u32 = torclass_result::BufferTooSmall as u32;
 const MISALIGNED: u32 = torclass_result::Misaligned as u32;
 const UNKNOWN_LINK: u32 = torclass_result::UnknownLinkType as u32;
 const UNSUPPORTED: u32 = torclass_result::UnsupportedPacket as u32;
+const FRAGMENT_HELD: u32 = torclass_result::FragmentHeld as u32;
 const MALFORMED: u32 = torclass_result::MalformedPacket as u32;
 const NOT_FOUND: u32 = torclass_result::NotFound as u32;
 const PANIC: u32 = torclass_result::Panic as u32;
@@ -649,6 +652,26 @@ struct Table {
     created: u64,
     /// Flows evicted or expired.
     gone: u64,
+    /// The table's IP fragment reassembler, as the model knows it: a core `Reassembler` of the
+    /// same size and hash seed (`torclass_table_init`'s), fed the same frames.
+    fragments: Reassembler<Vec<FragmentSlot>, Vec<u8>>,
+}
+
+/// Reassembly slots and bytes per slot of a C table (torclass-ffi's `FRAGMENT_SLOTS`,
+/// `FRAGMENT_BYTES`).
+const FRAGMENT_SLOTS: usize = 16;
+const FRAGMENT_BYTES: usize = 16 * 1024;
+
+/// The model of a fresh table's reassembler (torclass-ffi derives its seed from the table's).
+fn fragment_model(seed: u64) -> Reassembler<Vec<FragmentSlot>, Vec<u8>> {
+    Reassembler::new(
+        vec![FragmentSlot::default(); FRAGMENT_SLOTS],
+        vec![0; FRAGMENT_SLOTS * FRAGMENT_BYTES],
+        ReassemblyConfig {
+            seed: seed.rotate_left(41) ^ 0x2545_f491_4f6c_dd1d,
+            ..ReassemblyConfig::default()
+        },
+    )
 }
 
 struct Harness<'a> {
@@ -728,12 +751,19 @@ fn build(b: &Built) -> (u32, Vec<u8>) {
     (link, frame)
 }
 
-fn decode_result(link: u32, frame: &[u8]) -> (u32, Option<FlowKey>) {
+fn decode_result(
+    link: u32,
+    frame: &[u8],
+    now: u64,
+    fragments: &mut Reassembler<Vec<FragmentSlot>, Vec<u8>>,
+) -> (u32, Option<FlowKey>) {
     let Some(link) = LinkType::from_pcap(link) else {
         return (UNKNOWN_LINK, None);
     };
-    match decode(link, frame) {
-        Ok(p) => (OK, Some(p.key)),
+    match fragments.decode(link, frame, now) {
+        Ok(Some(p)) => (OK, Some(p.key)),
+        // A fragment kept for its datagram: nothing to classify yet.
+        Ok(None) => (FRAGMENT_HELD, None),
         Err(DecodeError::Truncated { .. } | DecodeError::Malformed { .. }) => (MALFORMED, None),
         Err(_) => (UNSUPPORTED, None),
     }
@@ -1043,6 +1073,7 @@ impl<'a> Harness<'a> {
         } = *init;
         let need = table_size(capacity);
         let config = config.map(|[a, b, c, d]| torclass_table_config {
+            struct_size: core::mem::size_of::<torclass_table_config>() as u32,
             tcp_idle_ns: a,
             tcp_closed_ns: b,
             udp_idle_ns: c,
@@ -1129,6 +1160,7 @@ impl<'a> Harness<'a> {
             slots: vec![None; capacity as usize],
             created: 0,
             gone: 0,
+            fragments: fragment_model(seed),
         });
         self.scan();
     }
@@ -1203,14 +1235,6 @@ impl<'a> Harness<'a> {
         let r = unsafe {
             c::torclass_table_process(target.ptr, link, buf.ptr, buf.len, self.now, out_ptr)
         };
-        let (decoded, key) = match (buf.error, buf.len) {
-            (Some(_), _) => (OK, None),
-            (None, 0) => decode_result(link, &[]),
-            // SAFETY: `buf.len` bytes at `buf.ptr`, still owned by `buf.bytes`.
-            _ => decode_result(link, unsafe {
-                core::slice::from_raw_parts(buf.ptr, buf.len)
-            }),
-        };
         let errors = [
             (null_out, NULL),
             (
@@ -1221,11 +1245,41 @@ impl<'a> Harness<'a> {
             (buf.error == Some(NULL), NULL),
             (target.error.is_some(), target.error.unwrap_or(OK)),
         ];
+        // The library reaches its reassembler only when no argument error applies; so does
+        // the model's.
+        let refused = errors.iter().any(|(on, _)| *on);
+        let frame: &[u8] = match (buf.error, buf.len) {
+            (Some(_), _) | (None, 0) => &[],
+            // SAFETY: `buf.len` bytes at `buf.ptr`, still owned by `buf.bytes`.
+            _ => unsafe { core::slice::from_raw_parts(buf.ptr, buf.len) },
+        };
+        let (decoded, key) = if refused {
+            (OK, None)
+        } else {
+            decode_result(link, frame, self.now, &mut t.fragments)
+        };
+        // A fragment (held, or refused by the reassembler) changes the reassembly slots and
+        // counters in the table memory, never a flow.
+        let is_fragment = LinkType::from_pcap(link).is_some_and(|l| fragment(l, frame).is_some());
         expect("table_process", r, &errors, decoded);
         drop(buf.bytes);
         if r != OK {
             assert_eq!(out, sentinel, "a refused packet wrote the result");
-            assert_eq!(t.memory.words, before, "a refused packet changed the table");
+            // A packet refused by its arguments or table changes nothing; one that reached
+            // the decoder is counted in the stats' `results`, and a fragment changes the
+            // reassembly slots, never a flow.
+            if refused {
+                assert_eq!(t.memory.words, before, "a refused packet changed the table");
+            } else if !is_fragment {
+                let changed = t
+                    .memory
+                    .words
+                    .iter()
+                    .zip(&before)
+                    .filter(|(a, b)| a != b)
+                    .count();
+                assert!(changed <= 1, "a refused packet changed the table");
+            }
             return;
         }
         let key = key.expect("decoded");
@@ -1428,11 +1482,12 @@ impl<'a> Harness<'a> {
         let t = self.table.as_ref().expect("a table");
         let mut s = torclass_table_stats::default();
         // SAFETY: the live table, a local out.
-        let r = unsafe { c::torclass_table_get_stats(t.ptr, &mut s) };
+        let r = unsafe { c::torclass_table_get_stats(t.ptr, &mut s, size_of_val(&s)) };
         assert_eq!(r, OK);
         assert_eq!(s.flows, t.created, "flows created");
+        assert_eq!(s.live_flows + t.gone, t.created, "live flows");
         assert_eq!(
-            s.evicted_active + s.evicted_idle,
+            s.evicted_active + s.evicted_idle + s.reused,
             t.gone,
             "flows evicted or expired: {s:?}"
         );
@@ -1454,7 +1509,7 @@ impl<'a> Harness<'a> {
             &mut s as *mut torclass_table_stats
         };
         // SAFETY: as in `process`.
-        let r = unsafe { c::torclass_table_get_stats(target.ptr, p) };
+        let r = unsafe { c::torclass_table_get_stats(target.ptr, p, size_of_val(&s)) };
         let table_error = (target.error.is_some(), target.error.unwrap_or(OK));
         expect("table_get_stats", r, &[(null_out, NULL), table_error], OK);
         if r != OK {
@@ -1597,6 +1652,7 @@ impl<'a> Harness<'a> {
             Op::Stats { table, null_out } => self.stats(table, null_out.0),
             Op::DefaultConfig { null } => {
                 let mut c = torclass_table_config {
+                    struct_size: 0,
                     tcp_idle_ns: 0xeeee,
                     tcp_closed_ns: 0,
                     udp_idle_ns: 0,

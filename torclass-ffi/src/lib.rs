@@ -25,6 +25,7 @@
 mod boundary;
 mod flow;
 mod meta;
+mod names;
 mod result;
 mod table;
 mod verdict;
@@ -32,6 +33,7 @@ mod version;
 
 pub use flow::*;
 pub use meta::*;
+pub use names::*;
 pub use result::*;
 pub use table::*;
 pub use verdict::*;
