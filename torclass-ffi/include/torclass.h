@@ -382,9 +382,10 @@
  * number C has can be passed to it.
  */
 enum torclass_result
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#if (defined(__cplusplus) && __cplusplus >= 201103L) || \
+    (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
   : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
  {
   /**
    * Success; out-parameters were written.
@@ -451,15 +452,15 @@ enum torclass_result
   /**
    * The table was called from inside its own flow-end callback: refused, nothing done.
    */
-  TORCLASS_RESULT_BUSY = 14,
+  TORCLASS_RESULT_BUSY = 14
 };
 #ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
+#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L
 typedef enum torclass_result torclass_result;
 #else
 typedef uint32_t torclass_result;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
 
 /**
  * An initialised flow table: a pointer to the memory given to `torclass_table_init`.
@@ -895,7 +896,7 @@ typedef struct torclass_endpoint {
 
 #ifdef __cplusplus
 extern "C" {
-#endif // __cplusplus
+#endif /* __cplusplus */
 
 /**
  * Set up `*flow` for a new flow over `transport` (`TORCLASS_TRANSPORT_TCP` or `_UDP`);
@@ -1342,7 +1343,7 @@ uint32_t torclass_abi_version(void);
 uint32_t torclass_version_number(void);
 
 #ifdef __cplusplus
-}  // extern "C"
-#endif  // __cplusplus
+}  /* extern "C" */
+#endif  /* __cplusplus */
 
 #endif  /* TORCLASS_H */
