@@ -427,6 +427,8 @@ impl core::fmt::Display for TableError {
     }
 }
 
+impl core::error::Error for TableError {}
+
 /// Counters of a [`FlowTable`]; they saturate. Each flow that ends is counted once, under
 /// its [`EndReason`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -120,8 +120,7 @@ impl fmt::Display for Error {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}
 
 /// A checked KRPC message; every accessor borrows from the datagram.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -198,8 +198,7 @@ impl fmt::Display for Error {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}
 
 /// A parsed UDP tracker datagram; every variant borrows from it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

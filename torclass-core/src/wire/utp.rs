@@ -226,8 +226,7 @@ impl fmt::Display for Error {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}
 
 /// A read-only view of a uTP packet (BEP 29, "header format").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
