@@ -129,6 +129,8 @@ const FRAGMENT_HELD: u32 = torclass_result::FragmentHeld as u32;
 const MALFORMED: u32 = torclass_result::MalformedPacket as u32;
 const NOT_FOUND: u32 = torclass_result::NotFound as u32;
 const PANIC: u32 = torclass_result::Panic as u32;
+/// The highest result code.
+const LAST: u32 = torclass_result::Busy as u32;
 
 /// pcap link types in `LinkType::ALL` order (a record's `head & 7`).
 const LINKS: [u32; 8] = [0, 1, 101, 108, 113, 228, 229, 276];
@@ -389,7 +391,7 @@ enum Op {
 
 /// The code a call must return: one of `errors` if any applies, else `then`.
 fn expect(call: &str, got: u32, errors: &[(bool, u32)], then: u32) {
-    assert!(got <= PANIC, "{call}: {got} is no result code");
+    assert!(got <= LAST, "{call}: {got} is no result code");
     assert_ne!(got, PANIC, "{call}: a panic was caught at the boundary");
     let applies: Vec<u32> = errors.iter().filter(|(on, _)| *on).map(|e| e.1).collect();
     if applies.is_empty() {
@@ -483,13 +485,13 @@ fn c_text(p: *const c_char) -> String {
 
 fn check_strings() {
     let mut seen = Vec::new();
-    for code in (0..=PANIC + 1).chain([u32::MAX, 0x8000_0000]) {
+    for code in (0..=LAST + 1).chain([u32::MAX, 0x8000_0000]) {
         // SAFETY: always safe to call.
         let p = unsafe { c::torclass_result_message(code) };
         let text = c_text(p);
         // SAFETY: as above; the same static string every time.
         assert_eq!(p, unsafe { c::torclass_result_message(code) });
-        if code <= PANIC {
+        if code <= LAST {
             assert!(!seen.contains(&text), "{code}: {text} twice");
             assert_ne!(text, "unknown torclass result code");
             seen.push(text);
@@ -1681,7 +1683,7 @@ impl<'a> Harness<'a> {
             Op::Message(code) => {
                 // SAFETY: always safe to call.
                 let text = c_text(unsafe { c::torclass_result_message(*code) });
-                assert_eq!(text == "unknown torclass result code", *code > PANIC);
+                assert_eq!(text == "unknown torclass result code", *code > LAST);
             }
             Op::Size(capacity) => {
                 let size = table_size(*capacity);
