@@ -63,6 +63,36 @@ pub enum EndpointSource {
 }
 
 /// Receives what the classifier extracts. Every method has an empty default.
+///
+/// ```
+/// use torclass_core::observer::{Field, Observer};
+/// use torclass_core::{Direction, FlowClassifier, Transport};
+///
+/// /// Keeps the first bytes of each peer id it is shown.
+/// #[derive(Default)]
+/// struct PeerIds([[u8; 20]; 2]);
+///
+/// impl Observer for PeerIds {
+///     fn field(&mut self, direction: Direction, field: Field, offset: u32, bytes: &[u8]) {
+///         if field == Field::PeerId {
+///             let id = &mut self.0[direction.index()];
+///             for (i, b) in bytes.iter().enumerate() {
+///                 if let Some(slot) = id.get_mut(offset as usize + i) {
+///                     *slot = *b;
+///                 }
+///             }
+///         }
+///     }
+/// }
+///
+/// let mut handshake = b"\x13BitTorrent protocol".to_vec();
+/// handshake.extend_from_slice(&[0; 8]);
+/// handshake.extend_from_slice(&[0xab; 20]);
+/// handshake.extend_from_slice(b"-qB4650-abcdefghijkl");
+/// let mut ids = PeerIds::default();
+/// FlowClassifier::new(Transport::Tcp).feed_with(Direction::Initiator, &handshake, &mut ids);
+/// assert_eq!(&ids.0[0], b"-qB4650-abcdefghijkl");
+/// ```
 pub trait Observer {
     /// `bytes` of `field`, sent by `direction`, starting at `offset` within the field.
     fn field(&mut self, direction: Direction, field: Field, offset: u32, bytes: &[u8]) {
