@@ -535,8 +535,9 @@ typedef struct torclass_meta {
    */
   uint8_t client_version[2][TORCLASS_CLIENT_VERSION_LEN];
   /**
-   * The client each side runs, as NUL-terminated text such as `"Transmission 3.00"`, from
-   * the `v` string or else the peer id; empty when unknown.
+   * The client each side runs, as NUL-terminated text such as `"Transmission 3.00"`, named
+   * as the CLI and Python name it: from the peer id, else the `v` string; empty when
+   * unknown.
    */
   uint8_t client[2][TORCLASS_CLIENT_LEN];
   /**

@@ -28,8 +28,9 @@ pub struct torclass_meta {
     /// The BEP 10 `v` string each side sent, `client_version_len[d]` bytes, not
     /// NUL-terminated.
     pub client_version: [[u8; TORCLASS_CLIENT_VERSION_LEN]; 2],
-    /// The client each side runs, as NUL-terminated text such as `"Transmission 3.00"`, from
-    /// the `v` string or else the peer id; empty when unknown.
+    /// The client each side runs, as NUL-terminated text such as `"Transmission 3.00"`, named
+    /// as the CLI and Python name it: from the peer id, else the `v` string; empty when
+    /// unknown.
     pub client: [[u8; TORCLASS_CLIENT_LEN]; 2],
     /// The port each side listens on (BEP 10 `p`, a tracker request's `port`); 0 if not seen.
     pub listen_port: [u16; 2],
@@ -101,19 +102,21 @@ impl torclass_meta {
         &self.client_version[d][..len]
     }
 
-    /// Fill `client[d]` from the `v` string or the peer id, once either is there.
+    /// Fill `client[d]` by the core's rule ([`Client::identify`]: the peer id, else the `v`
+    /// string), as the CLI and Python name it.
     pub(crate) fn name_clients(&mut self) {
         for d in 0..2 {
-            if self.client[d][0] != 0 {
-                continue;
-            }
-            let client = Client::from_client_version(self.version_bytes(d)).or_else(|| {
-                self.complete_peer_id(d)
-                    .and_then(|id| Client::from_peer_id(id))
-            });
-            if let Some(c) = client {
-                let sep = if c.version().is_empty() { "" } else { " " };
-                put_text(&mut self.client[d], &[c.name(), sep, c.version()]);
+            let version = self.version_bytes(d);
+            let client = Client::identify(
+                self.complete_peer_id(d).map(|id| &id[..]),
+                (!version.is_empty()).then_some(version),
+            );
+            match client {
+                Some(c) => {
+                    let sep = if c.version().is_empty() { "" } else { " " };
+                    put_text(&mut self.client[d], &[c.name(), sep, c.version()]);
+                }
+                None => put_text(&mut self.client[d], &[]),
             }
         }
     }
@@ -188,6 +191,27 @@ mod tests {
         assert_eq!(&m.client[1][..17], b"Transmission 3.00");
         assert_eq!(m.client[1][17], 0);
         assert_eq!(m.client[0][0], 0);
+    }
+
+    #[test]
+    fn clients_are_named_as_the_cli_names_them() {
+        let mut m = torclass_meta::default();
+        m.field(
+            Direction::Initiator,
+            Field::ClientName,
+            0,
+            b"libtorrent/2.0.8.0",
+        );
+        m.name_clients();
+        m.field(
+            Direction::Initiator,
+            Field::PeerId,
+            0,
+            b"-LT2080-abcdefghijkl",
+        );
+        m.name_clients();
+        let end = m.client[0].iter().position(|&b| b == 0).unwrap_or(64);
+        assert_eq!(&m.client[0][..end], b"libtorrent-rasterbar 2.0.8");
     }
 
     #[test]
