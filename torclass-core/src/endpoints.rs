@@ -154,6 +154,7 @@ impl Default for CacheConfig {
 
 /// Counters of an [`EndpointCache`]; they saturate.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CacheStats {
     /// Endpoints stored that were not live in the cache.
     pub learned: u64,

@@ -161,4 +161,23 @@ mod tests {
         assert_eq!(Evidence(1 << 31).to_string(), "0x80000000");
         assert_eq!(LinkType::LinuxSll2.to_string(), "LINUX_SLL2");
     }
+
+    #[test]
+    fn observers_compose() {
+        use crate::observer::Metadata;
+        use crate::FlowClassifier;
+
+        let mut handshake = std::vec::Vec::from(&b"\x13BitTorrent protocol"[..]);
+        handshake.extend_from_slice(&[0; 8]);
+        handshake.extend_from_slice(&[0xab; 20]);
+        handshake.extend_from_slice(b"-TR3000-abcdefghijkl");
+        let (mut a, mut b) = (Metadata::new(), Metadata::new());
+        let mut both = (&mut a, &mut b);
+        FlowClassifier::new(Transport::Tcp).feed_with(Direction::Initiator, &handshake, &mut both);
+        assert_eq!(a.info_hash(), Some(&[0xab; 20][..]));
+        assert_eq!(
+            b.peer_id(Direction::Initiator),
+            Some(b"-TR3000-abcdefghijkl")
+        );
+    }
 }

@@ -46,6 +46,7 @@ pub enum Kind {
 
 /// The `q` key of a query.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Method<'a> {
     /// `ping` (BEP 5).
     Ping,

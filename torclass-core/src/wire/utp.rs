@@ -99,6 +99,7 @@ impl From<u8> for PacketType {
 
 /// An extension type (BEP 29, "extension"; the close reason is libtorrent's).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ExtensionType {
     /// 1: selective ACK, a bitmask of packets received past `ack_nr + 1`.
     SelectiveAck,
