@@ -456,6 +456,7 @@ fn check_meta(m: &torclass_meta) {
     assert!(m.info_hash_len <= 32, "{m:?}");
     for d in 0..2 {
         assert!(m.peer_id_len[d] <= 20, "{m:?}");
+        assert!(m.dht_node_id_len[d] <= 20, "{m:?}");
         assert!(
             usize::from(m.client_version_len[d]) <= torclass::TORCLASS_CLIENT_VERSION_LEN,
             "{m:?}"
@@ -1395,7 +1396,7 @@ impl<'a> Harness<'a> {
         let table_error = (target.error.is_some(), target.error.unwrap_or(OK));
 
         let mut meta = zero_meta();
-        meta.reserved = [0xee; 3];
+        meta.reserved = 0xee;
         let sentinel_meta = meta;
         let p = if null_out[0] {
             core::ptr::null_mut()
@@ -1407,7 +1408,7 @@ impl<'a> Harness<'a> {
         expect("table_meta", r, &[(p.is_null(), NULL), table_error], then);
         if r == OK {
             check_meta(&meta);
-            assert_eq!(meta.reserved, [0; 3]);
+            assert_eq!(meta.reserved, 0);
         } else {
             assert_eq!(meta, sentinel_meta);
         }

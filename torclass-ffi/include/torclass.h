@@ -517,7 +517,8 @@ typedef struct torclass_verdict {
  * direction (`TORCLASS_DIRECTION_*`).
  *
  * A field is complete when its length says so: `info_hash_len` is 20 (BEP 3, or BEP 52's
- * truncated SHA-256) or 32 (a `urn:btmh:` magnet), `peer_id_len[d]` is 20. Smaller values
+ * truncated SHA-256) or 32 (a `urn:btmh:` magnet), `peer_id_len[d]` and `dht_node_id_len[d]`
+ * are 20. The flow's endpoints are in `torclass_flow_info.key`. Smaller values
  * mean the field is still arriving across segments.
  */
 typedef struct torclass_meta {
@@ -529,6 +530,10 @@ typedef struct torclass_meta {
    * The peer id each side sent (handshake or tracker request, BEP 20).
    */
   uint8_t peer_id[2][20];
+  /**
+   * The DHT node id each side sent (BEP 5 `id`), `dht_node_id_len[d]` bytes.
+   */
+  uint8_t dht_node_id[2][20];
   /**
    * The BEP 10 `v` string each side sent, `client_version_len[d]` bytes, not
    * NUL-terminated.
@@ -557,9 +562,13 @@ typedef struct torclass_meta {
    */
   uint8_t client_version_len[2];
   /**
+   * Bytes of `dht_node_id[d]` received (20 when complete).
+   */
+  uint8_t dht_node_id_len[2];
+  /**
    * Zero.
    */
-  uint8_t reserved[3];
+  uint8_t reserved;
 } torclass_meta;
 
 /**

@@ -16,7 +16,8 @@ const _: () = assert!(TORCLASS_CLIENT_VERSION_LEN == CLIENT_NAME_CAP);
 /// direction (`TORCLASS_DIRECTION_*`).
 ///
 /// A field is complete when its length says so: `info_hash_len` is 20 (BEP 3, or BEP 52's
-/// truncated SHA-256) or 32 (a `urn:btmh:` magnet), `peer_id_len[d]` is 20. Smaller values
+/// truncated SHA-256) or 32 (a `urn:btmh:` magnet), `peer_id_len[d]` and `dht_node_id_len[d]`
+/// are 20. The flow's endpoints are in `torclass_flow_info.key`. Smaller values
 /// mean the field is still arriving across segments.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,6 +26,8 @@ pub struct torclass_meta {
     pub info_hash: [u8; 32],
     /// The peer id each side sent (handshake or tracker request, BEP 20).
     pub peer_id: [[u8; 20]; 2],
+    /// The DHT node id each side sent (BEP 5 `id`), `dht_node_id_len[d]` bytes.
+    pub dht_node_id: [[u8; 20]; 2],
     /// The BEP 10 `v` string each side sent, `client_version_len[d]` bytes, not
     /// NUL-terminated.
     pub client_version: [[u8; TORCLASS_CLIENT_VERSION_LEN]; 2],
@@ -40,8 +43,10 @@ pub struct torclass_meta {
     pub peer_id_len: [u8; 2],
     /// Bytes of `client_version[d]` received.
     pub client_version_len: [u8; 2],
+    /// Bytes of `dht_node_id[d]` received (20 when complete).
+    pub dht_node_id_len: [u8; 2],
     /// Zero.
-    pub reserved: [u8; 3],
+    pub reserved: u8,
 }
 
 impl Default for torclass_meta {
@@ -49,13 +54,15 @@ impl Default for torclass_meta {
         Self {
             info_hash: [0; 32],
             peer_id: [[0; 20]; 2],
+            dht_node_id: [[0; 20]; 2],
             client_version: [[0; TORCLASS_CLIENT_VERSION_LEN]; 2],
             client: [[0; TORCLASS_CLIENT_LEN]; 2],
             listen_port: [0; 2],
             info_hash_len: 0,
             peer_id_len: [0; 2],
             client_version_len: [0; 2],
-            reserved: [0; 3],
+            dht_node_id_len: [0; 2],
+            reserved: 0,
         }
     }
 }
@@ -140,6 +147,9 @@ impl torclass_meta {
                     v,
                 );
             }
+            if let Some(id) = m.dht_node_id(direction) {
+                put(&mut out.dht_node_id[d], &mut out.dht_node_id_len[d], 0, id);
+            }
             out.listen_port[d] = m.listen_port(direction).unwrap_or(0);
         }
         out.name_clients();
@@ -161,6 +171,12 @@ impl Observer for torclass_meta {
             Field::ClientName => put(
                 &mut self.client_version[d],
                 &mut self.client_version_len[d],
+                offset,
+                bytes,
+            ),
+            Field::DhtNodeId => put(
+                &mut self.dht_node_id[d],
+                &mut self.dht_node_id_len[d],
                 offset,
                 bytes,
             ),

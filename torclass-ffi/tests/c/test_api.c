@@ -517,6 +517,11 @@ static void test_capture(const char *dir, const char *name) {
                 l->bport);
         failures++;
       }
+      if (v.verdict == TORCLASS_VERDICT_BITTORRENT && !strcmp(l->label, "dht")) {
+        torclass_meta m;
+        CHECK_RESULT(torclass_table_meta(t, s, &m), TORCLASS_RESULT_OK);
+        CHECK(m.dht_node_id_len[0] == 20 || m.dht_node_id_len[1] == 20);
+      }
       if (v.verdict == TORCLASS_VERDICT_BITTORRENT && !strcmp(l->label, "peer_wire")) {
         torclass_meta m;
         CHECK_RESULT(torclass_table_meta(t, s, &m), TORCLASS_RESULT_OK);
