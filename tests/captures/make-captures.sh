@@ -17,7 +17,7 @@ HOSTS=6                       # hosts h1..h6 in every scenario
 ALL_SCENARIOS=(tcp-plain tcp-negative http-magnet dht-magnet utp-only udp-tracker lsd
                udp-negative tcp-encrypted clients-plain clients-encrypted clients-utp
                clients-udp-tracker clients-dht clients-lsd bt-v2 ipv6 negative-extra
-               tunnel-vxlan proxy-socks proxy-http negative-services negative-tunnels negative-more
+               tunnel-vxlan proxy-socks proxy-http proxy-clients negative-services negative-tunnels negative-more
                negative-dnscrypt negative-vpn)
 # --matrix adds these: regenerable, not committed (they show known misses; see README)
 MATRIX_ONLY=(rtorrent-mse-retry)
@@ -391,7 +391,10 @@ transmission() {
         "rpc-host-whitelist-enabled": false, "blocklist-enabled": false,
         "start-added-torrents": true, "message-level": 2, "ratio-limit-enabled": false
     }' >"$conf/settings.json"
-    start "$name" "$host" transmission-daemon -f -g "$conf"
+    # TR_WRAP: a command to run the daemon under (proxychains4 for the proxy scenarios).
+    local -a wrap=()
+    [[ -z ${TR_WRAP:-} ]] || read -r -a wrap <<<"$TR_WRAP"
+    start "$name" "$host" "${wrap[@]}" transmission-daemon -f -g "$conf"
     wait_for 15 nsx "$(hns "$host")" transmission-remote 127.0.0.1:9091 -l ||
         { alive "$name"; die "$name: RPC did not come up"; }
     nsx "$(hns "$host")" transmission-remote 127.0.0.1:9091 -w "$data" -a "$torrent" >/dev/null
@@ -805,17 +808,23 @@ scenario_tcp_encrypted() {
 # --- more clients ------------------------------------------------------------------------
 
 # qbittorrent NAME HOST TORRENT|MAGNET SAVEDIR [SETTING=VALUE...]: qbittorrent-nox 4.5 with a
-# fresh profile; SETTINGs override keys of the [BitTorrent] section (Session\KEY). It seeds
-# (skipping the hash check) when SAVEDIR already holds files.
+# fresh profile; SETTINGs override keys of the [BitTorrent] section (Session\KEY), or of the
+# [Network] section when written `Network:KEY=VALUE` (e.g. `Network:Proxy\Type=SOCKS5`). It
+# seeds (skipping the hash check) when SAVEDIR already holds files.
 qbittorrent() {
     local name=$1 host=$2 what=$3 save=$4
     shift 4
-    local prof=$WORK/$SCENARIO/$name.profile kv skip=()
+    local prof=$WORK/$SCENARIO/$name.profile kv skip=() network=()
     local -A set=([Port]=6881 [InterfaceAddress]="$(addr_of "$host")" [Interface]=eth0
         [InterfaceName]=eth0 [DHTEnabled]=false [LSDEnabled]=false [PeXEnabled]=true
         [Encryption]=2 [BTProtocol]=TCP [GlobalUPSpeedLimit]=64 [IgnoreLimitsOnLAN]=false
         [QueueingSystemEnabled]=false [AddTorrentPaused]=false [DefaultSavePath]="$save")
-    for kv in "$@"; do set[${kv%%=*}]=${kv#*=}; done
+    for kv in "$@"; do
+        case $kv in
+            Network:*) network+=("${kv#Network:}") ;;
+            *) set[${kv%%=*}]=${kv#*=} ;;
+        esac
+    done
     mkdir -p "$prof/qBittorrent/config" "$save"
     [[ -z $(ls -A "$save") ]] || skip=(--skip-hash-check)
     {
@@ -823,6 +832,7 @@ qbittorrent() {
         for kv in "${!set[@]}"; do printf 'Session\\%s=%s\n' "$kv" "${set[$kv]}"; done
         printf '%s\n' '' '[Preferences]' 'WebUI\Address=127.0.0.1' 'WebUI\Port=8080' \
             'WebUI\LocalHostAuth=false' 'Connection\UPnP=false' 'General\Locale=en'
+        ((${#network[@]} == 0)) || printf '%s\n' '' '[Network]' "${network[@]}"
     } >"$prof/qBittorrent/config/qBittorrent.conf"
     start "$name" "$host" qbittorrent-nox --profile="$prof" --save-path="$save" \
         "${skip[@]}" --add-paused=false "$what"
@@ -2144,6 +2154,72 @@ scenario_proxy_http() {
     stop lt3 ar4 seed2
     sleep 0.5
     stop tinyproxy https http opentracker
+}
+
+# Clients whose proxy support is their own or forced on them (issue 14): qBittorrent (h3)
+# with its SOCKS5 proxy setting (peer connections and announces through dante on h6), and
+# transmission (h4), which has no proxy setting, under proxychains4 through microsocks with
+# username/password (peer connections and announces; it prefers MSE, the seeder accepts it, so
+# its peer wire is encrypted inside the tunnel). h2 seeds with libtorrent; h5 runs curl under
+# the same proxychains4 set-up to HTTP and HTTPS servers (negatives through the same proxy).
+scenario_proxy_clients() {
+    local d=$WORK/$SCENARIO hash
+    mkdir -p "$d/seed" "$d/qb3" "$d/tr4" "$d/www"
+    random_file "$d/seed/pc.bin" $((192 * 1024))
+    random_file "$d/www/random.bin" $((48 * 1024))
+    hash=$(make_torrent "$d/seed/pc.bin" "$d/pc.torrent" "http://$NET.1:6969/announce")
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -subj /CN=lab.test -keyout "$d/key.pem" -out "$d/cert.pem" 2>/dev/null
+    printf '%s\n' "logoutput: stderr" "internal: $NET.6 port = 1080" "external: $NET.6" \
+        "socksmethod: none" "clientmethod: none" "user.privileged: root" \
+        "user.unprivileged: nobody" "client pass { from: $NET.0/24 to: 0.0.0.0/0 }" \
+        "socks pass { from: $NET.0/24 to: 0.0.0.0/0 command: bind connect udpassociate }" \
+        "socks pass { from: 0.0.0.0/0 to: $NET.0/24 command: bindreply udpreply }" \
+        >"$d/danted.conf"
+    printf '%s\n' "strict_chain" "quiet_mode" "tcp_read_time_out 15000" \
+        "tcp_connect_time_out 8000" "localnet 127.0.0.0/255.0.0.0" "[ProxyList]" \
+        "socks5 $NET.6 1081 lab secret" >"$d/proxychains.conf"
+
+    host_runs 2 libtorrent
+    host_runs 3 qbittorrent
+    host_runs 4 transmission
+    host_runs 5 curl
+    host_runs 6 socks-proxy
+    serves tcp 1 6969 http_tracker opentracker
+    serves tcp 2 6881 peer_wire+peer_wire_encrypted libtorrent
+    serves tcp 1 8000 not_bittorrent python-http.server
+    serves tcp 1 8443 not_bittorrent openssl-s_server-www
+    proxy_rule tcp 6 1080 socks danted
+    proxy_rule tcp 6 1081 socks microsocks
+    expect 2 "SOCKS requests" 'socks'
+    expect 1 "BEP 3 handshakes" 'bittorrent.protocol.name == "BitTorrent protocol"'
+
+    capture_start
+    tracker 1 "$hash"
+    start_in "$d/www" http 1 "$PY" -m http.server --bind "$NET.1" 8000
+    start_in "$d/www" https 1 openssl s_server -accept "$NET.1:8443" -WWW -cert "$d/cert.pem" \
+        -key "$d/key.pem" -quiet
+    start danted 6 danted -f "$d/danted.conf" -p "$d/danted.pid"
+    start microsocks 6 microsocks -i "$NET.6" -p 1081 -u lab -P secret
+    libtorrent seed2 2 6881 --transports tcp --enc prefer --torrent "$d/pc.torrent" \
+        --save "$d/seed" --seed --no-pex --upload-limit 100000 --duration 26
+    pause 2
+    qbittorrent qb3 3 "$d/pc.torrent" "$d/qb3" 'ProxyPeerConnections=true' \
+        'Network:Proxy\Type=SOCKS5' "Network:Proxy\\IP=$NET.6" 'Network:Proxy\Port=1080' \
+        'Network:Proxy\OnlyForTorrents=true'
+    TR_WRAP="proxychains4 -q -f $d/proxychains.conf" transmission tr4 4 "$d/pc.torrent" "$d/tr4" 1
+    pause 3
+    on 5 proxychains4 -q -f "$d/proxychains.conf" curl -sS -o /dev/null \
+        "http://$NET.1:8000/random.bin"
+    on 5 proxychains4 -q -f "$d/proxychains.conf" curl -sS -k -o /dev/null \
+        "https://$NET.1:8443/random.bin"
+    pause 16
+    alive seed2 danted microsocks opentracker qb3 tr4
+    stop qb3 tr4 seed2
+    sleep 0.5
+    stop danted microsocks https http opentracker
+    cmp -s "$d/qb3/pc.bin" "$d/seed/pc.bin" || die "qBittorrent download through SOCKS5 incomplete (see qb3 log)"
+    cmp -s "$d/tr4/pc.bin" "$d/seed/pc.bin" || die "transmission download through proxychains4 incomplete (see tr4 log)"
 }
 
 # --- main --------------------------------------------------------------------------------

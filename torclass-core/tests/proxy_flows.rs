@@ -103,8 +103,36 @@ fn connect_tls() -> Talk {
     ]
 }
 
+/// A client that offers username/password authentication, is granted it, then sends bytes
+/// that are no RFC 1929 request: not a proxy after all, and its own speech ends the proxy's
+/// turn wherever the segment boundaries fall.
+fn socks5_auth_then_other() -> Talk {
+    vec![
+        (A, vec![5, 2, 0, 2]),
+        (B, vec![5, 2]),
+        (
+            A,
+            b"ose\r\n\r\n\x01\x8d\x00HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nhello"
+                .to_vec(),
+        ),
+    ]
+}
+
+/// A SOCKS 5 greeting answered by bytes that are no SOCKS reply, then more client bytes.
+fn socks5_reply_not_socks() -> Talk {
+    let mut reply = b"L\x00\x00\n\x00\x05\x01\x00\x01\nM".to_vec();
+    reply.extend_from_slice(&[0x5a; 300]);
+    vec![(A, vec![5, 1, 0]), (B, reply), (A, b"nc".to_vec())]
+}
+
 /// Feed `talk` with each message cut at `cuts` (offsets into that message), finish the flow.
 fn run(talk: &Talk, cuts: &[Vec<usize>]) -> (Verdict, FlowClassifier, Metadata) {
+    let (mut flow, meta) = feed(talk, cuts);
+    (flow.finish(), flow, meta)
+}
+
+/// [`run`] without the finish.
+fn feed(talk: &Talk, cuts: &[Vec<usize>]) -> (FlowClassifier, Metadata) {
     let mut flow = FlowClassifier::new(Transport::Tcp);
     let mut meta = Metadata::new();
     for (i, (dir, bytes)) in talk.iter().enumerate() {
@@ -123,7 +151,7 @@ fn run(talk: &Talk, cuts: &[Vec<usize>]) -> (Verdict, FlowClassifier, Metadata) 
             }
         }
     }
-    (flow.finish(), flow, meta)
+    (flow, meta)
 }
 
 fn detection(v: Verdict) -> Option<(Protocol, Confidence)> {
@@ -228,6 +256,23 @@ fn first_bytes_that_are_not_a_negotiation_read_as_before() {
 }
 
 #[test]
+fn a_fallen_back_client_ends_the_proxys_turn_in_any_segmentation() {
+    let talk = socks5_auth_then_other();
+    let whole = feed(&talk, &[]).0.verdict();
+    for cut in 1..talk[2].1.len() {
+        let cuts = [vec![], vec![], vec![cut]];
+        assert_eq!(feed(&talk, &cuts).0.verdict(), whole, "cut {cut}");
+    }
+    assert_eq!(run(&talk, &[]).0, Verdict::NotBitTorrent);
+    let talk = socks5_reply_not_socks();
+    let whole = feed(&talk, &[]).0.verdict();
+    for cut in 1..talk[1].1.len() {
+        let cuts = [vec![], vec![cut], vec![]];
+        assert_eq!(feed(&talk, &cuts).0.verdict(), whole, "reply cut {cut}");
+    }
+}
+
+#[test]
 fn state_round_trips_mid_negotiation() {
     let talk = socks5_peer_wire();
     let mut flow = FlowClassifier::new(Transport::Tcp);
@@ -250,7 +295,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
     #[test]
     fn verdict_does_not_depend_on_segmentation(
-        which in 0usize..5,
+        which in 0usize..7,
         cuts in prop::collection::vec(prop::collection::vec(0usize..400, 0..4), 8),
     ) {
         let talk = [
@@ -259,7 +304,10 @@ proptest! {
             socks4_tracker(),
             socks5_userpass_web(),
             connect_tls(),
+            socks5_auth_then_other(),
+            socks5_reply_not_socks(),
         ][which].clone();
+        prop_assert_eq!(feed(&talk, &[]).0.verdict(), feed(&talk, &cuts).0.verdict());
         let (whole, flow, meta) = run(&talk, &[]);
         let (cut, cut_flow, cut_meta) = run(&talk, &cuts);
         prop_assert_eq!(whole, cut);

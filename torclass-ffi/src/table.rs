@@ -846,8 +846,9 @@ fn count_result(counters: &mut Counters, result: torclass_result) -> torclass_re
 /// NFQUEUE program with connection tracking loaded gets whole packets from the kernel.
 ///
 /// Packets that are not TCP/UDP over IP give `TORCLASS_RESULT_UNSUPPORTED_PACKET`, broken
-/// headers `TORCLASS_RESULT_MALFORMED_PACKET`; the flows are unchanged by either (only
-/// `torclass_table_stats.results` counts them).
+/// headers `TORCLASS_RESULT_MALFORMED_PACKET`; no flow is changed by either (only
+/// `torclass_table_stats.results` counts them; an IP fragment changes the reassembly slots
+/// and their counters in the table memory).
 ///
 /// # Safety
 /// `table` must be NULL or come from `torclass_table_init` (its memory still valid and not

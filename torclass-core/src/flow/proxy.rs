@@ -14,7 +14,10 @@
 //! While a side negotiates, its MSE flights still measure its bytes (so that a side that
 //! turns out not to be a negotiation is measured from its first byte as before), but no flight
 //! rule is applied to the flow and the other side's flight is not closed by it: negotiation
-//! bytes are neither key exchange nor its refutation. The negotiation alone never makes the
+//! bytes are neither key exchange nor its refutation. Any other byte a side sends (a tunnelled
+//! stream, or bytes that turned out not to be a negotiation) ends the other side's turn,
+//! negotiating or not, as in `feed_with`, so a turn ends at the same byte however the segments
+//! fall. The negotiation alone never makes the
 //! flow BitTorrent; a negotiation whose stream cannot be read (GSSAPI, a refusal) leaves that
 //! side undecided until the flow ends.
 //!
@@ -189,17 +192,7 @@ pub(super) fn read<O: Observer>(
                 return NOTHING;
             }
             // The tunnelled stream speaks: the other side's turn is over, as in `feed_with`.
-            let mut flags = cx.flags;
-            let other = direction.reverse();
-            let mut earned = 0;
-            if let (Some(o), Some(f)) = (sides.get_mut(other.index()), flags.get_mut(other.index()))
-            {
-                if !negotiating(o) {
-                    o.flights.close(other);
-                    earned = turn_over(o, *f);
-                    *f |= earned;
-                }
-            }
+            let (flags, earned) = end_turn(sides, cx);
             let cx = SideContext { direction, flags };
             let mut found = read_side(sides, ids, &cx, tail, observer);
             found.other |= earned;
@@ -211,7 +204,24 @@ pub(super) fn read<O: Observer>(
     }
 }
 
+/// `cx.direction`'s side speaks outside a negotiation: the other side's turn is over, as in
+/// `feed_with`. Returns the flags with the other side's turn ended and what ending it earned.
+fn end_turn(sides: &mut [Side; 2], cx: &SideContext) -> ([u8; 2], u8) {
+    let mut flags = cx.flags;
+    let other = cx.direction.reverse();
+    let mut earned = 0;
+    if let (Some(o), Some(f)) = (sides.get_mut(other.index()), flags.get_mut(other.index())) {
+        o.flights.close(other);
+        earned = turn_over(o, *f);
+        *f |= earned;
+    }
+    (flags, earned)
+}
+
 /// The side was not a negotiation after all: read it as the first-byte dispatch would have.
+/// Its bytes were the side's own speech, so the other side's turn ends here as it would have
+/// had the side never looked like a negotiation (the verdict must not depend on whether the
+/// rest of the payload comes in this segment or the next).
 #[allow(clippy::too_many_arguments)]
 fn fall_back<O: Observer>(
     sides: &mut [Side; 2],
@@ -241,25 +251,30 @@ fn fall_back<O: Observer>(
         Negotiation::ConnectClient(r) => r.method_matched().filter(|p| !p.is_empty()),
         _ => None,
     };
+    let (flags, earned) = end_turn(sides, cx);
+    let ended = Found {
+        other: earned,
+        ..NOTHING
+    };
     let Some(side) = sides.get_mut(direction.index()) else {
-        return NOTHING;
+        return ended;
     };
     measure(side, payload, direction);
     let Some(prefix) = replay else {
         // `0x04`/`0x05` then bytes that are not SOCKS: binary, nothing to read (the
         // dispatch's choice for those first bytes); a proxy's side that is not a reply.
         side.reader = Reader::Done(0);
-        return NOTHING;
+        return ended;
     };
     // `C`, `CO`, … then another byte: an HTTP message that is not CONNECT. The side is read
     // as the dispatch would have read it: from its first byte, the constant prefix, on.
     side.reader = Reader::Start;
-    let mut found = NOTHING;
+    let mut found = ended;
     let mut reading = Reading {
         side,
         ids,
         direction,
-        flags: cx.flags.get(direction.index()).copied().unwrap_or(0),
+        flags: flags.get(direction.index()).copied().unwrap_or(0),
         found: &mut found,
         observer,
     };
