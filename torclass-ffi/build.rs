@@ -3,7 +3,7 @@
 
 /// Must equal `TORCLASS_ABI_VERSION` in `src/version.rs` (the `soname` test checks the built
 /// library).
-const ABI_VERSION: u32 = 0;
+const ABI_VERSION: u32 = 1;
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");

@@ -102,6 +102,7 @@ mod c {
         pub fn torclass_table_get_stats(
             table: *const c_void,
             out_stats: *mut torclass_table_stats,
+            stats_size: usize,
         ) -> u32;
         pub fn torclass_table_expire(
             table: *mut c_void,
@@ -124,9 +125,12 @@ const TOO_SMALL: u32 = torclass_result::BufferTooSmall as u32;
 const MISALIGNED: u32 = torclass_result::Misaligned as u32;
 const UNKNOWN_LINK: u32 = torclass_result::UnknownLinkType as u32;
 const UNSUPPORTED: u32 = torclass_result::UnsupportedPacket as u32;
+const FRAGMENT_HELD: u32 = torclass_result::FragmentHeld as u32;
 const MALFORMED: u32 = torclass_result::MalformedPacket as u32;
 const NOT_FOUND: u32 = torclass_result::NotFound as u32;
 const PANIC: u32 = torclass_result::Panic as u32;
+/// The highest result code.
+const LAST: u32 = torclass_result::Busy as u32;
 
 /// pcap link types in `LinkType::ALL` order (a record's `head & 7`).
 const LINKS: [u32; 8] = [0, 1, 101, 108, 113, 228, 229, 276];
@@ -387,7 +391,7 @@ enum Op {
 
 /// The code a call must return: one of `errors` if any applies, else `then`.
 fn expect(call: &str, got: u32, errors: &[(bool, u32)], then: u32) {
-    assert!(got <= PANIC, "{call}: {got} is no result code");
+    assert!(got <= LAST, "{call}: {got} is no result code");
     assert_ne!(got, PANIC, "{call}: a panic was caught at the boundary");
     let applies: Vec<u32> = errors.iter().filter(|(on, _)| *on).map(|e| e.1).collect();
     if applies.is_empty() {
@@ -452,6 +456,7 @@ fn check_meta(m: &torclass_meta) {
     assert!(m.info_hash_len <= 32, "{m:?}");
     for d in 0..2 {
         assert!(m.peer_id_len[d] <= 20, "{m:?}");
+        assert!(m.dht_node_id_len[d] <= 20, "{m:?}");
         assert!(
             usize::from(m.client_version_len[d]) <= torclass::TORCLASS_CLIENT_VERSION_LEN,
             "{m:?}"
@@ -481,13 +486,13 @@ fn c_text(p: *const c_char) -> String {
 
 fn check_strings() {
     let mut seen = Vec::new();
-    for code in (0..=PANIC + 1).chain([u32::MAX, 0x8000_0000]) {
+    for code in (0..=LAST + 1).chain([u32::MAX, 0x8000_0000]) {
         // SAFETY: always safe to call.
         let p = unsafe { c::torclass_result_message(code) };
         let text = c_text(p);
         // SAFETY: as above; the same static string every time.
         assert_eq!(p, unsafe { c::torclass_result_message(code) });
-        if code <= PANIC {
+        if code <= LAST {
             assert!(!seen.contains(&text), "{code}: {text} twice");
             assert_ne!(text, "unknown torclass result code");
             seen.push(text);
@@ -761,7 +766,7 @@ fn decode_result(
     match fragments.decode(link, frame, now) {
         Ok(Some(p)) => (OK, Some(p.key)),
         // A fragment kept for its datagram: nothing to classify yet.
-        Ok(None) => (UNSUPPORTED, None),
+        Ok(None) => (FRAGMENT_HELD, None),
         Err(DecodeError::Truncated { .. } | DecodeError::Malformed { .. }) => (MALFORMED, None),
         Err(_) => (UNSUPPORTED, None),
     }
@@ -1071,6 +1076,7 @@ impl<'a> Harness<'a> {
         } = *init;
         let need = table_size(capacity);
         let config = config.map(|[a, b, c, d]| torclass_table_config {
+            struct_size: core::mem::size_of::<torclass_table_config>() as u32,
             tcp_idle_ns: a,
             tcp_closed_ns: b,
             udp_idle_ns: c,
@@ -1262,8 +1268,20 @@ impl<'a> Harness<'a> {
         drop(buf.bytes);
         if r != OK {
             assert_eq!(out, sentinel, "a refused packet wrote the result");
-            if !is_fragment || refused {
+            // A packet refused by its arguments or table changes nothing; one that reached
+            // the decoder is counted in the stats' `results`, and a fragment changes the
+            // reassembly slots, never a flow.
+            if refused {
                 assert_eq!(t.memory.words, before, "a refused packet changed the table");
+            } else if !is_fragment {
+                let changed = t
+                    .memory
+                    .words
+                    .iter()
+                    .zip(&before)
+                    .filter(|(a, b)| a != b)
+                    .count();
+                assert!(changed <= 1, "a refused packet changed the table");
             }
             return;
         }
@@ -1378,7 +1396,7 @@ impl<'a> Harness<'a> {
         let table_error = (target.error.is_some(), target.error.unwrap_or(OK));
 
         let mut meta = zero_meta();
-        meta.reserved = [0xee; 3];
+        meta.reserved = 0xee;
         let sentinel_meta = meta;
         let p = if null_out[0] {
             core::ptr::null_mut()
@@ -1390,7 +1408,7 @@ impl<'a> Harness<'a> {
         expect("table_meta", r, &[(p.is_null(), NULL), table_error], then);
         if r == OK {
             check_meta(&meta);
-            assert_eq!(meta.reserved, [0; 3]);
+            assert_eq!(meta.reserved, 0);
         } else {
             assert_eq!(meta, sentinel_meta);
         }
@@ -1467,11 +1485,12 @@ impl<'a> Harness<'a> {
         let t = self.table.as_ref().expect("a table");
         let mut s = torclass_table_stats::default();
         // SAFETY: the live table, a local out.
-        let r = unsafe { c::torclass_table_get_stats(t.ptr, &mut s) };
+        let r = unsafe { c::torclass_table_get_stats(t.ptr, &mut s, size_of_val(&s)) };
         assert_eq!(r, OK);
         assert_eq!(s.flows, t.created, "flows created");
+        assert_eq!(s.live_flows + t.gone, t.created, "live flows");
         assert_eq!(
-            s.evicted_active + s.evicted_idle,
+            s.evicted_active + s.evicted_idle + s.reused,
             t.gone,
             "flows evicted or expired: {s:?}"
         );
@@ -1493,7 +1512,7 @@ impl<'a> Harness<'a> {
             &mut s as *mut torclass_table_stats
         };
         // SAFETY: as in `process`.
-        let r = unsafe { c::torclass_table_get_stats(target.ptr, p) };
+        let r = unsafe { c::torclass_table_get_stats(target.ptr, p, size_of_val(&s)) };
         let table_error = (target.error.is_some(), target.error.unwrap_or(OK));
         expect("table_get_stats", r, &[(null_out, NULL), table_error], OK);
         if r != OK {
@@ -1636,6 +1655,7 @@ impl<'a> Harness<'a> {
             Op::Stats { table, null_out } => self.stats(table, null_out.0),
             Op::DefaultConfig { null } => {
                 let mut c = torclass_table_config {
+                    struct_size: 0,
                     tcp_idle_ns: 0xeeee,
                     tcp_closed_ns: 0,
                     udp_idle_ns: 0,
@@ -1664,7 +1684,7 @@ impl<'a> Harness<'a> {
             Op::Message(code) => {
                 // SAFETY: always safe to call.
                 let text = c_text(unsafe { c::torclass_result_message(*code) });
-                assert_eq!(text == "unknown torclass result code", *code > PANIC);
+                assert_eq!(text == "unknown torclass result code", *code > LAST);
             }
             Op::Size(capacity) => {
                 let size = table_size(*capacity);

@@ -1,30 +1,82 @@
 #!/usr/bin/env bash
-# libtorclass from C: install it under a temporary PREFIX with the documented command, build the
-# C tests and the NFQUEUE example with `pkg-config --cflags --libs torclass` and warnings as
-# errors, run the tests under AddressSanitizer/UBSan and once under valgrind memcheck, then the
-# end-to-end NFQUEUE test (root and network namespaces; skipped loudly outside CI).
+# libtorclass from C, every recipe torclass-ffi/README.md documents: install under a temporary
+# PREFIX with install.sh; check what is installed (only torclass_* exported, sizes); the header
+# in C89 and C++98; the C tests built with `pkg-config --cflags --libs torclass` and warnings as
+# errors under AddressSanitizer/UBSan (rpath), the same binary run through LD_LIBRARY_PATH, the
+# static recipe (`torclass-static`) under valgrind memcheck, `gcc -static`, helgrind and drd
+# with the shipped suppressions on tables in several threads; then the NFQUEUE example and its
+# end-to-end test (root and network namespaces; skipped loudly outside CI).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 torclass-ffi/install.sh "$work/prefix"
-export PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig"
+lib="$work/prefix/lib"
+export PKG_CONFIG_PATH="$lib/pkgconfig"
 cflags=(-std=c11 -Wall -Wextra -Werror -Wpedantic -g)
-link=($(pkg-config --cflags --libs torclass) -Wl,-rpath,"$work/prefix/lib")
+strict=(-Wall -Wextra -Werror -pedantic-errors)
 
-echo "--- C tests under ASan/UBSan"
+echo "--- installed libraries export only torclass_*"
+so_exports=$(nm -D --defined-only "$lib/libtorclass.so" | awk '{print $3}')
+a_exports=$(nm -g --defined-only "$lib/libtorclass.a" 2>/dev/null | awk 'NF == 3 {print $3}')
+if grep -v '^torclass_' <<<"$so_exports$a_exports" | grep .; then
+  echo "symbols other than torclass_* are exported" >&2
+  exit 1
+fi
+[ "$(wc -l <<<"$so_exports")" = "$(wc -l <<<"$a_exports")" ]
+printf 'exports: %s (.so), %s (.a); sizes: libtorclass.a %s bytes, libtorclass.so %s bytes\n' \
+  "$(wc -l <<<"$so_exports")" "$(wc -l <<<"$a_exports")" \
+  "$(stat -c %s "$lib/libtorclass.a")" "$(stat -L -c %s "$lib/libtorclass.so")"
+
+echo "--- the header in C89 and C++98 (and C++17)"
+printf '#include <torclass.h>\nint main(void) { return (int)torclass_abi_version() != TORCLASS_ABI_VERSION; }\n' \
+  > "$work/h.c"
+cp "$work/h.c" "$work/h.cpp"
+gcc -std=c89 "${strict[@]}" $(pkg-config --cflags torclass) -fsyntax-only "$work/h.c"
+g++ -std=c++98 "${strict[@]}" $(pkg-config --cflags torclass) -fsyntax-only "$work/h.cpp"
+g++ -std=c++17 "${strict[@]}" $(pkg-config --cflags torclass) -fsyntax-only "$work/h.cpp"
+
+echo "--- C tests under ASan/UBSan (shared library, rpath)"
 gcc "${cflags[@]}" -fsanitize=address,undefined -fno-sanitize-recover=all \
-  -o "$work/test_api_asan" torclass-ffi/tests/c/test_api.c "${link[@]}" -lpcap
+  -o "$work/test_api_asan" torclass-ffi/tests/c/test_api.c \
+  $(pkg-config --cflags --libs torclass) -Wl,-rpath,"$lib" -lpcap
 "$work/test_api_asan" tests/captures
 
-echo "--- C tests under valgrind (static link)"
+echo "--- shared library without rpath: fails alone, runs with LD_LIBRARY_PATH"
+gcc "${cflags[@]}" -o "$work/test_api_shared" torclass-ffi/tests/c/test_api.c \
+  $(pkg-config --cflags --libs torclass) -lpcap
+if "$work/test_api_shared" 2>/dev/null; then
+  echo "ran without finding libtorclass.so.1: is one installed system-wide?" >&2
+fi
+LD_LIBRARY_PATH="$lib" "$work/test_api_shared" tests/captures >/dev/null
+
+echo "--- static library (pkg-config torclass-static) under valgrind"
 gcc "${cflags[@]}" -o "$work/test_api" torclass-ffi/tests/c/test_api.c \
-  -I"$work/prefix/include" "$work/prefix/lib/libtorclass.a" -lpcap -lpthread -ldl -lm
+  $(pkg-config --cflags --libs torclass-static) -lpcap
+if ldd "$work/test_api" | grep -q libtorclass; then
+  echo "the static recipe linked the shared library" >&2
+  exit 1
+fi
 valgrind -q --error-exitcode=1 --leak-check=full "$work/test_api" tests/captures
+
+echo "--- gcc -static, C89 threads; helgrind and drd with share/torclass/torclass.supp"
+gcc -static -std=c89 "${strict[@]}" -D_POSIX_C_SOURCE=200112L -g -o "$work/test_threads" \
+  torclass-ffi/tests/c/test_threads.c $(pkg-config --cflags --libs torclass-static) 2>"$work/ld.txt" ||
+  { cat "$work/ld.txt"; exit 1; }
+file "$work/test_threads" | grep -q 'statically linked'
+"$work/test_threads"
+# The thread checkers need the dynamic libc (they intercept pthread and malloc).
+gcc -std=c89 "${strict[@]}" -D_POSIX_C_SOURCE=200112L -g -o "$work/test_threads_dyn" \
+  torclass-ffi/tests/c/test_threads.c $(pkg-config --cflags --libs torclass-static)
+for tool in helgrind drd; do
+  valgrind -q --tool=$tool --error-exitcode=1 \
+    --suppressions="$work/prefix/share/torclass/torclass.supp" "$work/test_threads_dyn" >/dev/null
+done
 
 echo "--- examples/nfq_blocker.c"
 gcc "${cflags[@]}" -O2 -o "$work/nfq_blocker" torclass-ffi/examples/nfq_blocker.c \
-  "${link[@]}" $(pkg-config --cflags --libs libnetfilter_queue) -lpthread
+  $(pkg-config --cflags --libs torclass) -Wl,-rpath,"$lib" \
+  $(pkg-config --cflags --libs libnetfilter_queue) -lpthread
 
 bash torclass-ffi/tests/e2e.sh "$work/nfq_blocker"

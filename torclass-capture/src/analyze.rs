@@ -438,20 +438,16 @@ fn tunnel_record(tunnels: &mut HashMap<u64, Tunnel>, slot: &Slot<Metadata>) -> F
 #[must_use]
 pub fn client(meta: &Metadata) -> Option<String> {
     let sides = [Direction::Initiator, Direction::Responder];
-    sides
-        .iter()
-        .find_map(|d| meta.peer_id(*d).and_then(|id| Client::from_peer_id(id)))
-        .or_else(|| {
-            sides
-                .iter()
-                .find_map(|d| meta.client_name(*d).and_then(Client::from_client_version))
-        })
-        .map(|c| c.to_string())
-        .or_else(|| {
-            sides
-                .iter()
-                .find_map(|d| meta.client_name(*d).map(crate::peer_id_text))
-        })
+    Client::identify_flow(
+        sides.map(|d| meta.peer_id(d).map(|id| &id[..])),
+        sides.map(|d| meta.client_name(d)),
+    )
+    .map(|c| c.to_string())
+    .or_else(|| {
+        sides
+            .iter()
+            .find_map(|d| meta.client_name(*d).map(crate::peer_id_text))
+    })
 }
 
 impl FlowRecord {

@@ -100,6 +100,42 @@ impl Client {
         Some(Client::new(canonical, version))
     }
 
+    /// The client one side of a flow runs, by the rule every front end (CLI, C, Python) uses:
+    /// its peer id when the client table names it, else its `v` string (BEP 10, or KRPC). A
+    /// peer id is the client's own, exact encoding; a `v` string is free text that some
+    /// clients fill with their library's name (rtorrent sends `libTorrent 0.13.8`).
+    ///
+    /// ```
+    /// use torclass_core::Client;
+    ///
+    /// let c = Client::identify(Some(b"-LT2080-abcdefghijkl"), Some(b"LT 2.0.8.0")).unwrap();
+    /// assert_eq!(c.to_string(), "libtorrent-rasterbar 2.0.8");
+    /// let c = Client::identify(None, Some(b"Transmission 4.0.5")).unwrap();
+    /// assert_eq!(c.to_string(), "Transmission 4.0.5");
+    /// ```
+    #[must_use]
+    pub fn identify(peer_id: Option<&[u8]>, version: Option<&[u8]>) -> Option<Client> {
+        peer_id
+            .and_then(Client::from_peer_id)
+            .or_else(|| version.and_then(Client::from_client_version))
+    }
+
+    /// The client of a flow, for a record that names one: [`Client::identify`]'s preference
+    /// over both sides, the initiator first (a peer id on either side before a `v` string on
+    /// either side).
+    #[must_use]
+    pub fn identify_flow(
+        peer_ids: [Option<&[u8]>; 2],
+        versions: [Option<&[u8]>; 2],
+    ) -> Option<Client> {
+        let [a, b] = peer_ids;
+        let [v, w] = versions;
+        Client::identify(a, None)
+            .or_else(|| Client::identify(b, None))
+            .or_else(|| Client::identify(None, v))
+            .or_else(|| Client::identify(None, w))
+    }
+
     fn new(name: &'static str, version: Option<Version>) -> Self {
         let version = version.unwrap_or(Version::EMPTY);
         Client {

@@ -154,6 +154,7 @@ impl Default for CacheConfig {
 
 /// Counters of an [`EndpointCache`]; they saturate.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CacheStats {
     /// Endpoints stored that were not live in the cache.
     pub learned: u64,
@@ -175,6 +176,21 @@ pub struct CacheStats {
 /// owner of entries such as a boxed slice); see the module docs for the policies.
 ///
 /// Lookups count hits and misses through `&self`, so the cache is `Send` but not `Sync`.
+///
+/// ```
+/// use torclass_core::observer::EndpointSource;
+/// use torclass_core::{CacheConfig, CacheEntry, EndpointCache};
+///
+/// let mut entries = [CacheEntry::default(); 64];
+/// let mut cache = EndpointCache::new(&mut entries[..], CacheConfig::default());
+/// let peer = "192.0.2.7:51413".parse().unwrap();
+/// cache.learn(peer, EndpointSource::Tracker, 0);
+/// assert_eq!(cache.lookup(peer, 1), Some(EndpointSource::Tracker));
+/// // Past the time to live (30 minutes by default) it is no longer reported.
+/// assert_eq!(cache.lookup(peer, 31 * 60 * 1_000_000_000), None);
+/// assert_eq!(cache.live(1).count(), 1);
+/// assert!(cache.forget(peer));
+/// ```
 pub struct EndpointCache<S> {
     storage: S,
     config: CacheConfig,

@@ -205,6 +205,23 @@ enum Inner {
 }
 
 /// The classification state of one flow: a fixed [`FlowClassifier::SIZE`] bytes, no buffers.
+///
+/// Feed it one flow's payloads (TCP bytes in stream order, split anywhere; UDP datagrams one
+/// by one) with the side that sent them; the verdict never depends on how the bytes were cut.
+/// Call [`FlowClassifier::finish`] when the flow ends.
+///
+/// ```
+/// use torclass_core::{Direction, FlowClassifier, Transport, Verdict};
+///
+/// let mut flow = FlowClassifier::new(Transport::Tcp);
+/// let request = b"GET /index.html HTTP/1.1\r\nHost: example.org\r\n\r\n";
+/// for byte in request.chunks(1) {
+///     flow.feed(Direction::Initiator, byte);
+/// }
+/// flow.feed(Direction::Responder, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
+/// assert_eq!(flow.finish(), Verdict::NotBitTorrent);
+/// assert!(FlowClassifier::SIZE <= 96);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FlowClassifier {
     inner: Inner,

@@ -60,6 +60,7 @@ pub mod client;
 pub mod endpoints;
 pub mod flow;
 pub mod hosts;
+mod names;
 pub mod observer;
 pub mod packet;
 pub mod reassembly;
@@ -74,10 +75,12 @@ pub use client::Client;
 pub use endpoints::{CacheConfig, CacheEntry, CacheStats, EndpointCache};
 pub use flow::FlowClassifier;
 pub use hosts::HostCache;
+pub use names::UnknownName;
 pub use observer::{Metadata, NoObserver, Observer};
 pub use packet::{DecodeError, Endpoint, FlowKey, Fragment, LinkType, Packet, TcpFlags, TcpInfo};
 pub use reassembly::{FragmentSlot, Reassembler, ReassemblyConfig};
 pub use table::{
     EndReason, FlowHandle, FlowTable, Learn, Outcome, Slot, TableConfig, TableError, TableStats,
+    SLOT_SIZE,
 };
 pub use verdict::{Confidence, Detection, Direction, Evidence, Protocol, Transport, Verdict};

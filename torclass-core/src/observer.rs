@@ -63,6 +63,36 @@ pub enum EndpointSource {
 }
 
 /// Receives what the classifier extracts. Every method has an empty default.
+///
+/// ```
+/// use torclass_core::observer::{Field, Observer};
+/// use torclass_core::{Direction, FlowClassifier, Transport};
+///
+/// /// Keeps the first bytes of each peer id it is shown.
+/// #[derive(Default)]
+/// struct PeerIds([[u8; 20]; 2]);
+///
+/// impl Observer for PeerIds {
+///     fn field(&mut self, direction: Direction, field: Field, offset: u32, bytes: &[u8]) {
+///         if field == Field::PeerId {
+///             let id = &mut self.0[direction.index()];
+///             for (i, b) in bytes.iter().enumerate() {
+///                 if let Some(slot) = id.get_mut(offset as usize + i) {
+///                     *slot = *b;
+///                 }
+///             }
+///         }
+///     }
+/// }
+///
+/// let mut handshake = b"\x13BitTorrent protocol".to_vec();
+/// handshake.extend_from_slice(&[0; 8]);
+/// handshake.extend_from_slice(&[0xab; 20]);
+/// handshake.extend_from_slice(b"-qB4650-abcdefghijkl");
+/// let mut ids = PeerIds::default();
+/// FlowClassifier::new(Transport::Tcp).feed_with(Direction::Initiator, &handshake, &mut ids);
+/// assert_eq!(&ids.0[0], b"-qB4650-abcdefghijkl");
+/// ```
 pub trait Observer {
     /// `bytes` of `field`, sent by `direction`, starting at `offset` within the field.
     fn field(&mut self, direction: Direction, field: Field, offset: u32, bytes: &[u8]) {
@@ -92,6 +122,50 @@ pub trait Observer {
 pub struct NoObserver;
 
 impl Observer for NoObserver {}
+
+/// An observer lent to the classifier: `flow.feed_with(d, bytes, &mut &mut meta)` or, more
+/// usefully, one slot of a tuple.
+impl<O: Observer + ?Sized> Observer for &mut O {
+    fn field(&mut self, direction: Direction, field: Field, offset: u32, bytes: &[u8]) {
+        (**self).field(direction, field, offset, bytes);
+    }
+
+    fn number(&mut self, direction: Direction, number: Number, value: u64) {
+        (**self).number(direction, number, value);
+    }
+
+    fn endpoint(&mut self, source: EndpointSource, endpoint: SocketAddr) {
+        (**self).endpoint(source, endpoint);
+    }
+
+    fn proxy_peer(&self) -> Option<SocketAddr> {
+        (**self).proxy_peer()
+    }
+}
+
+/// Two observers fed the same events, in order: say [`Metadata`] and an
+/// [`EndpointCache`](crate::EndpointCache) learner of your own. The first one's
+/// [`Observer::proxy_peer`] wins.
+impl<A: Observer, B: Observer> Observer for (A, B) {
+    fn field(&mut self, direction: Direction, field: Field, offset: u32, bytes: &[u8]) {
+        self.0.field(direction, field, offset, bytes);
+        self.1.field(direction, field, offset, bytes);
+    }
+
+    fn number(&mut self, direction: Direction, number: Number, value: u64) {
+        self.0.number(direction, number, value);
+        self.1.number(direction, number, value);
+    }
+
+    fn endpoint(&mut self, source: EndpointSource, endpoint: SocketAddr) {
+        self.0.endpoint(source, endpoint);
+        self.1.endpoint(source, endpoint);
+    }
+
+    fn proxy_peer(&self) -> Option<SocketAddr> {
+        self.0.proxy_peer().or_else(|| self.1.proxy_peer())
+    }
+}
 
 /// Longest client name [`Metadata`] keeps, in bytes.
 pub const CLIENT_NAME_CAP: usize = 48;

@@ -251,6 +251,26 @@ const _: () = assert!(core::mem::size_of::<Packet<'_>>() <= 96);
 
 /// Decode one captured frame of link type `link`.
 ///
+/// ```
+/// use torclass_core::packet::{decode, DecodeError, LinkType};
+/// use torclass_core::Transport;
+///
+/// // An IPv4/TCP packet 10.0.0.1:40000 -> 10.0.0.2:6881 carrying a BitTorrent handshake.
+/// let mut frame = vec![0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2];
+/// frame.extend_from_slice(&[0x9c, 0x40, 0x1a, 0xe1, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x18, 0xff, 0xff, 0, 0, 0, 0]);
+/// frame.extend_from_slice(b"\x13BitTorrent protocol");
+/// frame.extend_from_slice(&[0; 8]);
+/// frame.extend_from_slice(&[0xab; 20]);
+/// frame.extend_from_slice(b"-TR3000-abcdefghijkl");
+/// let total = frame.len() as u16;
+/// frame[2..4].copy_from_slice(&total.to_be_bytes());
+/// let packet = decode(LinkType::Raw, &frame).unwrap();
+/// assert_eq!(packet.key.transport, Transport::Tcp);
+/// assert_eq!(packet.key.dst.port, 6881);
+/// assert_eq!(packet.payload.len(), 68);
+/// assert!(matches!(decode(LinkType::Raw, &frame[..10]), Err(DecodeError::Truncated { .. })));
+/// ```
+///
 /// # Errors
 /// A [`DecodeError`] for anything that is not an unfragmented or first-fragment TCP/UDP packet
 /// over IPv4/IPv6 (inside at most [`MAX_ENCAPSULATIONS`] tunnels), or whose headers are

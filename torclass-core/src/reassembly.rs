@@ -96,6 +96,7 @@ impl Default for ReassemblyConfig {
 
 /// Counters of a [`Reassembler`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ReassemblyStats {
     /// Fragments offered.
     pub fragments: u64,

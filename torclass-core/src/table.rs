@@ -427,6 +427,8 @@ impl core::fmt::Display for TableError {
     }
 }
 
+impl core::error::Error for TableError {}
+
 /// Counters of a [`FlowTable`]; they saturate. Each flow that ends is counted once, under
 /// its [`EndReason`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -489,6 +491,36 @@ impl core::ops::Add for TableStats {
 /// Flows over caller-provided storage `S` (a `&mut [Slot<M>]`, or any owner of slots such as a
 /// boxed slice), with an optional out-of-order store over storage `R`; see the module docs for
 /// the policies.
+///
+/// ```
+/// use torclass_core::packet::{decode, LinkType};
+/// use torclass_core::{EndReason, FlowTable, Metadata, Slot, TableConfig};
+///
+/// // An IPv4/TCP packet 10.0.0.1:40000 -> 10.0.0.2:6881 carrying a BitTorrent handshake.
+/// let mut frame = vec![0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2];
+/// frame.extend_from_slice(&[0x9c, 0x40, 0x1a, 0xe1, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x18, 0xff, 0xff, 0, 0, 0, 0]);
+/// frame.extend_from_slice(b"\x13BitTorrent protocol");
+/// frame.extend_from_slice(&[0; 8]);
+/// frame.extend_from_slice(&[0xab; 20]);
+/// frame.extend_from_slice(b"-TR3000-abcdefghijkl");
+/// let total = frame.len() as u16;
+/// frame[2..4].copy_from_slice(&total.to_be_bytes());
+/// let packet = decode(LinkType::Raw, &frame).unwrap();
+///
+/// let mut slots = [Slot::<Metadata>::default(); 16];
+/// let mut table = FlowTable::new(&mut slots[..], TableConfig::default());
+/// let outcome = table.process(&packet, 1_000, |_ended| {}).unwrap();
+/// assert!(outcome.new_flow);
+/// let info_hash = table.flow(outcome.handle).and_then(|s| s.metadata().info_hash());
+/// assert_eq!(info_hash, Some(&[0xab; 20][..]));
+///
+/// // Every flow that leaves the table is handed over once, finished: here a lone handshake,
+/// // judged when the flow ends.
+/// let mut ended = None;
+/// table.drain(|slot| ended = Some((slot.end_reason(), slot.verdict().is_bittorrent())));
+/// assert_eq!(ended, Some((Some(EndReason::Drained), true)));
+/// assert!(table.flow(outcome.handle).is_none(), "the handle is stale now");
+/// ```
 pub struct FlowTable<S, M = Metadata, R = [Held; 0]> {
     slots: S,
     store: Store<R>,

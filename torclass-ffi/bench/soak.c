@@ -250,7 +250,7 @@ int main(int argc, char **argv) {
     remaining++;
   }
   torclass_table_stats st;
-  r = torclass_table_get_stats(table, &st);
+  r = torclass_table_get_stats(table, &st, sizeof st);
   if (r != TORCLASS_RESULT_OK) fail("torclass_table_get_stats result", r, 0);
   long rss_end = rss_kib();
   if (rss_end > rss_max) rss_max = rss_end;
@@ -264,9 +264,9 @@ int main(int argc, char **argv) {
   packets = bt.packets + not_bittorrent.packets + undecided.packets;
   if (st.flows != created) fail("flows created (stats) vs seen new", st.flows, created);
   if (reported != created) fail("flows reported vs created", reported, created);
-  if (evicted + expired != st.evicted_active + st.evicted_idle)
+  if (evicted + expired != st.evicted_active + st.evicted_idle + st.reused)
     fail("flows evicted + expired vs stats", evicted + expired,
-         st.evicted_active + st.evicted_idle);
+         st.evicted_active + st.evicted_idle + st.reused);
   if (remaining != live) fail("flows left in the table", remaining, live);
   if (packets != classified) fail("packets in reported flows vs classified", packets, classified);
 

@@ -151,8 +151,8 @@ static int on_packet(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_d
                                                         now_ns(), &res)
                                : TORCLASS_RESULT_MALFORMED_PACKET;
   if (r != TORCLASS_RESULT_OK) {
-    /* Not TCP/UDP, or broken headers: not ours to judge. */
-    if (r != TORCLASS_RESULT_UNSUPPORTED_PACKET) q->errors++;
+    /* Not TCP/UDP, a fragment held for reassembly, or broken headers: not ours to judge. */
+    if (r != TORCLASS_RESULT_UNSUPPORTED_PACKET && r != TORCLASS_RESULT_FRAGMENT_HELD) q->errors++;
     q->accepted++;
     return nfq_set_verdict(qh, id, NF_ACCEPT, 0, NULL);
   }

@@ -30,6 +30,11 @@
 #define TORCLASS_CLIENT_VERSION_LEN 48
 
 /**
+ * Number of result codes: `torclass_table_stats.results` has one counter per code.
+ */
+#define TORCLASS_RESULT_COUNT 15
+
+/**
  * Alignment `torclass_table_init` requires of table memory. `malloc`, `aligned_alloc(8, …)`
  * and `mmap` all satisfy it.
  */
@@ -52,6 +57,77 @@
  * longer `len` is `TORCLASS_RESULT_INVALID_ARGUMENT`.
  */
 #define TORCLASS_MAX_PACKET_LEN 262144
+
+/**
+ * `torclass_flow_info.end_reason`: replaced before its timeout to make room for a new flow
+ * (the table is too small for the traffic).
+ */
+#define TORCLASS_END_EVICTED 1
+
+/**
+ * Idle longer than its timeout.
+ */
+#define TORCLASS_END_IDLE 2
+
+/**
+ * Closed (TCP FIN both ways, RST, or `torclass_table_finish`) and its linger over.
+ */
+#define TORCLASS_END_CLOSED 3
+
+/**
+ * A new connection on its tuple (a SYN after it closed) replaced it.
+ */
+#define TORCLASS_END_REUSED 4
+
+/**
+ * Removed by `torclass_table_remove`.
+ */
+#define TORCLASS_END_REMOVED 5
+
+/**
+ * Ended by `torclass_table_drain`.
+ */
+#define TORCLASS_END_DRAINED 6
+
+/**
+ * `torclass_endpoint.source`: a BEP 11 PEX entry.
+ */
+#define TORCLASS_SOURCE_PEX 1
+
+/**
+ * A tracker reply's peer list.
+ */
+#define TORCLASS_SOURCE_TRACKER 2
+
+/**
+ * A DHT `values` entry or `announce_peer`.
+ */
+#define TORCLASS_SOURCE_DHT 3
+
+/**
+ * An LSD announcement.
+ */
+#define TORCLASS_SOURCE_LSD 4
+
+/**
+ * A port a peer announced for itself.
+ */
+#define TORCLASS_SOURCE_LISTEN_PORT 5
+
+/**
+ * An endpoint of a flow confirmed as BitTorrent (also what a caller's own insert may use).
+ */
+#define TORCLASS_SOURCE_FLOW 6
+
+/**
+ * The target of a proxied flow confirmed as BitTorrent.
+ */
+#define TORCLASS_SOURCE_PROXY 7
+
+/**
+ * Counters `torclass_table_stats.bittorrent` keeps: one per `TORCLASS_PROTOCOL_*` number.
+ */
+#define TORCLASS_PROTOCOL_COUNT 16
 
 /**
  * `torclass_verdict.verdict`: not enough bytes yet.
@@ -291,10 +367,13 @@
 /**
  * The ABI version: it changes whenever a type's layout, a constant's value or a function's
  * signature changes incompatibly. It is the number in the shared library's SONAME
- * (`libtorclass.so.0`) and is stored in every flow and table, so state from another ABI is
+ * (`libtorclass.so.1`) and is stored in every flow and table, so state from another ABI is
  * refused with `TORCLASS_RESULT_ABI_MISMATCH`.
+ *
+ * ABI 1 is declared stable: within it, functions and constants are only added, and the
+ * structs with a `struct_size` field only grow at their end.
  */
-#define TORCLASS_ABI_VERSION 0
+#define TORCLASS_ABI_VERSION 1
 
 /**
  * What a function did. The numbers are stable: a code is never renumbered or reused.
@@ -303,9 +382,10 @@
  * number C has can be passed to it.
  */
 enum torclass_result
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#if (defined(__cplusplus) && __cplusplus >= 201103L) || \
+    (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
   : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+#endif /* defined(__cplusplus) || __STDC_VERSION__ >= 202311L */
  {
   /**
    * Success; out-parameters were written.
@@ -347,8 +427,8 @@ enum torclass_result
    */
   TORCLASS_RESULT_UNKNOWN_LINK_TYPE = 8,
   /**
-   * The packet is not a TCP or UDP packet over IPv4/IPv6 (ARP, ICMP, a later IP fragment,
-   * …): nothing to classify. A firewall accepts it.
+   * The packet is not a TCP or UDP packet over IPv4/IPv6 (ARP, ICMP, …): nothing to
+   * classify. A firewall accepts it.
    */
   TORCLASS_RESULT_UNSUPPORTED_PACKET = 9,
   /**
@@ -363,14 +443,24 @@ enum torclass_result
    * An internal bug was caught at the API boundary; the object is left as it was.
    */
   TORCLASS_RESULT_PANIC = 12,
+  /**
+   * An IP fragment kept until its datagram is complete (or times out): nothing to
+   * classify yet, the fragment that completes the datagram classifies it whole. A firewall
+   * accepts it.
+   */
+  TORCLASS_RESULT_FRAGMENT_HELD = 13,
+  /**
+   * The table was called from inside its own flow-end callback: refused, nothing done.
+   */
+  TORCLASS_RESULT_BUSY = 14
 };
 #ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
+#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L
 typedef enum torclass_result torclass_result;
 #else
 typedef uint32_t torclass_result;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
+#endif /* __STDC_VERSION__ >= 202311L */
+#endif /* __cplusplus */
 
 /**
  * An initialised flow table: a pointer to the memory given to `torclass_table_init`.
@@ -427,7 +517,8 @@ typedef struct torclass_verdict {
  * direction (`TORCLASS_DIRECTION_*`).
  *
  * A field is complete when its length says so: `info_hash_len` is 20 (BEP 3, or BEP 52's
- * truncated SHA-256) or 32 (a `urn:btmh:` magnet), `peer_id_len[d]` is 20. Smaller values
+ * truncated SHA-256) or 32 (a `urn:btmh:` magnet), `peer_id_len[d]` and `dht_node_id_len[d]`
+ * are 20. The flow's endpoints are in `torclass_flow_info.key`. Smaller values
  * mean the field is still arriving across segments.
  */
 typedef struct torclass_meta {
@@ -440,13 +531,18 @@ typedef struct torclass_meta {
    */
   uint8_t peer_id[2][20];
   /**
+   * The DHT node id each side sent (BEP 5 `id`), `dht_node_id_len[d]` bytes.
+   */
+  uint8_t dht_node_id[2][20];
+  /**
    * The BEP 10 `v` string each side sent, `client_version_len[d]` bytes, not
    * NUL-terminated.
    */
   uint8_t client_version[2][TORCLASS_CLIENT_VERSION_LEN];
   /**
-   * The client each side runs, as NUL-terminated text such as `"Transmission 3.00"`, from
-   * the `v` string or else the peer id; empty when unknown.
+   * The client each side runs, as NUL-terminated text such as `"Transmission 3.00"`, named
+   * as the CLI and Python name it: from the peer id, else the `v` string; empty when
+   * unknown.
    */
   uint8_t client[2][TORCLASS_CLIENT_LEN];
   /**
@@ -466,15 +562,29 @@ typedef struct torclass_meta {
    */
   uint8_t client_version_len[2];
   /**
+   * Bytes of `dht_node_id[d]` received (20 when complete).
+   */
+  uint8_t dht_node_id_len[2];
+  /**
    * Zero.
    */
-  uint8_t reserved[3];
+  uint8_t reserved;
 } torclass_meta;
 
 /**
  * Idle timeouts in nanoseconds of the caller's clock; a flow idle longer may be replaced.
+ * Fill it with [`torclass_table_default_config`] (which sets `struct_size`), then change
+ * what you need.
+ *
+ * Timestamps are NANOSECONDS: a clock in milliseconds (as some DPI libraries take) makes
+ * every timeout a million times longer and the table fills with stale flows.
  */
 typedef struct torclass_table_config {
+  /**
+   * `sizeof(torclass_table_config)`: lets later versions append fields. Smaller values
+   * are `TORCLASS_RESULT_INVALID_ARGUMENT`.
+   */
+  uint32_t struct_size;
   /**
    * Open TCP flows (default 600 s).
    */
@@ -529,6 +639,12 @@ typedef struct torclass_packet_result {
    * `TORCLASS_TRANSPORT_*`.
    */
   uint8_t transport;
+  /**
+   * The flow's handle: slot and generation. Unlike `slot`, it stops naming the flow when
+   * the flow leaves the table (`TORCLASS_RESULT_NOT_FOUND`), even if another flow has
+   * taken the slot. Never 0.
+   */
+  uint64_t handle;
 } torclass_packet_result;
 
 /**
@@ -566,23 +682,52 @@ typedef struct torclass_flow_key {
 } torclass_flow_key;
 
 /**
- * Counters of a table.
+ * Counters of a table ([`torclass_table_get_stats`]); they saturate.
  */
 typedef struct torclass_table_stats {
+  /**
+   * Bytes of this struct the library wrote (`sizeof(torclass_table_stats)` of its
+   * version).
+   */
+  uint32_t struct_size;
+  /**
+   * Zero.
+   */
+  uint32_t reserved;
   /**
    * Flows created.
    */
   uint64_t flows;
   /**
-   * Flows replaced before their idle timeout (the table is too small for the traffic).
+   * Flows in the table now.
+   */
+  uint64_t live_flows;
+  /**
+   * Slots of the table.
+   */
+  uint64_t capacity;
+  /**
+   * Flows replaced before their idle timeout (the table is too small for the traffic):
+   * `TORCLASS_END_EVICTED`.
    */
   uint64_t evicted_active;
   /**
-   * Flows that ended on their own: replaced or expired after their idle timeout, closed
-   * (FIN both ways or RST) and past their linger, or replaced by a new connection on their
-   * tuple.
+   * Flows ended by their timeout, idle or closed: `TORCLASS_END_IDLE`,
+   * `TORCLASS_END_CLOSED`.
    */
   uint64_t evicted_idle;
+  /**
+   * Flows replaced by a new connection on their tuple: `TORCLASS_END_REUSED`.
+   */
+  uint64_t reused;
+  /**
+   * Flows removed or drained by the caller.
+   */
+  uint64_t removed;
+  /**
+   * TCP SYNs without ACK inside live connections, ignored.
+   */
+  uint64_t bogus_syns;
   /**
    * TCP payload bytes not fed again (retransmissions).
    */
@@ -591,11 +736,177 @@ typedef struct torclass_table_stats {
    * TCP segments that left a gap.
    */
   uint64_t gaps;
+  /**
+   * TCP urgent bytes cut out of the streams.
+   */
+  uint64_t urgent_bytes;
+  /**
+   * Packets classified (`torclass_table_process` calls that returned OK).
+   */
+  uint64_t packets;
+  /**
+   * `torclass_table_process` calls by result code: `results[TORCLASS_RESULT_FRAGMENT_HELD]`
+   * counts held fragments, and so on.
+   */
+  uint64_t results[TORCLASS_RESULT_COUNT];
+  /**
+   * Flows that left the table as BitTorrent, by `TORCLASS_PROTOCOL_*` of their final
+   * verdict.
+   */
+  uint64_t bittorrent[TORCLASS_PROTOCOL_COUNT];
+  /**
+   * Flows that left the table not BitTorrent.
+   */
+  uint64_t not_bittorrent;
+  /**
+   * Packets whose timestamp was earlier than the one before (the clock must not go
+   * backwards; timeouts then count from the later time).
+   */
+  uint64_t clock_backwards;
+  /**
+   * Endpoints in the cache (live or expired, until reused or swept).
+   */
+  uint64_t endpoints;
+  /**
+   * Entries the endpoint cache can hold.
+   */
+  uint64_t endpoint_capacity;
+  /**
+   * Endpoints learned (new to the cache).
+   */
+  uint64_t endpoints_learned;
+  /**
+   * Learns of an endpoint already in the cache.
+   */
+  uint64_t endpoints_refreshed;
+  /**
+   * Live endpoints replaced to make room (cache pressure).
+   */
+  uint64_t endpoints_evicted;
+  /**
+   * Expired endpoints freed.
+   */
+  uint64_t endpoints_expired;
+  /**
+   * Lookups that found a live endpoint (each new flow looks up both ends).
+   */
+  uint64_t endpoint_hits;
+  /**
+   * Lookups that did not.
+   */
+  uint64_t endpoint_misses;
 } torclass_table_stats;
+
+/**
+ * Everything the table knows of one flow: given to the flow-end callback (with
+ * `end_reason` set and the verdict final) and by [`torclass_table_flow_info`].
+ */
+typedef struct torclass_flow_info {
+  /**
+   * Bytes of this struct the library wrote (`sizeof(torclass_flow_info)` of its version).
+   */
+  uint32_t struct_size;
+  /**
+   * The slot the flow occupied.
+   */
+  uint32_t slot;
+  /**
+   * The flow's handle (`torclass_packet_result.handle`).
+   */
+  uint64_t handle;
+  /**
+   * Timestamp of the first packet (caller's nanoseconds).
+   */
+  uint64_t first_ns;
+  /**
+   * Timestamp of the last packet.
+   */
+  uint64_t last_ns;
+  /**
+   * Order of creation in the table: 0 for its first flow.
+   */
+  uint64_t number;
+  /**
+   * Transport payload bytes sent by each side (`TORCLASS_DIRECTION_*`), as on the wire.
+   */
+  uint64_t bytes[2];
+  /**
+   * Packets sent by each side.
+   */
+  uint32_t packets[2];
+  /**
+   * The 1-based packet at which the verdict stopped being undecided; 0 if it has not.
+   */
+  uint32_t decided_at_packet;
+  /**
+   * `TORCLASS_END_*` when the flow has left the table (the callback), 0 while it is in it.
+   */
+  uint8_t end_reason;
+  /**
+   * 1 if the flow was first seen without its TCP SYN.
+   */
+  uint8_t midstream;
+  /**
+   * 1 if the flow closed (FIN both ways, RST, or finished by the caller).
+   */
+  uint8_t closed;
+  /**
+   * Zero.
+   */
+  uint8_t reserved;
+  /**
+   * The verdict: final (after everything the flow sent was judged) in the callback.
+   */
+  struct torclass_verdict verdict;
+  /**
+   * The 5-tuple, oriented from the initiator.
+   */
+  struct torclass_flow_key key;
+  /**
+   * What was extracted: info-hash, peer ids, clients, listen ports.
+   */
+  struct torclass_meta meta;
+} torclass_flow_info;
+
+/**
+ * Called with every flow that leaves a table (see [`torclass_table_set_flow_end`]).
+ */
+typedef void (*torclass_flow_end_fn)(void *user, const struct torclass_flow_info *info);
+
+/**
+ * One endpoint of the table's cache of learned BitTorrent peers (32 bytes).
+ */
+typedef struct torclass_endpoint {
+  /**
+   * When the entry stops being reported, in the caller's nanoseconds (ignored by queries
+   * and `forget`).
+   */
+  uint64_t expires_ns;
+  /**
+   * Address in network byte order: 4 bytes for IPv4, 16 for IPv6.
+   */
+  uint8_t addr[16];
+  /**
+   * Port, host byte order.
+   */
+  uint16_t port;
+  /**
+   * 4 or 6.
+   */
+  uint8_t ip_version;
+  /**
+   * `TORCLASS_SOURCE_*`: where it was learned.
+   */
+  uint8_t source;
+  /**
+   * Zero.
+   */
+  uint32_t reserved;
+} torclass_endpoint;
 
 #ifdef __cplusplus
 extern "C" {
-#endif // __cplusplus
+#endif /* __cplusplus */
 
 /**
  * Set up `*flow` for a new flow over `transport` (`TORCLASS_TRANSPORT_TCP` or `_UDP`);
@@ -673,6 +984,64 @@ torclass_result torclass_flow_finish(struct torclass_flow *flow,
 torclass_result torclass_flow_gap(struct torclass_flow *flow, uint8_t direction);
 
 /**
+ * The name of a `TORCLASS_PROTOCOL_*` number (`"peer_wire"`, `"dht"`, …), as in the CLI's
+ * JSON lines and Python; NULL for an unknown number. Static; never free it.
+ *
+ * # Safety
+ * Always safe to call; it is `unsafe` only to match the other exports.
+ */
+const char *torclass_protocol_name(uint8_t protocol);
+
+/**
+ * The name of a `TORCLASS_VERDICT_*` number (`"undecided"`, `"bittorrent"`,
+ * `"not_bittorrent"`); NULL for an unknown number. Static; never free it.
+ *
+ * # Safety
+ * Always safe to call; it is `unsafe` only to match the other exports.
+ */
+const char *torclass_verdict_name(uint8_t verdict);
+
+/**
+ * The name of a `TORCLASS_CONFIDENCE_*` number (`"likely"`, `"confirmed"`); NULL for an
+ * unknown number (0 included). Static; never free it.
+ *
+ * # Safety
+ * Always safe to call; it is `unsafe` only to match the other exports.
+ */
+const char *torclass_confidence_name(uint8_t confidence);
+
+/**
+ * The name of a `TORCLASS_END_*` number (`"evicted"`, `"idle"`, `"closed"`, `"reused"`,
+ * `"removed"`, `"drained"`); NULL for an unknown number. Static; never free it.
+ *
+ * # Safety
+ * Always safe to call; it is `unsafe` only to match the other exports.
+ */
+const char *torclass_end_reason_name(uint8_t reason);
+
+/**
+ * The name of one `TORCLASS_EVIDENCE_*` bit (`"handshake"`, `"known_endpoint"`, …, as in
+ * the JSON lines' `evidence` list); NULL unless `bit` has exactly one bit that has a name.
+ * To list a set, test each bit `1u << i` for `i` in 0..32. Static; never free it.
+ *
+ * # Safety
+ * Always safe to call; it is `unsafe` only to match the other exports.
+ */
+const char *torclass_evidence_name(uint32_t bit);
+
+/**
+ * Map libpcap's `DLT_*` number (what `pcap_datalink()` returns) to the link type
+ * `torclass_table_process` takes, written to `*out_link_type`. libpcap's numbers are the
+ * pcap file's `LINKTYPE_*` except for raw IP, which is `DLT_RAW` 12 on most systems and 14
+ * on OpenBSD (both give `TORCLASS_LINK_IP`, 101). `TORCLASS_RESULT_UNKNOWN_LINK_TYPE` for a
+ * link torclass does not read.
+ *
+ * # Safety
+ * `out_link_type` must be NULL or point to a writable `uint32_t`.
+ */
+torclass_result torclass_link_type_from_dlt(uint32_t dlt, uint32_t *out_link_type);
+
+/**
  * A static, NUL-terminated English message for a result code; for a number that is no
  * result code, `"unknown torclass result code"`. Never NULL; never free it.
  *
@@ -680,6 +1049,16 @@ torclass_result torclass_flow_gap(struct torclass_flow *flow, uint8_t direction)
  * Always safe to call; it is `unsafe` only to match the other exports.
  */
 const char *torclass_result_message(uint32_t result);
+
+/**
+ * A static, NUL-terminated short name for a result code (`"ok"`, `"fragment_held"`, …, the
+ * `TORCLASS_RESULT_*` suffix in lower case), for logs and metrics labels; NULL for a number
+ * that is no result code. Never free it.
+ *
+ * # Safety
+ * Always safe to call; it is `unsafe` only to match the other exports.
+ */
+const char *torclass_result_name(uint32_t result);
 
 /**
  * Bytes of memory a table of `capacity` flows needs, or 0 if `capacity` is 0 or too large
@@ -717,20 +1096,29 @@ torclass_result torclass_table_init(void *mem,
 
 /**
  * Classify one packet: decode it (`link_type` is `TORCLASS_LINK_IP` for a bare IP packet,
- * or a pcap `LINKTYPE_*`; flows inside GRE, IP-in-IP, VXLAN, PPPoE, GTP-U and MPLS are the
- * inner flow), find or create its flow, feed its payload, and write the outcome to
- * `*out_result`. `timestamp_ns` is the caller's clock (any epoch, nanoseconds, not going
- * backwards) and drives idle eviction. Bounded work: one hash, at most 8 slot probes, and
- * a bounded parse of the payload. No allocation.
+ * or a pcap `LINKTYPE_*`, see `torclass_link_type_from_dlt` for libpcap's `DLT_*`; flows
+ * inside GRE, IP-in-IP, VXLAN, PPPoE, GTP-U and MPLS are the inner flow), find or create its
+ * flow, feed its payload, and write the outcome to `*out_result`. `timestamp_ns` is the
+ * caller's clock in NANOSECONDS (any epoch, not going backwards; milliseconds would stretch
+ * every timeout a million-fold) and drives idle eviction. Bounded work: one hash, at most 8
+ * slot probes, and a bounded parse of the payload. No allocation.
+ *
+ * A flow that ends because of this packet (evicted to make room, timed out, or replaced by a
+ * new connection on its tuple) is handed to the flow-end callback first.
+ *
+ * A new flow to or from a learned peer endpoint has `TORCLASS_EVIDENCE_KNOWN_ENDPOINT` in
+ * `out_result->verdict.evidence` from its first packet (its SYN), while still undecided:
+ * a firewall may drop it there.
  *
  * IP fragments are reassembled (16 datagrams of up to 16 KiB at once, 30 s each): a fragment
- * kept for its datagram gives `TORCLASS_RESULT_UNSUPPORTED_PACKET` (nothing to classify yet;
- * a firewall accepts it), the fragment that completes the datagram classifies it whole. An
+ * kept for its datagram gives `TORCLASS_RESULT_FRAGMENT_HELD` (nothing to classify yet; a
+ * firewall accepts it), the fragment that completes the datagram classifies it whole. An
  * NFQUEUE program with connection tracking loaded gets whole packets from the kernel.
  *
  * Packets that are not TCP/UDP over IP give `TORCLASS_RESULT_UNSUPPORTED_PACKET`, broken
- * headers `TORCLASS_RESULT_MALFORMED_PACKET`; no flow is changed by either (an IP fragment
- * changes only the reassembly slots and their counters in the table memory).
+ * headers `TORCLASS_RESULT_MALFORMED_PACKET`; no flow is changed by either (only
+ * `torclass_table_stats.results` counts them; an IP fragment changes the reassembly slots
+ * and their counters in the table memory).
  *
  * # Safety
  * `table` must be NULL or come from `torclass_table_init` (its memory still valid and not
@@ -780,19 +1168,92 @@ torclass_result torclass_table_flow_key(const struct torclass_table *table,
                                         struct torclass_flow_key *out_key);
 
 /**
- * Write the table's counters to `*out_stats`.
+ * Write the table's counters to `*out_stats`; `stats_size` is `sizeof(torclass_table_stats)`
+ * (a smaller size is `TORCLASS_RESULT_BUFFER_TOO_SMALL`; a later library fills only the
+ * fields a program compiled against this header knows).
  *
  * # Safety
- * As for [`torclass_table_meta`], with `out_stats` a writable `torclass_table_stats`.
+ * As for [`torclass_table_meta`], with `out_stats` pointing to `stats_size` writable bytes.
  */
 torclass_result torclass_table_get_stats(const struct torclass_table *table,
-                                         struct torclass_table_stats *out_stats);
+                                         struct torclass_table_stats *out_stats,
+                                         size_t stats_size);
 
 /**
- * Free the slots of every flow whose timeout ran out at `now_ns` (idle, or closed and past
- * its linger) and write how many were freed to `*out_expired` (which may be NULL). Costs one
- * pass over all slots: call it from a timer, not per packet (`torclass_table_process` already
- * reuses timed-out slots, and a packet on a timed-out flow's tuple starts a new flow).
+ * Register `callback`, called with `user` and every flow that leaves the table, exactly
+ * once, from inside the torclass call that ends it: evicted or timed out in
+ * `torclass_table_process`, timed out in `torclass_table_expire`, removed by
+ * `torclass_table_remove`, ended by `torclass_table_drain`. The flow is finished first, so
+ * `info->verdict` is final (an MSE key exchange nothing answered is judged) and
+ * `info->end_reason` says why it ended. `info` is valid for the call only; copy what you
+ * keep. The callback must not call torclass on the same table (such calls return
+ * `TORCLASS_RESULT_BUSY` and do nothing); other tables are fine. NULL `callback` turns it
+ * off. `torclass_table_init` starts with none.
+ *
+ * # Safety
+ * `table` as for [`torclass_table_process`]. `callback` must be NULL or a function safe to
+ * call with `user` and a valid `torclass_flow_info` pointer from the thread using the table.
+ */
+torclass_result torclass_table_set_flow_end(struct torclass_table *table,
+                                            torclass_flow_end_fn callback,
+                                            void *user);
+
+/**
+ * Write everything known of the flow `handle` names (from `torclass_packet_result.handle`
+ * or a flow-end callback) to `*out_info`: counters, timestamps, verdict, key and metadata.
+ * `info_size` is `sizeof(torclass_flow_info)`. `TORCLASS_RESULT_NOT_FOUND` if the flow has
+ * left the table, even if another flow now uses its slot.
+ *
+ * # Safety
+ * As for [`torclass_table_meta`], with `out_info` pointing to `info_size` writable bytes.
+ */
+torclass_result torclass_table_flow_info(const struct torclass_table *table,
+                                         uint64_t handle,
+                                         struct torclass_flow_info *out_info,
+                                         size_t info_size);
+
+/**
+ * The flow `handle` names has ended for the caller (its connection-tracking entry went, or
+ * the daemon stopped queueing it): finish its classifier, so an undecided flow gets its final
+ * verdict, written to `*out_verdict` (which may be NULL). The flow stays in the table as a
+ * closed flow for `tcp_closed_ns` so that late packets count to it, then ends
+ * (`TORCLASS_END_CLOSED`, through the callback). `TORCLASS_RESULT_NOT_FOUND` for a stale
+ * handle.
+ *
+ * # Safety
+ * `table` as for [`torclass_table_process`]; `out_verdict` NULL or a writable
+ * `torclass_verdict`.
+ */
+torclass_result torclass_table_finish(struct torclass_table *table,
+                                      uint64_t handle,
+                                      struct torclass_verdict *out_verdict);
+
+/**
+ * End the flow `handle` names now: it is finished and handed to the flow-end callback with
+ * `TORCLASS_END_REMOVED`, and its slot is free. `TORCLASS_RESULT_NOT_FOUND` for a stale
+ * handle.
+ *
+ * # Safety
+ * As for [`torclass_table_process`].
+ */
+torclass_result torclass_table_remove(struct torclass_table *table, uint64_t handle);
+
+/**
+ * End every flow (at shutdown, to log the final verdicts): each is finished and handed to
+ * the flow-end callback with `TORCLASS_END_DRAINED`; the table is empty afterwards. Visits
+ * every slot.
+ *
+ * # Safety
+ * As for [`torclass_table_process`].
+ */
+torclass_result torclass_table_drain(struct torclass_table *table);
+
+/**
+ * End every flow whose timeout ran out at `now_ns` (idle, or closed and past its linger),
+ * handing each to the flow-end callback, and write how many ended to `*out_expired` (which
+ * may be NULL). Costs one pass over all slots: call it from a timer, not per packet
+ * (`torclass_table_process` already reuses timed-out slots, and a packet on a timed-out
+ * flow's tuple starts a new flow).
  *
  * # Safety
  * As for [`torclass_table_process`]; `out_expired` must be NULL or point to a writable
@@ -803,7 +1264,62 @@ torclass_result torclass_table_expire(struct torclass_table *table,
                                       size_t *out_expired);
 
 /**
- * The config that [`torclass_table_init`] uses when given NULL.
+ * Look up `*endpoint` (`ip_version`, `addr`, `port`) in the table's cache of learned
+ * BitTorrent peers at `now_ns`; if it is there and live, write its entry (with `source` and
+ * `expires_ns`) to `*out_endpoint` (which may be NULL) and return OK, else
+ * `TORCLASS_RESULT_NOT_FOUND`. A daemon can call it on a SYN before processing it.
+ *
+ * # Safety
+ * `table` as for [`torclass_table_meta`]; `endpoint` NULL or a valid `torclass_endpoint`;
+ * `out_endpoint` NULL or a writable one.
+ */
+torclass_result torclass_table_endpoint_query(const struct torclass_table *table,
+                                              const struct torclass_endpoint *endpoint_in,
+                                              uint64_t now_ns,
+                                              struct torclass_endpoint *out_endpoint);
+
+/**
+ * Store `*endpoint` in the cache until `endpoint->expires_ns` (say, one restored from a file
+ * written with `torclass_table_endpoint_next`, or a peer a blocklist names), as learned from
+ * `endpoint->source` (`TORCLASS_SOURCE_*`). An entry already live keeps the later expiry.
+ * OK if it is live in the cache afterwards; `TORCLASS_RESULT_INVALID_ARGUMENT` for a bad
+ * `ip_version` or `source`, an expiry not after `now_ns`, or an endpoint that is not a peer
+ * (port 0, an unspecified, multicast or broadcast address).
+ *
+ * # Safety
+ * `table` as for [`torclass_table_process`]; `endpoint` NULL or a valid `torclass_endpoint`.
+ */
+torclass_result torclass_table_endpoint_insert(struct torclass_table *table,
+                                               const struct torclass_endpoint *endpoint_in,
+                                               uint64_t now_ns);
+
+/**
+ * Remove `*endpoint` from the cache: OK if it was there, else `TORCLASS_RESULT_NOT_FOUND`.
+ *
+ * # Safety
+ * As for [`torclass_table_endpoint_insert`].
+ */
+torclass_result torclass_table_endpoint_forget(struct torclass_table *table,
+                                               const struct torclass_endpoint *endpoint_in);
+
+/**
+ * Iterate over the cache's live endpoints (to export them: an nftables set with timeouts, a
+ * file to restore with `torclass_table_endpoint_insert`). Set `*cursor` to 0, then call
+ * until it returns `TORCLASS_RESULT_NOT_FOUND`; each OK writes one endpoint to
+ * `*out_endpoint` and advances `*cursor`. Learning between calls may skip or repeat an
+ * entry. Each call costs at most one pass over the entries.
+ *
+ * # Safety
+ * `table` as for [`torclass_table_meta`]; `cursor` NULL or a writable `size_t`;
+ * `out_endpoint` NULL or a writable `torclass_endpoint`.
+ */
+torclass_result torclass_table_endpoint_next(const struct torclass_table *table,
+                                             size_t *cursor,
+                                             uint64_t now_ns,
+                                             struct torclass_endpoint *out_endpoint);
+
+/**
+ * The config that [`torclass_table_init`] uses when given NULL, with `struct_size` set.
  *
  * # Safety
  * `out_config` must be NULL or point to a writable `torclass_table_config`.
@@ -828,8 +1344,17 @@ const char *torclass_version(void);
  */
 uint32_t torclass_abi_version(void);
 
+/**
+ * The library's version as one number, `MAJOR * 10000 + MINOR * 100 + PATCH` (0.3.1 is 301),
+ * to compare with the header's `TORCLASS_VERSION_*` macros at run time.
+ *
+ * # Safety
+ * Always safe to call; it is `unsafe` only to match the other exports.
+ */
+uint32_t torclass_version_number(void);
+
 #ifdef __cplusplus
-}  // extern "C"
-#endif  // __cplusplus
+}  /* extern "C" */
+#endif  /* __cplusplus */
 
 #endif  /* TORCLASS_H */

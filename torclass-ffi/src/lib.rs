@@ -5,7 +5,7 @@
 //!
 //! ## Conventions (rustls-ffi, zstd static contexts)
 //! - Every symbol is `torclass_<object>_<verb>`; every export is an `unsafe extern "C" fn`
-//!   with a `# Safety` section, and its body runs inside [`ffi_boundary!`], which turns a
+//!   with a `# Safety` section, and its body runs inside `ffi_boundary!`, which turns a
 //!   panic into [`torclass_result::Panic`] (or the function's documented default).
 //! - Memory belongs to the caller: a flow is a [`torclass_flow`] value, a table lives in a
 //!   buffer of [`torclass_table_size`] bytes. There is no `_free`, no global state, and nothing
@@ -25,6 +25,7 @@
 mod boundary;
 mod flow;
 mod meta;
+mod names;
 mod result;
 mod table;
 mod verdict;
@@ -32,6 +33,7 @@ mod version;
 
 pub use flow::*;
 pub use meta::*;
+pub use names::*;
 pub use result::*;
 pub use table::*;
 pub use verdict::*;

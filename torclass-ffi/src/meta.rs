@@ -16,7 +16,8 @@ const _: () = assert!(TORCLASS_CLIENT_VERSION_LEN == CLIENT_NAME_CAP);
 /// direction (`TORCLASS_DIRECTION_*`).
 ///
 /// A field is complete when its length says so: `info_hash_len` is 20 (BEP 3, or BEP 52's
-/// truncated SHA-256) or 32 (a `urn:btmh:` magnet), `peer_id_len[d]` is 20. Smaller values
+/// truncated SHA-256) or 32 (a `urn:btmh:` magnet), `peer_id_len[d]` and `dht_node_id_len[d]`
+/// are 20. The flow's endpoints are in `torclass_flow_info.key`. Smaller values
 /// mean the field is still arriving across segments.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,11 +26,14 @@ pub struct torclass_meta {
     pub info_hash: [u8; 32],
     /// The peer id each side sent (handshake or tracker request, BEP 20).
     pub peer_id: [[u8; 20]; 2],
+    /// The DHT node id each side sent (BEP 5 `id`), `dht_node_id_len[d]` bytes.
+    pub dht_node_id: [[u8; 20]; 2],
     /// The BEP 10 `v` string each side sent, `client_version_len[d]` bytes, not
     /// NUL-terminated.
     pub client_version: [[u8; TORCLASS_CLIENT_VERSION_LEN]; 2],
-    /// The client each side runs, as NUL-terminated text such as `"Transmission 3.00"`, from
-    /// the `v` string or else the peer id; empty when unknown.
+    /// The client each side runs, as NUL-terminated text such as `"Transmission 3.00"`, named
+    /// as the CLI and Python name it: from the peer id, else the `v` string; empty when
+    /// unknown.
     pub client: [[u8; TORCLASS_CLIENT_LEN]; 2],
     /// The port each side listens on (BEP 10 `p`, a tracker request's `port`); 0 if not seen.
     pub listen_port: [u16; 2],
@@ -39,8 +43,10 @@ pub struct torclass_meta {
     pub peer_id_len: [u8; 2],
     /// Bytes of `client_version[d]` received.
     pub client_version_len: [u8; 2],
+    /// Bytes of `dht_node_id[d]` received (20 when complete).
+    pub dht_node_id_len: [u8; 2],
     /// Zero.
-    pub reserved: [u8; 3],
+    pub reserved: u8,
 }
 
 impl Default for torclass_meta {
@@ -48,13 +54,15 @@ impl Default for torclass_meta {
         Self {
             info_hash: [0; 32],
             peer_id: [[0; 20]; 2],
+            dht_node_id: [[0; 20]; 2],
             client_version: [[0; TORCLASS_CLIENT_VERSION_LEN]; 2],
             client: [[0; TORCLASS_CLIENT_LEN]; 2],
             listen_port: [0; 2],
             info_hash_len: 0,
             peer_id_len: [0; 2],
             client_version_len: [0; 2],
-            reserved: [0; 3],
+            dht_node_id_len: [0; 2],
+            reserved: 0,
         }
     }
 }
@@ -101,19 +109,21 @@ impl torclass_meta {
         &self.client_version[d][..len]
     }
 
-    /// Fill `client[d]` from the `v` string or the peer id, once either is there.
+    /// Fill `client[d]` by the core's rule ([`Client::identify`]: the peer id, else the `v`
+    /// string), as the CLI and Python name it.
     pub(crate) fn name_clients(&mut self) {
         for d in 0..2 {
-            if self.client[d][0] != 0 {
-                continue;
-            }
-            let client = Client::from_client_version(self.version_bytes(d)).or_else(|| {
-                self.complete_peer_id(d)
-                    .and_then(|id| Client::from_peer_id(id))
-            });
-            if let Some(c) = client {
-                let sep = if c.version().is_empty() { "" } else { " " };
-                put_text(&mut self.client[d], &[c.name(), sep, c.version()]);
+            let version = self.version_bytes(d);
+            let client = Client::identify(
+                self.complete_peer_id(d).map(|id| &id[..]),
+                (!version.is_empty()).then_some(version),
+            );
+            match client {
+                Some(c) => {
+                    let sep = if c.version().is_empty() { "" } else { " " };
+                    put_text(&mut self.client[d], &[c.name(), sep, c.version()]);
+                }
+                None => put_text(&mut self.client[d], &[]),
             }
         }
     }
@@ -137,6 +147,9 @@ impl torclass_meta {
                     v,
                 );
             }
+            if let Some(id) = m.dht_node_id(direction) {
+                put(&mut out.dht_node_id[d], &mut out.dht_node_id_len[d], 0, id);
+            }
             out.listen_port[d] = m.listen_port(direction).unwrap_or(0);
         }
         out.name_clients();
@@ -158,6 +171,12 @@ impl Observer for torclass_meta {
             Field::ClientName => put(
                 &mut self.client_version[d],
                 &mut self.client_version_len[d],
+                offset,
+                bytes,
+            ),
+            Field::DhtNodeId => put(
+                &mut self.dht_node_id[d],
+                &mut self.dht_node_id_len[d],
                 offset,
                 bytes,
             ),
@@ -188,6 +207,27 @@ mod tests {
         assert_eq!(&m.client[1][..17], b"Transmission 3.00");
         assert_eq!(m.client[1][17], 0);
         assert_eq!(m.client[0][0], 0);
+    }
+
+    #[test]
+    fn clients_are_named_as_the_cli_names_them() {
+        let mut m = torclass_meta::default();
+        m.field(
+            Direction::Initiator,
+            Field::ClientName,
+            0,
+            b"libtorrent/2.0.8.0",
+        );
+        m.name_clients();
+        m.field(
+            Direction::Initiator,
+            Field::PeerId,
+            0,
+            b"-LT2080-abcdefghijkl",
+        );
+        m.name_clients();
+        let end = m.client[0].iter().position(|&b| b == 0).unwrap_or(64);
+        assert_eq!(&m.client[0][..end], b"libtorrent-rasterbar 2.0.8");
     }
 
     #[test]

@@ -30,8 +30,8 @@ pub enum torclass_result {
     Misaligned = 7,
     /// The link type is not one torclass reads.
     UnknownLinkType = 8,
-    /// The packet is not a TCP or UDP packet over IPv4/IPv6 (ARP, ICMP, a later IP fragment,
-    /// …): nothing to classify. A firewall accepts it.
+    /// The packet is not a TCP or UDP packet over IPv4/IPv6 (ARP, ICMP, …): nothing to
+    /// classify. A firewall accepts it.
     UnsupportedPacket = 9,
     /// The packet's headers are truncated or malformed. A firewall decides by its own policy.
     MalformedPacket = 10,
@@ -39,10 +39,16 @@ pub enum torclass_result {
     NotFound = 11,
     /// An internal bug was caught at the API boundary; the object is left as it was.
     Panic = 12,
+    /// An IP fragment kept until its datagram is complete (or times out): nothing to
+    /// classify yet, the fragment that completes the datagram classifies it whole. A firewall
+    /// accepts it.
+    FragmentHeld = 13,
+    /// The table was called from inside its own flow-end callback: refused, nothing done.
+    Busy = 14,
 }
 
 /// Every code with its message, in number order.
-const MESSAGES: [(torclass_result, &str); 13] = [
+const MESSAGES: [(torclass_result, &str); 15] = [
     (torclass_result::Ok, "ok\0"),
     (
         torclass_result::NullParameter,
@@ -83,7 +89,40 @@ const MESSAGES: [(torclass_result, &str); 13] = [
         torclass_result::Panic,
         "internal error caught at the API boundary\0",
     ),
+    (
+        torclass_result::FragmentHeld,
+        "IP fragment held for reassembly: nothing to classify yet\0",
+    ),
+    (
+        torclass_result::Busy,
+        "table called from inside its own flow-end callback\0",
+    ),
 ];
+
+/// Every code's short name, in number order: `"ok"`, `"null_parameter"`, ….
+const NAMES: [&str; 15] = [
+    "ok\0",
+    "null_parameter\0",
+    "invalid_argument\0",
+    "uninitialized\0",
+    "corrupt_state\0",
+    "abi_mismatch\0",
+    "buffer_too_small\0",
+    "misaligned\0",
+    "unknown_link_type\0",
+    "unsupported_packet\0",
+    "malformed_packet\0",
+    "not_found\0",
+    "panic\0",
+    "fragment_held\0",
+    "busy\0",
+];
+
+/// Number of result codes: `torclass_table_stats.results` has one counter per code.
+pub const TORCLASS_RESULT_COUNT: usize = 15;
+
+const _: () =
+    assert!(MESSAGES.len() == TORCLASS_RESULT_COUNT && NAMES.len() == TORCLASS_RESULT_COUNT);
 
 const UNKNOWN: &str = "unknown torclass result code\0";
 
@@ -104,6 +143,22 @@ pub unsafe extern "C" fn torclass_result_message(result: u32) -> *const c_char {
     })
 }
 
+/// A static, NUL-terminated short name for a result code (`"ok"`, `"fragment_held"`, …, the
+/// `TORCLASS_RESULT_*` suffix in lower case), for logs and metrics labels; NULL for a number
+/// that is no result code. Never free it.
+///
+/// # Safety
+/// Always safe to call; it is `unsafe` only to match the other exports.
+#[no_mangle]
+pub unsafe extern "C" fn torclass_result_name(result: u32) -> *const c_char {
+    ffi_boundary!(core::ptr::null(), {
+        usize::try_from(result)
+            .ok()
+            .and_then(|i| NAMES.get(i))
+            .map_or(core::ptr::null(), |n| n.as_ptr().cast())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,5 +175,18 @@ mod tests {
         assert_eq!(text(0).to_str(), Ok("ok"));
         assert_eq!(text(99).to_str(), Ok("unknown torclass result code"));
         assert_eq!(text(u32::MAX).to_str(), Ok("unknown torclass result code"));
+        // SAFETY: as above; NULL is checked before reading.
+        let name = |n| unsafe {
+            let p = torclass_result_name(n);
+            (!p.is_null()).then(|| CStr::from_ptr(p).to_str().unwrap_or(""))
+        };
+        assert_eq!(name(13), Some("fragment_held"));
+        assert_eq!(name(15), None);
+        for (code, n) in MESSAGES.iter().zip(NAMES) {
+            assert_eq!(
+                format!("{:?}", code.0).to_lowercase(),
+                n.trim_end_matches('\0').replace('_', "")
+            );
+        }
     }
 }

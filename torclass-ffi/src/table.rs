@@ -8,17 +8,20 @@
 //! [`torclass_table_init`]. Every call checks the header before touching a slot,
 //! so zeroed, garbage, copied or moved memory is refused.
 
+use core::ffi::c_void;
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use core::ptr::NonNull;
 
 use torclass_core::endpoints::{CacheConfig, CacheEntry, EndpointCache};
-use torclass_core::packet::{DecodeError, LinkType};
+use torclass_core::observer::EndpointSource;
+use torclass_core::packet::{DecodeError, FlowKey, LinkType};
 use torclass_core::reassembly::{FragmentSlot, Reassembler, ReassemblyConfig};
-use torclass_core::table::{FlowTable, Slot, TableConfig};
-use torclass_core::Metadata;
+use torclass_core::table::{EndReason, FlowHandle, FlowTable, Slot, TableConfig};
+use torclass_core::{Direction, Metadata, Verdict};
 
-use crate::boundary::{bytes, get_mut, out, MAX_LEN};
+use crate::boundary::{bytes, get, get_mut, out, MAX_LEN};
 use crate::meta::torclass_meta;
-use crate::result::torclass_result;
+use crate::result::{torclass_result, TORCLASS_RESULT_COUNT};
 use crate::verdict::torclass_verdict;
 use crate::version::TORCLASS_ABI_VERSION;
 
@@ -38,6 +41,67 @@ pub const TORCLASS_LINK_ETHERNET: u32 = 1;
 pub const TORCLASS_MAX_PACKET_LEN: usize = 262_144;
 
 const MAGIC: u64 = u64::from_le_bytes(*b"tcTABLE\x01");
+
+/// `torclass_flow_info.end_reason`: replaced before its timeout to make room for a new flow
+/// (the table is too small for the traffic).
+pub const TORCLASS_END_EVICTED: u8 = 1;
+/// Idle longer than its timeout.
+pub const TORCLASS_END_IDLE: u8 = 2;
+/// Closed (TCP FIN both ways, RST, or `torclass_table_finish`) and its linger over.
+pub const TORCLASS_END_CLOSED: u8 = 3;
+/// A new connection on its tuple (a SYN after it closed) replaced it.
+pub const TORCLASS_END_REUSED: u8 = 4;
+/// Removed by `torclass_table_remove`.
+pub const TORCLASS_END_REMOVED: u8 = 5;
+/// Ended by `torclass_table_drain`.
+pub const TORCLASS_END_DRAINED: u8 = 6;
+
+const _: () = {
+    assert!(TORCLASS_END_EVICTED == EndReason::Evicted as u8);
+    assert!(TORCLASS_END_IDLE == EndReason::Idle as u8);
+    assert!(TORCLASS_END_CLOSED == EndReason::Closed as u8);
+    assert!(TORCLASS_END_REUSED == EndReason::Reused as u8);
+    assert!(TORCLASS_END_REMOVED == EndReason::Removed as u8);
+    assert!(TORCLASS_END_DRAINED == EndReason::Drained as u8);
+};
+
+/// `torclass_endpoint.source`: a BEP 11 PEX entry.
+pub const TORCLASS_SOURCE_PEX: u8 = 1;
+/// A tracker reply's peer list.
+pub const TORCLASS_SOURCE_TRACKER: u8 = 2;
+/// A DHT `values` entry or `announce_peer`.
+pub const TORCLASS_SOURCE_DHT: u8 = 3;
+/// An LSD announcement.
+pub const TORCLASS_SOURCE_LSD: u8 = 4;
+/// A port a peer announced for itself.
+pub const TORCLASS_SOURCE_LISTEN_PORT: u8 = 5;
+/// An endpoint of a flow confirmed as BitTorrent (also what a caller's own insert may use).
+pub const TORCLASS_SOURCE_FLOW: u8 = 6;
+/// The target of a proxied flow confirmed as BitTorrent.
+pub const TORCLASS_SOURCE_PROXY: u8 = 7;
+
+const SOURCES: [EndpointSource; 7] = [
+    EndpointSource::Pex,
+    EndpointSource::Tracker,
+    EndpointSource::Dht,
+    EndpointSource::Lsd,
+    EndpointSource::ListenPort,
+    EndpointSource::Flow,
+    EndpointSource::Proxy,
+];
+
+const _: () = {
+    assert!(TORCLASS_SOURCE_PEX == EndpointSource::Pex as u8);
+    assert!(TORCLASS_SOURCE_TRACKER == EndpointSource::Tracker as u8);
+    assert!(TORCLASS_SOURCE_DHT == EndpointSource::Dht as u8);
+    assert!(TORCLASS_SOURCE_LSD == EndpointSource::Lsd as u8);
+    assert!(TORCLASS_SOURCE_LISTEN_PORT == EndpointSource::ListenPort as u8);
+    assert!(TORCLASS_SOURCE_FLOW == EndpointSource::Flow as u8);
+    assert!(TORCLASS_SOURCE_PROXY == EndpointSource::Proxy as u8);
+};
+
+/// Counters `torclass_table_stats.bittorrent` keeps: one per `TORCLASS_PROTOCOL_*` number.
+pub const TORCLASS_PROTOCOL_COUNT: usize = 16;
 
 /// IP datagrams a table reassembles at once.
 const FRAGMENT_SLOTS: usize = 16;
@@ -112,6 +176,21 @@ impl AsMut<[CacheEntry]> for RawEntries {
     }
 }
 
+/// Called with every flow that leaves a table (see [`torclass_table_set_flow_end`]).
+pub type torclass_flow_end_fn =
+    Option<unsafe extern "C" fn(user: *mut c_void, info: *const torclass_flow_info)>;
+
+/// Counters kept by the C layer, beside the core table's.
+#[derive(Clone, Copy, Default)]
+struct Counters {
+    packets: u64,
+    results: [u64; TORCLASS_RESULT_COUNT],
+    bittorrent: [u64; TORCLASS_PROTOCOL_COUNT],
+    not_bittorrent: u64,
+    clock_backwards: u64,
+    last_ns: u64,
+}
+
 #[repr(C)]
 struct Header {
     magic: u64,
@@ -120,6 +199,13 @@ struct Header {
     /// The buffer's own address: a copied or moved table no longer matches.
     self_addr: usize,
     mem_len: usize,
+    /// Nonzero while a flow-end callback runs: calls on the table are refused with
+    /// [`torclass_result::Busy`]. Written and read through the raw pointer only.
+    busy: u32,
+    /// The flow-end callback and its argument.
+    on_end: torclass_flow_end_fn,
+    user: *mut c_void,
+    counters: Counters,
     table: FlowTable<RawSlots, Metadata>,
     cache: EndpointCache<RawEntries>,
     /// Learn endpoints and match new flows against them (config `learn_endpoints`).
@@ -136,9 +222,17 @@ pub struct torclass_table {
 }
 
 /// Idle timeouts in nanoseconds of the caller's clock; a flow idle longer may be replaced.
+/// Fill it with [`torclass_table_default_config`] (which sets `struct_size`), then change
+/// what you need.
+///
+/// Timestamps are NANOSECONDS: a clock in milliseconds (as some DPI libraries take) makes
+/// every timeout a million times longer and the table fills with stale flows.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct torclass_table_config {
+    /// `sizeof(torclass_table_config)`: lets later versions append fields. Smaller values
+    /// are `TORCLASS_RESULT_INVALID_ARGUMENT`.
+    pub struct_size: u32,
     /// Open TCP flows (default 600 s).
     pub tcp_idle_ns: u64,
     /// TCP flows closed by FIN both ways or RST (default 10 s).
@@ -152,6 +246,64 @@ pub struct torclass_table_config {
     /// MSE-encrypted ones) are recognised and confirmed. The table keeps one endpoint entry
     /// (32 bytes) per flow slot either way.
     pub learn_endpoints: u32,
+}
+
+/// One endpoint of the table's cache of learned BitTorrent peers (32 bytes).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct torclass_endpoint {
+    /// When the entry stops being reported, in the caller's nanoseconds (ignored by queries
+    /// and `forget`).
+    pub expires_ns: u64,
+    /// Address in network byte order: 4 bytes for IPv4, 16 for IPv6.
+    pub addr: [u8; 16],
+    /// Port, host byte order.
+    pub port: u16,
+    /// 4 or 6.
+    pub ip_version: u8,
+    /// `TORCLASS_SOURCE_*`: where it was learned.
+    pub source: u8,
+    /// Zero.
+    pub reserved: u32,
+}
+
+/// Everything the table knows of one flow: given to the flow-end callback (with
+/// `end_reason` set and the verdict final) and by [`torclass_table_flow_info`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct torclass_flow_info {
+    /// Bytes of this struct the library wrote (`sizeof(torclass_flow_info)` of its version).
+    pub struct_size: u32,
+    /// The slot the flow occupied.
+    pub slot: u32,
+    /// The flow's handle (`torclass_packet_result.handle`).
+    pub handle: u64,
+    /// Timestamp of the first packet (caller's nanoseconds).
+    pub first_ns: u64,
+    /// Timestamp of the last packet.
+    pub last_ns: u64,
+    /// Order of creation in the table: 0 for its first flow.
+    pub number: u64,
+    /// Transport payload bytes sent by each side (`TORCLASS_DIRECTION_*`), as on the wire.
+    pub bytes: [u64; 2],
+    /// Packets sent by each side.
+    pub packets: [u32; 2],
+    /// The 1-based packet at which the verdict stopped being undecided; 0 if it has not.
+    pub decided_at_packet: u32,
+    /// `TORCLASS_END_*` when the flow has left the table (the callback), 0 while it is in it.
+    pub end_reason: u8,
+    /// 1 if the flow was first seen without its TCP SYN.
+    pub midstream: u8,
+    /// 1 if the flow closed (FIN both ways, RST, or finished by the caller).
+    pub closed: u8,
+    /// Zero.
+    pub reserved: u8,
+    /// The verdict: final (after everything the flow sent was judged) in the callback.
+    pub verdict: torclass_verdict,
+    /// The 5-tuple, oriented from the initiator.
+    pub key: torclass_flow_key,
+    /// What was extracted: info-hash, peer ids, clients, listen ports.
+    pub meta: torclass_meta,
 }
 
 /// What [`torclass_table_process`] did with a packet.
@@ -171,6 +323,10 @@ pub struct torclass_packet_result {
     pub changed: u8,
     /// `TORCLASS_TRANSPORT_*`.
     pub transport: u8,
+    /// The flow's handle: slot and generation. Unlike `slot`, it stops naming the flow when
+    /// the flow leaves the table (`TORCLASS_RESULT_NOT_FOUND`), even if another flow has
+    /// taken the slot. Never 0.
+    pub handle: u64,
 }
 
 /// A flow's 5-tuple, oriented from its initiator (the side that sent the first packet seen).
@@ -193,22 +349,68 @@ pub struct torclass_flow_key {
     pub dst_addr: [u8; 16],
 }
 
-/// Counters of a table.
+/// Counters of a table ([`torclass_table_get_stats`]); they saturate.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct torclass_table_stats {
+    /// Bytes of this struct the library wrote (`sizeof(torclass_table_stats)` of its
+    /// version).
+    pub struct_size: u32,
+    /// Zero.
+    pub reserved: u32,
     /// Flows created.
     pub flows: u64,
-    /// Flows replaced before their idle timeout (the table is too small for the traffic).
+    /// Flows in the table now.
+    pub live_flows: u64,
+    /// Slots of the table.
+    pub capacity: u64,
+    /// Flows replaced before their idle timeout (the table is too small for the traffic):
+    /// `TORCLASS_END_EVICTED`.
     pub evicted_active: u64,
-    /// Flows that ended on their own: replaced or expired after their idle timeout, closed
-    /// (FIN both ways or RST) and past their linger, or replaced by a new connection on their
-    /// tuple.
+    /// Flows ended by their timeout, idle or closed: `TORCLASS_END_IDLE`,
+    /// `TORCLASS_END_CLOSED`.
     pub evicted_idle: u64,
+    /// Flows replaced by a new connection on their tuple: `TORCLASS_END_REUSED`.
+    pub reused: u64,
+    /// Flows removed or drained by the caller.
+    pub removed: u64,
+    /// TCP SYNs without ACK inside live connections, ignored.
+    pub bogus_syns: u64,
     /// TCP payload bytes not fed again (retransmissions).
     pub duplicate_bytes: u64,
     /// TCP segments that left a gap.
     pub gaps: u64,
+    /// TCP urgent bytes cut out of the streams.
+    pub urgent_bytes: u64,
+    /// Packets classified (`torclass_table_process` calls that returned OK).
+    pub packets: u64,
+    /// `torclass_table_process` calls by result code: `results[TORCLASS_RESULT_FRAGMENT_HELD]`
+    /// counts held fragments, and so on.
+    pub results: [u64; TORCLASS_RESULT_COUNT],
+    /// Flows that left the table as BitTorrent, by `TORCLASS_PROTOCOL_*` of their final
+    /// verdict.
+    pub bittorrent: [u64; TORCLASS_PROTOCOL_COUNT],
+    /// Flows that left the table not BitTorrent.
+    pub not_bittorrent: u64,
+    /// Packets whose timestamp was earlier than the one before (the clock must not go
+    /// backwards; timeouts then count from the later time).
+    pub clock_backwards: u64,
+    /// Endpoints in the cache (live or expired, until reused or swept).
+    pub endpoints: u64,
+    /// Entries the endpoint cache can hold.
+    pub endpoint_capacity: u64,
+    /// Endpoints learned (new to the cache).
+    pub endpoints_learned: u64,
+    /// Learns of an endpoint already in the cache.
+    pub endpoints_refreshed: u64,
+    /// Live endpoints replaced to make room (cache pressure).
+    pub endpoints_evicted: u64,
+    /// Expired endpoints freed.
+    pub endpoints_expired: u64,
+    /// Lookups that found a live endpoint (each new flow looks up both ends).
+    pub endpoint_hits: u64,
+    /// Lookups that did not.
+    pub endpoint_misses: u64,
 }
 
 const SLOT_SIZE: usize = core::mem::size_of::<Slot<Metadata>>();
@@ -322,8 +524,12 @@ pub unsafe extern "C" fn torclass_table_init(
         let mut learn = true;
         if !config.is_null() {
             // SAFETY: not NULL; the caller guarantees it points to a valid config (all fields
-            // are plain integers, so any bytes are a valid value).
+            // are plain integers, so any bytes are a valid value). A config of a later version
+            // is longer: this version reads its own fields, the prefix.
             let c = unsafe { *config };
+            if (c.struct_size as usize) < core::mem::size_of::<torclass_table_config>() {
+                return torclass_result::InvalidArgument;
+            }
             table_config.tcp_idle_ns = c.tcp_idle_ns;
             table_config.tcp_closed_ns = c.tcp_closed_ns;
             table_config.udp_idle_ns = c.udp_idle_ns;
@@ -398,6 +604,10 @@ pub unsafe extern "C" fn torclass_table_init(
             capacity,
             self_addr: mem.as_ptr() as usize,
             mem_len,
+            busy: 0,
+            on_end: None,
+            user: core::ptr::null_mut(),
+            counters: Counters::default(),
             table: FlowTable::new(storage, table_config),
             cache: EndpointCache::new(entry_storage, cache_config),
             learn,
@@ -426,7 +636,7 @@ fn check(table: *const torclass_table) -> Result<NonNull<Header>, torclass_resul
     // SAFETY: the caller guarantees `table` points to memory given to torclass_table_init, at
     // least SLOTS_OFFSET bytes; the offsets are those of the repr(C) header's integer fields,
     // aligned since `ptr` is.
-    let (magic, abi, capacity, self_addr, mem_len) = unsafe {
+    let (magic, abi, capacity, self_addr, mem_len, busy) = unsafe {
         (
             base.add(core::mem::offset_of!(Header, magic))
                 .cast::<u64>()
@@ -443,6 +653,9 @@ fn check(table: *const torclass_table) -> Result<NonNull<Header>, torclass_resul
             base.add(core::mem::offset_of!(Header, mem_len))
                 .cast::<usize>()
                 .read(),
+            base.add(core::mem::offset_of!(Header, busy))
+                .cast::<u32>()
+                .read(),
         )
     };
     if magic != MAGIC {
@@ -454,24 +667,119 @@ fn check(table: *const torclass_table) -> Result<NonNull<Header>, torclass_resul
     if self_addr != ptr.as_ptr() as usize || mem_size(capacity).is_none_or(|s| s > mem_len) {
         return Err(torclass_result::Uninitialized);
     }
+    if busy != 0 {
+        return Err(torclass_result::Busy);
+    }
     Ok(ptr)
 }
 
-/// The table behind a pointer, for writing.
+/// Run `f` on the checked header with the busy flag set, so that a flow-end callback calling
+/// back into the table is refused by [`check`] (which reads the flag through the raw pointer,
+/// outside every reference `f` holds) instead of aliasing the table.
+///
+/// # Safety
+/// As for [`header_mut`].
+unsafe fn with_header<R>(
+    table: *mut torclass_table,
+    f: impl FnOnce(&mut Header) -> R,
+) -> Result<R, torclass_result> {
+    let ptr = check(table)?;
+    let busy = ptr.as_ptr().cast::<u8>();
+    // SAFETY: the header passed its checks; `busy` is a u32 at its offset, aligned.
+    let busy = unsafe { busy.add(core::mem::offset_of!(Header, busy)) }.cast::<u32>();
+    // SAFETY: as above; no reference to the header exists yet.
+    unsafe { busy.write(1) };
+    // SAFETY: checked header, exclusive access guaranteed by the caller; the callback's
+    // re-entrant calls stop at `check`, which touches only the integer prefix.
+    let result = f(unsafe { &mut *ptr.as_ptr() });
+    // SAFETY: as above; the reference given to `f` is dead.
+    unsafe { busy.write(0) };
+    Ok(result)
+}
+
+/// The flow-end callback as a closure for the core table, counting final verdicts.
+fn notifier<'a>(
+    on_end: torclass_flow_end_fn,
+    user: *mut c_void,
+    counters: &'a mut Counters,
+) -> impl FnMut(&Slot<Metadata>) + 'a {
+    move |slot| {
+        let counter = match slot.verdict() {
+            Verdict::BitTorrent(d) => counters.bittorrent.get_mut(d.protocol as usize),
+            _ => Some(&mut counters.not_bittorrent),
+        };
+        if let Some(n) = counter {
+            *n = n.saturating_add(1);
+        }
+        if let Some(callback) = on_end {
+            let info = flow_info(slot);
+            // SAFETY: the caller registered `callback` with `user` through
+            // torclass_table_set_flow_end; `info` lives for the call.
+            unsafe { callback(user, &info) };
+        }
+    }
+}
+
+/// Everything known of a flow, for C.
+fn flow_info(slot: &Slot<Metadata>) -> torclass_flow_info {
+    let [from_initiator, from_responder] = [Direction::Initiator, Direction::Responder];
+    torclass_flow_info {
+        struct_size: core::mem::size_of::<torclass_flow_info>() as u32,
+        slot: slot.handle().index() as u32,
+        handle: slot.handle().to_bits(),
+        first_ns: slot.first_ns(),
+        last_ns: slot.last_ns(),
+        number: slot.number(),
+        bytes: [
+            slot.bytes_from(from_initiator),
+            slot.bytes_from(from_responder),
+        ],
+        packets: [
+            slot.packets_from(from_initiator),
+            slot.packets_from(from_responder),
+        ],
+        decided_at_packet: slot.decided_at_packet().unwrap_or(0),
+        end_reason: slot.end_reason().map_or(0, |r| r as u8),
+        midstream: u8::from(slot.midstream()),
+        closed: u8::from(slot.closed()),
+        reserved: 0,
+        verdict: torclass_verdict::of(slot.classifier()),
+        key: flow_key(slot.key()),
+        meta: torclass_meta::from_metadata(slot.metadata()),
+    }
+}
+
+/// A core flow key for C.
+fn flow_key(key: &FlowKey) -> torclass_flow_key {
+    let mut result = torclass_flow_key {
+        transport: key.transport as u8,
+        src_port: key.src.port,
+        dst_port: key.dst.port,
+        ..torclass_flow_key::default()
+    };
+    for (addr, dst) in [
+        (key.src.addr, &mut result.src_addr),
+        (key.dst.addr, &mut result.dst_addr),
+    ] {
+        match addr {
+            IpAddr::V4(a) => {
+                result.ip_version = 4;
+                dst[..4].copy_from_slice(&a.octets());
+            }
+            IpAddr::V6(a) => {
+                result.ip_version = 6;
+                dst.copy_from_slice(&a.octets());
+            }
+        }
+    }
+    result
+}
+
+/// The whole header (table and endpoint cache) behind a pointer, for writing, when no
+/// callback can run.
 ///
 /// # Safety
 /// As for the exports: `table` from `torclass_table_init`, used by one thread at a time.
-unsafe fn table_mut<'a>(
-    table: *mut torclass_table,
-) -> Result<&'a mut FlowTable<RawSlots, Metadata>, torclass_result> {
-    // SAFETY: as for the caller.
-    Ok(&mut unsafe { header_mut(table) }?.table)
-}
-
-/// The whole header (table and endpoint cache) behind a pointer, for writing.
-///
-/// # Safety
-/// As for [`table_mut`].
 unsafe fn header_mut<'a>(table: *mut torclass_table) -> Result<&'a mut Header, torclass_result> {
     let header = check(table)?;
     // SAFETY: the header passed its checks, so torclass_table_init wrote a valid Header here
@@ -479,16 +787,25 @@ unsafe fn header_mut<'a>(table: *mut torclass_table) -> Result<&'a mut Header, t
     Ok(unsafe { &mut *header.as_ptr() })
 }
 
+/// The header behind a pointer, for reading.
+///
+/// # Safety
+/// As for [`header_mut`], with no concurrent writer.
+unsafe fn header_ref<'a>(table: *const torclass_table) -> Result<&'a Header, torclass_result> {
+    let header = check(table)?;
+    // SAFETY: as in `header_mut`; nothing writes the table during this call.
+    Ok(unsafe { &*header.as_ptr() })
+}
+
 /// The table behind a pointer, for reading.
 ///
 /// # Safety
-/// As for [`table_mut`], with no concurrent writer.
+/// As for [`header_ref`].
 unsafe fn table_ref<'a>(
     table: *const torclass_table,
 ) -> Result<&'a FlowTable<RawSlots, Metadata>, torclass_result> {
-    let header = check(table)?;
-    // SAFETY: as in `table_mut`; nothing writes the table during this call.
-    Ok(unsafe { &(*header.as_ptr()).table })
+    // SAFETY: as for the caller.
+    Ok(&unsafe { header_ref(table) }?.table)
 }
 
 fn decode_error(e: DecodeError) -> torclass_result {
@@ -500,21 +817,38 @@ fn decode_error(e: DecodeError) -> torclass_result {
     }
 }
 
+/// Count a `torclass_table_process` result.
+fn count_result(counters: &mut Counters, result: torclass_result) -> torclass_result {
+    if let Some(n) = counters.results.get_mut(result as usize) {
+        *n = n.saturating_add(1);
+    }
+    result
+}
+
 /// Classify one packet: decode it (`link_type` is `TORCLASS_LINK_IP` for a bare IP packet,
-/// or a pcap `LINKTYPE_*`; flows inside GRE, IP-in-IP, VXLAN, PPPoE, GTP-U and MPLS are the
-/// inner flow), find or create its flow, feed its payload, and write the outcome to
-/// `*out_result`. `timestamp_ns` is the caller's clock (any epoch, nanoseconds, not going
-/// backwards) and drives idle eviction. Bounded work: one hash, at most 8 slot probes, and
-/// a bounded parse of the payload. No allocation.
+/// or a pcap `LINKTYPE_*`, see `torclass_link_type_from_dlt` for libpcap's `DLT_*`; flows
+/// inside GRE, IP-in-IP, VXLAN, PPPoE, GTP-U and MPLS are the inner flow), find or create its
+/// flow, feed its payload, and write the outcome to `*out_result`. `timestamp_ns` is the
+/// caller's clock in NANOSECONDS (any epoch, not going backwards; milliseconds would stretch
+/// every timeout a million-fold) and drives idle eviction. Bounded work: one hash, at most 8
+/// slot probes, and a bounded parse of the payload. No allocation.
+///
+/// A flow that ends because of this packet (evicted to make room, timed out, or replaced by a
+/// new connection on its tuple) is handed to the flow-end callback first.
+///
+/// A new flow to or from a learned peer endpoint has `TORCLASS_EVIDENCE_KNOWN_ENDPOINT` in
+/// `out_result->verdict.evidence` from its first packet (its SYN), while still undecided:
+/// a firewall may drop it there.
 ///
 /// IP fragments are reassembled (16 datagrams of up to 16 KiB at once, 30 s each): a fragment
-/// kept for its datagram gives `TORCLASS_RESULT_UNSUPPORTED_PACKET` (nothing to classify yet;
-/// a firewall accepts it), the fragment that completes the datagram classifies it whole. An
+/// kept for its datagram gives `TORCLASS_RESULT_FRAGMENT_HELD` (nothing to classify yet; a
+/// firewall accepts it), the fragment that completes the datagram classifies it whole. An
 /// NFQUEUE program with connection tracking loaded gets whole packets from the kernel.
 ///
 /// Packets that are not TCP/UDP over IP give `TORCLASS_RESULT_UNSUPPORTED_PACKET`, broken
-/// headers `TORCLASS_RESULT_MALFORMED_PACKET`; no flow is changed by either (an IP fragment
-/// changes only the reassembly slots and their counters in the table memory).
+/// headers `TORCLASS_RESULT_MALFORMED_PACKET`; no flow is changed by either (only
+/// `torclass_table_stats.results` counts them; an IP fragment changes the reassembly slots
+/// and their counters in the table memory).
 ///
 /// # Safety
 /// `table` must be NULL or come from `torclass_table_init` (its memory still valid and not
@@ -540,41 +874,68 @@ pub unsafe extern "C" fn torclass_table_process(
         // SAFETY: the caller guarantees `len` readable bytes at a non-NULL `data`.
         let frame = tri!(unsafe { bytes(data, len) });
         // SAFETY: the caller passes a table from torclass_table_init, one thread at a time.
-        let header = tri!(unsafe { header_mut(table) });
-        let Header {
-            table,
-            cache,
-            learn,
-            reassembler,
-            ..
-        } = header;
-        let packet = match reassembler.decode(link, frame, timestamp_ns) {
-            Ok(Some(p)) => p,
-            Ok(None) => return torclass_result::UnsupportedPacket,
-            Err(e) => return decode_error(e),
+        let done = unsafe {
+            with_header(table, |header| {
+                let result = process(header, link, frame, timestamp_ns);
+                let code = match result {
+                    Ok(_) => torclass_result::Ok,
+                    Err(e) => e,
+                };
+                count_result(&mut header.counters, code);
+                result
+            })
         };
-        let processed = if *learn {
-            table.process_learning(&packet, timestamp_ns, cache, |_| {})
-        } else {
-            table.process(&packet, timestamp_ns, |_| {})
-        };
-        let Ok(outcome) = processed else {
-            return torclass_result::InvalidArgument;
-        };
-        let finished = table
-            .get(outcome.slot)
-            .is_some_and(|s| s.classifier().is_done());
-        let result = torclass_packet_result {
-            verdict: torclass_verdict::new(outcome.verdict, outcome.evidence, finished),
-            slot: u32::try_from(outcome.slot).unwrap_or(u32::MAX),
-            direction: outcome.direction as u8,
-            new_flow: u8::from(outcome.new_flow),
-            changed: u8::from(outcome.changed),
-            transport: packet.key.transport as u8,
-        };
+        let result = tri!(tri!(done));
         // SAFETY: `out_result` is not NULL (checked first) and points to writable storage.
         unsafe { out_result.write(result) };
         torclass_result::Ok
+    })
+}
+
+fn process(
+    header: &mut Header,
+    link: LinkType,
+    frame: &[u8],
+    now_ns: u64,
+) -> Result<torclass_packet_result, torclass_result> {
+    let Header {
+        table,
+        cache,
+        learn,
+        reassembler,
+        counters,
+        on_end,
+        user,
+        ..
+    } = header;
+    let packet = match reassembler.decode(link, frame, now_ns) {
+        Ok(Some(p)) => p,
+        Ok(None) => return Err(torclass_result::FragmentHeld),
+        Err(e) => return Err(decode_error(e)),
+    };
+    if now_ns < counters.last_ns {
+        counters.clock_backwards = counters.clock_backwards.saturating_add(1);
+    }
+    counters.last_ns = counters.last_ns.max(now_ns);
+    let ended = notifier(*on_end, *user, counters);
+    let processed = if *learn {
+        table.process_learning(&packet, now_ns, cache, ended)
+    } else {
+        table.process(&packet, now_ns, ended)
+    };
+    let outcome = processed.map_err(|_| torclass_result::InvalidArgument)?;
+    let finished = table
+        .get(outcome.slot)
+        .is_some_and(|s| s.classifier().is_done());
+    counters.packets = counters.packets.saturating_add(1);
+    Ok(torclass_packet_result {
+        verdict: torclass_verdict::new(outcome.verdict, outcome.evidence, finished),
+        slot: u32::try_from(outcome.slot).unwrap_or(u32::MAX),
+        direction: outcome.direction as u8,
+        new_flow: u8::from(outcome.new_flow),
+        changed: u8::from(outcome.changed),
+        transport: packet.key.transport as u8,
+        handle: outcome.handle.to_bits(),
     })
 }
 
@@ -647,53 +1008,67 @@ pub unsafe extern "C" fn torclass_table_flow_key(
         tri!(out(out_key));
         // SAFETY: as documented for the caller.
         let table = tri!(unsafe { table_ref(table) });
-        let key = *tri!(slot(table, slot_index)).key();
-        let mut result = torclass_flow_key {
-            transport: key.transport as u8,
-            src_port: key.src.port,
-            dst_port: key.dst.port,
-            ..torclass_flow_key::default()
-        };
-        for (addr, dst) in [
-            (key.src.addr, &mut result.src_addr),
-            (key.dst.addr, &mut result.dst_addr),
-        ] {
-            match addr {
-                core::net::IpAddr::V4(a) => {
-                    result.ip_version = 4;
-                    dst[..4].copy_from_slice(&a.octets());
-                }
-                core::net::IpAddr::V6(a) => {
-                    result.ip_version = 6;
-                    dst.copy_from_slice(&a.octets());
-                }
-            }
-        }
+        let key = flow_key(tri!(slot(table, slot_index)).key());
         // SAFETY: `out_key` is not NULL (checked first) and points to writable storage.
-        unsafe { out_key.write(result) };
+        unsafe { out_key.write(key) };
         torclass_result::Ok
     })
 }
 
-/// Write the table's counters to `*out_stats`.
+/// Write the table's counters to `*out_stats`; `stats_size` is `sizeof(torclass_table_stats)`
+/// (a smaller size is `TORCLASS_RESULT_BUFFER_TOO_SMALL`; a later library fills only the
+/// fields a program compiled against this header knows).
 ///
 /// # Safety
-/// As for [`torclass_table_meta`], with `out_stats` a writable `torclass_table_stats`.
+/// As for [`torclass_table_meta`], with `out_stats` pointing to `stats_size` writable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn torclass_table_get_stats(
     table: *const torclass_table,
     out_stats: *mut torclass_table_stats,
+    stats_size: usize,
 ) -> torclass_result {
     ffi_boundary!(torclass_result::Panic, {
         tri!(out(out_stats));
+        if stats_size < core::mem::size_of::<torclass_table_stats>() {
+            return torclass_result::BufferTooSmall;
+        }
         // SAFETY: as documented for the caller.
-        let s = tri!(unsafe { table_ref(table) }).stats();
+        let header = tri!(unsafe { header_ref(table) });
+        let s = header.table.stats();
+        let c = header.cache.stats();
+        let counters = &header.counters;
+        let ended = s
+            .evicted_active
+            .saturating_add(s.evicted_idle)
+            .saturating_add(s.reused)
+            .saturating_add(s.removed);
         let stats = torclass_table_stats {
+            struct_size: core::mem::size_of::<torclass_table_stats>() as u32,
+            reserved: 0,
             flows: s.flows,
+            live_flows: s.flows.saturating_sub(ended),
+            capacity: header.table.capacity() as u64,
             evicted_active: s.evicted_active,
-            evicted_idle: s.evicted_idle.saturating_add(s.reused),
+            evicted_idle: s.evicted_idle,
+            reused: s.reused,
+            removed: s.removed,
+            bogus_syns: s.bogus_syns,
             duplicate_bytes: s.duplicate_bytes,
             gaps: s.gaps,
+            urgent_bytes: s.urgent_bytes,
+            packets: counters.packets,
+            results: counters.results,
+            bittorrent: counters.bittorrent,
+            not_bittorrent: counters.not_bittorrent,
+            clock_backwards: counters.clock_backwards,
+            endpoints: header.cache.len() as u64,
+            endpoint_capacity: header.cache.capacity() as u64,
+            endpoints_learned: c.learned,
+            endpoints_refreshed: c.refreshed,
+            endpoints_evicted: c.evicted_live,
+            endpoints_expired: c.expired,
+            endpoint_hits: c.hits,
+            endpoint_misses: c.misses,
         };
         // SAFETY: `out_stats` is not NULL (checked first) and points to writable storage.
         unsafe { out_stats.write(stats) };
@@ -701,10 +1076,150 @@ pub unsafe extern "C" fn torclass_table_get_stats(
     })
 }
 
-/// Free the slots of every flow whose timeout ran out at `now_ns` (idle, or closed and past
-/// its linger) and write how many were freed to `*out_expired` (which may be NULL). Costs one
-/// pass over all slots: call it from a timer, not per packet (`torclass_table_process` already
-/// reuses timed-out slots, and a packet on a timed-out flow's tuple starts a new flow).
+/// Register `callback`, called with `user` and every flow that leaves the table, exactly
+/// once, from inside the torclass call that ends it: evicted or timed out in
+/// `torclass_table_process`, timed out in `torclass_table_expire`, removed by
+/// `torclass_table_remove`, ended by `torclass_table_drain`. The flow is finished first, so
+/// `info->verdict` is final (an MSE key exchange nothing answered is judged) and
+/// `info->end_reason` says why it ended. `info` is valid for the call only; copy what you
+/// keep. The callback must not call torclass on the same table (such calls return
+/// `TORCLASS_RESULT_BUSY` and do nothing); other tables are fine. NULL `callback` turns it
+/// off. `torclass_table_init` starts with none.
+///
+/// # Safety
+/// `table` as for [`torclass_table_process`]. `callback` must be NULL or a function safe to
+/// call with `user` and a valid `torclass_flow_info` pointer from the thread using the table.
+#[no_mangle]
+pub unsafe extern "C" fn torclass_table_set_flow_end(
+    table: *mut torclass_table,
+    callback: torclass_flow_end_fn,
+    user: *mut c_void,
+) -> torclass_result {
+    ffi_boundary!(torclass_result::Panic, {
+        // SAFETY: as documented for the caller.
+        let header = tri!(unsafe { header_mut(table) });
+        header.on_end = callback;
+        header.user = user;
+        torclass_result::Ok
+    })
+}
+
+/// Write everything known of the flow `handle` names (from `torclass_packet_result.handle`
+/// or a flow-end callback) to `*out_info`: counters, timestamps, verdict, key and metadata.
+/// `info_size` is `sizeof(torclass_flow_info)`. `TORCLASS_RESULT_NOT_FOUND` if the flow has
+/// left the table, even if another flow now uses its slot.
+///
+/// # Safety
+/// As for [`torclass_table_meta`], with `out_info` pointing to `info_size` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn torclass_table_flow_info(
+    table: *const torclass_table,
+    handle: u64,
+    out_info: *mut torclass_flow_info,
+    info_size: usize,
+) -> torclass_result {
+    ffi_boundary!(torclass_result::Panic, {
+        tri!(out(out_info));
+        if info_size < core::mem::size_of::<torclass_flow_info>() {
+            return torclass_result::BufferTooSmall;
+        }
+        // SAFETY: as documented for the caller.
+        let table = tri!(unsafe { table_ref(table) });
+        let Some(slot) = table.flow(FlowHandle::from_bits(handle)) else {
+            return torclass_result::NotFound;
+        };
+        let info = flow_info(slot);
+        // SAFETY: `out_info` is not NULL (checked first) and points to writable storage.
+        unsafe { out_info.write(info) };
+        torclass_result::Ok
+    })
+}
+
+/// The flow `handle` names has ended for the caller (its connection-tracking entry went, or
+/// the daemon stopped queueing it): finish its classifier, so an undecided flow gets its final
+/// verdict, written to `*out_verdict` (which may be NULL). The flow stays in the table as a
+/// closed flow for `tcp_closed_ns` so that late packets count to it, then ends
+/// (`TORCLASS_END_CLOSED`, through the callback). `TORCLASS_RESULT_NOT_FOUND` for a stale
+/// handle.
+///
+/// # Safety
+/// `table` as for [`torclass_table_process`]; `out_verdict` NULL or a writable
+/// `torclass_verdict`.
+#[no_mangle]
+pub unsafe extern "C" fn torclass_table_finish(
+    table: *mut torclass_table,
+    handle: u64,
+    out_verdict: *mut torclass_verdict,
+) -> torclass_result {
+    ffi_boundary!(torclass_result::Panic, {
+        // SAFETY: as documented for the caller.
+        let table = &mut tri!(unsafe { header_mut(table) }).table;
+        let handle = FlowHandle::from_bits(handle);
+        if table.finish(handle).is_none() {
+            return torclass_result::NotFound;
+        }
+        let Some(slot) = table.flow(handle) else {
+            return torclass_result::NotFound;
+        };
+        // SAFETY: NULL or writable (caller contract).
+        if let Some(o) = unsafe { out_verdict.as_mut() } {
+            *o = torclass_verdict::of(slot.classifier());
+        }
+        torclass_result::Ok
+    })
+}
+
+/// End the flow `handle` names now: it is finished and handed to the flow-end callback with
+/// `TORCLASS_END_REMOVED`, and its slot is free. `TORCLASS_RESULT_NOT_FOUND` for a stale
+/// handle.
+///
+/// # Safety
+/// As for [`torclass_table_process`].
+#[no_mangle]
+pub unsafe extern "C" fn torclass_table_remove(
+    table: *mut torclass_table,
+    handle: u64,
+) -> torclass_result {
+    ffi_boundary!(torclass_result::Panic, {
+        // SAFETY: as documented for the caller.
+        let removed = tri!(unsafe {
+            with_header(table, |h| {
+                let mut ended = notifier(h.on_end, h.user, &mut h.counters);
+                h.table.remove(FlowHandle::from_bits(handle), |s| ended(s))
+            })
+        });
+        if removed {
+            torclass_result::Ok
+        } else {
+            torclass_result::NotFound
+        }
+    })
+}
+
+/// End every flow (at shutdown, to log the final verdicts): each is finished and handed to
+/// the flow-end callback with `TORCLASS_END_DRAINED`; the table is empty afterwards. Visits
+/// every slot.
+///
+/// # Safety
+/// As for [`torclass_table_process`].
+#[no_mangle]
+pub unsafe extern "C" fn torclass_table_drain(table: *mut torclass_table) -> torclass_result {
+    ffi_boundary!(torclass_result::Panic, {
+        // SAFETY: as documented for the caller.
+        tri!(unsafe {
+            with_header(table, |h| {
+                h.table.drain(notifier(h.on_end, h.user, &mut h.counters));
+            })
+        });
+        torclass_result::Ok
+    })
+}
+
+/// End every flow whose timeout ran out at `now_ns` (idle, or closed and past its linger),
+/// handing each to the flow-end callback, and write how many ended to `*out_expired` (which
+/// may be NULL). Costs one pass over all slots: call it from a timer, not per packet
+/// (`torclass_table_process` already reuses timed-out slots, and a packet on a timed-out
+/// flow's tuple starts a new flow).
 ///
 /// # Safety
 /// As for [`torclass_table_process`]; `out_expired` must be NULL or point to a writable
@@ -717,9 +1232,13 @@ pub unsafe extern "C" fn torclass_table_expire(
 ) -> torclass_result {
     ffi_boundary!(torclass_result::Panic, {
         // SAFETY: as documented for the caller.
-        let table = tri!(unsafe { table_mut(table) });
-        let all = table.capacity();
-        let n = table.expire(now_ns, all, |_| {});
+        let n = tri!(unsafe {
+            with_header(table, |h| {
+                let all = h.table.capacity();
+                h.table
+                    .expire(now_ns, all, notifier(h.on_end, h.user, &mut h.counters))
+            })
+        });
         // SAFETY: `out_expired` is NULL or points to writable storage (caller contract).
         if let Some(o) = unsafe { out_expired.as_mut() } {
             *o = n;
@@ -728,7 +1247,163 @@ pub unsafe extern "C" fn torclass_table_expire(
     })
 }
 
-/// The config that [`torclass_table_init`] uses when given NULL.
+/// The core endpoint of a C endpoint, or INVALID_ARGUMENT.
+fn endpoint(e: &torclass_endpoint) -> Result<SocketAddr, torclass_result> {
+    let addr = match e.ip_version {
+        4 => IpAddr::V4(Ipv4Addr::new(e.addr[0], e.addr[1], e.addr[2], e.addr[3])),
+        6 => IpAddr::V6(Ipv6Addr::from(e.addr)),
+        _ => return Err(torclass_result::InvalidArgument),
+    };
+    Ok(SocketAddr::new(addr, e.port))
+}
+
+/// A cache entry for C.
+fn c_endpoint(entry: &CacheEntry) -> Option<torclass_endpoint> {
+    let at = entry.endpoint()?;
+    let mut out = torclass_endpoint {
+        expires_ns: entry.expires_ns(),
+        port: at.port(),
+        source: entry.source().map_or(0, |s| s as u8),
+        ..torclass_endpoint::default()
+    };
+    match at.ip() {
+        IpAddr::V4(a) => {
+            out.ip_version = 4;
+            out.addr[..4].copy_from_slice(&a.octets());
+        }
+        IpAddr::V6(a) => {
+            out.ip_version = 6;
+            out.addr = a.octets();
+        }
+    }
+    Some(out)
+}
+
+/// Look up `*endpoint` (`ip_version`, `addr`, `port`) in the table's cache of learned
+/// BitTorrent peers at `now_ns`; if it is there and live, write its entry (with `source` and
+/// `expires_ns`) to `*out_endpoint` (which may be NULL) and return OK, else
+/// `TORCLASS_RESULT_NOT_FOUND`. A daemon can call it on a SYN before processing it.
+///
+/// # Safety
+/// `table` as for [`torclass_table_meta`]; `endpoint` NULL or a valid `torclass_endpoint`;
+/// `out_endpoint` NULL or a writable one.
+#[no_mangle]
+pub unsafe extern "C" fn torclass_table_endpoint_query(
+    table: *const torclass_table,
+    endpoint_in: *const torclass_endpoint,
+    now_ns: u64,
+    out_endpoint: *mut torclass_endpoint,
+) -> torclass_result {
+    ffi_boundary!(torclass_result::Panic, {
+        // SAFETY: NULL is refused; else valid (caller contract).
+        let at = tri!(endpoint(tri!(unsafe { get(endpoint_in) })));
+        // SAFETY: as documented for the caller.
+        let header = tri!(unsafe { header_ref(table) });
+        let Some(entry) = header.cache.entry(at, now_ns).and_then(|e| c_endpoint(&e)) else {
+            return torclass_result::NotFound;
+        };
+        // SAFETY: NULL or writable (caller contract).
+        if let Some(o) = unsafe { out_endpoint.as_mut() } {
+            *o = entry;
+        }
+        torclass_result::Ok
+    })
+}
+
+/// Store `*endpoint` in the cache until `endpoint->expires_ns` (say, one restored from a file
+/// written with `torclass_table_endpoint_next`, or a peer a blocklist names), as learned from
+/// `endpoint->source` (`TORCLASS_SOURCE_*`). An entry already live keeps the later expiry.
+/// OK if it is live in the cache afterwards; `TORCLASS_RESULT_INVALID_ARGUMENT` for a bad
+/// `ip_version` or `source`, an expiry not after `now_ns`, or an endpoint that is not a peer
+/// (port 0, an unspecified, multicast or broadcast address).
+///
+/// # Safety
+/// `table` as for [`torclass_table_process`]; `endpoint` NULL or a valid `torclass_endpoint`.
+#[no_mangle]
+pub unsafe extern "C" fn torclass_table_endpoint_insert(
+    table: *mut torclass_table,
+    endpoint_in: *const torclass_endpoint,
+    now_ns: u64,
+) -> torclass_result {
+    ffi_boundary!(torclass_result::Panic, {
+        // SAFETY: NULL is refused; else valid (caller contract).
+        let e = tri!(unsafe { get(endpoint_in) });
+        let at = tri!(endpoint(e));
+        let Some(source) = SOURCES.into_iter().find(|s| *s as u8 == e.source) else {
+            return torclass_result::InvalidArgument;
+        };
+        // SAFETY: as documented for the caller.
+        let header = tri!(unsafe { header_mut(table) });
+        if header.cache.insert(at, source, e.expires_ns, now_ns) {
+            torclass_result::Ok
+        } else {
+            torclass_result::InvalidArgument
+        }
+    })
+}
+
+/// Remove `*endpoint` from the cache: OK if it was there, else `TORCLASS_RESULT_NOT_FOUND`.
+///
+/// # Safety
+/// As for [`torclass_table_endpoint_insert`].
+#[no_mangle]
+pub unsafe extern "C" fn torclass_table_endpoint_forget(
+    table: *mut torclass_table,
+    endpoint_in: *const torclass_endpoint,
+) -> torclass_result {
+    ffi_boundary!(torclass_result::Panic, {
+        // SAFETY: NULL is refused; else valid (caller contract).
+        let at = tri!(endpoint(tri!(unsafe { get(endpoint_in) })));
+        // SAFETY: as documented for the caller.
+        let header = tri!(unsafe { header_mut(table) });
+        if header.cache.forget(at) {
+            torclass_result::Ok
+        } else {
+            torclass_result::NotFound
+        }
+    })
+}
+
+/// Iterate over the cache's live endpoints (to export them: an nftables set with timeouts, a
+/// file to restore with `torclass_table_endpoint_insert`). Set `*cursor` to 0, then call
+/// until it returns `TORCLASS_RESULT_NOT_FOUND`; each OK writes one endpoint to
+/// `*out_endpoint` and advances `*cursor`. Learning between calls may skip or repeat an
+/// entry. Each call costs at most one pass over the entries.
+///
+/// # Safety
+/// `table` as for [`torclass_table_meta`]; `cursor` NULL or a writable `size_t`;
+/// `out_endpoint` NULL or a writable `torclass_endpoint`.
+#[no_mangle]
+pub unsafe extern "C" fn torclass_table_endpoint_next(
+    table: *const torclass_table,
+    cursor: *mut usize,
+    now_ns: u64,
+    out_endpoint: *mut torclass_endpoint,
+) -> torclass_result {
+    ffi_boundary!(torclass_result::Panic, {
+        tri!(out(out_endpoint));
+        // SAFETY: NULL is refused; else writable (caller contract).
+        let cursor = tri!(unsafe { get_mut(cursor) });
+        // SAFETY: as documented for the caller.
+        let header = tri!(unsafe { header_ref(table) });
+        let found = header
+            .cache
+            .iter()
+            .enumerate()
+            .skip(*cursor)
+            .find(|(_, e)| e.is_live(now_ns))
+            .and_then(|(i, e)| Some((i, c_endpoint(e)?)));
+        let Some((index, entry)) = found else {
+            return torclass_result::NotFound;
+        };
+        *cursor = index.saturating_add(1);
+        // SAFETY: `out_endpoint` is not NULL (checked first) and writable.
+        unsafe { out_endpoint.write(entry) };
+        torclass_result::Ok
+    })
+}
+
+/// The config that [`torclass_table_init`] uses when given NULL, with `struct_size` set.
 ///
 /// # Safety
 /// `out_config` must be NULL or point to a writable `torclass_table_config`.
@@ -741,6 +1416,7 @@ pub unsafe extern "C" fn torclass_table_default_config(
         let o = tri!(unsafe { get_mut(out_config) });
         let d = TableConfig::default();
         *o = torclass_table_config {
+            struct_size: core::mem::size_of::<torclass_table_config>() as u32,
             tcp_idle_ns: d.tcp_idle_ns,
             tcp_closed_ns: d.tcp_closed_ns,
             udp_idle_ns: d.udp_idle_ns,

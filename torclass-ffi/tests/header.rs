@@ -28,7 +28,38 @@ fn generate() -> String {
         .generate()
         .expect("cbindgen generates the header")
         .write(&mut out);
-    String::from_utf8(out).expect("UTF-8 header")
+    portable(&String::from_utf8(out).expect("UTF-8 header"))
+}
+
+/// cbindgen's output made C89 and C++98 clean: `/* */` comments after preprocessor lines, no
+/// comma after an enum's last value, and the enum base type only where the language has it
+/// (C++11, C23).
+fn portable(header: &str) -> String {
+    let mut out = String::with_capacity(header.len());
+    let lines: Vec<&str> = header.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        let mut line = (*line).to_owned();
+        if line.starts_with('#') || line.starts_with('}') {
+            if let Some((code, comment)) = line.split_once("//") {
+                line = format!("{}/* {} */", code, comment.trim());
+            }
+        }
+        if line == "#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L" {
+            line = String::from(
+                "#if (defined(__cplusplus) && __cplusplus >= 201103L) || \\\n    \
+                 (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)",
+            );
+        }
+        if line.starts_with("#if __STDC_VERSION__ >= 202311L") {
+            line = String::from("#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L");
+        }
+        if line.ends_with(',') && lines.get(i + 1).is_some_and(|n| n.starts_with("};")) {
+            line.pop();
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
 }
 
 fn committed() -> String {

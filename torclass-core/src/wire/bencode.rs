@@ -128,6 +128,8 @@ impl core::fmt::Display for Error {
     }
 }
 
+impl core::error::Error for Error {}
+
 /// How far [`Tokenizer::feed`] got.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Progress {

@@ -59,6 +59,8 @@ impl core::fmt::Display for Error {
     }
 }
 
+impl core::error::Error for Error {}
+
 /// A typed view over a complete BEP 3 handshake.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Handshake<T: AsRef<[u8]>> {

@@ -46,6 +46,7 @@ pub enum Kind {
 
 /// The `q` key of a query.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Method<'a> {
     /// `ping` (BEP 5).
     Ping,
@@ -120,10 +121,22 @@ impl fmt::Display for Error {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}
 
 /// A checked KRPC message; every accessor borrows from the datagram.
+///
+/// ```
+/// use torclass_core::wire::krpc::{Kind, Krpc, Method};
+///
+/// let query = b"d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz123456e\
+///               1:q9:get_peers1:t2:aa1:y1:qe";
+/// let msg = Krpc::parse(query).unwrap();
+/// assert_eq!(msg.kind(), Some(Kind::Query));
+/// assert_eq!(msg.method(), Some(Method::GetPeers));
+/// assert_eq!(msg.node_id(), Some(b"abcdefghij0123456789"));
+/// assert_eq!(msg.transaction_id(), b"aa");
+/// assert!(Krpc::parse(b"GET / HTTP/1.1\r\n").is_err());
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Krpc<'a> {
     t: &'a [u8],

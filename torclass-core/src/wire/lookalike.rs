@@ -244,8 +244,7 @@ impl fmt::Display for Error {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}
 
 /// `Err(Error::Truncated)` unless `data` has `required` bytes from `offset`.
 pub(crate) fn need(data: &[u8], offset: usize, required: usize) -> Result<(), Error> {

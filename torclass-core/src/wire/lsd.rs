@@ -93,8 +93,7 @@ impl fmt::Display for Error {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}
 
 /// A checked BEP 14 announcement, borrowing the datagram.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -74,6 +74,8 @@ impl fmt::Display for Error {
     }
 }
 
+impl core::error::Error for Error {}
+
 /// A checked SOCKS 5 UDP datagram: header and payload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UdpHeader<T: AsRef<[u8]>> {

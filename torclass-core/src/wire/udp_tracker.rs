@@ -70,6 +70,7 @@ pub const PROTOCOL_ID: u64 = 0x0417_2710_1980;
 
 /// The `action` field (BEP 15, "actions").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Action {
     /// 0.
     Connect,
@@ -198,8 +199,7 @@ impl fmt::Display for Error {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}
 
 /// A parsed UDP tracker datagram; every variant borrows from it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -99,6 +99,7 @@ impl From<u8> for PacketType {
 
 /// An extension type (BEP 29, "extension"; the close reason is libtorrent's).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ExtensionType {
     /// 1: selective ACK, a bitmask of packets received past `ack_nr + 1`.
     SelectiveAck,
@@ -226,8 +227,7 @@ impl fmt::Display for Error {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}
 
 /// A read-only view of a uTP packet (BEP 29, "header format").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

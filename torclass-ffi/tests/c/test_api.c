@@ -48,6 +48,24 @@ static void test_versions(void) {
   CHECK(strcmp(torclass_result_message(TORCLASS_RESULT_OK), "ok") == 0);
   CHECK(strstr(torclass_result_message(12345), "unknown") != NULL);
   CHECK(torclass_result_message(UINT32_MAX) != NULL);
+  CHECK(torclass_version_number() ==
+        (uint32_t)(TORCLASS_VERSION_MAJOR * 10000 + TORCLASS_VERSION_MINOR * 100 + TORCLASS_VERSION_PATCH));
+  CHECK(strcmp(torclass_result_name(TORCLASS_RESULT_FRAGMENT_HELD), "fragment_held") == 0);
+  CHECK(torclass_result_name(12345) == NULL);
+  CHECK(strcmp(torclass_protocol_name(TORCLASS_PROTOCOL_PEER_WIRE_ENCRYPTED), "peer_wire_encrypted") == 0);
+  CHECK(strcmp(torclass_verdict_name(TORCLASS_VERDICT_NOT_BITTORRENT), "not_bittorrent") == 0);
+  CHECK(strcmp(torclass_confidence_name(TORCLASS_CONFIDENCE_CONFIRMED), "confirmed") == 0);
+  CHECK(strcmp(torclass_evidence_name(TORCLASS_EVIDENCE_KNOWN_ENDPOINT), "known_endpoint") == 0);
+  CHECK(torclass_evidence_name(TORCLASS_EVIDENCE_HANDSHAKE | TORCLASS_EVIDENCE_FAST_BIT) == NULL);
+  CHECK(strcmp(torclass_end_reason_name(TORCLASS_END_DRAINED), "drained") == 0);
+  uint32_t link = 0;
+  CHECK_RESULT(torclass_link_type_from_dlt(12, &link), TORCLASS_RESULT_OK);
+  CHECK(link == TORCLASS_LINK_IP);
+  CHECK_RESULT(torclass_link_type_from_dlt(14, &link), TORCLASS_RESULT_OK);
+  CHECK(link == TORCLASS_LINK_IP);
+  CHECK_RESULT(torclass_link_type_from_dlt(DLT_EN10MB, &link), TORCLASS_RESULT_OK);
+  CHECK(link == TORCLASS_LINK_ETHERNET);
+  CHECK_RESULT(torclass_link_type_from_dlt(DLT_IEEE802_11, &link), TORCLASS_RESULT_UNKNOWN_LINK_TYPE);
 }
 
 static void handshake(uint8_t out[68], const char *peer_id) {
@@ -198,6 +216,10 @@ static void test_table_bad_input(void) {
   torclass_table_config cfg;
   CHECK_RESULT(torclass_table_default_config(&cfg), TORCLASS_RESULT_OK);
   CHECK(cfg.tcp_idle_ns > 0);
+  CHECK(cfg.struct_size == sizeof cfg);
+  cfg.struct_size = 4;
+  CHECK_RESULT(torclass_table_init(mem, need, 16, 42, &cfg, &t), TORCLASS_RESULT_INVALID_ARGUMENT);
+  cfg.struct_size = sizeof cfg;
   CHECK_RESULT(torclass_table_init(mem, need, 16, 42, &cfg, &t), TORCLASS_RESULT_OK);
   CHECK((void *)t == (void *)mem);
 
@@ -248,7 +270,154 @@ static void test_table_bad_input(void) {
   size_t expired = 0;
   CHECK_RESULT(torclass_table_expire(t, UINT64_MAX, &expired), TORCLASS_RESULT_OK);
   torclass_table_stats stats;
-  CHECK_RESULT(torclass_table_get_stats(t, &stats), TORCLASS_RESULT_OK);
+  CHECK_RESULT(torclass_table_get_stats(t, &stats, sizeof stats - 1), TORCLASS_RESULT_BUFFER_TOO_SMALL);
+  CHECK_RESULT(torclass_table_get_stats(t, &stats, sizeof stats), TORCLASS_RESULT_OK);
+  CHECK(stats.struct_size == sizeof stats && stats.capacity == 16);
+  CHECK(stats.results[TORCLASS_RESULT_UNSUPPORTED_PACKET] >= 1);
+  CHECK(stats.results[TORCLASS_RESULT_OK] == stats.packets);
+  torclass_flow_info info;
+  CHECK_RESULT(torclass_table_flow_info(t, 0, &info, sizeof info), TORCLASS_RESULT_NOT_FOUND);
+  CHECK_RESULT(torclass_table_finish(t, 0, NULL), TORCLASS_RESULT_NOT_FOUND);
+  CHECK_RESULT(torclass_table_remove(t, UINT64_MAX), TORCLASS_RESULT_NOT_FOUND);
+  torclass_endpoint ep = {0};
+  CHECK_RESULT(torclass_table_endpoint_query(t, &ep, 0, NULL), TORCLASS_RESULT_INVALID_ARGUMENT);
+  CHECK_RESULT(torclass_table_endpoint_insert(t, NULL, 0), TORCLASS_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(torclass_table_endpoint_next(t, NULL, 0, &ep), TORCLASS_RESULT_NULL_PARAMETER);
+  free(mem);
+}
+
+/* An IPv4 TCP packet 10.0.0.a:sport -> 10.0.0.b:dport; returns its length. */
+static size_t tcp4(uint8_t *out, uint8_t a, uint16_t sport, uint8_t b, uint16_t dport, uint8_t flags,
+                   uint32_t seq, const uint8_t *payload, size_t len) {
+  size_t total = 40 + len;
+  memset(out, 0, 40);
+  out[0] = 0x45;
+  out[2] = (uint8_t)(total >> 8);
+  out[3] = (uint8_t)total;
+  out[6] = 0x40; /* DF */
+  out[8] = 64;
+  out[9] = 6;
+  out[12] = 10; out[15] = a;
+  out[16] = 10; out[19] = b;
+  out[20] = (uint8_t)(sport >> 8); out[21] = (uint8_t)sport;
+  out[22] = (uint8_t)(dport >> 8); out[23] = (uint8_t)dport;
+  out[24] = (uint8_t)(seq >> 24); out[25] = (uint8_t)(seq >> 16); out[26] = (uint8_t)(seq >> 8); out[27] = (uint8_t)seq;
+  out[32] = 0x50;
+  out[33] = flags;
+  out[34] = 0xff;
+  if (len) memcpy(out + 40, payload, len);
+  return total;
+}
+
+struct ended { int count; int reasons[8]; torclass_flow_info last; torclass_table *table; };
+
+static void on_end(void *user, const torclass_flow_info *info) {
+  struct ended *e = user;
+  e->count++;
+  if (info->end_reason < 8) e->reasons[info->end_reason]++;
+  e->last = *info;
+  /* Calling back into the same table is refused, never corrupting it. */
+  torclass_table_stats s;
+  CHECK_RESULT(torclass_table_get_stats(e->table, &s, sizeof s), TORCLASS_RESULT_BUSY);
+}
+
+/* Flow-end events, handles that detect slot reuse, finish/remove, the endpoint cache and
+ * held fragments, on hand-made packets. */
+static void test_lifecycle(void) {
+  const uint64_t S = 1000000000u;
+  size_t need = torclass_table_size(64);
+  void *mem = aligned_alloc(TORCLASS_TABLE_ALIGN, need);
+  torclass_table *t;
+  CHECK_RESULT(torclass_table_init(mem, need, 64, 7, NULL, &t), TORCLASS_RESULT_OK);
+  struct ended e;
+  memset(&e, 0, sizeof e);
+  e.table = t;
+  CHECK_RESULT(torclass_table_set_flow_end(t, on_end, &e), TORCLASS_RESULT_OK);
+
+  /* A known peer, inserted by the daemon: a SYN to it shows KNOWN_ENDPOINT at once. */
+  torclass_endpoint peer = {0};
+  peer.ip_version = 4;
+  peer.addr[0] = 10; peer.addr[3] = 9;
+  peer.port = 51413;
+  peer.source = TORCLASS_SOURCE_TRACKER;
+  peer.expires_ns = 100 * S;
+  CHECK_RESULT(torclass_table_endpoint_insert(t, &peer, 1 * S), TORCLASS_RESULT_OK);
+  torclass_endpoint got;
+  CHECK_RESULT(torclass_table_endpoint_query(t, &peer, 2 * S, &got), TORCLASS_RESULT_OK);
+  CHECK(got.source == TORCLASS_SOURCE_TRACKER && got.expires_ns == 100 * S && got.port == 51413);
+  CHECK_RESULT(torclass_table_endpoint_query(t, &peer, 200 * S, &got), TORCLASS_RESULT_NOT_FOUND);
+  size_t cursor = 0;
+  int listed = 0;
+  while (torclass_table_endpoint_next(t, &cursor, 2 * S, &got) == TORCLASS_RESULT_OK) listed++;
+  CHECK(listed == 1);
+  uint8_t pkt[256];
+  torclass_packet_result res;
+  size_t n = tcp4(pkt, 1, 40000, 9, 51413, 0x02, 1000, NULL, 0);
+  CHECK_RESULT(torclass_table_process(t, TORCLASS_LINK_IP, pkt, n, 3 * S, &res), TORCLASS_RESULT_OK);
+  CHECK(res.new_flow && res.verdict.verdict == TORCLASS_VERDICT_UNDECIDED);
+  CHECK(res.verdict.evidence & TORCLASS_EVIDENCE_KNOWN_ENDPOINT);
+  CHECK(res.handle != 0);
+  uint64_t known = res.handle;
+
+  /* A handshake flow: finish by handle, then remove; the callback sees the final verdict. */
+  uint8_t hs[68];
+  handshake(hs, "-TR3000-abcdefghijkl");
+  n = tcp4(pkt, 2, 40001, 3, 6881, 0x18, 1, hs, sizeof hs);
+  CHECK_RESULT(torclass_table_process(t, TORCLASS_LINK_IP, pkt, n, 4 * S, &res), TORCLASS_RESULT_OK);
+  uint64_t handle = res.handle;
+  torclass_flow_info info;
+  CHECK_RESULT(torclass_table_flow_info(t, handle, &info, sizeof info), TORCLASS_RESULT_OK);
+  CHECK(info.struct_size == sizeof info && info.end_reason == 0 && info.packets[0] == 1);
+  CHECK(info.bytes[0] == sizeof hs && info.first_ns == 4 * S && info.slot == res.slot);
+  CHECK(info.meta.peer_id_len[0] == 20 && !strncmp((const char *)info.meta.client[0], "Transmission", 12));
+  torclass_verdict v;
+  CHECK_RESULT(torclass_table_finish(t, handle, &v), TORCLASS_RESULT_OK);
+  CHECK(v.verdict == TORCLASS_VERDICT_BITTORRENT); /* a lone handshake, judged by finish */
+  CHECK_RESULT(torclass_table_remove(t, handle), TORCLASS_RESULT_OK);
+  CHECK(e.count == 1 && e.reasons[TORCLASS_END_REMOVED] == 1 && e.last.handle == handle);
+  CHECK(e.last.verdict.verdict == TORCLASS_VERDICT_BITTORRENT);
+  CHECK(e.last.verdict.protocol == TORCLASS_PROTOCOL_PEER_WIRE);
+  /* The handle is stale now, even once another flow takes the slot. */
+  CHECK_RESULT(torclass_table_flow_info(t, handle, &info, sizeof info), TORCLASS_RESULT_NOT_FOUND);
+  CHECK_RESULT(torclass_table_remove(t, handle), TORCLASS_RESULT_NOT_FOUND);
+  n = tcp4(pkt, 2, 40001, 3, 6881, 0x02, 5, NULL, 0);
+  CHECK_RESULT(torclass_table_process(t, TORCLASS_LINK_IP, pkt, n, 5 * S, &res), TORCLASS_RESULT_OK);
+  CHECK(res.handle != handle);
+  CHECK_RESULT(torclass_table_flow_info(t, handle, &info, sizeof info), TORCLASS_RESULT_NOT_FOUND);
+
+  /* Idle flows expire through the callback; the known-peer flow too. */
+  size_t expired = 0;
+  CHECK_RESULT(torclass_table_expire(t, 5 * S + 700 * S, &expired), TORCLASS_RESULT_OK);
+  CHECK(expired == 2 && e.reasons[TORCLASS_END_IDLE] == 2);
+  CHECK_RESULT(torclass_table_flow_info(t, known, &info, sizeof info), TORCLASS_RESULT_NOT_FOUND);
+
+  /* A first IPv4 fragment is held; the flow appears when the datagram completes. */
+  static const uint8_t udp_payload[16] = "d1:ad2:id20:abc";
+  uint8_t frag[64];
+  memset(frag, 0, sizeof frag);
+  frag[0] = 0x45; frag[3] = 20 + 16; frag[5] = 0x77; frag[6] = 0x20; /* MF */
+  frag[8] = 64; frag[9] = 17; frag[12] = 10; frag[15] = 4; frag[16] = 10; frag[19] = 5;
+  frag[20] = 0x1a; frag[21] = 0xe1; frag[22] = 0x1a; frag[23] = 0xe1; frag[25] = 8 + 16;
+  memcpy(frag + 28, udp_payload, 8);
+  CHECK_RESULT(torclass_table_process(t, TORCLASS_LINK_IP, frag, 36, 800 * S, &res),
+               TORCLASS_RESULT_FRAGMENT_HELD);
+  frag[6] = 0; frag[7] = 1; /* offset 8 bytes, last */
+  frag[3] = 20 + 8;
+  memcpy(frag + 20, udp_payload + 8, 8);
+  CHECK_RESULT(torclass_table_process(t, TORCLASS_LINK_IP, frag, 28, 800 * S, &res), TORCLASS_RESULT_OK);
+  CHECK(res.new_flow && res.transport == TORCLASS_TRANSPORT_UDP);
+
+  CHECK_RESULT(torclass_table_endpoint_forget(t, &peer), TORCLASS_RESULT_OK);
+  CHECK_RESULT(torclass_table_endpoint_forget(t, &peer), TORCLASS_RESULT_NOT_FOUND);
+  torclass_table_stats s;
+  CHECK_RESULT(torclass_table_get_stats(t, &s, sizeof s), TORCLASS_RESULT_OK);
+  CHECK(s.results[TORCLASS_RESULT_FRAGMENT_HELD] == 1 && s.live_flows == 1 && s.flows == 4);
+  CHECK(s.bittorrent[TORCLASS_PROTOCOL_PEER_WIRE] == 1 && s.endpoint_hits >= 1);
+  CHECK_RESULT(torclass_table_drain(t), TORCLASS_RESULT_OK);
+  CHECK(e.reasons[TORCLASS_END_DRAINED] == 1 && e.count == 4);
+  CHECK_RESULT(torclass_table_get_stats(t, &s, sizeof s), TORCLASS_RESULT_OK);
+  CHECK(s.live_flows == 0 && s.removed == 2 && s.bittorrent[TORCLASS_PROTOCOL_PEER_WIRE] == 1);
+  CHECK(s.not_bittorrent == 3);
   free(mem);
 }
 
@@ -297,7 +466,8 @@ static void test_capture(const char *dir, const char *name) {
     return;
   }
   int dlt = pcap_datalink(p);
-  uint32_t link = dlt == DLT_EN10MB ? 1 : dlt == DLT_LINUX_SLL ? 113 : dlt == DLT_RAW ? TORCLASS_LINK_IP : 9999;
+  uint32_t link = 9999;
+  CHECK_RESULT(torclass_link_type_from_dlt((uint32_t)dlt, &link), TORCLASS_RESULT_OK);
   uint32_t capacity = 4096;
   size_t need = torclass_table_size(capacity);
   void *mem = aligned_alloc(TORCLASS_TABLE_ALIGN, need);
@@ -347,6 +517,11 @@ static void test_capture(const char *dir, const char *name) {
                 l->bport);
         failures++;
       }
+      if (v.verdict == TORCLASS_VERDICT_BITTORRENT && !strcmp(l->label, "dht")) {
+        torclass_meta m;
+        CHECK_RESULT(torclass_table_meta(t, s, &m), TORCLASS_RESULT_OK);
+        CHECK(m.dht_node_id_len[0] == 20 || m.dht_node_id_len[1] == 20);
+      }
       if (v.verdict == TORCLASS_VERDICT_BITTORRENT && !strcmp(l->label, "peer_wire")) {
         torclass_meta m;
         CHECK_RESULT(torclass_table_meta(t, s, &m), TORCLASS_RESULT_OK);
@@ -359,7 +534,18 @@ static void test_capture(const char *dir, const char *name) {
       failures++;
     }
   }
-  printf("%-14s %6ld packets (%ld classified), %d labelled flows checked\n", name, packets, ok, checked);
+  /* Every flow leaves through the callback exactly once, with the final verdict. */
+  struct ended e;
+  memset(&e, 0, sizeof e);
+  e.table = t;
+  CHECK_RESULT(torclass_table_set_flow_end(t, on_end, &e), TORCLASS_RESULT_OK);
+  torclass_table_stats st;
+  CHECK_RESULT(torclass_table_get_stats(t, &st, sizeof st), TORCLASS_RESULT_OK);
+  uint64_t live = st.live_flows;
+  CHECK_RESULT(torclass_table_drain(t), TORCLASS_RESULT_OK);
+  CHECK((uint64_t)e.count == live && (uint64_t)e.reasons[TORCLASS_END_DRAINED] == live);
+  printf("%-14s %6ld packets (%ld classified), %d labelled flows checked, %d flows drained\n", name,
+         packets, ok, checked, e.count);
   free(mem);
 }
 
@@ -368,6 +554,7 @@ int main(int argc, char **argv) {
   test_flow_api();
   test_flow_bad_input();
   test_table_bad_input();
+  test_lifecycle();
   if (argc > 1) {
     static const char *captures[] = {"tcp-plain", "tcp-negative", "http-magnet", "dht-magnet",
                                      "udp-tracker", "utp-only", "lsd", "udp-negative", "tcp-encrypted"};
