@@ -338,7 +338,7 @@ impl FlowColumns {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::COLUMNS;
+    use crate::record::{Id, COLUMNS};
     use arrow_array::cast::AsArray;
     use arrow_array::Array;
     use std::net::Ipv4Addr;
@@ -374,7 +374,7 @@ mod tests {
             confidence: Confidence::Confirmed,
             evidence: Evidence::DHT_QUERY | Evidence::DHT_RESPONSE,
         });
-        r.info_hash = Some(vec![0xab; 20]);
+        r.info_hash = Some(Id::from_slice(&[0xab; 20]));
         let mut columns = FlowColumns::new();
         columns.push(&r, "a.pcap");
         columns.push(
