@@ -459,5 +459,7 @@ impl<S: AsRef<[CacheEntry]> + AsMut<[CacheEntry]>> EndpointCache<S> {
     }
 }
 
+mod snapshot;
+
 #[cfg(test)]
 mod tests;

@@ -63,6 +63,7 @@ pub mod hosts;
 pub mod observer;
 pub mod packet;
 pub mod reassembly;
+pub mod snapshot;
 pub mod table;
 #[cfg(test)]
 mod test_util;
