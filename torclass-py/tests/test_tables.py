@@ -217,8 +217,10 @@ def test_records_verdicts_and_flows_pickle_and_copy() -> None:
     assert back.to_dict() == flow.to_dict() and back.verdict == flow.verdict
     with pytest.raises(ValueError, match="not the state of a torclass.Flow"):
         torclass.Flow._from_state(b"\x01\x00junk")
-    with pytest.raises(TypeError, match="cannot be pickled"):
-        pickle.dumps(torclass.Classifier(max_flows=16))
+    clf = torclass.Classifier(max_flows=16)
+    clf.feed(peer_wire_flow(1)[0].bytes())
+    back = pickle.loads(pickle.dumps(clf))
+    assert [r.to_dict() for r in back.finish()] == [r.to_dict() for r in clf.finish()]
 
 
 def test_flow_records_from_dicts_check_every_key() -> None:
