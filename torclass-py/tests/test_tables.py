@@ -128,6 +128,22 @@ def test_sources_of_every_kind_give_the_same_rows(tmp_path: Path) -> None:
     assert torclass.flows_table([path, data]).num_rows == 4
 
 
+def test_fsspec_files_are_sources(tmp_path: Path) -> None:
+    """An fsspec file object (as S3 or HDFS gives them) is read, named by its path."""
+    fsspec = pytest.importorskip("fsspec")
+    data = pcap_bytes(peer_wire_flow(1))
+    fs = fsspec.filesystem("memory")
+    fs.pipe("/captures/a.pcap", data)
+    fs.pipe("/captures/b.pcap.gz", gzip.compress(data))
+    want = torclass.flows_table(data).drop_columns(["file"])
+    for name in ("/captures/a.pcap", "/captures/b.pcap.gz"):
+        with fs.open(name, "rb") as f:
+            got = torclass.flows_table(f)
+            path = f.path
+        assert got.drop_columns(["file"]).equals(want)
+        assert got.column("file").to_pylist() == [path] * want.num_rows
+
+
 def test_bad_sources_and_arguments_say_what_is_wrong(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="a capture source is a path.*not int"):
         torclass.flows_table(3)
