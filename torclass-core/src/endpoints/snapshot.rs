@@ -5,10 +5,10 @@
 //! Layout: `TCEC` (`TCHC` for a [`HostCache`](crate::hosts::HostCache)), version 1; entries
 //! (`u32`), time to live and seed (`u64`); the counters (nine `u64`: the seven of
 //! [`CacheStats`], hits and misses counted through `&self`); the number of entries in use,
-//! then each: index (`u32`, rising), expiry (`u64`), address (16 bytes, IPv4-mapped), port,
+//! then each: index (`u32`, rising, in the entry's bucket), expiry (`u64`), address (16 bytes, IPv4-mapped), port,
 //! source ([`EndpointSource`] discriminant).
 
-use super::{CacheConfig, CacheEntry, CacheStats, EndpointCache};
+use super::{bucket, CacheConfig, CacheEntry, CacheStats, EndpointCache, Key};
 use crate::observer::EndpointSource;
 use crate::snapshot::{check, same, Reader, SnapshotError, Writer};
 
@@ -130,6 +130,10 @@ impl<S: AsRef<[CacheEntry]> + AsMut<[CacheEntry]>> EndpointCache<S> {
             let expires_ns = r.u64()?;
             let addr: [u8; 16] = r.array()?;
             let port = r.u16()?;
+            check(
+                bucket(&Key { addr, port }, config.seed, capacity).contains(&index),
+                "cache entry bucket",
+            )?;
             let source = r.u8()?;
             let source =
                 SOURCES
@@ -165,5 +169,74 @@ impl<S: AsRef<[CacheEntry]> + AsMut<[CacheEntry]>> EndpointCache<S> {
         self.hits.set(live_hits);
         self.misses.set(live_misses);
         Ok(r.consumed(bytes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::net::SocketAddr;
+    use std::vec::Vec;
+
+    fn cache() -> EndpointCache<Vec<CacheEntry>> {
+        EndpointCache::new(std::vec![CacheEntry::default(); 64], CacheConfig::default())
+    }
+
+    fn save(c: &EndpointCache<Vec<CacheEntry>>) -> Vec<u8> {
+        let mut out = std::vec![0; c.snapshot_len()];
+        assert_eq!(c.save(&mut out), Ok(out.len()));
+        out
+    }
+
+    #[test]
+    fn a_restored_cache_finds_what_the_original_finds() {
+        let mut a = cache();
+        let peers: Vec<SocketAddr> = (1..=40u16)
+            .map(|i| SocketAddr::from(([10, 0, (i >> 8) as u8, i as u8], 6000 + i)))
+            .collect();
+        for (i, p) in peers.iter().enumerate() {
+            a.learn(*p, EndpointSource::Pex, i as u64);
+        }
+        let _ = a.lookup(peers[0], 50);
+        let bytes = save(&a);
+        let mut b = cache();
+        assert_eq!(b.restore(&bytes), Ok(bytes.len()));
+        assert_eq!(save(&b), bytes);
+        assert_eq!(b.len(), a.len());
+        for p in &peers {
+            assert_eq!(a.lookup(*p, 60), b.lookup(*p, 60));
+        }
+        assert_eq!(a.stats(), b.stats());
+    }
+
+    #[test]
+    fn an_entry_out_of_its_bucket_or_another_shape_is_refused() {
+        let mut a = cache();
+        a.learn(
+            SocketAddr::from(([10, 0, 0, 1], 6881)),
+            EndpointSource::Dht,
+            0,
+        );
+        let bytes = save(&a);
+        // The entry's index is the last field block's first four bytes.
+        let at = bytes.len() - (4 + 8 + 16 + 2 + 1);
+        let mut moved = bytes.clone();
+        moved[at] = (moved[at] + 8) % 64;
+        let mut b = cache();
+        assert_eq!(
+            b.restore(&moved),
+            Err(SnapshotError::Invalid {
+                what: "cache entry bucket"
+            })
+        );
+        assert!(b.is_empty());
+        let mut small =
+            EndpointCache::new(std::vec![CacheEntry::default(); 32], CacheConfig::default());
+        assert_eq!(
+            small.restore(&bytes),
+            Err(SnapshotError::Mismatch {
+                what: "cache entries"
+            })
+        );
     }
 }
