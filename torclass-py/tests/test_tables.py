@@ -371,3 +371,25 @@ def test_ctrl_c_stops_flows_table(tmp_path: Path) -> None:
     torclass.flows_table(big, threads=1)
     whole = time.monotonic() - whole
     assert took < 0.1 + whole, (took, whole)
+
+
+def test_plot_draws_each_protocols_bytes(capture: Path) -> None:
+    """plot: one area per BitTorrent protocol whose heights add up to the flows' bytes; a
+    table without BitTorrent says so."""
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    table = torclass.flows_table(capture)
+    frame = table.to_pandas()
+    bt = frame[frame.verdict == "bittorrent"]
+    # 1s: many bins; 1h: the whole capture in one (closed at the next bin, without a warning).
+    for freq in ("1s", "1h"):
+        ax = torclass.plot(table, freq=freq)
+        labels = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert sorted(labels) == sorted(set(bt.protocol.astype(str)))
+        assert len(ax.collections) == len(labels)
+        assert ax.get_ylabel() == f"BitTorrent bytes per {freq}"
+    empty = torclass.plot(table.slice(0, 0))
+    assert [t.get_text() for t in empty.texts] == ["no BitTorrent flow"]
+    plt.close("all")
