@@ -12,6 +12,11 @@
 //! Restoring checks that each flow sits in its hash window (so lookups find it), that slot
 //! indices rise, and everything [`FlowClassifier::from_state`] checks; on any error the table
 //! is left empty.
+//!
+//! Only the generations of live flows are kept: in the restored table a free slot starts again
+//! at generation 0, so a [`FlowHandle`](super::FlowHandle) taken before the snapshot of a flow
+//! that had already ended may name a flow created after the restore. Handles of live flows
+//! stay valid. Take handles afresh after a restore.
 
 use super::reorder::Owner;
 use super::tcp::Stream;
