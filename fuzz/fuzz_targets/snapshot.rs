@@ -64,7 +64,11 @@ fn feed(t: &mut Table, ops: &[Op], now: &mut u64, seq: &mut u32) -> Vec<String> 
         *seq = seq.wrapping_add_signed(i32::from(op.tcp.0));
         let packet = Packet {
             key: FlowKey {
-                transport: if op.udp { Transport::Udp } else { Transport::Tcp },
+                transport: if op.udp {
+                    Transport::Udp
+                } else {
+                    Transport::Tcp
+                },
                 src: endpoint(op.src),
                 dst: endpoint(op.dst),
             },
@@ -81,9 +85,19 @@ fn feed(t: &mut Table, ops: &[Op], now: &mut u64, seq: &mut u32) -> Vec<String> 
         };
         let mut ended = Vec::new();
         // Handles apart: free slots restart at generation 0 in a restored table.
-        let o = t.process(&packet, *now, |s| ended.push(s.number())).map(|o| {
-            (o.verdict, o.evidence, o.direction, o.slot, o.new_flow, o.changed, o.ignored)
-        });
+        let o = t
+            .process(&packet, *now, |s| ended.push(s.number()))
+            .map(|o| {
+                (
+                    o.verdict,
+                    o.evidence,
+                    o.direction,
+                    o.slot,
+                    o.new_flow,
+                    o.changed,
+                    o.ignored,
+                )
+            });
         out.push(format!("{o:?} {ended:?}"));
     }
     out
