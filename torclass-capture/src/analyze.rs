@@ -13,6 +13,8 @@ use torclass_core::{Client, Direction, Metadata};
 
 use crate::{CaptureError, CaptureReader, FlowRecord, Id};
 
+mod snapshot;
+
 /// How an [`Analyzer`] is set up.
 #[derive(Clone, Copy, Debug)]
 pub struct AnalyzerConfig {

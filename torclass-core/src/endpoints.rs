@@ -475,5 +475,7 @@ impl<S: AsRef<[CacheEntry]> + AsMut<[CacheEntry]>> EndpointCache<S> {
     }
 }
 
+mod snapshot;
+
 #[cfg(test)]
 mod tests;

@@ -155,5 +155,7 @@ impl<S: AsRef<[CacheEntry]> + AsMut<[CacheEntry]>> HostCache<S> {
     }
 }
 
+mod snapshot;
+
 #[cfg(test)]
 mod tests;

@@ -64,6 +64,7 @@ mod names;
 pub mod observer;
 pub mod packet;
 pub mod reassembly;
+pub mod snapshot;
 pub mod table;
 #[cfg(test)]
 mod test_util;

@@ -10,6 +10,8 @@ use core::net::SocketAddr;
 
 use crate::verdict::Direction;
 
+mod snapshot;
+
 /// A byte field the classifier can extract.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]

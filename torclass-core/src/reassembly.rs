@@ -310,13 +310,14 @@ where
     ) -> Result<Option<Packet<'a>>, DecodeError> {
         // A first fragment decodes (to its own part), a later one is an error, and so is a
         // first fragment whose tunnelled packet it cuts inside a header: look for a fragment
-        // behind every error.
+        // behind every error. A whole packet clears the tunnel of the last datagram
+        // reassembled, so that it is not taken for the whole packet's.
+        self.last_tunnel = None;
         if let Ok(p) = decoded {
             if p.fragment == Fragment::None {
                 return Ok(Some(p));
             }
         }
-        self.last_tunnel = None;
         let Some(piece) = fragment() else {
             return decoded.map(Some);
         };

@@ -71,6 +71,7 @@
 
 mod learn;
 pub mod reorder;
+mod snapshot;
 mod tcp;
 
 pub use learn::Learn;

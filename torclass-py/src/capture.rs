@@ -127,6 +127,16 @@ impl CaptureIterator {
         slf
     }
 
+    /// An iterator reads an open (often memory-mapped) file: it does not pickle; say what
+    /// does.
+    fn __reduce__(&self) -> PyResult<()> {
+        Err(pyo3::exceptions::PyTypeError::new_err(
+            "a read_pcap iterator reads an open capture file and cannot be pickled; \
+             pickle its records, or feed the frames to a torclass.Classifier, which pickles \
+             mid-capture",
+        ))
+    }
+
     fn __next__(&self, py: Python<'_>) -> PyResult<Option<PyFlowRecord>> {
         loop {
             // The lock is taken with the GIL released: a thread waiting for it never holds

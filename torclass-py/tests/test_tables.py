@@ -128,6 +128,22 @@ def test_sources_of_every_kind_give_the_same_rows(tmp_path: Path) -> None:
     assert torclass.flows_table([path, data]).num_rows == 4
 
 
+def test_fsspec_files_are_sources(tmp_path: Path) -> None:
+    """An fsspec file object (as S3 or HDFS gives them) is read, named by its path."""
+    fsspec = pytest.importorskip("fsspec")
+    data = pcap_bytes(peer_wire_flow(1))
+    fs = fsspec.filesystem("memory")
+    fs.pipe("/captures/a.pcap", data)
+    fs.pipe("/captures/b.pcap.gz", gzip.compress(data))
+    want = torclass.flows_table(data).drop_columns(["file"])
+    for name in ("/captures/a.pcap", "/captures/b.pcap.gz"):
+        with fs.open(name, "rb") as f:
+            got = torclass.flows_table(f)
+            path = f.path
+        assert got.drop_columns(["file"]).equals(want)
+        assert got.column("file").to_pylist() == [path] * want.num_rows
+
+
 def test_bad_sources_and_arguments_say_what_is_wrong(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="a capture source is a path.*not int"):
         torclass.flows_table(3)
@@ -217,8 +233,10 @@ def test_records_verdicts_and_flows_pickle_and_copy() -> None:
     assert back.to_dict() == flow.to_dict() and back.verdict == flow.verdict
     with pytest.raises(ValueError, match="not the state of a torclass.Flow"):
         torclass.Flow._from_state(b"\x01\x00junk")
-    with pytest.raises(TypeError, match="cannot be pickled"):
-        pickle.dumps(torclass.Classifier(max_flows=16))
+    clf = torclass.Classifier(max_flows=16)
+    clf.feed(peer_wire_flow(1)[0].bytes())
+    back = pickle.loads(pickle.dumps(clf))
+    assert [r.to_dict() for r in back.finish()] == [r.to_dict() for r in clf.finish()]
 
 
 def test_flow_records_from_dicts_check_every_key() -> None:
@@ -353,3 +371,25 @@ def test_ctrl_c_stops_flows_table(tmp_path: Path) -> None:
     torclass.flows_table(big, threads=1)
     whole = time.monotonic() - whole
     assert took < 0.1 + whole, (took, whole)
+
+
+def test_plot_draws_each_protocols_bytes(capture: Path) -> None:
+    """plot: one area per BitTorrent protocol whose heights add up to the flows' bytes; a
+    table without BitTorrent says so."""
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    table = torclass.flows_table(capture)
+    frame = table.to_pandas()
+    bt = frame[frame.verdict == "bittorrent"]
+    # 1s: many bins; 1h: the whole capture in one (closed at the next bin, without a warning).
+    for freq in ("1s", "1h"):
+        ax = torclass.plot(table, freq=freq)
+        labels = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert sorted(labels) == sorted(set(bt.protocol.astype(str)))
+        assert len(ax.collections) == len(labels)
+        assert ax.get_ylabel() == f"BitTorrent bytes per {freq}"
+    empty = torclass.plot(table.slice(0, 0))
+    assert [t.get_text() for t in empty.texts] == ["no BitTorrent flow"]
+    plt.close("all")

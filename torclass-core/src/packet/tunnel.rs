@@ -4,6 +4,8 @@
 use core::fmt;
 use core::net::IpAddr;
 
+mod state;
+
 /// How many encapsulations [`decode`](super::decode) unwraps, nested: GRE, ERSPAN, IP-in-IP,
 /// VXLAN, PPPoE, GTP-U and an MPLS label stack each count one (VLAN tags count none). A packet
 /// with more is [`DecodeError::Unsupported`](super::DecodeError::Unsupported) with the field

@@ -446,3 +446,16 @@ fn a_refused_first_fragment_passes_as_before() {
     assert_eq!(r.decode_ip(&whole, 0).unwrap().unwrap().payload, b"x");
     assert!(r.decode_ip(&[0x45], 0).is_err());
 }
+
+#[test]
+fn a_whole_packet_after_a_reassembled_one_has_no_stale_tunnel() {
+    let mut r = reassembler(16, 4096);
+    let inner = v4_fragments(6, 9, &tcp(HANDSHAKE), 40);
+    for f in inner.iter().map(|f| ipv4(47, 1, 0, &gre(f))) {
+        let _ = r.decode_ip(&f, 5);
+    }
+    assert!(r.reassembled_tunnel().is_some());
+    let whole = ipv4(47, 2, 0, &gre(&ipv4(6, 3, 0, &tcp(b"x"))));
+    assert!(r.decode_ip(&whole, 6).unwrap().is_some());
+    assert_eq!(r.reassembled_tunnel(), None);
+}

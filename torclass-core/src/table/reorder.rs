@@ -23,6 +23,8 @@
 //! are read with a gap before each hole, as segments are read without a store. Entries of a
 //! flow that has nothing more to read, or leaves the table, are given back unread.
 
+mod snapshot;
+
 /// Payload bytes an entry keeps: one Ethernet-sized TCP segment (MSS 1460 over IPv4).
 pub const HELD_BYTES: usize = 1460;
 

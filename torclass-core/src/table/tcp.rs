@@ -25,6 +25,8 @@ use crate::observer::Observer;
 use crate::packet::{TcpFlags, TcpInfo};
 use crate::verdict::Direction;
 
+mod snapshot;
+
 // Stream flags.
 const SEQ_KNOWN: [u8; 2] = [1, 2];
 const FIN: [u8; 2] = [4, 8];

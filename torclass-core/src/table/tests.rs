@@ -506,4 +506,5 @@ fn slot_and_store_entry_sizes() {
 
 mod corroboration;
 mod lifecycle;
+mod snapshot;
 mod tcp_stream;

@@ -36,6 +36,11 @@ def plot(flows: object, *, freq: str = "1min", ax: Axes | None = None, **kwargs:
         .sum()
         .unstack(fill_value=0)
     )
+    if len(series) == 1:
+        # Flows all in one bin: close the area at the next bin (an area needs two points, and
+        # equal x limits are a matplotlib warning).
+        nxt = series.index[0] + pd.tseries.frequencies.to_offset(freq)
+        series = pd.concat([series, series.iloc[:0].reindex([nxt], fill_value=0)])
     series.plot.area(ax=ax, linewidth=0)
     ax.set_xlabel("time (UTC, by flow start)")
     ax.set_ylabel(f"BitTorrent bytes per {freq}")
