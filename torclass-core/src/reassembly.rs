@@ -173,7 +173,9 @@ impl FragmentSlot {
             }
             let bit = at % 64;
             let span = end.saturating_sub(at).min(64usize.saturating_sub(bit));
-            let ones = u64::MAX.checked_shr(64u32.saturating_sub(span as u32)).unwrap_or(0);
+            let ones = u64::MAX
+                .checked_shr(64u32.saturating_sub(span as u32))
+                .unwrap_or(0);
             let item = (at / 64, ones.wrapping_shl(bit as u32));
             at = at.saturating_add(span);
             Some(item)
