@@ -164,14 +164,47 @@ impl FragmentSlot {
         }
     }
 
+    /// The bitmap words covering `units`, each with the mask of its bits in the range.
+    fn words(units: core::ops::Range<usize>) -> impl Iterator<Item = (usize, u64)> {
+        let end = units.end.min(UNITS);
+        let mut at = units.start;
+        core::iter::from_fn(move || {
+            if at >= end {
+                return None;
+            }
+            let bit = at % 64;
+            let span = end.saturating_sub(at).min(64usize.saturating_sub(bit));
+            let ones = u64::MAX
+                .checked_shr(64u32.saturating_sub(span as u32))
+                .unwrap_or(0);
+            let item = (at / 64, ones.wrapping_shl(bit as u32));
+            at = at.saturating_add(span);
+            Some(item)
+        })
+    }
+
     /// Units received in `units` (a range of unit numbers).
     fn count(&self, units: core::ops::Range<usize>) -> usize {
-        units.filter(|&u| self.bit(u)).count()
+        Self::words(units)
+            .map(|(w, mask)| {
+                let word = self.units.get(w).copied().unwrap_or(0);
+                (word & mask).count_ones() as usize
+            })
+            .fold(0, usize::saturating_add)
+    }
+
+    /// Mark every unit of `units` received.
+    fn set_all(&mut self, units: core::ops::Range<usize>) {
+        for (w, mask) in Self::words(units) {
+            if let Some(word) = self.units.get_mut(w) {
+                *word |= mask;
+            }
+        }
     }
 
     /// True if any unit at or after `from` was received.
     fn any_from(&self, from: usize) -> bool {
-        (from..UNITS).any(|u| self.bit(u))
+        self.count(from..UNITS) > 0
     }
 }
 
@@ -424,7 +457,18 @@ where
                 }
             }
         }
-        for unit in first_unit..end_unit {
+        if overlapping == 0 {
+            // Nothing of it arrived yet (the common case): one copy, whole words of bits.
+            slot.set_all(first_unit..end_unit);
+            let to = end.min(capacity);
+            if let (Some(dst), Some(src)) = (
+                chunk.get_mut(start..to.max(start)),
+                fragment.data.get(..to.saturating_sub(start)),
+            ) {
+                dst.copy_from_slice(src);
+            }
+        }
+        for unit in (first_unit..end_unit).filter(|_| overlapping > 0) {
             if slot.bit(unit) {
                 continue;
             }

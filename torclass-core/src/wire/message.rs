@@ -201,6 +201,19 @@ impl Reader {
         self.hdr == 0
     }
 
+    /// Skip `n` bytes inside the body of a message that is not an extended message, if the
+    /// body goes on past them: exactly what [`Reader::read`] does with those bytes (nothing but
+    /// counting them down), without its loop. False (and nothing skipped) otherwise.
+    pub fn skip_in_body(&mut self, n: usize) -> bool {
+        match u32::try_from(n) {
+            Ok(n) if self.hdr == IN_BODY && self.id != 20 && self.rem > n => {
+                self.rem = self.rem.saturating_sub(n);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// True once the count reached `stop_after` (never for `u8::MAX`).
     fn at_limit(&self, stop_after: u8) -> bool {
         stop_after != u8::MAX && self.count >= stop_after
