@@ -22,6 +22,7 @@ use torclass_core::table::EndReason;
 use torclass_core::{Confidence, Detection, Evidence, Protocol, Transport, Verdict};
 
 use super::{Analyzer, PacketStats};
+use crate::record::Id;
 use crate::FlowRecord;
 
 const MAGIC: &[u8; 4] = b"TCAZ";
@@ -246,10 +247,10 @@ fn restore_record(i: &mut In<'_>) -> Result<FlowRecord, SnapshotError> {
         _ => return Err(invalid("record verdict")),
     };
     r.evidence = Evidence(i.u32()?);
-    r.info_hash = i.opt()?.map(<[u8]>::to_vec);
-    r.peer_id = i.opt()?.map(<[u8]>::to_vec);
+    r.info_hash = i.opt()?.map(Id::from_slice);
+    r.peer_id = i.opt()?.map(Id::from_slice);
     r.client = i.text()?;
-    r.dht_node_id = i.opt()?.map(<[u8]>::to_vec);
+    r.dht_node_id = i.opt()?.map(Id::from_slice);
     r.decided_at_packet = i
         .opt()?
         .map(|b| <[u8; 8]>::try_from(b).map(u64::from_le_bytes))
