@@ -310,6 +310,11 @@ impl Observer for Metadata {
                 if let (Some(dst), Some(len)) =
                     (self.client_name.get_mut(i), self.client_name_len.get_mut(i))
                 {
+                    // A name at offset 0 is a new one (a KRPC `v` after a BEP 10 `v` on a
+                    // uTP tuple): it replaces the old one rather than overwriting its start.
+                    if offset == 0 {
+                        *len = 0;
+                    }
                     put(dst, len, offset, bytes);
                 }
             }
@@ -379,6 +384,14 @@ mod tests {
         assert_eq!(m.listen_port(Direction::Initiator), None);
         m.number(Direction::Initiator, Number::ListenPort, 51413);
         assert_eq!(m.listen_port(Direction::Initiator), Some(51413));
+    }
+
+    #[test]
+    fn a_new_client_name_replaces_a_longer_one() {
+        let mut m = Metadata::new();
+        m.field(Direction::Initiator, Field::ClientName, 0, b"libtorrent/2.0.8.0");
+        m.field(Direction::Initiator, Field::ClientName, 0, b"LT\x02\x08");
+        assert_eq!(m.client_name(Direction::Initiator), Some(&b"LT\x02\x08"[..]));
     }
 
     #[test]
