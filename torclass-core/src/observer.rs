@@ -389,9 +389,17 @@ mod tests {
     #[test]
     fn a_new_client_name_replaces_a_longer_one() {
         let mut m = Metadata::new();
-        m.field(Direction::Initiator, Field::ClientName, 0, b"libtorrent/2.0.8.0");
+        m.field(
+            Direction::Initiator,
+            Field::ClientName,
+            0,
+            b"libtorrent/2.0.8.0",
+        );
         m.field(Direction::Initiator, Field::ClientName, 0, b"LT\x02\x08");
-        assert_eq!(m.client_name(Direction::Initiator), Some(&b"LT\x02\x08"[..]));
+        assert_eq!(
+            m.client_name(Direction::Initiator),
+            Some(&b"LT\x02\x08"[..])
+        );
     }
 
     #[test]

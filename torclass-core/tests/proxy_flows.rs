@@ -125,6 +125,11 @@ fn socks5_reply_not_socks() -> Talk {
     vec![(A, vec![5, 1, 0]), (B, reply), (A, b"nc".to_vec())]
 }
 
+/// A proxy that picks a method the flow cannot read past (6), then the client speaks.
+fn socks5_opaque_method() -> Talk {
+    vec![(A, vec![5, 2, 0x7e, 2]), (B, vec![5, 6]), (A, vec![0])]
+}
+
 /// Feed `talk` with each message cut at `cuts` (offsets into that message), finish the flow.
 fn run(talk: &Talk, cuts: &[Vec<usize>]) -> (Verdict, FlowClassifier, Metadata) {
     let (mut flow, meta) = feed(talk, cuts);
@@ -264,6 +269,16 @@ fn a_fallen_back_client_ends_the_proxys_turn_in_any_segmentation() {
         assert_eq!(feed(&talk, &cuts).0.verdict(), whole, "cut {cut}");
     }
     assert_eq!(run(&talk, &[]).0, Verdict::NotBitTorrent);
+    let talk = socks5_opaque_method();
+    let whole = feed(&talk, &[]).0.verdict();
+    for cut in 1..talk[1].1.len() {
+        let cuts = [vec![], vec![cut], vec![]];
+        assert_eq!(
+            feed(&talk, &cuts).0.verdict(),
+            whole,
+            "opaque reply cut {cut}"
+        );
+    }
     let talk = socks5_reply_not_socks();
     let whole = feed(&talk, &[]).0.verdict();
     for cut in 1..talk[1].1.len() {
@@ -295,7 +310,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
     #[test]
     fn verdict_does_not_depend_on_segmentation(
-        which in 0usize..7,
+        which in 0usize..8,
         cuts in prop::collection::vec(prop::collection::vec(0usize..400, 0..4), 8),
     ) {
         let talk = [
@@ -306,6 +321,7 @@ proptest! {
             connect_tls(),
             socks5_auth_then_other(),
             socks5_reply_not_socks(),
+            socks5_opaque_method(),
         ][which].clone();
         prop_assert_eq!(feed(&talk, &[]).0.verdict(), feed(&talk, &cuts).0.verdict());
         let (whole, flow, meta) = run(&talk, &[]);

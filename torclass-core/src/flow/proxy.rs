@@ -166,7 +166,10 @@ pub(super) fn read<O: Observer>(
         Negotiation::SocksServer(r) => r.read(payload),
         Negotiation::ConnectClient(r) => r.read(payload, direction, observer),
         Negotiation::ConnectServer(r) => r.read(payload),
-        Negotiation::Opaque => return NOTHING,
+        Negotiation::Opaque => {
+            measure(side, payload, direction);
+            return NOTHING;
+        }
     };
     let client = direction == Direction::Initiator;
     match step {
@@ -176,7 +179,11 @@ pub(super) fn read<O: Observer>(
             NOTHING
         }
         Step::Opaque => {
+            // Every byte of a side that stays in its negotiation is measured, the ones before
+            // the opaque point and after it alike, so `sent` and the flights do not depend on
+            // where the segments fall.
             side.reader = Reader::Proxy(Negotiation::Opaque);
+            measure(side, payload, direction);
             if client {
                 proxy.0 |= ESTABLISHED;
             }
