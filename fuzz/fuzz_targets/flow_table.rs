@@ -5,7 +5,9 @@
 //! finds it; every flow created is either still in the table or was handed to a flow-end
 //! callback exactly once, with its reason, and the counters agree; no packet examines more than
 //! 2 × PROBE slots; the store never holds more than its entries, and gives every one back when
-//! the table is drained.
+//! the table is drained. A growable table says `Full` instead of ending a flow for room, and is
+//! grown (to up to four times its first size) or moved into any number of slots: a move keeps
+//! every flow, or changes nothing.
 #![no_main]
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -16,7 +18,7 @@ use libfuzzer_sys::fuzz_target;
 use torclass_core::endpoints::{CacheConfig, CacheEntry, EndpointCache};
 use torclass_core::hosts::HostCache;
 use torclass_core::packet::{Endpoint, FlowKey, Fragment, Packet, TcpFlags, TcpInfo};
-use torclass_core::table::{FlowTable, Held, Slot, TableConfig, PROBE};
+use torclass_core::table::{FlowTable, Held, Slot, TableConfig, TableError, PROBE};
 use torclass_core::{Metadata, Transport};
 
 #[derive(Arbitrary, Debug)]
@@ -29,6 +31,8 @@ enum Action {
     Remove,
     /// Finish the packet's flow by key instead.
     Finish,
+    /// Move the flows into this many slots (1 to 64) instead.
+    Grow(u8),
 }
 
 #[derive(Arbitrary, Debug)]
@@ -53,6 +57,7 @@ struct Input {
     store: u8,
     short_timeouts: bool,
     learn: bool,
+    growable: bool,
     ops: Vec<Op>,
 }
 
@@ -92,6 +97,8 @@ fuzz_target!(|input: Input| {
             vec![Held::default(); store_entries].into_boxed_slice(),
             config,
         );
+    let max_slots = capacity * 4;
+    table.set_growable(input.growable);
     let mut endpoints = EndpointCache::new([CacheEntry::default(); 16], CacheConfig::default());
     let mut hosts = HostCache::new([CacheEntry::default(); 16], CacheConfig::hosts());
     let gone: RefCell<HashSet<u64>> = RefCell::new(HashSet::new());
@@ -149,24 +156,62 @@ fuzz_target!(|input: Input| {
                 }
                 continue;
             }
+            Action::Grow(n) => {
+                let slots = usize::from(n % 64) + 1;
+                let before: Vec<_> = table.iter().map(|s| (s.number(), *s.key())).collect();
+                let (stats, capacity) = (table.stats(), table.capacity());
+                let moved = table.grow(vec![Slot::default(); slots].into_boxed_slice());
+                let mut after: Vec<_> = table.iter().map(|s| (s.number(), *s.key())).collect();
+                let mut sorted = before.clone();
+                sorted.sort_by_key(|(n, _)| *n);
+                after.sort_by_key(|(n, _)| *n);
+                assert_eq!(after, sorted, "a move lost or changed a flow");
+                assert_eq!(table.stats(), stats);
+                match moved {
+                    Ok(old) => assert!(old.len() == capacity && table.capacity() == slots),
+                    Err(refused) => assert!(refused.len() == slots && table.capacity() == capacity),
+                }
+                for (_, key) in &before {
+                    let (handle, _) = table.lookup(key).expect("a moved flow is found");
+                    assert!(table.flow(handle).is_some());
+                }
+                continue;
+            }
             Action::Expire(budget) => {
                 let n = table.expire(now, usize::from(budget), &mut leave);
                 assert!(n <= usize::from(budget));
             }
             Action::Packet => {}
         }
-        let probes = table.stats().probes;
-        let outcome = if input.learn {
-            let mut both = (&mut endpoints, &mut hosts);
-            table.process_learning(&packet, now, &mut both, &mut leave)
-        } else {
-            table.process(&packet, now, &mut leave)
-        }
-        .expect("table has slots");
-        assert!(
-            table.stats().probes - probes <= 2 * PROBE as u64,
-            "a packet examined more than twice the probe window"
-        );
+        let outcome = loop {
+            let probes = table.stats().probes;
+            let (live, flows) = (table.iter().count(), table.stats().flows);
+            let result = if input.learn {
+                let mut both = (&mut endpoints, &mut hosts);
+                table.process_learning(&packet, now, &mut both, &mut leave)
+            } else {
+                table.process(&packet, now, &mut leave)
+            };
+            assert!(
+                table.stats().probes - probes <= 2 * PROBE as u64,
+                "a packet examined more than twice the probe window"
+            );
+            match result {
+                Err(TableError::Full) => {
+                    assert!(table.growable(), "only a growable table is full");
+                    assert_eq!((table.iter().count(), table.stats().flows), (live, flows));
+                    let slots = (table.capacity() * 2).min(max_slots);
+                    if slots <= table.capacity()
+                        || table
+                            .grow(vec![Slot::default(); slots].into_boxed_slice())
+                            .is_err()
+                    {
+                        table.set_growable(false);
+                    }
+                }
+                other => break other.expect("table has slots"),
+            }
+        };
         let slot = table
             .get(outcome.slot)
             .expect("the packet's flow is in its slot");
@@ -174,7 +219,7 @@ fuzz_target!(|input: Input| {
         assert!(slot.packets() >= 1);
         assert_eq!(table.flow(outcome.handle).map(Slot::number), Some(slot.number()));
         assert!(slot.evidence().contains(outcome.evidence));
-        assert!(table.iter().count() <= capacity);
+        assert!(table.iter().count() <= table.capacity());
         let (entries, used) = table.store_usage();
         assert!(entries == store_entries && used <= entries);
     }

@@ -8,7 +8,7 @@ use torclass_core::endpoints::{CacheConfig, CacheEntry, CacheStats, EndpointCach
 use torclass_core::hosts::HostCache;
 use torclass_core::packet::{self, DecodeError, FlowKey, LinkType, Tunnel, TunnelKind};
 use torclass_core::reassembly::{FragmentSlot, Reassembler, ReassemblyConfig, ReassemblyStats};
-use torclass_core::table::{FlowTable, Held, Slot, TableConfig, TableStats};
+use torclass_core::table::{FlowTable, Held, Slot, TableConfig, TableError, TableStats};
 use torclass_core::{Client, Direction, Metadata};
 
 use crate::{CaptureError, CaptureReader, FlowRecord, Id};
@@ -20,6 +20,11 @@ mod snapshot;
 pub struct AnalyzerConfig {
     /// Flow table slots (each [`SLOT_SIZE`] bytes): the most flows tracked at once.
     pub slots: usize,
+    /// Slots the table starts with: it doubles (moving its flows) whenever a new flow would
+    /// otherwise evict an active one, up to `slots`, so that memory is touched as flows arrive.
+    /// Until it reaches `slots` no active flow is evicted; from there the table's eviction
+    /// policy applies. At least `slots` makes the table its full size from the start.
+    pub first_slots: usize,
     /// Timeouts and hash seed of the table.
     pub table: TableConfig,
     /// Entries of the out-of-order store ([`Held::SIZE`] bytes each), shared by the flows:
@@ -52,6 +57,7 @@ impl Default for AnalyzerConfig {
     fn default() -> Self {
         Self {
             slots: 1 << 16,
+            first_slots: FIRST_SLOTS,
             table: TableConfig::default(),
             reorder: 1 << 11,
             endpoints: 1 << 16,
@@ -111,6 +117,10 @@ type Defragmenter = Reassembler<Box<[FragmentSlot]>, Box<[u8]>>;
 /// Classifies frames into flows and keeps every flow's record.
 pub struct Analyzer {
     table: Table,
+    /// The slots the table starts with and the most it grows to
+    /// ([`AnalyzerConfig::first_slots`], [`AnalyzerConfig::slots`]).
+    first_slots: usize,
+    max_slots: usize,
     cache: Option<EndpointCache<Box<[CacheEntry]>>>,
     hosts: Option<HostCache<Box<[CacheEntry]>>>,
     reassembler: Option<Defragmenter>,
@@ -123,7 +133,8 @@ pub struct Analyzer {
 impl Analyzer {
     /// An analyzer with its own flow table.
     pub fn new(config: AnalyzerConfig) -> Self {
-        let slots = vec![Slot::default(); config.slots.max(1)].into_boxed_slice();
+        let first = config.first_slots.clamp(1, config.slots.max(1));
+        let slots = vec![Slot::default(); first].into_boxed_slice();
         let cache = (config.endpoints > 0).then(|| {
             let entries = vec![CacheEntry::default(); config.endpoints].into_boxed_slice();
             EndpointCache::new(entries, config.cache)
@@ -143,8 +154,12 @@ impl Analyzer {
                 config.reassembly,
             )
         });
+        let mut table = FlowTable::with_reorder(slots, store, config.table);
+        table.set_growable(first < config.slots);
         Self {
-            table: FlowTable::with_reorder(slots, store, config.table),
+            table,
+            first_slots: first,
+            max_slots: config.slots.max(1),
             cache,
             hosts,
             reassembler,
@@ -190,7 +205,7 @@ impl Analyzer {
             Ok(Some(p)) if mine(&p.key) => {
                 self.stats.frames += 1;
                 let outcome = Self::classify(
-                    &mut self.table,
+                    (&mut self.table, self.max_slots),
                     (self.cache.as_mut(), self.hosts.as_mut()),
                     &mut self.finished,
                     &mut self.tunnels,
@@ -235,7 +250,7 @@ impl Analyzer {
         match decoded {
             Ok(Some(p)) => {
                 let outcome = Self::classify(
-                    &mut self.table,
+                    (&mut self.table, self.max_slots),
                     (self.cache.as_mut(), self.hosts.as_mut()),
                     &mut self.finished,
                     &mut self.tunnels,
@@ -288,7 +303,7 @@ impl Analyzer {
 
     fn packet(&mut self, p: &packet::Packet<'_>, ts_nanos: i128) -> FrameOutcome {
         Self::classify(
-            &mut self.table,
+            (&mut self.table, self.max_slots),
             (self.cache.as_mut(), self.hosts.as_mut()),
             &mut self.finished,
             &mut self.tunnels,
@@ -299,10 +314,11 @@ impl Analyzer {
     }
 
     /// Feed one decoded packet to the table (fields apart, so that the packet may borrow the
-    /// reassembler's buffer meanwhile). `tunnels` only loses the tunnels of flows that end
-    /// here; a new flow's tunnel is read after, from the frame, by [`packet::tunnel`].
+    /// reassembler's buffer meanwhile), growing the table up to `max_slots` rather than
+    /// evicting an active flow. `tunnels` only loses the tunnels of flows that end here; a new
+    /// flow's tunnel is read after, from the frame, by [`packet::tunnel`].
     fn classify(
-        table: &mut Table,
+        (table, max_slots): (&mut Table, usize),
         mut learn: Caches<'_>,
         finished: &mut Vec<(u64, FlowRecord)>,
         tunnels: &mut HashMap<u64, Tunnel>,
@@ -310,16 +326,21 @@ impl Analyzer {
         p: &packet::Packet<'_>,
         now: u64,
     ) -> FrameOutcome {
-        let ended =
-            |slot: &Slot<Metadata>| finished.push((slot.number(), tunnel_record(tunnels, slot)));
-        match table.process_learning(p, now, &mut learn, ended) {
-            Ok(o) => {
-                stats.classified += 1;
-                FrameOutcome::Flow(o)
-            }
-            Err(_) => {
-                stats.unsupported += 1;
-                FrameOutcome::Unsupported
+        loop {
+            let ended = |slot: &Slot<Metadata>| {
+                finished.push((slot.number(), tunnel_record(tunnels, slot)));
+            };
+            match table.process_learning(p, now, &mut learn, ended) {
+                Ok(o) => {
+                    stats.classified += 1;
+                    return FrameOutcome::Flow(o);
+                }
+                // The table grows each time, and stops growing at `max_slots`: bounded.
+                Err(TableError::Full) => grow(table, max_slots),
+                Err(_) => {
+                    stats.unsupported += 1;
+                    return FrameOutcome::Unsupported;
+                }
             }
         }
     }
@@ -368,7 +389,7 @@ impl Analyzer {
         })
     }
 
-    /// Slots of the flow table.
+    /// Slots of the flow table now (it grows up to [`AnalyzerConfig::slots`]).
     pub fn capacity(&self) -> usize {
         self.table.capacity()
     }
@@ -420,6 +441,35 @@ impl Analyzer {
         self.table.drain(|_| {});
         self.take_finished()
     }
+}
+
+/// Slots an analyzer's table starts with by default ([`AnalyzerConfig::first_slots`]), about
+/// 0.5 MB: a small capture starts at once.
+pub const FIRST_SLOTS: usize = 1 << 10;
+
+/// Double `table` until its flows fit (at most to `max_slots`), and let it evict once it
+/// can grow no more.
+fn grow(table: &mut Table, max_slots: usize) {
+    let mut slots = table.capacity();
+    while slots < max_slots {
+        slots = slots.saturating_mul(2).min(max_slots);
+        if table
+            .grow(vec![Slot::default(); slots].into_boxed_slice())
+            .is_ok()
+        {
+            break;
+        }
+    }
+    table.set_growable(table.capacity() < max_slots);
+}
+
+/// Whether a table that starts with `first` slots and doubles up to `max` can have `slots`.
+fn reachable(slots: usize, first: usize, max: usize) -> bool {
+    let mut size = first;
+    while size < slots && size < max {
+        size = size.saturating_mul(2).min(max);
+    }
+    size == slots
 }
 
 /// A timestamp as the table's clock: nanoseconds, negative ones as 0.

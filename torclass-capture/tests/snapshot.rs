@@ -17,10 +17,12 @@ fn jsonl(records: &[FlowRecord]) -> String {
     String::from_utf8(out).expect("utf-8")
 }
 
-/// A small table, so that flows are evicted and their records wait in the snapshot.
+/// A small table, so that flows are evicted and their records wait in the snapshot; it
+/// starts smaller still, so that snapshots are taken of tables that grew to different sizes.
 fn config() -> AnalyzerConfig {
     AnalyzerConfig {
         slots: 512,
+        first_slots: 16,
         ..AnalyzerConfig::default()
     }
 }

@@ -69,6 +69,7 @@
 //! [`EndpointCache`]: crate::endpoints::EndpointCache
 //! [`HostCache`]: crate::hosts::HostCache
 
+mod grow;
 mod learn;
 pub mod reorder;
 mod snapshot;
@@ -418,12 +419,17 @@ pub struct Outcome {
 pub enum TableError {
     /// The table has no slots.
     NoCapacity,
+    /// A growable table ([`FlowTable::set_growable`]) has no free slot in the window of this
+    /// packet's new flow: nothing changed; [`FlowTable::grow`] it and process the packet
+    /// again.
+    Full,
 }
 
 impl core::fmt::Display for TableError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             Self::NoCapacity => f.write_str("flow table has no slots"),
+            Self::Full => f.write_str("no free slot in the flow's window (growable table)"),
         }
     }
 }
@@ -531,6 +537,8 @@ pub struct FlowTable<S, M = Metadata, R = [Held; 0]> {
     cursor: usize,
     /// The shortest of the configured timeouts.
     shortest_timeout: u64,
+    /// A new flow never ends another one ([`FlowTable::set_growable`]).
+    growable: bool,
     _metadata: core::marker::PhantomData<M>,
 }
 
@@ -613,6 +621,7 @@ where
                 .tcp_idle_ns
                 .min(config.tcp_closed_ns)
                 .min(config.udp_idle_ns),
+            growable: false,
             _metadata: core::marker::PhantomData,
         }
     }
@@ -837,7 +846,9 @@ where
                 }
             },
             None => {
-                let index = self.victim(start, now_ns, &mut ended);
+                let index = self
+                    .victim(start, now_ns, &mut ended)
+                    .ok_or(TableError::Full)?;
                 self.create(index, packet, tag, now_ns);
                 (index, Direction::Initiator, true)
             }
@@ -1006,26 +1017,19 @@ where
 
     /// End the flow in slot `index` for `reason`: finish it, hand it to `ended`, free the slot.
     fn end(&mut self, index: usize, reason: EndReason, ended: &mut impl FnMut(&Slot<M>)) {
-        let Some(slot) = self.slots.as_mut().get_mut(index) else {
-            return;
-        };
-        slot.stream
-            .clear_held(&mut self.store, slot.index, slot.generation);
-        slot.classifier.finish();
-        slot.end = Some(reason);
-        let counter = match reason {
-            EndReason::Evicted => &mut self.stats.evicted_active,
-            EndReason::Idle | EndReason::Closed => &mut self.stats.evicted_idle,
-            EndReason::Reused => &mut self.stats.reused,
-            EndReason::Removed | EndReason::Drained => &mut self.stats.removed,
-        };
-        *counter = counter.saturating_add(1);
-        ended(slot);
-        slot.flags = 0;
+        if let Some(slot) = self.slots.as_mut().get_mut(index) {
+            end_slot(slot, &mut self.store, &mut self.stats, reason, ended);
+        }
     }
 
-    /// Pick the slot for a new flow in the window at `start`, ending its flow if needed.
-    fn victim(&mut self, start: usize, now_ns: u64, ended: &mut impl FnMut(&Slot<M>)) -> usize {
+    /// Pick the slot for a new flow in the window at `start`, ending its flow if needed; `None`
+    /// when the window is full and the table growable.
+    fn victim(
+        &mut self,
+        start: usize,
+        now_ns: u64,
+        ended: &mut impl FnMut(&Slot<M>),
+    ) -> Option<usize> {
         let len = self.len();
         let config = self.config;
         let mut best: Option<(usize, (u8, u64), EndReason)> = None;
@@ -1036,7 +1040,7 @@ where
                 continue;
             };
             if !slot.in_use() {
-                return index;
+                return Some(index);
             }
             let timed_out = slot.timed_out(now_ns, &config);
             let class = if timed_out.is_some() {
@@ -1055,9 +1059,12 @@ where
                 best = Some((index, rank, timed_out.unwrap_or(EndReason::Evicted)));
             }
         }
+        if self.growable {
+            return None;
+        }
         let (index, _, reason) = best.unwrap_or((start, (0, 0), EndReason::Evicted));
         self.end(index, reason, ended);
-        index
+        Some(index)
     }
 
     fn create(&mut self, index: usize, packet: &Packet<'_>, tag: u32, now_ns: u64) {
@@ -1090,6 +1097,31 @@ where
             }
         }
     }
+}
+
+/// End the flow in `slot`: its held segments go back to `store`, its classifier is finished,
+/// the counter of `reason` goes up, and `ended` sees it before the slot is freed.
+fn end_slot<M, R>(
+    slot: &mut Slot<M>,
+    store: &mut Store<R>,
+    stats: &mut TableStats,
+    reason: EndReason,
+    ended: &mut impl FnMut(&Slot<M>),
+) where
+    R: AsRef<[Held]> + AsMut<[Held]>,
+{
+    slot.stream.clear_held(store, slot.index, slot.generation);
+    slot.classifier.finish();
+    slot.end = Some(reason);
+    let counter = match reason {
+        EndReason::Evicted => &mut stats.evicted_active,
+        EndReason::Idle | EndReason::Closed => &mut stats.evicted_idle,
+        EndReason::Reused => &mut stats.reused,
+        EndReason::Removed | EndReason::Drained => &mut stats.removed,
+    };
+    *counter = counter.saturating_add(1);
+    ended(slot);
+    slot.flags = 0;
 }
 
 #[cfg(test)]

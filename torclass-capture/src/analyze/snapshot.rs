@@ -18,7 +18,7 @@ use std::net::IpAddr;
 
 use torclass_core::packet::{Tunnel, TunnelKind};
 use torclass_core::snapshot::SnapshotError;
-use torclass_core::table::EndReason;
+use torclass_core::table::{EndReason, Slot};
 use torclass_core::{Confidence, Detection, Evidence, Protocol, Transport, Verdict};
 
 use super::{Analyzer, PacketStats};
@@ -369,7 +369,24 @@ impl Analyzer {
             unsupported: i.u64()?,
             malformed: i.u64()?,
         };
-        i.part(|b| self.table.restore(b))?;
+        i.part(|b| {
+            // The saved table may have grown less or more than this one: take its size, if
+            // this one could have it.
+            let slots = super::Table::snapshot_slots(b)
+                .filter(|n| super::reachable(*n, self.first_slots, self.max_slots));
+            if let Some(n) = slots.filter(|n| *n != self.table.capacity()) {
+                // Emptied first (the restore replaces the flows anyway), so that any size fits.
+                self.table.drain(|_| {});
+                if self
+                    .table
+                    .grow(vec![Slot::default(); n].into_boxed_slice())
+                    .is_ok()
+                {
+                    self.table.set_growable(n < self.max_slots);
+                }
+            }
+            self.table.restore(b)
+        })?;
         let caches = i.u8()?;
         if caches & !3 != 0 {
             return Err(invalid("cache flags"));

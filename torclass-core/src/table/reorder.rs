@@ -255,6 +255,24 @@ impl<R: AsRef<[Held]> + AsMut<[Held]>> Store<R> {
         *head = next;
     }
 
+    /// Hand the chain at `head` (`owner`'s) to the same flow moved to slot `index`.
+    pub fn reown(&mut self, head: u32, owner: Owner, index: u32) {
+        let mut link = head;
+        for _ in 0..=HELD_PER_SIDE {
+            if self.owned(link, owner).is_none() {
+                break;
+            }
+            let Some(e) = (link as usize)
+                .checked_sub(1)
+                .and_then(|i| self.entries.as_mut().get_mut(i))
+            else {
+                break;
+            };
+            e.owner = index;
+            link = e.next;
+        }
+    }
+
     /// Give every entry of the chain back, unread.
     pub fn clear(&mut self, head: &mut u32, owner: Owner) {
         for _ in 0..=HELD_PER_SIDE {

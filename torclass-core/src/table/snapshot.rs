@@ -138,6 +138,15 @@ where
         w.finish()
     }
 
+    /// The slots of the table whose snapshot starts `bytes` ([`FlowTable::save`]), if they
+    /// are one: a caller whose table may have grown since ([`FlowTable::grow`]) gives it as
+    /// many slots before [`FlowTable::restore`].
+    pub fn snapshot_slots(bytes: &[u8]) -> Option<usize> {
+        let mut r = Reader::new(bytes, "flow table");
+        r.header(MAGIC, VERSION).ok()?;
+        Some(r.u32().ok()? as usize)
+    }
+
     /// Replace the table's content with the snapshot at the start of `bytes` (written by
     /// [`FlowTable::save`] of a table with as many slots, as many out-of-order entries and the
     /// same [`TableConfig`]); the bytes read. On an error the table is empty.

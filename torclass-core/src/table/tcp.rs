@@ -73,6 +73,21 @@ impl Stream {
         self.held != [0, 0]
     }
 
+    /// Hand the held segments of both sides to the same flow moved to slot `to`.
+    pub fn reown_held<R>(&self, store: &mut Store<R>, index: u32, generation: u32, to: u32)
+    where
+        R: AsRef<[Held]> + AsMut<[Held]>,
+    {
+        for (side, head) in self.held.iter().enumerate() {
+            let owner = Owner {
+                index,
+                generation,
+                side: side as u8,
+            };
+            store.reown(*head, owner, to);
+        }
+    }
+
     /// Give the held segments of both sides back, unread.
     pub fn clear_held<R>(&mut self, store: &mut Store<R>, index: u32, generation: u32)
     where

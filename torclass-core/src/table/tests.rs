@@ -505,6 +505,7 @@ fn slot_and_store_entry_sizes() {
 }
 
 mod corroboration;
+mod grow;
 mod lifecycle;
 mod snapshot;
 mod tcp_stream;

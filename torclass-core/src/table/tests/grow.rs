@@ -1,0 +1,152 @@
+//! A growable table: instead of ending a flow for room it says it is full, and growing it
+//! moves every flow, with its held segments, so that the flows go on as in a table that was
+//! large from the start.
+
+use super::*;
+
+type Table = FlowTable<Vec<Slot>, Metadata, Vec<Held>>;
+
+fn growable(slots: usize) -> Table {
+    let mut t = FlowTable::with_reorder(
+        std::vec![Slot::default(); slots],
+        std::vec![Held::default(); 8],
+        TableConfig::default(),
+    );
+    t.set_growable(true);
+    t
+}
+
+/// What a flow shows, apart from its slot.
+fn state(s: &Slot) -> std::string::String {
+    std::format!(
+        "{:?} {:?} {:?} {:?} {} {} {} {:?}",
+        s.key(),
+        s.verdict(),
+        s.evidence(),
+        s.metadata(),
+        s.packets(),
+        s.bytes(),
+        s.number(),
+        s.decided_at_packet(),
+    )
+}
+
+fn states(t: &Table) -> Vec<std::string::String> {
+    let mut all: Vec<_> = t.iter().map(state).collect();
+    all.sort();
+    all
+}
+
+#[test]
+fn a_full_window_is_reported_not_evicted_and_growing_lets_the_flow_in() {
+    let mut t = growable(PROBE);
+    let never = |s: &Slot| panic!("{:?} ended", s.key());
+    for i in 0..PROBE as u32 {
+        t.process(
+            &tcp(flood_key(i, ep(2, 80)), i, TcpFlags::SYN, &[]),
+            1,
+            never,
+        )
+        .unwrap();
+    }
+    let before = (t.stats(), states(&t));
+    let ninth = tcp(flood_key(99, ep(2, 80)), 0, TcpFlags::SYN, &[]);
+    assert_eq!(t.process(&ninth, 2, never), Err(TableError::Full));
+    assert_eq!(t.stats().flows, before.0.flows);
+    assert_eq!(t.stats().evicted_active, 0);
+    assert_eq!(states(&t), before.1, "nothing changed");
+
+    let old = t.grow(std::vec![Slot::default(); 64]).unwrap();
+    assert_eq!(old.len(), PROBE);
+    assert_eq!(t.capacity(), 64);
+    assert_eq!(states(&t), before.1, "every flow moved as it was");
+    for i in 0..PROBE as u32 {
+        let (h, _) = t.lookup(&flood_key(i, ep(2, 80))).unwrap();
+        assert_eq!(t.flow(h).map(Slot::number), Some(u64::from(i)));
+    }
+    let o = t.process(&ninth, 2, never).unwrap();
+    assert!(o.new_flow);
+    assert_eq!(t.iter().count(), PROBE + 1);
+}
+
+/// A flow past its timeout is not ended to make room either: in a table with all its slots it
+/// would have stayed (until its tuple or the timer ended it), and so it does here.
+#[test]
+fn a_flow_past_its_timeout_is_not_ended_for_room() {
+    let mut t = growable(PROBE);
+    for i in 0..PROBE as u32 {
+        t.process(
+            &tcp(flood_key(i, ep(2, 80)), i, TcpFlags::SYN, &[]),
+            1,
+            |_| {},
+        )
+        .unwrap();
+    }
+    let late = TableConfig::default().tcp_idle_ns + 2;
+    let ninth = tcp(flood_key(99, ep(2, 80)), 0, TcpFlags::SYN, &[]);
+    let never = |s: &Slot| panic!("{:?} ended", s.key());
+    assert_eq!(t.process(&ninth, late, never), Err(TableError::Full));
+    t.set_growable(false);
+    let mut ended = Vec::new();
+    t.process(&ninth, late, |s| ended.push(s.end_reason()))
+        .unwrap();
+    assert_eq!(ended, [Some(EndReason::Idle)], "a fixed table ends it");
+}
+
+/// A handshake with a message after it, its second part sent first (held in the store): the
+/// same flow grown between the two parts ends as the flow never grown.
+#[test]
+fn growing_keeps_held_segments_with_their_flow() {
+    let msg = handshake_and_message(b"-TR3000-abcdefghijkl");
+    let run = |grow_at: Option<usize>| {
+        let mut t = growable(PROBE);
+        let a = key(ep(1, 40000), ep(2, 6881), Transport::Tcp);
+        let others: Vec<FlowKey> = (0..3).map(|i| flood_key(i, ep(2, 80))).collect();
+        let mut steps: Vec<Packet<'_>> = others
+            .iter()
+            .map(|k| tcp(*k, 1, TcpFlags::SYN, &[]))
+            .collect();
+        steps.push(tcp(a, 999, TcpFlags::SYN, &[]));
+        steps.push(tcp(a, 1034, TcpFlags::ACK, &msg[34..]));
+        steps.push(tcp(a, 1000, TcpFlags::ACK, &msg[..34]));
+        for (n, p) in steps.iter().enumerate() {
+            if grow_at == Some(n) {
+                assert_eq!(t.store_usage(), (8, 1), "a segment is held");
+                t.grow(std::vec![Slot::default(); 1024]).unwrap();
+            }
+            t.process(p, n as u64, |_| {}).unwrap();
+        }
+        assert_eq!(t.store_usage(), (8, 0));
+        let (h, _) = t.lookup(&a).unwrap();
+        assert_eq!(
+            t.flow(h)
+                .map(|s| s.verdict().detection().map(|d| d.confidence)),
+            Some(Some(Confidence::Confirmed))
+        );
+        states(&t)
+    };
+    assert_eq!(run(Some(5)), run(None));
+}
+
+#[test]
+fn too_few_slots_for_every_flow_change_nothing() {
+    let mut t = growable(64);
+    for i in 0..5u32 {
+        t.process(
+            &tcp(flood_key(i, ep(2, 80)), i, TcpFlags::SYN, &[]),
+            1,
+            |_| {},
+        )
+        .unwrap();
+    }
+    let before = (t.stats(), states(&t), t.capacity());
+    let refused = t.grow(std::vec![Slot::default(); 4]).unwrap_err();
+    assert_eq!(refused.len(), 4);
+    assert_eq!((t.stats(), states(&t), t.capacity()), before);
+    for i in 0..5u32 {
+        assert!(t.lookup(&flood_key(i, ep(2, 80))).is_some());
+    }
+    // Five flows fit in five slots, each in its window of the whole table.
+    t.grow(std::vec![Slot::default(); 5]).unwrap();
+    assert_eq!(states(&t), before.1);
+}
