@@ -15,6 +15,31 @@
 
 
 /**
+ * `torclass_clock_unit`, `torclass_table_stats.clock_unit`: the timestamp is plausible as
+ * nanoseconds (since 1970, or a relative clock such as `CLOCK_MONOTONIC`), or not checked
+ * yet.
+ */
+#define TORCLASS_CLOCK_NANOSECONDS 0
+
+/**
+ * The timestamp is the current time in seconds since 1970: every timeout would be a
+ * billion times longer.
+ */
+#define TORCLASS_CLOCK_SECONDS 1
+
+/**
+ * The timestamp is the current time in milliseconds since 1970 (as nDPI takes them): every
+ * timeout would be a million times longer.
+ */
+#define TORCLASS_CLOCK_MILLISECONDS 2
+
+/**
+ * The timestamp is the current time in microseconds since 1970 (`struct timeval`, pcap):
+ * every timeout would be a thousand times longer.
+ */
+#define TORCLASS_CLOCK_MICROSECONDS 3
+
+/**
  * Bytes of a [`torclass_flow`].
  */
 #define TORCLASS_FLOW_SIZE 92
@@ -577,7 +602,9 @@ typedef struct torclass_meta {
  * what you need.
  *
  * Timestamps are NANOSECONDS: a clock in milliseconds (as some DPI libraries take) makes
- * every timeout a million times longer and the table fills with stale flows.
+ * every timeout a million times longer and the table fills with stale flows. The table checks
+ * the first timestamp it gets: see `torclass_table_stats.clock_unit` and
+ * `torclass_clock_unit`.
  */
 typedef struct torclass_table_config {
   /**
@@ -795,6 +822,19 @@ typedef struct torclass_table_stats {
    * Lookups that did not.
    */
   uint64_t endpoint_misses;
+  /**
+   * `TORCLASS_CLOCK_*`: the unit the first timestamp given to `torclass_table_process` or
+   * `torclass_table_expire` looks like (`torclass_clock_unit`). Anything but
+   * `TORCLASS_CLOCK_NANOSECONDS` (0) means the caller's clock is in the wrong unit and every
+   * timeout is stretched: fix the caller. Checked in every build; debug builds of the
+   * library also print one warning to stderr. Added in 0.1 after ABI 1's first fields: a
+   * program that passes a `stats_size` without it still gets the fields before it.
+   */
+  uint32_t clock_unit;
+  /**
+   * Zero.
+   */
+  uint32_t reserved_end;
 } torclass_table_stats;
 
 /**
@@ -907,6 +947,21 @@ typedef struct torclass_endpoint {
 #ifdef __cplusplus
 extern "C" {
 #endif /* __cplusplus */
+
+/**
+ * Which unit `timestamp` looks like: `TORCLASS_CLOCK_NANOSECONDS` (0) when it is plausible
+ * as the nanoseconds every torclass function takes, else `TORCLASS_CLOCK_SECONDS`,
+ * `_MILLISECONDS` or `_MICROSECONDS`: the value is within a day of the current time counted
+ * in that unit since 1970. Relative clocks (`CLOCK_MONOTONIC`, since boot, since a capture
+ * began) pass. Call it on your clock once at start-up, in any build:
+ * `assert(torclass_clock_unit(now_ns()) == TORCLASS_CLOCK_NANOSECONDS);`. Tables run the same
+ * check on the first timestamp they get (`torclass_table_stats.clock_unit`). Safe from any
+ * thread.
+ *
+ * # Safety
+ * Always safe to call; it is `unsafe` only to match the other exports.
+ */
+uint8_t torclass_clock_unit(uint64_t timestamp);
 
 /**
  * Set up `*flow` for a new flow over `transport` (`TORCLASS_TRANSPORT_TCP` or `_UDP`);
@@ -1100,7 +1155,10 @@ torclass_result torclass_table_init(void *mem,
  * inside GRE, IP-in-IP, VXLAN, PPPoE, GTP-U and MPLS are the inner flow), find or create its
  * flow, feed its payload, and write the outcome to `*out_result`. `timestamp_ns` is the
  * caller's clock in NANOSECONDS (any epoch, not going backwards; milliseconds would stretch
- * every timeout a million-fold) and drives idle eviction. Bounded work: one hash, at most 8
+ * every timeout a million-fold) and drives idle eviction. The first timestamp a table gets
+ * is checked: if it is the current time in seconds, milliseconds or microseconds since 1970,
+ * `torclass_table_stats.clock_unit` says which (and a debug build of the library prints one
+ * warning to stderr); the call itself still succeeds. Bounded work: one hash, at most 8
  * slot probes, and a bounded parse of the payload. No allocation.
  *
  * A flow that ends because of this packet (evicted to make room, timed out, or replaced by a
@@ -1168,9 +1226,12 @@ torclass_result torclass_table_flow_key(const struct torclass_table *table,
                                         struct torclass_flow_key *out_key);
 
 /**
- * Write the table's counters to `*out_stats`; `stats_size` is `sizeof(torclass_table_stats)`
- * (a smaller size is `TORCLASS_RESULT_BUFFER_TOO_SMALL`; a later library fills only the
- * fields a program compiled against this header knows).
+ * Write the table's counters to `*out_stats`; `stats_size` is `sizeof(torclass_table_stats)`.
+ * The library writes `min(stats_size, its own sizeof)` bytes and sets `struct_size` to that:
+ * a later library fills only the fields a program compiled against this header knows, and a
+ * program compiled against an earlier ABI 1 header (a smaller `sizeof`) gets the fields it
+ * knows. A size below the first ABI 1 struct (up to `endpoint_misses`) is
+ * `TORCLASS_RESULT_BUFFER_TOO_SMALL`.
  *
  * # Safety
  * As for [`torclass_table_meta`], with `out_stats` pointing to `stats_size` writable bytes.

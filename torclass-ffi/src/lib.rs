@@ -23,6 +23,7 @@
 
 #[macro_use]
 mod boundary;
+mod clock;
 mod flow;
 mod meta;
 mod names;
@@ -31,6 +32,7 @@ mod table;
 mod verdict;
 mod version;
 
+pub use clock::*;
 pub use flow::*;
 pub use meta::*;
 pub use names::*;

@@ -189,6 +189,9 @@ struct Counters {
     not_bittorrent: u64,
     clock_backwards: u64,
     last_ns: u64,
+    /// `TORCLASS_CLOCK_*` of the first timestamp the table was given.
+    clock_unit: u8,
+    clock_checked: bool,
 }
 
 #[repr(C)]
@@ -226,7 +229,9 @@ pub struct torclass_table {
 /// what you need.
 ///
 /// Timestamps are NANOSECONDS: a clock in milliseconds (as some DPI libraries take) makes
-/// every timeout a million times longer and the table fills with stale flows.
+/// every timeout a million times longer and the table fills with stale flows. The table checks
+/// the first timestamp it gets: see `torclass_table_stats.clock_unit` and
+/// `torclass_clock_unit`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct torclass_table_config {
@@ -411,7 +416,20 @@ pub struct torclass_table_stats {
     pub endpoint_hits: u64,
     /// Lookups that did not.
     pub endpoint_misses: u64,
+    /// `TORCLASS_CLOCK_*`: the unit the first timestamp given to `torclass_table_process` or
+    /// `torclass_table_expire` looks like (`torclass_clock_unit`). Anything but
+    /// `TORCLASS_CLOCK_NANOSECONDS` (0) means the caller's clock is in the wrong unit and every
+    /// timeout is stretched: fix the caller. Checked in every build; debug builds of the
+    /// library also print one warning to stderr. Added in 0.1 after ABI 1's first fields: a
+    /// program that passes a `stats_size` without it still gets the fields before it.
+    pub clock_unit: u32,
+    /// Zero.
+    pub reserved_end: u32,
 }
+
+/// The size of `torclass_table_stats` when ABI 1 was declared: the smallest `stats_size`
+/// [`torclass_table_get_stats`] accepts (a program built against that header passes it).
+const STATS_SIZE_ABI1: usize = core::mem::offset_of!(torclass_table_stats, clock_unit);
 
 const SLOT_SIZE: usize = core::mem::size_of::<Slot<Metadata>>();
 const ENTRY_SIZE: usize = core::mem::size_of::<CacheEntry>();
@@ -817,6 +835,26 @@ fn decode_error(e: DecodeError) -> torclass_result {
     }
 }
 
+/// Check the first timestamp a table is given ([`crate::clock`]); debug builds print one
+/// warning when it is in the wrong unit.
+fn check_clock(counters: &mut Counters, now_ns: u64, function: &str) {
+    if counters.clock_checked {
+        return;
+    }
+    counters.clock_checked = true;
+    counters.clock_unit = crate::clock::unit(now_ns);
+    if cfg!(debug_assertions) && counters.clock_unit != crate::clock::TORCLASS_CLOCK_NANOSECONDS {
+        eprintln!(
+            "torclass: the timestamp {now_ns} given to {function} looks like {} since 1970; \
+             torclass takes NANOSECONDS, so every timeout is stretched \
+             (torclass_table_stats.clock_unit = {}; this warning is printed once per table, \
+             in debug builds only)",
+            crate::clock::unit_name(counters.clock_unit),
+            counters.clock_unit,
+        );
+    }
+}
+
 /// Count a `torclass_table_process` result.
 fn count_result(counters: &mut Counters, result: torclass_result) -> torclass_result {
     if let Some(n) = counters.results.get_mut(result as usize) {
@@ -830,7 +868,10 @@ fn count_result(counters: &mut Counters, result: torclass_result) -> torclass_re
 /// inside GRE, IP-in-IP, VXLAN, PPPoE, GTP-U and MPLS are the inner flow), find or create its
 /// flow, feed its payload, and write the outcome to `*out_result`. `timestamp_ns` is the
 /// caller's clock in NANOSECONDS (any epoch, not going backwards; milliseconds would stretch
-/// every timeout a million-fold) and drives idle eviction. Bounded work: one hash, at most 8
+/// every timeout a million-fold) and drives idle eviction. The first timestamp a table gets
+/// is checked: if it is the current time in seconds, milliseconds or microseconds since 1970,
+/// `torclass_table_stats.clock_unit` says which (and a debug build of the library prints one
+/// warning to stderr); the call itself still succeeds. Bounded work: one hash, at most 8
 /// slot probes, and a bounded parse of the payload. No allocation.
 ///
 /// A flow that ends because of this packet (evicted to make room, timed out, or replaced by a
@@ -908,6 +949,7 @@ fn process(
         user,
         ..
     } = header;
+    check_clock(counters, now_ns, "torclass_table_process");
     let packet = match reassembler.decode(link, frame, now_ns) {
         Ok(Some(p)) => p,
         Ok(None) => return Err(torclass_result::FragmentHeld),
@@ -1015,9 +1057,12 @@ pub unsafe extern "C" fn torclass_table_flow_key(
     })
 }
 
-/// Write the table's counters to `*out_stats`; `stats_size` is `sizeof(torclass_table_stats)`
-/// (a smaller size is `TORCLASS_RESULT_BUFFER_TOO_SMALL`; a later library fills only the
-/// fields a program compiled against this header knows).
+/// Write the table's counters to `*out_stats`; `stats_size` is `sizeof(torclass_table_stats)`.
+/// The library writes `min(stats_size, its own sizeof)` bytes and sets `struct_size` to that:
+/// a later library fills only the fields a program compiled against this header knows, and a
+/// program compiled against an earlier ABI 1 header (a smaller `sizeof`) gets the fields it
+/// knows. A size below the first ABI 1 struct (up to `endpoint_misses`) is
+/// `TORCLASS_RESULT_BUFFER_TOO_SMALL`.
 ///
 /// # Safety
 /// As for [`torclass_table_meta`], with `out_stats` pointing to `stats_size` writable bytes.
@@ -1029,9 +1074,10 @@ pub unsafe extern "C" fn torclass_table_get_stats(
 ) -> torclass_result {
     ffi_boundary!(torclass_result::Panic, {
         tri!(out(out_stats));
-        if stats_size < core::mem::size_of::<torclass_table_stats>() {
+        if stats_size < STATS_SIZE_ABI1 {
             return torclass_result::BufferTooSmall;
         }
+        let written = stats_size.min(core::mem::size_of::<torclass_table_stats>());
         // SAFETY: as documented for the caller.
         let header = tri!(unsafe { header_ref(table) });
         let s = header.table.stats();
@@ -1043,7 +1089,7 @@ pub unsafe extern "C" fn torclass_table_get_stats(
             .saturating_add(s.reused)
             .saturating_add(s.removed);
         let stats = torclass_table_stats {
-            struct_size: core::mem::size_of::<torclass_table_stats>() as u32,
+            struct_size: written as u32,
             reserved: 0,
             flows: s.flows,
             live_flows: s.flows.saturating_sub(ended),
@@ -1069,9 +1115,19 @@ pub unsafe extern "C" fn torclass_table_get_stats(
             endpoints_expired: c.expired,
             endpoint_hits: c.hits,
             endpoint_misses: c.misses,
+            clock_unit: u32::from(counters.clock_unit),
+            reserved_end: 0,
         };
-        // SAFETY: `out_stats` is not NULL (checked first) and points to writable storage.
-        unsafe { out_stats.write(stats) };
+        // SAFETY: `out_stats` is not NULL (checked first) and the caller guarantees
+        // `stats_size >= written` writable bytes there; `stats` is a local, so they do not
+        // overlap. Bytes, so no alignment is needed past the caller's.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                (&raw const stats).cast::<u8>(),
+                out_stats.cast::<u8>(),
+                written,
+            );
+        }
         torclass_result::Ok
     })
 }
@@ -1234,6 +1290,7 @@ pub unsafe extern "C" fn torclass_table_expire(
         // SAFETY: as documented for the caller.
         let n = tri!(unsafe {
             with_header(table, |h| {
+                check_clock(&mut h.counters, now_ns, "torclass_table_expire");
                 let all = h.table.capacity();
                 h.table
                     .expire(now_ns, all, notifier(h.on_end, h.user, &mut h.counters))

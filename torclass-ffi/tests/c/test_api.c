@@ -7,9 +7,11 @@
 
 #include <pcap/pcap.h>
 #include <stdalign.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 _Static_assert(sizeof(torclass_flow) == TORCLASS_FLOW_SIZE, "flow size");
 _Static_assert(alignof(torclass_flow) == 1, "flow alignment");
@@ -270,7 +272,8 @@ static void test_table_bad_input(void) {
   size_t expired = 0;
   CHECK_RESULT(torclass_table_expire(t, UINT64_MAX, &expired), TORCLASS_RESULT_OK);
   torclass_table_stats stats;
-  CHECK_RESULT(torclass_table_get_stats(t, &stats, sizeof stats - 1), TORCLASS_RESULT_BUFFER_TOO_SMALL);
+  CHECK_RESULT(torclass_table_get_stats(t, &stats, offsetof(torclass_table_stats, clock_unit) - 1),
+               TORCLASS_RESULT_BUFFER_TOO_SMALL);
   CHECK_RESULT(torclass_table_get_stats(t, &stats, sizeof stats), TORCLASS_RESULT_OK);
   CHECK(stats.struct_size == sizeof stats && stats.capacity == 16);
   CHECK(stats.results[TORCLASS_RESULT_UNSUPPORTED_PACKET] >= 1);
@@ -421,6 +424,51 @@ static void test_lifecycle(void) {
   free(mem);
 }
 
+/* Timestamps in the wrong unit: torclass_clock_unit names them, and a table reports the unit
+ * of its first timestamp in its stats. The stats struct grows at its end: a program built
+ * against the first ABI 1 header (up to endpoint_misses) still gets its fields. */
+static void test_clock_unit(void) {
+  const uint64_t now = (uint64_t)time(NULL);
+  CHECK(torclass_clock_unit(now) == TORCLASS_CLOCK_SECONDS);
+  CHECK(torclass_clock_unit(now * 1000u + 123) == TORCLASS_CLOCK_MILLISECONDS);
+  CHECK(torclass_clock_unit(now * 1000000u) == TORCLASS_CLOCK_MICROSECONDS);
+  CHECK(torclass_clock_unit(now * 1000000000u) == TORCLASS_CLOCK_NANOSECONDS);
+  CHECK(torclass_clock_unit(0) == TORCLASS_CLOCK_NANOSECONDS);
+  struct timespec mono;
+  clock_gettime(CLOCK_MONOTONIC, &mono);
+  CHECK(torclass_clock_unit((uint64_t)mono.tv_sec * 1000000000u + (uint64_t)mono.tv_nsec) ==
+        TORCLASS_CLOCK_NANOSECONDS);
+
+  static const uint64_t clocks[][2] = {{0, TORCLASS_CLOCK_MILLISECONDS},
+                                       {1, TORCLASS_CLOCK_NANOSECONDS},
+                                       {2, TORCLASS_CLOCK_SECONDS}};
+  for (size_t i = 0; i < sizeof clocks / sizeof *clocks; i++) {
+    uint64_t first = clocks[i][0] == 0 ? now * 1000u : clocks[i][0] == 1 ? 5000000000u : now;
+    size_t need = torclass_table_size(16);
+    void *mem = aligned_alloc(TORCLASS_TABLE_ALIGN, need);
+    torclass_table *t;
+    CHECK_RESULT(torclass_table_init(mem, need, 16, 1, NULL, &t), TORCLASS_RESULT_OK);
+    torclass_table_stats s;
+    CHECK_RESULT(torclass_table_get_stats(t, &s, sizeof s), TORCLASS_RESULT_OK);
+    CHECK(s.clock_unit == TORCLASS_CLOCK_NANOSECONDS); /* nothing checked yet */
+    uint8_t pkt[64];
+    torclass_packet_result res;
+    size_t n = tcp4(pkt, 1, 1000, 2, 80, 0x02, 1, NULL, 0);
+    CHECK_RESULT(torclass_table_process(t, TORCLASS_LINK_IP, pkt, n, first, &res), TORCLASS_RESULT_OK);
+    /* Only the first timestamp is checked. */
+    CHECK_RESULT(torclass_table_process(t, TORCLASS_LINK_IP, pkt, n, now * 1000000000u, &res),
+                 TORCLASS_RESULT_OK);
+    CHECK_RESULT(torclass_table_get_stats(t, &s, sizeof s), TORCLASS_RESULT_OK);
+    CHECK(s.clock_unit == clocks[i][1] && s.struct_size == sizeof s);
+    /* The first ABI 1 stats struct: only its bytes are written. */
+    memset(&s, 0xab, sizeof s);
+    size_t old = offsetof(torclass_table_stats, clock_unit);
+    CHECK_RESULT(torclass_table_get_stats(t, &s, old), TORCLASS_RESULT_OK);
+    CHECK(s.struct_size == old && s.capacity == 16 && s.clock_unit == 0xabababab);
+    free(mem);
+  }
+}
+
 /* Real captures: every labelled flow gets the label's verdict. */
 struct label { char l4[4], a[64], b[64], label[32]; unsigned aport, bport; int also, payload; };
 
@@ -542,6 +590,7 @@ static void test_capture(const char *dir, const char *name) {
   torclass_table_stats st;
   CHECK_RESULT(torclass_table_get_stats(t, &st, sizeof st), TORCLASS_RESULT_OK);
   uint64_t live = st.live_flows;
+  CHECK(st.clock_unit == TORCLASS_CLOCK_NANOSECONDS); /* pcap times as nanoseconds */
   CHECK_RESULT(torclass_table_drain(t), TORCLASS_RESULT_OK);
   CHECK((uint64_t)e.count == live && (uint64_t)e.reasons[TORCLASS_END_DRAINED] == live);
   printf("%-14s %6ld packets (%ld classified), %d labelled flows checked, %d flows drained\n", name,
@@ -555,6 +604,7 @@ int main(int argc, char **argv) {
   test_flow_bad_input();
   test_table_bad_input();
   test_lifecycle();
+  test_clock_unit();
   if (argc > 1) {
     static const char *captures[] = {"tcp-plain", "tcp-negative", "http-magnet", "dht-magnet",
                                      "udp-tracker", "utp-only", "lsd", "udp-negative", "tcp-encrypted"};
