@@ -488,11 +488,48 @@ typedef uint32_t torclass_result;
 #endif /* __cplusplus */
 
 /**
+ * An initialised endpoint cache: a pointer to the memory given to `torclass_endpoints_init`.
+ * Not thread-safe: one thread at a time. Opaque in C.
+ */
+typedef struct torclass_endpoints torclass_endpoints;
+
+/**
  * An initialised flow table: a pointer to the memory given to `torclass_table_init`.
  * Not thread-safe: one thread at a time per table (one table per NFQUEUE queue thread).
  * Different tables are independent. Opaque in C.
  */
 typedef struct torclass_table torclass_table;
+
+/**
+ * One endpoint of the table's cache of learned BitTorrent peers (32 bytes).
+ */
+typedef struct torclass_endpoint {
+  /**
+   * When the entry stops being reported, in the caller's nanoseconds (ignored by queries
+   * and `forget`).
+   */
+  uint64_t expires_ns;
+  /**
+   * Address in network byte order: 4 bytes for IPv4, 16 for IPv6.
+   */
+  uint8_t addr[16];
+  /**
+   * Port, host byte order.
+   */
+  uint16_t port;
+  /**
+   * 4 or 6.
+   */
+  uint8_t ip_version;
+  /**
+   * `TORCLASS_SOURCE_*`: where it was learned.
+   */
+  uint8_t source;
+  /**
+   * Zero.
+   */
+  uint32_t reserved;
+} torclass_endpoint;
 
 /**
  * One flow's state: `TORCLASS_FLOW_SIZE` bytes, alignment 1 (any address will do), no
@@ -597,6 +634,40 @@ typedef struct torclass_meta {
 } torclass_meta;
 
 /**
+ * A flow's 5-tuple, oriented from its initiator (the side that sent the first packet seen).
+ */
+typedef struct torclass_flow_key {
+  /**
+   * 4 or 6.
+   */
+  uint8_t ip_version;
+  /**
+   * `TORCLASS_TRANSPORT_*`.
+   */
+  uint8_t transport;
+  /**
+   * Initiator's port, host byte order.
+   */
+  uint16_t src_port;
+  /**
+   * Responder's port, host byte order.
+   */
+  uint16_t dst_port;
+  /**
+   * Zero.
+   */
+  uint16_t reserved;
+  /**
+   * Initiator's address in network byte order: 4 bytes for IPv4, 16 for IPv6.
+   */
+  uint8_t src_addr[16];
+  /**
+   * Responder's address in network byte order.
+   */
+  uint8_t dst_addr[16];
+} torclass_flow_key;
+
+/**
  * Idle timeouts in nanoseconds of the caller's clock; a flow idle longer may be replaced.
  * Fill it with [`torclass_table_default_config`] (which sets `struct_size`), then change
  * what you need.
@@ -673,40 +744,6 @@ typedef struct torclass_packet_result {
    */
   uint64_t handle;
 } torclass_packet_result;
-
-/**
- * A flow's 5-tuple, oriented from its initiator (the side that sent the first packet seen).
- */
-typedef struct torclass_flow_key {
-  /**
-   * 4 or 6.
-   */
-  uint8_t ip_version;
-  /**
-   * `TORCLASS_TRANSPORT_*`.
-   */
-  uint8_t transport;
-  /**
-   * Initiator's port, host byte order.
-   */
-  uint16_t src_port;
-  /**
-   * Responder's port, host byte order.
-   */
-  uint16_t dst_port;
-  /**
-   * Zero.
-   */
-  uint16_t reserved;
-  /**
-   * Initiator's address in network byte order: 4 bytes for IPv4, 16 for IPv6.
-   */
-  uint8_t src_addr[16];
-  /**
-   * Responder's address in network byte order.
-   */
-  uint8_t dst_addr[16];
-} torclass_flow_key;
 
 /**
  * Counters of a table ([`torclass_table_get_stats`]); they saturate.
@@ -913,37 +950,6 @@ typedef struct torclass_flow_info {
  */
 typedef void (*torclass_flow_end_fn)(void *user, const struct torclass_flow_info *info);
 
-/**
- * One endpoint of the table's cache of learned BitTorrent peers (32 bytes).
- */
-typedef struct torclass_endpoint {
-  /**
-   * When the entry stops being reported, in the caller's nanoseconds (ignored by queries
-   * and `forget`).
-   */
-  uint64_t expires_ns;
-  /**
-   * Address in network byte order: 4 bytes for IPv4, 16 for IPv6.
-   */
-  uint8_t addr[16];
-  /**
-   * Port, host byte order.
-   */
-  uint16_t port;
-  /**
-   * 4 or 6.
-   */
-  uint8_t ip_version;
-  /**
-   * `TORCLASS_SOURCE_*`: where it was learned.
-   */
-  uint8_t source;
-  /**
-   * Zero.
-   */
-  uint32_t reserved;
-} torclass_endpoint;
-
 #ifdef __cplusplus
 extern "C" {
 #endif /* __cplusplus */
@@ -962,6 +968,86 @@ extern "C" {
  * Always safe to call; it is `unsafe` only to match the other exports.
  */
 uint8_t torclass_clock_unit(uint64_t timestamp);
+
+/**
+ * Bytes of memory an endpoint cache of `capacity` entries needs (a header and 32 bytes per
+ * entry), or 0 if `capacity` is 0 or too large for this machine.
+ *
+ * # Safety
+ * Always safe to call; it is `unsafe` only to match the other exports.
+ */
+size_t torclass_endpoints_size(uint32_t capacity);
+
+/**
+ * Set up a cache of `capacity` learned peer endpoints in `mem` (`mem_len` bytes, aligned to
+ * `TORCLASS_TABLE_ALIGN`, at least `torclass_endpoints_size(capacity)` bytes) and write its
+ * pointer (which is `mem`) to `*out_endpoints`. `seed` keys its hash (pick it at random);
+ * `ttl_ns` is how long a learned endpoint is remembered, in nanoseconds (0: the default,
+ * 30 minutes). For the payload entry point: `torclass_flow_feed_learn` learns into it,
+ * `torclass_flow_corroborate` asks it. No free function; like a table it must not be copied
+ * or moved (`TORCLASS_RESULT_UNINITIALIZED`), and initialising the same memory again empties
+ * it.
+ *
+ * # Safety
+ * `mem` must be NULL or point to `mem_len` writable bytes that nothing else uses while the
+ * cache is in use. `out_endpoints` must be NULL or point to writable storage for a pointer.
+ */
+torclass_result torclass_endpoints_init(void *mem,
+                                        size_t mem_len,
+                                        uint32_t capacity,
+                                        uint64_t seed,
+                                        uint64_t ttl_ns,
+                                        struct torclass_endpoints **out_endpoints);
+
+/**
+ * `torclass_table_endpoint_query` on a standalone cache: OK and the live entry (with
+ * `source` and `expires_ns`) in `*out_endpoint` (which may be NULL), or
+ * `TORCLASS_RESULT_NOT_FOUND`.
+ *
+ * # Safety
+ * `cache` NULL or from `torclass_endpoints_init` with no concurrent writer; `endpoint` NULL
+ * or a valid `torclass_endpoint`; `out_endpoint` NULL or a writable one.
+ */
+torclass_result torclass_endpoints_query(const struct torclass_endpoints *cache,
+                                         const struct torclass_endpoint *endpoint_in,
+                                         uint64_t now_ns,
+                                         struct torclass_endpoint *out_endpoint);
+
+/**
+ * `torclass_table_endpoint_insert` on a standalone cache (a peer from a blocklist, or one
+ * restored at start): OK if it is live afterwards, `TORCLASS_RESULT_INVALID_ARGUMENT` for a
+ * bad `ip_version` or `source`, an expiry not after `now_ns`, or an endpoint that is no peer.
+ *
+ * # Safety
+ * `cache` NULL or from `torclass_endpoints_init`, used by one thread at a time; `endpoint`
+ * NULL or a valid `torclass_endpoint`.
+ */
+torclass_result torclass_endpoints_insert(struct torclass_endpoints *cache,
+                                          const struct torclass_endpoint *endpoint_in,
+                                          uint64_t now_ns);
+
+/**
+ * `torclass_table_endpoint_forget` on a standalone cache: OK if the endpoint was there, else
+ * `TORCLASS_RESULT_NOT_FOUND`.
+ *
+ * # Safety
+ * As for [`torclass_endpoints_insert`].
+ */
+torclass_result torclass_endpoints_forget(struct torclass_endpoints *cache,
+                                          const struct torclass_endpoint *endpoint_in);
+
+/**
+ * `torclass_table_endpoint_next` on a standalone cache: set `*cursor` to 0, then call until
+ * `TORCLASS_RESULT_NOT_FOUND`; each OK writes one live endpoint and advances `*cursor`.
+ *
+ * # Safety
+ * `cache` as for [`torclass_endpoints_query`]; `cursor` NULL or a writable `size_t`;
+ * `out_endpoint` NULL or a writable `torclass_endpoint`.
+ */
+torclass_result torclass_endpoints_next(const struct torclass_endpoints *cache,
+                                        size_t *cursor,
+                                        uint64_t now_ns,
+                                        struct torclass_endpoint *out_endpoint);
 
 /**
  * Set up `*flow` for a new flow over `transport` (`TORCLASS_TRANSPORT_TCP` or `_UDP`);
@@ -1037,6 +1123,79 @@ torclass_result torclass_flow_finish(struct torclass_flow *flow,
  * call.
  */
 torclass_result torclass_flow_gap(struct torclass_flow *flow, uint8_t direction);
+
+/**
+ * The flow was picked up mid-stream: its beginning was missed (the daemon restarted, the
+ * engine saw the connection late), so its first bytes are not the start of anything. Call it
+ * right after `torclass_flow_init`, before the first payload, as a flow table does for a TCP
+ * flow first seen without its SYN. Then:
+ *
+ * - the flow is never measured as an MSE/PE key exchange (its first bytes are no key);
+ * - a side whose first byte is `0x00` is read as a run of length-prefixed peer wire messages
+ *   (a message length's high byte) instead of waiting for a handshake;
+ * - a side that stops fitting anything (it began inside a message) is read again from the
+ *   start of its next payload, at most 8 times per flow, as long as the flow is undecided,
+ *   as a table does: pass payloads as they arrived (a segment starts where its sender's
+ *   write, and so usually a message, began), not re-chunked buffers. Once both sides have
+ *   stopped fitting, the flow is `TORCLASS_VERDICT_NOT_BITTORRENT` and read no more (the
+ *   core's rule for every flow).
+ *
+ * Verdicts follow the core's mid-stream rules: 3 valid messages on one side (or split over
+ * both) are only `TORCLASS_CONFIDENCE_LIKELY`; `_CONFIRMED` needs such runs on both sides, or
+ * BEP 10 extension messages, or a rule that confirms from any point (an HTTP tracker
+ * announce, a handshake that appears at a payload start). No effect on UDP flows (each
+ * datagram is read on its own anyway).
+ *
+ * # Safety
+ * `flow` must be NULL or point to a `torclass_flow` not used by another thread during the
+ * call.
+ */
+torclass_result torclass_flow_midstream(struct torclass_flow *flow);
+
+/**
+ * `torclass_flow_feed_meta` with an endpoint cache (`torclass_endpoints_init`), for engines
+ * that do their own connection tracking: the peer endpoints this payload names (tracker
+ * replies, PEX, the DHT, LSD, a port a peer announces for itself) are learned into `cache`
+ * at `now_ns` (NANOSECONDS, the clock of the cache's expiries), and when the flow becomes
+ * `_CONFIRMED` its peers are (the responder of peer wire, both ends of uTP and the DHT), as a
+ * flow table learns. Later flows to those peers are recognised with
+ * `torclass_flow_corroborate`. `key` is the flow's 5-tuple oriented from its initiator (the
+ * side `TORCLASS_DIRECTION_INITIATOR` names); its transport must be the flow's. `meta` may
+ * be NULL (nothing extracted for you, the cache still learns). On any error nothing changes.
+ *
+ * # Safety
+ * As for `torclass_flow_feed_meta` (with `meta` possibly NULL); `cache` NULL or from
+ * `torclass_endpoints_init`, used by this thread only during the call; `key` NULL or a valid
+ * `torclass_flow_key`. None of them may overlap.
+ */
+torclass_result torclass_flow_feed_learn(struct torclass_flow *flow,
+                                         uint8_t direction,
+                                         const uint8_t *payload,
+                                         size_t len,
+                                         struct torclass_meta *meta,
+                                         struct torclass_endpoints *cache,
+                                         const struct torclass_flow_key *key,
+                                         uint64_t now_ns,
+                                         struct torclass_verdict *out_verdict);
+
+/**
+ * Look both ends of the flow's 5-tuple `key` up in `cache` at `now_ns`: if either is a live
+ * learned peer, the flow gets `TORCLASS_EVIDENCE_KNOWN_ENDPOINT`, which confirms the shape
+ * of an MSE/PE key exchange (and an MSE first flight nothing answered, at the flow's end)
+ * and decides nothing alone. Call it when the connection starts, as a flow table does at a
+ * flow's first packet: a daemon can drop the SYN when `out_verdict->evidence` has the bit.
+ * Writes the verdict to `*out_verdict`.
+ *
+ * # Safety
+ * `flow` as for `torclass_flow_feed`; `cache` NULL or from `torclass_endpoints_init` with no
+ * concurrent writer; `key` NULL or a valid `torclass_flow_key`; `out_verdict` NULL or a
+ * writable `torclass_verdict`.
+ */
+torclass_result torclass_flow_corroborate(struct torclass_flow *flow,
+                                          const struct torclass_endpoints *cache,
+                                          const struct torclass_flow_key *key,
+                                          uint64_t now_ns,
+                                          struct torclass_verdict *out_verdict);
 
 /**
  * The name of a `TORCLASS_PROTOCOL_*` number (`"peer_wire"`, `"dht"`, …), as in the CLI's

@@ -24,6 +24,7 @@
 #[macro_use]
 mod boundary;
 mod clock;
+mod endpoints;
 mod flow;
 mod meta;
 mod names;
@@ -33,6 +34,7 @@ mod verdict;
 mod version;
 
 pub use clock::*;
+pub use endpoints::*;
 pub use flow::*;
 pub use meta::*;
 pub use names::*;

@@ -9,7 +9,7 @@
 //! so zeroed, garbage, copied or moved memory is refused.
 
 use core::ffi::c_void;
-use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use core::net::IpAddr;
 use core::ptr::NonNull;
 
 use torclass_core::endpoints::{CacheConfig, CacheEntry, EndpointCache};
@@ -19,7 +19,7 @@ use torclass_core::reassembly::{FragmentSlot, Reassembler, ReassemblyConfig};
 use torclass_core::table::{EndReason, FlowHandle, FlowTable, Slot, TableConfig};
 use torclass_core::{Direction, Metadata, Verdict};
 
-use crate::boundary::{bytes, get, get_mut, out, MAX_LEN};
+use crate::boundary::{bytes, get_mut, out, MAX_LEN};
 use crate::meta::torclass_meta;
 use crate::result::{torclass_result, TORCLASS_RESULT_COUNT};
 use crate::verdict::torclass_verdict;
@@ -80,7 +80,7 @@ pub const TORCLASS_SOURCE_FLOW: u8 = 6;
 /// The target of a proxied flow confirmed as BitTorrent.
 pub const TORCLASS_SOURCE_PROXY: u8 = 7;
 
-const SOURCES: [EndpointSource; 7] = [
+pub(crate) const SOURCES: [EndpointSource; 7] = [
     EndpointSource::Pex,
     EndpointSource::Tracker,
     EndpointSource::Dht,
@@ -154,17 +154,19 @@ impl AsMut<[Slot<Metadata>]> for RawSlots {
     }
 }
 
-/// The endpoint cache entries in the caller's buffer, after the slots.
-struct RawEntries {
-    ptr: NonNull<CacheEntry>,
-    len: usize,
+/// Endpoint cache entries in the caller's buffer: after a table's slots, or after a
+/// standalone cache's header ([`crate::endpoints`]).
+pub(crate) struct RawEntries {
+    pub(crate) ptr: NonNull<CacheEntry>,
+    pub(crate) len: usize,
 }
 
 impl AsRef<[CacheEntry]> for RawEntries {
     fn as_ref(&self) -> &[CacheEntry] {
-        // SAFETY: set by `torclass_table_init` to `len` initialised entries in the caller's
-        // buffer after the slots, disjoint from them and from the header; the header check
-        // confirms the buffer, and the caller guarantees exclusive access for the call.
+        // SAFETY: set by `torclass_table_init` (or `torclass_endpoints_init`) to `len`
+        // initialised entries in the caller's buffer after the slots (or the cache's header),
+        // disjoint from them and from the header; the header check confirms the buffer, and
+        // the caller guarantees exclusive access for the call.
         unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
     }
 }
@@ -432,8 +434,8 @@ pub struct torclass_table_stats {
 const STATS_SIZE_ABI1: usize = core::mem::offset_of!(torclass_table_stats, clock_unit);
 
 const SLOT_SIZE: usize = core::mem::size_of::<Slot<Metadata>>();
-const ENTRY_SIZE: usize = core::mem::size_of::<CacheEntry>();
-const ENTRY_ALIGN: usize = core::mem::align_of::<CacheEntry>();
+pub(crate) const ENTRY_SIZE: usize = core::mem::size_of::<CacheEntry>();
+pub(crate) const ENTRY_ALIGN: usize = core::mem::align_of::<CacheEntry>();
 
 /// Where the slots start: the header rounded up to the slot alignment.
 const SLOTS_OFFSET: usize = {
@@ -1304,38 +1306,6 @@ pub unsafe extern "C" fn torclass_table_expire(
     })
 }
 
-/// The core endpoint of a C endpoint, or INVALID_ARGUMENT.
-fn endpoint(e: &torclass_endpoint) -> Result<SocketAddr, torclass_result> {
-    let addr = match e.ip_version {
-        4 => IpAddr::V4(Ipv4Addr::new(e.addr[0], e.addr[1], e.addr[2], e.addr[3])),
-        6 => IpAddr::V6(Ipv6Addr::from(e.addr)),
-        _ => return Err(torclass_result::InvalidArgument),
-    };
-    Ok(SocketAddr::new(addr, e.port))
-}
-
-/// A cache entry for C.
-fn c_endpoint(entry: &CacheEntry) -> Option<torclass_endpoint> {
-    let at = entry.endpoint()?;
-    let mut out = torclass_endpoint {
-        expires_ns: entry.expires_ns(),
-        port: at.port(),
-        source: entry.source().map_or(0, |s| s as u8),
-        ..torclass_endpoint::default()
-    };
-    match at.ip() {
-        IpAddr::V4(a) => {
-            out.ip_version = 4;
-            out.addr[..4].copy_from_slice(&a.octets());
-        }
-        IpAddr::V6(a) => {
-            out.ip_version = 6;
-            out.addr = a.octets();
-        }
-    }
-    Some(out)
-}
-
 /// Look up `*endpoint` (`ip_version`, `addr`, `port`) in the table's cache of learned
 /// BitTorrent peers at `now_ns`; if it is there and live, write its entry (with `source` and
 /// `expires_ns`) to `*out_endpoint` (which may be NULL) and return OK, else
@@ -1352,18 +1322,10 @@ pub unsafe extern "C" fn torclass_table_endpoint_query(
     out_endpoint: *mut torclass_endpoint,
 ) -> torclass_result {
     ffi_boundary!(torclass_result::Panic, {
-        // SAFETY: NULL is refused; else valid (caller contract).
-        let at = tri!(endpoint(tri!(unsafe { get(endpoint_in) })));
         // SAFETY: as documented for the caller.
         let header = tri!(unsafe { header_ref(table) });
-        let Some(entry) = header.cache.entry(at, now_ns).and_then(|e| c_endpoint(&e)) else {
-            return torclass_result::NotFound;
-        };
-        // SAFETY: NULL or writable (caller contract).
-        if let Some(o) = unsafe { out_endpoint.as_mut() } {
-            *o = entry;
-        }
-        torclass_result::Ok
+        // SAFETY: as documented for the caller.
+        unsafe { crate::endpoints::query(&header.cache, endpoint_in, now_ns, out_endpoint) }
     })
 }
 
@@ -1383,19 +1345,10 @@ pub unsafe extern "C" fn torclass_table_endpoint_insert(
     now_ns: u64,
 ) -> torclass_result {
     ffi_boundary!(torclass_result::Panic, {
-        // SAFETY: NULL is refused; else valid (caller contract).
-        let e = tri!(unsafe { get(endpoint_in) });
-        let at = tri!(endpoint(e));
-        let Some(source) = SOURCES.into_iter().find(|s| *s as u8 == e.source) else {
-            return torclass_result::InvalidArgument;
-        };
         // SAFETY: as documented for the caller.
         let header = tri!(unsafe { header_mut(table) });
-        if header.cache.insert(at, source, e.expires_ns, now_ns) {
-            torclass_result::Ok
-        } else {
-            torclass_result::InvalidArgument
-        }
+        // SAFETY: as documented for the caller.
+        unsafe { crate::endpoints::insert(&mut header.cache, endpoint_in, now_ns) }
     })
 }
 
@@ -1409,15 +1362,10 @@ pub unsafe extern "C" fn torclass_table_endpoint_forget(
     endpoint_in: *const torclass_endpoint,
 ) -> torclass_result {
     ffi_boundary!(torclass_result::Panic, {
-        // SAFETY: NULL is refused; else valid (caller contract).
-        let at = tri!(endpoint(tri!(unsafe { get(endpoint_in) })));
         // SAFETY: as documented for the caller.
         let header = tri!(unsafe { header_mut(table) });
-        if header.cache.forget(at) {
-            torclass_result::Ok
-        } else {
-            torclass_result::NotFound
-        }
+        // SAFETY: as documented for the caller.
+        unsafe { crate::endpoints::forget(&mut header.cache, endpoint_in) }
     })
 }
 
@@ -1438,25 +1386,10 @@ pub unsafe extern "C" fn torclass_table_endpoint_next(
     out_endpoint: *mut torclass_endpoint,
 ) -> torclass_result {
     ffi_boundary!(torclass_result::Panic, {
-        tri!(out(out_endpoint));
-        // SAFETY: NULL is refused; else writable (caller contract).
-        let cursor = tri!(unsafe { get_mut(cursor) });
         // SAFETY: as documented for the caller.
         let header = tri!(unsafe { header_ref(table) });
-        let found = header
-            .cache
-            .iter()
-            .enumerate()
-            .skip(*cursor)
-            .find(|(_, e)| e.is_live(now_ns))
-            .and_then(|(i, e)| Some((i, c_endpoint(e)?)));
-        let Some((index, entry)) = found else {
-            return torclass_result::NotFound;
-        };
-        *cursor = index.saturating_add(1);
-        // SAFETY: `out_endpoint` is not NULL (checked first) and writable.
-        unsafe { out_endpoint.write(entry) };
-        torclass_result::Ok
+        // SAFETY: as documented for the caller.
+        unsafe { crate::endpoints::next(&header.cache, cursor, now_ns, out_endpoint) }
     })
 }
 

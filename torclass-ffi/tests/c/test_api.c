@@ -424,6 +424,109 @@ static void test_lifecycle(void) {
   free(mem);
 }
 
+/* The payload entry point with a standalone endpoint cache: a confirmed peer wire flow
+ * teaches its responder, a later flow to it is corroborated at its start; mid-stream pickup. */
+static void test_payload_cache(void) {
+  const uint64_t S = 1000000000u;
+  /* Bad memory is refused. */
+  torclass_endpoints *c;
+  CHECK(torclass_endpoints_size(0) == 0);
+  size_t need = torclass_endpoints_size(64);
+  CHECK(need >= 64 * 32);
+  void *mem = aligned_alloc(TORCLASS_TABLE_ALIGN, need);
+  CHECK_RESULT(torclass_endpoints_init(mem, need - 1, 64, 1, 0, &c), TORCLASS_RESULT_BUFFER_TOO_SMALL);
+  CHECK_RESULT(torclass_endpoints_init((char *)mem + 1, need, 64, 1, 0, &c), TORCLASS_RESULT_MISALIGNED);
+  CHECK_RESULT(torclass_endpoints_init(NULL, need, 64, 1, 0, &c), TORCLASS_RESULT_NULL_PARAMETER);
+  memset(mem, 0, need);
+  torclass_endpoint ep = {0};
+  CHECK_RESULT(torclass_endpoints_query((torclass_endpoints *)mem, &ep, 0, NULL), TORCLASS_RESULT_UNINITIALIZED);
+  CHECK_RESULT(torclass_endpoints_init(mem, need, 64, 1, 0, &c), TORCLASS_RESULT_OK);
+  CHECK_RESULT(torclass_endpoints_query(c, &ep, 0, NULL), TORCLASS_RESULT_INVALID_ARGUMENT);
+  CHECK_RESULT(torclass_endpoints_insert(c, NULL, 0), TORCLASS_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(torclass_endpoints_next(c, NULL, 0, &ep), TORCLASS_RESULT_NULL_PARAMETER);
+
+  /* A flow 10.0.0.1:40000 -> 10.0.0.2:6881 confirmed by both handshakes. */
+  torclass_flow_key key = {0};
+  key.ip_version = 4;
+  key.transport = TORCLASS_TRANSPORT_TCP;
+  key.src_port = 40000;
+  key.dst_port = 6881;
+  key.src_addr[0] = 10; key.src_addr[3] = 1;
+  key.dst_addr[0] = 10; key.dst_addr[3] = 2;
+  uint8_t hs[68];
+  handshake(hs, "-TR3000-abcdefghijkl");
+  torclass_flow f;
+  torclass_meta meta;
+  torclass_verdict v;
+  memset(&meta, 0, sizeof meta);
+  CHECK_RESULT(torclass_flow_init(&f, TORCLASS_TRANSPORT_TCP, 4), TORCLASS_RESULT_OK);
+  CHECK_RESULT(torclass_flow_corroborate(&f, c, &key, 1 * S, &v), TORCLASS_RESULT_OK);
+  CHECK(!(v.evidence & TORCLASS_EVIDENCE_KNOWN_ENDPOINT));
+  key.transport = TORCLASS_TRANSPORT_UDP; /* not the flow's transport */
+  CHECK_RESULT(torclass_flow_feed_learn(&f, 0, hs, sizeof hs, &meta, c, &key, 1 * S, &v),
+               TORCLASS_RESULT_INVALID_ARGUMENT);
+  key.transport = TORCLASS_TRANSPORT_TCP;
+  CHECK_RESULT(torclass_flow_feed_learn(&f, 0, hs, sizeof hs, &meta, c, NULL, 1 * S, &v),
+               TORCLASS_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(torclass_flow_feed_learn(&f, 0, hs, sizeof hs, &meta, c, &key, 1 * S, &v), TORCLASS_RESULT_OK);
+  CHECK(v.verdict == TORCLASS_VERDICT_UNDECIDED && meta.peer_id_len[0] == 20);
+  CHECK_RESULT(torclass_flow_feed_learn(&f, 1, hs, sizeof hs, NULL, c, &key, 2 * S, &v), TORCLASS_RESULT_OK);
+  CHECK(v.verdict == TORCLASS_VERDICT_BITTORRENT && v.confidence == TORCLASS_CONFIDENCE_CONFIRMED);
+  /* Its responder is a known peer now (not the initiator: its port is ephemeral). */
+  torclass_endpoint peer = {0}, got;
+  peer.ip_version = 4;
+  memcpy(peer.addr, key.dst_addr, 4);
+  peer.port = 6881;
+  CHECK_RESULT(torclass_endpoints_query(c, &peer, 3 * S, &got), TORCLASS_RESULT_OK);
+  CHECK(got.source == TORCLASS_SOURCE_FLOW && got.expires_ns == 2 * S + 1800 * S);
+  memcpy(peer.addr, key.src_addr, 4);
+  peer.port = 40000;
+  CHECK_RESULT(torclass_endpoints_query(c, &peer, 3 * S, &got), TORCLASS_RESULT_NOT_FOUND);
+  /* A new connection to it, from another host: KNOWN_ENDPOINT at its start. */
+  key.src_addr[3] = 7;
+  CHECK_RESULT(torclass_flow_init(&f, TORCLASS_TRANSPORT_TCP, 4), TORCLASS_RESULT_OK);
+  CHECK_RESULT(torclass_flow_corroborate(&f, c, &key, 4 * S, &v), TORCLASS_RESULT_OK);
+  CHECK(v.verdict == TORCLASS_VERDICT_UNDECIDED && (v.evidence & TORCLASS_EVIDENCE_KNOWN_ENDPOINT));
+  CHECK_RESULT(torclass_flow_init(&f, TORCLASS_TRANSPORT_TCP, 4), TORCLASS_RESULT_OK);
+  CHECK_RESULT(torclass_flow_corroborate(&f, c, &key, 4000 * S, &v), TORCLASS_RESULT_OK); /* expired */
+  CHECK(!(v.evidence & TORCLASS_EVIDENCE_KNOWN_ENDPOINT));
+  /* Insert, list, forget. */
+  peer.port = 51413;
+  peer.source = TORCLASS_SOURCE_DHT;
+  peer.expires_ns = 100 * S;
+  CHECK_RESULT(torclass_endpoints_insert(c, &peer, 5 * S), TORCLASS_RESULT_OK);
+  size_t cursor = 0;
+  int listed = 0;
+  while (torclass_endpoints_next(c, &cursor, 6 * S, &got) == TORCLASS_RESULT_OK) listed++;
+  CHECK(listed == 2);
+  CHECK_RESULT(torclass_endpoints_forget(c, &peer), TORCLASS_RESULT_OK);
+  CHECK_RESULT(torclass_endpoints_forget(c, &peer), TORCLASS_RESULT_NOT_FOUND);
+  /* A copied cache is refused. */
+  void *copy = aligned_alloc(TORCLASS_TABLE_ALIGN, need);
+  memcpy(copy, mem, need);
+  CHECK_RESULT(torclass_endpoints_query((torclass_endpoints *)copy, &peer, 0, NULL), TORCLASS_RESULT_UNINITIALIZED);
+  free(copy);
+  free(mem);
+
+  /* Mid-stream: the first payload is the middle of a piece, the next starts at messages. */
+  uint8_t middle[700], haves[36];
+  memset(middle, 0xab, sizeof middle);
+  for (int i = 0; i < 4; i++) {
+    static const uint8_t have[9] = {0, 0, 0, 5, 4, 0, 0, 0, 0};
+    memcpy(haves + 9 * i, have, 9);
+    haves[9 * i + 8] = (uint8_t)i;
+  }
+  CHECK_RESULT(torclass_flow_init(&f, TORCLASS_TRANSPORT_TCP, 4), TORCLASS_RESULT_OK);
+  CHECK_RESULT(torclass_flow_midstream(&f), TORCLASS_RESULT_OK);
+  CHECK_RESULT(torclass_flow_feed(&f, 0, middle, sizeof middle, &v), TORCLASS_RESULT_OK);
+  CHECK(v.verdict == TORCLASS_VERDICT_UNDECIDED);
+  CHECK_RESULT(torclass_flow_feed(&f, 0, haves, sizeof haves, &v), TORCLASS_RESULT_OK);
+  CHECK(v.verdict == TORCLASS_VERDICT_BITTORRENT && v.confidence == TORCLASS_CONFIDENCE_LIKELY);
+  CHECK_RESULT(torclass_flow_feed(&f, 1, haves, sizeof haves, &v), TORCLASS_RESULT_OK);
+  CHECK(v.confidence == TORCLASS_CONFIDENCE_CONFIRMED && v.protocol == TORCLASS_PROTOCOL_PEER_WIRE);
+  CHECK_RESULT(torclass_flow_midstream(NULL), TORCLASS_RESULT_NULL_PARAMETER);
+}
+
 /* Timestamps in the wrong unit: torclass_clock_unit names them, and a table reports the unit
  * of its first timestamp in its stats. The stats struct grows at its end: a program built
  * against the first ABI 1 header (up to endpoint_misses) still gets its fields. */
@@ -605,6 +708,7 @@ int main(int argc, char **argv) {
   test_table_bad_input();
   test_lifecycle();
   test_clock_unit();
+  test_payload_cache();
   if (argc > 1) {
     static const char *captures[] = {"tcp-plain", "tcp-negative", "http-magnet", "dht-magnet",
                                      "udp-tracker", "utp-only", "lsd", "udp-negative", "tcp-encrypted"};
