@@ -1234,6 +1234,16 @@ const char *torclass_confidence_name(uint8_t confidence);
 const char *torclass_end_reason_name(uint8_t reason);
 
 /**
+ * The name of a `TORCLASS_SOURCE_*` number, where an endpoint was learned (`"pex"`,
+ * `"tracker"`, `"dht"`, `"lsd"`, `"listen_port"`, `"flow"`, `"proxy"`); NULL for an unknown
+ * number. Static; never free it.
+ *
+ * # Safety
+ * Always safe to call; it is `unsafe` only to match the other exports.
+ */
+const char *torclass_source_name(uint8_t source);
+
+/**
  * The name of one `TORCLASS_EVIDENCE_*` bit (`"handshake"`, `"known_endpoint"`, …, as in
  * the JSON lines' `evidence` list); NULL unless `bit` has exactly one bit that has a name.
  * To list a set, test each bit `1u << i` for `i` in 0..32. Static; never free it.

@@ -60,6 +60,8 @@ static void test_versions(void) {
   CHECK(strcmp(torclass_evidence_name(TORCLASS_EVIDENCE_KNOWN_ENDPOINT), "known_endpoint") == 0);
   CHECK(torclass_evidence_name(TORCLASS_EVIDENCE_HANDSHAKE | TORCLASS_EVIDENCE_FAST_BIT) == NULL);
   CHECK(strcmp(torclass_end_reason_name(TORCLASS_END_DRAINED), "drained") == 0);
+  CHECK(strcmp(torclass_source_name(TORCLASS_SOURCE_TRACKER), "tracker") == 0);
+  CHECK(torclass_source_name(0) == NULL);
   uint32_t link = 0;
   CHECK_RESULT(torclass_link_type_from_dlt(12, &link), TORCLASS_RESULT_OK);
   CHECK(link == TORCLASS_LINK_IP);
