@@ -15,11 +15,11 @@
  *
  * Known peers: the table learns BitTorrent peer endpoints (the peers of confirmed flows, and
  * those named by tracker replies, PEX, the DHT and LSD). A TCP SYN to a known peer is dropped
- * before it is classified (torclass_table_endpoint_query), so a client cannot reconnect,
- * encrypted or not, to a peer it was caught talking to (action=drop-known-peer). By default only
- * peers learned from confirmed flows, on ports >= 1024, count (-k flows): with -k all, anyone
- * who can send a tracker reply or a PEX message through the router could get any address:port
- * blocked for every user.
+ * before it is classified (torclass_packet_decode, torclass_table_endpoint_query), so a client
+ * cannot reconnect, encrypted or not, to a peer it was caught with (action=drop-known-peer).
+ * The daemon parses no header itself. By default only peers learned from confirmed flows, on
+ * ports >= 1024, count (-k flows): with -k all, anyone who can send a tracker reply or a PEX
+ * message through the router could get any address:port blocked for every user.
  *
  * Flow lifecycle: each queue thread expires its table every second (torclass_table_expire), so
  * idle flows and closed ones (FIN both ways or RST, after a 10 s linger for late packets) leave
@@ -165,70 +165,32 @@ static void on_flow_end(void *user, const torclass_flow_info *info) {
   pthread_mutex_unlock(&log_lock);
 }
 
-/* If the IPv4 or IPv6 packet is a TCP SYN without ACK (a new connection), write its
- * destination to *dst and return 1. IPv6 extension headers and IPv4 fragments are not
- * followed (such SYNs are classified as usual). */
-static int tcp_syn_destination(const unsigned char *p, int len, torclass_endpoint *dst) {
-  size_t ip_len;
-  memset(dst, 0, sizeof *dst);
-  if (len >= 20 && p[0] >> 4 == 4) {
-    ip_len = (size_t)(p[0] & 0x0f) * 4;
-    if (p[9] != 6 || ip_len < 20 || ((p[6] & 0x1f) | p[7]) != 0) return 0;
-    dst->ip_version = 4;
-    memcpy(dst->addr, p + 16, 4);
-  } else if (len >= 40 && p[0] >> 4 == 6) {
-    ip_len = 40;
-    if (p[6] != 6) return 0;
-    dst->ip_version = 6;
-    memcpy(dst->addr, p + 24, 16);
-  } else {
-    return 0;
-  }
-  if ((size_t)len < ip_len + 20) return 0;
-  const unsigned char *tcp = p + ip_len;
-  dst->port = (uint16_t)(tcp[2] << 8 | tcp[3]);
-  return (tcp[13] & 0x12) == 0x02; /* SYN, not ACK */
-}
-
-/* A SYN to a known peer (see -k): drop it before it takes a flow slot. */
+/* A SYN to a known peer (see -k): drop it before it takes a flow slot. The headers are read by
+ * torclass_packet_decode; its endpoint is looked up in the table's cache of learned peers. */
 static int known_peer_syn(struct queue *q, const unsigned char *data, int len, uint64_t now) {
+  torclass_packet_info p;
   torclass_endpoint dst, known;
-  if (known_peers == KNOWN_OFF || !tcp_syn_destination(data, len, &dst)) return 0;
+  if (known_peers == KNOWN_OFF ||
+      torclass_packet_decode(TORCLASS_LINK_IP, data, (size_t)len, &p, sizeof p) != TORCLASS_RESULT_OK ||
+      (p.tcp_flags & (TORCLASS_TCP_SYN | TORCLASS_TCP_ACK)) != TORCLASS_TCP_SYN)
+    return 0;
+  memset(&dst, 0, sizeof dst);
+  dst.ip_version = p.key.ip_version;
+  memcpy(dst.addr, p.key.dst_addr, sizeof dst.addr);
+  dst.port = p.key.dst_port;
   if (torclass_table_endpoint_query(q->table, &dst, now, &known) != TORCLASS_RESULT_OK) return 0;
   if (known_peers == KNOWN_FLOWS && (known.source != TORCLASS_SOURCE_FLOW || known.port < 1024)) return 0;
-  char src[INET6_ADDRSTRLEN] = "?", to[INET6_ADDRSTRLEN] = "?";
-  int af = dst.ip_version == 6 ? AF_INET6 : AF_INET;
-  inet_ntop(af, data + (af == AF_INET6 ? 8 : 12), src, sizeof src);
-  inet_ntop(af, dst.addr, to, sizeof to);
-  const unsigned char *tcp = data + (af == AF_INET6 ? 40 : (size_t)(data[0] & 0x0f) * 4);
+  struct flow_text t;
+  torclass_meta none;
+  memset(&none, 0, sizeof none);
+  flow_text(&p.key, &none, &t);
   pthread_mutex_lock(&log_lock);
   printf("queue=%u action=drop-known-peer proto=tcp src=%s:%u dst=%s:%u source=%s expires_in=%llus\n", q->num,
-         src, (unsigned)(tcp[0] << 8 | tcp[1]), to, dst.port, or_dash(torclass_source_name(known.source)),
+         t.src, p.key.src_port, t.dst, p.key.dst_port, or_dash(torclass_source_name(known.source)),
          (unsigned long long)((known.expires_ns - now) / 1000000000u));
   fflush(stdout);
   pthread_mutex_unlock(&log_lock);
   return 1;
-}
-
-/* True if the IPv4 or IPv6 packet is TCP with payload (an IPv6 packet with extension headers
- * counts as having some). */
-static int tcp_payload(const unsigned char *p, int len) {
-  if (len < 20) return 0;
-  size_t ip_len, total;
-  if (p[0] >> 4 == 4) {
-    ip_len = (size_t)(p[0] & 0x0f) * 4;
-    total = (size_t)p[2] << 8 | p[3];
-    if (p[9] != 6) return 0;
-  } else if (p[0] >> 4 == 6 && len >= 40) {
-    ip_len = 40;
-    total = 40 + ((size_t)p[4] << 8 | p[5]);
-    if (p[6] != 6) return 1;
-  } else {
-    return 0;
-  }
-  if ((size_t)len < ip_len + 20 || total > (size_t)len) return 0;
-  size_t tcp_len = (size_t)(p[ip_len + 12] >> 4) * 4;
-  return total > ip_len + tcp_len;
 }
 
 static int on_packet(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_data *nfa, void *arg) {
@@ -258,8 +220,11 @@ static int on_packet(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_d
   /* A tracker request decides its flow at once, but it still goes out: the tracker's reply is
    * read (the peers it names go to the endpoint cache, which confirms encrypted flows to them)
    * and dropped, so the client learns no peers either way. */
+  torclass_packet_info p;
   int hold = v->protocol == TORCLASS_PROTOCOL_HTTP_TRACKER &&
-             (res.direction == TORCLASS_DIRECTION_INITIATOR || !tcp_payload(data, len));
+             (res.direction == TORCLASS_DIRECTION_INITIATOR ||
+              torclass_packet_decode(TORCLASS_LINK_IP, data, (size_t)len, &p, sizeof p) != TORCLASS_RESULT_OK ||
+              p.payload_len == 0);
   if (v->verdict == TORCLASS_VERDICT_BITTORRENT && v->confidence >= act_confidence && !hold) {
     q->dropped++;
     log_decision(q, &res, "drop");

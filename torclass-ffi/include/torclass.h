@@ -55,6 +55,26 @@
 #define TORCLASS_CLIENT_VERSION_LEN 48
 
 /**
+ * `torclass_packet_info.tcp_flags`: FIN.
+ */
+#define TORCLASS_TCP_FIN 1
+
+/**
+ * `torclass_packet_info.tcp_flags`: SYN.
+ */
+#define TORCLASS_TCP_SYN 2
+
+/**
+ * `torclass_packet_info.tcp_flags`: RST.
+ */
+#define TORCLASS_TCP_RST 4
+
+/**
+ * `torclass_packet_info.tcp_flags`: ACK.
+ */
+#define TORCLASS_TCP_ACK 16
+
+/**
  * Number of result codes: `torclass_table_stats.results` has one counter per code.
  */
 #define TORCLASS_RESULT_COUNT 15
@@ -668,6 +688,40 @@ typedef struct torclass_flow_key {
 } torclass_flow_key;
 
 /**
+ * What [`torclass_packet_decode`] read of a packet.
+ */
+typedef struct torclass_packet_info {
+  /**
+   * Bytes of this struct the library wrote (`sizeof(torclass_packet_info)` of its version).
+   */
+  uint32_t struct_size;
+  /**
+   * The TCP header's flag byte (`TORCLASS_TCP_*`: a new connection's first packet has SYN
+   * without ACK); 0 for UDP.
+   */
+  uint8_t tcp_flags;
+  /**
+   * 1 if the packet is the first fragment of an IP datagram (its transport header is here,
+   * its payload only in part).
+   */
+  uint8_t first_fragment;
+  /**
+   * Zero.
+   */
+  uint16_t reserved;
+  /**
+   * Transport payload bytes the IP (and UDP) headers announce (more than the captured
+   * bytes when the capture cut the packet).
+   */
+  uint32_t payload_len;
+  /**
+   * The 5-tuple as this packet goes: `src` is its sender. For a flow inside a tunnel
+   * (GRE, IP-in-IP, VXLAN, …) the inner one.
+   */
+  struct torclass_flow_key key;
+} torclass_packet_info;
+
+/**
  * Idle timeouts in nanoseconds of the caller's clock; a flow idle longer may be replaced.
  * Fill it with [`torclass_table_default_config`] (which sets `struct_size`), then change
  * what you need.
@@ -1264,6 +1318,34 @@ const char *torclass_evidence_name(uint32_t bit);
  * `out_link_type` must be NULL or point to a writable `uint32_t`.
  */
 torclass_result torclass_link_type_from_dlt(uint32_t dlt, uint32_t *out_link_type);
+
+/**
+ * Decode the headers of one packet (`link_type` as for `torclass_table_process`) and write
+ * its 5-tuple, TCP flags and payload length to `*out_info`; `info_size` is
+ * `sizeof(torclass_packet_info)`. Nothing is classified and no table is touched: safe from any
+ * thread, bounded work, no allocation. Results as for `torclass_table_process`:
+ * `TORCLASS_RESULT_UNSUPPORTED_PACKET` for a packet that is not TCP/UDP over IP (or a later IP
+ * fragment, which has no transport header), `_MALFORMED_PACKET`, `_UNKNOWN_LINK_TYPE`,
+ * `_INVALID_ARGUMENT` over `TORCLASS_MAX_PACKET_LEN`, `_BUFFER_TOO_SMALL` for a smaller
+ * `info_size`.
+ *
+ * A new connection (to look its destination up among the known peers before classifying it):
+ *
+ * ```c
+ * torclass_packet_info p;
+ * if (torclass_packet_decode(TORCLASS_LINK_IP, data, len, &p, sizeof p) == TORCLASS_RESULT_OK &&
+ *     (p.tcp_flags & (TORCLASS_TCP_SYN | TORCLASS_TCP_ACK)) == TORCLASS_TCP_SYN) { ... }
+ * ```
+ *
+ * # Safety
+ * `data` must be NULL or point to `len` readable bytes; `out_info` must be NULL or point to
+ * `info_size` writable bytes.
+ */
+torclass_result torclass_packet_decode(uint32_t link_type,
+                                       const uint8_t *data,
+                                       size_t len,
+                                       struct torclass_packet_info *out_info,
+                                       size_t info_size);
 
 /**
  * A static, NUL-terminated English message for a result code; for a number that is no

@@ -770,7 +770,7 @@ fn flow_info(slot: &Slot<Metadata>) -> torclass_flow_info {
 }
 
 /// A core flow key for C.
-fn flow_key(key: &FlowKey) -> torclass_flow_key {
+pub(crate) fn flow_key(key: &FlowKey) -> torclass_flow_key {
     let mut result = torclass_flow_key {
         transport: key.transport as u8,
         src_port: key.src.port,
@@ -828,7 +828,7 @@ unsafe fn table_ref<'a>(
     Ok(&unsafe { header_ref(table) }?.table)
 }
 
-fn decode_error(e: DecodeError) -> torclass_result {
+pub(crate) fn decode_error(e: DecodeError) -> torclass_result {
     match e {
         DecodeError::Truncated { .. } | DecodeError::Malformed { .. } => {
             torclass_result::MalformedPacket

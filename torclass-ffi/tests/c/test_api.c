@@ -529,6 +529,28 @@ static void test_payload_cache(void) {
   CHECK_RESULT(torclass_flow_midstream(NULL), TORCLASS_RESULT_NULL_PARAMETER);
 }
 
+/* A packet's headers without a table. */
+static void test_packet_decode(void) {
+  uint8_t pkt[128];
+  torclass_packet_info p;
+  size_t n = tcp4(pkt, 1, 40000, 9, 51413, 0x02, 1000, NULL, 0);
+  CHECK_RESULT(torclass_packet_decode(TORCLASS_LINK_IP, pkt, n, &p, sizeof p), TORCLASS_RESULT_OK);
+  CHECK(p.struct_size == sizeof p && p.tcp_flags == TORCLASS_TCP_SYN && p.payload_len == 0 && !p.first_fragment);
+  CHECK(p.key.ip_version == 4 && p.key.transport == TORCLASS_TRANSPORT_TCP);
+  CHECK(p.key.src_port == 40000 && p.key.dst_port == 51413 && p.key.dst_addr[0] == 10 && p.key.dst_addr[3] == 9);
+  n = tcp4(pkt, 9, 51413, 1, 40000, 0x18, 1, (const uint8_t *)"hello", 5);
+  CHECK_RESULT(torclass_packet_decode(TORCLASS_LINK_IP, pkt, n, &p, sizeof p), TORCLASS_RESULT_OK);
+  CHECK(p.tcp_flags == (TORCLASS_TCP_ACK | 0x08) && p.payload_len == 5 && p.key.src_port == 51413);
+  CHECK_RESULT(torclass_packet_decode(TORCLASS_LINK_IP, pkt, n, &p, sizeof p - 1), TORCLASS_RESULT_BUFFER_TOO_SMALL);
+  CHECK_RESULT(torclass_packet_decode(TORCLASS_LINK_IP, pkt, n, NULL, sizeof p), TORCLASS_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(torclass_packet_decode(TORCLASS_LINK_IP, pkt, 30, &p, sizeof p), TORCLASS_RESULT_MALFORMED_PACKET);
+  CHECK_RESULT(torclass_packet_decode(9999, pkt, n, &p, sizeof p), TORCLASS_RESULT_UNKNOWN_LINK_TYPE);
+  CHECK_RESULT(torclass_packet_decode(TORCLASS_LINK_IP, pkt, SIZE_MAX, &p, sizeof p), TORCLASS_RESULT_INVALID_ARGUMENT);
+  static const uint8_t icmp[28] = {0x45, 0, 0, 28, 0, 0, 0, 0, 64, 1, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 8, 0};
+  CHECK_RESULT(torclass_packet_decode(TORCLASS_LINK_IP, icmp, sizeof icmp, &p, sizeof p),
+               TORCLASS_RESULT_UNSUPPORTED_PACKET);
+}
+
 /* Timestamps in the wrong unit: torclass_clock_unit names them, and a table reports the unit
  * of its first timestamp in its stats. The stats struct grows at its end: a program built
  * against the first ABI 1 header (up to endpoint_misses) still gets its fields. */
@@ -711,6 +733,7 @@ int main(int argc, char **argv) {
   test_lifecycle();
   test_clock_unit();
   test_payload_cache();
+  test_packet_decode();
   if (argc > 1) {
     static const char *captures[] = {"tcp-plain", "tcp-negative", "http-magnet", "dht-magnet",
                                      "udp-tracker", "utp-only", "lsd", "udp-negative", "tcp-encrypted"};
