@@ -733,8 +733,10 @@ typedef struct torclass_packet_info {
  */
 typedef struct torclass_table_config {
   /**
-   * `sizeof(torclass_table_config)`: lets later versions append fields. Smaller values
-   * are `TORCLASS_RESULT_INVALID_ARGUMENT`.
+   * `sizeof(torclass_table_config)`: lets later versions append fields. The library reads
+   * the fields both it and the program know (a field the program's version lacks keeps its
+   * default); a value below the first ABI 1 struct (up to `learn_endpoints`) is
+   * `TORCLASS_RESULT_INVALID_ARGUMENT`.
    */
   uint32_t struct_size;
   /**
@@ -1326,8 +1328,9 @@ torclass_result torclass_link_type_from_dlt(uint32_t dlt, uint32_t *out_link_typ
  * thread, bounded work, no allocation. Results as for `torclass_table_process`:
  * `TORCLASS_RESULT_UNSUPPORTED_PACKET` for a packet that is not TCP/UDP over IP (or a later IP
  * fragment, which has no transport header), `_MALFORMED_PACKET`, `_UNKNOWN_LINK_TYPE`,
- * `_INVALID_ARGUMENT` over `TORCLASS_MAX_PACKET_LEN`, `_BUFFER_TOO_SMALL` for a smaller
- * `info_size`.
+ * `_INVALID_ARGUMENT` over `TORCLASS_MAX_PACKET_LEN`, `_BUFFER_TOO_SMALL` for an `info_size`
+ * below this struct (a later library writes `min(info_size, its own sizeof)` bytes and sets
+ * `struct_size` to that).
  *
  * A new connection (to look its destination up among the known peers before classifying it):
  *
@@ -1513,8 +1516,10 @@ torclass_result torclass_table_set_flow_end(struct torclass_table *table,
 /**
  * Write everything known of the flow `handle` names (from `torclass_packet_result.handle`
  * or a flow-end callback) to `*out_info`: counters, timestamps, verdict, key and metadata.
- * `info_size` is `sizeof(torclass_flow_info)`. `TORCLASS_RESULT_NOT_FOUND` if the flow has
- * left the table, even if another flow now uses its slot.
+ * `info_size` is `sizeof(torclass_flow_info)`: the library writes `min(info_size, its own
+ * sizeof)` bytes and sets `struct_size` to that (a size below the first ABI 1 struct is
+ * `TORCLASS_RESULT_BUFFER_TOO_SMALL`). `TORCLASS_RESULT_NOT_FOUND` if the flow has left the
+ * table, even if another flow now uses its slot.
  *
  * # Safety
  * As for [`torclass_table_meta`], with `out_info` pointing to `info_size` writable bytes.

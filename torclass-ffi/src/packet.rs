@@ -4,7 +4,7 @@
 
 use torclass_core::packet::{decode, Fragment, LinkType};
 
-use crate::boundary::{bytes, out};
+use crate::boundary::{bytes, out, prefix_len, write_prefix};
 use crate::result::torclass_result;
 use crate::table::{decode_error, flow_key, torclass_flow_key, TORCLASS_MAX_PACKET_LEN};
 
@@ -45,14 +45,20 @@ pub struct torclass_packet_info {
     pub key: torclass_flow_key,
 }
 
+/// The size of `torclass_packet_info` in ABI 1 (to its last field): the smallest `info_size`
+/// [`torclass_packet_decode`] accepts; fields added later go after it.
+const PACKET_INFO_SIZE_ABI1: usize =
+    core::mem::offset_of!(torclass_packet_info, key) + core::mem::size_of::<torclass_flow_key>();
+
 /// Decode the headers of one packet (`link_type` as for `torclass_table_process`) and write
 /// its 5-tuple, TCP flags and payload length to `*out_info`; `info_size` is
 /// `sizeof(torclass_packet_info)`. Nothing is classified and no table is touched: safe from any
 /// thread, bounded work, no allocation. Results as for `torclass_table_process`:
 /// `TORCLASS_RESULT_UNSUPPORTED_PACKET` for a packet that is not TCP/UDP over IP (or a later IP
 /// fragment, which has no transport header), `_MALFORMED_PACKET`, `_UNKNOWN_LINK_TYPE`,
-/// `_INVALID_ARGUMENT` over `TORCLASS_MAX_PACKET_LEN`, `_BUFFER_TOO_SMALL` for a smaller
-/// `info_size`.
+/// `_INVALID_ARGUMENT` over `TORCLASS_MAX_PACKET_LEN`, `_BUFFER_TOO_SMALL` for an `info_size`
+/// below this struct (a later library writes `min(info_size, its own sizeof)` bytes and sets
+/// `struct_size` to that).
 ///
 /// A new connection (to look its destination up among the known peers before classifying it):
 ///
@@ -75,7 +81,7 @@ pub unsafe extern "C" fn torclass_packet_decode(
 ) -> torclass_result {
     ffi_boundary!(torclass_result::Panic, {
         tri!(out(out_info));
-        if info_size < core::mem::size_of::<torclass_packet_info>() {
+        if info_size < PACKET_INFO_SIZE_ABI1 {
             return torclass_result::BufferTooSmall;
         }
         if len > TORCLASS_MAX_PACKET_LEN {
@@ -91,15 +97,16 @@ pub unsafe extern "C" fn torclass_packet_decode(
             Err(e) => return decode_error(e),
         };
         let info = torclass_packet_info {
-            struct_size: core::mem::size_of::<torclass_packet_info>() as u32,
+            struct_size: prefix_len::<torclass_packet_info>(info_size) as u32,
             tcp_flags: packet.tcp.map_or(0, |t| t.flags.0),
             first_fragment: u8::from(packet.fragment == Fragment::First),
             reserved: 0,
             payload_len: packet.payload_len_on_wire,
             key: flow_key(&packet.key),
         };
-        // SAFETY: `out_info` is not NULL (checked first) and points to writable storage.
-        unsafe { out_info.write(info) };
+        // SAFETY: `out_info` is not NULL (checked first) and points to `info_size` writable
+        // bytes; `info` is a local.
+        unsafe { write_prefix(out_info, &info, info_size) };
         torclass_result::Ok
     })
 }

@@ -19,7 +19,7 @@ use torclass_core::reassembly::{FragmentSlot, Reassembler, ReassemblyConfig};
 use torclass_core::table::{EndReason, FlowHandle, FlowTable, Slot, TableConfig};
 use torclass_core::{Direction, Metadata, Verdict};
 
-use crate::boundary::{bytes, get_mut, out, MAX_LEN};
+use crate::boundary::{bytes, get_mut, out, prefix_len, write_prefix, MAX_LEN};
 use crate::meta::torclass_meta;
 use crate::result::{torclass_result, TORCLASS_RESULT_COUNT};
 use crate::verdict::torclass_verdict;
@@ -237,8 +237,10 @@ pub struct torclass_table {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct torclass_table_config {
-    /// `sizeof(torclass_table_config)`: lets later versions append fields. Smaller values
-    /// are `TORCLASS_RESULT_INVALID_ARGUMENT`.
+    /// `sizeof(torclass_table_config)`: lets later versions append fields. The library reads
+    /// the fields both it and the program know (a field the program's version lacks keeps its
+    /// default); a value below the first ABI 1 struct (up to `learn_endpoints`) is
+    /// `TORCLASS_RESULT_INVALID_ARGUMENT`.
     pub struct_size: u32,
     /// Open TCP flows (default 600 s).
     pub tcp_idle_ns: u64,
@@ -429,6 +431,16 @@ pub struct torclass_table_stats {
     pub reserved_end: u32,
 }
 
+/// The size of `torclass_table_config` when ABI 1 was declared (to its last field): the
+/// smallest `struct_size` [`torclass_table_init`] accepts. Fields added later go after it.
+const CONFIG_SIZE_ABI1: usize =
+    core::mem::offset_of!(torclass_table_config, learn_endpoints) + core::mem::size_of::<u32>();
+
+/// The size of `torclass_flow_info` when ABI 1 was declared (to its last field): the smallest
+/// `info_size` [`torclass_table_flow_info`] accepts.
+const FLOW_INFO_SIZE_ABI1: usize =
+    core::mem::offset_of!(torclass_flow_info, meta) + core::mem::size_of::<torclass_meta>();
+
 /// The size of `torclass_table_stats` when ABI 1 was declared: the smallest `stats_size`
 /// [`torclass_table_get_stats`] accepts (a program built against that header passes it).
 const STATS_SIZE_ABI1: usize = core::mem::offset_of!(torclass_table_stats, clock_unit);
@@ -543,12 +555,24 @@ pub unsafe extern "C" fn torclass_table_init(
         };
         let mut learn = true;
         if !config.is_null() {
-            // SAFETY: not NULL; the caller guarantees it points to a valid config (all fields
-            // are plain integers, so any bytes are a valid value). A config of a later version
-            // is longer: this version reads its own fields, the prefix.
-            let c = unsafe { *config };
-            if (c.struct_size as usize) < core::mem::size_of::<torclass_table_config>() {
+            // SAFETY: not NULL; the caller guarantees a config of its version, which starts
+            // with `struct_size` (a plain integer: any bytes are a valid value).
+            let size = unsafe { config.cast::<u32>().read() } as usize;
+            if size < CONFIG_SIZE_ABI1 {
                 return torclass_result::InvalidArgument;
+            }
+            // The fields both versions know: a later config is longer (this version reads its
+            // own fields), an earlier one shorter (the fields it lacks keep their defaults).
+            let mut c = default_config();
+            // SAFETY: the caller's config has `size` readable bytes; at most
+            // `size_of::<torclass_table_config>()` of them are copied into a local, and every
+            // field is a plain integer, so any bytes are a valid value.
+            unsafe {
+                core::ptr::copy_nonoverlapping(
+                    config.cast::<u8>(),
+                    (&raw mut c).cast::<u8>(),
+                    prefix_len::<torclass_table_config>(size),
+                );
             }
             table_config.tcp_idle_ns = c.tcp_idle_ns;
             table_config.tcp_closed_ns = c.tcp_closed_ns;
@@ -1079,7 +1103,7 @@ pub unsafe extern "C" fn torclass_table_get_stats(
         if stats_size < STATS_SIZE_ABI1 {
             return torclass_result::BufferTooSmall;
         }
-        let written = stats_size.min(core::mem::size_of::<torclass_table_stats>());
+        let written = prefix_len::<torclass_table_stats>(stats_size);
         // SAFETY: as documented for the caller.
         let header = tri!(unsafe { header_ref(table) });
         let s = header.table.stats();
@@ -1121,15 +1145,8 @@ pub unsafe extern "C" fn torclass_table_get_stats(
             reserved_end: 0,
         };
         // SAFETY: `out_stats` is not NULL (checked first) and the caller guarantees
-        // `stats_size >= written` writable bytes there; `stats` is a local, so they do not
-        // overlap. Bytes, so no alignment is needed past the caller's.
-        unsafe {
-            core::ptr::copy_nonoverlapping(
-                (&raw const stats).cast::<u8>(),
-                out_stats.cast::<u8>(),
-                written,
-            );
-        }
+        // `stats_size` writable bytes there; `stats` is a local.
+        unsafe { write_prefix(out_stats, &stats, stats_size) };
         torclass_result::Ok
     })
 }
@@ -1164,8 +1181,10 @@ pub unsafe extern "C" fn torclass_table_set_flow_end(
 
 /// Write everything known of the flow `handle` names (from `torclass_packet_result.handle`
 /// or a flow-end callback) to `*out_info`: counters, timestamps, verdict, key and metadata.
-/// `info_size` is `sizeof(torclass_flow_info)`. `TORCLASS_RESULT_NOT_FOUND` if the flow has
-/// left the table, even if another flow now uses its slot.
+/// `info_size` is `sizeof(torclass_flow_info)`: the library writes `min(info_size, its own
+/// sizeof)` bytes and sets `struct_size` to that (a size below the first ABI 1 struct is
+/// `TORCLASS_RESULT_BUFFER_TOO_SMALL`). `TORCLASS_RESULT_NOT_FOUND` if the flow has left the
+/// table, even if another flow now uses its slot.
 ///
 /// # Safety
 /// As for [`torclass_table_meta`], with `out_info` pointing to `info_size` writable bytes.
@@ -1178,7 +1197,7 @@ pub unsafe extern "C" fn torclass_table_flow_info(
 ) -> torclass_result {
     ffi_boundary!(torclass_result::Panic, {
         tri!(out(out_info));
-        if info_size < core::mem::size_of::<torclass_flow_info>() {
+        if info_size < FLOW_INFO_SIZE_ABI1 {
             return torclass_result::BufferTooSmall;
         }
         // SAFETY: as documented for the caller.
@@ -1186,9 +1205,11 @@ pub unsafe extern "C" fn torclass_table_flow_info(
         let Some(slot) = table.flow(FlowHandle::from_bits(handle)) else {
             return torclass_result::NotFound;
         };
-        let info = flow_info(slot);
-        // SAFETY: `out_info` is not NULL (checked first) and points to writable storage.
-        unsafe { out_info.write(info) };
+        let mut info = flow_info(slot);
+        info.struct_size = prefix_len::<torclass_flow_info>(info_size) as u32;
+        // SAFETY: `out_info` is not NULL (checked first) and points to `info_size` writable
+        // bytes; `info` is a local.
+        unsafe { write_prefix(out_info, &info, info_size) };
         torclass_result::Ok
     })
 }
@@ -1393,6 +1414,22 @@ pub unsafe extern "C" fn torclass_table_endpoint_next(
     })
 }
 
+/// The defaults, with `struct_size` of this version.
+fn default_config() -> torclass_table_config {
+    let d = TableConfig::default();
+    torclass_table_config {
+        struct_size: core::mem::size_of::<torclass_table_config>() as u32,
+        tcp_idle_ns: d.tcp_idle_ns,
+        tcp_closed_ns: d.tcp_closed_ns,
+        udp_idle_ns: d.udp_idle_ns,
+        endpoint_ttl_ns: CacheConfig::default().ttl_ns,
+        learn_endpoints: 1,
+    }
+}
+
+// ABI 1: this writes the whole struct, which a program of the same version has. Should
+// `torclass_table_config` grow, this must keep writing the ABI 1 fields only (a program built
+// before has no room for more) and a variant taking the caller's size must be added.
 /// The config that [`torclass_table_init`] uses when given NULL, with `struct_size` set.
 ///
 /// # Safety
@@ -1404,15 +1441,7 @@ pub unsafe extern "C" fn torclass_table_default_config(
     ffi_boundary!(torclass_result::Panic, {
         // SAFETY: NULL is refused; else the caller guarantees a writable config.
         let o = tri!(unsafe { get_mut(out_config) });
-        let d = TableConfig::default();
-        *o = torclass_table_config {
-            struct_size: core::mem::size_of::<torclass_table_config>() as u32,
-            tcp_idle_ns: d.tcp_idle_ns,
-            tcp_closed_ns: d.tcp_closed_ns,
-            udp_idle_ns: d.udp_idle_ns,
-            endpoint_ttl_ns: CacheConfig::default().ttl_ns,
-            learn_endpoints: 1,
-        };
+        *o = default_config();
         torclass_result::Ok
     })
 }

@@ -223,6 +223,11 @@ static void test_table_bad_input(void) {
   CHECK(cfg.struct_size == sizeof cfg);
   cfg.struct_size = 4;
   CHECK_RESULT(torclass_table_init(mem, need, 16, 42, &cfg, &t), TORCLASS_RESULT_INVALID_ARGUMENT);
+  /* The first ABI 1 struct, to its last field (a later header may add fields after it). */
+  cfg.struct_size = (uint32_t)(offsetof(torclass_table_config, learn_endpoints) + sizeof cfg.learn_endpoints);
+  CHECK_RESULT(torclass_table_init(mem, need, 16, 42, &cfg, &t), TORCLASS_RESULT_OK);
+  cfg.struct_size--;
+  CHECK_RESULT(torclass_table_init(mem, need, 16, 42, &cfg, &t), TORCLASS_RESULT_INVALID_ARGUMENT);
   cfg.struct_size = sizeof cfg;
   CHECK_RESULT(torclass_table_init(mem, need, 16, 42, &cfg, &t), TORCLASS_RESULT_OK);
   CHECK((void *)t == (void *)mem);
@@ -373,6 +378,13 @@ static void test_lifecycle(void) {
   torclass_flow_info info;
   CHECK_RESULT(torclass_table_flow_info(t, handle, &info, sizeof info), TORCLASS_RESULT_OK);
   CHECK(info.struct_size == sizeof info && info.end_reason == 0 && info.packets[0] == 1);
+  {
+    size_t abi1 = offsetof(torclass_flow_info, meta) + sizeof info.meta;
+    torclass_flow_info small;
+    CHECK_RESULT(torclass_table_flow_info(t, handle, &small, abi1 - 1), TORCLASS_RESULT_BUFFER_TOO_SMALL);
+    CHECK_RESULT(torclass_table_flow_info(t, handle, &small, abi1), TORCLASS_RESULT_OK);
+    CHECK(small.struct_size == abi1 && small.packets[0] == 1);
+  }
   CHECK(info.bytes[0] == sizeof hs && info.first_ns == 4 * S && info.slot == res.slot);
   CHECK(info.meta.peer_id_len[0] == 20 && !strncmp((const char *)info.meta.client[0], "Transmission", 12));
   torclass_verdict v;
