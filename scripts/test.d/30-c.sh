@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # libtorclass from C, every recipe torclass-ffi/README.md documents: install under a temporary
 # PREFIX with install.sh; check what is installed (only torclass_* exported, sizes); the header
-# in C89 and C++98; the C tests built with `pkg-config --cflags --libs torclass` and warnings as
+# in C89 and C++98; the README's C snippets put together as one program; the C tests built with `pkg-config --cflags --libs torclass` and warnings as
 # errors under AddressSanitizer/UBSan (rpath), the same binary run through LD_LIBRARY_PATH, the
 # static recipe (`torclass-static`) under valgrind memcheck, `gcc -static`, helgrind and drd
 # with the shipped suppressions on tables in several threads; then the NFQUEUE example and its
@@ -36,6 +36,44 @@ cp "$work/h.c" "$work/h.cpp"
 gcc -std=c89 "${strict[@]}" $(pkg-config --cflags torclass) -fsyntax-only "$work/h.c"
 g++ -std=c++98 "${strict[@]}" $(pkg-config --cflags torclass) -fsyntax-only "$work/h.cpp"
 g++ -std=c++17 "${strict[@]}" $(pkg-config --cflags torclass) -fsyntax-only "$work/h.cpp"
+
+echo "--- the C snippets of torclass-ffi/README.md, put together, compile and run"
+# Declarations (a `static` function, a `struct NAME {` definition, at brace depth 0) go to file
+# scope, every other line into main, each code block in its own scope; main first declares the
+# context the snippets assume (a packet, a connection, a seed).
+awk '
+  /^```c$/ { inblock = 1; depth = 0; top = 0; body = body "  {\n"; next }
+  /^```$/ && inblock { inblock = 0; body = body "  }\n"; next }
+  inblock {
+    if (depth == 0 && ($0 ~ /^static / || $0 ~ /^struct [a-z_]+ \{/)) top = 1
+    line = $0
+    opens = gsub(/\{/, "{", line)
+    closes = gsub(/\}/, "}", line)
+    if (top) decls = decls $0 "\n"; else body = body "    " $0 "\n"
+    depth += opens - closes
+    if (top && depth == 0) top = 0
+  }
+  END {
+    print "#define _POSIX_C_SOURCE 200809L"
+    print "#include <torclass.h>"
+    print "#include <assert.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include <time.h>"
+    printf "%s", decls
+    print "int main(void) {"
+    print "  static const uint8_t pkt[60] = {0x45, 0, 0, 60};"
+    print "  size_t len = sizeof pkt;"
+    print "  const uint8_t *data = pkt;"
+    print "  uint8_t dir = TORCLASS_DIRECTION_INITIATOR;"
+    print "  uint64_t random_seed = 0x5eed;"
+    print "  struct conn conn, *c = &conn;"
+    print "  torclass_verdict verdict;"
+    print "  torclass_table *table = NULL;"
+    print "  memset(&conn, 0, sizeof conn);"
+    printf "%s", body
+    print "  return 0;\n}"
+  }' torclass-ffi/README.md >"$work/readme.c"
+gcc "${cflags[@]}" -o "$work/readme" "$work/readme.c" $(pkg-config --cflags --libs torclass) -Wl,-rpath,"$lib" ||
+  { cat -n "$work/readme.c"; exit 1; }
+"$work/readme"
 
 echo "--- C tests under ASan/UBSan (shared library, rpath)"
 gcc "${cflags[@]}" -fsanitize=address,undefined -fno-sanitize-recover=all \

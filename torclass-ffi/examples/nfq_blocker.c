@@ -7,6 +7,20 @@
  * torclass has finished reading it, is marked so the kernel accepts the rest of it. Everything
  * else is accepted. Each decision is logged with the 5-tuple, protocol and info-hash.
  *
+ * Flow-end log: the table hands every flow that leaves it to a callback
+ * (torclass_table_set_flow_end), finished, with its final verdict: one line per flow
+ * (action=end) with why it ended, its verdict, packets and bytes per side, the packet that
+ * decided it, its duration, info-hash and client. BitTorrent flows are always logged, others
+ * with -v. At exit the tables are drained, so the flows still in them are logged too.
+ *
+ * Known peers: the table learns BitTorrent peer endpoints (the peers of confirmed flows, and
+ * those named by tracker replies, PEX, the DHT and LSD). A TCP SYN to a known peer is dropped
+ * before it is classified (torclass_packet_decode, torclass_table_endpoint_query), so a client
+ * cannot reconnect, encrypted or not, to a peer it was caught with (action=drop-known-peer).
+ * The daemon parses no header itself. By default only peers learned from confirmed flows, on
+ * ports >= 1024, count (-k flows): with -k all, anyone who can send a tracker reply or a PEX
+ * message through the router could get any address:port blocked for every user.
+ *
  * Flow lifecycle: each queue thread expires its table every second (torclass_table_expire), so
  * idle flows and closed ones (FIN both ways or RST, after a 10 s linger for late packets) leave
  * it. A new connection on an old 5-tuple is a new flow: a SYN after the old connection closed,
@@ -29,13 +43,15 @@
  *
  * Build: cc -O2 -Wall -Wextra -Werror nfq_blocker.c $(pkg-config --cflags --libs torclass)
  *        $(pkg-config --cflags --libs libnetfilter_queue) -lpthread
- * Usage: nfq_blocker [-q QUEUE]... [-c likely|confirmed] [-n FLOWS] [-f] [-v]
+ * Usage: nfq_blocker [-q QUEUE]... [-c likely|confirmed] [-k flows|all|off] [-n FLOWS] [-f] [-v]
  *   -q QUEUE   queue number to serve (repeat for several queues, one thread each; default 0)
  *   -c LEVEL   confidence to act on (default confirmed; likely also drops guesses)
+ *   -k KNOWN   SYNs to drop: to peers learned from confirmed flows (flows, the default), to any
+ *              learned peer (all), or none (off)
  *   -n FLOWS   flow table capacity per queue (default 65536)
  *   -f         fail open: the kernel accepts packets when the queue is full
- *   -v         also log the first packet of each flow (action=accept-new), verdict changes and
- *              flows accepted for good
+ *   -v         also log the first packet of each flow (action=accept-new), verdict changes,
+ *              flows accepted for good, and the end of every flow (not only BitTorrent ones)
  */
 #define _GNU_SOURCE
 #include <torclass.h>
@@ -63,6 +79,8 @@
 
 static atomic_int stopping;
 static int act_confidence = TORCLASS_CONFIDENCE_CONFIRMED;
+enum known { KNOWN_OFF, KNOWN_FLOWS, KNOWN_ALL };
+static enum known known_peers = KNOWN_FLOWS;
 static uint32_t capacity = 65536;
 static int fail_open;
 static int verbose;
@@ -74,14 +92,11 @@ struct queue {
   torclass_table *table;
   void *mem;
   struct nfq_q_handle *qh;
-  unsigned long packets, dropped, accepted, errors, expired;
+  unsigned long packets, dropped, accepted, errors, expired, known_dropped, ended;
 };
 
-static const char *protocol_name(uint8_t p) {
-  static const char *names[] = {"-", "peer_wire", "peer_wire_encrypted", "utp", "dht",
-                                "udp_tracker", "http_tracker", "lsd", "magnet"};
-  return p < sizeof names / sizeof *names ? names[p] : "unknown";
-}
+/* A name function's answer, or "-" for a number it does not name (0: no protocol). */
+static const char *or_dash(const char *name) { return name ? name : "-"; }
 
 static uint64_t now_ns(void) {
   struct timespec ts;
@@ -89,52 +104,93 @@ static uint64_t now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* The 5-tuple, info-hash and client of a flow, as text. */
+struct flow_text {
+  char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], hash[65];
+  const char *proto, *client;
+};
+
+static void flow_text(const torclass_flow_key *key, const torclass_meta *meta, struct flow_text *t) {
+  int af = key->ip_version == 6 ? AF_INET6 : AF_INET;
+  if (!inet_ntop(af, key->src_addr, t->src, sizeof t->src)) strcpy(t->src, "?");
+  if (!inet_ntop(af, key->dst_addr, t->dst, sizeof t->dst)) strcpy(t->dst, "?");
+  t->proto = key->transport == TORCLASS_TRANSPORT_UDP ? "udp" : "tcp";
+  strcpy(t->hash, "-");
+  if (meta->info_hash_len == 20 || meta->info_hash_len == 32)
+    for (int i = 0; i < meta->info_hash_len; i++) snprintf(t->hash + 2 * i, 3, "%02x", meta->info_hash[i]);
+  t->client = "-";
+  for (int d = 0; d < 2; d++)
+    if (meta->client[d][0]) { t->client = (const char *)meta->client[d]; break; }
+}
+
 static void log_decision(struct queue *q, const torclass_packet_result *res, const char *action) {
-  torclass_flow_key key;
-  torclass_meta meta;
-  memset(&key, 0, sizeof key);
-  char src[INET6_ADDRSTRLEN] = "?", dst[INET6_ADDRSTRLEN] = "?", hash[65] = "-";
-  const char *client = "-";
-  if (torclass_table_flow_key(q->table, res->slot, &key) == TORCLASS_RESULT_OK) {
-    int af = key.ip_version == 6 ? AF_INET6 : AF_INET;
-    inet_ntop(af, key.src_addr, src, sizeof src);
-    inet_ntop(af, key.dst_addr, dst, sizeof dst);
-  }
-  if (torclass_table_meta(q->table, res->slot, &meta) == TORCLASS_RESULT_OK) {
-    if (meta.info_hash_len == 20 || meta.info_hash_len == 32)
-      for (int i = 0; i < meta.info_hash_len; i++) snprintf(hash + 2 * i, 3, "%02x", meta.info_hash[i]);
-    for (int d = 0; d < 2; d++)
-      if (meta.client[d][0]) { client = (const char *)meta.client[d]; break; }
-  }
+  torclass_flow_info info;
+  struct flow_text t;
+  /* Everything the table knows of the flow, by its handle (torclass_table_flow_key and
+   * torclass_table_meta give the same by slot). */
+  if (torclass_table_flow_info(q->table, res->handle, &info, sizeof info) != TORCLASS_RESULT_OK)
+    memset(&info, 0, sizeof info);
+  flow_text(&info.key, &info.meta, &t);
   pthread_mutex_lock(&log_lock);
   printf("queue=%u action=%s proto=%s src=%s:%u dst=%s:%u verdict=%u protocol=%s confidence=%u "
          "evidence=0x%06x info_hash=%s client=\"%s\"\n",
-         q->num, action, key.transport == TORCLASS_TRANSPORT_UDP ? "udp" : "tcp", src, key.src_port,
-         dst, key.dst_port, res->verdict.verdict, protocol_name(res->verdict.protocol),
-         res->verdict.confidence, res->verdict.evidence, hash, client);
+         q->num, action, t.proto, t.src, info.key.src_port, t.dst, info.key.dst_port,
+         res->verdict.verdict, or_dash(torclass_protocol_name(res->verdict.protocol)),
+         res->verdict.confidence, res->verdict.evidence, t.hash, t.client);
   fflush(stdout);
   pthread_mutex_unlock(&log_lock);
 }
 
-/* True if the IPv4 or IPv6 packet is TCP with payload (an IPv6 packet with extension headers
- * counts as having some). */
-static int tcp_payload(const unsigned char *p, int len) {
-  if (len < 20) return 0;
-  size_t ip_len, total;
-  if (p[0] >> 4 == 4) {
-    ip_len = (size_t)(p[0] & 0x0f) * 4;
-    total = (size_t)p[2] << 8 | p[3];
-    if (p[9] != 6) return 0;
-  } else if (p[0] >> 4 == 6 && len >= 40) {
-    ip_len = 40;
-    total = 40 + ((size_t)p[4] << 8 | p[5]);
-    if (p[6] != 6) return 1;
-  } else {
+/* The flow-end callback: called from inside torclass_table_process, _expire and _drain with
+ * every flow that leaves the table, its verdict final. It must not call torclass on the same
+ * table (that would return TORCLASS_RESULT_BUSY); `info` lives for the call. */
+static void on_flow_end(void *user, const torclass_flow_info *info) {
+  struct queue *q = user;
+  q->ended++;
+  const torclass_verdict *v = &info->verdict;
+  if (v->verdict != TORCLASS_VERDICT_BITTORRENT && !verbose) return;
+  struct flow_text t;
+  flow_text(&info->key, &info->meta, &t);
+  pthread_mutex_lock(&log_lock);
+  printf("queue=%u action=end reason=%s proto=%s src=%s:%u dst=%s:%u verdict=%s protocol=%s "
+         "confidence=%s evidence=0x%06x packets=%u/%u bytes=%llu/%llu decided_at=%u duration_ms=%llu "
+         "info_hash=%s client=\"%s\"\n",
+         q->num, or_dash(torclass_end_reason_name(info->end_reason)), t.proto, t.src, info->key.src_port,
+         t.dst, info->key.dst_port, or_dash(torclass_verdict_name(v->verdict)),
+         or_dash(torclass_protocol_name(v->protocol)), or_dash(torclass_confidence_name(v->confidence)),
+         v->evidence, info->packets[0], info->packets[1], (unsigned long long)info->bytes[0],
+         (unsigned long long)info->bytes[1], info->decided_at_packet,
+         (unsigned long long)((info->last_ns - info->first_ns) / 1000000u), t.hash, t.client);
+  fflush(stdout);
+  pthread_mutex_unlock(&log_lock);
+}
+
+/* A SYN to a known peer (see -k): drop it before it takes a flow slot. The headers are read by
+ * torclass_packet_decode; its endpoint is looked up in the table's cache of learned peers. */
+static int known_peer_syn(struct queue *q, const unsigned char *data, int len, uint64_t now) {
+  torclass_packet_info p;
+  torclass_endpoint dst, known;
+  if (known_peers == KNOWN_OFF ||
+      torclass_packet_decode(TORCLASS_LINK_IP, data, (size_t)len, &p, sizeof p) != TORCLASS_RESULT_OK ||
+      (p.tcp_flags & (TORCLASS_TCP_SYN | TORCLASS_TCP_ACK)) != TORCLASS_TCP_SYN)
     return 0;
-  }
-  if ((size_t)len < ip_len + 20 || total > (size_t)len) return 0;
-  size_t tcp_len = (size_t)(p[ip_len + 12] >> 4) * 4;
-  return total > ip_len + tcp_len;
+  memset(&dst, 0, sizeof dst);
+  dst.ip_version = p.key.ip_version;
+  memcpy(dst.addr, p.key.dst_addr, sizeof dst.addr);
+  dst.port = p.key.dst_port;
+  if (torclass_table_endpoint_query(q->table, &dst, now, &known) != TORCLASS_RESULT_OK) return 0;
+  if (known_peers == KNOWN_FLOWS && (known.source != TORCLASS_SOURCE_FLOW || known.port < 1024)) return 0;
+  struct flow_text t;
+  torclass_meta none;
+  memset(&none, 0, sizeof none);
+  flow_text(&p.key, &none, &t);
+  pthread_mutex_lock(&log_lock);
+  printf("queue=%u action=drop-known-peer proto=tcp src=%s:%u dst=%s:%u source=%s expires_in=%llus\n", q->num,
+         t.src, p.key.src_port, t.dst, p.key.dst_port, or_dash(torclass_source_name(known.source)),
+         (unsigned long long)((known.expires_ns - now) / 1000000000u));
+  fflush(stdout);
+  pthread_mutex_unlock(&log_lock);
+  return 1;
 }
 
 static int on_packet(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_data *nfa, void *arg) {
@@ -146,9 +202,13 @@ static int on_packet(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_d
   unsigned char *data = NULL;
   int len = nfq_get_payload(nfa, &data);
   q->packets++;
+  uint64_t now = now_ns();
+  if (len >= 0 && known_peer_syn(q, data, len, now)) {
+    q->known_dropped++;
+    return nfq_set_verdict(qh, id, NF_DROP, 0, NULL);
+  }
   torclass_packet_result res;
-  torclass_result r = len >= 0 ? torclass_table_process(q->table, TORCLASS_LINK_IP, data, (size_t)len,
-                                                        now_ns(), &res)
+  torclass_result r = len >= 0 ? torclass_table_process(q->table, TORCLASS_LINK_IP, data, (size_t)len, now, &res)
                                : TORCLASS_RESULT_MALFORMED_PACKET;
   if (r != TORCLASS_RESULT_OK) {
     /* Not TCP/UDP, a fragment held for reassembly, or broken headers: not ours to judge. */
@@ -160,8 +220,11 @@ static int on_packet(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_d
   /* A tracker request decides its flow at once, but it still goes out: the tracker's reply is
    * read (the peers it names go to the endpoint cache, which confirms encrypted flows to them)
    * and dropped, so the client learns no peers either way. */
+  torclass_packet_info p;
   int hold = v->protocol == TORCLASS_PROTOCOL_HTTP_TRACKER &&
-             (res.direction == TORCLASS_DIRECTION_INITIATOR || !tcp_payload(data, len));
+             (res.direction == TORCLASS_DIRECTION_INITIATOR ||
+              torclass_packet_decode(TORCLASS_LINK_IP, data, (size_t)len, &p, sizeof p) != TORCLASS_RESULT_OK ||
+              p.payload_len == 0);
   if (v->verdict == TORCLASS_VERDICT_BITTORRENT && v->confidence >= act_confidence && !hold) {
     q->dropped++;
     log_decision(q, &res, "drop");
@@ -220,6 +283,8 @@ static void *serve(void *arg) {
     }
     nfq_handle_packet(h, buf, (int)n);
   }
+  /* The flows still in the table end now: each is logged by the flow-end callback. */
+  torclass_table_drain(q->table);
   nfq_destroy_queue(q->qh);
   nfq_close(h);
   return NULL;
@@ -234,7 +299,7 @@ int main(int argc, char **argv) {
   struct queue queues[MAX_QUEUES];
   int nq = 0, opt;
   memset(queues, 0, sizeof queues);
-  while ((opt = getopt(argc, argv, "q:c:n:fv")) != -1) {
+  while ((opt = getopt(argc, argv, "q:c:k:n:fv")) != -1) {
     switch (opt) {
       case 'q':
         if (nq == MAX_QUEUES) { fprintf(stderr, "at most %d queues\n", MAX_QUEUES); return 2; }
@@ -245,17 +310,29 @@ int main(int argc, char **argv) {
         else if (!strcmp(optarg, "confirmed")) act_confidence = TORCLASS_CONFIDENCE_CONFIRMED;
         else { fprintf(stderr, "-c likely|confirmed\n"); return 2; }
         break;
+      case 'k':
+        if (!strcmp(optarg, "flows")) known_peers = KNOWN_FLOWS;
+        else if (!strcmp(optarg, "all")) known_peers = KNOWN_ALL;
+        else if (!strcmp(optarg, "off")) known_peers = KNOWN_OFF;
+        else { fprintf(stderr, "-k flows|all|off\n"); return 2; }
+        break;
       case 'n': capacity = (uint32_t)strtoul(optarg, NULL, 10); break;
       case 'f': fail_open = 1; break;
       case 'v': verbose = 1; break;
       default:
-        fprintf(stderr, "usage: %s [-q QUEUE]... [-c likely|confirmed] [-n FLOWS] [-f] [-v]\n", argv[0]);
+        fprintf(stderr, "usage: %s [-q QUEUE]... [-c likely|confirmed] [-k flows|all|off] [-n FLOWS] [-f] [-v]\n",
+                argv[0]);
         return 2;
     }
   }
   if (nq == 0) nq = 1;
   if (torclass_abi_version() != TORCLASS_ABI_VERSION) {
     fprintf(stderr, "libtorclass ABI %u, compiled against %u\n", torclass_abi_version(), TORCLASS_ABI_VERSION);
+    return 1;
+  }
+  /* torclass takes nanoseconds: a clock in another unit would stretch every timeout. */
+  if (torclass_clock_unit(now_ns()) != TORCLASS_CLOCK_NANOSECONDS) {
+    fprintf(stderr, "the clock is not in nanoseconds\n");
     return 1;
   }
   struct sigaction sa;
@@ -273,14 +350,24 @@ int main(int argc, char **argv) {
       fprintf(stderr, "torclass_table_init: %s\n", torclass_result_message(r));
       return 1;
     }
+    torclass_table_set_flow_end(queues[i].table, on_flow_end, &queues[i]);
   }
-  printf("nfq_blocker %s: %d queue(s), %u flows each, acting on %s%s\n", torclass_version(), nq,
+  static const char *known_names[] = {"off", "flows", "all"};
+  printf("nfq_blocker %s: %d queue(s), %u flows each, acting on %s, known peers %s%s\n", torclass_version(), nq,
          capacity, act_confidence == TORCLASS_CONFIDENCE_LIKELY ? "likely" : "confirmed",
-         fail_open ? ", fail-open" : "");
+         known_names[known_peers], fail_open ? ", fail-open" : "");
   fflush(stdout);
   for (int i = 0; i < nq; i++) pthread_create(&queues[i].thread, NULL, serve, &queues[i]);
   for (int i = 0; i < nq; i++) pthread_join(queues[i].thread, NULL);
   for (int i = 0; i < nq; i++) {
+    torclass_table_stats st;
+    memset(&st, 0, sizeof st);
+    torclass_table_get_stats(queues[i].table, &st, sizeof st);
+    unsigned long long bittorrent = 0;
+    for (int p = 0; p < TORCLASS_PROTOCOL_COUNT; p++) bittorrent += st.bittorrent[p];
+    printf("queue=%u flows=%llu ended=%lu bittorrent_flows=%llu endpoints=%llu known_peer_syns=%lu\n",
+           queues[i].num, (unsigned long long)st.flows, queues[i].ended, bittorrent,
+           (unsigned long long)st.endpoints, queues[i].known_dropped);
     printf("queue=%u packets=%lu dropped=%lu accepted=%lu errors=%lu expired=%lu\n", queues[i].num,
            queues[i].packets, queues[i].dropped, queues[i].accepted, queues[i].errors, queues[i].expired);
     free(queues[i].mem);

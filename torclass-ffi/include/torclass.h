@@ -15,6 +15,31 @@
 
 
 /**
+ * `torclass_clock_unit`, `torclass_table_stats.clock_unit`: the timestamp is plausible as
+ * nanoseconds (since 1970, or a relative clock such as `CLOCK_MONOTONIC`), or not checked
+ * yet.
+ */
+#define TORCLASS_CLOCK_NANOSECONDS 0
+
+/**
+ * The timestamp is the current time in seconds since 1970: every timeout would be a
+ * billion times longer.
+ */
+#define TORCLASS_CLOCK_SECONDS 1
+
+/**
+ * The timestamp is the current time in milliseconds since 1970 (as nDPI takes them): every
+ * timeout would be a million times longer.
+ */
+#define TORCLASS_CLOCK_MILLISECONDS 2
+
+/**
+ * The timestamp is the current time in microseconds since 1970 (`struct timeval`, pcap):
+ * every timeout would be a thousand times longer.
+ */
+#define TORCLASS_CLOCK_MICROSECONDS 3
+
+/**
  * Bytes of a [`torclass_flow`].
  */
 #define TORCLASS_FLOW_SIZE 92
@@ -28,6 +53,26 @@
  * Bytes of [`torclass_meta::client_version`], the BEP 10 `v` string (cut to this length).
  */
 #define TORCLASS_CLIENT_VERSION_LEN 48
+
+/**
+ * `torclass_packet_info.tcp_flags`: FIN.
+ */
+#define TORCLASS_TCP_FIN 1
+
+/**
+ * `torclass_packet_info.tcp_flags`: SYN.
+ */
+#define TORCLASS_TCP_SYN 2
+
+/**
+ * `torclass_packet_info.tcp_flags`: RST.
+ */
+#define TORCLASS_TCP_RST 4
+
+/**
+ * `torclass_packet_info.tcp_flags`: ACK.
+ */
+#define TORCLASS_TCP_ACK 16
 
 /**
  * Number of result codes: `torclass_table_stats.results` has one counter per code.
@@ -463,11 +508,48 @@ typedef uint32_t torclass_result;
 #endif /* __cplusplus */
 
 /**
+ * An initialised endpoint cache: a pointer to the memory given to `torclass_endpoints_init`.
+ * Not thread-safe: one thread at a time. Opaque in C.
+ */
+typedef struct torclass_endpoints torclass_endpoints;
+
+/**
  * An initialised flow table: a pointer to the memory given to `torclass_table_init`.
  * Not thread-safe: one thread at a time per table (one table per NFQUEUE queue thread).
  * Different tables are independent. Opaque in C.
  */
 typedef struct torclass_table torclass_table;
+
+/**
+ * One endpoint of the table's cache of learned BitTorrent peers (32 bytes).
+ */
+typedef struct torclass_endpoint {
+  /**
+   * When the entry stops being reported, in the caller's nanoseconds (ignored by queries
+   * and `forget`).
+   */
+  uint64_t expires_ns;
+  /**
+   * Address in network byte order: 4 bytes for IPv4, 16 for IPv6.
+   */
+  uint8_t addr[16];
+  /**
+   * Port, host byte order.
+   */
+  uint16_t port;
+  /**
+   * 4 or 6.
+   */
+  uint8_t ip_version;
+  /**
+   * `TORCLASS_SOURCE_*`: where it was learned.
+   */
+  uint8_t source;
+  /**
+   * Zero.
+   */
+  uint32_t reserved;
+} torclass_endpoint;
 
 /**
  * One flow's state: `TORCLASS_FLOW_SIZE` bytes, alignment 1 (any address will do), no
@@ -572,17 +654,89 @@ typedef struct torclass_meta {
 } torclass_meta;
 
 /**
+ * A flow's 5-tuple, oriented from its initiator (the side that sent the first packet seen).
+ */
+typedef struct torclass_flow_key {
+  /**
+   * 4 or 6.
+   */
+  uint8_t ip_version;
+  /**
+   * `TORCLASS_TRANSPORT_*`.
+   */
+  uint8_t transport;
+  /**
+   * Initiator's port, host byte order.
+   */
+  uint16_t src_port;
+  /**
+   * Responder's port, host byte order.
+   */
+  uint16_t dst_port;
+  /**
+   * Zero.
+   */
+  uint16_t reserved;
+  /**
+   * Initiator's address in network byte order: 4 bytes for IPv4, 16 for IPv6.
+   */
+  uint8_t src_addr[16];
+  /**
+   * Responder's address in network byte order.
+   */
+  uint8_t dst_addr[16];
+} torclass_flow_key;
+
+/**
+ * What [`torclass_packet_decode`] read of a packet.
+ */
+typedef struct torclass_packet_info {
+  /**
+   * Bytes of this struct the library wrote (`sizeof(torclass_packet_info)` of its version).
+   */
+  uint32_t struct_size;
+  /**
+   * The TCP header's flag byte (`TORCLASS_TCP_*`: a new connection's first packet has SYN
+   * without ACK); 0 for UDP.
+   */
+  uint8_t tcp_flags;
+  /**
+   * 1 if the packet is the first fragment of an IP datagram (its transport header is here,
+   * its payload only in part).
+   */
+  uint8_t first_fragment;
+  /**
+   * Zero.
+   */
+  uint16_t reserved;
+  /**
+   * Transport payload bytes the IP (and UDP) headers announce (more than the captured
+   * bytes when the capture cut the packet).
+   */
+  uint32_t payload_len;
+  /**
+   * The 5-tuple as this packet goes: `src` is its sender. For a flow inside a tunnel
+   * (GRE, IP-in-IP, VXLAN, …) the inner one.
+   */
+  struct torclass_flow_key key;
+} torclass_packet_info;
+
+/**
  * Idle timeouts in nanoseconds of the caller's clock; a flow idle longer may be replaced.
  * Fill it with [`torclass_table_default_config`] (which sets `struct_size`), then change
  * what you need.
  *
  * Timestamps are NANOSECONDS: a clock in milliseconds (as some DPI libraries take) makes
- * every timeout a million times longer and the table fills with stale flows.
+ * every timeout a million times longer and the table fills with stale flows. The table checks
+ * the first timestamp it gets: see `torclass_table_stats.clock_unit` and
+ * `torclass_clock_unit`.
  */
 typedef struct torclass_table_config {
   /**
-   * `sizeof(torclass_table_config)`: lets later versions append fields. Smaller values
-   * are `TORCLASS_RESULT_INVALID_ARGUMENT`.
+   * `sizeof(torclass_table_config)`: lets later versions append fields. The library reads
+   * the fields both it and the program know (a field the program's version lacks keeps its
+   * default); a value below the first ABI 1 struct (up to `learn_endpoints`) is
+   * `TORCLASS_RESULT_INVALID_ARGUMENT`.
    */
   uint32_t struct_size;
   /**
@@ -646,40 +800,6 @@ typedef struct torclass_packet_result {
    */
   uint64_t handle;
 } torclass_packet_result;
-
-/**
- * A flow's 5-tuple, oriented from its initiator (the side that sent the first packet seen).
- */
-typedef struct torclass_flow_key {
-  /**
-   * 4 or 6.
-   */
-  uint8_t ip_version;
-  /**
-   * `TORCLASS_TRANSPORT_*`.
-   */
-  uint8_t transport;
-  /**
-   * Initiator's port, host byte order.
-   */
-  uint16_t src_port;
-  /**
-   * Responder's port, host byte order.
-   */
-  uint16_t dst_port;
-  /**
-   * Zero.
-   */
-  uint16_t reserved;
-  /**
-   * Initiator's address in network byte order: 4 bytes for IPv4, 16 for IPv6.
-   */
-  uint8_t src_addr[16];
-  /**
-   * Responder's address in network byte order.
-   */
-  uint8_t dst_addr[16];
-} torclass_flow_key;
 
 /**
  * Counters of a table ([`torclass_table_get_stats`]); they saturate.
@@ -795,6 +915,19 @@ typedef struct torclass_table_stats {
    * Lookups that did not.
    */
   uint64_t endpoint_misses;
+  /**
+   * `TORCLASS_CLOCK_*`: the unit the first timestamp given to `torclass_table_process` or
+   * `torclass_table_expire` looks like (`torclass_clock_unit`). Anything but
+   * `TORCLASS_CLOCK_NANOSECONDS` (0) means the caller's clock is in the wrong unit and every
+   * timeout is stretched: fix the caller. Checked in every build; debug builds of the
+   * library also print one warning to stderr. Added in 0.1 after ABI 1's first fields: a
+   * program that passes a `stats_size` without it still gets the fields before it.
+   */
+  uint32_t clock_unit;
+  /**
+   * Zero.
+   */
+  uint32_t reserved_end;
 } torclass_table_stats;
 
 /**
@@ -873,40 +1006,104 @@ typedef struct torclass_flow_info {
  */
 typedef void (*torclass_flow_end_fn)(void *user, const struct torclass_flow_info *info);
 
-/**
- * One endpoint of the table's cache of learned BitTorrent peers (32 bytes).
- */
-typedef struct torclass_endpoint {
-  /**
-   * When the entry stops being reported, in the caller's nanoseconds (ignored by queries
-   * and `forget`).
-   */
-  uint64_t expires_ns;
-  /**
-   * Address in network byte order: 4 bytes for IPv4, 16 for IPv6.
-   */
-  uint8_t addr[16];
-  /**
-   * Port, host byte order.
-   */
-  uint16_t port;
-  /**
-   * 4 or 6.
-   */
-  uint8_t ip_version;
-  /**
-   * `TORCLASS_SOURCE_*`: where it was learned.
-   */
-  uint8_t source;
-  /**
-   * Zero.
-   */
-  uint32_t reserved;
-} torclass_endpoint;
-
 #ifdef __cplusplus
 extern "C" {
 #endif /* __cplusplus */
+
+/**
+ * Which unit `timestamp` looks like: `TORCLASS_CLOCK_NANOSECONDS` (0) when it is plausible
+ * as the nanoseconds every torclass function takes, else `TORCLASS_CLOCK_SECONDS`,
+ * `_MILLISECONDS` or `_MICROSECONDS`: the value is within a day of the current time counted
+ * in that unit since 1970. Relative clocks (`CLOCK_MONOTONIC`, since boot, since a capture
+ * began) pass. Call it on your clock once at start-up, in any build:
+ * `assert(torclass_clock_unit(now_ns()) == TORCLASS_CLOCK_NANOSECONDS);`. Tables run the same
+ * check on the first timestamp they get (`torclass_table_stats.clock_unit`). Safe from any
+ * thread.
+ *
+ * # Safety
+ * Always safe to call; it is `unsafe` only to match the other exports.
+ */
+uint8_t torclass_clock_unit(uint64_t timestamp);
+
+/**
+ * Bytes of memory an endpoint cache of `capacity` entries needs (a header and 32 bytes per
+ * entry), or 0 if `capacity` is 0 or too large for this machine.
+ *
+ * # Safety
+ * Always safe to call; it is `unsafe` only to match the other exports.
+ */
+size_t torclass_endpoints_size(uint32_t capacity);
+
+/**
+ * Set up a cache of `capacity` learned peer endpoints in `mem` (`mem_len` bytes, aligned to
+ * `TORCLASS_TABLE_ALIGN`, at least `torclass_endpoints_size(capacity)` bytes) and write its
+ * pointer (which is `mem`) to `*out_endpoints`. `seed` keys its hash (pick it at random);
+ * `ttl_ns` is how long a learned endpoint is remembered, in nanoseconds (0: the default,
+ * 30 minutes). For the payload entry point: `torclass_flow_feed_learn` learns into it,
+ * `torclass_flow_corroborate` asks it. No free function; like a table it must not be copied
+ * or moved (`TORCLASS_RESULT_UNINITIALIZED`), and initialising the same memory again empties
+ * it.
+ *
+ * # Safety
+ * `mem` must be NULL or point to `mem_len` writable bytes that nothing else uses while the
+ * cache is in use. `out_endpoints` must be NULL or point to writable storage for a pointer.
+ */
+torclass_result torclass_endpoints_init(void *mem,
+                                        size_t mem_len,
+                                        uint32_t capacity,
+                                        uint64_t seed,
+                                        uint64_t ttl_ns,
+                                        struct torclass_endpoints **out_endpoints);
+
+/**
+ * `torclass_table_endpoint_query` on a standalone cache: OK and the live entry (with
+ * `source` and `expires_ns`) in `*out_endpoint` (which may be NULL), or
+ * `TORCLASS_RESULT_NOT_FOUND`.
+ *
+ * # Safety
+ * `cache` NULL or from `torclass_endpoints_init` with no concurrent writer; `endpoint` NULL
+ * or a valid `torclass_endpoint`; `out_endpoint` NULL or a writable one.
+ */
+torclass_result torclass_endpoints_query(const struct torclass_endpoints *cache,
+                                         const struct torclass_endpoint *endpoint_in,
+                                         uint64_t now_ns,
+                                         struct torclass_endpoint *out_endpoint);
+
+/**
+ * `torclass_table_endpoint_insert` on a standalone cache (a peer from a blocklist, or one
+ * restored at start): OK if it is live afterwards, `TORCLASS_RESULT_INVALID_ARGUMENT` for a
+ * bad `ip_version` or `source`, an expiry not after `now_ns`, or an endpoint that is no peer.
+ *
+ * # Safety
+ * `cache` NULL or from `torclass_endpoints_init`, used by one thread at a time; `endpoint`
+ * NULL or a valid `torclass_endpoint`.
+ */
+torclass_result torclass_endpoints_insert(struct torclass_endpoints *cache,
+                                          const struct torclass_endpoint *endpoint_in,
+                                          uint64_t now_ns);
+
+/**
+ * `torclass_table_endpoint_forget` on a standalone cache: OK if the endpoint was there, else
+ * `TORCLASS_RESULT_NOT_FOUND`.
+ *
+ * # Safety
+ * As for [`torclass_endpoints_insert`].
+ */
+torclass_result torclass_endpoints_forget(struct torclass_endpoints *cache,
+                                          const struct torclass_endpoint *endpoint_in);
+
+/**
+ * `torclass_table_endpoint_next` on a standalone cache: set `*cursor` to 0, then call until
+ * `TORCLASS_RESULT_NOT_FOUND`; each OK writes one live endpoint and advances `*cursor`.
+ *
+ * # Safety
+ * `cache` as for [`torclass_endpoints_query`]; `cursor` NULL or a writable `size_t`;
+ * `out_endpoint` NULL or a writable `torclass_endpoint`.
+ */
+torclass_result torclass_endpoints_next(const struct torclass_endpoints *cache,
+                                        size_t *cursor,
+                                        uint64_t now_ns,
+                                        struct torclass_endpoint *out_endpoint);
 
 /**
  * Set up `*flow` for a new flow over `transport` (`TORCLASS_TRANSPORT_TCP` or `_UDP`);
@@ -984,6 +1181,79 @@ torclass_result torclass_flow_finish(struct torclass_flow *flow,
 torclass_result torclass_flow_gap(struct torclass_flow *flow, uint8_t direction);
 
 /**
+ * The flow was picked up mid-stream: its beginning was missed (the daemon restarted, the
+ * engine saw the connection late), so its first bytes are not the start of anything. Call it
+ * right after `torclass_flow_init`, before the first payload, as a flow table does for a TCP
+ * flow first seen without its SYN. Then:
+ *
+ * - the flow is never measured as an MSE/PE key exchange (its first bytes are no key);
+ * - a side whose first byte is `0x00` is read as a run of length-prefixed peer wire messages
+ *   (a message length's high byte) instead of waiting for a handshake;
+ * - a side that stops fitting anything (it began inside a message) is read again from the
+ *   start of its next payload, at most 8 times per flow, as long as the flow is undecided,
+ *   as a table does: pass payloads as they arrived (a segment starts where its sender's
+ *   write, and so usually a message, began), not re-chunked buffers. Once both sides have
+ *   stopped fitting, the flow is `TORCLASS_VERDICT_NOT_BITTORRENT` and read no more (the
+ *   core's rule for every flow).
+ *
+ * Verdicts follow the core's mid-stream rules: 3 valid messages on one side (or split over
+ * both) are only `TORCLASS_CONFIDENCE_LIKELY`; `_CONFIRMED` needs such runs on both sides, or
+ * BEP 10 extension messages, or a rule that confirms from any point (an HTTP tracker
+ * announce, a handshake that appears at a payload start). No effect on UDP flows (each
+ * datagram is read on its own anyway).
+ *
+ * # Safety
+ * `flow` must be NULL or point to a `torclass_flow` not used by another thread during the
+ * call.
+ */
+torclass_result torclass_flow_midstream(struct torclass_flow *flow);
+
+/**
+ * `torclass_flow_feed_meta` with an endpoint cache (`torclass_endpoints_init`), for engines
+ * that do their own connection tracking: the peer endpoints this payload names (tracker
+ * replies, PEX, the DHT, LSD, a port a peer announces for itself) are learned into `cache`
+ * at `now_ns` (NANOSECONDS, the clock of the cache's expiries), and when the flow becomes
+ * `_CONFIRMED` its peers are (the responder of peer wire, both ends of uTP and the DHT), as a
+ * flow table learns. Later flows to those peers are recognised with
+ * `torclass_flow_corroborate`. `key` is the flow's 5-tuple oriented from its initiator (the
+ * side `TORCLASS_DIRECTION_INITIATOR` names); its transport must be the flow's. `meta` may
+ * be NULL (nothing extracted for you, the cache still learns). On any error nothing changes.
+ *
+ * # Safety
+ * As for `torclass_flow_feed_meta` (with `meta` possibly NULL); `cache` NULL or from
+ * `torclass_endpoints_init`, used by this thread only during the call; `key` NULL or a valid
+ * `torclass_flow_key`. None of them may overlap.
+ */
+torclass_result torclass_flow_feed_learn(struct torclass_flow *flow,
+                                         uint8_t direction,
+                                         const uint8_t *payload,
+                                         size_t len,
+                                         struct torclass_meta *meta,
+                                         struct torclass_endpoints *cache,
+                                         const struct torclass_flow_key *key,
+                                         uint64_t now_ns,
+                                         struct torclass_verdict *out_verdict);
+
+/**
+ * Look both ends of the flow's 5-tuple `key` up in `cache` at `now_ns`: if either is a live
+ * learned peer, the flow gets `TORCLASS_EVIDENCE_KNOWN_ENDPOINT`, which confirms the shape
+ * of an MSE/PE key exchange (and an MSE first flight nothing answered, at the flow's end)
+ * and decides nothing alone. Call it when the connection starts, as a flow table does at a
+ * flow's first packet: a daemon can drop the SYN when `out_verdict->evidence` has the bit.
+ * Writes the verdict to `*out_verdict`.
+ *
+ * # Safety
+ * `flow` as for `torclass_flow_feed`; `cache` NULL or from `torclass_endpoints_init` with no
+ * concurrent writer; `key` NULL or a valid `torclass_flow_key`; `out_verdict` NULL or a
+ * writable `torclass_verdict`.
+ */
+torclass_result torclass_flow_corroborate(struct torclass_flow *flow,
+                                          const struct torclass_endpoints *cache,
+                                          const struct torclass_flow_key *key,
+                                          uint64_t now_ns,
+                                          struct torclass_verdict *out_verdict);
+
+/**
  * The name of a `TORCLASS_PROTOCOL_*` number (`"peer_wire"`, `"dht"`, …), as in the CLI's
  * JSON lines and Python; NULL for an unknown number. Static; never free it.
  *
@@ -1020,6 +1290,16 @@ const char *torclass_confidence_name(uint8_t confidence);
 const char *torclass_end_reason_name(uint8_t reason);
 
 /**
+ * The name of a `TORCLASS_SOURCE_*` number, where an endpoint was learned (`"pex"`,
+ * `"tracker"`, `"dht"`, `"lsd"`, `"listen_port"`, `"flow"`, `"proxy"`); NULL for an unknown
+ * number. Static; never free it.
+ *
+ * # Safety
+ * Always safe to call; it is `unsafe` only to match the other exports.
+ */
+const char *torclass_source_name(uint8_t source);
+
+/**
  * The name of one `TORCLASS_EVIDENCE_*` bit (`"handshake"`, `"known_endpoint"`, …, as in
  * the JSON lines' `evidence` list); NULL unless `bit` has exactly one bit that has a name.
  * To list a set, test each bit `1u << i` for `i` in 0..32. Static; never free it.
@@ -1040,6 +1320,35 @@ const char *torclass_evidence_name(uint32_t bit);
  * `out_link_type` must be NULL or point to a writable `uint32_t`.
  */
 torclass_result torclass_link_type_from_dlt(uint32_t dlt, uint32_t *out_link_type);
+
+/**
+ * Decode the headers of one packet (`link_type` as for `torclass_table_process`) and write
+ * its 5-tuple, TCP flags and payload length to `*out_info`; `info_size` is
+ * `sizeof(torclass_packet_info)`. Nothing is classified and no table is touched: safe from any
+ * thread, bounded work, no allocation. Results as for `torclass_table_process`:
+ * `TORCLASS_RESULT_UNSUPPORTED_PACKET` for a packet that is not TCP/UDP over IP (or a later IP
+ * fragment, which has no transport header), `_MALFORMED_PACKET`, `_UNKNOWN_LINK_TYPE`,
+ * `_INVALID_ARGUMENT` over `TORCLASS_MAX_PACKET_LEN`, `_BUFFER_TOO_SMALL` for an `info_size`
+ * below this struct (a later library writes `min(info_size, its own sizeof)` bytes and sets
+ * `struct_size` to that).
+ *
+ * A new connection (to look its destination up among the known peers before classifying it):
+ *
+ * ```c
+ * torclass_packet_info p;
+ * if (torclass_packet_decode(TORCLASS_LINK_IP, data, len, &p, sizeof p) == TORCLASS_RESULT_OK &&
+ *     (p.tcp_flags & (TORCLASS_TCP_SYN | TORCLASS_TCP_ACK)) == TORCLASS_TCP_SYN) { ... }
+ * ```
+ *
+ * # Safety
+ * `data` must be NULL or point to `len` readable bytes; `out_info` must be NULL or point to
+ * `info_size` writable bytes.
+ */
+torclass_result torclass_packet_decode(uint32_t link_type,
+                                       const uint8_t *data,
+                                       size_t len,
+                                       struct torclass_packet_info *out_info,
+                                       size_t info_size);
 
 /**
  * A static, NUL-terminated English message for a result code; for a number that is no
@@ -1100,7 +1409,10 @@ torclass_result torclass_table_init(void *mem,
  * inside GRE, IP-in-IP, VXLAN, PPPoE, GTP-U and MPLS are the inner flow), find or create its
  * flow, feed its payload, and write the outcome to `*out_result`. `timestamp_ns` is the
  * caller's clock in NANOSECONDS (any epoch, not going backwards; milliseconds would stretch
- * every timeout a million-fold) and drives idle eviction. Bounded work: one hash, at most 8
+ * every timeout a million-fold) and drives idle eviction. The first timestamp a table gets
+ * is checked: if it is the current time in seconds, milliseconds or microseconds since 1970,
+ * `torclass_table_stats.clock_unit` says which (and a debug build of the library prints one
+ * warning to stderr); the call itself still succeeds. Bounded work: one hash, at most 8
  * slot probes, and a bounded parse of the payload. No allocation.
  *
  * A flow that ends because of this packet (evicted to make room, timed out, or replaced by a
@@ -1168,9 +1480,12 @@ torclass_result torclass_table_flow_key(const struct torclass_table *table,
                                         struct torclass_flow_key *out_key);
 
 /**
- * Write the table's counters to `*out_stats`; `stats_size` is `sizeof(torclass_table_stats)`
- * (a smaller size is `TORCLASS_RESULT_BUFFER_TOO_SMALL`; a later library fills only the
- * fields a program compiled against this header knows).
+ * Write the table's counters to `*out_stats`; `stats_size` is `sizeof(torclass_table_stats)`.
+ * The library writes `min(stats_size, its own sizeof)` bytes and sets `struct_size` to that:
+ * a later library fills only the fields a program compiled against this header knows, and a
+ * program compiled against an earlier ABI 1 header (a smaller `sizeof`) gets the fields it
+ * knows. A size below the first ABI 1 struct (up to `endpoint_misses`) is
+ * `TORCLASS_RESULT_BUFFER_TOO_SMALL`.
  *
  * # Safety
  * As for [`torclass_table_meta`], with `out_stats` pointing to `stats_size` writable bytes.
@@ -1201,8 +1516,10 @@ torclass_result torclass_table_set_flow_end(struct torclass_table *table,
 /**
  * Write everything known of the flow `handle` names (from `torclass_packet_result.handle`
  * or a flow-end callback) to `*out_info`: counters, timestamps, verdict, key and metadata.
- * `info_size` is `sizeof(torclass_flow_info)`. `TORCLASS_RESULT_NOT_FOUND` if the flow has
- * left the table, even if another flow now uses its slot.
+ * `info_size` is `sizeof(torclass_flow_info)`: the library writes `min(info_size, its own
+ * sizeof)` bytes and sets `struct_size` to that (a size below the first ABI 1 struct is
+ * `TORCLASS_RESULT_BUFFER_TOO_SMALL`). `TORCLASS_RESULT_NOT_FOUND` if the flow has left the
+ * table, even if another flow now uses its slot.
  *
  * # Safety
  * As for [`torclass_table_meta`], with `out_info` pointing to `info_size` writable bytes.

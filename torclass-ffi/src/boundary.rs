@@ -80,6 +80,32 @@ pub(crate) fn out<T>(ptr: *mut T) -> Result<(), torclass_result> {
     }
 }
 
+/// The `struct_size` rule for a struct the library fills for C: the bytes of it that go to a
+/// caller that gave `size` (at least the struct's first ABI 1 size, checked by the caller):
+/// what both know. A caller built against a later header gets this version's fields, one built
+/// against an earlier header the fields it knows.
+pub(crate) fn prefix_len<T>(size: usize) -> usize {
+    size.min(core::mem::size_of::<T>())
+}
+
+/// Write the first [`prefix_len`] bytes of `value` (whose `struct_size` the caller set to that
+/// number) to `out`.
+///
+/// # Safety
+/// `out` must not be NULL and must point to `size` writable bytes that do not overlap `value`.
+pub(crate) unsafe fn write_prefix<T>(out: *mut T, value: &T, size: usize) {
+    // SAFETY: `value` is a valid `T`, so its first `prefix_len <= size_of::<T>()` bytes are
+    // readable; the caller guarantees `size >= prefix_len` writable bytes at `out`, not
+    // overlapping. Bytes have no alignment requirement.
+    unsafe {
+        core::ptr::copy_nonoverlapping(
+            core::ptr::from_ref(value).cast::<u8>(),
+            out.cast::<u8>(),
+            prefix_len::<T>(size),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

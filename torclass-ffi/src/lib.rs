@@ -23,17 +23,23 @@
 
 #[macro_use]
 mod boundary;
+mod clock;
+mod endpoints;
 mod flow;
 mod meta;
 mod names;
+mod packet;
 mod result;
 mod table;
 mod verdict;
 mod version;
 
+pub use clock::*;
+pub use endpoints::*;
 pub use flow::*;
 pub use meta::*;
 pub use names::*;
+pub use packet::*;
 pub use result::*;
 pub use table::*;
 pub use verdict::*;

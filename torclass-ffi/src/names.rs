@@ -9,7 +9,9 @@ use crate::boundary::get_mut;
 use crate::result::torclass_result;
 use crate::table::{
     TORCLASS_END_CLOSED, TORCLASS_END_DRAINED, TORCLASS_END_EVICTED, TORCLASS_END_IDLE,
-    TORCLASS_END_REMOVED, TORCLASS_END_REUSED, TORCLASS_LINK_IP,
+    TORCLASS_END_REMOVED, TORCLASS_END_REUSED, TORCLASS_LINK_IP, TORCLASS_SOURCE_DHT,
+    TORCLASS_SOURCE_FLOW, TORCLASS_SOURCE_LISTEN_PORT, TORCLASS_SOURCE_LSD, TORCLASS_SOURCE_PEX,
+    TORCLASS_SOURCE_PROXY, TORCLASS_SOURCE_TRACKER,
 };
 use crate::verdict::{
     TORCLASS_VERDICT_BITTORRENT, TORCLASS_VERDICT_NOT_BITTORRENT, TORCLASS_VERDICT_UNDECIDED,
@@ -98,6 +100,27 @@ pub unsafe extern "C" fn torclass_confidence_name(confidence: u8) -> *const c_ch
 #[no_mangle]
 pub unsafe extern "C" fn torclass_end_reason_name(reason: u8) -> *const c_char {
     ffi_boundary!(core::ptr::null(), { lookup(END_REASONS, reason) })
+}
+
+const SOURCES: &[(u8, &str)] = c_names![
+    TORCLASS_SOURCE_PEX => "pex",
+    TORCLASS_SOURCE_TRACKER => "tracker",
+    TORCLASS_SOURCE_DHT => "dht",
+    TORCLASS_SOURCE_LSD => "lsd",
+    TORCLASS_SOURCE_LISTEN_PORT => "listen_port",
+    TORCLASS_SOURCE_FLOW => "flow",
+    TORCLASS_SOURCE_PROXY => "proxy",
+];
+
+/// The name of a `TORCLASS_SOURCE_*` number, where an endpoint was learned (`"pex"`,
+/// `"tracker"`, `"dht"`, `"lsd"`, `"listen_port"`, `"flow"`, `"proxy"`); NULL for an unknown
+/// number. Static; never free it.
+///
+/// # Safety
+/// Always safe to call; it is `unsafe` only to match the other exports.
+#[no_mangle]
+pub unsafe extern "C" fn torclass_source_name(source: u8) -> *const c_char {
+    ffi_boundary!(core::ptr::null(), { lookup(SOURCES, source) })
 }
 
 /// Bytes of the longest evidence name with its NUL: a buffer this large holds any one name.
@@ -205,6 +228,13 @@ mod tests {
                 );
             }
             assert_eq!(text(torclass_end_reason_name(7)), None);
+            assert_eq!(
+                text(torclass_source_name(TORCLASS_SOURCE_FLOW)),
+                Some("flow")
+            );
+            assert_eq!(text(torclass_source_name(5)), Some("listen_port"));
+            assert_eq!(text(torclass_source_name(0)), None);
+            assert_eq!(text(torclass_source_name(8)), None);
         }
     }
 

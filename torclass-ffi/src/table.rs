@@ -9,7 +9,7 @@
 //! so zeroed, garbage, copied or moved memory is refused.
 
 use core::ffi::c_void;
-use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use core::net::IpAddr;
 use core::ptr::NonNull;
 
 use torclass_core::endpoints::{CacheConfig, CacheEntry, EndpointCache};
@@ -19,7 +19,7 @@ use torclass_core::reassembly::{FragmentSlot, Reassembler, ReassemblyConfig};
 use torclass_core::table::{EndReason, FlowHandle, FlowTable, Slot, TableConfig};
 use torclass_core::{Direction, Metadata, Verdict};
 
-use crate::boundary::{bytes, get, get_mut, out, MAX_LEN};
+use crate::boundary::{bytes, get_mut, out, prefix_len, write_prefix, MAX_LEN};
 use crate::meta::torclass_meta;
 use crate::result::{torclass_result, TORCLASS_RESULT_COUNT};
 use crate::verdict::torclass_verdict;
@@ -80,7 +80,7 @@ pub const TORCLASS_SOURCE_FLOW: u8 = 6;
 /// The target of a proxied flow confirmed as BitTorrent.
 pub const TORCLASS_SOURCE_PROXY: u8 = 7;
 
-const SOURCES: [EndpointSource; 7] = [
+pub(crate) const SOURCES: [EndpointSource; 7] = [
     EndpointSource::Pex,
     EndpointSource::Tracker,
     EndpointSource::Dht,
@@ -154,17 +154,19 @@ impl AsMut<[Slot<Metadata>]> for RawSlots {
     }
 }
 
-/// The endpoint cache entries in the caller's buffer, after the slots.
-struct RawEntries {
-    ptr: NonNull<CacheEntry>,
-    len: usize,
+/// Endpoint cache entries in the caller's buffer: after a table's slots, or after a
+/// standalone cache's header ([`crate::endpoints`]).
+pub(crate) struct RawEntries {
+    pub(crate) ptr: NonNull<CacheEntry>,
+    pub(crate) len: usize,
 }
 
 impl AsRef<[CacheEntry]> for RawEntries {
     fn as_ref(&self) -> &[CacheEntry] {
-        // SAFETY: set by `torclass_table_init` to `len` initialised entries in the caller's
-        // buffer after the slots, disjoint from them and from the header; the header check
-        // confirms the buffer, and the caller guarantees exclusive access for the call.
+        // SAFETY: set by `torclass_table_init` (or `torclass_endpoints_init`) to `len`
+        // initialised entries in the caller's buffer after the slots (or the cache's header),
+        // disjoint from them and from the header; the header check confirms the buffer, and
+        // the caller guarantees exclusive access for the call.
         unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
     }
 }
@@ -189,6 +191,9 @@ struct Counters {
     not_bittorrent: u64,
     clock_backwards: u64,
     last_ns: u64,
+    /// `TORCLASS_CLOCK_*` of the first timestamp the table was given.
+    clock_unit: u8,
+    clock_checked: bool,
 }
 
 #[repr(C)]
@@ -226,12 +231,16 @@ pub struct torclass_table {
 /// what you need.
 ///
 /// Timestamps are NANOSECONDS: a clock in milliseconds (as some DPI libraries take) makes
-/// every timeout a million times longer and the table fills with stale flows.
+/// every timeout a million times longer and the table fills with stale flows. The table checks
+/// the first timestamp it gets: see `torclass_table_stats.clock_unit` and
+/// `torclass_clock_unit`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct torclass_table_config {
-    /// `sizeof(torclass_table_config)`: lets later versions append fields. Smaller values
-    /// are `TORCLASS_RESULT_INVALID_ARGUMENT`.
+    /// `sizeof(torclass_table_config)`: lets later versions append fields. The library reads
+    /// the fields both it and the program know (a field the program's version lacks keeps its
+    /// default); a value below the first ABI 1 struct (up to `learn_endpoints`) is
+    /// `TORCLASS_RESULT_INVALID_ARGUMENT`.
     pub struct_size: u32,
     /// Open TCP flows (default 600 s).
     pub tcp_idle_ns: u64,
@@ -411,11 +420,34 @@ pub struct torclass_table_stats {
     pub endpoint_hits: u64,
     /// Lookups that did not.
     pub endpoint_misses: u64,
+    /// `TORCLASS_CLOCK_*`: the unit the first timestamp given to `torclass_table_process` or
+    /// `torclass_table_expire` looks like (`torclass_clock_unit`). Anything but
+    /// `TORCLASS_CLOCK_NANOSECONDS` (0) means the caller's clock is in the wrong unit and every
+    /// timeout is stretched: fix the caller. Checked in every build; debug builds of the
+    /// library also print one warning to stderr. Added in 0.1 after ABI 1's first fields: a
+    /// program that passes a `stats_size` without it still gets the fields before it.
+    pub clock_unit: u32,
+    /// Zero.
+    pub reserved_end: u32,
 }
 
+/// The size of `torclass_table_config` when ABI 1 was declared (to its last field): the
+/// smallest `struct_size` [`torclass_table_init`] accepts. Fields added later go after it.
+const CONFIG_SIZE_ABI1: usize =
+    core::mem::offset_of!(torclass_table_config, learn_endpoints) + core::mem::size_of::<u32>();
+
+/// The size of `torclass_flow_info` when ABI 1 was declared (to its last field): the smallest
+/// `info_size` [`torclass_table_flow_info`] accepts.
+const FLOW_INFO_SIZE_ABI1: usize =
+    core::mem::offset_of!(torclass_flow_info, meta) + core::mem::size_of::<torclass_meta>();
+
+/// The size of `torclass_table_stats` when ABI 1 was declared: the smallest `stats_size`
+/// [`torclass_table_get_stats`] accepts (a program built against that header passes it).
+const STATS_SIZE_ABI1: usize = core::mem::offset_of!(torclass_table_stats, clock_unit);
+
 const SLOT_SIZE: usize = core::mem::size_of::<Slot<Metadata>>();
-const ENTRY_SIZE: usize = core::mem::size_of::<CacheEntry>();
-const ENTRY_ALIGN: usize = core::mem::align_of::<CacheEntry>();
+pub(crate) const ENTRY_SIZE: usize = core::mem::size_of::<CacheEntry>();
+pub(crate) const ENTRY_ALIGN: usize = core::mem::align_of::<CacheEntry>();
 
 /// Where the slots start: the header rounded up to the slot alignment.
 const SLOTS_OFFSET: usize = {
@@ -523,12 +555,24 @@ pub unsafe extern "C" fn torclass_table_init(
         };
         let mut learn = true;
         if !config.is_null() {
-            // SAFETY: not NULL; the caller guarantees it points to a valid config (all fields
-            // are plain integers, so any bytes are a valid value). A config of a later version
-            // is longer: this version reads its own fields, the prefix.
-            let c = unsafe { *config };
-            if (c.struct_size as usize) < core::mem::size_of::<torclass_table_config>() {
+            // SAFETY: not NULL; the caller guarantees a config of its version, which starts
+            // with `struct_size` (a plain integer: any bytes are a valid value).
+            let size = unsafe { config.cast::<u32>().read() } as usize;
+            if size < CONFIG_SIZE_ABI1 {
                 return torclass_result::InvalidArgument;
+            }
+            // The fields both versions know: a later config is longer (this version reads its
+            // own fields), an earlier one shorter (the fields it lacks keep their defaults).
+            let mut c = default_config();
+            // SAFETY: the caller's config has `size` readable bytes; at most
+            // `size_of::<torclass_table_config>()` of them are copied into a local, and every
+            // field is a plain integer, so any bytes are a valid value.
+            unsafe {
+                core::ptr::copy_nonoverlapping(
+                    config.cast::<u8>(),
+                    (&raw mut c).cast::<u8>(),
+                    prefix_len::<torclass_table_config>(size),
+                );
             }
             table_config.tcp_idle_ns = c.tcp_idle_ns;
             table_config.tcp_closed_ns = c.tcp_closed_ns;
@@ -750,7 +794,7 @@ fn flow_info(slot: &Slot<Metadata>) -> torclass_flow_info {
 }
 
 /// A core flow key for C.
-fn flow_key(key: &FlowKey) -> torclass_flow_key {
+pub(crate) fn flow_key(key: &FlowKey) -> torclass_flow_key {
     let mut result = torclass_flow_key {
         transport: key.transport as u8,
         src_port: key.src.port,
@@ -808,12 +852,32 @@ unsafe fn table_ref<'a>(
     Ok(&unsafe { header_ref(table) }?.table)
 }
 
-fn decode_error(e: DecodeError) -> torclass_result {
+pub(crate) fn decode_error(e: DecodeError) -> torclass_result {
     match e {
         DecodeError::Truncated { .. } | DecodeError::Malformed { .. } => {
             torclass_result::MalformedPacket
         }
         _ => torclass_result::UnsupportedPacket,
+    }
+}
+
+/// Check the first timestamp a table is given ([`crate::clock`]); debug builds print one
+/// warning when it is in the wrong unit.
+fn check_clock(counters: &mut Counters, now_ns: u64, function: &str) {
+    if counters.clock_checked {
+        return;
+    }
+    counters.clock_checked = true;
+    counters.clock_unit = crate::clock::unit(now_ns);
+    if cfg!(debug_assertions) && counters.clock_unit != crate::clock::TORCLASS_CLOCK_NANOSECONDS {
+        eprintln!(
+            "torclass: the timestamp {now_ns} given to {function} looks like {} since 1970; \
+             torclass takes NANOSECONDS, so every timeout is stretched \
+             (torclass_table_stats.clock_unit = {}; this warning is printed once per table, \
+             in debug builds only)",
+            crate::clock::unit_name(counters.clock_unit),
+            counters.clock_unit,
+        );
     }
 }
 
@@ -830,7 +894,10 @@ fn count_result(counters: &mut Counters, result: torclass_result) -> torclass_re
 /// inside GRE, IP-in-IP, VXLAN, PPPoE, GTP-U and MPLS are the inner flow), find or create its
 /// flow, feed its payload, and write the outcome to `*out_result`. `timestamp_ns` is the
 /// caller's clock in NANOSECONDS (any epoch, not going backwards; milliseconds would stretch
-/// every timeout a million-fold) and drives idle eviction. Bounded work: one hash, at most 8
+/// every timeout a million-fold) and drives idle eviction. The first timestamp a table gets
+/// is checked: if it is the current time in seconds, milliseconds or microseconds since 1970,
+/// `torclass_table_stats.clock_unit` says which (and a debug build of the library prints one
+/// warning to stderr); the call itself still succeeds. Bounded work: one hash, at most 8
 /// slot probes, and a bounded parse of the payload. No allocation.
 ///
 /// A flow that ends because of this packet (evicted to make room, timed out, or replaced by a
@@ -908,6 +975,7 @@ fn process(
         user,
         ..
     } = header;
+    check_clock(counters, now_ns, "torclass_table_process");
     let packet = match reassembler.decode(link, frame, now_ns) {
         Ok(Some(p)) => p,
         Ok(None) => return Err(torclass_result::FragmentHeld),
@@ -1015,9 +1083,12 @@ pub unsafe extern "C" fn torclass_table_flow_key(
     })
 }
 
-/// Write the table's counters to `*out_stats`; `stats_size` is `sizeof(torclass_table_stats)`
-/// (a smaller size is `TORCLASS_RESULT_BUFFER_TOO_SMALL`; a later library fills only the
-/// fields a program compiled against this header knows).
+/// Write the table's counters to `*out_stats`; `stats_size` is `sizeof(torclass_table_stats)`.
+/// The library writes `min(stats_size, its own sizeof)` bytes and sets `struct_size` to that:
+/// a later library fills only the fields a program compiled against this header knows, and a
+/// program compiled against an earlier ABI 1 header (a smaller `sizeof`) gets the fields it
+/// knows. A size below the first ABI 1 struct (up to `endpoint_misses`) is
+/// `TORCLASS_RESULT_BUFFER_TOO_SMALL`.
 ///
 /// # Safety
 /// As for [`torclass_table_meta`], with `out_stats` pointing to `stats_size` writable bytes.
@@ -1029,9 +1100,10 @@ pub unsafe extern "C" fn torclass_table_get_stats(
 ) -> torclass_result {
     ffi_boundary!(torclass_result::Panic, {
         tri!(out(out_stats));
-        if stats_size < core::mem::size_of::<torclass_table_stats>() {
+        if stats_size < STATS_SIZE_ABI1 {
             return torclass_result::BufferTooSmall;
         }
+        let written = prefix_len::<torclass_table_stats>(stats_size);
         // SAFETY: as documented for the caller.
         let header = tri!(unsafe { header_ref(table) });
         let s = header.table.stats();
@@ -1043,7 +1115,7 @@ pub unsafe extern "C" fn torclass_table_get_stats(
             .saturating_add(s.reused)
             .saturating_add(s.removed);
         let stats = torclass_table_stats {
-            struct_size: core::mem::size_of::<torclass_table_stats>() as u32,
+            struct_size: written as u32,
             reserved: 0,
             flows: s.flows,
             live_flows: s.flows.saturating_sub(ended),
@@ -1069,9 +1141,12 @@ pub unsafe extern "C" fn torclass_table_get_stats(
             endpoints_expired: c.expired,
             endpoint_hits: c.hits,
             endpoint_misses: c.misses,
+            clock_unit: u32::from(counters.clock_unit),
+            reserved_end: 0,
         };
-        // SAFETY: `out_stats` is not NULL (checked first) and points to writable storage.
-        unsafe { out_stats.write(stats) };
+        // SAFETY: `out_stats` is not NULL (checked first) and the caller guarantees
+        // `stats_size` writable bytes there; `stats` is a local.
+        unsafe { write_prefix(out_stats, &stats, stats_size) };
         torclass_result::Ok
     })
 }
@@ -1106,8 +1181,10 @@ pub unsafe extern "C" fn torclass_table_set_flow_end(
 
 /// Write everything known of the flow `handle` names (from `torclass_packet_result.handle`
 /// or a flow-end callback) to `*out_info`: counters, timestamps, verdict, key and metadata.
-/// `info_size` is `sizeof(torclass_flow_info)`. `TORCLASS_RESULT_NOT_FOUND` if the flow has
-/// left the table, even if another flow now uses its slot.
+/// `info_size` is `sizeof(torclass_flow_info)`: the library writes `min(info_size, its own
+/// sizeof)` bytes and sets `struct_size` to that (a size below the first ABI 1 struct is
+/// `TORCLASS_RESULT_BUFFER_TOO_SMALL`). `TORCLASS_RESULT_NOT_FOUND` if the flow has left the
+/// table, even if another flow now uses its slot.
 ///
 /// # Safety
 /// As for [`torclass_table_meta`], with `out_info` pointing to `info_size` writable bytes.
@@ -1120,7 +1197,7 @@ pub unsafe extern "C" fn torclass_table_flow_info(
 ) -> torclass_result {
     ffi_boundary!(torclass_result::Panic, {
         tri!(out(out_info));
-        if info_size < core::mem::size_of::<torclass_flow_info>() {
+        if info_size < FLOW_INFO_SIZE_ABI1 {
             return torclass_result::BufferTooSmall;
         }
         // SAFETY: as documented for the caller.
@@ -1128,9 +1205,11 @@ pub unsafe extern "C" fn torclass_table_flow_info(
         let Some(slot) = table.flow(FlowHandle::from_bits(handle)) else {
             return torclass_result::NotFound;
         };
-        let info = flow_info(slot);
-        // SAFETY: `out_info` is not NULL (checked first) and points to writable storage.
-        unsafe { out_info.write(info) };
+        let mut info = flow_info(slot);
+        info.struct_size = prefix_len::<torclass_flow_info>(info_size) as u32;
+        // SAFETY: `out_info` is not NULL (checked first) and points to `info_size` writable
+        // bytes; `info` is a local.
+        unsafe { write_prefix(out_info, &info, info_size) };
         torclass_result::Ok
     })
 }
@@ -1234,6 +1313,7 @@ pub unsafe extern "C" fn torclass_table_expire(
         // SAFETY: as documented for the caller.
         let n = tri!(unsafe {
             with_header(table, |h| {
+                check_clock(&mut h.counters, now_ns, "torclass_table_expire");
                 let all = h.table.capacity();
                 h.table
                     .expire(now_ns, all, notifier(h.on_end, h.user, &mut h.counters))
@@ -1245,38 +1325,6 @@ pub unsafe extern "C" fn torclass_table_expire(
         }
         torclass_result::Ok
     })
-}
-
-/// The core endpoint of a C endpoint, or INVALID_ARGUMENT.
-fn endpoint(e: &torclass_endpoint) -> Result<SocketAddr, torclass_result> {
-    let addr = match e.ip_version {
-        4 => IpAddr::V4(Ipv4Addr::new(e.addr[0], e.addr[1], e.addr[2], e.addr[3])),
-        6 => IpAddr::V6(Ipv6Addr::from(e.addr)),
-        _ => return Err(torclass_result::InvalidArgument),
-    };
-    Ok(SocketAddr::new(addr, e.port))
-}
-
-/// A cache entry for C.
-fn c_endpoint(entry: &CacheEntry) -> Option<torclass_endpoint> {
-    let at = entry.endpoint()?;
-    let mut out = torclass_endpoint {
-        expires_ns: entry.expires_ns(),
-        port: at.port(),
-        source: entry.source().map_or(0, |s| s as u8),
-        ..torclass_endpoint::default()
-    };
-    match at.ip() {
-        IpAddr::V4(a) => {
-            out.ip_version = 4;
-            out.addr[..4].copy_from_slice(&a.octets());
-        }
-        IpAddr::V6(a) => {
-            out.ip_version = 6;
-            out.addr = a.octets();
-        }
-    }
-    Some(out)
 }
 
 /// Look up `*endpoint` (`ip_version`, `addr`, `port`) in the table's cache of learned
@@ -1295,18 +1343,10 @@ pub unsafe extern "C" fn torclass_table_endpoint_query(
     out_endpoint: *mut torclass_endpoint,
 ) -> torclass_result {
     ffi_boundary!(torclass_result::Panic, {
-        // SAFETY: NULL is refused; else valid (caller contract).
-        let at = tri!(endpoint(tri!(unsafe { get(endpoint_in) })));
         // SAFETY: as documented for the caller.
         let header = tri!(unsafe { header_ref(table) });
-        let Some(entry) = header.cache.entry(at, now_ns).and_then(|e| c_endpoint(&e)) else {
-            return torclass_result::NotFound;
-        };
-        // SAFETY: NULL or writable (caller contract).
-        if let Some(o) = unsafe { out_endpoint.as_mut() } {
-            *o = entry;
-        }
-        torclass_result::Ok
+        // SAFETY: as documented for the caller.
+        unsafe { crate::endpoints::query(&header.cache, endpoint_in, now_ns, out_endpoint) }
     })
 }
 
@@ -1326,19 +1366,10 @@ pub unsafe extern "C" fn torclass_table_endpoint_insert(
     now_ns: u64,
 ) -> torclass_result {
     ffi_boundary!(torclass_result::Panic, {
-        // SAFETY: NULL is refused; else valid (caller contract).
-        let e = tri!(unsafe { get(endpoint_in) });
-        let at = tri!(endpoint(e));
-        let Some(source) = SOURCES.into_iter().find(|s| *s as u8 == e.source) else {
-            return torclass_result::InvalidArgument;
-        };
         // SAFETY: as documented for the caller.
         let header = tri!(unsafe { header_mut(table) });
-        if header.cache.insert(at, source, e.expires_ns, now_ns) {
-            torclass_result::Ok
-        } else {
-            torclass_result::InvalidArgument
-        }
+        // SAFETY: as documented for the caller.
+        unsafe { crate::endpoints::insert(&mut header.cache, endpoint_in, now_ns) }
     })
 }
 
@@ -1352,15 +1383,10 @@ pub unsafe extern "C" fn torclass_table_endpoint_forget(
     endpoint_in: *const torclass_endpoint,
 ) -> torclass_result {
     ffi_boundary!(torclass_result::Panic, {
-        // SAFETY: NULL is refused; else valid (caller contract).
-        let at = tri!(endpoint(tri!(unsafe { get(endpoint_in) })));
         // SAFETY: as documented for the caller.
         let header = tri!(unsafe { header_mut(table) });
-        if header.cache.forget(at) {
-            torclass_result::Ok
-        } else {
-            torclass_result::NotFound
-        }
+        // SAFETY: as documented for the caller.
+        unsafe { crate::endpoints::forget(&mut header.cache, endpoint_in) }
     })
 }
 
@@ -1381,28 +1407,29 @@ pub unsafe extern "C" fn torclass_table_endpoint_next(
     out_endpoint: *mut torclass_endpoint,
 ) -> torclass_result {
     ffi_boundary!(torclass_result::Panic, {
-        tri!(out(out_endpoint));
-        // SAFETY: NULL is refused; else writable (caller contract).
-        let cursor = tri!(unsafe { get_mut(cursor) });
         // SAFETY: as documented for the caller.
         let header = tri!(unsafe { header_ref(table) });
-        let found = header
-            .cache
-            .iter()
-            .enumerate()
-            .skip(*cursor)
-            .find(|(_, e)| e.is_live(now_ns))
-            .and_then(|(i, e)| Some((i, c_endpoint(e)?)));
-        let Some((index, entry)) = found else {
-            return torclass_result::NotFound;
-        };
-        *cursor = index.saturating_add(1);
-        // SAFETY: `out_endpoint` is not NULL (checked first) and writable.
-        unsafe { out_endpoint.write(entry) };
-        torclass_result::Ok
+        // SAFETY: as documented for the caller.
+        unsafe { crate::endpoints::next(&header.cache, cursor, now_ns, out_endpoint) }
     })
 }
 
+/// The defaults, with `struct_size` of this version.
+fn default_config() -> torclass_table_config {
+    let d = TableConfig::default();
+    torclass_table_config {
+        struct_size: core::mem::size_of::<torclass_table_config>() as u32,
+        tcp_idle_ns: d.tcp_idle_ns,
+        tcp_closed_ns: d.tcp_closed_ns,
+        udp_idle_ns: d.udp_idle_ns,
+        endpoint_ttl_ns: CacheConfig::default().ttl_ns,
+        learn_endpoints: 1,
+    }
+}
+
+// ABI 1: this writes the whole struct, which a program of the same version has. Should
+// `torclass_table_config` grow, this must keep writing the ABI 1 fields only (a program built
+// before has no room for more) and a variant taking the caller's size must be added.
 /// The config that [`torclass_table_init`] uses when given NULL, with `struct_size` set.
 ///
 /// # Safety
@@ -1414,15 +1441,7 @@ pub unsafe extern "C" fn torclass_table_default_config(
     ffi_boundary!(torclass_result::Panic, {
         // SAFETY: NULL is refused; else the caller guarantees a writable config.
         let o = tri!(unsafe { get_mut(out_config) });
-        let d = TableConfig::default();
-        *o = torclass_table_config {
-            struct_size: core::mem::size_of::<torclass_table_config>() as u32,
-            tcp_idle_ns: d.tcp_idle_ns,
-            tcp_closed_ns: d.tcp_closed_ns,
-            udp_idle_ns: d.udp_idle_ns,
-            endpoint_ttl_ns: CacheConfig::default().ttl_ns,
-            learn_endpoints: 1,
-        };
+        *o = default_config();
         torclass_result::Ok
     })
 }

@@ -39,13 +39,20 @@
 #
 # Lifecycle: two HTTP downloads from the same client port must be two flows of the daemon (a
 # new connection on an old tuple is a new flow), and the daemon's timer must have expired
-# flows by the time it is restarted.
+# flows by the time it is restarted. Flow-end log: the closed HTTP flows are logged as they
+# leave the table (action=end reason=closed, final verdict not_bittorrent), and the dropped
+# peer wire flow when the daemon drains its table at exit (reason=drained, bittorrent).
+# Known peers: after the tcp scenario a new TCP connection from the client to the
+# transmission peer it was caught with dies at its SYN (action=drop-known-peer source=flow),
+# while a connection to the HTTP server still opens.
 #
 # Needs root. Outside CI a missing prerequisite skips loudly; with CI=true it fails.
 # Usage: e2e.sh PATH/TO/nfq_blocker
 #   E2E_CONTROL_ALL=1  no blocker at all: every scenario must complete (checks the scenarios,
 #                      not the blocker; not part of the test)
 #   E2E_KEEP=1         keep the work directory (client, tracker and daemon logs)
+#   E2E_PREFIX=NAME    prefix of the namespaces and links (at most 9 characters; default
+#                      tce<PID>)
 set -euo pipefail
 blocker=$(realpath "${1:?usage: $0 NFQ_BLOCKER}")
 here=$(cd "$(dirname "$0")" && pwd)
@@ -74,9 +81,9 @@ done
 getent passwd nobody >/dev/null || skip "no user nobody (opentracker drops privileges to it)"
 
 # Names unique to this run (other labs may run at the same time on the machine).
-id=$$
-CLI=tce$id-cli RTR=tce$id-rtr SRV=tce$id-srv
-VC=tce$id-c VRC=tce$id-rc VS=tce$id-s VRS=tce$id-rs
+id=${E2E_PREFIX:-tce$$}
+CLI=$id-cli RTR=$id-rtr SRV=$id-srv
+VC=$id-c VRC=$id-rc VS=$id-s VRS=$id-rs
 work=$(mktemp -d)
 pids=()
 stop_pid() { # TERM, up to 4 s, then KILL, and reap
@@ -304,6 +311,11 @@ if blocked tcp $TIMEOUT --listen 10.99.1.2:6881 --torrent "$work/payload.torrent
   --peer 10.99.2.2:51413 --enc plain; then
   tried tcp 10.99.2.2:51413
   logged "TCP peer wire drop" "$drop=tcp src=10\.99\.1\.2:[0-9]+ dst=10\.99\.2\.2:51413 .*protocol=peer_wire .*info_hash=$infohash"
+  # The peer is known now: a new connection to it dies at its SYN; the web server still answers.
+  ! in_ns $CLI timeout 4 bash -c 'exec 3<>/dev/tcp/10.99.2.2/51413' 2>/dev/null ||
+    fail "known peer: a TCP connection to 10.99.2.2:51413 opened"
+  in_ns $CLI timeout 4 bash -c 'exec 3<>/dev/tcp/10.99.2.2/8080' || fail "known peer: the web server is unreachable"
+  logged "known-peer SYN drop" "action=drop-known-peer proto=tcp src=10\.99\.1\.2:[0-9]+ dst=10\.99\.2\.2:51413 source=flow"
 fi
 
 # 3. uTP only, UDP tracker: libtorrent (TCP disabled both ways) -> transmission over uTP; the
@@ -341,6 +353,8 @@ if [ -z "$CONTROL_ALL" ]; then
   expired=$(sed -n 's/^queue=0 packets=.* expired=\([0-9]*\)$/\1/p' "$blocker_log")
   [ "${expired:-0}" -ge 2 ] || { tail -5 "$blocker_log" >&2; fail "the daemon expired ${expired:-no} flows"; }
   echo "e2e: expiry: the daemon's timer expired $expired flows"
+  logged "flow end (HTTP, closed)" "action=end reason=closed proto=tcp src=10\.99\.1\.2:40123 dst=10\.99\.2\.2:8080 verdict=not_bittorrent .*packets=[1-9][0-9]*/[1-9][0-9]* bytes=[0-9]+/[0-9]+"
+  logged "flow end (peer wire, drained)" "action=end reason=drained proto=tcp src=10\.99\.1\.2:[0-9]+ dst=10\.99\.2\.2:51413 verdict=bittorrent protocol=peer_wire confidence=confirmed .*decided_at=[1-9].*info_hash=$infohash"
   blocker_start mse -c confirmed
 fi
 if blocked mse $TIMEOUT --listen 10.99.1.2:6885 --torrent "$work/mse.torrent" \

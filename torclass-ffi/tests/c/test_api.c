@@ -7,9 +7,11 @@
 
 #include <pcap/pcap.h>
 #include <stdalign.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 _Static_assert(sizeof(torclass_flow) == TORCLASS_FLOW_SIZE, "flow size");
 _Static_assert(alignof(torclass_flow) == 1, "flow alignment");
@@ -58,6 +60,8 @@ static void test_versions(void) {
   CHECK(strcmp(torclass_evidence_name(TORCLASS_EVIDENCE_KNOWN_ENDPOINT), "known_endpoint") == 0);
   CHECK(torclass_evidence_name(TORCLASS_EVIDENCE_HANDSHAKE | TORCLASS_EVIDENCE_FAST_BIT) == NULL);
   CHECK(strcmp(torclass_end_reason_name(TORCLASS_END_DRAINED), "drained") == 0);
+  CHECK(strcmp(torclass_source_name(TORCLASS_SOURCE_TRACKER), "tracker") == 0);
+  CHECK(torclass_source_name(0) == NULL);
   uint32_t link = 0;
   CHECK_RESULT(torclass_link_type_from_dlt(12, &link), TORCLASS_RESULT_OK);
   CHECK(link == TORCLASS_LINK_IP);
@@ -219,6 +223,11 @@ static void test_table_bad_input(void) {
   CHECK(cfg.struct_size == sizeof cfg);
   cfg.struct_size = 4;
   CHECK_RESULT(torclass_table_init(mem, need, 16, 42, &cfg, &t), TORCLASS_RESULT_INVALID_ARGUMENT);
+  /* The first ABI 1 struct, to its last field (a later header may add fields after it). */
+  cfg.struct_size = (uint32_t)(offsetof(torclass_table_config, learn_endpoints) + sizeof cfg.learn_endpoints);
+  CHECK_RESULT(torclass_table_init(mem, need, 16, 42, &cfg, &t), TORCLASS_RESULT_OK);
+  cfg.struct_size--;
+  CHECK_RESULT(torclass_table_init(mem, need, 16, 42, &cfg, &t), TORCLASS_RESULT_INVALID_ARGUMENT);
   cfg.struct_size = sizeof cfg;
   CHECK_RESULT(torclass_table_init(mem, need, 16, 42, &cfg, &t), TORCLASS_RESULT_OK);
   CHECK((void *)t == (void *)mem);
@@ -270,7 +279,8 @@ static void test_table_bad_input(void) {
   size_t expired = 0;
   CHECK_RESULT(torclass_table_expire(t, UINT64_MAX, &expired), TORCLASS_RESULT_OK);
   torclass_table_stats stats;
-  CHECK_RESULT(torclass_table_get_stats(t, &stats, sizeof stats - 1), TORCLASS_RESULT_BUFFER_TOO_SMALL);
+  CHECK_RESULT(torclass_table_get_stats(t, &stats, offsetof(torclass_table_stats, clock_unit) - 1),
+               TORCLASS_RESULT_BUFFER_TOO_SMALL);
   CHECK_RESULT(torclass_table_get_stats(t, &stats, sizeof stats), TORCLASS_RESULT_OK);
   CHECK(stats.struct_size == sizeof stats && stats.capacity == 16);
   CHECK(stats.results[TORCLASS_RESULT_UNSUPPORTED_PACKET] >= 1);
@@ -368,6 +378,13 @@ static void test_lifecycle(void) {
   torclass_flow_info info;
   CHECK_RESULT(torclass_table_flow_info(t, handle, &info, sizeof info), TORCLASS_RESULT_OK);
   CHECK(info.struct_size == sizeof info && info.end_reason == 0 && info.packets[0] == 1);
+  {
+    size_t abi1 = offsetof(torclass_flow_info, meta) + sizeof info.meta;
+    torclass_flow_info small;
+    CHECK_RESULT(torclass_table_flow_info(t, handle, &small, abi1 - 1), TORCLASS_RESULT_BUFFER_TOO_SMALL);
+    CHECK_RESULT(torclass_table_flow_info(t, handle, &small, abi1), TORCLASS_RESULT_OK);
+    CHECK(small.struct_size == abi1 && small.packets[0] == 1);
+  }
   CHECK(info.bytes[0] == sizeof hs && info.first_ns == 4 * S && info.slot == res.slot);
   CHECK(info.meta.peer_id_len[0] == 20 && !strncmp((const char *)info.meta.client[0], "Transmission", 12));
   torclass_verdict v;
@@ -419,6 +436,176 @@ static void test_lifecycle(void) {
   CHECK(s.live_flows == 0 && s.removed == 2 && s.bittorrent[TORCLASS_PROTOCOL_PEER_WIRE] == 1);
   CHECK(s.not_bittorrent == 3);
   free(mem);
+}
+
+/* The payload entry point with a standalone endpoint cache: a confirmed peer wire flow
+ * teaches its responder, a later flow to it is corroborated at its start; mid-stream pickup. */
+static void test_payload_cache(void) {
+  const uint64_t S = 1000000000u;
+  /* Bad memory is refused. */
+  torclass_endpoints *c;
+  CHECK(torclass_endpoints_size(0) == 0);
+  size_t need = torclass_endpoints_size(64);
+  CHECK(need >= 64 * 32);
+  void *mem = aligned_alloc(TORCLASS_TABLE_ALIGN, need);
+  CHECK_RESULT(torclass_endpoints_init(mem, need - 1, 64, 1, 0, &c), TORCLASS_RESULT_BUFFER_TOO_SMALL);
+  CHECK_RESULT(torclass_endpoints_init((char *)mem + 1, need, 64, 1, 0, &c), TORCLASS_RESULT_MISALIGNED);
+  CHECK_RESULT(torclass_endpoints_init(NULL, need, 64, 1, 0, &c), TORCLASS_RESULT_NULL_PARAMETER);
+  memset(mem, 0, need);
+  torclass_endpoint ep = {0};
+  CHECK_RESULT(torclass_endpoints_query((torclass_endpoints *)mem, &ep, 0, NULL), TORCLASS_RESULT_UNINITIALIZED);
+  CHECK_RESULT(torclass_endpoints_init(mem, need, 64, 1, 0, &c), TORCLASS_RESULT_OK);
+  CHECK_RESULT(torclass_endpoints_query(c, &ep, 0, NULL), TORCLASS_RESULT_INVALID_ARGUMENT);
+  CHECK_RESULT(torclass_endpoints_insert(c, NULL, 0), TORCLASS_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(torclass_endpoints_next(c, NULL, 0, &ep), TORCLASS_RESULT_NULL_PARAMETER);
+
+  /* A flow 10.0.0.1:40000 -> 10.0.0.2:6881 confirmed by both handshakes. */
+  torclass_flow_key key = {0};
+  key.ip_version = 4;
+  key.transport = TORCLASS_TRANSPORT_TCP;
+  key.src_port = 40000;
+  key.dst_port = 6881;
+  key.src_addr[0] = 10; key.src_addr[3] = 1;
+  key.dst_addr[0] = 10; key.dst_addr[3] = 2;
+  uint8_t hs[68];
+  handshake(hs, "-TR3000-abcdefghijkl");
+  torclass_flow f;
+  torclass_meta meta;
+  torclass_verdict v;
+  memset(&meta, 0, sizeof meta);
+  CHECK_RESULT(torclass_flow_init(&f, TORCLASS_TRANSPORT_TCP, 4), TORCLASS_RESULT_OK);
+  CHECK_RESULT(torclass_flow_corroborate(&f, c, &key, 1 * S, &v), TORCLASS_RESULT_OK);
+  CHECK(!(v.evidence & TORCLASS_EVIDENCE_KNOWN_ENDPOINT));
+  key.transport = TORCLASS_TRANSPORT_UDP; /* not the flow's transport */
+  CHECK_RESULT(torclass_flow_feed_learn(&f, 0, hs, sizeof hs, &meta, c, &key, 1 * S, &v),
+               TORCLASS_RESULT_INVALID_ARGUMENT);
+  key.transport = TORCLASS_TRANSPORT_TCP;
+  CHECK_RESULT(torclass_flow_feed_learn(&f, 0, hs, sizeof hs, &meta, c, NULL, 1 * S, &v),
+               TORCLASS_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(torclass_flow_feed_learn(&f, 0, hs, sizeof hs, &meta, c, &key, 1 * S, &v), TORCLASS_RESULT_OK);
+  CHECK(v.verdict == TORCLASS_VERDICT_UNDECIDED && meta.peer_id_len[0] == 20);
+  CHECK_RESULT(torclass_flow_feed_learn(&f, 1, hs, sizeof hs, NULL, c, &key, 2 * S, &v), TORCLASS_RESULT_OK);
+  CHECK(v.verdict == TORCLASS_VERDICT_BITTORRENT && v.confidence == TORCLASS_CONFIDENCE_CONFIRMED);
+  /* Its responder is a known peer now (not the initiator: its port is ephemeral). */
+  torclass_endpoint peer = {0}, got;
+  peer.ip_version = 4;
+  memcpy(peer.addr, key.dst_addr, 4);
+  peer.port = 6881;
+  CHECK_RESULT(torclass_endpoints_query(c, &peer, 3 * S, &got), TORCLASS_RESULT_OK);
+  CHECK(got.source == TORCLASS_SOURCE_FLOW && got.expires_ns == 2 * S + 1800 * S);
+  memcpy(peer.addr, key.src_addr, 4);
+  peer.port = 40000;
+  CHECK_RESULT(torclass_endpoints_query(c, &peer, 3 * S, &got), TORCLASS_RESULT_NOT_FOUND);
+  /* A new connection to it, from another host: KNOWN_ENDPOINT at its start. */
+  key.src_addr[3] = 7;
+  CHECK_RESULT(torclass_flow_init(&f, TORCLASS_TRANSPORT_TCP, 4), TORCLASS_RESULT_OK);
+  CHECK_RESULT(torclass_flow_corroborate(&f, c, &key, 4 * S, &v), TORCLASS_RESULT_OK);
+  CHECK(v.verdict == TORCLASS_VERDICT_UNDECIDED && (v.evidence & TORCLASS_EVIDENCE_KNOWN_ENDPOINT));
+  CHECK_RESULT(torclass_flow_init(&f, TORCLASS_TRANSPORT_TCP, 4), TORCLASS_RESULT_OK);
+  CHECK_RESULT(torclass_flow_corroborate(&f, c, &key, 4000 * S, &v), TORCLASS_RESULT_OK); /* expired */
+  CHECK(!(v.evidence & TORCLASS_EVIDENCE_KNOWN_ENDPOINT));
+  /* Insert, list, forget. */
+  peer.port = 51413;
+  peer.source = TORCLASS_SOURCE_DHT;
+  peer.expires_ns = 100 * S;
+  CHECK_RESULT(torclass_endpoints_insert(c, &peer, 5 * S), TORCLASS_RESULT_OK);
+  size_t cursor = 0;
+  int listed = 0;
+  while (torclass_endpoints_next(c, &cursor, 6 * S, &got) == TORCLASS_RESULT_OK) listed++;
+  CHECK(listed == 2);
+  CHECK_RESULT(torclass_endpoints_forget(c, &peer), TORCLASS_RESULT_OK);
+  CHECK_RESULT(torclass_endpoints_forget(c, &peer), TORCLASS_RESULT_NOT_FOUND);
+  /* A copied cache is refused. */
+  void *copy = aligned_alloc(TORCLASS_TABLE_ALIGN, need);
+  memcpy(copy, mem, need);
+  CHECK_RESULT(torclass_endpoints_query((torclass_endpoints *)copy, &peer, 0, NULL), TORCLASS_RESULT_UNINITIALIZED);
+  free(copy);
+  free(mem);
+
+  /* Mid-stream: the first payload is the middle of a piece, the next starts at messages. */
+  uint8_t middle[700], haves[36];
+  memset(middle, 0xab, sizeof middle);
+  for (int i = 0; i < 4; i++) {
+    static const uint8_t have[9] = {0, 0, 0, 5, 4, 0, 0, 0, 0};
+    memcpy(haves + 9 * i, have, 9);
+    haves[9 * i + 8] = (uint8_t)i;
+  }
+  CHECK_RESULT(torclass_flow_init(&f, TORCLASS_TRANSPORT_TCP, 4), TORCLASS_RESULT_OK);
+  CHECK_RESULT(torclass_flow_midstream(&f), TORCLASS_RESULT_OK);
+  CHECK_RESULT(torclass_flow_feed(&f, 0, middle, sizeof middle, &v), TORCLASS_RESULT_OK);
+  CHECK(v.verdict == TORCLASS_VERDICT_UNDECIDED);
+  CHECK_RESULT(torclass_flow_feed(&f, 0, haves, sizeof haves, &v), TORCLASS_RESULT_OK);
+  CHECK(v.verdict == TORCLASS_VERDICT_BITTORRENT && v.confidence == TORCLASS_CONFIDENCE_LIKELY);
+  CHECK_RESULT(torclass_flow_feed(&f, 1, haves, sizeof haves, &v), TORCLASS_RESULT_OK);
+  CHECK(v.confidence == TORCLASS_CONFIDENCE_CONFIRMED && v.protocol == TORCLASS_PROTOCOL_PEER_WIRE);
+  CHECK_RESULT(torclass_flow_midstream(NULL), TORCLASS_RESULT_NULL_PARAMETER);
+}
+
+/* A packet's headers without a table. */
+static void test_packet_decode(void) {
+  uint8_t pkt[128];
+  torclass_packet_info p;
+  size_t n = tcp4(pkt, 1, 40000, 9, 51413, 0x02, 1000, NULL, 0);
+  CHECK_RESULT(torclass_packet_decode(TORCLASS_LINK_IP, pkt, n, &p, sizeof p), TORCLASS_RESULT_OK);
+  CHECK(p.struct_size == sizeof p && p.tcp_flags == TORCLASS_TCP_SYN && p.payload_len == 0 && !p.first_fragment);
+  CHECK(p.key.ip_version == 4 && p.key.transport == TORCLASS_TRANSPORT_TCP);
+  CHECK(p.key.src_port == 40000 && p.key.dst_port == 51413 && p.key.dst_addr[0] == 10 && p.key.dst_addr[3] == 9);
+  n = tcp4(pkt, 9, 51413, 1, 40000, 0x18, 1, (const uint8_t *)"hello", 5);
+  CHECK_RESULT(torclass_packet_decode(TORCLASS_LINK_IP, pkt, n, &p, sizeof p), TORCLASS_RESULT_OK);
+  CHECK(p.tcp_flags == (TORCLASS_TCP_ACK | 0x08) && p.payload_len == 5 && p.key.src_port == 51413);
+  CHECK_RESULT(torclass_packet_decode(TORCLASS_LINK_IP, pkt, n, &p, sizeof p - 1), TORCLASS_RESULT_BUFFER_TOO_SMALL);
+  CHECK_RESULT(torclass_packet_decode(TORCLASS_LINK_IP, pkt, n, NULL, sizeof p), TORCLASS_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(torclass_packet_decode(TORCLASS_LINK_IP, pkt, 30, &p, sizeof p), TORCLASS_RESULT_MALFORMED_PACKET);
+  CHECK_RESULT(torclass_packet_decode(9999, pkt, n, &p, sizeof p), TORCLASS_RESULT_UNKNOWN_LINK_TYPE);
+  CHECK_RESULT(torclass_packet_decode(TORCLASS_LINK_IP, pkt, SIZE_MAX, &p, sizeof p), TORCLASS_RESULT_INVALID_ARGUMENT);
+  static const uint8_t icmp[28] = {0x45, 0, 0, 28, 0, 0, 0, 0, 64, 1, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 8, 0};
+  CHECK_RESULT(torclass_packet_decode(TORCLASS_LINK_IP, icmp, sizeof icmp, &p, sizeof p),
+               TORCLASS_RESULT_UNSUPPORTED_PACKET);
+}
+
+/* Timestamps in the wrong unit: torclass_clock_unit names them, and a table reports the unit
+ * of its first timestamp in its stats. The stats struct grows at its end: a program built
+ * against the first ABI 1 header (up to endpoint_misses) still gets its fields. */
+static void test_clock_unit(void) {
+  const uint64_t now = (uint64_t)time(NULL);
+  CHECK(torclass_clock_unit(now) == TORCLASS_CLOCK_SECONDS);
+  CHECK(torclass_clock_unit(now * 1000u + 123) == TORCLASS_CLOCK_MILLISECONDS);
+  CHECK(torclass_clock_unit(now * 1000000u) == TORCLASS_CLOCK_MICROSECONDS);
+  CHECK(torclass_clock_unit(now * 1000000000u) == TORCLASS_CLOCK_NANOSECONDS);
+  CHECK(torclass_clock_unit(0) == TORCLASS_CLOCK_NANOSECONDS);
+  struct timespec mono;
+  clock_gettime(CLOCK_MONOTONIC, &mono);
+  CHECK(torclass_clock_unit((uint64_t)mono.tv_sec * 1000000000u + (uint64_t)mono.tv_nsec) ==
+        TORCLASS_CLOCK_NANOSECONDS);
+
+  static const uint64_t clocks[][2] = {{0, TORCLASS_CLOCK_MILLISECONDS},
+                                       {1, TORCLASS_CLOCK_NANOSECONDS},
+                                       {2, TORCLASS_CLOCK_SECONDS}};
+  for (size_t i = 0; i < sizeof clocks / sizeof *clocks; i++) {
+    uint64_t first = clocks[i][0] == 0 ? now * 1000u : clocks[i][0] == 1 ? 5000000000u : now;
+    size_t need = torclass_table_size(16);
+    void *mem = aligned_alloc(TORCLASS_TABLE_ALIGN, need);
+    torclass_table *t;
+    CHECK_RESULT(torclass_table_init(mem, need, 16, 1, NULL, &t), TORCLASS_RESULT_OK);
+    torclass_table_stats s;
+    CHECK_RESULT(torclass_table_get_stats(t, &s, sizeof s), TORCLASS_RESULT_OK);
+    CHECK(s.clock_unit == TORCLASS_CLOCK_NANOSECONDS); /* nothing checked yet */
+    uint8_t pkt[64];
+    torclass_packet_result res;
+    size_t n = tcp4(pkt, 1, 1000, 2, 80, 0x02, 1, NULL, 0);
+    CHECK_RESULT(torclass_table_process(t, TORCLASS_LINK_IP, pkt, n, first, &res), TORCLASS_RESULT_OK);
+    /* Only the first timestamp is checked. */
+    CHECK_RESULT(torclass_table_process(t, TORCLASS_LINK_IP, pkt, n, now * 1000000000u, &res),
+                 TORCLASS_RESULT_OK);
+    CHECK_RESULT(torclass_table_get_stats(t, &s, sizeof s), TORCLASS_RESULT_OK);
+    CHECK(s.clock_unit == clocks[i][1] && s.struct_size == sizeof s);
+    /* The first ABI 1 stats struct: only its bytes are written. */
+    memset(&s, 0xab, sizeof s);
+    size_t old = offsetof(torclass_table_stats, clock_unit);
+    CHECK_RESULT(torclass_table_get_stats(t, &s, old), TORCLASS_RESULT_OK);
+    CHECK(s.struct_size == old && s.capacity == 16 && s.clock_unit == 0xabababab);
+    free(mem);
+  }
 }
 
 /* Real captures: every labelled flow gets the label's verdict. */
@@ -542,6 +729,7 @@ static void test_capture(const char *dir, const char *name) {
   torclass_table_stats st;
   CHECK_RESULT(torclass_table_get_stats(t, &st, sizeof st), TORCLASS_RESULT_OK);
   uint64_t live = st.live_flows;
+  CHECK(st.clock_unit == TORCLASS_CLOCK_NANOSECONDS); /* pcap times as nanoseconds */
   CHECK_RESULT(torclass_table_drain(t), TORCLASS_RESULT_OK);
   CHECK((uint64_t)e.count == live && (uint64_t)e.reasons[TORCLASS_END_DRAINED] == live);
   printf("%-14s %6ld packets (%ld classified), %d labelled flows checked, %d flows drained\n", name,
@@ -555,6 +743,9 @@ int main(int argc, char **argv) {
   test_flow_bad_input();
   test_table_bad_input();
   test_lifecycle();
+  test_clock_unit();
+  test_payload_cache();
+  test_packet_decode();
   if (argc > 1) {
     static const char *captures[] = {"tcp-plain", "tcp-negative", "http-magnet", "dht-magnet",
                                      "udp-tracker", "utp-only", "lsd", "udp-negative", "tcp-encrypted"};
