@@ -374,7 +374,29 @@ impl Analyzer {
     /// says which), in the order they were first seen; they are no longer kept by the
     /// analyzer.
     pub fn take_finished(&mut self) -> Vec<FlowRecord> {
-        self.finished.sort_by_key(|(n, _)| *n);
+        // Flow numbers are unique: sort them with their positions (16 bytes each), then put
+        // the records in that order by following the permutation's cycles, each record moved
+        // by one swap, rather than moving records around in the sort.
+        let mut order: Vec<(u64, usize)> = self
+            .finished
+            .iter()
+            .enumerate()
+            .map(|(i, (n, _))| (*n, i))
+            .collect();
+        order.sort_unstable();
+        for start in 0..order.len() {
+            let mut at = start;
+            while let Some(from) = order
+                .get_mut(at)
+                .map(|o| std::mem::replace(&mut o.1, usize::MAX))
+            {
+                if from == usize::MAX || from == start {
+                    break;
+                }
+                self.finished.swap(at, from);
+                at = from;
+            }
+        }
         self.finished.drain(..).map(|(_, r)| r).collect()
     }
 
