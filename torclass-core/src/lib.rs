@@ -56,6 +56,22 @@
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+/// Declares an item `pub` with the `unstable-internals` feature and `pub(crate)` without it:
+/// the streaming readers' state machines, tuning constants and reference paths that the fuzz
+/// targets, benches and cross-crate tests reach, and that are no part of the stable API.
+macro_rules! unstable {
+    ($(#[$attr:meta])* pub $($item:tt)*) => {
+        #[cfg(feature = "unstable-internals")]
+        $(#[$attr])*
+        ///
+        /// *Unstable: public only with the `unstable-internals` feature, with no semver promise.*
+        pub $($item)*
+        #[cfg(not(feature = "unstable-internals"))]
+        $(#[$attr])*
+        pub(crate) $($item)*
+    };
+}
+
 pub mod client;
 pub mod endpoints;
 pub mod flow;

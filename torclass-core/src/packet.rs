@@ -414,24 +414,28 @@ pub fn decode_reassembled<'a>(
     }
 }
 
-/// [`decode`] without the fast path: every IP, TCP and UDP header read by etherparse. It gives
-/// the same result for every input; it is public only so that the differential tests and the
-/// fuzz target can hold the fast path to that. Cold and out of line: in [`decode`] only what
-/// the fast path leaves (errors, extension headers, fragments) reaches it, and inlined it
-/// slows the loop around `decode`.
-#[doc(hidden)]
-#[cold]
-#[inline(never)]
-pub fn decode_reference(link: LinkType, frame: &[u8]) -> Result<Packet<'_>, DecodeError> {
-    packet(walk(link::ip_packet(link, frame)?, false)?)
+unstable! {
+    /// [`decode`] without the fast path: every IP, TCP and UDP header read by etherparse. It gives
+    /// the same result for every input; it is public only so that the differential tests and the
+    /// fuzz target can hold the fast path to that. Cold and out of line: in [`decode`] only what
+    /// the fast path leaves (errors, extension headers, fragments) reaches it, and inlined it
+    /// slows the loop around `decode`.
+    #[doc(hidden)]
+    #[cold]
+    #[inline(never)]
+    pub fn decode_reference(link: LinkType, frame: &[u8]) -> Result<Packet<'_>, DecodeError> {
+        packet(walk(link::ip_packet(link, frame)?, false)?)
+    }
 }
 
-/// [`decode_ip`] without the fast path; see [`decode_reference`].
-#[doc(hidden)]
-#[cold]
-#[inline(never)]
-pub fn decode_ip_reference(packet: &[u8]) -> Result<Packet<'_>, DecodeError> {
-    self::packet(walk(bare_ip(packet), false)?)
+unstable! {
+    /// [`decode_ip`] without the fast path; see [`decode_reference`].
+    #[doc(hidden)]
+    #[cold]
+    #[inline(never)]
+    pub fn decode_ip_reference(packet: &[u8]) -> Result<Packet<'_>, DecodeError> {
+        self::packet(walk(bare_ip(packet), false)?)
+    }
 }
 
 /// A bare IP packet, its version told by its first nibble.

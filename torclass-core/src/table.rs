@@ -2,8 +2,8 @@
 //! by the caller's timestamps, TCP sequence tracking, and flow-end events.
 //!
 //! ## Lookup
-//! A flow lives in one of [`PROBE`] consecutive slots starting at its seeded hash (both
-//! directions of a 5-tuple hash alike). A lookup compares at most [`PROBE`] keys, so the cost per
+//! A flow lives in one of `PROBE` consecutive slots starting at its seeded hash (both
+//! directions of a 5-tuple hash alike). A lookup compares at most `PROBE` keys, so the cost per
 //! packet is bounded whatever the table holds. [`FlowTable::lookup`] finds a flow by key;
 //! a [`FlowHandle`] (slot index and generation) names one flow and goes stale when it ends.
 //!
@@ -51,12 +51,12 @@
 //! Each direction's next expected sequence number is tracked (see `tcp.rs`): retransmitted and
 //! duplicated bytes are not fed twice, overlapping segments are fed from the first new byte,
 //! the urgent (out-of-band) byte is cut out, and a segment ahead of the stream is held in the
-//! out-of-order store ([`FlowTable::with_reorder`], see [`reorder`]) while the flow is
+//! out-of-order store ([`FlowTable::with_reorder`], see `reorder`) while the flow is
 //! undecided, or else tells the classifier about the hole ([`FlowClassifier::gap`]) instead of
 //! feeding misaligned bytes: reordering can delay or prevent a decision but never produce a
 //! wrong one. A flow first seen without its SYN is picked up mid-stream; the side that sent the
 //! first packet seen is the initiator, and a side whose bytes fit nothing is read again from
-//! the next segment start, up to [`MIDSTREAM_RESYNCS`] times (senders start segments at their
+//! the next segment start, up to `MIDSTREAM_RESYNCS` times (senders start segments at their
 //! writes, so at messages).
 //!
 //! ## Corroboration across flows
@@ -70,7 +70,7 @@
 //! [`HostCache`]: crate::hosts::HostCache
 
 mod learn;
-pub mod reorder;
+mod reorder;
 mod snapshot;
 mod tcp;
 
@@ -85,12 +85,16 @@ use learn::{Learning, Nothing};
 use reorder::Store;
 use tcp::{Feed, Reader, Stream};
 
-/// Slots a flow may occupy from its hash position.
-pub const PROBE: usize = 8;
+unstable! {
+    /// Slots a flow may occupy from its hash position.
+    pub const PROBE: usize = 8;
+}
 
-/// Times a flow picked up mid-stream may restart a side's reading at a segment start
-/// ([`FlowClassifier::resync`]).
-pub const MIDSTREAM_RESYNCS: u8 = 8;
+unstable! {
+    /// Times a flow picked up mid-stream may restart a side's reading at a segment start
+    /// ([`FlowClassifier::resync`]).
+    pub const MIDSTREAM_RESYNCS: u8 = 8;
+}
 
 /// Slots a table uses at most (a [`FlowHandle`]'s index is a `u32`); more are ignored.
 pub const MAX_SLOTS: usize = u32::MAX as usize;
@@ -461,7 +465,7 @@ pub struct TableStats {
     pub store_full: u64,
     /// TCP urgent bytes cut out of the streams.
     pub urgent_bytes: u64,
-    /// Slots examined to find or place flows: at most 2 × [`PROBE`] per packet whatever the
+    /// Slots examined to find or place flows: at most 2 × `PROBE` per packet whatever the
     /// table holds, so a flood of new tuples cannot make a packet cost more.
     pub probes: u64,
 }
@@ -597,7 +601,7 @@ where
 {
     /// A table over `slots` (their content is discarded) with an out-of-order store over
     /// `store` (any number of [`Held`] entries of [`Held::SIZE`] bytes, shared by all flows;
-    /// see [`reorder`] for the bounds).
+    /// see `reorder` for the bounds).
     pub fn with_reorder(mut slots: S, store: R, config: TableConfig) -> Self {
         for slot in slots.as_mut().iter_mut() {
             slot.flags = 0;
@@ -656,7 +660,7 @@ where
     }
 
     /// The flow of `key`, in either direction, and the direction `key` goes in it. Compares at
-    /// most [`PROBE`] keys. A flow past its timeout is still found until something ends it.
+    /// most `PROBE` keys. A flow past its timeout is still found until something ends it.
     pub fn lookup(&self, key: &FlowKey) -> Option<(FlowHandle, Direction)> {
         let len = self.len();
         let hash = flow_hash(key, self.config.seed);

@@ -310,16 +310,6 @@ impl ReplyReader {
         }
     }
 
-    /// The reply's status code, once its three digits were read.
-    #[must_use]
-    pub fn status(&self) -> Option<u16> {
-        match self.at {
-            Reply::Version | Reply::Space => None,
-            Reply::Status if self.pos < 3 => None,
-            _ => Some(self.status),
-        }
-    }
-
     /// Read `payload`, the next bytes of the proxy's side.
     pub fn read(&mut self, payload: &[u8]) -> Step {
         for (i, &b) in payload.iter().enumerate() {

@@ -57,8 +57,6 @@ use crate::verdict::Direction;
 pub const MIN_FLIGHT: u16 = 96;
 /// Largest first flight: public key and 512 bytes of padding.
 pub const MAX_FLIGHT: u16 = 96 + 512;
-/// Smallest second flight of the initiator: two hashes, VC, crypto_provide, two lengths.
-pub const MIN_SECOND_FLIGHT: u16 = 20 + 20 + 8 + 4 + 2 + 2;
 /// Bytes of each first flight that the text refuter counts (the public key).
 pub const SAMPLE: u8 = 96;
 /// Text bytes (printable ASCII, tab, CR, LF) among a first flight's [`SAMPLE`] that make it
@@ -250,12 +248,6 @@ impl Flights {
     #[must_use]
     pub const fn found_handshake(&self) -> bool {
         self.flags & FOUND != 0
-    }
-
-    /// Bytes of the current flight: the first one, if the other side has not spoken yet.
-    #[must_use]
-    pub const fn current_flight(&self) -> u16 {
-        self.flight
     }
 
     /// True when more bytes can change nothing: refuted, or (initiator) the second flight
@@ -569,15 +561,9 @@ impl Shape {
     }
 
     /// Bytes sent so far in the side's first flight (all bytes, if it is not closed).
-    #[must_use]
+    #[cfg(test)]
     pub const fn first_flight(&self) -> u16 {
         self.first
-    }
-
-    /// Bytes of the side's current flight.
-    #[must_use]
-    pub const fn current_flight(&self) -> u16 {
-        self.flight
     }
 
     /// Account for `chunk`, the next bytes this side sent.
