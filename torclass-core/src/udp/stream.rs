@@ -123,7 +123,7 @@ impl UtpSide {
             let mut shape = crate::wire::mse::Shape::new();
             shape.read(payload);
             shape.close_flight();
-            if shape.verdict() == crate::wire::mse::Verdict::Fits {
+            if shape.fit() == crate::wire::mse::ShapeFit::Fits {
                 self.flags |= MSE_FITS;
             }
         }

@@ -536,9 +536,9 @@ pub struct Shape {
     flags: u8,
 }
 
-/// What a side's shape says.
+/// What a side's shape says: whether its bytes fit an MSE/PE key exchange.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
+pub enum ShapeFit {
     /// Not known yet.
     Open,
     /// The side's bytes fit the key exchange so far (first flight closed and in range).
@@ -634,13 +634,13 @@ impl Shape {
 
     /// What the side's shape says so far.
     #[must_use]
-    pub fn verdict(&self) -> Verdict {
+    pub fn fit(&self) -> ShapeFit {
         if self.flags & NOT_RANDOM != 0 {
-            Verdict::Refuted
+            ShapeFit::Refuted
         } else if self.first == 0 {
-            Verdict::Open
+            ShapeFit::Open
         } else {
-            Verdict::Fits
+            ShapeFit::Fits
         }
     }
 }
