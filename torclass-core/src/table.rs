@@ -100,7 +100,19 @@ unstable! {
 pub const MAX_SLOTS: usize = u32::MAX as usize;
 
 /// Timeouts of a [`FlowTable`], in nanoseconds of the caller's clock.
+///
+/// It may gain fields: build it from [`TableConfig::new`] (or `Default`) and the `with_`
+/// setters, or assign the public fields of one.
+///
+/// ```
+/// use torclass_core::TableConfig;
+///
+/// let config = TableConfig::new().with_udp_idle_ns(30_000_000_000).with_seed(0x1234);
+/// assert_eq!(config.udp_idle_ns, 30_000_000_000);
+/// assert_eq!(config.tcp_idle_ns, TableConfig::default().tcp_idle_ns);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TableConfig {
     /// Idle time after which an open TCP flow ends.
     pub tcp_idle_ns: u64,
@@ -114,8 +126,11 @@ pub struct TableConfig {
     pub seed: u64,
 }
 
-impl Default for TableConfig {
-    fn default() -> Self {
+impl TableConfig {
+    /// The defaults: 600 s for an open TCP flow, 10 s after a close, 120 s for UDP, and a
+    /// fixed seed (pick one at random in a deployment).
+    #[must_use]
+    pub const fn new() -> Self {
         const S: u64 = 1_000_000_000;
         Self {
             tcp_idle_ns: 600 * S,
@@ -123,6 +138,40 @@ impl Default for TableConfig {
             udp_idle_ns: 120 * S,
             seed: 0x5eed_70c1_a55e_5eed,
         }
+    }
+
+    /// This configuration with `tcp_idle_ns` set (idle time of an open TCP flow).
+    #[must_use]
+    pub const fn with_tcp_idle_ns(mut self, tcp_idle_ns: u64) -> Self {
+        self.tcp_idle_ns = tcp_idle_ns;
+        self
+    }
+
+    /// This configuration with `tcp_closed_ns` set (linger of a closed flow).
+    #[must_use]
+    pub const fn with_tcp_closed_ns(mut self, tcp_closed_ns: u64) -> Self {
+        self.tcp_closed_ns = tcp_closed_ns;
+        self
+    }
+
+    /// This configuration with `udp_idle_ns` set (idle time of a UDP flow).
+    #[must_use]
+    pub const fn with_udp_idle_ns(mut self, udp_idle_ns: u64) -> Self {
+        self.udp_idle_ns = udp_idle_ns;
+        self
+    }
+
+    /// This configuration with `seed` set (the flow hash seed).
+    #[must_use]
+    pub const fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+}
+
+impl Default for TableConfig {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

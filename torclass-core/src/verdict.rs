@@ -287,7 +287,10 @@ impl core::ops::BitOrAssign for Evidence {
 }
 
 /// A positive verdict: which protocol, how sure, and why.
+///
+/// It may gain fields; outside this crate, build one with [`Detection::new`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Detection {
     /// The BitTorrent protocol recognised.
     pub protocol: Protocol,
@@ -295,6 +298,18 @@ pub struct Detection {
     pub confidence: Confidence,
     /// What was seen.
     pub evidence: Evidence,
+}
+
+impl Detection {
+    /// A detection of `protocol` with `confidence`, from `evidence`.
+    #[must_use]
+    pub const fn new(protocol: Protocol, confidence: Confidence, evidence: Evidence) -> Self {
+        Self {
+            protocol,
+            confidence,
+            evidence,
+        }
+    }
 }
 
 /// The classification of a flow so far.
