@@ -6,7 +6,8 @@
 //! Three ways in, from the smallest:
 //! - [`FlowClassifier`]: feed one flow's payloads (TCP segments in stream order, or UDP
 //!   datagrams) and get a [`Verdict`]; extracted fields go to an [`Observer`] such as
-//!   [`Metadata`].
+//!   [`Metadata`]. [`Learning`] adds what a flow table learns across flows (peer endpoints
+//!   that later confirm encrypted flows).
 //! - [`packet::decode`]: a captured frame to a [`FlowKey`] and payload.
 //! - [`FlowTable`]: frames in, verdicts out, over slots you provide.
 //!
@@ -97,7 +98,7 @@ pub use observer::{Metadata, NoObserver, Observer};
 pub use packet::{DecodeError, Endpoint, FlowKey, Fragment, LinkType, Packet, TcpFlags, TcpInfo};
 pub use reassembly::{FragmentSlot, Reassembler, ReassemblyConfig};
 pub use table::{
-    EndReason, FlowHandle, FlowTable, Learn, Outcome, Slot, TableConfig, TableError, TableStats,
-    SLOT_SIZE,
+    EndReason, FlowHandle, FlowTable, Learn, Learning, Outcome, Slot, TableConfig, TableError,
+    TableStats, SLOT_SIZE,
 };
 pub use verdict::{Confidence, Detection, Direction, Evidence, Protocol, Transport, Verdict};

@@ -74,14 +74,14 @@ mod reorder;
 mod snapshot;
 mod tcp;
 
-pub use learn::Learn;
+pub use learn::{Learn, Learning};
 pub use reorder::{Held, HELD_BYTES, HELD_PER_SIDE, HOLD_WINDOW};
 
 use crate::flow::FlowClassifier;
-use crate::observer::{EndpointSource, Metadata, Observer};
+use crate::observer::{Metadata, Observer};
 use crate::packet::{Endpoint, FlowKey, Packet, TcpFlags, TcpInfo};
-use crate::verdict::{Confidence, Direction, Evidence, Transport, Verdict};
-use learn::{Learning, Nothing};
+use crate::verdict::{Direction, Evidence, Transport, Verdict};
+use learn::Nothing;
 use reorder::Store;
 use tcp::{Feed, Reader, Stream};
 
@@ -905,13 +905,7 @@ where
             return Err(TableError::NoCapacity);
         };
         if new_flow {
-            let evidence = learn.corroborate(&packet.key, now_ns);
-            if evidence.contains(Evidence::KNOWN_ENDPOINT) {
-                slot.classifier.known_endpoint();
-            }
-            if evidence.contains(Evidence::BITTORRENT_HOST) {
-                slot.classifier.bittorrent_host();
-            }
+            Learning::corroborate(learn, &mut slot.classifier, &packet.key, now_ns);
         }
         slot.count(direction, packet.payload_len_on_wire, now_ns);
         if !new_flow && slot.classifier.is_done() {
@@ -941,12 +935,7 @@ where
                 generation,
                 ..
             } = slot;
-            let mut observer = Learning {
-                meta,
-                learn: &mut *learn,
-                sender: packet.key.src.addr,
-                now_ns,
-            };
+            let mut observer = Learning::new(meta, &mut *learn, packet.key.src.addr, now_ns);
             match &packet.tcp {
                 Some(tcp) => Reader {
                     feed: Feed {
@@ -973,22 +962,14 @@ where
                 }
             }
         }
+        // A proxied stream's peer is the endpoint the client asked the proxy for, not the
+        // proxy (whose host carries everyone's traffic): only that is learned.
+        Learning::new(&mut slot.meta, &mut *learn, packet.key.src.addr, now_ns).confirmed(
+            &slot.key,
+            &slot.classifier,
+            before,
+        );
         let verdict = slot.classifier.verdict();
-        if let Some(d) = verdict.detection() {
-            if d.confidence == Confidence::Confirmed
-                && before.detection().map(|b| b.confidence) != Some(Confidence::Confirmed)
-            {
-                // A proxied stream's peer is the endpoint the client asked the proxy for, not
-                // the proxy (whose host carries everyone's traffic): only that is learned.
-                if slot.classifier.proxy().is_some() {
-                    if let Some(peer) = slot.meta.proxy_peer() {
-                        learn.endpoint(EndpointSource::Proxy, peer, now_ns);
-                    }
-                } else {
-                    learn.confirmed(&slot.key, d.protocol, now_ns);
-                }
-            }
-        }
         if before == Verdict::Undecided && verdict != Verdict::Undecided {
             slot.decided_at = slot.packets();
         }
