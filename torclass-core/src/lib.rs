@@ -12,7 +12,9 @@
 //! - [`FlowTable`]: frames in, verdicts out, over slots you provide.
 //!
 //! ```
-//! use torclass_core::{Confidence, Direction, FlowClassifier, Metadata, Protocol, Transport, Verdict};
+//! use torclass_core::{
+//!     Confidence, Direction, FlowClassifier, InfoHash, Metadata, Protocol, Transport, Verdict,
+//! };
 //!
 //! let mut flow = FlowClassifier::new(Transport::Tcp);
 //! let mut meta = Metadata::new();
@@ -25,7 +27,7 @@
 //! // refutes it (a file that merely starts with a handshake), so it waits for that chance.
 //! assert_eq!(flow.feed_with(Direction::Initiator, &handshake[..10], &mut meta), Verdict::Undecided);
 //! assert_eq!(flow.feed_with(Direction::Initiator, &handshake[10..], &mut meta), Verdict::Undecided);
-//! assert_eq!(meta.info_hash(), Some(&[0xab; 20][..]));
+//! assert_eq!(meta.info_hash(), Some(InfoHash::V1([0xab; 20])));
 //!
 //! // The other side speaking first clears it (so would a valid message, or the flow's end).
 //! let reply = flow.feed(Direction::Responder, &handshake);
@@ -77,6 +79,7 @@ pub mod client;
 pub mod endpoints;
 pub mod flow;
 pub mod hosts;
+mod info_hash;
 mod names;
 pub mod observer;
 pub mod packet;
@@ -93,6 +96,7 @@ pub use client::Client;
 pub use endpoints::{CacheConfig, CacheEntry, CacheStats, EndpointCache};
 pub use flow::FlowClassifier;
 pub use hosts::HostCache;
+pub use info_hash::{InfoHash, InfoHashError};
 pub use names::UnknownName;
 pub use observer::{Metadata, NoObserver, Observer};
 pub use packet::{DecodeError, Endpoint, FlowKey, Fragment, LinkType, Packet, TcpFlags, TcpInfo};

@@ -548,7 +548,7 @@ impl core::ops::Add for TableStats {
 ///
 /// ```
 /// use torclass_core::packet::{decode, LinkType};
-/// use torclass_core::{EndReason, FlowTable, Metadata, Slot, TableConfig};
+/// use torclass_core::{EndReason, FlowTable, InfoHash, Metadata, Slot, TableConfig};
 ///
 /// // An IPv4/TCP packet 10.0.0.1:40000 -> 10.0.0.2:6881 carrying a BitTorrent handshake.
 /// let mut frame = vec![0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2];
@@ -566,7 +566,7 @@ impl core::ops::Add for TableStats {
 /// let outcome = table.process(&packet, 1_000, |_ended| {}).unwrap();
 /// assert!(outcome.new_flow);
 /// let info_hash = table.flow(outcome.handle).and_then(|s| s.metadata().info_hash());
-/// assert_eq!(info_hash, Some(&[0xab; 20][..]));
+/// assert_eq!(info_hash, Some(InfoHash::V1([0xab; 20])));
 ///
 /// // Every flow that leaves the table is handed over once, finished: here a lone handshake,
 /// // judged when the flow ends.
