@@ -188,6 +188,7 @@ impl Default for CacheConfig {
 
 /// Counters of an [`EndpointCache`]; they saturate.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct CacheStats {
     /// Endpoints stored that were not live in the cache.

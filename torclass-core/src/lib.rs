@@ -35,6 +35,20 @@
 //! assert_eq!(detection.protocol, Protocol::PeerWire);
 //! assert_eq!(detection.confidence, Confidence::Confirmed);
 //! ```
+//!
+//! ## Cargo features
+//! - `std` (default): memchr's run-time SIMD detection. Turn it off (`default-features =
+//!   false`) on a target without `std`; nothing else changes.
+//! - `serde`: `Serialize` and `Deserialize` for the public records, as the JSON-lines record
+//!   writes them: [`Protocol`], [`Confidence`], [`Direction`], [`Transport`] by their names
+//!   (`"peer_wire"`), [`Evidence`] as the list of its names, [`InfoHash`] as hex, [`Verdict`]
+//!   as `"undecided"`, `"not_bittorrent"` or `{"bittorrent": {"protocol", "confidence",
+//!   "evidence"}}`, and [`Detection`], [`FlowKey`], [`Endpoint`], [`TableStats`],
+//!   [`CacheStats`], [`reassembly::ReassemblyStats`] by their fields. `no_std`, no allocation
+//!   (strings are borrowed from the input).
+//! - `unstable-internals`: makes public the streaming readers, tuning constants and reference
+//!   decode paths that torclass's own fuzz targets, benches and tests drive. No semver
+//!   promise: anything it exposes may change in any release.
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -84,6 +98,8 @@ mod names;
 pub mod observer;
 pub mod packet;
 pub mod reassembly;
+#[cfg(feature = "serde")]
+mod serde_impls;
 pub mod snapshot;
 pub mod table;
 #[cfg(test)]

@@ -92,6 +92,7 @@ use tunnel::Encap;
 
 /// One end of a flow: an IPv4 or IPv6 address and a port.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Endpoint {
     /// The IP address.
     pub addr: IpAddr,
@@ -123,6 +124,7 @@ impl fmt::Display for Endpoint {
 
 /// The 5-tuple as seen in one packet: `src` is this packet's sender.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct FlowKey {
     /// TCP or UDP.
     pub transport: Transport,

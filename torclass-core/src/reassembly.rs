@@ -137,6 +137,7 @@ impl Default for ReassemblyConfig {
 
 /// Counters of a [`Reassembler`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct ReassemblyStats {
     /// Fragments offered.

@@ -486,6 +486,7 @@ impl core::error::Error for TableError {}
 /// Counters of a [`FlowTable`]; they saturate. Each flow that ends is counted once, under
 /// its [`EndReason`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct TableStats {
     /// Flows created.

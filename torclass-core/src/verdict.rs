@@ -290,6 +290,7 @@ impl core::ops::BitOrAssign for Evidence {
 ///
 /// It may gain fields; outside this crate, build one with [`Detection::new`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct Detection {
     /// The BitTorrent protocol recognised.
@@ -314,13 +315,17 @@ impl Detection {
 
 /// The classification of a flow so far.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Verdict {
     /// Not enough bytes yet; feed more.
     Undecided,
     /// The flow is BitTorrent. Once given, this verdict never goes back; only its confidence
     /// and evidence can grow.
+    #[cfg_attr(feature = "serde", serde(rename = "bittorrent"))]
     BitTorrent(Detection),
     /// The flow is not BitTorrent, or the inspection budget ran out without evidence.
+    #[cfg_attr(feature = "serde", serde(rename = "not_bittorrent"))]
     NotBitTorrent,
 }
 
