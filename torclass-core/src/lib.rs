@@ -90,6 +90,7 @@ macro_rules! unstable {
 }
 
 pub mod client;
+mod codec;
 pub mod endpoints;
 pub mod flow;
 pub mod hosts;

@@ -602,7 +602,7 @@ impl UdpState {
 impl UdpState {
     pub(crate) const ENCODED_LEN: usize = 4 + 8 + 2 * 4 + 2 * UtpSide::ENCODED_LEN + 9;
 
-    pub(crate) fn encode(&self, w: &mut crate::flow::state::StateWriter<'_>) {
+    pub(crate) fn encode(&self, w: &mut crate::codec::StateWriter<'_>) {
         w.bytes(&self.txid);
         w.bytes(&self.tracker_conn);
         w.u16(self.syn_id);
@@ -625,7 +625,7 @@ impl UdpState {
 
     /// `None` for an unknown bit, a guess that is no protocol, or a sampler out of range
     /// (every `flags` bit is defined).
-    pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
+    pub(crate) fn decode(r: &mut crate::codec::StateReader<'_>) -> Option<Self> {
         Some(Self {
             txid: r.array()?,
             tracker_conn: r.array()?,

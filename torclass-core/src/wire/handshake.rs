@@ -323,12 +323,12 @@ impl Finder {
 impl Reader {
     pub(crate) const ENCODED_LEN: usize = 1;
 
-    pub(crate) fn encode(&self, w: &mut crate::flow::state::StateWriter<'_>) {
+    pub(crate) fn encode(&self, w: &mut crate::codec::StateWriter<'_>) {
         w.u8(self.pos);
     }
 
     /// `None` unless `pos` is within the handshake.
-    pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
+    pub(crate) fn decode(r: &mut crate::codec::StateReader<'_>) -> Option<Self> {
         let pos = r.u8_if(|p| usize::from(p) <= Handshake::<&[u8]>::LEN)?;
         Some(Self { pos })
     }
@@ -337,12 +337,12 @@ impl Reader {
 impl Finder {
     pub(crate) const ENCODED_LEN: usize = 1;
 
-    pub(crate) fn encode(&self, w: &mut crate::flow::state::StateWriter<'_>) {
+    pub(crate) fn encode(&self, w: &mut crate::codec::StateWriter<'_>) {
         w.u8(self.matched);
     }
 
     /// `None` unless fewer than 20 prefix bytes are matched (a complete match starts over).
-    pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
+    pub(crate) fn decode(r: &mut crate::codec::StateReader<'_>) -> Option<Self> {
         let matched = r.u8_if(|m| usize::from(m) < field::PSTR.len())?;
         Some(Self { matched })
     }

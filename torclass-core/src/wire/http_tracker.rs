@@ -875,7 +875,7 @@ fn on_reply_event<O: Observer>(seen: u8, event: Event<'_>, obs: &mut O) -> u8 {
 impl RequestReader {
     pub(crate) const ENCODED_LEN: usize = 16;
 
-    pub(crate) fn encode(&self, w: &mut crate::flow::state::StateWriter<'_>) {
+    pub(crate) fn encode(&self, w: &mut crate::codec::StateWriter<'_>) {
         w.u32(self.count);
         w.u32(self.number);
         w.u16(self.name_hash);
@@ -888,7 +888,7 @@ impl RequestReader {
     }
 
     /// `None` for an unknown phase, parameter, `seen` bit or escape state.
-    pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
+    pub(crate) fn decode(r: &mut crate::codec::StateReader<'_>) -> Option<Self> {
         let count = r.u32()?;
         let number = r.u32()?;
         let name_hash = r.u16()?;
@@ -923,7 +923,7 @@ impl RequestReader {
 impl ReplyReader {
     pub(crate) const ENCODED_LEN: usize = 4 + Tokenizer::ENCODED_LEN + 3;
 
-    pub(crate) fn encode(&self, w: &mut crate::flow::state::StateWriter<'_>) {
+    pub(crate) fn encode(&self, w: &mut crate::codec::StateWriter<'_>) {
         w.u32(self.count);
         self.tok.encode(w);
         w.u8(self.phase as u8);
@@ -932,7 +932,7 @@ impl ReplyReader {
     }
 
     /// `None` for an unknown phase or `seen` bit, or a bad tokenizer.
-    pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
+    pub(crate) fn decode(r: &mut crate::codec::StateReader<'_>) -> Option<Self> {
         let count = r.u32()?;
         let tok = Tokenizer::decode(r)?;
         let phase = match r.u8()? {

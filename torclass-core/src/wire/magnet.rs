@@ -239,7 +239,7 @@ fn report_base32<O: Observer>(token: &[u8], dir: Direction, obs: &mut O) {
 impl Scanner {
     pub(crate) const ENCODED_LEN: usize = 5;
 
-    pub(crate) fn encode(&self, w: &mut crate::flow::state::StateWriter<'_>) {
+    pub(crate) fn encode(&self, w: &mut crate::codec::StateWriter<'_>) {
         w.u8(self.phase as u8);
         w.u8(self.pos);
         w.u8(self.kind);
@@ -248,7 +248,7 @@ impl Scanner {
     }
 
     /// `None` for an unknown phase, kind, alphabet or pending nibble.
-    pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
+    pub(crate) fn decode(r: &mut crate::codec::StateReader<'_>) -> Option<Self> {
         let phase = match r.u8()? {
             0 => Phase::Prefix,
             1 => Phase::Kind,

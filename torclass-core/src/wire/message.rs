@@ -318,7 +318,7 @@ impl Reader {
 impl Reader {
     pub(crate) const ENCODED_LEN: usize = 7 + Tokenizer::ENCODED_LEN + 1;
 
-    pub(crate) fn encode(&self, w: &mut crate::flow::state::StateWriter<'_>) {
+    pub(crate) fn encode(&self, w: &mut crate::codec::StateWriter<'_>) {
         w.u32(self.rem);
         self.tok.encode(w);
         w.u8(self.hdr);
@@ -330,7 +330,7 @@ impl Reader {
     /// `None` unless the header state and the length it holds are ones `read` can leave:
     /// `hdr` 0..=3 with only `hdr` length bytes read, 4 with a valid non-zero length, or 5
     /// with at most [`MAX_LEN`] bytes left.
-    pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
+    pub(crate) fn decode(r: &mut crate::codec::StateReader<'_>) -> Option<Self> {
         let rem = r.u32()?;
         let tok = Tokenizer::decode(r)?;
         let hdr = r.u8_if(|h| h <= IN_BODY)?;

@@ -649,7 +649,7 @@ impl Shape {
 impl Flights {
     pub(crate) const ENCODED_LEN: usize = 6 + 3 + Finder::ENCODED_LEN;
 
-    pub(crate) fn encode(&self, w: &mut crate::flow::state::StateWriter<'_>) {
+    pub(crate) fn encode(&self, w: &mut crate::codec::StateWriter<'_>) {
         w.u16(self.flight);
         w.u16(self.ones);
         w.u16(self.scratch);
@@ -660,7 +660,7 @@ impl Flights {
     }
 
     /// `None` for an unknown flag bit or a flag set [`Flights`] cannot reach.
-    pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
+    pub(crate) fn decode(r: &mut crate::codec::StateReader<'_>) -> Option<Self> {
         let flight = r.u16()?;
         let ones = r.u16()?;
         let scratch = r.u16()?;
