@@ -945,7 +945,7 @@ impl<O: Observer> Reading<'_, O> {
                         self.side.reader = Reader::Messages(message::Reader::new());
                         after(consumed)
                     }
-                    handshake::Step::Refuted => {
+                    handshake::Step::Invalid => {
                         self.side.reader = Reader::Done(0);
                         &[]
                     }
@@ -978,7 +978,7 @@ impl<O: Observer> Reading<'_, O> {
                 if count >= FRAMING_RUN && side_flags & MIDSTREAM != 0 {
                     self.found.flags |= FRAMED;
                 }
-                if step != message::Step::Ok {
+                if step != message::Step::NeedMore {
                     self.side.reader = Reader::Done(count);
                 }
                 &[]
@@ -994,7 +994,7 @@ impl<O: Observer> Reading<'_, O> {
                     self.side.reader = Reader::Done(0);
                     &[]
                 }
-                http_tracker::Step::NotTracker { consumed } => {
+                http_tracker::Step::Invalid { consumed } => {
                     let last = consumed.checked_sub(1).and_then(|n| rest.get(n)).copied();
                     self.side.reader = Reader::Http(http::Framer::after_request_line(last));
                     after(consumed)
@@ -1010,7 +1010,7 @@ impl<O: Observer> Reading<'_, O> {
                     }
                     &[]
                 }
-                http_tracker::Step::NotTracker { .. } => {
+                http_tracker::Step::Invalid { .. } => {
                     self.side.reader = Reader::Done(0);
                     &[]
                 }

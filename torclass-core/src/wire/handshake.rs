@@ -166,7 +166,7 @@ unstable! {
             consumed: usize,
         },
         /// The bytes are not a handshake.
-        Refuted,
+        Invalid,
     }
 }
 
@@ -225,7 +225,7 @@ impl Reader {
                 .get(..prefix_end.saturating_sub(start))
                 .unwrap_or_default();
             if expect != got {
-                return Step::Refuted;
+                return Step::Invalid;
             }
             if prefix_end == field::PSTR.len() {
                 on(Part::Prefix);
@@ -438,7 +438,7 @@ mod tests {
         let mut bad = sample();
         bad[19] = b'X';
         for size in 1..=bad.len() {
-            assert_eq!(read_in_pieces(&bad, size).0, Step::Refuted);
+            assert_eq!(read_in_pieces(&bad, size).0, Step::Invalid);
         }
     }
 
