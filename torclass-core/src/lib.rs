@@ -77,6 +77,15 @@ extern crate std;
 /// the streaming readers' state machines, tuning constants and reference paths that the fuzz
 /// targets, benches and cross-crate tests reach, and that are no part of the stable API.
 macro_rules! unstable {
+    // A module keeps its own (inner) documentation: an outer line would be resolved elsewhere.
+    ($(#[$attr:meta])* pub mod $name:ident;) => {
+        #[cfg(feature = "unstable-internals")]
+        $(#[$attr])*
+        pub mod $name;
+        #[cfg(not(feature = "unstable-internals"))]
+        $(#[$attr])*
+        pub(crate) mod $name;
+    };
     ($(#[$attr:meta])* pub $($item:tt)*) => {
         #[cfg(feature = "unstable-internals")]
         $(#[$attr])*
