@@ -13,6 +13,10 @@
 //! `http_connect` — are hand-written state machines on purpose: a segment may end anywhere,
 //! and each resumes from a few bytes of state kept in the flow, which a combinator parser
 //! over a whole input cannot do without buffering.
+//!
+//! Those readers are the classifier's internals, not part of the API: only the views whose
+//! links resolve here are public (the `unstable-internals` feature exposes the rest, with no
+//! semver promise, for torclass's own fuzz targets and benches).
 
 pub mod bencode;
 pub(crate) mod bytes;
