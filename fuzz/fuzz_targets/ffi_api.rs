@@ -673,10 +673,7 @@ fn fragment_model(seed: u64) -> Reassembler<Vec<FragmentSlot>, Vec<u8>> {
     Reassembler::new(
         vec![FragmentSlot::default(); FRAGMENT_SLOTS],
         vec![0; FRAGMENT_SLOTS * FRAGMENT_BYTES],
-        ReassemblyConfig {
-            seed: seed.rotate_left(41) ^ 0x2545_f491_4f6c_dd1d,
-            ..ReassemblyConfig::default()
-        },
+        ReassemblyConfig::new().with_seed(seed.rotate_left(41) ^ 0x2545_f491_4f6c_dd1d),
     )
 }
 

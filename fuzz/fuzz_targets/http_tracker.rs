@@ -20,7 +20,7 @@ fn run(data: &[u8], seed: u8, reply: bool) -> Option<(bool, usize)> {
         match step {
             Step::NeedMore => {}
             Step::Tracker { .. } => return Some((true, 0)),
-            Step::NotTracker { consumed } => {
+            Step::Invalid { consumed } => {
                 assert!(consumed <= chunk.len());
                 return Some((false, offset + consumed));
             }

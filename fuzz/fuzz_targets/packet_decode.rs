@@ -1,6 +1,7 @@
 //! Link, IP and transport decoding of one frame of any link type, and of a bare IP packet: the
 //! fast path agrees with the etherparse reading it falls back to (`decode_reference`,
-//! `decode_ip_reference`, `#[doc(hidden)]` in torclass-core), payload subslice included.
+//! `decode_ip_reference`, public with torclass-core's `unstable-internals` feature), payload
+//! subslice included.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use torclass_core::packet::{decode, decode_ip, decode_ip_reference, decode_reference, LinkType};

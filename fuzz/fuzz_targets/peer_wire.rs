@@ -25,7 +25,7 @@ fn run(data: &[u8], seed: u8, handshake_first: bool) -> (bool, u8, Evidence, boo
                 }
             }) {
                 handshake::Step::NeedMore => continue,
-                handshake::Step::Refuted => return (false, 0, evidence, true),
+                handshake::Step::Invalid => return (false, 0, evidence, true),
                 handshake::Step::Complete { consumed } => {
                     in_handshake = false;
                     rest = &rest[consumed..];

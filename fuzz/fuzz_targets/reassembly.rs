@@ -12,18 +12,20 @@ fuzz_target!(|data: &[u8]| {
     let Some((&setup, mut rest)) = data.split_first() else {
         return;
     };
-    let config = ReassemblyConfig {
-        per_source: usize::from(setup & 7) + 1,
-        overlap: if setup & 8 == 0 {
+    let config = ReassemblyConfig::new()
+        .with_per_source(usize::from(setup & 7) + 1)
+        .with_overlap(if setup & 8 == 0 {
             OverlapPolicy::FirstWins
         } else {
             OverlapPolicy::Discard
-        },
-        timeout_ns: 1_000 * u64::from(setup >> 4),
-        ..ReassemblyConfig::default()
-    };
+        })
+        .with_timeout_ns(1_000 * u64::from(setup >> 4));
     let capacity = 64 * (usize::from(setup % 8) + 1);
-    let mut r = Reassembler::new(vec![FragmentSlot::default(); 4], vec![0u8; 4 * capacity], config);
+    let mut r = Reassembler::new(
+        vec![FragmentSlot::default(); 4],
+        vec![0u8; 4 * capacity],
+        config,
+    );
     let mut now = 0u64;
     // Records: length (u16 LE), link type, clock step, then the frame.
     while rest.len() >= 4 {

@@ -36,12 +36,10 @@ struct Input {
 type Table = FlowTable<Box<[Slot<Metadata>]>, Metadata, Box<[Held]>>;
 
 fn table() -> Table {
-    let config = TableConfig {
-        tcp_idle_ns: 10_000,
-        tcp_closed_ns: 1_000,
-        udp_idle_ns: 5_000,
-        ..TableConfig::default()
-    };
+    let config = TableConfig::new()
+        .with_tcp_idle_ns(10_000)
+        .with_tcp_closed_ns(1_000)
+        .with_udp_idle_ns(5_000);
     FlowTable::with_reorder(
         vec![Slot::default(); 8].into_boxed_slice(),
         vec![Held::default(); 4].into_boxed_slice(),

@@ -11,6 +11,7 @@ target=thumbv7em-none-eabihf
 echo "--- torclass-core for $target (no_std)"
 if rustup target list --installed 2>/dev/null | grep -qx "$target"; then
   cargo build -p torclass-core --no-default-features --target "$target"
+  cargo build -p torclass-core --no-default-features --features serde --target "$target"
 elif [ "${CI:-}" = true ]; then
   echo "the $target target is not installed (rustup target add $target)" >&2
   exit 1

@@ -40,10 +40,7 @@ fn replay_with_hosts(pcaps: &[PathBuf]) -> (Vec<Flow>, Vec<Range<u64>>) {
     let slots = vec![Slot::<Metadata>::default(); 1 << 14].into_boxed_slice();
     let mut table = FlowTable::new(slots, TableConfig::default());
     let entries = vec![CacheEntry::default(); 1 << 10].into_boxed_slice();
-    let config = CacheConfig {
-        ttl_ns: HOST_TTL_NS,
-        ..CacheConfig::hosts()
-    };
+    let config = CacheConfig::hosts().with_ttl_ns(HOST_TTL_NS);
     let mut hosts = HostCache::new(entries, config);
     let mut flows = Vec::new();
     let mut numbers = Vec::new();

@@ -551,7 +551,7 @@ impl FlowRecord {
     /// Fill the record's metadata fields (`info_hash`, `peer_id`, `client`, `dht_node_id`)
     /// from what the classifier extracted; the initiator's values win over the responder's.
     pub fn set_metadata(&mut self, meta: &Metadata) {
-        self.info_hash = meta.info_hash().map(Id::from_slice);
+        self.info_hash = meta.info_hash().map(|h| Id::from_slice(h.as_bytes()));
         self.peer_id = meta
             .peer_id(Direction::Initiator)
             .or_else(|| meta.peer_id(Direction::Responder))

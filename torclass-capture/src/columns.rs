@@ -369,11 +369,11 @@ mod tests {
             6882,
         );
         r.set_times(1_700_000_000_000_000_001, 1_700_000_002_000_000_000);
-        r.verdict = Verdict::BitTorrent(Detection {
-            protocol: Protocol::Dht,
-            confidence: Confidence::Confirmed,
-            evidence: Evidence::DHT_QUERY | Evidence::DHT_RESPONSE,
-        });
+        r.verdict = Verdict::BitTorrent(Detection::new(
+            Protocol::Dht,
+            Confidence::Confirmed,
+            Evidence::DHT_QUERY | Evidence::DHT_RESPONSE,
+        ));
         r.info_hash = Some(Id::from_slice(&[0xab; 20]));
         let mut columns = FlowColumns::new();
         columns.push(&r, "a.pcap");

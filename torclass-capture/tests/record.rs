@@ -23,11 +23,11 @@ fn full() -> FlowRecord {
         bytes_out: 100_000,
         packets_in: 12,
         bytes_in: 23_456,
-        verdict: Verdict::BitTorrent(Detection {
-            protocol: Protocol::PeerWire,
-            confidence: Confidence::Confirmed,
-            evidence: Evidence::HANDSHAKE | Evidence::EXTENSION_HANDSHAKE | Evidence::UT_PEX,
-        }),
+        verdict: Verdict::BitTorrent(Detection::new(
+            Protocol::PeerWire,
+            Confidence::Confirmed,
+            Evidence::HANDSHAKE | Evidence::EXTENSION_HANDSHAKE | Evidence::UT_PEX,
+        )),
         evidence: Evidence::HANDSHAKE | Evidence::EXTENSION_HANDSHAKE | Evidence::UT_PEX,
         info_hash: Some((0..20).collect()),
         peer_id: Some(Id::from_slice(b"-TR3000-ab\\c\x00\xffdefghi")),
@@ -212,11 +212,11 @@ fn format_names() {
 fn summary_counts() {
     let mut s = Summary::new();
     let mut dht = full();
-    dht.verdict = Verdict::BitTorrent(Detection {
-        protocol: Protocol::Dht,
-        confidence: Confidence::Likely,
-        evidence: Evidence::DHT_QUERY,
-    });
+    dht.verdict = Verdict::BitTorrent(Detection::new(
+        Protocol::Dht,
+        Confidence::Likely,
+        Evidence::DHT_QUERY,
+    ));
     dht.packets = 1;
     dht.bytes = 100;
     let mut undecided = not_bt();

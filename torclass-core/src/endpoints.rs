@@ -133,8 +133,19 @@ impl CacheEntry {
     }
 }
 
-/// Settings of an [`EndpointCache`].
+/// Settings of an [`EndpointCache`] (or a [`HostCache`](crate::HostCache)).
+///
+/// It may gain fields: build it from [`CacheConfig::new`] (or `Default`, or
+/// [`CacheConfig::hosts`]) and the `with_` setters, or assign the public fields of one.
+///
+/// ```
+/// use torclass_core::CacheConfig;
+///
+/// let config = CacheConfig::new().with_ttl_ns(5 * 60 * 1_000_000_000).with_seed(42);
+/// assert_eq!(config.seed, 42);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CacheConfig {
     /// How long a learned endpoint is reported, in nanoseconds of the caller's clock.
     pub ttl_ns: u64,
@@ -142,18 +153,42 @@ pub struct CacheConfig {
     pub seed: u64,
 }
 
-impl Default for CacheConfig {
-    /// A 30-minute time to live (the usual tracker re-announce interval) and a fixed seed.
-    fn default() -> Self {
+impl CacheConfig {
+    /// A 30-minute time to live (the usual tracker re-announce interval) and a fixed seed
+    /// (pick one at random in a deployment).
+    #[must_use]
+    pub const fn new() -> Self {
         Self {
             ttl_ns: 30 * 60 * 1_000_000_000,
             seed: 0x0e4d_901c_7a5e_5eed,
         }
     }
+
+    /// This configuration with `ttl_ns` set (how long a learned entry is reported).
+    #[must_use]
+    pub const fn with_ttl_ns(mut self, ttl_ns: u64) -> Self {
+        self.ttl_ns = ttl_ns;
+        self
+    }
+
+    /// This configuration with `seed` set (the bucket hash seed).
+    #[must_use]
+    pub const fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+}
+
+impl Default for CacheConfig {
+    /// [`CacheConfig::new`].
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// Counters of an [`EndpointCache`]; they saturate.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct CacheStats {
     /// Endpoints stored that were not live in the cache.

@@ -2,29 +2,29 @@
 //!
 //! A TCP flow is two byte streams ("sides"). Each side carries two independent readers:
 //!
-//! - the **flights** of a possible MSE/PE key exchange ([`mse::Flights`]), measured on every
+//! - the **flights** of a possible MSE/PE key exchange (`mse::Flights`), measured on every
 //!   side whatever its bytes look like, from its first byte (a key may start with any byte);
 //! - one **cleartext reader**, picked by the first byte of the side or of the next HTTP message:
 //!
 //! | byte | reader | evidence |
 //! |---|---|---|
-//! | `0x13` | [`handshake::Reader`], then [`message::Reader`] | BEP 3 handshake, reserved bits, BEP 10 |
-//! | `0x00` (side start) | [`message::Reader`] (capture started mid-stream) | [`FRAMING_RUN`] valid messages |
-//! | `G` | [`http_tracker::RequestReader`], then [`http::Framer`] | tracker announce/scrape |
-//! | other `A`–`Z` | [`http::Framer`]: any request or response; a `d` body goes to [`http_tracker::ReplyReader`] | bencoded tracker reply |
+//! | `0x13` | `handshake::Reader`, then `message::Reader` | BEP 3 handshake, reserved bits, BEP 10 |
+//! | `0x00` (side start) | `message::Reader` (capture started mid-stream) | `FRAMING_RUN` valid messages |
+//! | `G` | `http_tracker::RequestReader`, then `http::Framer` | tracker announce/scrape |
+//! | other `A`–`Z` | `http::Framer`: any request or response; a `d` body goes to `http_tracker::ReplyReader` | bencoded tracker reply |
 //! | CR, LF | skipped before a message (RFC 9112 §2.2) | |
-//! | other text | [`magnet::Scanner`] and [`handshake::Finder`] | magnet URI (metadata), handshake after text |
+//! | other text | `magnet::Scanner` and `handshake::Finder` | magnet URI (metadata), handshake after text |
 //! | anything else | none (the flights still measure it) | |
 //!
 //! After a complete HTTP message (its body skipped by `Content-Length` or chunked framing) the
 //! next byte picks again: a keep-alive connection may carry a decoy request before an announce,
 //! or a handshake after HTTP. A side that started as text is also searched for a handshake
-//! prefix in its first [`TEXT_HANDSHAKE_WINDOW`] bytes, outside declared bodies, as long as
+//! prefix in its first `TEXT_HANDSHAKE_WINDOW` bytes, outside declared bodies, as long as
 //! it is text (no control byte but the handshake's own `0x13`); binary sides never are (a
 //! capture file sent over FTP holds handshakes).
 //!
 //! Readers keep only counters and a few bytes, so any cut of the streams into segments gives
-//! the same verdict (invariant 3), and each side is read for at most [`SIDE_BUDGET`] bytes
+//! the same verdict (invariant 3), and each side is read for at most `SIDE_BUDGET` bytes
 //! (invariant 4). A proxy reader in front of these (SOCKS, HTTP CONNECT) can restart a side at
 //! the first byte after its preamble by giving it a fresh side state: the first-byte dispatch
 //! and the flights both start from there.
@@ -44,7 +44,7 @@
 //! | announce with 20-byte `info_hash`, 20-byte `peer_id`, port; scrape with 20-byte `info_hash` | Confirmed | none of 5·10^4 random query strings; no negative flow |
 //! | weaker request and a bencoded tracker reply | Confirmed | — (both sides) |
 //! | weaker request, or a reply alone, and nothing else until the end | Likely | — |
-//! | [`FRAMING_RUN`] messages mid-stream, one side (or split) / both sides or extension messages | Likely / Confirmed | none of 2·10^4 random streams gets past its third header |
+//! | `FRAMING_RUN` messages mid-stream, one side (or split) / both sides or extension messages | Likely / Confirmed | none of 2·10^4 random streams gets past its third header |
 //! | MSE shape alone | none (`mse_shape` evidence) | random bytes are the shape by design (obfs4, Shadowsocks, Telegram share it); none of the 85 negative TCP flows reached both first flights in range unrefuted; a genuine exchange is refuted with probability about 2·10^-5 (0 of 3·10^4 sampled) |
 //! | MSE shape with corroboration; cleartext handshake after the exchange | Confirmed | no negative flow, with or without `bittorrent_host`; the handshake: as above |
 //! | unanswered first flight in range, to a known peer endpoint / from a BitTorrent host | Confirmed / Likely | no negative flow with `known_endpoint` |
@@ -54,15 +54,15 @@
 //!   first), or the side must send nothing more before the other side speaks or the flow ends.
 //!   A file that starts with a handshake and goes on with its own bytes is not BitTorrent.
 //!   A handshake found by the text search needs a valid message after it.
-//! - **Mid-stream peer wire** (no handshake seen): [`FRAMING_RUN`] valid messages on one side
+//! - **Mid-stream peer wire** (no handshake seen): `FRAMING_RUN` valid messages on one side
 //!   (or split across both) are `Likely`; runs on both sides, or extension messages, confirm.
 //! - **HTTP tracker**: an announce with a 20-byte `info_hash`, a 20-byte `peer_id` and a port,
 //!   or a scrape with a 20-byte `info_hash`, is `Confirmed` on its own
-//!   ([`http_tracker::RequestReader::conclusive`]); a weaker request (an `info_hash` and other
+//!   (`http_tracker::RequestReader::conclusive`); a weaker request (an `info_hash` and other
 //!   announce parameters) is confirmed by a bencoded tracker reply, and `Likely` if the flow
 //!   ends without any reply. A gzip-encoded reply is not read (nothing is decompressed): the
 //!   request alone decides.
-//! - **Encrypted peer wire**: the MSE/PE shape ([`mse`]: both first flights 96–608 bytes, the
+//! - **Encrypted peer wire**: the MSE/PE shape (`mse`: both first flights 96–608 bytes, the
 //!   initiator's second flight at least 56 bytes with random first bytes, no look-alike's
 //!   structure) is no verdict on its own: random bytes, obfs4, Shadowsocks, Telegram's
 //!   obfuscated2 share it. A flow with the shape whose responder's second flight did not
@@ -93,34 +93,45 @@ use crate::verdict::{Confidence, Detection, Direction, Evidence, Protocol, Trans
 use crate::wire::extension::ExtIds;
 use crate::wire::{handshake, http, http_tracker, magnet, message, mse};
 
-/// Valid peer wire messages (keep-alives excluded) a side must send, without a handshake, to
-/// count as peer wire. Chosen from measurement: no non-BitTorrent stream in the negative
-/// captures or random data gets past its first header (see the `framing_false_positives` test).
-pub const FRAMING_RUN: u8 = 3;
+unstable! {
+    /// Valid peer wire messages (keep-alives excluded) a side must send, without a handshake, to
+    /// count as peer wire. Chosen from measurement: no non-BitTorrent stream in the negative
+    /// captures or random data gets past its first header (see the `framing_false_positives` test).
+    pub const FRAMING_RUN: u8 = 3;
+}
 
-/// Messages read on each side (after its handshake, or from where a mid-stream pickup began):
-/// enough for the [`FRAMING_RUN`] and the extension handshakes. The side stops at the end of
-/// that message, at the same stream byte however the stream is cut.
-pub const FOLLOW_MESSAGES: u8 = 16;
+unstable! {
+    /// Messages read on each side (after its handshake, or from where a mid-stream pickup began):
+    /// enough for the [`FRAMING_RUN`] and the extension handshakes. The side stops at the end of
+    /// that message, at the same stream byte however the stream is cut.
+    pub const FOLLOW_MESSAGES: u8 = 16;
+}
 
-/// Bytes of a cleartext side scanned for a magnet URI.
-pub const TEXT_SCAN_LIMIT: u32 = 64 * 1024;
+unstable! {
+    /// Bytes of a cleartext side scanned for a magnet URI.
+    pub const TEXT_SCAN_LIMIT: u32 = 64 * 1024;
+}
 
-/// Bytes at the start of a side that began as text within which a handshake prefix is looked
-/// for (outside HTTP bodies): room for an HTTP-looking request line and a few headers.
-pub const TEXT_HANDSHAKE_WINDOW: u32 = 512;
+unstable! {
+    /// Bytes at the start of a side that began as text within which a handshake prefix is looked
+    /// for (outside HTTP bodies): room for an HTTP-looking request line and a few headers.
+    pub const TEXT_HANDSHAKE_WINDOW: u32 = 512;
+}
 
-/// The most bytes each side of a TCP flow is read by its cleartext reader before it is
-/// decided or given up (invariant 4): the handshake and [`FOLLOW_MESSAGES`] messages of at
-/// most [`message::MAX_LEN`] bytes, each after at most [`message::MAX_KEEPALIVES`] keep-alives
-/// (only headers and extension payloads are parsed; the rest is skipped by length). HTTP
-/// messages on a keep-alive connection are read (heads parsed, bodies skipped by length and
-/// scanned for magnet URIs in the first [`TEXT_SCAN_LIMIT`] bytes) up to the same budget. The
-/// flights of the key exchange read at most [`mse::MAX_FLIGHT`] bytes, then the second flights'
-/// samples and [`mse::PLAINTEXT_WINDOW`] bytes.
-pub const SIDE_BUDGET: u64 = FOLLOW_MESSAGES as u64
-    * (message::MAX_LEN as u64 + 4 + 4 * message::MAX_KEEPALIVES as u64)
-    + 68;
+unstable! {
+    /// The most bytes each side of a TCP flow is read by its cleartext reader before it is
+    /// decided or given up (invariant 4): the handshake and [`FOLLOW_MESSAGES`] messages of at
+    /// most [`message::MAX_LEN`] bytes, each after at most [`message::MAX_KEEPALIVES`] keep-alives
+    /// (only headers and extension payloads are parsed; the rest is skipped by length). HTTP
+    /// messages on a keep-alive connection are read (heads parsed, bodies skipped by length and
+    /// scanned for magnet URIs in the first [`TEXT_SCAN_LIMIT`] bytes) up to the same budget. The
+    /// flights of the key exchange read at most [`mse::MAX_FLIGHT`] bytes, then the second flights'
+    /// samples and [`mse::PLAINTEXT_WINDOW`] bytes.
+    #[allow(clippy::arithmetic_side_effects)] // a constant: an overflow fails the build
+    pub const SIDE_BUDGET: u64 = FOLLOW_MESSAGES as u64
+        * (message::MAX_LEN as u64 + 4 + 4 * message::MAX_KEEPALIVES as u64)
+        + 68;
+}
 
 /// [`SIDE_BUDGET`] as a stream offset.
 const BUDGET: u32 = {
@@ -934,7 +945,7 @@ impl<O: Observer> Reading<'_, O> {
                         self.side.reader = Reader::Messages(message::Reader::new());
                         after(consumed)
                     }
-                    handshake::Step::Refuted => {
+                    handshake::Step::Invalid => {
                         self.side.reader = Reader::Done(0);
                         &[]
                     }
@@ -967,7 +978,7 @@ impl<O: Observer> Reading<'_, O> {
                 if count >= FRAMING_RUN && side_flags & MIDSTREAM != 0 {
                     self.found.flags |= FRAMED;
                 }
-                if step != message::Step::Ok {
+                if step != message::Step::NeedMore {
                     self.side.reader = Reader::Done(count);
                 }
                 &[]
@@ -983,7 +994,7 @@ impl<O: Observer> Reading<'_, O> {
                     self.side.reader = Reader::Done(0);
                     &[]
                 }
-                http_tracker::Step::NotTracker { consumed } => {
+                http_tracker::Step::Invalid { consumed } => {
                     let last = consumed.checked_sub(1).and_then(|n| rest.get(n)).copied();
                     self.side.reader = Reader::Http(http::Framer::after_request_line(last));
                     after(consumed)
@@ -999,7 +1010,7 @@ impl<O: Observer> Reading<'_, O> {
                     }
                     &[]
                 }
-                http_tracker::Step::NotTracker { .. } => {
+                http_tracker::Step::Invalid { .. } => {
                     self.side.reader = Reader::Done(0);
                     &[]
                 }

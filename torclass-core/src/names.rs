@@ -174,7 +174,10 @@ mod tests {
         let (mut a, mut b) = (Metadata::new(), Metadata::new());
         let mut both = (&mut a, &mut b);
         FlowClassifier::new(Transport::Tcp).feed_with(Direction::Initiator, &handshake, &mut both);
-        assert_eq!(a.info_hash(), Some(&[0xab; 20][..]));
+        assert_eq!(
+            a.info_hash().as_ref().map(crate::InfoHash::as_bytes),
+            Some(&[0xab; 20][..])
+        );
         assert_eq!(
             b.peer_id(Direction::Initiator),
             Some(b"-TR3000-abcdefghijkl")

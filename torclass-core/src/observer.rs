@@ -8,6 +8,7 @@
 
 use core::net::SocketAddr;
 
+use crate::info_hash::InfoHash;
 use crate::verdict::Direction;
 
 mod snapshot;
@@ -233,13 +234,12 @@ impl Metadata {
         }
     }
 
-    /// The info-hash, once all of its 20 or 32 bytes were seen.
+    /// The info-hash, once all of its 20 (v1) or 32 (v2) bytes were seen.
     #[must_use]
-    pub fn info_hash(&self) -> Option<&[u8]> {
-        match self.info_hash_len {
-            20 | 32 => self.info_hash.get(..usize::from(self.info_hash_len)),
-            _ => None,
-        }
+    pub fn info_hash(&self) -> Option<InfoHash> {
+        self.info_hash
+            .get(..usize::from(self.info_hash_len))
+            .and_then(InfoHash::from_slice)
     }
 
     /// The peer id `direction` sent, once complete.
@@ -363,7 +363,10 @@ mod tests {
         m.field(Direction::Initiator, Field::InfoHash, 0, &ih[..7]);
         assert_eq!(m.info_hash(), None);
         m.field(Direction::Initiator, Field::InfoHash, 7, &ih[7..]);
-        assert_eq!(m.info_hash(), Some(&ih[..]));
+        assert_eq!(
+            m.info_hash().as_ref().map(crate::InfoHash::as_bytes),
+            Some(&ih[..])
+        );
         m.field(
             Direction::Responder,
             Field::PeerId,
@@ -408,6 +411,6 @@ mod tests {
         m.field(Direction::Initiator, Field::PeerId, u32::MAX, b"abc");
         assert_eq!(m.peer_id(Direction::Initiator), None);
         m.field(Direction::Initiator, Field::InfoHash, 31, b"abcdef");
-        assert_eq!(m.info_hash().map(<[u8]>::len), Some(32));
+        assert_eq!(m.info_hash().map(|h| h.as_bytes().len()), Some(32));
     }
 }

@@ -92,6 +92,7 @@ use tunnel::Encap;
 
 /// One end of a flow: an IPv4 or IPv6 address and a port.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Endpoint {
     /// The IP address.
     pub addr: IpAddr,
@@ -123,6 +124,7 @@ impl fmt::Display for Endpoint {
 
 /// The 5-tuple as seen in one packet: `src` is this packet's sender.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct FlowKey {
     /// TCP or UDP.
     pub transport: Transport,
@@ -414,24 +416,28 @@ pub fn decode_reassembled<'a>(
     }
 }
 
-/// [`decode`] without the fast path: every IP, TCP and UDP header read by etherparse. It gives
-/// the same result for every input; it is public only so that the differential tests and the
-/// fuzz target can hold the fast path to that. Cold and out of line: in [`decode`] only what
-/// the fast path leaves (errors, extension headers, fragments) reaches it, and inlined it
-/// slows the loop around `decode`.
-#[doc(hidden)]
-#[cold]
-#[inline(never)]
-pub fn decode_reference(link: LinkType, frame: &[u8]) -> Result<Packet<'_>, DecodeError> {
-    packet(walk(link::ip_packet(link, frame)?, false)?)
+unstable! {
+    /// [`decode`] without the fast path: every IP, TCP and UDP header read by etherparse. It gives
+    /// the same result for every input; it is public only so that the differential tests and the
+    /// fuzz target can hold the fast path to that. Cold and out of line: in [`decode`] only what
+    /// the fast path leaves (errors, extension headers, fragments) reaches it, and inlined it
+    /// slows the loop around `decode`.
+    #[doc(hidden)]
+    #[cold]
+    #[inline(never)]
+    pub fn decode_reference(link: LinkType, frame: &[u8]) -> Result<Packet<'_>, DecodeError> {
+        packet(walk(link::ip_packet(link, frame)?, false)?)
+    }
 }
 
-/// [`decode_ip`] without the fast path; see [`decode_reference`].
-#[doc(hidden)]
-#[cold]
-#[inline(never)]
-pub fn decode_ip_reference(packet: &[u8]) -> Result<Packet<'_>, DecodeError> {
-    self::packet(walk(bare_ip(packet), false)?)
+unstable! {
+    /// [`decode_ip`] without the fast path; see [`decode_reference`].
+    #[doc(hidden)]
+    #[cold]
+    #[inline(never)]
+    pub fn decode_ip_reference(packet: &[u8]) -> Result<Packet<'_>, DecodeError> {
+        self::packet(walk(bare_ip(packet), false)?)
+    }
 }
 
 /// A bare IP packet, its version told by its first nibble.

@@ -70,7 +70,11 @@ pub enum OverlapPolicy {
 }
 
 /// How a [`Reassembler`] behaves.
+///
+/// It may gain fields: build it from [`ReassemblyConfig::new`] (or `Default`) and the `with_`
+/// setters, or assign the public fields of one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ReassemblyConfig {
     /// Time after its first fragment within which a datagram must complete, in nanoseconds
     /// of the caller's clock (default 30 s, Linux's `ipfrag_time`).
@@ -83,8 +87,11 @@ pub struct ReassemblyConfig {
     pub seed: u64,
 }
 
-impl Default for ReassemblyConfig {
-    fn default() -> Self {
+impl ReassemblyConfig {
+    /// The defaults: 30 s, 4 datagrams per source, [`OverlapPolicy::FirstWins`] and a fixed
+    /// seed (pick one at random in a deployment).
+    #[must_use]
+    pub const fn new() -> Self {
         Self {
             timeout_ns: 30_000_000_000,
             per_source: 4,
@@ -92,10 +99,45 @@ impl Default for ReassemblyConfig {
             seed: 0x0f7a_65ee_d5ee_d0f7,
         }
     }
+
+    /// This configuration with `timeout_ns` set (time within which a datagram must complete).
+    #[must_use]
+    pub const fn with_timeout_ns(mut self, timeout_ns: u64) -> Self {
+        self.timeout_ns = timeout_ns;
+        self
+    }
+
+    /// This configuration with `per_source` set (datagrams in reassembly per source).
+    #[must_use]
+    pub const fn with_per_source(mut self, per_source: usize) -> Self {
+        self.per_source = per_source;
+        self
+    }
+
+    /// This configuration with `overlap` set (what overlapping fragments do).
+    #[must_use]
+    pub const fn with_overlap(mut self, overlap: OverlapPolicy) -> Self {
+        self.overlap = overlap;
+        self
+    }
+
+    /// This configuration with `seed` set (the source hash seed).
+    #[must_use]
+    pub const fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+}
+
+impl Default for ReassemblyConfig {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// Counters of a [`Reassembler`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct ReassemblyStats {
     /// Fragments offered.

@@ -2,8 +2,8 @@
 //! by the caller's timestamps, TCP sequence tracking, and flow-end events.
 //!
 //! ## Lookup
-//! A flow lives in one of [`PROBE`] consecutive slots starting at its seeded hash (both
-//! directions of a 5-tuple hash alike). A lookup compares at most [`PROBE`] keys, so the cost per
+//! A flow lives in one of `PROBE` consecutive slots starting at its seeded hash (both
+//! directions of a 5-tuple hash alike). A lookup compares at most `PROBE` keys, so the cost per
 //! packet is bounded whatever the table holds. [`FlowTable::lookup`] finds a flow by key;
 //! a [`FlowHandle`] (slot index and generation) names one flow and goes stale when it ends.
 //!
@@ -51,12 +51,12 @@
 //! Each direction's next expected sequence number is tracked (see `tcp.rs`): retransmitted and
 //! duplicated bytes are not fed twice, overlapping segments are fed from the first new byte,
 //! the urgent (out-of-band) byte is cut out, and a segment ahead of the stream is held in the
-//! out-of-order store ([`FlowTable::with_reorder`], see [`reorder`]) while the flow is
+//! out-of-order store ([`FlowTable::with_reorder`], see `reorder`) while the flow is
 //! undecided, or else tells the classifier about the hole ([`FlowClassifier::gap`]) instead of
 //! feeding misaligned bytes: reordering can delay or prevent a decision but never produce a
 //! wrong one. A flow first seen without its SYN is picked up mid-stream; the side that sent the
 //! first packet seen is the initiator, and a side whose bytes fit nothing is read again from
-//! the next segment start, up to [`MIDSTREAM_RESYNCS`] times (senders start segments at their
+//! the next segment start, up to `MIDSTREAM_RESYNCS` times (senders start segments at their
 //! writes, so at messages).
 //!
 //! ## Corroboration across flows
@@ -71,33 +71,49 @@
 
 mod grow;
 mod learn;
-pub mod reorder;
+mod reorder;
 mod snapshot;
 mod tcp;
 
-pub use learn::Learn;
+pub use learn::{Learn, Learning};
 pub use reorder::{Held, HELD_BYTES, HELD_PER_SIDE, HOLD_WINDOW};
 
 use crate::flow::FlowClassifier;
-use crate::observer::{EndpointSource, Metadata, Observer};
+use crate::observer::{Metadata, Observer};
 use crate::packet::{Endpoint, FlowKey, Packet, TcpFlags, TcpInfo};
-use crate::verdict::{Confidence, Direction, Evidence, Transport, Verdict};
-use learn::{Learning, Nothing};
+use crate::verdict::{Direction, Evidence, Transport, Verdict};
+use learn::Nothing;
 use reorder::Store;
 use tcp::{Feed, Reader, Stream};
 
-/// Slots a flow may occupy from its hash position.
-pub const PROBE: usize = 8;
+unstable! {
+    /// Slots a flow may occupy from its hash position.
+    pub const PROBE: usize = 8;
+}
 
-/// Times a flow picked up mid-stream may restart a side's reading at a segment start
-/// ([`FlowClassifier::resync`]).
-pub const MIDSTREAM_RESYNCS: u8 = 8;
+unstable! {
+    /// Times a flow picked up mid-stream may restart a side's reading at a segment start
+    /// ([`FlowClassifier::resync`]).
+    pub const MIDSTREAM_RESYNCS: u8 = 8;
+}
 
 /// Slots a table uses at most (a [`FlowHandle`]'s index is a `u32`); more are ignored.
 pub const MAX_SLOTS: usize = u32::MAX as usize;
 
 /// Timeouts of a [`FlowTable`], in nanoseconds of the caller's clock.
+///
+/// It may gain fields: build it from [`TableConfig::new`] (or `Default`) and the `with_`
+/// setters, or assign the public fields of one.
+///
+/// ```
+/// use torclass_core::TableConfig;
+///
+/// let config = TableConfig::new().with_udp_idle_ns(30_000_000_000).with_seed(0x1234);
+/// assert_eq!(config.udp_idle_ns, 30_000_000_000);
+/// assert_eq!(config.tcp_idle_ns, TableConfig::default().tcp_idle_ns);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TableConfig {
     /// Idle time after which an open TCP flow ends.
     pub tcp_idle_ns: u64,
@@ -111,8 +127,11 @@ pub struct TableConfig {
     pub seed: u64,
 }
 
-impl Default for TableConfig {
-    fn default() -> Self {
+impl TableConfig {
+    /// The defaults: 600 s for an open TCP flow, 10 s after a close, 120 s for UDP, and a
+    /// fixed seed (pick one at random in a deployment).
+    #[must_use]
+    pub const fn new() -> Self {
         const S: u64 = 1_000_000_000;
         Self {
             tcp_idle_ns: 600 * S,
@@ -120,6 +139,40 @@ impl Default for TableConfig {
             udp_idle_ns: 120 * S,
             seed: 0x5eed_70c1_a55e_5eed,
         }
+    }
+
+    /// This configuration with `tcp_idle_ns` set (idle time of an open TCP flow).
+    #[must_use]
+    pub const fn with_tcp_idle_ns(mut self, tcp_idle_ns: u64) -> Self {
+        self.tcp_idle_ns = tcp_idle_ns;
+        self
+    }
+
+    /// This configuration with `tcp_closed_ns` set (linger of a closed flow).
+    #[must_use]
+    pub const fn with_tcp_closed_ns(mut self, tcp_closed_ns: u64) -> Self {
+        self.tcp_closed_ns = tcp_closed_ns;
+        self
+    }
+
+    /// This configuration with `udp_idle_ns` set (idle time of a UDP flow).
+    #[must_use]
+    pub const fn with_udp_idle_ns(mut self, udp_idle_ns: u64) -> Self {
+        self.udp_idle_ns = udp_idle_ns;
+        self
+    }
+
+    /// This configuration with `seed` set (the flow hash seed).
+    #[must_use]
+    pub const fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+}
+
+impl Default for TableConfig {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -439,6 +492,7 @@ impl core::error::Error for TableError {}
 /// Counters of a [`FlowTable`]; they saturate. Each flow that ends is counted once, under
 /// its [`EndReason`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct TableStats {
     /// Flows created.
@@ -467,7 +521,7 @@ pub struct TableStats {
     pub store_full: u64,
     /// TCP urgent bytes cut out of the streams.
     pub urgent_bytes: u64,
-    /// Slots examined to find or place flows: at most 2 × [`PROBE`] per packet whatever the
+    /// Slots examined to find or place flows: at most 2 × `PROBE` per packet whatever the
     /// table holds, so a flood of new tuples cannot make a packet cost more.
     pub probes: u64,
 }
@@ -501,7 +555,7 @@ impl core::ops::Add for TableStats {
 ///
 /// ```
 /// use torclass_core::packet::{decode, LinkType};
-/// use torclass_core::{EndReason, FlowTable, Metadata, Slot, TableConfig};
+/// use torclass_core::{EndReason, FlowTable, InfoHash, Metadata, Slot, TableConfig};
 ///
 /// // An IPv4/TCP packet 10.0.0.1:40000 -> 10.0.0.2:6881 carrying a BitTorrent handshake.
 /// let mut frame = vec![0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2];
@@ -519,7 +573,7 @@ impl core::ops::Add for TableStats {
 /// let outcome = table.process(&packet, 1_000, |_ended| {}).unwrap();
 /// assert!(outcome.new_flow);
 /// let info_hash = table.flow(outcome.handle).and_then(|s| s.metadata().info_hash());
-/// assert_eq!(info_hash, Some(&[0xab; 20][..]));
+/// assert_eq!(info_hash, Some(InfoHash::V1([0xab; 20])));
 ///
 /// // Every flow that leaves the table is handed over once, finished: here a lone handshake,
 /// // judged when the flow ends.
@@ -605,7 +659,7 @@ where
 {
     /// A table over `slots` (their content is discarded) with an out-of-order store over
     /// `store` (any number of [`Held`] entries of [`Held::SIZE`] bytes, shared by all flows;
-    /// see [`reorder`] for the bounds).
+    /// see `reorder` for the bounds).
     pub fn with_reorder(mut slots: S, store: R, config: TableConfig) -> Self {
         for slot in slots.as_mut().iter_mut() {
             slot.flags = 0;
@@ -665,7 +719,7 @@ where
     }
 
     /// The flow of `key`, in either direction, and the direction `key` goes in it. Compares at
-    /// most [`PROBE`] keys. A flow past its timeout is still found until something ends it.
+    /// most `PROBE` keys. A flow past its timeout is still found until something ends it.
     pub fn lookup(&self, key: &FlowKey) -> Option<(FlowHandle, Direction)> {
         let len = self.len();
         let hash = flow_hash(key, self.config.seed);
@@ -863,13 +917,7 @@ where
             return Err(TableError::NoCapacity);
         };
         if new_flow {
-            let evidence = learn.corroborate(&packet.key, now_ns);
-            if evidence.contains(Evidence::KNOWN_ENDPOINT) {
-                slot.classifier.known_endpoint();
-            }
-            if evidence.contains(Evidence::BITTORRENT_HOST) {
-                slot.classifier.bittorrent_host();
-            }
+            Learning::corroborate(learn, &mut slot.classifier, &packet.key, now_ns);
         }
         slot.count(direction, packet.payload_len_on_wire, now_ns);
         if !new_flow && slot.classifier.is_done() {
@@ -899,12 +947,7 @@ where
                 generation,
                 ..
             } = slot;
-            let mut observer = Learning {
-                meta,
-                learn: &mut *learn,
-                sender: packet.key.src.addr,
-                now_ns,
-            };
+            let mut observer = Learning::new(meta, &mut *learn, packet.key.src.addr, now_ns);
             match &packet.tcp {
                 Some(tcp) => Reader {
                     feed: Feed {
@@ -931,22 +974,14 @@ where
                 }
             }
         }
+        // A proxied stream's peer is the endpoint the client asked the proxy for, not the
+        // proxy (whose host carries everyone's traffic): only that is learned.
+        Learning::new(&mut slot.meta, &mut *learn, packet.key.src.addr, now_ns).confirmed(
+            &slot.key,
+            &slot.classifier,
+            before,
+        );
         let verdict = slot.classifier.verdict();
-        if let Some(d) = verdict.detection() {
-            if d.confidence == Confidence::Confirmed
-                && before.detection().map(|b| b.confidence) != Some(Confidence::Confirmed)
-            {
-                // A proxied stream's peer is the endpoint the client asked the proxy for, not
-                // the proxy (whose host carries everyone's traffic): only that is learned.
-                if slot.classifier.proxy().is_some() {
-                    if let Some(peer) = slot.meta.proxy_peer() {
-                        learn.endpoint(EndpointSource::Proxy, peer, now_ns);
-                    }
-                } else {
-                    learn.confirmed(&slot.key, d.protocol, now_ns);
-                }
-            }
-        }
         if before == Verdict::Undecided && verdict != Verdict::Undecided {
             slot.decided_at = slot.packets();
         }

@@ -13,30 +13,30 @@
 //! | KRPC (BEP 5, 44, 51) | a query with a known method, or a response (20-byte node id; bytes after the dictionary allowed, as libtorrent does); an error answering a query | a query with another method; an error alone |
 //! | BEP 15 | a connect request (protocol id `0x41727101980`); an announce with plausible fields and a BEP 20 peer id; a request quoting the connection id a connect response returned; a reply answering the pending transaction | another plausible announce; a scrape |
 //! | LSD (BEP 14) | `BT-SEARCH` with `Host`, `Port` and an `Infohash`; any announcement repeated | one without `Host` |
-//! | uTP (BEP 29) | STATE/RESET (or the acceptor's DATA) on a SYN's id acknowledging its `seq_nr`; the initiator's DATA on the SYN's id + 1 continuing its `seq_nr`; a plausible SYN retransmitted, or corroborated (a learned peer endpoint or a BitTorrent host); both directions acknowledging each other on ids one apart (no SYN needed); DATA carrying peer wire; a corroborated run of DATA with an MSE flight | a plausible SYN alone; a run of [`read::UTP_RUN`] DATA in sequence from one side |
+//! | uTP (BEP 29) | STATE/RESET (or the acceptor's DATA) on a SYN's id acknowledging its `seq_nr`; the initiator's DATA on the SYN's id + 1 continuing its `seq_nr`; a plausible SYN retransmitted, or corroborated (a learned peer endpoint or a BitTorrent host); both directions acknowledging each other on ids one apart (no SYN needed); DATA carrying peer wire; a corroborated run of DATA with an MSE flight | a plausible SYN alone; a run of `UTP_RUN` (3) DATA in sequence from one side |
 //!
 //! ## Holding a guess back
 //!
 //! A guess is not called at once: its datagram is first run past the refuters
 //! ([`crate::wire::lookalike`]: DNS incl. EDNS0 and DNSCrypt, QUIC, STUN/TURN, RTCP, DTLS, ONC
 //! RPC, AFS RX, WireGuard, NTP, SSDP, Teredo, CAPWAP), and it becomes `Likely` only after its
-//! first chance to be refuted: a shaped datagram from the other side, [`HOLD_DATAGRAMS`] more
+//! first chance to be refuted: a shaped datagram from the other side, `HOLD_DATAGRAMS` more
 //! datagrams, or the flow's end ([`crate::FlowClassifier::finish`]). A datagram that fits no BitTorrent form
-//! (and does not even start like one, [`sample::may_be_bittorrent`]) or that a refuter
+//! (and does not even start like one, `sample::may_be_bittorrent`) or that a refuter
 //! recognises *contradicts*: a held guess is dropped and the flow refuted,
 //! and a flow once contradicted is never `Likely` (only a conclusive rule can still call it).
 //! `Confirmed` is never delayed, and a BitTorrent verdict never goes back.
 //!
 //! ## Never given up for good
 //!
-//! A flow with no held guess after [`GIVE_UP_DATAGRAMS`] datagrams, or whose two sides both
+//! A flow with no held guess after `GIVE_UP_DATAGRAMS` datagrams, or whose two sides both
 //! sent and nothing fit a BitTorrent form, or that a refuter recognised, is
 //! `NotBitTorrent` — but a UDP 5-tuple may carry anything first and BitTorrent later, so such a
-//! flow (like one that stays `Likely` past [`LIKELY_DATAGRAMS`]) keeps a cheap prefilter on
-//! every datagram and parses a bounded, rate-limited number of them ([`sample`]); a conclusive
+//! flow (like one that stays `Likely` past `LIKELY_DATAGRAMS`) keeps a cheap prefilter on
+//! every datagram and parses a bounded, rate-limited number of them (`sample`); a conclusive
 //! rule then makes it BitTorrent. A learned endpoint (`KNOWN_ENDPOINT`) or a BitTorrent host
 //! (`BITTORRENT_HOST`) neither keeps a flow undecided nor prevents its refutation. A
-//! confirmed flow is read for [`FOLLOW_DATAGRAMS`] more datagrams (metadata), then done.
+//! confirmed flow is read for `FOLLOW_DATAGRAMS` more datagrams (metadata), then done.
 //!
 //! Every reader works on the datagram alone plus this state, so a datagram unwrapped from a
 //! tunnel or a SOCKS5 UDP relay can be fed to a classifier kept per inner destination.
@@ -48,25 +48,34 @@ use crate::wire::socks_udp;
 use crate::wire::udp_tracker::AddressFamily;
 
 mod read;
-pub mod sample;
+unstable! {
+    pub mod sample;
+}
 mod stream;
 
-pub use read::UTP_RUN;
 use sample::Sampler;
 use stream::UtpSide;
 
-/// Datagrams after which a UDP flow without a held guess is not BitTorrent (until a
-/// conclusive rule says otherwise).
-pub const GIVE_UP_DATAGRAMS: u8 = 8;
+unstable! {
+    /// Datagrams after which a UDP flow without a held guess is not BitTorrent (until a
+    /// conclusive rule says otherwise).
+    pub const GIVE_UP_DATAGRAMS: u8 = 8;
+}
 
-/// Datagrams a guess is held for, without contradiction, before it is called `Likely`.
-pub const HOLD_DATAGRAMS: u8 = 4;
+unstable! {
+    /// Datagrams a guess is held for, without contradiction, before it is called `Likely`.
+    pub const HOLD_DATAGRAMS: u8 = 4;
+}
 
-/// Datagrams read after a UDP flow is confirmed.
-pub const FOLLOW_DATAGRAMS: u8 = 16;
+unstable! {
+    /// Datagrams read after a UDP flow is confirmed.
+    pub const FOLLOW_DATAGRAMS: u8 = 16;
+}
 
-/// Datagrams a `Likely` flow is read in full, waiting for confirmation, before it is sampled.
-pub const LIKELY_DATAGRAMS: u8 = 64;
+unstable! {
+    /// Datagrams a `Likely` flow is read in full, waiting for confirmation, before it is sampled.
+    pub const LIKELY_DATAGRAMS: u8 = 64;
+}
 
 /// How far a flow's verdict has come, as the flow classifier tells [`UdpState::feed`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,29 +86,33 @@ pub(crate) enum Phase {
     Confirmed,
 }
 
-/// How strongly one datagram speaks for BitTorrent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Strength {
-    /// It fits no BitTorrent form.
-    None,
-    /// It parses as a BitTorrent form that is no evidence on its own (a uTP DATA header, a
-    /// tracker reply nobody asked for).
-    Shaped,
-    /// A guess: evidence, but shapes other protocols share by design or chance.
-    Guess,
-    /// A conclusive rule matched: its chance on non-BitTorrent bytes is negligible (measured).
-    Conclusive,
+unstable! {
+    /// How strongly one datagram speaks for BitTorrent.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+    pub enum Strength {
+        /// It fits no BitTorrent form.
+        None,
+        /// It parses as a BitTorrent form that is no evidence on its own (a uTP DATA header, a
+        /// tracker reply nobody asked for).
+        Shaped,
+        /// A guess: evidence, but shapes other protocols share by design or chance.
+        Guess,
+        /// A conclusive rule matched: its chance on non-BitTorrent bytes is negligible (measured).
+        Conclusive,
+    }
 }
 
-/// What one datagram showed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Reading {
-    /// The evidence it adds.
-    pub evidence: Evidence,
-    /// The BitTorrent protocol it speaks, if it is shaped at all.
-    pub protocol: Option<Protocol>,
-    /// How strongly.
-    pub strength: Strength,
+unstable! {
+    /// What one datagram showed.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct Reading {
+        /// The evidence it adds.
+        pub evidence: Evidence,
+        /// The BitTorrent protocol it speaks, if it is shaped at all.
+        pub protocol: Option<Protocol>,
+        /// How strongly.
+        pub strength: Strength,
+    }
 }
 
 impl Reading {
@@ -122,17 +135,20 @@ impl Reading {
     }
 }
 
-/// Read `datagram` on its own, as the first datagram of a flow (over IPv6 if `ipv6`): the
-/// single-datagram rules only. For measurements and for callers that see one datagram.
-#[must_use]
-pub fn read_alone(datagram: &[u8], ipv6: bool) -> Reading {
-    let mut state = UdpState::new(ipv6);
-    state.read(
-        Direction::Initiator,
-        datagram,
-        Evidence::NONE,
-        &mut NoObserver,
-    )
+unstable! {
+    /// Read `datagram` on its own, as the first datagram of a flow (over IPv6 if `ipv6`): the
+    /// single-datagram rules only. For measurements and for callers that see one datagram.
+    #[cfg(any(test, feature = "unstable-internals"))]
+    #[must_use]
+    pub fn read_alone(datagram: &[u8], ipv6: bool) -> Reading {
+        let mut state = UdpState::new(ipv6);
+        state.read(
+            Direction::Initiator,
+            datagram,
+            Evidence::NONE,
+            &mut NoObserver,
+        )
+    }
 }
 
 /// What one datagram did to the flow.
@@ -586,7 +602,7 @@ impl UdpState {
 impl UdpState {
     pub(crate) const ENCODED_LEN: usize = 4 + 8 + 2 * 4 + 2 * UtpSide::ENCODED_LEN + 9;
 
-    pub(crate) fn encode(&self, w: &mut crate::flow::state::StateWriter<'_>) {
+    pub(crate) fn encode(&self, w: &mut crate::codec::StateWriter<'_>) {
         w.bytes(&self.txid);
         w.bytes(&self.tracker_conn);
         w.u16(self.syn_id);
@@ -609,7 +625,7 @@ impl UdpState {
 
     /// `None` for an unknown bit, a guess that is no protocol, or a sampler out of range
     /// (every `flags` bit is defined).
-    pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
+    pub(crate) fn decode(r: &mut crate::codec::StateReader<'_>) -> Option<Self> {
         Some(Self {
             txid: r.array()?,
             tracker_conn: r.array()?,

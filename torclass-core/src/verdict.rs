@@ -287,7 +287,11 @@ impl core::ops::BitOrAssign for Evidence {
 }
 
 /// A positive verdict: which protocol, how sure, and why.
+///
+/// It may gain fields; outside this crate, build one with [`Detection::new`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct Detection {
     /// The BitTorrent protocol recognised.
     pub protocol: Protocol,
@@ -297,15 +301,31 @@ pub struct Detection {
     pub evidence: Evidence,
 }
 
+impl Detection {
+    /// A detection of `protocol` with `confidence`, from `evidence`.
+    #[must_use]
+    pub const fn new(protocol: Protocol, confidence: Confidence, evidence: Evidence) -> Self {
+        Self {
+            protocol,
+            confidence,
+            evidence,
+        }
+    }
+}
+
 /// The classification of a flow so far.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Verdict {
     /// Not enough bytes yet; feed more.
     Undecided,
     /// The flow is BitTorrent. Once given, this verdict never goes back; only its confidence
     /// and evidence can grow.
+    #[cfg_attr(feature = "serde", serde(rename = "bittorrent"))]
     BitTorrent(Detection),
     /// The flow is not BitTorrent, or the inspection budget ran out without evidence.
+    #[cfg_attr(feature = "serde", serde(rename = "not_bittorrent"))]
     NotBitTorrent,
 }
 

@@ -132,7 +132,7 @@ impl torclass_meta {
     pub(crate) fn from_metadata(m: &Metadata) -> Self {
         let mut out = Self::default();
         if let Some(ih) = m.info_hash() {
-            put(&mut out.info_hash, &mut out.info_hash_len, 0, ih);
+            put(&mut out.info_hash, &mut out.info_hash_len, 0, ih.as_bytes());
         }
         for direction in [Direction::Initiator, Direction::Responder] {
             let d = direction.index();

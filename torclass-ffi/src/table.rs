@@ -545,14 +545,9 @@ pub unsafe extern "C" fn torclass_table_init(
         if mem_len < size {
             return torclass_result::BufferTooSmall;
         }
-        let mut table_config = TableConfig {
-            seed,
-            ..TableConfig::default()
-        };
-        let mut cache_config = CacheConfig {
-            seed: seed.rotate_left(29) ^ 0x9e37_79b9_7f4a_7c15,
-            ..CacheConfig::default()
-        };
+        let mut table_config = TableConfig::new().with_seed(seed);
+        let mut cache_config =
+            CacheConfig::new().with_seed(seed.rotate_left(29) ^ 0x9e37_79b9_7f4a_7c15);
         let mut learn = true;
         if !config.is_null() {
             // SAFETY: not NULL; the caller guarantees a config of its version, which starts
@@ -637,10 +632,7 @@ pub unsafe extern "C" fn torclass_table_init(
                 ptr: fragment_buffer,
                 len: FRAGMENT_SLOTS * FRAGMENT_BYTES,
             },
-            ReassemblyConfig {
-                seed: seed.rotate_left(41) ^ 0x2545_f491_4f6c_dd1d,
-                ..ReassemblyConfig::default()
-            },
+            ReassemblyConfig::new().with_seed(seed.rotate_left(41) ^ 0x2545_f491_4f6c_dd1d),
         );
         let header = Header {
             magic: MAGIC,

@@ -29,7 +29,11 @@ fn encode(transport: Transport, state: &State) -> Vec<u8> {
         out.extend_from_slice(bytes.get(..usize::from(u8::MAX)).unwrap_or(bytes));
     };
     let m = &state.metadata;
-    field(m.info_hash());
+    field(
+        m.info_hash()
+            .as_ref()
+            .map(torclass_core::InfoHash::as_bytes),
+    );
     for d in [Direction::Initiator, Direction::Responder] {
         field(m.peer_id(d).map(|id| &id[..]));
         field(m.client_name(d));

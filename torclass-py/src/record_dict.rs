@@ -246,11 +246,7 @@ pub(crate) fn from_dict(d: &Bound<'_, PyDict>) -> PyResult<FlowRecord> {
                     ))
                 }
             };
-            Verdict::BitTorrent(Detection {
-                protocol,
-                confidence,
-                evidence: bits,
-            })
+            Verdict::BitTorrent(Detection::new(protocol, confidence, bits))
         }
         "not_bittorrent" | "undecided" => {
             if protocol.is_some() || confidence.is_some() {

@@ -238,11 +238,7 @@ fn restore_record(i: &mut In<'_>) -> Result<FlowRecord, SnapshotError> {
                 2 => Confidence::Confirmed,
                 _ => return Err(invalid("record confidence")),
             };
-            Verdict::BitTorrent(Detection {
-                protocol,
-                confidence,
-                evidence: Evidence(i.u32()?),
-            })
+            Verdict::BitTorrent(Detection::new(protocol, confidence, Evidence(i.u32()?)))
         }
         _ => return Err(invalid("record verdict")),
     };

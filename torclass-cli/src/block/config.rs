@@ -454,11 +454,11 @@ mod tests {
         assert_eq!(a, from_flags.resolve().unwrap());
         assert_eq!(a.queues, Queues { first: 2, last: 5 });
         assert!(a.policy.dry_run);
-        assert!(a.policy.rules.blocks(&torclass_core::Detection {
-            protocol: Protocol::Dht,
-            confidence: Confidence::Likely,
-            evidence: torclass_core::Evidence::NONE,
-        }));
+        assert!(a.policy.rules.blocks(&torclass_core::Detection::new(
+            Protocol::Dht,
+            Confidence::Likely,
+            torclass_core::Evidence::NONE
+        )));
         assert_eq!(a.mark_drop, 0x11);
         assert_eq!(a.metrics, None);
     }

@@ -128,20 +128,14 @@ impl Engine {
         let entries = vec![CacheEntry::default(); config.endpoints].into_boxed_slice();
         let hosts = vec![CacheEntry::default(); HOSTS].into_boxed_slice();
         let store = vec![Held::default(); REORDER].into_boxed_slice();
-        let table = TableConfig {
-            tcp_idle_ns: config.tcp_idle_ns,
-            udp_idle_ns: config.udp_idle_ns,
-            seed: config.seed,
-            ..TableConfig::default()
-        };
-        let cache = CacheConfig {
-            seed: config.seed.rotate_left(17) ^ 0x9e37_79b9_7f4a_7c15,
-            ..CacheConfig::default()
-        };
-        let host_cache = CacheConfig {
-            seed: config.seed.rotate_left(41) ^ 0x2545_f491_4f6c_dd1d,
-            ..CacheConfig::hosts()
-        };
+        let table = TableConfig::new()
+            .with_tcp_idle_ns(config.tcp_idle_ns)
+            .with_udp_idle_ns(config.udp_idle_ns)
+            .with_seed(config.seed);
+        let cache =
+            CacheConfig::new().with_seed(config.seed.rotate_left(17) ^ 0x9e37_79b9_7f4a_7c15);
+        let host_cache =
+            CacheConfig::hosts().with_seed(config.seed.rotate_left(41) ^ 0x2545_f491_4f6c_dd1d);
         if let Some(c) = metrics.queue(config.queue) {
             c.slots.store(config.flows.max(1) as u64, Relaxed);
         }

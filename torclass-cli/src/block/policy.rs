@@ -188,11 +188,7 @@ mod tests {
     use torclass_core::Evidence;
 
     fn d(protocol: Protocol, confidence: Confidence) -> Detection {
-        Detection {
-            protocol,
-            confidence,
-            evidence: Evidence::NONE,
-        }
+        Detection::new(protocol, confidence, Evidence::NONE)
     }
 
     #[test]

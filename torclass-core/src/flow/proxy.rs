@@ -26,8 +26,8 @@
 //! `C` that was not `CONNECT ` (the matched prefix is replayed from [`http_connect::METHOD`],
 //! a constant, so nothing is buffered), and the proxy's side goes back to its own dispatch.
 
-use super::state::{StateReader, StateWriter};
 use super::{read_side, turn_over, Found, Reader, Reading, Side, SideContext, BUDGET};
+use crate::codec::{StateReader, StateWriter};
 use crate::observer::Observer;
 use crate::packet::TunnelKind;
 use crate::verdict::{Direction, Evidence};

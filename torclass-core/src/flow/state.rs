@@ -21,70 +21,11 @@
 //! | rest | zero |
 
 use super::{FlowClassifier, Inner, Reader, Side, BITTORRENT, NOT_BITTORRENT, UNDECIDED};
+use crate::codec::{StateReader, StateWriter};
 use crate::udp::UdpState;
 use crate::verdict::{Confidence, Evidence, Protocol};
 use crate::wire::extension::ExtIds;
 use crate::wire::{handshake, http, http_tracker, magnet, message, mse};
-
-/// Writes integers into a state buffer. Writes past its end are dropped; the encoded sizes are
-/// checked at compile time against [`FlowClassifier::STATE_LEN`], so none is.
-pub(crate) struct StateWriter<'a> {
-    rest: core::slice::IterMut<'a, u8>,
-}
-
-impl StateWriter<'_> {
-    pub(crate) fn u8(&mut self, value: u8) {
-        if let Some(b) = self.rest.next() {
-            *b = value;
-        }
-    }
-
-    pub(crate) fn u16(&mut self, value: u16) {
-        self.bytes(&value.to_le_bytes());
-    }
-
-    pub(crate) fn u32(&mut self, value: u32) {
-        self.bytes(&value.to_le_bytes());
-    }
-
-    pub(crate) fn bytes(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.u8(*b);
-        }
-    }
-}
-
-/// Reads integers from a state buffer; `None` past its end.
-pub(crate) struct StateReader<'a> {
-    rest: core::slice::Iter<'a, u8>,
-}
-
-impl StateReader<'_> {
-    pub(crate) fn u8(&mut self) -> Option<u8> {
-        self.rest.next().copied()
-    }
-
-    pub(crate) fn u16(&mut self) -> Option<u16> {
-        Some(u16::from_le_bytes(self.array()?))
-    }
-
-    pub(crate) fn u32(&mut self) -> Option<u32> {
-        Some(u32::from_le_bytes(self.array()?))
-    }
-
-    pub(crate) fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
-        let mut out = [0; N];
-        for b in &mut out {
-            *b = self.u8()?;
-        }
-        Some(out)
-    }
-
-    /// A `u8` that must satisfy `valid`.
-    pub(crate) fn u8_if(&mut self, valid: impl FnOnce(u8) -> bool) -> Option<u8> {
-        self.u8().filter(|v| valid(*v))
-    }
-}
 
 /// Every named evidence bit.
 const KNOWN_EVIDENCE: u32 = {
@@ -230,9 +171,7 @@ impl FlowClassifier {
     #[must_use]
     pub fn to_state(&self) -> [u8; Self::STATE_LEN] {
         let mut out = [0; Self::STATE_LEN];
-        let mut w = StateWriter {
-            rest: out.iter_mut(),
-        };
+        let mut w = StateWriter::new(&mut out);
         w.u8(match self.inner {
             Inner::Tcp { .. } => 0,
             Inner::Udp(_) => 1,
@@ -261,7 +200,7 @@ impl FlowClassifier {
     /// anything else (zeroed, garbage, or corrupted bytes). Never panics.
     #[must_use]
     pub fn from_state(state: &[u8; Self::STATE_LEN]) -> Option<Self> {
-        let mut r = StateReader { rest: state.iter() };
+        let mut r = StateReader::new(state);
         let udp = match r.u8()? {
             0 => false,
             1 => true,
@@ -298,7 +237,7 @@ impl FlowClassifier {
             let ids = [ExtIds::decode(&mut r)?, ExtIds::decode(&mut r)?];
             Inner::Tcp { sides, ids }
         };
-        if r.rest.any(|b| *b != 0) {
+        if !r.rest_is_zero() {
             return None;
         }
         let mut flow = Self {

@@ -319,7 +319,7 @@ fn peer_wire_session() {
     }
     assert!(!d.evidence.contains(Evidence::MESSAGE_FRAMING));
     assert!(!d.evidence.contains(Evidence::LATE_HANDSHAKE));
-    assert_eq!(meta.info_hash().map(|h| h[1]), Some(8));
+    assert_eq!(meta.info_hash().map(|h| h.as_bytes()[1]), Some(8));
     assert_eq!(meta.peer_id(A), Some(b"-TR3000-abcdefghijkl"));
     assert_eq!(meta.peer_id(B), Some(b"-qB4520-mnopqrstuvwx"));
     assert_eq!(meta.client_name(B), Some(&b"qBittorrent/4.5.2"[..]));
@@ -399,7 +399,7 @@ fn http_tracker_session() {
     assert!(d
         .evidence
         .contains(Evidence::TRACKER_ANNOUNCE | Evidence::TRACKER_REPLY));
-    assert_eq!(meta.info_hash().map(|h| h[19]), Some(0x14));
+    assert_eq!(meta.info_hash().map(|h| h.as_bytes()[19]), Some(0x14));
     assert_eq!(meta.peer_id(A), Some(b"-TR3000-abcdefghijkl"));
 }
 
@@ -544,7 +544,7 @@ fn a_magnet_link_in_content_is_metadata() {
         }
         assert_eq!(flow.finish(), Verdict::NotBitTorrent);
         assert!(flow.evidence().contains(Evidence::MAGNET_URI));
-        assert_eq!(meta.info_hash().map(|h| h[0]), Some(1));
+        assert_eq!(meta.info_hash().map(|h| h.as_bytes()[0]), Some(1));
     }
 }
 
@@ -717,7 +717,7 @@ fn mse_with_plaintext_selected() {
         .contains(Evidence::MSE_PLAINTEXT | Evidence::MSE_SHAPE | Evidence::HANDSHAKE));
     assert!(d.evidence.contains(Evidence::EXTENSION_HANDSHAKE));
     assert_eq!(meta.peer_id(B), Some(b"-lt0D80-abcdefghijkl"));
-    assert_eq!(meta.info_hash().map(|h| h[1]), Some(8));
+    assert_eq!(meta.info_hash().map(|h| h.as_bytes()[1]), Some(8));
     for cut in 1..60 {
         assert_eq!(
             run(&mse_plaintext(), &[cut, cut * 13, cut * 29]).0,

@@ -4,15 +4,17 @@
 //! [`FlowTable::process_learning`](super::FlowTable::process_learning) takes any `Learn`:
 //! an [`EndpointCache`] (peer endpoints), a [`HostCache`] (BitTorrent hosts), both as a pair
 //! `(&mut endpoints, &mut hosts)`, or the caller's own type (to mirror what is learned into a
-//! firewall's set of known peers, say).
+//! firewall's set of known peers, say). A caller driving a [`FlowClassifier`] alone applies
+//! the same rules with [`Learning`].
 
 use core::net::{IpAddr, SocketAddr};
 
 use crate::endpoints::{CacheEntry, EndpointCache};
+use crate::flow::FlowClassifier;
 use crate::hosts::HostCache;
-use crate::observer::{EndpointSource, Field, Number, Observer};
+use crate::observer::{EndpointSource, Field, NoObserver, Number, Observer};
 use crate::packet::FlowKey;
-use crate::verdict::{Direction, Evidence, Protocol};
+use crate::verdict::{Confidence, Direction, Evidence, Protocol, Verdict};
 
 /// Knowledge kept across flows.
 pub trait Learn {
@@ -159,17 +161,111 @@ impl Learn for Nothing {
     fn confirmed(&mut self, _: &FlowKey, _: Protocol, _: u64) {}
 }
 
-/// The observer of a table that learns: fields go to the slot's metadata, endpoints also to
-/// the learner.
-pub(super) struct Learning<'a, M, L: ?Sized> {
-    pub meta: &'a mut M,
-    pub learn: &'a mut L,
-    /// The address that sent the packet being read (a listen port is announced for it).
-    pub sender: IpAddr,
-    pub now_ns: u64,
+/// The rules a [`FlowTable`](super::FlowTable) applies around each payload of a flow, for a
+/// caller that drives a [`FlowClassifier`] alone: an [`Observer`] that hands the fields to
+/// `meta` and every peer endpoint the traffic names to a [`Learn`]er, plus the two steps around
+/// the feeding: [`Learning::corroborate`] once when a flow starts (what earlier flows taught
+/// confirms it) and [`Learning::confirmed`] after each payload (a flow that just became
+/// `Confirmed` teaches its peers: both ends of uTP and DHT flows, the responder of peer wire,
+/// the endpoint asked of a proxy for a proxied stream).
+///
+/// Skipping them loses what makes encrypted flows conclusive: an MSE/PE key exchange is
+/// confirmed by a known endpoint.
+///
+/// ```
+/// use core::net::{IpAddr, Ipv4Addr, SocketAddr};
+/// use torclass_core::{
+///     CacheConfig, CacheEntry, Direction, Endpoint, EndpointCache, Evidence, FlowClassifier,
+///     FlowKey, Learning, Metadata, Transport,
+/// };
+///
+/// let mut cache = EndpointCache::new(vec![CacheEntry::default(); 64], CacheConfig::new());
+/// let at = |last, port| Endpoint { addr: IpAddr::V4(Ipv4Addr::new(192, 0, 2, last)), port };
+/// let key = FlowKey { transport: Transport::Udp, src: at(1, 6881), dst: at(2, 51413) };
+/// let now = 1_000_000_000;
+///
+/// // A new flow: what earlier flows taught is evidence (nothing yet).
+/// let mut flow = FlowClassifier::new(Transport::Udp);
+/// let mut meta = Metadata::new();
+/// Learning::corroborate(&cache, &mut flow, &key, now);
+///
+/// // Each payload: fed through the learning observer, then the flow's confirmation learned.
+/// let ping = b"d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe";
+/// let before = flow.verdict();
+/// let mut learning = Learning::new(&mut meta, &mut cache, key.src.addr, now);
+/// flow.feed_with(Direction::Initiator, ping, &mut learning);
+/// learning.confirmed(&key, &flow, before);
+///
+/// // A confirmed DHT flow taught both its ends ...
+/// assert!(cache.lookup(SocketAddr::from(key.src), now).is_some());
+/// assert!(cache.lookup(SocketAddr::from(key.dst), now).is_some());
+///
+/// // ... and a later flow to either of them starts with that evidence.
+/// let tcp = FlowKey { transport: Transport::Tcp, src: at(3, 40000), dst: at(2, 51413) };
+/// let mut next = FlowClassifier::new(Transport::Tcp);
+/// Learning::corroborate(&cache, &mut next, &tcp, now);
+/// assert!(next.evidence().contains(Evidence::KNOWN_ENDPOINT));
+/// ```
+pub struct Learning<'a, M: ?Sized, L: ?Sized> {
+    meta: &'a mut M,
+    learn: &'a mut L,
+    /// The address that sent the payload being read (a listen port is announced for it).
+    sender: IpAddr,
+    now_ns: u64,
 }
 
-impl<M: Observer, L: Learn + ?Sized> Observer for Learning<'_, M, L> {
+impl<'a, M: Observer + ?Sized, L: Learn + ?Sized> Learning<'a, M, L> {
+    /// An observer for one payload sent by `sender` (the address whose listen port a BEP 10
+    /// handshake announces) at `now_ns`: fields go to `meta`, endpoints also to `learn`.
+    pub fn new(meta: &'a mut M, learn: &'a mut L, sender: IpAddr, now_ns: u64) -> Self {
+        Self {
+            meta,
+            learn,
+            sender,
+            now_ns,
+        }
+    }
+
+    /// After a payload of the flow `key` was fed to `flow` through this observer, `before` the
+    /// verdict before it: if the flow just became `Confirmed`, `learn` learns its peers
+    /// ([`Learn::confirmed`]); a proxied stream teaches only the endpoint its client asked the
+    /// proxy for ([`Observer::proxy_peer`] of `meta`), never the proxy.
+    pub fn confirmed(&mut self, key: &FlowKey, flow: &FlowClassifier, before: Verdict) {
+        let Some(d) = flow.verdict().detection() else {
+            return;
+        };
+        if d.confidence != Confidence::Confirmed
+            || before.detection().map(|b| b.confidence) == Some(Confidence::Confirmed)
+        {
+            return;
+        }
+        if flow.proxy().is_some() {
+            if let Some(peer) = self.meta.proxy_peer() {
+                self.learn
+                    .endpoint(EndpointSource::Proxy, peer, self.now_ns);
+            }
+        } else {
+            self.learn.confirmed(key, d.protocol, self.now_ns);
+        }
+    }
+}
+
+impl<L: Learn + ?Sized> Learning<'_, NoObserver, L> {
+    /// Once, when the flow `key` (its `src` the initiator) starts, before its first payload:
+    /// the evidence `learn` gives it ([`Evidence::KNOWN_ENDPOINT`],
+    /// [`Evidence::BITTORRENT_HOST`]) handed to `flow`.
+    pub fn corroborate(learn: &L, flow: &mut FlowClassifier, key: &FlowKey, now_ns: u64) {
+        let evidence = learn.corroborate(key, now_ns);
+        if evidence.contains(Evidence::KNOWN_ENDPOINT) {
+            flow.known_endpoint();
+        }
+        if evidence.contains(Evidence::BITTORRENT_HOST) {
+            flow.bittorrent_host();
+        }
+    }
+}
+
+impl<M: Observer + ?Sized, L: Learn + ?Sized> Observer for Learning<'_, M, L> {
     fn field(&mut self, direction: Direction, field: Field, offset: u32, bytes: &[u8]) {
         self.meta.field(direction, field, offset, bytes);
     }
@@ -187,5 +283,9 @@ impl<M: Observer, L: Learn + ?Sized> Observer for Learning<'_, M, L> {
     fn endpoint(&mut self, source: EndpointSource, endpoint: SocketAddr) {
         self.meta.endpoint(source, endpoint);
         self.learn.endpoint(source, endpoint, self.now_ns);
+    }
+
+    fn proxy_peer(&self) -> Option<SocketAddr> {
+        self.meta.proxy_peer()
     }
 }

@@ -377,7 +377,7 @@ fn peer_wire_in_datagram<O: Observer>(
             handshake::Step::Complete { consumed } => {
                 rest = payload.get(consumed..).unwrap_or_default();
             }
-            handshake::Step::NeedMore | handshake::Step::Refuted => return evidence,
+            handshake::Step::NeedMore | handshake::Step::Invalid => return evidence,
         }
     }
     let mut reader = message::Reader::new();
@@ -390,7 +390,7 @@ fn peer_wire_in_datagram<O: Observer>(
         observer,
     };
     let step = reader.read(rest, &mut cx);
-    let framed = step == message::Step::Ok && reader.count() >= crate::flow::FRAMING_RUN;
+    let framed = step == message::Step::NeedMore && reader.count() >= crate::flow::FRAMING_RUN;
     let extension = cx.evidence.contains(Evidence::EXTENSION_HANDSHAKE);
     if !evidence.is_empty() || framed || extension {
         evidence |= cx.evidence;

@@ -123,7 +123,7 @@ impl UtpSide {
             let mut shape = crate::wire::mse::Shape::new();
             shape.read(payload);
             shape.close_flight();
-            if shape.verdict() == crate::wire::mse::Verdict::Fits {
+            if shape.fit() == crate::wire::mse::ShapeFit::Fits {
                 self.flags |= MSE_FITS;
             }
         }
@@ -132,7 +132,7 @@ impl UtpSide {
 
     pub(crate) const ENCODED_LEN: usize = 8;
 
-    pub(crate) fn encode(&self, w: &mut crate::flow::state::StateWriter<'_>) {
+    pub(crate) fn encode(&self, w: &mut crate::codec::StateWriter<'_>) {
         w.u16(self.id);
         w.u16(self.seq);
         w.u16(self.ack);
@@ -141,7 +141,7 @@ impl UtpSide {
     }
 
     /// `None` for an unknown flag bit.
-    pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
+    pub(crate) fn decode(r: &mut crate::codec::StateReader<'_>) -> Option<Self> {
         Some(Self {
             id: r.u16()?,
             seq: r.u16()?,

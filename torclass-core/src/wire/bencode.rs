@@ -517,7 +517,7 @@ impl Phase {
 impl Tokenizer {
     pub(crate) const ENCODED_LEN: usize = 12;
 
-    pub(crate) fn encode(&self, w: &mut crate::flow::state::StateWriter<'_>) {
+    pub(crate) fn encode(&self, w: &mut crate::codec::StateWriter<'_>) {
         w.u32(self.acc);
         w.u16(self.hash);
         w.u8(self.depth);
@@ -530,7 +530,7 @@ impl Tokenizer {
 
     /// `None` for an unknown phase or flag, a depth over [`MAX_DEPTH`], a key bit on a list,
     /// or a string longer than [`MAX_STRING_LEN`].
-    pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
+    pub(crate) fn decode(r: &mut crate::codec::StateReader<'_>) -> Option<Self> {
         let acc = r.u32()?;
         let hash = r.u16()?;
         let depth = r.u8_if(|d| d <= MAX_DEPTH)?;

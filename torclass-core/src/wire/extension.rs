@@ -264,12 +264,12 @@ fn on_event<O: Observer>(p: Path, event: Event<'_>, cx: &mut Context<'_, O>) -> 
 impl ExtIds {
     pub(crate) const ENCODED_LEN: usize = 2;
 
-    pub(crate) fn encode(&self, w: &mut crate::flow::state::StateWriter<'_>) {
+    pub(crate) fn encode(&self, w: &mut crate::codec::StateWriter<'_>) {
         w.u8(self.pex);
         w.u8(self.metadata);
     }
 
-    pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
+    pub(crate) fn decode(r: &mut crate::codec::StateReader<'_>) -> Option<Self> {
         Some(Self {
             pex: r.u8()?,
             metadata: r.u8()?,
@@ -278,12 +278,12 @@ impl ExtIds {
 }
 
 impl Path {
-    pub(crate) fn encode(self, w: &mut crate::flow::state::StateWriter<'_>) {
+    pub(crate) fn encode(self, w: &mut crate::codec::StateWriter<'_>) {
         w.u8(self.0);
     }
 
     /// `None` unless the byte is a payload position (7 bits) or one of the three markers.
-    pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
+    pub(crate) fn decode(r: &mut crate::codec::StateReader<'_>) -> Option<Self> {
         let v = r.u8_if(|v| v < Self::IDLE.0 || v <= Self::FAILED.0)?;
         Some(Self(v))
     }

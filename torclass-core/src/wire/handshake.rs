@@ -8,7 +8,7 @@
 //!        48  peer_id (20 bytes; BEP 20 conventions)
 //! ```
 //!
-//! [`Handshake`] is the typed view over a complete handshake; [`Reader`] recognises one that
+//! [`Handshake`] is the typed view over a complete handshake; `Reader` recognises one that
 //! arrives in any number of pieces, keeping one byte of state.
 
 use crate::verdict::Evidence;
@@ -128,71 +128,79 @@ impl<T: AsRef<[u8]>> Handshake<T> {
     }
 }
 
-/// Evidence carried by reserved byte `index` (0..8) of a handshake (BEP 4 assignments):
-/// bit 20 (byte 5, 0x10) is the extension protocol (BEP 10), bit 62 (byte 7, 0x04) the fast
-/// extension (BEP 6), bit 64 (byte 7, 0x01) the DHT (BEP 5), byte 7 0x10 the v2 upgrade
-/// (BEP 52).
-#[must_use]
-pub const fn reserved_byte_evidence(index: usize, byte: u8) -> Evidence {
-    let mut e = Evidence::NONE.0;
-    if index == 5 && byte & 0x10 != 0 {
-        e |= Evidence::EXTENSION_BIT.0;
+unstable! {
+    /// Evidence carried by reserved byte `index` (0..8) of a handshake (BEP 4 assignments):
+    /// bit 20 (byte 5, 0x10) is the extension protocol (BEP 10), bit 62 (byte 7, 0x04) the fast
+    /// extension (BEP 6), bit 64 (byte 7, 0x01) the DHT (BEP 5), byte 7 0x10 the v2 upgrade
+    /// (BEP 52).
+    #[must_use]
+    pub const fn reserved_byte_evidence(index: usize, byte: u8) -> Evidence {
+        let mut e = Evidence::NONE.0;
+        if index == 5 && byte & 0x10 != 0 {
+            e |= Evidence::EXTENSION_BIT.0;
+        }
+        if index == 7 {
+            if byte & 0x04 != 0 {
+                e |= Evidence::FAST_BIT.0;
+            }
+            if byte & 0x01 != 0 {
+                e |= Evidence::DHT_BIT.0;
+            }
+            if byte & 0x10 != 0 {
+                e |= Evidence::V2_BIT.0;
+            }
+        }
+        Evidence(e)
     }
-    if index == 7 {
-        if byte & 0x04 != 0 {
-            e |= Evidence::FAST_BIT.0;
-        }
-        if byte & 0x01 != 0 {
-            e |= Evidence::DHT_BIT.0;
-        }
-        if byte & 0x10 != 0 {
-            e |= Evidence::V2_BIT.0;
-        }
+}
+
+unstable! {
+    /// What [`Reader::read`] found in one chunk.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Step {
+        /// All of the chunk belonged to the handshake, which is not complete yet.
+        NeedMore,
+        /// The handshake is complete after `consumed` bytes of this chunk.
+        Complete {
+            /// Bytes of the chunk that belonged to the handshake.
+            consumed: usize,
+        },
+        /// The bytes are not a handshake.
+        Invalid,
     }
-    Evidence(e)
 }
 
-/// What [`Reader::read`] found in one chunk.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Step {
-    /// All of the chunk belonged to the handshake, which is not complete yet.
-    NeedMore,
-    /// The handshake is complete after `consumed` bytes of this chunk.
-    Complete {
-        /// Bytes of the chunk that belonged to the handshake.
-        consumed: usize,
-    },
-    /// The bytes are not a handshake.
-    Refuted,
+unstable! {
+    /// A piece of a handshake field, reported as the handshake streams in.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Part<'a> {
+        /// The 20-byte prefix matched: this is a handshake.
+        Prefix,
+        /// Bytes of the info-hash starting at `offset` within it.
+        InfoHash {
+            /// Offset within the 20-byte field.
+            offset: u32,
+            /// The bytes, borrowed from the chunk.
+            bytes: &'a [u8],
+        },
+        /// Bytes of the peer id starting at `offset` within it.
+        PeerId {
+            /// Offset within the 20-byte field.
+            offset: u32,
+            /// The bytes, borrowed from the chunk.
+            bytes: &'a [u8],
+        },
+        /// Evidence from the reserved bytes.
+        Reserved(Evidence),
+    }
 }
 
-/// A piece of a handshake field, reported as the handshake streams in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Part<'a> {
-    /// The 20-byte prefix matched: this is a handshake.
-    Prefix,
-    /// Bytes of the info-hash starting at `offset` within it.
-    InfoHash {
-        /// Offset within the 20-byte field.
-        offset: u32,
-        /// The bytes, borrowed from the chunk.
-        bytes: &'a [u8],
-    },
-    /// Bytes of the peer id starting at `offset` within it.
-    PeerId {
-        /// Offset within the 20-byte field.
-        offset: u32,
-        /// The bytes, borrowed from the chunk.
-        bytes: &'a [u8],
-    },
-    /// Evidence from the reserved bytes.
-    Reserved(Evidence),
-}
-
-/// Recognises a handshake cut into any pieces; one byte of state (the offset reached).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Reader {
-    pos: u8,
+unstable! {
+    /// Recognises a handshake cut into any pieces; one byte of state (the offset reached).
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub struct Reader {
+        pos: u8,
+    }
 }
 
 impl Reader {
@@ -217,7 +225,7 @@ impl Reader {
                 .get(..prefix_end.saturating_sub(start))
                 .unwrap_or_default();
             if expect != got {
-                return Step::Refuted;
+                return Step::Invalid;
             }
             if prefix_end == field::PSTR.len() {
                 on(Part::Prefix);
@@ -258,15 +266,17 @@ impl Reader {
     }
 }
 
-/// Finds the handshake's 20-byte prefix `\x13BitTorrent protocol` anywhere in a stream cut
-/// into any pieces; one byte of state (the prefix bytes matched so far).
-///
-/// `0x13` occurs only at the prefix's start, so after a mismatch a match can only begin again
-/// at a `0x13`: the state after any byte is the longest prefix of the prefix that ends there,
-/// however the stream is cut. Random bytes complete it with probability 2^-160 per offset.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Finder {
-    matched: u8,
+unstable! {
+    /// Finds the handshake's 20-byte prefix `\x13BitTorrent protocol` anywhere in a stream cut
+    /// into any pieces; one byte of state (the prefix bytes matched so far).
+    ///
+    /// `0x13` occurs only at the prefix's start, so after a mismatch a match can only begin again
+    /// at a `0x13`: the state after any byte is the longest prefix of the prefix that ends there,
+    /// however the stream is cut. Random bytes complete it with probability 2^-160 per offset.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub struct Finder {
+        matched: u8,
+    }
 }
 
 impl Finder {
@@ -274,12 +284,6 @@ impl Finder {
     #[must_use]
     pub const fn new() -> Self {
         Self { matched: 0 }
-    }
-
-    /// Bytes of the prefix matched at the end of what was scanned (0..=19).
-    #[must_use]
-    pub const fn matched(&self) -> u8 {
-        self.matched
     }
 
     /// Scan `chunk`. When the prefix completes, returns the bytes of `chunk` up to and
@@ -319,12 +323,12 @@ impl Finder {
 impl Reader {
     pub(crate) const ENCODED_LEN: usize = 1;
 
-    pub(crate) fn encode(&self, w: &mut crate::flow::state::StateWriter<'_>) {
+    pub(crate) fn encode(&self, w: &mut crate::codec::StateWriter<'_>) {
         w.u8(self.pos);
     }
 
     /// `None` unless `pos` is within the handshake.
-    pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
+    pub(crate) fn decode(r: &mut crate::codec::StateReader<'_>) -> Option<Self> {
         let pos = r.u8_if(|p| usize::from(p) <= Handshake::<&[u8]>::LEN)?;
         Some(Self { pos })
     }
@@ -333,12 +337,12 @@ impl Reader {
 impl Finder {
     pub(crate) const ENCODED_LEN: usize = 1;
 
-    pub(crate) fn encode(&self, w: &mut crate::flow::state::StateWriter<'_>) {
+    pub(crate) fn encode(&self, w: &mut crate::codec::StateWriter<'_>) {
         w.u8(self.matched);
     }
 
     /// `None` unless fewer than 20 prefix bytes are matched (a complete match starts over).
-    pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
+    pub(crate) fn decode(r: &mut crate::codec::StateReader<'_>) -> Option<Self> {
         let matched = r.u8_if(|m| usize::from(m) < field::PSTR.len())?;
         Some(Self { matched })
     }
@@ -434,7 +438,7 @@ mod tests {
         let mut bad = sample();
         bad[19] = b'X';
         for size in 1..=bad.len() {
-            assert_eq!(read_in_pieces(&bad, size).0, Step::Refuted);
+            assert_eq!(read_in_pieces(&bad, size).0, Step::Invalid);
         }
     }
 

@@ -666,7 +666,7 @@ enum Outcome {
 impl Framer {
     pub(crate) const ENCODED_LEN: usize = 4 + 2 + 3 + magnet::Scanner::ENCODED_LEN;
 
-    pub(crate) fn encode(&self, w: &mut crate::flow::state::StateWriter<'_>) {
+    pub(crate) fn encode(&self, w: &mut crate::codec::StateWriter<'_>) {
         w.u32(self.remaining);
         w.u16(self.count);
         w.u8(self.phase as u8);
@@ -676,7 +676,7 @@ impl Framer {
     }
 
     /// `None` for an unknown phase.
-    pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
+    pub(crate) fn decode(r: &mut crate::codec::StateReader<'_>) -> Option<Self> {
         use Phase as P;
         let remaining = r.u32()?;
         let count = r.u16()?;

@@ -310,16 +310,6 @@ impl ReplyReader {
         }
     }
 
-    /// The reply's status code, once its three digits were read.
-    #[must_use]
-    pub fn status(&self) -> Option<u16> {
-        match self.at {
-            Reply::Version | Reply::Space => None,
-            Reply::Status if self.pos < 3 => None,
-            _ => Some(self.status),
-        }
-    }
-
     /// Read `payload`, the next bytes of the proxy's side.
     pub fn read(&mut self, payload: &[u8]) -> Step {
         for (i, &b) in payload.iter().enumerate() {
@@ -429,14 +419,14 @@ impl RequestReader {
     /// Encoded bytes.
     pub(crate) const ENCODED_LEN: usize = 6;
 
-    pub(crate) fn encode(&self, w: &mut crate::flow::state::StateWriter<'_>) {
+    pub(crate) fn encode(&self, w: &mut crate::codec::StateWriter<'_>) {
         w.bytes(&[self.at as u8, self.pos]);
         w.u16(self.port);
         w.u16(self.total);
     }
 
     /// `None` for an unknown position.
-    pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
+    pub(crate) fn decode(r: &mut crate::codec::StateReader<'_>) -> Option<Self> {
         let [at, pos] = r.array()?;
         Some(Self {
             at: REQUEST_STATES.get(usize::from(at)).copied()?,
@@ -451,14 +441,14 @@ impl ReplyReader {
     /// Encoded bytes.
     pub(crate) const ENCODED_LEN: usize = 6;
 
-    pub(crate) fn encode(&self, w: &mut crate::flow::state::StateWriter<'_>) {
+    pub(crate) fn encode(&self, w: &mut crate::codec::StateWriter<'_>) {
         w.bytes(&[self.at as u8, self.pos]);
         w.u16(self.status);
         w.u16(self.total);
     }
 
     /// `None` for an unknown position.
-    pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
+    pub(crate) fn decode(r: &mut crate::codec::StateReader<'_>) -> Option<Self> {
         let [at, pos] = r.array()?;
         Some(Self {
             at: REPLY_STATES.get(usize::from(at)).copied()?,

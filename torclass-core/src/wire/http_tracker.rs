@@ -38,7 +38,7 @@ pub enum Step {
         done: bool,
     },
     /// It is not; `consumed` bytes of the chunk were read (the caller may scan the rest).
-    NotTracker {
+    Invalid {
         /// Bytes of the chunk this reader consumed.
         consumed: usize,
     },
@@ -211,17 +211,17 @@ impl RequestReader {
                 continue;
             }
             if b == HANDSHAKE_START {
-                return Step::NotTracker { consumed: i };
+                return Step::Invalid { consumed: i };
             }
             self.count = self.count.saturating_add(1);
             if self.count > MAX_REQUEST_LINE {
-                return Step::NotTracker { consumed: i };
+                return Step::Invalid { consumed: i };
             }
             i = i.saturating_add(1);
             match self.step(b, dir, obs) {
                 Step::NeedMore => {}
                 Step::Tracker { .. } => return Step::Tracker { done: true },
-                Step::NotTracker { .. } => return Step::NotTracker { consumed: i },
+                Step::Invalid { .. } => return Step::Invalid { consumed: i },
             }
         }
         Step::NeedMore
@@ -287,7 +287,7 @@ impl RequestReader {
         match self.phase {
             Req::Method => {
                 if METHOD.get(usize::from(self.pos)) != Some(&b) {
-                    return Step::NotTracker { consumed: 0 };
+                    return Step::Invalid { consumed: 0 };
                 }
                 self.pos = self.pos.saturating_add(1);
                 if usize::from(self.pos) == METHOD.len() {
@@ -301,7 +301,7 @@ impl RequestReader {
                     self.seen &= !S_SCRAPE;
                     self.pos = 0;
                 }
-                b' ' | b'\r' | b'\n' => return Step::NotTracker { consumed: 0 },
+                b' ' | b'\r' | b'\n' => return Step::Invalid { consumed: 0 },
                 _ => {
                     if usize::from(self.pos) < SCRAPE.len() {
                         if SCRAPE.get(usize::from(self.pos)) == Some(&b) {
@@ -456,7 +456,7 @@ impl RequestReader {
         if is_tracker(self.seen) {
             Step::Tracker { done: true }
         } else {
-            Step::NotTracker { consumed: 0 }
+            Step::Invalid { consumed: 0 }
         }
     }
 
@@ -491,7 +491,7 @@ fn whole_line<O: Observer>(chunk: &[u8], dir: Direction, obs: &mut O) -> Option<
     let target = chunk.strip_prefix(METHOD)?;
     let window = chunk.get(..MAX_REQUEST_LINE as usize).unwrap_or(chunk);
     let end = memchr::memchr3(b' ', b'\r', b'\n', window.get(METHOD.len()..)?)?;
-    let refused = Step::NotTracker {
+    let refused = Step::Invalid {
         consumed: METHOD.len().saturating_add(end).saturating_add(1),
     };
     let target = target.get(..end)?;
@@ -741,12 +741,12 @@ impl ReplyReader {
             i = i.saturating_add(1);
             self.count = self.count.saturating_add(1);
             if self.count > MAX_REPLY_HEAD {
-                return Step::NotTracker { consumed: i };
+                return Step::Invalid { consumed: i };
             }
             match self.phase {
                 Rep::Status => {
                     if STATUS.get(usize::from(self.pos)) != Some(&b) {
-                        return Step::NotTracker { consumed: i };
+                        return Step::Invalid { consumed: i };
                     }
                     self.pos = self.pos.saturating_add(1);
                     if usize::from(self.pos) == STATUS.len() {
@@ -776,7 +776,7 @@ impl ReplyReader {
                     _ if hex_digit(b).is_some() && self.pos == 0 => {
                         self.phase = Rep::ChunkLine;
                     }
-                    _ => return Step::NotTracker { consumed: i },
+                    _ => return Step::Invalid { consumed: i },
                 },
                 Rep::ChunkLine => match b {
                     b'\n' => {
@@ -785,7 +785,7 @@ impl ReplyReader {
                     }
                     b'\r' => {}
                     _ if hex_digit(b).is_some() => {}
-                    _ => return Step::NotTracker { consumed: i },
+                    _ => return Step::Invalid { consumed: i },
                 },
                 Rep::Body => {}
             }
@@ -804,12 +804,12 @@ impl ReplyReader {
             (seen & R_INTERVAL != 0 && seen & R_PEERS != 0) || seen & (R_FAILURE | R_FILES) != 0;
         match result {
             Err(_) if decided => Step::Tracker { done: true },
-            Err(_) => Step::NotTracker {
+            Err(_) => Step::Invalid {
                 consumed: at.saturating_add(error_end(before, rest)),
             },
             Ok(super::bencode::Progress::Done { .. }) if decided => Step::Tracker { done: true },
             Ok(super::bencode::Progress::NeedMore) if decided => Step::Tracker { done: false },
-            Ok(super::bencode::Progress::Done { consumed }) => Step::NotTracker {
+            Ok(super::bencode::Progress::Done { consumed }) => Step::Invalid {
                 consumed: at.saturating_add(consumed),
             },
             Ok(super::bencode::Progress::NeedMore) => Step::NeedMore,
@@ -875,7 +875,7 @@ fn on_reply_event<O: Observer>(seen: u8, event: Event<'_>, obs: &mut O) -> u8 {
 impl RequestReader {
     pub(crate) const ENCODED_LEN: usize = 16;
 
-    pub(crate) fn encode(&self, w: &mut crate::flow::state::StateWriter<'_>) {
+    pub(crate) fn encode(&self, w: &mut crate::codec::StateWriter<'_>) {
         w.u32(self.count);
         w.u32(self.number);
         w.u16(self.name_hash);
@@ -888,7 +888,7 @@ impl RequestReader {
     }
 
     /// `None` for an unknown phase, parameter, `seen` bit or escape state.
-    pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
+    pub(crate) fn decode(r: &mut crate::codec::StateReader<'_>) -> Option<Self> {
         let count = r.u32()?;
         let number = r.u32()?;
         let name_hash = r.u16()?;
@@ -923,7 +923,7 @@ impl RequestReader {
 impl ReplyReader {
     pub(crate) const ENCODED_LEN: usize = 4 + Tokenizer::ENCODED_LEN + 3;
 
-    pub(crate) fn encode(&self, w: &mut crate::flow::state::StateWriter<'_>) {
+    pub(crate) fn encode(&self, w: &mut crate::codec::StateWriter<'_>) {
         w.u32(self.count);
         self.tok.encode(w);
         w.u8(self.phase as u8);
@@ -932,7 +932,7 @@ impl ReplyReader {
     }
 
     /// `None` for an unknown phase or `seen` bit, or a bad tokenizer.
-    pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
+    pub(crate) fn decode(r: &mut crate::codec::StateReader<'_>) -> Option<Self> {
         let count = r.u32()?;
         let tok = Tokenizer::decode(r)?;
         let phase = match r.u8()? {
@@ -1035,9 +1035,9 @@ mod tests {
             match r.read(chunk, Direction::Initiator, &mut m) {
                 Step::NeedMore => offset += chunk.len(),
                 // A decided reader is not read again: its state is not compared.
-                Step::NotTracker { consumed } => {
+                Step::Invalid { consumed } => {
                     return (
-                        Some((offset + consumed, Step::NotTracker { consumed: 0 }, false)),
+                        Some((offset + consumed, Step::Invalid { consumed: 0 }, false)),
                         None,
                         m,
                     )
@@ -1054,7 +1054,7 @@ mod tests {
             let (step, m) = request(ANNOUNCE, size);
             assert_eq!(step, Step::Tracker { done: true }, "size {size}");
             assert_eq!(
-                m.info_hash(),
+                m.info_hash().as_ref().map(crate::InfoHash::as_bytes),
                 Some(&b"\x12\x34Vx\x9a\xbc\xde\xf0\x12\x34Vx\x9a\xbc\xde\xf0\x12\x34Vx"[..])
             );
             assert_eq!(
@@ -1090,7 +1090,7 @@ mod tests {
         ];
         for r in &no {
             assert!(
-                matches!(request(r.as_bytes(), 1000).0, Step::NotTracker { .. }),
+                matches!(request(r.as_bytes(), 1000).0, Step::Invalid { .. }),
                 "{r}"
             );
         }
@@ -1135,7 +1135,7 @@ mod tests {
             let (decided, ..) = request_trace(line, size);
             assert_eq!(
                 decided,
-                Some((24, Step::NotTracker { consumed: 0 }, false)),
+                Some((24, Step::Invalid { consumed: 0 }, false)),
                 "size {size}"
             );
         }
@@ -1182,7 +1182,7 @@ mod tests {
             b"HTTP/1.1 200 OK\r\n\r\nd3:fooi1ee",
             b"SSH-2.0-OpenSSH_9.2\r\n",
         ] {
-            assert!(matches!(reply(no, 7).0, Step::NotTracker { .. }));
+            assert!(matches!(reply(no, 7).0, Step::Invalid { .. }));
         }
     }
 
@@ -1193,7 +1193,7 @@ mod tests {
         for chunk in bytes.chunks(size.max(1)) {
             match r.read(chunk, &mut NoObserver) {
                 Step::NeedMore => offset += chunk.len(),
-                Step::NotTracker { consumed } => return Some(offset + consumed),
+                Step::Invalid { consumed } => return Some(offset + consumed),
                 Step::Tracker { .. } => return None,
             }
         }

@@ -118,8 +118,8 @@ pub fn length_is_valid(id: MessageId, len: u32) -> bool {
 /// What [`Reader::read`] reports about the framing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
-    /// Every byte fitted the framing; more may come.
-    Ok,
+    /// Every byte fitted the framing: feed more.
+    NeedMore,
     /// A message header was invalid: the bytes are not (or are no longer) peer wire messages.
     Invalid,
     /// The message that brought the count to [`Context::stop_after`] ended; the bytes after it
@@ -286,7 +286,7 @@ impl Reader {
                 }
             }
         }
-        Step::Ok
+        Step::NeedMore
     }
 
     fn end_message<O: Observer>(&mut self, cx: &mut Context<'_, O>) {
@@ -318,7 +318,7 @@ impl Reader {
 impl Reader {
     pub(crate) const ENCODED_LEN: usize = 7 + Tokenizer::ENCODED_LEN + 1;
 
-    pub(crate) fn encode(&self, w: &mut crate::flow::state::StateWriter<'_>) {
+    pub(crate) fn encode(&self, w: &mut crate::codec::StateWriter<'_>) {
         w.u32(self.rem);
         self.tok.encode(w);
         w.u8(self.hdr);
@@ -330,7 +330,7 @@ impl Reader {
     /// `None` unless the header state and the length it holds are ones `read` can leave:
     /// `hdr` 0..=3 with only `hdr` length bytes read, 4 with a valid non-zero length, or 5
     /// with at most [`MAX_LEN`] bytes left.
-    pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
+    pub(crate) fn decode(r: &mut crate::codec::StateReader<'_>) -> Option<Self> {
         let rem = r.u32()?;
         let tok = Tokenizer::decode(r)?;
         let hdr = r.u8_if(|h| h <= IN_BODY)?;
@@ -384,7 +384,7 @@ mod tests {
             stop_after: u8::MAX,
             observer: &mut meta,
         };
-        let mut step = Step::Ok;
+        let mut step = Step::NeedMore;
         for chunk in stream.chunks(size.max(1)) {
             step = r.read(chunk, &mut cx);
             if step == Step::Invalid {
@@ -426,7 +426,7 @@ mod tests {
         s.extend(msg(20, b"\x02d8:msg_typei0e5:piecei0ee"));
         for size in [1, 2, 3, 7, 64, 1000, s.len()] {
             let (step, count, e, ids, meta) = run(&s, size);
-            assert_eq!(step, Step::Ok, "size {size}");
+            assert_eq!(step, Step::NeedMore, "size {size}");
             assert_eq!(count, 7, "size {size}");
             assert!(e.contains(
                 Evidence::EXTENSION_HANDSHAKE
@@ -469,7 +469,7 @@ mod tests {
         }
         assert_eq!(
             run(&spaced, 5).0,
-            Step::Ok,
+            Step::NeedMore,
             "keep-alives between messages are fine"
         );
     }
@@ -494,7 +494,7 @@ mod tests {
                 stop_after: 6,
                 observer: &mut meta,
             };
-            let mut last = Step::Ok;
+            let mut last = Step::NeedMore;
             for chunk in s.chunks(size) {
                 last = r.read(chunk, &mut cx);
             }

@@ -57,8 +57,6 @@ use crate::verdict::Direction;
 pub const MIN_FLIGHT: u16 = 96;
 /// Largest first flight: public key and 512 bytes of padding.
 pub const MAX_FLIGHT: u16 = 96 + 512;
-/// Smallest second flight of the initiator: two hashes, VC, crypto_provide, two lengths.
-pub const MIN_SECOND_FLIGHT: u16 = 20 + 20 + 8 + 4 + 2 + 2;
 /// Bytes of each first flight that the text refuter counts (the public key).
 pub const SAMPLE: u8 = 96;
 /// Text bytes (printable ASCII, tab, CR, LF) among a first flight's [`SAMPLE`] that make it
@@ -250,12 +248,6 @@ impl Flights {
     #[must_use]
     pub const fn found_handshake(&self) -> bool {
         self.flags & FOUND != 0
-    }
-
-    /// Bytes of the current flight: the first one, if the other side has not spoken yet.
-    #[must_use]
-    pub const fn current_flight(&self) -> u16 {
-        self.flight
     }
 
     /// True when more bytes can change nothing: refuted, or (initiator) the second flight
@@ -544,9 +536,9 @@ pub struct Shape {
     flags: u8,
 }
 
-/// What a side's shape says.
+/// What a side's shape says: whether its bytes fit an MSE/PE key exchange.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
+pub enum ShapeFit {
     /// Not known yet.
     Open,
     /// The side's bytes fit the key exchange so far (first flight closed and in range).
@@ -569,15 +561,9 @@ impl Shape {
     }
 
     /// Bytes sent so far in the side's first flight (all bytes, if it is not closed).
-    #[must_use]
+    #[cfg(test)]
     pub const fn first_flight(&self) -> u16 {
         self.first
-    }
-
-    /// Bytes of the side's current flight.
-    #[must_use]
-    pub const fn current_flight(&self) -> u16 {
-        self.flight
     }
 
     /// Account for `chunk`, the next bytes this side sent.
@@ -648,13 +634,13 @@ impl Shape {
 
     /// What the side's shape says so far.
     #[must_use]
-    pub fn verdict(&self) -> Verdict {
+    pub fn fit(&self) -> ShapeFit {
         if self.flags & NOT_RANDOM != 0 {
-            Verdict::Refuted
+            ShapeFit::Refuted
         } else if self.first == 0 {
-            Verdict::Open
+            ShapeFit::Open
         } else {
-            Verdict::Fits
+            ShapeFit::Fits
         }
     }
 }
@@ -663,7 +649,7 @@ impl Shape {
 impl Flights {
     pub(crate) const ENCODED_LEN: usize = 6 + 3 + Finder::ENCODED_LEN;
 
-    pub(crate) fn encode(&self, w: &mut crate::flow::state::StateWriter<'_>) {
+    pub(crate) fn encode(&self, w: &mut crate::codec::StateWriter<'_>) {
         w.u16(self.flight);
         w.u16(self.ones);
         w.u16(self.scratch);
@@ -674,7 +660,7 @@ impl Flights {
     }
 
     /// `None` for an unknown flag bit or a flag set [`Flights`] cannot reach.
-    pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
+    pub(crate) fn decode(r: &mut crate::codec::StateReader<'_>) -> Option<Self> {
         let flight = r.u16()?;
         let ones = r.u16()?;
         let scratch = r.u16()?;

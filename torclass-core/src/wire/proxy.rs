@@ -1,5 +1,5 @@
-//! What the proxy negotiation readers ([`socks`](super::socks) and
-//! [`http_connect`](super::http_connect)) share: the [`Step`] they report after each payload,
+//! What the proxy negotiation readers (`socks` and
+//! `http_connect`) share: the `Step` they report after each payload,
 //! and how they hand the endpoint the client asked the proxy for to an [`Observer`].
 //!
 //! ## The target encoding
@@ -24,26 +24,28 @@ use crate::verdict::Direction;
 
 use super::bytes;
 
-/// What one side of a proxy negotiation did with a payload.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Step {
-    /// The negotiation goes on: the whole payload was read.
-    NeedMore,
-    /// This side's negotiation ended `consumed` bytes into the payload: the tunnelled stream
-    /// starts at the next byte.
-    Tunnel {
-        /// Bytes of the payload that belong to the negotiation.
-        consumed: usize,
-    },
-    /// A negotiation, but what follows cannot be read: the proxy refused the request, or the
-    /// two ends agreed on a method that protects the stream (SOCKS 5 GSSAPI, RFC 1961) or that
-    /// is not public. Nothing more is read on this side.
-    Opaque,
-    /// Not this protocol: the byte `at` of the payload cannot be part of the negotiation.
-    Invalid {
-        /// Offset in the payload of the first byte that does not fit.
-        at: usize,
-    },
+unstable! {
+    /// What one side of a proxy negotiation did with a payload.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Step {
+        /// The negotiation goes on: the whole payload was read.
+        NeedMore,
+        /// This side's negotiation ended `consumed` bytes into the payload: the tunnelled stream
+        /// starts at the next byte.
+        Tunnel {
+            /// Bytes of the payload that belong to the negotiation.
+            consumed: usize,
+        },
+        /// A negotiation, but what follows cannot be read: the proxy refused the request, or the
+        /// two ends agreed on a method that protects the stream (SOCKS 5 GSSAPI, RFC 1961) or that
+        /// is not public. Nothing more is read on this side.
+        Opaque,
+        /// Not this protocol: the byte `at` of the payload cannot be part of the negotiation.
+        Invalid {
+            /// Offset in the payload of the first byte that does not fit.
+            at: usize,
+        },
+    }
 }
 
 /// Address types of the target encoding (RFC 1928 §4).

@@ -503,12 +503,12 @@ impl ClientReader {
     /// Encoded bytes.
     pub(crate) const ENCODED_LEN: usize = 4;
 
-    pub(crate) fn encode(&self, w: &mut crate::flow::state::StateWriter<'_>) {
+    pub(crate) fn encode(&self, w: &mut crate::codec::StateWriter<'_>) {
         w.bytes(&[self.at as u8, self.left, self.pos, self.flags]);
     }
 
     /// `None` for an unknown position or flag.
-    pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
+    pub(crate) fn decode(r: &mut crate::codec::StateReader<'_>) -> Option<Self> {
         let [at, left, pos, flags] = r.array()?;
         let at = CLIENT_STATES.get(usize::from(at)).copied()?;
         (flags & !client_flag::ALL == 0).then_some(Self {
@@ -524,12 +524,12 @@ impl ServerReader {
     /// Encoded bytes.
     pub(crate) const ENCODED_LEN: usize = 2;
 
-    pub(crate) fn encode(&self, w: &mut crate::flow::state::StateWriter<'_>) {
+    pub(crate) fn encode(&self, w: &mut crate::codec::StateWriter<'_>) {
         w.bytes(&[self.at as u8, self.left]);
     }
 
     /// `None` for an unknown position.
-    pub(crate) fn decode(r: &mut crate::flow::state::StateReader<'_>) -> Option<Self> {
+    pub(crate) fn decode(r: &mut crate::codec::StateReader<'_>) -> Option<Self> {
         let [at, left] = r.array()?;
         let at = SERVER_STATES.get(usize::from(at)).copied()?;
         Some(Self { at, left })

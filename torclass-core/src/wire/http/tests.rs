@@ -201,7 +201,7 @@ fn magnets_are_found_in_heads_and_bodies() {
             let _ = framer.read(chunk, usize::MAX, A, &mut meta);
         }
         assert!(framer.found_magnet(), "size {size}");
-        assert_eq!(meta.info_hash().map(|h| h[0]), Some(1));
+        assert_eq!(meta.info_hash().map(|h| h.as_bytes()[0]), Some(1));
     }
 }
 

@@ -294,7 +294,7 @@ fn random_single_flights_in_range_fit_whatever_the_cuts() {
     for len in [96, 200, 608] {
         for cut in [1, 7, 96, 1000] {
             let s = first_flight(&random(len, len as u64), cut);
-            assert_eq!(s.verdict(), Verdict::Fits, "len {len} cut {cut}");
+            assert_eq!(s.fit(), ShapeFit::Fits, "len {len} cut {cut}");
             assert_eq!(s.first_flight() as usize, len);
         }
     }
@@ -302,14 +302,14 @@ fn random_single_flights_in_range_fit_whatever_the_cuts() {
 
 #[test]
 fn single_flights_wrong_lengths_text_and_tls_are_refuted() {
-    assert_eq!(first_flight(&random(95, 1), 10).verdict(), Verdict::Refuted);
+    assert_eq!(first_flight(&random(95, 1), 10).fit(), ShapeFit::Refuted);
     assert_eq!(
-        first_flight(&random(609, 2), 10).verdict(),
-        Verdict::Refuted
+        first_flight(&random(609, 2), 10).fit(),
+        ShapeFit::Refuted
     );
-    assert_eq!(first_flight(&[b'a'; 200], 10).verdict(), Verdict::Refuted);
-    assert_eq!(first_flight(&[0u8; 200], 10).verdict(), Verdict::Refuted);
+    assert_eq!(first_flight(&[b'a'; 200], 10).fit(), ShapeFit::Refuted);
+    assert_eq!(first_flight(&[0u8; 200], 10).fit(), ShapeFit::Refuted);
     let mut tls = std::vec![0x16, 0x03, 0x01, 0x00, 0xc8];
     tls.extend(random(195, 3));
-    assert_eq!(first_flight(&tls, 10).verdict(), Verdict::Refuted);
+    assert_eq!(first_flight(&tls, 10).fit(), ShapeFit::Refuted);
 }
