@@ -97,10 +97,9 @@ pub unsafe extern "C" fn torclass_endpoints_init(
             return torclass_result::BufferTooSmall;
         }
         let defaults = CacheConfig::default();
-        let config = CacheConfig {
-            seed,
-            ttl_ns: if ttl_ns == 0 { defaults.ttl_ns } else { ttl_ns },
-        };
+        let config = CacheConfig::new()
+            .with_seed(seed)
+            .with_ttl_ns(if ttl_ns == 0 { defaults.ttl_ns } else { ttl_ns });
         let len = capacity as usize;
         // SAFETY: `ENTRIES_OFFSET + capacity * ENTRY_SIZE == size <= mem_len`, so the entries
         // are inside the caller's buffer; `mem` is aligned to TORCLASS_TABLE_ALIGN, at least
