@@ -411,14 +411,31 @@ impl Analyzer {
     /// Flows still in the table are recorded as they stand, not finished: a flow still open
     /// when the capture ended, with nothing conclusive yet, is `undecided`.
     pub fn finish(&mut self) -> Vec<FlowRecord> {
-        let tunnels = &mut self.tunnels;
-        self.finished.extend(
-            self.table
-                .iter()
-                .map(|slot| (slot.number(), tunnel_record(tunnels, slot))),
-        );
+        let mut records = Vec::new();
+        self.finish_each(|r| records.push(r));
+        records
+    }
+
+    /// [`Analyzer::finish`] one record at a time, in the same order: each flow still in the
+    /// table is recorded only when `each` is about to get it, so a caller that converts
+    /// records as they come (to Arrow columns, say) never holds them all at once.
+    pub fn finish_each(&mut self, mut each: impl FnMut(FlowRecord)) {
+        self.finished.sort_by_key(|(n, _)| *n);
+        let mut done = self.finished.drain(..).peekable();
+        let mut open: Vec<(u64, &Slot<Metadata>)> = self
+            .table
+            .iter()
+            .map(|slot| (slot.number(), slot))
+            .collect();
+        open.sort_unstable_by_key(|(n, _)| *n);
+        for (number, slot) in open {
+            while let Some((_, r)) = done.next_if(|(n, _)| *n < number) {
+                each(r);
+            }
+            each(tunnel_record(&mut self.tunnels, slot));
+        }
+        done.for_each(|(_, r)| each(r));
         self.table.drain(|_| {});
-        self.take_finished()
     }
 }
 
