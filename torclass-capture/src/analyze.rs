@@ -374,29 +374,7 @@ impl Analyzer {
     /// says which), in the order they were first seen; they are no longer kept by the
     /// analyzer.
     pub fn take_finished(&mut self) -> Vec<FlowRecord> {
-        // Flow numbers are unique: sort them with their positions (16 bytes each), then put
-        // the records in that order by following the permutation's cycles, each record moved
-        // by one swap, rather than moving records around in the sort.
-        let mut order: Vec<(u64, usize)> = self
-            .finished
-            .iter()
-            .enumerate()
-            .map(|(i, (n, _))| (*n, i))
-            .collect();
-        order.sort_unstable();
-        for start in 0..order.len() {
-            let mut at = start;
-            while let Some(from) = order
-                .get_mut(at)
-                .map(|o| std::mem::replace(&mut o.1, usize::MAX))
-            {
-                if from == usize::MAX || from == start {
-                    break;
-                }
-                self.finished.swap(at, from);
-                at = from;
-            }
-        }
+        sort_by_number(&mut self.finished);
         self.finished.drain(..).map(|(_, r)| r).collect()
     }
 
@@ -454,14 +432,31 @@ impl Analyzer {
     /// Flows still in the table are recorded as they stand, not finished: a flow still open
     /// when the capture ended, with nothing conclusive yet, is `undecided`.
     pub fn finish(&mut self) -> Vec<FlowRecord> {
-        let tunnels = &mut self.tunnels;
-        self.finished.extend(
-            self.table
-                .iter()
-                .map(|slot| (slot.number(), tunnel_record(tunnels, slot))),
-        );
+        let mut records = Vec::with_capacity(self.finished.len() + self.table.iter().count());
+        self.finish_each(|r| records.push(r));
+        records
+    }
+
+    /// [`Analyzer::finish`] one record at a time, in the same order: each flow still in the
+    /// table is recorded only when `each` is about to get it, so a caller that converts
+    /// records as they come (to Arrow columns, say) never holds them all at once.
+    pub fn finish_each(&mut self, mut each: impl FnMut(FlowRecord)) {
+        sort_by_number(&mut self.finished);
+        let mut done = self.finished.drain(..).peekable();
+        let mut open: Vec<(u64, &Slot<Metadata>)> = self
+            .table
+            .iter()
+            .map(|slot| (slot.number(), slot))
+            .collect();
+        open.sort_unstable_by_key(|(n, _)| *n);
+        for (number, slot) in open {
+            while let Some((_, r)) = done.next_if(|(n, _)| *n < number) {
+                each(r);
+            }
+            each(tunnel_record(&mut self.tunnels, slot));
+        }
+        done.for_each(|(_, r)| each(r));
         self.table.drain(|_| {});
-        self.take_finished()
     }
 }
 
@@ -483,6 +478,31 @@ fn grow(table: &mut Table, max_slots: usize) {
         }
     }
     table.set_growable(table.capacity() < max_slots);
+}
+
+/// Sort records by flow number (unique). The numbers are sorted with their positions (16
+/// bytes each), then each record is put in place by one swap, following the permutation's
+/// cycles, rather than moving records (hundreds of bytes) around in the sort.
+fn sort_by_number(records: &mut [(u64, FlowRecord)]) {
+    let mut order: Vec<(u64, usize)> = records
+        .iter()
+        .enumerate()
+        .map(|(i, (n, _))| (*n, i))
+        .collect();
+    order.sort_unstable();
+    for start in 0..order.len() {
+        let mut at = start;
+        while let Some(from) = order
+            .get_mut(at)
+            .map(|o| std::mem::replace(&mut o.1, usize::MAX))
+        {
+            if from == usize::MAX || from == start {
+                break;
+            }
+            records.swap(at, from);
+            at = from;
+        }
+    }
 }
 
 /// Whether a table that starts with `first` slots and doubles up to `max` can have `slots`.

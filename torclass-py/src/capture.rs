@@ -2,9 +2,12 @@
 //! [`CaptureReader`] and [`Analyzer`].
 
 use crate::errors::capture_error;
+use crate::payload::Payload;
 use crate::record::PyFlowRecord;
+use crate::source::{Named, Source};
+use pyo3::exceptions::{PyRuntimeWarning, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyMemoryView, PyString, PyTuple};
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -53,12 +56,70 @@ enum Step {
     End,
 }
 
+/// Where a `read_pcap` iterator reads from: what it reopens when it is unpickled.
+enum Origin {
+    /// A file, by its path.
+    Path(PathBuf),
+    /// The bytes of a whole capture (a copy of a mutable buffer).
+    Bytes(Py<PyBytes>),
+    /// A file object: read once, it cannot be reopened.
+    File,
+}
+
+/// A binary file object to read, and the name its errors use.
+struct FileObject {
+    name: String,
+    object: Py<PyAny>,
+}
+
+impl Origin {
+    /// The source to open, with the name errors use (`file`: the object of `Origin::File`).
+    fn named(&self, py: Python<'_>, file: Option<FileObject>) -> PyResult<Named> {
+        Ok(match (self, file) {
+            (Self::Path(path), _) => Named {
+                name: path.display().to_string(),
+                source: Source::Path(path.clone()),
+            },
+            (Self::Bytes(bytes), _) => Named {
+                name: "<bytes>".to_owned(),
+                source: Source::Bytes(Payload::extract(bytes.bind(py), "the capture")?),
+            },
+            (Self::File, Some(file)) => Named {
+                name: file.name,
+                source: Source::File(file.object),
+            },
+            (Self::File, None) => return Err(PyValueError::new_err("no file object to read")),
+        })
+    }
+}
+
+/// How an iterator was set up: what `__reduce__` saves besides its progress.
+struct Setup {
+    origin: Origin,
+    max_flows: usize,
+    endpoint_cache: bool,
+    mmap: bool,
+}
+
+impl Setup {
+    fn mode(&self) -> ReadMode {
+        if self.mmap {
+            ReadMode::Auto
+        } else {
+            ReadMode::Stream
+        }
+    }
+}
+
 struct Reading {
     /// `None` once the file ended or failed.
     reader: Option<CaptureReader>,
     analyzer: Analyzer,
     ready: VecDeque<FlowRecord>,
     error: Option<CaptureError>,
+    /// Packets read from the file so far, and the byte offset of the last one's record.
+    packets: u64,
+    offset: u64,
 }
 
 impl Reading {
@@ -75,6 +136,8 @@ impl Reading {
                 match reader.next_packet() {
                     Ok(Some(p)) => {
                         self.analyzer.frame(p.link_type, p.ts_nanos, p.data);
+                        self.packets += 1;
+                        self.offset = p.offset;
                         read += 1;
                     }
                     Ok(None) => break Some(None),
@@ -110,10 +173,20 @@ impl Reading {
 ///
 /// If the file is truncated or corrupt part-way, the flows read up to the fault are yielded
 /// first, then `CaptureError` is raised (with `.offset` of the fault and `.truncated`).
+///
+/// It pickles (and copies) part-way when it reads a path or bytes: the pickle holds the
+/// path or the bytes, how far the file was read and the flow table's state; unpickled, it
+/// reopens the file, passes over the records already read (without classifying them) and
+/// goes on as the original would have. A file whose records changed since is a
+/// `ValueError`. An iterator over a file object cannot be reopened: `TypeError`.
 #[pyclass(frozen, module = "torclass", name = "CaptureIterator")]
 pub struct CaptureIterator {
+    setup: Setup,
     state: Mutex<Reading>,
 }
+
+/// The first item of a pickled `CaptureIterator`'s arguments: their format and its version.
+const STATE_MAGIC: &str = "torclass.CaptureIterator/1";
 
 impl CaptureIterator {
     fn lock(&self) -> MutexGuard<'_, Reading> {
@@ -127,14 +200,148 @@ impl CaptureIterator {
         slf
     }
 
-    /// An iterator reads an open (often memory-mapped) file: it does not pickle; say what
-    /// does.
-    fn __reduce__(&self) -> PyResult<()> {
-        Err(pyo3::exceptions::PyTypeError::new_err(
-            "a read_pcap iterator reads an open capture file and cannot be pickled; \
-             pickle its records, or feed the frames to a torclass.Classifier, which pickles \
-             mid-capture",
-        ))
+    /// Pickle (and `copy`) support, for a path or bytes: `CaptureIterator._from_state(...)`
+    /// with the source, the set-up, the packets read and the last one's byte offset, whether
+    /// the file ended (and its error is still to be raised), the flow table's state bytes
+    /// (as `Classifier` pickles) and the records read but not yielded yet. IP datagrams
+    /// being reassembled are not kept: a `RuntimeWarning` says how many are dropped.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let this = slf.get();
+        let source = match &this.setup.origin {
+            Origin::Path(path) => path.clone().into_pyobject(py)?.into_any(),
+            Origin::Bytes(bytes) => bytes.bind(py).clone().into_any(),
+            Origin::File => {
+                return Err(PyTypeError::new_err(
+                    "a read_pcap iterator over a file object cannot be pickled: it cannot \
+                     reopen the file; pass a path or bytes, or feed the frames to a \
+                     torclass.Classifier, which pickles mid-capture",
+                ))
+            }
+        };
+        if let Origin::Path(path) = &this.setup.origin {
+            if !path.is_file() {
+                return Err(PyTypeError::new_err(format!(
+                    "a read_pcap iterator over {} cannot be pickled: it is not a regular \
+                     file, so reopening it would not read the same bytes",
+                    path.display()
+                )));
+            }
+        }
+        // The lock is taken with the GIL released, as in `__next__`.
+        let (state, pending, ready, packets, offset, ended, failed) = py.detach(|| {
+            let reading = this.lock();
+            (
+                reading.analyzer.save(),
+                // Once the file is read, datagrams still half reassembled never complete.
+                if reading.reader.is_some() {
+                    reading.analyzer.pending_fragments()
+                } else {
+                    0
+                },
+                reading.ready.iter().cloned().collect::<Vec<_>>(),
+                reading.packets,
+                reading.offset,
+                reading.reader.is_none(),
+                reading.error.is_some(),
+            )
+        });
+        if pending > 0 {
+            let message = format!(
+                "pickling a read_pcap iterator drops the {pending} IP datagram(s) it was \
+                 reassembling; their later fragments will be counted as later_fragments"
+            );
+            let message = std::ffi::CString::new(message).unwrap_or_default();
+            PyErr::warn(py, &py.get_type::<PyRuntimeWarning>(), &message, 1)?;
+        }
+        let ready = ready
+            .into_iter()
+            .map(|r| Py::new(py, PyFlowRecord::from(r)))
+            .collect::<PyResult<Vec<_>>>()?;
+        let args = (
+            STATE_MAGIC,
+            source,
+            this.setup.max_flows,
+            this.setup.endpoint_cache,
+            this.setup.mmap,
+            packets,
+            offset,
+            (ended, failed),
+            PyBytes::new(py, &state),
+            ready,
+        )
+            .into_pyobject(py)?;
+        let rebuild = slf.get_type().getattr("_from_state")?;
+        PyTuple::new(py, [rebuild, args.into_any()])
+    }
+
+    /// The iterator whose `__reduce__` gave these arguments. Raises `ValueError` if they are
+    /// not (another version of torclass, bad state bytes) or if the file's records changed.
+    #[staticmethod]
+    #[allow(clippy::too_many_arguments)]
+    fn _from_state(
+        py: Python<'_>,
+        magic: &str,
+        source: &Bound<'_, PyAny>,
+        max_flows: i64,
+        endpoint_cache: bool,
+        mmap: bool,
+        packets: u64,
+        offset: u64,
+        ended: (bool, bool),
+        state: &[u8],
+        ready: Vec<PyRef<'_, PyFlowRecord>>,
+    ) -> PyResult<Self> {
+        let bad = |why: &str| {
+            PyValueError::new_err(format!("not the state of a read_pcap iterator: {why}"))
+        };
+        if magic != STATE_MAGIC {
+            return Err(bad(&format!(
+                "{magic:?}, this torclass reads {STATE_MAGIC:?}"
+            )));
+        }
+        let origin = if let Ok(bytes) = source.cast::<PyBytes>() {
+            Origin::Bytes(bytes.clone().unbind())
+        } else {
+            Origin::Path(source.extract()?)
+        };
+        let setup = Setup {
+            origin,
+            max_flows: self::max_flows(max_flows)?,
+            endpoint_cache,
+            mmap,
+        };
+        let config = analyzer_config(setup.max_flows, endpoint_cache);
+        let analyzer = py
+            .detach(|| {
+                let mut analyzer = Analyzer::new(config);
+                analyzer.restore(state).map(|()| analyzer)
+            })
+            .map_err(|e| bad(&e.to_string()))?;
+        let ready = ready.iter().map(|r| r.record().clone()).collect();
+        let (ended, failed) = ended;
+        let reader = if ended && !failed {
+            // Read to its end and every error raised: nothing to reopen.
+            None
+        } else {
+            let named = setup.origin.named(py, None)?;
+            let mode = setup.mode();
+            Some(
+                py.detach(|| skip(named, mode, packets, offset))
+                    .map_err(|e| e.into_err())?,
+            )
+        };
+        Ok(Self {
+            setup,
+            state: Mutex::new(Reading {
+                reader,
+                analyzer,
+                ready,
+                error: None,
+                packets,
+                offset,
+            }),
+        })
     }
 
     fn __next__(&self, py: Python<'_>) -> PyResult<Option<PyFlowRecord>> {
@@ -171,13 +378,91 @@ pub(crate) fn stats_dict<'py>(
     Ok(d)
 }
 
-/// Read the pcap or pcapng file at `path` and yield one `FlowRecord` per flow as the file is
-/// read (see `CaptureIterator` for the order). The file is read in chunks with the GIL
-/// released; Ctrl-C interrupts between chunks. Memory stays constant: a flow table of
-/// `max_flows` slots, and a regular file is memory-mapped and read in place (its pages are
-/// given back as they are read); with `mmap=False`, or for a pipe, it is read with one buffer.
-/// Turn the map off for a file another process may truncate while it is read (the OS would
-/// stop the process with SIGBUS).
+/// Why reopening a pickled iterator's capture failed.
+enum Reopen {
+    Capture(CaptureError),
+    Changed(String),
+}
+
+impl Reopen {
+    fn into_err(self) -> PyErr {
+        match self {
+            Self::Capture(e) => capture_error(&e),
+            Self::Changed(why) => PyValueError::new_err(why),
+        }
+    }
+}
+
+/// Open `named` and pass over its first `packets` packets, the last of which must be the
+/// record at `offset`: the reader then stands where the pickled iterator's stood.
+fn skip(named: Named, mode: ReadMode, packets: u64, offset: u64) -> Result<CaptureReader, Reopen> {
+    let name = named.name.clone();
+    let mut reader = named.open(mode).map_err(Reopen::Capture)?;
+    let changed = |what: String| {
+        Reopen::Changed(format!(
+            "{name} changed since the read_pcap iterator was pickled: {what}"
+        ))
+    };
+    let mut last = None;
+    for n in 0..packets {
+        match reader.next_packet() {
+            Ok(Some(p)) => last = Some(p.offset),
+            Ok(None) => return Err(changed(format!("it has {n} packets, not {packets}"))),
+            Err(e) => return Err(changed(format!("packet {n} cannot be read: {e}"))),
+        }
+    }
+    match last {
+        Some(at) if at != offset => Err(changed(format!(
+            "packet {packets} is at byte {at}, not {offset}"
+        ))),
+        _ => Ok(reader),
+    }
+}
+
+/// A `read_pcap` source: a path, the bytes of a whole capture or a binary file object.
+fn origin(source: &Bound<'_, PyAny>) -> PyResult<(Origin, Option<FileObject>)> {
+    let py = source.py();
+    if let Ok(bytes) = source.cast::<PyBytes>() {
+        return Ok((Origin::Bytes(bytes.clone().unbind()), None));
+    }
+    if source.is_instance_of::<PyByteArray>() || source.is_instance_of::<PyMemoryView>() {
+        // One copy, kept as `bytes`: what the iterator reads is what it pickles.
+        let copy = Payload::extract(source, "the capture")?;
+        return Ok((
+            Origin::Bytes(PyBytes::new(py, copy.as_slice()).unbind()),
+            None,
+        ));
+    }
+    if !source.is_instance_of::<PyString>() && source.hasattr("read")? {
+        let name = source
+            .getattr("name")
+            .ok()
+            .and_then(|n| n.extract::<String>().ok())
+            .unwrap_or_else(|| "<file>".to_owned());
+        let object = source.clone().unbind();
+        return Ok((Origin::File, Some(FileObject { name, object })));
+    }
+    match source.extract::<PathBuf>() {
+        Ok(path) => Ok((Origin::Path(path), None)),
+        Err(_) => {
+            let what = source.get_type().name()?;
+            Err(PyTypeError::new_err(format!(
+                "read_pcap reads a path, the bytes of a capture or a binary file object, \
+                 not {what}"
+            )))
+        }
+    }
+}
+
+/// Read the pcap or pcapng capture `source` (a path, the bytes of a whole capture, or a
+/// binary file object such as `open(p, "rb")` or `io.BytesIO`; gzip and zstd recognised by
+/// their magic) and yield one `FlowRecord` per flow as it is read (see `CaptureIterator` for
+/// the order and for pickling). The capture is read in chunks with the GIL released; Ctrl-C
+/// interrupts between chunks. Memory stays constant: a flow table of `max_flows` slots, and
+/// a regular file is memory-mapped and read in place (its pages are given back as they are
+/// read); with `mmap=False`, or for a pipe, it is read with one buffer. Turn the map off for
+/// a file another process may truncate while it is read (the OS would stop the process with
+/// SIGBUS).
 ///
 /// `endpoint_cache` (on by default, as in the CLI) learns peer endpoints from tracker replies,
 /// PEX, the DHT and LSD, and hosts with confirmed BitTorrent activity, and recognises later
@@ -185,33 +470,40 @@ pub(crate) fn stats_dict<'py>(
 ///
 /// Raises `OSError` (`FileNotFoundError`, …) if the file cannot be opened, `CaptureError`
 /// if it is not a capture (here) or is corrupt or truncated (while iterating, after the flows
-/// read so far).
+/// read so far), `TypeError` for anything that is not a source.
 #[pyfunction]
 // max_flows: 1 << 16 by default, as the CLI's `--max-flows`.
-#[pyo3(signature = (path, *, max_flows = 65_536, endpoint_cache = true, mmap = true))]
+#[pyo3(signature = (source, *, max_flows = 65_536, endpoint_cache = true, mmap = true))]
 pub(crate) fn read_pcap(
     py: Python<'_>,
-    path: PathBuf,
+    source: &Bound<'_, PyAny>,
     max_flows: i64,
     endpoint_cache: bool,
     mmap: bool,
 ) -> PyResult<CaptureIterator> {
     let max_flows = self::max_flows(max_flows)?;
-    let mode = if mmap {
-        ReadMode::Auto
-    } else {
-        ReadMode::Stream
+    let (origin, file) = origin(source)?;
+    let setup = Setup {
+        origin,
+        max_flows,
+        endpoint_cache,
+        mmap,
     };
+    let named = setup.origin.named(py, file)?;
+    let mode = setup.mode();
     let opened = py.detach(|| {
-        CaptureReader::open_with(&path, mode).map(|reader| Reading {
+        named.open(mode).map(|reader| Reading {
             reader: Some(reader),
             analyzer: Analyzer::new(analyzer_config(max_flows, endpoint_cache)),
             ready: VecDeque::new(),
             error: None,
+            packets: 0,
+            offset: 0,
         })
     });
     match opened {
         Ok(reading) => Ok(CaptureIterator {
+            setup,
             state: Mutex::new(reading),
         }),
         Err(e) => Err(capture_error(&e)),

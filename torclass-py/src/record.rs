@@ -77,6 +77,13 @@ impl From<FlowRecord> for PyFlowRecord {
     }
 }
 
+impl PyFlowRecord {
+    /// The record.
+    pub(crate) fn record(&self) -> &FlowRecord {
+        &self.record
+    }
+}
+
 /// The `#[pymethods]` block: one getter per column, then `body`.
 macro_rules! methods {
     ([$($name:ident),* $(,)?] $($body:tt)*) => {

@@ -134,6 +134,6 @@ def test_corrupted_bytes_never_crash() -> None:
     assert accepted < 500
 
 
-def test_a_read_pcap_iterator_says_what_pickles() -> None:
-    with pytest.raises(TypeError, match="Classifier, which pickles"):
-        pickle.dumps(torclass.read_pcap(CAPTURES[0]))
+def test_a_read_pcap_iterator_over_a_file_object_says_what_pickles() -> None:
+    with CAPTURES[0].open("rb") as f, pytest.raises(TypeError, match="Classifier, which pickles"):
+        pickle.dumps(torclass.read_pcap(f))

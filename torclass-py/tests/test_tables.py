@@ -195,6 +195,19 @@ def test_on_error_raise_keep_skip_and_the_status(tmp_path: Path) -> None:
     assert torclass.read_status(frame).num_rows == 2
 
 
+def test_a_frame_of_a_source_equals_a_frame_of_its_table_which_stays_whole() -> None:
+    """flows_dataframe frees the columns of a table it read itself as it converts them; a
+    table passed in is left whole."""
+    if not CAPTURES:
+        no_captures()
+    table = torclass.flows_table(CAPTURES[:4])
+    before = table.to_pylist()
+    frame = torclass.flows_dataframe(table)
+    assert frame.equals(torclass.flows_dataframe(CAPTURES[:4]))
+    assert table.to_pylist() == before
+    assert list(frame.src) == table.column("src").to_pylist()
+
+
 def test_unsupported_link_types_warn(tmp_path: Path) -> None:
     data = bytearray(pcap_bytes(peer_wire_flow(1)))
     data[20:24] = (147).to_bytes(4, "little")  # LINKTYPE_USER0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._table import _pandas, _table_of, _to_pandas
+from ._table import _is_table, _pandas, _table_of, _to_pandas
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -23,7 +23,7 @@ def plot(flows: object, *, freq: str = "1min", ax: Axes | None = None, **kwargs:
         import matplotlib.pyplot as plt
     except ImportError as e:  # pragma: no cover - exercised only without matplotlib
         raise ImportError('plot needs matplotlib: pip install "torclass[plot]"') from e
-    frame = flows if isinstance(flows, pd.DataFrame) else _to_pandas(_table_of(flows, kwargs))
+    frame = flows if isinstance(flows, pd.DataFrame) else _to_pandas(_table_of(flows, kwargs), own=not _is_table(flows))
     bt = frame[frame.verdict == "bittorrent"]
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 3.5))

@@ -2,7 +2,7 @@
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Final, Literal, Self, TypeAlias, final
+from typing import Any, Final, Literal, Protocol, Self, TypeAlias, final
 
 
 _Transport: TypeAlias = Literal["tcp", "udp"]
@@ -21,6 +21,9 @@ _ProtocolName: TypeAlias = Literal[
 _ConfidenceName: TypeAlias = Literal["likely", "confirmed"]
 _Buffer: TypeAlias = bytes | bytearray | memoryview
 _Value: TypeAlias = str | int | float | list[str] | None
+
+class _BinaryFile(Protocol):
+    def read(self, size: int = ..., /) -> bytes: ...
 
 __all__ = [
     "ARROW_SCHEMA",
@@ -168,6 +171,19 @@ class FlowRecord:
 class CaptureIterator:
     def __iter__(self) -> Self: ...
     def __reduce__(self) -> tuple[Any, ...]: ...
+    @staticmethod
+    def _from_state(
+        magic: str,
+        source: str | os.PathLike[str] | bytes,
+        max_flows: int,
+        endpoint_cache: bool,
+        mmap: bool,
+        packets: int,
+        offset: int,
+        ended: tuple[bool, bool],
+        state: bytes,
+        ready: Sequence[FlowRecord],
+    ) -> CaptureIterator: ...
     def __next__(self) -> FlowRecord: ...
     def packet_stats(self) -> dict[str, int]: ...
 
@@ -185,7 +201,7 @@ class Classifier:
 def classify(payload: _Buffer, transport: _Transport = "tcp") -> Verdict: ...
 def classify_many(payloads: Iterable[_Buffer], transport: _Transport = "tcp") -> list[Verdict]: ...
 def read_pcap(
-    path: str | os.PathLike[str],
+    source: str | os.PathLike[str] | _Buffer | _BinaryFile,
     *,
     max_flows: int = 65536,
     endpoint_cache: bool = True,

@@ -21,12 +21,12 @@ PARTITION_BYTES = 64 << 20
 
 def meta() -> Any:
     """The empty pandas frame every partition looks like (Dask's ``meta``)."""
-    return _to_pandas(flows_table([]))
+    return _to_pandas(flows_table([]), own=True)
 
 
 def _read(paths: list[str], options: dict[str, Any]) -> Any:
     """One partition: the flows of ``paths``, one thread (Dask runs partitions in parallel)."""
-    return _to_pandas(flows_table(paths, threads=1, **options))
+    return _to_pandas(flows_table(paths, threads=1, **options), own=True)
 
 
 def _groups(paths: list[str], target: int) -> list[list[str]]:
