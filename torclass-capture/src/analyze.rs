@@ -20,7 +20,7 @@ mod snapshot;
 pub struct AnalyzerConfig {
     /// Flow table slots (each [`SLOT_SIZE`] bytes): the most flows tracked at once.
     pub slots: usize,
-    /// Slots the table starts with: it doubles (moving its flows) whenever a new flow would
+    /// Slots the table starts with: it grows fourfold (moving its flows) whenever a new flow would
     /// otherwise evict an active one, up to `slots`, so that memory is touched as flows arrive.
     /// Until it reaches `slots` no active flow is evicted; from there the table's eviction
     /// policy applies. At least `slots` makes the table its full size from the start.
@@ -464,12 +464,16 @@ impl Analyzer {
 /// 0.5 MB: a small capture starts at once.
 pub const FIRST_SLOTS: usize = 1 << 10;
 
-/// Double `table` until its flows fit (at most to `max_slots`), and let it evict once it
+/// How many times larger the analyzer's table gets each time it grows: a quarter of the final
+/// slots is held beside them while the last growth moves the flows (doubling: half).
+const GROWTH: usize = 4;
+
+/// Grow `table` fourfold until its flows fit (at most to `max_slots`), and let it evict once it
 /// can grow no more.
 fn grow(table: &mut Table, max_slots: usize) {
     let mut slots = table.capacity();
     while slots < max_slots {
-        slots = slots.saturating_mul(2).min(max_slots);
+        slots = slots.saturating_mul(GROWTH).min(max_slots);
         if table
             .grow(vec![Slot::default(); slots].into_boxed_slice())
             .is_ok()
@@ -505,11 +509,12 @@ fn sort_by_number(records: &mut [(u64, FlowRecord)]) {
     }
 }
 
-/// Whether a table that starts with `first` slots and doubles up to `max` can have `slots`.
+/// Whether a table that starts with `first` slots and grows fourfold up to `max` can have
+/// `slots`.
 fn reachable(slots: usize, first: usize, max: usize) -> bool {
     let mut size = first;
     while size < slots && size < max {
-        size = size.saturating_mul(2).min(max);
+        size = size.saturating_mul(GROWTH).min(max);
     }
     size == slots
 }

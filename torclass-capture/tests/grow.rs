@@ -1,4 +1,4 @@
-//! The analyzer's table starts small and doubles as flows need room
+//! The analyzer's table starts small and grows fourfold as flows need room
 //! (`AnalyzerConfig::first_slots`): on every real capture the records are those of a table
 //! that had all its slots from the start, however small it starts.
 

@@ -110,8 +110,8 @@ struct Classify {
     #[arg(long)]
     summary: bool,
 
-    /// Most flows tracked at once. The table starts with 1,024 slots and doubles as flows
-    /// need room, up to N; once that full, idle and non-BitTorrent flows are replaced first.
+    /// Most flows tracked at once. The table starts with 1,024 slots and grows fourfold as
+    /// flows need room, up to N; once that full, idle and non-BitTorrent flows are replaced first.
     /// Memory is at most about N times the slot size (shown by --verbose).
     #[arg(long, default_value_t = 1 << 16, value_name = "N")]
     max_flows: usize,
