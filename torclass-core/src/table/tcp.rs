@@ -78,13 +78,8 @@ impl Stream {
     where
         R: AsRef<[Held]> + AsMut<[Held]>,
     {
-        for (side, head) in self.held.iter().enumerate() {
-            let owner = Owner {
-                index,
-                generation,
-                side: side as u8,
-            };
-            store.reown(*head, owner, to);
+        for (owner, head) in owners(index, generation).zip(self.held) {
+            store.reown(head, owner, to);
         }
     }
 
@@ -93,12 +88,7 @@ impl Stream {
     where
         R: AsRef<[Held]> + AsMut<[Held]>,
     {
-        for (side, head) in self.held.iter_mut().enumerate() {
-            let owner = Owner {
-                index,
-                generation,
-                side: side as u8,
-            };
+        for (owner, head) in owners(index, generation).zip(self.held.iter_mut()) {
             store.clear(head, owner);
         }
     }
@@ -341,4 +331,13 @@ impl<O: Observer> Feed<'_, O> {
         }
         self.classifier.feed_with(direction, bytes, self.observer);
     }
+}
+
+/// The owners of the chains of both sides of the flow in slot `index`, initiator first.
+fn owners(index: u32, generation: u32) -> impl Iterator<Item = Owner> {
+    (0..2u8).map(move |side| Owner {
+        index,
+        generation,
+        side,
+    })
 }
