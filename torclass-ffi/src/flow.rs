@@ -17,8 +17,8 @@ use torclass_core::endpoints::EndpointCache;
 use torclass_core::observer::{EndpointSource, Field, Number};
 use torclass_core::table::Learn;
 use torclass_core::{
-    Confidence, Direction, Endpoint, Evidence, FlowClassifier, FlowKey, NoObserver, Observer,
-    Transport, Verdict,
+    Confidence, Direction, Endpoint, FlowClassifier, FlowKey, NoObserver, Observer, Transport,
+    Verdict,
 };
 
 use crate::boundary::{bytes, get, get_mut, out};
@@ -542,9 +542,12 @@ pub unsafe extern "C" fn torclass_flow_corroborate(
         if classifier.transport() != key.transport {
             return torclass_result::InvalidArgument;
         }
-        if cache
-            .corroborate(&key, now_ns)
-            .contains(Evidence::KNOWN_ENDPOINT)
+        // `entry` counts no hit or miss (the core's `Learn::corroborate` does, in the caller's
+        // memory): threads that share the cache may corroborate at the same time, so this call
+        // must not write it.
+        if [key.src, key.dst]
+            .into_iter()
+            .any(|end| cache.entry(end.into(), now_ns).is_some())
         {
             classifier.known_endpoint();
             store(flow, &classifier, mode);
