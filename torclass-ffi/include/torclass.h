@@ -1200,7 +1200,9 @@ torclass_result torclass_flow_gap(struct torclass_flow *flow, uint8_t direction)
  * both) are only `TORCLASS_CONFIDENCE_LIKELY`; `_CONFIRMED` needs such runs on both sides, or
  * BEP 10 extension messages, or a rule that confirms from any point (an HTTP tracker
  * announce, a handshake that appears at a payload start). No effect on UDP flows (each
- * datagram is read on its own anyway).
+ * datagram is read on its own anyway). `TORCLASS_RESULT_INVALID_ARGUMENT`, the flow
+ * unchanged, for a TCP flow that already has a verdict or evidence (picking it up mid-stream
+ * then would drop them).
  *
  * # Safety
  * `flow` must be NULL or point to a `torclass_flow` not used by another thread during the

@@ -263,6 +263,17 @@ pub(crate) unsafe fn insert(
     let Some(source) = SOURCES.into_iter().find(|s| *s as u8 == e.source) else {
         return torclass_result::InvalidArgument;
     };
+    // A refused insert leaves the caller's cache as it was, but the core counts an endpoint
+    // that is no peer as rejected: ask a one-entry scratch cache first.
+    let mut scratch = [CacheEntry::default()];
+    if !EndpointCache::new(&mut scratch[..], CacheConfig::default()).insert(
+        at,
+        source,
+        e.expires_ns,
+        now_ns,
+    ) {
+        return torclass_result::InvalidArgument;
+    }
     if cache.insert(at, source, e.expires_ns, now_ns) {
         torclass_result::Ok
     } else {

@@ -17,8 +17,8 @@ use torclass_core::endpoints::EndpointCache;
 use torclass_core::observer::{EndpointSource, Field, Number};
 use torclass_core::table::Learn;
 use torclass_core::{
-    Confidence, Direction, Endpoint, Evidence, FlowClassifier, FlowKey, NoObserver, Observer,
-    Transport, Verdict,
+    Confidence, Direction, Endpoint, FlowClassifier, FlowKey, NoObserver, Observer, Transport,
+    Verdict,
 };
 
 use crate::boundary::{bytes, get, get_mut, out};
@@ -325,7 +325,9 @@ pub unsafe extern "C" fn torclass_flow_gap(
 /// both) are only `TORCLASS_CONFIDENCE_LIKELY`; `_CONFIRMED` needs such runs on both sides, or
 /// BEP 10 extension messages, or a rule that confirms from any point (an HTTP tracker
 /// announce, a handshake that appears at a payload start). No effect on UDP flows (each
-/// datagram is read on its own anyway).
+/// datagram is read on its own anyway). `TORCLASS_RESULT_INVALID_ARGUMENT`, the flow
+/// unchanged, for a TCP flow that already has a verdict or evidence (picking it up mid-stream
+/// then would drop them).
 ///
 /// # Safety
 /// `flow` must be NULL or point to a `torclass_flow` not used by another thread during the
@@ -337,6 +339,11 @@ pub unsafe extern "C" fn torclass_flow_midstream(flow: *mut torclass_flow) -> to
         let flow = tri!(unsafe { get_mut(flow) });
         let (mut classifier, mode) = tri!(load(flow));
         if classifier.transport() == Transport::Tcp {
+            // The core re-decides from the sides' readers, which would drop a verdict (one
+            // that never goes back) or evidence gathered since the start.
+            if !matches!(classifier.verdict(), Verdict::Undecided) || classifier.evidence().0 != 0 {
+                return torclass_result::InvalidArgument;
+            }
             classifier.midstream();
             store(flow, &classifier, mode | MIDSTREAM);
         }
@@ -542,9 +549,12 @@ pub unsafe extern "C" fn torclass_flow_corroborate(
         if classifier.transport() != key.transport {
             return torclass_result::InvalidArgument;
         }
-        if cache
-            .corroborate(&key, now_ns)
-            .contains(Evidence::KNOWN_ENDPOINT)
+        // `entry` counts no hit or miss (the core's `Learn::corroborate` does, in the caller's
+        // memory): threads that share the cache may corroborate at the same time, so this call
+        // must not write it.
+        if [key.src, key.dst]
+            .into_iter()
+            .any(|end| cache.entry(end.into(), now_ns).is_some())
         {
             classifier.known_endpoint();
             store(flow, &classifier, mode);
@@ -576,6 +586,24 @@ mod tests {
         let r = unsafe { torclass_flow_feed(f, dir, bytes.as_ptr(), bytes.len(), &mut v) };
         assert_eq!(r, torclass_result::Ok);
         v
+    }
+
+    /// Found by the `ffi_payload` fuzz target: mid-stream pickup of a flow already confirmed
+    /// took its verdict back to undecided and dropped its evidence.
+    #[test]
+    fn a_decided_flow_is_not_picked_up_mid_stream() {
+        let mut f = init(TORCLASS_TRANSPORT_TCP);
+        // SAFETY: a valid flow.
+        let r = unsafe { torclass_flow_midstream(&mut f) };
+        assert_eq!(r, torclass_result::Ok);
+        feed(&mut f, 0, &haves(4));
+        let v = feed(&mut f, 1, &haves(4));
+        assert_eq!(v.verdict, TORCLASS_VERDICT_BITTORRENT, "{v:?}");
+        let before = f;
+        // SAFETY: a valid flow.
+        let r = unsafe { torclass_flow_midstream(&mut f) };
+        assert_eq!(r, torclass_result::InvalidArgument);
+        assert_eq!(f.opaque, before.opaque, "a refused pickup changed the flow");
     }
 
     /// `have` messages (length 5, id 4): aligned peer wire, as after a missed beginning.

@@ -91,6 +91,7 @@ fn run(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
                 .unwrap_or(0) as u8;
             push_record(&mut seed, which, &f.data);
         }
+        c.add("ffi_payload", seed.clone())?;
         c.add("ffi_api", seed)?;
         // reassembly: the capture's first frames as records (length, link type, clock step).
         let mut seed = vec![0x47];
@@ -118,6 +119,7 @@ fn run(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
             let head = 0x80 | udp | ((i % 4) as u8) << 1 | u8::from(*d == Direction::Responder);
             push_record(&mut ffi, head, p);
         }
+        c.add("ffi_payload", ffi.clone())?;
         c.add("ffi_api", ffi)?;
         match flow.transport() {
             Transport::Tcp => {
