@@ -13,8 +13,8 @@ use torclass_core::endpoints::{CacheConfig, CacheEntry, EndpointCache};
 
 use crate::boundary::{get, get_mut, out, MAX_LEN};
 use crate::result::torclass_result;
+use crate::stamp::Stamp;
 use crate::table::{torclass_endpoint, RawEntries, ENTRY_ALIGN, ENTRY_SIZE, SOURCES};
-use crate::version::TORCLASS_ABI_VERSION;
 
 const MAGIC: u64 = u64::from_le_bytes(*b"tcPEERS\x01");
 
@@ -26,12 +26,7 @@ pub struct torclass_endpoints {
 
 #[repr(C)]
 struct Header {
-    magic: u64,
-    abi: u32,
-    capacity: u32,
-    /// The buffer's own address: a copied or moved cache no longer matches.
-    self_addr: usize,
-    mem_len: usize,
+    stamp: Stamp,
     cache: EndpointCache<RawEntries>,
 }
 
@@ -110,11 +105,7 @@ pub unsafe extern "C" fn torclass_endpoints_init(
             unsafe { entries.add(i).write(CacheEntry::default()) };
         }
         let header = Header {
-            magic: MAGIC,
-            abi: TORCLASS_ABI_VERSION,
-            capacity,
-            self_addr: mem.as_ptr() as usize,
-            mem_len,
+            stamp: Stamp::new(MAGIC, capacity, mem, mem_len),
             cache: EndpointCache::new(RawEntries { ptr: entries, len }, config),
         };
         // SAFETY: the header fits before the entries (ENTRIES_OFFSET >= its size), `mem` is
@@ -128,45 +119,9 @@ pub unsafe extern "C" fn torclass_endpoints_init(
 
 /// Check the header at `cache` before any entry is touched.
 fn check(cache: *const torclass_endpoints) -> Result<NonNull<Header>, torclass_result> {
-    let Some(ptr) = NonNull::new(cache.cast_mut().cast::<Header>()) else {
-        return Err(torclass_result::NullParameter);
-    };
-    if ptr.as_ptr() as usize % crate::table::TORCLASS_TABLE_ALIGN != 0 {
-        return Err(torclass_result::Misaligned);
-    }
-    let base = ptr.as_ptr().cast::<u8>();
-    // SAFETY: the caller guarantees `cache` points to memory given to torclass_endpoints_init,
-    // at least the header's bytes; these are the offsets of its leading integer fields,
-    // aligned since `ptr` is, and any bit pattern is a valid integer.
-    let (magic, abi, capacity, self_addr, mem_len) = unsafe {
-        (
-            base.add(core::mem::offset_of!(Header, magic))
-                .cast::<u64>()
-                .read(),
-            base.add(core::mem::offset_of!(Header, abi))
-                .cast::<u32>()
-                .read(),
-            base.add(core::mem::offset_of!(Header, capacity))
-                .cast::<u32>()
-                .read(),
-            base.add(core::mem::offset_of!(Header, self_addr))
-                .cast::<usize>()
-                .read(),
-            base.add(core::mem::offset_of!(Header, mem_len))
-                .cast::<usize>()
-                .read(),
-        )
-    };
-    if magic != MAGIC {
-        return Err(torclass_result::Uninitialized);
-    }
-    if abi != TORCLASS_ABI_VERSION {
-        return Err(torclass_result::AbiMismatch);
-    }
-    if self_addr != ptr.as_ptr() as usize || mem_size(capacity).is_none_or(|s| s > mem_len) {
-        return Err(torclass_result::Uninitialized);
-    }
-    Ok(ptr)
+    // SAFETY: the caller guarantees `cache` is NULL or points to memory given to
+    // torclass_endpoints_init, at least the header's bytes.
+    unsafe { Stamp::check(cache.cast::<Header>(), MAGIC, mem_size) }
 }
 
 /// The cache behind a pointer, for writing.

@@ -30,6 +30,7 @@ mod meta;
 mod names;
 mod packet;
 mod result;
+mod stamp;
 mod table;
 mod verdict;
 mod version;

@@ -22,8 +22,8 @@ use torclass_core::{Direction, Metadata, Verdict};
 use crate::boundary::{bytes, get_mut, out, prefix_len, write_prefix, MAX_LEN};
 use crate::meta::torclass_meta;
 use crate::result::{torclass_result, TORCLASS_RESULT_COUNT};
+use crate::stamp::Stamp;
 use crate::verdict::torclass_verdict;
-use crate::version::TORCLASS_ABI_VERSION;
 
 /// Alignment `torclass_table_init` requires of table memory. `malloc`, `aligned_alloc(8, …)`
 /// and `mmap` all satisfy it.
@@ -198,12 +198,7 @@ struct Counters {
 
 #[repr(C)]
 struct Header {
-    magic: u64,
-    abi: u32,
-    capacity: u32,
-    /// The buffer's own address: a copied or moved table no longer matches.
-    self_addr: usize,
-    mem_len: usize,
+    stamp: Stamp,
     /// Nonzero while a flow-end callback runs: calls on the table are refused with
     /// [`torclass_result::Busy`]. Written and read through the raw pointer only.
     busy: u32,
@@ -635,11 +630,7 @@ pub unsafe extern "C" fn torclass_table_init(
             ReassemblyConfig::new().with_seed(seed.rotate_left(41) ^ 0x2545_f491_4f6c_dd1d),
         );
         let header = Header {
-            magic: MAGIC,
-            abi: TORCLASS_ABI_VERSION,
-            capacity,
-            self_addr: mem.as_ptr() as usize,
-            mem_len,
+            stamp: Stamp::new(MAGIC, capacity, mem, mem_len),
             busy: 0,
             on_end: None,
             user: core::ptr::null_mut(),
@@ -660,49 +651,18 @@ pub unsafe extern "C" fn torclass_table_init(
 
 /// Check the header at `table` before any slot is touched.
 fn check(table: *const torclass_table) -> Result<NonNull<Header>, torclass_result> {
-    let Some(ptr) = NonNull::new(table.cast_mut().cast::<Header>()) else {
-        return Err(torclass_result::NullParameter);
+    // SAFETY: the caller guarantees `table` is NULL or points to memory given to
+    // torclass_table_init, at least SLOTS_OFFSET bytes.
+    let ptr = unsafe { Stamp::check(table.cast::<Header>(), MAGIC, mem_size) }?;
+    // SAFETY: the stamp passed, so this is a header torclass_table_init wrote; `busy` is a
+    // plain integer of the repr(C) header, read through the raw pointer only.
+    let busy = unsafe {
+        ptr.as_ptr()
+            .cast::<u8>()
+            .add(core::mem::offset_of!(Header, busy))
+            .cast::<u32>()
+            .read()
     };
-    if ptr.as_ptr() as usize % TORCLASS_TABLE_ALIGN != 0 {
-        return Err(torclass_result::Misaligned);
-    }
-    // Read the plain-integer prefix field by field: any bit pattern is a valid integer, so
-    // garbage memory is read safely and refused here.
-    let base = ptr.as_ptr().cast::<u8>();
-    // SAFETY: the caller guarantees `table` points to memory given to torclass_table_init, at
-    // least SLOTS_OFFSET bytes; the offsets are those of the repr(C) header's integer fields,
-    // aligned since `ptr` is.
-    let (magic, abi, capacity, self_addr, mem_len, busy) = unsafe {
-        (
-            base.add(core::mem::offset_of!(Header, magic))
-                .cast::<u64>()
-                .read(),
-            base.add(core::mem::offset_of!(Header, abi))
-                .cast::<u32>()
-                .read(),
-            base.add(core::mem::offset_of!(Header, capacity))
-                .cast::<u32>()
-                .read(),
-            base.add(core::mem::offset_of!(Header, self_addr))
-                .cast::<usize>()
-                .read(),
-            base.add(core::mem::offset_of!(Header, mem_len))
-                .cast::<usize>()
-                .read(),
-            base.add(core::mem::offset_of!(Header, busy))
-                .cast::<u32>()
-                .read(),
-        )
-    };
-    if magic != MAGIC {
-        return Err(torclass_result::Uninitialized);
-    }
-    if abi != TORCLASS_ABI_VERSION {
-        return Err(torclass_result::AbiMismatch);
-    }
-    if self_addr != ptr.as_ptr() as usize || mem_size(capacity).is_none_or(|s| s > mem_len) {
-        return Err(torclass_result::Uninitialized);
-    }
     if busy != 0 {
         return Err(torclass_result::Busy);
     }
