@@ -33,10 +33,14 @@ use torclass::{
 };
 use torclass_core::packet::{fragment, DecodeError, FlowKey, LinkType};
 use torclass_core::reassembly::{FragmentSlot, Reassembler, ReassemblyConfig};
-use torclass_core::{Evidence, FlowClassifier, Protocol};
+use torclass_core::{FlowClassifier, Protocol};
 use torclass_fuzz::tagged;
 
 /// The exports as `include/torclass.h` declares them to C.
+#[path = "ffi_common.rs"]
+mod common;
+use common::*;
+
 mod c {
     use super::*;
 
@@ -115,28 +119,10 @@ mod c {
     }
 }
 
-const OK: u32 = torclass_result::Ok as u32;
-const NULL: u32 = torclass_result::NullParameter as u32;
-const INVALID: u32 = torclass_result::InvalidArgument as u32;
-const UNINITIALIZED: u32 = torclass_result::Uninitialized as u32;
 const CORRUPT: u32 = torclass_result::CorruptState as u32;
 const ABI_MISMATCH: u32 = torclass_result::AbiMismatch as u32;
-const TOO_SMALL: u32 = torclass_result::BufferTooSmall as u32;
-const MISALIGNED: u32 = torclass_result::Misaligned as u32;
-const UNKNOWN_LINK: u32 = torclass_result::UnknownLinkType as u32;
-const UNSUPPORTED: u32 = torclass_result::UnsupportedPacket as u32;
 const FRAGMENT_HELD: u32 = torclass_result::FragmentHeld as u32;
-const MALFORMED: u32 = torclass_result::MalformedPacket as u32;
-const NOT_FOUND: u32 = torclass_result::NotFound as u32;
-const PANIC: u32 = torclass_result::Panic as u32;
-/// The highest result code.
-const LAST: u32 = torclass_result::Busy as u32;
 
-/// pcap link types in `LinkType::ALL` order (a record's `head & 7`).
-const LINKS: [u32; 8] = [0, 1, 101, 108, 113, 228, 229, 276];
-const TCP: u8 = torclass::TORCLASS_TRANSPORT_TCP;
-const UDP: u8 = torclass::TORCLASS_TRANSPORT_UDP;
-const FLOWS: usize = 4;
 /// Largest table the fuzzer gets memory for, in slots.
 const MAX_SLOTS: u32 = 40;
 const TABLE_MAGIC: [u8; 8] = *b"tcTABLE\x01";
@@ -215,16 +201,6 @@ impl<'a, const A: u8, const B: u8> Arbitrary<'a> for Raw<A, B> {
 }
 
 type Direction = Raw<0, 1>;
-
-/// Pass NULL instead of a pointer (one time in sixteen).
-#[derive(Debug, Clone, Copy)]
-struct Null(bool);
-
-impl<'a> Arbitrary<'a> for Null {
-    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
-        Ok(Self(u8::arbitrary(u)? >= 0xf0))
-    }
-}
 
 #[derive(Arbitrary, Debug)]
 enum MetaArg {
@@ -389,25 +365,6 @@ enum Op {
     Size(u32),
 }
 
-/// The code a call must return: one of `errors` if any applies, else `then`.
-fn expect(call: &str, got: u32, errors: &[(bool, u32)], then: u32) {
-    assert!(got <= LAST, "{call}: {got} is no result code");
-    assert_ne!(got, PANIC, "{call}: a panic was caught at the boundary");
-    let applies: Vec<u32> = errors.iter().filter(|(on, _)| *on).map(|e| e.1).collect();
-    if applies.is_empty() {
-        assert_eq!(got, then, "{call}");
-    } else {
-        assert!(
-            applies.contains(&got),
-            "{call}: {got}, want one of {applies:?}"
-        );
-    }
-}
-
-fn known_evidence() -> u32 {
-    Evidence::NAMED.iter().fold(0, |all, (bit, _)| all | bit.0)
-}
-
 /// The numbers of a verdict are the documented ones.
 fn check_verdict(v: &torclass_verdict) {
     match v.verdict {
@@ -510,26 +467,18 @@ fn check_strings() {
     );
 }
 
-fn checksum(head: &[u8], state: &[u8]) -> [u8; 4] {
-    head.iter()
-        .chain(state)
-        .fold(0x811c_9dc5_u32, |h, b| {
-            (h ^ u32::from(*b)).wrapping_mul(0x0100_0193)
-        })
-        .to_le_bytes()
-}
-
-/// What loading `flow` gives, from its documented layout: magic `"tc"`, ABI byte, zero,
+/// What loading `flow` gives, from its documented layout: magic `"tc"`, ABI byte, mode byte
+/// (bit 7 mid-stream, bits 0-3 the resyncs done, at most 8; `torclass_flow_midstream`),
 /// FNV-1a checksum, `FlowClassifier` state.
 fn load_result(flow: &torclass_flow) -> u32 {
     let o = &flow.opaque;
-    if o[..2] != *b"tc" || o[3] != 0 {
+    if o[..2] != *b"tc" || o[3] & !0x8f != 0 {
         return UNINITIALIZED;
     }
     if u32::from(o[2]) != torclass::TORCLASS_ABI_VERSION {
         return ABI_MISMATCH;
     }
-    if o[4..8] != checksum(&o[..4], &o[8..]) {
+    if o[4..8] != checksum(&o[..4], &o[8..]) || o[3] & 0x0f > 8 {
         return CORRUPT;
     }
     let state: [u8; FlowClassifier::STATE_LEN] = o[8..].try_into().expect("the state's bytes");

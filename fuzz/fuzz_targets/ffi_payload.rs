@@ -47,14 +47,18 @@ use arbitrary::{Arbitrary, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use torclass::{
     torclass_endpoint, torclass_flow, torclass_flow_info, torclass_flow_key, torclass_meta,
-    torclass_packet_info, torclass_packet_result, torclass_result, torclass_table_config,
-    torclass_table_stats, torclass_verdict,
+    torclass_packet_info, torclass_packet_result, torclass_table_config, torclass_table_stats,
+    torclass_verdict,
 };
 use torclass_core::packet::{decode, Fragment, LinkType};
 use torclass_core::{Evidence, FlowClassifier, Protocol, Transport};
 use torclass_fuzz::tagged;
 
 /// The exports as `include/torclass.h` declares them to C.
+#[path = "ffi_common.rs"]
+mod common;
+use common::*;
+
 mod c {
     use super::*;
 
@@ -163,24 +167,6 @@ mod c {
     }
 }
 
-const OK: u32 = torclass_result::Ok as u32;
-const NULL: u32 = torclass_result::NullParameter as u32;
-const INVALID: u32 = torclass_result::InvalidArgument as u32;
-const UNINITIALIZED: u32 = torclass_result::Uninitialized as u32;
-const TOO_SMALL: u32 = torclass_result::BufferTooSmall as u32;
-const MISALIGNED: u32 = torclass_result::Misaligned as u32;
-const UNKNOWN_LINK: u32 = torclass_result::UnknownLinkType as u32;
-const UNSUPPORTED: u32 = torclass_result::UnsupportedPacket as u32;
-const MALFORMED: u32 = torclass_result::MalformedPacket as u32;
-const NOT_FOUND: u32 = torclass_result::NotFound as u32;
-const PANIC: u32 = torclass_result::Panic as u32;
-const LAST: u32 = torclass_result::Busy as u32;
-
-/// pcap link types in `LinkType::ALL` order (a record's `head & 7`).
-const LINKS: [u32; 8] = [0, 1, 101, 108, 113, 228, 229, 276];
-const TCP: u8 = torclass::TORCLASS_TRANSPORT_TCP;
-const UDP: u8 = torclass::TORCLASS_TRANSPORT_UDP;
-const FLOWS: usize = 4;
 const ALIGN: usize = torclass::TORCLASS_TABLE_ALIGN;
 const TABLE_SLOTS: u32 = 16;
 const SEC: u64 = 1_000_000_000;
@@ -256,16 +242,6 @@ impl<'a, const A: u8, const B: u8> Arbitrary<'a> for Raw<A, B> {
             b if b & 1 == 0 => A,
             _ => B,
         }))
-    }
-}
-
-/// Pass NULL instead of a pointer (one time in sixteen).
-#[derive(Debug, Clone, Copy)]
-struct Null(bool);
-
-impl<'a> Arbitrary<'a> for Null {
-    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
-        Ok(Self(u8::arbitrary(u)? >= 0xf0))
     }
 }
 
@@ -491,25 +467,6 @@ enum Op {
     },
 }
 
-/// The code a call must return: one of `errors` if any applies, else `then`.
-fn expect(call: &str, got: u32, errors: &[(bool, u32)], then: u32) {
-    assert!(got <= LAST, "{call}: {got} is no result code");
-    assert_ne!(got, PANIC, "{call}: a panic was caught at the boundary");
-    let applies: Vec<u32> = errors.iter().filter(|(on, _)| *on).map(|e| e.1).collect();
-    if applies.is_empty() {
-        assert_eq!(got, then, "{call}");
-    } else {
-        assert!(
-            applies.contains(&got),
-            "{call}: {got}, want one of {applies:?}"
-        );
-    }
-}
-
-fn known_evidence() -> u32 {
-    Evidence::NAMED.iter().fold(0, |all, (bit, _)| all | bit.0)
-}
-
 fn check_verdict(v: &torclass_verdict) {
     match v.verdict {
         torclass::TORCLASS_VERDICT_BITTORRENT => {
@@ -561,15 +518,6 @@ fn c_text(p: *const c_char) -> Option<String> {
         out.push(char::from(b));
     }
     panic!("no NUL in 256 bytes: {out:?}");
-}
-
-fn checksum(head: &[u8], state: &[u8]) -> [u8; 4] {
-    head.iter()
-        .chain(state)
-        .fold(0x811c_9dc5_u32, |h, b| {
-            (h ^ u32::from(*b)).wrapping_mul(0x0100_0193)
-        })
-        .to_le_bytes()
 }
 
 /// `after` is `before`; else the first byte that differs.

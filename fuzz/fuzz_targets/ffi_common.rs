@@ -1,0 +1,68 @@
+//! What the two C ABI harnesses (`ffi_api`, `ffi_payload`) share: the result codes as the
+//! `uint32_t` a C program sees, the link types and transports of their records, the NULL
+//! argument, the check of a returned code, and the flow state's checksum.
+
+use arbitrary::{Arbitrary, Unstructured};
+use torclass::torclass_result;
+use torclass_core::Evidence;
+
+pub const OK: u32 = torclass_result::Ok as u32;
+pub const NULL: u32 = torclass_result::NullParameter as u32;
+pub const INVALID: u32 = torclass_result::InvalidArgument as u32;
+pub const UNINITIALIZED: u32 = torclass_result::Uninitialized as u32;
+pub const TOO_SMALL: u32 = torclass_result::BufferTooSmall as u32;
+pub const MISALIGNED: u32 = torclass_result::Misaligned as u32;
+pub const UNKNOWN_LINK: u32 = torclass_result::UnknownLinkType as u32;
+pub const UNSUPPORTED: u32 = torclass_result::UnsupportedPacket as u32;
+pub const MALFORMED: u32 = torclass_result::MalformedPacket as u32;
+pub const NOT_FOUND: u32 = torclass_result::NotFound as u32;
+pub const PANIC: u32 = torclass_result::Panic as u32;
+/// The highest result code.
+pub const LAST: u32 = torclass_result::Busy as u32;
+
+/// pcap link types in `LinkType::ALL` order (a record's `head & 7`).
+pub const LINKS: [u32; 8] = [0, 1, 101, 108, 113, 228, 229, 276];
+pub const TCP: u8 = torclass::TORCLASS_TRANSPORT_TCP;
+pub const UDP: u8 = torclass::TORCLASS_TRANSPORT_UDP;
+/// Flows a harness keeps (a payload record's `(head >> 1) & 3`).
+pub const FLOWS: usize = 4;
+
+/// Pass NULL instead of a pointer (one time in sixteen).
+#[derive(Debug, Clone, Copy)]
+pub struct Null(pub bool);
+
+impl<'a> Arbitrary<'a> for Null {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self(u8::arbitrary(u)? >= 0xf0))
+    }
+}
+
+/// The code a call must return: one of `errors` if any applies, else `then`.
+pub fn expect(call: &str, got: u32, errors: &[(bool, u32)], then: u32) {
+    assert!(got <= LAST, "{call}: {got} is no result code");
+    assert_ne!(got, PANIC, "{call}: a panic was caught at the boundary");
+    let applies: Vec<u32> = errors.iter().filter(|(on, _)| *on).map(|e| e.1).collect();
+    if applies.is_empty() {
+        assert_eq!(got, then, "{call}");
+    } else {
+        assert!(
+            applies.contains(&got),
+            "{call}: {got}, want one of {applies:?}"
+        );
+    }
+}
+
+/// Every evidence bit that has a name.
+pub fn known_evidence() -> u32 {
+    Evidence::NAMED.iter().fold(0, |all, (bit, _)| all | bit.0)
+}
+
+/// The checksum of a flow's header and state bytes (FNV-1a), as the library writes it.
+pub fn checksum(head: &[u8], state: &[u8]) -> [u8; 4] {
+    head.iter()
+        .chain(state)
+        .fold(0x811c_9dc5_u32, |h, b| {
+            (h ^ u32::from(*b)).wrapping_mul(0x0100_0193)
+        })
+        .to_le_bytes()
+}
