@@ -33,7 +33,7 @@ use torclass::{
 };
 use torclass_core::packet::{fragment, DecodeError, FlowKey, LinkType};
 use torclass_core::reassembly::{FragmentSlot, Reassembler, ReassemblyConfig};
-use torclass_core::{FlowClassifier, Protocol};
+use torclass_core::FlowClassifier;
 use torclass_fuzz::tagged;
 
 /// The exports as `include/torclass.h` declares them to C.
@@ -365,31 +365,6 @@ enum Op {
     Size(u32),
 }
 
-/// The numbers of a verdict are the documented ones.
-fn check_verdict(v: &torclass_verdict) {
-    match v.verdict {
-        torclass::TORCLASS_VERDICT_BITTORRENT => {
-            assert!(
-                Protocol::ALL.iter().any(|p| *p as u8 == v.protocol),
-                "{v:?}"
-            );
-            assert!(matches!(v.confidence, 1 | 2), "{v:?}");
-            assert_eq!(v.evidence & !known_evidence(), 0, "{v:?}");
-        }
-        torclass::TORCLASS_VERDICT_UNDECIDED | torclass::TORCLASS_VERDICT_NOT_BITTORRENT => {
-            // The evidence gathered so far shows whatever the verdict.
-            assert_eq!((v.protocol, v.confidence), (0, 0), "{v:?}");
-            assert_eq!(v.evidence & !known_evidence(), 0, "{v:?}");
-        }
-        _ => panic!("verdict number {v:?}"),
-    }
-    assert!(v.finished <= 1, "{v:?}");
-    assert!(
-        v.finished == 0 || v.verdict != torclass::TORCLASS_VERDICT_UNDECIDED,
-        "finished but undecided: {v:?}"
-    );
-}
-
 /// BitTorrent keeps its protocol, confidence and evidence only grow; a finished verdict stays.
 fn check_after(before: Option<torclass_verdict>, after: &torclass_verdict) {
     check_verdict(after);
@@ -719,32 +694,6 @@ fn decode_result(
         Err(DecodeError::Truncated { .. } | DecodeError::Malformed { .. }) => (MALFORMED, None),
         Err(_) => (UNSUPPORTED, None),
     }
-}
-
-/// The C view of a 5-tuple.
-fn c_key(key: &FlowKey) -> torclass_flow_key {
-    let mut out = torclass_flow_key {
-        transport: key.transport as u8,
-        src_port: key.src.port,
-        dst_port: key.dst.port,
-        ..Default::default()
-    };
-    for (addr, dst) in [
-        (key.src.addr, &mut out.src_addr),
-        (key.dst.addr, &mut out.dst_addr),
-    ] {
-        match addr {
-            std::net::IpAddr::V4(a) => {
-                out.ip_version = 4;
-                dst[..4].copy_from_slice(&a.octets());
-            }
-            std::net::IpAddr::V6(a) => {
-                out.ip_version = 6;
-                dst.copy_from_slice(&a.octets());
-            }
-        }
-    }
-    out
 }
 
 impl<'a> Harness<'a> {

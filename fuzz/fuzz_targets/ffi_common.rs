@@ -1,10 +1,12 @@
 //! What the two C ABI harnesses (`ffi_api`, `ffi_payload`) share: the result codes as the
 //! `uint32_t` a C program sees, the link types and transports of their records, the NULL
-//! argument, the check of a returned code, and the flow state's checksum.
+//! argument, the checks of a returned code and of a verdict's numbers, the flow state's
+//! checksum, and the C view of a 5-tuple.
 
 use arbitrary::{Arbitrary, Unstructured};
-use torclass::torclass_result;
-use torclass_core::Evidence;
+use torclass::{torclass_flow_key, torclass_result, torclass_verdict};
+use torclass_core::packet::FlowKey;
+use torclass_core::{Evidence, Protocol};
 
 pub const OK: u32 = torclass_result::Ok as u32;
 pub const NULL: u32 = torclass_result::NullParameter as u32;
@@ -65,4 +67,54 @@ pub fn checksum(head: &[u8], state: &[u8]) -> [u8; 4] {
             (h ^ u32::from(*b)).wrapping_mul(0x0100_0193)
         })
         .to_le_bytes()
+}
+
+/// The numbers of a verdict are the documented ones.
+pub fn check_verdict(v: &torclass_verdict) {
+    match v.verdict {
+        torclass::TORCLASS_VERDICT_BITTORRENT => {
+            assert!(
+                Protocol::ALL.iter().any(|p| *p as u8 == v.protocol),
+                "{v:?}"
+            );
+            assert!(matches!(v.confidence, 1 | 2), "{v:?}");
+        }
+        torclass::TORCLASS_VERDICT_UNDECIDED | torclass::TORCLASS_VERDICT_NOT_BITTORRENT => {
+            assert_eq!((v.protocol, v.confidence), (0, 0), "{v:?}");
+        }
+        _ => panic!("verdict number {v:?}"),
+    }
+    // The evidence gathered so far shows whatever the verdict.
+    assert_eq!(v.evidence & !known_evidence(), 0, "{v:?}");
+    assert!(v.finished <= 1, "{v:?}");
+    assert!(
+        v.finished == 0 || v.verdict != torclass::TORCLASS_VERDICT_UNDECIDED,
+        "finished but undecided: {v:?}"
+    );
+}
+
+/// The C view of a 5-tuple.
+pub fn c_key(key: &FlowKey) -> torclass_flow_key {
+    let mut out = torclass_flow_key {
+        transport: key.transport as u8,
+        src_port: key.src.port,
+        dst_port: key.dst.port,
+        ..Default::default()
+    };
+    for (addr, dst) in [
+        (key.src.addr, &mut out.src_addr),
+        (key.dst.addr, &mut out.dst_addr),
+    ] {
+        match addr {
+            std::net::IpAddr::V4(a) => {
+                out.ip_version = 4;
+                dst[..4].copy_from_slice(&a.octets());
+            }
+            std::net::IpAddr::V6(a) => {
+                out.ip_version = 6;
+                dst.copy_from_slice(&a.octets());
+            }
+        }
+    }
+    out
 }

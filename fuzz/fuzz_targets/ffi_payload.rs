@@ -467,24 +467,6 @@ enum Op {
     },
 }
 
-fn check_verdict(v: &torclass_verdict) {
-    match v.verdict {
-        torclass::TORCLASS_VERDICT_BITTORRENT => {
-            assert!(
-                Protocol::ALL.iter().any(|p| *p as u8 == v.protocol),
-                "{v:?}"
-            );
-            assert!(matches!(v.confidence, 1 | 2), "{v:?}");
-        }
-        torclass::TORCLASS_VERDICT_UNDECIDED | torclass::TORCLASS_VERDICT_NOT_BITTORRENT => {
-            assert_eq!((v.protocol, v.confidence), (0, 0), "{v:?}");
-        }
-        _ => panic!("verdict number {v:?}"),
-    }
-    assert_eq!(v.evidence & !known_evidence(), 0, "{v:?}");
-    assert!(v.finished <= 1, "{v:?}");
-}
-
 /// BitTorrent keeps its protocol, confidence and evidence only grow; a finished verdict stays.
 fn check_after(b: &torclass_verdict, after: &torclass_verdict) {
     check_verdict(after);
@@ -1890,32 +1872,6 @@ fn payload_arg(bytes: &[u8], len: Len) -> (Vec<u8>, *const u8, usize, bool, bool
             (v, p, usize::MAX - usize::from(k), false, true)
         }
     }
-}
-
-/// The C view of a 5-tuple.
-fn c_key(key: &torclass_core::packet::FlowKey) -> torclass_flow_key {
-    let mut out = torclass_flow_key {
-        transport: key.transport as u8,
-        src_port: key.src.port,
-        dst_port: key.dst.port,
-        ..Default::default()
-    };
-    for (addr, dst) in [
-        (key.src.addr, &mut out.src_addr),
-        (key.dst.addr, &mut out.dst_addr),
-    ] {
-        match addr {
-            std::net::IpAddr::V4(a) => {
-                out.ip_version = 4;
-                dst[..4].copy_from_slice(&a.octets());
-            }
-            std::net::IpAddr::V6(a) => {
-                out.ip_version = 6;
-                dst.copy_from_slice(&a.octets());
-            }
-        }
-    }
-    out
 }
 
 fn check_clock_unit(ts: u64) {
