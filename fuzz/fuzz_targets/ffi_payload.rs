@@ -1183,18 +1183,7 @@ impl State<'_> {
         };
         let found = key.filter(is_peer).and_then(|k| cache.live(&k, now));
         let peer = key.is_some_and(|k| is_peer(&k));
-        let then = match (found, cache.exact) {
-            (Some(_), true) => OK,
-            (None, true) => NOT_FOUND,
-            _ if !peer => NOT_FOUND,
-            _ => {
-                if got == OK {
-                    OK
-                } else {
-                    NOT_FOUND
-                }
-            }
-        };
+        let then = lookup_code(found.is_some(), cache.exact, peer, got);
         expect("endpoints_query", got, &errors, then);
         if got != OK || null_out.0 {
             assert_eq!(out, sentinel, "a query that found nothing wrote");
@@ -1225,18 +1214,7 @@ impl State<'_> {
         };
         let held = key.filter(is_peer).and_then(|k| cache.find(&k));
         let peer = key.is_some_and(|k| is_peer(&k));
-        let then = match (held, cache.exact) {
-            (Some(_), true) => OK,
-            (None, true) => NOT_FOUND,
-            _ if !peer => NOT_FOUND,
-            _ => {
-                if got == OK {
-                    OK
-                } else {
-                    NOT_FOUND
-                }
-            }
-        };
+        let then = lookup_code(held.is_some(), cache.exact, peer, got);
         expect("endpoints_forget", got, &errors, then);
         if got != OK {
             same(
@@ -1408,13 +1386,7 @@ impl State<'_> {
             (a.direction.0 > 1 || bad_key || huge, INVALID),
         ]);
         if !a.null_flow.0 {
-            match state {
-                Err(code) => errors.push((true, code)),
-                Ok((t, _)) => {
-                    let want = if t == Transport::Tcp { TCP } else { UDP };
-                    errors.push((key.is_some_and(|k| k.transport != want), INVALID));
-                }
-            }
+            errors.push(flow_error(&state, key.as_ref()));
         }
         expect("flow_feed_learn", got, &errors, OK);
         if got != OK {
@@ -1483,13 +1455,7 @@ impl State<'_> {
             (bad_key, INVALID),
         ]);
         if !null_flow.0 {
-            match state {
-                Err(code) => errors.push((true, code)),
-                Ok((t, _)) => {
-                    let want = if t == Transport::Tcp { TCP } else { UDP };
-                    errors.push((key.is_some_and(|k| k.transport != want), INVALID));
-                }
-            }
+            errors.push(flow_error(&state, key.as_ref()));
         }
         expect("flow_corroborate", got, &errors, OK);
         if got != OK {
@@ -1834,30 +1800,53 @@ impl State<'_> {
     }
 }
 
+/// The code a cache lookup (`_query`, `_forget`) must return: where the model is exact,
+/// whether it holds the endpoint; a non-peer is never held; otherwise (a learning flow fed the
+/// cache) either code, so the one returned.
+fn lookup_code(held: bool, exact: bool, peer: bool, got: u32) -> u32 {
+    match (held, exact) {
+        (true, true) => OK,
+        (false, true) => NOT_FOUND,
+        _ if !peer => NOT_FOUND,
+        _ if got == OK => OK,
+        _ => NOT_FOUND,
+    }
+}
+
+/// The argument error a flow's bytes (`state`: their load code, or transport) give a call with
+/// 5-tuple `key`: the load error, else a transport other than the flow's.
+fn flow_error(
+    state: &Result<(Transport, u8), u32>,
+    key: Option<&torclass_flow_key>,
+) -> (bool, u32) {
+    match state {
+        Err(code) => (true, *code),
+        Ok((t, _)) => {
+            let want = if *t == Transport::Tcp { TCP } else { UDP };
+            (key.is_some_and(|k| k.transport != want), INVALID)
+        }
+    }
+}
+
+/// An exact-size copy of `bytes` to keep alive, its pointer (dangling, not NULL, when empty)
+/// and length, neither NULL nor oversized.
+fn exact_copy(bytes: &[u8]) -> (Vec<u8>, *const u8, usize, bool, bool) {
+    let v = bytes.to_vec();
+    let p = if v.is_empty() {
+        core::ptr::NonNull::dangling().as_ptr()
+    } else {
+        v.as_ptr()
+    };
+    let n = v.len();
+    (v, p, n, false, false)
+}
+
 /// The pointer and length a call gets for `bytes` under `len`: (an exact-size copy to keep
 /// alive, pointer, length, NULL with a length, a length above `PTRDIFF_MAX`).
 fn payload_arg(bytes: &[u8], len: Len) -> (Vec<u8>, *const u8, usize, bool, bool) {
     match len {
-        Len::Whole => {
-            let v = bytes.to_vec();
-            let p = if v.is_empty() {
-                core::ptr::NonNull::dangling().as_ptr()
-            } else {
-                v.as_ptr()
-            };
-            let n = v.len();
-            (v, p, n, false, false)
-        }
-        Len::Shorter(n) => {
-            let v = bytes[..usize::from(n).min(bytes.len())].to_vec();
-            let p = if v.is_empty() {
-                core::ptr::NonNull::dangling().as_ptr()
-            } else {
-                v.as_ptr()
-            };
-            let n = v.len();
-            (v, p, n, false, false)
-        }
+        Len::Whole => exact_copy(bytes),
+        Len::Shorter(n) => exact_copy(&bytes[..usize::from(n).min(bytes.len())]),
         Len::NullEmpty => (Vec::new(), core::ptr::null(), 0, false, false),
         Len::NullSized(n) => (
             Vec::new(),
