@@ -205,6 +205,16 @@ pub enum EndReason {
 }
 
 impl EndReason {
+    /// Every reason, by number.
+    pub const ALL: [Self; 6] = [
+        Self::Evicted,
+        Self::Idle,
+        Self::Closed,
+        Self::Reused,
+        Self::Removed,
+        Self::Drained,
+    ];
+
     /// The name front ends write: `"evicted"`, `"idle"`, `"closed"`, `"reused"`, `"removed"`,
     /// `"drained"`.
     #[must_use]

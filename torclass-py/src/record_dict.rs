@@ -12,15 +12,6 @@ use torclass_core::packet::TunnelKind;
 use torclass_core::table::EndReason;
 use torclass_core::verdict::{Confidence, Detection, Evidence, Protocol, Verdict};
 
-const END_REASONS: [EndReason; 6] = [
-    EndReason::Evicted,
-    EndReason::Idle,
-    EndReason::Closed,
-    EndReason::Reused,
-    EndReason::Removed,
-    EndReason::Drained,
-];
-
 use crate::names;
 
 /// Keys a record dict may have besides [`COLUMNS`]: the exact times and the end reason
@@ -189,7 +180,7 @@ pub(crate) fn from_dict(d: &Bound<'_, PyDict>) -> PyResult<FlowRecord> {
     r.end_reason = match text(d, "end_reason")? {
         None => None,
         Some(name) => Some(
-            END_REASONS
+            EndReason::ALL
                 .into_iter()
                 .find(|e| e.name() == name)
                 .ok_or_else(|| {

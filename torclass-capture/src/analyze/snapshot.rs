@@ -146,15 +146,6 @@ impl<'a> In<'a> {
     }
 }
 
-const END_REASONS: [EndReason; 6] = [
-    EndReason::Evicted,
-    EndReason::Idle,
-    EndReason::Closed,
-    EndReason::Reused,
-    EndReason::Removed,
-    EndReason::Drained,
-];
-
 fn save_record(o: &mut Out, r: &FlowRecord) {
     o.u8(u8::from(r.l4 == Transport::Udp));
     o.addr(r.src);
@@ -255,7 +246,7 @@ fn restore_record(i: &mut In<'_>) -> Result<FlowRecord, SnapshotError> {
     r.end_reason = match i.u8()? {
         0 => None,
         e => Some(
-            END_REASONS
+            EndReason::ALL
                 .into_iter()
                 .find(|k| *k as u8 == e)
                 .ok_or(invalid("record end reason"))?,

@@ -418,3 +418,12 @@ fn known_endpoint_evidence_shows_at_the_first_packet() {
         .evidence()
         .contains(Evidence::KNOWN_ENDPOINT));
 }
+
+#[test]
+fn every_end_reason_is_listed_once_by_number() {
+    for (i, reason) in EndReason::ALL.iter().enumerate() {
+        assert_eq!(*reason as usize, i + 1);
+        let same_name = EndReason::ALL.iter().filter(|r| r.name() == reason.name());
+        assert_eq!(same_name.count(), 1);
+    }
+}
