@@ -65,6 +65,19 @@ pub enum EndpointSource {
     Proxy = 7,
 }
 
+impl EndpointSource {
+    /// Every source, by number.
+    pub const ALL: [Self; 7] = [
+        Self::Pex,
+        Self::Tracker,
+        Self::Dht,
+        Self::Lsd,
+        Self::ListenPort,
+        Self::Flow,
+        Self::Proxy,
+    ];
+}
+
 /// Receives what the classifier extracts. Every method has an empty default.
 ///
 /// ```

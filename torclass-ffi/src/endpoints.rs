@@ -10,11 +10,12 @@ use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use core::ptr::NonNull;
 
 use torclass_core::endpoints::{CacheConfig, CacheEntry, EndpointCache};
+use torclass_core::observer::EndpointSource;
 
 use crate::boundary::{get, get_mut, out, MAX_LEN};
 use crate::result::torclass_result;
 use crate::stamp::Stamp;
-use crate::table::{torclass_endpoint, RawEntries, ENTRY_ALIGN, ENTRY_SIZE, SOURCES};
+use crate::table::{torclass_endpoint, RawEntries, ENTRY_ALIGN, ENTRY_SIZE};
 
 const MAGIC: u64 = u64::from_le_bytes(*b"tcPEERS\x01");
 
@@ -215,7 +216,10 @@ pub(crate) unsafe fn insert(
     // SAFETY: NULL is refused; else valid (caller contract).
     let e = tri!(unsafe { get(endpoint_in) });
     let at = tri!(endpoint(e));
-    let Some(source) = SOURCES.into_iter().find(|s| *s as u8 == e.source) else {
+    let Some(source) = EndpointSource::ALL
+        .into_iter()
+        .find(|s| *s as u8 == e.source)
+    else {
         return torclass_result::InvalidArgument;
     };
     // A refused insert leaves the caller's cache as it was, but the core counts an endpoint

@@ -80,16 +80,6 @@ pub const TORCLASS_SOURCE_FLOW: u8 = 6;
 /// The target of a proxied flow confirmed as BitTorrent.
 pub const TORCLASS_SOURCE_PROXY: u8 = 7;
 
-pub(crate) const SOURCES: [EndpointSource; 7] = [
-    EndpointSource::Pex,
-    EndpointSource::Tracker,
-    EndpointSource::Dht,
-    EndpointSource::Lsd,
-    EndpointSource::ListenPort,
-    EndpointSource::Flow,
-    EndpointSource::Proxy,
-];
-
 const _: () = {
     assert!(TORCLASS_SOURCE_PEX == EndpointSource::Pex as u8);
     assert!(TORCLASS_SOURCE_TRACKER == EndpointSource::Tracker as u8);

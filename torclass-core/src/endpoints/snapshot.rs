@@ -14,16 +14,6 @@ use crate::snapshot::{check, same, Reader, SnapshotError, Writer};
 
 const VERSION: u8 = 1;
 
-const SOURCES: [EndpointSource; 7] = [
-    EndpointSource::Pex,
-    EndpointSource::Tracker,
-    EndpointSource::Dht,
-    EndpointSource::Lsd,
-    EndpointSource::ListenPort,
-    EndpointSource::Flow,
-    EndpointSource::Proxy,
-];
-
 impl<S: AsRef<[CacheEntry]> + AsMut<[CacheEntry]>> EndpointCache<S> {
     /// Bytes [`EndpointCache::save`] writes now.
     pub fn snapshot_len(&self) -> usize {
@@ -135,13 +125,12 @@ impl<S: AsRef<[CacheEntry]> + AsMut<[CacheEntry]>> EndpointCache<S> {
                 "cache entry bucket",
             )?;
             let source = r.u8()?;
-            let source =
-                SOURCES
-                    .into_iter()
-                    .find(|s| *s as u8 == source)
-                    .ok_or(SnapshotError::Invalid {
-                        what: "endpoint source",
-                    })?;
+            let source = EndpointSource::ALL
+                .into_iter()
+                .find(|s| *s as u8 == source)
+                .ok_or(SnapshotError::Invalid {
+                    what: "endpoint source",
+                })?;
             let entry = self
                 .storage
                 .as_mut()

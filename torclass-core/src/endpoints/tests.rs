@@ -619,3 +619,11 @@ fn query_insert_export_forget() {
     assert!(!cache.forget(peer));
     assert_eq!(cache.live(15).count(), 0);
 }
+
+#[test]
+fn every_endpoint_source_is_listed_once_by_number() {
+    use crate::observer::EndpointSource;
+    for (i, source) in EndpointSource::ALL.iter().enumerate() {
+        assert_eq!(*source as usize, i + 1);
+    }
+}
