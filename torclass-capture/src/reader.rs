@@ -54,8 +54,6 @@ pub struct RawPacket<'a> {
     /// pcapng resolutions are truncated). A pcapng simple packet block has no timestamp and
     /// repeats the previous packet's (0 if none).
     pub ts_nanos: i128,
-    /// `ts_nanos` as seconds, for convenience (f64: about 0.2 µs of precision today).
-    pub ts: f64,
     /// The captured bytes, starting at the link-layer header.
     pub data: &'a [u8],
     /// The packet's length on the wire; more than `data.len()` if the capture truncated it.
@@ -64,6 +62,15 @@ pub struct RawPacket<'a> {
     pub offset: u64,
     /// 0-based packet number in the file.
     pub index: u64,
+}
+
+impl RawPacket<'_> {
+    /// [`RawPacket::ts_nanos`] as seconds, for convenience (f64: about 0.2 µs of precision
+    /// today). A method, not a field: most readers of packets never need it.
+    #[must_use]
+    pub fn ts(&self) -> f64 {
+        time::seconds(self.ts_nanos)
+    }
 }
 
 /// Which file format a reader found.
@@ -98,7 +105,7 @@ pub enum ReadMode {
 /// # fn main() -> Result<(), torclass_capture::CaptureError> {
 /// let mut reader = torclass_capture::CaptureReader::open("capture.pcapng".as_ref())?;
 /// while let Some(packet) = reader.next_packet()? {
-///     println!("{} {} {} bytes", packet.index, packet.ts, packet.data.len());
+///     println!("{} {} {} bytes", packet.index, packet.ts(), packet.data.len());
 /// }
 /// # Ok(())
 /// # }
@@ -222,7 +229,11 @@ impl CaptureReader {
         if self.finished {
             return Ok(None);
         }
-        let packet = match self.next_record() {
+        let next = match self.mapped_pcap_record() {
+            Some(packet) => Ok(Some(packet)),
+            None => self.next_record(),
+        };
+        let packet = match next {
             Ok(Some(packet)) => packet,
             Ok(None) => {
                 self.finished = true;
@@ -241,13 +252,28 @@ impl CaptureReader {
         Ok(Some(RawPacket {
             link_type: packet.link_type,
             ts_nanos,
-            ts: time::seconds(ts_nanos),
             // `next_record` checked the range.
             data: self.input.data().get(packet.start..end).unwrap_or_default(),
             orig_len: packet.orig_len,
             offset: self.input.offset(),
             index,
         }))
+    }
+
+    /// The next record of a mapped pcap file when it is whole and valid (nearly always), at
+    /// the front of [`Input::data`], without [`CaptureReader::next_record`]'s refills and
+    /// dispatch; `None` sends the caller there.
+    #[inline]
+    fn mapped_pcap_record(&mut self) -> Option<Packet> {
+        let (Layout::Pcap(format), Input::Mapped(mapped)) = (&self.layout, &mut self.input) else {
+            return None;
+        };
+        mapped.consume(self.pending);
+        self.pending = 0;
+        let (packet, len) = format.whole_record(mapped.data())?;
+        self.pending = len;
+        mapped.prefetch_past(len);
+        Some(packet)
     }
 
     /// The next record that carries a packet, at the front of [`Input::data`]; `None` at a

@@ -29,7 +29,7 @@ fn read_from(reader: impl Read + Send + 'static) -> (Vec<Got>, Option<CaptureErr
     loop {
         match reader.next_packet() {
             Ok(Some(p)) => {
-                assert!((p.ts - p.ts_nanos as f64 / 1e9).abs() < 1e-6);
+                assert!((p.ts() - p.ts_nanos as f64 / 1e9).abs() < 1e-6);
                 got.push(Got {
                     link_type: p.link_type,
                     ts_nanos: p.ts_nanos,
@@ -128,7 +128,7 @@ fn pcap_f64_timestamp_keeps_microseconds() {
     let mut reader = CaptureReader::new(Cursor::new(file), "x".into()).unwrap();
     assert_eq!(reader.format(), CaptureFormat::Pcap);
     let p = reader.next_packet().unwrap().unwrap();
-    assert_eq!(format!("{:.6}", p.ts), "1700000000.123456");
+    assert_eq!(format!("{:.6}", p.ts()), "1700000000.123456");
 }
 
 #[test]

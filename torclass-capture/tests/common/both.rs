@@ -22,7 +22,7 @@ impl From<&RawPacket<'_>> for Seen {
         Self {
             link_type: p.link_type,
             ts_nanos: p.ts_nanos,
-            ts_bits: p.ts.to_bits(),
+            ts_bits: p.ts().to_bits(),
             data: p.data.to_vec(),
             orig_len: p.orig_len,
             offset: p.offset,
