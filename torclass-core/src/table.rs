@@ -614,8 +614,9 @@ fn mix(mut h: u64) -> u64 {
     h ^ (h >> 33)
 }
 
-/// One endpoint folded to 64 bits: an IPv4 address and port exactly, an IPv6 address's two
-/// halves mixed first.
+/// One endpoint folded to 64 bits: an IPv4 address and port exactly, an IPv6 address's upper
+/// half mixed with the seed first (so that addresses chosen to cancel out in a plain fold do
+/// not collide whatever the seed).
 fn endpoint_word(e: &Endpoint, seed: u64) -> u64 {
     let addr = match e.addr {
         core::net::IpAddr::V4(v4) => u64::from(u32::from(v4)),
@@ -624,16 +625,28 @@ fn endpoint_word(e: &Endpoint, seed: u64) -> u64 {
             mix((bits >> 64) as u64 ^ seed) ^ bits as u64
         }
     };
-    mix((addr << 16 | u64::from(e.port)) ^ seed)
+    addr << 16 | u64::from(e.port)
 }
 
-/// The same hash for both directions of a 5-tuple: each endpoint is mixed with the seed
-/// alone, and the two are added, which does not depend on their order.
+/// The same hash for both directions of a 5-tuple: the two endpoint words in order (smaller
+/// first), each offset by the seed, multiplied to 128 bits and folded (the "mum" step of
+/// wyhash), then mixed with the transport. One multiply and one finaliser instead of one
+/// finaliser per endpoint: about 25 instructions a packet less. The table's bound on the work
+/// per packet does not rest on the hash (a lookup reads at most `PROBE` slots whatever
+/// collides); its spread only sets how soon a window fills.
 fn flow_hash(key: &FlowKey, seed: u64) -> u64 {
     let a = endpoint_word(&key.src, seed);
     let b = endpoint_word(&key.dst, seed);
-    mix(a.wrapping_add(b) ^ (key.transport as u64) ^ seed.rotate_left(31))
+    let (low, high) = if a <= b { (a, b) } else { (b, a) };
+    let product = u128::from(low ^ seed) * u128::from(high ^ seed.rotate_left(31) ^ SPREAD);
+    mix((product >> 64) as u64 ^ product as u64 ^ key.transport as u64)
 }
+
+/// An odd constant with well-spread bits (the fractional part of the golden ratio) that keeps
+/// [`flow_hash`]'s second factor from being zero for a zero seed and an all-zero word. A
+/// factor is zero only for an endpoint word equal to one derived from the seed, which a sender
+/// cannot aim at without knowing the seed.
+const SPREAD: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// A SYN without ACK: the first segment of a connection.
 fn opens_connection(tcp: Option<TcpInfo>) -> bool {
