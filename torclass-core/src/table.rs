@@ -638,7 +638,9 @@ fn flow_hash(key: &FlowKey, seed: u64) -> u64 {
     let a = endpoint_word(&key.src, seed);
     let b = endpoint_word(&key.dst, seed);
     let (low, high) = if a <= b { (a, b) } else { (b, a) };
-    let product = u128::from(low ^ seed) * u128::from(high ^ seed.rotate_left(31) ^ SPREAD);
+    // Two 64-bit factors: the 128-bit product never wraps.
+    let product =
+        u128::from(low ^ seed).wrapping_mul(u128::from(high ^ seed.rotate_left(31) ^ SPREAD));
     mix((product >> 64) as u64 ^ product as u64 ^ key.transport as u64)
 }
 
