@@ -277,6 +277,7 @@ const _: () = assert!(core::mem::size_of::<Packet<'_>>() <= 96);
 /// A [`DecodeError`] for anything that is not an unfragmented or first-fragment TCP/UDP packet
 /// over IPv4/IPv6 (inside at most [`MAX_ENCAPSULATIONS`] tunnels), or whose headers are
 /// truncated or malformed.
+#[inline]
 pub fn decode(link: LinkType, frame: &[u8]) -> Result<Packet<'_>, DecodeError> {
     fast::decode(link, frame).map_or_else(|| decode_reference(link, frame), Ok)
 }

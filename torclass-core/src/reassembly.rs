@@ -354,6 +354,7 @@ where
     ///
     /// # Errors
     /// As [`packet::decode`], and [`packet::decode_reassembled`] for a completed datagram.
+    #[inline]
     pub fn decode<'a>(
         &'a mut self,
         link: LinkType,
@@ -377,6 +378,7 @@ where
         self.defragment(decoded, || packet::fragment_ip(ip), now_ns)
     }
 
+    #[inline]
     fn defragment<'a>(
         &'a mut self,
         decoded: Result<Packet<'a>, DecodeError>,

@@ -109,6 +109,7 @@ mod udp {
 }
 
 /// A frame of link type `link`, if it is a common case (see the module docs).
+#[inline(always)]
 pub(super) fn decode(link: LinkType, frame: &[u8]) -> Option<Packet<'_>> {
     let ip = match link {
         LinkType::Ethernet => ethernet(frame)?,
@@ -128,6 +129,7 @@ fn ethernet(frame: &[u8]) -> Option<IpPacket<'_>> {
 }
 
 /// The IP packet a link layer (or NFQUEUE) handed over, if it is a common case.
+#[inline(always)]
 pub(super) fn network(ip: IpPacket<'_>) -> Option<Packet<'_>> {
     let version = ip.bytes.first()? >> 4;
     // The IP readers take their `protocol` for the transport's: anything else, an IPv4
