@@ -135,15 +135,15 @@ impl Analyzer {
     pub fn new(config: AnalyzerConfig) -> Self {
         let first = config.first_slots.clamp(1, config.slots.max(1));
         let slots = vec![Slot::default(); first].into_boxed_slice();
+        // The caches and the out-of-order store take zeroed pages from the allocator (all-zero
+        // entries are free ones), which the OS maps only when an entry is first written.
         let cache = (config.endpoints > 0).then(|| {
-            let entries = vec![CacheEntry::default(); config.endpoints].into_boxed_slice();
-            EndpointCache::new(entries, config.cache)
+            EndpointCache::from_free(bytemuck::zeroed_slice_box(config.endpoints), config.cache)
         });
         let hosts = (config.hosts > 0).then(|| {
-            let entries = vec![CacheEntry::default(); config.hosts].into_boxed_slice();
-            HostCache::new(entries, config.host_cache)
+            HostCache::from_free(bytemuck::zeroed_slice_box(config.hosts), config.host_cache)
         });
-        let store = vec![Held::default(); config.reorder].into_boxed_slice();
+        let store: Box<[Held]> = bytemuck::zeroed_slice_box(config.reorder);
         let reassembler = (config.fragment_slots > 0 && config.fragment_bytes > 0).then(|| {
             let bytes = config
                 .fragment_bytes
