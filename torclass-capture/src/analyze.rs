@@ -458,6 +458,18 @@ impl Analyzer {
         done.for_each(|(_, r)| each(r));
         self.table.drain(|_| {});
     }
+
+    /// Free what only classifying frames needs (the endpoint and host caches, the reassembler
+    /// and its buffer, the spare room of the list of ended flows), for a caller that has read
+    /// its capture and only has records left to make ([`Analyzer::finish_each`]): the records
+    /// are the same, and the memory is not held beside them. Take the caches' counters first;
+    /// frames given afterwards are classified without caches or reassembly.
+    pub fn free_classifying_state(&mut self) {
+        self.cache = None;
+        self.hosts = None;
+        self.reassembler = None;
+        self.finished.shrink_to_fit();
+    }
 }
 
 /// Slots an analyzer's table starts with by default ([`AnalyzerConfig::first_slots`]), about
