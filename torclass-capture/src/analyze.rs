@@ -135,15 +135,15 @@ impl Analyzer {
     pub fn new(config: AnalyzerConfig) -> Self {
         let first = config.first_slots.clamp(1, config.slots.max(1));
         let slots = vec![Slot::default(); first].into_boxed_slice();
+        // The caches and the out-of-order store take zeroed pages from the allocator (all-zero
+        // entries are free ones), which the OS maps only when an entry is first written.
         let cache = (config.endpoints > 0).then(|| {
-            let entries = vec![CacheEntry::default(); config.endpoints].into_boxed_slice();
-            EndpointCache::new(entries, config.cache)
+            EndpointCache::from_free(bytemuck::zeroed_slice_box(config.endpoints), config.cache)
         });
         let hosts = (config.hosts > 0).then(|| {
-            let entries = vec![CacheEntry::default(); config.hosts].into_boxed_slice();
-            HostCache::new(entries, config.host_cache)
+            HostCache::from_free(bytemuck::zeroed_slice_box(config.hosts), config.host_cache)
         });
-        let store = vec![Held::default(); config.reorder].into_boxed_slice();
+        let store: Box<[Held]> = bytemuck::zeroed_slice_box(config.reorder);
         let reassembler = (config.fragment_slots > 0 && config.fragment_bytes > 0).then(|| {
             let bytes = config
                 .fragment_bytes
@@ -457,6 +457,18 @@ impl Analyzer {
         }
         done.for_each(|(_, r)| each(r));
         self.table.drain(|_| {});
+    }
+
+    /// Free what only classifying frames needs (the endpoint and host caches, the reassembler
+    /// and its buffer, the spare room of the list of ended flows), for a caller that has read
+    /// its capture and only has records left to make ([`Analyzer::finish_each`]): the records
+    /// are the same, and the memory is not held beside them. Take the caches' counters first;
+    /// frames given afterwards are classified without caches or reassembly.
+    pub fn free_classifying_state(&mut self) {
+        self.cache = None;
+        self.hosts = None;
+        self.reassembler = None;
+        self.finished.shrink_to_fit();
     }
 }
 

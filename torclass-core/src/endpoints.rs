@@ -75,15 +75,22 @@ pub const WAYS: usize = 8;
 
 /// One cache entry: an endpoint, where it was learned and when it expires, in
 /// [`CacheEntry::SIZE`] (32) bytes.
+///
+/// An entry of all-zero bytes is a free entry (it is [`CacheEntry::default`]): storage taken
+/// zeroed from the allocator (`calloc`, `alloc_zeroed`, with the `bytemuck` feature
+/// `bytemuck::zeroed_slice_box`) is an empty cache as it stands, for
+/// [`EndpointCache::from_free`], and its pages are touched only as endpoints are learned.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "bytemuck", derive(bytemuck::Zeroable))]
 pub struct CacheEntry {
     /// Instant (caller's clock, ns) from which the entry is no longer reported.
     expires_ns: u64,
     /// The address; IPv4 as an IPv4-mapped IPv6 address.
     addr: [u8; 16],
     port: u16,
-    /// Where the endpoint was learned last; `None` marks a free entry.
-    source: Option<EndpointSource>,
+    /// Where the endpoint was learned last, as its [`EndpointSource`] number (they start at
+    /// 1); 0 marks a free entry.
+    source: u8,
 }
 
 const _: () = assert!(CacheEntry::SIZE <= 32, "CacheEntry grew past 32 bytes");
@@ -94,7 +101,7 @@ impl CacheEntry {
 
     /// Whether the entry holds an endpoint (live or expired).
     pub fn in_use(&self) -> bool {
-        self.source.is_some()
+        self.source != 0
     }
 
     /// The endpoint held, if any: IPv4-mapped addresses come back as [`SocketAddr::V4`]. The
@@ -105,7 +112,7 @@ impl CacheEntry {
 
     /// The address held, if any: IPv4-mapped addresses come back as [`IpAddr::V4`].
     pub fn addr(&self) -> Option<IpAddr> {
-        self.source?;
+        self.source()?;
         let v6 = Ipv6Addr::from(self.addr);
         Some(match v6.to_ipv4_mapped() {
             Some(v4) => IpAddr::V4(v4),
@@ -115,7 +122,9 @@ impl CacheEntry {
 
     /// Where the endpoint was learned last, if the entry is in use.
     pub fn source(&self) -> Option<EndpointSource> {
-        self.source
+        EndpointSource::ALL
+            .into_iter()
+            .find(|s| *s as u8 == self.source)
     }
 
     /// Instant (caller's clock, ns) from which the entry is no longer reported.
@@ -291,6 +300,15 @@ impl<S: AsRef<[CacheEntry]> + AsMut<[CacheEntry]>> EndpointCache<S> {
     /// A cache over `storage`; its entries are cleared.
     pub fn new(mut storage: S, config: CacheConfig) -> Self {
         storage.as_mut().fill(CacheEntry::default());
+        Self::from_free(storage, config)
+    }
+
+    /// A cache over `storage` whose entries are all free already (all-zero bytes, as storage
+    /// taken zeroed from the allocator is, or [`CacheEntry::default`]); unlike
+    /// [`EndpointCache::new`] it does not visit them, so the memory is touched only as
+    /// endpoints are learned. An entry in use in `storage` stays, as learned, but is not
+    /// counted in [`EndpointCache::len`].
+    pub fn from_free(storage: S, config: CacheConfig) -> Self {
         Self {
             storage,
             config,
@@ -361,7 +379,7 @@ impl<S: AsRef<[CacheEntry]> + AsMut<[CacheEntry]>> EndpointCache<S> {
                 self.stats.expired = self.stats.expired.saturating_add(1);
                 self.stats.learned = self.stats.learned.saturating_add(1);
             }
-            entry.source = Some(source);
+            entry.source = source as u8;
             return;
         }
         // Free entries first, then expired ones, then live ones, each soonest expiry first.
@@ -386,7 +404,7 @@ impl<S: AsRef<[CacheEntry]> + AsMut<[CacheEntry]>> EndpointCache<S> {
             expires_ns,
             addr: key.addr,
             port: key.port,
-            source: Some(source),
+            source: source as u8,
         };
         self.stats.learned = self.stats.learned.saturating_add(1);
     }
@@ -420,7 +438,7 @@ impl<S: AsRef<[CacheEntry]> + AsMut<[CacheEntry]>> EndpointCache<S> {
 
     /// Where `key` was learned last, if live; counts a hit or a miss.
     pub(crate) fn lookup_key(&self, key: Option<Key>, now_ns: u64) -> Option<EndpointSource> {
-        let found = key.and_then(|key| self.find(&key, now_ns)?.source);
+        let found = key.and_then(|key| self.find(&key, now_ns)?.source());
         let counter = if found.is_some() {
             &self.hits
         } else {

@@ -73,6 +73,14 @@ impl<S: AsRef<[CacheEntry]> + AsMut<[CacheEntry]>> HostCache<S> {
         }
     }
 
+    /// A cache over `storage` whose entries are all free already (all-zero bytes), not
+    /// visited: [`EndpointCache::from_free`].
+    pub fn from_free(storage: S, config: CacheConfig) -> Self {
+        Self {
+            cache: EndpointCache::from_free(storage, config),
+        }
+    }
+
     /// The cache's settings.
     pub fn config(&self) -> &CacheConfig {
         self.cache.config()

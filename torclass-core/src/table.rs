@@ -683,8 +683,9 @@ where
     R: AsRef<[Held]> + AsMut<[Held]>,
 {
     /// A table over `slots` (their content is discarded) with an out-of-order store over
-    /// `store` (any number of [`Held`] entries of [`Held::SIZE`] bytes, shared by all flows;
-    /// see `reorder` for the bounds).
+    /// `store` (any number of [`Held`] entries of [`Held::SIZE`] bytes, shared by all flows,
+    /// their content discarded and not visited: storage taken zeroed from the allocator is
+    /// touched only as segments are held; see `reorder` for the bounds).
     pub fn with_reorder(mut slots: S, store: R, config: TableConfig) -> Self {
         for slot in slots.as_mut().iter_mut() {
             slot.flags = 0;

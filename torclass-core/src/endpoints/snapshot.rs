@@ -58,9 +58,9 @@ impl<S: AsRef<[CacheEntry]> + AsMut<[CacheEntry]>> EndpointCache<S> {
         ] {
             w.u64(v);
         }
-        w.u32(entries.iter().filter(|e| e.in_use()).count() as u32);
+        w.u32(entries.iter().filter(|e| e.source().is_some()).count() as u32);
         for (index, e) in entries.iter().enumerate() {
-            if let Some(source) = e.source {
+            if let Some(source) = e.source() {
                 w.u32(index as u32);
                 w.u64(e.expires_ns);
                 w.bytes(&e.addr);
@@ -142,7 +142,7 @@ impl<S: AsRef<[CacheEntry]> + AsMut<[CacheEntry]>> EndpointCache<S> {
                 expires_ns,
                 addr,
                 port,
-                source: Some(source),
+                source: source as u8,
             };
         }
         self.len = n;

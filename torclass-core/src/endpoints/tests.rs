@@ -434,7 +434,7 @@ fn expected_learn(bucket: &mut [CacheEntry], key: Key, source: EndpointSource, n
         } else {
             expires
         };
-        e.source = Some(source);
+        e.source = source as u8;
         return;
     }
     let pick = |candidates: &mut dyn Iterator<Item = (usize, &CacheEntry)>| {
@@ -456,7 +456,7 @@ fn expected_learn(bucket: &mut [CacheEntry], key: Key, source: EndpointSource, n
             expires_ns: expires,
             addr: key.addr,
             port: key.port,
-            source: Some(source),
+            source: source as u8,
         };
     }
 }
@@ -563,6 +563,62 @@ proptest! {
         }
     }
 
+    /// A cache over zeroed storage taken as it is ([`EndpointCache::from_free`]) behaves as
+    /// one whose entries [`EndpointCache::new`] cleared: an all-zero entry is a free one.
+    #[test]
+    fn a_zeroed_cache_is_a_cleared_one(
+        capacity in prop_oneof![Just(0usize), 1usize..20, Just(24usize)],
+        seed in any::<u64>(),
+        ops in proptest::collection::vec(op(), 0..200),
+    ) {
+        let config = CacheConfig { ttl_ns: 500, seed };
+        let dirty = CacheEntry {
+            expires_ns: u64::MAX,
+            addr: [0xff; 16],
+            port: 1,
+            source: EndpointSource::Dht as u8,
+        };
+        let mut cleared = EndpointCache::new(vec![dirty; capacity], config);
+        let zeroed: Vec<CacheEntry> = vec![bytemuck::Zeroable::zeroed(); capacity];
+        let mut taken = EndpointCache::from_free(zeroed, config);
+        let mut now = 0u64;
+        for op in ops {
+            let (a, b) = match op {
+                Op::Learn(endpoint, source, step) => {
+                    now = now.saturating_add(step);
+                    cleared.learn(endpoint, source, now);
+                    taken.learn(endpoint, source, now);
+                    (None, None)
+                }
+                Op::Lookup(endpoint, step) => {
+                    now = now.saturating_add(step);
+                    (cleared.lookup(endpoint, now), taken.lookup(endpoint, now))
+                }
+                Op::Forget(endpoint) => {
+                    prop_assert_eq!(cleared.forget(endpoint), taken.forget(endpoint));
+                    (None, None)
+                }
+                Op::Sweep(step) => {
+                    now = now.saturating_add(step);
+                    prop_assert_eq!(cleared.sweep(now), taken.sweep(now));
+                    (None, None)
+                }
+                Op::Back(step) => {
+                    now = now.saturating_sub(step);
+                    (None, None)
+                }
+                Op::Jump(to) => {
+                    now = to;
+                    (None, None)
+                }
+            };
+            prop_assert_eq!(a, b);
+            prop_assert_eq!(&cleared.storage, &taken.storage);
+            prop_assert_eq!(cleared.len(), taken.len());
+            prop_assert_eq!(cleared.stats(), taken.stats());
+        }
+    }
+
     #[test]
     fn buckets_stay_inside_the_storage(
         addr in any::<[u8; 16]>(),
@@ -576,6 +632,22 @@ proptest! {
         prop_assert_eq!(range.is_empty(), len == 0);
         prop_assert_eq!(range.start % WAYS, 0);
     }
+}
+
+#[test]
+fn all_zero_bytes_are_a_free_entry() {
+    let zero: CacheEntry = bytemuck::Zeroable::zeroed();
+    assert_eq!(zero, CacheEntry::default());
+    assert!(!zero.in_use());
+    assert!(!zero.is_live(0));
+    assert_eq!(
+        (zero.endpoint(), zero.addr(), zero.source()),
+        (None, None, None)
+    );
+    let cache = EndpointCache::from_free([zero; 16], config());
+    assert!(cache.is_empty());
+    assert_eq!(cache.iter().count(), 0);
+    assert_eq!(cache.lookup(v4(192, 0, 2, 7, 51413), 0), None);
 }
 
 /// The embedder's API: query without counting, insert with an expiry, export, forget.

@@ -9,11 +9,17 @@
 //! Bounds:
 //! - per entry: the first [`HELD_BYTES`] bytes of the segment (the rest is a hole);
 //! - per flow: [`HELD_PER_SIDE`] entries for each direction, kept in sequence order;
-//! - per table: the storage's length; a free list makes taking and giving back an entry O(1);
+//! - per table: the storage's length; entries are handed out in storage order, then from a
+//!   free list of those given back, both O(1);
 //! - a segment is held only while the classifier still reads its flow (undecided, or decided
 //!   with evidence still to come: a flow reads a bounded number of bytes per side, see
 //!   [`crate::flow::SIDE_BUDGET`], and then nothing), so only a flow's first bytes ever use
 //!   the store; and only if it starts less than [`HOLD_WINDOW`] bytes ahead.
+//!
+//! An entry not handed out yet is never read, so the storage's content does not matter: storage
+//! taken zeroed from the allocator (with the `bytemuck` feature, `bytemuck::zeroed_slice_box`)
+//! is touched only as segments are held, at most as far as the most entries ever in use at
+//! once.
 //!
 //! Holding after the decision too (not only while undecided) is what keeps the evidence and
 //! metadata (a peer id, an extension handshake read after a handshake confirmed the flow)
@@ -37,6 +43,7 @@ pub const HOLD_WINDOW: u32 = 1 << 16;
 
 /// One held segment; see the module docs.
 #[derive(Clone, Copy, Debug)]
+#[cfg_attr(feature = "bytemuck", derive(bytemuck::Zeroable))]
 pub struct Held {
     /// Slot index of the flow.
     owner: u32,
@@ -103,11 +110,13 @@ pub(super) struct Owner {
     pub side: u8,
 }
 
-/// The store: entries and the head of the free list.
+/// The store: entries, the head of the free list and how many entries were handed out.
 pub(super) struct Store<R> {
     entries: R,
-    /// First free entry + 1; 0 when none is free.
+    /// First entry of the free list (entries given back) + 1; 0 when it is empty.
     free: u32,
+    /// Entries handed out so far: those from this one on have never been, and are not read.
+    fresh: u32,
     /// Entries in use.
     used: u32,
 }
@@ -116,18 +125,12 @@ pub(super) struct Store<R> {
 const MAX_ENTRIES: usize = (u32::MAX - 1) as usize;
 
 impl<R: AsRef<[Held]> + AsMut<[Held]>> Store<R> {
-    /// A store over `entries`, all free.
-    pub fn new(mut entries: R) -> Self {
-        let all = entries.as_mut();
-        let n = all.len().min(MAX_ENTRIES);
-        for (i, e) in all.iter_mut().enumerate() {
-            *e = Held::default();
-            let next = i.saturating_add(2);
-            e.next = if next <= n { next as u32 } else { 0 };
-        }
+    /// A store over `entries`, all free; they are not visited (nor read before being written).
+    pub fn new(entries: R) -> Self {
         Self {
             entries,
-            free: u32::from(n > 0),
+            free: 0,
+            fresh: 0,
             used: 0,
         }
     }
@@ -142,8 +145,25 @@ impl<R: AsRef<[Held]> + AsMut<[Held]>> Store<R> {
         self.entries.as_ref().len().min(MAX_ENTRIES)
     }
 
+    /// A free entry's index, taken off the free list, else the first never handed out.
+    fn take(&mut self) -> Option<usize> {
+        if let Some(index) = (self.free as usize).checked_sub(1) {
+            self.free = self.entries.as_ref().get(index)?.next;
+            return Some(index);
+        }
+        let index = self.fresh as usize;
+        if index >= self.capacity() {
+            return None;
+        }
+        self.fresh = self.fresh.saturating_add(1);
+        Some(index)
+    }
+
     /// Entry `link - 1` if it is in use by `owner`.
     fn owned(&self, link: u32, owner: Owner) -> Option<&Held> {
+        if link > self.fresh {
+            return None;
+        }
         let e = self.entries.as_ref().get((link as usize).checked_sub(1)?)?;
         (e.in_use
             && e.owner == owner.index
@@ -203,13 +223,12 @@ impl<R: AsRef<[Held]> + AsMut<[Held]>> Store<R> {
             prev = Some(link);
             link = e.next;
         }
-        let Some(index) = (self.free as usize).checked_sub(1) else {
+        let Some(index) = self.take() else {
             return Hold::Full;
         };
         let Some(entry) = self.entries.as_mut().get_mut(index) else {
             return Hold::Full;
         };
-        self.free = entry.next;
         let kept = payload.len().min(HELD_BYTES);
         entry.owner = owner.index;
         entry.generation = owner.generation;

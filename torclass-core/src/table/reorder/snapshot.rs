@@ -1,21 +1,15 @@
 //! The out-of-order store in a snapshot: each chain is written in order (its entries' sequence
-//! numbers, lengths and bytes), and restored into entries taken afresh from the free list, so
-//! no link of the snapshot is trusted.
+//! numbers, lengths and bytes), and restored into entries taken afresh, so no link of the
+//! snapshot is trusted.
 
-use super::{Held, Owner, Store, HELD_BYTES, HELD_PER_SIDE, MAX_ENTRIES};
+use super::{Held, Owner, Store, HELD_BYTES, HELD_PER_SIDE};
 use crate::snapshot::{check, Reader, SnapshotError, Writer};
 
 impl<R: AsRef<[Held]> + AsMut<[Held]>> Store<R> {
-    /// Every entry free again, as [`Store::new`] leaves them.
+    /// Every entry free again, as [`Store::new`] leaves them (none handed out).
     pub(in crate::table) fn reset(&mut self) {
-        let all = self.entries.as_mut();
-        let n = all.len().min(MAX_ENTRIES);
-        for (i, e) in all.iter_mut().enumerate() {
-            *e = Held::default();
-            let next = i.saturating_add(2);
-            e.next = if next <= n { next as u32 } else { 0 };
-        }
-        self.free = u32::from(n > 0);
+        self.free = 0;
+        self.fresh = 0;
         self.used = 0;
     }
 
@@ -53,11 +47,9 @@ impl<R: AsRef<[Held]> + AsMut<[Held]>> Store<R> {
             check(usize::from(len) <= HELD_BYTES, "held segment length")?;
             check(wire_len >= u32::from(len), "held segment wire length")?;
             let bytes = r.bytes(usize::from(len))?;
-            let index = (self.free as usize)
-                .checked_sub(1)
-                .ok_or(SnapshotError::Mismatch {
-                    what: "out-of-order store entries",
-                })?;
+            let index = self.take().ok_or(SnapshotError::Mismatch {
+                what: "out-of-order store entries",
+            })?;
             let entry = self
                 .entries
                 .as_mut()
@@ -65,7 +57,6 @@ impl<R: AsRef<[Held]> + AsMut<[Held]>> Store<R> {
                 .ok_or(SnapshotError::Invalid {
                     what: "out-of-order store",
                 })?;
-            self.free = entry.next;
             entry.owner = owner.index;
             entry.generation = owner.generation;
             entry.side = owner.side;

@@ -310,3 +310,56 @@ fn floods_of_holes_and_reopened_tuples_keep_the_bounds() {
     t.drain(|_| {});
     assert_eq!(t.store_usage().1, 0);
 }
+
+/// Flows leaving holes (some filled later, a reordered handshake among them) over `store`:
+/// every outcome, then the counters and the store's use.
+fn holes_over(store: &mut [Held]) -> (std::vec::Vec<Outcome>, TableStats, (usize, usize)) {
+    let mut slots = vec![Slot::default(); 64];
+    let mut t = FlowTable::with_reorder(&mut slots[..], store, TableConfig::default());
+    let hs = handshake(b"-TR3000-abcdefghijkl");
+    let mut outcomes = std::vec::Vec::new();
+    for i in 0..40u32 {
+        let k = flood_key(i, ep(3, 80));
+        let at = u64::from(i);
+        for (seq, flags, payload) in [
+            (10, TcpFlags::SYN, &b""[..]),
+            (100, TcpFlags::ACK, b"junk"),
+            (200, TcpFlags::ACK, b"more"),
+            (11, TcpFlags::ACK, &[7; 89][..]),
+        ] {
+            outcomes.push(t.process(&tcp(k, seq, flags, payload), at, |_| {}).unwrap());
+        }
+        if i % 3 == 0 {
+            outcomes.push(
+                t.process(&tcp(k, 300, TcpFlags::RST, &[]), at, |_| {})
+                    .unwrap(),
+            );
+        }
+    }
+    let up = key(ep(1, 40000), ep(2, 6881), Transport::Tcp);
+    opened(&mut t, up);
+    for (seq, part) in [(1034, &hs[34..]), (1000, &hs[..34])] {
+        outcomes.push(
+            t.process(&tcp(up, seq, TcpFlags::ACK, part), 50, |_| {})
+                .unwrap(),
+        );
+    }
+    (outcomes, t.stats(), t.store_usage())
+}
+
+/// The store never reads an entry it has not handed out: zeroed storage (what the capture
+/// side takes from the allocator) and storage another table left dirty behave as cleared
+/// entries do.
+#[test]
+fn the_store_reads_no_entry_before_handing_it_out() {
+    let mut cleared = vec![Held::default(); 12];
+    let want = holes_over(&mut cleared);
+    assert!(
+        want.1.store_full > 0 && want.1.held_segments > 0,
+        "the store filled"
+    );
+    let mut zeroed: std::vec::Vec<Held> = vec![bytemuck::Zeroable::zeroed(); 12];
+    assert_eq!(holes_over(&mut zeroed), want);
+    // `cleared` now holds the first run's segments, links and owners.
+    assert_eq!(holes_over(&mut cleared), want);
+}
