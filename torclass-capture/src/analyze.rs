@@ -359,13 +359,12 @@ impl Analyzer {
         reader: &mut CaptureReader,
         mut progress: impl FnMut(u64),
     ) -> Result<(), CaptureError> {
-        while let Some(p) = reader.next_packet()? {
-            let (link, ts, offset, index) = (p.link_type, p.ts_nanos, p.offset, p.index);
-            self.frame(link, ts, p.data);
-            if index % 4096 == 0 {
-                progress(offset);
+        reader.for_each_packet(|p| {
+            self.frame(p.link_type, p.ts_nanos, p.data);
+            if p.index % 4096 == 0 {
+                progress(p.offset);
             }
-        }
+        })?;
         Ok(())
     }
 

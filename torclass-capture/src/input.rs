@@ -22,7 +22,7 @@ impl Input {
     /// File offset of the first byte of [`Input::data`].
     pub(crate) fn offset(&self) -> u64 {
         match self {
-            Self::Mapped(mapped) => mapped.offset as u64,
+            Self::Mapped(mapped) => mapped.offset(),
             Self::Stream(stream) => stream.offset(),
         }
     }
@@ -72,6 +72,11 @@ impl Mapped {
 
     pub(crate) fn data(&self) -> &[u8] {
         self.map.bytes().get(self.offset..).unwrap_or_default()
+    }
+
+    /// File offset of the first byte of [`Mapped::data`].
+    pub(crate) fn offset(&self) -> u64 {
+        self.offset as u64
     }
 
     pub(crate) fn consume(&mut self, n: usize) {

@@ -122,9 +122,38 @@ pub struct CaptureReader {
     layout: Layout,
     /// Bytes of the record last returned, consumed at the next call.
     pending: usize,
+    sequence: Sequence,
+    finished: bool,
+}
+
+/// What numbers and timestamps the packets: the next packet's index and the last timestamp
+/// (for pcapng simple packet blocks, which have none).
+#[derive(Clone, Copy, Debug, Default)]
+struct Sequence {
     index: u64,
     last_ts_nanos: i128,
-    finished: bool,
+}
+
+impl Sequence {
+    /// The next [`RawPacket`]: `packet` of the record at the front of `record`, which starts
+    /// at file offset `offset`.
+    #[inline]
+    fn next<'a>(&mut self, packet: Packet, record: &'a [u8], offset: u64) -> RawPacket<'a> {
+        let ts_nanos = packet.ts_nanos.unwrap_or(self.last_ts_nanos);
+        self.last_ts_nanos = ts_nanos;
+        let index = self.index;
+        self.index += 1;
+        let end = packet.start + packet.len;
+        RawPacket {
+            link_type: packet.link_type,
+            ts_nanos,
+            // The record's parser checked the range.
+            data: record.get(packet.start..end).unwrap_or_default(),
+            orig_len: packet.orig_len,
+            offset,
+            index,
+        }
+    }
 }
 
 impl CaptureReader {
@@ -190,8 +219,7 @@ impl CaptureReader {
             input,
             layout,
             pending: 0,
-            index: 0,
-            last_ts_nanos: 0,
+            sequence: Sequence::default(),
             finished: false,
         })
     }
@@ -244,20 +272,39 @@ impl CaptureReader {
                 return Err(e);
             }
         };
-        let ts_nanos = packet.ts_nanos.unwrap_or(self.last_ts_nanos);
-        self.last_ts_nanos = ts_nanos;
-        let index = self.index;
-        self.index += 1;
-        let end = packet.start + packet.len;
-        Ok(Some(RawPacket {
-            link_type: packet.link_type,
-            ts_nanos,
-            // `next_record` checked the range.
-            data: self.input.data().get(packet.start..end).unwrap_or_default(),
-            orig_len: packet.orig_len,
-            offset: self.input.offset(),
-            index,
-        }))
+        let offset = self.input.offset();
+        Ok(Some(self.sequence.next(packet, self.input.data(), offset)))
+    }
+
+    /// Call `each` with every packet from here to the end of the capture: the packets
+    /// [`CaptureReader::next_packet`] gives one at a time, read in one loop (for a mapped pcap
+    /// file without the checks and returns of a call per packet).
+    ///
+    /// # Errors
+    /// As [`CaptureReader::next_packet`]: `each` got every packet before the bad record.
+    pub fn for_each_packet(
+        &mut self,
+        mut each: impl FnMut(RawPacket<'_>),
+    ) -> Result<(), CaptureError> {
+        loop {
+            if let (Layout::Pcap(format), Input::Mapped(mapped), false) =
+                (&self.layout, &mut self.input, self.finished)
+            {
+                mapped.consume(self.pending);
+                self.pending = 0;
+                while let Some((packet, len)) = format.whole_record(mapped.data()) {
+                    mapped.prefetch_past(len);
+                    let offset = mapped.offset();
+                    each(self.sequence.next(packet, mapped.data(), offset));
+                    mapped.consume(len);
+                }
+            }
+            // The end, an error, a refill or another format: one packet the general way.
+            let Some(packet) = self.next_packet()? else {
+                return Ok(());
+            };
+            each(packet);
+        }
     }
 
     /// The next record of a mapped pcap file when it is whole and valid (nearly always), at
@@ -450,7 +497,7 @@ impl std::fmt::Debug for CaptureReader {
         f.debug_struct("CaptureReader")
             .field("name", &self.name)
             .field("format", &self.format())
-            .field("index", &self.index)
+            .field("index", &self.sequence.index)
             .field("mapped", &self.is_mapped())
             .field("offset", &self.input.offset())
             .finish_non_exhaustive()

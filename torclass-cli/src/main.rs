@@ -288,23 +288,18 @@ fn read_one(
 ) -> Read {
     let mut reader = CaptureReader::open_with(path, read_mode(args))?;
     let mut analyzer = Analyzer::new(config);
-    let error = loop {
-        match reader.next_packet() {
-            Ok(Some(p)) => {
-                analyzer.frame(p.link_type, p.ts_nanos, p.data);
-                if p.index % SUMMARY_DRAIN == 0 {
-                    if let Some(bar) = bar {
-                        bar.set_position(p.offset);
-                    }
-                    if args.summary {
-                        analyzer.take_finished().iter().for_each(|r| summary.add(r));
-                    }
-                }
+    let read = reader.for_each_packet(|p| {
+        analyzer.frame(p.link_type, p.ts_nanos, p.data);
+        if p.index % SUMMARY_DRAIN == 0 {
+            if let Some(bar) = bar {
+                bar.set_position(p.offset);
             }
-            Ok(None) => break None,
-            Err(e) => break Some(e),
+            if args.summary {
+                analyzer.take_finished().iter().for_each(|r| summary.add(r));
+            }
         }
-    };
+    });
+    let error = read.err();
     if args.verbose {
         eprintln!(
             "torclass: {}: {:?}; {:?}; {:?}; {:?}; slot size {} bytes",

@@ -85,8 +85,46 @@ pub fn same(
     packets
 }
 
-/// The file at `path` read mapped and streamed give the same packets and end; the number
-/// of packets. Panics if the mapped reader is not mapped.
+/// Every packet of `reader` and the error that ends it, if any, read with `for_each_packet`
+/// (`in_one_loop`) or `next_packet`.
+fn all(reader: Result<CaptureReader, CaptureError>, in_one_loop: bool) -> (Vec<Seen>, String) {
+    let mut reader = match reader {
+        Ok(reader) => reader,
+        Err(e) => return (Vec::new(), error_text(&e)),
+    };
+    let mut seen = Vec::new();
+    let end = if in_one_loop {
+        reader.for_each_packet(|p| seen.push(Seen::from(&p)))
+    } else {
+        loop {
+            match reader.next_packet() {
+                Ok(Some(p)) => seen.push(Seen::from(&p)),
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e),
+            }
+        }
+    };
+    assert!(
+        matches!(reader.next_packet(), Ok(None)),
+        "finished for good"
+    );
+    (seen, end.err().map(|e| error_text(&e)).unwrap_or_default())
+}
+
+/// `open()` read with `for_each_packet` and with `next_packet` gives the same packets and end.
+fn same_in_one_loop(what: &str, open: impl Fn() -> Result<CaptureReader, CaptureError>) {
+    let (one_loop, one_loop_end) = all(open(), true);
+    let (by_call, by_call_end) = all(open(), false);
+    assert_eq!(one_loop.len(), by_call.len(), "{what}: for_each_packet");
+    for (i, (x, y)) in one_loop.iter().zip(&by_call).enumerate() {
+        assert_eq!(x, y, "{what}: for_each_packet, packet {i}");
+    }
+    assert_eq!(one_loop_end, by_call_end, "{what}: for_each_packet's end");
+}
+
+/// The file at `path` read mapped and streamed give the same packets and end, and so does
+/// the mapped file read in one loop ([`CaptureReader::for_each_packet`]); the number of
+/// packets. Panics if the mapped reader is not mapped.
 pub fn same_file(path: &Path) -> u64 {
     let mapped = CaptureReader::open_with(path, ReadMode::Auto);
     if let Ok(reader) = &mapped {
@@ -96,7 +134,10 @@ pub fn same_file(path: &Path) -> u64 {
     if let Ok(reader) = &streamed {
         assert!(!reader.is_mapped());
     }
-    same(&path.display().to_string(), mapped, streamed)
+    let what = path.display().to_string();
+    same_in_one_loop(&what, || CaptureReader::open_with(path, ReadMode::Auto));
+    same_in_one_loop(&what, || CaptureReader::open_with(path, ReadMode::Stream));
+    same(&what, mapped, streamed)
 }
 
 /// Hands out at most 7 bytes per read, so records straddle refills.
@@ -110,7 +151,8 @@ impl Read for Trickle {
 }
 
 /// `bytes` read from a mapped file, from a byte stream and from one that trickles in give
-/// the same packets and end; the number of packets.
+/// the same packets and end, and so does the mapped file read in one loop; the number of
+/// packets.
 pub fn same_bytes(bytes: &[u8]) -> u64 {
     let mut file = tempfile::NamedTempFile::new().expect("temp file");
     file.write_all(bytes).expect("write temp file");
@@ -128,5 +170,6 @@ pub fn same_bytes(bytes: &[u8]) -> u64 {
     let packets = same(&what, open(), streamed);
     let trickled = CaptureReader::new(Trickle(Cursor::new(bytes.to_vec())), name());
     same(&format!("{what}, 7 at a time"), open(), trickled);
+    same_in_one_loop(&what, open);
     packets
 }
