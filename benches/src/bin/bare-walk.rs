@@ -22,26 +22,21 @@ fn main() -> ExitCode {
                 return ExitCode::from(1);
             }
         };
-        loop {
-            match reader.next_packet() {
-                Ok(Some(raw)) => {
-                    frames += 1;
-                    let Some(link) = LinkType::from_pcap(raw.link_type) else {
-                        continue;
-                    };
-                    if let Ok(p) = packet::decode(link, raw.data) {
-                        decoded += 1;
-                        let (a, b) = (p.key.src, p.key.dst);
-                        let key = (p.key.transport, a.min(b), a.max(b));
-                        *flows.entry(key).or_default() += 1;
-                    }
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    eprintln!("bare-walk: {e}");
-                    return ExitCode::from(2);
-                }
+        let read = reader.for_each_packet(|raw| {
+            frames += 1;
+            let Some(link) = LinkType::from_pcap(raw.link_type) else {
+                return;
+            };
+            if let Ok(p) = packet::decode(link, raw.data) {
+                decoded += 1;
+                let (a, b) = (p.key.src, p.key.dst);
+                let key = (p.key.transport, a.min(b), a.max(b));
+                *flows.entry(key).or_default() += 1;
             }
+        });
+        if let Err(e) = read {
+            eprintln!("bare-walk: {e}");
+            return ExitCode::from(2);
         }
     }
     println!("frames {frames} decoded {decoded} flows {}", flows.len());
