@@ -94,7 +94,15 @@ impl PcapFormat {
                 len: header_len,
             });
         };
-        let len = u64::from(caplen) + header_len as u64;
+        Ok(Need::Record {
+            unit: Unit::PcapRecord,
+            len: self.record_len(caplen)?,
+        })
+    }
+
+    /// The length of a record whose header says `caplen`, if the limits allow it.
+    fn record_len(&self, caplen: u32) -> Result<usize, CaptureErrorKind> {
+        let len = u64::from(caplen) + self.record_header_len() as u64;
         if len > MAX_RECORD_LEN as u64 {
             return Err(CaptureErrorKind::TooLarge {
                 unit: Unit::PcapRecord,
@@ -108,53 +116,19 @@ impl PcapFormat {
                 snaplen: self.snaplen,
             });
         }
-        Ok(Need::Record {
-            unit: Unit::PcapRecord,
-            // Bounded by MAX_RECORD_LEN above.
-            len: len as usize,
-        })
+        // Bounded by MAX_RECORD_LEN above.
+        Ok(len as usize)
     }
 
     /// The packet of the record at the start of `data` and the record's length, if the whole
-    /// record is there and passes the checks of [`PcapFormat::need`]; `None` otherwise, for the
-    /// reader's general path (`need`, refill, `packet`) to read it or report what is wrong.
-    /// The same fields and checks as that path, read from one copy of the 16-byte header:
-    /// the reader takes this way for nearly every record of a mapped file.
+    /// record is there and its lengths pass; `None` otherwise, for the reader's general path
+    /// (`need`, refill, `packet`) to read it or report what is wrong. The reader takes this
+    /// way for nearly every record of a mapped file.
     #[inline]
     pub(crate) fn whole_record(&self, data: &[u8]) -> Option<(Packet, usize)> {
-        if self.modified {
-            return None;
-        }
-        let header: [u8; field::RECORD_HEADER_LEN] = *data.first_chunk()?;
-        let word = |at: usize| {
-            let bytes = [header[at], header[at + 1], header[at + 2], header[at + 3]];
-            if self.big_endian {
-                u32::from_be_bytes(bytes)
-            } else {
-                u32::from_le_bytes(bytes)
-            }
-        };
-        let caplen = word(field::CAPLEN);
-        if self.snaplen != 0 && caplen > self.snaplen {
-            return None;
-        }
-        let captured = usize::try_from(caplen).ok()?;
-        let len = captured.checked_add(field::RECORD_HEADER_LEN)?;
-        if len > MAX_RECORD_LEN || len > data.len() {
-            return None;
-        }
-        let packet = Packet {
-            link_type: self.link_type,
-            ts_nanos: Some(time::pcap_nanos(
-                word(field::TS_SEC),
-                word(field::TS_FRACTION),
-                self.nanoseconds,
-            )),
-            orig_len: word(field::ORIG_LEN),
-            start: field::RECORD_HEADER_LEN,
-            len: captured,
-        };
-        Some((packet, len))
+        let caplen = read_u32(data, field::CAPLEN, self.big_endian)?;
+        let len = self.record_len(caplen).ok()?;
+        Some((self.packet(data.get(..len)?), len))
     }
 
     /// The packet in `record`, a whole record of the length [`PcapFormat::need`] gave.

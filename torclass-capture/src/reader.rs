@@ -126,7 +126,7 @@ pub struct CaptureReader {
     finished: bool,
 }
 
-/// What numbers and timestamps the packets: the next packet's index and the last timestamp
+/// How packets are numbered and stamped: the next packet's index, and the last timestamp
 /// (for pcapng simple packet blocks, which have none).
 #[derive(Clone, Copy, Debug, Default)]
 struct Sequence {
