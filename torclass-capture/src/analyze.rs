@@ -284,6 +284,28 @@ impl Analyzer {
         self.packet(packet, ts_nanos)
     }
 
+    /// [`Analyzer::frame`] for a frame of `link` the caller decoded already, with
+    /// [`packet::decode`], to `packet`, a whole datagram ([`packet::Fragment::None`]; or any
+    /// packet if reassembly is off): what [`Analyzer::frame`] does with such a frame, without
+    /// decoding it again. The reassembler is not consulted (a whole datagram does not change
+    /// it); `frame` is read again only for a new tunnelled flow's tunnel ([`packet::tunnel`]).
+    pub fn decoded_frame(
+        &mut self,
+        link: LinkType,
+        ts_nanos: i128,
+        frame: &[u8],
+        packet: &packet::Packet<'_>,
+    ) -> FrameOutcome {
+        self.stats.frames += 1;
+        let outcome = self.packet(packet, ts_nanos);
+        if let (FrameOutcome::Flow(o), Some(_)) = (outcome, packet.tunnel) {
+            if o.new_flow {
+                self.remember_tunnel(o.slot, packet::tunnel(link, frame));
+            }
+        }
+        outcome
+    }
+
     fn decode_error(&mut self, e: DecodeError) -> FrameOutcome {
         match e {
             DecodeError::LaterFragment { .. } => {

@@ -63,7 +63,7 @@ pub use parquet::ParquetWriter;
 pub use pcapng::MAX_INTERFACES;
 pub use reader::{CaptureFormat, CaptureReader, RawPacket, ReadMode, MAX_RECORD_LEN};
 pub use record::{hex, peer_id_text, ts_text, FlowRecord, Id, Value, COLUMNS};
-pub use shard::{shard_of, ShardedAnalyzer, ShardedOutput};
+pub use shard::{shard_of, ShardedAnalyzer, ShardedOutput, WINDOW_BYTES, WINDOW_FRAMES};
 pub use stream::INITIAL_BUFFER_LEN;
 pub use summary::{Counts, Summary};
 pub use table::{write_table_header, write_table_row};

@@ -2,24 +2,66 @@
 //! [`Analyzer`] (and so its own flow table), flows assigned to threads by a hash of their
 //! 5-tuple that is the same in both directions.
 //!
-//! Every thread reads and decodes the whole file (the reads hit the page cache), reassembles
-//! every fragmented datagram (fragments carry no ports to tell whose they are) and classifies
-//! only its own flows: no packet is copied or sent between threads, and the result does not
-//! depend on scheduling. Records are merged in the order flows were first seen in the file, as
-//! one thread gives them. Output is identical to one thread's unless a table evicts under
-//! pressure or replaces idle flows (those depend on which flows share a table, see
-//! [`torclass_core::table`]), or the endpoint cache is on: each thread learns peer endpoints
-//! from its own flows only, so a flow recognised by an endpoint another thread learned stays
-//! as its own bytes make it, and so with the host cache (set [`AnalyzerConfig::endpoints`] and
-//! [`AnalyzerConfig::hosts`] to 0 for identical output).
+//! # How the work is split
+//!
+//! The calling thread is the reader: it walks the file's records with one [`CaptureReader`]
+//! and copies each window of up to [`WINDOW_FRAMES`] frames (or [`WINDOW_BYTES`] bytes) into a
+//! buffer, which it hands to the N classifier threads. Each window then goes through two
+//! phases, both split between the classifiers:
+//!
+//! - **Route**: classifier `i` decodes the `i`-th N-th of the window's frames once, and puts
+//!   each decoded packet on the list of the classifier whose shard ([`shard_of`]) its flow is.
+//!   A frame that is an IP fragment goes on every list (fragments carry no ports to tell
+//!   whose they are: every classifier reassembles every datagram and keeps its own, as each
+//!   one's reassembler holds the same fragments); a frame that is no flow's packet (another
+//!   protocol, an unknown link type, malformed) goes to the first classifier only, which
+//!   counts it.
+//! - **Classify**: classifier `s` takes the lists addressed to it, from classifier 0 to N−1
+//!   (so in file order), and feeds them to its analyzer: decoded packets without decoding
+//!   them again ([`Analyzer::decoded_frame`]), fragments and uncounted frames through
+//!   [`Analyzer::frame_where`] as before.
+//!
+//! Each analyzer therefore sees exactly the frames, in exactly the order, that it would see
+//! reading the whole file itself and keeping its own flows: the output does not depend on the
+//! window size or on scheduling. The lists travel on one channel per pair of classifiers and
+//! the windows on one channel per classifier, so a classifier that is done classifying one
+//! window goes on routing the next while the others finish (no barrier), and the reader fills
+//! the next windows meanwhile ([`WINDOWS`] buffers, recycled). Reading and copying (about 300
+//! instructions a frame) is the part that is not split: it bounds the speed-up at about
+//! (read + decode + classify) / read, see BENCHMARKS.md.
+//!
+//! Why copy the frames rather than hand out offsets into the memory-mapped file: the copy
+//! costs the reader a few dozen instructions a frame, works the same for streams, pipes and
+//! compressed files, needs no change to the reader (which gives back a map's pages behind it
+//! as it goes) and keeps the crate's only `unsafe` in `map`.
+//!
+//! Records are merged in the order flows were first seen in the file, as one thread gives
+//! them. Output is identical to one thread's unless a table evicts under pressure or replaces
+//! idle flows (those depend on which flows share a table, see [`torclass_core::table`]), or
+//! the endpoint cache is on: each thread learns peer endpoints from its own flows only, so a
+//! flow recognised by an endpoint another thread learned stays as its own bytes make it, and
+//! so with the host cache (set [`AnalyzerConfig::endpoints`] and [`AnalyzerConfig::hosts`] to
+//! 0 for identical output).
 
 use std::path::Path;
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::Arc;
 
-use torclass_core::packet::{self, FlowKey};
+use torclass_core::packet::{self, FlowKey, Fragment, LinkType, TcpInfo, TunnelKind};
 use torclass_core::table::TableStats;
 
 use crate::analyze::{Analyzer, AnalyzerConfig, FrameOutcome, PacketStats};
 use crate::{CaptureError, CaptureReader, FlowRecord, ReadMode};
+
+/// Frames in a window, at most: large enough that the hand-over (a few channel messages per
+/// window) costs nothing per frame, small enough that the windows in flight stay in cache.
+pub const WINDOW_FRAMES: usize = 4096;
+
+/// Bytes of frames in a window, at most (a window may hold one frame more than this).
+pub const WINDOW_BYTES: usize = 2 << 20;
+
+/// Windows in flight: one being read, one or two being routed and classified.
+const WINDOWS: usize = 4;
 
 /// The shard (0..`shards`) of the flow of `key`, the same for both directions.
 #[must_use]
@@ -56,7 +98,7 @@ pub struct ShardedOutput {
     pub packets: PacketStats,
     /// Flow table counters, summed over the threads.
     pub table: TableStats,
-    /// The error that stopped reading (the same for every thread), if any: the records are
+    /// The error that stopped reading, if any: the records are
     /// those of the packets before it.
     pub error: Option<CaptureError>,
 }
@@ -67,14 +109,15 @@ pub struct ShardedAnalyzer {
     config: AnalyzerConfig,
     threads: usize,
     mode: ReadMode,
+    window: usize,
 }
 
-/// One thread's result: records with the file index of each flow's first packet.
+/// One classifier's result: records with the file index of each flow's first packet.
+#[derive(Default)]
 struct Shard {
     records: Vec<(u64, FlowRecord)>,
     packets: PacketStats,
     table: TableStats,
-    error: Option<CaptureError>,
 }
 
 impl ShardedAnalyzer {
@@ -89,24 +132,34 @@ impl ShardedAnalyzer {
             },
             threads,
             mode: ReadMode::Auto,
+            window: WINDOW_FRAMES,
         }
     }
 
-    /// Read files as `mode` says (each thread opens the file with
-    /// [`CaptureReader::open_with`]); [`ReadMode::Auto`] unless set.
+    /// Read files as `mode` says ([`CaptureReader::open_with`]); [`ReadMode::Auto`] unless
+    /// set.
     #[must_use]
     pub fn read_mode(self, mode: ReadMode) -> Self {
         Self { mode, ..self }
     }
 
-    /// Threads used.
+    /// Hand frames to the classifiers in windows of `frames` (at least 1) rather than
+    /// [`WINDOW_FRAMES`]: the output is the same, only the speed changes.
+    #[must_use]
+    pub fn window(self, frames: usize) -> Self {
+        Self {
+            window: frames.max(1),
+            ..self
+        }
+    }
+
+    /// Classifier threads used (the calling thread reads).
     #[must_use]
     pub fn threads(&self) -> usize {
         self.threads
     }
 
-    /// Classify the capture at `path`; `progress` gets the byte offset reached now and then
-    /// (from the first thread).
+    /// Classify the capture at `path`; `progress` gets the byte offset reached now and then.
     ///
     /// # Errors
     /// The reader's error when the file cannot be opened; a corrupt or truncated file gives
@@ -116,86 +169,335 @@ impl ShardedAnalyzer {
         path: &Path,
         progress: impl FnMut(u64) + Send,
     ) -> Result<ShardedOutput, CaptureError> {
-        let mut readers = (0..self.threads)
-            .map(|_| CaptureReader::open_with(path, self.mode))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut progress = Some(progress);
-        let shards: Vec<Shard> = std::thread::scope(|scope| {
-            let handles: Vec<_> = readers
-                .drain(..)
+        let reader = CaptureReader::open_with(path, self.mode)?;
+        Ok(self.read(reader, progress))
+    }
+
+    /// Classify every packet of `reader` (on this thread: reading; on `threads` others:
+    /// routing and classifying).
+    fn read(&self, mut reader: CaptureReader, mut progress: impl FnMut(u64)) -> ShardedOutput {
+        let n = self.threads;
+        let (recycle, spare) = channel();
+        let mut windows = Vec::with_capacity(n);
+        let mut inboxes: Vec<Vec<Receiver<Vec<Work>>>> = (0..n).map(|_| Vec::new()).collect();
+        let mut outboxes: Vec<Vec<Sender<Vec<Work>>>> = (0..n).map(|_| Vec::new()).collect();
+        for inbox in &mut inboxes {
+            for outbox in &mut outboxes {
+                let (tx, rx) = channel();
+                outbox.push(tx);
+                inbox.push(rx);
+            }
+        }
+        let reassembly = self.config.fragment_slots > 0 && self.config.fragment_bytes > 0;
+        let (shards, error) = std::thread::scope(|scope| {
+            let handles: Vec<_> = inboxes
+                .into_iter()
+                .zip(outboxes)
                 .enumerate()
-                .map(|(me, reader)| {
-                    let report = if me == 0 { progress.take() } else { None };
-                    let config = self.config;
-                    let threads = self.threads;
-                    scope.spawn(move || run_shard(reader, config, me, threads, report))
+                .map(|(me, (inbox, outbox))| {
+                    let (tx, rx) = channel();
+                    windows.push(tx);
+                    let classifier = Classifier {
+                        analyzer: Analyzer::new(self.config),
+                        me,
+                        threads: n,
+                        reassembly,
+                        first: Vec::new(),
+                    };
+                    let recycle = recycle.clone();
+                    scope.spawn(move || classifier.run(&rx, &inbox, &outbox, &recycle))
                 })
                 .collect();
-            handles
+            drop(recycle);
+            let error = self.feed(&mut reader, &windows, &spare, &mut progress);
+            // The classifiers stop when the windows' channels close.
+            drop(windows);
+            let shards: Vec<Shard> = handles
                 .into_iter()
                 .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
+                .collect();
+            (shards, error)
         });
-        let mut out = ShardedOutput::default();
+        let mut out = ShardedOutput {
+            error,
+            ..ShardedOutput::default()
+        };
         let mut records = Vec::new();
         for shard in shards {
             records.extend(shard.records);
             out.packets = add_packets(out.packets, shard.packets);
             out.table = out.table + shard.table;
-            if out.error.is_none() {
-                out.error = shard.error;
-            }
         }
         records.sort_by_key(|(first, _)| *first);
         out.records = records.into_iter().map(|(_, r)| r).collect();
-        Ok(out)
+        out
+    }
+
+    /// Read `reader` into windows, each sent to every classifier; the error that stopped
+    /// reading, if any.
+    fn feed(
+        &self,
+        reader: &mut CaptureReader,
+        classifiers: &[Sender<Arc<Window>>],
+        spare: &Receiver<Window>,
+        progress: &mut impl FnMut(u64),
+    ) -> Option<CaptureError> {
+        let mut made = 0;
+        loop {
+            // A window the classifiers are done with, else a new one while fewer than
+            // WINDOWS exist, else wait for one.
+            let mut window = spare.try_recv().ok().unwrap_or_else(|| {
+                if made < WINDOWS {
+                    made += 1;
+                    Window::default()
+                } else {
+                    spare.recv().unwrap_or_default()
+                }
+            });
+            window.frames.clear();
+            window.bytes.clear();
+            let end = loop {
+                if window.frames.len() >= self.window || window.bytes.len() >= WINDOW_BYTES {
+                    break None;
+                }
+                let p = match reader.next_packet() {
+                    Ok(Some(p)) => p,
+                    Ok(None) => break Some(None),
+                    Err(e) => break Some(Some(e)),
+                };
+                if window.frames.is_empty() {
+                    window.first = p.index;
+                }
+                let start = window.bytes.len();
+                window.bytes.extend_from_slice(p.data);
+                window.frames.push(Frame {
+                    start,
+                    end: window.bytes.len(),
+                    link_type: p.link_type,
+                    ts_nanos: p.ts_nanos,
+                });
+                if p.index % 4096 == 0 {
+                    progress(p.offset);
+                }
+            };
+            if let (false, Some((last, others))) =
+                (window.frames.is_empty(), classifiers.split_last())
+            {
+                // The classifiers hold the only references, so that the last one done gives
+                // the window back. One that stopped (it panicked) gets nothing more.
+                let window = Arc::new(window);
+                for classifier in others {
+                    let _ = classifier.send(Arc::clone(&window));
+                }
+                let _ = last.send(window);
+            }
+            if let Some(error) = end {
+                return error;
+            }
+        }
     }
 }
 
-fn run_shard(
-    mut reader: CaptureReader,
-    config: AnalyzerConfig,
+/// Frames copied out of the capture, one after the other.
+#[derive(Default)]
+struct Window {
+    /// File index of the first frame.
+    first: u64,
+    bytes: Vec<u8>,
+    frames: Vec<Frame>,
+}
+
+/// One frame of a [`Window`]: `bytes[start..end]`.
+struct Frame {
+    start: usize,
+    end: usize,
+    link_type: u32,
+    ts_nanos: i128,
+}
+
+impl Window {
+    fn bytes(&self, frame: &Frame) -> &[u8] {
+        self.bytes.get(frame.start..frame.end).unwrap_or_default()
+    }
+}
+
+/// What a classifier gets for one frame of a window (by its position in the window).
+enum Work {
+    /// A packet that was decoded, for its flow's classifier only.
+    Packet(u32, Decoded),
+    /// A frame to read with [`Analyzer::frame_where`]: a fragment (every classifier gets
+    /// it), or a frame that is no flow's packet (the first classifier only, which counts it).
+    Frame(u32),
+}
+
+/// A decoded [`packet::Packet`] with its payload as a range of its frame, so that it can be
+/// sent to another thread beside the window it borrows from.
+struct Decoded {
+    key: FlowKey,
+    tcp: Option<TcpInfo>,
+    fragment: Fragment,
+    payload: (usize, usize),
+    payload_len_on_wire: u32,
+    tunnel: Option<TunnelKind>,
+}
+
+impl Decoded {
+    fn new(p: &packet::Packet<'_>, frame: &[u8]) -> Self {
+        // The payload is a part of the frame (nothing was reassembled).
+        let start = (p.payload.as_ptr() as usize).wrapping_sub(frame.as_ptr() as usize);
+        Self {
+            key: p.key,
+            tcp: p.tcp,
+            fragment: p.fragment,
+            payload: (start, start.wrapping_add(p.payload.len())),
+            payload_len_on_wire: p.payload_len_on_wire,
+            tunnel: p.tunnel,
+        }
+    }
+
+    fn packet<'a>(&self, frame: &'a [u8]) -> packet::Packet<'a> {
+        packet::Packet {
+            key: self.key,
+            tcp: self.tcp,
+            fragment: self.fragment,
+            payload: frame
+                .get(self.payload.0..self.payload.1)
+                .unwrap_or_default(),
+            payload_len_on_wire: self.payload_len_on_wire,
+            tunnel: self.tunnel,
+        }
+    }
+}
+
+/// One classifier thread: its analyzer and its place among the others.
+struct Classifier {
+    analyzer: Analyzer,
     me: usize,
     threads: usize,
-    mut progress: Option<impl FnMut(u64)>,
-) -> Shard {
-    let mut analyzer = Analyzer::new(config);
-    // File index of the first packet of each flow this analyzer created, by creation order.
-    let mut first = Vec::new();
-    let error = loop {
-        let p = match reader.next_packet() {
-            Ok(Some(p)) => p,
-            Ok(None) => break None,
-            Err(e) => break Some(e),
+    /// Whether the analyzers reassemble fragments (else a first fragment is a packet).
+    reassembly: bool,
+    /// File index of the first packet of each flow this analyzer created, by creation order.
+    first: Vec<u64>,
+}
+
+impl Classifier {
+    /// Route and classify every window `windows` brings, the lists of the others coming from
+    /// `inbox` and this one's going to `outbox` (both by classifier); give each window back
+    /// to the reader through `recycle` once every classifier is done with it.
+    fn run(
+        mut self,
+        windows: &Receiver<Arc<Window>>,
+        inbox: &[Receiver<Vec<Work>>],
+        outbox: &[Sender<Vec<Work>>],
+        recycle: &Sender<Window>,
+    ) -> Shard {
+        'windows: while let Ok(window) = windows.recv() {
+            for (list, to) in self.route(&window).into_iter().zip(outbox) {
+                // A classifier that stopped (it panicked) gets nothing more.
+                let _ = to.send(list);
+            }
+            for from in inbox {
+                let Ok(list) = from.recv() else {
+                    break 'windows;
+                };
+                for work in list {
+                    self.classify(&window, work);
+                }
+            }
+            if let Some(window) = Arc::into_inner(window) {
+                let _ = recycle.send(window);
+            }
+        }
+        let packets = self.analyzer.packet_stats();
+        let table = self.analyzer.table_stats();
+        // Every flow created gives exactly one record, in creation order.
+        let records = self.first.into_iter().zip(self.analyzer.finish()).collect();
+        Shard {
+            records,
+            packets,
+            table,
+        }
+    }
+
+    /// Decode this classifier's part of `window`: a list of work for each classifier.
+    fn route(&self, window: &Window) -> Vec<Vec<Work>> {
+        let n = self.threads;
+        let count = window.frames.len();
+        let part = count * self.me / n..count * (self.me + 1) / n;
+        let mut lists: Vec<Vec<Work>> = (0..n)
+            .map(|_| Vec::with_capacity(part.len() / n + part.len() / (4 * n) + 16))
+            .collect();
+        for (at, frame) in window
+            .frames
+            .iter()
+            .enumerate()
+            .take(part.end)
+            .skip(part.start)
+        {
+            // A window holds far fewer than 2^32 frames.
+            let at = at as u32;
+            let bytes = window.bytes(frame);
+            let to = match LinkType::from_pcap(frame.link_type) {
+                Some(link) => match packet::decode(link, bytes) {
+                    Ok(p) if !self.reassembly || p.fragment == Fragment::None => {
+                        let to = shard_of(&p.key, n);
+                        let decoded = Decoded::new(&p, bytes);
+                        if let Some(list) = lists.get_mut(to) {
+                            list.push(Work::Packet(at, decoded));
+                        }
+                        continue;
+                    }
+                    Ok(_) => None,
+                    Err(_) if self.reassembly && packet::fragment(link, bytes).is_some() => None,
+                    Err(_) => Some(0),
+                },
+                None => Some(0),
+            };
+            match to {
+                Some(to) => lists
+                    .get_mut(to)
+                    .into_iter()
+                    .for_each(|l| l.push(Work::Frame(at))),
+                None => lists.iter_mut().for_each(|l| l.push(Work::Frame(at))),
+            }
+        }
+        lists
+    }
+
+    fn classify(&mut self, window: &Window, work: Work) {
+        let at = match &work {
+            Work::Packet(at, _) | Work::Frame(at) => *at,
         };
-        // Frames that are not flows are counted once, by the first thread.
-        let outcome = analyzer.frame_where(
-            p.link_type,
-            p.ts_nanos,
-            p.data,
-            |key| shard_of(key, threads) == me,
-            me == 0,
-        );
+        let Some(frame) = window.frames.get(at as usize) else {
+            return;
+        };
+        let bytes = window.bytes(frame);
+        let outcome = match work {
+            Work::Packet(_, decoded) => {
+                // The link type decoded in `route`.
+                let link = LinkType::from_pcap(frame.link_type).unwrap_or(LinkType::Raw);
+                let packet = decoded.packet(bytes);
+                Some(
+                    self.analyzer
+                        .decoded_frame(link, frame.ts_nanos, bytes, &packet),
+                )
+            }
+            Work::Frame(_) => {
+                let (me, threads) = (self.me, self.threads);
+                self.analyzer.frame_where(
+                    frame.link_type,
+                    frame.ts_nanos,
+                    bytes,
+                    |key| shard_of(key, threads) == me,
+                    me == 0,
+                )
+            }
+        };
         if let Some(FrameOutcome::Flow(o)) = outcome {
             if o.new_flow {
-                first.push(p.index);
+                self.first.push(window.first + u64::from(at));
             }
         }
-        if p.index % 4096 == 0 {
-            if let Some(report) = progress.as_mut() {
-                report(p.offset);
-            }
-        }
-    };
-    let packets = analyzer.packet_stats();
-    let table = analyzer.table_stats();
-    // Every flow created gives exactly one record, in creation order.
-    let records = first.into_iter().zip(analyzer.finish()).collect();
-    Shard {
-        records,
-        packets,
-        table,
-        error,
     }
 }
 

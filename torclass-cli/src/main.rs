@@ -146,9 +146,10 @@ struct Classify {
     verbose: bool,
 
     /// Classify on N threads, flows shared out by a hash of their 5-tuple (each thread has
-    /// its own table of max-flows/N slots and endpoint cache); the output is the same as with
-    /// one thread unless tables fill up or a verdict rests on a peer endpoint learned by another
-    /// thread (add --no-endpoint-cache for output identical to one thread).
+    /// its own table of max-flows/N slots and endpoint cache), while this thread reads the
+    /// file once and hands them windows of frames; the output is the same as with one thread
+    /// unless tables fill up or a verdict rests on a peer endpoint learned by another thread
+    /// (add --no-endpoint-cache for output identical to one thread).
     #[arg(long, default_value_t = 1, value_name = "N")]
     threads: usize,
 }
