@@ -27,11 +27,11 @@
 //! the windows on one channel per classifier, so a classifier that is done classifying one
 //! window goes on routing the next while the others finish (no barrier), and the reader fills
 //! the next windows meanwhile ([`WINDOWS`] buffers, recycled). Reading and copying (about 300
-//! instructions a frame) is the part that is not split: it bounds the speed-up at about
+//! to 400 instructions a frame) is the part that is not split: it bounds the speed-up at about
 //! (read + decode + classify) / read, see BENCHMARKS.md.
 //!
 //! Why copy the frames rather than hand out offsets into the memory-mapped file: the copy
-//! costs the reader a few dozen instructions a frame, works the same for streams, pipes and
+//! costs the reader about 90 instructions a frame, works the same for streams, pipes and
 //! compressed files, needs no change to the reader (which gives back a map's pages behind it
 //! as it goes) and keeps the crate's only `unsafe` in `map`.
 //!
