@@ -42,10 +42,10 @@ mod common;
 use common::*;
 
 mod c {
+    pub use super::common::exports::*;
     use super::*;
 
     extern "C" {
-        pub fn torclass_flow_init(flow: *mut torclass_flow, transport: u8, ip_version: u8) -> u32;
         pub fn torclass_flow_feed(
             flow: *mut torclass_flow,
             direction: u8,
@@ -61,33 +61,12 @@ mod c {
             meta: *mut torclass_meta,
             out_verdict: *mut torclass_verdict,
         ) -> u32;
-        pub fn torclass_flow_verdict(
-            flow: *const torclass_flow,
-            out_verdict: *mut torclass_verdict,
-        ) -> u32;
         pub fn torclass_flow_finish(
             flow: *mut torclass_flow,
             out_verdict: *mut torclass_verdict,
         ) -> u32;
         pub fn torclass_flow_gap(flow: *mut torclass_flow, direction: u8) -> u32;
         pub fn torclass_result_message(result: u32) -> *const c_char;
-        pub fn torclass_table_size(capacity: u32) -> usize;
-        pub fn torclass_table_init(
-            mem: *mut c_void,
-            mem_len: usize,
-            capacity: u32,
-            seed: u64,
-            config: *const torclass_table_config,
-            out_table: *mut *mut c_void,
-        ) -> u32;
-        pub fn torclass_table_process(
-            table: *mut c_void,
-            link_type: u32,
-            data: *const u8,
-            len: usize,
-            timestamp_ns: u64,
-            out_result: *mut torclass_packet_result,
-        ) -> u32;
         pub fn torclass_table_meta(
             table: *const c_void,
             slot_index: u32,
@@ -97,16 +76,6 @@ mod c {
             table: *const c_void,
             slot_index: u32,
             out_verdict: *mut torclass_verdict,
-        ) -> u32;
-        pub fn torclass_table_flow_key(
-            table: *const c_void,
-            slot_index: u32,
-            out_key: *mut torclass_flow_key,
-        ) -> u32;
-        pub fn torclass_table_get_stats(
-            table: *const c_void,
-            out_stats: *mut torclass_table_stats,
-            stats_size: usize,
         ) -> u32;
         pub fn torclass_table_expire(
             table: *mut c_void,

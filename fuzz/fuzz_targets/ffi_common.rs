@@ -118,3 +118,48 @@ pub fn c_key(key: &FlowKey) -> torclass_flow_key {
     }
     out
 }
+
+/// The exports both harnesses call, as `include/torclass.h` declares them to C (each
+/// harness declares the rest it calls).
+pub mod exports {
+    use core::ffi::c_void;
+    use torclass::{
+        torclass_flow, torclass_flow_key, torclass_packet_result, torclass_table_config,
+        torclass_table_stats, torclass_verdict,
+    };
+
+    extern "C" {
+        pub fn torclass_flow_init(flow: *mut torclass_flow, transport: u8, ip_version: u8) -> u32;
+        pub fn torclass_flow_verdict(
+            flow: *const torclass_flow,
+            out_verdict: *mut torclass_verdict,
+        ) -> u32;
+        pub fn torclass_table_flow_key(
+            table: *const c_void,
+            slot_index: u32,
+            out_key: *mut torclass_flow_key,
+        ) -> u32;
+        pub fn torclass_table_get_stats(
+            table: *const c_void,
+            out_stats: *mut torclass_table_stats,
+            stats_size: usize,
+        ) -> u32;
+        pub fn torclass_table_init(
+            mem: *mut c_void,
+            mem_len: usize,
+            capacity: u32,
+            seed: u64,
+            config: *const torclass_table_config,
+            out_table: *mut *mut c_void,
+        ) -> u32;
+        pub fn torclass_table_process(
+            table: *mut c_void,
+            link_type: u32,
+            data: *const u8,
+            len: usize,
+            timestamp_ns: u64,
+            out_result: *mut torclass_packet_result,
+        ) -> u32;
+        pub fn torclass_table_size(capacity: u32) -> usize;
+    }
+}

@@ -60,14 +60,10 @@ mod common;
 use common::*;
 
 mod c {
+    pub use super::common::exports::*;
     use super::*;
 
     extern "C" {
-        pub fn torclass_flow_init(flow: *mut torclass_flow, transport: u8, ip_version: u8) -> u32;
-        pub fn torclass_flow_verdict(
-            flow: *const torclass_flow,
-            out_verdict: *mut torclass_verdict,
-        ) -> u32;
         pub fn torclass_flow_midstream(flow: *mut torclass_flow) -> u32;
         pub fn torclass_flow_feed_learn(
             flow: *mut torclass_flow,
@@ -131,33 +127,6 @@ mod c {
         pub fn torclass_confidence_name(confidence: u8) -> *const c_char;
         pub fn torclass_end_reason_name(reason: u8) -> *const c_char;
         pub fn torclass_evidence_name(bit: u32) -> *const c_char;
-        pub fn torclass_table_size(capacity: u32) -> usize;
-        pub fn torclass_table_init(
-            mem: *mut c_void,
-            mem_len: usize,
-            capacity: u32,
-            seed: u64,
-            config: *const torclass_table_config,
-            out_table: *mut *mut c_void,
-        ) -> u32;
-        pub fn torclass_table_process(
-            table: *mut c_void,
-            link_type: u32,
-            data: *const u8,
-            len: usize,
-            timestamp_ns: u64,
-            out_result: *mut torclass_packet_result,
-        ) -> u32;
-        pub fn torclass_table_flow_key(
-            table: *const c_void,
-            slot_index: u32,
-            out_key: *mut torclass_flow_key,
-        ) -> u32;
-        pub fn torclass_table_get_stats(
-            table: *const c_void,
-            out_stats: *mut torclass_table_stats,
-            stats_size: usize,
-        ) -> u32;
         pub fn torclass_table_flow_info(
             table: *const c_void,
             handle: u64,
