@@ -142,7 +142,10 @@ fuzz_target!(|input: Input| {
                 let had = table.lookup(&key);
                 assert_eq!(table.remove_key(&key, &mut leave), had.is_some());
                 if let Some((handle, _)) = had {
-                    assert!(table.flow(handle).is_none(), "a removed flow is still found");
+                    assert!(
+                        table.flow(handle).is_none(),
+                        "a removed flow is still found"
+                    );
                 }
                 continue;
             }
@@ -217,7 +220,10 @@ fuzz_target!(|input: Input| {
             .expect("the packet's flow is in its slot");
         assert!(*slot.key() == key || *slot.key() == key.reversed());
         assert!(slot.packets() >= 1);
-        assert_eq!(table.flow(outcome.handle).map(Slot::number), Some(slot.number()));
+        assert_eq!(
+            table.flow(outcome.handle).map(Slot::number),
+            Some(slot.number())
+        );
         assert!(slot.evidence().contains(outcome.evidence));
         assert!(table.iter().count() <= table.capacity());
         let (entries, used) = table.store_usage();
