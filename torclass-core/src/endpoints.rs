@@ -122,9 +122,7 @@ impl CacheEntry {
 
     /// Where the endpoint was learned last, if the entry is in use.
     pub fn source(&self) -> Option<EndpointSource> {
-        EndpointSource::ALL
-            .into_iter()
-            .find(|s| *s as u8 == self.source)
+        EndpointSource::from_number(self.source)
     }
 
     /// Instant (caller's clock, ns) from which the entry is no longer reported.

@@ -76,6 +76,13 @@ impl EndpointSource {
         Self::Flow,
         Self::Proxy,
     ];
+
+    /// The source numbered `number` (its `u8` value), if any.
+    #[must_use]
+    pub fn from_number(number: u8) -> Option<Self> {
+        // `ALL` lists them by number, from 1.
+        Self::ALL.get(usize::from(number).checked_sub(1)?).copied()
+    }
 }
 
 /// Receives what the classifier extracts. Every method has an empty default.

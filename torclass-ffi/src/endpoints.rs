@@ -216,10 +216,7 @@ pub(crate) unsafe fn insert(
     // SAFETY: NULL is refused; else valid (caller contract).
     let e = tri!(unsafe { get(endpoint_in) });
     let at = tri!(endpoint(e));
-    let Some(source) = EndpointSource::ALL
-        .into_iter()
-        .find(|s| *s as u8 == e.source)
-    else {
+    let Some(source) = EndpointSource::from_number(e.source) else {
         return torclass_result::InvalidArgument;
     };
     // A refused insert leaves the caller's cache as it was, but the core counts an endpoint

@@ -125,12 +125,9 @@ impl<S: AsRef<[CacheEntry]> + AsMut<[CacheEntry]>> EndpointCache<S> {
                 "cache entry bucket",
             )?;
             let source = r.u8()?;
-            let source = EndpointSource::ALL
-                .into_iter()
-                .find(|s| *s as u8 == source)
-                .ok_or(SnapshotError::Invalid {
-                    what: "endpoint source",
-                })?;
+            let source = EndpointSource::from_number(source).ok_or(SnapshotError::Invalid {
+                what: "endpoint source",
+            })?;
             let entry = self
                 .storage
                 .as_mut()

@@ -697,5 +697,9 @@ fn every_endpoint_source_is_listed_once_by_number() {
     use crate::observer::EndpointSource;
     for (i, source) in EndpointSource::ALL.iter().enumerate() {
         assert_eq!(*source as usize, i + 1);
+        assert_eq!(EndpointSource::from_number(*source as u8), Some(*source));
     }
+    assert_eq!(EndpointSource::from_number(0), None);
+    assert_eq!(EndpointSource::from_number(8), None);
+    assert_eq!(EndpointSource::from_number(u8::MAX), None);
 }
