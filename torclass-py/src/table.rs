@@ -234,6 +234,9 @@ pub(crate) fn read_tables<'py>(
     if let Some(e) = interrupted {
         return Err(e);
     }
+    // A signal that arrived after the last wake (a read shorter than 100 ms, or the last
+    // stretch of a long one) is raised here, by this call, not by whatever Python runs next.
+    py.check_signals()?;
     let mut batches = Vec::new();
     let status = PyList::empty(py);
     for (name, result) in names.iter().zip(results) {

@@ -359,8 +359,10 @@ def test_notices_match_as_the_cli(tmp_path: Path) -> None:
 
 def test_ctrl_c_stops_flows_table(tmp_path: Path) -> None:
     """SIGINT while flows_table reads (GIL released, on its own threads) raises
-    KeyboardInterrupt within about 100 ms of a chunk, not after the whole read (two files: it
-    must stop before reading one, with room for a loaded machine)."""
+    KeyboardInterrupt from the call, within about 100 ms of a chunk. One source is a pipe that
+    never ends, so the signal always lands during the read (a file could be read before it
+    arrives); the other is a whole file read beside it. Without the interrupt the writer gives
+    up after 60 s, the read ends and the test fails."""
     import signal
     import threading
     import time
@@ -369,21 +371,41 @@ def test_ctrl_c_stops_flows_table(tmp_path: Path) -> None:
         no_captures()
     data = max(CAPTURES, key=lambda p: p.stat().st_size).read_bytes()
     big = tmp_path / "big.pcap"
-    with open(big, "wb") as f:
-        f.write(data)
-        for _ in range(150):  # the same records again: ~300 MB, seconds to read
-            f.write(data[24:])
-    timer = threading.Timer(0.1, lambda: os.kill(os.getpid(), signal.SIGINT))
+    big.write_bytes(data)
+    fifo = tmp_path / "endless.pcap"
+    os.mkfifo(fifo)
+    frames = [Frame("10.0.0.1", 5000, "10.0.0.2", 53, b"x" * 20, ts=1.7e9, udp=True)]
+    header_and_one = pcap_bytes(frames)
+    records = header_and_one[24:] * 1000
+    stop = threading.Event()
+
+    def writer() -> None:
+        try:
+            with open(fifo, "wb") as f:
+                f.write(header_and_one)
+                deadline = time.monotonic() + 60
+                while not stop.is_set() and time.monotonic() < deadline:
+                    f.write(records)
+                    f.flush()
+                    time.sleep(0.005)
+        except BrokenPipeError:
+            return
+
+    feeder = threading.Thread(target=writer)
+    feeder.start()
+    timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
     start = time.monotonic()
     timer.start()
-    with pytest.raises(KeyboardInterrupt):
-        torclass.flows_table([big, big], threads=2)
-    took = time.monotonic() - start
-    timer.cancel()
-    whole = time.monotonic()
-    torclass.flows_table(big, threads=1)
-    whole = time.monotonic() - whole
-    assert took < 0.1 + whole, (took, whole)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            torclass.flows_table([fifo, big], threads=2)
+    finally:
+        timer.cancel()
+        stop.set()
+        # A writer still waiting for a reader to open the pipe is let through (then EPIPE).
+        os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+        feeder.join()
+    assert time.monotonic() - start < 30
 
 
 def test_plot_draws_each_protocols_bytes(capture: Path) -> None:
