@@ -483,8 +483,8 @@ pub enum TableError {
     /// The table has no slots.
     NoCapacity,
     /// A growable table ([`FlowTable::set_growable`]) has no free slot in the window of this
-    /// packet's new flow: nothing changed; [`FlowTable::grow`] it and process the packet
-    /// again.
+    /// packet's new flow, nor a flow past its timeout there: nothing changed;
+    /// [`FlowTable::grow`] it and process the packet again.
     Full,
 }
 
@@ -1084,7 +1084,7 @@ where
     }
 
     /// Pick the slot for a new flow in the window at `start`, ending its flow if needed; `None`
-    /// when the window is full and the table growable.
+    /// when the window is full of flows within their timeout and the table growable.
     fn victim(
         &mut self,
         start: usize,
@@ -1120,7 +1120,9 @@ where
                 best = Some((index, rank, timed_out.unwrap_or(EndReason::Evicted)));
             }
         }
-        if self.growable {
+        // A growable table ends only a flow whose timeout ran out (it ended already, whoever
+        // notices: the record is the same); for any other it grows.
+        if self.growable && best.is_none_or(|(_, (class, _), _)| class != 0) {
             return None;
         }
         let (index, _, reason) = best.unwrap_or((start, (0, 0), EndReason::Evicted));

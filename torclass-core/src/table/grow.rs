@@ -5,14 +5,15 @@
 //! they are needed. Memory is then touched as flows arrive rather than all at start-up, and a
 //! large `--max-flows` costs nothing until used.
 //!
-//! A growable table never ends a flow to make room: when a new flow's window holds no free
-//! slot, [`FlowTable::process`] returns [`TableError::Full`](super::TableError::Full) having
-//! changed nothing, and the caller grows the table and processes the packet again. So, while
-//! it grows, its flows end as they would in a table that had all its slots from the start and
-//! never met a full window (a flow past its timeout stays until its tuple, the caller's timer
-//! or a full window of the full-size table ends it). Once it may grow no more, the caller
-//! turns growing off and the [eviction policy](super#eviction-policy) applies as in any
-//! table.
+//! A growable table never ends a live flow to make room: when a new flow's window holds no
+//! free slot and no flow past its timeout, [`FlowTable::process`] returns
+//! [`TableError::Full`](super::TableError::Full) having changed nothing, and the caller grows
+//! the table and processes the packet again. A flow past its timeout gives its slot instead
+//! (it ended when its timeout ran out, whatever notices: its tuple, the caller's timer, a full
+//! window; the record is the same). So, while it grows, its flows end as they would in a table
+//! that had all its slots from the start and never met a full window. Once it may grow no
+//! more, the caller turns growing off and the [eviction policy](super#eviction-policy) applies
+//! as in any table.
 
 use super::{flow_hash, FlowTable, Held, Slot, IN_USE, MAX_SLOTS, PROBE};
 use crate::observer::Observer;
@@ -23,8 +24,9 @@ where
     M: Observer + Default,
     R: AsRef<[Held]> + AsMut<[Held]>,
 {
-    /// While `growable`, a new flow whose window has no free slot does not end another flow:
-    /// [`FlowTable::process`] returns [`TableError::Full`](super::TableError::Full) instead,
+    /// While `growable`, a new flow whose window has no free slot ends no live flow (only one
+    /// past its timeout): [`FlowTable::process`] returns
+    /// [`TableError::Full`](super::TableError::Full) instead,
     /// leaving the table as it was, so that the caller can [`FlowTable::grow`] it and process
     /// the packet again. Off by default.
     pub fn set_growable(&mut self, growable: bool) {

@@ -69,28 +69,54 @@ fn a_full_window_is_reported_not_evicted_and_growing_lets_the_flow_in() {
     assert_eq!(t.iter().count(), PROBE + 1);
 }
 
-/// A flow past its timeout is not ended to make room either: in a table with all its slots it
-/// would have stayed (until its tuple or the timer ended it), and so it does here.
+/// A flow past its timeout gives its slot to a new flow instead of the table growing: it has
+/// ended (a fixed table, the timer or its tuple would end it the same way, with the same
+/// record). A window of flows all within their timeout still asks to grow.
 #[test]
-fn a_flow_past_its_timeout_is_not_ended_for_room() {
-    let mut t = growable(PROBE);
-    for i in 0..PROBE as u32 {
-        t.process(
-            &tcp(flood_key(i, ep(2, 80)), i, TcpFlags::SYN, &[]),
-            1,
-            |_| {},
-        )
-        .unwrap();
-    }
-    let late = TableConfig::default().tcp_idle_ns + 2;
+fn a_flow_past_its_timeout_gives_its_slot() {
+    let fill = |growable_table: bool| {
+        let mut t = growable(PROBE);
+        t.set_growable(growable_table);
+        for i in 0..PROBE as u32 {
+            // Flow 3 is seen last long before the others.
+            let at = if i == 3 { 1 } else { 1_000 };
+            t.process(
+                &tcp(flood_key(i, ep(2, 80)), i, TcpFlags::SYN, &[]),
+                at,
+                |_| {},
+            )
+            .unwrap();
+        }
+        t
+    };
+    let idle = TableConfig::default().tcp_idle_ns;
     let ninth = tcp(flood_key(99, ep(2, 80)), 0, TcpFlags::SYN, &[]);
     let never = |s: &Slot| panic!("{:?} ended", s.key());
-    assert_eq!(t.process(&ninth, late, never), Err(TableError::Full));
-    t.set_growable(false);
+
+    let mut t = fill(true);
+    assert_eq!(
+        t.process(&ninth, idle, never),
+        Err(TableError::Full),
+        "none past"
+    );
+
     let mut ended = Vec::new();
-    t.process(&ninth, late, |s| ended.push(s.end_reason()))
+    let o = t
+        .process(&ninth, idle + 2, |s| ended.push((s.end_reason(), state(s))))
         .unwrap();
-    assert_eq!(ended, [Some(EndReason::Idle)], "a fixed table ends it");
+    assert!(o.new_flow);
+    assert_eq!(t.capacity(), PROBE, "not grown");
+    let mut fixed = fill(false);
+    let mut ended_fixed = Vec::new();
+    fixed
+        .process(&ninth, idle + 2, |s| {
+            ended_fixed.push((s.end_reason(), state(s)))
+        })
+        .unwrap();
+    assert_eq!(ended.len(), 1);
+    assert_eq!(ended.first().map(|e| e.0), Some(Some(EndReason::Idle)));
+    assert_eq!(ended, ended_fixed, "the record a fixed table gives");
+    assert_eq!(states(&t), states(&fixed));
 }
 
 /// A handshake with a message after it, its second part sent first (held in the store): the
