@@ -48,6 +48,12 @@ pub struct AnalyzerConfig {
     pub fragment_bytes: usize,
     /// Timeout, per-source limit, overlap policy and seed of the reassembler.
     pub reassembly: ReassemblyConfig,
+    /// How often, in capture time, the analyzer ends the flows whose timeout ran out
+    /// ([`TableConfig`]: closed, or idle), visiting at most a sixteenth of the table and one
+    /// slot per 4 frames seen since the last time, so that the table holds the flows still
+    /// going rather than every flow of the capture; 0 leaves them to the end of the capture.
+    /// Records do not depend on it (see [`Analyzer::finish`]).
+    pub sweep_ns: u64,
 }
 
 /// Bytes of one flow table slot with its metadata.
@@ -68,6 +74,7 @@ impl Default for AnalyzerConfig {
             fragment_slots: 64,
             fragment_bytes: 65_535,
             reassembly: ReassemblyConfig::default(),
+            sweep_ns: 1_000_000_000,
         }
     }
 }
@@ -128,7 +135,34 @@ pub struct Analyzer {
     tunnels: HashMap<u64, Tunnel>,
     finished: Vec<(u64, FlowRecord)>,
     stats: PacketStats,
+    clock: Clock,
 }
+
+/// The capture's time as an analyzer saw it, and when it next ends timed-out flows.
+#[derive(Clone, Copy, Debug, Default)]
+struct Clock {
+    /// The latest timestamp of any frame seen (ns): captures are not always in time order.
+    now: u64,
+    /// When the next sweep is due ([`AnalyzerConfig::sweep_ns`]).
+    sweep_at: u64,
+    /// [`AnalyzerConfig::sweep_ns`].
+    every: u64,
+    /// [`PacketStats::frames`] at the last sweep: the frames since pay for the next one.
+    frames: u64,
+}
+
+/// The part of the table one sweep visits at most: the whole table once every 16 sweeps.
+const SWEEP_PARTS: usize = 16;
+
+/// Frames that pay for one slot visited by a sweep, so that a sweep costs each frame a few
+/// instructions however sparse the capture's time (a capture of an hour in a million frames
+/// would otherwise visit the whole table every 16 seconds for a few hundred frames).
+const FRAMES_PER_SWEPT_SLOT: u64 = 4;
+
+/// How far a sweep stays behind the clock: a flow is swept when its timeout ran out this long
+/// before the latest frame, so that frames up to this much out of time order (captures merged
+/// from several interfaces) meet their flow as they would with no sweep.
+pub const SWEEP_LAG_NS: u64 = 10_000_000_000;
 
 impl Analyzer {
     /// An analyzer with its own flow table.
@@ -166,7 +200,43 @@ impl Analyzer {
             tunnels: HashMap::new(),
             finished: Vec::new(),
             stats: PacketStats::default(),
+            clock: Clock {
+                every: config.sweep_ns,
+                ..Clock::default()
+            },
         }
+    }
+
+    /// The capture's clock reached `ts_nanos` (a frame seen by this analyzer, or by another
+    /// that shares the capture with it, [`crate::ShardedAnalyzer`]); when a sweep is due, end
+    /// the flows of the next part of the table whose timeout ran out [`SWEEP_LAG_NS`] before.
+    pub fn saw(&mut self, ts_nanos: i128) {
+        self.tick(nanos(ts_nanos));
+    }
+
+    /// [`Analyzer::saw`] in the clock's unit; a comparison per frame when no sweep is due.
+    #[inline]
+    fn tick(&mut self, now: u64) {
+        self.clock.now = self.clock.now.max(now);
+        if self.clock.now >= self.clock.sweep_at {
+            self.sweep();
+        }
+    }
+
+    #[cold]
+    fn sweep(&mut self) {
+        let clock = &mut self.clock;
+        clock.sweep_at = match clock.every {
+            0 => u64::MAX,
+            every => clock.now.saturating_add(every),
+        };
+        let then = clock.now.saturating_sub(SWEEP_LAG_NS);
+        let frames = self.stats.frames.saturating_sub(clock.frames);
+        clock.frames = self.stats.frames;
+        let slots = usize::try_from(frames / FRAMES_PER_SWEPT_SLOT)
+            .unwrap_or(usize::MAX)
+            .clamp(1, self.table.capacity().div_ceil(SWEEP_PARTS));
+        self.expire(then, slots);
     }
 
     /// Classify one frame of `link_type` (a pcap LINKTYPE) captured at `ts_nanos`.
@@ -188,6 +258,8 @@ impl Analyzer {
         mine: impl Fn(&FlowKey) -> bool,
         count_others: bool,
     ) -> Option<FrameOutcome> {
+        let now = nanos(ts_nanos);
+        self.tick(now);
         let Some(link) = LinkType::from_pcap(link_type) else {
             if !count_others {
                 return None;
@@ -196,7 +268,6 @@ impl Analyzer {
             self.stats.unsupported += 1;
             return Some(FrameOutcome::Unsupported);
         };
-        let now = nanos(ts_nanos);
         let decoded = match &mut self.reassembler {
             Some(r) => r.decode(link, frame, now),
             None => packet::decode(link, frame).map(Some),
@@ -241,8 +312,9 @@ impl Analyzer {
 
     /// Classify one L3 packet (IPv4 or IPv6), as NFQUEUE delivers them.
     pub fn ip_packet(&mut self, ts_nanos: i128, packet: &[u8]) -> FrameOutcome {
-        self.stats.frames += 1;
         let now = nanos(ts_nanos);
+        self.tick(now);
+        self.stats.frames += 1;
         let decoded = match &mut self.reassembler {
             Some(r) => r.decode_ip(packet, now),
             None => packet::decode_ip(packet).map(Some),
@@ -280,6 +352,7 @@ impl Analyzer {
 
     /// Classify one packet the caller decoded already (captured at `ts_nanos`).
     pub fn decoded(&mut self, ts_nanos: i128, packet: &packet::Packet<'_>) -> FrameOutcome {
+        self.saw(ts_nanos);
         self.stats.frames += 1;
         self.packet(packet, ts_nanos)
     }
@@ -296,6 +369,7 @@ impl Analyzer {
         frame: &[u8],
         packet: &packet::Packet<'_>,
     ) -> FrameOutcome {
+        self.saw(ts_nanos);
         self.stats.frames += 1;
         let outcome = self.packet(packet, ts_nanos);
         if let (FrameOutcome::Flow(o), Some(_)) = (outcome, packet.tunnel) {
@@ -404,9 +478,9 @@ impl Analyzer {
     /// [`Analyzer::take_finished`]. For live captures, called on a timer. Returns how many
     /// ended.
     pub fn expire(&mut self, now_ns: u64, max_slots: usize) -> usize {
-        let finished = &mut self.finished;
+        let (finished, tunnels) = (&mut self.finished, &mut self.tunnels);
         self.table.expire(now_ns, max_slots, |slot| {
-            finished.push((slot.number(), record(slot)));
+            finished.push((slot.number(), tunnel_record(tunnels, slot)));
         })
     }
 
@@ -450,8 +524,12 @@ impl Analyzer {
     }
 
     /// Every flow's record, in the order flows were first seen; the analyzer is emptied.
-    /// Flows still in the table are recorded as they stand, not finished: a flow still open
-    /// when the capture ended, with nothing conclusive yet, is `undecided`.
+    /// A flow whose timeout ran out by the capture's clock (the latest frame seen,
+    /// [`Analyzer::saw`]) ended then, whether a sweep ([`AnalyzerConfig::sweep_ns`]) ended it
+    /// already or not: it is finished, as a flow that closes is (an unanswered MSE key
+    /// exchange is judged, an undecided flow is not BitTorrent). The flows still going are
+    /// recorded as they stand, not finished: a flow still open when the capture ended, with
+    /// nothing conclusive yet, is `undecided`.
     pub fn finish(&mut self) -> Vec<FlowRecord> {
         let mut records = Vec::with_capacity(self.finished.len() + self.table.iter().count());
         self.finish_each(|r| records.push(r));
@@ -462,6 +540,7 @@ impl Analyzer {
     /// table is recorded only when `each` is about to get it, so a caller that converts
     /// records as they come (to Arrow columns, say) never holds them all at once.
     pub fn finish_each(&mut self, mut each: impl FnMut(FlowRecord)) {
+        self.expire(self.clock.now, self.table.capacity());
         sort_by_number(&mut self.finished);
         let mut done = self.finished.drain(..).peekable();
         let mut open: Vec<(u64, &Slot<Metadata>)> = self

@@ -44,7 +44,9 @@ mod table;
 mod time;
 mod writer;
 
-pub use analyze::{client, record, Analyzer, AnalyzerConfig, FrameOutcome, PacketStats, SLOT_SIZE};
+pub use analyze::{
+    client, record, Analyzer, AnalyzerConfig, FrameOutcome, PacketStats, SLOT_SIZE, SWEEP_LAG_NS,
+};
 #[cfg(feature = "arrow")]
 pub use columns::{schema, FlowColumns, EXTRA_COLUMNS};
 #[cfg(feature = "compression")]

@@ -256,6 +256,7 @@ impl ShardedAnalyzer {
             });
             window.frames.clear();
             window.bytes.clear();
+            window.latest = i128::MIN;
             let end = loop {
                 if window.frames.len() >= self.window || window.bytes.len() >= WINDOW_BYTES {
                     break None;
@@ -276,6 +277,7 @@ impl ShardedAnalyzer {
                     link_type: p.link_type,
                     ts_nanos: p.ts_nanos,
                 });
+                window.latest = window.latest.max(p.ts_nanos);
                 if p.index % 4096 == 0 {
                     progress(p.offset);
                 }
@@ -303,6 +305,9 @@ impl ShardedAnalyzer {
 struct Window {
     /// File index of the first frame.
     first: u64,
+    /// The latest timestamp of its frames: every classifier's clock passes it
+    /// ([`Analyzer::saw`]), so that all end the capture at the same time.
+    latest: i128,
     bytes: Vec<u8>,
     frames: Vec<Frame>,
 }
@@ -404,14 +409,17 @@ impl Classifier {
                     self.classify(&window, work);
                 }
             }
+            self.analyzer.saw(window.latest);
             if let Some(window) = Arc::into_inner(window) {
                 let _ = recycle.send(window);
             }
         }
         let packets = self.analyzer.packet_stats();
-        let table = self.analyzer.table_stats();
         // Every flow created gives exactly one record, in creation order.
         let records = self.first.into_iter().zip(self.analyzer.finish()).collect();
+        // After the flows ended: how many of them timed out does not depend on when the
+        // sweeps ran (each classifier's clock moves at its own pace).
+        let table = self.analyzer.table_stats();
         Shard {
             records,
             packets,

@@ -142,8 +142,8 @@ fn every_thread_reads_all(
         packets.later_fragments += s.later_fragments;
         packets.unsupported += s.unsupported;
         packets.malformed += s.malformed;
-        table = table + analyzer.table_stats();
         records.extend(first.into_iter().zip(analyzer.finish()));
+        table = table + analyzer.table_stats();
     }
     records.sort_by_key(|(first, _)| *first);
     let records: Vec<_> = records.into_iter().map(|(_, r)| r).collect();

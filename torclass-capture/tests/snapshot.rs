@@ -71,7 +71,7 @@ fn other_bytes_are_refused_and_leave_the_analyzer_empty() {
     let bytes = a.save();
     let mut b = Analyzer::new(config());
     assert_eq!(
-        b.restore(b"TCAZ\x02"),
+        b.restore(b"TCAZ\x01"),
         Err(SnapshotError::Version { part: "analyzer" })
     );
     assert!(b.restore(&bytes[..bytes.len() / 2]).is_err());

@@ -301,6 +301,8 @@ fn read_one(
         }
     });
     let error = read.err();
+    // The table's counters after the flows ended, as --threads gives them.
+    let records = analyzer.finish();
     if args.verbose {
         eprintln!(
             "torclass: {}: {:?}; {:?}; {:?}; {:?}; slot size {} bytes",
@@ -312,7 +314,7 @@ fn read_one(
             SLOT_SIZE
         );
     }
-    Ok((analyzer.finish(), error))
+    Ok((records, error))
 }
 
 fn read_sharded(

@@ -140,7 +140,7 @@ def test_evicted_flows_are_yielded_first_and_every_flow_once(write_pcap) -> None
     small = list(torclass.read_pcap(path, max_flows=4))
     assert sorted(r.sport for r in small) == [5000 + i for i in range(40)]
     # An evicted flow is finished when it leaves the table: undecided becomes not_bittorrent;
-    # the flows still open when the capture ends are recorded as they stand.
+    # the flows still going when the capture ends are recorded as they stand.
     evicted = [r for r in small if r.end_reason == "evicted"]
     assert len(evicted) == 36 and all(r.verdict == "not_bittorrent" for r in evicted)
     assert all(r.end_reason is None for r in small if r not in evicted)

@@ -2,7 +2,8 @@
 //! that it can go on elsewhere (a pickled Python `Classifier`) with the records it would have
 //! given without the pause.
 //!
-//! Layout (little-endian): `TCAZ`, version 1; the [`PacketStats`] (five `u64`); the flow
+//! Layout (little-endian): `TCAZ`, version 2; the [`PacketStats`] (five `u64`); the
+//! capture's clock (the latest frame's time and when the next sweep is due, two `u64`); the flow
 //! table's snapshot ([`FlowTable::save`](torclass_core::table::FlowTable::save)); a byte
 //! saying whether the endpoint cache and the host cache are on (bit 0, bit 1), then their
 //! snapshots; the tunnels of live flows (count, then flow number and
@@ -26,7 +27,7 @@ use crate::record::Id;
 use crate::FlowRecord;
 
 const MAGIC: &[u8; 4] = b"TCAZ";
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
 const PART: &str = "analyzer";
 
 fn invalid(what: &'static str) -> SnapshotError {
@@ -280,6 +281,8 @@ impl Analyzer {
             s.later_fragments,
             s.unsupported,
             s.malformed,
+            self.clock.now,
+            self.clock.sweep_at,
         ] {
             o.u64(v);
         }
@@ -323,6 +326,8 @@ impl Analyzer {
         self.reassembler_reset();
         if result.is_err() {
             self.stats = PacketStats::default();
+            self.clock.now = 0;
+            self.clock.sweep_at = 0;
             self.tunnels.clear();
             self.finished.clear();
             let empty: &[u8] = &[];
@@ -356,6 +361,7 @@ impl Analyzer {
             unsupported: i.u64()?,
             malformed: i.u64()?,
         };
+        let (now, sweep_at) = (i.u64()?, i.u64()?);
         i.part(|b| {
             // The saved table may have grown less or more than this one: take its size, if
             // this one could have it.
@@ -406,6 +412,8 @@ impl Analyzer {
             return Err(invalid("trailing bytes"));
         }
         self.stats = stats;
+        self.clock.now = now;
+        self.clock.sweep_at = sweep_at;
         self.tunnels = tunnels;
         self.finished = finished;
         Ok(())

@@ -1,0 +1,243 @@
+//! The capture's clock in a file read (`AnalyzerConfig::sweep_ns`, `Analyzer::saw`): flows that
+//! close or idle past their timeout inside the capture are finished when they end, the table
+//! holds the flows still going, and the records do not depend on when (or whether) sweeps ran,
+//! nor on frames a few seconds out of time order, nor on the threads.
+
+mod common;
+
+use torclass_capture::{
+    write_jsonl, Analyzer, AnalyzerConfig, CaptureReader, FlowRecord, ShardedAnalyzer,
+};
+
+use common::{pcap_header, pcap_record};
+
+const S: u64 = 1_000_000_000;
+const SYN: u8 = 0x02;
+const ACK: u8 = 0x10;
+const FIN: u8 = 0x01;
+const PSH: u8 = 0x08;
+
+/// An Ethernet + IPv4 frame from host `a` to host `b` (10.1.0.a → 10.1.0.b), with `l4` after
+/// the IP header (protocol `proto`).
+fn ipv4(a: u8, b: u8, proto: u8, l4: &[u8]) -> Vec<u8> {
+    let mut f = vec![2, 0, 0, 0, 0, b, 2, 0, 0, 0, 0, a, 0x08, 0x00];
+    let total = (20 + l4.len()) as u16;
+    f.extend_from_slice(&[0x45, 0]);
+    f.extend_from_slice(&total.to_be_bytes());
+    f.extend_from_slice(&[0, 0, 0x40, 0, 64, proto, 0, 0, 10, 1, 0, a, 10, 1, 0, b]);
+    f.extend_from_slice(l4);
+    f
+}
+
+fn tcp(a: (u8, u16), b: (u8, u16), seq: u32, ack: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
+    let mut t = Vec::new();
+    t.extend_from_slice(&a.1.to_be_bytes());
+    t.extend_from_slice(&b.1.to_be_bytes());
+    t.extend_from_slice(&seq.to_be_bytes());
+    t.extend_from_slice(&ack.to_be_bytes());
+    t.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+    t.extend_from_slice(payload);
+    ipv4(a.0, b.0, 6, &t)
+}
+
+fn udp(a: (u8, u16), b: (u8, u16), payload: &[u8]) -> Vec<u8> {
+    let mut u = Vec::new();
+    u.extend_from_slice(&a.1.to_be_bytes());
+    u.extend_from_slice(&b.1.to_be_bytes());
+    u.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
+    u.extend_from_slice(&[0, 0]);
+    u.extend_from_slice(payload);
+    ipv4(a.0, b.0, 17, &u)
+}
+
+/// Frames over 1,000 s: every 2 s a short TCP exchange that closes (FIN both ways) and a
+/// one-byte UDP datagram (too little to decide anything: undecided until its flow ends); one TCP flow with a packet every 30 s throughout (never
+/// past its 600 s timeout); every fifth pair of neighbouring frames swapped (up to 2 s out of
+/// time order).
+fn frames() -> Vec<(u64, Vec<u8>)> {
+    let mut out = Vec::new();
+    for i in 0..500u32 {
+        let t = u64::from(i) * 2 * S;
+        let c = (1, 20_000 + i as u16);
+        let s = (2, 8_000);
+        let exchange = [
+            tcp(c, s, 100, 0, SYN, &[]),
+            tcp(s, c, 500, 101, SYN | ACK, &[]),
+            tcp(c, s, 101, 501, ACK | PSH, b"hello"),
+            tcp(s, c, 501, 106, ACK | PSH, b"hi"),
+            tcp(c, s, 106, 503, FIN | ACK, &[]),
+            tcp(s, c, 503, 107, FIN | ACK, &[]),
+            tcp(c, s, 107, 504, ACK, &[]),
+        ];
+        for (k, f) in exchange.into_iter().enumerate() {
+            out.push((t + k as u64 * 1_000_000, f));
+        }
+        let q = (3, 30_000 + i as u16);
+        let r = (4, 5_000);
+        out.push((t + S / 2, udp(q, r, b"?")));
+    }
+    let (a, b) = ((5, 40_000), (6, 443));
+    for k in 0..34u32 {
+        out.push((
+            u64::from(k) * 30 * S,
+            tcp(a, b, 1 + k * 7, 1, ACK | PSH, b"status!"),
+        ));
+    }
+    out.sort_by_key(|(t, _)| *t);
+    for pair in out.chunks_mut(10) {
+        pair.swap(0, 1);
+    }
+    out
+}
+
+fn write_pcap(frames: &[(u64, Vec<u8>)]) -> tempfile_path::Path {
+    let mut bytes = pcap_header(false, true, 1, 65_535);
+    for (t, f) in frames {
+        let (secs, frac) = ((t / S) as u32, (t % S) as u32);
+        pcap_record(&mut bytes, false, secs, frac, f, f.len() as u32);
+    }
+    tempfile_path::Path::with(&bytes)
+}
+
+/// A file removed when dropped (std only).
+mod tempfile_path {
+    pub struct Path(pub std::path::PathBuf);
+
+    impl Path {
+        pub fn with(bytes: &[u8]) -> Self {
+            static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let path = std::env::temp_dir()
+                .join(format!("torclass-sweep-{}-{n}.pcap", std::process::id()));
+            std::fs::write(&path, bytes).expect("write");
+            Self(path)
+        }
+    }
+
+    impl Drop for Path {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+}
+
+fn config(sweep_ns: u64) -> AnalyzerConfig {
+    AnalyzerConfig {
+        first_slots: 16,
+        sweep_ns,
+        ..AnalyzerConfig::default()
+    }
+}
+
+/// The records as JSON lines with each flow's end reason (not a JSON field), and the slots the
+/// table grew to.
+fn read(frames: &[(u64, Vec<u8>)], sweep_ns: u64) -> (String, Vec<FlowRecord>, usize) {
+    let mut analyzer = Analyzer::new(config(sweep_ns));
+    let mut most = 0;
+    for (t, f) in frames {
+        analyzer.frame(1, i128::from(*t), f);
+        most = most.max(analyzer.capacity());
+    }
+    let records = analyzer.finish();
+    (lines(&records), records, most)
+}
+
+fn lines(records: &[FlowRecord]) -> String {
+    let mut out = Vec::new();
+    for r in records {
+        write_jsonl(&mut out, r).expect("write");
+        out.extend_from_slice(format!("{:?}\n", r.end_reason).as_bytes());
+    }
+    String::from_utf8(out).expect("utf-8")
+}
+
+#[test]
+fn flows_that_end_inside_the_capture_are_finished_whenever_the_sweeps_run() {
+    let frames = frames();
+    let (expected, records, grew_to) = read(&frames, AnalyzerConfig::default().sweep_ns);
+    assert_eq!(records.len(), 1001);
+    for every in [0, 1_000_000, 3 * S, 3600 * S] {
+        let (got, _, _) = read(&frames, every);
+        assert_eq!(got, expected, "sweeps every {every} ns");
+    }
+    // The table holds the flows still going (about 80 at a time), not the 1,001 of the capture.
+    assert!(grew_to <= 256, "grew to {grew_to} slots");
+    let ended_during_the_read = |config: AnalyzerConfig| {
+        let mut analyzer = Analyzer::new(config);
+        for (t, f) in &frames {
+            analyzer.frame(1, i128::from(*t), f);
+        }
+        analyzer.take_finished().len()
+    };
+    // Most of the 934 that end do so during the read (this capture is sparse: 4 frames a
+    // second pay for one slot visited a second; the rest end when the capture does).
+    let ended = ended_during_the_read(config(S));
+    assert!(ended > 800, "{ended}");
+    // Without sweeps, in a table that never fills, they all wait for the end.
+    let full = AnalyzerConfig {
+        first_slots: 4096,
+        slots: 4096,
+        ..config(0)
+    };
+    assert_eq!(ended_during_the_read(full), 0);
+
+    // (A swapped pair may make the server the side first seen.)
+    let port = |p: u16| move |r: &&FlowRecord| r.dport == p || r.sport == p;
+    let tcp_closed = records.iter().filter(port(8000));
+    let udp_idle = records.iter().filter(port(5000));
+    let going = records.iter().filter(port(443));
+    // TCP flows closed (FIN both ways) and their 10 s linger over; the last few still linger.
+    let end = records.iter().map(|r| r.last_ns).max().unwrap_or(0);
+    for r in tcp_closed {
+        let over = r.last_ns + 10 * (S as i64) < end;
+        let reason = r.end_reason.map(|e| e.name());
+        assert_eq!(reason, over.then_some("closed"), "{r:?}");
+        assert_eq!(r.verdict.to_string(), "not_bittorrent", "{r:?}");
+    }
+    // UDP flows idle 120 s: all but those of the last two minutes of the capture.
+    let (ended, open): (Vec<_>, Vec<_>) = udp_idle.partition(|r| r.end_reason.is_some());
+    assert_eq!((ended.len(), open.len()), (439, 61));
+    // Undecided while going; judged when it ended.
+    for r in &ended {
+        assert!(r.last_ns + 120 * (S as i64) < end, "{r:?}");
+        assert_eq!(r.end_reason.map(|e| e.name()), Some("idle"), "{r:?}");
+        assert_eq!(r.verdict.to_string(), "not_bittorrent", "{r:?}");
+    }
+    for r in &open {
+        assert!(r.last_ns + 120 * (S as i64) >= end, "{r:?}");
+        assert_eq!(r.verdict.to_string(), "undecided", "{r:?}");
+    }
+    let going: Vec<_> = going.collect();
+    assert_eq!(going.len(), 1);
+    assert!(going
+        .iter()
+        .all(|r| r.end_reason.is_none() && r.packets == 34));
+}
+
+#[test]
+fn threads_and_snapshots_keep_the_records() {
+    let frames = frames();
+    let file = write_pcap(&frames);
+    let (expected, _, _) = read(&frames, AnalyzerConfig::default().sweep_ns);
+    for threads in [1, 2, 3] {
+        let out = ShardedAnalyzer::new(config(S), threads)
+            .window(64)
+            .read_file(&file.0, |_| {})
+            .expect("read");
+        assert_eq!(lines(&out.records), expected, "{threads} threads");
+    }
+    // A pause mid-capture (the clock is in the snapshot).
+    let mut reader = CaptureReader::open(&file.0).expect("open");
+    let mut a = Analyzer::new(config(S));
+    let mut n = 0;
+    while let Some(p) = reader.next_packet().expect("read") {
+        n += 1;
+        if n % 1000 == 0 {
+            let bytes = a.save();
+            a = Analyzer::new(config(S));
+            a.restore(&bytes).expect("restore");
+        }
+        a.frame(p.link_type, p.ts_nanos, p.data);
+    }
+    assert_eq!(lines(&a.finish()), expected);
+}
