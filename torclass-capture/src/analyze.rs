@@ -50,7 +50,7 @@ pub struct AnalyzerConfig {
     pub reassembly: ReassemblyConfig,
     /// How often, in capture time, the analyzer ends the flows whose timeout ran out
     /// ([`TableConfig`]: closed, or idle), visiting at most a sixteenth of the table and one
-    /// slot per 4 frames seen since the last time, so that the table holds the flows still
+    /// slot per 8 frames seen since the last time, so that the table holds the flows still
     /// going rather than every flow of the capture; 0 leaves them to the end of the capture.
     /// Records do not depend on it (see [`Analyzer::finish`]).
     pub sweep_ns: u64,
@@ -157,7 +157,7 @@ const SWEEP_PARTS: usize = 16;
 /// Frames that pay for one slot visited by a sweep, so that a sweep costs each frame a few
 /// instructions however sparse the capture's time (a capture of an hour in a million frames
 /// would otherwise visit the whole table every 16 seconds for a few hundred frames).
-const FRAMES_PER_SWEPT_SLOT: u64 = 4;
+const FRAMES_PER_SWEPT_SLOT: u64 = 8;
 
 /// How far a sweep stays behind the clock: a flow is swept when its timeout ran out this long
 /// before the latest frame, so that frames up to this much out of time order (captures merged

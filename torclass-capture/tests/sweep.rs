@@ -169,10 +169,11 @@ fn flows_that_end_inside_the_capture_are_finished_whenever_the_sweeps_run() {
         }
         analyzer.take_finished().len()
     };
-    // Most of the 934 that end do so during the read (this capture is sparse: 4 frames a
-    // second pay for one slot visited a second; the rest end when the capture does).
+    // Most of the 934 that end do so during the read (this capture is sparse: its 4 frames a
+    // second pay for a slot visited every 2 s, and full windows give timed-out flows' slots;
+    // the rest end when the capture does).
     let ended = ended_during_the_read(config(S));
-    assert!(ended > 800, "{ended}");
+    assert!(ended > 700, "{ended}");
     // Without sweeps, in a table that never fills, they all wait for the end.
     let full = AnalyzerConfig {
         first_slots: 4096,

@@ -858,15 +858,25 @@ where
         let len = self.len();
         let config = self.config;
         let mut count = 0usize;
+        let mut index = self.cursor.checked_rem(len).unwrap_or(0);
         for _ in 0..max_slots.min(len) {
-            let index = self.cursor.checked_rem(len).unwrap_or(0);
-            self.cursor = index.wrapping_add(1);
-            let reason = self.get(index).and_then(|s| s.timed_out(now_ns, &config));
-            if let Some(reason) = reason {
-                self.end(index, reason, &mut ended);
-                count = count.saturating_add(1);
+            // Most flows are well within the shortest timeout: one comparison.
+            let due = self.slots.as_ref().get(index).is_some_and(|s| {
+                s.in_use() && now_ns.saturating_sub(s.last_ns) > self.shortest_timeout
+            });
+            if due {
+                let reason = self.get(index).and_then(|s| s.timed_out(now_ns, &config));
+                if let Some(reason) = reason {
+                    self.end(index, reason, &mut ended);
+                    count = count.saturating_add(1);
+                }
+            }
+            index = index.wrapping_add(1);
+            if index >= len {
+                index = 0;
             }
         }
+        self.cursor = index;
         count
     }
 
