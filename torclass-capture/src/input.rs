@@ -1,6 +1,8 @@
 //! [`Input`]: where a reader's bytes come from, the rest of a memory-mapped file or what a
 //! stream has buffered, and the reader's position in a map.
 
+use std::sync::Arc;
+
 use crate::map::Map;
 use crate::stream::Stream;
 
@@ -42,7 +44,7 @@ impl Input {
 const PREFETCH: usize = 4 * 1024;
 
 /// A map's pages behind the reader are given back in steps of this many bytes.
-const RELEASE: usize = 2 * 1024 * 1024;
+pub(crate) const RELEASE: usize = 2 * 1024 * 1024;
 
 /// A mapped file and how far the reader has got in it.
 ///
@@ -51,7 +53,9 @@ const RELEASE: usize = 2 * 1024 * 1024;
 /// bytes of the file itself. It also unmaps the pages it has read, so that the resident set
 /// does not grow with the file (they stay in the kernel's page cache).
 pub(crate) struct Mapped {
-    map: Map,
+    map: Arc<Map>,
+    /// The map is shared ([`Mapped::share`]): whoever shares it gives its pages back.
+    shared: bool,
     /// Offset of the next record.
     offset: usize,
     /// Everything before this offset was prefetched.
@@ -63,7 +67,8 @@ pub(crate) struct Mapped {
 impl Mapped {
     pub(crate) fn new(map: Map, offset: usize) -> Self {
         Self {
-            map,
+            map: Arc::new(map),
+            shared: false,
             offset,
             prefetched: offset,
             released: 0,
@@ -82,10 +87,17 @@ impl Mapped {
     pub(crate) fn consume(&mut self, n: usize) {
         self.offset = self.offset.saturating_add(n).min(self.map.bytes().len());
         let done = self.offset - self.offset % RELEASE;
-        if done > self.released {
+        if !self.shared && done > self.released {
             self.map.release(self.released..done);
             self.released = done;
         }
+    }
+
+    /// The map, for readers of the packets' bytes on other threads: from now on this reader
+    /// leaves its pages mapped, for them to give back when done ([`Map::release`]).
+    pub(crate) fn share(&mut self) -> Arc<Map> {
+        self.shared = true;
+        Arc::clone(&self.map)
     }
 
     /// Prefetch up to [`PREFETCH`] bytes past the record of `len` bytes at the offset.

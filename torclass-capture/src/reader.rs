@@ -231,6 +231,16 @@ impl CaptureReader {
         &self.name
     }
 
+    /// The mapped file the packets' bytes lie in, if the reader maps one, for threads that
+    /// read them after the reader has moved on ([`crate::ShardedAnalyzer`]); the reader then
+    /// leaves the map's pages mapped, for those threads to give back.
+    pub(crate) fn share_map(&mut self) -> Option<std::sync::Arc<Map>> {
+        match &mut self.input {
+            Input::Mapped(mapped) => Some(mapped.share()),
+            Input::Stream(_) => None,
+        }
+    }
+
     /// Whether the file is pcap or pcapng.
     #[must_use]
     pub fn format(&self) -> CaptureFormat {

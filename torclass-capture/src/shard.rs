@@ -5,8 +5,9 @@
 //! # How the work is split
 //!
 //! The calling thread is the reader: it walks the file's records with one [`CaptureReader`]
-//! and copies each window of up to [`WINDOW_FRAMES`] frames (or [`WINDOW_BYTES`] bytes) into a
-//! buffer, which it hands to the N classifier threads. Each window then goes through two
+//! and hands each window of up to [`WINDOW_FRAMES`] frames (or [`WINDOW_BYTES`] bytes) to the N
+//! classifier threads: where each frame lies in the memory-mapped file, or, for a stream (a
+//! pipe, a compressed file, `--no-mmap`), a copy of the frames. Each window then goes through two
 //! phases, both split between the classifiers:
 //!
 //! - **Route**: classifier `i` decodes the `i`-th N-th of the window's frames once, and puts
@@ -26,14 +27,16 @@
 //! window size or on scheduling. The lists travel on one channel per pair of classifiers and
 //! the windows on one channel per classifier, so a classifier that is done classifying one
 //! window goes on routing the next while the others finish (no barrier), and the reader fills
-//! the next windows meanwhile ([`WINDOWS`] buffers, recycled). Reading and copying (about 300
-//! to 400 instructions a frame) is the part that is not split: it bounds the speed-up at about
-//! (read + decode + classify) / read, see BENCHMARKS.md.
+//! the next windows meanwhile ([`WINDOWS`] windows, recycled). Reading (about 320 instructions
+//! a frame with the hand-over; a copy for streams adds about 65) is the part that is not
+//! split: it bounds the speed-up at about (read + decode + classify) / read, see
+//! BENCHMARKS.md.
 //!
-//! Why copy the frames rather than hand out offsets into the memory-mapped file: the copy
-//! costs the reader about 90 instructions a frame, works the same for streams, pipes and
-//! compressed files, needs no change to the reader (which gives back a map's pages behind it
-//! as it goes) and keeps the crate's only `unsafe` in `map`.
+//! A mapped file's frames are not copied: a window holds their offsets in the map (each checked
+//! to be the packet's own bytes, so no `unsafe` here), and the reader leaves the map's pages
+//! mapped ([`CaptureReader`] gives them back as it goes when alone); they are given back here
+//! when a window comes back from the classifiers, which are then done with everything before
+//! its end (windows come back in order), so the resident set stays flat as with one thread.
 //!
 //! Records are merged in the order flows were first seen in the file, as one thread gives
 //! them. Output is identical to one thread's unless a table evicts under pressure or replaces
@@ -51,6 +54,8 @@ use torclass_core::packet::{self, FlowKey, Fragment, LinkType, TcpInfo, TunnelKi
 use torclass_core::table::TableStats;
 
 use crate::analyze::{Analyzer, AnalyzerConfig, FrameOutcome, PacketStats};
+use crate::input::RELEASE;
+use crate::map::Map;
 use crate::{CaptureError, CaptureReader, FlowRecord, ReadMode};
 
 /// Frames in a window, at most: large enough that the hand-over (a few channel messages per
@@ -242,6 +247,9 @@ impl ShardedAnalyzer {
         spare: &Receiver<Window>,
         progress: &mut impl FnMut(u64),
     ) -> Option<CaptureError> {
+        let map = reader.share_map();
+        // The map's pages before this offset were given back.
+        let mut released = 0;
         let mut made = 0;
         loop {
             // A window the classifiers are done with, else a new one while fewer than
@@ -254,11 +262,23 @@ impl ShardedAnalyzer {
                     spare.recv().unwrap_or_default()
                 }
             });
+            // Every classifier is done with the map's bytes up to the end of this window
+            // (windows come back in order): give back their pages, as a lone reader does.
+            if let Some(map) = &window.map {
+                let done = window.map_end - window.map_end % RELEASE;
+                if done > released {
+                    map.release(released..done);
+                    released = done;
+                }
+            }
+            window.map.clone_from(&map);
+            window.map_end = 0;
             window.frames.clear();
             window.bytes.clear();
+            window.size = 0;
             window.latest = i128::MIN;
             let end = loop {
-                if window.frames.len() >= self.window || window.bytes.len() >= WINDOW_BYTES {
+                if window.frames.len() >= self.window || window.size >= WINDOW_BYTES {
                     break None;
                 }
                 let p = match reader.next_packet() {
@@ -269,15 +289,7 @@ impl ShardedAnalyzer {
                 if window.frames.is_empty() {
                     window.first = p.index;
                 }
-                let start = window.bytes.len();
-                window.bytes.extend_from_slice(p.data);
-                window.frames.push(Frame {
-                    start,
-                    end: window.bytes.len(),
-                    link_type: p.link_type,
-                    ts_nanos: p.ts_nanos,
-                });
-                window.latest = window.latest.max(p.ts_nanos);
+                window.push(&p);
                 if p.index % 4096 == 0 {
                     progress(p.offset);
                 }
@@ -308,21 +320,65 @@ struct Window {
     /// The latest timestamp of its frames: every classifier's clock passes it
     /// ([`Analyzer::saw`]), so that all end the capture at the same time.
     latest: i128,
+    /// The mapped file the frames lie in, when the reader maps one: frames are not copied.
+    map: Option<Arc<Map>>,
+    /// The end of the last of its frames in the map.
+    map_end: usize,
+    /// Copies of frames that are not in a map (a stream, a pipe, a compressed file).
     bytes: Vec<u8>,
+    /// Bytes of its frames, copied or not.
+    size: usize,
     frames: Vec<Frame>,
 }
 
-/// One frame of a [`Window`]: `bytes[start..end]`.
+/// One frame of a [`Window`]: `start..end` of the mapped file, or of the window's copies.
 struct Frame {
     start: usize,
     end: usize,
+    /// The bytes are in the window's own buffer.
+    copied: bool,
     link_type: u32,
     ts_nanos: i128,
 }
 
 impl Window {
+    /// Add `p`: where its bytes lie in the mapped file, or a copy of them.
+    fn push(&mut self, p: &crate::RawPacket<'_>) {
+        let len = p.data.len();
+        // The packet's offset in the map, checked: the same bytes at the same address.
+        let in_map = self.map.as_deref().and_then(|map| {
+            let start = (p.data.as_ptr() as usize).checked_sub(map.bytes().as_ptr() as usize)?;
+            let bytes = map.bytes().get(start..start.checked_add(len)?)?;
+            (bytes.as_ptr() == p.data.as_ptr()).then_some(start)
+        });
+        let (start, copied) = match in_map {
+            Some(start) => {
+                self.map_end = self.map_end.max(start + len);
+                (start, false)
+            }
+            None => {
+                let start = self.bytes.len();
+                self.bytes.extend_from_slice(p.data);
+                (start, true)
+            }
+        };
+        self.frames.push(Frame {
+            start,
+            end: start + len,
+            copied,
+            link_type: p.link_type,
+            ts_nanos: p.ts_nanos,
+        });
+        self.size += len;
+        self.latest = self.latest.max(p.ts_nanos);
+    }
+
     fn bytes(&self, frame: &Frame) -> &[u8] {
-        self.bytes.get(frame.start..frame.end).unwrap_or_default()
+        let all = match (&self.map, frame.copied) {
+            (Some(map), false) => map.bytes(),
+            _ => &self.bytes,
+        };
+        all.get(frame.start..frame.end).unwrap_or_default()
     }
 }
 

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use torclass_capture::{
     shard_of, write_jsonl, Analyzer, AnalyzerConfig, CaptureReader, FrameOutcome, PacketStats,
-    ShardedAnalyzer,
+    ReadMode, ShardedAnalyzer,
 };
 use torclass_core::packet::{Endpoint, FlowKey};
 use torclass_core::table::TableStats;
@@ -155,9 +155,15 @@ fn every_thread_reads_all(
 fn same_as_every_thread_reading_all(path: &Path, config: AnalyzerConfig) {
     for threads in [1, 2, 3, 4] {
         let expected = every_thread_reads_all(path, config, threads);
-        for window in [1, 7, 4096] {
+        // A mapped file's windows point into the map; a stream's are copies.
+        let runs = [1, 7, 4096]
+            .map(|w| (w, ReadMode::Auto))
+            .into_iter()
+            .chain([(7, ReadMode::Stream)]);
+        for (window, mode) in runs {
             let out = ShardedAnalyzer::new(config, threads)
                 .window(window)
+                .read_mode(mode)
                 .read_file(path, |_| {})
                 .expect("read");
             let got = (
@@ -169,7 +175,7 @@ fn same_as_every_thread_reading_all(path: &Path, config: AnalyzerConfig) {
             assert_eq!(
                 got,
                 expected,
-                "{} with {threads} threads, windows of {window}",
+                "{} with {threads} threads, windows of {window}, {mode:?}",
                 path.display()
             );
         }
