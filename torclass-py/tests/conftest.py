@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import struct
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,3 +159,41 @@ def write_pcap(tmp_path: Path):  # type: ignore[no-untyped-def]
         return path
 
     return write
+
+
+def feed_pipe(
+    fifo: Path,
+    head: bytes,
+    body: bytes,
+    stop: threading.Event,
+    *,
+    after: threading.Event | None = None,
+    repeat: bool = False,
+) -> threading.Thread:
+    """Start a thread that opens the pipe ``fifo`` for writing (waiting for a reader), writes
+    ``head``, then ``body`` once ``after`` is set (if given): once, keeping the pipe open until
+    ``stop``; or, with ``repeat``, again every 5 ms until ``stop`` (at most 60 s, then the pipe
+    closes). A reader that goes away ends it (EPIPE)."""
+
+    def run() -> None:
+        try:
+            with open(fifo, "wb") as f:
+                f.write(head)
+                f.flush()
+                if after is not None:
+                    after.wait(30)
+                deadline = time.monotonic() + 60
+                f.write(body)
+                f.flush()
+                while repeat and not stop.is_set() and time.monotonic() < deadline:
+                    time.sleep(0.005)
+                    f.write(body)
+                    f.flush()
+                if not repeat:
+                    stop.wait(30)
+        except BrokenPipeError:
+            return
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread

@@ -11,7 +11,15 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import Frame, labelled_captures, labels, no_captures, pcap_bytes, peer_wire_flow
+from conftest import (
+    Frame,
+    feed_pipe,
+    labelled_captures,
+    labels,
+    no_captures,
+    pcap_bytes,
+    peer_wire_flow,
+)
 
 import torclass
 
@@ -193,20 +201,8 @@ def test_ctrl_c_interrupts_a_long_read(tmp_path: Path) -> None:
     sent = threading.Event()
     stop = threading.Event()
 
-    def writer() -> None:
-        with open(fifo, "wb") as f:
-            f.write(header_and_one)
-            f.flush()
-            sent.wait(30)
-            try:
-                f.write(record * 8300)  # a little more than a chunk, then keep the pipe open
-                f.flush()
-                stop.wait(30)
-            except BrokenPipeError:
-                return
-
-    t = threading.Thread(target=writer)
-    t.start()
+    # A little more than a chunk once the signal is sent, then the pipe stays open.
+    t = feed_pipe(fifo, header_and_one, record * 8300, stop, after=sent)
 
     def interrupt() -> None:
         time.sleep(0.2)

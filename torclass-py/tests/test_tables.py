@@ -19,6 +19,7 @@ from conftest import (
     PEER_WIRE,
     REPO,
     Frame,
+    feed_pipe,
     labelled_captures,
     no_captures,
     pcap_bytes,
@@ -379,20 +380,7 @@ def test_ctrl_c_stops_flows_table(tmp_path: Path) -> None:
     records = header_and_one[24:] * 1000
     stop = threading.Event()
 
-    def writer() -> None:
-        try:
-            with open(fifo, "wb") as f:
-                f.write(header_and_one)
-                deadline = time.monotonic() + 60
-                while not stop.is_set() and time.monotonic() < deadline:
-                    f.write(records)
-                    f.flush()
-                    time.sleep(0.005)
-        except BrokenPipeError:
-            return
-
-    feeder = threading.Thread(target=writer)
-    feeder.start()
+    feeder = feed_pipe(fifo, header_and_one, records, stop, repeat=True)
     timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
     start = time.monotonic()
     timer.start()
