@@ -50,7 +50,7 @@ pub struct AnalyzerConfig {
     pub reassembly: ReassemblyConfig,
     /// How often, in capture time, the analyzer ends the flows whose timeout ran out
     /// ([`TableConfig`]: closed, or idle), visiting at most a sixteenth of the table and one
-    /// slot per 8 frames seen since the last time, so that the table holds the flows still
+    /// slot per 8 frames seen since the last time (at least 64), so that the table holds the flows still
     /// going rather than every flow of the capture; 0 leaves them to the end of the capture.
     /// Records do not depend on it (see [`Analyzer::finish`]).
     pub sweep_ns: u64,
@@ -159,10 +159,15 @@ const SWEEP_PARTS: usize = 16;
 /// would otherwise visit the whole table every 16 seconds for a few hundred frames).
 const FRAMES_PER_SWEPT_SLOT: u64 = 8;
 
+/// Slots a sweep may visit whatever the frames since the last one: a sparse capture (a few
+/// frames a second) still has its table swept in a few minutes of capture time.
+const SWEEP_MIN_SLOTS: usize = 64;
+
 /// How far a sweep stays behind the clock: a flow is swept when its timeout ran out this long
 /// before the latest frame, so that frames up to this much out of time order (captures merged
-/// from several interfaces) meet their flow as they would with no sweep.
-pub const SWEEP_LAG_NS: u64 = 10_000_000_000;
+/// from several interfaces) meet their flow as they would with no sweep. The growing table
+/// keeps the same margin ([`torclass_core::table::LATE_NS`]).
+pub const SWEEP_LAG_NS: u64 = torclass_core::table::LATE_NS;
 
 impl Analyzer {
     /// An analyzer with its own flow table.
@@ -235,7 +240,8 @@ impl Analyzer {
         clock.frames = self.stats.frames;
         let slots = usize::try_from(frames / FRAMES_PER_SWEPT_SLOT)
             .unwrap_or(usize::MAX)
-            .clamp(1, self.table.capacity().div_ceil(SWEEP_PARTS));
+            .max(SWEEP_MIN_SLOTS)
+            .min(self.table.capacity().div_ceil(SWEEP_PARTS));
         self.expire(then, slots);
     }
 

@@ -75,6 +75,7 @@ mod reorder;
 mod snapshot;
 mod tcp;
 
+pub use grow::LATE_NS;
 pub use learn::{Learn, Learning};
 pub use reorder::{Held, HELD_BYTES, HELD_PER_SIDE, HOLD_WINDOW};
 
@@ -483,8 +484,8 @@ pub enum TableError {
     /// The table has no slots.
     NoCapacity,
     /// A growable table ([`FlowTable::set_growable`]) has no free slot in the window of this
-    /// packet's new flow, nor a flow past its timeout there: nothing changed;
-    /// [`FlowTable::grow`] it and process the packet again.
+    /// packet's new flow, nor a flow past its timeout by more than [`LATE_NS`] there: nothing
+    /// changed; [`FlowTable::grow`] it and process the packet again.
     Full,
 }
 
@@ -1130,10 +1131,18 @@ where
                 best = Some((index, rank, timed_out.unwrap_or(EndReason::Evicted)));
             }
         }
-        // A growable table ends only a flow whose timeout ran out (it ended already, whoever
-        // notices: the record is the same); for any other it grows.
-        if self.growable && best.is_none_or(|(_, (class, _), _)| class != 0) {
-            return None;
+        // A growable table ends only a flow whose timeout ran out [`LATE_NS`] before (it ended
+        // already, whoever notices, and a frame that late would not have met it: the record
+        // is the same); for any other it grows.
+        if self.growable {
+            let late = now_ns.saturating_sub(LATE_NS);
+            let long_gone = best
+                .filter(|(_, (class, _), _)| *class == 0)
+                .and_then(|(index, _, _)| self.get(index))
+                .is_some_and(|s| s.timed_out(late, &config).is_some());
+            if !long_gone {
+                return None;
+            }
         }
         let (index, _, reason) = best.unwrap_or((start, (0, 0), EndReason::Evicted));
         self.end(index, reason, ended);

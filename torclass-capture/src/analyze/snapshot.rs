@@ -328,6 +328,7 @@ impl Analyzer {
             self.stats = PacketStats::default();
             self.clock.now = 0;
             self.clock.sweep_at = 0;
+            self.clock.frames = 0;
             self.tunnels.clear();
             self.finished.clear();
             let empty: &[u8] = &[];
@@ -414,6 +415,8 @@ impl Analyzer {
         self.stats = stats;
         self.clock.now = now;
         self.clock.sweep_at = sweep_at;
+        // The frames before the snapshot paid for its sweeps.
+        self.clock.frames = stats.frames;
         self.tunnels = tunnels;
         self.finished = finished;
         Ok(())

@@ -6,17 +6,23 @@
 //! large `--max-flows` costs nothing until used.
 //!
 //! A growable table never ends a live flow to make room: when a new flow's window holds no
-//! free slot and no flow past its timeout, [`FlowTable::process`] returns
-//! [`TableError::Full`](super::TableError::Full) having changed nothing, and the caller grows
-//! the table and processes the packet again. A flow past its timeout gives its slot instead
-//! (it ended when its timeout ran out, whatever notices: its tuple, the caller's timer, a full
-//! window; the record is the same). So, while it grows, its flows end as they would in a table
-//! that had all its slots from the start and never met a full window. Once it may grow no
-//! more, the caller turns growing off and the [eviction policy](super#eviction-policy) applies
-//! as in any table.
+//! free slot and no flow past its timeout by more than [`LATE_NS`], [`FlowTable::process`]
+//! returns [`TableError::Full`](super::TableError::Full) having changed nothing, and the
+//! caller grows the table and processes the packet again. Such a flow gives its slot instead
+//! (it ended when its timeout ran out, whatever notices: its tuple, the caller's timer, a
+//! full window; the record is the same). So, while it grows, its flows end as they would in a
+//! table that had all its slots from the start and never met a full window, for packets up to
+//! [`LATE_NS`] out of time order. Once it may grow no more, the caller turns growing off and
+//! the [eviction policy](super#eviction-policy) applies as in any table.
 
 use super::{flow_hash, FlowTable, Held, Slot, IN_USE, MAX_SLOTS, PROBE};
 use crate::observer::Observer;
+
+/// How far out of time order a packet may come and still meet its flow in a growable table: a
+/// new flow takes the slot of a flow past its timeout only if the timeout ran out this long
+/// before (10 s: captures merged from several interfaces are out of order by far less), so
+/// that a late packet of that flow finds it as in a table that never filled.
+pub const LATE_NS: u64 = 10_000_000_000;
 
 impl<S, M, R> FlowTable<S, M, R>
 where
@@ -25,7 +31,7 @@ where
     R: AsRef<[Held]> + AsMut<[Held]>,
 {
     /// While `growable`, a new flow whose window has no free slot ends no live flow (only one
-    /// past its timeout): [`FlowTable::process`] returns
+    /// past its timeout by more than [`LATE_NS`]): [`FlowTable::process`] returns
     /// [`TableError::Full`](super::TableError::Full) instead,
     /// leaving the table as it was, so that the caller can [`FlowTable::grow`] it and process
     /// the packet again. Off by default.

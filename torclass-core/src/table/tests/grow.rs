@@ -69,9 +69,10 @@ fn a_full_window_is_reported_not_evicted_and_growing_lets_the_flow_in() {
     assert_eq!(t.iter().count(), PROBE + 1);
 }
 
-/// A flow past its timeout gives its slot to a new flow instead of the table growing: it has
-/// ended (a fixed table, the timer or its tuple would end it the same way, with the same
-/// record). A window of flows all within their timeout still asks to grow.
+/// A flow past its timeout by more than `LATE_NS` gives its slot to a new flow instead of the
+/// table growing: it has ended (a fixed table, the timer or its tuple would end it the same
+/// way, with the same record). A window of flows within their timeout, or past it by less (a
+/// late packet of theirs may still come), still asks to grow.
 #[test]
 fn a_flow_past_its_timeout_gives_its_slot() {
     let fill = |growable_table: bool| {
@@ -99,17 +100,24 @@ fn a_flow_past_its_timeout_gives_its_slot() {
         Err(TableError::Full),
         "none past"
     );
+    let just = idle + 2;
+    assert_eq!(
+        t.process(&ninth, just, never),
+        Err(TableError::Full),
+        "just past"
+    );
 
+    let gone = idle + LATE_NS + 2;
     let mut ended = Vec::new();
     let o = t
-        .process(&ninth, idle + 2, |s| ended.push((s.end_reason(), state(s))))
+        .process(&ninth, gone, |s| ended.push((s.end_reason(), state(s))))
         .unwrap();
     assert!(o.new_flow);
     assert_eq!(t.capacity(), PROBE, "not grown");
     let mut fixed = fill(false);
     let mut ended_fixed = Vec::new();
     fixed
-        .process(&ninth, idle + 2, |s| {
+        .process(&ninth, gone, |s| {
             ended_fixed.push((s.end_reason(), state(s)))
         })
         .unwrap();
