@@ -1094,6 +1094,18 @@ where
         }
     }
 
+    /// Whether `best` (a window's choice for eviction, its slot and class) is a flow past its
+    /// timeout by more than [`LATE_NS`] at `now_ns`. Apart, and cold: only a growable table's
+    /// full window asks, and the lookup path stays as small as without it.
+    #[cold]
+    #[inline(never)]
+    fn long_gone(&self, best: Option<(usize, u8)>, now_ns: u64) -> bool {
+        let late = now_ns.saturating_sub(LATE_NS);
+        best.filter(|(_, class)| *class == 0)
+            .and_then(|(index, _)| self.get(index))
+            .is_some_and(|s| s.timed_out(late, &self.config).is_some())
+    }
+
     /// Pick the slot for a new flow in the window at `start`, ending its flow if needed; `None`
     /// when the window is full of flows within their timeout and the table growable.
     fn victim(
@@ -1134,15 +1146,10 @@ where
         // A growable table ends only a flow whose timeout ran out [`LATE_NS`] before (it ended
         // already, whoever notices, and a frame that late would not have met it: the record
         // is the same); for any other it grows.
-        if self.growable {
-            let late = now_ns.saturating_sub(LATE_NS);
-            let long_gone = best
-                .filter(|(_, (class, _), _)| *class == 0)
-                .and_then(|(index, _, _)| self.get(index))
-                .is_some_and(|s| s.timed_out(late, &config).is_some());
-            if !long_gone {
-                return None;
-            }
+        if self.growable
+            && !self.long_gone(best.map(|(index, (class, _), _)| (index, class)), now_ns)
+        {
+            return None;
         }
         let (index, _, reason) = best.unwrap_or((start, (0, 0), EndReason::Evicted));
         self.end(index, reason, ended);
