@@ -50,9 +50,9 @@ pub struct AnalyzerConfig {
     pub reassembly: ReassemblyConfig,
     /// How often, in capture time, the analyzer ends the flows whose timeout ran out
     /// ([`TableConfig`]: closed, or idle), visiting at most a sixteenth of the table and one
-    /// slot per 8 frames seen since the last time (at least 64), so that the table holds the flows still
-    /// going rather than every flow of the capture; 0 leaves them to the end of the capture.
-    /// Records do not depend on it (see [`Analyzer::finish`]).
+    /// slot per 8 frames seen since the last time (at least 64), so that the table holds the
+    /// flows still going rather than every flow of the capture; 0 leaves them to the end of
+    /// the capture. Records do not depend on it (see [`Analyzer::finish`]).
     pub sweep_ns: u64,
 }
 
@@ -358,8 +358,6 @@ impl Analyzer {
 
     /// Classify one packet the caller decoded already (captured at `ts_nanos`).
     pub fn decoded(&mut self, ts_nanos: i128, packet: &packet::Packet<'_>) -> FrameOutcome {
-        self.saw(ts_nanos);
-        self.stats.frames += 1;
         self.packet(packet, ts_nanos)
     }
 
@@ -375,8 +373,6 @@ impl Analyzer {
         frame: &[u8],
         packet: &packet::Packet<'_>,
     ) -> FrameOutcome {
-        self.saw(ts_nanos);
-        self.stats.frames += 1;
         let outcome = self.packet(packet, ts_nanos);
         if let (FrameOutcome::Flow(o), Some(_)) = (outcome, packet.tunnel) {
             if o.new_flow {
@@ -403,7 +399,11 @@ impl Analyzer {
         }
     }
 
+    /// Count and classify a packet seen at `ts_nanos`, the clock moved first.
     fn packet(&mut self, p: &packet::Packet<'_>, ts_nanos: i128) -> FrameOutcome {
+        let now = nanos(ts_nanos);
+        self.tick(now);
+        self.stats.frames += 1;
         Self::classify(
             (&mut self.table, self.max_slots),
             (self.cache.as_mut(), self.hosts.as_mut()),
@@ -411,7 +411,7 @@ impl Analyzer {
             &mut self.tunnels,
             &mut self.stats,
             p,
-            nanos(ts_nanos),
+            now,
         )
     }
 
