@@ -86,10 +86,9 @@ impl Mapped {
 
     pub(crate) fn consume(&mut self, n: usize) {
         self.offset = self.offset.saturating_add(n).min(self.map.bytes().len());
-        let done = self.offset - self.offset % RELEASE;
-        if !self.shared && done > self.released {
-            self.map.release(self.released..done);
-            self.released = done;
+        if !self.shared {
+            self.map
+                .release_before(&mut self.released, self.offset, RELEASE);
         }
     }
 

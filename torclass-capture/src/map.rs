@@ -64,9 +64,19 @@ impl Map {
         let _ = range;
     }
 
+    /// Give back the pages before `done`, in whole steps of `step` bytes, from `*released` on
+    /// (which moves): whoever is done with the bytes before `done` calls this as it goes.
+    pub(crate) fn release_before(&self, released: &mut usize, done: usize, step: usize) {
+        let end = done - done % step.max(1);
+        if end > *released {
+            self.release(*released..end);
+            *released = end;
+        }
+    }
+
     /// Unmap the pages of `range` (page-aligned) from the process: the reader is done with
     /// them. They stay in the page cache; reading them again maps them back.
-    pub(crate) fn release(&self, range: Range<usize>) {
+    fn release(&self, range: Range<usize>) {
         #[cfg(unix)]
         if range.start < range.end && range.end <= self.0.len() {
             // SAFETY: the map is shared, read-only and backed by the file, so MADV_DONTNEED

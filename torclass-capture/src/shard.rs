@@ -265,11 +265,7 @@ impl ShardedAnalyzer {
             // Every classifier is done with the map's bytes up to the end of this window
             // (windows come back in order): give back their pages, as a lone reader does.
             if let Some(map) = &window.map {
-                let done = window.map_end - window.map_end % RELEASE;
-                if done > released {
-                    map.release(released..done);
-                    released = done;
-                }
+                map.release_before(&mut released, window.map_end, RELEASE);
             }
             window.map.clone_from(&map);
             window.map_end = 0;
