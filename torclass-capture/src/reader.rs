@@ -17,6 +17,7 @@ use crate::stream::{read_full, Stream};
 use crate::time;
 use std::fs::File;
 use std::io::{self, Read};
+use std::ops::ControlFlow;
 use std::path::Path;
 
 /// The largest record (pcap record header and captured bytes) or pcapng block accepted, and
@@ -296,6 +297,24 @@ impl CaptureReader {
         &mut self,
         mut each: impl FnMut(RawPacket<'_>),
     ) -> Result<(), CaptureError> {
+        self.packets_while(|p| {
+            each(p);
+            ControlFlow::Continue(())
+        })
+        .map(|_| ())
+    }
+
+    /// [`CaptureReader::for_each_packet`] until `each` breaks: `Ok(true)` when it did (the
+    /// reader then stands after that packet, and the next call goes on from there), `Ok(false)`
+    /// at the end of the capture.
+    ///
+    /// # Errors
+    /// As [`CaptureReader::next_packet`]: `each` got every packet before the bad record.
+    #[inline]
+    pub fn packets_while(
+        &mut self,
+        mut each: impl FnMut(RawPacket<'_>) -> ControlFlow<()>,
+    ) -> Result<bool, CaptureError> {
         loop {
             if let (Layout::Pcap(format), Input::Mapped(mapped), false) =
                 (&self.layout, &mut self.input, self.finished)
@@ -305,15 +324,20 @@ impl CaptureReader {
                 while let Some((packet, len)) = format.whole_record(mapped.data()) {
                     mapped.prefetch_past(len);
                     let offset = mapped.offset();
-                    each(self.sequence.next(packet, mapped.data(), offset));
+                    let flow = each(self.sequence.next(packet, mapped.data(), offset));
                     mapped.consume(len);
+                    if flow.is_break() {
+                        return Ok(true);
+                    }
                 }
             }
             // The end, an error, a refill or another format: one packet the general way.
             let Some(packet) = self.next_packet()? else {
-                return Ok(());
+                return Ok(false);
             };
-            each(packet);
+            if each(packet).is_break() {
+                return Ok(true);
+            }
         }
     }
 

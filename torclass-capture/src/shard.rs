@@ -46,6 +46,7 @@
 //! so with the host cache (set [`AnalyzerConfig::endpoints`] and [`AnalyzerConfig::hosts`] to
 //! 0 for identical output).
 
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
@@ -273,15 +274,7 @@ impl ShardedAnalyzer {
             window.bytes.clear();
             window.size = 0;
             window.latest = i128::MIN;
-            let end = loop {
-                if window.frames.len() >= self.window || window.size >= WINDOW_BYTES {
-                    break None;
-                }
-                let p = match reader.next_packet() {
-                    Ok(Some(p)) => p,
-                    Ok(None) => break Some(None),
-                    Err(e) => break Some(Some(e)),
-                };
+            let read = reader.packets_while(|p| {
                 if window.frames.is_empty() {
                     window.first = p.index;
                 }
@@ -289,6 +282,16 @@ impl ShardedAnalyzer {
                 if p.index % 4096 == 0 {
                     progress(p.offset);
                 }
+                if window.frames.len() >= self.window || window.size >= WINDOW_BYTES {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            });
+            let end = match read {
+                Ok(true) => None,
+                Ok(false) => Some(None),
+                Err(e) => Some(Some(e)),
             };
             if let (false, Some((last, others))) =
                 (window.frames.is_empty(), classifiers.split_last())

@@ -2,6 +2,7 @@
 //! same packets and end the same way.
 
 use std::io::{self, Cursor, Read, Write};
+use std::ops::ControlFlow;
 use std::path::Path;
 use torclass_capture::{CaptureError, CaptureReader, RawPacket, ReadMode};
 
@@ -85,22 +86,53 @@ pub fn same(
     packets
 }
 
-/// Every packet of `reader` and the error that ends it, if any, read with `for_each_packet`
-/// (`in_one_loop`) or `next_packet`.
-fn all(reader: Result<CaptureReader, CaptureError>, in_one_loop: bool) -> (Vec<Seen>, String) {
+/// How [`all`] reads.
+#[derive(Clone, Copy)]
+enum Loop {
+    /// `next_packet`, a call per packet.
+    ByCall,
+    /// `for_each_packet`, one loop.
+    One,
+    /// `packets_while`, breaking after every `n`-th packet (a stretch of 1, 2, … packets in
+    /// turn when `n` is 0) and called again.
+    Stretches(usize),
+}
+
+/// Every packet of `reader` and the error that ends it, if any, read as `how` says.
+fn all(reader: Result<CaptureReader, CaptureError>, how: Loop) -> (Vec<Seen>, String) {
     let mut reader = match reader {
         Ok(reader) => reader,
         Err(e) => return (Vec::new(), error_text(&e)),
     };
     let mut seen = Vec::new();
-    let end = if in_one_loop {
-        reader.for_each_packet(|p| seen.push(Seen::from(&p)))
-    } else {
-        loop {
+    let end = match how {
+        Loop::One => reader.for_each_packet(|p| seen.push(Seen::from(&p))),
+        Loop::ByCall => loop {
             match reader.next_packet() {
                 Ok(Some(p)) => seen.push(Seen::from(&p)),
                 Ok(None) => break Ok(()),
                 Err(e) => break Err(e),
+            }
+        },
+        Loop::Stretches(n) => {
+            let mut stretch = 0;
+            loop {
+                stretch = if n == 0 { stretch + 1 } else { n };
+                let mut left = stretch;
+                let more = reader.packets_while(|p| {
+                    seen.push(Seen::from(&p));
+                    left -= 1;
+                    if left == 0 {
+                        ControlFlow::Break(())
+                    } else {
+                        ControlFlow::Continue(())
+                    }
+                });
+                match more {
+                    Ok(true) => assert_eq!(left, 0, "packets_while stopped only on a break"),
+                    Ok(false) => break Ok(()),
+                    Err(e) => break Err(e),
+                }
             }
         }
     };
@@ -111,15 +143,23 @@ fn all(reader: Result<CaptureReader, CaptureError>, in_one_loop: bool) -> (Vec<S
     (seen, end.err().map(|e| error_text(&e)).unwrap_or_default())
 }
 
-/// `open()` read with `for_each_packet` and with `next_packet` gives the same packets and end.
+/// `open()` read with `for_each_packet`, with `packets_while` in stretches, and with
+/// `next_packet` gives the same packets and end.
 fn same_in_one_loop(what: &str, open: impl Fn() -> Result<CaptureReader, CaptureError>) {
-    let (one_loop, one_loop_end) = all(open(), true);
-    let (by_call, by_call_end) = all(open(), false);
-    assert_eq!(one_loop.len(), by_call.len(), "{what}: for_each_packet");
-    for (i, (x, y)) in one_loop.iter().zip(&by_call).enumerate() {
-        assert_eq!(x, y, "{what}: for_each_packet, packet {i}");
+    let (by_call, by_call_end) = all(open(), Loop::ByCall);
+    for how in [
+        Loop::One,
+        Loop::Stretches(1),
+        Loop::Stretches(7),
+        Loop::Stretches(0),
+    ] {
+        let (one_loop, one_loop_end) = all(open(), how);
+        assert_eq!(one_loop.len(), by_call.len(), "{what}: one loop");
+        for (i, (x, y)) in one_loop.iter().zip(&by_call).enumerate() {
+            assert_eq!(x, y, "{what}: one loop, packet {i}");
+        }
+        assert_eq!(one_loop_end, by_call_end, "{what}: one loop's end");
     }
-    assert_eq!(one_loop_end, by_call_end, "{what}: for_each_packet's end");
 }
 
 /// The file at `path` read mapped and streamed give the same packets and end, and so does
