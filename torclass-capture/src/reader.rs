@@ -310,7 +310,7 @@ impl CaptureReader {
     ///
     /// # Errors
     /// As [`CaptureReader::next_packet`]: `each` got every packet before the bad record.
-    #[inline]
+    #[inline(always)]
     pub fn packets_while(
         &mut self,
         mut each: impl FnMut(RawPacket<'_>) -> ControlFlow<()>,

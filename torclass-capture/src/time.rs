@@ -5,7 +5,8 @@ const NANOS_PER_SEC: i128 = 1_000_000_000;
 /// A pcap record timestamp: seconds and a fraction in micro- or nanoseconds.
 pub(crate) fn pcap_nanos(secs: u32, fraction: u32, nanosecond_magic: bool) -> i128 {
     let scale = if nanosecond_magic { 1 } else { 1_000 };
-    i128::from(secs) * NANOS_PER_SEC + i128::from(fraction) * scale
+    // In 64 bits (every packet takes this path): (2^32 - 1) · 10^9 + (2^32 - 1) · 10^3 < 2^64.
+    i128::from(u64::from(secs) * 1_000_000_000 + u64::from(fraction) * scale)
 }
 
 /// A pcapng timestamp: `ticks` in units of the interface's `if_tsresol` (high bit clear:
@@ -55,6 +56,11 @@ mod tests {
     fn pcap_micro_and_nano() {
         assert_eq!(pcap_nanos(1, 5, false), 1_000_005_000);
         assert_eq!(pcap_nanos(1, 5, true), 1_000_000_005);
+        let max = i128::from(u32::MAX);
+        assert_eq!(
+            pcap_nanos(u32::MAX, u32::MAX, false),
+            max * NANOS_PER_SEC + max * 1_000
+        );
     }
 
     #[test]
