@@ -314,6 +314,78 @@ impl Reader {
     }
 }
 
+/// The header of a piece message carrying a 16 KiB block (BEP 3 "piece": length 16393 =
+/// id, index, begin and 2^14 bytes of block; id 7), the block size every current client
+/// requests (libtorrent, Transmission, µTorrent, qBittorrent: `block_size` 16 KiB).
+pub const BLOCK_HEADER: [u8; 5] = [0, 0, 0x40, 0x09, 7];
+
+unstable! {
+    /// Finds [`BLOCK_HEADER`] anywhere in a stream cut into any pieces; one byte of state (the
+    /// header bytes matched so far). This is how a side picked up inside a piece transfer finds
+    /// a message boundary: the next block's header is at most one block away.
+    ///
+    /// The header starts with `0x00`, and after a mismatch the longest part of it that can end
+    /// at the current byte is `00 00` (after `00 00` and another zero) or `00` (after any other
+    /// zero), so the state after any byte does not depend on how the stream is cut. Random
+    /// bytes complete the header with probability 2^-40 per offset.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub struct BlockFinder {
+        matched: u8,
+    }
+}
+
+impl BlockFinder {
+    /// A finder that has seen nothing.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self { matched: 0 }
+    }
+
+    /// Scan `chunk`. When the header completes, returns the bytes of `chunk` up to and
+    /// including its last byte (the piece's index follows) and starts over.
+    pub fn find(&mut self, chunk: &[u8]) -> Option<usize> {
+        let mut at = 0usize;
+        loop {
+            let rest = chunk.get(at..)?;
+            if self.matched == 0 {
+                let zero = memchr::memchr(0, rest)?;
+                at = at.saturating_add(zero).saturating_add(1);
+                self.matched = 1;
+                continue;
+            }
+            let &byte = rest.first()?;
+            at = at.saturating_add(1);
+            if BLOCK_HEADER.get(usize::from(self.matched)) == Some(&byte) {
+                self.matched = self.matched.saturating_add(1);
+                if usize::from(self.matched) == BLOCK_HEADER.len() {
+                    self.matched = 0;
+                    return Some(at);
+                }
+            } else {
+                self.matched = match (byte, self.matched) {
+                    (0, 2) => 2,
+                    (0, _) => 1,
+                    _ => 0,
+                };
+            }
+        }
+    }
+}
+
+impl BlockFinder {
+    pub(crate) const ENCODED_LEN: usize = 1;
+
+    pub(crate) fn encode(&self, w: &mut crate::codec::StateWriter<'_>) {
+        w.u8(self.matched);
+    }
+
+    /// `None` unless fewer than 5 header bytes are matched (a complete match starts over).
+    pub(crate) fn decode(r: &mut crate::codec::StateReader<'_>) -> Option<Self> {
+        let matched = r.u8_if(|m| usize::from(m) < BLOCK_HEADER.len())?;
+        Some(Self { matched })
+    }
+}
+
 // The reader's part of `FlowClassifier::to_state` (see `flow/state.rs`).
 impl Reader {
     pub(crate) const ENCODED_LEN: usize = 7 + Tokenizer::ENCODED_LEN + 1;
@@ -510,6 +582,37 @@ mod tests {
                 Step::Limit,
                 "the limit is final"
             );
+        }
+    }
+
+    /// The block header is found at every position and every cut, after partial matches
+    /// (`00 00 00 40 09 07`, `00 00 40 00 00 40 09 07`), and nowhere else.
+    #[test]
+    fn block_finder_across_cuts() {
+        let mut stream = std::vec![0xaa, 0, 0, 0, 0x40, 9, 7, 1, 0, 0, 0x40, 0, 0, 0x40, 9, 7];
+        stream.extend_from_slice(&[0, 0, 0x40, 9, 6, 0, 0x40, 9, 7, 0, 0]);
+        let whole: Vec<usize> = {
+            let mut f = BlockFinder::new();
+            let mut found = Vec::new();
+            let mut at = 0;
+            while let Some(n) = f.find(&stream[at..]) {
+                at += n;
+                found.push(at);
+            }
+            found
+        };
+        assert_eq!(whole, [7, 16]);
+        for size in 1..stream.len() {
+            let mut f = BlockFinder::new();
+            let mut found = Vec::new();
+            for (i, chunk) in stream.chunks(size).enumerate() {
+                let mut at = 0;
+                while let Some(n) = f.find(&chunk[at..]) {
+                    at += n;
+                    found.push(i * size + at);
+                }
+            }
+            assert_eq!(found, whole, "chunks of {size}");
         }
     }
 }
