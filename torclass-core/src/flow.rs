@@ -53,7 +53,9 @@
 //!
 //! - **Peer wire**: a complete 68-byte handshake is `Confirmed` unless what follows on its side
 //!   refutes it: the next bytes must frame as a valid peer wire message (keep-alives may come
-//!   first), or the side must send nothing more before the other side speaks or the flow ends.
+//!   first; Vuze and BiglyBT peers switch to Azureus Messaging Protocol frames, read as
+//!   messages too, see `wire::message`), or the side must send nothing more before the other
+//!   side speaks or the flow ends.
 //!   A file that starts with a handshake and goes on with its own bytes is not BitTorrent.
 //!   A handshake found by the text search needs a valid message after it.
 //! - **Mid-stream peer wire** (no handshake seen): `FRAMING_RUN` valid messages on one side
@@ -540,7 +542,8 @@ impl FlowClassifier {
     /// undecided or only `Likely` (the other side's run alone), read it again from the start
     /// of the next payload, which is where a sender's next write (and so, usually, its next
     /// message) begins, or search it for a block's piece header as [`FlowClassifier::midstream`]
-    /// does. Returns true if the side was restarted. Segment starts are the only alignment a
+    /// does; a side still searching reads the next payload as a message if it starts like one.
+    /// Returns true if the side was restarted (not for a side still searching). Segment starts are the only alignment a
     /// late start offers, so the verdict of a flow picked up mid-stream depends on them; a
     /// stream seen from its first byte never needs this.
     pub fn resync(&mut self, direction: Direction) -> bool {
@@ -557,6 +560,15 @@ impl FlowClassifier {
                 self.done = false;
                 true
             }
+            // Still searching for a block's header: the payload is read as a message if it
+            // starts like one, and searched on otherwise (nothing restarted).
+            Some(Side {
+                reader: Reader::Resync(_, fresh),
+                ..
+            }) => {
+                *fresh = true;
+                false
+            }
             _ => false,
         }
     }
@@ -567,7 +579,7 @@ impl FlowClassifier {
     ///
     /// A side that then starts with a byte no peer wire message, handshake or HTTP message
     /// starts with (a capture that began inside a piece transfer) is searched for the next
-    /// 16 KiB block's piece header in its first [`RESYNC_WINDOW`] bytes, and its messages are
+    /// 16 KiB block's piece header in its first `RESYNC_WINDOW` bytes, and its messages are
     /// read from there.
     pub fn midstream(&mut self) {
         if let Inner::Tcp { sides, .. } = &mut self.inner {
