@@ -483,6 +483,55 @@ fn block_search_window() {
     );
 }
 
+fn az_frame(id: &str, payload: &[u8]) -> Vec<u8> {
+    let mut body = (id.len() as u32).to_be_bytes().to_vec();
+    body.extend_from_slice(id.as_bytes());
+    body.push(1);
+    body.extend_from_slice(payload);
+    let mut m = (body.len() as u32).to_be_bytes().to_vec();
+    m.extend(body);
+    m
+}
+
+/// Vuze/BiglyBT peers that both set the Azureus messaging bit speak AZ frames after their
+/// handshakes: the responder's side alone (its handshake and AZ_HANDSHAKE in one write) is
+/// confirmed, and so is a mid-stream pickup of AZ frames both ways.
+#[test]
+fn azureus_messaging() {
+    let mut hs = handshake(b"-AZ5770-abcdefghijkl");
+    hs[20] |= 0x80;
+    let responder = std::vec![(
+        B,
+        [
+            hs,
+            az_frame("AZ_HANDSHAKE", b"d6:clientd4:name5:Biglyee"),
+            az_frame("BT_BITFIELD", &[0xff; 20]),
+        ]
+        .concat(),
+    )];
+    for cuts in [&[][..], &[1, 5, 70, 73, 80]] {
+        let (v, _) = run(&responder, cuts);
+        assert_eq!(level(v), CONFIRMED_WIRE, "cuts {cuts:?}");
+    }
+    let request = |i: u8| az_frame("BT_REQUEST", &[0, 0, 0, i, 0, 0, 0, 0, 0, 0, 0x40, 0]);
+    let midstream = std::vec![
+        (A, [request(1), request(2), request(3)].concat()),
+        (
+            B,
+            [
+                az_frame("BT_PIECE", &[9; 3000]),
+                az_frame("AZ_HAVE", b"d1:pli1eee"),
+                az_frame("BT_PIECE", &[9; 3000])
+            ]
+            .concat()
+        ),
+    ];
+    let mut flow = FlowClassifier::new(Transport::Tcp);
+    flow.midstream();
+    feed_cut(&mut flow, &midstream, &[]);
+    assert_eq!(level(flow.verdict()), CONFIRMED_WIRE);
+}
+
 #[test]
 fn http_tracker_session() {
     let (v, meta) = run(&tracker_session(), &[]);

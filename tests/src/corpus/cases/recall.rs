@@ -2,10 +2,10 @@
 //! family, each seen the way a capture of other projects would show it (often one side only):
 //! DHT extensions (BEP 32, 33, 42, 43, 44, 51, µTorrent's `vote`), UDP tracker scrapes, errors,
 //! BEP 41 options and IPv6, HTTP tracker variants (scrape, HTTP/1.0, passkey paths, lower-case
-//! escapes, chunked and failure replies, `peers6`), BEP 52 and BEP 6 messages, uTP extensions,
-//! LSD over IPv6, a capture that starts inside a piece transfer, and an MSE/PE connection that
-//! opens before its host's first DHT packet. Where a case needed a fix, its benign twin uses
-//! the same structure on other traffic.
+//! escapes, chunked and failure replies, `peers6`), BEP 52 and BEP 6 messages, the Azureus
+//! Messaging Protocol of Vuze and BiglyBT, uTP extensions, LSD over IPv6, a capture that starts
+//! inside a piece transfer, and an MSE/PE connection that opens before its host's first DHT
+//! packet. Where a case needed a fix, its benign twin uses the same structure on other traffic.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -65,6 +65,7 @@ pub(super) fn recall(b: &mut Builder) {
     dht(b);
     trackers(b);
     peer_wire(b);
+    azureus(b);
     midstream(b);
     utp_lsd_mse(b);
 }
@@ -478,6 +479,105 @@ fn peer_wire(b: &mut Builder) {
             "BEP 6 from one side: a handshake, then have all, allowed fast, suggest and reject",
             t,
             vec![F::bt("tcp", a, p, "peer_wire", Confirmed)],
+        );
+    }
+}
+
+/// An Azureus Messaging Protocol frame (BiglyBT `AZMessageFactory`): length, id length, id,
+/// version, payload.
+fn az_frame(id: &str, payload: &[u8]) -> Vec<u8> {
+    let mut body = (id.len() as u32).to_be_bytes().to_vec();
+    body.extend_from_slice(id.as_bytes());
+    body.push(2);
+    body.extend_from_slice(payload);
+    let mut m = (body.len() as u32).to_be_bytes().to_vec();
+    m.extend(body);
+    m
+}
+
+fn azureus(b: &mut Builder) {
+    {
+        let name = "vuze-azureus-messaging";
+        let mut rng = seed(name);
+        let mut t = Trace::new();
+        // Asymmetric routing: only the responder's side of the connection is captured.
+        let (a, p) = (v4(209, 50005), v4(210, 6881));
+        let mut c = Tcp::open(&mut t, a, p);
+        let mut hs = bt::handshake(&rng.array(), &bt::peer_id(&mut rng, "-BI3700-"));
+        hs[20] |= 0x80;
+        hs.extend(az_frame(
+            "AZ_HANDSHAKE",
+            b"d6:clientd4:name7:BiglyBT7:version8:3.7.0.0e9:identity20:0123456789abcdefghij8:messagesld2:id12:AZ_HANDSHAKE3:veri1eeee",
+        ));
+        hs.extend(az_frame("BT_BITFIELD", &rng.bytes(64)));
+        c.send(&mut t, Dir::B, &hs);
+        c.close(&mut t);
+        // A connection between two Vuze peers picked up mid-stream.
+        let (a2, p2) = (v4(209, 50006), v4(211, 6881));
+        let mut c = Tcp {
+            a: a2,
+            b: p2,
+            next: [0x1357_9bdf, 0x2468_ace0],
+        };
+        for i in 0..4u32 {
+            let mut r = 9u32.to_be_bytes().to_vec();
+            r.extend_from_slice(&(i * 16384).to_be_bytes());
+            r.extend_from_slice(&16384u32.to_be_bytes());
+            c.send(&mut t, Dir::A, &az_frame("BT_REQUEST", &r));
+            let mut piece = 9u32.to_be_bytes().to_vec();
+            piece.extend_from_slice(&(i * 16384).to_be_bytes());
+            piece.extend(rng.bytes(16384));
+            c.send(&mut t, Dir::B, &az_frame("BT_PIECE", &piece));
+        }
+        c.close(&mut t);
+        b.add(
+            name,
+            CR,
+            "Vuze/BiglyBT peers in the Azureus Messaging Protocol: the responder's side alone (handshake with the AZ bit, AZ_HANDSHAKE, BT_BITFIELD in one write), and AZ frames both ways picked up mid-stream",
+            Role::Positive,
+            Some("twin-thrift-framed-midstream"),
+            t,
+            vec![
+                F::bt("tcp", a, p, "peer_wire", Confirmed),
+                F::bt("tcp", a2, p2, "peer_wire", Confirmed),
+            ],
+        );
+    }
+    {
+        let name = "twin-thrift-framed-midstream";
+        let mut rng = seed(name);
+        let mut t = Trace::new();
+        let (a, s) = (v4(212, 50007), v4(213, 9090));
+        let mut c = Tcp {
+            a,
+            b: s,
+            next: [0x0f0f_0f0f, 0x7070_7070],
+        };
+        // Thrift's framed transport with the old non-strict binary protocol: frame length,
+        // name length, name, message type, sequence id, then the arguments.
+        let frame = |name: &str, kind: u8, seq: u32, body: &[u8]| {
+            let mut m = (name.len() as u32).to_be_bytes().to_vec();
+            m.extend_from_slice(name.as_bytes());
+            m.push(kind);
+            m.extend_from_slice(&seq.to_be_bytes());
+            m.extend_from_slice(body);
+            let mut f = (m.len() as u32).to_be_bytes().to_vec();
+            f.extend(m);
+            f
+        };
+        for seq in 1..6u32 {
+            c.send(&mut t, Dir::A, &frame("getBlock", 1, seq, &rng.bytes(24)));
+            c.send(&mut t, Dir::B, &frame("getBlock", 2, seq, &rng.bytes(3000)));
+        }
+        c.close(&mut t);
+        b.add(
+            name,
+            CR,
+            "Thrift RPC (framed transport, non-strict binary protocol: length, name length, name) picked up mid-stream both ways",
+            Role::Twin,
+            Some("vuze-azureus-messaging"),
+            t,
+            vec![F::not_bt("tcp", a, s).decided()],
         );
     }
 }
