@@ -89,6 +89,9 @@ pub struct Family {
     pub name: &'static str,
     /// TCP (both directions are byte streams) or UDP (datagrams).
     pub transport: Transport,
+    /// A TCP flow picked up mid-stream ([`FlowClassifier::midstream`]), each payload after a
+    /// [`FlowClassifier::resync`] as a flow table does.
+    pub midstream: bool,
     /// One input: the payloads of one flow in order.
     pub make: fn(&mut Rng) -> Payloads,
 }
@@ -127,11 +130,13 @@ pub fn families() -> Vec<Family> {
         Family {
             name: "TCP, one side: 1–2048 random bytes",
             transport: Transport::Tcp,
+            midstream: false,
             make: |r| vec![(I, random_len(r, 1, 2048))],
         },
         Family {
             name: "TCP, both sides: random flights of MSE/PE sizes (96–608, 96–608, 56–600, 16–600 bytes)",
             transport: Transport::Tcp,
+            midstream: false,
             make: |r| {
                 vec![
                     (I, random_len(r, 96, 608)),
@@ -144,21 +149,25 @@ pub fn families() -> Vec<Family> {
         Family {
             name: "TCP, both sides: 1–4000 random bytes each",
             transport: Transport::Tcp,
+            midstream: false,
             make: |r| vec![(I, random_len(r, 1, 4000)), (R, random_len(r, 1, 4000))],
         },
         Family {
             name: "TCP, one side: `\\x13` then 67–1000 random bytes (the handshake's first byte)",
             transport: Transport::Tcp,
+            midstream: false,
             make: |r| vec![(I, prefixed(r, b"\x13", 67, 1000))],
         },
         Family {
             name: "TCP, both sides: `GET /` then 1–600 random bytes; random reply",
             transport: Transport::Tcp,
+            midstream: false,
             make: |r| vec![(I, prefixed(r, b"GET /", 1, 600)), (R, random_len(r, 1, 1500))],
         },
         Family {
             name: "TCP, one side: a complete handshake, then 1–4000 random bytes (a file that begins with one)",
             transport: Transport::Tcp,
+            midstream: false,
             make: |r| {
                 let mut v = b"\x13BitTorrent protocol".to_vec();
                 v.extend(r.bytes(48));
@@ -169,6 +178,7 @@ pub fn families() -> Vec<Family> {
         Family {
             name: "TCP, both sides: `GET /announce?` with 1–6 random `name=value` pairs from a tracker's vocabulary (values of 0–30 bytes, never 20); random reply",
             transport: Transport::Tcp,
+            midstream: false,
             make: |r| {
                 const NAMES: [&str; 8] =
                     ["info_hash", "peer_id", "port", "uploaded", "left", "event", "q", "id"];
@@ -192,21 +202,25 @@ pub fn families() -> Vec<Family> {
         Family {
             name: "UDP: one datagram of 1–1472 random bytes",
             transport: Transport::Udp,
+            midstream: false,
             make: |r| vec![(I, random_len(r, 1, 1472))],
         },
         Family {
             name: "UDP: a random query and reply (16–1472 bytes each)",
             transport: Transport::Udp,
+            midstream: false,
             make: |r| vec![(I, random_len(r, 16, 1472)), (R, random_len(r, 16, 1472))],
         },
         Family {
             name: "UDP: `d1:` then random bytes (a bencoded dictionary's start), query and reply",
             transport: Transport::Udp,
+            midstream: false,
             make: |r| vec![(I, prefixed(r, b"d1:", 10, 400)), (R, prefixed(r, b"d1:", 10, 400))],
         },
         Family {
             name: "UDP: a uTP type/version byte (0x01, 0x21, 0x41) then 19–1400 random bytes, both ways",
             transport: Transport::Udp,
+            midstream: false,
             make: |r| {
                 let mut v = Vec::new();
                 for d in [I, R, I, R] {
@@ -219,6 +233,7 @@ pub fn families() -> Vec<Family> {
         Family {
             name: "UDP: a KRPC ping or reply whose `id` is 0–24 random bytes but never 20, a quarter with one byte changed at random, query and reply",
             transport: Transport::Udp,
+            midstream: false,
             make: |r| {
                 let mut v = Vec::new();
                 for d in [I, R] {
@@ -242,6 +257,7 @@ pub fn families() -> Vec<Family> {
         Family {
             name: "UDP: a uTP SYN header (type 4, version 1, no extension) with random fields and 0–40 random bytes, then a random reply",
             transport: Transport::Udp,
+            midstream: false,
             make: |r| {
                 let mut syn = vec![0x41, 0];
                 syn.extend(r.bytes(18));
@@ -252,16 +268,33 @@ pub fn families() -> Vec<Family> {
         Family {
             name: "UDP: 16 random bytes both ways (BEP 15 connect size)",
             transport: Transport::Udp,
+            midstream: false,
             make: |r| vec![(I, r.bytes(16)), (R, r.bytes(16))],
         },
         Family {
             name: "UDP: 8 random bytes, action 1, 86–200 random bytes (BEP 15 announce shape); random reply",
             transport: Transport::Udp,
+            midstream: false,
             make: |r| {
                 let mut q = r.bytes(8);
                 q.extend_from_slice(&[0, 0, 0, 1]);
                 q.extend(random_len(r, 86, 200));
                 vec![(I, q), (R, random_len(r, 20, 200))]
+            },
+        },
+        Family {
+            name: "TCP picked up mid-stream, both sides: 1–2000 random bytes, a 16 KiB block's piece header (`00 00 40 09 07`), 16,388–16,500 random bytes (what the block search finds, then a block and what follows)",
+            transport: Transport::Tcp,
+            midstream: true,
+            make: |r| {
+                let mut v = Vec::new();
+                for d in [I, R] {
+                    let mut side = random_len(r, 1, 2000);
+                    side.extend_from_slice(&[0, 0, 0x40, 0x09, 7]);
+                    side.extend(random_len(r, 16_388, 16_500));
+                    v.push((d, side));
+                }
+                v
             },
         },
     ]
@@ -283,8 +316,16 @@ pub fn random_inputs(trials: u32) -> Vec<FamilyResult> {
             };
             for _ in 0..trials {
                 let mut flow = FlowClassifier::new(f.transport);
+                if f.midstream {
+                    flow.midstream();
+                }
                 for (d, payload) in (f.make)(&mut rng) {
-                    if f.transport == Transport::Tcp {
+                    if f.midstream {
+                        for segment in payload.chunks(1448) {
+                            flow.resync(d);
+                            flow.feed(d, segment);
+                        }
+                    } else if f.transport == Transport::Tcp {
                         // cut each write in two at a random point, as segments would
                         let cut = rng.range(0, payload.len());
                         flow.feed(d, &payload[..cut]);

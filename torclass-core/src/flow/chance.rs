@@ -138,6 +138,47 @@ fn random_streams_are_not_a_key_exchange() {
     assert_eq!(called, 0);
 }
 
+/// The block header search of sides picked up mid-stream ([`RESYNC_WINDOW`]): 2,000 random
+/// flows of up to 32 KiB each way, restarted at every 1448-byte segment as a flow table does,
+/// are never called BitTorrent (the header is 2^-40 per offset, so about 2·10^-8 per side);
+/// and after a planted header (what the search would find) the random bytes never complete
+/// the run of [`FRAMING_RUN`] messages: none of 5,000 sides (each further header is valid
+/// with probability 2^-20.7, see `message_after_handshake_on_random_bytes`).
+#[test]
+fn block_search_on_random_bytes() {
+    let mut rng = Rng(0x0b10_c5ea_7c40_0907);
+    let mut buf = std::vec![0u8; 32 * 1024];
+    let (runs, mut called) = (2_000, 0);
+    for i in 0..runs {
+        let mut flow = FlowClassifier::new(Transport::Tcp);
+        flow.midstream();
+        for dir in [A, B] {
+            rng.fill(&mut buf);
+            for segment in buf[..1 + i * 16].chunks(1448) {
+                flow.resync(dir);
+                flow.feed(dir, segment);
+            }
+        }
+        called += usize::from(flow.finish().is_bittorrent());
+    }
+    let (planted, mut framed) = (5_000, 0);
+    let mut side = std::vec![0u8; 5 + 16388 + 16];
+    for _ in 0..planted {
+        rng.fill(&mut side);
+        side[..5].copy_from_slice(&message::BLOCK_HEADER);
+        let mut flow = FlowClassifier::new(Transport::Tcp);
+        flow.midstream();
+        flow.feed(B, &[0xff]);
+        flow.feed(B, &side);
+        framed += usize::from(flow.finish().is_bittorrent());
+    }
+    std::println!(
+        "chance: random mid-stream flows called BitTorrent: {called} of {runs}; a planted block \
+         header followed by a valid message: {framed} of {planted}"
+    );
+    assert_eq!((called, framed), (0, 0));
+}
+
 /// One TCP conversation of a capture: who sent which bytes, in order.
 type Conversation = Vec<(Direction, Vec<u8>)>;
 

@@ -48,7 +48,7 @@ const fn max(a: usize, b: usize) -> usize {
 }
 
 /// A reader's tag and the largest reader (a text side's magnet scanner comes with a flag and
-/// its handshake finder), the stream offset, the flights.
+/// its handshake finder, a resync's block finder with its flag), the stream offset, the flights.
 const SIDE_LEN: usize =
     1 + max(
         max(handshake::Reader::ENCODED_LEN, message::Reader::ENCODED_LEN),
@@ -62,7 +62,10 @@ const SIDE_LEN: usize =
                     http::Framer::ENCODED_LEN,
                     super::proxy::Negotiation::ENCODED_LEN,
                 ),
-                magnet::Scanner::ENCODED_LEN + 1 + handshake::Finder::ENCODED_LEN,
+                max(
+                    magnet::Scanner::ENCODED_LEN + 1 + handshake::Finder::ENCODED_LEN,
+                    message::BlockFinder::ENCODED_LEN + 1,
+                ),
             ),
         ),
     ) + 4
@@ -87,6 +90,7 @@ const DONE: u8 = 6;
 const HTTP: u8 = 7;
 const NEXT: u8 = 8;
 const PROXY: u8 = 9;
+const RESYNC: u8 = 10;
 
 fn encode_side(side: &Side, w: &mut StateWriter<'_>) {
     match &side.reader {
@@ -126,6 +130,11 @@ fn encode_side(side: &Side, w: &mut StateWriter<'_>) {
             w.u8(PROXY);
             n.encode(w);
         }
+        Reader::Resync(finder, fresh) => {
+            w.u8(RESYNC);
+            finder.encode(w);
+            w.u8(u8::from(*fresh));
+        }
     }
     w.u32(side.sent);
     side.flights.encode(w);
@@ -151,6 +160,14 @@ fn decode_side(r: &mut StateReader<'_>) -> Option<Side> {
         }
         DONE => Reader::Done(r.u8_if(|m| m <= super::FOLLOW_MESSAGES)?),
         PROXY => Reader::Proxy(super::proxy::Negotiation::decode(r)?),
+        RESYNC => {
+            let finder = message::BlockFinder::decode(r)?;
+            match r.u8()? {
+                0 => Reader::Resync(finder, false),
+                1 => Reader::Resync(finder, true),
+                _ => return None,
+            }
+        }
         _ => return None,
     };
     let sent = r.u32()?;

@@ -390,6 +390,148 @@ fn midstream_pickup() {
     );
 }
 
+/// A capture that began inside a piece transfer: the downloader's requests start at a message
+/// boundary, the uploader's side `start` bytes into a message carrying a 16 KiB block.
+fn inside_a_block(start: usize) -> Conversation {
+    let request = |i: u8| msg(6, &[0, 0, 0, i, 0, 0, 0, 0, 0, 0, 0x40, 0]);
+    let piece = |i: u8| {
+        let mut p = std::vec![0, 0, 0, i, 0, 0, 0, 0];
+        p.extend(random_bytes(16384, u64::from(i) + 40));
+        msg(7, &p)
+    };
+    let pieces = [
+        piece(0),
+        piece(1),
+        piece(2),
+        piece(3),
+        msg(4, &[0, 0, 0, 9]),
+    ]
+    .concat();
+    std::vec![
+        (A, [request(4), request(5), request(6)].concat()),
+        (B, pieces[start..].to_vec()),
+    ]
+}
+
+/// The block header search: a side picked up inside a block finds the next piece message and
+/// frames from there, however the stream is cut; with the other side framed too, confirmed.
+#[test]
+fn midstream_inside_a_block() {
+    for start in [3, 4, 5000, 16392, 16396, 16397] {
+        let mut outcomes = Vec::new();
+        for cuts in [
+            &[][..],
+            &[1, 2, 3, 4],
+            &[1448, 2896, 4344],
+            &[16390, 16395, 7],
+        ] {
+            let mut flow = FlowClassifier::new(Transport::Tcp);
+            flow.midstream();
+            feed_cut(&mut flow, &inside_a_block(start), cuts);
+            outcomes.push(flow.verdict());
+        }
+        let d = detection(outcomes[0]);
+        assert_eq!(
+            (d.protocol, d.confidence),
+            (Protocol::PeerWire, Confidence::Confirmed),
+            "start {start}"
+        );
+        assert!(outcomes.iter().all(|v| *v == outcomes[0]), "start {start}");
+    }
+    // One byte into a message, the side starts like a message (`00`) and its framing fails
+    // at once: the search starts again at the next segment, as a flow table restarts it.
+    let mut flow = FlowClassifier::new(Transport::Tcp);
+    flow.midstream();
+    for (dir, bytes) in inside_a_block(1) {
+        for segment in bytes.chunks(1448) {
+            flow.resync(dir);
+            flow.feed(dir, segment);
+        }
+    }
+    assert_eq!(
+        flow.verdict().detection().map(|d| d.confidence),
+        Some(Confidence::Confirmed)
+    );
+    // Not picked up mid-stream (its first byte seen): no search.
+    let (v, _) = run(&inside_a_block(5000), &[]);
+    assert_ne!(
+        v.detection().map(|d| d.confidence),
+        Some(Confidence::Confirmed)
+    );
+    // One side alone is a guess, as any mid-stream run.
+    let mut flow = FlowClassifier::new(Transport::Tcp);
+    flow.midstream();
+    feed_cut(&mut flow, &inside_a_block(5000)[1..].to_vec(), &[]);
+    assert_eq!(
+        flow.finish().detection().map(|d| d.confidence),
+        Some(Confidence::Likely)
+    );
+}
+
+/// The search ends at [`RESYNC_WINDOW`]: a block header after it is not looked for.
+#[test]
+fn block_search_window() {
+    let mut late = std::vec![0xffu8; RESYNC_WINDOW as usize];
+    late.extend(&inside_a_block(1)[1].1);
+    let conv = std::vec![inside_a_block(1)[0].clone(), (B, late)];
+    let mut flow = FlowClassifier::new(Transport::Tcp);
+    flow.midstream();
+    feed_cut(&mut flow, &conv, &[]);
+    assert_ne!(
+        flow.finish().detection().map(|d| d.confidence),
+        Some(Confidence::Confirmed)
+    );
+}
+
+fn az_frame(id: &str, payload: &[u8]) -> Vec<u8> {
+    let mut body = (id.len() as u32).to_be_bytes().to_vec();
+    body.extend_from_slice(id.as_bytes());
+    body.push(1);
+    body.extend_from_slice(payload);
+    let mut m = (body.len() as u32).to_be_bytes().to_vec();
+    m.extend(body);
+    m
+}
+
+/// Vuze/BiglyBT peers that both set the Azureus messaging bit speak AZ frames after their
+/// handshakes: the responder's side alone (its handshake and AZ_HANDSHAKE in one write) is
+/// confirmed, and so is a mid-stream pickup of AZ frames both ways.
+#[test]
+fn azureus_messaging() {
+    let mut hs = handshake(b"-AZ5770-abcdefghijkl");
+    hs[20] |= 0x80;
+    let responder = std::vec![(
+        B,
+        [
+            hs,
+            az_frame("AZ_HANDSHAKE", b"d6:clientd4:name5:Biglyee"),
+            az_frame("BT_BITFIELD", &[0xff; 20]),
+        ]
+        .concat(),
+    )];
+    for cuts in [&[][..], &[1, 5, 70, 73, 80]] {
+        let (v, _) = run(&responder, cuts);
+        assert_eq!(level(v), CONFIRMED_WIRE, "cuts {cuts:?}");
+    }
+    let request = |i: u8| az_frame("BT_REQUEST", &[0, 0, 0, i, 0, 0, 0, 0, 0, 0, 0x40, 0]);
+    let midstream = std::vec![
+        (A, [request(1), request(2), request(3)].concat()),
+        (
+            B,
+            [
+                az_frame("BT_PIECE", &[9; 3000]),
+                az_frame("AZ_HAVE", b"d1:pli1eee"),
+                az_frame("BT_PIECE", &[9; 3000])
+            ]
+            .concat()
+        ),
+    ];
+    let mut flow = FlowClassifier::new(Transport::Tcp);
+    flow.midstream();
+    feed_cut(&mut flow, &midstream, &[]);
+    assert_eq!(level(flow.verdict()), CONFIRMED_WIRE);
+}
+
 #[test]
 fn http_tracker_session() {
     let (v, meta) = run(&tracker_session(), &[]);

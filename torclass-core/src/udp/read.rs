@@ -18,10 +18,10 @@ use crate::wire::{handshake, message};
 use super::stream::RUN_STEP;
 
 impl UdpState {
-    /// KRPC (BEP 5): a query with a known method or a response (both with a 20-byte node id,
-    /// which [`Krpc::parse`] requires) is conclusive alone; a query with another method or an
-    /// error is a guess, conclusive when it answers (or is answered by) the other side's
-    /// message with the same transaction id.
+    /// KRPC (BEP 5): a query with a known method ([`Method`]: BEP 5, 44, 51 and µTorrent's
+    /// `vote`) or a response (both with a 20-byte node id, which [`Krpc::parse`] requires) is
+    /// conclusive alone; a query with another method or an error is a guess, conclusive when
+    /// it answers (or is answered by) the other side's message with the same transaction id.
     ///
     /// Chance, measured (`tests/udp_chance.rs`, `tests/tests/udp_rules.rs`): 0 of 25,000
     /// random datagrams, 0 of 25,000 starting `d1:` and 0 of 25,000 starting `d1:ad2:id20:`

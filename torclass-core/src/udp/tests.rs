@@ -91,7 +91,7 @@ fn announce_response(txid: u32) -> Vec<u8> {
 const FIND_NODE: &[u8] =
     b"d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz123456e1:q9:find_node1:t2:aa1:y1:qe";
 const RESPONSE: &[u8] = b"d1:rd2:id20:0123456789abcdefghij5:nodes0:e1:t2:aa1:y1:re";
-const UNKNOWN_METHOD: &[u8] = b"d1:ad2:id20:abcdefghij0123456789e1:q4:vote1:t2:bb1:y1:qe";
+const UNKNOWN_METHOD: &[u8] = b"d1:ad2:id20:abcdefghij0123456789e1:q4:echo1:t2:bb1:y1:qe";
 const ERROR: &[u8] = b"d1:eli201e23:A Generic Error Ocurrede1:t2:bb1:y1:ee";
 
 fn detection(v: Verdict) -> crate::Detection {
@@ -185,6 +185,10 @@ fn unknown_method_and_errors_are_guesses_until_answered() {
     // An error alone, answered by DNS: refuted.
     let (_, v) = run(&[(A, ERROR.to_vec()), (B, dns_response(0x4242))]);
     assert_eq!(v[1], Verdict::NotBitTorrent);
+    // µTorrent's `vote` is a known method: conclusive alone.
+    let vote = b"d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz1234564:votei3ee1:q4:vote1:t2:vv1:y1:qe";
+    let (_, v) = run(&[(A, vote.to_vec())]);
+    assert_eq!(confidence(v[0]), Some(Confidence::Confirmed));
 }
 
 /// Evasion 5 of issue 13: a query with bytes after its dictionary (libtorrent accepts it).

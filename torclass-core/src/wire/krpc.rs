@@ -1,7 +1,7 @@
 //! KRPC, the DHT's message format (BEP 5), with the keys of BEP 32 (`nodes6`, `want`), BEP 33
 //! (`scrape`, `noseed`, `BFsd`, `BFpe`), BEP 42 (`ip`), BEP 43 (`ro`), BEP 44 (`get`/`put`:
 //! `k`, `sig`, `seq`, `cas`, `salt`, `v`) and BEP 51 (`sample_infohashes`: `samples`, `num`,
-//! `interval`).
+//! `interval`), and µTorrent's `vote` query.
 //!
 //! A KRPC message is one bencoded dictionary per UDP datagram (BEP 5, "KRPC protocol"):
 //! `t` (transaction id), `y` (`q` query, `r` response, `e` error), and for a query `q` (the
@@ -62,6 +62,9 @@ pub enum Method<'a> {
     Put,
     /// `sample_infohashes` (BEP 51).
     SampleInfohashes,
+    /// `vote`: µTorrent's torrent rating query (arguments `id`, `target`, `vote`), also sent
+    /// by MonoTorrent's DHT; no BEP, answered like `get_peers`.
+    Vote,
     /// Any other method name.
     Unknown(&'a [u8]),
 }
@@ -78,6 +81,7 @@ impl<'a> Method<'a> {
             b"get" => Self::Get,
             b"put" => Self::Put,
             b"sample_infohashes" => Self::SampleInfohashes,
+            b"vote" => Self::Vote,
             other => Self::Unknown(other),
         }
     }
@@ -834,8 +838,10 @@ mod tests {
         let m = parse(&raw);
         let v: Vec<_> = m.values().map(|a| a.to_string()).collect();
         assert_eq!(v, ["[::1]:6881", "127.0.0.1:80"]);
-        let q = parse(b"d1:ad2:id20:abcdefghij0123456789e1:q4:vote1:t1:\x001:y1:qe");
-        assert_eq!(q.method(), Some(Method::Unknown(b"vote")));
+        let q = parse(b"d1:ad2:id20:abcdefghij0123456789e1:q4:echo1:t1:\x001:y1:qe");
+        assert_eq!(q.method(), Some(Method::Unknown(b"echo")));
+        let vote = parse(b"d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz1234564:votei3ee1:q4:vote1:t2:aa1:y1:qe");
+        assert_eq!(vote.method(), Some(Method::Vote));
         assert_eq!(q.transaction_id(), b"\x00");
         let bad = b"d1:rd2:id20:abcdefghij01234567896:valuesl5:abcdeee1:t2:aa1:y1:re";
         assert_eq!(

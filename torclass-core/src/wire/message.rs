@@ -8,6 +8,13 @@
 //! [`Reader`] walks the framing across any segmentation, skipping payloads by their length (a
 //! piece message costs one header parse, whatever its size) and handing the payload of
 //! extended messages (id 20) to [`super::extension`].
+//!
+//! Two peers that both set the Azureus messaging bit (reserved byte 0, `0x80`) in their
+//! handshakes switch to the Azureus Messaging Protocol (Vuze, BiglyBT: `AZMessageFactory`):
+//! `<length: u32><id length: u32><id string><version and flags: u8><payload>`, with ids
+//! `AZ_HANDSHAKE`, `BT_PIECE`, `AZ_PEER_EXCHANGE`, …. Its header is read as one more message
+//! form: a 5th header byte of 0 (the id length's high byte) where a choke (length 1) cannot
+//! be, an id length of 4–64 and an id starting `AZ_` or `BT_`.
 
 use super::bencode::Tokenizer;
 use super::extension::{self, ExtIds, Kind};
@@ -134,8 +141,18 @@ pub const MAX_KEEPALIVES: u8 = 16;
 /// `Reader::id` between messages: the high bit set, the low bits count keep-alives in a row.
 const KEEPALIVES: u8 = 0x80;
 
-// Header states in `Reader::hdr`: 0..=3 length bytes read, 4 = reading the id, 5 = in a body.
+// Header states in `Reader::hdr`: 0..=3 length bytes read, 4 = reading the id, 5 = in a body;
+// 6..=11: an Azureus frame's header after its first byte: id length bytes 2–4, then the
+// id's first three bytes (`id` holds the id length, and `AZ_B` once the id started `B`).
 const IN_BODY: u8 = 5;
+const AZ_IDLEN: u8 = 6;
+const AZ_ID: u8 = 9;
+const AZ_END: u8 = 12;
+/// `Reader::id` bit while an Azureus id is read: it started with `B` (`BT_`), not `A`.
+const AZ_B: u8 = 0x80;
+/// Shortest and longest Azureus message id accepted (`AZ_HAVE`, `BT_PIECE`: the prefix and a
+/// name; BiglyBT's decoder refuses more than 1024, its ids are under 32).
+const AZ_ID_LEN: core::ops::RangeInclusive<u8> = 4..=64;
 
 /// Walks peer wire messages across segments; [`Reader`] is 20 bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -248,6 +265,12 @@ impl Reader {
                 break;
             };
             rest = tail;
+            if self.hdr >= AZ_IDLEN {
+                if !self.azureus_header(byte) {
+                    return Step::Invalid;
+                }
+                continue;
+            }
             if self.hdr < 4 {
                 self.rem = (self.rem << 8) | u32::from(byte);
                 self.hdr = self.hdr.saturating_add(1);
@@ -268,6 +291,12 @@ impl Reader {
                 continue;
             }
             // hdr == 4: the id byte.
+            if byte == 0 && self.rem != 1 {
+                // Not a choke: the id length of an Azureus frame, maybe.
+                self.hdr = AZ_IDLEN;
+                self.id = 0;
+                continue;
+            }
             if !length_is_valid(MessageId::from(byte), self.rem) {
                 return Step::Invalid;
             }
@@ -287,6 +316,39 @@ impl Reader {
             }
         }
         Step::NeedMore
+    }
+
+    /// One byte of an Azureus frame's header after its first (`hdr` ≥ [`AZ_IDLEN`]); false if
+    /// it is not one. At its end the frame counts as a message and its body is skipped.
+    fn azureus_header(&mut self, byte: u8) -> bool {
+        let ok = match self.hdr {
+            6 | 7 => byte == 0,
+            8 => {
+                self.id = byte;
+                // Id length, id and the version byte fit in the frame.
+                AZ_ID_LEN.contains(&byte) && self.rem >= u32::from(byte).saturating_add(5)
+            }
+            9 => {
+                if byte == b'B' {
+                    self.id |= AZ_B;
+                }
+                matches!(byte, b'A' | b'B')
+            }
+            10 => byte == if self.id & AZ_B != 0 { b'T' } else { b'Z' },
+            _ => byte == b'_',
+        };
+        if !ok {
+            return false;
+        }
+        self.hdr = self.hdr.saturating_add(1);
+        if self.hdr == AZ_END {
+            // Seven header bytes after the length: the id length and the id's prefix.
+            self.count = self.count.saturating_add(1);
+            self.rem = self.rem.saturating_sub(7);
+            self.hdr = IN_BODY;
+            self.id = 0;
+        }
+        true
     }
 
     fn end_message<O: Observer>(&mut self, cx: &mut Context<'_, O>) {
@@ -314,6 +376,78 @@ impl Reader {
     }
 }
 
+/// The header of a piece message carrying a 16 KiB block (BEP 3 "piece": length 16393 =
+/// id, index, begin and 2^14 bytes of block; id 7), the block size every current client
+/// requests (libtorrent, Transmission, µTorrent, qBittorrent: `block_size` 16 KiB).
+pub const BLOCK_HEADER: [u8; 5] = [0, 0, 0x40, 0x09, 7];
+
+unstable! {
+    /// Finds [`BLOCK_HEADER`] anywhere in a stream cut into any pieces; one byte of state (the
+    /// header bytes matched so far). This is how a side picked up inside a piece transfer finds
+    /// a message boundary: the next block's header is at most one block away.
+    ///
+    /// The header starts with `0x00`, and after a mismatch the longest part of it that can end
+    /// at the current byte is `00 00` (after `00 00` and another zero) or `00` (after any other
+    /// zero), so the state after any byte does not depend on how the stream is cut. Random
+    /// bytes complete the header with probability 2^-40 per offset.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub struct BlockFinder {
+        matched: u8,
+    }
+}
+
+impl BlockFinder {
+    /// A finder that has seen nothing.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self { matched: 0 }
+    }
+
+    /// Scan `chunk`. When the header completes, returns the bytes of `chunk` up to and
+    /// including its last byte (the piece's index follows) and starts over.
+    pub fn find(&mut self, chunk: &[u8]) -> Option<usize> {
+        let mut at = 0usize;
+        loop {
+            let rest = chunk.get(at..)?;
+            if self.matched == 0 {
+                let zero = memchr::memchr(0, rest)?;
+                at = at.saturating_add(zero).saturating_add(1);
+                self.matched = 1;
+                continue;
+            }
+            let &byte = rest.first()?;
+            at = at.saturating_add(1);
+            if BLOCK_HEADER.get(usize::from(self.matched)) == Some(&byte) {
+                self.matched = self.matched.saturating_add(1);
+                if usize::from(self.matched) == BLOCK_HEADER.len() {
+                    self.matched = 0;
+                    return Some(at);
+                }
+            } else {
+                self.matched = match (byte, self.matched) {
+                    (0, 2) => 2,
+                    (0, _) => 1,
+                    _ => 0,
+                };
+            }
+        }
+    }
+}
+
+impl BlockFinder {
+    pub(crate) const ENCODED_LEN: usize = 1;
+
+    pub(crate) fn encode(&self, w: &mut crate::codec::StateWriter<'_>) {
+        w.u8(self.matched);
+    }
+
+    /// `None` unless fewer than 5 header bytes are matched (a complete match starts over).
+    pub(crate) fn decode(r: &mut crate::codec::StateReader<'_>) -> Option<Self> {
+        let matched = r.u8_if(|m| usize::from(m) < BLOCK_HEADER.len())?;
+        Some(Self { matched })
+    }
+}
+
 // The reader's part of `FlowClassifier::to_state` (see `flow/state.rs`).
 impl Reader {
     pub(crate) const ENCODED_LEN: usize = 7 + Tokenizer::ENCODED_LEN + 1;
@@ -328,12 +462,13 @@ impl Reader {
     }
 
     /// `None` unless the header state and the length it holds are ones `read` can leave:
-    /// `hdr` 0..=3 with only `hdr` length bytes read, 4 with a valid non-zero length, or 5
-    /// with at most [`MAX_LEN`] bytes left.
+    /// `hdr` 0..=3 with only `hdr` length bytes read, 4 with a valid non-zero length, 5
+    /// with at most [`MAX_LEN`] bytes left, or inside an Azureus frame's header with its
+    /// length and the id length read so far.
     pub(crate) fn decode(r: &mut crate::codec::StateReader<'_>) -> Option<Self> {
         let rem = r.u32()?;
         let tok = Tokenizer::decode(r)?;
-        let hdr = r.u8_if(|h| h <= IN_BODY)?;
+        let hdr = r.u8_if(|h| h < AZ_END)?;
         let id = r.u8()?;
         let count = r.u8()?;
         let path = extension::Path::decode(r)?;
@@ -344,7 +479,14 @@ impl Reader {
                     == 0
             }
             4 => (1..=MAX_LEN).contains(&rem),
-            _ => rem <= MAX_LEN,
+            IN_BODY => rem <= MAX_LEN,
+            AZ_IDLEN..AZ_ID => id == 0 && (2..=MAX_LEN).contains(&rem),
+            _ => {
+                let len = id & !AZ_B;
+                AZ_ID_LEN.contains(&len)
+                    && (hdr > AZ_ID || id & AZ_B == 0)
+                    && (u32::from(len).saturating_add(5)..=MAX_LEN).contains(&rem)
+            }
         };
         rem_ok.then_some(Self {
             rem,
@@ -511,5 +653,98 @@ mod tests {
                 "the limit is final"
             );
         }
+    }
+
+    /// The block header is found at every position and every cut, after partial matches
+    /// (`00 00 00 40 09 07`, `00 00 40 00 00 40 09 07`), and nowhere else.
+    #[test]
+    fn block_finder_across_cuts() {
+        let mut stream = std::vec![0xaa, 0, 0, 0, 0x40, 9, 7, 1, 0, 0, 0x40, 0, 0, 0x40, 9, 7];
+        stream.extend_from_slice(&[0, 0, 0x40, 9, 6, 0, 0x40, 9, 7, 0, 0]);
+        let whole: Vec<usize> = {
+            let mut f = BlockFinder::new();
+            let mut found = Vec::new();
+            let mut at = 0;
+            while let Some(n) = f.find(&stream[at..]) {
+                at += n;
+                found.push(at);
+            }
+            found
+        };
+        assert_eq!(whole, [7, 16]);
+        for size in 1..stream.len() {
+            let mut f = BlockFinder::new();
+            let mut found = Vec::new();
+            for (i, chunk) in stream.chunks(size).enumerate() {
+                let mut at = 0;
+                while let Some(n) = f.find(&chunk[at..]) {
+                    at += n;
+                    found.push(i * size + at);
+                }
+            }
+            assert_eq!(found, whole, "chunks of {size}");
+        }
+    }
+
+    fn az(id: &str, payload: &[u8]) -> Vec<u8> {
+        let mut body = (id.len() as u32).to_be_bytes().to_vec();
+        body.extend_from_slice(id.as_bytes());
+        body.push(1);
+        body.extend_from_slice(payload);
+        let mut m = (body.len() as u32).to_be_bytes().to_vec();
+        m.extend(body);
+        m
+    }
+
+    fn count_of(stream: &[u8], size: usize) -> (u8, Step) {
+        let mut meta = Metadata::new();
+        let mut cx = Context {
+            direction: Direction::Initiator,
+            receiver_ids: ExtIds::default(),
+            sender_ids: ExtIds::default(),
+            evidence: Evidence::NONE,
+            stop_after: u8::MAX,
+            observer: &mut meta,
+        };
+        let mut r = Reader::new();
+        let mut step = Step::NeedMore;
+        for chunk in stream.chunks(size) {
+            step = r.read(chunk, &mut cx);
+            if step != Step::NeedMore {
+                break;
+            }
+        }
+        (r.count(), step)
+    }
+
+    /// Azureus Messaging Protocol frames (Vuze, BiglyBT) count as messages, their bodies
+    /// skipped, mixed with BEP 3 messages and cut anywhere; near misses are invalid.
+    #[test]
+    fn azureus_frames() {
+        let stream = [
+            az("AZ_HANDSHAKE", b"d11:identity20:01234567890123456789e"),
+            az("BT_BITFIELD", &[0xff; 40]),
+            msg(1, &[]),
+            az("BT_PIECE", &[7; 3000]),
+            az("AZ_HAVE", b"d6:piecesli1ei2eee"),
+        ]
+        .concat();
+        for size in [1, 2, 3, 7, 13, stream.len()] {
+            assert_eq!(count_of(&stream, size), (5, Step::NeedMore), "chunks of {size}");
+        }
+        let cases: [Vec<u8>; 6] = [
+            az("XZ_HANDSHAKE", b""),
+            az("AT_PIECE", b""),
+            az("AZ-HAVE", b""),
+            az("BT_", b""),
+            az(&"AZ_".repeat(22), b""),
+            // A length too short for its id.
+            [&[0, 0, 0, 8, 0, 0, 0, 7][..], b"AZ_HAVE"].concat(),
+        ];
+        for bad in cases {
+            assert_eq!(count_of(&bad, 1).1, Step::Invalid, "{bad:?}");
+        }
+        // A choke is still a choke.
+        assert_eq!(count_of(&msg(0, &[]), 1), (1, Step::NeedMore));
     }
 }

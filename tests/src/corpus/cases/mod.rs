@@ -15,6 +15,7 @@ mod magnet;
 mod mse;
 mod one_sided;
 mod public;
+mod recall;
 mod reuse;
 mod tcp;
 mod tracker;
@@ -320,6 +321,7 @@ pub fn all() -> Vec<Case> {
     magnet::magnets(&mut b);
     one_sided::one_sided(&mut b);
     public::public(&mut b);
+    recall::recall(&mut b);
     look_alikes::look_alikes(&mut b);
     b.cases
 }
