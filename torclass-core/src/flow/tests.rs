@@ -5,7 +5,8 @@ use crate::verdict::Direction::{Initiator as A, Responder as B};
 use proptest::prelude::*;
 use std::vec::Vec;
 
-/// One message of a conversation: who sends it and its bytes.
+/// One message of a conversation: who sends it and its bytes. An empty message stands for a
+/// flow table's [`FlowClassifier::midstream`]: the flow was picked up without its start.
 type Conversation = Vec<(Direction, Vec<u8>)>;
 
 fn msg(id: u8, payload: &[u8]) -> Vec<u8> {
@@ -60,6 +61,7 @@ fn peer_session() -> Conversation {
 fn midstream_session() -> Conversation {
     let request = |i: u8| msg(6, &[0, 0, 0, i, 0, 0, 0x40, 0, 0, 0, 0x40, 0]);
     std::vec![
+        (A, Vec::new()),
         (A, [msg(4, &[0, 0, 0, 9]), request(1), request(2)].concat()),
         (
             B,
@@ -127,8 +129,9 @@ fn mse_plaintext() -> Conversation {
 /// the other. The split run counts the messages however the invalid bytes are cut off.
 fn midstream_split() -> Conversation {
     std::vec![
+        (A, Vec::new()),
         (A, [msg(4, &[0, 0, 0, 9]), std::vec![0xff; 40]].concat()),
-        (B, [msg(4, &[0, 0, 0, 3]), msg(2, &[])].concat()),
+        (B, [msg(4, &[0, 0, 0, 3]), msg(4, &[0, 0, 0, 4])].concat()),
     ]
 }
 
@@ -227,6 +230,10 @@ fn feed_cut(flow: &mut FlowClassifier, conv: &Conversation, cuts: &[usize]) -> M
     let mut meta = Metadata::new();
     let mut cut_iter = cuts.iter().copied().cycle();
     for (dir, bytes) in conv {
+        if bytes.is_empty() {
+            flow.midstream();
+            continue;
+        }
         let mut start = 0;
         let pieces = if cuts.is_empty() {
             0
@@ -381,13 +388,55 @@ fn midstream_pickup() {
     let (v, _) = run(&midstream_session(), &[]);
     let d = detection(v);
     assert_eq!(d.protocol, Protocol::PeerWire);
-    assert_eq!(d.confidence, Confidence::Confirmed);
+    assert_eq!(
+        d.confidence,
+        Confidence::Likely,
+        "framing alone never confirms"
+    );
     assert!(d.evidence.contains(Evidence::MESSAGE_FRAMING));
-    let one_side: Conversation = midstream_session().into_iter().take(1).collect();
+    let mut with_extension = midstream_session();
+    with_extension.push((A, ext_handshake(1, 2, "Transmission 3.00")));
+    assert_eq!(level(run(&with_extension, &[]).0), CONFIRMED_WIRE);
+    // The same messages on a flow seen from its start: a side must open with a handshake.
+    let from_start: Conversation = midstream_session().into_iter().skip(1).collect();
+    assert_eq!(run(&from_start, &[]).0, Verdict::NotBitTorrent);
+    let one_side: Conversation = midstream_session().into_iter().take(2).collect();
     assert_eq!(
         detection(run(&one_side, &[]).0).confidence,
         Confidence::Likely
     );
+}
+
+/// Riak's Protocol Buffers API: `<u32 length><code><protobuf>`, where pings (code 1) and their
+/// answers (2) are BEP 3's unchoke and interested, then a get (9) and its answer (10).
+fn riak_session() -> Conversation {
+    let mut conv = Conversation::new();
+    for _ in 0..3 {
+        conv.push((A, msg(1, &[])));
+        conv.push((B, msg(2, &[])));
+    }
+    conv.push((A, msg(9, b"\x0a\x08sessions\x12\x09user-4711")));
+    conv.push((B, msg(10, &[0x0a, 0x20, 0x0a, 0x1e])));
+    conv
+}
+
+#[test]
+fn length_prefixed_protocols_are_not_peer_wire() {
+    assert_eq!(run(&riak_session(), &[]).0, Verdict::NotBitTorrent);
+    let mut late = riak_session();
+    late.insert(0, (A, Vec::new()));
+    assert_eq!(run(&late, &[]).0, Verdict::NotBitTorrent);
+    // Protobuf with 4-byte lengths: `{fixed32 seq = 1}` is a 5-byte message with tag 0x0d,
+    // BEP 6's suggest, whose index would be the little-endian counter.
+    let heartbeats: Conversation = (1u8..5)
+        .flat_map(|seq| [(A, msg(13, &[seq, 0, 0, 0])), (B, msg(13, &[seq, 0, 0, 0]))])
+        .collect();
+    for conv in [
+        heartbeats.clone(),
+        [std::vec![(A, Vec::new())], heartbeats].concat(),
+    ] {
+        assert_eq!(run(&conv, &[]).0, Verdict::NotBitTorrent);
+    }
 }
 
 #[test]
@@ -977,6 +1026,7 @@ fn framing_false_positives_on_random_streams() {
             sender_ids: ExtIds::default(),
             evidence: Evidence::NONE,
             stop_after: u8::MAX,
+            runs_need_payloads: false,
             observer: &mut NoObserver,
         };
         let _ = r.read(&stream, &mut cx);
@@ -1102,6 +1152,9 @@ proptest! {
         let mut flow = FlowClassifier::new(Transport::Tcp);
         let mut seen = None;
         for (dir, bytes) in &conversations()[which] {
+            if bytes.is_empty() {
+                flow.midstream();
+            }
             let v = flow.feed(*dir, bytes);
             if v.is_bittorrent() && seen.is_none() {
                 seen = v.detection();

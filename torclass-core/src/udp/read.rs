@@ -387,6 +387,7 @@ fn peer_wire_in_datagram<O: Observer>(
         sender_ids: ExtIds::default(),
         evidence: Evidence::NONE,
         stop_after: u8::MAX,
+        runs_need_payloads: false,
         observer,
     };
     let step = reader.read(rest, &mut cx);

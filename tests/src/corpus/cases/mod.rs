@@ -16,6 +16,7 @@ mod mse;
 mod one_sided;
 mod public;
 mod reuse;
+mod rule_look_alikes;
 mod tcp;
 mod tracker;
 mod udp;
@@ -321,5 +322,6 @@ pub fn all() -> Vec<Case> {
     one_sided::one_sided(&mut b);
     public::public(&mut b);
     look_alikes::look_alikes(&mut b);
+    rule_look_alikes::rule_look_alikes(&mut b);
     b.cases
 }
