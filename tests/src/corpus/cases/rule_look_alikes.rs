@@ -432,6 +432,23 @@ pub(super) fn rule_look_alikes(b: &mut Builder) {
         },
     );
 
+    tcp_case(
+        b,
+        "kafka-9092-midstream",
+        "the same Kafka exchange picked up mid-stream (no SYN)",
+        (v4(7, 41024), v4(8, 9092)),
+        Pickup::Midstream,
+        &kafka,
+    );
+    tcp_case(
+        b,
+        "thrift-framed-9090-midstream",
+        "the same Thrift calls picked up mid-stream (no SYN)",
+        (v4(9, 41025), v4(10, 9090)),
+        Pickup::Midstream,
+        &thrift,
+    );
+
     udp_case(
         b,
         "turn-channeldata-0x4100",
@@ -612,6 +629,50 @@ pub(super) fn rule_look_alikes(b: &mut Builder) {
                 r.extend(b"e1:t2:");
                 r.extend([b'a', b'0' + i]);
                 r.extend(b"1:y1:re");
+                u.exchange(t, &q, &r);
+            }
+        },
+    );
+    udp_case(
+        b,
+        "mumble-voice-udp-64738",
+        "Mumble voice over UDP (OCB-AES128): each datagram starts with the low byte of its counter (so every sixteenth one is 0x01, 0x11, 0x21, 0x31 or 0x41, a uTP type and version), a 3-byte tag, then ciphertext, both ways",
+        (v4(43, 41026), v4(44, 64738)),
+        &|t, u, rng| {
+            let (mut ca, mut cb) = (0x3bu8, 0xe0u8);
+            for i in 0..80usize {
+                let (dir, counter) = if i % 2 == 0 {
+                    (Dir::A, &mut ca)
+                } else {
+                    (Dir::B, &mut cb)
+                };
+                let mut p = vec![*counter];
+                *counter = counter.wrapping_add(1);
+                let n = rng.range(40, 180);
+                p.extend(rng.bytes(3 + n));
+                u.send(t, dir, &p);
+                t.advance(10_000_000);
+            }
+        },
+    );
+    udp_case(
+        b,
+        "radius-id-0-1812",
+        "RADIUS Access-Request with identifier 0 (first bytes 0x01 0x00: a uTP DATA header, version 1, no extension, over the 20-byte RADIUS header) and Access-Accept, then identifiers 1–3",
+        (v4(45, 41027), v4(46, 1812)),
+        &|t, u, rng| {
+            for id in 0..4u8 {
+                let mut attrs = vec![1, 7];
+                attrs.extend(b"alice");
+                attrs.extend([2, 18]);
+                attrs.extend(rng.bytes(16));
+                attrs.extend([4, 6, 10, 99, 0, 45]);
+                let mut q = vec![1, id];
+                q.extend(u16::try_from(20 + attrs.len()).unwrap_or(0).to_be_bytes());
+                q.extend(rng.bytes(16));
+                q.extend(attrs);
+                let mut r = vec![2, id, 0, 20];
+                r.extend(rng.bytes(16));
                 u.exchange(t, &q, &r);
             }
         },
