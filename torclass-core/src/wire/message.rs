@@ -183,9 +183,11 @@ pub struct Context<'o, O: Observer> {
     /// many, and read nothing more after it (`u8::MAX`: no limit).
     pub stop_after: u8,
     /// Whether a message without a payload (choke, unchoke, interested, not interested, have
-    /// all, have none) counts only as the first valid message. Set for a stream read without
-    /// its handshake: there such 5-byte messages are what any `<u32 length><type>` protocol's
-    /// empty messages are (Riak's pings), so a run needs messages with a payload.
+    /// all, have none) or a bitfield counts only as the first valid message. Set for a stream
+    /// read without its handshake: there such 5-byte messages are what any `<u32 length><type>`
+    /// protocol's empty messages are (Riak's pings), a bitfield (type 5, any length) what its
+    /// type-5 messages are, and BEP 3 sends a bitfield only as the first message; so a run
+    /// needs other messages with a payload.
     pub runs_need_payloads: bool,
     /// Where extracted fields go.
     pub observer: &'o mut O,
@@ -307,7 +309,8 @@ impl Reader {
                 self.hdr = INDEX;
                 continue;
             }
-            if self.rem > 0 || !cx.runs_need_payloads || self.count == 0 {
+            let weak = self.rem == 0 || byte == 5;
+            if !weak || !cx.runs_need_payloads || self.count == 0 {
                 self.count = self.count.saturating_add(1);
             }
             self.hdr = IN_BODY;
@@ -467,6 +470,8 @@ mod tests {
         };
         assert_eq!(count(&pings, false), 4);
         assert_eq!(count(&pings, true), 1, "only the first empty message counts");
+        let bitfields = [msg(5, &[0xff]), msg(5, &[0xfe]), msg(5, &[0x0f])].concat();
+        assert_eq!(count(&bitfields, true), 1, "a bitfield counts only first");
         let mixed = [msg(2, &[]), msg(4, &[0, 0, 0, 9]), msg(1, &[]), msg(4, &[0, 0, 0, 3])].concat();
         assert_eq!(count(&mixed, true), 3);
     }
