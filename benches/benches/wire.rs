@@ -122,6 +122,7 @@ fn wire(c: &mut Criterion) {
                     sender_ids: ExtIds::default(),
                     evidence: Evidence::NONE,
                     stop_after: u8::MAX,
+                    runs_need_payloads: false,
                     observer: &mut meta,
                 };
                 black_box(r.read(black_box(s), &mut cx));

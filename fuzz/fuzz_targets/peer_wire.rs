@@ -38,6 +38,7 @@ fn run(data: &[u8], seed: u8, handshake_first: bool) -> (bool, u8, Evidence, boo
             sender_ids: ids,
             evidence: Evidence::NONE,
             stop_after: u8::MAX,
+            runs_need_payloads: !handshake_first,
             observer: &mut meta,
         };
         let step = messages.read(rest, &mut cx);

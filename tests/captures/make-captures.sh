@@ -18,7 +18,7 @@ ALL_SCENARIOS=(tcp-plain tcp-negative http-magnet dht-magnet utp-only udp-tracke
                udp-negative tcp-encrypted clients-plain clients-encrypted clients-utp
                clients-udp-tracker clients-dht clients-lsd bt-v2 ipv6 negative-extra
                tunnel-vxlan proxy-socks proxy-http proxy-clients negative-services negative-tunnels negative-more
-               negative-dnscrypt negative-vpn)
+               negative-dnscrypt negative-vpn negative-p2p)
 # --matrix adds these: regenerable, not committed (they show known misses; see README)
 MATRIX_ONLY=(rtorrent-mse-retry)
 V6_SCENARIOS=(ipv6)           # scenarios whose lab has IPv6 addresses ($NET6::N) too
@@ -124,6 +124,7 @@ need dnsdist dnsdist
 need wireguard-go wireguard-go
 need wg wireguard-tools
 need nebula nebula
+need erl erlang-base
 need supernode n2n
 need tincd tinc
 need script bsdutils
@@ -153,7 +154,7 @@ OUT=$(cd "$OUT" && pwd)
 
 # --- process and namespace bookkeeping ---------------------------------------------------
 
-TAG="tcl$$"
+TAG="${CAPTURE_NS_PREFIX:-tcl}$$"   # namespace names; CAPTURE_NS_PREFIX sets their prefix
 BRNS="$TAG-br"
 WORK=$(mktemp -d /tmp/make-captures.XXXXXX)
 PIDS=()
@@ -1847,6 +1848,49 @@ scenario_negative_dnscrypt() {
 # (wireguard-go and wg, UDP 51820), Nebula (Noise over UDP 4242, a lighthouse on h1), n2n 1.3
 # (a supernode on h1, edges on h2 and h3 talking through it and to each other) and tinc 1.0
 # (TCP meta connection and UDP data on 655); HTTP through each tunnel, served by h1 (h3 for n2n).
+# Length-prefixed binary protocols between real programs (issue 13's false-positive pass): the
+# Erlang distribution protocol (2-byte then 4-byte big-endian lengths, ticks of four zero
+# bytes) between two nodes with epmd, and the Redis Cluster bus between two cluster nodes.
+scenario_negative_p2p() {
+    local d=$WORK/$SCENARIO i
+    mkdir -p "$d/r1" "$d/r2"
+    # node b pings node a, calls it 30 times, fetches 20 kB, and waits for a tick (every 15 s).
+    printf '%s\n' "A = 'a@$NET.1'," 'pong = net_adm:ping(A),' \
+        '[A = rpc:call(A, erlang, node, []) || _ <- lists:seq(1, 30)],' \
+        'B = rpc:call(A, crypto, strong_rand_bytes, [20000]),' 'io:format("~p~n", [byte_size(B)]),' \
+        'timer:sleep(17000),' 'init:stop().' >"$d/b.eval"
+
+    serves tcp 1 4369 not_bittorrent epmd erlang-node
+    serves tcp 1 9100 not_bittorrent erlang-node erlang-node
+    serves tcp 1 7000 not_bittorrent redis-server redis-cli
+    serves tcp 1 17000 not_bittorrent redis-cluster-bus redis-cluster-bus
+    serves tcp 2 17000 not_bittorrent redis-cluster-bus redis-cluster-bus
+    expect 1 "EPMD port request" 'epmd'
+    expect 10 "Erlang distribution messages" 'tcp.port == 9100 && tcp.len > 0'
+    expect 4 "Redis Cluster bus messages" 'tcp.port == 17000 && tcp.len > 0'
+
+    start epmd 1 epmd -address "127.0.0.1,$NET.1"
+    start epmd2 2 epmd -address 127.0.0.1
+    for i in 1 2; do
+        start "redis$i" "$i" redis-server --bind "$NET.$i" --port 7000 --cluster-enabled yes \
+            --cluster-config-file "$d/r$i/nodes.conf" --dir "$d/r$i" --save '' --appendonly no \
+            --protected-mode no
+    done
+    pause 1
+    start erl-a 1 erl -noshell -name "a@$NET.1" -setcookie lab -start_epmd false \
+        -kernel inet_dist_listen_min 9100 inet_dist_listen_max 9100
+    pause 3
+    alive epmd epmd2 redis1 redis2 erl-a
+    capture_start
+    on 3 redis-cli -h "$NET.1" -p 7000 cluster meet "$NET.2" 7000 >/dev/null
+    on 2 erl -noshell -name "b@$NET.2" -setcookie lab -start_epmd false \
+        -kernel inet_dist_listen_min 9101 inet_dist_listen_max 9101 -eval "$(<"$d/b.eval")" |
+        grep -qx 20000 || die "the Erlang nodes did not talk"
+    on 3 redis-cli -h "$NET.1" -p 7000 cluster info | grep -q 'cluster_known_nodes:2' ||
+        die "the Redis nodes did not meet"
+    stop erl-a redis1 redis2 epmd epmd2
+}
+
 scenario_negative_vpn() {
     local d=$WORK/$SCENARIO srv=$NET.1 i k1 k2 tag=${TAG#tcl}
     local wga="wg${tag}a" wgb="wg${tag}b" neba="nb${tag}a" nebb="nb${tag}b" n2a="n2${tag}a" n2b="n2${tag}b"

@@ -80,7 +80,8 @@ pub fn capture_evidence(pcap: &Path) -> Vec<FlowEvidence> {
     flow_evidence(frames.iter().map(|(l, t, f)| (*l, *t, f.as_slice())))
 }
 
-/// The payloads of one generated flow, in order, with their senders.
+/// The payloads of one generated flow, in order, with their senders. An empty payload stands
+/// for a flow table's mid-stream pickup ([`FlowClassifier::midstream`]).
 pub type Payloads = Vec<(Direction, Vec<u8>)>;
 
 /// A family of random inputs.
@@ -121,6 +122,25 @@ fn random_len(rng: &mut Rng, lo: usize, hi: usize) -> Vec<u8> {
 fn prefixed(rng: &mut Rng, prefix: &[u8], lo: usize, hi: usize) -> Vec<u8> {
     let mut v = prefix.to_vec();
     v.extend(random_len(rng, lo, hi));
+    v
+}
+
+/// 3–8 messages `<u32 big-endian length><type><body>` with types below `types` and bodies of
+/// `body` random bytes (empty for types 0–3 when `empty_low`), as a length-prefixed protocol
+/// writes them.
+fn typed_messages(rng: &mut Rng, types: u64, body: (usize, usize), empty_low: bool) -> Vec<u8> {
+    let mut v = Vec::new();
+    for _ in 0..rng.range(3, 8) {
+        let kind = rng.below(types) as u8;
+        let n = if empty_low && kind < 4 {
+            0
+        } else {
+            rng.range(body.0, body.1)
+        };
+        v.extend(((n + 1) as u32).to_be_bytes());
+        v.push(kind);
+        v.extend(rng.bytes(n));
+    }
     v
 }
 
@@ -295,6 +315,39 @@ pub fn families() -> Vec<Family> {
                     v.push((d, side));
                 }
                 v
+            },
+        },
+        Family {
+            name: "TCP, both sides from the start: 3–8 messages `<u32 length><type><body>` each, types 0–23, bodies of 0–40 random bytes (a length-prefixed protocol)",
+            transport: Transport::Tcp,
+            midstream: false,
+            make: |r| {
+                vec![
+                    (I, typed_messages(r, 24, (0, 40), false)),
+                    (R, typed_messages(r, 24, (0, 40), false)),
+                ]
+            },
+        },
+        Family {
+            name: "TCP, both sides picked up mid-stream: the same messages",
+            transport: Transport::Tcp,
+            midstream: true,
+            make: |r| {
+                vec![
+                    (I, typed_messages(r, 24, (0, 40), false)),
+                    (R, typed_messages(r, 24, (0, 40), false)),
+                ]
+            },
+        },
+        Family {
+            name: "TCP, both sides picked up mid-stream: 3–8 messages each of types 0–3 without a body (Riak's PBC pings) or 4–23 with 4 random bytes",
+            transport: Transport::Tcp,
+            midstream: true,
+            make: |r| {
+                vec![
+                    (I, typed_messages(r, 24, (4, 5), true)),
+                    (R, typed_messages(r, 24, (4, 5), true)),
+                ]
             },
         },
     ]

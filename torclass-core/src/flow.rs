@@ -9,7 +9,7 @@
 //! | byte | reader | evidence |
 //! |---|---|---|
 //! | `0x13` | `handshake::Reader`, then `message::Reader` | BEP 3 handshake, reserved bits, BEP 10 |
-//! | `0x00` (side start) | `message::Reader` (capture started mid-stream) | `FRAMING_RUN` valid messages |
+//! | `0x00` (start of a side picked up mid-stream) | `message::Reader` | `FRAMING_RUN` valid messages |
 //! | other (side picked up mid-stream) | `message::BlockFinder` over the first `RESYNC_WINDOW` bytes, then `message::Reader` from the 16 KiB block's piece header found | `FRAMING_RUN` valid messages |
 //! | `G` | `http_tracker::RequestReader`, then `http::Framer` | tracker announce/scrape |
 //! | other `A`–`Z` | `http::Framer`: any request or response; a `d` body goes to `http_tracker::ReplyReader` | bencoded tracker reply |
@@ -45,7 +45,7 @@
 //! | announce with 20-byte `info_hash`, 20-byte `peer_id`, port; scrape with 20-byte `info_hash` | Confirmed | none of 5·10^4 random query strings; no negative flow |
 //! | weaker request and a bencoded tracker reply | Confirmed | — (both sides) |
 //! | weaker request, or a reply alone, and nothing else until the end | Likely | — |
-//! | `FRAMING_RUN` messages mid-stream, one side (or split) / both sides or extension messages | Likely / Confirmed | none of 2·10^4 random streams gets past its third header |
+//! | `FRAMING_RUN` messages mid-stream (one side, split, or both) / with extension messages | Likely / Confirmed | none of 2·10^4 random streams gets past its third header; framing alone is what `<u32 length><type>` protocols (Riak's PBC API, protobuf with 4-byte lengths) share, so it is never conclusive |
 //! | the same from a 16 KiB block's piece header found in a mid-stream side | as above | the header: 2^-40 per offset, none in 2,000 random mid-stream flows of up to 32 KiB a side; after a planted header, none of 5,000 random sides completes the run |
 //! | MSE shape alone | none (`mse_shape` evidence) | random bytes are the shape by design (obfs4, Shadowsocks, Telegram share it); none of the 85 negative TCP flows reached both first flights in range unrefuted; a genuine exchange is refuted with probability about 2·10^-5 (0 of 3·10^4 sampled) |
 //! | MSE shape with corroboration; cleartext handshake after the exchange | Confirmed | no negative flow, with or without `bittorrent_host`; the handshake: as above |
@@ -58,8 +58,13 @@
 //!   side speaks or the flow ends.
 //!   A file that starts with a handshake and goes on with its own bytes is not BitTorrent.
 //!   A handshake found by the text search needs a valid message after it.
-//! - **Mid-stream peer wire** (no handshake seen): `FRAMING_RUN` valid messages on one side
-//!   (or split across both) are `Likely`; runs on both sides, or extension messages, confirm.
+//! - **Mid-stream peer wire** (no handshake seen): only on a flow picked up mid-stream
+//!   ([`FlowClassifier::midstream`]; a side seen from its first byte must open with a
+//!   handshake), `FRAMING_RUN` valid messages on one side, on both, or split across both are
+//!   `Likely`; extension messages (a BEP 10 handshake, PEX, ut_metadata) confirm. Framing alone
+//!   never does: many protocols frame messages as `<u32 big-endian length><type byte><body>`,
+//!   and with small type numbers their messages are valid peer wire messages (Riak's
+//!   Protocol Buffers API pings are BEP 3's unchoke and interested).
 //!   A side picked up inside a piece transfer (the usual case for the uploading side of a
 //!   capture that began late: a 16 KiB block spans a dozen segments) is read from the next
 //!   block's piece header (`00 00 40 09 07`), at most one block away.
@@ -159,8 +164,13 @@ const BUDGET: u32 = {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 enum Reader {
-    /// At the start of the side (or after a mid-stream resync): the next byte picks.
+    /// At the start of the side: the next byte picks.
     Start,
+    /// At the start of a side picked up mid-stream ([`FlowClassifier::midstream`]) or read
+    /// again after a resync: as `Start`, and a zero byte (a length prefix's first) starts the
+    /// peer wire message reader. A side seen from its first byte never starts with a message:
+    /// BEP 3 puts the handshake first.
+    Resume,
     /// After a complete HTTP message: the next byte picks the next message's reader.
     Next,
     Handshake(handshake::Reader),
@@ -574,8 +584,10 @@ impl FlowClassifier {
     }
 
     /// The flow was picked up mid-stream (its TCP SYN was not seen): its first bytes are not
-    /// the start of anything, so it is never measured as an MSE/PE key exchange. A flow table
-    /// calls this when it creates such a flow. No effect on UDP flows.
+    /// the start of anything, so it is never measured as an MSE/PE key exchange, and a side
+    /// that starts with a zero byte is read as peer wire messages (the mid-stream rule; a flow
+    /// seen from its start must open with a handshake). A flow table calls this when it
+    /// creates such a flow, before its first payload. No effect on UDP flows.
     ///
     /// A side that then starts with a byte no peer wire message, handshake or HTTP message
     /// starts with (a capture that began inside a piece transfer) is searched for the next
@@ -629,6 +641,7 @@ impl FlowClassifier {
             if let Some(side) = sides.get_mut(direction.index()) {
                 side.reader = match side.reader {
                     Reader::Start => Reader::Start,
+                    Reader::Resume => Reader::Resume,
                     Reader::Resync(_, fresh) => Reader::Resync(message::BlockFinder::new(), fresh),
                     Reader::Text(_, found, _) => {
                         Reader::Text(magnet::Scanner::new(), found, handshake::Finder::new())
@@ -776,7 +789,7 @@ impl FlowClassifier {
                     | Evidence::PEX_MESSAGE.0
                     | Evidence::METADATA_MESSAGE.0)
                 != 0;
-            let confidence = if (peer(a) && peer(b)) || extra {
+            let confidence = if extra {
                 Confidence::Confirmed
             } else {
                 Confidence::Likely
@@ -939,8 +952,8 @@ impl<O: Observer> Reading<'_, O> {
         match &mut self.side.reader {
             // Read by `proxy::read`, never here.
             Reader::Proxy(_) => &[],
-            Reader::Start | Reader::Next => {
-                let fresh = matches!(self.side.reader, Reader::Start);
+            Reader::Start | Reader::Resume | Reader::Next => {
+                let resumed = matches!(self.side.reader, Reader::Resume);
                 if matches!(first, b'\r' | b'\n') {
                     let run = rest
                         .iter()
@@ -953,7 +966,7 @@ impl<O: Observer> Reading<'_, O> {
                         self.handshake_at(at, true);
                         return rest;
                     }
-                    0x00 if fresh => {
+                    0x00 if resumed => {
                         self.found.flags |= MIDSTREAM;
                         Reader::Messages(message::Reader::new())
                     }
@@ -968,7 +981,7 @@ impl<O: Observer> Reading<'_, O> {
             }
             Reader::Resync(finder, fresh) => {
                 if *fresh && matches!(first, 0x00 | 0x13 | b'A'..=b'Z') {
-                    self.side.reader = Reader::Start;
+                    self.side.reader = Reader::Resume;
                     return rest;
                 }
                 *fresh = false;
@@ -1029,6 +1042,7 @@ impl<O: Observer> Reading<'_, O> {
                     sender_ids: self.ids.get(i).copied().unwrap_or_default(),
                     evidence: Evidence::NONE,
                     stop_after: FOLLOW_MESSAGES,
+                    runs_need_payloads: side_flags & MIDSTREAM != 0,
                     observer: &mut *self.observer,
                 };
                 let step = reader.read(rest, &mut cx);

@@ -1196,9 +1196,10 @@ torclass_result torclass_flow_gap(struct torclass_flow *flow, uint8_t direction)
  *   stopped fitting, the flow is `TORCLASS_VERDICT_NOT_BITTORRENT` and read no more (the
  *   core's rule for every flow).
  *
- * Verdicts follow the core's mid-stream rules: 3 valid messages on one side (or split over
- * both) are only `TORCLASS_CONFIDENCE_LIKELY`; `_CONFIRMED` needs such runs on both sides, or
- * BEP 10 extension messages, or a rule that confirms from any point (an HTTP tracker
+ * Verdicts follow the core's mid-stream rules: 3 valid messages with payloads on one side,
+ * on both or split over both are only `TORCLASS_CONFIDENCE_LIKELY` (other `<u32
+ * length><type>` protocols frame the same way); `_CONFIRMED` needs BEP 10 extension
+ * messages, or a rule that confirms from any point (an HTTP tracker
  * announce, a handshake that appears at a payload start). No effect on UDP flows (each
  * datagram is read on its own anyway). `TORCLASS_RESULT_INVALID_ARGUMENT`, the flow
  * unchanged, for a TCP flow that already has a verdict or evidence (picking it up mid-stream

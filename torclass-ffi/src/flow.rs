@@ -321,9 +321,10 @@ pub unsafe extern "C" fn torclass_flow_gap(
 ///   stopped fitting, the flow is `TORCLASS_VERDICT_NOT_BITTORRENT` and read no more (the
 ///   core's rule for every flow).
 ///
-/// Verdicts follow the core's mid-stream rules: 3 valid messages on one side (or split over
-/// both) are only `TORCLASS_CONFIDENCE_LIKELY`; `_CONFIRMED` needs such runs on both sides, or
-/// BEP 10 extension messages, or a rule that confirms from any point (an HTTP tracker
+/// Verdicts follow the core's mid-stream rules: 3 valid messages with payloads on one side,
+/// on both or split over both are only `TORCLASS_CONFIDENCE_LIKELY` (other `<u32
+/// length><type>` protocols frame the same way); `_CONFIRMED` needs BEP 10 extension
+/// messages, or a rule that confirms from any point (an HTTP tracker
 /// announce, a handshake that appears at a payload start). No effect on UDP flows (each
 /// datagram is read on its own anyway). `TORCLASS_RESULT_INVALID_ARGUMENT`, the flow
 /// unchanged, for a TCP flow that already has a verdict or evidence (picking it up mid-stream
@@ -633,9 +634,9 @@ mod tests {
         assert_eq!(v.protocol, TORCLASS_PROTOCOL_PEER_WIRE);
         assert_eq!(v.confidence, TORCLASS_CONFIDENCE_LIKELY);
         assert_ne!(v.evidence & TORCLASS_EVIDENCE_MESSAGE_FRAMING, 0);
-        // The other side's run confirms it (the core's mid-stream rule).
+        // The other side's run does not confirm it: framing alone never does.
         let v = feed(&mut mid, 1, &haves(4));
-        assert_eq!(v.confidence, TORCLASS_CONFIDENCE_CONFIRMED);
+        assert_eq!(v.confidence, TORCLASS_CONFIDENCE_LIKELY);
         // The first side was still searching the piece's bytes for a block header, not given
         // up: the payload that starts like a message was read as one without a restart.
         assert_eq!(mid.opaque[3], MIDSTREAM);

@@ -91,11 +91,13 @@ const HTTP: u8 = 7;
 const NEXT: u8 = 8;
 const PROXY: u8 = 9;
 const RESYNC: u8 = 10;
+const RESUME: u8 = 11;
 
 fn encode_side(side: &Side, w: &mut StateWriter<'_>) {
     match &side.reader {
         Reader::Start => w.u8(START),
         Reader::Next => w.u8(NEXT),
+        Reader::Resume => w.u8(RESUME),
         Reader::Handshake(r) => {
             w.u8(HANDSHAKE);
             r.encode(w);
@@ -144,6 +146,7 @@ fn decode_side(r: &mut StateReader<'_>) -> Option<Side> {
     let reader = match r.u8()? {
         START => Reader::Start,
         NEXT => Reader::Next,
+        RESUME => Reader::Resume,
         HANDSHAKE => Reader::Handshake(handshake::Reader::decode(r)?),
         MESSAGES => Reader::Messages(message::Reader::decode(r)?),
         REQUEST => Reader::Request(http_tracker::RequestReader::decode(r)?),

@@ -5,7 +5,8 @@ use crate::verdict::Direction::{Initiator as A, Responder as B};
 use proptest::prelude::*;
 use std::vec::Vec;
 
-/// One message of a conversation: who sends it and its bytes.
+/// One message of a conversation: who sends it and its bytes. An empty message stands for a
+/// flow table's [`FlowClassifier::midstream`]: the flow was picked up without its start.
 type Conversation = Vec<(Direction, Vec<u8>)>;
 
 fn msg(id: u8, payload: &[u8]) -> Vec<u8> {
@@ -60,6 +61,7 @@ fn peer_session() -> Conversation {
 fn midstream_session() -> Conversation {
     let request = |i: u8| msg(6, &[0, 0, 0, i, 0, 0, 0x40, 0, 0, 0, 0x40, 0]);
     std::vec![
+        (A, Vec::new()),
         (A, [msg(4, &[0, 0, 0, 9]), request(1), request(2)].concat()),
         (
             B,
@@ -127,8 +129,9 @@ fn mse_plaintext() -> Conversation {
 /// the other. The split run counts the messages however the invalid bytes are cut off.
 fn midstream_split() -> Conversation {
     std::vec![
+        (A, Vec::new()),
         (A, [msg(4, &[0, 0, 0, 9]), std::vec![0xff; 40]].concat()),
-        (B, [msg(4, &[0, 0, 0, 3]), msg(2, &[])].concat()),
+        (B, [msg(4, &[0, 0, 0, 3]), msg(4, &[0, 0, 0, 4])].concat()),
     ]
 }
 
@@ -227,6 +230,10 @@ fn feed_cut(flow: &mut FlowClassifier, conv: &Conversation, cuts: &[usize]) -> M
     let mut meta = Metadata::new();
     let mut cut_iter = cuts.iter().copied().cycle();
     for (dir, bytes) in conv {
+        if bytes.is_empty() {
+            flow.midstream();
+            continue;
+        }
         let mut start = 0;
         let pieces = if cuts.is_empty() {
             0
@@ -381,9 +388,19 @@ fn midstream_pickup() {
     let (v, _) = run(&midstream_session(), &[]);
     let d = detection(v);
     assert_eq!(d.protocol, Protocol::PeerWire);
-    assert_eq!(d.confidence, Confidence::Confirmed);
+    assert_eq!(
+        d.confidence,
+        Confidence::Likely,
+        "framing alone never confirms"
+    );
     assert!(d.evidence.contains(Evidence::MESSAGE_FRAMING));
-    let one_side: Conversation = midstream_session().into_iter().take(1).collect();
+    let mut with_extension = midstream_session();
+    with_extension.push((A, ext_handshake(1, 2, "Transmission 3.00")));
+    assert_eq!(level(run(&with_extension, &[]).0), CONFIRMED_WIRE);
+    // The same messages on a flow seen from its start: a side must open with a handshake.
+    let from_start: Conversation = midstream_session().into_iter().skip(1).collect();
+    assert_eq!(run(&from_start, &[]).0, Verdict::NotBitTorrent);
+    let one_side: Conversation = midstream_session().into_iter().take(2).collect();
     assert_eq!(
         detection(run(&one_side, &[]).0).confidence,
         Confidence::Likely
@@ -414,7 +431,8 @@ fn inside_a_block(start: usize) -> Conversation {
 }
 
 /// The block header search: a side picked up inside a block finds the next piece message and
-/// frames from there, however the stream is cut; with the other side framed too, confirmed.
+/// frames from there, however the stream is cut; with the other side framed too, likely
+/// (framing alone never confirms, see `length_prefixed_protocols_are_not_peer_wire`).
 #[test]
 fn midstream_inside_a_block() {
     for start in [3, 4, 5000, 16392, 16396, 16397] {
@@ -433,7 +451,7 @@ fn midstream_inside_a_block() {
         let d = detection(outcomes[0]);
         assert_eq!(
             (d.protocol, d.confidence),
-            (Protocol::PeerWire, Confidence::Confirmed),
+            (Protocol::PeerWire, Confidence::Likely),
             "start {start}"
         );
         assert!(outcomes.iter().all(|v| *v == outcomes[0]), "start {start}");
@@ -450,14 +468,11 @@ fn midstream_inside_a_block() {
     }
     assert_eq!(
         flow.verdict().detection().map(|d| d.confidence),
-        Some(Confidence::Confirmed)
+        Some(Confidence::Likely)
     );
     // Not picked up mid-stream (its first byte seen): no search.
     let (v, _) = run(&inside_a_block(5000), &[]);
-    assert_ne!(
-        v.detection().map(|d| d.confidence),
-        Some(Confidence::Confirmed)
-    );
+    assert_eq!(v.detection(), None);
     // One side alone is a guess, as any mid-stream run.
     let mut flow = FlowClassifier::new(Transport::Tcp);
     flow.midstream();
@@ -495,7 +510,7 @@ fn az_frame(id: &str, payload: &[u8]) -> Vec<u8> {
 
 /// Vuze/BiglyBT peers that both set the Azureus messaging bit speak AZ frames after their
 /// handshakes: the responder's side alone (its handshake and AZ_HANDSHAKE in one write) is
-/// confirmed, and so is a mid-stream pickup of AZ frames both ways.
+/// confirmed; a mid-stream pickup of AZ frames both ways is framing alone, so likely.
 #[test]
 fn azureus_messaging() {
     let mut hs = handshake(b"-AZ5770-abcdefghijkl");
@@ -529,7 +544,43 @@ fn azureus_messaging() {
     let mut flow = FlowClassifier::new(Transport::Tcp);
     flow.midstream();
     feed_cut(&mut flow, &midstream, &[]);
-    assert_eq!(level(flow.verdict()), CONFIRMED_WIRE);
+    let d = detection(flow.verdict());
+    assert_eq!(
+        (d.protocol, d.confidence),
+        (Protocol::PeerWire, Confidence::Likely)
+    );
+}
+
+/// Riak's Protocol Buffers API: `<u32 length><code><protobuf>`, where pings (code 1) and their
+/// answers (2) are BEP 3's unchoke and interested, then a get (9) and its answer (10).
+fn riak_session() -> Conversation {
+    let mut conv = Conversation::new();
+    for _ in 0..3 {
+        conv.push((A, msg(1, &[])));
+        conv.push((B, msg(2, &[])));
+    }
+    conv.push((A, msg(9, b"\x0a\x08sessions\x12\x09user-4711")));
+    conv.push((B, msg(10, &[0x0a, 0x20, 0x0a, 0x1e])));
+    conv
+}
+
+#[test]
+fn length_prefixed_protocols_are_not_peer_wire() {
+    assert_eq!(run(&riak_session(), &[]).0, Verdict::NotBitTorrent);
+    let mut late = riak_session();
+    late.insert(0, (A, Vec::new()));
+    assert_eq!(run(&late, &[]).0, Verdict::NotBitTorrent);
+    // Protobuf with 4-byte lengths: `{fixed32 seq = 1}` is a 5-byte message with tag 0x0d,
+    // BEP 6's suggest, whose index would be the little-endian counter.
+    let heartbeats: Conversation = (1u8..5)
+        .flat_map(|seq| [(A, msg(13, &[seq, 0, 0, 0])), (B, msg(13, &[seq, 0, 0, 0]))])
+        .collect();
+    for conv in [
+        heartbeats.clone(),
+        [std::vec![(A, Vec::new())], heartbeats].concat(),
+    ] {
+        assert_eq!(run(&conv, &[]).0, Verdict::NotBitTorrent);
+    }
 }
 
 #[test]
@@ -1119,6 +1170,7 @@ fn framing_false_positives_on_random_streams() {
             sender_ids: ExtIds::default(),
             evidence: Evidence::NONE,
             stop_after: u8::MAX,
+            runs_need_payloads: false,
             observer: &mut NoObserver,
         };
         let _ = r.read(&stream, &mut cx);
@@ -1244,6 +1296,9 @@ proptest! {
         let mut flow = FlowClassifier::new(Transport::Tcp);
         let mut seen = None;
         for (dir, bytes) in &conversations()[which] {
+            if bytes.is_empty() {
+                flow.midstream();
+            }
             let v = flow.feed(*dir, bytes);
             if v.is_bittorrent() && seen.is_none() {
                 seen = v.detection();

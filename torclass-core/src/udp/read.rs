@@ -352,8 +352,9 @@ fn corroborated(prior: Evidence) -> bool {
 }
 
 /// Peer wire evidence in one uTP DATA payload read on its own: a handshake (and the messages
-/// after it), or a run of [`crate::flow::FRAMING_RUN`] messages, or a complete extension
-/// handshake.
+/// after it), or a run of [`crate::flow::FRAMING_RUN`] messages (without a handshake, empty
+/// messages such as choke count only as the first of the run, as on a TCP side picked up
+/// mid-stream), or a complete extension handshake.
 fn peer_wire_in_datagram<O: Observer>(
     direction: Direction,
     payload: &[u8],
@@ -387,6 +388,8 @@ fn peer_wire_in_datagram<O: Observer>(
         sender_ids: ExtIds::default(),
         evidence: Evidence::NONE,
         stop_after: u8::MAX,
+        // Without a handshake in front, as on a TCP side picked up mid-stream.
+        runs_need_payloads: evidence.is_empty(),
         observer,
     };
     let step = reader.read(rest, &mut cx);

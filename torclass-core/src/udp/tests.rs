@@ -340,6 +340,21 @@ fn utp_data_with_a_handshake_confirms_mid_stream() {
 }
 
 #[test]
+fn utp_data_needs_messages_with_payloads_without_a_handshake() {
+    let empty = |id: u8| std::vec![0, 0, 0, 1, id];
+    let pings = [empty(1), empty(2), empty(1), empty(2)].concat();
+    let (_, v) = run(&[(B, utp(0x01, 0x2222, 5, 9, 100, &pings))]);
+    assert!(!v[0].is_bittorrent(), "{:?}", v[0]);
+    let have = |i: u8| std::vec![0, 0, 0, 5, 4, 0, 0, 0, i];
+    let run_of_haves = [empty(1), have(3), have(4)].concat();
+    let (_, v) = run(&[(B, utp(0x01, 0x2222, 5, 9, 100, &run_of_haves))]);
+    assert_eq!(
+        v[0].detection().map(|d| (d.protocol, d.confidence)),
+        Some((Protocol::Utp, Confidence::Confirmed))
+    );
+}
+
+#[test]
 fn lone_utp_data_with_opaque_payloads_gives_up() {
     let mut f = FlowClassifier::new(Transport::Udp);
     let mut last = Verdict::Undecided;

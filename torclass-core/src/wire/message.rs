@@ -141,18 +141,29 @@ pub const MAX_KEEPALIVES: u8 = 16;
 /// `Reader::id` between messages: the high bit set, the low bits count keep-alives in a row.
 const KEEPALIVES: u8 = 0x80;
 
-// Header states in `Reader::hdr`: 0..=3 length bytes read, 4 = reading the id, 5 = in a body;
-// 6..=11: an Azureus frame's header after its first byte: id length bytes 2–4, then the
-// id's first three bytes (`id` holds the id length, and `AZ_B` once the id started `B`).
+// Header states in `Reader::hdr`: 0..=3 length bytes read, 4 = reading the id, 5 = in a body,
+// 6 = at the first byte of a piece index; 7..=12: an Azureus frame's header after its first
+// byte: id length bytes 2–4, then the id's first three bytes (`id` holds the id length, and
+// `AZ_B` once the id started `B`).
 const IN_BODY: u8 = 5;
-const AZ_IDLEN: u8 = 6;
-const AZ_ID: u8 = 9;
-const AZ_END: u8 = 12;
+const INDEX: u8 = 6;
+const AZ_IDLEN: u8 = 7;
+const AZ_ID: u8 = 10;
+const AZ_END: u8 = 13;
 /// `Reader::id` bit while an Azureus id is read: it started with `B` (`BT_`), not `A`.
 const AZ_B: u8 = 0x80;
 /// Shortest and longest Azureus message id accepted (`AZ_HAVE`, `BT_PIECE`: the prefix and a
 /// name; BiglyBT's decoder refuses more than 1024, its ids are under 32).
 const AZ_ID_LEN: core::ops::RangeInclusive<u8> = 4..=64;
+
+/// True for the messages whose payload starts with a piece index (BEP 3 have, request, piece,
+/// cancel; BEP 6 suggest, reject, allowed fast). The index's first byte must be zero: a
+/// bitfield of at most [`MAX_LEN`] bytes covers 2^21 pieces, so no index reaches 2^24. The
+/// check refutes other `<u32 length><type>` framings whose bodies start with a little-endian
+/// counter or random bytes.
+const fn starts_with_index(id: u8) -> bool {
+    matches!(id, 4 | 6 | 7 | 8 | 13 | 16 | 17)
+}
 
 /// Walks peer wire messages across segments; [`Reader`] is 20 bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -188,6 +199,13 @@ pub struct Context<'o, O: Observer> {
     /// Stop reading at the end of the message that brings the count of valid messages to this
     /// many, and read nothing more after it (`u8::MAX`: no limit).
     pub stop_after: u8,
+    /// Whether a message without a payload (choke, unchoke, interested, not interested, have
+    /// all, have none) or a bitfield counts only as the first valid message. Set for a stream
+    /// read without its handshake: there such 5-byte messages are what any `<u32 length><type>`
+    /// protocol's empty messages are (Riak's pings), a bitfield (type 5, any length) what its
+    /// type-5 messages are, and BEP 3 sends a bitfield only as the first message; so a run
+    /// needs other messages with a payload.
+    pub runs_need_payloads: bool,
     /// Where extracted fields go.
     pub observer: &'o mut O,
 }
@@ -245,6 +263,19 @@ impl Reader {
         }
         let mut rest = chunk;
         while !rest.is_empty() {
+            if self.hdr == INDEX {
+                let Some((&byte, tail)) = rest.split_first() else {
+                    break;
+                };
+                if byte != 0 {
+                    return Step::Invalid;
+                }
+                rest = tail;
+                self.rem = self.rem.saturating_sub(1);
+                self.count = self.count.saturating_add(1);
+                self.hdr = IN_BODY;
+                continue;
+            }
             if self.hdr == IN_BODY {
                 let take = rest.len().min(self.rem as usize);
                 let (body, tail) = rest.split_at(take);
@@ -301,8 +332,16 @@ impl Reader {
                 return Step::Invalid;
             }
             self.id = byte;
-            self.count = self.count.saturating_add(1);
             self.rem = self.rem.saturating_sub(1);
+            // Every message that starts with an index has one (its length was checked).
+            if starts_with_index(byte) {
+                self.hdr = INDEX;
+                continue;
+            }
+            let weak = self.rem == 0 || byte == 5;
+            if !weak || !cx.runs_need_payloads || self.count == 0 {
+                self.count = self.count.saturating_add(1);
+            }
             self.hdr = IN_BODY;
             if byte == 20 {
                 self.path = extension::Path::EXT_ID;
@@ -322,19 +361,19 @@ impl Reader {
     /// it is not one. At its end the frame counts as a message and its body is skipped.
     fn azureus_header(&mut self, byte: u8) -> bool {
         let ok = match self.hdr {
-            6 | 7 => byte == 0,
-            8 => {
+            AZ_IDLEN | 8 => byte == 0,
+            9 => {
                 self.id = byte;
                 // Id length, id and the version byte fit in the frame.
                 AZ_ID_LEN.contains(&byte) && self.rem >= u32::from(byte).saturating_add(5)
             }
-            9 => {
+            AZ_ID => {
                 if byte == b'B' {
                     self.id |= AZ_B;
                 }
                 matches!(byte, b'A' | b'B')
             }
-            10 => byte == if self.id & AZ_B != 0 { b'T' } else { b'Z' },
+            11 => byte == if self.id & AZ_B != 0 { b'T' } else { b'Z' },
             _ => byte == b'_',
         };
         if !ok {
@@ -463,8 +502,8 @@ impl Reader {
 
     /// `None` unless the header state and the length it holds are ones `read` can leave:
     /// `hdr` 0..=3 with only `hdr` length bytes read, 4 with a valid non-zero length, 5
-    /// with at most [`MAX_LEN`] bytes left, or inside an Azureus frame's header with its
-    /// length and the id length read so far.
+    /// with at most [`MAX_LEN`] bytes left, 6 with at least the index's 4 bytes left, or
+    /// inside an Azureus frame's header with its length and the id length read so far.
     pub(crate) fn decode(r: &mut crate::codec::StateReader<'_>) -> Option<Self> {
         let rem = r.u32()?;
         let tok = Tokenizer::decode(r)?;
@@ -480,6 +519,7 @@ impl Reader {
             }
             4 => (1..=MAX_LEN).contains(&rem),
             IN_BODY => rem <= MAX_LEN,
+            INDEX => (4..=MAX_LEN).contains(&rem),
             AZ_IDLEN..AZ_ID => id == 0 && (2..=MAX_LEN).contains(&rem),
             _ => {
                 let len = id & !AZ_B;
@@ -524,6 +564,7 @@ mod tests {
             sender_ids: ExtIds::default(),
             evidence: Evidence::NONE,
             stop_after: u8::MAX,
+            runs_need_payloads: false,
             observer: &mut meta,
         };
         let mut step = Step::NeedMore;
@@ -535,6 +576,46 @@ mod tests {
         }
         let (e, ids) = (cx.evidence, cx.sender_ids);
         (step, r.count(), e, ids, meta)
+    }
+
+    #[test]
+    fn a_piece_index_starts_with_a_zero_byte() {
+        for id in [4u8, 13, 17] {
+            let (step, count, ..) = run(&msg(id, &[0, 0x1f, 0xff, 0xff]), 1);
+            assert_eq!((step, count), (Step::NeedMore, 1), "id {id}");
+            // A little-endian counter (protobuf's fixed32) read as an index.
+            let (step, count, ..) = run(&msg(id, &[1, 0, 0, 0]), 1);
+            assert_eq!((step, count), (Step::Invalid, 0), "id {id}");
+        }
+        let request = msg(6, &[1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x40, 0]);
+        assert_eq!(run(&request, 3).0, Step::Invalid);
+        let piece = msg(7, &[&[0x80, 0, 0, 1][..], &[0u8; 100]].concat());
+        assert_eq!(run(&piece, 7).0, Step::Invalid);
+    }
+
+    #[test]
+    fn without_a_handshake_a_run_needs_payloads() {
+        let pings = [msg(1, &[]), msg(1, &[]), msg(2, &[]), msg(0, &[])].concat();
+        let count = |stream: &[u8], runs_need_payloads: bool| {
+            let mut r = Reader::new();
+            let mut cx = Context {
+                direction: Direction::Initiator,
+                receiver_ids: ExtIds::default(),
+                sender_ids: ExtIds::default(),
+                evidence: Evidence::NONE,
+                stop_after: u8::MAX,
+                runs_need_payloads,
+                observer: &mut crate::observer::NoObserver,
+            };
+            assert_eq!(r.read(stream, &mut cx), Step::NeedMore);
+            r.count()
+        };
+        assert_eq!(count(&pings, false), 4);
+        assert_eq!(count(&pings, true), 1, "only the first empty message counts");
+        let bitfields = [msg(5, &[0xff]), msg(5, &[0xfe]), msg(5, &[0x0f])].concat();
+        assert_eq!(count(&bitfields, true), 1, "a bitfield counts only first");
+        let mixed = [msg(2, &[]), msg(4, &[0, 0, 0, 9]), msg(1, &[]), msg(4, &[0, 0, 0, 3])].concat();
+        assert_eq!(count(&mixed, true), 3);
     }
 
     #[test]
@@ -560,7 +641,7 @@ mod tests {
         s.extend([0, 0, 0, 0]);
         s.extend(msg(2, &[]));
         s.extend(msg(6, &[0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0x40, 0]));
-        s.extend(msg(7, &[7u8; 8 + 16384]));
+        s.extend(msg(7, &[&[0, 0, 0, 7][..], &[7u8; 4 + 16384]].concat()));
         s.extend(msg(
             20,
             b"\x01d5:added12:\x0a\x00\x00\x01\x1a\xe1\x0a\x00\x00\x02\x1a\xe17:added.f2:\x00\x00e",
@@ -634,6 +715,7 @@ mod tests {
                 sender_ids: ExtIds::default(),
                 evidence: Evidence::NONE,
                 stop_after: 6,
+                runs_need_payloads: false,
                 observer: &mut meta,
             };
             let mut last = Step::NeedMore;
@@ -704,6 +786,7 @@ mod tests {
             sender_ids: ExtIds::default(),
             evidence: Evidence::NONE,
             stop_after: u8::MAX,
+            runs_need_payloads: false,
             observer: &mut meta,
         };
         let mut r = Reader::new();

@@ -537,7 +537,7 @@ static void test_payload_cache(void) {
   CHECK_RESULT(torclass_flow_feed(&f, 0, haves, sizeof haves, &v), TORCLASS_RESULT_OK);
   CHECK(v.verdict == TORCLASS_VERDICT_BITTORRENT && v.confidence == TORCLASS_CONFIDENCE_LIKELY);
   CHECK_RESULT(torclass_flow_feed(&f, 1, haves, sizeof haves, &v), TORCLASS_RESULT_OK);
-  CHECK(v.confidence == TORCLASS_CONFIDENCE_CONFIRMED && v.protocol == TORCLASS_PROTOCOL_PEER_WIRE);
+  CHECK(v.confidence == TORCLASS_CONFIDENCE_LIKELY && v.protocol == TORCLASS_PROTOCOL_PEER_WIRE);
   CHECK_RESULT(torclass_flow_midstream(&f), TORCLASS_RESULT_INVALID_ARGUMENT); /* decided: refused */
   CHECK_RESULT(torclass_flow_midstream(NULL), TORCLASS_RESULT_NULL_PARAMETER);
 }

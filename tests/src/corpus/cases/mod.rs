@@ -17,6 +17,7 @@ mod one_sided;
 mod public;
 mod recall;
 mod reuse;
+mod rule_look_alikes;
 mod tcp;
 mod tracker;
 mod udp;
@@ -323,5 +324,6 @@ pub fn all() -> Vec<Case> {
     public::public(&mut b);
     recall::recall(&mut b);
     look_alikes::look_alikes(&mut b);
+    rule_look_alikes::rule_look_alikes(&mut b);
     b.cases
 }
