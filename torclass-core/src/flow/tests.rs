@@ -1,6 +1,6 @@
 use super::*;
 use crate::observer::Metadata;
-use crate::test_util::random_bytes;
+use crate::test_util::{az_frame, random_bytes};
 use crate::verdict::Direction::{Initiator as A, Responder as B};
 use proptest::prelude::*;
 use std::vec::Vec;
@@ -496,16 +496,6 @@ fn block_search_window() {
         flow.finish().detection().map(|d| d.confidence),
         Some(Confidence::Confirmed)
     );
-}
-
-fn az_frame(id: &str, payload: &[u8]) -> Vec<u8> {
-    let mut body = (id.len() as u32).to_be_bytes().to_vec();
-    body.extend_from_slice(id.as_bytes());
-    body.push(1);
-    body.extend_from_slice(payload);
-    let mut m = (body.len() as u32).to_be_bytes().to_vec();
-    m.extend(body);
-    m
 }
 
 /// Vuze/BiglyBT peers that both set the Azureus messaging bit speak AZ frames after their

@@ -11,6 +11,7 @@
 //! [`Handshake`] is the typed view over a complete handshake; `Reader` recognises one that
 //! arrives in any number of pieces, keeping one byte of state.
 
+use super::pattern::Pattern;
 use crate::verdict::Evidence;
 
 mod field {
@@ -271,11 +272,12 @@ unstable! {
     /// into any pieces; one byte of state (the prefix bytes matched so far).
     ///
     /// `0x13` occurs only at the prefix's start, so after a mismatch a match can only begin again
-    /// at a `0x13`: the state after any byte is the longest prefix of the prefix that ends there,
-    /// however the stream is cut. Random bytes complete it with probability 2^-160 per offset.
+    /// at a `0x13` ([`super::pattern`]): however the stream is cut, the state after any byte is
+    /// the longest prefix of the prefix that ends there. Random bytes complete it with
+    /// probability 2^-160 per offset.
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
     pub struct Finder {
-        matched: u8,
+        search: Pattern,
     }
 }
 
@@ -283,39 +285,15 @@ impl Finder {
     /// A finder that has seen nothing.
     #[must_use]
     pub const fn new() -> Self {
-        Self { matched: 0 }
+        Self {
+            search: Pattern::new(),
+        }
     }
 
     /// Scan `chunk`. When the prefix completes, returns the bytes of `chunk` up to and
     /// including its last byte (the handshake's reserved bytes follow) and starts over.
     pub fn find(&mut self, chunk: &[u8]) -> Option<usize> {
-        let mut at = 0usize;
-        loop {
-            let rest = chunk.get(at..)?;
-            if self.matched == 0 {
-                let start = memchr::memchr(0x13, rest)?;
-                at = at.saturating_add(start).saturating_add(1);
-                self.matched = 1;
-                continue;
-            }
-            let want = field::PSTR
-                .get(usize::from(self.matched)..)
-                .unwrap_or_default();
-            let same = rest.iter().zip(want).take_while(|(a, b)| a == b).count();
-            at = at.saturating_add(same);
-            self.matched = self
-                .matched
-                .saturating_add(u8::try_from(same).unwrap_or(u8::MAX));
-            if usize::from(self.matched) >= field::PSTR.len() {
-                self.matched = 0;
-                return Some(at);
-            }
-            if same == rest.len() {
-                return None;
-            }
-            // A mismatch: the differing byte may itself start the prefix.
-            self.matched = 0;
-        }
+        self.search.find(field::PSTR, chunk)
     }
 }
 
@@ -338,13 +316,13 @@ impl Finder {
     pub(crate) const ENCODED_LEN: usize = 1;
 
     pub(crate) fn encode(&self, w: &mut crate::codec::StateWriter<'_>) {
-        w.u8(self.matched);
+        w.u8(self.search.matched());
     }
 
     /// `None` unless fewer than 20 prefix bytes are matched (a complete match starts over).
     pub(crate) fn decode(r: &mut crate::codec::StateReader<'_>) -> Option<Self> {
-        let matched = r.u8_if(|m| usize::from(m) < field::PSTR.len())?;
-        Some(Self { matched })
+        let search = Pattern::resume(field::PSTR, r.u8()?)?;
+        Some(Self { search })
     }
 }
 

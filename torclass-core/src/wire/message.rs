@@ -18,6 +18,7 @@
 
 use super::bencode::Tokenizer;
 use super::extension::{self, ExtIds, Kind};
+use super::pattern::Pattern;
 use crate::observer::Observer;
 use crate::verdict::{Direction, Evidence};
 
@@ -425,13 +426,13 @@ unstable! {
     /// header bytes matched so far). This is how a side picked up inside a piece transfer finds
     /// a message boundary: the next block's header is at most one block away.
     ///
-    /// The header starts with `0x00`, and after a mismatch the longest part of it that can end
-    /// at the current byte is `00 00` (after `00 00` and another zero) or `00` (after any other
-    /// zero), so the state after any byte does not depend on how the stream is cut. Random
-    /// bytes complete the header with probability 2^-40 per offset.
+    /// The header starts with two zero bytes, so after a mismatch a match may go on from the
+    /// zeros just read ([`super::pattern`]): however the stream is cut, the state after any
+    /// byte is the longest part of the header that ends there. Random bytes complete the
+    /// header with probability 2^-40 per offset.
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
     pub struct BlockFinder {
-        matched: u8,
+        search: Pattern,
     }
 }
 
@@ -439,37 +440,15 @@ impl BlockFinder {
     /// A finder that has seen nothing.
     #[must_use]
     pub const fn new() -> Self {
-        Self { matched: 0 }
+        Self {
+            search: Pattern::new(),
+        }
     }
 
     /// Scan `chunk`. When the header completes, returns the bytes of `chunk` up to and
     /// including its last byte (the piece's index follows) and starts over.
     pub fn find(&mut self, chunk: &[u8]) -> Option<usize> {
-        let mut at = 0usize;
-        loop {
-            let rest = chunk.get(at..)?;
-            if self.matched == 0 {
-                let zero = memchr::memchr(0, rest)?;
-                at = at.saturating_add(zero).saturating_add(1);
-                self.matched = 1;
-                continue;
-            }
-            let &byte = rest.first()?;
-            at = at.saturating_add(1);
-            if BLOCK_HEADER.get(usize::from(self.matched)) == Some(&byte) {
-                self.matched = self.matched.saturating_add(1);
-                if usize::from(self.matched) == BLOCK_HEADER.len() {
-                    self.matched = 0;
-                    return Some(at);
-                }
-            } else {
-                self.matched = match (byte, self.matched) {
-                    (0, 2) => 2,
-                    (0, _) => 1,
-                    _ => 0,
-                };
-            }
-        }
+        self.search.find(&BLOCK_HEADER, chunk)
     }
 }
 
@@ -477,13 +456,13 @@ impl BlockFinder {
     pub(crate) const ENCODED_LEN: usize = 1;
 
     pub(crate) fn encode(&self, w: &mut crate::codec::StateWriter<'_>) {
-        w.u8(self.matched);
+        w.u8(self.search.matched());
     }
 
     /// `None` unless fewer than 5 header bytes are matched (a complete match starts over).
     pub(crate) fn decode(r: &mut crate::codec::StateReader<'_>) -> Option<Self> {
-        let matched = r.u8_if(|m| usize::from(m) < BLOCK_HEADER.len())?;
-        Some(Self { matched })
+        let search = Pattern::resume(&BLOCK_HEADER, r.u8()?)?;
+        Some(Self { search })
     }
 }
 
@@ -542,6 +521,7 @@ impl Reader {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_util::az_frame;
     use crate::observer::Metadata;
     use std::vec::Vec;
 
@@ -768,16 +748,6 @@ mod tests {
         }
     }
 
-    fn az(id: &str, payload: &[u8]) -> Vec<u8> {
-        let mut body = (id.len() as u32).to_be_bytes().to_vec();
-        body.extend_from_slice(id.as_bytes());
-        body.push(1);
-        body.extend_from_slice(payload);
-        let mut m = (body.len() as u32).to_be_bytes().to_vec();
-        m.extend(body);
-        m
-    }
-
     fn count_of(stream: &[u8], size: usize) -> (u8, Step) {
         let mut meta = Metadata::new();
         let mut cx = Context {
@@ -805,22 +775,22 @@ mod tests {
     #[test]
     fn azureus_frames() {
         let stream = [
-            az("AZ_HANDSHAKE", b"d11:identity20:01234567890123456789e"),
-            az("BT_BITFIELD", &[0xff; 40]),
+            az_frame("AZ_HANDSHAKE", b"d11:identity20:01234567890123456789e"),
+            az_frame("BT_BITFIELD", &[0xff; 40]),
             msg(1, &[]),
-            az("BT_PIECE", &[7; 3000]),
-            az("AZ_HAVE", b"d6:piecesli1ei2eee"),
+            az_frame("BT_PIECE", &[7; 3000]),
+            az_frame("AZ_HAVE", b"d6:piecesli1ei2eee"),
         ]
         .concat();
         for size in [1, 2, 3, 7, 13, stream.len()] {
             assert_eq!(count_of(&stream, size), (5, Step::NeedMore), "chunks of {size}");
         }
         let cases: [Vec<u8>; 6] = [
-            az("XZ_HANDSHAKE", b""),
-            az("AT_PIECE", b""),
-            az("AZ-HAVE", b""),
-            az("BT_", b""),
-            az(&"AZ_".repeat(22), b""),
+            az_frame("XZ_HANDSHAKE", b""),
+            az_frame("AT_PIECE", b""),
+            az_frame("AZ-HAVE", b""),
+            az_frame("BT_", b""),
+            az_frame(&"AZ_".repeat(22), b""),
             // A length too short for its id.
             [&[0, 0, 0, 8, 0, 0, 0, 7][..], b"AZ_HAVE"].concat(),
         ];

@@ -37,6 +37,7 @@ unstable! {
 pub mod krpc;
 pub mod lookalike;
 pub mod lsd;
+mod pattern;
 unstable! {
     pub mod magnet;
 }
