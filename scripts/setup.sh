@@ -25,3 +25,12 @@ if [ -s scripts/python-requirements.txt ]; then
   [ -x .venv/bin/python ] || "$py" -m venv .venv
   .venv/bin/python -m pip install -q --disable-pip-version-check -r scripts/python-requirements.txt
 fi
+
+# The no_std build check (scripts/test.d/25-crate.sh) needs a bare-metal target's standard
+# library; rustup fetches it once (the check skips loudly outside CI if this fails).
+target=thumbv7em-none-eabihf
+if command -v rustup >/dev/null &&
+  ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
+  echo "setup: adding the Rust target $target"
+  rustup target add "$target" >/dev/null || echo "setup: could not add $target" >&2
+fi
