@@ -549,13 +549,13 @@ impl FlowClassifier {
     }
 
     /// For a flow picked up mid-stream: if `direction`'s side gave up and the flow is still
-    /// undecided or only `Likely` (the other side's run alone), read it again from the start
-    /// of the next payload, which is where a sender's next write (and so, usually, its next
-    /// message) begins, or search it for a block's piece header as [`FlowClassifier::midstream`]
-    /// does; a side still searching reads the next payload as a message if it starts like one.
-    /// Returns true if the side was restarted (not for a side still searching). Segment starts are the only alignment a
-    /// late start offers, so the verdict of a flow picked up mid-stream depends on them; a
-    /// stream seen from its first byte never needs this.
+    /// undecided or only `Likely` (framing alone), read it again from the start of the next
+    /// payload, which is where a sender's next write (and so, usually, its next message)
+    /// begins, or search it for a block's piece header as [`FlowClassifier::midstream`] does;
+    /// a side still searching reads the next payload as a message if it starts like one.
+    /// Returns true if the side was restarted (not for a side still searching). Segment starts
+    /// are the only alignment a late start offers, so the verdict of a flow picked up
+    /// mid-stream depends on them; a stream seen from its first byte never needs this.
     pub fn resync(&mut self, direction: Direction) -> bool {
         let likely = self.state == BITTORRENT && self.confidence == Confidence::Likely;
         if self.state != UNDECIDED && !likely {
@@ -963,7 +963,9 @@ impl<O: Observer> Reading<'_, O> {
                 }
                 self.side.reader = match first {
                     0x13 => {
-                        self.handshake_at(at, true);
+                        // On a side picked up mid-stream no handshake is late: where its stream
+                        // began is unknown.
+                        self.handshake_at(if resumed { 0 } else { at }, true);
                         return rest;
                     }
                     0x00 if resumed => {
