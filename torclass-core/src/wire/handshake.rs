@@ -272,8 +272,8 @@ unstable! {
     /// into any pieces; one byte of state (the prefix bytes matched so far).
     ///
     /// `0x13` occurs only at the prefix's start, so after a mismatch a match can only begin again
-    /// at a `0x13` ([`super::pattern`]): however the stream is cut, the state after any byte is
-    /// the longest prefix of the prefix that ends there. Random bytes complete it with
+    /// at a `0x13` (the search in `wire::pattern`): however the stream is cut, the state after
+    /// any byte is the longest prefix of the prefix that ends there. Random bytes complete it with
     /// probability 2^-160 per offset.
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
     pub struct Finder {

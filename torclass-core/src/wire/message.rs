@@ -427,8 +427,8 @@ unstable! {
     /// a message boundary: the next block's header is at most one block away.
     ///
     /// The header starts with two zero bytes, so after a mismatch a match may go on from the
-    /// zeros just read ([`super::pattern`]): however the stream is cut, the state after any
-    /// byte is the longest part of the header that ends there. Random bytes complete the
+    /// zeros just read (the search in `wire::pattern`): however the stream is cut, the state
+    /// after any byte is the longest part of the header that ends there. Random bytes complete the
     /// header with probability 2^-40 per offset.
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
     pub struct BlockFinder {
