@@ -47,6 +47,7 @@
 //! | weaker request, or a reply alone, and nothing else until the end | Likely | — |
 //! | `FRAMING_RUN` messages mid-stream (one side, split, or both) / with extension messages | Likely / Confirmed | none of 2·10^4 random streams gets past its third header; framing alone is what `<u32 length><type>` protocols (Riak's PBC API, protobuf with 4-byte lengths) share, so it is never conclusive |
 //! | the same from a 16 KiB block's piece header found in a mid-stream side | as above | the header: 2^-40 per offset, none in 2,000 random mid-stream flows of up to 32 KiB a side; after a planted header, none of 5,000 random sides completes the run |
+//! | a 16 KiB block (length 16393, id 7, index below 2^24, `begin` a multiple of 2^14 below 64 MiB) followed at once by a valid message header, on a mid-stream side | Confirmed | header, index and `begin` on random bytes: 2^-68 per offset; the next header after a planted block on random bytes: about 2^-21, none of 10^4 (`block_transfer` in docs/accuracy.md); a file transfer framed `<u32 16393><7><u64 offset><16 KiB>` matches while its offsets are below 64 MiB (a documented limit) |
 //! | MSE shape alone | none (`mse_shape` evidence) | random bytes are the shape by design (obfs4, Shadowsocks, Telegram share it); none of the 85 negative TCP flows reached both first flights in range unrefuted; a genuine exchange is refuted with probability about 2·10^-5 (0 of 3·10^4 sampled) |
 //! | MSE shape with corroboration; cleartext handshake after the exchange | Confirmed | no negative flow, with or without `bittorrent_host`; the handshake: as above |
 //! | unanswered first flight in range, to a known peer endpoint / from a BitTorrent host | Confirmed / Likely | no negative flow with `known_endpoint` |
@@ -61,13 +62,26 @@
 //! - **Mid-stream peer wire** (no handshake seen): only on a flow picked up mid-stream
 //!   ([`FlowClassifier::midstream`]; a side seen from its first byte must open with a
 //!   handshake), `FRAMING_RUN` valid messages on one side, on both, or split across both are
-//!   `Likely`; extension messages (a BEP 10 handshake, PEX, ut_metadata) confirm. Framing alone
-//!   never does: many protocols frame messages as `<u32 big-endian length><type byte><body>`,
+//!   `Likely`; extension messages (a BEP 10 handshake, PEX, ut_metadata) and a block transfer
+//!   (below) confirm. Framing alone never does: many protocols frame messages as `<u32 big-endian length><type byte><body>`,
 //!   and with small type numbers their messages are valid peer wire messages (Riak's
 //!   Protocol Buffers API pings are BEP 3's unchoke and interested).
 //!   A side picked up inside a piece transfer (the usual case for the uploading side of a
 //!   capture that began late: a 16 KiB block spans a dozen segments) is read from the next
 //!   block's piece header (`00 00 40 09 07`), at most one block away.
+//!   A **block transfer** is conclusive on its own, one side suffices (the uploader's, with
+//!   asymmetric routing): a piece message carrying a 16 KiB block (length exactly 16393, id 7,
+//!   an index whose first byte is zero, a `begin` that is a multiple of 16 KiB below
+//!   `message::MAX_BLOCK_BEGIN`, 64 MiB) followed at once by a valid message header (not a
+//!   keep-alive; a piece index's first byte included), [`Evidence::BLOCK_TRANSFER`]. Every
+//!   current client requests 16 KiB blocks, aligned in power-of-two pieces; a `<u32
+//!   length><type>` protocol would need 16 KiB chunks with the same 8-byte prefix, type 7 and
+//!   a 16 KiB-aligned offset below 64 MiB, and the next message's header valid peer wire
+//!   (measured in `tests/src/evidence.rs`). Such a protocol exists in principle: a file
+//!   transfer framed `<u32 length><type 7><u64 offset><16 KiB chunk>` is BEP 3's piece
+//!   message under another name in the first 64 MiB of a file (docs/limits.md). Requiring
+//!   two blocks, or a `request` the other way, would not tell it apart (its next chunk is a
+//!   second block; the uploader's side alone has no requests), so one block decides.
 //! - **HTTP tracker**: an announce with a 20-byte `info_hash`, a 20-byte `peer_id` and a port,
 //!   or a scrape with a 20-byte `info_hash`, is `Confirmed` on its own
 //!   (`http_tracker::RequestReader::conclusive`); a weaker request (an `info_hash` and other
@@ -764,6 +778,10 @@ impl FlowClassifier {
         if any & MIDSTREAM == 0 {
             return;
         }
+        // A 16 KiB block and the message after it (`message::Context::blocks`): conclusive.
+        if self.evidence.contains(Evidence::BLOCK_TRANSFER) {
+            self.detect(Protocol::PeerWire, Confidence::Confirmed);
+        }
         let peer = |f: u8| f & MIDSTREAM != 0 && f & FRAMED != 0;
         if any & FRAMED != 0 {
             self.evidence |= Evidence::MESSAGE_FRAMING;
@@ -1045,6 +1063,7 @@ impl<O: Observer> Reading<'_, O> {
                     evidence: Evidence::NONE,
                     stop_after: FOLLOW_MESSAGES,
                     runs_need_payloads: side_flags & MIDSTREAM != 0,
+                    blocks: side_flags & MIDSTREAM != 0,
                     observer: &mut *self.observer,
                 };
                 let step = reader.read(rest, &mut cx);

@@ -241,6 +241,10 @@ evidence_bits! {
     /// A datagram of the flow was recognised as another protocol (DNS, QUIC, STUN/TURN, …; see
     /// `wire::lookalike`), which refutes a guess; kept if the flow turns out BitTorrent later.
     LOOKALIKE = 29, "lookalike";
+    /// A BEP 3 piece message carrying a 16 KiB block (length 16393, index below 2^24, `begin`
+    /// a multiple of 16 KiB below 64 MiB) followed at once by a valid message header, on a
+    /// TCP side picked up mid-stream: a block transfer, conclusive on its own.
+    BLOCK_TRANSFER = 30, "block_transfer";
 }
 
 impl Evidence {

@@ -410,6 +410,12 @@
 #define TORCLASS_EVIDENCE_LOOKALIKE (1 << 29)
 
 /**
+ * A 16 KiB block's piece message followed by a valid message header, on a TCP side picked up
+ * mid-stream (a block transfer; conclusive on its own).
+ */
+#define TORCLASS_EVIDENCE_BLOCK_TRANSFER (1 << 30)
+
+/**
  * The ABI version: it changes whenever a type's layout, a constant's value or a function's
  * signature changes incompatibly. It is the number in the shared library's SONAME
  * (`libtorclass.so.1`) and is stored in every flow and table, so state from another ABI is

@@ -123,6 +123,9 @@ pub const TORCLASS_EVIDENCE_LATE_HANDSHAKE: u32 = 1 << 27;
 pub const TORCLASS_EVIDENCE_UTP_STREAM: u32 = 1 << 28;
 /// A datagram of the flow was recognised as another protocol (DNS, QUIC, STUN, …).
 pub const TORCLASS_EVIDENCE_LOOKALIKE: u32 = 1 << 29;
+/// A 16 KiB block's piece message followed by a valid message header, on a TCP side picked up
+/// mid-stream (a block transfer; conclusive on its own).
+pub const TORCLASS_EVIDENCE_BLOCK_TRANSFER: u32 = 1 << 30;
 
 // The same bits as Rust's `Evidence` (and hence Python's); the header test checks that every
 // bit of `Evidence::NAMED` has its constant.
@@ -157,6 +160,7 @@ const _: () = {
     assert!(TORCLASS_EVIDENCE_LATE_HANDSHAKE == Evidence::LATE_HANDSHAKE.0);
     assert!(TORCLASS_EVIDENCE_UTP_STREAM == Evidence::UTP_STREAM.0);
     assert!(TORCLASS_EVIDENCE_LOOKALIKE == Evidence::LOOKALIKE.0);
+    assert!(TORCLASS_EVIDENCE_BLOCK_TRANSFER == Evidence::BLOCK_TRANSFER.0);
 };
 
 /// A flow's classification so far. 8 bytes, no padding.

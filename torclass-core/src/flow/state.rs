@@ -322,6 +322,36 @@ mod tests {
         assert!(c.verdict().is_bittorrent());
     }
 
+    /// Every byte of a mid-stream side's 16 KiB blocks where the block mark changes (the
+    /// block header found, index and `begin`, the block's end, the next header) round-trips.
+    #[test]
+    fn block_transfer_marks_round_trip() {
+        let piece = |index: u8| {
+            let mut m = std::vec![0, 0, 0x40, 0x09, 7, 0, 0, 0, index, 0, 0, 0x40, 0];
+            m.extend(core::iter::repeat_n(0xa5, 16384));
+            m
+        };
+        let mut stream = std::vec![0xee; 100];
+        stream.extend(piece(1));
+        stream.extend(piece(2));
+        stream.extend_from_slice(&[0, 0, 0, 5, 4, 0, 0, 0, 9]);
+        let mut c = FlowClassifier::new(Transport::Tcp);
+        c.midstream();
+        let mut at = 0;
+        for end in [95, 120, 16480, 16530, stream.len()] {
+            // Byte by byte around the marks, the block bodies in one go.
+            let step = if end - at > 64 { end - at } else { 1 };
+            for chunk in stream[at..end].chunks(step) {
+                c.feed(Direction::Responder, chunk);
+                round_trip(&c);
+            }
+            at = end;
+        }
+        assert!(c
+            .evidence()
+            .contains(crate::verdict::Evidence::BLOCK_TRANSFER));
+    }
+
     #[test]
     fn text_and_tracker_sides_round_trip() {
         let mut c = FlowClassifier::new(Transport::Tcp);

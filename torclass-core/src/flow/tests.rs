@@ -431,8 +431,9 @@ fn inside_a_block(start: usize) -> Conversation {
 }
 
 /// The block header search: a side picked up inside a block finds the next piece message and
-/// frames from there, however the stream is cut; with the other side framed too, likely
-/// (framing alone never confirms, see `length_prefixed_protocols_are_not_peer_wire`).
+/// frames from there, however the stream is cut; a 16 KiB block followed by the next message
+/// is a block transfer, confirmed on its own (framing alone is not, see
+/// `length_prefixed_protocols_are_not_peer_wire`).
 #[test]
 fn midstream_inside_a_block() {
     for start in [3, 4, 5000, 16392, 16396, 16397] {
@@ -442,6 +443,7 @@ fn midstream_inside_a_block() {
             &[1, 2, 3, 4],
             &[1448, 2896, 4344],
             &[16390, 16395, 7],
+            &[16396, 16397, 16398, 16402, 16405],
         ] {
             let mut flow = FlowClassifier::new(Transport::Tcp);
             flow.midstream();
@@ -451,9 +453,10 @@ fn midstream_inside_a_block() {
         let d = detection(outcomes[0]);
         assert_eq!(
             (d.protocol, d.confidence),
-            (Protocol::PeerWire, Confidence::Likely),
+            (Protocol::PeerWire, Confidence::Confirmed),
             "start {start}"
         );
+        assert!(d.evidence.contains(Evidence::BLOCK_TRANSFER));
         assert!(outcomes.iter().all(|v| *v == outcomes[0]), "start {start}");
     }
     // One byte into a message, the side starts like a message (`00`) and its framing fails
@@ -468,19 +471,62 @@ fn midstream_inside_a_block() {
     }
     assert_eq!(
         flow.verdict().detection().map(|d| d.confidence),
-        Some(Confidence::Likely)
+        Some(Confidence::Confirmed)
     );
     // Not picked up mid-stream (its first byte seen): no search.
     let (v, _) = run(&inside_a_block(5000), &[]);
     assert_eq!(v.detection(), None);
-    // One side alone is a guess, as any mid-stream run.
+    // The uploader's side alone (asymmetric routing): the blocks confirm, at every cut of
+    // the stream around the first block found.
+    let upload = inside_a_block(5000)[1..].to_vec();
+    let found = 16397 - 5000;
+    for cut in (found - 8..found + 24).chain(found + 16384..found + 16405) {
+        let mut flow = FlowClassifier::new(Transport::Tcp);
+        flow.midstream();
+        feed_cut(&mut flow, &upload, &[cut]);
+        assert_eq!(
+            level(flow.verdict()),
+            Some((Protocol::PeerWire, Confidence::Confirmed)),
+            "cut at {cut}"
+        );
+    }
+    // Framing alone stays a guess: the same side whose blocks' `begin` is not 16 KiB aligned.
+    let mut unaligned = inside_a_block(5000)[1].1.clone();
+    for at in (found + 12..unaligned.len()).step_by(16397).take(3) {
+        unaligned[at] = 0x10;
+    }
     let mut flow = FlowClassifier::new(Transport::Tcp);
     flow.midstream();
-    feed_cut(&mut flow, &inside_a_block(5000)[1..].to_vec(), &[]);
+    feed_cut(&mut flow, &std::vec![(B, unaligned)], &[]);
     assert_eq!(
         flow.finish().detection().map(|d| d.confidence),
         Some(Confidence::Likely)
     );
+}
+
+/// A documented limit (docs/limits.md): a file transfer framed as BEP 3's piece message,
+/// `<u32 16393><type 7><u64 offset><16 KiB of data>`, is one while its offsets stay below 4 GiB
+/// (the index's bytes are zero) and 64 MiB: a block transfer. Past 64 MiB it is refuted.
+#[test]
+fn a_chunked_transfer_framed_as_pieces_is_a_limit() {
+    let chunks = |from: u64| -> Vec<u8> {
+        (0..3u64)
+            .flat_map(|i| {
+                let mut body = (from + i * 16384).to_be_bytes().to_vec();
+                body.extend(random_bytes(16384, i));
+                msg(7, &body)
+            })
+            .collect()
+    };
+    let mut flow = FlowClassifier::new(Transport::Tcp);
+    flow.midstream();
+    feed_cut(&mut flow, &std::vec![(B, chunks(1 << 20))], &[]);
+    assert_eq!(level(flow.verdict()), CONFIRMED_WIRE);
+    let mut flow = FlowClassifier::new(Transport::Tcp);
+    flow.midstream();
+    feed_cut(&mut flow, &std::vec![(B, chunks(1 << 26))], &[]);
+    assert!(!flow.evidence().contains(Evidence::BLOCK_TRANSFER));
+    assert_ne!(level(flow.finish()), CONFIRMED_WIRE);
 }
 
 /// The search ends at [`RESYNC_WINDOW`]: a block header after it is not looked for.
@@ -1161,6 +1207,7 @@ fn framing_false_positives_on_random_streams() {
             evidence: Evidence::NONE,
             stop_after: u8::MAX,
             runs_need_payloads: false,
+            blocks: false,
             observer: &mut NoObserver,
         };
         let _ = r.read(&stream, &mut cx);
@@ -1180,6 +1227,8 @@ fn conversations() -> Vec<Conversation> {
         tracker_session(),
         mse_plaintext(),
         midstream_split(),
+        // Picked up inside a piece transfer: the block transfer rule.
+        [std::vec![(A, Vec::new())], inside_a_block(5000)].concat(),
         // The new rules: a handshake after text, keep-alive HTTP, the held-back handshake.
         std::vec![(
             A,
@@ -1251,7 +1300,7 @@ fn conversations() -> Vec<Conversation> {
 }
 
 /// Conversations whose verdict is BitTorrent before the flow ends.
-const BITTORRENT: usize = 6;
+const BITTORRENT: usize = 7;
 
 proptest! {
     #[test]

@@ -390,6 +390,8 @@ fn peer_wire_in_datagram<O: Observer>(
         stop_after: u8::MAX,
         // Without a handshake in front, as on a TCP side picked up mid-stream.
         runs_need_payloads: evidence.is_empty(),
+        // A datagram never holds a 16 KiB block.
+        blocks: false,
         observer,
     };
     let step = reader.read(rest, &mut cx);

@@ -142,6 +142,33 @@ pub const MAX_KEEPALIVES: u8 = 16;
 /// `Reader::id` between messages: the high bit set, the low bits count keep-alives in a row.
 const KEEPALIVES: u8 = 0x80;
 
+/// `Reader::id` bit of the block transfer rule ([`Evidence::BLOCK_TRANSFER`]), set only when
+/// [`Context::blocks`] is: in the body of a 16 KiB block's piece message ([`BLOCK_HEADER`])
+/// whose index and `begin` fit so far; between messages after such a block (no keep-alive
+/// since); at a piece index after such a block (the index's first byte decides). Message ids
+/// are at most 23 and the keep-alive count at most 17, so the bit is free in those states; an
+/// Azureus header (where `id` holds the id length) starts without it.
+const BLOCK_MARK: u8 = 0x40;
+
+/// Bytes of the block a [`BLOCK_HEADER`] message carries (2^14).
+const BLOCK_LEN: u32 = 1 << 14;
+
+/// Bound on the `begin` offset of a 16 KiB block for [`Evidence::BLOCK_TRANSFER`]: 64 MiB.
+/// A block is aligned to 16 KiB inside its piece, so `begin` is a multiple of 2^14 below the
+/// piece length, a power of two (BEP 3: "almost always a power of two, most commonly 2^18";
+/// BEP 52: a power of two of at least 16 KiB). Creators' automatic sizes stay at or below
+/// 16 MiB (mktorrent's table); the largest a creator accepts is 256 MiB (mktorrent's
+/// `-l 28`), and larger pieces have little client support. Every block of a piece of up to
+/// 64 MiB is below the bound, half of a 128 MiB piece's and a quarter of a 256 MiB piece's
+/// (a transfer sends many blocks; one below the bound is enough). A block past the bound is
+/// still a valid message, only not this evidence. A length-prefixed file transfer framed like
+/// a piece message is refuted once its offsets pass 64 MiB (see docs/limits.md).
+pub const MAX_BLOCK_BEGIN: u32 = 1 << 26;
+
+// The per-byte check of `begin` (`begin_byte_fits`) needs the bound to be a power of two of at
+// least 2^24: then only the first byte limits it.
+const _: () = assert!(MAX_BLOCK_BEGIN.is_power_of_two() && MAX_BLOCK_BEGIN >= 1 << 24);
+
 // Header states in `Reader::hdr`: 0..=3 length bytes read, 4 = reading the id, 5 = in a body,
 // 6 = at the first byte of a piece index; 7..=12: an Azureus frame's header after its first
 // byte: id length bytes 2–4, then the id's first three bytes (`id` holds the id length, and
@@ -166,6 +193,16 @@ const fn starts_with_index(id: u8) -> bool {
     matches!(id, 4 | 6 | 7 | 8 | 13 | 16 | 17)
 }
 
+/// True if `byte`, the byte of a block's `begin` with `after` bytes after it, keeps `begin` a
+/// multiple of 2^14 below [`MAX_BLOCK_BEGIN`] (a power of two of at least 2^24: only the first
+/// byte counts against it).
+fn begin_byte_fits(byte: u8, after: u32) -> bool {
+    let value = u32::from(byte)
+        .checked_shl(after.saturating_mul(8))
+        .unwrap_or(u32::MAX);
+    value & BLOCK_LEN.wrapping_sub(1) == 0 && value < MAX_BLOCK_BEGIN
+}
+
 /// Walks peer wire messages across segments; [`Reader`] is 20 bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Reader {
@@ -174,6 +211,8 @@ pub struct Reader {
     /// Bencode state of an extended message's payload.
     tok: Tokenizer,
     hdr: u8,
+    /// The message's id (in a body or at a piece index), the keep-alives in a row
+    /// ([`KEEPALIVES`], between messages) or an Azureus id's length; and [`BLOCK_MARK`].
     id: u8,
     /// Valid messages seen (keep-alives excluded), saturating.
     count: u8,
@@ -207,6 +246,12 @@ pub struct Context<'o, O: Observer> {
     /// type-5 messages are, and BEP 3 sends a bitfield only as the first message; so a run
     /// needs other messages with a payload.
     pub runs_need_payloads: bool,
+    /// Whether 16 KiB blocks are checked for [`Evidence::BLOCK_TRANSFER`]: a piece message of
+    /// length 16393 (id 7) whose index starts with a zero byte and whose `begin` is a multiple
+    /// of 2^14 below [`MAX_BLOCK_BEGIN`], followed at once by a valid message header (not a
+    /// keep-alive; a piece index's first byte included). Set for a stream read without its
+    /// handshake.
+    pub blocks: bool,
     /// Where extracted fields go.
     pub observer: &'o mut O,
 }
@@ -242,12 +287,17 @@ impl Reader {
     /// counting them down), without its loop. False (and nothing skipped) otherwise.
     pub fn skip_in_body(&mut self, n: usize) -> bool {
         match u32::try_from(n) {
-            Ok(n) if self.hdr == IN_BODY && self.id != 20 && self.rem > n => {
+            Ok(n) if self.hdr == IN_BODY && self.id != 20 && self.rem > n && !self.checks_begin() => {
                 self.rem = self.rem.saturating_sub(n);
                 true
             }
             _ => false,
         }
+    }
+
+    /// True while a 16 KiB block's index and `begin` are read byte by byte.
+    const fn checks_begin(&self) -> bool {
+        self.id & BLOCK_MARK != 0 && self.rem > BLOCK_LEN
     }
 
     /// True once the count reached `stop_after` (never for `u8::MAX`).
@@ -271,10 +321,32 @@ impl Reader {
                 if byte != 0 {
                     return Step::Invalid;
                 }
+                if self.id & BLOCK_MARK != 0 {
+                    // The header after a 16 KiB block is valid.
+                    cx.evidence |= Evidence::BLOCK_TRANSFER;
+                }
+                // This message a 16 KiB block (16392 bytes after its id) to check?
+                let id = self.id & !BLOCK_MARK;
+                let block = cx.blocks && id == 7 && self.rem == BLOCK_LEN.saturating_add(8);
+                self.id = if block { id | BLOCK_MARK } else { id };
                 rest = tail;
                 self.rem = self.rem.saturating_sub(1);
                 self.count = self.count.saturating_add(1);
                 self.hdr = IN_BODY;
+                continue;
+            }
+            if self.hdr == IN_BODY && self.checks_begin() {
+                // A 16 KiB block's index (its last 3 bytes) and `begin`, byte by byte.
+                let Some((&byte, tail)) = rest.split_first() else {
+                    break;
+                };
+                rest = tail;
+                // Bytes of `begin` after this one: 0..=3 for its bytes, more for the index's.
+                let after = self.rem.saturating_sub(BLOCK_LEN.saturating_add(1));
+                if after < 4 && !begin_byte_fits(byte, after) {
+                    self.id &= !BLOCK_MARK;
+                }
+                self.rem = self.rem.saturating_sub(1);
                 continue;
             }
             if self.hdr == IN_BODY {
@@ -332,12 +404,21 @@ impl Reader {
             if !length_is_valid(MessageId::from(byte), self.rem) {
                 return Step::Invalid;
             }
+            // A 16 KiB block came just before (not even a keep-alive since).
+            let after_block = self.id & BLOCK_MARK != 0;
             self.id = byte;
             self.rem = self.rem.saturating_sub(1);
             // Every message that starts with an index has one (its length was checked).
             if starts_with_index(byte) {
+                // Its first byte completes the header (and decides the evidence).
+                if after_block {
+                    self.id |= BLOCK_MARK;
+                }
                 self.hdr = INDEX;
                 continue;
+            }
+            if after_block {
+                cx.evidence |= Evidence::BLOCK_TRANSFER;
             }
             let weak = self.rem == 0 || byte == 5;
             if !weak || !cx.runs_need_payloads || self.count == 0 {
@@ -397,7 +478,8 @@ impl Reader {
         }
         self.hdr = 0;
         self.rem = 0;
-        self.id = 0;
+        // A 16 KiB block whose `begin` fitted leaves its mark for the next header.
+        self.id &= BLOCK_MARK;
         self.path = extension::Path::IDLE;
     }
 
@@ -482,7 +564,8 @@ impl Reader {
     /// `None` unless the header state and the length it holds are ones `read` can leave:
     /// `hdr` 0..=3 with only `hdr` length bytes read, 4 with a valid non-zero length, 5
     /// with at most [`MAX_LEN`] bytes left, 6 with at least the index's 4 bytes left, or
-    /// inside an Azureus frame's header with its length and the id length read so far.
+    /// inside an Azureus frame's header with its length and the id length read so far; and
+    /// [`BLOCK_MARK`] only where `read` sets it.
     pub(crate) fn decode(r: &mut crate::codec::StateReader<'_>) -> Option<Self> {
         let rem = r.u32()?;
         let tok = Tokenizer::decode(r)?;
@@ -507,7 +590,16 @@ impl Reader {
                     && (u32::from(len).saturating_add(5)..=MAX_LEN).contains(&rem)
             }
         };
-        rem_ok.then_some(Self {
+        // The block mark only where `read` sets it: alone between messages, on a message with
+        // an index at its index, on a 16 KiB block before its block ends.
+        let mark_ok = id & BLOCK_MARK == 0
+            || match hdr {
+                0..=4 => id == BLOCK_MARK,
+                INDEX => starts_with_index(id & !BLOCK_MARK),
+                IN_BODY => id == 7 | BLOCK_MARK && rem <= BLOCK_LEN.saturating_add(7),
+                _ => true,
+            };
+        (rem_ok && mark_ok).then_some(Self {
             rem,
             tok,
             hdr,
@@ -545,6 +637,7 @@ mod tests {
             evidence: Evidence::NONE,
             stop_after: u8::MAX,
             runs_need_payloads: false,
+            blocks: false,
             observer: &mut meta,
         };
         let mut step = Step::NeedMore;
@@ -585,6 +678,7 @@ mod tests {
                 evidence: Evidence::NONE,
                 stop_after: u8::MAX,
                 runs_need_payloads,
+                blocks: false,
                 observer: &mut crate::observer::NoObserver,
             };
             assert_eq!(r.read(stream, &mut cx), Step::NeedMore);
@@ -696,6 +790,7 @@ mod tests {
                 evidence: Evidence::NONE,
                 stop_after: 6,
                 runs_need_payloads: false,
+                blocks: false,
                 observer: &mut meta,
             };
             let mut last = Step::NeedMore;
@@ -714,6 +809,97 @@ mod tests {
                 Step::Limit,
                 "the limit is final"
             );
+        }
+    }
+
+    /// A piece message carrying a 16 KiB block of piece `index` at `begin`.
+    fn block(index: u32, begin: u32) -> Vec<u8> {
+        let mut p = index.to_be_bytes().to_vec();
+        p.extend_from_slice(&begin.to_be_bytes());
+        p.extend((0..16384u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
+        msg(7, &p)
+    }
+
+    /// The evidence and the step after reading `stream` with block checks on, cut at `cuts`.
+    fn blocks_read(stream: &[u8], cuts: &[usize], blocks: bool) -> (Evidence, Step) {
+        let mut r = Reader::new();
+        let mut cx = Context {
+            direction: Direction::Responder,
+            receiver_ids: ExtIds::default(),
+            sender_ids: ExtIds::default(),
+            evidence: Evidence::NONE,
+            stop_after: u8::MAX,
+            runs_need_payloads: true,
+            blocks,
+            observer: &mut crate::observer::NoObserver,
+        };
+        let mut step = Step::NeedMore;
+        let mut start = 0;
+        for end in cuts.iter().copied().chain([stream.len()]) {
+            let mut part = &stream[start..end.max(start)];
+            start = end.max(start);
+            // The flow's fast path, where it would take it.
+            if r.skip_in_body(part.len()) {
+                part = &[];
+            }
+            step = r.read(part, &mut cx);
+            if step != Step::NeedMore {
+                break;
+            }
+        }
+        (cx.evidence, step)
+    }
+
+    /// A 16 KiB block whose `begin` is a multiple of 2^14 below 64 MiB, followed at once by a
+    /// valid message header, is a block transfer, at every cut; near misses are not.
+    #[test]
+    fn block_transfer() {
+        let have = msg(4, &[0, 0, 0, 9]);
+        let yes: [Vec<u8>; 5] = [
+            [block(5, 0), block(5, 16384)].concat(),
+            [block(0, MAX_BLOCK_BEGIN - 16384), have.clone()].concat(),
+            [block(0x00ff_ffff, 0x0123_c000), msg(1, &[])].concat(),
+            [block(5, 1 << 20), msg(20, b"\x01d5:added0:e")].concat(),
+            [block(5, 0), msg(5, &[0xff])].concat(),
+        ];
+        for stream in &yes {
+            for size in [1, 2, 3, 5, 7, 1448, 16393, 16397, stream.len()] {
+                let cuts: Vec<usize> = (1..).map(|i| i * size).take_while(|&c| c < stream.len()).collect();
+                let (e, step) = blocks_read(stream, &cuts, true);
+                assert!(e.contains(Evidence::BLOCK_TRANSFER), "chunks of {size}");
+                assert_eq!(step, Step::NeedMore);
+            }
+            for cut in 0..=stream.len() {
+                assert!(blocks_read(stream, &[cut], true).0.contains(Evidence::BLOCK_TRANSFER), "cut at {cut}");
+            }
+            assert_eq!(blocks_read(stream, &[], false).0, Evidence::NONE, "only where asked");
+        }
+        let mut long = block(5, 0);
+        let len = long.len();
+        long[3] = 0x0a; // a 16385-byte block
+        long.insert(len, 0);
+        let no: [Vec<u8>; 10] = [
+            // `begin` not a multiple of 16 KiB, or not below 64 MiB.
+            [block(5, 8192), have.clone()].concat(),
+            [block(5, 1), have.clone()].concat(),
+            [block(5, 0x0100), have.clone()].concat(),
+            [block(5, MAX_BLOCK_BEGIN), have.clone()].concat(),
+            [block(5, 0x8000_0000), have.clone()].concat(),
+            // Not followed by a valid header: a keep-alive first, an invalid header, a piece
+            // whose index starts with a non-zero byte, the stream's end.
+            [block(5, 0), std::vec![0, 0, 0, 0], have.clone()].concat(),
+            [block(5, 0), std::vec![0, 0, 0, 2, 1, 0]].concat(),
+            [block(5, 0), msg(4, &[1, 0, 0, 9])].concat(),
+            block(5, 0),
+            // Not a 16 KiB block.
+            [long, have.clone()].concat(),
+        ];
+        for (i, stream) in no.iter().enumerate() {
+            for size in [1, 7, 1448, stream.len()] {
+                let cuts: Vec<usize> = (1..).map(|i| i * size).take_while(|&c| c < stream.len()).collect();
+                let (e, _) = blocks_read(stream, &cuts, true);
+                assert!(!e.contains(Evidence::BLOCK_TRANSFER), "case {i}, chunks of {size}");
+            }
         }
     }
 
@@ -757,6 +943,7 @@ mod tests {
             evidence: Evidence::NONE,
             stop_after: u8::MAX,
             runs_need_payloads: false,
+            blocks: false,
             observer: &mut meta,
         };
         let mut r = Reader::new();
