@@ -350,6 +350,64 @@ pub fn families() -> Vec<Family> {
                 ]
             },
         },
+        Family {
+            name: "TCP picked up mid-stream, both sides: 1–2000 random bytes, a 16 KiB block's piece message whose index (below 2^24) and `begin` (a multiple of 16 KiB below 64 MiB) fit, its block of random bytes, then 5–2000 random bytes (the block transfer rule's next header on random bytes)",
+            transport: Transport::Tcp,
+            midstream: true,
+            make: |r| {
+                let mut v = Vec::new();
+                for d in [I, R] {
+                    let mut side = random_len(r, 1, 2000);
+                    side.extend_from_slice(&[0, 0, 0x40, 0x09, 7, 0]);
+                    side.extend(r.bytes(3));
+                    side.extend(((r.below(1 << 12) as u32) << 14).to_be_bytes());
+                    side.extend(r.bytes(16_384));
+                    side.extend(random_len(r, 5, 2000));
+                    v.push((d, side));
+                }
+                v
+            },
+        },
+        Family {
+            name: "TCP picked up mid-stream, both sides: 2–4 messages `<u32 16393><7><8 random bytes><16 KiB random>` (a 16 KiB block's piece header, random index and `begin`)",
+            transport: Transport::Tcp,
+            midstream: true,
+            make: |r| {
+                let mut v = Vec::new();
+                for d in [I, R] {
+                    let mut side = Vec::new();
+                    for _ in 0..r.range(2, 4) {
+                        side.extend_from_slice(&[0, 0, 0x40, 0x09, 7]);
+                        side.extend(r.bytes(8 + 16_384));
+                    }
+                    v.push((d, side));
+                }
+                v
+            },
+        },
+        Family {
+            name: "TCP picked up mid-stream, both sides: a chunked file transfer `<u32 length><type><u64 offset><data>`, one type of 0–23 per side, 8 KiB or 32 KiB chunks at consecutive offsets from a random chunk-aligned start below 4 GiB",
+            transport: Transport::Tcp,
+            midstream: true,
+            make: |r| {
+                let mut v = Vec::new();
+                for d in [I, R] {
+                    let kind = r.below(24) as u8;
+                    let chunk: u64 = if r.below(2) == 0 { 8192 } else { 32_768 };
+                    let mut offset = r.below((1 << 32) / chunk) * chunk;
+                    let mut side = Vec::new();
+                    for _ in 0..r.range(2, 4) {
+                        side.extend(((chunk + 9) as u32).to_be_bytes());
+                        side.push(kind);
+                        side.extend(offset.to_be_bytes());
+                        side.extend(r.bytes(chunk as usize));
+                        offset += chunk;
+                    }
+                    v.push((d, side));
+                }
+                v
+            },
+        },
     ]
 }
 

@@ -625,8 +625,76 @@ fn midstream(b: &mut Builder) {
             Role::Positive,
             Some("twin-midstream-tls-records"),
             t,
-            // Framing alone, mid-stream: a guess (see `flow` on length-prefixed protocols).
-            vec![F::bt("tcp", a, p, "peer_wire", Likely)],
+            // A 16 KiB block and the next message: a block transfer.
+            vec![F::bt("tcp", a, p, "peer_wire", Confirmed)],
+        );
+    }
+    {
+        let name = "midstream-upload-only";
+        let mut rng = seed(name);
+        let mut t = Trace::new();
+        let (a, p) = (v4(254, 50008), v4(205, 51413));
+        // Asymmetric routing: only the uploader's side, picked up 9000 bytes into a block of
+        // piece 300 of a 4 MiB-piece torrent; the uploader writes 64 KiB at a time.
+        let mut c = Tcp {
+            a,
+            b: p,
+            next: [0x0abc_0000, 0x0def_0000],
+        };
+        let mut up = Vec::new();
+        for i in 40..46u32 {
+            let mut b = 300u32.to_be_bytes().to_vec();
+            b.extend_from_slice(&(i * 16384).to_be_bytes());
+            b.extend(rng.bytes(16384));
+            up.extend(bt::message(7, &b));
+        }
+        up.extend(bt::message(4, &299u32.to_be_bytes()));
+        up.drain(..9000);
+        for write in up.chunks(65536) {
+            c.send(&mut t, Dir::B, write);
+        }
+        c.close(&mut t);
+        b.add(
+            name,
+            CR,
+            "only the uploader's side of a piece transfer (asymmetric routing), picked up 9000 bytes into a 16 KiB block of a 4 MiB piece, written 64 KiB at a time",
+            Role::Positive,
+            Some("twin-midstream-http2-data"),
+            t,
+            vec![F::bt("tcp", a, p, "peer_wire", Confirmed)],
+        );
+    }
+    {
+        let name = "twin-midstream-http2-data";
+        let mut rng = seed(name);
+        let mut t = Trace::new();
+        let (a, s) = (v4(206, 50009), v4(207, 443));
+        let mut c = Tcp {
+            a,
+            b: s,
+            next: [0x0c0c_0000, 0x0d0d_0000],
+        };
+        // HTTP/2 over cleartext (h2c): a server sending two downloads as DATA frames of 16384
+        // bytes (the default SETTINGS_MAX_FRAME_SIZE) on streams 1 and 3 in turn; only the
+        // server's side, picked up 9000 bytes into a frame.
+        let mut down = Vec::new();
+        for i in 0..6u8 {
+            down.extend_from_slice(&[0, 0x40, 0, 0, 0, 0, 0, 0, 1 + 2 * (i % 2)]);
+            down.extend(rng.bytes(16384));
+        }
+        down.drain(..9000);
+        for write in down.chunks(65536) {
+            c.send(&mut t, Dir::B, write);
+        }
+        c.close(&mut t);
+        b.add(
+            name,
+            CR,
+            "HTTP/2 (h2c) DATA frames of 16384 bytes, two downloads on streams 1 and 3 in turn, the server's side alone, picked up 9000 bytes into a frame",
+            Role::Twin,
+            Some("midstream-upload-only"),
+            t,
+            vec![F::not_bt("tcp", a, s).decided()],
         );
     }
     {

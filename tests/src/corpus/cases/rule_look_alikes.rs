@@ -110,6 +110,48 @@ fn udp_case(
     );
 }
 
+/// A file transfer framed `<u32 length><type 7><u64 offset><chunk>` (BEP 3's piece message
+/// with a u64 offset for index and `begin`), `chunk`-byte chunks from offset `from`, written
+/// 64 KiB at a time, the receiver acknowledging each chunk (`<u32 9><2><u64 offset>`); picked
+/// up `skip` bytes into the transfer (no SYN, mid-chunk).
+fn chunked_transfer(
+    b: &mut Builder,
+    name: &'static str,
+    what: &'static str,
+    ends: (SocketAddr, SocketAddr),
+    (chunk, from, skip): (usize, u64, usize),
+    limit: bool,
+) {
+    let (a, s) = ends;
+    let mut rng = seed(name);
+    let mut t = Trace::new();
+    let mut c = Tcp {
+        a,
+        b: s,
+        next: [0x3141_5926, 0x2718_2818],
+    };
+    let mut down = Vec::new();
+    let mut acks = Vec::new();
+    for i in 0..8u64 {
+        let offset = from + i * chunk as u64;
+        let mut body = offset.to_be_bytes().to_vec();
+        body.extend(rng.bytes(chunk));
+        down.extend(framed(7, &body));
+        acks.push(framed(2, &offset.to_be_bytes()));
+    }
+    down.drain(..skip);
+    for (write, ack) in down.chunks(65536).zip(acks.chunks(2)) {
+        c.send(&mut t, Dir::B, write);
+        c.send(&mut t, Dir::A, &ack.concat());
+    }
+    c.close(&mut t);
+    let mut flow = F::not_bt("tcp", a, s);
+    if limit {
+        flow = flow.informational();
+    }
+    b.add(name, CN, what, Role::Negative, None, t, vec![flow]);
+}
+
 /// Riak PBC: three pings and their answers, then a get and its answer (codes 1, 2, 9, 10).
 fn riak(t: &mut Trace, c: &mut Tcp, rng: &mut Rng) {
     for _ in 0..3 {
@@ -447,6 +489,31 @@ pub(super) fn rule_look_alikes(b: &mut Builder) {
         (v4(9, 41025), v4(10, 9090)),
         Pickup::Midstream,
         &thrift,
+    );
+
+    chunked_transfer(
+        b,
+        "chunked-transfer-8k-midstream",
+        "a file transfer framed `<u32 length><type 7><u64 offset><8 KiB>` (BEP 3's piece message with 8 KiB chunks) picked up 3000 bytes into a chunk, 64 KiB writes, acknowledged",
+        (v4(25, 41026), v4(26, 7700)),
+        (8192, 0, 3000),
+        false,
+    );
+    chunked_transfer(
+        b,
+        "chunked-transfer-32k-midstream",
+        "the same with 32 KiB chunks (a valid piece message length, not a 16 KiB block)",
+        (v4(25, 41027), v4(26, 7700)),
+        (32768, 0, 3000),
+        false,
+    );
+    chunked_transfer(
+        b,
+        "chunked-transfer-16k-past-64mib-midstream",
+        "the same with 16 KiB chunks (BEP 3's piece message for a 16 KiB block) at offsets past 64 MiB: no block transfer (`begin` past the bound), its framing a known limit (likely)",
+        (v4(25, 41028), v4(26, 7700)),
+        (16384, 80 << 20, 3000),
+        true,
     );
 
     udp_case(
