@@ -123,6 +123,7 @@ fn wire(c: &mut Criterion) {
                     evidence: Evidence::NONE,
                     stop_after: u8::MAX,
                     runs_need_payloads: false,
+                    blocks: false,
                     observer: &mut meta,
                 };
                 black_box(r.read(black_box(s), &mut cx));
