@@ -1,6 +1,7 @@
 //! Mid-stream pickup on real traffic: the first packets of every TCP flow are dropped, as when
 //! a capture or a firewall starts late. Peer wire flows must still be recognised from their
-//! message framing, and no non-BitTorrent flow may be called BitTorrent. IP fragments are
+//! message framing (confirmed where a 16 KiB block and the next message are seen), and no
+//! non-BitTorrent flow may be called BitTorrent. IP fragments are
 //! reassembled first, as the analyzer does.
 
 use std::collections::HashMap;
@@ -9,7 +10,7 @@ use torclass_capture::CaptureReader;
 use torclass_core::packet::{LinkType, Packet};
 use torclass_core::reassembly::{FragmentSlot, Reassembler, ReassemblyConfig};
 use torclass_core::table::{FlowTable, Slot, TableConfig};
-use torclass_core::{Metadata, Protocol, Transport};
+use torclass_core::{Confidence, Evidence, Metadata, Protocol, Transport};
 use torclass_tests::{labelled_captures, labels, FlowId};
 
 /// Packets of each TCP flow dropped before the classifier sees it.
@@ -30,6 +31,7 @@ fn id(p: &Packet<'_>) -> FlowId {
 #[test]
 fn late_start_still_finds_peer_wire_and_nothing_else() {
     let (mut peer_flows, mut found, mut too_short) = (0, 0, 0);
+    let (mut confirmed, mut blocks) = (0, 0);
     let mut false_positives = Vec::new();
     for pcap in labelled_captures() {
         let truth = labels(&pcap);
@@ -77,10 +79,10 @@ fn late_start_still_finds_peer_wire_and_nothing_else() {
                 }
                 "peer_wire" => {
                     peer_flows += 1;
-                    if v.detection()
-                        .is_some_and(|d| d.protocol == Protocol::PeerWire)
-                    {
+                    if let Some(d) = v.detection().filter(|d| d.protocol == Protocol::PeerWire) {
                         found += 1;
+                        confirmed += usize::from(d.confidence == Confidence::Confirmed);
+                        blocks += usize::from(d.evidence.contains(Evidence::BLOCK_TRANSFER));
                     }
                 }
                 "not_bittorrent" if v.is_bittorrent() => {
@@ -92,10 +94,17 @@ fn late_start_still_finds_peer_wire_and_nothing_else() {
     }
     println!(
         "mid-stream peer wire: {found} / {peer_flows} flows recognised after dropping {SKIP} packets \
-         ({too_short} flows with fewer than {MIN_PAYLOAD_LEFT} payload packets left not counted)"
+         ({too_short} flows with fewer than {MIN_PAYLOAD_LEFT} payload packets left not counted); \
+         {confirmed} confirmed, {blocks} with a block transfer"
     );
     assert!(false_positives.is_empty(), "{false_positives:#?}");
     assert!(peer_flows > 0);
+    // Confirmed by the block transfer rule: 42 of the 50 (the flows that upload after the cut),
+    // 2 before it (handshakes after a proxy's preamble); the others send haves only.
+    assert!(
+        blocks > 0,
+        "uploads picked up mid-stream are block transfers"
+    );
     assert_eq!(
         found, peer_flows,
         "every peer wire flow picked up mid-stream"
