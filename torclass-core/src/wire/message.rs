@@ -7,7 +7,9 @@
 //!
 //! [`Reader`] walks the framing across any segmentation, skipping payloads by their length (a
 //! piece message costs one header parse, whatever its size) and handing the payload of
-//! extended messages (id 20) to [`super::extension`].
+//! extended messages (id 20) to [`super::extension`]. On a stream read without its handshake
+//! ([`Context::blocks`]) it also checks the index and `begin` of piece messages carrying a
+//! 16 KiB block (7 bytes each) and the header after them: [`Evidence::BLOCK_TRANSFER`].
 //!
 //! Two peers that both set the Azureus messaging bit (reserved byte 0, `0x80`) in their
 //! handshakes switch to the Azureus Messaging Protocol (Vuze, BiglyBT: `AZMessageFactory`):
