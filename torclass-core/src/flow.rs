@@ -63,9 +63,10 @@
 //!   ([`FlowClassifier::midstream`]; a side seen from its first byte must open with a
 //!   handshake), `FRAMING_RUN` valid messages on one side, on both, or split across both are
 //!   `Likely`; extension messages (a BEP 10 handshake, PEX, ut_metadata) and a block transfer
-//!   (below) confirm. Framing alone never does: many protocols frame messages as `<u32 big-endian length><type byte><body>`,
-//!   and with small type numbers their messages are valid peer wire messages (Riak's
-//!   Protocol Buffers API pings are BEP 3's unchoke and interested).
+//!   (below) confirm. Framing alone never does: many protocols frame messages as
+//!   `<u32 big-endian length><type byte><body>`, and with small type numbers their messages are
+//!   valid peer wire messages (Riak's Protocol Buffers API pings are BEP 3's unchoke and
+//!   interested).
 //!   A side picked up inside a piece transfer (the usual case for the uploading side of a
 //!   capture that began late: a 16 KiB block spans a dozen segments) is read from the next
 //!   block's piece header (`00 00 40 09 07`), at most one block away.
