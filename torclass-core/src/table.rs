@@ -486,24 +486,35 @@ impl<M> Slot<M> {
         }
     }
 
-    /// Ask `learn` at `now_ns` for the evidence it gives the flow: at its start (`first`),
-    /// and later while it awaits corroboration if `learn` learned something since it was last
-    /// asked ([`Learn::generation`]). Keeps [`LATE`] up to date.
-    fn corroborate<L: Learn + ?Sized>(&mut self, learn: &L, now_ns: u64, first: bool) {
-        if !first && !self.classifier.awaits_corroboration() {
-            self.flags &= !LATE;
-            return;
-        }
-        let generation = learn.generation().map(|g| g as u32);
-        if first || generation != Some(self.asked) {
-            self.asked = generation.unwrap_or(0);
-            Learning::corroborate(learn, &mut self.classifier, &self.key, now_ns);
-        }
+    /// Ask `learn` at `now_ns`, when the flow starts, for the evidence it gives the flow, and
+    /// set [`LATE`] if it awaits corroboration (it never does again once it stops: refuted
+    /// flights, evidence and a BitTorrent verdict stay).
+    fn corroborate_first<L: Learn + ?Sized>(&mut self, learn: &L, now_ns: u64) {
+        self.asked = learn.generation().map_or(0, |g| g as u32);
+        Learning::corroborate(learn, &mut self.classifier, &self.key, now_ns);
         if self.classifier.awaits_corroboration() {
             self.flags |= LATE;
-        } else {
-            self.flags &= !LATE;
         }
+    }
+
+    /// For a flow marked [`LATE`]: ask `learn` again at `now_ns` if the flow still awaits
+    /// corroboration and `learn` learned something since it was last asked
+    /// ([`Learn::generation`]); clear the mark once it does not await it any more. Apart from
+    /// the packet path, which only tests the mark.
+    #[inline(never)]
+    fn corroborate_late<L: Learn + ?Sized>(&mut self, learn: &L, now_ns: u64) {
+        if self.classifier.awaits_corroboration() {
+            let generation = learn.generation().map(|g| g as u32);
+            if generation == Some(self.asked) {
+                return;
+            }
+            self.asked = generation.unwrap_or(0);
+            Learning::corroborate(learn, &mut self.classifier, &self.key, now_ns);
+            if self.classifier.awaits_corroboration() {
+                return;
+            }
+        }
+        self.flags &= !LATE;
     }
 }
 
@@ -1009,7 +1020,7 @@ where
             return Err(TableError::NoCapacity);
         };
         if new_flow {
-            slot.corroborate(learn, now_ns, true);
+            slot.corroborate_first(learn, now_ns);
         }
         slot.count(direction, packet.payload_len_on_wire, now_ns);
         if !new_flow && slot.classifier.is_done() {
@@ -1018,17 +1029,7 @@ where
                 slot.stream.note_close(direction, tcp);
             }
             // Only a flow that awaits corroboration is asked again (late corroboration).
-            let mut changed = false;
-            if slot.flags & LATE != 0 {
-                let before = slot.classifier.verdict();
-                slot.corroborate(learn, now_ns, false);
-                Learning::new(&mut slot.meta, &mut *learn, packet.key.src.addr, now_ns).confirmed(
-                    &slot.key,
-                    &slot.classifier,
-                    before,
-                );
-                changed = slot.classifier.verdict() != before;
-            }
+            let changed = slot.flags & LATE != 0 && late(slot, learn, packet.key.src.addr, now_ns);
             return Ok(Outcome {
                 verdict: slot.classifier.verdict(),
                 evidence: slot.classifier.evidence(),
@@ -1078,7 +1079,9 @@ where
                 }
             }
         }
-        slot.corroborate(learn, now_ns, false);
+        if slot.flags & LATE != 0 {
+            slot.corroborate_late(learn, now_ns);
+        }
         // A proxied stream's peer is the endpoint the client asked the proxy for, not the
         // proxy (whose host carries everyone's traffic): only that is learned.
         Learning::new(&mut slot.meta, &mut *learn, packet.key.src.addr, now_ns).confirmed(
@@ -1255,6 +1258,27 @@ where
             }
         }
     }
+}
+
+/// Late corroboration at a packet of a decided flow in `slot` marked [`LATE`], sent by
+/// `sender` at `now_ns`: [`Slot::corroborate_late`], and what a confirmation teaches (as
+/// after a payload). Returns whether the verdict changed. Apart, so that the packet path of
+/// decided flows stays as small as without it.
+#[inline(never)]
+fn late<M: Observer, L: Learn + ?Sized>(
+    slot: &mut Slot<M>,
+    learn: &mut L,
+    sender: core::net::IpAddr,
+    now_ns: u64,
+) -> bool {
+    let before = slot.classifier.verdict();
+    slot.corroborate_late(learn, now_ns);
+    Learning::new(&mut slot.meta, &mut *learn, sender, now_ns).confirmed(
+        &slot.key,
+        &slot.classifier,
+        before,
+    );
+    slot.classifier.verdict() != before
 }
 
 /// End the flow in `slot`: its held segments go back to `store`, its classifier is finished,

@@ -330,3 +330,33 @@ fn every_end_asks_nothing_new() {
         assert_eq!(unanswered(end, false), Verdict::NotBitTorrent, "{end:?}");
     }
 }
+
+#[test]
+fn a_restored_table_still_corroborates_late() {
+    let mut slots = vec![Slot::default(); 64];
+    let mut t = table(&mut slots);
+    let mut entries = [CacheEntry::default(); 16];
+    let mut hosts = HostCache::new(&mut entries[..], CacheConfig::hosts());
+    let (a, b) = (ep(1, 0), ep(2, 0));
+    let mut c = Conn::open(
+        &mut t,
+        &mut hosts,
+        key(with(a, 40000), with(b, 51413), Transport::Tcp),
+        S,
+    );
+    for (initiator, bytes) in mse_long() {
+        c.send(&mut t, &mut hosts, initiator, &bytes, S);
+    }
+    let mut bytes = vec![0u8; t.snapshot_len()];
+    assert_eq!(t.save(&mut bytes), Ok(bytes.len()));
+    let mut other = vec![Slot::default(); 64];
+    let mut r = table(&mut other);
+    assert_eq!(r.restore(&bytes), Ok(bytes.len()));
+    dht(&mut r, &mut hosts, with(a, 6881), ep(3, 6881), 2 * S);
+    let o = c.send(&mut r, &mut hosts, true, &random_bytes(100, 9), 3 * S);
+    assert!(
+        o.changed && confirmed_encrypted(o.verdict),
+        "{:?}",
+        o.verdict
+    );
+}
