@@ -632,19 +632,22 @@ impl FlowClassifier {
     /// True while corroboration ([`FlowClassifier::known_endpoint`],
     /// [`FlowClassifier::bittorrent_host`]) could still confirm the flow: a TCP flow that is
     /// not BitTorrent and has none yet, whose MSE/PE flights nothing refuted (a key exchange
-    /// under way or complete, or a first flight that may go unanswered). A flow table asks its
-    /// learner again for such a flow whenever the learner learned something new (late
+    /// under way or complete, or a first flight that may go unanswered) or that still
+    /// negotiates with a proxy (the tunnelled stream's flights start afresh). A flow table
+    /// asks its learner again for such a flow whenever the learner learned something new (late
     /// corroboration, see [`crate::table`]); for any other flow corroboration changes nothing.
+    /// Once false it stays false: a verdict, evidence and a refutation are kept, and a side
+    /// restarts its flights only when its proxy negotiation ends.
     #[must_use]
     pub fn awaits_corroboration(&self) -> bool {
         let Inner::Tcp { sides: [a, b], .. } = &self.inner else {
             return false;
         };
         let corroborated = Evidence::KNOWN_ENDPOINT.0 | Evidence::BITTORRENT_HOST.0;
+        let measured = !a.flights.refuted() && !b.flights.refuted();
         self.state != BITTORRENT
             && self.evidence.0 & corroborated == 0
-            && !a.flights.refuted()
-            && !b.flights.refuted()
+            && (measured || proxy::negotiating(a) || proxy::negotiating(b))
     }
 
     fn corroborate(&mut self, evidence: Evidence) -> Verdict {

@@ -487,8 +487,8 @@ impl<M> Slot<M> {
     }
 
     /// Ask `learn` at `now_ns`, when the flow starts, for the evidence it gives the flow, and
-    /// set [`LATE`] if it awaits corroboration (it never does again once it stops: refuted
-    /// flights, evidence and a BitTorrent verdict stay).
+    /// set [`LATE`] if it awaits corroboration (once it stops it never does again, see
+    /// [`FlowClassifier::awaits_corroboration`], so the mark is only ever cleared).
     fn corroborate_first<L: Learn + ?Sized>(&mut self, learn: &L, now_ns: u64) {
         self.asked = learn.generation().map_or(0, |g| g as u32);
         Learning::corroborate(learn, &mut self.classifier, &self.key, now_ns);

@@ -360,3 +360,44 @@ fn a_restored_table_still_corroborates_late() {
         o.verdict
     );
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+
+    /// A table marks a flow that awaits corroboration once, at its start, and only clears the
+    /// mark: awaiting never comes back once gone, SOCKS negotiation or not.
+    #[test]
+    fn awaiting_corroboration_never_comes_back(
+        socks in proptest::prelude::any::<bool>(),
+        mse_sized in proptest::prelude::any::<bool>(),
+        steps in proptest::collection::vec(
+            (proptest::prelude::any::<bool>(), 0usize..700, proptest::prelude::any::<u64>()),
+            1..10,
+        ),
+    ) {
+        let mut flow = crate::flow::FlowClassifier::new(Transport::Tcp);
+        let mut conv: Vec<(bool, Vec<u8>)> = vec![];
+        if socks {
+            conv.push((true, vec![5, 1, 0]));
+            conv.push((false, vec![5, 0]));
+            conv.push((true, vec![5, 1, 0, 1, 192, 0, 2, 9, 0x1a, 0xe1]));
+            conv.push((false, vec![5, 0, 0, 1, 0, 0, 0, 0, 0, 0]));
+        }
+        if mse_sized {
+            conv.extend(mse());
+        }
+        for (initiator, len, seed) in steps {
+            conv.push((initiator, random_bytes(len, seed)));
+        }
+        let mut awaited = flow.awaits_corroboration();
+        for (initiator, bytes) in &conv {
+            let d = if *initiator { Direction::Initiator } else { Direction::Responder };
+            flow.feed(d, bytes);
+            let now = flow.awaits_corroboration();
+            proptest::prop_assert!(awaited || !now, "awaiting came back");
+            awaited = now;
+        }
+        flow.finish();
+        proptest::prop_assert!(awaited || !flow.awaits_corroboration(), "awaiting came back");
+    }
+}
