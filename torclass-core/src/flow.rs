@@ -102,6 +102,11 @@
 //!   MSE attempt) only to a known peer endpoint, `Likely` from a BitTorrent host, and never if
 //!   the flight is text or length-framed (3 of 2·10^5 random keys are). Flows picked up mid-stream
 //!   ([`FlowClassifier::midstream`]) or with a gap in their first flights are never measured.
+//!   Corroboration may come at any time, not only when the flow starts: a flow that ended its
+//!   reading `NotBitTorrent` with the shape becomes `Confirmed` when it comes, and a flow
+//!   table asks again while [`FlowClassifier::awaits_corroboration`] (late corroboration, see
+//!   [`crate::table`]). It never confirms anything else: a flow whose flights were refuted, or
+//!   that is not shaped like a key exchange, stays what its bytes make it.
 //! - **Magnet URIs** are metadata, not a verdict: a web page, a chat message or a mail that
 //!   mentions a magnet link is not BitTorrent traffic, and the default policy acts on verdicts.
 //!   The URI's info-hash goes to the observer and [`Evidence::MAGNET_URI`] stays in
@@ -637,6 +642,27 @@ impl FlowClassifier {
     /// are.
     pub fn bittorrent_host(&mut self) -> Verdict {
         self.corroborate(Evidence::BITTORRENT_HOST)
+    }
+
+    /// True while corroboration ([`FlowClassifier::known_endpoint`],
+    /// [`FlowClassifier::bittorrent_host`]) could still confirm the flow: a TCP flow that is
+    /// not BitTorrent and has none yet, whose MSE/PE flights nothing refuted (a key exchange
+    /// under way or complete, or a first flight that may go unanswered) or that still
+    /// negotiates with a proxy (the tunnelled stream's flights start afresh). A flow table
+    /// asks its learner again for such a flow whenever the learner learned something new (late
+    /// corroboration, see [`crate::table`]); for any other flow corroboration changes nothing.
+    /// Once false it stays false: a verdict, evidence and a refutation are kept, and a side
+    /// restarts its flights only when its proxy negotiation ends.
+    #[must_use]
+    pub fn awaits_corroboration(&self) -> bool {
+        let Inner::Tcp { sides: [a, b], .. } = &self.inner else {
+            return false;
+        };
+        let corroborated = Evidence::KNOWN_ENDPOINT.0 | Evidence::BITTORRENT_HOST.0;
+        let measured = !a.flights.refuted() && !b.flights.refuted();
+        self.state != BITTORRENT
+            && self.evidence.0 & corroborated == 0
+            && (measured || proxy::negotiating(a) || proxy::negotiating(b))
     }
 
     fn corroborate(&mut self, evidence: Evidence) -> Verdict {

@@ -10,6 +10,12 @@
 //! web, TLS, SSH or DNS between the same hosts is read as it would be without it, so the
 //! evidence cannot turn an ordinary flow into BitTorrent.
 //!
+//! A host learned after an encrypted flow started still counts for it: a flow table asks
+//! again, at the flow's next packet, for a flow whose MSE shape awaits corroboration when the
+//! cache learned a host since it last asked ([`CacheStats::learned`] changed; late
+//! corroboration, see [`crate::table`]). The activity must come before one of the flow's
+//! packets: the end of a flow asks nothing.
+//!
 //! ## What is learned
 //! A [`FlowTable`](crate::FlowTable) fed through
 //! [`process_learning`](crate::FlowTable::process_learning) with a host cache learns, the moment

@@ -66,6 +66,31 @@
 //! ([`Evidence::KNOWN_ENDPOINT`], [`Evidence::BITTORRENT_HOST`]), visible in
 //! [`Outcome::evidence`] at once, which confirms an MSE key exchange.
 //!
+//! ### Late corroboration
+//! A client's DHT bootstrap, tracker announces and encrypted peer connections start together,
+//! and a capture that starts while a client runs meets its encrypted flows before any of its
+//! cleartext: the host is often learned after the flow's SYN. So a TCP flow that
+//! [awaits corroboration](FlowClassifier::awaits_corroboration) (not BitTorrent, no evidence
+//! from the learner yet, MSE flights unrefuted) is asked again at each of its packets at
+//! which the learner learned something since it was last asked ([`Learn::generation`]: a
+//! number compared, no lookup, when nothing new was learned). A host or peer learned before
+//! the packet that completes the key exchange's shape confirms the flow at that packet, so a
+//! blocker that hands a flow to the kernel when its reading ends `NotBitTorrent` gets the
+//! corroborated verdict; one learned later confirms it at its next packet ([`Outcome::changed`]),
+//! and an unanswered first flight whose peer was learned before the flow's last packet is
+//! judged with it at the end. A flow the caller [finished](FlowTable::finish) is asked no
+//! more: its verdict is the one the caller acted on.
+//!
+//! The end of a flow (eviction, timeout, [`FlowTable::expire`], [`FlowTable::drain`], a new
+//! connection on its tuple) asks nothing: activity after a flow's last packet is not activity
+//! during its life, and a record must not depend on when the end is noticed (the timer's
+//! cadence, the table's size). The rule is thus "the learner knew the host or peer at one of
+//! the flow's packets", decided at packet times, whatever the table size and however often
+//! the timer runs. Only flows that await corroboration pay for it: a decided flow's packets
+//! test one slot flag, as before. Corroboration only ever confirms the MSE shape (see
+//! [`crate::flow`]): ordinary flows between BitTorrent hosts, and flows whose flights were
+//! refuted, are never asked again.
+//!
 //! [`EndpointCache`]: crate::endpoints::EndpointCache
 //! [`HostCache`]: crate::hosts::HostCache
 
@@ -182,6 +207,9 @@ const IN_USE: u8 = 1;
 const MIDSTREAM: u8 = 2;
 /// The caller finished the flow ([`FlowTable::finish`]): it lingers as a closed flow.
 const FINISHED: u8 = 4;
+/// The flow awaits corroboration ([`FlowClassifier::awaits_corroboration`]) and is still asked
+/// for it (late corroboration): the one flag a decided flow's packets test.
+const LATE: u8 = 8;
 
 /// Why a flow left the table ([`Slot::end_reason`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -292,6 +320,10 @@ pub struct Slot<M = Metadata> {
     index: u32,
     generation: u32,
     tag: u32,
+    /// The learner's [`Learn::generation`] when the flow was last asked for corroboration,
+    /// its low 32 bits (asking again is never wrong: this only saves asks that would find
+    /// nothing new).
+    asked: u32,
     stream: Stream,
     flags: u8,
     end: Option<EndReason>,
@@ -327,6 +359,7 @@ impl<M: Default> Default for Slot<M> {
             index: 0,
             generation: 0,
             tag: 0,
+            asked: 0,
             stream: Stream::default(),
             flags: 0,
             end: None,
@@ -451,6 +484,37 @@ impl<M> Slot<M> {
         if let Some(b) = self.bytes.get_mut(d) {
             *b = b.saturating_add(u64::from(len));
         }
+    }
+
+    /// Ask `learn` at `now_ns`, when the flow starts, for the evidence it gives the flow, and
+    /// set [`LATE`] if it awaits corroboration (once it stops it never does again, see
+    /// [`FlowClassifier::awaits_corroboration`], so the mark is only ever cleared).
+    fn corroborate_first<L: Learn + ?Sized>(&mut self, learn: &L, now_ns: u64) {
+        self.asked = learn.generation().map_or(0, |g| g as u32);
+        Learning::corroborate(learn, &mut self.classifier, &self.key, now_ns);
+        if self.classifier.awaits_corroboration() {
+            self.flags |= LATE;
+        }
+    }
+
+    /// For a flow marked [`LATE`]: ask `learn` again at `now_ns` if the flow still awaits
+    /// corroboration and `learn` learned something since it was last asked
+    /// ([`Learn::generation`]); clear the mark once it does not await it any more. Apart from
+    /// the packet path, which only tests the mark.
+    #[inline(never)]
+    fn corroborate_late<L: Learn + ?Sized>(&mut self, learn: &L, now_ns: u64) {
+        if self.classifier.awaits_corroboration() {
+            let generation = learn.generation().map(|g| g as u32);
+            if generation == Some(self.asked) {
+                return;
+            }
+            self.asked = generation.unwrap_or(0);
+            Learning::corroborate(learn, &mut self.classifier, &self.key, now_ns);
+            if self.classifier.awaits_corroboration() {
+                return;
+            }
+        }
+        self.flags &= !LATE;
     }
 }
 
@@ -801,7 +865,8 @@ where
         let slot = self.slots.as_mut().get_mut(index)?;
         slot.stream
             .clear_held(&mut self.store, slot.index, slot.generation);
-        slot.flags |= FINISHED;
+        // Its verdict is the one the caller acts on: no later corroboration.
+        slot.flags = (slot.flags | FINISHED) & !LATE;
         Some(slot.classifier.finish())
     }
 
@@ -899,8 +964,9 @@ where
     /// confirmed as peer wire, uTP or DHT), a [`HostCache`](crate::hosts::HostCache) the hosts
     /// with conclusive BitTorrent activity; a new flow to or from a learned endpoint gets
     /// [`Evidence::KNOWN_ENDPOINT`], one with an end on a BitTorrent host
-    /// [`Evidence::BITTORRENT_HOST`] (each confirms an MSE key exchange). Pass both as
-    /// `&mut (&mut endpoints, &mut hosts)`.
+    /// [`Evidence::BITTORRENT_HOST`] (each confirms an MSE key exchange), and so does a flow
+    /// that awaits corroboration at a later packet (late corroboration, module docs). Pass
+    /// both as `&mut (&mut endpoints, &mut hosts)`.
     pub fn process_learning<L: Learn + ?Sized>(
         &mut self,
         packet: &Packet<'_>,
@@ -954,7 +1020,7 @@ where
             return Err(TableError::NoCapacity);
         };
         if new_flow {
-            Learning::corroborate(learn, &mut slot.classifier, &packet.key, now_ns);
+            slot.corroborate_first(learn, now_ns);
         }
         slot.count(direction, packet.payload_len_on_wire, now_ns);
         if !new_flow && slot.classifier.is_done() {
@@ -962,6 +1028,8 @@ where
             if let Some(tcp) = &packet.tcp {
                 slot.stream.note_close(direction, tcp);
             }
+            // Only a flow that awaits corroboration is asked again (late corroboration).
+            let changed = slot.flags & LATE != 0 && late(slot, learn, packet.key.src.addr, now_ns);
             return Ok(Outcome {
                 verdict: slot.classifier.verdict(),
                 evidence: slot.classifier.evidence(),
@@ -969,7 +1037,7 @@ where
                 slot: index,
                 handle: slot.handle(),
                 new_flow,
-                changed: false,
+                changed,
                 ignored: false,
             });
         }
@@ -1010,6 +1078,9 @@ where
                     }
                 }
             }
+        }
+        if slot.flags & LATE != 0 {
+            slot.corroborate_late(learn, now_ns);
         }
         // A proxied stream's peer is the endpoint the client asked the proxy for, not the
         // proxy (whose host carries everyone's traffic): only that is learned.
@@ -1177,6 +1248,7 @@ where
                 index: index as u32,
                 generation: slot.generation.wrapping_add(1),
                 tag,
+                asked: 0,
                 stream: Stream::default(),
                 flags: IN_USE | if midstream { MIDSTREAM } else { 0 },
                 end: None,
@@ -1186,6 +1258,27 @@ where
             }
         }
     }
+}
+
+/// Late corroboration at a packet of a decided flow in `slot` marked [`LATE`], sent by
+/// `sender` at `now_ns`: [`Slot::corroborate_late`], and what a confirmation teaches (as
+/// after a payload). Returns whether the verdict changed. Apart, so that the packet path of
+/// decided flows stays as small as without it.
+#[inline(never)]
+fn late<M: Observer, L: Learn + ?Sized>(
+    slot: &mut Slot<M>,
+    learn: &mut L,
+    sender: core::net::IpAddr,
+    now_ns: u64,
+) -> bool {
+    let before = slot.classifier.verdict();
+    slot.corroborate_late(learn, now_ns);
+    Learning::new(&mut slot.meta, &mut *learn, sender, now_ns).confirmed(
+        &slot.key,
+        &slot.classifier,
+        before,
+    );
+    slot.classifier.verdict() != before
 }
 
 /// End the flow in `slot`: its held segments go back to `store`, its classifier is finished,

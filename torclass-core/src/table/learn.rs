@@ -28,6 +28,16 @@ pub trait Learn {
 
     /// The flow with `key` (`src` its initiator) just became `Confirmed` as `protocol`.
     fn confirmed(&mut self, key: &FlowKey, protocol: Protocol, now_ns: u64);
+
+    /// A number that changes whenever [`Learn::corroborate`] may give evidence to a key it gave
+    /// none before (something not live was learned), or `None` if the learner cannot tell
+    /// (the default). A flow table asks again for a flow that awaits corroboration
+    /// ([`FlowClassifier::awaits_corroboration`]) at a packet only when this changed since it
+    /// last asked, or at each of its packets when it is `None` (late corroboration, see
+    /// [`crate::table`]).
+    fn generation(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Learns peer endpoints: every endpoint the traffic names, and the peers of confirmed flows:
@@ -60,6 +70,12 @@ impl<C: AsRef<[CacheEntry]> + AsMut<[CacheEntry]>> Learn for EndpointCache<C> {
             }
             _ => {}
         }
+    }
+
+    /// Endpoints learned ([`CacheStats::learned`](crate::endpoints::CacheStats::learned)):
+    /// refreshing a live one changes no answer.
+    fn generation(&self) -> Option<u64> {
+        Some(self.stats().learned)
     }
 }
 
@@ -97,6 +113,11 @@ impl<H: AsRef<[CacheEntry]> + AsMut<[CacheEntry]>> Learn for HostCache<H> {
             self.learn(host, source, now_ns);
         }
     }
+
+    /// Hosts learned ([`CacheStats::learned`](crate::endpoints::CacheStats::learned)).
+    fn generation(&self) -> Option<u64> {
+        Some(self.stats().learned)
+    }
 }
 
 /// Both: the evidence of each, and each learns.
@@ -113,6 +134,11 @@ impl<A: Learn, B: Learn> Learn for (A, B) {
     fn confirmed(&mut self, key: &FlowKey, protocol: Protocol, now_ns: u64) {
         self.0.confirmed(key, protocol, now_ns);
         self.1.confirmed(key, protocol, now_ns);
+    }
+
+    /// The sum of both (each only grows, so the sum changes when either does).
+    fn generation(&self) -> Option<u64> {
+        Some(self.0.generation()?.wrapping_add(self.1.generation()?))
     }
 }
 
@@ -134,6 +160,10 @@ impl<T: Learn> Learn for Option<T> {
             l.confirmed(key, protocol, now_ns);
         }
     }
+
+    fn generation(&self) -> Option<u64> {
+        self.as_ref().map_or(Some(0), Learn::generation)
+    }
 }
 
 impl<T: Learn + ?Sized> Learn for &mut T {
@@ -148,6 +178,10 @@ impl<T: Learn + ?Sized> Learn for &mut T {
     fn confirmed(&mut self, key: &FlowKey, protocol: Protocol, now_ns: u64) {
         (**self).confirmed(key, protocol, now_ns);
     }
+
+    fn generation(&self) -> Option<u64> {
+        (**self).generation()
+    }
 }
 
 /// Learns nothing (a table without caches).
@@ -159,13 +193,18 @@ impl Learn for Nothing {
     }
     fn endpoint(&mut self, _: EndpointSource, _: SocketAddr, _: u64) {}
     fn confirmed(&mut self, _: &FlowKey, _: Protocol, _: u64) {}
+    fn generation(&self) -> Option<u64> {
+        Some(0)
+    }
 }
 
 /// The rules a [`FlowTable`](super::FlowTable) applies around each payload of a flow, for a
 /// caller that drives a [`FlowClassifier`] alone: an [`Observer`] that hands the fields to
 /// `meta` and every peer endpoint the traffic names to a [`Learn`]er, plus the two steps around
-/// the feeding: [`Learning::corroborate`] once when a flow starts (what earlier flows taught
-/// confirms it) and [`Learning::confirmed`] after each payload (a flow that just became
+/// the feeding: [`Learning::corroborate`] when a flow starts (what earlier flows taught
+/// confirms it), and again after a payload while [`FlowClassifier::awaits_corroboration`] if
+/// the learner learned something since ([`Learn::generation`]; what a flow table does, late
+/// corroboration), and [`Learning::confirmed`] after each payload (a flow that just became
 /// `Confirmed` teaches its peers: both ends of uTP and DHT flows, the responder of peer wire,
 /// the endpoint asked of a proxy for a proxied stream).
 ///
@@ -251,9 +290,9 @@ impl<'a, M: Observer + ?Sized, L: Learn + ?Sized> Learning<'a, M, L> {
 }
 
 impl<L: Learn + ?Sized> Learning<'_, NoObserver, L> {
-    /// Once, when the flow `key` (its `src` the initiator) starts, before its first payload:
-    /// the evidence `learn` gives it ([`Evidence::KNOWN_ENDPOINT`],
-    /// [`Evidence::BITTORRENT_HOST`]) handed to `flow`.
+    /// When the flow `key` (its `src` the initiator) starts, before its first payload, and
+    /// again later at `now_ns` while the flow awaits corroboration: the evidence `learn`
+    /// gives it ([`Evidence::KNOWN_ENDPOINT`], [`Evidence::BITTORRENT_HOST`]) handed to `flow`.
     pub fn corroborate(learn: &L, flow: &mut FlowClassifier, key: &FlowKey, now_ns: u64) {
         let evidence = learn.corroborate(key, now_ns);
         if evidence.contains(Evidence::KNOWN_ENDPOINT) {

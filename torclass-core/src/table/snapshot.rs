@@ -21,7 +21,8 @@
 use super::reorder::Owner;
 use super::tcp::Stream;
 use super::{
-    flow_hash, FlowTable, Held, Slot, TableConfig, TableStats, FINISHED, IN_USE, MIDSTREAM, PROBE,
+    flow_hash, FlowTable, Held, Slot, TableConfig, TableStats, FINISHED, IN_USE, LATE, MIDSTREAM,
+    PROBE,
 };
 use crate::flow::FlowClassifier;
 use crate::observer::Metadata;
@@ -125,7 +126,8 @@ where
                 w.u32(v);
             }
             slot.stream.save(&mut w);
-            w.u8(slot.flags);
+            // Whether the flow awaits corroboration is the classifier's to say again.
+            w.u8(slot.flags & !LATE);
             for (side, head) in slot.stream.held().into_iter().enumerate() {
                 let owner = Owner {
                     index: slot.index,
@@ -252,6 +254,11 @@ where
         let flags = r.u8_if("slot flags", |f| {
             f & IN_USE != 0 && f & !(IN_USE | MIDSTREAM | FINISHED) == 0
         })?;
+        let late = if flags & FINISHED == 0 && classifier.awaits_corroboration() {
+            LATE
+        } else {
+            0
+        };
         Ok(Slot {
             key: FlowKey {
                 transport,
@@ -269,8 +276,9 @@ where
             index: index as u32,
             generation,
             tag: 0,
+            asked: 0,
             stream,
-            flags,
+            flags: flags | late,
             end: None,
         })
     }

@@ -506,6 +506,7 @@ fn slot_and_store_entry_sizes() {
 
 mod corroboration;
 mod grow;
+mod late;
 mod lifecycle;
 mod snapshot;
 mod tcp_stream;

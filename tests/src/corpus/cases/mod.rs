@@ -131,6 +131,21 @@ pub(super) fn mse_flow(
     pad_a: usize,
     select: MseSelect,
 ) {
+    mse_flow_with(t, c, rng, key, pad_a, select, |_, _| {});
+}
+
+/// [`mse_flow`] with `between` run after the initiator's first flight (other traffic racing
+/// the exchange).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn mse_flow_with(
+    t: &mut Trace,
+    c: &mut Tcp,
+    rng: &mut Rng,
+    key: MseKey,
+    pad_a: usize,
+    select: MseSelect,
+    between: impl FnOnce(&mut Trace, &mut Rng),
+) {
     let ih = rng.array::<20>();
     let ia = bt::handshake(&ih, &bt::peer_id(rng, "-lt0D80-"));
     let mut b_first = bt::handshake(&ih, &bt::peer_id(rng, "-TR3000-"));
@@ -138,6 +153,7 @@ pub(super) fn mse_flow(
     let pad_b = rng.range(0, 512);
     let mut mse = Mse::new(rng, key, pad_a, pad_b, &ih, select, &ia, &b_first);
     c.send(t, Dir::A, &mse.a1);
+    between(t, rng);
     c.send(t, Dir::B, &mse.b1);
     c.send(t, Dir::A, &mse.a2);
     c.send(t, Dir::B, &mse.b2);

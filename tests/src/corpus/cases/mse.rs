@@ -342,6 +342,77 @@ pub(super) fn mse_keys(b: &mut Builder) {
         );
     }
 
+    {
+        // A client's DHT bootstrap races its first peer connections: the host's first DHT
+        // packets come between the SYN of an encrypted connection and the end of its key
+        // exchange (late corroboration: confirmed by the time its shape is complete, which is
+        // what a blocker acts on).
+        let name = "mse-host-dht-during-exchange";
+        let mut rng = seed(name);
+        let mut t = Trace::new();
+        let (h, node, peer) = (v4(54, 6881), v4(55, 6881), v4(56, 51413));
+        let a = v4(54, 40124);
+        let mut c = Tcp::open(&mut t, a, peer);
+        mse_flow_with(
+            &mut t,
+            &mut c,
+            &mut rng,
+            MseKey::Random,
+            200,
+            MseSelect::Rc4,
+            |t, rng| {
+                t.advance(20_000_000);
+                dht_exchange(t, &Udp::new(h, node), rng);
+                t.advance(20_000_000);
+            },
+        );
+        c.close(&mut t);
+        b.add(
+            name,
+            C1,
+            "MSE/PE (RC4) whose host's first DHT exchange comes between its first flight and the rest of its key exchange",
+            Role::Evasion,
+            Some("twin-host-dht-during-tls"),
+            t,
+            vec![
+                F::bt(tcp, a, peer, "peer_wire_encrypted", Confirmed),
+                F::bt("udp", h, node, "dht", Confirmed),
+            ],
+        );
+    }
+    {
+        let name = "twin-host-dht-during-tls";
+        let mut rng = seed(name);
+        let mut t = Trace::new();
+        let (h, node, server) = (v4(57, 6881), v4(58, 6881), v4(59, 443));
+        let a = v4(57, 41004);
+        let mut c = Tcp::open(&mut t, a, server);
+        c.send(
+            &mut t,
+            Dir::A,
+            &bn::tls_client_hello(&mut rng, "lab.example"),
+        );
+        t.advance(20_000_000);
+        dht_exchange(&mut t, &Udp::new(h, node), &mut rng);
+        t.advance(20_000_000);
+        c.send(&mut t, Dir::B, &bn::tls13_server_flight(&mut rng, 3000));
+        c.send(&mut t, Dir::A, &bn::tls_app_data(&mut rng, 300));
+        c.send(&mut t, Dir::B, &bn::tls_app_data(&mut rng, 9000));
+        c.close(&mut t);
+        b.add(
+            name,
+            C1,
+            "TLS 1.3 from a host whose first DHT exchange comes between its ClientHello and the server's answer",
+            Role::Twin,
+            Some("mse-host-dht-during-exchange"),
+            t,
+            vec![
+                F::not_bt(tcp, a, server),
+                F::bt("udp", h, node, "dht", Confirmed),
+            ],
+        );
+    }
+
     // Twins: benign streams that begin with the same bytes as the evading keys.
     let twin = |b: &mut Builder,
                 name: &'static str,

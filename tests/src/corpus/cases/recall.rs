@@ -832,10 +832,10 @@ fn utp_lsd_mse(b: &mut Builder) {
         positive(
             b,
             name,
-            "MSE/PE (RC4) whose key exchange completes before its host's first DHT packet (the corroboration comes later)",
+            "MSE/PE (RC4) whose key exchange completes before its host's first DHT packet, and that goes on after it (confirmed at its next packet)",
             t,
             vec![
-                F::bt("tcp", a, p, "peer_wire_encrypted", Confirmed).informational(),
+                F::bt("tcp", a, p, "peer_wire_encrypted", Confirmed),
                 F::bt("udp", h, node, "dht", Confirmed),
             ],
         );

@@ -523,3 +523,98 @@ fn learned_entries_are_shared_once() {
     let (e, _, _) = learned.endpoints[0];
     assert!(b.cache.entry(e, last + 1).is_some());
 }
+
+/// An IPv4 packet from `a` to `b` (198.18.1.x) with transport header `l4` (protocol `proto`).
+fn ip(a: u8, b: u8, proto: u8, l4: &[u8]) -> Vec<u8> {
+    let mut p = vec![0x45, 0];
+    p.extend_from_slice(&((20 + l4.len()) as u16).to_be_bytes());
+    p.extend_from_slice(&[0, 0, 0x40, 0, 64, proto, 0, 0, 198, 18, 1, a, 198, 18, 1, b]);
+    p.extend_from_slice(l4);
+    p
+}
+
+fn tcp_packet(a: (u8, u16), b: (u8, u16), seq: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
+    let mut t = Vec::new();
+    t.extend_from_slice(&a.1.to_be_bytes());
+    t.extend_from_slice(&b.1.to_be_bytes());
+    t.extend_from_slice(&seq.to_be_bytes());
+    t.extend_from_slice(&[0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+    t.extend_from_slice(payload);
+    ip(a.0, b.0, 6, &t)
+}
+
+fn udp_packet(a: (u8, u16), b: (u8, u16), payload: &[u8]) -> Vec<u8> {
+    let mut u = Vec::new();
+    u.extend_from_slice(&a.1.to_be_bytes());
+    u.extend_from_slice(&b.1.to_be_bytes());
+    u.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
+    u.extend_from_slice(&[0, 0]);
+    u.extend_from_slice(payload);
+    ip(a.0, b.0, 17, &u)
+}
+
+fn random_bytes(n: usize, seed: u64) -> Vec<u8> {
+    let mut s = seed | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 24) as u8
+        })
+        .collect()
+}
+
+/// Late corroboration as a blocker sees it: host 1's first DHT exchange comes between its
+/// encrypted connection's first flight and the rest of the key exchange. The connection is
+/// dropped from the packet that completes the exchange's shape; without the DHT traffic it is
+/// handed to the kernel (the accept mark) when its reading ends.
+#[test]
+fn a_host_learned_during_a_key_exchange_gets_its_connection_dropped() {
+    for dht in [true, false] {
+        let (mut engine, _) = engine(Policy::default());
+        let (c, s) = ((1, 40_000), (2, 51_413));
+        let mut seq = [1000u32, 5000u32];
+        let mut at = 1_000_000_000u64;
+        let mut send = |engine: &mut Engine, initiator: bool, bytes: &[u8], at: u64| {
+            let (from, to, d) = if initiator { (c, s, 0) } else { (s, c, 1) };
+            let p = tcp_packet(from, to, seq[d], 0x18, bytes);
+            seq[d] = seq[d].wrapping_add(bytes.len() as u32);
+            engine.packet_at(&p, at)
+        };
+        engine.packet_at(&tcp_packet(c, s, 999, 0x02, &[]), at);
+        let mut a1 = random_bytes(96 + 211, 1);
+        a1[0] = 0x9c;
+        assert_eq!(send(&mut engine, true, &a1, at), Decision::Accept);
+        if dht {
+            at += 20_000_000;
+            let (h, node) = ((1, 6881), (3, 6881));
+            engine.packet_at(
+                &udp_packet(h, node, b"d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz123456e1:q9:find_node1:t2:aa1:y1:qe"),
+                at,
+            );
+            engine.packet_at(
+                &udp_packet(
+                    node,
+                    h,
+                    b"d1:rd2:id20:0123456789abcdefghij5:nodes0:e1:t2:aa1:y1:re",
+                ),
+                at,
+            );
+        }
+        at += 20_000_000;
+        assert_eq!(
+            send(&mut engine, false, &random_bytes(96 + 37, 2), at),
+            Decision::Accept
+        );
+        let shape = send(&mut engine, true, &random_bytes(20 + 20 + 16 + 68, 3), at);
+        let reading_ends = send(&mut engine, false, &random_bytes(8 + 4 + 2 + 1200, 4), at);
+        if dht {
+            assert_eq!(shape, Decision::Mark(DROP));
+            assert_eq!(reading_ends, Decision::Mark(DROP));
+        } else {
+            assert_eq!(shape, Decision::Accept);
+            assert_eq!(reading_ends, Decision::Mark(ACCEPT));
+        }
+    }
+}

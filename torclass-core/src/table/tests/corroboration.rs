@@ -7,11 +7,11 @@ use crate::hosts::HostCache;
 use crate::test_util::random_bytes;
 use std::vec;
 
-const DHT_QUERY: &[u8] =
+pub(super) const DHT_QUERY: &[u8] =
     b"d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz123456e1:q9:find_node1:t2:aa1:y1:qe";
-const DHT_REPLY: &[u8] = b"d1:rd2:id20:0123456789abcdefghij5:nodes0:e1:t2:aa1:y1:re";
+pub(super) const DHT_REPLY: &[u8] = b"d1:rd2:id20:0123456789abcdefghij5:nodes0:e1:t2:aa1:y1:re";
 
-fn udp<'a>(k: FlowKey, payload: &'a [u8]) -> Packet<'a> {
+pub(super) fn udp<'a>(k: FlowKey, payload: &'a [u8]) -> Packet<'a> {
     Packet {
         key: k,
         tcp: None,
@@ -50,7 +50,7 @@ fn converse<L: Learn>(
     last.unwrap()
 }
 
-fn mse() -> Vec<(bool, Vec<u8>)> {
+pub(super) fn mse() -> Vec<(bool, Vec<u8>)> {
     let mut a1 = random_bytes(96 + 211, 1);
     a1[0] = 0x9c;
     vec![
@@ -63,10 +63,10 @@ fn mse() -> Vec<(bool, Vec<u8>)> {
 }
 
 /// A conversation: (sent by the initiator?, bytes) in order.
-type Conversation = Vec<(bool, Vec<u8>)>;
+pub(super) type Conversation = Vec<(bool, Vec<u8>)>;
 
 /// Ordinary flows between two hosts that run BitTorrent clients: web, TLS, SSH, DNS.
-fn ordinary() -> Vec<(Transport, u16, Conversation)> {
+pub(super) fn ordinary() -> Vec<(Transport, u16, Conversation)> {
     let tls_hello = {
         let mut h = vec![
             0x16, 0x03, 0x01, 0x00, 0xc8, 0x01, 0x00, 0x00, 0xc4, 0x03, 0x03,
