@@ -665,6 +665,21 @@ impl FlowClassifier {
             && (measured || proxy::negotiating(a) || proxy::negotiating(b))
     }
 
+    /// True if corroboration could decide the flow now, while it
+    /// [awaits it](FlowClassifier::awaits_corroboration): the MSE/PE exchange's shape is there
+    /// (both first flights and the initiator's second in range), or the initiator sent a first
+    /// flight that nothing answered yet (judged when the flow ends, so any of its packets may
+    /// be its last). Otherwise an ask finds nothing to confirm (a key exchange under way is
+    /// asked when its shape completes): a flow table asks again only for such flows.
+    #[must_use]
+    pub fn corroboration_decides(&self) -> bool {
+        let Inner::Tcp { sides: [a, b], .. } = &self.inner else {
+            return false;
+        };
+        let (fa, fb) = (&a.flights, &b.flights);
+        (a.sent > 0 && b.sent == 0) || (fa.first_fits() && fb.first_fits() && fa.second_fits())
+    }
+
     fn corroborate(&mut self, evidence: Evidence) -> Verdict {
         self.evidence |= evidence;
         if let Inner::Tcp { .. } = self.inner {

@@ -498,14 +498,16 @@ impl<M> Slot<M> {
     }
 
     /// For a flow marked [`LATE`]: ask `learn` again at `now_ns` if the flow still awaits
-    /// corroboration and `learn` learned something since it was last asked
-    /// ([`Learn::generation`]); clear the mark once it does not await it any more. Apart from
-    /// the packet path, which only tests the mark.
+    /// corroboration, an ask could decide it now
+    /// ([`FlowClassifier::corroboration_decides`]) and `learn` learned something since it was
+    /// last asked ([`Learn::generation`]); clear the mark once it does not await it any more.
+    /// Apart from the packet path, which only tests the mark.
     #[inline(never)]
     fn corroborate_late<L: Learn + ?Sized>(&mut self, learn: &L, now_ns: u64) {
         if self.classifier.awaits_corroboration() {
             let generation = learn.generation().map(|g| g as u32);
-            if generation == Some(self.asked) {
+            // Nothing new learned, or nothing an ask could confirm yet (asked when there is).
+            if generation == Some(self.asked) || !self.classifier.corroboration_decides() {
                 return;
             }
             self.asked = generation.unwrap_or(0);
