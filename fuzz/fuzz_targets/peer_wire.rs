@@ -39,6 +39,7 @@ fn run(data: &[u8], seed: u8, handshake_first: bool) -> (bool, u8, Evidence, boo
             evidence: Evidence::NONE,
             stop_after: u8::MAX,
             runs_need_payloads: !handshake_first,
+            blocks: !handshake_first,
             observer: &mut meta,
         };
         let step = messages.read(rest, &mut cx);

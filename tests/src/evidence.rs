@@ -144,6 +144,28 @@ fn typed_messages(rng: &mut Rng, types: u64, body: (usize, usize), empty_low: bo
     v
 }
 
+/// 3–8 messages shaped as BEP 3's request, cancel and reject (length 13, an index below 2^24,
+/// random `begin` and block length) and BEP 10's extended message (length 2–41, random ext id
+/// and payload): what counts toward a mid-stream run only with a block length below 128 KiB
+/// or a bencoded dictionary after the ext id.
+fn request_and_extended_shapes(rng: &mut Rng) -> Vec<u8> {
+    let mut v = Vec::new();
+    for _ in 0..rng.range(3, 8) {
+        if rng.below(2) == 0 {
+            v.extend(13u32.to_be_bytes());
+            v.push([6, 8, 16][rng.below(3) as usize]);
+            v.push(0);
+            v.extend(rng.bytes(11));
+        } else {
+            let n = rng.range(1, 40);
+            v.extend(((n + 1) as u32).to_be_bytes());
+            v.push(20);
+            v.extend(rng.bytes(n));
+        }
+    }
+    v
+}
+
 /// The random input families, in report order.
 pub fn families() -> Vec<Family> {
     vec![
@@ -406,6 +428,17 @@ pub fn families() -> Vec<Family> {
                     v.push((d, side));
                 }
                 v
+            },
+        },
+        Family {
+            name: "TCP, both sides picked up mid-stream: 3–8 messages each, requests, cancels and rejects (length 13, index below 2^24, random `begin` and block length) or extended messages (length 2–41, random ext id and payload)",
+            transport: Transport::Tcp,
+            midstream: true,
+            make: |r| {
+                vec![
+                    (I, request_and_extended_shapes(r)),
+                    (R, request_and_extended_shapes(r)),
+                ]
             },
         },
     ]

@@ -45,7 +45,7 @@
 //! | announce with 20-byte `info_hash`, 20-byte `peer_id`, port; scrape with 20-byte `info_hash` | Confirmed | none of 5·10^4 random query strings; no negative flow |
 //! | weaker request and a bencoded tracker reply | Confirmed | — (both sides) |
 //! | weaker request, or a reply alone, and nothing else until the end | Likely | — |
-//! | `FRAMING_RUN` messages mid-stream (one side, split, or both) / with extension messages | Likely / Confirmed | none of 2·10^4 random streams gets past its third header; framing alone is what `<u32 length><type>` protocols (Riak's PBC API, protobuf with 4-byte lengths) share, so it is never conclusive |
+//! | `FRAMING_RUN` messages mid-stream (one side, split, or both) / with extension messages | Likely / Confirmed | none of 2·10^4 random streams gets past its third header; of the messages that count without a handshake (`message::Context::runs_need_payloads`), none of 3·10^4 random mid-stream `<u32 length><type><body>` flows (types 0–23) and chunked transfers (`<u32><type><u64 offset>`, 8/32 KiB) makes a run (85 and 1,083 did when every valid message counted); framing alone is what `<u32 length><type>` protocols (Riak's PBC API, protobuf with 4-byte lengths) share, so it is never conclusive |
 //! | the same from a 16 KiB block's piece header found in a mid-stream side | as above | the header: 2^-40 per offset, none in 2,000 random mid-stream flows of up to 32 KiB a side; after a planted header, none of 5,000 random sides completes the run |
 //! | a 16 KiB block (length 16393, id 7, index below 2^24, `begin` a multiple of 2^14 below 64 MiB) followed at once by a valid message header, on a mid-stream side | Confirmed | header, index and `begin` on random bytes: 2^-68 per offset; the next header after a planted block on random bytes: about 2^-21, none in 2·10^4 random sides (`block_transfer` in docs/accuracy.md); a file transfer framed `<u32 16393><7><u64 offset><16 KiB>` matches while its offsets are below 64 MiB (a documented limit) |
 //! | MSE shape alone | none (`mse_shape` evidence) | random bytes are the shape by design (obfs4, Shadowsocks, Telegram share it); none of the 85 negative TCP flows reached both first flights in range unrefuted; a genuine exchange is refuted with probability about 2·10^-5 (0 of 3·10^4 sampled) |
@@ -66,7 +66,16 @@
 //!   (below) confirm. Framing alone never does: many protocols frame messages as
 //!   `<u32 big-endian length><type byte><body>`, and with small type numbers their messages are
 //!   valid peer wire messages (Riak's Protocol Buffers API pings are BEP 3's unchoke and
-//!   interested).
+//!   interested). So without a handshake only messages as clients send them count toward the
+//!   run (`message::Context::runs_need_payloads`): a message without a payload or a bitfield
+//!   only first; a piece only as a 16 KiB block whose `begin` fits (every client requests
+//!   16 KiB blocks; a side that uploads them is a block transfer anyway); a request, cancel or
+//!   reject only with a block length below 128 KiB (BEP 3: clients close connections that ask
+//!   for more than 16 KiB); an extended message only with a bencoded dictionary after its ext
+//!   id. What is left for framing alone are idle sides: haves, requests, choking and interest,
+//!   extension messages. A protocol whose messages are exactly those (acks shaped as BEP 3
+//!   haves with indices below 2^24) is still `Likely`, even if its framing fails later
+//!   (docs/limits.md).
 //!   A side picked up inside a piece transfer (the usual case for the uploading side of a
 //!   capture that began late: a 16 KiB block spans a dozen segments) is read from the next
 //!   block's piece header (`00 00 40 09 07`), at most one block away.

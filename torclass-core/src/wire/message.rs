@@ -152,6 +152,17 @@ const KEEPALIVES: u8 = 0x80;
 /// Azureus header (where `id` holds the id length) starts without it.
 const BLOCK_MARK: u8 = 0x40;
 
+/// `Reader::id` bit in the body of a message that counts toward a run only once its body
+/// passes a check, on a stream read without its handshake ([`Context::runs_need_payloads`]):
+/// an extended message (id 20) until the byte after its ext id (a bencoded dictionary's `d`),
+/// a request, cancel or reject (ids 6, 8, 16) until the first two bytes of its block length
+/// (below [`MAX_BLOCK`]). Ids are at most 23 and [`BLOCK_MARK`] is only ever set on a piece, so
+/// the bit is free in those bodies.
+const PENDING: u8 = 0x80;
+
+/// Bytes at the end of a request, cancel or reject: its block length.
+const LENGTH_FIELD: u32 = 4;
+
 /// Bytes of the block a [`BLOCK_HEADER`] message carries (2^14).
 const BLOCK_LEN: u32 = 1 << 14;
 
@@ -246,7 +257,13 @@ pub struct Context<'o, O: Observer> {
     /// read without its handshake: there such 5-byte messages are what any `<u32 length><type>`
     /// protocol's empty messages are (Riak's pings), a bitfield (type 5, any length) what its
     /// type-5 messages are, and BEP 3 sends a bitfield only as the first message; so a run
-    /// needs other messages with a payload.
+    /// needs other messages with a payload. A message with a payload counts only if it is
+    /// what a BitTorrent client sends: a piece only as a 16 KiB block whose `begin` fits
+    /// (checked where [`Context::blocks`] is set, at the end of `begin`; every client requests
+    /// 16 KiB blocks, so chunked transfers of other sizes never make a run), a request, cancel
+    /// or reject only with a block length below [`MAX_BLOCK`] (BEP 3: clients close
+    /// connections that request more than 16 KiB), an extended message only with a bencoded
+    /// dictionary after its ext id (its `d`). Messages that do not count are still valid.
     pub runs_need_payloads: bool,
     /// Whether 16 KiB blocks are checked for [`Evidence::BLOCK_TRANSFER`]: a piece message of
     /// length 16393 (id 7) whose index starts with a zero byte and whose `begin` is a multiple
@@ -289,7 +306,13 @@ impl Reader {
     /// counting them down), without its loop. False (and nothing skipped) otherwise.
     pub fn skip_in_body(&mut self, n: usize) -> bool {
         match u32::try_from(n) {
-            Ok(n) if self.hdr == IN_BODY && self.id != 20 && self.rem > n && !self.checks_begin() => {
+            Ok(n)
+                if self.hdr == IN_BODY
+                    && self.id != 20
+                    && self.id & PENDING == 0
+                    && self.rem > n
+                    && !self.checks_begin() =>
+            {
                 self.rem = self.rem.saturating_sub(n);
                 true
             }
@@ -300,6 +323,17 @@ impl Reader {
     /// True while a 16 KiB block's index and `begin` are read byte by byte.
     const fn checks_begin(&self) -> bool {
         self.id & BLOCK_MARK != 0 && self.rem > BLOCK_LEN
+    }
+
+    /// True in the body of an extended message (its ext id and payload are read).
+    const fn extended(&self) -> bool {
+        self.id & !PENDING == 20
+    }
+
+    /// True while a request's, cancel's or reject's block length is read byte by byte before
+    /// it counts toward a run.
+    const fn checks_length(&self) -> bool {
+        self.id & PENDING != 0 && !self.extended() && self.rem <= LENGTH_FIELD
     }
 
     /// True once the count reached `stop_after` (never for `u8::MAX`).
@@ -333,7 +367,17 @@ impl Reader {
                 self.id = if block { id | BLOCK_MARK } else { id };
                 rest = tail;
                 self.rem = self.rem.saturating_sub(1);
-                self.count = self.count.saturating_add(1);
+                if !cx.runs_need_payloads {
+                    self.count = self.count.saturating_add(1);
+                } else if matches!(id, 6 | 8 | 16) {
+                    // Counted once its block length is read.
+                    self.id |= PENDING;
+                }
+                // Without a handshake a piece counts only as a 16 KiB block whose `begin`
+                // fits, once `begin` is read; other messages with an index count now.
+                else if id != 7 {
+                    self.count = self.count.saturating_add(1);
+                }
                 self.hdr = IN_BODY;
                 continue;
             }
@@ -347,16 +391,51 @@ impl Reader {
                 let after = self.rem.saturating_sub(BLOCK_LEN.saturating_add(1));
                 if after < 4 && !begin_byte_fits(byte, after) {
                     self.id &= !BLOCK_MARK;
+                } else if after == 0 && cx.runs_need_payloads {
+                    // A 16 KiB block whose `begin` fits: it counts toward a run.
+                    self.count = self.count.saturating_add(1);
                 }
                 self.rem = self.rem.saturating_sub(1);
                 continue;
             }
+            if self.hdr == IN_BODY && self.checks_length() {
+                // A request's block length: it counts below 2^17 (its first two bytes).
+                let Some((&byte, tail)) = rest.split_first() else {
+                    break;
+                };
+                rest = tail;
+                let fits = match self.rem {
+                    LENGTH_FIELD => byte == 0,
+                    3 => byte < 2,
+                    _ => true,
+                };
+                if !fits {
+                    self.id &= !PENDING;
+                } else if self.rem == 3 {
+                    self.id &= !PENDING;
+                    self.count = self.count.saturating_add(1);
+                }
+                self.rem = self.rem.saturating_sub(1);
+                if self.rem == 0 {
+                    self.end_message(cx);
+                    if self.at_limit(cx.stop_after) {
+                        return Step::Limit;
+                    }
+                }
+                continue;
+            }
             if self.hdr == IN_BODY {
-                let take = rest.len().min(self.rem as usize);
+                // A pending request's block length is read byte by byte.
+                let held = if self.id & PENDING != 0 && !self.extended() {
+                    LENGTH_FIELD
+                } else {
+                    0
+                };
+                let take = rest.len().min(self.rem.saturating_sub(held) as usize);
                 let (body, tail) = rest.split_at(take);
                 rest = tail;
                 self.rem = self.rem.saturating_sub(take as u32);
-                if self.id == 20 {
+                if self.extended() {
                     self.extended_body(body, cx);
                 }
                 if self.rem == 0 {
@@ -423,7 +502,10 @@ impl Reader {
                 cx.evidence |= Evidence::BLOCK_TRANSFER;
             }
             let weak = self.rem == 0 || byte == 5;
-            if !weak || !cx.runs_need_payloads || self.count == 0 {
+            if byte == 20 && cx.runs_need_payloads {
+                // Counted once the byte after its ext id is read.
+                self.id |= PENDING;
+            } else if !weak || !cx.runs_need_payloads || self.count == 0 {
                 self.count = self.count.saturating_add(1);
             }
             self.hdr = IN_BODY;
@@ -475,7 +557,7 @@ impl Reader {
     }
 
     fn end_message<O: Observer>(&mut self, cx: &mut Context<'_, O>) {
-        if self.id == 20 {
+        if self.extended() {
             extension::finish(self.path, &self.tok, cx);
         }
         self.hdr = 0;
@@ -493,6 +575,16 @@ impl Reader {
             };
             body = tail;
             self.path = extension::Path::start(Kind::of(ext_id, cx.receiver_ids));
+        }
+        if self.id & PENDING != 0 {
+            if let Some(&first) = body.first() {
+                // Every extended message's payload is a bencoded dictionary (BEP 10's
+                // handshake, BEP 9, BEP 11).
+                self.id &= !PENDING;
+                if first == b'd' {
+                    self.count = self.count.saturating_add(1);
+                }
+            }
         }
         if !body.is_empty() {
             self.path = extension::feed(self.path, &mut self.tok, body, cx);
@@ -601,7 +693,11 @@ impl Reader {
                 IN_BODY => id == 7 | BLOCK_MARK && rem <= BLOCK_LEN.saturating_add(7),
                 _ => true,
             };
-        (rem_ok && mark_ok).then_some(Self {
+        // The pending bit only in the bodies `read` sets it in.
+        let pending_ok = hdr != IN_BODY
+            || id & PENDING == 0
+            || matches!(id & !PENDING, 6 | 8 | 16 | 20);
+        (rem_ok && mark_ok && pending_ok).then_some(Self {
             rem,
             tok,
             hdr,
@@ -692,6 +788,59 @@ mod tests {
         assert_eq!(count(&bitfields, true), 1, "a bitfield counts only first");
         let mixed = [msg(2, &[]), msg(4, &[0, 0, 0, 9]), msg(1, &[]), msg(4, &[0, 0, 0, 3])].concat();
         assert_eq!(count(&mixed, true), 3);
+    }
+
+    /// Without a handshake, pieces, requests and extended messages count toward a run only
+    /// as a client sends them, at every cut; the others are still valid messages.
+    #[test]
+    fn without_a_handshake_only_clients_messages_count() {
+        let count = |stream: &[u8], size: usize| {
+            let mut r = Reader::new();
+            let mut cx = Context {
+                direction: Direction::Initiator,
+                receiver_ids: ExtIds::default(),
+                sender_ids: ExtIds::default(),
+                evidence: Evidence::NONE,
+                stop_after: u8::MAX,
+                runs_need_payloads: true,
+                blocks: true,
+                observer: &mut crate::observer::NoObserver,
+            };
+            for chunk in stream.chunks(size) {
+                assert_eq!(r.read(chunk, &mut cx), Step::NeedMore, "chunks of {size}");
+            }
+            (r.count(), r.at_boundary())
+        };
+        let request = |id: u8, length: u32| {
+            let mut p = std::vec![0, 0, 0, 3, 0, 0, 0x40, 0];
+            p.extend(length.to_be_bytes());
+            msg(id, &p)
+        };
+        let cases: [(Vec<u8>, u8); 13] = [
+            (request(6, 16384), 1),
+            (request(8, MAX_BLOCK - 1), 1),
+            (request(16, 16384), 1),
+            (request(6, MAX_BLOCK), 0),
+            (request(6, 0x0100_4000), 0),
+            (msg(20, b"\x01d5:added0:e"), 1),
+            (msg(20, b"\x00d1:md6:ut_pexi1eee"), 1),
+            (msg(20, b"\x01"), 0),
+            (msg(20, &[0, 0, 0, 0, 0, 0x40, 0, 0]), 0),
+            (block(5, 16384), 1),
+            (block(5, 8192), 0),
+            (block(5, MAX_BLOCK_BEGIN), 0),
+            (msg(7, &[0, 0, 0, 5, 0, 0, 0, 0, 1, 2, 3]), 0),
+        ];
+        for (i, (stream, counted)) in cases.iter().enumerate() {
+            for size in [1, 2, 3, 5, 7, stream.len()] {
+                assert_eq!(count(stream, size), (*counted, true), "case {i}, chunks of {size}");
+            }
+        }
+        let have = msg(4, &[0, 0, 0, 9]);
+        let run = [have.clone(), request(6, 16384), msg(20, b"\x02d8:msg_typei0ee"), have].concat();
+        for size in 1..run.len() {
+            assert_eq!(count(&run, size), (4, true), "chunks of {size}");
+        }
     }
 
     #[test]
