@@ -13,56 +13,13 @@ use torclass_capture::{
 use torclass_core::packet::{Endpoint, FlowKey};
 use torclass_core::{Confidence, Evidence, Protocol, Transport, Verdict};
 
-use common::{pcap_header, pcap_record};
+use common::{pcap_header, pcap_record, random, tcp, udp};
 
 const S: u64 = 1_000_000_000;
 const SYN: u8 = 0x02;
 const ACK: u8 = 0x10;
 const FIN: u8 = 0x01;
 const PSH: u8 = 0x08;
-
-fn ipv4(a: u8, b: u8, proto: u8, l4: &[u8]) -> Vec<u8> {
-    let mut f = vec![2, 0, 0, 0, 0, b, 2, 0, 0, 0, 0, a, 0x08, 0x00];
-    let total = (20 + l4.len()) as u16;
-    f.extend_from_slice(&[0x45, 0]);
-    f.extend_from_slice(&total.to_be_bytes());
-    f.extend_from_slice(&[0, 0, 0x40, 0, 64, proto, 0, 0, 10, 1, 0, a, 10, 1, 0, b]);
-    f.extend_from_slice(l4);
-    f
-}
-
-fn tcp(a: (u8, u16), b: (u8, u16), seq: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
-    let mut t = Vec::new();
-    t.extend_from_slice(&a.1.to_be_bytes());
-    t.extend_from_slice(&b.1.to_be_bytes());
-    t.extend_from_slice(&seq.to_be_bytes());
-    t.extend_from_slice(&[0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
-    t.extend_from_slice(payload);
-    ipv4(a.0, b.0, 6, &t)
-}
-
-fn udp(a: (u8, u16), b: (u8, u16), payload: &[u8]) -> Vec<u8> {
-    let mut u = Vec::new();
-    u.extend_from_slice(&a.1.to_be_bytes());
-    u.extend_from_slice(&b.1.to_be_bytes());
-    u.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
-    u.extend_from_slice(&[0, 0]);
-    u.extend_from_slice(payload);
-    ipv4(a.0, b.0, 17, &u)
-}
-
-/// `n` pseudo-random bytes (a xorshift stream from `seed`).
-fn random(n: usize, seed: u64) -> Vec<u8> {
-    let mut s = seed | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 24) as u8
-        })
-        .collect()
-}
 
 /// An MSE/PE-shaped conversation from `c` to `s` starting at `t0`: the four flights, then
 /// encrypted data at `t0 + 1 s`, `data_at` (if any) and FIN both ways 100 ms after the last.
@@ -73,7 +30,7 @@ fn mse(
     data_at: Option<u64>,
     seed: u64,
 ) -> Vec<(u64, Vec<u8>)> {
-    let mut out = vec![(t0, tcp(c, s, 999, SYN, &[]))];
+    let mut out = vec![(t0, tcp(c, s, 999, 0, SYN, &[]))];
     let mut seq = [1000u32, 5000u32];
     let mut a1 = random(96 + 211, seed);
     a1[0] = 0x9c;
@@ -87,7 +44,7 @@ fn mse(
     let mut t = t0;
     let mut send = |out: &mut Vec<(u64, Vec<u8>)>, t: u64, initiator: bool, bytes: &[u8]| {
         let (from, to, d) = if initiator { (c, s, 0) } else { (s, c, 1) };
-        out.push((t, tcp(from, to, seq[d], ACK | PSH, bytes)));
+        out.push((t, tcp(from, to, seq[d], 0, ACK | PSH, bytes)));
         seq[d] = seq[d].wrapping_add(bytes.len() as u32);
     };
     for (initiator, bytes) in &flights {
@@ -100,8 +57,8 @@ fn mse(
         send(&mut out, at, false, &random(1400, seed + 6));
         last = at;
     }
-    out.push((last + S / 10, tcp(c, s, seq[0], FIN | ACK, &[])));
-    out.push((last + S / 10, tcp(s, c, seq[1], FIN | ACK, &[])));
+    out.push((last + S / 10, tcp(c, s, seq[0], 0, FIN | ACK, &[])));
+    out.push((last + S / 10, tcp(s, c, seq[1], 0, FIN | ACK, &[])));
     out
 }
 

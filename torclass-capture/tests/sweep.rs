@@ -9,46 +9,13 @@ use torclass_capture::{
     write_jsonl, Analyzer, AnalyzerConfig, CaptureReader, FlowRecord, ShardedAnalyzer,
 };
 
-use common::{pcap_header, pcap_record};
+use common::{pcap_header, pcap_record, tcp, udp};
 
 const S: u64 = 1_000_000_000;
 const SYN: u8 = 0x02;
 const ACK: u8 = 0x10;
 const FIN: u8 = 0x01;
 const PSH: u8 = 0x08;
-
-/// An Ethernet + IPv4 frame from host `a` to host `b` (10.1.0.a → 10.1.0.b), with `l4` after
-/// the IP header (protocol `proto`).
-fn ipv4(a: u8, b: u8, proto: u8, l4: &[u8]) -> Vec<u8> {
-    let mut f = vec![2, 0, 0, 0, 0, b, 2, 0, 0, 0, 0, a, 0x08, 0x00];
-    let total = (20 + l4.len()) as u16;
-    f.extend_from_slice(&[0x45, 0]);
-    f.extend_from_slice(&total.to_be_bytes());
-    f.extend_from_slice(&[0, 0, 0x40, 0, 64, proto, 0, 0, 10, 1, 0, a, 10, 1, 0, b]);
-    f.extend_from_slice(l4);
-    f
-}
-
-fn tcp(a: (u8, u16), b: (u8, u16), seq: u32, ack: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
-    let mut t = Vec::new();
-    t.extend_from_slice(&a.1.to_be_bytes());
-    t.extend_from_slice(&b.1.to_be_bytes());
-    t.extend_from_slice(&seq.to_be_bytes());
-    t.extend_from_slice(&ack.to_be_bytes());
-    t.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
-    t.extend_from_slice(payload);
-    ipv4(a.0, b.0, 6, &t)
-}
-
-fn udp(a: (u8, u16), b: (u8, u16), payload: &[u8]) -> Vec<u8> {
-    let mut u = Vec::new();
-    u.extend_from_slice(&a.1.to_be_bytes());
-    u.extend_from_slice(&b.1.to_be_bytes());
-    u.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
-    u.extend_from_slice(&[0, 0]);
-    u.extend_from_slice(payload);
-    ipv4(a.0, b.0, 17, &u)
-}
 
 /// Frames over 1,000 s: every 2 s a short TCP exchange that closes (FIN both ways) and a
 /// one-byte UDP datagram (too little to decide anything: undecided until its flow ends); one TCP flow with a packet every 30 s throughout (never

@@ -1,5 +1,5 @@
-//! A tiny pcap/pcapng writer for tests, just enough to build files byte by byte, and the list
-//! of committed captures.
+//! A tiny pcap/pcapng writer for tests, just enough to build files byte by byte, Ethernet
+//! frames of TCP and UDP to put in them, and the list of committed captures.
 #![allow(dead_code)]
 
 pub mod both;
@@ -132,4 +132,52 @@ pub fn pb(be: bool, interface: u16, ticks: u64, data: &[u8], orig_len: u32) -> V
     u32b(&mut body, orig_len, be);
     body.extend_from_slice(data);
     block(be, 2, &body)
+}
+
+/// An Ethernet + IPv4 frame from host `a` to host `b` (10.1.0.a → 10.1.0.b), with `l4` after
+/// the IP header (protocol `proto`).
+pub fn ipv4(a: u8, b: u8, proto: u8, l4: &[u8]) -> Vec<u8> {
+    let mut f = vec![2, 0, 0, 0, 0, b, 2, 0, 0, 0, 0, a, 0x08, 0x00];
+    let total = (20 + l4.len()) as u16;
+    f.extend_from_slice(&[0x45, 0]);
+    f.extend_from_slice(&total.to_be_bytes());
+    f.extend_from_slice(&[0, 0, 0x40, 0, 64, proto, 0, 0, 10, 1, 0, a, 10, 1, 0, b]);
+    f.extend_from_slice(l4);
+    f
+}
+
+/// A TCP segment from (host, port) `a` to `b` in a frame of [`ipv4`].
+pub fn tcp(a: (u8, u16), b: (u8, u16), seq: u32, ack: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
+    let mut t = Vec::new();
+    t.extend_from_slice(&a.1.to_be_bytes());
+    t.extend_from_slice(&b.1.to_be_bytes());
+    t.extend_from_slice(&seq.to_be_bytes());
+    t.extend_from_slice(&ack.to_be_bytes());
+    t.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+    t.extend_from_slice(payload);
+    ipv4(a.0, b.0, 6, &t)
+}
+
+/// A UDP datagram from (host, port) `a` to `b` in a frame of [`ipv4`].
+pub fn udp(a: (u8, u16), b: (u8, u16), payload: &[u8]) -> Vec<u8> {
+    let mut u = Vec::new();
+    u.extend_from_slice(&a.1.to_be_bytes());
+    u.extend_from_slice(&b.1.to_be_bytes());
+    u.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
+    u.extend_from_slice(&[0, 0]);
+    u.extend_from_slice(payload);
+    ipv4(a.0, b.0, 17, &u)
+}
+
+/// `n` pseudo-random bytes (a xorshift stream from `seed`).
+pub fn random(n: usize, seed: u64) -> Vec<u8> {
+    let mut s = seed | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 24) as u8
+        })
+        .collect()
 }
