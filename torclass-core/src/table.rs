@@ -1031,7 +1031,7 @@ where
                 slot.stream.note_close(direction, tcp);
             }
             // Only a flow that awaits corroboration is asked again (late corroboration).
-            let changed = slot.flags & LATE != 0 && late(slot, learn, packet.key.src.addr, now_ns);
+            let changed = slot.flags & LATE != 0 && late(slot, learn, packet, now_ns);
             return Ok(Outcome {
                 verdict: slot.classifier.verdict(),
                 evidence: slot.classifier.evidence(),
@@ -1262,20 +1262,20 @@ where
     }
 }
 
-/// Late corroboration at a packet of a decided flow in `slot` marked [`LATE`], sent by
-/// `sender` at `now_ns`: [`Slot::corroborate_late`], and what a confirmation teaches (as
-/// after a payload). Returns whether the verdict changed. Apart, so that the packet path of
-/// decided flows stays as small as without it.
+/// Late corroboration at `packet` of a decided flow in `slot` marked [`LATE`], at `now_ns`:
+/// [`Slot::corroborate_late`], and what a confirmation teaches (as after a payload). Returns
+/// whether the verdict changed. Apart, so that the packet path of decided flows stays as
+/// small as without it.
 #[inline(never)]
 fn late<M: Observer, L: Learn + ?Sized>(
     slot: &mut Slot<M>,
     learn: &mut L,
-    sender: core::net::IpAddr,
+    packet: &Packet<'_>,
     now_ns: u64,
 ) -> bool {
     let before = slot.classifier.verdict();
     slot.corroborate_late(learn, now_ns);
-    Learning::new(&mut slot.meta, &mut *learn, sender, now_ns).confirmed(
+    Learning::new(&mut slot.meta, &mut *learn, packet.key.src.addr, now_ns).confirmed(
         &slot.key,
         &slot.classifier,
         before,
