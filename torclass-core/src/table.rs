@@ -73,7 +73,9 @@
 //! [awaits corroboration](FlowClassifier::awaits_corroboration) (not BitTorrent, no evidence
 //! from the learner yet, MSE flights unrefuted) is asked again at each of its packets at
 //! which the learner learned something since it was last asked ([`Learn::generation`]: a
-//! number compared, no lookup, when nothing new was learned). A host or peer learned before
+//! number compared, no lookup, when nothing new was learned) and an ask could decide it
+//! ([`FlowClassifier::corroboration_decides`]: the exchange's shape is there, or a first
+//! flight is unanswered so far). A host or peer learned before
 //! the packet that completes the key exchange's shape confirms the flow at that packet, so a
 //! blocker that hands a flow to the kernel when its reading ends `NotBitTorrent` gets the
 //! corroborated verdict; one learned later confirms it at its next packet ([`Outcome::changed`]),
