@@ -524,7 +524,10 @@ pub unsafe extern "C" fn torclass_flow_feed_learn(
 /// of an MSE/PE key exchange (and an MSE first flight nothing answered, at the flow's end)
 /// and decides nothing alone. Call it when the connection starts, as a flow table does at a
 /// flow's first packet: a daemon can drop the SYN when `out_verdict->evidence` has the bit.
-/// Writes the verdict to `*out_verdict`.
+/// Call it again at a later payload of a connection not yet BitTorrent (at each one, or when
+/// the cache learned peers since), as a flow table does (late corroboration): a peer learned
+/// during the key exchange then confirms it at that payload. Writes the verdict to
+/// `*out_verdict`.
 ///
 /// # Safety
 /// `flow` as for `torclass_flow_feed`; `cache` NULL or from `torclass_endpoints_init` with no
