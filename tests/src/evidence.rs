@@ -114,6 +114,12 @@ pub struct FamilyResult {
 
 use Direction::{Initiator as I, Responder as R};
 
+/// Both directions' payloads made by `side`, the initiator's first (the random stream is
+/// consumed in that order).
+fn both(r: &mut Rng, side: impl Fn(&mut Rng) -> Vec<u8>) -> Payloads {
+    [I, R].into_iter().map(|d| (d, side(r))).collect()
+}
+
 fn random_len(rng: &mut Rng, lo: usize, hi: usize) -> Vec<u8> {
     let n = rng.range(lo, hi);
     rng.bytes(n)
@@ -277,8 +283,7 @@ pub fn families() -> Vec<Family> {
             transport: Transport::Udp,
             midstream: false,
             make: |r| {
-                let mut v = Vec::new();
-                for d in [I, R] {
+                both(r, |r| {
                     let mut m = b"d1:ad2:id".to_vec();
                     // any id length but 20, which would make a well-formed query
                     let n = [r.range(0, 19), r.range(21, 24)][r.below(2) as usize];
@@ -291,9 +296,8 @@ pub fn families() -> Vec<Family> {
                         let at = r.range(0, m.len() - 1);
                         m[at] = r.bytes(1)[0];
                     }
-                    v.push((d, m));
-                }
-                v
+                    m
+                })
             },
         },
         Family {
@@ -329,14 +333,12 @@ pub fn families() -> Vec<Family> {
             transport: Transport::Tcp,
             midstream: true,
             make: |r| {
-                let mut v = Vec::new();
-                for d in [I, R] {
+                both(r, |r| {
                     let mut side = random_len(r, 1, 2000);
                     side.extend_from_slice(&[0, 0, 0x40, 0x09, 7]);
                     side.extend(random_len(r, 16_388, 16_500));
-                    v.push((d, side));
-                }
-                v
+                    side
+                })
             },
         },
         Family {
@@ -344,10 +346,7 @@ pub fn families() -> Vec<Family> {
             transport: Transport::Tcp,
             midstream: false,
             make: |r| {
-                vec![
-                    (I, typed_messages(r, 24, (0, 40), false)),
-                    (R, typed_messages(r, 24, (0, 40), false)),
-                ]
+                both(r, |r| typed_messages(r, 24, (0, 40), false))
             },
         },
         Family {
@@ -355,10 +354,7 @@ pub fn families() -> Vec<Family> {
             transport: Transport::Tcp,
             midstream: true,
             make: |r| {
-                vec![
-                    (I, typed_messages(r, 24, (0, 40), false)),
-                    (R, typed_messages(r, 24, (0, 40), false)),
-                ]
+                both(r, |r| typed_messages(r, 24, (0, 40), false))
             },
         },
         Family {
@@ -366,10 +362,7 @@ pub fn families() -> Vec<Family> {
             transport: Transport::Tcp,
             midstream: true,
             make: |r| {
-                vec![
-                    (I, typed_messages(r, 24, (4, 5), true)),
-                    (R, typed_messages(r, 24, (4, 5), true)),
-                ]
+                both(r, |r| typed_messages(r, 24, (4, 5), true))
             },
         },
         Family {
@@ -377,17 +370,15 @@ pub fn families() -> Vec<Family> {
             transport: Transport::Tcp,
             midstream: true,
             make: |r| {
-                let mut v = Vec::new();
-                for d in [I, R] {
+                both(r, |r| {
                     let mut side = random_len(r, 1, 2000);
                     side.extend_from_slice(&[0, 0, 0x40, 0x09, 7, 0]);
                     side.extend(r.bytes(3));
                     side.extend(((r.below(1 << 12) as u32) << 14).to_be_bytes());
                     side.extend(r.bytes(16_384));
                     side.extend(random_len(r, 5, 2000));
-                    v.push((d, side));
-                }
-                v
+                    side
+                })
             },
         },
         Family {
@@ -395,16 +386,14 @@ pub fn families() -> Vec<Family> {
             transport: Transport::Tcp,
             midstream: true,
             make: |r| {
-                let mut v = Vec::new();
-                for d in [I, R] {
+                both(r, |r| {
                     let mut side = Vec::new();
                     for _ in 0..r.range(2, 4) {
                         side.extend_from_slice(&[0, 0, 0x40, 0x09, 7]);
                         side.extend(r.bytes(8 + 16_384));
                     }
-                    v.push((d, side));
-                }
-                v
+                    side
+                })
             },
         },
         Family {
@@ -412,8 +401,7 @@ pub fn families() -> Vec<Family> {
             transport: Transport::Tcp,
             midstream: true,
             make: |r| {
-                let mut v = Vec::new();
-                for d in [I, R] {
+                both(r, |r| {
                     let kind = r.below(24) as u8;
                     let chunk: u64 = if r.below(2) == 0 { 8192 } else { 32_768 };
                     let mut offset = r.below((1 << 32) / chunk) * chunk;
@@ -425,9 +413,8 @@ pub fn families() -> Vec<Family> {
                         side.extend(r.bytes(chunk as usize));
                         offset += chunk;
                     }
-                    v.push((d, side));
-                }
-                v
+                    side
+                })
             },
         },
         Family {
@@ -435,10 +422,7 @@ pub fn families() -> Vec<Family> {
             transport: Transport::Tcp,
             midstream: true,
             make: |r| {
-                vec![
-                    (I, request_and_extended_shapes(r)),
-                    (R, request_and_extended_shapes(r)),
-                ]
+                both(r, request_and_extended_shapes)
             },
         },
     ]
