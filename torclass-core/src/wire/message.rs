@@ -715,6 +715,21 @@ mod tests {
     use crate::observer::Metadata;
     use std::vec::Vec;
 
+    /// A context for the initiator's side after a handshake, no extension ids known, every
+    /// message read, fields to `observer`; tests change what they need with `..`.
+    fn context<O: Observer>(observer: &mut O) -> Context<'_, O> {
+        Context {
+            direction: Direction::Initiator,
+            receiver_ids: ExtIds::default(),
+            sender_ids: ExtIds::default(),
+            evidence: Evidence::NONE,
+            stop_after: u8::MAX,
+            runs_need_payloads: false,
+            blocks: false,
+            observer,
+        }
+    }
+
     fn msg(id: u8, payload: &[u8]) -> Vec<u8> {
         let mut m = ((payload.len() + 1) as u32).to_be_bytes().to_vec();
         m.push(id);
@@ -726,17 +741,11 @@ mod tests {
         let mut r = Reader::new();
         let mut meta = Metadata::new();
         let mut cx = Context {
-            direction: Direction::Initiator,
             receiver_ids: ExtIds {
                 pex: 1,
                 metadata: 2,
             },
-            sender_ids: ExtIds::default(),
-            evidence: Evidence::NONE,
-            stop_after: u8::MAX,
-            runs_need_payloads: false,
-            blocks: false,
-            observer: &mut meta,
+            ..context(&mut meta)
         };
         let mut step = Step::NeedMore;
         for chunk in stream.chunks(size.max(1)) {
@@ -769,15 +778,10 @@ mod tests {
         let pings = [msg(1, &[]), msg(1, &[]), msg(2, &[]), msg(0, &[])].concat();
         let count = |stream: &[u8], runs_need_payloads: bool| {
             let mut r = Reader::new();
+            let mut none = crate::observer::NoObserver;
             let mut cx = Context {
-                direction: Direction::Initiator,
-                receiver_ids: ExtIds::default(),
-                sender_ids: ExtIds::default(),
-                evidence: Evidence::NONE,
-                stop_after: u8::MAX,
                 runs_need_payloads,
-                blocks: false,
-                observer: &mut crate::observer::NoObserver,
+                ..context(&mut none)
             };
             assert_eq!(r.read(stream, &mut cx), Step::NeedMore);
             r.count()
@@ -796,15 +800,11 @@ mod tests {
     fn without_a_handshake_only_clients_messages_count() {
         let count = |stream: &[u8], size: usize| {
             let mut r = Reader::new();
+            let mut none = crate::observer::NoObserver;
             let mut cx = Context {
-                direction: Direction::Initiator,
-                receiver_ids: ExtIds::default(),
-                sender_ids: ExtIds::default(),
-                evidence: Evidence::NONE,
-                stop_after: u8::MAX,
                 runs_need_payloads: true,
                 blocks: true,
-                observer: &mut crate::observer::NoObserver,
+                ..context(&mut none)
             };
             for chunk in stream.chunks(size) {
                 assert_eq!(r.read(chunk, &mut cx), Step::NeedMore, "chunks of {size}");
@@ -935,14 +935,8 @@ mod tests {
             let mut r = Reader::new();
             let mut meta = Metadata::new();
             let mut cx = Context {
-                direction: Direction::Initiator,
-                receiver_ids: ExtIds::default(),
-                sender_ids: ExtIds::default(),
-                evidence: Evidence::NONE,
                 stop_after: 6,
-                runs_need_payloads: false,
-                blocks: false,
-                observer: &mut meta,
+                ..context(&mut meta)
             };
             let mut last = Step::NeedMore;
             for chunk in s.chunks(size) {
@@ -974,15 +968,12 @@ mod tests {
     /// The evidence and the step after reading `stream` with block checks on, cut at `cuts`.
     fn blocks_read(stream: &[u8], cuts: &[usize], blocks: bool) -> (Evidence, Step) {
         let mut r = Reader::new();
+        let mut none = crate::observer::NoObserver;
         let mut cx = Context {
             direction: Direction::Responder,
-            receiver_ids: ExtIds::default(),
-            sender_ids: ExtIds::default(),
-            evidence: Evidence::NONE,
-            stop_after: u8::MAX,
             runs_need_payloads: true,
             blocks,
-            observer: &mut crate::observer::NoObserver,
+            ..context(&mut none)
         };
         let mut step = Step::NeedMore;
         let mut start = 0;
@@ -1087,16 +1078,7 @@ mod tests {
 
     fn count_of(stream: &[u8], size: usize) -> (u8, Step) {
         let mut meta = Metadata::new();
-        let mut cx = Context {
-            direction: Direction::Initiator,
-            receiver_ids: ExtIds::default(),
-            sender_ids: ExtIds::default(),
-            evidence: Evidence::NONE,
-            stop_after: u8::MAX,
-            runs_need_payloads: false,
-            blocks: false,
-            observer: &mut meta,
-        };
+        let mut cx = context(&mut meta);
         let mut r = Reader::new();
         let mut step = Step::NeedMore;
         for chunk in stream.chunks(size) {
