@@ -45,7 +45,7 @@ fn run(data: &[u8], seed: u8, handshake_first: bool) -> (bool, u8, Evidence, boo
         let step = messages.read(rest, &mut cx);
         evidence |= cx.evidence;
         ids = cx.sender_ids;
-        if step == message::Step::Invalid {
+        if matches!(step, message::Step::Invalid | message::Step::Refuted) {
             invalid = true;
             break;
         }

@@ -45,7 +45,7 @@
 //! | announce with 20-byte `info_hash`, 20-byte `peer_id`, port; scrape with 20-byte `info_hash` | Confirmed | none of 5·10^4 random query strings; no negative flow |
 //! | weaker request and a bencoded tracker reply | Confirmed | — (both sides) |
 //! | weaker request, or a reply alone, and nothing else until the end | Likely | — |
-//! | `FRAMING_RUN` messages mid-stream (one side, split, or both) / with extension messages | Likely / Confirmed | none of 2·10^4 random streams gets past its third header; of the messages that count without a handshake (`message::Context::runs_need_payloads`), none of 3·10^4 random mid-stream `<u32 length><type><body>` flows (types 0–23) and chunked transfers (`<u32><type><u64 offset>`, 8/32 KiB) makes a run (85 and 1,083 did when every valid message counted); framing alone is what `<u32 length><type>` protocols (Riak's PBC API, protobuf with 4-byte lengths) share, so it is never conclusive |
+//! | `FRAMING_RUN` messages mid-stream (one side, split, or both) and one more message or the flow's end / with extension messages | Likely / Confirmed | none of 2·10^4 random streams gets past its third header; of the messages that count without a handshake (`message::Context::runs_need_payloads`), none of 3·10^4 random mid-stream `<u32 length><type><body>` flows (types 0–23) and chunked transfers (`<u32><type><u64 offset>`, 8/32 KiB) makes a run (85 and 1,083 did when every valid message counted); framing alone is what `<u32 length><type>` protocols (Riak's PBC API, protobuf with 4-byte lengths) share, so it is never conclusive |
 //! | the same from a 16 KiB block's piece header found in a mid-stream side | as above | the header: 2^-40 per offset, none in 2,000 random mid-stream flows of up to 32 KiB a side; after a planted header, none of 5,000 random sides completes the run |
 //! | a 16 KiB block (length 16393, id 7, index below 2^24, `begin` a multiple of 2^14 below 64 MiB) followed at once by a valid message header, on a mid-stream side | Confirmed | header, index and `begin` on random bytes: 2^-68 per offset; the next header after a planted block on random bytes: about 2^-21, none in 2·10^4 random sides (`block_transfer` in docs/accuracy.md); a file transfer framed `<u32 16393><7><u64 offset><16 KiB>` matches while its offsets are below 64 MiB (a documented limit) |
 //! | MSE shape alone | none (`mse_shape` evidence) | random bytes are the shape by design (obfs4, Shadowsocks, Telegram share it); none of the 85 negative TCP flows reached both first flights in range unrefuted; a genuine exchange is refuted with probability about 2·10^-5 (0 of 3·10^4 sampled) |
@@ -73,8 +73,12 @@
 //!   reject only with a block length below 128 KiB (BEP 3: clients close connections that ask
 //!   for more than 16 KiB); an extended message only with a bencoded dictionary after its ext
 //!   id. What is left for framing alone are idle sides: haves, requests, choking and interest,
-//!   extension messages. A protocol whose messages are exactly those (acks shaped as BEP 3
-//!   haves with indices below 2^24) is still `Likely`, even if its framing fails later
+//!   extension messages. The run alone is `Likely` once it stood its chance to be refuted:
+//!   one more valid message after it (either side), or the flow's end. A second bitfield on a
+//!   side (BEP 3: a bitfield "is only ever sent as the first message") refutes the framing of
+//!   both sides (`message::Step::Refuted`): then no run counts, with or without extension
+//!   messages. A protocol whose messages are exactly BEP 3's idle ones (acks shaped as haves
+//!   with indices below 2^24) is still `Likely`, even if its framing fails later
 //!   (docs/limits.md).
 //!   A side picked up inside a piece transfer (the usual case for the uploading side of a
 //!   capture that began late: a 16 KiB block spans a dozen segments) is read from the next
@@ -219,6 +223,10 @@ enum Reader {
     /// Nothing more to read; the number of valid peer wire messages the side had sent
     /// (saturating), kept for the mid-stream rule that counts messages across both sides.
     Done(u8),
+    /// Nothing more to read: the side, read mid-stream, sent messages in an order BEP 3
+    /// forbids ([`message::Step::Refuted`]), so the flow's framing is no evidence on either
+    /// side. Never read again ([`FlowClassifier::resync`]).
+    Refuted,
 }
 
 /// One direction of a TCP flow.
@@ -241,7 +249,7 @@ impl Side {
 
     /// True when the side can add nothing: its reader is done and its flights too.
     fn exhausted(&self, direction: Direction) -> bool {
-        matches!(self.reader, Reader::Done(_)) && self.flights.is_done(direction)
+        matches!(self.reader, Reader::Done(_) | Reader::Refuted) && self.flights.is_done(direction)
     }
 }
 
@@ -711,6 +719,7 @@ impl FlowClassifier {
                     Reader::Text(_, found, _) => {
                         Reader::Text(magnet::Scanner::new(), found, handshake::Finder::new())
                     }
+                    Reader::Refuted => Reader::Refuted,
                     _ => Reader::Done(0),
                 };
                 if !side.flights.is_done(direction) {
@@ -763,7 +772,7 @@ impl FlowClassifier {
         if any & CLEARED != 0 {
             self.detect(Protocol::PeerWire, Confidence::Confirmed);
         }
-        self.decide_midstream(&sa, &sb);
+        self.decide_midstream(&sa, &sb, finishing);
         if any & CONCLUSIVE != 0 || (a & TRACKER != 0 && b & TRACKER != 0) {
             self.detect(Protocol::HttpTracker, Confidence::Confirmed);
         } else if finishing
@@ -822,50 +831,59 @@ impl FlowClassifier {
         }
     }
 
-    /// Peer wire messages read mid-stream, without a handshake.
-    fn decide_midstream(&mut self, sa: &Side, sb: &Side) {
+    /// Peer wire messages read mid-stream, without a handshake. The framing run alone is a
+    /// guess, given once it stood its chance to be refuted: one more valid message after it
+    /// (either side), or the flow's end. With extension messages it confirms at once.
+    fn decide_midstream(&mut self, sa: &Side, sb: &Side, finishing: bool) {
         let [a, b] = self.flags;
-        let any = a | b;
-        if any & MIDSTREAM == 0 {
+        if (a | b) & MIDSTREAM == 0 {
             return;
         }
         // A 16 KiB block and the message after it (`message::Context::blocks`): conclusive.
         if self.evidence.contains(Evidence::BLOCK_TRANSFER) {
             self.detect(Protocol::PeerWire, Confidence::Confirmed);
         }
-        let peer = |f: u8| f & MIDSTREAM != 0 && f & FRAMED != 0;
-        if any & FRAMED != 0 {
-            self.evidence |= Evidence::MESSAGE_FRAMING;
-        }
-        let messages = |side: &Side| match side.reader {
-            Reader::Messages(reader) => reader.count(),
-            Reader::Done(count) => count,
-            _ => 0,
+        let Some(messages) = framing_run(sa, sb, self.flags) else {
+            return;
         };
-        let (x, y) = (messages(sa), messages(sb));
-        let split_run = a & MIDSTREAM != 0
-            && b & MIDSTREAM != 0
-            && x >= 1
-            && y >= 1
-            && x.saturating_add(y) >= FRAMING_RUN;
-        if split_run {
-            self.evidence |= Evidence::MESSAGE_FRAMING;
+        self.evidence |= Evidence::MESSAGE_FRAMING;
+        let extra = self.evidence.0
+            & (Evidence::EXTENSION_HANDSHAKE.0
+                | Evidence::PEX_MESSAGE.0
+                | Evidence::METADATA_MESSAGE.0)
+            != 0;
+        if (framed(a) || framed(b)) && extra {
+            self.detect(Protocol::PeerWire, Confidence::Confirmed);
+        } else if finishing || messages > FRAMING_RUN {
             self.detect(Protocol::PeerWire, Confidence::Likely);
         }
-        if peer(a) || peer(b) {
-            let extra = self.evidence.0
-                & (Evidence::EXTENSION_HANDSHAKE.0
-                    | Evidence::PEX_MESSAGE.0
-                    | Evidence::METADATA_MESSAGE.0)
-                != 0;
-            let confidence = if extra {
-                Confidence::Confirmed
-            } else {
-                Confidence::Likely
-            };
-            self.detect(Protocol::PeerWire, confidence);
-        }
     }
+}
+
+/// The valid messages of both sides if the mid-stream framing rule's run is there (module
+/// documentation): [`FRAMING_RUN`] valid messages on a side read mid-stream, or split across
+/// two such sides (at least one on each); never once a side broke BEP 3's order
+/// ([`Reader::Refuted`]).
+fn framing_run(sa: &Side, sb: &Side, flags: [u8; 2]) -> Option<u8> {
+    let [a, b] = flags;
+    let messages = |side: &Side| match side.reader {
+        Reader::Messages(reader) => Some(reader.count()),
+        Reader::Done(count) => Some(count),
+        Reader::Refuted => None,
+        _ => Some(0),
+    };
+    let (x, y) = (messages(sa)?, messages(sb)?);
+    let split = a & MIDSTREAM != 0
+        && b & MIDSTREAM != 0
+        && x >= 1
+        && y >= 1
+        && x.saturating_add(y) >= FRAMING_RUN;
+    (framed(a) || framed(b) || split).then_some(x.saturating_add(y))
+}
+
+/// True for the flags of a side read mid-stream that sent a run of its own.
+const fn framed(flags: u8) -> bool {
+    flags & MIDSTREAM != 0 && flags & FRAMED != 0
 }
 
 /// Everything [`FlowClassifier::decide_tcp`] reads of a TCP flow (but for what only the flow's
@@ -879,7 +897,7 @@ fn digest(sides: &[Side; 2], flags: [u8; 2], evidence: Evidence) -> (u32, [u8; 2
             Reader::Done(count) if midstream => count,
             _ => 0,
         };
-        let done = u8::from(matches!(side.reader, Reader::Done(_))) << 7;
+        let done = u8::from(matches!(side.reader, Reader::Done(_) | Reader::Refuted)) << 7;
         let negotiating = u8::from(proxy::negotiating(side)) << 6;
         u16::from_le_bytes([messages, side.flights.status() | done | negotiating])
     };
@@ -967,6 +985,7 @@ fn read_side<O: Observer>(
         reading.side.reader = match reading.side.reader {
             Reader::Messages(r) => Reader::Done(r.count()),
             Reader::Done(count) => Reader::Done(count),
+            Reader::Refuted => Reader::Refuted,
             _ => Reader::Done(0),
         };
     }
@@ -1129,8 +1148,12 @@ impl<O: Observer> Reading<'_, O> {
                 if count >= FRAMING_RUN && side_flags & MIDSTREAM != 0 {
                     self.found.flags |= FRAMED;
                 }
-                if step != message::Step::NeedMore {
-                    self.side.reader = Reader::Done(count);
+                match step {
+                    message::Step::NeedMore => {}
+                    message::Step::Refuted => self.side.reader = Reader::Refuted,
+                    message::Step::Invalid | message::Step::Limit => {
+                        self.side.reader = Reader::Done(count);
+                    }
                 }
                 &[]
             }
@@ -1233,7 +1256,7 @@ impl<O: Observer> Reading<'_, O> {
                 }
                 &[]
             }
-            Reader::Done(_) => &[],
+            Reader::Done(_) | Reader::Refuted => &[],
         }
     }
 }

@@ -92,6 +92,7 @@ const NEXT: u8 = 8;
 const PROXY: u8 = 9;
 const RESYNC: u8 = 10;
 const RESUME: u8 = 11;
+const REFUTED: u8 = 12;
 
 fn encode_side(side: &Side, w: &mut StateWriter<'_>) {
     match &side.reader {
@@ -128,6 +129,7 @@ fn encode_side(side: &Side, w: &mut StateWriter<'_>) {
             w.u8(DONE);
             w.u8(*messages);
         }
+        Reader::Refuted => w.u8(REFUTED),
         Reader::Proxy(n) => {
             w.u8(PROXY);
             n.encode(w);
@@ -162,6 +164,7 @@ fn decode_side(r: &mut StateReader<'_>) -> Option<Side> {
             Reader::Text(scanner, found, handshake::Finder::decode(r)?)
         }
         DONE => Reader::Done(r.u8_if(|m| m <= super::FOLLOW_MESSAGES)?),
+        REFUTED => Reader::Refuted,
         PROXY => Reader::Proxy(super::proxy::Negotiation::decode(r)?),
         RESYNC => {
             let finder = message::BlockFinder::decode(r)?;

@@ -131,7 +131,15 @@ fn midstream_split() -> Conversation {
     std::vec![
         (A, Vec::new()),
         (A, [msg(4, &[0, 0, 0, 9]), std::vec![0xff; 40]].concat()),
-        (B, [msg(4, &[0, 0, 0, 3]), msg(4, &[0, 0, 0, 4])].concat()),
+        (
+            B,
+            [
+                msg(4, &[0, 0, 0, 3]),
+                msg(4, &[0, 0, 0, 4]),
+                msg(4, &[0, 0, 0, 5])
+            ]
+            .concat()
+        ),
     ]
 }
 
@@ -597,6 +605,56 @@ fn riak_session() -> Conversation {
     conv.push((A, msg(9, b"\x0a\x08sessions\x12\x09user-4711")));
     conv.push((B, msg(10, &[0x0a, 0x20, 0x0a, 0x1e])));
     conv
+}
+
+/// A framing run alone is a guess once it stood its chance to be refuted: one more valid
+/// message after it, on either side, or the flow's end. A second bitfield on a side read
+/// mid-stream (BEP 3: a bitfield "is only ever sent as the first message") refutes the framing
+/// of both sides, however the streams are cut.
+#[test]
+fn a_framing_run_stands_unless_bep_3_order_refutes_it() {
+    let have = |i: u8| msg(4, &[0, 0, 0, i]);
+    let run_of = |n: u8| -> Conversation {
+        let mut conv = std::vec![(A, Vec::new())];
+        conv.extend((0..n).map(|i| (B, have(i))));
+        conv
+    };
+    let open = |conv: &Conversation| {
+        let mut flow = FlowClassifier::new(Transport::Tcp);
+        feed_cut(&mut flow, conv, &[]);
+        flow.verdict()
+    };
+    assert_eq!(
+        open(&run_of(3)),
+        Verdict::Undecided,
+        "no chance to refute yet"
+    );
+    assert_eq!(
+        detection(run(&run_of(3), &[]).0).confidence,
+        Confidence::Likely
+    );
+    assert_eq!(detection(open(&run_of(4))).confidence, Confidence::Likely);
+    // An RPC whose acks are haves and whose data messages are bitfields (type 5).
+    let rpc: Conversation = [
+        std::vec![(A, Vec::new()), (A, msg(1, &[])), (B, msg(2, &[]))],
+        (0..4u8)
+            .flat_map(|i| [(A, msg(5, &random_bytes(300, u64::from(i)))), (B, have(i))])
+            .collect(),
+    ]
+    .concat();
+    for cut in [0, 1, 5, 7, 100, 303] {
+        let cuts: &[usize] = if cut == 0 { &[] } else { &[cut] };
+        assert_eq!(run(&rpc, cuts).0, Verdict::NotBitTorrent, "cut {cut}");
+    }
+    // One bitfield, then haves: an idle peer's side.
+    let idle: Conversation = [
+        std::vec![(A, Vec::new()), (A, msg(5, &[0xff; 40]))],
+        (0..3u8)
+            .flat_map(|i| [(B, have(i)), (A, have(i + 40))])
+            .collect(),
+    ]
+    .concat();
+    assert_eq!(detection(open(&idle)).confidence, Confidence::Likely);
 }
 
 #[test]

@@ -132,6 +132,12 @@ pub enum Step {
     NeedMore,
     /// A message header was invalid: the bytes are not (or are no longer) peer wire messages.
     Invalid,
+    /// On a stream read without its handshake ([`Context::runs_need_payloads`]), a second
+    /// bitfield: valid framing in an order BEP 3 forbids (a bitfield "is only ever sent as the
+    /// first message"; no client sends two on a connection). Not misaligned bytes, which fail
+    /// their headers (`Invalid`), but a protocol whose type-5 messages recur: the flow is not
+    /// peer wire.
+    Refuted,
     /// The message that brought the count to [`Context::stop_after`] ended; the bytes after it
     /// were not read. The stop is at the same stream byte however the stream is cut.
     Limit,
@@ -143,6 +149,13 @@ pub const MAX_KEEPALIVES: u8 = 16;
 
 /// `Reader::id` between messages: the high bit set, the low bits count keep-alives in a row.
 const KEEPALIVES: u8 = 0x80;
+
+/// `Reader::count` bit: a bitfield was read on a stream read without its handshake (a second
+/// one is [`Step::Refuted`]). The count is the bits below it and saturates at [`MAX_COUNT`].
+const BITFIELD_READ: u8 = 0x80;
+
+/// Largest message count kept (the bits of `Reader::count` below [`BITFIELD_READ`]).
+const MAX_COUNT: u8 = 0x7f;
 
 /// `Reader::id` bit of the block transfer rule ([`Evidence::BLOCK_TRANSFER`]), set only when
 /// [`Context::blocks`] is: in the body of a 16 KiB block's piece message ([`BLOCK_HEADER`])
@@ -227,7 +240,8 @@ pub struct Reader {
     /// The message's id (in a body or at a piece index), the keep-alives in a row
     /// ([`KEEPALIVES`], between messages) or an Azureus id's length; and [`BLOCK_MARK`].
     id: u8,
-    /// Valid messages seen (keep-alives excluded), saturating.
+    /// Valid messages seen (keep-alives excluded), saturating at [`MAX_COUNT`]; and
+    /// [`BITFIELD_READ`].
     count: u8,
     /// Extended-message state (see [`extension::Path`]).
     path: extension::Path,
@@ -257,7 +271,7 @@ pub struct Context<'o, O: Observer> {
     /// read without its handshake: there such 5-byte messages are what any `<u32 length><type>`
     /// protocol's empty messages are (Riak's pings), a bitfield (type 5, any length) what its
     /// type-5 messages are, and BEP 3 sends a bitfield only as the first message; so a run
-    /// needs other messages with a payload. A message with a payload counts only if it is
+    /// needs other messages with a payload, and a second bitfield is [`Step::Refuted`]. A message with a payload counts only if it is
     /// what a BitTorrent client sends: a piece only as a 16 KiB block whose `begin` fits
     /// (checked where [`Context::blocks`] is set, at the end of `begin`; every client requests
     /// 16 KiB blocks, so chunked transfers of other sizes never make a run), a request, cancel
@@ -289,10 +303,17 @@ impl Reader {
         }
     }
 
-    /// Valid messages read so far (keep-alives excluded), saturating at 255.
+    /// Valid messages read so far (keep-alives excluded), saturating at 127.
     #[must_use]
     pub const fn count(&self) -> u8 {
-        self.count
+        self.count & MAX_COUNT
+    }
+
+    /// Count one more valid message.
+    fn bump(&mut self) {
+        if self.count() < MAX_COUNT {
+            self.count = self.count.wrapping_add(1);
+        }
     }
 
     /// True between messages: no part of a message header or body is pending.
@@ -338,7 +359,7 @@ impl Reader {
 
     /// True once the count reached `stop_after` (never for `u8::MAX`).
     fn at_limit(&self, stop_after: u8) -> bool {
-        stop_after != u8::MAX && self.count >= stop_after
+        stop_after != u8::MAX && self.count() >= stop_after
     }
 
     /// Read the next chunk of the stream.
@@ -368,7 +389,7 @@ impl Reader {
                 rest = tail;
                 self.rem = self.rem.saturating_sub(1);
                 if !cx.runs_need_payloads {
-                    self.count = self.count.saturating_add(1);
+                    self.bump();
                 } else if matches!(id, 6 | 8 | 16) {
                     // Counted once its block length is read.
                     self.id |= PENDING;
@@ -376,7 +397,7 @@ impl Reader {
                 // Without a handshake a piece counts only as a 16 KiB block whose `begin`
                 // fits, once `begin` is read; other messages with an index count now.
                 else if id != 7 {
-                    self.count = self.count.saturating_add(1);
+                    self.bump();
                 }
                 self.hdr = IN_BODY;
                 continue;
@@ -393,7 +414,7 @@ impl Reader {
                     self.id &= !BLOCK_MARK;
                 } else if after == 0 && cx.runs_need_payloads {
                     // A 16 KiB block whose `begin` fits: it counts toward a run.
-                    self.count = self.count.saturating_add(1);
+                    self.bump();
                 }
                 self.rem = self.rem.saturating_sub(1);
                 continue;
@@ -413,7 +434,7 @@ impl Reader {
                     self.id &= !PENDING;
                 } else if self.rem == 3 {
                     self.id &= !PENDING;
-                    self.count = self.count.saturating_add(1);
+                    self.bump();
                 }
                 self.rem = self.rem.saturating_sub(1);
                 if self.rem == 0 {
@@ -502,11 +523,17 @@ impl Reader {
                 cx.evidence |= Evidence::BLOCK_TRANSFER;
             }
             let weak = self.rem == 0 || byte == 5;
+            if byte == 5 && cx.runs_need_payloads {
+                if self.count & BITFIELD_READ != 0 {
+                    return Step::Refuted;
+                }
+                self.count |= BITFIELD_READ;
+            }
             if byte == 20 && cx.runs_need_payloads {
                 // Counted once the byte after its ext id is read.
                 self.id |= PENDING;
-            } else if !weak || !cx.runs_need_payloads || self.count == 0 {
-                self.count = self.count.saturating_add(1);
+            } else if !weak || !cx.runs_need_payloads || self.count() == 0 {
+                self.bump();
             }
             self.hdr = IN_BODY;
             if byte == 20 {
@@ -548,7 +575,7 @@ impl Reader {
         self.hdr = self.hdr.saturating_add(1);
         if self.hdr == AZ_END {
             // Seven header bytes after the length: the id length and the id's prefix.
-            self.count = self.count.saturating_add(1);
+            self.bump();
             self.rem = self.rem.saturating_sub(7);
             self.hdr = IN_BODY;
             self.id = 0;
@@ -582,7 +609,7 @@ impl Reader {
                 // handshake, BEP 9, BEP 11).
                 self.id &= !PENDING;
                 if first == b'd' {
-                    self.count = self.count.saturating_add(1);
+                    self.bump();
                 }
             }
         }
@@ -788,10 +815,56 @@ mod tests {
         };
         assert_eq!(count(&pings, false), 4);
         assert_eq!(count(&pings, true), 1, "only the first empty message counts");
-        let bitfields = [msg(5, &[0xff]), msg(5, &[0xfe]), msg(5, &[0x0f])].concat();
-        assert_eq!(count(&bitfields, true), 1, "a bitfield counts only first");
+        let late_bitfield = [msg(2, &[]), msg(5, &[0xfe]), msg(1, &[])].concat();
+        assert_eq!(count(&late_bitfield, true), 1, "a bitfield counts only first");
         let mixed = [msg(2, &[]), msg(4, &[0, 0, 0, 9]), msg(1, &[]), msg(4, &[0, 0, 0, 3])].concat();
         assert_eq!(count(&mixed, true), 3);
+    }
+
+    /// Without a handshake a second bitfield refutes the stream at its id byte, at every cut;
+    /// after a handshake two bitfields are only messages, and a bitfield after other messages
+    /// (what a client that fetched the metadata first sends) is valid.
+    #[test]
+    fn without_a_handshake_a_second_bitfield_refutes() {
+        let feed = |stream: &[u8], size: usize, runs_need_payloads: bool| {
+            let mut r = Reader::new();
+            let mut none = crate::observer::NoObserver;
+            let mut cx = Context {
+                runs_need_payloads,
+                ..context(&mut none)
+            };
+            let mut fed = 0;
+            for chunk in stream.chunks(size) {
+                let step = r.read(chunk, &mut cx);
+                fed += chunk.len();
+                if step != Step::NeedMore {
+                    return (step, fed);
+                }
+            }
+            (Step::NeedMore, fed)
+        };
+        let first = [msg(5, &[0xff; 12]), msg(4, &[0, 0, 0, 9])].concat();
+        let stream = [&first[..], &msg(5, &[0xfe; 12]), &msg(4, &[0, 0, 0, 3])].concat();
+        // The offset of the second bitfield's id byte.
+        let id_at = first.len() + 4;
+        for size in 1..stream.len() {
+            let (step, fed) = feed(&stream, size, true);
+            assert_eq!(step, Step::Refuted, "chunks of {size}");
+            // In the chunk that holds the id byte.
+            assert!(fed > id_at && fed <= id_at + size, "chunks of {size}: {fed}");
+            assert_eq!(feed(&stream, size, false).0, Step::NeedMore, "chunks of {size}");
+        }
+        let metadata_first = [
+            msg(20, b"\x00d1:md11:ut_metadatai2eee"),
+            msg(20, b"\x02d8:msg_typei1e5:piecei0ee"),
+            msg(5, &[0xff; 12]),
+            msg(4, &[0, 0, 0, 7]),
+        ]
+        .concat();
+        for size in 1..metadata_first.len() {
+            let all = (Step::NeedMore, metadata_first.len());
+            assert_eq!(feed(&metadata_first, size, true), all, "chunks of {size}");
+        }
     }
 
     /// Without a handshake, pieces, requests and extended messages count toward a run only

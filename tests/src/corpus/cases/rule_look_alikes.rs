@@ -58,9 +58,6 @@ enum Pickup {
     FromStart,
     /// The SYN, SYN-ACK and ACK are not in the capture: must not be BitTorrent.
     Midstream,
-    /// Mid-stream, and a documented limit: reported, not required (framing alone cannot tell
-    /// it from peer wire picked up mid-stream, see `flow`'s module documentation).
-    MidstreamLimit,
 }
 
 fn tcp_case(
@@ -81,10 +78,7 @@ fn tcp_case(
         // SYN, SYN-ACK, ACK: the capture starts after them.
         t.frames.drain(..3);
     }
-    let mut flow = F::not_bt("tcp", a, s);
-    if pickup == Pickup::MidstreamLimit {
-        flow = flow.informational();
-    }
+    let flow = F::not_bt("tcp", a, s);
     b.add(name, CN, what, Role::Negative, None, t, vec![flow]);
 }
 
@@ -378,9 +372,9 @@ pub(super) fn rule_look_alikes(b: &mut Builder) {
     tcp_case(
         b,
         "typed-rpc-u32-length-midstream",
-        "the same RPC picked up mid-stream (no SYN): a known limit, its acks are BEP 3 have messages and its data messages bitfields",
+        "the same RPC picked up mid-stream (no SYN): its acks are BEP 3 have messages and its data messages bitfields, and the second bitfield refutes the framing (BEP 3 sends one, first)",
         (v4(3, 41004), v4(4, 7000)),
-        Pickup::MidstreamLimit,
+        Pickup::Midstream,
         &typed_rpc,
     );
     tcp_case(
