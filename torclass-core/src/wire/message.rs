@@ -1454,4 +1454,38 @@ mod tests {
         }
         assert_eq!(az_read(&first, &[], true), (Evidence::NONE, 1, true));
     }
+
+    proptest::proptest! {
+        /// Streams of Azureus frames (known ids, ids one byte off, any version byte, payloads
+        /// of 0–5 bytes) with BEP 3 haves and keep-alives between some, read whole and cut at
+        /// random points: the same evidence, count and end, every state on the way a valid
+        /// snapshot.
+        #[test]
+        fn azureus_streams_at_any_cut(
+            frames in proptest::collection::vec(
+                (0usize..2 * AZ_IDS.len(), 0u8..8, 0usize..6, 0u8..4),
+                1..8,
+            ),
+            cuts in proptest::collection::vec(0usize..400, 0..8),
+        ) {
+            let mut stream = Vec::new();
+            for (pick, version, payload, between) in frames {
+                let mut id = AZ_IDS[pick % AZ_IDS.len()].to_vec();
+                if pick >= AZ_IDS.len() {
+                    let last = id.len() - 1;
+                    id[last] = b'Q';
+                }
+                let version = [1, 2, 0x12, 0x12, 0, 3, 0x11, 0x22][usize::from(version)];
+                stream.extend(az_versioned(&id, version, &[5u8; 5][..payload]));
+                match between {
+                    0 => stream.extend(msg(4, &[0, 0, 0, 1])),
+                    1 => stream.extend([0, 0, 0, 0]),
+                    _ => {}
+                }
+            }
+            let mut cuts = cuts;
+            cuts.sort_unstable();
+            proptest::prop_assert_eq!(az_read(&stream, &[], true), az_read(&stream, &cuts, true));
+        }
+    }
 }
