@@ -9,6 +9,7 @@ use torclass_capture::CaptureReader;
 use torclass_core::endpoints::{CacheConfig, CacheEntry, EndpointCache};
 use torclass_core::packet::{self, LinkType};
 use torclass_core::table::{FlowTable, Slot, TableConfig};
+use torclass_core::wire::message::AZ_IDS;
 use torclass_core::{
     Confidence, Direction, Evidence, FlowClassifier, Metadata, Transport, Verdict,
 };
@@ -170,6 +171,81 @@ fn request_and_extended_shapes(rng: &mut Rng) -> Vec<u8> {
         }
     }
     v
+}
+
+/// 2–6 Azureus Messaging Protocol frames `<u32 length><u32 id length><id><version><payload>`
+/// with ids from `id`, version bytes from `version` and 0–40 random bytes of payload: a
+/// protocol framed as BiglyBT and Vuze frame their messages.
+fn az_frames(rng: &mut Rng, id: fn(&mut Rng) -> Vec<u8>, version: fn(&mut Rng) -> u8) -> Vec<u8> {
+    let mut v = Vec::new();
+    for _ in 0..rng.range(2, 6) {
+        let name = id(rng);
+        let payload = random_len(rng, 0, 40);
+        v.extend(((4 + name.len() + 1 + payload.len()) as u32).to_be_bytes());
+        v.extend((name.len() as u32).to_be_bytes());
+        v.extend(name);
+        v.push(version(rng));
+        v.extend(payload);
+    }
+    v
+}
+
+/// A version byte BiglyBT and Vuze write: 1, 2, or 2 with the padding flag (`0x12`).
+fn az_version(rng: &mut Rng) -> u8 {
+    [1, 2, 0x12][rng.below(3) as usize]
+}
+
+/// `n` random bytes from `alphabet`.
+fn from_alphabet(rng: &mut Rng, alphabet: &[u8], n: usize) -> Vec<u8> {
+    (0..n)
+        .map(|_| alphabet[rng.below(alphabet.len() as u64) as usize])
+        .collect()
+}
+
+const ID_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ_";
+
+/// The words of BiglyBT's Azureus ids (`BT_HAVE_ALL`: `HAVE`, `ALL`), each once.
+fn az_words() -> Vec<&'static [u8]> {
+    let mut words: Vec<&[u8]> = AZ_IDS
+        .iter()
+        .flat_map(|id| id[3..].split(|&b| b == b'_'))
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    words
+}
+
+/// `AZ_` or `BT_`, then 1–3 of the words of BiglyBT's ids joined by `_`, never one of its ids:
+/// a protocol that names its messages in the same vocabulary.
+fn az_word_id(rng: &mut Rng) -> Vec<u8> {
+    let words = az_words();
+    loop {
+        let mut id = if rng.below(2) == 0 {
+            b"AZ".to_vec()
+        } else {
+            b"BT".to_vec()
+        };
+        for _ in 0..rng.range(1, 3) {
+            id.push(b'_');
+            id.extend_from_slice(words[rng.below(words.len() as u64) as usize]);
+        }
+        if !AZ_IDS.contains(&id.as_slice()) {
+            return id;
+        }
+    }
+}
+
+/// One of BiglyBT's ids with one byte changed to another of `A`–`Z`, `_` (never one of its
+/// ids): the nearest misses.
+fn az_near_id(rng: &mut Rng) -> Vec<u8> {
+    loop {
+        let mut id = AZ_IDS[rng.below(AZ_IDS.len() as u64) as usize].to_vec();
+        let at = rng.below(id.len() as u64) as usize;
+        id[at] = ID_ALPHABET[rng.below(ID_ALPHABET.len() as u64) as usize];
+        if !AZ_IDS.contains(&id.as_slice()) {
+            return id;
+        }
+    }
 }
 
 /// The random input families, in report order.
@@ -415,6 +491,57 @@ pub fn families() -> Vec<Family> {
                     }
                     side
                 })
+            },
+        },
+        Family {
+            name: "TCP, both sides picked up mid-stream: 2–6 Azureus-framed messages `<u32 length><u32 id length><id><version><payload>` each, ids of 4–20 random bytes, random version byte, 0–40 random bytes of payload",
+            transport: Transport::Tcp,
+            midstream: true,
+            make: |r| {
+                both(r, |r| az_frames(r, |r| { let n = r.range(4, 20); r.bytes(n) }, |r| r.bytes(1)[0]))
+            },
+        },
+        Family {
+            name: "TCP, both sides picked up mid-stream: the same frames with ids of 4–20 random `A`–`Z`, `_` and a valid version byte (1, 2, 0x12)",
+            transport: Transport::Tcp,
+            midstream: true,
+            make: |r| {
+                both(r, |r| az_frames(r, |r| { let n = r.range(4, 20); from_alphabet(r, ID_ALPHABET, n) }, az_version))
+            },
+        },
+        Family {
+            name: "TCP, both sides picked up mid-stream: the same frames with ids `AZ_` or `BT_` and 1–14 random `A`–`Z`, `_` (the lengths of BiglyBT's ids), valid version bytes",
+            transport: Transport::Tcp,
+            midstream: true,
+            make: |r| {
+                both(r, |r| {
+                    az_frames(
+                        r,
+                        |r| {
+                            let mut id = if r.below(2) == 0 { b"AZ_".to_vec() } else { b"BT_".to_vec() };
+                            let n = r.range(1, 14);
+                            id.extend(from_alphabet(r, ID_ALPHABET, n));
+                            id
+                        },
+                        az_version,
+                    )
+                })
+            },
+        },
+        Family {
+            name: "TCP, both sides picked up mid-stream: the same frames with ids `AZ_` or `BT_` and 1–3 words of BiglyBT's ids (`HAVE`, `PIECE`, `STAT`, …) joined by `_`, never one of its ids, valid version bytes",
+            transport: Transport::Tcp,
+            midstream: true,
+            make: |r| {
+                both(r, |r| az_frames(r, az_word_id, az_version))
+            },
+        },
+        Family {
+            name: "TCP, both sides picked up mid-stream: the same frames with BiglyBT's ids, one byte of each changed (never one of its ids), valid version bytes",
+            transport: Transport::Tcp,
+            midstream: true,
+            make: |r| {
+                both(r, |r| az_frames(r, az_near_id, az_version))
             },
         },
         Family {

@@ -48,6 +48,7 @@
 //! | `FRAMING_RUN` messages mid-stream (one side, split, or both) and one more message or the flow's end / with extension messages | Likely / Confirmed | none of 2·10^4 random streams gets past its third header; of the messages that count without a handshake (`message::Context::runs_need_payloads`), none of 3·10^4 random mid-stream `<u32 length><type><body>` flows (types 0–23) and chunked transfers (`<u32><type><u64 offset>`, 8/32 KiB) makes a run (85 and 1,083 did when every valid message counted); framing alone is what `<u32 length><type>` protocols (Riak's PBC API, protobuf with 4-byte lengths) share, so it is never conclusive |
 //! | the same from a 16 KiB block's piece header found in a mid-stream side | as above | the header: 2^-40 per offset, none in 2,000 random mid-stream flows of up to 32 KiB a side; after a planted header, none of 5,000 random sides completes the run |
 //! | a 16 KiB block (length 16393, id 7, index below 2^24, `begin` a multiple of 2^14 below 64 MiB) followed at once by a valid message header, on a mid-stream side | Confirmed | header, index and `begin` on random bytes: 2^-68 per offset; the next header after a planted block on random bytes: about 2^-21, none in 2·10^4 random sides (`block_transfer` in docs/accuracy.md); a file transfer framed `<u32 16393><7><u64 offset><16 KiB>` matches while its offsets are below 64 MiB (a documented limit) |
+//! | two Azureus Messaging Protocol frames in a row (Vuze, BiglyBT; no other message or keep-alive between) whose ids are whole ids BiglyBT registers (`message::AZ_IDS`, 29) and whose version bytes are 1, 2 or 0x12, on a mid-stream side (`message_framing` from the reader) | Confirmed | after a frame's length on random bytes, a known frame: 2^-93.4 exactly (`00 00 00 n`, an exact id of 7–17 bytes, 3 of 256 version bytes), and after a planted known frame none of 10^5 random tails confirms; none of 5·10^4 random mid-stream flows of 2–6 such frames a side confirms: random ids, random `A`–`Z`/`_` ids, `AZ_`/`BT_` with random names, names recombined from BiglyBT's words, BiglyBT's ids one byte off (`tests/src/evidence.rs`; the frames that keep an `AZ_`/`BT_` prefix are a framing run, `Likely`); a protocol that frames messages the same way under the same names is Vuze's (docs/limits.md) |
 //! | MSE shape alone | none (`mse_shape` evidence) | random bytes are the shape by design (obfs4, Shadowsocks, Telegram share it); none of the 85 negative TCP flows reached both first flights in range unrefuted; a genuine exchange is refuted with probability about 2·10^-5 (0 of 3·10^4 sampled) |
 //! | MSE shape with corroboration; cleartext handshake after the exchange | Confirmed | no negative flow, with or without `bittorrent_host`; the handshake: as above |
 //! | unanswered first flight in range, to a known peer endpoint / from a BitTorrent host | Confirmed / Likely | no negative flow with `known_endpoint` |
@@ -80,6 +81,19 @@
 //!   messages. A protocol whose messages are exactly BEP 3's idle ones (acks shaped as haves
 //!   with indices below 2^24) is still `Likely`, even if its framing fails later
 //!   (docs/limits.md).
+//!   **Azureus frames** (Vuze and BiglyBT peers that both set the AZ messaging bit speak
+//!   `<u32 length><u32 id length><id><version><payload>`): two in a row whose ids are, byte for
+//!   byte, ids BiglyBT and Vuze register (`message::AZ_IDS`: `BT_PIECE`, `AZ_HAVE`, …) with a
+//!   version byte they write (1, 2, or 0x12: version 2 with padding) confirm, one side
+//!   suffices. The reader matches an id against the list a byte at a time (an index into the
+//!   sorted list and its position, in the header state and id byte it already has) and sets
+//!   [`Evidence::MESSAGE_FRAMING`] itself only for this rule; frames whose ids merely start
+//!   `AZ_` or `BT_` are framing, as before. Two frames rather than one: one exact id could be
+//!   a string in other bytes that happen to frame; two in a row, each length leading to the
+//!   next header, is what Vuze's encoder writes. The random families measure names
+//!   that share the prefix, the vocabulary or all but one byte (none confirms); what is left is
+//!   a stream that carries Vuze frames byte for byte (a dump of such traffic sent as a file),
+//!   the block transfer rule's limit too.
 //!   A side picked up inside a piece transfer (the usual case for the uploading side of a
 //!   capture that began late: a 16 KiB block spans a dozen segments) is read from the next
 //!   block's piece header (`00 00 40 09 07`), at most one block away.
@@ -477,7 +491,14 @@ impl FlowClassifier {
                     *f |= found.other;
                 }
                 // Most payloads (bulk data, skipped bodies) change nothing the rules read.
-                if digest(sides, self.flags, self.evidence) != before {
+                let changed = digest(sides, self.flags, self.evidence) != before;
+                // The message reader sets `message_framing` itself only for two Azureus frames
+                // with known ids in a row on a side read mid-stream (`message::AZ_IDS`):
+                // conclusive (the flow's framing runs set it in `decide_midstream`).
+                if found.evidence.contains(Evidence::MESSAGE_FRAMING) {
+                    self.detect(Protocol::PeerWire, Confidence::Confirmed);
+                }
+                if changed {
                     self.decide_tcp(false);
                 }
             }

@@ -184,7 +184,9 @@ evidence_bits! {
     DHT_BIT = 4, "dht_bit";
     /// Reserved bit 4 of the last byte (BEP 52 v2 upgrade) set in a handshake.
     V2_BIT = 5, "v2_bit";
-    /// A run of well-formed peer-wire messages without a handshake (mid-stream pickup).
+    /// A run of well-formed peer-wire messages without a handshake (mid-stream pickup); at
+    /// `confirmed` without other evidence, two Azureus Messaging Protocol frames in a row with
+    /// ids Vuze and BiglyBT register.
     MESSAGE_FRAMING = 6, "message_framing";
     /// A BEP 10 extension handshake (extended message 0).
     EXTENSION_HANDSHAKE = 7, "extension_handshake";

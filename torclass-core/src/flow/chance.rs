@@ -338,3 +338,47 @@ fn negative_captures_match_no_rule() {
     );
     assert_eq!(exchanges, 0);
 }
+
+/// The chance that random bytes after an Azureus frame's 4-byte length are a frame with a
+/// known id and version (`message::AZ_IDS`; the Azureus rule needs two in a row): computed
+/// exactly, the id length `00 00 00 n`, the id and 3 of 256 version bytes (2^-93.4, the
+/// 7-byte ids `AZ_HAVE` and `BT_HAVE` weighing most); and sampled: after a planted known frame
+/// on a mid-stream side, none of 100,000 random tails confirms (the tail's first frame would
+/// be the second in a row).
+#[test]
+fn azureus_frame_after_its_length_on_random_bytes() {
+    let exact: f64 = message::AZ_IDS
+        .iter()
+        .map(|id| 2f64.powi(-8 * (4 + id.len() as i32)) * 3.0 / 256.0)
+        .sum();
+    let mut rng = Rng(0x0a2b_0a2b_5eed_0001);
+    let planted = crate::test_util::az_frame("BT_HAVE", &[0, 0, 0, 9]);
+    let samples = 100_000;
+    let mut confirmed = 0;
+    let mut tail = [0u8; 32];
+    for _ in 0..samples {
+        rng.fill(&mut tail);
+        // A frame's length that fits the id length, a 17-byte id and its version.
+        tail[..4].copy_from_slice(&[0, 0, 0, 0x20]);
+        let mut flow = FlowClassifier::new(Transport::Tcp);
+        flow.midstream();
+        flow.feed(A, &[&planted[..], &tail].concat());
+        let level = flow.finish().detection().map(|d| d.confidence);
+        confirmed += usize::from(level == Some(Confidence::Confirmed));
+    }
+    std::println!(
+        "chance: a known Azureus frame after a frame's length: exactly {exact:.2e} (2^{:.1}); \
+         sampled after a planted one: {confirmed} of {samples}",
+        exact.log2()
+    );
+    assert!(exact < 2f64.powi(-90));
+    assert_eq!(confirmed, 0);
+    // The control: a second known frame in the tail's place confirms.
+    let mut flow = FlowClassifier::new(Transport::Tcp);
+    flow.midstream();
+    flow.feed(A, &[&planted[..], &planted].concat());
+    assert_eq!(
+        flow.finish().detection().map(|d| d.confidence),
+        Some(Confidence::Confirmed)
+    );
+}

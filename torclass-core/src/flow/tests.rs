@@ -553,7 +553,9 @@ fn block_search_window() {
 
 /// Vuze/BiglyBT peers that both set the Azureus messaging bit speak AZ frames after their
 /// handshakes: the responder's side alone (its handshake and AZ_HANDSHAKE in one write) is
-/// confirmed; a mid-stream pickup of AZ frames both ways is framing alone, so likely.
+/// confirmed; so is a mid-stream pickup of AZ frames both ways (two frames in a row with known
+/// ids and versions), at any cut. Ids that are not BiglyBT's, one byte off, are framing alone:
+/// likely.
 #[test]
 fn azureus_messaging() {
     let mut hs = handshake(b"-AZ5770-abcdefghijkl");
@@ -571,27 +573,37 @@ fn azureus_messaging() {
         let (v, _) = run(&responder, cuts);
         assert_eq!(level(v), CONFIRMED_WIRE, "cuts {cuts:?}");
     }
-    let request = |i: u8| az_frame("BT_REQUEST", &[0, 0, 0, i, 0, 0, 0, 0, 0, 0, 0x40, 0]);
-    let midstream = std::vec![
-        (A, [request(1), request(2), request(3)].concat()),
-        (
-            B,
-            [
-                az_frame("BT_PIECE", &[9; 3000]),
-                az_frame("AZ_HAVE", b"d1:pli1eee"),
-                az_frame("BT_PIECE", &[9; 3000])
-            ]
-            .concat()
-        ),
-    ];
-    let mut flow = FlowClassifier::new(Transport::Tcp);
-    flow.midstream();
-    feed_cut(&mut flow, &midstream, &[]);
-    let d = detection(flow.verdict());
-    assert_eq!(
-        (d.protocol, d.confidence),
-        (Protocol::PeerWire, Confidence::Likely)
-    );
+    let midstream = |request: &str, piece: &str, have: &str| {
+        let request = |i: u8| az_frame(request, &[0, 0, 0, i, 0, 0, 0, 0, 0, 0, 0x40, 0]);
+        std::vec![
+            (A, Vec::new()),
+            (A, [request(1), request(2), request(3)].concat()),
+            (
+                B,
+                [
+                    az_frame(piece, &[9; 3000]),
+                    az_frame(have, b"d1:pli1eee"),
+                    az_frame(piece, &[9; 3000])
+                ]
+                .concat()
+            ),
+        ]
+    };
+    let vuze = midstream("BT_REQUEST", "BT_PIECE", "AZ_HAVE");
+    for cuts in [&[][..], &[1, 9, 17, 30], &[2, 3, 5, 7, 11, 13]] {
+        let (v, e) = outcome(&vuze, cuts);
+        assert_eq!(level(v), CONFIRMED_WIRE, "cuts {cuts:?}");
+        assert!(e.contains(Evidence::MESSAGE_FRAMING));
+    }
+    let near = midstream("BT_REQUESt", "BT_PIECF", "AZ_HAVF");
+    for cuts in [&[][..], &[1, 9, 17, 30]] {
+        let (v, _) = outcome(&near, cuts);
+        assert_eq!(
+            level(v),
+            Some((Protocol::PeerWire, Confidence::Likely)),
+            "cuts {cuts:?}"
+        );
+    }
 }
 
 /// Riak's Protocol Buffers API: `<u32 length><code><protobuf>`, where pings (code 1) and their

@@ -16,7 +16,12 @@
 //! `<length: u32><id length: u32><id string><version and flags: u8><payload>`, with ids
 //! `AZ_HANDSHAKE`, `BT_PIECE`, `AZ_PEER_EXCHANGE`, …. Its header is read as one more message
 //! form: a 5th header byte of 0 (the id length's high byte) where a choke (length 1) cannot
-//! be, an id length of 4–64 and an id starting `AZ_` or `BT_`.
+//! be, an id length of 4–64 and an id starting `AZ_` or `BT_`. An id is also matched whole
+//! against the ids BiglyBT and Vuze register ([`AZ_IDS`]), a byte at a time, and the version
+//! byte after a known id is checked: on a stream read without its handshake
+//! ([`Context::runs_need_payloads`]) two such frames in a row (no other message between them)
+//! are [`Evidence::MESSAGE_FRAMING`], which the reader sets for nothing else (the flow makes it
+//! conclusive, see `flow`).
 
 use super::bencode::Tokenizer;
 use super::extension::{self, ExtIds, Kind};
@@ -196,19 +201,119 @@ pub const MAX_BLOCK_BEGIN: u32 = 1 << 26;
 const _: () = assert!(MAX_BLOCK_BEGIN.is_power_of_two() && MAX_BLOCK_BEGIN >= 1 << 24);
 
 // Header states in `Reader::hdr`: 0..=3 length bytes read, 4 = reading the id, 5 = in a body,
-// 6 = at the first byte of a piece index; 7..=12: an Azureus frame's header after its first
-// byte: id length bytes 2–4, then the id's first three bytes (`id` holds the id length, and
-// `AZ_B` once the id started `B`).
+// 6 = at the first byte of a piece index; 7..=9: an Azureus frame's id length bytes 2–4;
+// `AZ_ID + n`: `n` bytes of its id read (the frame's length still in `rem`). An id that is not
+// in [`AZ_IDS`] is read up to its prefix (`AZ_ID + 2` at most; `id` is `AZ_B` once it started
+// `B`); a known id up to its end, `AZ_ID + len` being its version byte (`id` is `AZ_NAMED` and
+// the index of the first id of [`AZ_IDS`] that matches the bytes read so far).
 const IN_BODY: u8 = 5;
 const INDEX: u8 = 6;
 const AZ_IDLEN: u8 = 7;
 const AZ_ID: u8 = 10;
-const AZ_END: u8 = 13;
-/// `Reader::id` bit while an Azureus id is read: it started with `B` (`BT_`), not `A`.
+/// Bytes of an Azureus id's prefix (`AZ_`, `BT_`): the frame counts as a message once it is
+/// read.
+const AZ_PREFIX: usize = 3;
+/// `Reader::id` bit while an Azureus id that is not a known one is read: it started with `B`
+/// (`BT_`), not `A`.
 const AZ_B: u8 = 0x80;
+/// `Reader::id` bit while an Azureus id is matched against [`AZ_IDS`]; the bits of
+/// [`AZ_INDEX`] hold the index of the first id that matches.
+const AZ_NAMED: u8 = 0x40;
+/// `Reader::id` bits of an index into [`AZ_IDS`] while an id is matched.
+const AZ_INDEX: u8 = 0x1f;
+/// `Reader::id` bit of the Azureus rule: the last message was an Azureus frame with a known id
+/// and version. Set in that frame's body, kept between messages and through the next
+/// Azureus frame's header (any other message or a keep-alive clears it). Message ids are at
+/// most 23, the keep-alive count at most 17 and an index into [`AZ_IDS`] below 32, so the bit
+/// is free in those states.
+const AZ_MARK: u8 = 0x20;
 /// Shortest and longest Azureus message id accepted (`AZ_HAVE`, `BT_PIECE`: the prefix and a
 /// name; BiglyBT's decoder refuses more than 1024, its ids are under 32).
 const AZ_ID_LEN: core::ops::RangeInclusive<u8> = 4..=64;
+
+unstable! {
+    /// The Azureus message ids that BiglyBT and Vuze register with their message manager
+    /// (`BTMessageFactory.init`, `AZMessageFactory.init`; the strings of `BTMessage` and
+    /// `AZMessage`), sorted by length, then bytes. `AZ_GENERIC_MAP` is not among them: a generic
+    /// map message goes out under its plugin's own id.
+    pub const AZ_IDS: [&[u8]; 29] = [
+        b"AZ_HAVE",
+        b"BT_HAVE",
+        b"BT_CHOKE",
+        b"BT_PIECE",
+        b"BT_CANCEL",
+        b"BT_HASHES",
+        b"BT_REQUEST",
+        b"BT_UNCHOKE",
+        b"AZ_METADATA",
+        b"AZ_STAT_REP",
+        b"AZ_STAT_REQ",
+        b"BT_BITFIELD",
+        b"BT_DHT_PORT",
+        b"BT_HAVE_ALL",
+        b"AZ_BAD_PIECE",
+        b"AZ_HANDSHAKE",
+        b"BT_HANDSHAKE",
+        b"BT_HAVE_NONE",
+        b"BT_INTERESTED",
+        b"BT_KEEP_ALIVE",
+        b"BT_HASH_REJECT",
+        b"AZ_REQUEST_HINT",
+        b"BT_ALLOWED_FAST",
+        b"BT_HASH_REQUEST",
+        b"BT_UNINTERESTED",
+        b"AZ_PEER_EXCHANGE",
+        b"BT_SUGGEST_PIECE",
+        b"BT_LT_EXT_MESSAGE",
+        b"BT_REJECT_REQUEST",
+    ];
+}
+
+/// The longest id of [`AZ_IDS`].
+const AZ_LONGEST: u8 = 17;
+
+// Every index fits `AZ_INDEX`, every id the header states and the prefix rule.
+const _: () = {
+    assert!(AZ_IDS.len() <= AZ_INDEX as usize + 1);
+    let mut rest: &[&[u8]] = &AZ_IDS;
+    while let Some((&id, tail)) = rest.split_first() {
+        assert!(id.len() <= AZ_LONGEST as usize && id.len() >= *AZ_ID_LEN.start() as usize);
+        assert!(matches!(id, [b'A', b'Z', b'_', ..] | [b'B', b'T', b'_', ..]));
+        rest = tail;
+    }
+};
+
+/// True for the version byte of an Azureus frame as BiglyBT and Vuze write it
+/// (`AZMessageFactory.createAZRawMessage`): the version in the low nibble (1, or 2 with
+/// padding support), flags in the high one, where only `0x1` is defined (padding, version 2
+/// only: a `u16` padding length and the padding follow, so the frame has room for the length).
+fn az_version_fits(byte: u8, room: u32) -> bool {
+    match byte {
+        1 | 2 => true,
+        0x12 => room >= 2,
+        _ => false,
+    }
+}
+
+/// The index of the first id of [`AZ_IDS`] that is `len` bytes long.
+fn az_first(len: u8) -> Option<u8> {
+    let at = AZ_IDS.iter().position(|id| id.len() == usize::from(len))?;
+    u8::try_from(at).ok()
+}
+
+/// The index of the first id of [`AZ_IDS`] that matches the bytes of the one at `index` before
+/// position `at`, and `byte` at `at`; `index` must be the first that matches before `at` (the
+/// ids that share a length and a prefix follow one another).
+fn az_next(index: u8, at: usize, byte: u8) -> Option<u8> {
+    let ids = AZ_IDS.get(usize::from(index)..)?;
+    let (&first, _) = ids.split_first()?;
+    let prefix = first.get(..at)?;
+    let found = ids
+        .iter()
+        .take_while(|id| id.len() == first.len() && id.get(..at) == Some(prefix))
+        .position(|id| id.get(at) == Some(&byte))?;
+    u8::try_from(found).ok()?.checked_add(index)
+}
 
 /// True for the messages whose payload starts with a piece index (BEP 3 have, request, piece,
 /// cancel; BEP 6 suggest, reject, allowed fast). The index's first byte must be zero: a
@@ -472,8 +577,15 @@ impl Reader {
             };
             rest = tail;
             if self.hdr >= AZ_IDLEN {
-                if !self.azureus_header(byte) {
+                if !self.azureus_header(byte, cx) {
                     return Step::Invalid;
+                }
+                if self.hdr == IN_BODY && self.rem == 0 {
+                    // A known id and its version, without a payload.
+                    self.end_message(cx);
+                    if self.at_limit(cx.stop_after) {
+                        return Step::Limit;
+                    }
                 }
                 continue;
             }
@@ -500,7 +612,7 @@ impl Reader {
             if byte == 0 && self.rem != 1 {
                 // Not a choke: the id length of an Azureus frame, maybe.
                 self.hdr = AZ_IDLEN;
-                self.id = 0;
+                self.id &= AZ_MARK;
                 continue;
             }
             if !length_is_valid(MessageId::from(byte), self.rem) {
@@ -551,36 +663,101 @@ impl Reader {
     }
 
     /// One byte of an Azureus frame's header after its first (`hdr` ≥ [`AZ_IDLEN`]); false if
-    /// it is not one. At its end the frame counts as a message and its body is skipped.
-    fn azureus_header(&mut self, byte: u8) -> bool {
-        let ok = match self.hdr {
-            AZ_IDLEN | 8 => byte == 0,
+    /// it is not one. The frame counts as a message once its id's prefix is read; its body is
+    /// skipped from the end of the prefix (an id not in [`AZ_IDS`]) or of the version byte.
+    fn azureus_header<O: Observer>(&mut self, byte: u8, cx: &mut Context<'_, O>) -> bool {
+        match self.hdr {
+            AZ_IDLEN | 8 => {
+                self.hdr = self.hdr.saturating_add(1);
+                byte == 0
+            }
             9 => {
-                self.id = byte;
                 // Id length, id and the version byte fit in the frame.
-                AZ_ID_LEN.contains(&byte) && self.rem >= u32::from(byte).saturating_add(5)
-            }
-            AZ_ID => {
-                if byte == b'B' {
-                    self.id |= AZ_B;
+                if !AZ_ID_LEN.contains(&byte) || self.rem < u32::from(byte).saturating_add(5) {
+                    return false;
                 }
-                matches!(byte, b'A' | b'B')
+                self.id = match az_first(byte) {
+                    Some(index) => AZ_NAMED | (self.id & AZ_MARK) | index,
+                    None => 0,
+                };
+                self.hdr = AZ_ID;
+                true
             }
-            11 => byte == if self.id & AZ_B != 0 { b'T' } else { b'Z' },
+            _ => self.azureus_id(byte, cx),
+        }
+    }
+
+    /// One byte of an Azureus frame's id, or the version byte after a known id.
+    fn azureus_id<O: Observer>(&mut self, byte: u8, cx: &mut Context<'_, O>) -> bool {
+        let at = usize::from(self.hdr.saturating_sub(AZ_ID));
+        let named = if self.id & AZ_NAMED != 0 {
+            AZ_IDS.get(usize::from(self.id & AZ_INDEX)).copied()
+        } else {
+            None
+        };
+        if let Some(name) = named {
+            if at == name.len() {
+                // The payload's room: the frame less the id length, the id and this byte.
+                let header = u32::try_from(at.saturating_add(5)).unwrap_or(u32::MAX);
+                let known = az_version_fits(byte, self.rem.saturating_sub(header));
+                // Two known frames in a row, on a stream read without its handshake.
+                if known && self.id & AZ_MARK != 0 && cx.runs_need_payloads {
+                    cx.evidence |= Evidence::MESSAGE_FRAMING;
+                }
+                self.enter_body(at.saturating_add(1), if known { AZ_MARK } else { 0 });
+                return true;
+            }
+            if let Some(index) = az_next(self.id & AZ_INDEX, at, byte) {
+                self.id = (self.id & !AZ_INDEX) | index;
+                self.id_byte_read(at);
+                return true;
+            }
+            if at >= AZ_PREFIX {
+                // Past the prefix, any name: the rest is skipped with the body.
+                self.enter_body(at.saturating_add(1), 0);
+                return true;
+            }
+        }
+        // The prefix of an id that is not (or no longer) a known one.
+        let b = match named {
+            Some(name) => name.first() == Some(&b'B'),
+            None => self.id & AZ_B != 0,
+        };
+        let fits = match at {
+            0 => matches!(byte, b'A' | b'B'),
+            1 => byte == if b { b'T' } else { b'Z' },
             _ => byte == b'_',
         };
-        if !ok {
+        if !fits {
             return false;
         }
-        self.hdr = self.hdr.saturating_add(1);
-        if self.hdr == AZ_END {
-            // Seven header bytes after the length: the id length and the id's prefix.
-            self.bump();
-            self.rem = self.rem.saturating_sub(7);
-            self.hdr = IN_BODY;
-            self.id = 0;
+        self.id = if (at == 0 && byte == b'B') || (at > 0 && b) {
+            AZ_B
+        } else {
+            0
+        };
+        self.id_byte_read(at);
+        if at.saturating_add(1) == AZ_PREFIX {
+            self.enter_body(AZ_PREFIX, 0);
         }
         true
+    }
+
+    /// The id byte at `at` fitted: the next one, and the frame counts once its prefix is read.
+    fn id_byte_read(&mut self, at: usize) {
+        self.hdr = self.hdr.saturating_add(1);
+        if at.saturating_add(1) == AZ_PREFIX {
+            self.bump();
+        }
+    }
+
+    /// The body of an Azureus frame after `id_bytes` bytes of its header past the id length
+    /// (`rem` held the frame's length), with `mark` ([`AZ_MARK`] or nothing) in `id`.
+    fn enter_body(&mut self, id_bytes: usize, mark: u8) {
+        let read = u32::try_from(id_bytes.saturating_add(4)).unwrap_or(u32::MAX);
+        self.rem = self.rem.saturating_sub(read);
+        self.hdr = IN_BODY;
+        self.id = mark;
     }
 
     fn end_message<O: Observer>(&mut self, cx: &mut Context<'_, O>) {
@@ -589,8 +766,9 @@ impl Reader {
         }
         self.hdr = 0;
         self.rem = 0;
-        // A 16 KiB block whose `begin` fitted leaves its mark for the next header.
-        self.id &= BLOCK_MARK;
+        // A 16 KiB block whose `begin` fitted, or an Azureus frame with a known id, leaves its
+        // mark for the next header.
+        self.id &= BLOCK_MARK | AZ_MARK;
         self.path = extension::Path::IDLE;
     }
 
@@ -669,6 +847,40 @@ impl BlockFinder {
     }
 }
 
+/// True for an Azureus id state `read` can leave with `at` bytes of the id read: a known id's
+/// index (and maybe [`AZ_MARK`]) where those bytes first match, up to its version byte, or an
+/// unknown id's prefix (and [`AZ_B`] once its first byte was `B`); the frame's length in `rem`
+/// leaves room for the id length, the id and a version byte.
+fn az_id_state_fits(at: u8, id: u8, rem: u32) -> bool {
+    let at = usize::from(at);
+    let len = if id & AZ_NAMED != 0 {
+        let index = id & AZ_INDEX;
+        let Some(name) = AZ_IDS.get(usize::from(index)) else {
+            return false;
+        };
+        if id & AZ_B != 0 || at > name.len() || az_walk(name, at) != Some(index) {
+            return false;
+        }
+        name.len()
+    } else {
+        if id & !AZ_B != 0 || at >= AZ_PREFIX || (at == 0 && id != 0) {
+            return false;
+        }
+        usize::from(*AZ_ID_LEN.start())
+    };
+    let least = u32::try_from(len.saturating_add(5)).unwrap_or(u32::MAX);
+    (least..=MAX_LEN).contains(&rem)
+}
+
+/// The index `read` holds once the first `at` bytes of `name`, a known id, are matched.
+fn az_walk(name: &[u8], at: usize) -> Option<u8> {
+    let start = az_first(u8::try_from(name.len()).ok()?)?;
+    name.get(..at)?
+        .iter()
+        .enumerate()
+        .try_fold(start, |index, (i, &byte)| az_next(index, i, byte))
+}
+
 // The reader's part of `FlowClassifier::to_state` (see `flow/state.rs`).
 impl Reader {
     pub(crate) const ENCODED_LEN: usize = 7 + Tokenizer::ENCODED_LEN + 1;
@@ -685,12 +897,13 @@ impl Reader {
     /// `None` unless the header state and the length it holds are ones `read` can leave:
     /// `hdr` 0..=3 with only `hdr` length bytes read, 4 with a valid non-zero length, 5
     /// with at most [`MAX_LEN`] bytes left, 6 with at least the index's 4 bytes left, or
-    /// inside an Azureus frame's header with its length and the id length read so far; and
-    /// [`BLOCK_MARK`] only where `read` sets it.
+    /// inside an Azureus frame's header with its length and the id length read so far (a
+    /// known id's index where its bytes read so far first match); and [`BLOCK_MARK`] and
+    /// [`AZ_MARK`] only where `read` sets them.
     pub(crate) fn decode(r: &mut crate::codec::StateReader<'_>) -> Option<Self> {
         let rem = r.u32()?;
         let tok = Tokenizer::decode(r)?;
-        let hdr = r.u8_if(|h| h < AZ_END)?;
+        let hdr = r.u8_if(|h| h <= AZ_ID.saturating_add(AZ_LONGEST))?;
         let id = r.u8()?;
         let count = r.u8()?;
         let path = extension::Path::decode(r)?;
@@ -703,13 +916,8 @@ impl Reader {
             4 => (1..=MAX_LEN).contains(&rem),
             IN_BODY => rem <= MAX_LEN,
             INDEX => (4..=MAX_LEN).contains(&rem),
-            AZ_IDLEN..AZ_ID => id == 0 && (2..=MAX_LEN).contains(&rem),
-            _ => {
-                let len = id & !AZ_B;
-                AZ_ID_LEN.contains(&len)
-                    && (hdr > AZ_ID || id & AZ_B == 0)
-                    && (u32::from(len).saturating_add(5)..=MAX_LEN).contains(&rem)
-            }
+            AZ_IDLEN..AZ_ID => id & !AZ_MARK == 0 && (2..=MAX_LEN).contains(&rem),
+            _ => az_id_state_fits(hdr.saturating_sub(AZ_ID), id, rem),
         };
         // The block mark only where `read` sets it: alone between messages, on a message with
         // an index at its index, on a 16 KiB block before its block ends.
@@ -724,7 +932,15 @@ impl Reader {
         let pending_ok = hdr != IN_BODY
             || id & PENDING == 0
             || matches!(id & !PENDING, 6 | 8 | 16 | 20);
-        (rem_ok && mark_ok && pending_ok).then_some(Self {
+        // The Azureus mark alone between messages and in a known frame's body, with the
+        // index of a known id in its header (`az_id_state_fits`).
+        let az_ok = id & AZ_MARK == 0
+            || match hdr {
+                0..=IN_BODY | AZ_IDLEN..AZ_ID => id == AZ_MARK,
+                INDEX => false,
+                _ => true,
+            };
+        (rem_ok && mark_ok && pending_ok && az_ok).then_some(Self {
             rem,
             tok,
             hdr,
@@ -1192,5 +1408,157 @@ mod tests {
         }
         // A choke is still a choke.
         assert_eq!(count_of(&msg(0, &[]), 1), (1, Step::NeedMore));
+    }
+
+    /// The evidence, the count and whether the reader ended between messages (false once a
+    /// header was invalid) after reading `stream` without a handshake (`runs_need_payloads`),
+    /// cut at `cuts`, each state on the way also encoded and decoded back as the flow's
+    /// snapshot does.
+    fn az_read(stream: &[u8], cuts: &[usize], runs_need_payloads: bool) -> (Evidence, u8, bool) {
+        let mut r = Reader::new();
+        let mut none = crate::observer::NoObserver;
+        let mut cx = Context {
+            runs_need_payloads,
+            blocks: runs_need_payloads,
+            ..context(&mut none)
+        };
+        let mut start = 0;
+        for end in cuts.iter().copied().chain([stream.len()]) {
+            let end = end.clamp(start, stream.len());
+            if r.read(&stream[start..end], &mut cx) != Step::NeedMore {
+                return (cx.evidence, r.count(), false);
+            }
+            start = end;
+            let mut buf = [0u8; Reader::ENCODED_LEN];
+            r.encode(&mut crate::codec::StateWriter::new(&mut buf));
+            let back = Reader::decode(&mut crate::codec::StateReader::new(&buf));
+            assert_eq!(back, Some(r), "snapshot at {end}");
+        }
+        (cx.evidence, r.count(), r.at_boundary())
+    }
+
+    /// `id`'s frame with version `version` and `payload`.
+    fn az_versioned(id: &[u8], version: u8, payload: &[u8]) -> Vec<u8> {
+        let mut body = (id.len() as u32).to_be_bytes().to_vec();
+        body.extend_from_slice(id);
+        body.push(version);
+        body.extend_from_slice(payload);
+        let mut m = (body.len() as u32).to_be_bytes().to_vec();
+        m.extend(body);
+        m
+    }
+
+    #[test]
+    fn az_ids_sorted_by_length_then_bytes() {
+        for pair in AZ_IDS.windows(2) {
+            assert!((pair[0].len(), pair[0]) < (pair[1].len(), pair[1]), "{pair:?}");
+        }
+        assert_eq!(AZ_IDS.iter().map(|id| id.len()).max(), Some(usize::from(AZ_LONGEST)));
+    }
+
+    /// Two Azureus frames with known ids and versions in a row, without a handshake, are
+    /// `message_framing`: at every single cut and in chunks of any size, every pair of known
+    /// ids, with and without payloads and padding; the frames count as before.
+    #[test]
+    fn azureus_known_frames_at_every_cut() {
+        let stream = [
+            az_versioned(b"BT_REQUEST", 2, &[0, 0, 0, 9, 0, 0, 0x40, 0, 0, 0, 0x40, 0]),
+            az_versioned(b"BT_CHOKE", 2, &[]),
+            az_versioned(b"AZ_HAVE", 0x12, b"\x00\x03abcd1:pli1eee"),
+            az_versioned(b"BT_PIECE", 1, &[7; 300]),
+        ]
+        .concat();
+        let (e, count, boundary) = az_read(&stream, &[], true);
+        assert_eq!((e, count, boundary), (Evidence::MESSAGE_FRAMING, 4, true));
+        for cut in 0..=stream.len() {
+            assert_eq!(az_read(&stream, &[cut], true), (e, count, boundary), "cut at {cut}");
+        }
+        for size in 1..40 {
+            let cuts: Vec<usize> = (1..).map(|i| i * size).take_while(|&c| c < stream.len()).collect();
+            assert_eq!(az_read(&stream, &cuts, true), (e, count, boundary), "chunks of {size}");
+        }
+        assert_eq!(az_read(&stream, &[], false).0, Evidence::NONE, "after a handshake: nothing to prove");
+        for a in AZ_IDS {
+            for b in AZ_IDS {
+                let pair = [az_versioned(a, 2, &[1, 2]), az_versioned(b, 1, &[])].concat();
+                let (e, count, boundary) = az_read(&pair, &[5, 9, 13], true);
+                assert_eq!((e, count, boundary), (Evidence::MESSAGE_FRAMING, 2, true), "{a:?} {b:?}");
+            }
+        }
+    }
+
+    /// Near misses are valid frames (when their prefix is), but never the evidence: one known
+    /// frame alone, or followed by an id one byte off, one byte longer or shorter, a version
+    /// byte other than 1, 2 or 0x12 (0x12 without room for the padding length), or a message
+    /// or keep-alive in between.
+    #[test]
+    fn azureus_near_misses() {
+        let first = az_versioned(b"BT_HAVE", 2, &[0, 0, 0, 5]);
+        let mut near: Vec<Vec<u8>> = Vec::new();
+        for id in AZ_IDS {
+            for at in 0..id.len() {
+                for byte in [b'A', b'B', b'T', b'Z', b'_', b'X', b'a', 0] {
+                    let mut other = id.to_vec();
+                    other[at] = byte;
+                    if !AZ_IDS.contains(&other.as_slice()) {
+                        near.push(az_versioned(&other, 2, &[1]));
+                    }
+                }
+            }
+            near.push(az_versioned(&[id, &b"S"[..]].concat(), 2, &[1]));
+            near.push(az_versioned(&id[..id.len() - 1], 2, &[1]));
+            for version in [0u8, 3, 0x11, 0x21, 0x22, 0x81, 0xff] {
+                near.push(az_versioned(id, version, &[1, 2, 3]));
+            }
+            near.push(az_versioned(id, 0x12, &[1]));
+        }
+        for second in &near {
+            let stream = [first.clone(), second.clone()].concat();
+            for cuts in [&[][..], &[3, 12, 17, 21]] {
+                let (e, _, _) = az_read(&stream, cuts, true);
+                assert_eq!(e, Evidence::NONE, "{second:?}");
+            }
+        }
+        let have = msg(4, &[0, 0, 0, 9]);
+        let between: [Vec<u8>; 3] = [have, std::vec![0, 0, 0, 0], az_frame("AZ_HAVE_NOT", b"x")];
+        for mid in between {
+            let stream = [first.clone(), mid, first.clone()].concat();
+            assert_eq!(az_read(&stream, &[], true).0, Evidence::NONE);
+        }
+        assert_eq!(az_read(&first, &[], true), (Evidence::NONE, 1, true));
+    }
+
+    proptest::proptest! {
+        /// Streams of Azureus frames (known ids, ids one byte off, any version byte, payloads
+        /// of 0–5 bytes) with BEP 3 haves and keep-alives between some, read whole and cut at
+        /// random points: the same evidence, count and end, every state on the way a valid
+        /// snapshot.
+        #[test]
+        fn azureus_streams_at_any_cut(
+            frames in proptest::collection::vec(
+                (0usize..2 * AZ_IDS.len(), 0u8..8, 0usize..6, 0u8..4),
+                1..8,
+            ),
+            cuts in proptest::collection::vec(0usize..400, 0..8),
+        ) {
+            let mut stream = Vec::new();
+            for (pick, version, payload, between) in frames {
+                let mut id = AZ_IDS[pick % AZ_IDS.len()].to_vec();
+                if pick >= AZ_IDS.len() {
+                    let last = id.len() - 1;
+                    id[last] = b'Q';
+                }
+                let version = [1, 2, 0x12, 0x12, 0, 3, 0x11, 0x22][usize::from(version)];
+                stream.extend(az_versioned(&id, version, &[5u8; 5][..payload]));
+                match between {
+                    0 => stream.extend(msg(4, &[0, 0, 0, 1])),
+                    1 => stream.extend([0, 0, 0, 0]),
+                    _ => {}
+                }
+            }
+            let mut cuts = cuts;
+            cuts.sort_unstable();
+            proptest::prop_assert_eq!(az_read(&stream, &[], true), az_read(&stream, &cuts, true));
+        }
     }
 }

@@ -9,7 +9,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use torclass_core::Confidence::{Confirmed, Likely};
+use torclass_core::Confidence::Confirmed;
 
 use super::super::bt::{self, MseKey, MseSelect, UtpType};
 use super::super::packet::{Dir, Tcp, Trace, Udp};
@@ -539,8 +539,8 @@ fn azureus(b: &mut Builder) {
             t,
             vec![
                 F::bt("tcp", a, p, "peer_wire", Confirmed),
-                // Framing alone, mid-stream: a guess (see `flow` on length-prefixed protocols).
-                F::bt("tcp", a2, p2, "peer_wire", Likely),
+                // Two frames in a row with BiglyBT's ids and versions (`message::AZ_IDS`).
+                F::bt("tcp", a2, p2, "peer_wire", Confirmed),
             ],
         );
     }
