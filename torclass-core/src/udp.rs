@@ -205,7 +205,9 @@ const TRACKER_CONN: u8 = 1;
 const SYN_STRICT: u8 = 2;
 /// The flow's datagrams are wrapped in SOCKS 5 UDP headers (a client and its proxy's relay).
 const SOCKS: u8 = 4;
-const SEEN2_BITS: u8 = 7;
+/// The recorded SYN carried no payload (no uTP implementation sends data with its SYN).
+const SYN_EMPTY: u8 = 8;
+const SEEN2_BITS: u8 = 15;
 
 /// Correlation state of a UDP flow (46 bytes in memory, [`UdpState::ENCODED_LEN`] encoded).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -234,7 +234,109 @@ fn pair_and_flow_rules_on_random_bytes() {
     }
 }
 
-/// How often each look-alike recogniser accepts uniform random datagrams: a refuter that
+/// A field of a structured look-alike: what protocols put where uTP has its header fields.
+#[derive(Clone, Copy)]
+enum Field {
+    Zero,
+    /// The same value in both directions.
+    Constant(u32),
+    /// Counts the datagrams of the flow.
+    Counter(u32),
+    /// Counts the datagrams of the flow, plus one in the responder's direction.
+    CounterApart(u32),
+    /// A constant, plus one in the responder's direction (a request and a reply type one
+    /// apart, a port pair).
+    ConstantApart(u32),
+    /// The other direction's value of the `seq` field (a request id echoed).
+    Echo,
+    Random,
+}
+
+impl Field {
+    fn pick(rng: &mut Rng, echo: bool) -> Self {
+        let base = u32::try_from(rng.next_u64() & 0xffff).unwrap_or(0);
+        match rng.range(0, if echo { 6 } else { 5 }) {
+            0 => Self::Zero,
+            1 => Self::Constant(base),
+            2 => Self::Counter(base & 0xff),
+            3 if rng.range(0, 1) == 0 => Self::CounterApart(base & 0xff),
+            3 => Self::ConstantApart(base),
+            4 => Self::Random,
+            _ => Self::Echo,
+        }
+    }
+
+    fn value(self, rng: &mut Rng, i: u32, responder: bool, other_seq: u32) -> u32 {
+        match self {
+            Self::Zero => 0,
+            Self::Constant(c) => c,
+            Self::Counter(c) => c.wrapping_add(i),
+            Self::CounterApart(c) => c.wrapping_add(i).wrapping_add(u32::from(responder)),
+            Self::ConstantApart(c) => c.wrapping_add(u32::from(responder)),
+            Self::Echo => other_seq,
+            Self::Random => u32::try_from(rng.next_u64() >> 32).unwrap_or(0),
+        }
+    }
+}
+
+/// Flows of datagrams whose first two bytes are a uTP type/version byte (one per direction)
+/// and extension 0 and whose other header fields are what structured protocols carry: zeros,
+/// constants, counters (in the id field also one apart between the directions), the other
+/// direction's counter echoed, random bytes; payloads of zeros or random bytes. An adversarial
+/// pass found such flows confirmed as uTP (zeroed `seq_nr`/`ack_nr` on ids one apart; SYNs
+/// with payload answered on their id): the correlations now need a SYN without payload, a
+/// reply an implementation sends, non-zero acknowledgement pairs, one side whose every packet
+/// an implementation sends and one side twice on its connection id.
+#[test]
+fn structured_utp_lookalikes_are_rarely_confirmed() {
+    use Direction::{Initiator as A, Responder as B};
+    let mut rng = Rng::new(0xc4a2_ce03);
+    let n = N / 5;
+    let flows = (0..n).map(|_| {
+        let fields: Vec<Field> = (0..6).map(|k| Field::pick(&mut rng, k >= 4)).collect();
+        let zero_payload = rng.range(0, 1) == 0;
+        // A protocol's first byte: one type/version byte for each direction.
+        let types = [0x01u8, 0x11, 0x21, 0x31, 0x41];
+        let first = [types[rng.range(0, 4)], types[rng.range(0, 4)]];
+        let mut seqs = [0u32; 2];
+        let datagrams: Vec<_> = (0..rng.range(4, 12))
+            .map(|i| {
+                let d = if rng.range(0, 2) == 0 { B } else { A };
+                let responder = d == B;
+                let other_seq = seqs[usize::from(!responder)];
+                let i = u32::try_from(i).unwrap_or(0);
+                let mut p = std::vec![first[usize::from(responder)], 0];
+                let v: Vec<u32> = fields
+                    .iter()
+                    .map(|f| f.value(&mut rng, i, responder, other_seq))
+                    .collect();
+                p.extend_from_slice(&(v[0] as u16).to_be_bytes());
+                for x in &v[1..4] {
+                    p.extend_from_slice(&x.to_be_bytes());
+                }
+                p.extend_from_slice(&(v[4] as u16).to_be_bytes());
+                p.extend_from_slice(&(v[5] as u16).to_be_bytes());
+                seqs[usize::from(responder)] = v[4] & 0xffff;
+                let len = rng.range(0, 300);
+                if zero_payload {
+                    p.resize(p.len() + len, 0);
+                } else {
+                    p.extend(rng.bytes(len));
+                }
+                (d, p)
+            })
+            .collect();
+        flow(&datagrams)
+    });
+    let c = tally("structured uTP-shaped look-alike flows", n, flows);
+    // What is left is what uTP is, structurally: both directions DATA (or STATE) headers, a
+    // connection id pair one apart held constant, `seq_nr`/`ack_nr` counting in step or
+    // echoed, timestamps and windows in range (docs/limits.md). Measured: 28 of 5,000
+    // (0.56%); 176 before the checks above (zero pairs, odd sides, ids that change).
+    assert!(c[1] <= 28, "confirmed: {}", c[1]);
+}
+
+/// How often each look-alike recogniser accepts uniform random datagrams/// How often each look-alike recogniser accepts uniform random datagrams: a refuter that
 /// accepted random bytes often would refute BitTorrent guesses by chance.
 #[test]
 fn lookalike_recognisers_on_random_bytes() {

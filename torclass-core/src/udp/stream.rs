@@ -6,10 +6,13 @@
 //! the SYN's id + 1, the acceptor on the SYN's id), and each one's `ack_nr` trails the other's
 //! `seq_nr` by at most the packets in flight. [`UtpSide::see`] records a packet and marks
 //! which `ack_nr`s are coherent with the other direction; two directions that both are make a
-//! connection, whatever their timestamps or windows say (fields a client may set
-//! oddly: libtorrent's and libutp's plausible values are not required here). Whichever
-//! direction speaks first, the second one's first packet can tell: each side keeps its last
-//! `ack_nr` too.
+//! connection when one of them sent only packets an implementation sends (a peer may set odd
+//! timestamps or windows in its own packets, not in its peer's) and one of them sent twice on
+//! its connection id (a counter in the id field is one apart from one datagram to the next).
+//! A zero `ack_nr` acknowledging a zero `seq_nr` is no evidence (zeroed fields), and a side
+//! that changes its connection id starts a new connection: what either side acknowledged is
+//! over. Whichever direction speaks first, the second one's first packet can tell: each side
+//! keeps its last `ack_nr` too.
 
 use crate::wire::utp::{PacketType, UtpPacket};
 
@@ -33,7 +36,12 @@ const ACKED: u8 = 2;
 const MEASURED: u8 = 4;
 /// That payload fits an MSE key exchange flight.
 const MSE_FITS: u8 = 8;
-const ALL_FLAGS: u8 = KNOWN | ACKED | MEASURED | MSE_FITS;
+/// The side sent a packet no implementation sends ([`UtpPacket::is_plausible`] false) on its
+/// connection id.
+const ODD: u8 = 16;
+/// The side's last two packets had the same connection id (a connection, not a counter).
+const STABLE: u8 = 32;
+const ALL_FLAGS: u8 = KNOWN | ACKED | MEASURED | MSE_FITS | ODD | STABLE;
 
 /// What one direction of a UDP flow last sent as uTP (8 bytes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,10 +58,13 @@ pub(crate) struct UtpSide {
 }
 
 /// True if `ack`, sent on connection id `id`, acknowledges a side whose last packet had
-/// connection id `other_id` and `seq_nr` `other_seq`.
+/// connection id `other_id` and `seq_nr` `other_seq`. Both zero is no evidence: zeroed
+/// fields are what structured look-alikes carry, and a real `seq_nr` (random at the start,
+/// libtorrent and libutp) is 0 once in 2^16 packets.
 fn coherent(id: u16, ack: u16, other_id: u16, other_seq: u16) -> bool {
     let paired = id == other_id.wrapping_add(1) || other_id == id.wrapping_add(1);
     paired
+        && (ack, other_seq) != (0, 0)
         && (other_seq.wrapping_sub(ack) <= ACK_BEHIND || ack.wrapping_sub(other_seq) <= ACK_AHEAD)
 }
 
@@ -80,10 +91,23 @@ impl UtpSide {
             return;
         };
         let known = other.flags & KNOWN != 0;
+        let same = side.flags & KNOWN != 0 && id == side.id;
+        if same {
+            side.flags |= STABLE;
+        } else if side.flags & KNOWN != 0 {
+            // A new connection id from this side: a new connection (BEP 29 keeps a
+            // connection's ids for its life), so what either side acknowledged is over.
+            side.flags &= !(ACKED | STABLE | ODD);
+            if let Some(other) = sides.get_mut(mine ^ 1) {
+                other.flags &= !ACKED;
+            }
+        }
+        let Some(side) = sides.get_mut(mine) else {
+            return;
+        };
         if known && coherent(id, ack, other.id, other.seq) {
             side.flags |= ACKED;
         }
-        let same = side.flags & KNOWN != 0 && id == side.id;
         let step = seq.wrapping_sub(side.seq);
         if packet.packet_type() == PacketType::Data {
             side.run = match (same, step) {
@@ -98,6 +122,9 @@ impl UtpSide {
         side.seq = seq;
         side.ack = ack;
         side.flags |= KNOWN;
+        if !packet.is_plausible() {
+            side.flags |= ODD;
+        }
         if known && coherent(other.id, other.ack, id, seq) {
             if let Some(other) = sides.get_mut(mine ^ 1) {
                 other.flags |= ACKED;
@@ -108,6 +135,17 @@ impl UtpSide {
     /// True if this side acknowledged the other coherently at least once.
     pub(crate) fn acked(&self) -> bool {
         self.flags & ACKED != 0
+    }
+
+    /// True if every packet this side sent on its connection id is one an implementation
+    /// sends.
+    pub(crate) fn plausible(&self) -> bool {
+        self.flags & (KNOWN | ODD) == KNOWN
+    }
+
+    /// True if this side's last two packets were on the same connection id.
+    pub(crate) fn stable(&self) -> bool {
+        self.flags & STABLE != 0
     }
 
     /// DATA packets in sequence on the side's current connection id.
