@@ -93,7 +93,8 @@ pub struct FlowRecord {
     /// A DHT node id (20 bytes) seen in the flow.
     pub dht_node_id: Option<Id>,
     /// 1-based number of the flow's packet at which the verdict was first BitTorrent or
-    /// not BitTorrent.
+    /// not BitTorrent; for a flow called not BitTorrent and BitTorrent later, the packet at
+    /// which it became BitTorrent.
     pub decided_at_packet: Option<u64>,
     /// Why the flow left the flow table, if it did before the capture ended (not a column:
     /// the front ends that hand out flows as they end report it).

@@ -436,7 +436,8 @@ impl<M> Slot<M> {
         self.bytes.get(direction.index()).copied().unwrap_or(0)
     }
 
-    /// The 1-based packet at which the verdict stopped being undecided, if it has.
+    /// The 1-based packet at which the verdict stopped being undecided, if it has; for a flow
+    /// called not BitTorrent and BitTorrent later, the packet at which it became BitTorrent.
     pub fn decided_at_packet(&self) -> Option<u32> {
         (self.decided_at != 0).then_some(self.decided_at)
     }
@@ -1094,7 +1095,11 @@ where
             before,
         );
         let verdict = slot.classifier.verdict();
-        if before == Verdict::Undecided && verdict != Verdict::Undecided {
+        // Decided, or BitTorrent after a flow called not BitTorrent (a UDP flow sampled on,
+        // an MSE flow corroborated late): the packet where the verdict became what it is.
+        if (before == Verdict::Undecided && verdict != Verdict::Undecided)
+            || (before == Verdict::NotBitTorrent && verdict.is_bittorrent())
+        {
             slot.decided_at = slot.packets();
         }
         Ok(Outcome {

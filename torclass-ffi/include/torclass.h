@@ -974,7 +974,9 @@ typedef struct torclass_flow_info {
    */
   uint32_t packets[2];
   /**
-   * The 1-based packet at which the verdict stopped being undecided; 0 if it has not.
+   * The 1-based packet at which the verdict stopped being undecided; 0 if it has not. For a
+   * flow called not BitTorrent and BitTorrent later, the packet at which it became
+   * BitTorrent.
    */
   uint32_t decided_at_packet;
   /**

@@ -282,7 +282,9 @@ pub struct torclass_flow_info {
     pub bytes: [u64; 2],
     /// Packets sent by each side.
     pub packets: [u32; 2],
-    /// The 1-based packet at which the verdict stopped being undecided; 0 if it has not.
+    /// The 1-based packet at which the verdict stopped being undecided; 0 if it has not. For a
+    /// flow called not BitTorrent and BitTorrent later, the packet at which it became
+    /// BitTorrent.
     pub decided_at_packet: u32,
     /// `TORCLASS_END_*` when the flow has left the table (the callback), 0 while it is in it.
     pub end_reason: u8,

@@ -510,3 +510,40 @@ mod late;
 mod lifecycle;
 mod snapshot;
 mod tcp_stream;
+
+/// A UDP flow refuted by junk and BitTorrent later (the DHT on a tuple the junk used): its
+/// decided packet is the one that made it BitTorrent, not the refutation's.
+#[test]
+fn decided_at_is_where_a_refuted_flow_became_bittorrent() {
+    let mut slots = std::vec![Slot::default(); 16];
+    let mut t = table(&mut slots);
+    let u = key(ep(1, 5000), ep(2, 6881), Transport::Udp);
+    let junk: Vec<Vec<u8>> = (0..12u64)
+        .map(|i| crate::test_util::random_bytes(80, i))
+        .collect();
+    let query = b"d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe";
+    let mut refuted_at = None;
+    for (i, payload) in junk
+        .iter()
+        .map(Vec::as_slice)
+        .chain([&query[..]])
+        .enumerate()
+    {
+        let p = Packet {
+            key: u,
+            tcp: None,
+            fragment: Fragment::None,
+            payload,
+            payload_len_on_wire: u32::try_from(payload.len()).unwrap_or(0),
+            tunnel: None,
+        };
+        let out = t.process(&p, i as u64, |_| {}).unwrap();
+        if out.verdict == Verdict::NotBitTorrent && refuted_at.is_none() {
+            refuted_at = t.iter().next().and_then(Slot::decided_at_packet);
+        }
+    }
+    let slot = t.iter().next().unwrap();
+    assert!(slot.classifier.verdict().is_bittorrent());
+    assert!(refuted_at.is_some_and(|at| at < 13), "{refuted_at:?}");
+    assert_eq!(slot.decided_at_packet(), Some(13));
+}
