@@ -62,11 +62,16 @@ mod encap;
 mod error;
 mod fast;
 mod fragment;
+mod geneve;
 mod gre;
 mod gtp;
+mod ieee80211;
 mod link;
 mod mpls;
+mod ppp;
 mod pppoe;
+mod radiotap;
+mod teredo;
 #[cfg(test)]
 mod tests;
 mod tunnel;
@@ -918,7 +923,8 @@ fn tcp(datagram: Datagram<'_>, encap: Encap) -> Result<Packet<'_>, DecodeError> 
     })
 }
 
-/// Read a UDP header (RFC 768), and the tunnel in it on the VXLAN and GTP-U ports.
+/// Read a UDP header (RFC 768), and the tunnel in it on the VXLAN, GENEVE, Teredo and GTP-U
+/// ports.
 fn udp(datagram: Datagram<'_>, encap: Encap, fragments: bool) -> Result<Walk<'_>, DecodeError> {
     // The lax reader bounds the payload by the UDP length when the captured bytes hold it,
     // and by the captured bytes otherwise.
@@ -938,10 +944,17 @@ fn udp(datagram: Datagram<'_>, encap: Encap, fragments: bool) -> Result<Walk<'_>
         n => n.min(datagram.len_on_wire),
     };
     let (sport, dport) = (dgram.source_port(), dgram.destination_port());
-    if encap::is_tunnel_port(dport) {
+    if encap::is_tunnel_port(sport, dport) {
         let at = datagram.offset.saturating_add(UDP_HEADER_LEN);
-        if let Some(inner) = encap::udp_tunnel(&datagram, encap, sport, dport, dgram.payload(), at)
-        {
+        let on_wire = len_on_wire.saturating_sub(UDP_HEADER_LEN);
+        if let Some(inner) = encap::udp_tunnel(
+            &datagram,
+            encap,
+            (sport, dport),
+            dgram.payload(),
+            on_wire,
+            at,
+        ) {
             let (ip, tunnel) = inner?;
             let mut found = walk(ip, fragments)?;
             found.wrap(tunnel);

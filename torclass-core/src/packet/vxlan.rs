@@ -1,4 +1,5 @@
-//! VXLAN (RFC 7348 §5): an 8-byte header on UDP port 4789, then an Ethernet frame.
+//! VXLAN (RFC 7348 §5): an 8-byte header on UDP port 4789 (or 8472, Linux's default), then
+//! an Ethernet frame.
 
 use nom::bytes::complete::take;
 use nom::number::complete::{be_u24, be_u8};
@@ -19,6 +20,11 @@ mod field {
 /// The IANA port of VXLAN (RFC 7348 §5).
 pub(super) const PORT: u16 = 4789;
 
+/// The port the Linux kernel uses when `ip link add … type vxlan` names none (and flannel's):
+/// the port of the pre-standard drafts. Not registered for VXLAN, so the header must be
+/// exactly RFC 7348's (flags 0x08, reserved fields zero).
+pub(super) const LINUX_PORT: u16 = 8472;
+
 /// A VXLAN header with the I flag set.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Vxlan<'a> {
@@ -27,15 +33,27 @@ pub(super) struct Vxlan<'a> {
 }
 
 impl<'a> Vxlan<'a> {
-    /// Check the VXLAN header at the start of `bytes`, `at` bytes into the frame.
-    pub(super) fn new_checked(bytes: &'a [u8], at: usize) -> Result<Self, DecodeError> {
-        let (payload, (flags, _, vni, _)) = (be_u8::<_, ()>, take(3usize), be_u24, be_u8)
+    /// Check the VXLAN header at the start of `bytes`, `at` bytes into the frame: the I flag
+    /// set and, if `strict`, every other bit of the flags and reserved fields clear (RFC 7348
+    /// has receivers ignore them: extensions such as VXLAN-GBP use them on port 4789).
+    pub(super) fn new_checked(
+        bytes: &'a [u8],
+        at: usize,
+        strict: bool,
+    ) -> Result<Self, DecodeError> {
+        let (payload, (flags, reserved, vni, last)) = (be_u8::<_, ()>, take(3usize), be_u24, be_u8)
             .parse(bytes)
             .map_err(|_| DecodeError::truncated(Layer::Vxlan, at, field::LEN, bytes.len()))?;
         if flags & field::I == 0 {
             return Err(DecodeError::Malformed {
                 layer: Layer::Vxlan,
                 reason: "I flag (valid VNI) not set",
+            });
+        }
+        if strict && (flags != field::I || reserved.iter().any(|b| *b != 0) || last != 0) {
+            return Err(DecodeError::Malformed {
+                layer: Layer::Vxlan,
+                reason: "flags other than I or reserved bits set",
             });
         }
         Ok(Self { vni, payload })
