@@ -1855,6 +1855,11 @@ fn what_is_not_a_tunnel_header_stays_what_it_is() {
     reserved[3] = 1;
     let mut gbp = reserved.clone();
     gbp[0] = 0x88;
+    let mut gpe = vxlan(5, &inner_ethernet(ETHERTYPE_IPV4, &tcp_v4()));
+    gpe[0] = 0x0C;
+    gpe[3] = 3; // VXLAN-GPE, next protocol Ethernet
+    let mut gpe_ipv4 = gpe.clone();
+    gpe_ipv4[3] = 1;
     let control = geneve(0x6558, 1, &[], &inner_ethernet(ETHERTYPE_IPV4, &tcp_v4()));
     let mut control_bit = control.clone();
     control_bit[1] = 0x80;
@@ -1872,6 +1877,7 @@ fn what_is_not_a_tunnel_header_stays_what_it_is() {
         (8472, PAYLOAD),
         (8472, &reserved),
         (8472, &gbp),
+        (8472, &gpe_ipv4),
         (6081, PAYLOAD),
         (6081, &control_bit),
         (6081, &version1),
