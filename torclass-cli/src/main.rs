@@ -232,7 +232,13 @@ fn classify(args: &Classify) -> ExitCode {
             bar.finish_and_clear();
         }
         let records = match records {
-            Ok((records, error)) => {
+            Ok((records, error, unknown_link_type)) => {
+                if let Some(link) = unknown_link_type {
+                    eprintln!(
+                        "torclass: unsupported link type {link} in {}",
+                        path.display()
+                    );
+                }
                 if let Some(e) = error {
                     eprintln!("torclass: {e}");
                     status = ExitCode::from(2);
@@ -273,8 +279,9 @@ fn classify(args: &Classify) -> ExitCode {
     }
 }
 
-/// Records of one file and the error that cut it short, if any.
-type Read = Result<(Vec<FlowRecord>, Option<CaptureError>), CaptureError>;
+/// Records of one file, the error that cut it short and the first link type torclass does not
+/// read that it holds, if any.
+type Read = Result<(Vec<FlowRecord>, Option<CaptureError>, Option<u32>), CaptureError>;
 
 /// Packets read between two counts of evicted flows into the summary (with `--summary`, so
 /// that memory does not grow with the number of flows).
@@ -314,7 +321,7 @@ fn read_one(
             SLOT_SIZE
         );
     }
-    Ok((records, error))
+    Ok((records, error, analyzer.packet_stats().unknown_link_type))
 }
 
 fn read_sharded(
@@ -339,7 +346,7 @@ fn read_sharded(
             SLOT_SIZE
         );
     }
-    Ok((out.records, out.error))
+    Ok((out.records, out.error, out.packets.unknown_link_type))
 }
 
 fn read_mode(args: &Classify) -> ReadMode {
