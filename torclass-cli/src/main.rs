@@ -33,11 +33,12 @@ struct Cli {
 enum Command {
     /// Classify every flow of pcap or pcapng files.
     ///
-    /// Reads Ethernet (with 802.1Q/802.1ad tags), Linux SLL and SLL2, raw IPv4/IPv6 and BSD
-    /// loopback captures, microsecond or nanosecond, either byte order; flows inside GRE,
-    /// ERSPAN, IP-in-IP, VXLAN, PPPoE, GTP-U and MPLS are classified as the inner flow (the
-    /// record's `tunnel` and `tunnel_dst` say which tunnel), and IP fragments are reassembled. Prints one record per
-    /// flow in the order flows were first seen. A corrupt or truncated file is reported on
+    /// Reads Ethernet (with 802.1Q/802.1ad tags), Linux SLL and SLL2, raw IPv4/IPv6, BSD
+    /// loopback, PPP, Cisco HDLC, 802.11 and radiotap captures, microsecond or nanosecond,
+    /// either byte order (another link type is named on stderr); flows inside GRE, ERSPAN,
+    /// IP-in-IP, VXLAN, GENEVE, Teredo, PPPoE, GTP-U and MPLS are classified as the inner flow
+    /// (the record's `tunnel` and `tunnel_dst` say which tunnel), and IP fragments are
+    /// reassembled. Prints one record per flow in the order flows were first seen. A corrupt or truncated file is reported on
     /// stderr with its byte offset, the flows read before the damage are still printed, and the
     /// exit status is 2. Exit status 1 means bad usage or an unreadable file.
     Classify(Classify),
