@@ -4,6 +4,11 @@
 //! Port 3544 is Teredo's server port; a peer's DHT or uTP datagram may use it too. The inner
 //! IPv6 header is what says Teredo: version 6 and a payload length that accounts for the
 //! datagram exactly (from the UDP length, so a capture cut short still matches).
+//!
+//! Bubbles (next header 59, RFC 4380 §2.8) and ICMPv6 (the qualification's router
+//! solicitations and advertisements, §5.2.1, and the direct-IPv6 pings) carry no flow to
+//! classify: they stay ordinary UDP datagrams, so the client's exchange with its server keeps
+//! its own record.
 
 use super::error::DecodeError;
 use super::link::be16;
@@ -31,6 +36,12 @@ mod field {
     pub const IPV6_LEN: usize = 40;
     /// The IPv6 payload length.
     pub const IPV6_PAYLOAD_LEN: Range<usize> = 4..6;
+    /// The IPv6 next header.
+    pub const IPV6_NEXT_HEADER: usize = 6;
+    /// Next header: ICMPv6.
+    pub const ICMPV6: u8 = 58;
+    /// Next header: none (a bubble).
+    pub const NO_NEXT_HEADER: u8 = 59;
 }
 
 /// The Teredo server port (RFC 4380 §5.2.1).
@@ -89,6 +100,15 @@ impl<'a> Teredo<'a> {
             return Err(DecodeError::Malformed {
                 layer: Layer::Teredo,
                 reason: "IPv6 payload length does not end with the datagram",
+            });
+        }
+        if let Some(&next @ (field::ICMPV6 | field::NO_NEXT_HEADER)) =
+            packet.get(field::IPV6_NEXT_HEADER)
+        {
+            return Err(DecodeError::Unsupported {
+                layer: Layer::Teredo,
+                field: "IPv6 next header (bubble or ICMPv6)",
+                value: next.into(),
             });
         }
         Ok(Self { packet, header_len })

@@ -1867,6 +1867,8 @@ fn what_is_not_a_tunnel_header_stays_what_it_is() {
     version1[0] = 0x40;
     let mut short_v6 = tcp_v6();
     short_v6[5] -= 1;
+    let bubble = ipv6(59, &[], &[]);
+    let echo = ipv6(58, &[], &[128, 0, 0, 0, 0, 1, 0, 1]);
     // UDP to the tunnel ports without their headers: plain UDP flows. On 8472, VXLAN's
     // reserved bits must be clear (4789 ignores them: VXLAN-GBP); Teredo needs an IPv6
     // header whose length ends the datagram (a DHT message starts with the nibble 6).
@@ -1884,6 +1886,8 @@ fn what_is_not_a_tunnel_header_stays_what_it_is() {
         (6081, &geneve(0x0806, 1, &[], &[0; 28])),
         (3544, dht),
         (3544, &short_v6),
+        (3544, &bubble),
+        (3544, &[&TEREDO_ORIGIN[..], &echo].concat()),
         (3544, &[0, 1, 200, 0]),
     ] {
         let ip = ipv4(PROTO_UDP, &[], 0, &udp_ports(SPORT, dport, payload));
