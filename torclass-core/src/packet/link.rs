@@ -252,7 +252,7 @@ pub(super) fn ip_packet(link: LinkType, frame: &[u8]) -> Result<IpPacket<'_>, De
         LinkType::Ipv4 => Ok(IpPacket::new(IpVersion::V4, frame, 0, Encap::NONE)),
         LinkType::Ipv6 => Ok(IpPacket::new(IpVersion::V6, frame, 0, Encap::NONE)),
         LinkType::Ppp | LinkType::PppHdlc => ppp_frame(frame, link == LinkType::PppHdlc),
-        LinkType::CiscoHdlc => ppp_frame(frame, true),
+        LinkType::CiscoHdlc => cisco_hdlc(frame),
         LinkType::Ieee80211 => wlan(frame, 0, false),
         LinkType::Radiotap => radiotap(frame, 0),
     }
@@ -264,10 +264,15 @@ pub(super) fn ip_packet(link: LinkType, frame: &[u8]) -> Result<IpPacket<'_>, De
 fn ppp_frame(frame: &[u8], cisco: bool) -> Result<IpPacket<'_>, DecodeError> {
     match ppp::frame(frame, cisco)? {
         ppp::Frame::Ip(version, ip, at) => Ok(IpPacket::new(version, ip, at, Encap::NONE)),
-        ppp::Frame::Cisco(ethertype, rest, at) => {
-            ether_payload(ethertype, rest, at, Layer::Link, Encap::NONE)
-        }
+        ppp::Frame::Cisco => cisco_hdlc(frame),
     }
+}
+
+/// The IP packet in a Cisco HDLC frame.
+#[inline(never)]
+fn cisco_hdlc(frame: &[u8]) -> Result<IpPacket<'_>, DecodeError> {
+    let (ethertype, rest, at) = ppp::cisco_hdlc(frame)?;
+    ether_payload(ethertype, rest, at, Layer::Link, Encap::NONE)
 }
 
 /// The IP packet in the 802.11 data frame `frame`, `at` bytes into the captured frame, its

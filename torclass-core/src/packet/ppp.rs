@@ -39,8 +39,8 @@ mod cisco {
 pub(super) enum Frame<'a> {
     /// An IP packet of this version, starting this many bytes into the frame.
     Ip(IpVersion, &'a [u8], usize),
-    /// A Cisco HDLC frame: its ethertype, what follows it, and where that starts.
-    Cisco(u16, &'a [u8], usize),
+    /// A Cisco HDLC frame (read it with [`cisco_hdlc`]).
+    Cisco,
 }
 
 /// The protocol field at the start of `bytes` and its length: two bytes, or one when the
@@ -75,7 +75,7 @@ pub(super) fn frame(bytes: &[u8], cisco: bool) -> Result<Frame<'_>, DecodeError>
     let truncated = |required| DecodeError::truncated(Layer::Link, 0, required, bytes.len());
     match bytes.first().copied() {
         None => Err(truncated(1)),
-        Some(cisco::UNICAST | cisco::BROADCAST) if cisco => cisco_hdlc(bytes),
+        Some(cisco::UNICAST | cisco::BROADCAST) if cisco => Ok(Frame::Cisco),
         Some(hdlc::ADDRESS) => {
             // 0xFF is never a protocol field's first byte (0x00FF is reserved, RFC 1661 §2).
             let control = *bytes.get(1).ok_or_else(|| truncated(2))?;
@@ -109,20 +109,24 @@ fn ip(bytes: &[u8], at: usize) -> Result<Frame<'_>, DecodeError> {
     ))
 }
 
-/// A Cisco HDLC frame: address, control (zero), ethertype.
-fn cisco_hdlc(bytes: &[u8]) -> Result<Frame<'_>, DecodeError> {
+/// A Cisco HDLC frame: address (unicast or broadcast), control (zero), ethertype. The
+/// ethertype, the bytes after it and where they start.
+pub(super) fn cisco_hdlc(bytes: &[u8]) -> Result<(u16, &[u8], usize), DecodeError> {
     let (header, rest) = bytes
         .split_first_chunk::<{ cisco::LEN }>()
         .ok_or_else(|| DecodeError::truncated(Layer::Link, 0, cisco::LEN, bytes.len()))?;
-    if header.get(1) != Some(&0) {
+    let [address, control, ..] = *header;
+    if address != cisco::UNICAST && address != cisco::BROADCAST {
+        return Err(DecodeError::Malformed {
+            layer: Layer::Link,
+            reason: "Cisco HDLC address is neither 0x0F nor 0x8F",
+        });
+    }
+    if control != 0 {
         return Err(DecodeError::Malformed {
             layer: Layer::Link,
             reason: "Cisco HDLC control field is not zero",
         });
     }
-    Ok(Frame::Cisco(
-        be16(header, 2..4).unwrap_or(0),
-        rest,
-        cisco::LEN,
-    ))
+    Ok((be16(header, 2..4).unwrap_or(0), rest, cisco::LEN))
 }

@@ -389,6 +389,15 @@ fn ppp_and_hdlc_frames_that_are_not_read() {
         decode(LinkType::Ppp, &cisco),
         Err(DecodeError::Unsupported { value: 0x0F, .. })
     ));
+    // LINKTYPE_C_HDLC is Cisco HDLC only.
+    let ppp_in_c_hdlc = [&[0xFF, 3, 0, 0x21][..], &v4].concat();
+    assert!(matches!(
+        decode(LinkType::CiscoHdlc, &ppp_in_c_hdlc),
+        Err(DecodeError::Malformed {
+            layer: Layer::Link,
+            ..
+        })
+    ));
     let arp = [&[0x0F, 0, 8, 6][..], &[0; 28]].concat();
     assert!(matches!(
         decode(LinkType::CiscoHdlc, &arp),
