@@ -38,9 +38,10 @@ enum Command {
     /// either byte order (another link type is named on stderr); flows inside GRE, ERSPAN,
     /// IP-in-IP, VXLAN, GENEVE, Teredo, PPPoE, GTP-U and MPLS are classified as the inner flow
     /// (the record's `tunnel` and `tunnel_dst` say which tunnel), and IP fragments are
-    /// reassembled. Prints one record per flow in the order flows were first seen. A corrupt or truncated file is reported on
-    /// stderr with its byte offset, the flows read before the damage are still printed, and the
-    /// exit status is 2. Exit status 1 means bad usage or an unreadable file.
+    /// reassembled. Prints one record per flow in the order flows were first seen. A corrupt or
+    /// truncated file is reported on stderr with its byte offset, the flows read before the
+    /// damage are still printed, and the exit status is 2. Exit status 1 means bad usage or an
+    /// unreadable file.
     Classify(Classify),
     /// Match infringement notices (address, port, UTC time, optional info-hash) against
     /// the flows of captures.

@@ -18,9 +18,9 @@
 //!   sequence number of RFC 2890) carrying IPv4, IPv6, Ethernet (NVGRE) or MPLS, ERSPAN types
 //!   I–III in GRE, IP-in-IP (IPv4/IPv6 in IPv4/IPv6, IP protocols 4 and 41), VXLAN on UDP port
 //!   4789 (RFC 7348) and 8472 (strict header), GENEVE on UDP port 6081 (RFC 8926), Teredo to or
-//!   from UDP port 3544 (RFC 4380), PPPoE sessions (RFC 2516, ethertype 0x8864, PPP 0x0021/0x0057), GTP-U
-//!   G-PDUs on UDP port 2152 (3GPP TS 29.281, with sequence, N-PDU and extension headers) and
-//!   MPLS label stacks (RFC 3032, ethertypes 0x8847/0x8848) over IP or an Ethernet pseudowire
+//!   from UDP port 3544 (RFC 4380), PPPoE sessions (RFC 2516, ethertype 0x8864, PPP
+//!   0x0021/0x0057), GTP-U G-PDUs on UDP port 2152 (3GPP TS 29.281, with sequence, N-PDU and
+//!   extension headers) and MPLS label stacks (RFC 3032, ethertypes 0x8847/0x8848) over IP or an Ethernet pseudowire
 //!   with a control word (RFC 4385). The packet's key is the innermost 5-tuple and
 //!   [`Packet::tunnel`] the innermost encapsulation, with the IP endpoints around it. A UDP
 //!   datagram on a tunnel port whose payload is not that tunnel's header (for Teredo: an IPv6

@@ -2,10 +2,10 @@
 //!
 //! Ethernet II and VLAN tags are read with etherparse; PPP and Cisco HDLC by `ppp.rs`, 802.11
 //! data frames by `ieee80211.rs` behind the radiotap header of `radiotap.rs`. Linux cooked
-//! capture (v1 and v2) and the BSD loopback headers are read here: etherparse 0.21 has no SLL2 or DLT_NULL/DLT_LOOP reader,
-//! and its SLL v1 reader rejects every ARPHRD type outside a list of five, among them
-//! `ARPHRD_LOOPBACK` (772) and `ARPHRD_NONE` (0xFFFE, tun and WireGuard devices), which
-//! `tcpdump -i any` captures routinely contain.
+//! capture (v1 and v2) and the BSD loopback headers are read here: etherparse 0.21 has no SLL2
+//! or DLT_NULL/DLT_LOOP reader, and its SLL v1 reader rejects every ARPHRD type outside a list
+//! of five, among them `ARPHRD_LOOPBACK` (772) and `ARPHRD_NONE` (0xFFFE, tun and WireGuard
+//! devices), which `tcpdump -i any` captures routinely contain.
 
 use etherparse::{Ethernet2Slice, SingleVlanSlice};
 

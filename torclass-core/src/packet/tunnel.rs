@@ -7,10 +7,10 @@ use core::net::IpAddr;
 mod state;
 
 /// How many encapsulations [`decode`](super::decode) unwraps, nested: GRE, ERSPAN, IP-in-IP,
-/// VXLAN, GENEVE, Teredo, PPPoE, GTP-U and an MPLS label stack each count one (VLAN tags count none). A packet
-/// with more is [`DecodeError::Unsupported`](super::DecodeError::Unsupported) with the field
-/// `"encapsulation depth"`: a frame cannot make the decoder walk more than this many headers
-/// besides its own.
+/// VXLAN, GENEVE, Teredo, PPPoE, GTP-U and an MPLS label stack each count one (VLAN tags count
+/// none). A packet with more is [`DecodeError::Unsupported`](super::DecodeError::Unsupported)
+/// with the field `"encapsulation depth"`: a frame cannot make the decoder walk more than this
+/// many headers besides its own.
 pub const MAX_ENCAPSULATIONS: u8 = 4;
 
 /// An encapsulation [`decode`](super::decode) reads. The numbers are stable (records, C).
@@ -115,8 +115,8 @@ impl TunnelKind {
     }
 
     /// What [`Tunnel::id`] is for this kind, as [`Tunnel`]'s `Display` names it: `key` (GRE),
-    /// `vni` (VXLAN, GENEVE), `session` (PPPoE, ERSPAN), `teid` (GTP-U), `label` (MPLS); `id` for the
-    /// others (proxies have no [`Tunnel`]).
+    /// `vni` (VXLAN, GENEVE), `session` (PPPoE, ERSPAN), `teid` (GTP-U), `label` (MPLS); `id`
+    /// for the others (proxies have no [`Tunnel`]).
     #[must_use]
     pub const fn id_name(self) -> &'static str {
         match self {
@@ -226,8 +226,8 @@ impl Tunnel {
     }
 
     /// The nearest IP header outside this encapsulation, if any: the delivery header of GRE,
-    /// IP-in-IP, VXLAN, GENEVE, Teredo and GTP-U, or the IP packet around a PPPoE or MPLS frame that itself
-    /// came through a tunnel; `None` for PPPoE and MPLS straight on the link.
+    /// IP-in-IP, VXLAN, GENEVE, Teredo and GTP-U, or the IP packet around a PPPoE or MPLS frame
+    /// that itself came through a tunnel; `None` for PPPoE and MPLS straight on the link.
     #[must_use]
     pub fn outer(&self) -> Option<Outer> {
         (self.flags & flag::OUTER != 0).then_some(Outer {
@@ -237,9 +237,9 @@ impl Tunnel {
         })
     }
 
-    /// The GRE key (when present), VXLAN or GENEVE network identifier, PPPoE session id, GTP-U tunnel
-    /// endpoint identifier, ERSPAN session id (types II and III), or the MPLS label at the
-    /// bottom of the stack.
+    /// The GRE key (when present), VXLAN or GENEVE network identifier, PPPoE session id, GTP-U
+    /// tunnel endpoint identifier, ERSPAN session id (types II and III), or the MPLS label at
+    /// the bottom of the stack.
     #[must_use]
     pub fn id(&self) -> Option<u32> {
         (self.flags & flag::ID != 0).then_some(self.id)
