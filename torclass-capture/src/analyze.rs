@@ -94,6 +94,9 @@ pub struct PacketStats {
     pub unsupported: u64,
     /// Truncated or malformed frames.
     pub malformed: u64,
+    /// The first link type (pcap `LINKTYPE_*`) met that torclass does not read, if any: its
+    /// frames are counted in `unsupported`. Front ends name it ("unsupported link type N").
+    pub unknown_link_type: Option<u32>,
 }
 
 /// What [`Analyzer::frame`] did.
@@ -272,6 +275,7 @@ impl Analyzer {
             }
             self.stats.frames += 1;
             self.stats.unsupported += 1;
+            self.stats.unknown_link_type.get_or_insert(link_type);
             return Some(FrameOutcome::Unsupported);
         };
         let decoded = match &mut self.reassembler {

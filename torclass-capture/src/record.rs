@@ -100,10 +100,10 @@ pub struct FlowRecord {
     /// the front ends that hand out flows as they end report it).
     pub end_reason: Option<EndReason>,
     /// The encapsulation the flow's first packet came in ([`TunnelKind::name`]: `gre`,
-    /// `ipip`, `6in4`, `4in6`, `6in6`, `vxlan`, `pppoe`, `gtp_u`, `mpls`, `erspan`), or the
-    /// proxy whose negotiation the classifier read past (`socks4`, `socks5`, `http_connect`;
-    /// the record's 5-tuple is then the client-to-proxy leg), or `None` for a flow straight
-    /// on the link. The record's 5-tuple is the flow inside an encapsulation.
+    /// `ipip`, `6in4`, `4in6`, `6in6`, `vxlan`, `geneve`, `teredo`, `pppoe`, `gtp_u`, `mpls`,
+    /// `erspan`), or the proxy whose negotiation the classifier read past (`socks4`, `socks5`,
+    /// `http_connect`; the record's 5-tuple is then the client-to-proxy leg), or `None` for a
+    /// flow straight on the link. The record's 5-tuple is the flow inside an encapsulation.
     ///
     /// [`TunnelKind::name`]: torclass_core::packet::TunnelKind::name
     pub tunnel: Option<&'static str>,

@@ -571,5 +571,6 @@ fn add_packets(a: PacketStats, b: PacketStats) -> PacketStats {
         later_fragments: a.later_fragments + b.later_fragments,
         unsupported: a.unsupported + b.unsupported,
         malformed: a.malformed + b.malformed,
+        unknown_link_type: a.unknown_link_type.or(b.unknown_link_type),
     }
 }

@@ -107,6 +107,9 @@ fn open(args: &Classify, stop: &Arc<AtomicBool>) -> Result<Source, String> {
                 .map_err(|e| format!("--bpf {filter:?}: {e}"))?;
         }
         let link = u32::try_from(cap.get_datalink().0).unwrap_or(0);
+        if torclass_core::packet::LinkType::from_pcap(link).is_none() {
+            eprintln!("torclass: unsupported link type {link} on {iface}");
+        }
         return Ok(Source::Interface(cap, link));
     }
     let path = args.follow.as_ref().ok_or("no --interface or --follow")?;

@@ -33,13 +33,15 @@ struct Cli {
 enum Command {
     /// Classify every flow of pcap or pcapng files.
     ///
-    /// Reads Ethernet (with 802.1Q/802.1ad tags), Linux SLL and SLL2, raw IPv4/IPv6 and BSD
-    /// loopback captures, microsecond or nanosecond, either byte order; flows inside GRE,
-    /// ERSPAN, IP-in-IP, VXLAN, PPPoE, GTP-U and MPLS are classified as the inner flow (the
-    /// record's `tunnel` and `tunnel_dst` say which tunnel), and IP fragments are reassembled. Prints one record per
-    /// flow in the order flows were first seen. A corrupt or truncated file is reported on
-    /// stderr with its byte offset, the flows read before the damage are still printed, and the
-    /// exit status is 2. Exit status 1 means bad usage or an unreadable file.
+    /// Reads Ethernet (with 802.1Q/802.1ad tags), Linux SLL and SLL2, raw IPv4/IPv6, BSD
+    /// loopback, PPP, Cisco HDLC, 802.11 and radiotap captures, microsecond or nanosecond,
+    /// either byte order (another link type is named on stderr); flows inside GRE, ERSPAN,
+    /// IP-in-IP, VXLAN, GENEVE, Teredo, PPPoE, GTP-U and MPLS are classified as the inner flow
+    /// (the record's `tunnel` and `tunnel_dst` say which tunnel), and IP fragments are
+    /// reassembled. Prints one record per flow in the order flows were first seen. A corrupt or
+    /// truncated file is reported on stderr with its byte offset, the flows read before the
+    /// damage are still printed, and the exit status is 2. Exit status 1 means bad usage or an
+    /// unreadable file.
     Classify(Classify),
     /// Match infringement notices (address, port, UTC time, optional info-hash) against
     /// the flows of captures.
@@ -232,7 +234,13 @@ fn classify(args: &Classify) -> ExitCode {
             bar.finish_and_clear();
         }
         let records = match records {
-            Ok((records, error)) => {
+            Ok((records, error, unknown_link_type)) => {
+                if let Some(link) = unknown_link_type {
+                    eprintln!(
+                        "torclass: unsupported link type {link} in {}",
+                        path.display()
+                    );
+                }
                 if let Some(e) = error {
                     eprintln!("torclass: {e}");
                     status = ExitCode::from(2);
@@ -273,8 +281,9 @@ fn classify(args: &Classify) -> ExitCode {
     }
 }
 
-/// Records of one file and the error that cut it short, if any.
-type Read = Result<(Vec<FlowRecord>, Option<CaptureError>), CaptureError>;
+/// Records of one file, the error that cut it short and the first link type torclass does not
+/// read that it holds, if any.
+type Read = Result<(Vec<FlowRecord>, Option<CaptureError>, Option<u32>), CaptureError>;
 
 /// Packets read between two counts of evicted flows into the summary (with `--summary`, so
 /// that memory does not grow with the number of flows).
@@ -314,7 +323,7 @@ fn read_one(
             SLOT_SIZE
         );
     }
-    Ok((records, error))
+    Ok((records, error, analyzer.packet_stats().unknown_link_type))
 }
 
 fn read_sharded(
@@ -339,7 +348,7 @@ fn read_sharded(
             SLOT_SIZE
         );
     }
-    Ok((out.records, out.error))
+    Ok((out.records, out.error, out.packets.unknown_link_type))
 }
 
 fn read_mode(args: &Classify) -> ReadMode {

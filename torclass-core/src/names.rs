@@ -131,6 +131,11 @@ impl fmt::Display for LinkType {
             Self::Ipv4 => "IPV4",
             Self::Ipv6 => "IPV6",
             Self::LinuxSll2 => "LINUX_SLL2",
+            Self::Ppp => "PPP",
+            Self::PppHdlc => "PPP_HDLC",
+            Self::CiscoHdlc => "C_HDLC",
+            Self::Ieee80211 => "IEEE802_11",
+            Self::Radiotap => "IEEE802_11_RADIOTAP",
         })
     }
 }

@@ -7,7 +7,9 @@
 //!
 //! What is read:
 //! - link: Ethernet II with any number of IEEE 802.1Q / 802.1ad tags, Linux cooked capture v1
-//!   and v2, BSD loopback (`DLT_NULL`, `DLT_LOOP`), raw IPv4/IPv6 (see [`LinkType`]);
+//!   and v2, BSD loopback (`DLT_NULL`, `DLT_LOOP`), raw IPv4/IPv6, PPP with or without HDLC-like
+//!   framing (RFC 1661/1662), Cisco HDLC, unprotected IEEE 802.11 data frames through LLC/SNAP,
+//!   with or without a radiotap header (see [`LinkType`]);
 //! - IPv4 (RFC 791) with options and an IPsec authentication header (RFC 4302);
 //! - IPv6 (RFC 8200) through hop-by-hop, routing, fragment, destination options, mobility,
 //!   HIP, shim6 and authentication headers;
@@ -15,13 +17,15 @@
 //! - encapsulations, nested up to [`MAX_ENCAPSULATIONS`] deep: GRE (RFC 2784, with the key and
 //!   sequence number of RFC 2890) carrying IPv4, IPv6, Ethernet (NVGRE) or MPLS, ERSPAN types
 //!   I–III in GRE, IP-in-IP (IPv4/IPv6 in IPv4/IPv6, IP protocols 4 and 41), VXLAN on UDP port
-//!   4789 (RFC 7348), PPPoE sessions (RFC 2516, ethertype 0x8864, PPP 0x0021/0x0057), GTP-U
-//!   G-PDUs on UDP port 2152 (3GPP TS 29.281, with sequence, N-PDU and extension headers) and
-//!   MPLS label stacks (RFC 3032, ethertypes 0x8847/0x8848) over IP or an Ethernet pseudowire
+//!   4789 (RFC 7348) and 8472 (strict header), GENEVE on UDP port 6081 (RFC 8926), Teredo to or
+//!   from UDP port 3544 (RFC 4380), PPPoE sessions (RFC 2516, ethertype 0x8864, PPP
+//!   0x0021/0x0057), GTP-U G-PDUs on UDP port 2152 (3GPP TS 29.281, with sequence, N-PDU and
+//!   extension headers) and MPLS label stacks (RFC 3032, ethertypes 0x8847/0x8848) over IP or an Ethernet pseudowire
 //!   with a control word (RFC 4385). The packet's key is the innermost 5-tuple and
 //!   [`Packet::tunnel`] the innermost encapsulation, with the IP endpoints around it. A UDP
-//!   datagram to port 4789 or 2152 whose payload is not a VXLAN or GTP-U G-PDU header is an
-//!   ordinary UDP datagram; once such a header is read, what it carries decides.
+//!   datagram on a tunnel port whose payload is not that tunnel's header (for Teredo: an IPv6
+//!   header whose payload length ends the datagram) is an ordinary UDP datagram; once such a
+//!   header is read, what it carries decides.
 //!
 //! Lengths: the IP total length (IPv4) or payload length (IPv6) bounds the payload, which drops
 //! Ethernet minimum-size padding and trailing FCS bytes. A frame cut short by the capture's
@@ -62,11 +66,16 @@ mod encap;
 mod error;
 mod fast;
 mod fragment;
+mod geneve;
 mod gre;
 mod gtp;
+mod ieee80211;
 mod link;
 mod mpls;
+mod ppp;
 mod pppoe;
+mod radiotap;
+mod teredo;
 #[cfg(test)]
 mod tests;
 mod tunnel;
@@ -918,7 +927,8 @@ fn tcp(datagram: Datagram<'_>, encap: Encap) -> Result<Packet<'_>, DecodeError> 
     })
 }
 
-/// Read a UDP header (RFC 768), and the tunnel in it on the VXLAN and GTP-U ports.
+/// Read a UDP header (RFC 768), and the tunnel in it on the VXLAN, GENEVE, Teredo and GTP-U
+/// ports.
 fn udp(datagram: Datagram<'_>, encap: Encap, fragments: bool) -> Result<Walk<'_>, DecodeError> {
     // The lax reader bounds the payload by the UDP length when the captured bytes hold it,
     // and by the captured bytes otherwise.
@@ -938,10 +948,17 @@ fn udp(datagram: Datagram<'_>, encap: Encap, fragments: bool) -> Result<Walk<'_>
         n => n.min(datagram.len_on_wire),
     };
     let (sport, dport) = (dgram.source_port(), dgram.destination_port());
-    if encap::is_tunnel_port(dport) {
+    if encap::is_tunnel_port(sport, dport) {
         let at = datagram.offset.saturating_add(UDP_HEADER_LEN);
-        if let Some(inner) = encap::udp_tunnel(&datagram, encap, sport, dport, dgram.payload(), at)
-        {
+        let on_wire = len_on_wire.saturating_sub(UDP_HEADER_LEN);
+        if let Some(inner) = encap::udp_tunnel(
+            &datagram,
+            encap,
+            (sport, dport),
+            dgram.payload(),
+            on_wire,
+            at,
+        ) {
             let (ip, tunnel) = inner?;
             let mut found = walk(ip, fragments)?;
             found.wrap(tunnel);

@@ -1420,8 +1420,8 @@ torclass_result torclass_table_init(void *mem,
 /**
  * Classify one packet: decode it (`link_type` is `TORCLASS_LINK_IP` for a bare IP packet,
  * or a pcap `LINKTYPE_*`, see `torclass_link_type_from_dlt` for libpcap's `DLT_*`; flows
- * inside GRE, IP-in-IP, VXLAN, PPPoE, GTP-U and MPLS are the inner flow), find or create its
- * flow, feed its payload, and write the outcome to `*out_result`. `timestamp_ns` is the
+ * inside GRE, IP-in-IP, VXLAN, GENEVE, Teredo, PPPoE, GTP-U and MPLS are the inner
+ * flow), find or create its flow, feed its payload, and write the outcome to `*out_result`. `timestamp_ns` is the
  * caller's clock in NANOSECONDS (any epoch, not going backwards; milliseconds would stretch
  * every timeout a million-fold) and drives idle eviction. The first timestamp a table gets
  * is checked: if it is the current time in seconds, milliseconds or microseconds since 1970,

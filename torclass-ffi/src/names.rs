@@ -243,7 +243,17 @@ mod tests {
         let mut link = 0;
         // SAFETY: `link` is a writable u32.
         unsafe {
-            for (dlt, want) in [(12, 101), (14, 101), (1, 1), (113, 113), (276, 276), (0, 0)] {
+            for (dlt, want) in [
+                (12, 101),
+                (14, 101),
+                (1, 1),
+                (113, 113),
+                (276, 276),
+                (0, 0),
+                (9, 9),
+                (105, 105),
+                (127, 127),
+            ] {
                 assert_eq!(
                     torclass_link_type_from_dlt(dlt, &mut link),
                     torclass_result::Ok
@@ -251,7 +261,7 @@ mod tests {
                 assert_eq!(link, want);
             }
             assert_eq!(
-                torclass_link_type_from_dlt(105, &mut link),
+                torclass_link_type_from_dlt(147, &mut link),
                 torclass_result::UnknownLinkType
             );
             assert_eq!(

@@ -63,9 +63,12 @@ impl PyClassifier {
         ts: f64,
     ) -> PyResult<Option<PyFlowRecord>> {
         if LinkType::from_pcap(link_type).is_none() {
+            let mut known = LinkType::ALL.map(LinkType::to_pcap);
+            known.sort_unstable();
+            let known: Vec<String> = known.iter().map(u32::to_string).collect();
             return Err(PyValueError::new_err(format!(
-                "link type {link_type} is not one torclass reads \
-                 (0, 1, 101, 108, 113, 228, 229, 276)"
+                "link type {link_type} is not one torclass reads ({})",
+                known.join(", ")
             )));
         }
         if !ts.is_finite() {

@@ -274,6 +274,7 @@ fn status_dict<'py>(py: Python<'py>, name: &str, read: &Read) -> PyResult<Bound<
     d.set_item("later_fragments", s.later_fragments)?;
     d.set_item("unsupported", s.unsupported)?;
     d.set_item("malformed", s.malformed)?;
+    d.set_item("unknown_link_type", s.unknown_link_type)?;
     d.set_item("flows", read.flows)?;
     d.set_item("error", read.error.as_ref().map(ToString::to_string))?;
     d.set_item("offset", read.error.as_ref().map(|e| e.offset))?;

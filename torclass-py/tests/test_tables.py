@@ -212,8 +212,13 @@ def test_a_frame_of_a_source_equals_a_frame_of_its_table_which_stays_whole() -> 
 def test_unsupported_link_types_warn(tmp_path: Path) -> None:
     data = bytearray(pcap_bytes(peer_wire_flow(1)))
     data[20:24] = (147).to_bytes(4, "little")  # LINKTYPE_USER0
-    with pytest.warns(torclass.NoFlowsWarning, match="2 of a link or network type"):
-        assert torclass.flows_table(bytes(data)).num_rows == 0
+    with (
+        pytest.warns(torclass.NoFlowsWarning, match="2 of a link or network type"),
+        pytest.warns(torclass.UnsupportedLinkTypeWarning, match="unsupported link type 147"),
+    ):
+        table = torclass.flows_table(bytes(data))
+    assert table.num_rows == 0
+    assert torclass.read_status(table).column("unknown_link_type").to_pylist() == [147]
 
 
 def test_threads_give_the_rows_of_one_thread(tmp_path: Path) -> None:

@@ -2,7 +2,8 @@
 //! that it can go on elsewhere (a pickled Python `Classifier`) with the records it would have
 //! given without the pause.
 //!
-//! Layout (little-endian): `TCAZ`, version 2; the [`PacketStats`] (five `u64`); the
+//! Layout (little-endian): `TCAZ`, version 3; the [`PacketStats`] (five `u64`, then the unknown
+//! link type as a `u64`, `u64::MAX` for none); the
 //! capture's clock (the latest frame's time and when the next sweep is due, two `u64`); the flow
 //! table's snapshot ([`FlowTable::save`](torclass_core::table::FlowTable::save)); a byte
 //! saying whether the endpoint cache and the host cache are on (bit 0, bit 1), then their
@@ -27,7 +28,7 @@ use crate::record::Id;
 use crate::FlowRecord;
 
 const MAGIC: &[u8; 4] = b"TCAZ";
-const VERSION: u8 = 2;
+const VERSION: u8 = 3;
 const PART: &str = "analyzer";
 
 fn invalid(what: &'static str) -> SnapshotError {
@@ -281,6 +282,7 @@ impl Analyzer {
             s.later_fragments,
             s.unsupported,
             s.malformed,
+            s.unknown_link_type.map_or(u64::MAX, u64::from),
             self.clock.now,
             self.clock.sweep_at,
         ] {
@@ -361,6 +363,10 @@ impl Analyzer {
             later_fragments: i.u64()?,
             unsupported: i.u64()?,
             malformed: i.u64()?,
+            unknown_link_type: match i.u64()? {
+                u64::MAX => None,
+                n => Some(u32::try_from(n).map_err(|_| invalid("unknown link type"))?),
+            },
         };
         let (now, sweep_at) = (i.u64()?, i.u64()?);
         i.part(|b| {

@@ -7,8 +7,8 @@ use core::net::IpAddr;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Layer {
-    /// The link-layer header: Ethernet II, Linux cooked capture (SLL/SLL2), or the BSD loopback
-    /// address family word.
+    /// The link-layer header: Ethernet II, Linux cooked capture (SLL/SLL2), the BSD loopback
+    /// address family word, PPP framing or Cisco HDLC.
     Link,
     /// An IEEE 802.1Q VLAN tag or an IEEE 802.1ad service tag.
     Vlan,
@@ -35,11 +35,21 @@ pub enum Layer {
     GtpU,
     /// An MPLS label stack entry (RFC 3032), or a pseudowire control word (RFC 4385).
     Mpls,
+    /// An IEEE 802.11 MAC header and the LLC/SNAP header behind it.
+    Ieee80211,
+    /// A radiotap header.
+    Radiotap,
+    /// A GENEVE header with its options (RFC 8926).
+    Geneve,
+    /// Teredo's authentication and origin indicators, or the IPv6 header they lead to
+    /// (RFC 4380 §5.1.1).
+    Teredo,
 }
 
 impl Layer {
     /// A short human-readable name: `"link layer"`, `"VLAN tag"`, `"IP"`, `"IPv4"`, `"IPv6"`,
-    /// `"TCP"`, `"UDP"`, `"GRE"`, `"VXLAN"`, `"PPPoE"`, `"GTP-U"` or `"MPLS"`.
+    /// `"TCP"`, `"UDP"`, `"GRE"`, `"VXLAN"`, `"PPPoE"`, `"GTP-U"`, `"MPLS"`, `"802.11"`,
+    /// `"radiotap"`, `"GENEVE"` or `"Teredo"`.
     #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
@@ -55,6 +65,10 @@ impl Layer {
             Self::Pppoe => "PPPoE",
             Self::GtpU => "GTP-U",
             Self::Mpls => "MPLS",
+            Self::Ieee80211 => "802.11",
+            Self::Radiotap => "radiotap",
+            Self::Geneve => "GENEVE",
+            Self::Teredo => "Teredo",
         }
     }
 }

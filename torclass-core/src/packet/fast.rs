@@ -8,7 +8,8 @@
 //! TCP (RFC 9293 §3.1) or UDP (RFC 768) header. Everything else answers `None`, and the caller
 //! runs the reference reading (`decode_reference`, etherparse) from the start: an IPv4
 //! authentication header, IPv6 extension headers, a later fragment, another protocol, every
-//! tunnel (IP-in-IP, GRE, and UDP to the VXLAN and GTP-U ports; PPPoE and MPLS are left by the
+//! tunnel (IP-in-IP, GRE, and UDP to the VXLAN, GENEVE and GTP-U ports or from and to
+//! Teredo's; PPPoE and MPLS are left by the
 //! shared link layer with a tunnel mark), and every truncated or malformed header, so every
 //! [`DecodeError`](super::DecodeError) comes from the reference.
 //!
@@ -258,18 +259,13 @@ fn udp(datagram: Datagram<'_>) -> Option<Packet<'_>> {
         n => (n.min(datagram.len_on_wire), n.min(datagram.bytes.len())),
     };
     let payload = datagram.bytes.get(UDP_HEADER_LEN..end)?;
-    let dport = be16(header, udp::DST_PORT)?;
-    // VXLAN or GTP-U maybe: the reference reads the tunnel, or the plain datagram.
-    if encap::is_tunnel_port(dport) {
+    let (sport, dport) = (be16(header, udp::SRC_PORT)?, be16(header, udp::DST_PORT)?);
+    // A UDP tunnel maybe: the reference reads the tunnel, or the plain datagram.
+    if encap::is_tunnel_port(sport, dport) {
         return None;
     }
     Some(Packet {
-        key: key(
-            Transport::Udp,
-            &datagram,
-            be16(header, udp::SRC_PORT)?,
-            dport,
-        ),
+        key: key(Transport::Udp, &datagram, sport, dport),
         tcp: None,
         fragment: datagram.fragment,
         payload,

@@ -1,16 +1,20 @@
 //! The link layer: from a captured frame to the IP packet it carries.
 //!
-//! Ethernet II and VLAN tags are read with etherparse. Linux cooked capture (v1 and v2) and the
-//! BSD loopback headers are read here: etherparse 0.21 has no SLL2 or DLT_NULL/DLT_LOOP reader,
-//! and its SLL v1 reader rejects every ARPHRD type outside a list of five, among them
-//! `ARPHRD_LOOPBACK` (772) and `ARPHRD_NONE` (0xFFFE, tun and WireGuard devices), which
-//! `tcpdump -i any` captures routinely contain.
+//! Ethernet II and VLAN tags are read with etherparse; PPP and Cisco HDLC by `ppp.rs`, 802.11
+//! data frames by `ieee80211.rs` behind the radiotap header of `radiotap.rs`. Linux cooked
+//! capture (v1 and v2) and the BSD loopback headers are read here: etherparse 0.21 has no SLL2
+//! or DLT_NULL/DLT_LOOP reader, and its SLL v1 reader rejects every ARPHRD type outside a list
+//! of five, among them `ARPHRD_LOOPBACK` (772) and `ARPHRD_NONE` (0xFFFE, tun and WireGuard
+//! devices), which `tcpdump -i any` captures routinely contain.
 
 use etherparse::{Ethernet2Slice, SingleVlanSlice};
 
 use super::error::DecodeError;
+use super::ieee80211;
 use super::mpls::{self, Mpls};
+use super::ppp;
 use super::pppoe::Pppoe;
+use super::radiotap::Radiotap;
 use super::tunnel::{Encap, TunnelKind};
 use super::Layer;
 
@@ -36,11 +40,26 @@ pub enum LinkType {
     Ipv6,
     /// `LINKTYPE_LINUX_SLL2` (276): Linux cooked capture v2, 20-byte header.
     LinuxSll2,
+    /// `LINKTYPE_PPP` (9): a PPP frame (RFC 1661), with or without the `0xFF 0x03` of its
+    /// HDLC-like framing (RFC 1662), IPv4 (0x0021) or IPv6 (0x0057).
+    Ppp,
+    /// `LINKTYPE_PPP_HDLC` (50): PPP in HDLC-like framing (RFC 1662 §3.1), or Cisco HDLC
+    /// (RFC 1547 §4.3.1), told apart by the first byte.
+    PppHdlc,
+    /// `LINKTYPE_C_HDLC` (104): Cisco HDLC, an address and a control byte, then an ethertype.
+    CiscoHdlc,
+    /// `LINKTYPE_IEEE802_11` (105): IEEE 802.11 frames; unprotected data frames are read
+    /// through their LLC/SNAP header (IEEE Std 802.11-2020 §9.3.2, RFC 1042).
+    Ieee80211,
+    /// `LINKTYPE_IEEE802_11_RADIOTAP` (127): a radiotap header (<https://www.radiotap.org/>),
+    /// then an 802.11 frame as [`LinkType::Ieee80211`].
+    Radiotap,
 }
 
 impl LinkType {
-    /// Every link type, in `LINKTYPE_*` order.
-    pub const ALL: [Self; 8] = [
+    /// Every link type: the first eight in `LINKTYPE_*` order, then those added later. A type
+    /// keeps its index (fuzz inputs pick a link type by it).
+    pub const ALL: [Self; 13] = [
         Self::Null,
         Self::Ethernet,
         Self::Raw,
@@ -49,6 +68,11 @@ impl LinkType {
         Self::Ipv4,
         Self::Ipv6,
         Self::LinuxSll2,
+        Self::Ppp,
+        Self::PppHdlc,
+        Self::CiscoHdlc,
+        Self::Ieee80211,
+        Self::Radiotap,
     ];
 
     /// The link type for a pcap/pcapng `LINKTYPE_*` number, if this decoder reads it.
@@ -57,9 +81,14 @@ impl LinkType {
         match linktype {
             0 => Some(Self::Null),
             1 => Some(Self::Ethernet),
+            9 => Some(Self::Ppp),
+            50 => Some(Self::PppHdlc),
             101 => Some(Self::Raw),
+            104 => Some(Self::CiscoHdlc),
+            105 => Some(Self::Ieee80211),
             108 => Some(Self::Loop),
             113 => Some(Self::LinuxSll),
+            127 => Some(Self::Radiotap),
             228 => Some(Self::Ipv4),
             229 => Some(Self::Ipv6),
             276 => Some(Self::LinuxSll2),
@@ -79,6 +108,11 @@ impl LinkType {
             Self::Ipv4 => 228,
             Self::Ipv6 => 229,
             Self::LinuxSll2 => 276,
+            Self::Ppp => 9,
+            Self::PppHdlc => 50,
+            Self::CiscoHdlc => 104,
+            Self::Ieee80211 => 105,
+            Self::Radiotap => 127,
         }
     }
 }
@@ -135,7 +169,8 @@ pub(super) const ETHERNET_LEN: usize = 14;
 mod arphrd {
     /// Frame relay: the protocol field is ignored and the payload is a Q.933 frame.
     pub const FRAD: u16 = 770;
-    /// 802.11 with a radiotap header: the protocol field is ignored.
+    /// 802.11 with a radiotap header: the protocol field is ignored, the payload is read as
+    /// `LINKTYPE_IEEE802_11_RADIOTAP`.
     pub const IEEE80211_RADIOTAP: u16 = 803;
     /// Netlink: the protocol field is a netlink protocol.
     pub const NETLINK: u16 = 824;
@@ -216,7 +251,50 @@ pub(super) fn ip_packet(link: LinkType, frame: &[u8]) -> Result<IpPacket<'_>, De
         LinkType::Raw => Ok(IpPacket::new(IpVersion::FromNibble, frame, 0, Encap::NONE)),
         LinkType::Ipv4 => Ok(IpPacket::new(IpVersion::V4, frame, 0, Encap::NONE)),
         LinkType::Ipv6 => Ok(IpPacket::new(IpVersion::V6, frame, 0, Encap::NONE)),
+        LinkType::Ppp | LinkType::PppHdlc => ppp_frame(frame, link == LinkType::PppHdlc),
+        LinkType::CiscoHdlc => cisco_hdlc(frame),
+        LinkType::Ieee80211 => wlan(frame, 0, false),
+        LinkType::Radiotap => radiotap(frame, 0),
     }
+}
+
+/// The IP packet in a PPP frame, or (with `cisco`) a Cisco HDLC frame. Out of line, as the
+/// other uncommon link types: the common frames do not pay for their code.
+#[inline(never)]
+fn ppp_frame(frame: &[u8], cisco: bool) -> Result<IpPacket<'_>, DecodeError> {
+    match ppp::frame(frame, cisco)? {
+        ppp::Frame::Ip(version, ip, at) => Ok(IpPacket::new(version, ip, at, Encap::NONE)),
+        ppp::Frame::Cisco => cisco_hdlc(frame),
+    }
+}
+
+/// The IP packet in a Cisco HDLC frame.
+#[inline(never)]
+fn cisco_hdlc(frame: &[u8]) -> Result<IpPacket<'_>, DecodeError> {
+    let (ethertype, rest, at) = ppp::cisco_hdlc(frame)?;
+    ether_payload(ethertype, rest, at, Layer::Link, Encap::NONE)
+}
+
+/// The IP packet in the 802.11 data frame `frame`, `at` bytes into the captured frame, its
+/// MAC header `padded` to 4 bytes or not.
+#[inline(never)]
+fn wlan(frame: &[u8], at: usize, padded: bool) -> Result<IpPacket<'_>, DecodeError> {
+    let data = ieee80211::Data::new_checked(frame, at, padded)?;
+    ether_payload(
+        data.ethertype,
+        data.payload,
+        data.offset,
+        Layer::Ieee80211,
+        Encap::NONE,
+    )
+}
+
+/// The IP packet in the 802.11 frame behind the radiotap header at the start of `bytes`, `at`
+/// bytes into the captured frame.
+#[inline(never)]
+fn radiotap(bytes: &[u8], at: usize) -> Result<IpPacket<'_>, DecodeError> {
+    let radiotap = Radiotap::new_checked(bytes, at)?;
+    wlan(radiotap.frame, radiotap.offset, radiotap.padded)
 }
 
 /// Follow `ethertype` through any number of VLAN tags, an MPLS label stack or a PPPoE session
@@ -315,13 +393,12 @@ fn cooked(
     let device = be16(frame, arphrd).ok_or_else(truncated)?;
     let protocol = be16(frame, protocol).ok_or_else(truncated)?;
     match device {
-        arphrd::FRAD | arphrd::IEEE80211_RADIOTAP | arphrd::NETLINK => {
-            Err(DecodeError::Unsupported {
-                layer: Layer::Link,
-                field: "ARPHRD device type",
-                value: device.into(),
-            })
-        }
+        arphrd::IEEE80211_RADIOTAP => radiotap(payload, len),
+        arphrd::FRAD | arphrd::NETLINK => Err(DecodeError::Unsupported {
+            layer: Layer::Link,
+            field: "ARPHRD device type",
+            value: device.into(),
+        }),
         // For every other device type the protocol field is an ethertype; the Linux-specific
         // values below 0x0600 (802.2 LLC, 802.3 without LLC, CAN, …) end up unsupported.
         _ => ether_payload(protocol, payload, len, Layer::Link, Encap::NONE),

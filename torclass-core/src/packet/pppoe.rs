@@ -1,8 +1,9 @@
 //! PPPoE session stage (RFC 2516 §4, §6): the 6-byte PPPoE header and the PPP protocol field
-//! (RFC 1661 §2, two bytes, or one under protocol-field compression).
+//! (RFC 1661 §2, two bytes, or one under protocol-field compression; read by `ppp.rs`).
 
 use super::error::DecodeError;
 use super::link::{be16, IpVersion};
+use super::ppp;
 use super::Layer;
 
 /// Field offsets of the PPPoE header.
@@ -20,14 +21,6 @@ mod field {
     pub const LEN: usize = 6;
     /// `VER_TYPE` of RFC 2516.
     pub const VER_TYPE_1_1: u8 = 0x11;
-}
-
-/// PPP protocol numbers that carry IP (IANA "PPP DLL Protocol Numbers").
-mod ppp {
-    /// Internet Protocol version 4.
-    pub const IPV4: u16 = 0x0021;
-    /// Internet Protocol version 6.
-    pub const IPV6: u16 = 0x0057;
 }
 
 /// A PPPoE session packet: its session id, and the IP packet it carries.
@@ -69,32 +62,15 @@ impl<'a> Pppoe<'a> {
         let after = bytes.get(field::LEN..).unwrap_or_default();
         // The length bounds the PPP payload (drops Ethernet padding); a capture cut short
         // inside it keeps what it has.
-        let ppp = after.get(..length).unwrap_or(after);
-        let first = *ppp
-            .first()
-            .ok_or_else(|| truncated(field::LEN.saturating_add(1)))?;
-        // Protocol numbers have an even first byte; a compressed one-byte field is odd.
-        let (protocol, field_len) = if first & 1 == 1 {
-            (u16::from(first), 1)
-        } else {
-            let p = be16(ppp, 0..2).ok_or_else(|| truncated(field::LEN.saturating_add(2)))?;
-            (p, 2)
-        };
-        let version = match protocol {
-            ppp::IPV4 => IpVersion::V4,
-            ppp::IPV6 => IpVersion::V6,
-            other => {
-                return Err(DecodeError::Unsupported {
-                    layer: Layer::Pppoe,
-                    field: "PPP protocol",
-                    value: other.into(),
-                })
-            }
-        };
+        let body = after.get(..length).unwrap_or(after);
+        let (protocol, field_len) = ppp::protocol_field(body).ok_or_else(|| {
+            truncated(field::LEN.saturating_add(if body.is_empty() { 1 } else { 2 }))
+        })?;
+        let version = ppp::ip_version(protocol, Layer::Pppoe)?;
         Ok(Self {
             session,
             version,
-            payload: ppp.get(field_len..).unwrap_or_default(),
+            payload: body.get(field_len..).unwrap_or_default(),
             header_len: field::LEN.saturating_add(field_len),
         })
     }

@@ -169,6 +169,47 @@ fn with_prefix(prefix: [u8; 4], ip: &[u8]) -> Vec<u8> {
     v
 }
 
+/// An 802.11 data frame: frame-control `subtype` bits (byte 0: 0x80 QoS) and `flags` (byte 1:
+/// 0x01 to DS, 0x02 from DS, 0x80 +HTC), `pad` bytes after the MAC header, an RFC 1042 SNAP
+/// header with `ethertype`, then `ip`.
+fn wlan(subtype: u8, flags: u8, pad: usize, ethertype: u16, ip: &[u8]) -> Vec<u8> {
+    let mut v = vec![0x08 | subtype, flags, 0, 0];
+    v.extend([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 3]);
+    v.extend([0x10, 0]); // sequence 1, fragment 0
+    if flags & 3 == 3 {
+        v.extend([2, 0, 0, 0, 0, 4]);
+    }
+    if subtype & 0x80 != 0 {
+        v.extend([5, 0]); // QoS control: TID 5
+        if flags & 0x80 != 0 {
+            v.extend([0; 4]); // HT control
+        }
+    }
+    v.extend(vec![0; pad]);
+    v.extend([0xAA, 0xAA, 3, 0, 0, 0]);
+    v.extend(ethertype.to_be_bytes());
+    v.extend(ip);
+    v
+}
+
+/// A radiotap header with the presence bitmaps `present` and, when `flags` is given, a TSFT
+/// (zero) and the Flags field, then `frame`.
+fn radiotap(present: &[u32], flags: Option<u8>, frame: &[u8]) -> Vec<u8> {
+    let mut v = vec![0, 0, 0, 0];
+    for p in present {
+        v.extend(p.to_le_bytes());
+    }
+    if let Some(flags) = flags {
+        v.resize(v.len().next_multiple_of(8), 0);
+        v.extend([0; 8]);
+        v.push(flags);
+    }
+    let len = v.len() as u16;
+    v[2..4].copy_from_slice(&len.to_le_bytes());
+    v.extend(frame);
+    v
+}
+
 fn tcp_v4() -> Vec<u8> {
     ipv4(PROTO_TCP, &[], 0, &tcp(&[], PAYLOAD))
 }
@@ -226,7 +267,45 @@ fn samples() -> Vec<(LinkType, Vec<u8>)> {
         (LinkType::Raw, v4.clone()),
         (LinkType::Raw, ext_v6),
         (LinkType::Ipv4, opts_v4),
-        (LinkType::Ipv6, v6),
+        (LinkType::Ipv6, v6.clone()),
+        (LinkType::Ppp, [&[0, 0x21][..], &v4].concat()),
+        (LinkType::Ppp, [&[0xFF, 3, 0, 0x57][..], &v6].concat()),
+        (LinkType::Ppp, [&[0x21][..], &v4].concat()),
+        (LinkType::PppHdlc, [&[0xFF, 3, 0, 0x21][..], &v4].concat()),
+        (
+            LinkType::PppHdlc,
+            [&[0x0F, 0, 0x86, 0xDD][..], &v6].concat(),
+        ),
+        (LinkType::CiscoHdlc, [&[0x8F, 0, 8, 0][..], &v4].concat()),
+        (LinkType::Ieee80211, wlan(0, 0x01, 0, ETHERTYPE_IPV4, &v4)),
+        (
+            LinkType::Ieee80211,
+            wlan(0x80, 0x83, 0, ETHERTYPE_IPV6, &udp_v6),
+        ),
+        (
+            LinkType::Radiotap,
+            radiotap(&[0], None, &wlan(0, 0x02, 0, ETHERTYPE_IPV4, &v4)),
+        ),
+        (
+            LinkType::Radiotap,
+            radiotap(&[3], Some(0x20), &wlan(0x80, 0x01, 2, ETHERTYPE_IPV6, &v6)),
+        ),
+        (
+            LinkType::Radiotap,
+            radiotap(
+                &[0x8000_0003, 0],
+                Some(0),
+                &wlan(0x80, 0x81, 0, ETHERTYPE_IPV4, &v4),
+            ),
+        ),
+        (
+            LinkType::LinuxSll,
+            sll(
+                803,
+                0,
+                &radiotap(&[0], None, &wlan(0, 1, 0, ETHERTYPE_IPV4, &v4)),
+            ),
+        ),
     ]
 }
 
@@ -271,7 +350,180 @@ fn link_type_numbers_round_trip() {
         assert_eq!(LinkType::from_pcap(link.to_pcap()), Some(link));
     }
     assert_eq!(LinkType::from_pcap(276), Some(LinkType::LinuxSll2));
-    assert_eq!(LinkType::from_pcap(105), None); // 802.11
+    assert_eq!(LinkType::from_pcap(105), Some(LinkType::Ieee80211));
+    assert_eq!(LinkType::from_pcap(147), None); // LINKTYPE_USER0
+}
+
+#[test]
+fn ppp_and_hdlc_frames_that_are_not_read() {
+    let v4 = tcp_v4();
+    let lcp = [&[0xFF, 3, 0xC0, 0x21][..], &[1, 1, 0, 4]].concat();
+    assert_eq!(
+        decode(LinkType::Ppp, &lcp),
+        Err(DecodeError::Unsupported {
+            layer: Layer::Link,
+            field: "PPP protocol",
+            value: 0xC021,
+        })
+    );
+    let control = [&[0xFF, 5, 0, 0x21][..], &v4].concat();
+    assert!(matches!(
+        decode(LinkType::PppHdlc, &control),
+        Err(DecodeError::Malformed {
+            layer: Layer::Link,
+            ..
+        })
+    ));
+    let cisco_control = [&[0x0F, 1, 8, 0][..], &v4].concat();
+    assert!(matches!(
+        decode(LinkType::CiscoHdlc, &cisco_control),
+        Err(DecodeError::Malformed {
+            layer: Layer::Link,
+            ..
+        })
+    ));
+    // Cisco HDLC only where the link type allows it: in LINKTYPE_PPP 0x0F is a protocol.
+    let cisco = [&[0x0F, 0, 8, 0][..], &v4].concat();
+    assert!(decode(LinkType::PppHdlc, &cisco).is_ok());
+    assert!(matches!(
+        decode(LinkType::Ppp, &cisco),
+        Err(DecodeError::Unsupported { value: 0x0F, .. })
+    ));
+    // LINKTYPE_C_HDLC is Cisco HDLC only.
+    let ppp_in_c_hdlc = [&[0xFF, 3, 0, 0x21][..], &v4].concat();
+    assert!(matches!(
+        decode(LinkType::CiscoHdlc, &ppp_in_c_hdlc),
+        Err(DecodeError::Malformed {
+            layer: Layer::Link,
+            ..
+        })
+    ));
+    let arp = [&[0x0F, 0, 8, 6][..], &[0; 28]].concat();
+    assert!(matches!(
+        decode(LinkType::CiscoHdlc, &arp),
+        Err(DecodeError::Unsupported {
+            field: "ethertype",
+            value: 0x0806,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn wlan_frames_that_are_not_read() {
+    let v4 = tcp_v4();
+    let data = wlan(0x80, 0x01, 0, ETHERTYPE_IPV4, &v4);
+    let unsupported = |frame: &[u8]| match decode(LinkType::Ieee80211, frame) {
+        Err(DecodeError::Unsupported { layer, field, .. }) => (layer, field),
+        other => panic!("{other:?}"),
+    };
+    let mut beacon = data.clone();
+    beacon[0] = 0x80; // management, beacon
+    assert_eq!(
+        unsupported(&beacon),
+        (Layer::Ieee80211, "frame type and version")
+    );
+    let mut version1 = data.clone();
+    version1[0] |= 1;
+    assert_eq!(
+        unsupported(&version1),
+        (Layer::Ieee80211, "frame type and version")
+    );
+    let mut null = data.clone();
+    null[0] = 0xC8; // QoS null
+    assert_eq!(
+        unsupported(&null),
+        (Layer::Ieee80211, "data subtype (no data)")
+    );
+    let mut protected = data.clone();
+    protected[1] |= 0x40;
+    assert_eq!(
+        unsupported(&protected),
+        (Layer::Ieee80211, "protected frame flag")
+    );
+    let mut fragment = data.clone();
+    fragment[22] |= 1;
+    assert_eq!(
+        unsupported(&fragment),
+        (Layer::Ieee80211, "fragment number")
+    );
+    let mut amsdu = data.clone();
+    amsdu[24] |= 0x80;
+    assert_eq!(
+        unsupported(&amsdu),
+        (Layer::Ieee80211, "A-MSDU present flag")
+    );
+    let mut stp = data.clone();
+    stp[26..29].copy_from_slice(&[0x42, 0x42, 3]);
+    assert_eq!(
+        unsupported(&stp),
+        (Layer::Ieee80211, "LLC header (not SNAP)")
+    );
+    let mut arp = data;
+    arp[32..34].copy_from_slice(&0x0806u16.to_be_bytes());
+    assert_eq!(unsupported(&arp), (Layer::Ieee80211, "ethertype"));
+    // An IEEE 802.1H bridge-tunnel SNAP header carries its ethertype as RFC 1042's does.
+    let mut tunnel = wlan(0, 0, 0, ETHERTYPE_IPV4, &v4);
+    tunnel[29] = 0xF8;
+    assert_eq!(
+        decode(LinkType::Ieee80211, &tunnel).unwrap().payload,
+        PAYLOAD
+    );
+}
+
+#[test]
+fn radiotap_headers() {
+    let frame = wlan(0, 0x01, 0, ETHERTYPE_IPV4, &tcp_v4());
+    let mut v1 = radiotap(&[0], None, &frame);
+    v1[0] = 1;
+    assert!(matches!(
+        decode(LinkType::Radiotap, &v1),
+        Err(DecodeError::Unsupported {
+            layer: Layer::Radiotap,
+            field: "version",
+            value: 1
+        })
+    ));
+    let mut short = radiotap(&[0], None, &frame);
+    short[2] = 4;
+    assert!(matches!(
+        decode(LinkType::Radiotap, &short),
+        Err(DecodeError::Malformed {
+            layer: Layer::Radiotap,
+            ..
+        })
+    ));
+    // A bitmap chain that runs past the header's length.
+    let mut overrun = radiotap(&[0x8000_0000], None, &frame);
+    overrun.splice(8..8, [0xFF; 4]);
+    assert!(matches!(
+        decode(LinkType::Radiotap, &overrun),
+        Err(DecodeError::Malformed {
+            layer: Layer::Radiotap,
+            ..
+        })
+    ));
+    let bad_fcs = radiotap(&[3], Some(0x50), &[&frame[..], &[0; 4]].concat());
+    assert!(matches!(
+        decode(LinkType::Radiotap, &bad_fcs),
+        Err(DecodeError::Malformed {
+            layer: Layer::Radiotap,
+            reason: "frame failed its FCS check"
+        })
+    ));
+    // The FCS is dropped: with no IP or UDP length to bound it, the payload would take it.
+    let mut unbounded = ipv6(PROTO_UDP, &[], &udp_with_len(PAYLOAD, 0));
+    unbounded[4..6].copy_from_slice(&[0, 0]);
+    let with_fcs = [
+        &wlan(0, 0x01, 0, ETHERTYPE_IPV6, &unbounded)[..],
+        &[0xDE, 0xAD, 0xBE, 0xEF],
+    ]
+    .concat();
+    let fcs = radiotap(&[3], Some(0x10), &with_fcs);
+    assert_eq!(decode(LinkType::Radiotap, &fcs).unwrap().payload, PAYLOAD);
+    let no_fcs = radiotap(&[3], Some(0), &with_fcs);
+    let p = decode(LinkType::Radiotap, &no_fcs).unwrap();
+    assert_eq!(p.payload.len(), PAYLOAD.len() + 4);
 }
 
 #[test]
@@ -1441,7 +1693,97 @@ fn tunnel_samples() -> Vec<(LinkType, Vec<u8>, TunnelKind, &'static str)> {
             TunnelKind::Vxlan,
             "10.0.0.1:40000 -> 10.0.0.2:4789 vni 42",
         ),
+        (
+            LinkType::Ethernet,
+            eth(&outer_v4(
+                PROTO_UDP,
+                &udp_ports(40000, 8472, &vxlan(5, &inner_ethernet(ETHERTYPE_IPV4, &v4))),
+            )),
+            TunnelKind::Vxlan,
+            "10.0.0.1:40000 -> 10.0.0.2:8472 vni 5",
+        ),
+        (
+            LinkType::Ethernet,
+            eth(&outer_v4(
+                PROTO_UDP,
+                &udp_ports(
+                    40002,
+                    6081,
+                    &geneve(0x6558, 9, &[0x01, 0x02, 0x80, 1, 0, 0, 0, 7], &{
+                        inner_ethernet(ETHERTYPE_IPV6, &udp_v6)
+                    }),
+                ),
+            )),
+            TunnelKind::Geneve,
+            "10.0.0.1:40002 -> 10.0.0.2:6081 vni 9",
+        ),
+        (
+            LinkType::Raw,
+            outer6(
+                PROTO_UDP,
+                &udp_ports(40003, 6081, &geneve(0x0800, 10, &[], &v4)),
+            ),
+            TunnelKind::Geneve,
+            "[fd00::1]:40003 -> [fd00::2]:6081 vni 10",
+        ),
+        (
+            LinkType::Ethernet,
+            eth(&outer_v4(PROTO_UDP, &udp_ports(3544, 51000, &v6))),
+            TunnelKind::Teredo,
+            "10.0.0.1:3544 -> 10.0.0.2:51000",
+        ),
+        (
+            LinkType::Ethernet,
+            eth(&outer_v4(
+                PROTO_UDP,
+                &udp_ports(
+                    51000,
+                    3544,
+                    &[
+                        &teredo_auth(&[1, 2, 3], &[4; 5])[..],
+                        &TEREDO_ORIGIN,
+                        &udp_v6,
+                    ]
+                    .concat(),
+                ),
+            )),
+            TunnelKind::Teredo,
+            "10.0.0.1:51000 -> 10.0.0.2:3544",
+        ),
+        (
+            LinkType::Ethernet,
+            eth(&outer_v4(
+                PROTO_UDP,
+                &udp_ports(3544, 3544, &[&TEREDO_ORIGIN[..], &v6].concat()),
+            )),
+            TunnelKind::Teredo,
+            "10.0.0.1:3544 -> 10.0.0.2:3544",
+        ),
     ]
+}
+
+/// A GENEVE header (RFC 8926 §3.4) with `options` (whole words) around `payload`.
+fn geneve(protocol: u16, vni: u32, options: &[u8], payload: &[u8]) -> Vec<u8> {
+    assert_eq!(options.len() % 4, 0);
+    let mut v = vec![(options.len() / 4) as u8, 0];
+    v.extend(protocol.to_be_bytes());
+    v.extend((vni << 8).to_be_bytes());
+    v.extend(options);
+    v.extend(payload);
+    v
+}
+
+/// A Teredo origin indication (RFC 4380 §5.1.1): port and address, obfuscated.
+const TEREDO_ORIGIN: [u8; 8] = [0, 0, 0x3F, 0xFF, 0xAB, 0xCD, 0xEF, 0x01];
+
+/// A Teredo authentication indicator (RFC 4380 §5.1.1) with a client id and a value.
+fn teredo_auth(id: &[u8], value: &[u8]) -> Vec<u8> {
+    let mut v = vec![0, 1, id.len() as u8, value.len() as u8];
+    v.extend(id);
+    v.extend(value);
+    v.extend([0x11; 8]); // nonce
+    v.push(0); // confirmation
+    v
 }
 
 #[test]
@@ -1517,11 +1859,45 @@ fn nesting_is_bounded() {
 
 #[test]
 fn what_is_not_a_tunnel_header_stays_what_it_is() {
-    // UDP to the VXLAN and GTP-U ports without their headers: plain UDP flows.
+    let dht = b"d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe";
+    let mut reserved = vxlan(5, &inner_ethernet(ETHERTYPE_IPV4, &tcp_v4()));
+    reserved[3] = 1;
+    let mut gbp = reserved.clone();
+    gbp[0] = 0x88;
+    let mut gpe = vxlan(5, &inner_ethernet(ETHERTYPE_IPV4, &tcp_v4()));
+    gpe[0] = 0x0C;
+    gpe[3] = 3; // VXLAN-GPE, next protocol Ethernet
+    let mut gpe_ipv4 = gpe.clone();
+    gpe_ipv4[3] = 1;
+    let control = geneve(0x6558, 1, &[], &inner_ethernet(ETHERTYPE_IPV4, &tcp_v4()));
+    let mut control_bit = control.clone();
+    control_bit[1] = 0x80;
+    let mut version1 = control.clone();
+    version1[0] = 0x40;
+    let mut short_v6 = tcp_v6();
+    short_v6[5] -= 1;
+    let bubble = ipv6(59, &[], &[]);
+    let echo = ipv6(58, &[], &[128, 0, 0, 0, 0, 1, 0, 1]);
+    // UDP to the tunnel ports without their headers: plain UDP flows. On 8472, VXLAN's
+    // reserved bits must be clear (4789 ignores them: VXLAN-GBP); Teredo needs an IPv6
+    // header whose length ends the datagram (a DHT message starts with the nibble 6).
     for (dport, payload) in [
         (4789, PAYLOAD),
         (2152, PAYLOAD),
         (2152, &[0x32, 1, 0, 4, 0, 0, 0, 0, 0, 1, 0, 0][..]),
+        (8472, PAYLOAD),
+        (8472, &reserved),
+        (8472, &gbp),
+        (8472, &gpe_ipv4),
+        (6081, PAYLOAD),
+        (6081, &control_bit),
+        (6081, &version1),
+        (6081, &geneve(0x0806, 1, &[], &[0; 28])),
+        (3544, dht),
+        (3544, &short_v6),
+        (3544, &bubble),
+        (3544, &[&TEREDO_ORIGIN[..], &echo].concat()),
+        (3544, &[0, 1, 200, 0]),
     ] {
         let ip = ipv4(PROTO_UDP, &[], 0, &udp_ports(SPORT, dport, payload));
         let p = decode_ip(&ip).unwrap();
@@ -1530,6 +1906,16 @@ fn what_is_not_a_tunnel_header_stays_what_it_is() {
             (dport, payload, None)
         );
     }
+    let gbp_4789 = ipv4(PROTO_UDP, &[], 0, &udp_ports(SPORT, 4789, &gbp));
+    assert_eq!(
+        decode_ip(&gbp_4789).unwrap().tunnel,
+        Some(TunnelKind::Vxlan)
+    );
+    let from_3544 = ipv4(PROTO_UDP, &[], 0, &udp_ports(3544, DPORT, dht));
+    assert_eq!(decode_ip(&from_3544).unwrap().payload, dht);
+    // Teredo is IPv6 over IPv4 only.
+    let over_v6 = ipv6(PROTO_UDP, &[], &udp_ports(SPORT, 3544, &tcp_v6()));
+    assert_eq!(decode_ip(&over_v6).unwrap().tunnel, None);
     let unsupported = |ip: &[u8]| match decode_ip(ip) {
         Err(DecodeError::Unsupported { layer, field, .. }) => (layer, field),
         other => panic!("{other:?}"),

@@ -7,10 +7,10 @@ use core::net::IpAddr;
 mod state;
 
 /// How many encapsulations [`decode`](super::decode) unwraps, nested: GRE, ERSPAN, IP-in-IP,
-/// VXLAN, PPPoE, GTP-U and an MPLS label stack each count one (VLAN tags count none). A packet
-/// with more is [`DecodeError::Unsupported`](super::DecodeError::Unsupported) with the field
-/// `"encapsulation depth"`: a frame cannot make the decoder walk more than this many headers
-/// besides its own.
+/// VXLAN, GENEVE, Teredo, PPPoE, GTP-U and an MPLS label stack each count one (VLAN tags count
+/// none). A packet with more is [`DecodeError::Unsupported`](super::DecodeError::Unsupported)
+/// with the field `"encapsulation depth"`: a frame cannot make the decoder walk more than this
+/// many headers besides its own.
 pub const MAX_ENCAPSULATIONS: u8 = 4;
 
 /// An encapsulation [`decode`](super::decode) reads. The numbers are stable (records, C).
@@ -29,7 +29,8 @@ pub enum TunnelKind {
     FourInSix = 4,
     /// IPv6 in IPv6 (next header 41, RFC 2473).
     SixInSix = 5,
-    /// VXLAN on UDP port 4789 (RFC 7348).
+    /// VXLAN on UDP port 4789 (RFC 7348), or 8472 (the Linux kernel's default port) with
+    /// every reserved bit clear.
     Vxlan = 6,
     /// PPPoE session stage (ethertype 0x8864, RFC 2516) carrying IPv4 (PPP 0x0021) or IPv6
     /// (PPP 0x0057).
@@ -51,11 +52,15 @@ pub enum TunnelKind {
     /// A TCP connection to an HTTP proxy read past its `CONNECT` request and 2xx reply (RFC
     /// 9110 §9.3.6).
     HttpConnect = 13,
+    /// GENEVE on UDP port 6081 (RFC 8926) carrying Ethernet, IPv4 or IPv6.
+    Geneve = 14,
+    /// Teredo: IPv6 in UDP over IPv4, to or from port 3544 (RFC 4380).
+    Teredo = 15,
 }
 
 impl TunnelKind {
     /// Every kind, in discriminant order.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 15] = [
         Self::Gre,
         Self::IpIp,
         Self::SixInFour,
@@ -69,6 +74,8 @@ impl TunnelKind {
         Self::Socks4,
         Self::Socks5,
         Self::HttpConnect,
+        Self::Geneve,
+        Self::Teredo,
     ];
 
     /// True for the proxies the flow classifier follows (SOCKS, HTTP `CONNECT`), false for the
@@ -85,7 +92,7 @@ impl TunnelKind {
     }
 
     /// The record's `tunnel` name: `gre`, `ipip`, `6in4`, `4in6`, `6in6`, `vxlan`, `pppoe`,
-    /// `gtp_u`, `mpls`, `erspan`, `socks4`, `socks5` or `http_connect`.
+    /// `gtp_u`, `mpls`, `erspan`, `socks4`, `socks5`, `http_connect`, `geneve` or `teredo`.
     #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
@@ -102,17 +109,19 @@ impl TunnelKind {
             Self::Socks4 => "socks4",
             Self::Socks5 => "socks5",
             Self::HttpConnect => "http_connect",
+            Self::Geneve => "geneve",
+            Self::Teredo => "teredo",
         }
     }
 
     /// What [`Tunnel::id`] is for this kind, as [`Tunnel`]'s `Display` names it: `key` (GRE),
-    /// `vni` (VXLAN), `session` (PPPoE, ERSPAN), `teid` (GTP-U), `label` (MPLS); `id` for the
-    /// others (proxies have no [`Tunnel`]).
+    /// `vni` (VXLAN, GENEVE), `session` (PPPoE, ERSPAN), `teid` (GTP-U), `label` (MPLS); `id`
+    /// for the others (proxies have no [`Tunnel`]).
     #[must_use]
     pub const fn id_name(self) -> &'static str {
         match self {
             Self::Gre => "key",
-            Self::Vxlan => "vni",
+            Self::Vxlan | Self::Geneve => "vni",
             Self::Pppoe | Self::Erspan => "session",
             Self::GtpU => "teid",
             Self::Mpls => "label",
@@ -120,6 +129,7 @@ impl TunnelKind {
             | Self::SixInFour
             | Self::FourInSix
             | Self::SixInSix
+            | Self::Teredo
             | Self::Socks4
             | Self::Socks5
             | Self::HttpConnect => "id",
@@ -140,7 +150,7 @@ pub struct Outer {
     pub src: IpAddr,
     /// The outer receiver.
     pub dst: IpAddr,
-    /// UDP source and destination ports, for VXLAN and GTP-U.
+    /// UDP source and destination ports, for VXLAN, GENEVE, Teredo and GTP-U.
     pub ports: Option<(u16, u16)>,
 }
 
@@ -216,8 +226,8 @@ impl Tunnel {
     }
 
     /// The nearest IP header outside this encapsulation, if any: the delivery header of GRE,
-    /// IP-in-IP, VXLAN and GTP-U, or the IP packet around a PPPoE or MPLS frame that itself
-    /// came through a tunnel; `None` for PPPoE and MPLS straight on the link.
+    /// IP-in-IP, VXLAN, GENEVE, Teredo and GTP-U, or the IP packet around a PPPoE or MPLS frame
+    /// that itself came through a tunnel; `None` for PPPoE and MPLS straight on the link.
     #[must_use]
     pub fn outer(&self) -> Option<Outer> {
         (self.flags & flag::OUTER != 0).then_some(Outer {
@@ -227,9 +237,9 @@ impl Tunnel {
         })
     }
 
-    /// The GRE key (when present), VXLAN network identifier, PPPoE session id, GTP-U tunnel
-    /// endpoint identifier, ERSPAN session id (types II and III), or the MPLS label at the
-    /// bottom of the stack.
+    /// The GRE key (when present), VXLAN or GENEVE network identifier, PPPoE session id, GTP-U
+    /// tunnel endpoint identifier, ERSPAN session id (types II and III), or the MPLS label at
+    /// the bottom of the stack.
     #[must_use]
     pub fn id(&self) -> Option<u32> {
         (self.flags & flag::ID != 0).then_some(self.id)

@@ -1,4 +1,5 @@
-//! VXLAN (RFC 7348 §5): an 8-byte header on UDP port 4789, then an Ethernet frame.
+//! VXLAN (RFC 7348 §5): an 8-byte header on UDP port 4789 (or 8472, Linux's default), then
+//! an Ethernet frame.
 
 use nom::bytes::complete::take;
 use nom::number::complete::{be_u24, be_u8};
@@ -12,12 +13,23 @@ use super::Layer;
 mod field {
     /// The I flag ("the VNI is valid"), which RFC 7348 requires set.
     pub const I: u8 = 0x08;
+    /// VXLAN-GPE's P flag (draft-ietf-nvo3-vxlan-gpe §3.2): the last reserved byte before the
+    /// VNI is a next-protocol number.
+    pub const P: u8 = 0x04;
+    /// VXLAN-GPE's next protocol for an Ethernet frame.
+    pub const NEXT_ETHERNET: u8 = 3;
     /// The header length.
     pub const LEN: usize = 8;
 }
 
 /// The IANA port of VXLAN (RFC 7348 §5).
 pub(super) const PORT: u16 = 4789;
+
+/// The port the Linux kernel uses when `ip link add … type vxlan` names none (and flannel's):
+/// the port of the pre-standard drafts. Not registered for VXLAN, so the header must be
+/// exactly RFC 7348's (flags 0x08, reserved fields zero), or VXLAN-GPE's for an Ethernet frame
+/// (flags 0x0C, next protocol 3: what scapy writes by default).
+pub(super) const LINUX_PORT: u16 = 8472;
 
 /// A VXLAN header with the I flag set.
 #[derive(Clone, Copy, Debug)]
@@ -27,15 +39,33 @@ pub(super) struct Vxlan<'a> {
 }
 
 impl<'a> Vxlan<'a> {
-    /// Check the VXLAN header at the start of `bytes`, `at` bytes into the frame.
-    pub(super) fn new_checked(bytes: &'a [u8], at: usize) -> Result<Self, DecodeError> {
-        let (payload, (flags, _, vni, _)) = (be_u8::<_, ()>, take(3usize), be_u24, be_u8)
+    /// Check the VXLAN header at the start of `bytes`, `at` bytes into the frame: the I flag
+    /// set and, if `strict`, every other bit of the flags and reserved fields clear but a
+    /// VXLAN-GPE next protocol of Ethernet (RFC 7348 has receivers ignore them: extensions
+    /// such as VXLAN-GBP use them on port 4789).
+    pub(super) fn new_checked(
+        bytes: &'a [u8],
+        at: usize,
+        strict: bool,
+    ) -> Result<Self, DecodeError> {
+        let (payload, (flags, reserved, vni, last)) = (be_u8::<_, ()>, take(3usize), be_u24, be_u8)
             .parse(bytes)
             .map_err(|_| DecodeError::truncated(Layer::Vxlan, at, field::LEN, bytes.len()))?;
         if flags & field::I == 0 {
             return Err(DecodeError::Malformed {
                 layer: Layer::Vxlan,
                 reason: "I flag (valid VNI) not set",
+            });
+        }
+        let next = match flags {
+            field::I => 0,
+            f if f == field::I | field::P => field::NEXT_ETHERNET,
+            _ => u8::MAX,
+        };
+        if strict && (reserved != [0, 0, next] || last != 0) {
+            return Err(DecodeError::Malformed {
+                layer: Layer::Vxlan,
+                reason: "flags other than I or reserved bits set",
             });
         }
         Ok(Self { vni, payload })

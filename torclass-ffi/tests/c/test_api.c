@@ -69,7 +69,9 @@ static void test_versions(void) {
   CHECK(link == TORCLASS_LINK_IP);
   CHECK_RESULT(torclass_link_type_from_dlt(DLT_EN10MB, &link), TORCLASS_RESULT_OK);
   CHECK(link == TORCLASS_LINK_ETHERNET);
-  CHECK_RESULT(torclass_link_type_from_dlt(DLT_IEEE802_11, &link), TORCLASS_RESULT_UNKNOWN_LINK_TYPE);
+  CHECK_RESULT(torclass_link_type_from_dlt(DLT_IEEE802_11_RADIO, &link), TORCLASS_RESULT_OK);
+  CHECK(link == DLT_IEEE802_11_RADIO);
+  CHECK_RESULT(torclass_link_type_from_dlt(DLT_USER0, &link), TORCLASS_RESULT_UNKNOWN_LINK_TYPE);
 }
 
 static void handshake(uint8_t out[68], const char *peer_id) {

@@ -20,7 +20,13 @@ Errors are ``TorclassError``; a bad capture file is ``CaptureError`` (also a ``V
 
 from __future__ import annotations
 
-from ._errors import CaptureError, NoFlowsWarning, TorclassError, TorclassWarning
+from ._errors import (
+    CaptureError,
+    NoFlowsWarning,
+    TorclassError,
+    TorclassWarning,
+    UnsupportedLinkTypeWarning,
+)
 from ._notices import MATCH_COLUMNS, match_notices
 from ._plot import plot
 from ._table import (
@@ -62,6 +68,7 @@ __all__ = [
     "NoFlowsWarning",
     "TorclassError",
     "TorclassWarning",
+    "UnsupportedLinkTypeWarning",
     "Verdict",
     "__version__",
     "classify",

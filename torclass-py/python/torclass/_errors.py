@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["TorclassError", "CaptureError", "TorclassWarning", "NoFlowsWarning"]
+__all__ = [
+    "TorclassError",
+    "CaptureError",
+    "TorclassWarning",
+    "NoFlowsWarning",
+    "UnsupportedLinkTypeWarning",
+]
 
 
 class TorclassError(Exception):
@@ -38,3 +44,8 @@ class TorclassWarning(UserWarning):
 class NoFlowsWarning(TorclassWarning):
     """A capture was read to its end and yielded no flow: no TCP or UDP over IP in it, or
     every frame of a link type torclass does not read. ``read_status`` has its counts."""
+
+
+class UnsupportedLinkTypeWarning(TorclassWarning):
+    """A capture holds frames of a pcap link type torclass does not read: they were skipped.
+    ``read_status`` names the first such type (``unknown_link_type``)."""

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import _torclass
-from ._errors import NoFlowsWarning
+from ._errors import NoFlowsWarning, UnsupportedLinkTypeWarning
 from ._sources import expand
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ STATUS_SCHEMA: pa.Schema = pa.schema(
         ("later_fragments", pa.uint64()),
         ("unsupported", pa.uint64()),
         ("malformed", pa.uint64()),
+        ("unknown_link_type", pa.uint32()),
         ("flows", pa.uint64()),
         ("error", pa.string()),
         ("offset", pa.uint64()),
@@ -58,8 +59,9 @@ STATUS_SCHEMA: pa.Schema = pa.schema(
     ]
 )
 """The columns of ``read_status``: per capture, its format, frames read (and of those
-classified, later IP fragments, unsupported link or network types, malformed), flows, and
-the error that stopped it with its byte offset (null if it was read to the end)."""
+classified, later IP fragments, unsupported link or network types, malformed), the first
+pcap link type in it that torclass does not read (null if none), flows, and the error that
+stopped it with its byte offset (null if it was read to the end)."""
 
 _STATUS_KEY = b"torclass.status"
 
@@ -97,7 +99,9 @@ def flows_table(
     ``"raise"`` (default) raises its error (``OSError``, ``CaptureError``); ``"keep"``
     keeps the flows read before the damage; ``"skip"`` leaves its flows out. Either way
     ``read_status(table)`` says what happened to each capture. A capture that yields no flow
-    (no TCP/UDP, or a link type torclass does not read) gives a ``NoFlowsWarning``.
+    (no TCP/UDP, or a link type torclass does not read) gives a ``NoFlowsWarning``; one
+    with frames of a link type torclass does not read, an ``UnsupportedLinkTypeWarning``
+    naming it.
     """
     if threads is not None:
         _check_int("threads", threads, 1)
@@ -117,6 +121,12 @@ def flows_table(
     )
     table = pa.RecordBatchReader.from_stream(stream).read_all()
     for s in status:
+        if s["unknown_link_type"] is not None:
+            warnings.warn(
+                f"unsupported link type {s['unknown_link_type']} in {s['file']}",
+                UnsupportedLinkTypeWarning,
+                stacklevel=2,
+            )
         if s["flows"] == 0 and s["error"] is None:
             warnings.warn(
                 f"{s['file']}: no flow in {s['frames']} frames "
