@@ -509,4 +509,5 @@ mod grow;
 mod late;
 mod lifecycle;
 mod snapshot;
+mod tcp_evasion;
 mod tcp_stream;
