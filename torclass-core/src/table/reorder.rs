@@ -8,7 +8,8 @@
 //!
 //! Bounds:
 //! - per entry: the first [`HELD_BYTES`] bytes of the segment (the rest is a hole);
-//! - per flow: [`HELD_PER_SIDE`] entries for each direction, kept in sequence order;
+//! - per flow: [`HELD_PER_SIDE`] entries for each direction while the flow is undecided,
+//!   [`HELD_PER_SIDE_DECIDED`] once it has a verdict, kept in sequence order;
 //! - per table: the storage's length; entries are handed out in storage order, then from a
 //!   free list of those given back, both O(1);
 //! - a segment is held only while the classifier still reads its flow (undecided, or decided
@@ -45,8 +46,15 @@ mod snapshot;
 /// Payload bytes an entry keeps: one Ethernet-sized TCP segment (MSS 1460 over IPv4).
 pub const HELD_BYTES: usize = 1460;
 
-/// Segments each direction of a flow may hold at once.
-pub const HELD_PER_SIDE: u8 = 4;
+/// Segments each direction of a flow may hold at once while the flow is undecided: a request
+/// cut into that many segments plus one, sent last first (zapret's `multidisorder`), is read
+/// in order. The entries come from the table's shared store, so this bounds one flow's share
+/// of it, not the per-flow state (a chain's head is all a flow keeps).
+pub const HELD_PER_SIDE: u8 = 16;
+
+/// Segments each direction may hold once the flow has a verdict (held then only for the
+/// evidence and metadata still to come).
+pub const HELD_PER_SIDE_DECIDED: u8 = 4;
 
 /// How far ahead of the next expected byte a segment may start and still be held: one
 /// unscaled TCP window (RFC 9293 §3.1). Farther is no reordering of early segments.

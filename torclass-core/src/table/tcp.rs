@@ -25,12 +25,12 @@
 //!   flowed, a SYN (a bogus one, or a SYN-ACK retransmission) cannot reset tracking. The table
 //!   ends the flow instead when the SYN opens a new connection (see the module docs above).
 
-use super::reorder::{Hold, Owner, Store, HELD_PER_SIDE, HOLD_WINDOW};
+use super::reorder::{Hold, Owner, Store, HELD_PER_SIDE, HELD_PER_SIDE_DECIDED, HOLD_WINDOW};
 use super::{Held, TableStats, MIDSTREAM_RESYNCS};
 use crate::flow::FlowClassifier;
 use crate::observer::Observer;
 use crate::packet::{TcpFlags, TcpInfo};
-use crate::verdict::Direction;
+use crate::verdict::{Direction, Verdict};
 
 mod snapshot;
 
@@ -297,7 +297,7 @@ impl<O: Observer, R: AsRef<[Held]> + AsMut<[Held]>> Reader<'_, O, R> {
             let may_hold = self.store.capacity() > 0
                 && (ahead as u32) < HOLD_WINDOW
                 && !self.feed.classifier.is_done()
-                && self.store.chain_len(head, owner) < HELD_PER_SIDE;
+                && self.store.chain_len(head, owner) < self.held_limit();
             if may_hold {
                 let Some(head) = self.feed.stream.held.get_mut(d) else {
                     return;
@@ -324,6 +324,15 @@ impl<O: Observer, R: AsRef<[Held]> + AsMut<[Held]>> Reader<'_, O, R> {
         }
         self.feed.deliver(direction, seq, payload, wire_len);
         self.release(direction, None);
+    }
+
+    /// How many segments a side may hold now (see [`HELD_PER_SIDE`]).
+    fn held_limit(&self) -> u8 {
+        if self.feed.classifier.verdict() == Verdict::Undecided {
+            HELD_PER_SIDE
+        } else {
+            HELD_PER_SIDE_DECIDED
+        }
     }
 
     /// Feed the side's held segments in order: those starting less than `before` bytes ahead

@@ -21,7 +21,7 @@ fn peer_wire(v: Verdict) -> bool {
 /// Feed `packets` to a table with a store; the flow's verdict.
 fn run(packets: &[Packet<'_>]) -> Verdict {
     let mut slots: Vec<Slot> = vec![Slot::default(); 8];
-    let mut store = vec![Held::default(); 8];
+    let mut store = vec![Held::default(); 40];
     let mut t = FlowTable::with_reorder(&mut slots[..], &mut store[..], TableConfig::default());
     let mut verdict = Verdict::Undecided;
     for (i, p) in packets.iter().enumerate() {
@@ -139,4 +139,41 @@ fn a_held_copy_that_a_later_one_covers_is_replaced() {
     // Overlapping in part: both held, the earlier one's bytes read first.
     let part = tcp(up, s + 5, TcpFlags::ACK, &junk);
     assert!(peer_wire(run(&[syn, real, part, head])));
+}
+
+/// Evasion E1d (zapret `multidisorder`): the stream cut into segments sent last first. While
+/// the flow is undecided a side holds up to `HELD_PER_SIDE` segments, so `HELD_PER_SIDE` + 1
+/// pieces are read in order; more give a gap (undecided, never wrong). The benign twin: an
+/// HTTP request sent the same way.
+#[test]
+fn segments_sent_last_first_are_read_in_order() {
+    let mut hs = handshake_and_message(b"-TR3000-abcdefghijkl");
+    hs.extend_from_slice(&[0, 0, 0, 1, 1, 0, 0, 0, 1, 3]); // 83 bytes
+    let up = key(ep(1, 40000), ep(2, 6881), Transport::Tcp);
+    // The segments of `size` bytes, last first.
+    let reversed = |bytes: &[u8], size: usize| -> Vec<(u32, Vec<u8>)> {
+        let mut out: Vec<(u32, Vec<u8>)> = bytes
+            .chunks(size)
+            .enumerate()
+            .map(|(i, c)| (ISN + 1 + (i * size) as u32, c.to_vec()))
+            .collect();
+        out.reverse();
+        out
+    };
+    let verdict = |bytes: &[u8], size: usize| {
+        let parts = reversed(bytes, size);
+        let mut packets = vec![tcp(up, ISN, TcpFlags::SYN, &[])];
+        packets.extend(parts.iter().map(|(seq, b)| tcp(up, *seq, TcpFlags::ACK, b)));
+        run(&packets)
+    };
+    let most = usize::from(HELD_PER_SIDE) + 1;
+    assert_eq!(reversed(&hs, 5).len(), most);
+    assert!(peer_wire(verdict(&hs, 14)), "6 segments");
+    assert!(peer_wire(verdict(&hs, 5)), "{most} segments");
+    assert!(
+        !verdict(&hs, 4).is_bittorrent(),
+        "21 segments: past the bound"
+    );
+    let get = b"GET /index.html HTTP/1.1\r\nHost: www.lab\r\nUser-Agent: curl/8.5.0\r\n\r\n";
+    assert!(!verdict(get, 5).is_bittorrent());
 }
