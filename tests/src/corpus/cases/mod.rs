@@ -334,6 +334,7 @@ pub fn all() -> Vec<Case> {
     krpc::krpc_trailing(&mut b);
     tcp::tcp_tricks(&mut b);
     tcp::sender_only(&mut b);
+    tcp::fragment_junk(&mut b);
     tcp::fragments(&mut b);
     reuse::tuple_reuse(&mut b);
     magnet::magnets(&mut b);

@@ -555,3 +555,70 @@ pub(super) fn sender_only(b: &mut Builder) {
         );
     }
 }
+
+/// Send `payload` from `dir` in 8-byte IPv4 fragments with `junk` first fragments of other
+/// datagrams from the same source (16 bytes each, never completed) between its first and
+/// second fragments.
+fn fragments_with_junk(t: &mut Trace, u: &Udp, dir: Dir, payload: &[u8], junk: usize) {
+    let start = t.frames.len();
+    let at = t.now;
+    u.send_carried(t, dir, payload, Carry::Fragments(&[8, 16]));
+    let real: Vec<Vec<u8>> = t.frames.drain(start..).map(|(_, f)| f).collect();
+    let (s, d) = match dir {
+        Dir::A => (u.a, u.b),
+        Dir::B => (u.b, u.a),
+    };
+    let mut firsts = Vec::new();
+    for _ in 0..junk {
+        let from = t.frames.len();
+        t.ip(s.ip(), d.ip(), 17, &[0x41; 24], Carry::Fragments(&[16]));
+        firsts.push(
+            t.frames
+                .drain(from..)
+                .next()
+                .map(|(_, f)| f)
+                .unwrap_or_default(),
+        );
+    }
+    let mut order = vec![real[0].clone()];
+    order.extend(firsts);
+    order.extend(real[1..].iter().cloned());
+    for (i, f) in order.into_iter().enumerate() {
+        t.frames.push((at + i as u64 * 50_000, f));
+    }
+    t.now = at + t.frames.len() as u64 * 50_000;
+    t.advance(1_000_000);
+}
+
+/// Issue 13, E2: a UDP tracker's requests in 8-byte IPv4 fragments with 6 junk first
+/// fragments between each request's first and later fragments (the receiver reassembles them;
+/// 4 evicted the request before), and its twin: a DNS query sent the same way.
+pub(super) fn fragment_junk(b: &mut Builder) {
+    let name = "udp-tracker-junk-fragments";
+    let mut t = Trace::new();
+    let u = Udp::new(v4(126, 6881), v4(127, 6969));
+    let conn = 0x0123_4567_89ab_cdef;
+    fragments_with_junk(&mut t, &u, Dir::A, &bt::udp_connect(0x2468), 6);
+    u.send(&mut t, Dir::B, &bt::udp_connect_reply(0x2468, conn));
+    t.advance(1_000_000);
+    b.add(name, C6, "a UDP tracker connect in 8-byte IPv4 fragments with 6 junk first fragments (other ids, never completed) between its first and later fragments", Role::Evasion, Some("twin-dns-junk-fragments"), t, vec![F::bt("udp", u.a, u.b, "udp_tracker", Confirmed)]);
+    let twin = "twin-dns-junk-fragments";
+    let mut t = Trace::new();
+    let u = Udp::new(v4(193, 53000), v4(194, 53));
+    fragments_with_junk(
+        &mut t,
+        &u,
+        Dir::A,
+        &bn::dns_query(0x2468, "www.example.org", 1, false),
+        6,
+    );
+    b.add(
+        twin,
+        C6,
+        "a DNS query sent the same way",
+        Role::Twin,
+        Some(name),
+        t,
+        vec![F::not_bt("udp", u.a, u.b)],
+    );
+}
