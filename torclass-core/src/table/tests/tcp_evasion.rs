@@ -109,6 +109,58 @@ fn fast_open_data_in_the_syn_is_read() {
     assert!(peer_wire(o.verdict));
 }
 
+/// Invariant 3 on the SYN-data path: Fast Open data of any length, the rest in segments of any
+/// size, with and without the SYN-ACK, gives the in-order verdict; so does dropped SYN data of
+/// any length before the same stream.
+#[test]
+fn syn_data_of_any_length_reads_the_same() {
+    let hs = handshake_and_message(b"-TR3000-abcdefghijkl");
+    let up = key(ep(1, 40000), ep(2, 6881), Transport::Tcp);
+    for n in 1..hs.len() {
+        for size in [1, 7, hs.len()] {
+            let syn = tcp(up, ISN, TcpFlags::SYN, &hs[..n]);
+            let rest: Vec<Packet<'_>> = hs[n..]
+                .chunks(size)
+                .enumerate()
+                .map(|(i, c)| tcp(up, ISN + 1 + (n + i * size) as u32, TcpFlags::ACK, c))
+                .collect();
+            let acked = acking(
+                up.reversed(),
+                4999,
+                ISN + 1 + n as u32,
+                TcpFlags::SYN | TcpFlags::ACK,
+                &[],
+            );
+            let dropped = acking(
+                up.reversed(),
+                4999,
+                ISN + 1,
+                TcpFlags::SYN | TcpFlags::ACK,
+                &[],
+            );
+            assert!(peer_wire(run(&[&[syn][..], &rest].concat())), "{n} {size}");
+            assert!(
+                peer_wire(run(&[&[syn, acked][..], &rest].concat())),
+                "{n} {size}"
+            );
+            let whole: Vec<Packet<'_>> = hs
+                .chunks(size)
+                .enumerate()
+                .map(|(i, c)| tcp(up, ISN + 1 + (i * size) as u32, TcpFlags::ACK, c))
+                .collect();
+            let junk = tcp(up, ISN, TcpFlags::SYN, &[b'J'; 80][..n]);
+            assert!(
+                peer_wire(run(&[&[junk][..], &whole].concat())),
+                "{n} {size}"
+            );
+            assert!(
+                peer_wire(run(&[&[junk, dropped][..], &whole].concat())),
+                "{n} {size}"
+            );
+        }
+    }
+}
+
 /// Evasion E1c: junk held out of order, then the real bytes at the same sequence number one
 /// byte longer, then the hole before them. Linux's out-of-order queue replaces the junk with the
 /// copy that covers it; an equal copy keeps the first (the benign twin: real bytes held first,
