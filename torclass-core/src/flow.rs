@@ -778,10 +778,15 @@ impl FlowClassifier {
         self.decide_midstream(&sa, &sb, finishing);
         if any & CONCLUSIVE != 0 || (a & TRACKER != 0 && b & TRACKER != 0) {
             self.detect(Protocol::HttpTracker, Confidence::Confirmed);
-        } else if finishing && ((a & TRACKER != 0 && sb.sent == 0) || b & TRACKER != 0) {
+        } else if finishing
+            && ((a & TRACKER != 0 && sb.sent == 0)
+                || (b & TRACKER != 0
+                    && (sa.sent == 0 || self.evidence.contains(Evidence::TRACKER_REPLY))))
+        {
             // A weaker request that nothing contradicted, or a tracker reply: picked up alone,
             // or after a request the reader could not read (cut by the capture, or made
-            // unreadable on purpose by a client that hides its announce).
+            // unreadable on purpose by a client that hides its announce). Side `a` has no
+            // tracker flag here, so the reply is the responder's.
             self.detect(Protocol::HttpTracker, Confidence::Likely);
         }
         if self.state == UNDECIDED
