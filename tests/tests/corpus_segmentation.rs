@@ -1,10 +1,13 @@
 //! Invariant 3 on the adversarial corpus, through the whole analyzer (decoder, flow table,
 //! classifier): every case's TCP payloads cut into 7-byte segments give every checked flow the
 //! same verdict as the case as generated. Segments that rely on the IP layer or on their own
-//! boundaries (fragments, urgent data) are left as they are by the cut; the swapped-halves
-//! cases are not cut at all: cutting each reordered half again would turn one swap per write
-//! into dozens of out-of-order segments, more than the table's bounded reorder store holds
-//! (a limit of the design, documented with the table, not a segmentation dependence).
+//! boundaries (fragments, urgent data) are left as they are by the cut; the swapped-halves,
+//! last-first and overlap cases are not cut at all: cutting each reordered segment again would
+//! turn one swap per write (or 17 segments) into dozens of out-of-order segments, more than the
+//! table's bounded reorder store holds (a limit of the design, documented with the table, not
+//! a segmentation dependence), and cutting a held copy and the copy that covers it into equal
+//! pieces makes them equal copies, of which the receiver keeps the first (Linux's
+//! `tcp_data_queue_ofo`: the trick is its segments' boundaries).
 
 use torclass_tests::corpus::{self, packet, Trace};
 
@@ -34,7 +37,8 @@ fn cutting_tcp_payloads_into_7_byte_segments_changes_no_verdict() {
     let mut differ = Vec::new();
     let mut cut_cases = 0;
     for case in corpus::all() {
-        if case.name.contains("halves-swapped") {
+        let tricks = ["halves-swapped", "reversed-17", "overlap-replace"];
+        if tricks.iter().any(|t| case.name.contains(t)) {
             continue;
         }
         let cut = packet::resegment(&case.trace, 7);

@@ -44,7 +44,7 @@
 //! | the same after CR/LF, HTTP messages, or a text prefix (then a valid message) | Confirmed | none of 5·10^4 random text streams with `0x13` sprinkled in |
 //! | announce with 20-byte `info_hash`, 20-byte `peer_id`, port; scrape with 20-byte `info_hash` | Confirmed | none of 5·10^4 random query strings; no negative flow |
 //! | weaker request and a bencoded tracker reply | Confirmed | — (both sides) |
-//! | weaker request, or a reply alone, and nothing else until the end | Likely | — |
+//! | weaker request and nothing else until the end; a bencoded tracker reply (`interval` and `peers` of BEP 23's length or BEP 3's list, `failure reason` or `files`) after any request, and the flow's end | Likely | no negative flow |
 //! | `FRAMING_RUN` messages mid-stream (one side, split, or both) and one more message or the flow's end / with extension messages | Likely / Confirmed | none of 2·10^4 random streams gets past its third header; of the messages that count without a handshake (`message::Context::runs_need_payloads`), none of 3·10^4 random mid-stream `<u32 length><type><body>` flows (types 0–23) and chunked transfers (`<u32><type><u64 offset>`, 8/32 KiB) makes a run (85 and 1,083 did when every valid message counted); framing alone is what `<u32 length><type>` protocols (Riak's PBC API, protobuf with 4-byte lengths) share, so it is never conclusive |
 //! | the same from a 16 KiB block's piece header found in a mid-stream side | as above | the header: 2^-40 per offset, none in 2,000 random mid-stream flows of up to 32 KiB a side; after a planted header, none of 5,000 random sides completes the run |
 //! | a 16 KiB block (length 16393, id 7, index below 2^24, `begin` a multiple of 2^14 below 64 MiB) followed at once by a valid message header, on a mid-stream side | Confirmed | header, index and `begin` on random bytes: 2^-68 per offset; the next header after a planted block on random bytes: about 2^-21, none in 2·10^4 random sides (`block_transfer` in docs/accuracy.md); a file transfer framed `<u32 16393><7><u64 offset><16 KiB>` matches while its offsets are below 64 MiB (a documented limit) |
@@ -114,7 +114,10 @@
 //!   or a scrape with a 20-byte `info_hash`, is `Confirmed` on its own
 //!   (`http_tracker::RequestReader::conclusive`); a weaker request (an `info_hash` and other
 //!   announce parameters) is confirmed by a bencoded tracker reply, and `Likely` if the flow
-//!   ends without any reply. A gzip-encoded reply is not read (nothing is decompressed): the
+//!   ends without any reply. A tracker reply after a request the reader could not read (or
+//!   none captured) is `Likely` at the flow's end: a client alone can make its request
+//!   unreadable, the tracker's reply it cannot (the reply's `peers` must have BEP 23's length,
+//!   6 or 18 bytes a peer, or be BEP 3's list). A gzip-encoded reply is not read (nothing is decompressed): the
 //!   request alone decides.
 //! - **Encrypted peer wire**: the MSE/PE shape (`mse`: both first flights 96–608 bytes, the
 //!   initiator's second flight at least 56 bytes with random first bytes, no look-alike's
@@ -797,9 +800,14 @@ impl FlowClassifier {
         if any & CONCLUSIVE != 0 || (a & TRACKER != 0 && b & TRACKER != 0) {
             self.detect(Protocol::HttpTracker, Confidence::Confirmed);
         } else if finishing
-            && ((a & TRACKER != 0 && sb.sent == 0) || (b & TRACKER != 0 && sa.sent == 0))
+            && ((a & TRACKER != 0 && sb.sent == 0)
+                || (b & TRACKER != 0
+                    && (sa.sent == 0 || self.evidence.contains(Evidence::TRACKER_REPLY))))
         {
-            // A weaker request (or a reply picked up alone) that nothing contradicted.
+            // A weaker request that nothing contradicted, or a tracker reply: picked up alone,
+            // or after a request the reader could not read (cut by the capture, or made
+            // unreadable on purpose by a client that hides its announce). Side `a` has no
+            // tracker flag here, so the reply is the responder's.
             self.detect(Protocol::HttpTracker, Confidence::Likely);
         }
         if self.state == UNDECIDED

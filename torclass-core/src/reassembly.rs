@@ -16,11 +16,25 @@
 //! A datagram lives in one of [`WINDOW`] consecutive slots starting at a seeded hash of its
 //! **source address**: a lookup scans at most [`WINDOW`] slots, and one source can hold at most
 //! [`ReassemblyConfig::per_source`] of them. A new datagram takes a free slot, else one whose
-//! datagram timed out, else it replaces the oldest datagram of its own source once that source
-//! holds `per_source` slots, else the oldest in the window ([`ReassemblyStats::evicted`]): a
-//! sender cannot keep its own junk fragments in place to make a later, real datagram go
-//! unreassembled. A datagram not completed within [`ReassemblyConfig::timeout_ns`] (Linux's
-//! `ipfrag_time` is 30 s, the default here) is dropped the next time its window is scanned.
+//! datagram timed out, else it replaces the datagram of its own source that went longest
+//! without a fragment once that source holds `per_source` slots, else the one in the window
+//! that went longest without a fragment ([`ReassemblyStats::evicted`]). A datagram not
+//! completed within [`ReassemblyConfig::timeout_ns`] (Linux's `ipfrag_time` is 30 s, the
+//! default here) is dropped the next time its window is scanned.
+//!
+//! Eviction is what a sender could use to hide a datagram the receiver reassembles: a first
+//! fragment, junk first fragments of other datagrams that never complete, then the rest
+//! (issue 13, E2). Linux keeps every datagram up to a memory bound (`ipfrag_high_thresh`, 4
+//! MiB; over it, new fragments are dropped) and drops a datagram only after 64 fragments from
+//! its source came since its last one (`ipfrag_max_dist`, `ip_frag_too_far`). No policy over a
+//! few slots tells junk from the real datagram when the eviction is due: a sender that sends
+//! its junk first would beat "the first datagram stays", one that sends it in between beats
+//! "the oldest goes". Least recently fed is Linux's own measure of staleness: a datagram is
+//! evicted only when `per_source` (8) other datagrams of its source came since its own last
+//! fragment, so the junk must come as 8 datagrams between two fragments of the real one (the
+//! 4 of the earlier "oldest first" policy, counted from the first fragment, no longer do), and
+//! junk sent before the datagram is what goes. The rest is a documented limit: against 64
+//! Linux's.
 //!
 //! ## What is refused
 //! Counted in [`ReassemblyStats`], never an error: a fragment cut by the capture's snapshot
@@ -48,7 +62,7 @@ use crate::packet::{
 use core::net::IpAddr;
 
 /// Slots a datagram may occupy from its source's hash position.
-pub const WINDOW: usize = 8;
+pub const WINDOW: usize = 16;
 
 /// The largest fragmentable part of a datagram, in bytes.
 pub const MAX_DATAGRAM: usize = 65_535;
@@ -79,7 +93,7 @@ pub struct ReassemblyConfig {
     /// Time after its first fragment within which a datagram must complete, in nanoseconds
     /// of the caller's clock (default 30 s, Linux's `ipfrag_time`).
     pub timeout_ns: u64,
-    /// Datagrams one source may have in reassembly at once (default 4, at most [`WINDOW`]).
+    /// Datagrams one source may have in reassembly at once (default 8, at most [`WINDOW`]).
     pub per_source: usize,
     /// What overlapping fragments do (default [`OverlapPolicy::FirstWins`]).
     pub overlap: OverlapPolicy,
@@ -88,13 +102,13 @@ pub struct ReassemblyConfig {
 }
 
 impl ReassemblyConfig {
-    /// The defaults: 30 s, 4 datagrams per source, [`OverlapPolicy::FirstWins`] and a fixed
+    /// The defaults: 30 s, 8 datagrams per source, [`OverlapPolicy::FirstWins`] and a fixed
     /// seed (pick one at random in a deployment).
     #[must_use]
     pub const fn new() -> Self {
         Self {
             timeout_ns: 30_000_000_000,
-            per_source: 4,
+            per_source: 8,
             overlap: OverlapPolicy::FirstWins,
             seed: 0x0f7a_65ee_d5ee_d0f7,
         }
@@ -166,6 +180,9 @@ pub struct FragmentSlot {
     key: FragmentKey,
     tunnel: Option<Tunnel>,
     first_ns: u64,
+    /// The reassembler's fragment count when a fragment of this datagram last came: which
+    /// datagram went longest without one.
+    last: u64,
     /// The datagram's length, once its last fragment arrived.
     total: Option<u32>,
     in_use: bool,
@@ -186,6 +203,7 @@ impl Default for FragmentSlot {
             },
             tunnel: None,
             first_ns: 0,
+            last: 0,
             total: None,
             in_use: false,
             units: [0; BITMAP_WORDS],
@@ -465,6 +483,7 @@ where
                 ..FragmentSlot::default()
             };
         }
+        slot.last = self.stats.fragments;
         // The datagram's end: a second last fragment must agree, nothing may lie past it.
         let consistent = match (slot.total, fragment.more) {
             (Some(total), false) => total as usize == end,
@@ -592,7 +611,7 @@ where
             if slot.key == *key {
                 return Some(index);
             }
-            let age = (slot.first_ns, index);
+            let age = (slot.last, index);
             if slot.key.src == key.src {
                 own = own.saturating_add(1);
                 oldest_own = Some(oldest_own.map_or(age, |o| o.min(age)));

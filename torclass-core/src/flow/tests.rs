@@ -820,6 +820,40 @@ fn http_tracker_evasions_and_their_twins() {
     }
 }
 
+/// Issue 13, evasion E1e: an announce padded past 4 KiB with a parameter trackers ignore,
+/// before `info_hash`, read in any cuts; and a tracker reply after a request made unreadable
+/// is `Likely` at the flow's end. Twins: a long request line without an announce; a bencoded
+/// body whose `peers` has no peer list's length.
+#[test]
+fn a_padded_announce_and_a_reply_after_an_unreadable_request() {
+    let pad = "x".repeat(9000);
+    let padded = announce_line(&std::format!("/announce?pad={pad}&{ANNOUNCE_QUERY}"));
+    let conv = std::vec![(A, padded.clone())];
+    for cuts in [&[][..], &[4, 100, 4100, 9010], &[4096, 8192]] {
+        assert_eq!(level(run(&conv, cuts).0), CONFIRMED_TRACKER, "{cuts:?}");
+    }
+    let reply = tracker_session()[1].clone();
+    // Unreadable: the request line holds a handshake's first byte (no tracker request does).
+    let unreadable = announce_line(&std::format!("/announce?pad=\x13&{ANNOUNCE_QUERY}"))
+        .iter()
+        .map(|&b| if b == b'\\' { 0x13 } else { b })
+        .collect::<Vec<u8>>();
+    let hidden = std::vec![(A, unreadable.clone()), reply.clone()];
+    let (before, after, _) = run_both(&hidden, &[]);
+    assert_eq!(before, Verdict::Undecided, "held back until the flow's end");
+    assert_eq!(
+        level(after),
+        Some((Protocol::HttpTracker, Confidence::Likely))
+    );
+    // Twins: a long line that is no announce; a bencoded body whose peers are 7 bytes.
+    let long = std::vec![(A, announce_line(&std::format!("/search?q={pad}")))];
+    assert_eq!(run(&long, &[]).0, Verdict::NotBitTorrent);
+    let odd =
+        b"HTTP/1.1 200 OK\r\n\r\nd8:intervali1800e5:peers7:\x0a\x00\x00\x01\x1a\xe1\x00e".to_vec();
+    let conv = std::vec![(A, unreadable), (B, odd)];
+    assert!(!run(&conv, &[]).0.is_bittorrent());
+}
+
 /// Issue 13: a magnet link in a web page, an IRC line or a mail is metadata: the flow is not
 /// BitTorrent, the URI's evidence and info-hash stay.
 #[test]

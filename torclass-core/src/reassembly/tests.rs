@@ -191,7 +191,7 @@ fn a_source_is_held_to_its_share_of_the_window() {
         );
     }
     assert_eq!(r.insert(&piece(other, 0, &[5; 8], true), 10), Insert::Held);
-    // A fifth datagram of the first source replaces that source's oldest, not the other's.
+    // One more datagram of the first source replaces that source's oldest, not the other's.
     assert_eq!(
         r.insert(&piece(key(100), 0, &[0; 8], true), 11),
         Insert::Held
@@ -207,6 +207,63 @@ fn a_source_is_held_to_its_share_of_the_window() {
         r.insert(&piece(key(0), 8, &[0; 1], false), 13),
         Insert::Held
     );
+}
+
+/// Issue 13, E2: a UDP tracker connect request in 8-byte fragments, with junk first fragments
+/// of datagrams that never complete (other ids, 16 bytes) after its first fragment. A datagram
+/// goes only once `per_source` other datagrams of its source came since its last fragment
+/// (least recently fed, Linux's measure): 7 junk datagrams between each two of its fragments
+/// leave it whole, where 4 in all used to evict it. 8 still do (a documented limit).
+#[test]
+fn junk_first_fragments_between_a_datagrams_fragments() {
+    let per_source = ReassemblyConfig::default().per_source;
+    let mut connect = vec![0x9c, 0x40, 0x1a, 0xe1, 0, 24, 0, 0]; // UDP header
+    connect.extend_from_slice(&0x0417_2710_1980u64.to_be_bytes());
+    connect.extend_from_slice(&[0, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef]);
+    let run = |junk: usize| {
+        let mut r = reassembler(64, 2048);
+        let mut id = 1000;
+        let mut at = 0;
+        for (n, chunk) in connect.chunks(8).enumerate() {
+            let more = (n + 1) * 8 < connect.len();
+            at += 1;
+            if let Insert::Complete(done) = r.insert(&piece(key(1), n * 8, chunk, more), at) {
+                return Some(done.data.to_vec());
+            }
+            for _ in 0..junk {
+                id += 1;
+                at += 1;
+                r.insert(&piece(key(id), 0, &[0x41; 16], true), at);
+            }
+        }
+        None
+    };
+    assert_eq!(run(per_source - 1), Some(connect.clone()));
+    assert_eq!(run(per_source), None, "the limit");
+    // The reproducer's shape: the first fragment, 4 junk datagrams, then the rest.
+    let mut r = reassembler(64, 2048);
+    r.insert(&piece(key(1), 0, &connect[..8], true), 0);
+    for id in 0..4 {
+        r.insert(&piece(key(100 + id), 0, &[0x41; 16], true), 1);
+    }
+    r.insert(&piece(key(1), 8, &connect[8..16], true), 2);
+    let Insert::Complete(done) = r.insert(&piece(key(1), 16, &connect[16..], false), 3) else {
+        panic!("evicted");
+    };
+    assert_eq!(done.data, &connect[..]);
+    // Junk sent before the datagram is what makes room for it.
+    let mut r = reassembler(64, 2048);
+    for id in 0..2 * per_source as u32 {
+        r.insert(&piece(key(100 + id), 0, &[0x41; 16], true), 0);
+    }
+    for (n, chunk) in connect.chunks(8).enumerate() {
+        let more = (n + 1) * 8 < connect.len();
+        if let Insert::Complete(done) = r.insert(&piece(key(1), n * 8, chunk, more), 1) {
+            assert_eq!(done.data, &connect[..]);
+            return;
+        }
+    }
+    panic!("not reassembled");
 }
 
 #[test]

@@ -8,7 +8,8 @@
 //!
 //! Bounds:
 //! - per entry: the first [`HELD_BYTES`] bytes of the segment (the rest is a hole);
-//! - per flow: [`HELD_PER_SIDE`] entries for each direction, kept in sequence order;
+//! - per flow: [`HELD_PER_SIDE`] entries for each direction while the flow is undecided,
+//!   [`HELD_PER_SIDE_DECIDED`] once it has a verdict, kept in sequence order;
 //! - per table: the storage's length; entries are handed out in storage order, then from a
 //!   free list of those given back, both O(1);
 //! - a segment is held only while the classifier still reads its flow (undecided, or decided
@@ -25,6 +26,17 @@
 //! metadata (a peer id, an extension handshake read after a handshake confirmed the flow)
 //! independent of reordering, as the verdict is.
 //!
+//! Overlapping segments are settled as the receiver the flow is sent to settles them, which for
+//! full covers is Linux's `tcp_data_queue_ofo` (net/ipv4/tcp_input.c; Suricata calls such choices
+//! OS policies): a new segment that a held one covers whole is dropped (the same bytes twice keep
+//! the first); held segments that a new one covers whole are given back, the new one taking their
+//! place (junk one byte shorter, then the real bytes at the same sequence number, read as the
+//! real bytes); segments that overlap in part are both held, and the earlier one's bytes are read
+//! first (the in-order queue trims the later one, `tcp_ofo_queue`). A segment that continues the
+//! stream is read at once, so bytes already read win over any held copy (RFC 9293 §3.10.7.4).
+//! Coverage counts the bytes on the wire and the bytes kept (a copy cut by the capture covers
+//! less).
+//!
 //! When a side's limit is reached, or the store is empty, the held segments before the new one
 //! are read with a gap before each hole, as segments are read without a store. Entries of a
 //! flow that has nothing more to read, or leaves the table, are given back unread.
@@ -34,8 +46,15 @@ mod snapshot;
 /// Payload bytes an entry keeps: one Ethernet-sized TCP segment (MSS 1460 over IPv4).
 pub const HELD_BYTES: usize = 1460;
 
-/// Segments each direction of a flow may hold at once.
-pub const HELD_PER_SIDE: u8 = 4;
+/// Segments each direction of a flow may hold at once while the flow is undecided: a request
+/// cut into that many segments plus one, sent last first (zapret's `multidisorder`), is read
+/// in order. The entries come from the table's shared store, so this bounds one flow's share
+/// of it, not the per-flow state (a chain's head is all a flow keeps).
+pub const HELD_PER_SIDE: u8 = 16;
+
+/// Segments each direction may hold once the flow has a verdict (held then only for the
+/// evidence and metadata still to come).
+pub const HELD_PER_SIDE_DECIDED: u8 = 4;
 
 /// How far ahead of the next expected byte a segment may start and still be held: one
 /// unscaled TCP window (RFC 9293 §3.1). Farther is no reordering of early segments.
@@ -91,12 +110,43 @@ impl Held {
     }
 }
 
+/// A segment's bytes as distances from the next expected byte: where it starts, where its
+/// bytes on the wire end, and where the bytes kept end.
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    start: u32,
+    wire_end: u32,
+    kept_end: u32,
+}
+
+impl Span {
+    fn new(start: u32, wire_len: u32, kept: usize) -> Self {
+        Self {
+            start,
+            wire_end: start.wrapping_add(wire_len),
+            kept_end: start.wrapping_add(kept as u32),
+        }
+    }
+
+    fn of(e: &Held, base: u32) -> Self {
+        Self::new(e.seq.wrapping_sub(base), e.wire_len, usize::from(e.len))
+    }
+
+    /// Whether every byte of `other`, on the wire and kept, is in this one. Held segments lie
+    /// within [`HOLD_WINDOW`] + one segment of the base, so the distances do not wrap.
+    fn covers(&self, other: &Self) -> bool {
+        self.start <= other.start
+            && self.wire_end >= other.wire_end
+            && self.kept_end >= other.kept_end
+    }
+}
+
 /// What [`Store::hold`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Hold {
     /// The segment is held.
     Held,
-    /// The same segment was held already.
+    /// A held segment covers it (a retransmission, or a shorter copy sent again).
     Duplicate,
     /// No entry is free.
     Full,
@@ -192,9 +242,10 @@ impl<R: AsRef<[Held]> + AsMut<[Held]>> Store<R> {
     }
 
     /// Hold a copy of `payload` (its first [`HELD_BYTES`]) starting at `seq` in the chain at
-    /// `*head`, in order of distance from `base` (the next expected byte). A segment already
-    /// held whole (a retransmission) takes no second entry. Returns false when no entry is
-    /// free.
+    /// `*head`, in order of distance from `base` (the next expected byte), overlaps settled as
+    /// Linux's `tcp_data_queue_ofo` settles them (see the module docs): a segment that a held
+    /// one covers is not held ([`Hold::Duplicate`]), held segments that it covers are given
+    /// back. [`Hold::Full`] when no entry is free.
     pub fn hold(
         &mut self,
         head: &mut u32,
@@ -204,21 +255,24 @@ impl<R: AsRef<[Held]> + AsMut<[Held]>> Store<R> {
         payload: &[u8],
         wire_len: u32,
     ) -> Hold {
-        // Find the link after which the segment goes: the last entry starting at or before it.
-        let ahead = seq.wrapping_sub(base);
+        let kept = payload.len().min(HELD_BYTES);
+        let new = Span::new(seq.wrapping_sub(base), wire_len.max(kept as u32), kept);
+        // Find the link after which the segment goes: the last entry starting before it, or
+        // at the same byte without being covered by it.
         let mut prev: Option<u32> = None;
         let mut link = *head;
         let mut steps = 0u8;
         while let Some(e) = self.owned(link, owner) {
             steps = steps.saturating_add(1);
-            if e.seq.wrapping_sub(base) > ahead || steps > HELD_PER_SIDE {
+            let held = Span::of(e, base);
+            if held.start > new.start || steps > HELD_PER_SIDE {
                 break;
             }
-            if e.seq == seq
-                && e.wire_len >= wire_len
-                && usize::from(e.len) >= payload.len().min(HELD_BYTES)
-            {
+            if held.covers(&new) {
                 return Hold::Duplicate;
+            }
+            if held.start == new.start && new.covers(&held) {
+                break;
             }
             prev = Some(link);
             link = e.next;
@@ -229,12 +283,11 @@ impl<R: AsRef<[Held]> + AsMut<[Held]>> Store<R> {
         let Some(entry) = self.entries.as_mut().get_mut(index) else {
             return Hold::Full;
         };
-        let kept = payload.len().min(HELD_BYTES);
         entry.owner = owner.index;
         entry.generation = owner.generation;
         entry.side = owner.side;
         entry.seq = seq;
-        entry.wire_len = wire_len.max(kept as u32);
+        entry.wire_len = new.wire_end.wrapping_sub(new.start);
         entry.len = kept as u16;
         entry.in_use = true;
         if let (Some(dst), Some(src)) = (entry.bytes.get_mut(..kept), payload.get(..kept)) {
@@ -251,7 +304,35 @@ impl<R: AsRef<[Held]> + AsMut<[Held]>> Store<R> {
             None => *head = me,
         }
         self.used = self.used.saturating_add(1);
+        // Give back the entries after it that it covers, up to the first it does not.
+        for _ in 0..=HELD_PER_SIDE {
+            let Some(e) = self.owned(link, owner) else {
+                break;
+            };
+            if !new.covers(&Span::of(e, base)) {
+                break;
+            }
+            let after = e.next;
+            self.give_back(link);
+            if let Some(entry) = self.entries.as_mut().get_mut(index) {
+                entry.next = after;
+            }
+            link = after;
+        }
         Hold::Held
+    }
+
+    /// Put entry `link - 1` on the free list.
+    fn give_back(&mut self, link: u32) {
+        if let Some(entry) = (link as usize)
+            .checked_sub(1)
+            .and_then(|i| self.entries.as_mut().get_mut(i))
+        {
+            entry.in_use = false;
+            entry.next = self.free;
+            self.free = link;
+            self.used = self.used.saturating_sub(1);
+        }
     }
 
     /// Take the chain's first entry off it (the head moves on) and give it back to the free
@@ -262,15 +343,7 @@ impl<R: AsRef<[Held]> + AsMut<[Held]>> Store<R> {
             return;
         };
         let next = e.next;
-        if let Some(entry) = (*head as usize)
-            .checked_sub(1)
-            .and_then(|i| self.entries.as_mut().get_mut(i))
-        {
-            entry.in_use = false;
-            entry.next = self.free;
-            self.free = *head;
-            self.used = self.used.saturating_sub(1);
-        }
+        self.give_back(*head);
         *head = next;
     }
 

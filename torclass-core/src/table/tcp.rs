@@ -14,16 +14,23 @@
 //!   segment carries it. An urgent pointer of 0 names the segment's first byte, as in Linux's
 //!   `tcp_check_urg`. One urgent byte per direction is pending at a time; a later pointer
 //!   replaces an earlier one, a pointer at or before one already seen is ignored.
+//! - Data in a SYN is part of the stream only if the receiver took it (TCP Fast Open,
+//!   RFC 7413); without a cookie Linux drops it and the sender sends the real bytes again after
+//!   the SYN, so junk in a SYN could otherwise hide what follows. It waits in the out-of-order
+//!   store at its next expected byte until the other side's acknowledgment, or the sender's
+//!   next segment, tells whether it was taken (see `Reader::settle_syn_data`). This needs no
+//!   state bit: no other held segment starts at the next expected byte. Without a store entry
+//!   for it, or if nothing settles it before the connection closes, it is read as it came.
 //! - A SYN sets its side's next expected byte only while the flow carries no data: once data
 //!   flowed, a SYN (a bogus one, or a SYN-ACK retransmission) cannot reset tracking. The table
 //!   ends the flow instead when the SYN opens a new connection (see the module docs above).
 
-use super::reorder::{Hold, Owner, Store, HELD_PER_SIDE, HOLD_WINDOW};
+use super::reorder::{Hold, Owner, Store, HELD_PER_SIDE, HELD_PER_SIDE_DECIDED, HOLD_WINDOW};
 use super::{Held, TableStats, MIDSTREAM_RESYNCS};
 use crate::flow::FlowClassifier;
 use crate::observer::Observer;
 use crate::packet::{TcpFlags, TcpInfo};
-use crate::verdict::Direction;
+use crate::verdict::{Direction, Verdict};
 
 mod snapshot;
 
@@ -94,6 +101,15 @@ impl Stream {
     }
 }
 
+/// What settles a side's SYN data.
+#[derive(Clone, Copy, Debug)]
+enum Settle {
+    /// The other side's acknowledgment number.
+    Ack(u32),
+    /// The sequence number of the side's next segment with data.
+    Data(u32),
+}
+
 /// What reading one segment needs: the flow's parts, the table's counters and store.
 pub(super) struct Reader<'a, O, R> {
     pub feed: Feed<'a, O>,
@@ -133,7 +149,11 @@ impl<O: Observer, R: AsRef<[Held]> + AsMut<[Held]>> Reader<'_, O, R> {
         if tcp.flags.contains(TcpFlags::RST) {
             stream.flags |= RST;
         }
+        if tcp.flags.contains(TcpFlags::ACK) {
+            self.settle_syn_data(direction.reverse(), Settle::Ack(tcp.ack));
+        }
         if !payload.is_empty() {
+            let stream = &mut *self.feed.stream;
             if stream.flags & known == 0 {
                 if let Some(next) = stream.next_seq.get_mut(d) {
                     *next = seq;
@@ -144,13 +164,24 @@ impl<O: Observer, R: AsRef<[Held]> + AsMut<[Held]>> Reader<'_, O, R> {
             if tcp.flags.contains(TcpFlags::URG) {
                 self.feed.mark_urgent(direction, seq, tcp.urgent);
             }
-            self.arrive(direction, seq, payload, wire_len.max(payload.len() as u32));
+            let wire_len = wire_len.max(payload.len() as u32);
+            let opening = tcp.flags.contains(TcpFlags::SYN) && !tcp.flags.contains(TcpFlags::ACK);
+            if !(opening && self.hold_syn_data(direction, seq, payload, wire_len)) {
+                self.settle_syn_data(direction, Settle::Data(seq));
+                self.arrive(direction, seq, payload, wire_len);
+            }
         }
         if tcp.flags.contains(TcpFlags::FIN) {
             self.feed.stream.flags |= FIN.get(d).copied().unwrap_or(0);
         }
         let closed = self.feed.stream.closed();
         if closed {
+            // Nothing more will settle it: SYN data still waiting is read as it came.
+            for side in [Direction::Initiator, Direction::Responder] {
+                if self.syn_data(side).is_some() {
+                    self.release(side, None);
+                }
+            }
             self.feed.classifier.finish();
         }
         if self.feed.stream.holds() && (closed || self.feed.classifier.is_done()) {
@@ -168,6 +199,93 @@ impl<O: Observer, R: AsRef<[Held]> + AsMut<[Held]>> Reader<'_, O, R> {
         }
     }
 
+    /// Hold the data of a SYN (without ACK) at its next expected byte, where it waits to be
+    /// settled ([`Self::settle_syn_data`]). False when it cannot wait (no store, no free
+    /// entry, or the side holds segments already): it is then read as it came.
+    fn hold_syn_data(
+        &mut self,
+        direction: Direction,
+        seq: u32,
+        payload: &[u8],
+        wire_len: u32,
+    ) -> bool {
+        let owner = self.owner(direction);
+        let Some(head) = self.feed.stream.held.get_mut(direction.index()) else {
+            return false;
+        };
+        if *head != 0 || self.store.capacity() == 0 {
+            return false;
+        }
+        match self.store.hold(head, owner, seq, seq, payload, wire_len) {
+            Hold::Held => {
+                self.feed.stats.held_segments = self.feed.stats.held_segments.saturating_add(1);
+                true
+            }
+            Hold::Duplicate | Hold::Full => false,
+        }
+    }
+
+    /// The length on the wire of `direction`'s SYN data waiting to be settled: the side's first
+    /// held segment when it starts at the next expected byte (any other held segment starts
+    /// ahead of it, being read as soon as the stream reaches it).
+    fn syn_data(&self, direction: Direction) -> Option<u32> {
+        let d = direction.index();
+        let head = self.feed.stream.held.get(d).copied().unwrap_or(0);
+        let held = self.store.first(head, self.owner(direction))?;
+        let next = self.feed.stream.next_seq.get(d).copied()?;
+        (held.seq == next).then_some(held.wire_len)
+    }
+
+    /// Read or drop `direction`'s waiting SYN data by what a later segment shows (RFC 9293
+    /// §3.10.7.3, RFC 7413 §3): a receiver takes SYN data only with a Fast Open cookie, and
+    /// then acknowledges it in its SYN-ACK; otherwise (Linux `tcp_conn_request` without
+    /// `tcp_try_fastopen`) it drops it, acknowledges the SYN alone, and the sender sends the
+    /// bytes again after the SYN.
+    /// - An acknowledgment from the other side beyond the SYN reads it; one of the SYN alone
+    ///   drops it. A real sender's data after the handshake acknowledges the SYN-ACK, so in a
+    ///   capture of both sides the SYN-ACK settles it before any later data.
+    /// - Without the other side (a one-sided capture), the sender's next segment settles it:
+    ///   one starting inside the SYN data sends those bytes again (dropped SYN data), one
+    ///   starting where it ends continues it (taken SYN data); one farther is held as usual
+    ///   and settles nothing.
+    fn settle_syn_data(&mut self, direction: Direction, by: Settle) {
+        let Some(len) = self.syn_data(direction) else {
+            return;
+        };
+        let next = self
+            .feed
+            .stream
+            .next_seq
+            .get(direction.index())
+            .copied()
+            .unwrap_or(0);
+        let taken = match by {
+            Settle::Ack(ack) => match (ack.wrapping_sub(next) as i32).signum() {
+                1 => true,
+                0 => false,
+                _ => return,
+            },
+            Settle::Data(seq) => {
+                let at = seq.wrapping_sub(next);
+                if at == len {
+                    true
+                } else if (at as i32) < 0 || at < len {
+                    false
+                } else {
+                    return;
+                }
+            }
+        };
+        if taken {
+            self.release(direction, None);
+        } else {
+            let owner = self.owner(direction);
+            if let Some(head) = self.feed.stream.held.get_mut(direction.index()) {
+                self.store.pop(head, owner);
+            }
+        }
+    }
+
     /// A segment with payload, starting at `seq`.
     fn arrive(&mut self, direction: Direction, seq: u32, payload: &[u8], wire_len: u32) {
         let d = direction.index();
@@ -179,7 +297,7 @@ impl<O: Observer, R: AsRef<[Held]> + AsMut<[Held]>> Reader<'_, O, R> {
             let may_hold = self.store.capacity() > 0
                 && (ahead as u32) < HOLD_WINDOW
                 && !self.feed.classifier.is_done()
-                && self.store.chain_len(head, owner) < HELD_PER_SIDE;
+                && self.store.chain_len(head, owner) < self.held_limit();
             if may_hold {
                 let Some(head) = self.feed.stream.held.get_mut(d) else {
                     return;
@@ -206,6 +324,15 @@ impl<O: Observer, R: AsRef<[Held]> + AsMut<[Held]>> Reader<'_, O, R> {
         }
         self.feed.deliver(direction, seq, payload, wire_len);
         self.release(direction, None);
+    }
+
+    /// How many segments a side may hold now (see [`HELD_PER_SIDE`]).
+    fn held_limit(&self) -> u8 {
+        if self.feed.classifier.verdict() == Verdict::Undecided {
+            HELD_PER_SIDE
+        } else {
+            HELD_PER_SIDE_DECIDED
+        }
     }
 
     /// Feed the side's held segments in order: those starting less than `before` bytes ahead

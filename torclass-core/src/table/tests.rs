@@ -509,6 +509,7 @@ mod grow;
 mod late;
 mod lifecycle;
 mod snapshot;
+mod tcp_evasion;
 mod tcp_stream;
 
 /// A UDP flow refuted by junk and BitTorrent later (the DHT on a tuple the junk used): its

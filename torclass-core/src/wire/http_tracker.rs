@@ -20,8 +20,13 @@ use super::compact;
 use crate::observer::{EndpointSource, Field, Number, Observer};
 use crate::verdict::Direction;
 
-/// Longest request line read, in bytes; a longer one is not a tracker request.
-pub const MAX_REQUEST_LINE: u32 = 4096;
+/// Longest request line read, in bytes; a longer one is not a tracker request. Trackers
+/// ignore parameters they do not know, so a client can pad its announce before `info_hash`
+/// as far as the tracker's HTTP server takes: 8 KiB by default in nginx and Apache, 1 MiB
+/// in Go's `net/http` (`DefaultMaxHeaderBytes`, the chihaya tracker). The reader keeps no
+/// copy of the line, so reading that far costs only the bytes' scan; a flow's side is read
+/// for at most `flow::SIDE_BUDGET` bytes in any case.
+pub const MAX_REQUEST_LINE: u32 = 1 << 20;
 
 /// Longest status line plus headers read before the body, in bytes.
 pub const MAX_REPLY_HEAD: u32 = 4096;
@@ -830,8 +835,8 @@ fn error_end(mut tok: Tokenizer, chunk: &[u8]) -> usize {
 fn on_reply_event<O: Observer>(seen: u8, event: Event<'_>, obs: &mut O) -> u8 {
     const KEYS: [(&[u8], u8); 7] = [
         (b"interval", R_INTERVAL),
-        (b"peers", R_PEERS | R_KEY_PEERS),
-        (b"peers6", R_PEERS | R_KEY_PEERS6),
+        (b"peers", R_KEY_PEERS),
+        (b"peers6", R_KEY_PEERS6),
         (b"failure reason", R_FAILURE),
         (b"files", R_FILES),
         (b"complete", 0),
@@ -855,14 +860,26 @@ fn on_reply_event<O: Observer>(seen: u8, event: Event<'_>, obs: &mut O) -> u8 {
             depth: 1,
             ..
         } if seen & (R_KEY_PEERS | R_KEY_PEERS6) != 0 => {
-            for peer in compact::entries(piece, offset, seen & R_KEY_PEERS6 != 0) {
+            let v6 = seen & R_KEY_PEERS6 != 0;
+            for peer in compact::entries(piece, offset, v6) {
                 obs.endpoint(EndpointSource::Tracker, peer);
             }
-            if last {
-                flags
-            } else {
-                seen
+            if !last {
+                return seen;
             }
+            // BEP 23: 6 bytes a peer (18 with `peers6`); a length past the offset's 65535
+            // saturation is not checked.
+            let len = offset.saturating_add(u32::try_from(piece.len()).unwrap_or(u32::MAX));
+            let entry = if v6 { 18 } else { 6 };
+            if offset >= u32::from(u16::MAX) || len.checked_rem(entry) == Some(0) {
+                flags | R_PEERS
+            } else {
+                flags
+            }
+        }
+        // BEP 3's list of peer dictionaries.
+        Event::ListStart { depth: 2 } if seen & (R_KEY_PEERS | R_KEY_PEERS6) != 0 => {
+            flags | R_PEERS | (seen & 0x30)
         }
         Event::Str { depth: 1, .. }
         | Event::Int { depth: 1, .. }

@@ -333,6 +333,8 @@ pub fn all() -> Vec<Case> {
     tracker::http_tracker(&mut b);
     krpc::krpc_trailing(&mut b);
     tcp::tcp_tricks(&mut b);
+    tcp::sender_only(&mut b);
+    tcp::fragment_junk(&mut b);
     tcp::fragments(&mut b);
     reuse::tuple_reuse(&mut b);
     magnet::magnets(&mut b);

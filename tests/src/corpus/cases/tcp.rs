@@ -419,3 +419,206 @@ pub(super) fn fragments(b: &mut Builder) {
         );
     }
 }
+
+/// How one of [`sender_only`]'s cases sends its request.
+#[derive(Clone, Copy)]
+enum Trick {
+    /// Junk in a SYN without a Fast Open cookie (the SYN-ACK acknowledges the SYN alone), the
+    /// request after the handshake.
+    SynData,
+    /// Junk one byte shorter than the request's rest held out of order at its 10th byte,
+    /// then the rest, then the first 10 bytes.
+    OverlapReplace,
+    /// The request in 17 segments, the last first.
+    Reversed,
+}
+
+/// Open a connection from `a` to `s` and send `request` (then `response`) with `trick`.
+fn tricked(
+    t: &mut Trace,
+    a: SocketAddr,
+    s: SocketAddr,
+    trick: Trick,
+    request: &[u8],
+    response: &[u8],
+) {
+    let mut c = match trick {
+        Trick::SynData => {
+            let mut c = Tcp {
+                a,
+                b: s,
+                next: [0x3b00_0000 ^ u32::from(a.port()), 0x7c00_0000],
+            };
+            let junk = vec![b'G'; 80];
+            c.raw(t, Dir::A, c.next[0], flags::SYN, 0, &junk, Carry::Whole);
+            c.next[0] = c.next[0].wrapping_add(1);
+            c.control(t, Dir::B, flags::SYN | flags::ACK, 0);
+            c.next[1] = c.next[1].wrapping_add(1);
+            c.control(t, Dir::A, flags::ACK, 0);
+            c
+        }
+        _ => Tcp::open(t, a, s),
+    };
+    let fl = flags::ACK | flags::PSH;
+    let base = c.next[0];
+    match trick {
+        Trick::SynData => c.send(t, Dir::A, request),
+        Trick::OverlapReplace => {
+            let junk = vec![b'X'; request.len() - 11];
+            c.raw(t, Dir::A, base.wrapping_add(10), fl, 0, &junk, Carry::Whole);
+            c.raw(
+                t,
+                Dir::A,
+                base.wrapping_add(10),
+                fl,
+                0,
+                &request[10..],
+                Carry::Whole,
+            );
+            c.raw(t, Dir::A, base, fl, 0, &request[..10], Carry::Whole);
+            c.next[0] = base.wrapping_add(request.len() as u32);
+            c.ack(t, Dir::A);
+        }
+        Trick::Reversed => {
+            let size = request.len().div_ceil(17);
+            for (i, piece) in request.chunks(size).enumerate().rev() {
+                let seq = base.wrapping_add((i * size) as u32);
+                c.raw(t, Dir::A, seq, fl, 0, piece, Carry::Whole);
+            }
+            c.next[0] = base.wrapping_add(request.len() as u32);
+            c.ack(t, Dir::A);
+        }
+    }
+    c.send(t, Dir::B, response);
+    c.close(t);
+}
+
+/// Issue 13, E1: a tracker announce hidden by the client alone (a real Linux receiver got
+/// it), each with its benign twin (an HTTP request sent the same way).
+pub(super) fn sender_only(b: &mut Builder) {
+    let cases: [(&'static str, &'static str, &'static str, Trick, u8); 3] = [
+        ("syn-data-dropped-announce", "twin-syn-data-dropped-http", "junk data in a SYN without a Fast Open cookie (Linux drops it: the SYN-ACK acknowledges the SYN alone), then the announce", Trick::SynData, 104),
+        ("overlap-replace-announce", "twin-overlap-replace-http", "junk held out of order, then the announce's bytes at the same sequence number one byte longer (Linux's out-of-order queue replaces the junk), then the first bytes", Trick::OverlapReplace, 106),
+        ("reversed-17-announce", "twin-reversed-17-http", "the announce in 17 segments sent last first (zapret multidisorder)", Trick::Reversed, 108),
+    ];
+    for (name, twin, what, trick, host) in cases {
+        let mut rng = seed(name);
+        let mut t = Trace::new();
+        let (a, s) = (v4(host, 44100), v4(host + 1, 6969));
+        let q = bt::announce_query(
+            ["info_hash", "peer_id", "port"],
+            &rng.array(),
+            &bt::peer_id(&mut rng, "-TR3000-"),
+        );
+        let reply = bt::http_ok(
+            "text/plain",
+            "",
+            &bt::announce_body(&[rng.array::<6>(), rng.array::<6>()]),
+        );
+        tricked(
+            &mut t,
+            a,
+            s,
+            trick,
+            &bt::http_announce("10.99.0.105:6969", &q),
+            &reply,
+        );
+        b.add(
+            name,
+            C6,
+            what,
+            Role::Evasion,
+            Some(twin),
+            t,
+            vec![F::bt("tcp", a, s, "http_tracker", Confirmed)],
+        );
+        let mut rng = seed(twin);
+        let mut t = Trace::new();
+        let (a, s) = (v4(host + 120, 44101), v4(host + 121, 80));
+        let path = format!("/search?q={}", "lorem+ipsum+".repeat(12));
+        tricked(
+            &mut t,
+            a,
+            s,
+            trick,
+            &get(&path, "www.lab"),
+            &page(&mut rng, 3000),
+        );
+        b.add(
+            twin,
+            C6,
+            "an HTTP request sent the same way",
+            Role::Twin,
+            Some(name),
+            t,
+            vec![F::not_bt("tcp", a, s)],
+        );
+    }
+}
+
+/// Send `payload` from `dir` in 8-byte IPv4 fragments with `junk` first fragments of other
+/// datagrams from the same source (16 bytes each, never completed) between its first and
+/// second fragments.
+fn fragments_with_junk(t: &mut Trace, u: &Udp, dir: Dir, payload: &[u8], junk: usize) {
+    let start = t.frames.len();
+    let at = t.now;
+    u.send_carried(t, dir, payload, Carry::Fragments(&[8, 16]));
+    let real: Vec<Vec<u8>> = t.frames.drain(start..).map(|(_, f)| f).collect();
+    let (s, d) = match dir {
+        Dir::A => (u.a, u.b),
+        Dir::B => (u.b, u.a),
+    };
+    let mut firsts = Vec::new();
+    for _ in 0..junk {
+        let from = t.frames.len();
+        t.ip(s.ip(), d.ip(), 17, &[0x41; 24], Carry::Fragments(&[16]));
+        firsts.push(
+            t.frames
+                .drain(from..)
+                .next()
+                .map(|(_, f)| f)
+                .unwrap_or_default(),
+        );
+    }
+    let mut order = vec![real[0].clone()];
+    order.extend(firsts);
+    order.extend(real[1..].iter().cloned());
+    for (i, f) in order.into_iter().enumerate() {
+        t.frames.push((at + i as u64 * 50_000, f));
+    }
+    t.now = at + t.frames.len() as u64 * 50_000;
+    t.advance(1_000_000);
+}
+
+/// Issue 13, E2: a UDP tracker's requests in 8-byte IPv4 fragments with 6 junk first
+/// fragments between each request's first and later fragments (the receiver reassembles them;
+/// 4 evicted the request before), and its twin: a DNS query sent the same way.
+pub(super) fn fragment_junk(b: &mut Builder) {
+    let name = "udp-tracker-junk-fragments";
+    let mut t = Trace::new();
+    let u = Udp::new(v4(126, 6881), v4(127, 6969));
+    let conn = 0x0123_4567_89ab_cdef;
+    fragments_with_junk(&mut t, &u, Dir::A, &bt::udp_connect(0x2468), 6);
+    u.send(&mut t, Dir::B, &bt::udp_connect_reply(0x2468, conn));
+    t.advance(1_000_000);
+    b.add(name, C6, "a UDP tracker connect in 8-byte IPv4 fragments with 6 junk first fragments (other ids, never completed) between its first and later fragments", Role::Evasion, Some("twin-dns-junk-fragments"), t, vec![F::bt("udp", u.a, u.b, "udp_tracker", Confirmed)]);
+    let twin = "twin-dns-junk-fragments";
+    let mut t = Trace::new();
+    let u = Udp::new(v4(193, 53000), v4(194, 53));
+    fragments_with_junk(
+        &mut t,
+        &u,
+        Dir::A,
+        &bn::dns_query(0x2468, "www.example.org", 1, false),
+        6,
+    );
+    b.add(
+        twin,
+        C6,
+        "a DNS query sent the same way",
+        Role::Twin,
+        Some(name),
+        t,
+        vec![F::not_bt("udp", u.a, u.b)],
+    );
+}
