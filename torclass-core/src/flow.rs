@@ -644,6 +644,36 @@ impl FlowClassifier {
         }
     }
 
+    /// `direction`'s first bytes came again, `behind` bytes behind the next stream byte (a
+    /// retransmission from the side's first byte that covers all it sent so far): if the flow
+    /// is still undecided and was seen from its start, forget what the side read and read it
+    /// again from there, as a fresh side. Returns true if the side was restarted.
+    ///
+    /// A receiver keeps the first copy of a byte it accepted, but a sensor cannot see what
+    /// the receiver accepted: a segment with a bad checksum or too low a TTL (an evasion tool's
+    /// "fake" packet) never reaches it, and the real bytes then come as a retransmission. Read
+    /// again, the real bytes decide the flow; the same bytes again give the same verdict.
+    pub fn reread(&mut self, direction: Direction, behind: u32) -> bool {
+        let midstream = (self.flags[0] | self.flags[1]) & MIDSTREAM != 0;
+        if self.state != UNDECIDED || midstream {
+            return false;
+        }
+        let Inner::Tcp { sides, ids } = &mut self.inner else {
+            return false;
+        };
+        let i = direction.index();
+        match sides.get_mut(i) {
+            Some(side) if side.sent == behind && behind > 0 => *side = Side::new(),
+            _ => return false,
+        }
+        if let (Some(f), Some(ids)) = (self.flags.get_mut(i), ids.get_mut(i)) {
+            *f = 0;
+            *ids = ExtIds::default();
+        }
+        self.done = self.compute_done();
+        true
+    }
+
     /// The flow was picked up mid-stream (its TCP SYN was not seen): its first bytes are not
     /// the start of anything, so it is never measured as an MSE/PE key exchange, and a side
     /// that starts with a zero byte is read as peer wire messages (the mid-stream rule; a flow

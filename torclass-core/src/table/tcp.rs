@@ -406,7 +406,13 @@ impl<O: Observer> Feed<'_, O> {
                 .stats
                 .duplicate_bytes
                 .saturating_add(skip.min(bytes.len()) as u64);
-            (next, bytes.get(skip..).unwrap_or_default())
+            // The side's first bytes again, covering all it sent: maybe not what the receiver
+            // got the first time (`FlowClassifier::reread`).
+            if skip <= bytes.len() && self.classifier.reread(direction, ahead.unsigned_abs()) {
+                (seq, bytes)
+            } else {
+                (next, bytes.get(skip..).unwrap_or_default())
+            }
         } else {
             self.stats.gaps = self.stats.gaps.saturating_add(1);
             self.classifier.gap(direction);

@@ -431,6 +431,10 @@ enum Trick {
     OverlapReplace,
     /// The request in 17 segments, the last first.
     Reversed,
+    /// Junk the request's length at its first byte (a "fake" packet with a bad checksum or
+    /// too low a TTL, which the receiver never gets), then the request at the same sequence
+    /// number.
+    Fake,
 }
 
 /// Open a connection from `a` to `s` and send `request` (then `response`) with `trick`.
@@ -488,6 +492,13 @@ fn tricked(
             c.next[0] = base.wrapping_add(request.len() as u32);
             c.ack(t, Dir::A);
         }
+        Trick::Fake => {
+            let junk = vec![b'X'; request.len()];
+            c.raw(t, Dir::A, base, fl, 0, &junk, Carry::Whole);
+            c.raw(t, Dir::A, base, fl, 0, request, Carry::Whole);
+            c.next[0] = base.wrapping_add(request.len() as u32);
+            c.ack(t, Dir::A);
+        }
     }
     c.send(t, Dir::B, response);
     c.close(t);
@@ -496,10 +507,11 @@ fn tricked(
 /// Issue 13, E1: a tracker announce hidden by the client alone (a real Linux receiver got
 /// it), each with its benign twin (an HTTP request sent the same way).
 pub(super) fn sender_only(b: &mut Builder) {
-    let cases: [(&'static str, &'static str, &'static str, Trick, u8); 3] = [
+    let cases: [(&'static str, &'static str, &'static str, Trick, u8); 4] = [
         ("syn-data-dropped-announce", "twin-syn-data-dropped-http", "junk data in a SYN without a Fast Open cookie (Linux drops it: the SYN-ACK acknowledges the SYN alone), then the announce", Trick::SynData, 104),
         ("overlap-replace-announce", "twin-overlap-replace-http", "junk held out of order, then the announce's bytes at the same sequence number one byte longer (Linux's out-of-order queue replaces the junk), then the first bytes", Trick::OverlapReplace, 106),
         ("reversed-17-announce", "twin-reversed-17-http", "the announce in 17 segments sent last first (zapret multidisorder)", Trick::Reversed, 108),
+        ("fake-first-announce", "twin-fake-first-http", "junk the announce's length at its first byte (zapret `fake` with a bad checksum or a low TTL: the receiver never gets it), then the announce at the same sequence number", Trick::Fake, 110),
     ];
     for (name, twin, what, trick, host) in cases {
         let mut rng = seed(name);

@@ -229,3 +229,35 @@ fn segments_sent_last_first_are_read_in_order() {
     let get = b"GET /index.html HTTP/1.1\r\nHost: www.lab\r\nUser-Agent: curl/8.5.0\r\n\r\n";
     assert!(!verdict(get, 5).is_bittorrent());
 }
+
+/// Evasion E1a (zapret `fake` with a bad checksum or a low TTL): junk at the side's first
+/// bytes that the receiver never gets, then the real bytes at the same sequence number, a
+/// retransmission to the sensor. An undecided flow reads them again from a fresh side; a
+/// decided one keeps its verdict; a retransmission that does not cover all the side sent is
+/// only a duplicate. Twins: an HTTP request behind the same junk, the same request sent twice.
+#[test]
+fn junk_before_the_first_bytes_is_read_again() {
+    let hs = handshake_and_message(b"-TR3000-abcdefghijkl");
+    let up = key(ep(1, 40000), ep(2, 6881), Transport::Tcp);
+    let syn = tcp(up, ISN, TcpFlags::SYN, &[]);
+    let junk = vec![b'x'; hs.len()];
+    let fake = tcp(up, ISN + 1, TcpFlags::ACK, &junk);
+    let real = tcp(up, ISN + 1, TcpFlags::ACK, &hs);
+    assert!(peer_wire(run(&[syn, fake, real])));
+    // Shorter junk: the real bytes cover it.
+    let fake = tcp(up, ISN + 1, TcpFlags::ACK, &junk[..20]);
+    assert!(peer_wire(run(&[syn, fake, real])));
+    // Junk after the real bytes: decided at once, kept.
+    let fake = tcp(up, ISN + 1, TcpFlags::ACK, &junk);
+    assert!(peer_wire(run(&[syn, real, fake])));
+    // The junk went on past what comes again: only a duplicate, the flow is not re-read.
+    let long = vec![b'x'; hs.len() + 10];
+    let fake = tcp(up, ISN + 1, TcpFlags::ACK, &long);
+    assert!(!run(&[syn, fake, real]).is_bittorrent());
+    // Twins: an HTTP request behind the same junk; the request retransmitted.
+    let get = b"GET / HTTP/1.1\r\nHost: www.lab\r\n\r\n";
+    let fake = tcp(up, ISN + 1, TcpFlags::ACK, &junk[..get.len()]);
+    let request = tcp(up, ISN + 1, TcpFlags::ACK, get);
+    assert!(!run(&[syn, fake, request]).is_bittorrent());
+    assert!(!run(&[syn, request, request]).is_bittorrent());
+}
