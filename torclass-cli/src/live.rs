@@ -106,10 +106,15 @@ fn open(args: &Classify, stop: &Arc<AtomicBool>) -> Result<Source, String> {
             cap.filter(filter, true)
                 .map_err(|e| format!("--bpf {filter:?}: {e}"))?;
         }
-        let link = u32::try_from(cap.get_datalink().0).unwrap_or(0);
-        if torclass_core::packet::LinkType::from_pcap(link).is_none() {
-            eprintln!("torclass: unsupported link type {link} on {iface}");
-        }
+        // libpcap's DLT number: raw IP (a tun device) is DLT_RAW, not the file's LINKTYPE_RAW.
+        let dlt = u32::try_from(cap.get_datalink().0).unwrap_or(0);
+        let link = match torclass_core::packet::LinkType::from_dlt(dlt) {
+            Some(link) => link.to_pcap(),
+            None => {
+                eprintln!("torclass: unsupported link type {dlt} on {iface}");
+                dlt
+            }
+        };
         return Ok(Source::Interface(cap, link));
     }
     let path = args.follow.as_ref().ok_or("no --interface or --follow")?;

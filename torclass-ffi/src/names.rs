@@ -9,9 +9,9 @@ use crate::boundary::get_mut;
 use crate::result::torclass_result;
 use crate::table::{
     TORCLASS_END_CLOSED, TORCLASS_END_DRAINED, TORCLASS_END_EVICTED, TORCLASS_END_IDLE,
-    TORCLASS_END_REMOVED, TORCLASS_END_REUSED, TORCLASS_LINK_IP, TORCLASS_SOURCE_DHT,
-    TORCLASS_SOURCE_FLOW, TORCLASS_SOURCE_LISTEN_PORT, TORCLASS_SOURCE_LSD, TORCLASS_SOURCE_PEX,
-    TORCLASS_SOURCE_PROXY, TORCLASS_SOURCE_TRACKER,
+    TORCLASS_END_REMOVED, TORCLASS_END_REUSED, TORCLASS_SOURCE_DHT, TORCLASS_SOURCE_FLOW,
+    TORCLASS_SOURCE_LISTEN_PORT, TORCLASS_SOURCE_LSD, TORCLASS_SOURCE_PEX, TORCLASS_SOURCE_PROXY,
+    TORCLASS_SOURCE_TRACKER,
 };
 use crate::verdict::{
     TORCLASS_VERDICT_BITTORRENT, TORCLASS_VERDICT_NOT_BITTORRENT, TORCLASS_VERDICT_UNDECIDED,
@@ -180,14 +180,10 @@ pub unsafe extern "C" fn torclass_link_type_from_dlt(
     ffi_boundary!(torclass_result::Panic, {
         // SAFETY: NULL is refused; else the caller guarantees a writable u32.
         let out = tri!(unsafe { get_mut(out_link_type) });
-        let link = match dlt {
-            12 | 14 => TORCLASS_LINK_IP,
-            other => other,
-        };
-        if torclass_core::packet::LinkType::from_pcap(link).is_none() {
+        let Some(link) = torclass_core::packet::LinkType::from_dlt(dlt) else {
             return torclass_result::UnknownLinkType;
-        }
-        *out = link;
+        };
+        *out = link.to_pcap();
         torclass_result::Ok
     })
 }

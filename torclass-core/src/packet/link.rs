@@ -96,6 +96,19 @@ impl LinkType {
         }
     }
 
+    /// The link type for libpcap's `DLT_*` number (what `pcap_datalink()` returns for a live
+    /// capture), if this decoder reads it. The `DLT_*` numbers are the `LINKTYPE_*` ones but
+    /// for raw IP: `DLT_RAW` is 12 on most systems and 14 on OpenBSD (`LINKTYPE_RAW` 101 in a
+    /// file), what a tun device (a VPN server's OpenVPN or WireGuard interface) captures as
+    /// (pcap-linktype(7)).
+    #[must_use]
+    pub const fn from_dlt(dlt: u32) -> Option<Self> {
+        match dlt {
+            12 | 14 => Some(Self::Raw),
+            other => Self::from_pcap(other),
+        }
+    }
+
     /// The pcap/pcapng `LINKTYPE_*` number.
     #[must_use]
     pub const fn to_pcap(self) -> u32 {

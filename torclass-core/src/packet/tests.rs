@@ -354,6 +354,22 @@ fn link_type_numbers_round_trip() {
     assert_eq!(LinkType::from_pcap(147), None); // LINKTYPE_USER0
 }
 
+/// A live capture's `DLT_*` numbers: those of a file, but raw IP (a tun device) is `DLT_RAW`,
+/// 12 (14 on OpenBSD), which in a file is another link type.
+#[test]
+fn live_capture_link_numbers() {
+    for link in LinkType::ALL {
+        if link != LinkType::Raw {
+            assert_eq!(LinkType::from_dlt(link.to_pcap()), Some(link));
+        }
+    }
+    for dlt in [12, 14, 101] {
+        assert_eq!(LinkType::from_dlt(dlt), Some(LinkType::Raw), "DLT {dlt}");
+    }
+    assert_eq!(LinkType::from_pcap(12), None);
+    assert_eq!(LinkType::from_dlt(147), None); // DLT_USER0
+}
+
 #[test]
 fn ppp_and_hdlc_frames_that_are_not_read() {
     let v4 = tcp_v4();
