@@ -646,8 +646,12 @@ impl FlowClassifier {
 
     /// `direction`'s first bytes came again, `behind` bytes behind the next stream byte (a
     /// retransmission from the side's first byte that covers all it sent so far): if the flow
-    /// is still undecided and was seen from its start, forget what the side read and read it
-    /// again from there, as a fresh side. Returns true if the side was restarted.
+    /// is still undecided, was seen from its start, the other side has sent nothing yet and
+    /// no proxy negotiation is under way, forget what the side read and read it again from
+    /// there, as a fresh side (whose MSE/PE flights stay refuted if they were: a gap refutes
+    /// them, and the bytes after a gap are no key exchange). Returns true if the side was
+    /// restarted. The other side's silence keeps turns as they were: a spurious
+    /// retransmission after a reply is only a duplicate.
     ///
     /// A receiver keeps the first copy of a byte it accepted, but a sensor cannot see what
     /// the receiver accepted: a segment with a bad checksum or too low a TTL (an evasion tool's
@@ -662,8 +666,18 @@ impl FlowClassifier {
             return false;
         };
         let i = direction.index();
+        let other_silent = sides.get(i ^ 1).is_some_and(|o| o.sent == 0);
+        if sides.iter().any(proxy::negotiating) || !other_silent {
+            return false;
+        }
         match sides.get_mut(i) {
-            Some(side) if side.sent == behind && behind > 0 => *side = Side::new(),
+            Some(side) if side.sent == behind && behind > 0 => {
+                let refuted = side.flights.refuted();
+                *side = Side::new();
+                if refuted {
+                    side.flights.refute();
+                }
+            }
             _ => return false,
         }
         if let (Some(f), Some(ids)) = (self.flags.get_mut(i), ids.get_mut(i)) {

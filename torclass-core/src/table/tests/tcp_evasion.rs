@@ -261,3 +261,46 @@ fn junk_before_the_first_bytes_is_read_again() {
     assert!(!run(&[syn, fake, request]).is_bittorrent());
     assert!(!run(&[syn, request, request]).is_bittorrent());
 }
+
+/// A spurious retransmission of a side's first bytes after the other side replied, or while a
+/// proxy negotiation is under way, is only a duplicate: the verdict is the one without it.
+#[test]
+fn first_bytes_again_after_a_reply_are_only_a_duplicate() {
+    let up = key(ep(1, 40000), ep(2, 6881), Transport::Tcp);
+    let down = up.reversed();
+    let syn = tcp(up, ISN, TcpFlags::SYN, &[]);
+    let syn_ack = tcp(down, 4999, TcpFlags::SYN | TcpFlags::ACK, &[]);
+    let ya = crate::test_util::random_bytes(100, 1);
+    let yb = crate::test_util::random_bytes(100, 2);
+    let second = crate::test_util::random_bytes(40, 3);
+    let reply = crate::test_util::random_bytes(60, 4);
+    let third = crate::test_util::random_bytes(80, 5);
+    let a1 = tcp(up, ISN + 1, TcpFlags::ACK, &ya);
+    let b1 = tcp(down, 5000, TcpFlags::ACK, &yb);
+    let a2 = tcp(up, ISN + 101, TcpFlags::ACK, &second);
+    let b2 = tcp(down, 5100, TcpFlags::ACK, &reply);
+    let a3 = tcp(up, ISN + 141, TcpFlags::ACK, &third);
+    let plain = run(&[syn, syn_ack, a1, b1, a2, b2, a3]);
+    let again = run(&[syn, syn_ack, a1, b1, a1, a2, b2, a3]);
+    assert_eq!(again, plain);
+    // A SOCKS 5 greeting sent twice before the proxy answers, then the handshake through it.
+    let hs = handshake_and_message(b"-TR3000-abcdefghijkl");
+    let proxy = key(ep(1, 40001), ep(2, 1080), Transport::Tcp);
+    let greeting = [5u8, 1, 0];
+    let g = tcp(proxy, ISN + 1, TcpFlags::ACK, &greeting);
+    let choice = tcp(proxy.reversed(), 5000, TcpFlags::ACK, &[5, 0]);
+    let mut connect = std::vec![5u8, 1, 0, 1, 10, 0, 0, 9];
+    connect.extend(6881u16.to_be_bytes());
+    let c = tcp(proxy, ISN + 4, TcpFlags::ACK, &connect);
+    let ok = tcp(
+        proxy.reversed(),
+        5002,
+        TcpFlags::ACK,
+        &[5, 0, 0, 1, 10, 0, 0, 9, 0x1a, 0xe1],
+    );
+    let h = tcp(proxy, ISN + 14, TcpFlags::ACK, &hs);
+    let syn = tcp(proxy, ISN, TcpFlags::SYN, &[]);
+    let once = run(&[syn, g, choice, c, ok, h]);
+    assert!(peer_wire(once));
+    assert_eq!(run(&[syn, g, g, choice, c, ok, h]), once);
+}
