@@ -1880,6 +1880,10 @@ fn what_is_not_a_tunnel_header_stays_what_it_is() {
     reserved[3] = 1;
     let mut gbp = reserved.clone();
     gbp[0] = 0x88;
+    // Other flags beside I with a third reserved byte of 0xFF (no "next protocol" stands in).
+    let mut flags_ff = vxlan(5, &inner_ethernet(ETHERTYPE_IPV4, &tcp_v4()));
+    flags_ff[0] = 0x88;
+    flags_ff[3] = 0xFF;
     let mut gpe = vxlan(5, &inner_ethernet(ETHERTYPE_IPV4, &tcp_v4()));
     gpe[0] = 0x0C;
     gpe[3] = 3; // VXLAN-GPE, next protocol Ethernet
@@ -1904,6 +1908,7 @@ fn what_is_not_a_tunnel_header_stays_what_it_is() {
         (8472, PAYLOAD),
         (8472, &reserved),
         (8472, &gbp),
+        (8472, &flags_ff),
         (8472, &gpe_ipv4),
         (6081, PAYLOAD),
         (6081, &control_bit),

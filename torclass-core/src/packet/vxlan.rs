@@ -57,12 +57,13 @@ impl<'a> Vxlan<'a> {
                 reason: "I flag (valid VNI) not set",
             });
         }
+        // The third reserved byte: 0 in VXLAN, the next protocol (Ethernet) in VXLAN-GPE.
         let next = match flags {
-            field::I => 0,
-            f if f == field::I | field::P => field::NEXT_ETHERNET,
-            _ => u8::MAX,
+            field::I => Some(0),
+            f if f == field::I | field::P => Some(field::NEXT_ETHERNET),
+            _ => None,
         };
-        if strict && (reserved != [0, 0, next] || last != 0) {
+        if strict && (next.is_none_or(|n| reserved != [0, 0, n]) || last != 0) {
             return Err(DecodeError::Malformed {
                 layer: Layer::Vxlan,
                 reason: "flags other than I or reserved bits set",

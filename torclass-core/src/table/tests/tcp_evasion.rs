@@ -56,6 +56,15 @@ fn junk_in_a_syn_the_receiver_drops_is_not_read() {
     let back = tcp(up, ISN + 1 + 30, TcpFlags::ACK, &hs[30..]);
     let front = tcp(up, ISN + 1, TcpFlags::ACK, &hs[..30]);
     assert!(peer_wire(run(&[syn, back, front])), "one-sided, reordered");
+    // The SYN sent twice, the real bytes then in pieces smaller than the junk: the second
+    // SYN's data is the first one's again, dropped with it.
+    let pieces: Vec<_> = hs
+        .chunks(10)
+        .enumerate()
+        .map(|(i, c)| tcp(up, ISN + 1 + 10 * i as u32, TcpFlags::ACK, c))
+        .collect();
+    let twice = [&[syn, syn][..], &pieces].concat();
+    assert!(peer_wire(run(&twice)), "SYN sent again");
     // Junk the length of the real bytes: settled the same way.
     let junk = vec![b'G'; hs.len()];
     assert!(peer_wire(run(&[tcp(up, ISN, TcpFlags::SYN, &junk), real])));
