@@ -248,6 +248,72 @@ fn az_near_id(rng: &mut Rng) -> Vec<u8> {
     }
 }
 
+/// A TLS ClientHello (RFC 8446 §4.1.2) in one handshake record, with random fields and a
+/// server_name extension (RFC 6066 §3) naming `name`, between other extensions.
+fn client_hello(rng: &mut Rng, name: &[u8]) -> Vec<u8> {
+    let be16 = |v: usize| (v as u16).to_be_bytes();
+    let mut sni = vec![0, 0];
+    sni.extend(be16(name.len() + 5));
+    sni.extend(be16(name.len() + 3));
+    sni.push(0);
+    sni.extend(be16(name.len()));
+    sni.extend(name);
+    let mut exts = Vec::new();
+    for _ in 0..rng.range(0, 4) {
+        let n = rng.range(0, 40);
+        exts.extend([rng.below(256) as u8 | 1, rng.below(256) as u8]);
+        exts.extend(be16(n));
+        exts.extend(rng.bytes(n));
+    }
+    exts.extend(sni);
+    let mut body = vec![3, 3];
+    body.extend(rng.bytes(32));
+    let sid = rng.range(0, 33);
+    body.push(sid as u8);
+    body.extend(rng.bytes(sid));
+    let suites = 2 * rng.range(1, 40);
+    body.extend(be16(suites));
+    body.extend(rng.bytes(suites));
+    body.extend([1, 0]);
+    body.extend(be16(exts.len()));
+    body.extend(exts);
+    let mut out = vec![22, 3, 1];
+    out.extend(be16(body.len() + 4));
+    out.extend([1, 0]);
+    out.extend(be16(body.len()));
+    out.extend(body);
+    out
+}
+
+/// A host name of 1–63 characters of DNS's alphabet and dots (`[0-9a-z.-]`), or one of
+/// exactly 40.
+fn dns_like_name(rng: &mut Rng) -> Vec<u8> {
+    let n = if rng.below(2) == 0 {
+        40
+    } else {
+        rng.range(1, 64)
+    };
+    from_alphabet(rng, b"0123456789abcdefghijklmnopqrstuvwxyz.-", n)
+}
+
+/// 40 hex digits spoiled: one of them made a letter past `f`, one dropped or added, or a
+/// domain after them.
+fn near_info_hash_name(rng: &mut Rng) -> Vec<u8> {
+    let mut name = from_alphabet(rng, b"0123456789abcdef", 40);
+    match rng.below(4) {
+        0 => {
+            let at = rng.below(40) as usize;
+            name[at] = b'g' + rng.below(20) as u8;
+        }
+        1 => {
+            name.pop();
+        }
+        2 => name.push(b'0' + rng.below(10) as u8),
+        _ => name.extend(b".example.net"),
+    }
+    name
+}
+
 /// The random input families, in report order.
 pub fn families() -> Vec<Family> {
     vec![
@@ -550,6 +616,37 @@ pub fn families() -> Vec<Family> {
             midstream: true,
             make: |r| {
                 both(r, request_and_extended_shapes)
+            },
+        },
+        Family {
+            name: "TCP, one side: a TLS handshake record's header (`16 03 01`, a length) then 5–2048 random bytes",
+            transport: Transport::Tcp,
+            midstream: false,
+            make: |r| {
+                let mut v = vec![0x16, 0x03, 0x01];
+                let body = random_len(r, 5, 2048);
+                v.extend((body.len() as u16).to_be_bytes());
+                v.extend(body);
+                vec![(I, v)]
+            },
+        },
+        Family {
+            name: "TCP, both sides: a TLS ClientHello naming 1–63 random characters of `[0-9a-z.-]` (half of them exactly 40), then a random reply",
+            transport: Transport::Tcp,
+            midstream: false,
+            make: |r| {
+                let name = dns_like_name(r);
+                let hello = client_hello(r, &name);
+                vec![(I, hello), (R, random_len(r, 1, 1500))]
+            },
+        },
+        Family {
+            name: "TCP, one side: a TLS ClientHello naming 40 hex digits with one made a letter past `f`, one dropped or added, or a domain after them",
+            transport: Transport::Tcp,
+            midstream: false,
+            make: |r| {
+                let name = near_info_hash_name(r);
+                vec![(I, client_hello(r, &name))]
             },
         },
     ]

@@ -15,6 +15,7 @@
 //! | other `A`–`Z` | `http::Framer`: any request or response; a `d` body goes to `http_tracker::ReplyReader` | bencoded tracker reply |
 //! | CR, LF | skipped before a message (RFC 9112 §2.2) | |
 //! | other text | `magnet::Scanner` and `handshake::Finder` | magnet URI (metadata), handshake after text |
+//! | `0x16` (a side's first byte) | `tls::HelloReader` | an SSL torrent's info-hash as the ClientHello's server name |
 //! | anything else | none (the flights still measure it) | |
 //!
 //! After a complete HTTP message (its body skipped by `Content-Length` or chunked framing) the
@@ -52,6 +53,7 @@
 //! | MSE shape alone | none (`mse_shape` evidence) | random bytes are the shape by design (obfs4, Shadowsocks, Telegram share it); none of the 85 negative TCP flows reached both first flights in range unrefuted; a genuine exchange is refuted with probability about 2·10^-5 (0 of 3·10^4 sampled) |
 //! | MSE shape with corroboration; cleartext handshake after the exchange | Confirmed | no negative flow, with or without `bittorrent_host`; the handshake: as above |
 //! | unanswered first flight in range, to a known peer endpoint / from a BitTorrent host | Confirmed / Likely | no negative flow with `known_endpoint` |
+//! | a TLS ClientHello whose one server name is 40 hex digits (libtorrent's SSL torrents) | Confirmed | the name alone: (16/38)^40 ≈ 2^-50 of 40-character names of DNS's alphabet; none of 10^4 hellos naming random `[0-9a-z.-]` strings (half of them 40 long) or 10^4 naming 40 hex digits spoiled by one character or a domain; no negative flow (`tls_info_hash` in docs/accuracy.md) |
 //!
 //! - **Peer wire**: a complete 68-byte handshake is `Confirmed` unless what follows on its side
 //!   refutes it: the next bytes must frame as a valid peer wire message (keep-alives may come
@@ -137,6 +139,14 @@
 //!   table asks again while [`FlowClassifier::awaits_corroboration`] (late corroboration, see
 //!   [`crate::table`]). It never confirms anything else: a flow whose flights were refuted, or
 //!   that is not shaped like a key exchange, stays what its bytes make it.
+//! - **SSL torrents** (libtorrent): a torrent with a root certificate in its info dictionary
+//!   is only spoken over TLS, and the connecting peer must name the torrent's info-hash, in
+//!   hex, as the ClientHello's server name (`wire::tls`). A side that opens with a TLS
+//!   handshake record is read up to that name: 40 hex digits, the one name of the extension,
+//!   confirm at once ([`Evidence::TLS_INFO_HASH`], [`Protocol::PeerWireEncrypted`]) and the
+//!   info-hash goes to the observer. No DNS name is 40 hex digits without a dot (it would need
+//!   a hex top-level domain), so a web, mail or VPN client never sends one. The same hello in
+//!   a uTP DATA payload adds the evidence to the uTP flow.
 //! - **Magnet URIs** are metadata, not a verdict: a web page, a chat message or a mail that
 //!   mentions a magnet link is not BitTorrent traffic, and the default policy acts on verdicts.
 //!   The URI's info-hash goes to the observer and [`Evidence::MAGNET_URI`] stays in
@@ -153,7 +163,7 @@ use crate::packet::TunnelKind;
 use crate::udp::{Phase, UdpState};
 use crate::verdict::{Confidence, Detection, Direction, Evidence, Protocol, Transport, Verdict};
 use crate::wire::extension::ExtIds;
-use crate::wire::{handshake, http, http_tracker, magnet, message, mse};
+use crate::wire::{handshake, http, http_tracker, magnet, message, mse, tls};
 
 unstable! {
     /// Valid peer wire messages (keep-alives excluded) a side must send, without a handshake, to
@@ -230,6 +240,8 @@ enum Reader {
     Http(http::Framer),
     /// Text: the magnet scan (and whether it found one), the handshake search.
     Text(magnet::Scanner, bool, handshake::Finder),
+    /// A side that opened with a TLS handshake record: its ClientHello's server name.
+    Tls(tls::HelloReader),
     /// A proxy negotiation in front of the side's readers ([`proxy`]).
     Proxy(proxy::Negotiation),
     /// A side picked up mid-stream: its first byte picks as at [`Reader::Start`] if it can
@@ -840,6 +852,9 @@ impl FlowClassifier {
         if any & CLEARED != 0 {
             self.detect(Protocol::PeerWire, Confidence::Confirmed);
         }
+        if self.evidence.contains(Evidence::TLS_INFO_HASH) {
+            self.detect(Protocol::PeerWireEncrypted, Confidence::Confirmed);
+        }
         self.decide_midstream(&sa, &sb, finishing);
         if any & CONCLUSIVE != 0 || (a & TRACKER != 0 && b & TRACKER != 0) {
             self.detect(Protocol::HttpTracker, Confidence::Confirmed);
@@ -1115,6 +1130,7 @@ impl<O: Observer> Reading<'_, O> {
             Reader::Proxy(_) => &[],
             Reader::Start | Reader::Resume | Reader::Next => {
                 let resumed = matches!(self.side.reader, Reader::Resume);
+                let opens = matches!(self.side.reader, Reader::Start);
                 if matches!(first, b'\r' | b'\n') {
                     let run = rest
                         .iter()
@@ -1138,6 +1154,7 @@ impl<O: Observer> Reading<'_, O> {
                     b'\t' | 0x20..=0x7e => {
                         Reader::Text(magnet::Scanner::new(), false, handshake::Finder::new())
                     }
+                    0x16 if opens => Reader::Tls(tls::HelloReader::new()),
                     _ => Reader::Done(0),
                 };
                 rest
@@ -1326,6 +1343,17 @@ impl<O: Observer> Reading<'_, O> {
                     end >= TEXT_HANDSHAKE_WINDOW && (*magnet_found || end >= TEXT_SCAN_LIMIT);
                 if text < rest.len() || scans_over {
                     self.side.reader = Reader::Done(0);
+                }
+                &[]
+            }
+            Reader::Tls(reader) => {
+                match reader.read(rest, direction, self.observer) {
+                    tls::Step::NeedMore => {}
+                    tls::Step::InfoHash => {
+                        self.found.evidence |= Evidence::TLS_INFO_HASH;
+                        self.side.reader = Reader::Done(0);
+                    }
+                    tls::Step::Other => self.side.reader = Reader::Done(0),
                 }
                 &[]
             }

@@ -87,11 +87,9 @@ named!(
 named!(Transport, "transport", [Transport::Tcp, Transport::Udp]);
 
 impl fmt::Display for Evidence {
-    /// The names of the bits, joined by `|` (`handshake|fast_bit`); `none` for no bit. Bits
-    /// without a name are shown as a hexadecimal remainder.
+    /// The names of the bits, joined by `|` (`handshake|fast_bit`); `none` for no bit.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut first = true;
-        let mut named = 0u32;
         for (bit, name) in Evidence::NAMED {
             if self.0 & bit.0 != 0 {
                 if !first {
@@ -99,16 +97,12 @@ impl fmt::Display for Evidence {
                 }
                 f.write_str(name)?;
                 first = false;
-                named |= bit.0;
             }
         }
-        let rest = self.0 & !named;
-        match (first, rest) {
-            (true, 0) => f.write_str("none"),
-            (true, r) => write!(f, "{r:#x}"),
-            (false, 0) => Ok(()),
-            (false, r) => write!(f, "|{r:#x}"),
+        if first {
+            f.write_str("none")?;
         }
+        Ok(())
     }
 }
 
@@ -163,7 +157,7 @@ mod tests {
             (Evidence::HANDSHAKE | Evidence::FAST_BIT).to_string(),
             "handshake|fast_bit"
         );
-        assert_eq!(Evidence(1 << 31).to_string(), "0x80000000");
+        assert_eq!(Evidence(1 << 31).to_string(), "tls_info_hash");
         assert_eq!(LinkType::LinuxSll2.to_string(), "LINUX_SLL2");
     }
 

@@ -82,7 +82,8 @@ impl Transport {
 pub enum Protocol {
     /// The peer wire protocol in cleartext (BEP 3, BEP 52), over TCP or inside uTP.
     PeerWire = 1,
-    /// The peer wire protocol behind MSE/PE obfuscation.
+    /// The peer wire protocol behind MSE/PE obfuscation, or inside TLS (libtorrent's SSL
+    /// torrents, [`Evidence::TLS_INFO_HASH`]).
     PeerWireEncrypted = 2,
     /// The Micro Transport Protocol (BEP 29).
     Utp = 3,
@@ -247,7 +248,15 @@ evidence_bits! {
     /// a multiple of 16 KiB below 64 MiB) followed at once by a valid message header, on a
     /// TCP side picked up mid-stream: a block transfer, conclusive on its own.
     BLOCK_TRANSFER = 30, "block_transfer";
+    /// A TLS ClientHello whose server name is 40 hex digits: a libtorrent SSL torrent's
+    /// info-hash (`wire::tls`), conclusive on its own.
+    TLS_INFO_HASH = 31, "tls_info_hash";
 }
+
+const _: () = assert!(
+    Evidence::NAMED.len() == 32,
+    "every bit of the u32 has its name: a new kind of evidence needs a wider type (an ABI change)"
+);
 
 impl Evidence {
     /// No evidence.

@@ -195,7 +195,7 @@
 #define TORCLASS_PROTOCOL_PEER_WIRE 1
 
 /**
- * Peer wire behind MSE/PE obfuscation.
+ * Peer wire behind MSE/PE obfuscation, or inside TLS (libtorrent's SSL torrents).
  */
 #define TORCLASS_PROTOCOL_PEER_WIRE_ENCRYPTED 2
 
@@ -414,6 +414,11 @@
  * mid-stream (a block transfer; conclusive on its own).
  */
 #define TORCLASS_EVIDENCE_BLOCK_TRANSFER (1 << 30)
+
+/**
+ * A TLS ClientHello whose server name is 40 hex digits: a libtorrent SSL torrent's info-hash.
+ */
+#define TORCLASS_EVIDENCE_TLS_INFO_HASH (1u << 31)
 
 /**
  * The ABI version: it changes whenever a type's layout, a constant's value or a function's

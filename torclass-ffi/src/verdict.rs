@@ -33,7 +33,7 @@ pub const TORCLASS_VERDICT_NOT_BITTORRENT: u8 = 2;
 
 /// Cleartext peer wire (BEP 3, BEP 52), over TCP or inside uTP.
 pub const TORCLASS_PROTOCOL_PEER_WIRE: u8 = 1;
-/// Peer wire behind MSE/PE obfuscation.
+/// Peer wire behind MSE/PE obfuscation, or inside TLS (libtorrent's SSL torrents).
 pub const TORCLASS_PROTOCOL_PEER_WIRE_ENCRYPTED: u8 = 2;
 /// uTP (BEP 29).
 pub const TORCLASS_PROTOCOL_UTP: u8 = 3;
@@ -126,6 +126,8 @@ pub const TORCLASS_EVIDENCE_LOOKALIKE: u32 = 1 << 29;
 /// A 16 KiB block's piece message followed by a valid message header, on a TCP side picked up
 /// mid-stream (a block transfer; conclusive on its own).
 pub const TORCLASS_EVIDENCE_BLOCK_TRANSFER: u32 = 1 << 30;
+/// A TLS ClientHello whose server name is 40 hex digits: a libtorrent SSL torrent's info-hash.
+pub const TORCLASS_EVIDENCE_TLS_INFO_HASH: u32 = 1u32 << 31;
 
 // The same bits as Rust's `Evidence` (and hence Python's); the header test checks that every
 // bit of `Evidence::NAMED` has its constant.
@@ -161,6 +163,7 @@ const _: () = {
     assert!(TORCLASS_EVIDENCE_UTP_STREAM == Evidence::UTP_STREAM.0);
     assert!(TORCLASS_EVIDENCE_LOOKALIKE == Evidence::LOOKALIKE.0);
     assert!(TORCLASS_EVIDENCE_BLOCK_TRANSFER == Evidence::BLOCK_TRANSFER.0);
+    assert!(TORCLASS_EVIDENCE_TLS_INFO_HASH == Evidence::TLS_INFO_HASH.0);
 };
 
 /// A flow's classification so far. 8 bytes, no padding.

@@ -15,7 +15,7 @@
 //! | 1 | flow state (low nibble: 0 undecided, 1 BitTorrent, 2 not BitTorrent) and proxy state (high nibble, `flow/proxy.rs`) |
 //! | 1 | protocol (0 none, else [`Protocol`] discriminant) |
 //! | 1 | confidence ([`Confidence`] discriminant) |
-//! | 4 | evidence bits (only named ones) |
+//! | 4 | evidence bits |
 //! | 2 | per-side flags |
 //! | TCP: 2 × side (reader tag and state, `u32` stream offset, MSE flights), 2 × 2 extension ids; UDP: the UDP state | |
 //! | rest | zero |
@@ -25,18 +25,7 @@ use crate::codec::{StateReader, StateWriter};
 use crate::udp::UdpState;
 use crate::verdict::{Confidence, Evidence, Protocol};
 use crate::wire::extension::ExtIds;
-use crate::wire::{handshake, http, http_tracker, magnet, message, mse};
-
-/// Every named evidence bit.
-const KNOWN_EVIDENCE: u32 = {
-    let mut all = 0;
-    let mut rest = Evidence::NAMED;
-    while let Some(((bit, _), tail)) = rest.split_first() {
-        all |= bit.0;
-        rest = tail;
-    }
-    all
-};
+use crate::wire::{handshake, http, http_tracker, magnet, message, mse, tls};
 
 const COMMON_LEN: usize = 10;
 const fn max(a: usize, b: usize) -> usize {
@@ -63,8 +52,11 @@ const SIDE_LEN: usize =
                     super::proxy::Negotiation::ENCODED_LEN,
                 ),
                 max(
-                    magnet::Scanner::ENCODED_LEN + 1 + handshake::Finder::ENCODED_LEN,
-                    message::BlockFinder::ENCODED_LEN + 1,
+                    max(
+                        magnet::Scanner::ENCODED_LEN + 1 + handshake::Finder::ENCODED_LEN,
+                        message::BlockFinder::ENCODED_LEN + 1,
+                    ),
+                    tls::HelloReader::ENCODED_LEN,
                 ),
             ),
         ),
@@ -93,6 +85,7 @@ const PROXY: u8 = 9;
 const RESYNC: u8 = 10;
 const RESUME: u8 = 11;
 const REFUTED: u8 = 12;
+const TLS: u8 = 13;
 
 fn encode_side(side: &Side, w: &mut StateWriter<'_>) {
     match &side.reader {
@@ -130,6 +123,10 @@ fn encode_side(side: &Side, w: &mut StateWriter<'_>) {
             w.u8(*messages);
         }
         Reader::Refuted => w.u8(REFUTED),
+        Reader::Tls(r) => {
+            w.u8(TLS);
+            r.encode(w);
+        }
         Reader::Proxy(n) => {
             w.u8(PROXY);
             n.encode(w);
@@ -165,6 +162,7 @@ fn decode_side(r: &mut StateReader<'_>) -> Option<Side> {
         }
         DONE => Reader::Done(r.u8_if(|m| m <= super::FOLLOW_MESSAGES)?),
         REFUTED => Reader::Refuted,
+        TLS => Reader::Tls(tls::HelloReader::decode(r)?),
         PROXY => Reader::Proxy(super::proxy::Negotiation::decode(r)?),
         RESYNC => {
             let finder = message::BlockFinder::decode(r)?;
@@ -247,10 +245,8 @@ impl FlowClassifier {
             2 => Confidence::Confirmed,
             _ => return None,
         };
+        // Every bit has a name (`Evidence::NAMED`).
         let evidence = Evidence(r.u32()?);
-        if evidence.0 & !KNOWN_EVIDENCE != 0 {
-            return None;
-        }
         // Every bit of a side's flags is defined (`SENT_HANDSHAKE` … `MSE_SECOND`).
         let flags = [r.u8()?, r.u8()?];
         let inner = if udp {

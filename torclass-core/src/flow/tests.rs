@@ -181,6 +181,30 @@ fn tls12() -> Conversation {
     ]
 }
 
+/// A libtorrent SSL torrent's connection: OpenSSL's ClientHello naming the info-hash, the
+/// accepting peer's handshake records, then application data both ways.
+fn ssl_torrent_session() -> Conversation {
+    let record = |kind: u8, len: usize, seed: u64| {
+        let mut r = std::vec![kind, 0x03, 0x03, (len >> 8) as u8, len as u8];
+        r.extend(random_bytes(len, seed));
+        r
+    };
+    std::vec![
+        (A, crate::wire::tls::tests::OPENSSL_HELLO.to_vec()),
+        (
+            B,
+            [
+                record(0x16, 122, 41),
+                record(0x14, 1, 42),
+                record(0x17, 900, 43)
+            ]
+            .concat()
+        ),
+        (A, [record(0x14, 1, 44), record(0x17, 1200, 45)].concat()),
+        (B, record(0x17, 16000, 46)),
+    ]
+}
+
 /// Real-shaped negative openings: TLS, SSH, HTTP without magnets, DNS over TCP, SMB2, random
 /// bytes to an arbitrary port.
 fn negatives() -> Vec<Conversation> {
@@ -855,6 +879,57 @@ fn a_padded_announce_and_a_reply_after_an_unreadable_request() {
 }
 
 /// Issue 13: a magnet link in a web page, an IRC line or a mail is metadata: the flow is not
+/// libtorrent's SSL torrents name the torrent in the ClientHello (`wire::tls`): confirmed at
+/// the hello, with the info-hash; the same hello naming a host, or 40 hex digits under a
+/// domain, is TLS.
+#[test]
+fn an_ssl_torrent_names_its_info_hash() {
+    let conv = ssl_torrent_session();
+    let mut flow = FlowClassifier::new(Transport::Tcp);
+    let mut meta = Metadata::new();
+    let (dir, hello) = &conv[0];
+    let v = flow.feed_with(*dir, hello, &mut meta);
+    assert_eq!(
+        level(v),
+        Some((Protocol::PeerWireEncrypted, Confidence::Confirmed))
+    );
+    assert!(flow.evidence().contains(Evidence::TLS_INFO_HASH));
+    let expect: Vec<u8> = crate::wire::tls::tests::OPENSSL_NAME
+        .chunks(2)
+        .map(|p| u8::from_str_radix(core::str::from_utf8(p).unwrap(), 16).unwrap())
+        .collect();
+    assert_eq!(meta.info_hash().unwrap().as_bytes(), &expect[..]);
+    let (_, end, _) = run_both(&conv, &[]);
+    assert_eq!(
+        level(end),
+        Some((Protocol::PeerWireEncrypted, Confidence::Confirmed))
+    );
+
+    let hex = b"c12fe1c06bba254a9dc9f519b335aa7c1367a88a";
+    let hello = crate::wire::tls::tests::client_hello;
+    let (_, v, _) = run_both(&std::vec![(A, hello(hex))], &[]);
+    assert_eq!(
+        level(v),
+        Some((Protocol::PeerWireEncrypted, Confidence::Confirmed))
+    );
+    for twin in [
+        hello(b"www.example.com"),
+        hello(&[hex.as_slice(), b".cdn.example.net"].concat()),
+        hello(&hex[..39]),
+    ] {
+        let mut conv = ssl_torrent_session();
+        conv[0].1 = twin;
+        let (_, v, _) = run_both(&conv, &[]);
+        assert_eq!(v, Verdict::NotBitTorrent);
+    }
+    // A ClientHello later in a side (after a STARTTLS exchange) is not read.
+    let (_, v, _) = run_both(
+        &std::vec![(A, [b"STARTTLS\r\n".to_vec(), hello(hex)].concat())],
+        &[],
+    );
+    assert_eq!(v, Verdict::NotBitTorrent);
+}
+
 /// BitTorrent, the URI's evidence and info-hash stay.
 #[test]
 fn a_magnet_link_in_content_is_metadata() {
@@ -1342,6 +1417,7 @@ fn conversations() -> Vec<Conversation> {
             ]
             .concat()
         )],
+        ssl_torrent_session(),
         mse_session(),
         mse_with_magnet(),
         std::vec![(
@@ -1403,7 +1479,7 @@ fn conversations() -> Vec<Conversation> {
 }
 
 /// Conversations whose verdict is BitTorrent before the flow ends.
-const BITTORRENT: usize = 7;
+const BITTORRENT: usize = 8;
 
 proptest! {
     #[test]

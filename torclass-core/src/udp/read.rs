@@ -13,7 +13,7 @@ use crate::wire::krpc::{self, Krpc, Method};
 use crate::wire::lsd::LsdAnnounce;
 use crate::wire::udp_tracker::{self, Message};
 use crate::wire::utp::{PacketType, UtpPacket};
-use crate::wire::{handshake, message};
+use crate::wire::{handshake, message, tls};
 
 use super::stream::RUN_STEP;
 
@@ -386,12 +386,21 @@ fn corroborated(prior: Evidence) -> bool {
 /// Peer wire evidence in one uTP DATA payload read on its own: a handshake (and the messages
 /// after it), or a run of [`crate::flow::FRAMING_RUN`] messages (without a handshake, empty
 /// messages such as choke count only as the first of the run, as on a TCP side picked up
-/// mid-stream), or a complete extension handshake.
+/// mid-stream), or a complete extension handshake; or an SSL torrent's ClientHello
+/// (`wire::tls`) whole in the payload.
 fn peer_wire_in_datagram<O: Observer>(
     direction: Direction,
     payload: &[u8],
     observer: &mut O,
 ) -> Evidence {
+    if payload.first() == Some(&0x16) {
+        let step = tls::HelloReader::new().read(payload, direction, observer);
+        return if step == tls::Step::InfoHash {
+            Evidence::TLS_INFO_HASH
+        } else {
+            Evidence::NONE
+        };
+    }
     let mut evidence = Evidence::NONE;
     let mut rest = payload;
     if payload.first() == Some(&0x13) {

@@ -52,5 +52,8 @@ unstable! {
     pub mod socks;
 }
 pub mod socks_udp;
+unstable! {
+    pub mod tls;
+}
 pub mod udp_tracker;
 pub mod utp;

@@ -58,6 +58,7 @@ static void test_versions(void) {
   CHECK(strcmp(torclass_verdict_name(TORCLASS_VERDICT_NOT_BITTORRENT), "not_bittorrent") == 0);
   CHECK(strcmp(torclass_confidence_name(TORCLASS_CONFIDENCE_CONFIRMED), "confirmed") == 0);
   CHECK(strcmp(torclass_evidence_name(TORCLASS_EVIDENCE_KNOWN_ENDPOINT), "known_endpoint") == 0);
+  CHECK(strcmp(torclass_evidence_name(TORCLASS_EVIDENCE_TLS_INFO_HASH), "tls_info_hash") == 0);
   CHECK(torclass_evidence_name(TORCLASS_EVIDENCE_HANDSHAKE | TORCLASS_EVIDENCE_FAST_BIT) == NULL);
   CHECK(strcmp(torclass_end_reason_name(TORCLASS_END_DRAINED), "drained") == 0);
   CHECK(strcmp(torclass_source_name(TORCLASS_SOURCE_TRACKER), "tracker") == 0);
