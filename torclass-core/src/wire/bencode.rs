@@ -13,7 +13,10 @@
 //! look for.
 //!
 //! Limits (documented because they bound the work an attacker can cause):
-//! - nesting depth at most [`MAX_DEPTH`]; deeper input is [`Error::TooDeep`];
+//! - nesting depth at most [`MAX_DEPTH`] (libtorrent's DHT decodes packets with a depth limit
+//!   of 10, `dht_tracker.cpp`); deeper input is [`Error::TooDeep`]. The first [`TYPED_DEPTH`]
+//!   levels are typed; deeper ones are read without telling dictionaries from lists (their
+//!   keys are not checked to be strings), which keeps the state in one byte per kind;
 //! - string lengths at most [`MAX_STRING_LEN`] (a length prefix has at most 8 digits);
 //! - integers keep their value only up to `u32::MAX` in magnitude (larger values are reported
 //!   saturated, the syntax is still checked) and may have at most 20 digits.
@@ -22,8 +25,21 @@
 //! integers (except `0` itself), no `-0`, no empty integer, dictionary keys must be strings.
 //! Key order is not checked: clients disagree with the spec's "sorted keys" rule.
 
-/// Deepest nesting of lists and dictionaries the tokenizer follows.
-pub const MAX_DEPTH: u8 = 8;
+/// Deepest nesting of lists and dictionaries the tokenizer follows: libtorrent's DHT limit, so
+/// a BEP 44 value or an ignored key nested as deep as a client accepts hides nothing.
+pub const MAX_DEPTH: u8 = 10;
+
+/// Levels whose kind (dictionary or list) and key/value alternation are tracked; deeper
+/// containers only count toward the depth.
+pub const TYPED_DEPTH: u8 = 8;
+
+/// The bit of level `depth` (1-based) in the `dicts`/`keys` masks; 0 past [`TYPED_DEPTH`].
+const fn level_bit(depth: u8) -> u8 {
+    match depth.checked_sub(1) {
+        Some(shift) if depth <= TYPED_DEPTH => 1 << shift,
+        _ => 0,
+    }
+}
 
 /// Longest string the tokenizer accepts, in bytes.
 pub const MAX_STRING_LEN: u32 = 1 << 24;
@@ -180,7 +196,7 @@ pub struct Tokenizer {
     hash: u16,
     /// Current nesting depth (0 = top level).
     depth: u8,
-    /// Bit `d-1` set: the container at depth `d` is a dictionary.
+    /// Bit `d-1` set: the container at depth `d` (up to [`TYPED_DEPTH`]) is a dictionary.
     dicts: u8,
     /// Bit `d-1` set: the next item in the dictionary at depth `d` is a key.
     keys: u8,
@@ -281,22 +297,16 @@ impl Tokenizer {
     }
 
     fn in_key_position(&self) -> bool {
-        match self.depth.checked_sub(1) {
-            Some(bit) => self.dicts & self.keys & (1 << bit) != 0,
-            None => false,
-        }
+        self.dicts & self.keys & level_bit(self.depth) != 0
     }
 
     /// A complete scalar (string or integer) or container end was read at the current depth:
     /// flip the key/value alternation, or finish the outermost value.
     fn item_done(&mut self) {
-        match self.depth.checked_sub(1) {
-            Some(bit) => {
-                if self.dicts & (1 << bit) != 0 {
-                    self.keys ^= 1 << bit;
-                }
-            }
-            None => self.phase = Phase::Done,
+        if self.depth == 0 {
+            self.phase = Phase::Done;
+        } else if self.dicts & level_bit(self.depth) != 0 {
+            self.keys ^= level_bit(self.depth);
         }
     }
 
@@ -468,8 +478,8 @@ impl Tokenizer {
                 if self.depth >= MAX_DEPTH {
                     return Err(Error::TooDeep);
                 }
-                let bit = 1u8 << self.depth;
                 self.depth = self.depth.saturating_add(1);
+                let bit = level_bit(self.depth);
                 if byte == b'd' {
                     self.dicts |= bit;
                     self.keys |= bit;
@@ -482,15 +492,16 @@ impl Tokenizer {
                 Ok(())
             }
             b'e' => {
-                let Some(bit) = self.depth.checked_sub(1) else {
+                let Some(outer) = self.depth.checked_sub(1) else {
                     return Err(Error::Syntax);
                 };
                 // In a dictionary, `e` may only come where a key would.
-                if self.dicts & (1 << bit) != 0 && self.keys & (1 << bit) == 0 {
+                let bit = level_bit(self.depth);
+                if self.dicts & bit != 0 && self.keys & bit == 0 {
                     return Err(Error::Syntax);
                 }
                 on(Event::End { depth: self.depth });
-                self.depth = bit;
+                self.depth = outer;
                 self.item_done();
                 Ok(())
             }
@@ -694,6 +705,15 @@ mod tests {
             .chain(core::iter::repeat_n(b'e', usize::from(MAX_DEPTH)))
             .collect();
         assert!(matches!(events(&ok, &[]).1, Ok(Progress::Done { .. })));
+        // Past the typed levels, a dictionary's keys are not checked (documented leniency);
+        // the levels above still are.
+        let mut nested = std::vec![b'l'; usize::from(TYPED_DEPTH)];
+        nested.extend(std::vec![b'd'; usize::from(MAX_DEPTH - TYPED_DEPTH)]);
+        nested.extend(b"i1ei2e");
+        nested.extend(std::vec![b'e'; usize::from(MAX_DEPTH)]);
+        assert!(matches!(events(&nested, &[]).1, Ok(Progress::Done { .. })));
+        let typed_bad = b"lllllld1:ai1ei2eeeeeeee";
+        assert_eq!(events(typed_bad, &[]).1, Err(Error::Syntax));
         assert_eq!(events(b"99999999:", &[]).1, Err(Error::TooLong));
         assert_eq!(
             events(b"i123456789012345678901e", &[]).1,

@@ -816,6 +816,24 @@ mod tests {
         let nested = parse(b"d1:rd2:id20:abcdefghij01234567891:vd6:valuesl3:abceee1:t2:aa1:y1:re");
         assert_eq!(nested.values().count(), 0);
         assert_eq!(nested.item_value(), None);
+        // A value, or a key the receiver ignores, nested as deep as libtorrent's DHT decodes
+        // (10 levels in all): still the query it is.
+        let deep = |dicts: usize| {
+            [
+                &b"d1:ad2:id20:abcdefghij01234567891:v"[..],
+                &b"d1:k".repeat(dicts),
+                b"li1ee",
+                &b"e".repeat(dicts),
+                b"e1:q3:put1:t2:aa1:y1:q1:x",
+                &b"l".repeat(9),
+                &b"e".repeat(9),
+                b"e",
+            ]
+            .concat()
+        };
+        let ten = deep(7);
+        assert_eq!(parse(&ten).method(), Some(Method::Put));
+        assert!(Krpc::parse(&deep(8)).is_err());
 
         let mut samples =
             b"d1:rd2:id20:abcdefghij01234567898:intervali21600e3:numi1500e7:samples40:".to_vec();
