@@ -296,14 +296,18 @@ fn dns_like_name(rng: &mut Rng) -> Vec<u8> {
     from_alphabet(rng, b"0123456789abcdefghijklmnopqrstuvwxyz.-", n)
 }
 
-/// 40 hex digits spoiled: one of them made a letter past `f`, one dropped or added, or a
-/// domain after them.
+/// 40 hex digits spoiled: one of them made a letter past `f` or upper case, one dropped or
+/// added, or a domain after them.
 fn near_info_hash_name(rng: &mut Rng) -> Vec<u8> {
     let mut name = from_alphabet(rng, b"0123456789abcdef", 40);
     match rng.below(4) {
         0 => {
             let at = rng.below(40) as usize;
-            name[at] = b'g' + rng.below(20) as u8;
+            name[at] = if rng.below(2) == 0 {
+                b'g' + rng.below(20) as u8
+            } else {
+                b'A' + rng.below(6) as u8
+            };
         }
         1 => {
             name.pop();
@@ -641,7 +645,7 @@ pub fn families() -> Vec<Family> {
             },
         },
         Family {
-            name: "TCP, one side: a TLS ClientHello naming 40 hex digits with one made a letter past `f`, one dropped or added, or a domain after them",
+            name: "TCP, one side: a TLS ClientHello naming 40 hex digits with one made a letter past `f` or upper case, one dropped or added, or a domain after them",
             transport: Transport::Tcp,
             midstream: false,
             make: |r| {

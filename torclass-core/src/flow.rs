@@ -53,7 +53,7 @@
 //! | MSE shape alone | none (`mse_shape` evidence) | random bytes are the shape by design (obfs4, Shadowsocks, Telegram share it); none of the 85 negative TCP flows reached both first flights in range unrefuted; a genuine exchange is refuted with probability about 2·10^-5 (0 of 3·10^4 sampled) |
 //! | MSE shape with corroboration; cleartext handshake after the exchange | Confirmed | no negative flow, with or without `bittorrent_host`; the handshake: as above |
 //! | unanswered first flight in range, to a known peer endpoint / from a BitTorrent host | Confirmed / Likely | no negative flow with `known_endpoint` |
-//! | a TLS ClientHello whose one server name is 40 hex digits (libtorrent's SSL torrents) | Confirmed | the name alone: (16/38)^40 ≈ 2^-50 of 40-character names of DNS's alphabet; none of 10^4 hellos naming random `[0-9a-z.-]` strings (half of them 40 long) or 10^4 naming 40 hex digits spoiled by one character or a domain; no negative flow (`tls_info_hash` in docs/accuracy.md) |
+//! | a TLS ClientHello whose one server name is 40 lower-case hex digits (libtorrent's SSL torrents) | Confirmed | the name alone: (16/38)^40 ≈ 2^-50 of 40-character names of DNS's alphabet; none of 10^4 hellos naming random `[0-9a-z.-]` strings (half of them 40 long) or 10^4 naming 40 hex digits spoiled by one character (upper case included), one more or a domain after them; no negative flow (`negative-tls-sni`: curl and OpenSSL naming a host, nothing, `<40 hex>.example.com`, 39 or 41 digits, 40 upper-case digits) (`tls_info_hash` in docs/accuracy.md) |
 //!
 //! - **Peer wire**: a complete 68-byte handshake is `Confirmed` unless what follows on its side
 //!   refutes it: the next bytes must frame as a valid peer wire message (keep-alives may come
@@ -142,10 +142,12 @@
 //! - **SSL torrents** (libtorrent): a torrent with a root certificate in its info dictionary
 //!   is only spoken over TLS, and the connecting peer must name the torrent's info-hash, in
 //!   hex, as the ClientHello's server name (`wire::tls`). A side that opens with a TLS
-//!   handshake record is read up to that name: 40 hex digits, the one name of the extension,
-//!   confirm at once ([`Evidence::TLS_INFO_HASH`], [`Protocol::PeerWireEncrypted`]) and the
+//!   handshake record is read up to that name: 40 lower-case hex digits, the one name of the
+//!   extension, confirm at once ([`Evidence::TLS_INFO_HASH`], [`Protocol::PeerWireEncrypted`]) and the
 //!   info-hash goes to the observer. No DNS name is 40 hex digits without a dot (it would need
-//!   a hex top-level domain), so a web, mail or VPN client never sends one. The same hello in
+//!   a hex top-level domain), so a web, mail or VPN client never sends one. A modified client
+//!   that sends another form libtorrent's peer accepts (upper case, more characters, a domain
+//!   after the digits) is not confirmed: those forms are open to anyone (docs/limits.md). The same hello in
 //!   a uTP DATA payload adds the evidence to the uTP flow.
 //! - **Magnet URIs** are metadata, not a verdict: a web page, a chat message or a mail that
 //!   mentions a magnet link is not BitTorrent traffic, and the default policy acts on verdicts.

@@ -248,8 +248,8 @@ evidence_bits! {
     /// a multiple of 16 KiB below 64 MiB) followed at once by a valid message header, on a
     /// TCP side picked up mid-stream: a block transfer, conclusive on its own.
     BLOCK_TRANSFER = 30, "block_transfer";
-    /// A TLS ClientHello whose server name is 40 hex digits: a libtorrent SSL torrent's
-    /// info-hash (`wire::tls`), conclusive on its own.
+    /// A TLS ClientHello whose server name is 40 lower-case hex digits: a libtorrent SSL
+    /// torrent's info-hash (`wire::tls`), conclusive on its own.
     TLS_INFO_HASH = 31, "tls_info_hash";
 }
 

@@ -416,7 +416,7 @@
 #define TORCLASS_EVIDENCE_BLOCK_TRANSFER (1 << 30)
 
 /**
- * A TLS ClientHello whose server name is 40 hex digits: a libtorrent SSL torrent's info-hash.
+ * A TLS ClientHello whose server name is 40 lower-case hex digits: a libtorrent SSL torrent's info-hash.
  */
 #define TORCLASS_EVIDENCE_TLS_INFO_HASH (1u << 31)
 

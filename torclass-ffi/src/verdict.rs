@@ -126,7 +126,7 @@ pub const TORCLASS_EVIDENCE_LOOKALIKE: u32 = 1 << 29;
 /// A 16 KiB block's piece message followed by a valid message header, on a TCP side picked up
 /// mid-stream (a block transfer; conclusive on its own).
 pub const TORCLASS_EVIDENCE_BLOCK_TRANSFER: u32 = 1 << 30;
-/// A TLS ClientHello whose server name is 40 hex digits: a libtorrent SSL torrent's info-hash.
+/// A TLS ClientHello whose server name is 40 lower-case hex digits: a libtorrent SSL torrent's info-hash.
 pub const TORCLASS_EVIDENCE_TLS_INFO_HASH: u32 = 1u32 << 31;
 
 // The same bits as Rust's `Evidence` (and hence Python's); the header test checks that every

@@ -3,9 +3,15 @@
 //! An SSL torrent carries a root certificate in its info dictionary, and its peers speak the
 //! peer wire inside TLS, over TCP or uTP. libtorrent's manual ("SSL torrents"): "A peer
 //! connecting to an SSL torrent MUST provide the SNI TLS extension (server name indication).
-//! The server name is the hex encoded info-hash of the torrent to connect to." The accepting
-//! peer decodes it as 40 hex digits of either case (its `from_hex`) and refuses the connection
-//! otherwise, so the client's first flight names the torrent in clear text.
+//! The server name is the hex encoded info-hash of the torrent to connect to." libtorrent sends
+//! exactly 40 lower-case hex digits (a v2 torrent's SHA-256 truncated to 20 bytes, a hybrid's
+//! v1 hash), so the client's first flight names the torrent in clear text.
+//!
+//! Only that form is read. libtorrent's accepting peer (2.0.8, tried in the capture lab)
+//! decodes the first 40 characters as hex of either case and ignores the rest, so a modified
+//! client may send upper case, more characters or a domain after the digits and still connect;
+//! those names are what a TLS client of anything else could send too, and are documented
+//! misses (docs/limits.md), not guesses.
 //!
 //! ```text
 //! record      u8 type 22 (handshake) | u16 version 3.x | u16 length 1..=2^14   (RFC 8446 §5.1)
@@ -19,10 +25,11 @@
 //!
 //! [`HelloReader`] reads a ClientHello cut into any segments and any number of handshake
 //! records (a hello may be fragmented across records, RFC 8446 §5.1), skipping every field but
-//! the lengths it needs, and reports whether its one server name is 40 hex digits, handing the
-//! decoded info-hash to the observer as it goes. A DNS name has no label of 40 hex digits
-//! standing alone: it ends in a top-level domain, and no top-level domain is hex (RFC 1123
-//! §2.1, RFC 3696 §2), so a hello that names one is not addressed to a web or mail server.
+//! the lengths it needs, and reports whether its one server name is 40 lower-case hex digits,
+//! handing the decoded info-hash to the observer as it goes. A DNS name is never one label of
+//! 40 hex digits standing alone: it ends in a top-level domain, and no top-level domain is
+//! (RFC 1123 §2.1, RFC 3696 §2), so a hello that names one is not addressed to a web or mail
+//! server.
 
 use crate::observer::{Field, Observer};
 use crate::verdict::Direction;
@@ -31,7 +38,7 @@ use crate::verdict::Direction;
 const RECORD_HEADER: u8 = 5;
 /// The largest record payload (RFC 8446 §5.1: "MUST NOT exceed 2^14 bytes").
 const MAX_RECORD: u16 = 1 << 14;
-/// The server name of an SSL torrent: 40 hex digits, a 20-byte info-hash.
+/// The server name of an SSL torrent: 40 lower-case hex digits, a 20-byte info-hash.
 pub const NAME_LEN: u16 = 40;
 
 /// Where the reader is in the ClientHello; each stage reads a known number of bytes.
@@ -104,7 +111,8 @@ unstable! {
     pub enum Step {
         /// All of the chunk was read; the ClientHello goes on.
         NeedMore,
-        /// The ClientHello's server name is 40 hex digits (an SSL torrent's info-hash).
+        /// The ClientHello's server name is 40 lower-case hex digits (an SSL torrent's
+        /// info-hash).
         InfoHash,
         /// Not a ClientHello, or one without such a name: nothing more to read.
         Other,
@@ -238,7 +246,7 @@ impl HelloReader {
         Step::NeedMore
     }
 
-    /// One digit of the server name; false if it is not a hex digit.
+    /// One digit of the server name; false if it is not a lower-case hex digit.
     fn name_digit<O: Observer>(&mut self, b: u8, dir: Direction, obs: &mut O) -> bool {
         let Some(nibble) = hex_digit(b) else {
             return false;
@@ -311,12 +319,11 @@ impl HelloReader {
     }
 }
 
-/// The value of an ASCII hex digit of either case.
+/// The value of a lower-case ASCII hex digit (libtorrent's `to_hex`).
 const fn hex_digit(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b.wrapping_sub(b'0')),
         b'a'..=b'f' => Some(b.wrapping_sub(b'a').wrapping_add(10)),
-        b'A'..=b'F' => Some(b.wrapping_sub(b'A').wrapping_add(10)),
         _ => None,
     }
 }
