@@ -1252,6 +1252,11 @@ fixed_file() {
 # h5 seeds a hybrid and h1 a v2-only SSL torrent to h6 (TCP, two sessions). No tracker, DHT,
 # LSD or PEX: the leechers connect_peer to the seeders' SSL ports. Certificates (Ed25519,
 # fixed seeds) and data are the same in every run, so are the info-hashes and SNIs.
+# libtorrent's server reads only the SNI's first 40 characters, as hex of either case, so a
+# modified client can send SNIs that stock libtorrent never does: h1 plays one with openssl
+# s_client (a peer certificate, a BEP 3 handshake) against a second v1 seeder on h5 (6884s,
+# 6885s), with the info-hash in upper case (TLS 1.3) and followed by .example.com (TLS 1.2),
+# and gets the seeder's handshake back. Their benign twins are in negative-tls-sni.
 scenario_ssl_torrent() {
     local d=$WORK/$SCENARIO v1 hy v2 h
     mkdir -p "$d/pki" "$d/seed1" "$d/seed2" "$d/seed5" "$d/get3" "$d/get4" "$d/get6h" "$d/get6v"
@@ -1278,6 +1283,10 @@ scenario_ssl_torrent() {
     note udp 2 6882 "SSL torrent v1 over uTP: TLS in uTP DATA, SNI $v1"
     note tcp 5 6882 "SSL torrent hybrid over TCP: TLS, info-hashes $hy"
     note tcp 1 6882 "SSL torrent v2-only over TCP: TLS, info-hash $v2"
+    serves tcp 5 6884 peer_wire_encrypted libtorrent-ssl openssl-s_client-bt
+    serves tcp 5 6885 peer_wire_encrypted libtorrent-ssl openssl-s_client-bt
+    note tcp 5 6884 "SSL torrent v1, modified client: SNI ${v1^^} (upper case), TLS 1.3"
+    note tcp 5 6885 "SSL torrent v1, modified client: SNI $v1.example.com, TLS 1.2"
     # tshark calls TCP 6881-6889 BitTorrent and knows no TLS inside uTP, so these look at the
     # bytes: a TLS record header (TCP payload, or uTP DATA payload after its 20-byte header)
     # and the info-hash in hex (only the ClientHello's SNI carries it in clear).
@@ -1287,7 +1296,13 @@ scenario_ssl_torrent() {
         "$hello && frame contains \"${hy%% *}\""
     expect 1 "ClientHello of the v2 torrent with its truncated v2 info-hash as SNI" \
         "$hello && frame contains \"$v2\""
+    expect 1 "ClientHello with the v1 info-hash in upper case as SNI" \
+        "$hello && frame contains \"${v1^^}\""
+    expect 1 "ClientHello with the v1 info-hash then .example.com as SNI" \
+        "$hello && frame contains \"$v1.example.com\""
     forbid "plaintext BEP 3 handshake" 'frame contains "BitTorrent protocol"'
+    "$PY" -c 'import sys; sys.stdout.buffer.write(b"\x13BitTorrent protocol" + bytes(8) +
+        bytes.fromhex(sys.argv[1]) + b"-OS0300-" + b"0" * 12)' "$v1" >"$d/handshake.bin"
 
     capture_start
     libtorrent seed2 2 6882s --transports tcp,utp --torrent "$d/v1.torrent" --save "$d/seed2" \
@@ -1305,9 +1320,23 @@ scenario_ssl_torrent() {
         --no-pex --ssl-cert "$(ssl_of 6)" --peer "$NET.5:6882" --duration 14 --require-complete
     libtorrent get6v 6 6883s --transports tcp --torrent "$d/v2.torrent" --save "$d/get6v" \
         --no-pex --ssl-cert "$(ssl_of 6)" --peer "$NET.1:6882" --duration 14 --require-complete
-    pause 15
-    alive seed2 seed5 seed1
-    stop get3 get4 get6h get6v seed2 seed5 seed1
+    libtorrent seed5e 5 6884s --listen-extra "$NET.5:6885s" --transports tcp \
+        --torrent "$d/v1.torrent" --save "$d/seed2" --seed --no-pex --ssl-cert "$(ssl_of 5)" \
+        --duration 18
+    pause 2
+    local port sni version
+    for port in 6884 6885; do
+        sni=${v1^^} version=-tls1_3
+        [[ $port == 6884 ]] || sni=$v1.example.com version=-tls1_2
+        (cat "$d/handshake.bin"; sleep 1.5) | on 1 openssl s_client -connect "$NET.5:$port" \
+            "$version" -servername "$sni" -cert "$d/pki/peer1.pem" -key "$d/pki/peer1.key" \
+            -CAfile "$d/pki/ca.pem" -nocommands -no_ign_eof >"$d/evade$port.out" 2>&1 || true
+        grep -aq 'BitTorrent protocol' "$d/evade$port.out" ||
+            die "the seeder did not answer SNI $sni (see $d/evade$port.out)"
+    done
+    pause 13
+    alive seed2 seed5 seed1 seed5e
+    stop get3 get4 get6h get6v seed5e seed2 seed5 seed1
     cmp -s "$d/get3/ssl.bin" "$d/seed2/ssl.bin" || die "SSL download over TCP incomplete (see get3 log)"
     cmp -s "$d/get4/ssl.bin" "$d/seed2/ssl.bin" || die "SSL download over uTP incomplete (see get4 log)"
     cmp -s "$d/get6h/ssl.bin" "$d/seed5/ssl.bin" || die "hybrid SSL download incomplete (see get6h log)"
