@@ -16,6 +16,10 @@ RULES.jsonl is written by make-captures.sh, one JSON object a line:
                                                the flows to that endpoint carry BitTorrent
                                                metadata (a magnet URI) in content that is
                                                not BitTorrent: added to their labels
+  {"kind":"note","l4":...,"ip":IP,"port":PORT,"note":TEXT}
+                                               a remark on the flows to that endpoint
+                                               (what makes them special), copied to
+                                               their labels as "note"
   {"kind":"expect","filter":TSHARK_FILTER,"min":N,"max":M|null,"what":TEXT}
                                                a tshark display filter that must match
                                                at least N (and at most M) frames
@@ -347,7 +351,7 @@ def load_rules(path):
                 expects.append(r)
             elif r["kind"] == "proxy":
                 rules.append(r)
-            elif r["kind"] == "content":
+            elif r["kind"] in ("content", "note"):
                 contents.append(r)
     return hosts, rules, expects, contents
 
@@ -504,8 +508,11 @@ def main():
             entry["also"] = also
         for c in contents:
             if c["l4"] == flow.l4 and (c["ip"], c["port"]) == tuple(flow.b):
-                entry["content"] = c["content"]
-                entry["info_hash"] = c["info_hash"].lower()
+                if c["kind"] == "note":
+                    entry["note"] = c["note"]
+                else:
+                    entry["content"] = c["content"]
+                    entry["info_hash"] = c["info_hash"].lower()
         if not flow.payload_bytes:
             entry["payload"] = False
         lines.append(entry)

@@ -4,11 +4,18 @@ Run with /usr/bin/python3 (Debian's python3-libtorrent is not importable from ot
 interpreters), and only inside a lab network namespace (`ip netns exec NS ...`).
 
     lt_client.py mktorrent --data FILE --out T.torrent [--tracker URL] [--piece BYTES]
-                           [--version v1|v2|hybrid] [--all-hashes]
+                           [--version v1|v2|hybrid] [--all-hashes] [--root-cert CA.pem]
         Writes a BitTorrent v1 (default), v2-only (BEP 52) or hybrid torrent and prints its
         info-hash in hex: the v1 SHA-1, or for v2-only the SHA-256 truncated to 20 bytes (what
         the handshake and trackers carry). --all-hashes prints every 20-byte hash it is
         known by (v1 and truncated v2), space-separated, for a tracker whitelist.
+        --root-cert makes an SSL torrent (libtorrent manual, "SSL torrents"): the PEM goes
+        into the info dict as `ssl-cert` and every peer needs a certificate signed by it.
+    lt_client.py sslcerts --out DIR --name TORRENT_NAME --peers N
+        Writes the PKI of an SSL torrent: ca.pem and ca.key, peerK.pem and peerK.key (K = 1..N,
+        SubjectAltName DNS = the torrent's name, signed by the CA). Ed25519 keys
+        from fixed seeds, fixed serials and validity, so every run writes the same bytes (and
+        the torrent made with --root-cert ca.pem has the same info-hash).
     lt_client.py run --listen IP:PORT --save DIR (--torrent T | --magnet URI) [options]
         Runs one session (a bare DHT node when neither is given) until --duration seconds have passed, then stops the torrent
         (so a "stopped" announce is sent) and exits.
@@ -35,6 +42,9 @@ def mktorrent(args):
     if args.tracker:
         ct.add_tracker(args.tracker)
     ct.set_creator("torclass capture lab")
+    if args.root_cert:
+        with open(args.root_cert) as f:
+            ct.set_root_cert(f.read())
     lt.set_piece_hashes(ct, os.path.dirname(os.path.abspath(args.data)))
     data = lt.bencode(ct.generate())
     with open(args.out, "wb") as f:
@@ -46,6 +56,49 @@ def mktorrent(args):
     if hashes.has_v2():
         known.append(str(hashes.v2)[:40])
     print(" ".join(known) if args.all_hashes else known[0])
+
+
+def sslcerts(args):
+    """Deterministic Ed25519 PKI for an SSL torrent (python3-cryptography, Debian 12)."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from cryptography.x509.oid import NameOID
+
+    start = datetime.datetime(2026, 1, 1)
+    end = datetime.datetime(2036, 1, 1)
+
+    def key(n):
+        return ed25519.Ed25519PrivateKey.from_private_bytes(bytes([n]) * 32)
+
+    def write(name, k, cert):
+        with open(os.path.join(args.out, name + ".key"), "wb") as f:
+            f.write(k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption()))
+        with open(os.path.join(args.out, name + ".pem"), "wb") as f:
+            f.write(cert.public_bytes(serialization.Encoding.PEM))
+
+    def subject(cn):
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+    ca_key = key(1)
+    ca = (x509.CertificateBuilder().subject_name(subject("torclass lab SSL torrent CA"))
+          .issuer_name(subject("torclass lab SSL torrent CA"))
+          .public_key(ca_key.public_key()).serial_number(1)
+          .not_valid_before(start).not_valid_after(end)
+          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+          .sign(ca_key, None))
+    write("ca", ca_key, ca)
+    for n in range(1, args.peers + 1):
+        k = key(1 + n)
+        cert = (x509.CertificateBuilder().subject_name(subject(f"peer{n}"))
+                .issuer_name(ca.subject).public_key(k.public_key()).serial_number(1 + n)
+                .not_valid_before(start).not_valid_after(end)
+                .add_extension(x509.SubjectAlternativeName([x509.DNSName(args.name)]),
+                               critical=False)
+                .sign(ca_key, None))
+        write(f"peer{n}", k, cert)
 
 
 def session_settings(args):
@@ -124,6 +177,9 @@ def run(args):
         if args.no_pex:
             atp.flags |= lt.torrent_flags.disable_pex
         h = ses.add_torrent(atp)
+        if args.ssl_cert:
+            cert, key, dh = args.ssl_cert.split(",")
+            h.set_ssl_certificate(cert, key, dh)
     log(f"started: torrent {h is not None}, listen {args.listen}, transports {args.transports}, "
         f"enc {args.enc}, dht {args.dht}")
 
@@ -143,7 +199,9 @@ def run(args):
                                               lt.peer_connect_alert, lt.peer_disconnected_alert,
                                               lt.listen_failed_alert, lt.listen_succeeded_alert,
                                               lt.dht_bootstrap_alert, lt.dht_reply_alert,
-                                              lt.dht_announce_alert, lt.dht_get_peers_alert)):
+                                              lt.dht_announce_alert, lt.dht_get_peers_alert,
+                                              lt.torrent_need_cert_alert, lt.peer_error_alert,
+                                              lt.torrent_error_alert)):
                 log(f"{type(a).__name__}: {a.message()}")
         if h is None:
             time.sleep(0.2)
@@ -182,6 +240,11 @@ def main():
     m.add_argument("--piece", type=int, default=32768)
     m.add_argument("--version", default="v1", choices=["v1", "v2", "hybrid"])
     m.add_argument("--all-hashes", action="store_true")
+    m.add_argument("--root-cert", help="PEM CA certificate: make an SSL torrent")
+    c = sub.add_parser("sslcerts")
+    c.add_argument("--out", required=True)
+    c.add_argument("--name", required=True, help="the torrent's name (the peers' DNS SAN)")
+    c.add_argument("--peers", type=int, default=2)
     r = sub.add_parser("run")
     r.add_argument("--listen", required=True, help="IP:PORT")
     r.add_argument("--listen-extra", action="append", help="a further IP:PORT ([IPv6]:PORT)")
@@ -203,11 +266,15 @@ def main():
     r.add_argument("--duration", type=float, default=20)
     r.add_argument("--proxy", help="TYPE,HOST,PORT[,USER,PASSWORD]; TYPE socks4, socks5, "
                    "socks5_pw, http or http_pw")
+    r.add_argument("--ssl-cert", help="CERT,KEY,DH: this peer's certificate for an SSL torrent")
     r.add_argument("--require-complete", action="store_true")
     r.add_argument("--verbose", action="store_true")
     args = p.parse_args()
     if args.cmd == "mktorrent":
         mktorrent(args)
+        return 0
+    if args.cmd == "sslcerts":
+        sslcerts(args)
         return 0
     if args.torrent and args.magnet:
         p.error("give at most one of --torrent and --magnet")
