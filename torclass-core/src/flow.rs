@@ -789,11 +789,26 @@ impl FlowClassifier {
     }
 
     /// Tell the classifier that the stream sent by `direction` lost bytes before the next
-    /// payload (a gap the flow table could not fill). Readers that cannot resume after a hole
-    /// stop; the text scans restart; flights still being measured are refuted.
+    /// payload (a gap the flow table could not fill, or a segment the capture's snapshot
+    /// length cut). Readers that cannot resume after a hole stop; the text scans restart;
+    /// flights still being measured are refuted. A tracker request cut there is judged as far
+    /// as it went (`http_tracker::RequestReader::cut`): captures with a short snapshot length
+    /// cut every announce's request line, after its `info_hash`, `peer_id` and `port`.
     pub fn gap(&mut self, direction: Direction) {
         if let Inner::Tcp { sides, .. } = &mut self.inner {
             if let Some(side) = sides.get_mut(direction.index()) {
+                if let Reader::Request(request) = &side.reader {
+                    if let (Some(conclusive), Some(f)) =
+                        (request.cut(), self.flags.get_mut(direction.index()))
+                    {
+                        *f |= if conclusive {
+                            TRACKER | CONCLUSIVE
+                        } else {
+                            TRACKER
+                        };
+                        self.evidence |= Evidence::TRACKER_ANNOUNCE;
+                    }
+                }
                 side.reader = match side.reader {
                     Reader::Start => Reader::Start,
                     Reader::Resume => Reader::Resume,

@@ -731,6 +731,63 @@ fn announce_line(target: &str) -> Vec<u8> {
     std::format!("GET {target} HTTP/1.1\r\nHost: tracker\r\n\r\n").into_bytes()
 }
 
+/// A capture with a short snapshot length cuts the announce's request line (adversarial M3):
+/// the request is judged as far as it went. Cut after `port`'s first digit it is conclusive;
+/// cut inside `peer_id` it is a weaker request (`likely` if nothing answers); cut inside
+/// `info_hash` it is nothing. A cut web request with other parameters stays what it is.
+#[test]
+fn an_announce_cut_by_the_snapshot_length() {
+    let line = announce_line(&std::format!("/announce?{ANNOUNCE_QUERY}"));
+    let at = |needle: &str| {
+        line.windows(needle.len())
+            .position(|w| w == needle.as_bytes())
+            .unwrap()
+            + needle.len()
+    };
+    let cut_run = |end: usize, reply: bool| {
+        let mut flow = FlowClassifier::new(Transport::Tcp);
+        flow.feed(A, &line[..end]);
+        flow.gap(A);
+        if reply {
+            flow.feed(
+                B,
+                b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nd8:interval",
+            );
+            flow.gap(B);
+        }
+        (flow.verdict(), flow.finish())
+    };
+    for reply in [false, true] {
+        let (now, _) = cut_run(at("&port=5"), reply);
+        assert_eq!(level(now), CONFIRMED_TRACKER, "cut in port, reply {reply}");
+        let (now, _) = cut_run(at("&uploaded=0&down"), reply);
+        assert_eq!(level(now), CONFIRMED_TRACKER, "cut later, reply {reply}");
+    }
+    let (now, end) = cut_run(at("&peer_id=-TR30"), false);
+    assert_eq!(now, Verdict::Undecided);
+    assert_eq!(
+        level(end),
+        Some((Protocol::HttpTracker, Confidence::Likely))
+    );
+    let (_, end) = cut_run(at("&peer_id=-TR3000-abcdefghijkl&port="), false);
+    assert_eq!(
+        level(end),
+        Some((Protocol::HttpTracker, Confidence::Likely))
+    );
+    assert_eq!(
+        cut_run(at("info_hash=%01%02%03"), false).1,
+        Verdict::NotBitTorrent
+    );
+    // An ordinary request cut anywhere.
+    let web = b"GET /search?q=ubuntu+iso&page=2&sort=seeders HTTP/1.1\r\n";
+    for end in 1..web.len() {
+        let mut flow = FlowClassifier::new(Transport::Tcp);
+        flow.feed(A, &web[..end]);
+        flow.gap(A);
+        assert_eq!(flow.finish(), Verdict::NotBitTorrent, "cut at {end}");
+    }
+}
+
 /// An announce with a 20-byte info_hash, a peer_id and a port is conclusive alone (its reply
 /// is often lost or not captured); so is a scrape. A request that lacks them is confirmed only
 /// by a tracker reply.

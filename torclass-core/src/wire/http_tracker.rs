@@ -476,6 +476,31 @@ impl RequestReader {
     }
 }
 
+impl RequestReader {
+    /// The request line was cut here (a capture's snapshot length, a lost segment): the
+    /// request as far as it went. A value being read counts as it stands only where its first
+    /// bytes say what it is: the digits of a `port` so far, an announce parameter's name; a
+    /// binary value counts only if it ended before the cut (the cut may fall inside it).
+    /// `Some(conclusive)` if that is a tracker request ([`RequestReader::conclusive`]).
+    #[must_use]
+    pub const fn cut(&self) -> Option<bool> {
+        let mut seen = self.seen;
+        if matches!(self.phase, Req::Value) && self.esc == 0 {
+            seen |= match self.param {
+                P_PEER_ID | P_ANNOUNCE_FIELD => S_ANNOUNCE_FIELD,
+                P_PORT if self.out > 0 && self.number <= 65535 => S_ANNOUNCE_FIELD | S_PORT,
+                P_PORT => S_ANNOUNCE_FIELD,
+                _ => 0,
+            };
+        }
+        if is_tracker(seen) {
+            Some(is_conclusive(seen))
+        } else {
+            None
+        }
+    }
+}
+
 /// A tracker request: a 20-byte `info_hash` and an announce parameter or a scrape path.
 const fn is_tracker(seen: u8) -> bool {
     seen & S_INFO_HASH != 0 && seen & (S_ANNOUNCE_FIELD | S_SCRAPE) != 0
