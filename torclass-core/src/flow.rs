@@ -254,6 +254,9 @@ enum Reader {
     /// Nothing more to read; the number of valid peer wire messages the side had sent
     /// (saturating), kept for the mid-stream rule that counts messages across both sides.
     Done(u8),
+    /// Nothing more to read: the side's handshake was cut after its 20-byte prefix by a gap
+    /// (a capture's snapshot length, [`FlowClassifier::gap`]).
+    Cut,
     /// Nothing more to read: the side, read mid-stream, sent messages in an order BEP 3
     /// forbids ([`message::Step::Refuted`]), so the flow's framing is no evidence on either
     /// side. Never read again ([`FlowClassifier::resync`]).
@@ -280,7 +283,8 @@ impl Side {
 
     /// True when the side can add nothing: its reader is done and its flights too.
     fn exhausted(&self, direction: Direction) -> bool {
-        matches!(self.reader, Reader::Done(_) | Reader::Refuted) && self.flights.is_done(direction)
+        matches!(self.reader, Reader::Done(_) | Reader::Refuted | Reader::Cut)
+            && self.flights.is_done(direction)
     }
 }
 
@@ -793,21 +797,30 @@ impl FlowClassifier {
     /// length cut). Readers that cannot resume after a hole stop; the text scans restart;
     /// flights still being measured are refuted. A tracker request cut there is judged as far
     /// as it went (`http_tracker::RequestReader::cut`): captures with a short snapshot length
-    /// cut every announce's request line, after its `info_hash`, `peer_id` and `port`.
+    /// cut every announce's request line, after its `info_hash`, `peer_id` and `port`. So is a
+    /// handshake cut after its 20-byte prefix: it counts as the side's handshake but is never
+    /// cleared on its own (a file that begins with one may follow), so only a handshake from
+    /// each side confirms the flow.
     pub fn gap(&mut self, direction: Direction) {
         if let Inner::Tcp { sides, .. } = &mut self.inner {
             if let Some(side) = sides.get_mut(direction.index()) {
-                if let Reader::Request(request) = &side.reader {
-                    if let (Some(conclusive), Some(f)) =
-                        (request.cut(), self.flags.get_mut(direction.index()))
-                    {
-                        *f |= if conclusive {
-                            TRACKER | CONCLUSIVE
-                        } else {
-                            TRACKER
-                        };
-                        self.evidence |= Evidence::TRACKER_ANNOUNCE;
+                let flags = self.flags.get_mut(direction.index());
+                match (&side.reader, flags) {
+                    (Reader::Request(request), Some(f)) => {
+                        if let Some(conclusive) = request.cut() {
+                            *f |= if conclusive {
+                                TRACKER | CONCLUSIVE
+                            } else {
+                                TRACKER
+                            };
+                            self.evidence |= Evidence::TRACKER_ANNOUNCE;
+                        }
                     }
+                    (Reader::Handshake(handshake), Some(f)) if handshake.has_prefix() => {
+                        *f |= HANDSHAKE;
+                        side.reader = Reader::Cut;
+                    }
+                    _ => {}
                 }
                 side.reader = match side.reader {
                     Reader::Start => Reader::Start,
@@ -817,6 +830,7 @@ impl FlowClassifier {
                         Reader::Text(magnet::Scanner::new(), found, handshake::Finder::new())
                     }
                     Reader::Refuted => Reader::Refuted,
+                    Reader::Cut => Reader::Cut,
                     _ => Reader::Done(0),
                 };
                 if !side.flights.is_done(direction) {
@@ -862,6 +876,12 @@ impl FlowClassifier {
         let any = a | b;
         if a & HANDSHAKE != 0 && b & HANDSHAKE != 0 {
             self.evidence |= Evidence::HANDSHAKE_REPLY;
+        }
+        // A handshake each way, one of them cut by the capture after its prefix (`gap`): peer
+        // wire, as two complete ones are once either side's turn ends.
+        let cut = matches!(sa.reader, Reader::Cut) || matches!(sb.reader, Reader::Cut);
+        if cut && (a & b) & HANDSHAKE != 0 && (a | b) & FROM_MSE == 0 {
+            self.detect(Protocol::PeerWire, Confidence::Confirmed);
         }
         if !negotiating {
             self.decide_mse(&sa, &sb, finishing);
@@ -1002,7 +1022,10 @@ fn digest(sides: &[Side; 2], flags: [u8; 2], evidence: Evidence) -> (u32, [u8; 2
             Reader::Done(count) if midstream => count,
             _ => 0,
         };
-        let done = u8::from(matches!(side.reader, Reader::Done(_) | Reader::Refuted)) << 7;
+        let done = u8::from(matches!(
+            side.reader,
+            Reader::Done(_) | Reader::Refuted | Reader::Cut
+        )) << 7;
         let negotiating = u8::from(proxy::negotiating(side)) << 6;
         u16::from_le_bytes([messages, side.flights.status() | done | negotiating])
     };
@@ -1091,6 +1114,7 @@ fn read_side<O: Observer>(
             Reader::Messages(r) => Reader::Done(r.count()),
             Reader::Done(count) => Reader::Done(count),
             Reader::Refuted => Reader::Refuted,
+            Reader::Cut => Reader::Cut,
             _ => Reader::Done(0),
         };
     }
@@ -1374,7 +1398,7 @@ impl<O: Observer> Reading<'_, O> {
                 }
                 &[]
             }
-            Reader::Done(_) | Reader::Refuted => &[],
+            Reader::Done(_) | Reader::Refuted | Reader::Cut => &[],
         }
     }
 }

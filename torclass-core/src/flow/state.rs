@@ -86,6 +86,7 @@ const RESYNC: u8 = 10;
 const RESUME: u8 = 11;
 const REFUTED: u8 = 12;
 const TLS: u8 = 13;
+const CUT: u8 = 14;
 
 fn encode_side(side: &Side, w: &mut StateWriter<'_>) {
     match &side.reader {
@@ -123,6 +124,7 @@ fn encode_side(side: &Side, w: &mut StateWriter<'_>) {
             w.u8(*messages);
         }
         Reader::Refuted => w.u8(REFUTED),
+        Reader::Cut => w.u8(CUT),
         Reader::Tls(r) => {
             w.u8(TLS);
             r.encode(w);
@@ -162,6 +164,7 @@ fn decode_side(r: &mut StateReader<'_>) -> Option<Side> {
         }
         DONE => Reader::Done(r.u8_if(|m| m <= super::FOLLOW_MESSAGES)?),
         REFUTED => Reader::Refuted,
+        CUT => Reader::Cut,
         TLS => Reader::Tls(tls::HelloReader::decode(r)?),
         PROXY => Reader::Proxy(super::proxy::Negotiation::decode(r)?),
         RESYNC => {

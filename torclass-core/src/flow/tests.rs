@@ -788,6 +788,58 @@ fn an_announce_cut_by_the_snapshot_length() {
     }
 }
 
+/// A short snapshot length cuts each side's handshake after its prefix: a handshake each way
+/// is peer wire; one side's alone (a file that begins with one) is not.
+#[test]
+fn handshakes_cut_by_the_snapshot_length() {
+    let a = handshake(b"-TR3000-abcdefghijkl");
+    let b = handshake(b"-qB4520-mnopqrstuvwx");
+    let run_cut = |ends: [Option<usize>; 2], after_b: &[u8]| {
+        let mut flow = FlowClassifier::new(Transport::Tcp);
+        for (dir, hs, end) in [(A, &a, ends[0]), (B, &b, ends[1])] {
+            match end {
+                Some(end) => {
+                    flow.feed(dir, &hs[..end]);
+                    flow.gap(dir);
+                }
+                None => {
+                    flow.feed(dir, hs);
+                }
+            }
+        }
+        if !after_b.is_empty() {
+            flow.feed(B, after_b);
+        }
+        (flow.verdict(), flow.finish())
+    };
+    let peer_wire = Some((Protocol::PeerWire, Confidence::Confirmed));
+    for (ends, after_b) in [
+        ([Some(20), Some(20)], &[][..]),
+        ([Some(30), Some(54)], &[][..]),
+        ([Some(28), None], &[][..]),
+        ([None, Some(40)], &[][..]),
+        ([Some(40), None], &msg(2, &[])[..]),
+        ([Some(30), None], &[0xff; 40][..]),
+    ] {
+        let (now, end) = run_cut(ends, after_b);
+        assert_eq!(level(now), peer_wire, "{ends:?}");
+        assert_eq!(level(end), peer_wire, "{ends:?}");
+    }
+    // Cut before the prefix ends, or one side's alone: not peer wire.
+    for (ends, after_b) in [
+        ([Some(19), Some(30)], &[][..]),
+        ([Some(30), Some(0)], &[][..]),
+    ] {
+        let mut flow = FlowClassifier::new(Transport::Tcp);
+        let (_, end) = run_cut(ends, after_b);
+        assert_ne!(level(end), peer_wire, "{ends:?}");
+        flow.feed(A, &a[..30]);
+        flow.gap(A);
+        flow.feed(B, &random_bytes(300, 7));
+        assert_eq!(flow.finish(), Verdict::NotBitTorrent);
+    }
+}
+
 /// An announce with a 20-byte info_hash, a peer_id and a port is conclusive alone (its reply
 /// is often lost or not captured); so is a scrape. A request that lacks them is confirmed only
 /// by a tracker reply.

@@ -211,6 +211,12 @@ impl Reader {
         Self { pos }
     }
 
+    /// True once the 20-byte prefix is read: a handshake, whatever comes of the rest.
+    #[must_use]
+    pub const fn has_prefix(&self) -> bool {
+        self.pos as usize >= field::PSTR.len()
+    }
+
     /// Read the next chunk, reporting recognised parts in order.
     pub fn read<'a>(&mut self, chunk: &'a [u8], mut on: impl FnMut(Part<'a>)) -> Step {
         let start = usize::from(self.pos);
