@@ -132,6 +132,7 @@ fn run(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
                     let target = match s[0] {
                         0x13 | 0x00 => "peer_wire",
                         b'G' | b'H' => "http_tracker",
+                        0x16 => "tls_hello",
                         _ => "magnet",
                     };
                     if s[0].is_ascii_uppercase() {
