@@ -143,12 +143,13 @@
 //!   is only spoken over TLS, and the connecting peer must name the torrent's info-hash, in
 //!   hex, as the ClientHello's server name (`wire::tls`). A side that opens with a TLS
 //!   handshake record is read up to that name: 40 lower-case hex digits, the one name of the
-//!   extension, confirm at once ([`Evidence::TLS_INFO_HASH`], [`Protocol::PeerWireEncrypted`]) and the
-//!   info-hash goes to the observer. No DNS name is 40 hex digits without a dot (it would need
-//!   a hex top-level domain), so a web, mail or VPN client never sends one. A modified client
-//!   that sends another form libtorrent's peer accepts (upper case, more characters, a domain
-//!   after the digits) is not confirmed: those forms are open to anyone (docs/limits.md). The same hello in
-//!   a uTP DATA payload adds the evidence to the uTP flow.
+//!   extension, confirm at once ([`Evidence::TLS_INFO_HASH`],
+//!   [`Protocol::PeerWireEncrypted`]) and the info-hash goes to the observer. No DNS name is
+//!   40 hex digits without a dot (it would need a hex top-level domain), so a web, mail or VPN
+//!   client never sends one. A modified client that sends another form libtorrent's peer
+//!   accepts (upper case, more characters, a domain after the digits) is not confirmed: those
+//!   forms are open to anyone (docs/limits.md). The same hello in a uTP DATA payload adds the
+//!   evidence to the uTP flow.
 //! - **Magnet URIs** are metadata, not a verdict: a web page, a chat message or a mail that
 //!   mentions a magnet link is not BitTorrent traffic, and the default policy acts on verdicts.
 //!   The URI's info-hash goes to the observer and [`Evidence::MAGNET_URI`] stays in
