@@ -22,11 +22,14 @@ Every flow is labelled `not_bittorrent`. Three sources, each a real implementati
 Deterministic: fixed addresses, ports, timestamps and seeds, so the same scapy and nmap-common
 give the same bytes. `--sweep` writes `negative-probes-sweep.pcap` instead (not committed):
 every match line's answer on the probe's first port, every probe and payload on up to 12 of
-the ports nmap lists for it, and every flow again to and from the
-ports BitTorrent clients use (6881, 6969, 51413), to find rules that depend on a port.
+the ports nmap lists for it, every flow again to and from the ports BitTorrent clients use
+(6881, 6969, 51413), to find rules that depend on a port, every TCP flow as picked up
+mid-stream (without its handshake; from its second message), and every UDP flow over IPv6
+and from its second datagram.
 """
 
 import argparse
+import collections
 import json
 import os
 import random
@@ -98,9 +101,14 @@ class Capture:
         """Add one flow: `messages` is a list of (from_client, bytes); returns False for a
         flow already added (same transport, port and bytes). A `midstream` TCP flow starts
         without its handshake, as in a capture that began after the connection opened; a
-        sweep adds one for every TCP flow, and one from its second message."""
+        sweep adds one for every TCP flow, and one from its second message; for every UDP
+        flow it adds one over IPv6 and one from its second datagram."""
         if self.sweep and l4 == "tcp" and not midstream:
             self.flow(source, program + "~mid", l4, port, messages, sport, v6, True)
+            if len(messages) > 1:
+                self.flow(source, program + "~mid2", l4, port, messages[1:], sport, v6, True)
+        if self.sweep and l4 == "udp" and not v6 and not midstream:
+            self.flow(source, program + "~v6", l4, port, messages, sport, True)
             if len(messages) > 1:
                 self.flow(source, program + "~mid2", l4, port, messages[1:], sport, v6, True)
         key = (l4, port, sport, v6, midstream, tuple(messages))
@@ -398,7 +406,7 @@ def main():
         for entry in cap.labels:
             ends = sorted([(entry["a"], entry["aport"]), (entry["b"], entry["bport"])],
                           key=label.endpoint_order)
-            verdict = verdicts.get((entry["l4"],) + tuple(ends), {})
+            verdict = verdicts.get((entry["l4"],) + tuple(ends), collections.Counter())
             entry["tshark"] = ",".join(n for n, _ in verdict.most_common()) or "-"
             f.write(json.dumps(entry, separators=(",", ":")) + "\n")
     print(f"{pcap}: {len(cap.labels)} flows, {len(cap.frames)} frames, "
