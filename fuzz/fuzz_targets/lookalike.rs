@@ -5,7 +5,8 @@
 use libfuzzer_sys::fuzz_target;
 use torclass_core::udp::{read_alone, Strength};
 use torclass_core::wire::lookalike::{
-    self, capwap, dns, dtls, ntp, oncrpc, quic, rtp, rx, ssdp, stun, teredo, wireguard, Lookalike,
+    self, capwap, dns, dtls, ike, ntp, oncrpc, quic, rtp, rx, ssdp, stun, teredo, wireguard,
+    Lookalike,
 };
 
 fuzz_target!(|data: &[u8]| {
@@ -57,6 +58,10 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(c) = capwap::Capwap::new_checked(data) {
         let _ = c.kind();
+    }
+    if let Ok(i) = ike::Ike::new_checked(data) {
+        assert!(matches!(i.version(), 1 | 2));
+        let _ = (i.exchange_type(), i.nat_traversal());
     }
     let _ = read_alone(data, false).strength == Strength::Conclusive;
 });

@@ -19,8 +19,8 @@
 //!
 //! A guess is not called at once: its datagram is first run past the refuters
 //! ([`crate::wire::lookalike`]: DNS incl. EDNS0 and DNSCrypt, QUIC, STUN/TURN, RTCP, DTLS, ONC
-//! RPC, AFS RX, WireGuard, NTP, SSDP, Teredo, CAPWAP), and it becomes `Likely` only after its
-//! first chance to be refuted: a shaped datagram from the other side, `HOLD_DATAGRAMS` more
+//! RPC, AFS RX, WireGuard, NTP, SSDP, Teredo, CAPWAP, IKE), and it becomes `Likely` only after
+//! its first chance to be refuted: a shaped datagram from the other side, `HOLD_DATAGRAMS` more
 //! datagrams, or the flow's end ([`crate::FlowClassifier::finish`]). A datagram that fits no BitTorrent form
 //! (and does not even start like one, `sample::may_be_bittorrent`) or that a refuter
 //! recognises *contradicts*: a held guess is dropped and the flow refuted,

@@ -477,6 +477,27 @@ fn an_edns_query_to_443_is_no_announce() {
     assert_eq!(f.evidence(), Evidence::LOOKALIKE);
 }
 
+/// A negative-probes sweep's false positive: strongSwan's IKEv2 INVALID_MAJOR_VERSION notify
+/// answering nmap's RPC probe echoes the probe's first 16 bytes as its SPIs, so its bytes 8–11
+/// are `00 00 00 02` and its 36 bytes a BEP 15 scrape. Seen alone (a capture that missed the
+/// probe), it was held as a guess and called `likely` at the flow's end; it is IKE
+/// (`wire::lookalike::ike`), and the flow is refuted.
+#[test]
+fn an_ike_message_shaped_as_a_scrape_is_no_scrape() {
+    let notify: [u8; 36] = [
+        0x72, 0xfe, 0x1d, 0x13, 0, 0, 0, 0, 0, 0, 0, 0x02, 0, 0x01, 0x86, 0xa0, 0x29, 0x20, 0x25,
+        0x20, 0, 0, 0, 0, 0, 0, 0, 0x24, 0, 0, 0, 0x08, 0, 0, 0, 0x05,
+    ];
+    assert!(matches!(
+        crate::wire::udp_tracker::parse_request(&notify),
+        Ok(crate::wire::udp_tracker::Message::ScrapeRequest(_))
+    ));
+    let (mut f, v) = run(&[(B, notify.to_vec())]);
+    assert!(v.iter().all(|v| !v.is_bittorrent()), "{v:?}");
+    assert_eq!(f.finish(), Verdict::NotBitTorrent);
+    assert_eq!(f.evidence(), Evidence::LOOKALIKE);
+}
+
 // ---- LSD --------------------------------------------------------------------------------
 
 #[test]

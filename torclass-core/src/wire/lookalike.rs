@@ -28,6 +28,7 @@ use core::fmt;
 pub mod capwap;
 pub mod dns;
 pub mod dtls;
+pub mod ike;
 pub mod ntp;
 pub mod oncrpc;
 pub mod quic;
@@ -73,11 +74,13 @@ pub enum Lookalike {
     Teredo = 14,
     /// CAPWAP control, data or DTLS-wrapped packet ([`capwap::Capwap`]).
     Capwap = 15,
+    /// IKEv1 or IKEv2 message, with or without the NAT-T marker ([`ike::Ike`]).
+    Ike = 16,
 }
 
 impl Lookalike {
     /// Every variant, in discriminant order.
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 16] = [
         Self::Dns,
         Self::DnsCrypt,
         Self::Quic,
@@ -93,6 +96,7 @@ impl Lookalike {
         Self::Ssdp,
         Self::Teredo,
         Self::Capwap,
+        Self::Ike,
     ];
 
     /// A short lower-case name.
@@ -114,6 +118,7 @@ impl Lookalike {
             Self::Ssdp => "ssdp",
             Self::Teredo => "teredo",
             Self::Capwap => "capwap",
+            Self::Ike => "ike",
         }
     }
 
@@ -135,8 +140,8 @@ impl fmt::Display for Lookalike {
 /// The family `datagram` belongs to, if one of the recognisers accepts it.
 ///
 /// The first byte picks the families that fix it (most do); then the ones whose first byte is
-/// free (a DNS id, an RPC xid, an RX epoch) or spread over many values (NTP) are tried. Each
-/// recogniser's work is bounded by the datagram's length.
+/// free (a DNS id, an RPC xid, an RX epoch, an IKE SPI) or spread over many values (NTP) are
+/// tried. Each recogniser's work is bounded by the datagram's length.
 #[must_use]
 pub fn recognise(datagram: &[u8]) -> Option<Lookalike> {
     let first = *datagram.first()?;
@@ -153,11 +158,12 @@ pub fn recognise(datagram: &[u8]) -> Option<Lookalike> {
         0xc0..=0xff => &[Lookalike::Quic],
         _ => &[],
     };
-    const ANY_FIRST_BYTE: [Lookalike; 4] = [
+    const ANY_FIRST_BYTE: [Lookalike; 5] = [
         Lookalike::Ntp,
         Lookalike::Dns,
         Lookalike::OncRpc,
         Lookalike::AfsRx,
+        Lookalike::Ike,
     ];
     let rtp: &[Lookalike] = if first & 0xc0 == 0x80 {
         &[Lookalike::Rtp]
@@ -191,6 +197,7 @@ pub fn accepts(family: Lookalike, datagram: &[u8]) -> bool {
         Lookalike::Ssdp => ssdp::Ssdp::new_checked(datagram).is_ok(),
         Lookalike::Teredo => teredo::Teredo::new_checked(datagram).is_ok(),
         Lookalike::Capwap => capwap::Capwap::new_checked(datagram).is_ok(),
+        Lookalike::Ike => ike::Ike::new_checked(datagram).is_ok(),
     }
 }
 

@@ -41,7 +41,8 @@
 //! keeps an unanswered first flight from counting as an MSE attempt. A second flight is refuted by a TLS
 //! record header (any content type and version). Length-prefixed messages are refuted when
 //! both first flights are framed like them ([`Flights::length_framed`]: a big-endian size of
-//! the rest, as Ethereum RLPx EIP-8 `auth`/`ack` and DNS over TCP, DNSCrypt included, send;
+//! the rest, as Ethereum RLPx EIP-8 `auth`/`ack` and DNS over TCP, DNSCrypt included, send, or
+//! a four-byte one, as Kerberos over TCP and Thrift, ZooKeeper and Kafka clients send;
 //! RLPx's `ack` followed by whole 16-byte frames; pre-EIP-8 RLPx's 307-byte `auth` and 210-byte
 //! `ack`): a 2^-16 pattern on one side, so it takes both (and an unanswered first flight framed
 //! so is no MSE attempt).
@@ -102,6 +103,9 @@ const FOUND: u8 = 16;
 const WINDOW: u8 = 32;
 /// The first flight opened with [`TEXT_MIN`] text bytes among its first [`SAMPLE`].
 const TEXT: u8 = 64;
+/// The first flight opened with two zero bytes: `scratch` holds its bytes 2–3, the low half of
+/// a four-byte big-endian size (cleared when the flight closes).
+const WIDE: u8 = 128;
 
 // Bits of `Flights::cand`: structures the current flight's first bytes still match.
 const C_TLS: u8 = 1;
@@ -226,8 +230,9 @@ impl Flights {
         self.flags & (SECOND | REFUTED) == SECOND
     }
 
-    /// True if the first flight is framed as a length-prefixed message: its first two bytes
-    /// are the big-endian size of the rest (RLPx EIP-8 `auth`/`ack`, a DNS over TCP message),
+    /// True if the first flight is framed as a length-prefixed message: its first two (or four)
+    /// bytes are the big-endian size of the rest (RLPx EIP-8 `auth`/`ack`, a DNS over TCP
+    /// message; Kerberos over TCP),
     /// or (responder) an RLPx `ack` followed by whole 16-byte frames, or pre-EIP-8 RLPx.
     #[must_use]
     pub const fn length_framed(&self) -> bool {
@@ -317,6 +322,7 @@ impl Flights {
             if self.framing(direction) {
                 self.flags |= FRAMED;
             }
+            self.flags &= !WIDE;
             self.flags |= FIRST;
             self.scratch = 0;
             self.cand = SECOND_CANDIDATES;
@@ -330,14 +336,18 @@ impl Flights {
     }
 
     /// Length-prefixed framing of the first flight, now that its length is known: a big-endian
-    /// size of the rest (DNS over TCP, RFC 7766 §8; RLPx EIP-8 `auth` and `ack`). RLPx's
+    /// size of the rest, in two bytes (DNS over TCP, RFC 7766 §8; RLPx EIP-8 `auth` and `ack`)
+    /// or four (Kerberos over TCP, RFC 4120 §7.2.2; Thrift's framed transport, ZooKeeper,
+    /// Kafka: a flight of at most [`MAX_FLIGHT`] bytes starts with two zero bytes). RLPx's
     /// responder may follow its `ack` (0x04 and at least the ECIES overhead of 113 bytes) with
     /// whole 16-byte frames; pre-EIP-8, `auth` is 307 bytes and `ack` 210, both starting 0x04.
     fn framing(&self, direction: Direction) -> bool {
         let len = self.flight;
-        let size = self.scratch.saturating_add(2);
+        let wide = self.flags & WIDE != 0;
+        let size = self.scratch.saturating_add(if wide { 4 } else { 2 });
         let message = size == len;
-        let eip8 = direction == Direction::Responder
+        let eip8 = !wide
+            && direction == Direction::Responder
             && self.cand & C_RLPX8 != 0
             && self.scratch >= 113
             && size <= len
@@ -359,7 +369,10 @@ impl Flights {
             .get(..usize::from(HEAD.saturating_sub(start)))
             .unwrap_or(chunk);
         for (at, &b) in (start..).zip(head) {
-            if at < 2 {
+            if at == 2 && self.scratch == 0 {
+                self.flags |= WIDE;
+            }
+            if at < 2 || (at < 4 && self.flags & WIDE != 0) {
                 self.scratch = (self.scratch << 8) | u16::from(b);
             } else if self.cand == 0 {
                 break;
@@ -668,7 +681,7 @@ impl Flights {
         let cand = r.u8()?;
         let finder = Finder::decode(r)?;
         let flags = r.u8_if(|f| {
-            f & !(REFUTED | FIRST | SECOND | FRAMED | FOUND | WINDOW | TEXT) == 0
+            (f & WIDE == 0 || f & FIRST == 0)
                 && (f & (SECOND | FRAMED | WINDOW) == 0 || f & FIRST != 0)
                 && (f & FOUND == 0 || f & SECOND != 0)
         })?;

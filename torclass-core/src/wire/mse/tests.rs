@@ -184,6 +184,25 @@ fn length_framing() {
     tcp_dns[1].1 = dns(320, 13);
     let (sides, _) = measure(&tcp_dns, 40);
     assert!(sides[0].length_framed() && sides[1].length_framed());
+    // Kerberos over TCP (RFC 4120 §7.2.2; nmap's AS-REQ probe, 117 bytes), Thrift's framed
+    // transport, ZooKeeper, Kafka: a four-byte size, at every cut of the first bytes.
+    let wide = |len: usize, seed| {
+        [
+            ((len - 4) as u32).to_be_bytes().to_vec(),
+            random(len - 4, seed),
+        ]
+        .concat()
+    };
+    for cut in 1..=5 {
+        let mut krb = key_exchange(8);
+        krb[0].1 = wide(117, 14);
+        krb[1].1 = wide(300, 15);
+        let (sides, _) = measure(&krb, cut);
+        assert!(sides[0].length_framed() && sides[1].length_framed(), "cut {cut}");
+        krb[0].1.push(0);
+        let (sides, _) = measure(&krb, cut);
+        assert!(!sides[0].length_framed(), "cut {cut}: the size must be the rest's");
+    }
     let mut old = key_exchange(6);
     old[0].1 = [std::vec![4], random(306, 10)].concat();
     old[1].1 = [std::vec![4], random(209 + 32, 11)].concat();
