@@ -52,7 +52,7 @@
 //! | two Azureus Messaging Protocol frames in a row (Vuze, BiglyBT; no other message or keep-alive between) whose ids are whole ids BiglyBT registers (`message::AZ_IDS`, 29) and whose version bytes are 1, 2 or 0x12, on a mid-stream side (`message_framing` from the reader) | Confirmed | after a frame's length on random bytes, a known frame: 2^-93.4 exactly (`00 00 00 n`, an exact id of 7–17 bytes, 3 of 256 version bytes), and after a planted known frame none of 10^5 random tails confirms; none of 5·10^4 random mid-stream flows of 2–6 such frames a side confirms: random ids, random `A`–`Z`/`_` ids, `AZ_`/`BT_` with random names, names recombined from BiglyBT's words, BiglyBT's ids one byte off (`tests/src/evidence.rs`; the frames that keep an `AZ_`/`BT_` prefix are a framing run, `Likely`); a protocol that frames messages the same way under the same names is Vuze's (docs/limits.md) |
 //! | MSE shape alone | none (`mse_shape` evidence) | random bytes are the shape by design (obfs4, Shadowsocks, Telegram share it); none of the 85 negative TCP flows reached both first flights in range unrefuted; a genuine exchange is refuted with probability about 2·10^-5 (0 of 3·10^4 sampled) |
 //! | MSE shape with corroboration; cleartext handshake after the exchange | Confirmed | no negative flow, with or without `bittorrent_host`; the handshake: as above |
-//! | unanswered first flight in range, to a known peer endpoint / from a BitTorrent host | Confirmed / Likely | with `known_endpoint` or `bittorrent_host`, 6 of the 1,554 negative TCP flows of `negative-probes` (nmap's binary probes to a closed service; a known limit, docs/limits.md), no other negative flow |
+//! | unanswered first flight in range, to a known peer endpoint / from a BitTorrent host | Confirmed / Likely | the flight must hold a key's set bits (`mse::KEY_ONES`: a random key misses with probability 5.7·10^-7) and be neither text nor length-framed; no negative flow, with `known_endpoint` or `bittorrent_host` (nmap's binary database probes to a closed service in `negative-probes`, six of which were before the set-bit test) |
 //! | a TLS ClientHello whose one server name is 40 lower-case hex digits (libtorrent's SSL torrents) | Confirmed | the name alone: (16/38)^40 ≈ 2^-50 of 40-character names of DNS's alphabet; none of 10^4 hellos naming random `[0-9a-z.-]` strings (half of them 40 long) or 10^4 naming 40 hex digits spoiled by one character (upper case included), one more or a domain after them; no negative flow (`negative-tls-sni`: curl and OpenSSL naming a host, nothing, `<40 hex>.example.com`, 39 or 41 digits, 40 upper-case digits) (`tls_info_hash` in docs/accuracy.md) |
 //!
 //! - **Peer wire**: a complete 68-byte handshake is `Confirmed` unless what follows on its side
@@ -946,7 +946,7 @@ impl FlowClassifier {
         // message (a DNS query over TCP): to a peer endpoint learned from BitTorrent traffic it
         // is confirmed; from a BitTorrent host it is only a guess (any of that host's
         // connections may go unanswered).
-        if finishing && sb.sent == 0 && fa.first_fits() && !fa.text() && !fa.length_framed() {
+        if finishing && sb.sent == 0 && fa.first_fits() && !fa.unlike_key() && !fa.length_framed() {
             if self.evidence.0 & Evidence::KNOWN_ENDPOINT.0 != 0 {
                 self.evidence |= Evidence::MSE_UNANSWERED;
                 self.detect(Protocol::PeerWireEncrypted, Confidence::Confirmed);

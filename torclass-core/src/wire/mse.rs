@@ -23,8 +23,10 @@
 //! ## What a peer controls, and what it cannot
 //! A client picks its own key and padding, so the *first* flights' bytes prove nothing: a key
 //! may have low entropy (`Ya = 2^500` is mostly zero bytes), start with any byte, or hold many
-//! printable ones. [`Flights`] therefore never requires a first flight to look random. What no
-//! compliant peer controls is the *second* flights: A's starts with two SHA-1 hashes of the
+//! printable ones. [`Flights`] therefore never requires a first flight to look random for an
+//! exchange to fit (only a first flight nothing answered, a one-sided guess, must look like
+//! a computed key: [`Flights::unlike_key`]). What no compliant peer controls is the *second*
+//! flights: A's starts with two SHA-1 hashes of the
 //! shared secret, then RC4 output; B's is RC4 output, or, when plaintext was selected, 14
 //! RC4 bytes and padding followed by B's cleartext BEP 3 handshake. Their first bytes must look
 //! random ([`SECOND_SAMPLE`], [`RESPONDER_SAMPLE`]); and a cleartext handshake prefix within
@@ -36,9 +38,10 @@
 //! a random key, more work than any client would spend searching keys), or by text no key can
 //! be: a TLS ClientHello or ServerHello (record and handshake headers), an SSLv2 ClientHello,
 //! an SSH identification string, an HTTP/1 status line, the HTTP/2 connection preface. A first
-//! flight of text ([`TEXT_MIN`] text bytes among its first [`SAMPLE`]) is no computed key, but
-//! a pair of evading peers may agree on a chosen one: it is only noted ([`Flights::text`]), and
-//! keeps an unanswered first flight from counting as an MSE attempt. A second flight is refuted by a TLS
+//! flight of text ([`TEXT_MIN`] text bytes among its first [`SAMPLE`]) or whose sample holds
+//! set bits no random key shows ([`KEY_ONES`]) is no computed key, but a pair of evading peers
+//! may agree on a chosen one: it is only noted ([`Flights::unlike_key`]), and keeps an
+//! unanswered first flight from counting as an MSE attempt. A second flight is refuted by a TLS
 //! record header (any content type and version). Length-prefixed messages are refuted when
 //! both first flights are framed like them ([`Flights::length_framed`]: a big-endian size of
 //! the rest, as Ethereum RLPx EIP-8 `auth`/`ack` and DNS over TCP, DNSCrypt included, send, or
@@ -64,6 +67,11 @@ pub const SAMPLE: u8 = 96;
 /// text ([`Flights::text`]): a random key has 36.7 ± 4.8, and at least this many with
 /// probability 2·10^-23.
 pub const TEXT_MIN: u8 = 84;
+/// Set bits a first flight's [`SAMPLE`] may hold and still be a computed key: a Diffie-Hellman
+/// public key is uniform below the 768-bit prime, so its 768 bits hold 384 ± 13.9 set ones,
+/// outside this range with probability 5.7·10^-7 (5 standard deviations). A binary request of
+/// zero fields and ASCII (nmap's database probes) holds far fewer.
+pub const KEY_ONES: core::ops::RangeInclusive<u16> = 315..=453;
 /// Bytes of the initiator's second flight whose statistics are tested: its two hashes and the
 /// 16 RC4 bytes after them, all outside any peer's control.
 pub const SECOND_SAMPLE: u8 = 56;
@@ -101,8 +109,9 @@ const FRAMED: u8 = 8;
 const FOUND: u8 = 16;
 /// The responder sent [`PLAINTEXT_WINDOW`] bytes after its first flight.
 const WINDOW: u8 = 32;
-/// The first flight opened with [`TEXT_MIN`] text bytes among its first [`SAMPLE`].
-const TEXT: u8 = 64;
+/// The first flight's [`SAMPLE`] is no computed key: [`TEXT_MIN`] text bytes, or set bits
+/// outside [`KEY_ONES`].
+const UNLIKE_KEY: u8 = 64;
 /// The first flight opened with two zero bytes: `scratch` holds its bytes 2–3, the low half of
 /// a four-byte big-endian size (cleared when the flight closes).
 const WIDE: u8 = 128;
@@ -130,7 +139,7 @@ const H2: &[u8; 12] = b"PRI * HTTP/2";
 pub struct Flights {
     /// Bytes of the current flight (saturating).
     flight: u16,
-    /// Set bits among the second flight's sampled bytes.
+    /// Set bits among the current flight's sampled bytes.
     ones: u16,
     /// During the first flight its first two bytes (a length prefix?); after it, the bytes sent
     /// since it ended (saturating).
@@ -239,14 +248,15 @@ impl Flights {
         self.flags & FRAMED != 0
     }
 
-    /// True if the first flight opened with text ([`TEXT_MIN`] text bytes among its first
-    /// [`SAMPLE`]): no Diffie-Hellman key a client computes looks like that (probability
-    /// 2·10^-23), but a pair of evading peers may agree on a chosen "key" out of band, so this
-    /// refutes nothing a second flight can still decide; it only keeps a one-sided guess
-    /// (an unanswered first flight) from being made of text.
+    /// True if the first flight opened with what no computed key looks like: text
+    /// ([`TEXT_MIN`] text bytes among its first [`SAMPLE`], probability 2·10^-23 for a
+    /// Diffie-Hellman key) or set bits outside [`KEY_ONES`] (5.7·10^-7). A pair of evading
+    /// peers may agree on a chosen "key" out of band, so this refutes nothing a second flight
+    /// can still decide; it only keeps a one-sided guess (an unanswered first flight) from
+    /// being made of a request of another protocol that nothing answered.
     #[must_use]
-    pub const fn text(&self) -> bool {
-        self.flags & TEXT != 0
+    pub const fn unlike_key(&self) -> bool {
+        self.flags & UNLIKE_KEY != 0
     }
 
     /// True once a cleartext handshake prefix was found in the responder's second flight.
@@ -390,8 +400,15 @@ impl Flights {
         self.text = self
             .text
             .saturating_add(u8::try_from(text).unwrap_or(u8::MAX));
-        if self.text >= TEXT_MIN {
-            self.flags |= TEXT;
+        let ones = sampled
+            .iter()
+            .fold(0u32, |n, b| n.wrapping_add(b.count_ones()));
+        self.ones = self
+            .ones
+            .saturating_add(u16::try_from(ones).unwrap_or(u16::MAX));
+        let whole = usize::from(start).saturating_add(sampled.len()) >= usize::from(SAMPLE);
+        if self.text >= TEXT_MIN || (whole && !KEY_ONES.contains(&self.ones)) {
+            self.flags |= UNLIKE_KEY;
         }
     }
 

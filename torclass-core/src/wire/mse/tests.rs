@@ -146,10 +146,32 @@ fn look_alike_first_flights_are_refuted() {
     // refuted: evading peers may agree on a chosen key.
     let mut f = Flights::new();
     f.read(&[b"x".repeat(84), random(12, 8)].concat(), A);
-    assert!(f.text() && !f.refuted());
+    assert!(f.unlike_key() && !f.refuted());
     let mut f = Flights::new();
     f.read(&[b"x".repeat(83), std::vec![0x80; 13]].concat(), A);
-    assert!(!f.text() && !f.refuted());
+    assert!(!f.unlike_key() && !f.refuted());
+    // Nor is a binary request of zero fields and ASCII (a database client's probe): too few
+    // set bits for a key. Random keys, cut anywhere, are keys.
+    let probe = [
+        std::vec![0u8; 4],
+        b"\x01\x00SQL\x00".to_vec(),
+        std::vec![0u8; 20],
+        b"DB2DAS\x00\x00".repeat(9),
+    ]
+    .concat();
+    let mut f = Flights::new();
+    f.read(&probe, A);
+    assert!(f.unlike_key() && !f.refuted());
+    let mut unlike = 0;
+    for seed in 0..2000 {
+        let key = random(96 + (seed as usize % 400), 1000 + seed);
+        let mut f = Flights::new();
+        for piece in key.chunks(1 + seed as usize % 97) {
+            f.read(piece, A);
+        }
+        unlike += usize::from(f.unlike_key());
+    }
+    assert_eq!(unlike, 0);
 }
 
 #[test]
