@@ -150,11 +150,22 @@ fn every_thread_reads_all(
     (jsonl(&records), packets, table, error)
 }
 
+/// The table's counters but `probes`: the slots a packet examined depend on whether a flow
+/// that timed out was swept before a new flow looked at its slot, and each classifier's clock
+/// moves at its own pace (a window's latest timestamp, not every frame's). Flows 200 s apart
+/// (`negative-probes`) show it; what ended and why does not depend on it.
+fn without_probes(mut table: TableStats) -> TableStats {
+    table.probes = 0;
+    table
+}
+
 /// The windowed split gives what every thread reading the whole file gave: the same JSON lines
-/// byte for byte, the same summed counters and the same error, whatever the window size.
+/// byte for byte, the same summed counters (but the slots examined, [`without_probes`]) and
+/// the same error, whatever the window size.
 fn same_as_every_thread_reading_all(path: &Path, config: AnalyzerConfig) {
     for threads in [1, 2, 3, 4] {
-        let expected = every_thread_reads_all(path, config, threads);
+        let (lines, packets, table, error) = every_thread_reads_all(path, config, threads);
+        let expected = (lines, packets, without_probes(table), error);
         // A mapped file's windows point into the map; a stream's are copies.
         let runs = [1, 7, 4096]
             .map(|w| (w, ReadMode::Auto))
@@ -169,7 +180,7 @@ fn same_as_every_thread_reading_all(path: &Path, config: AnalyzerConfig) {
             let got = (
                 jsonl(&out.records),
                 out.packets,
-                out.table,
+                without_probes(out.table),
                 out.error.map(|e| e.to_string()),
             );
             assert_eq!(
