@@ -1,5 +1,6 @@
-//! The UDP FlowClassifier over a stream of (direction, datagram) records: no panic, a
-//! BitTorrent verdict never goes back, and a finished flow is decided.
+//! The UDP FlowClassifier over a stream of (direction, datagram) records (those of odd length
+//! as datagrams the capture cut): no panic, a BitTorrent verdict never goes back, and a
+//! finished flow is decided.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use torclass_core::{Direction, FlowClassifier, Metadata, Transport, Verdict};
@@ -15,7 +16,11 @@ fuzz_target!(|data: &[u8]| {
             Direction::Initiator
         };
         let before = flow.verdict();
-        let after = flow.feed_with(dir, record.bytes, &mut meta);
+        let after = if record.bytes.len() % 2 == 1 {
+            flow.feed_cut_with(dir, record.bytes, &mut meta)
+        } else {
+            flow.feed_with(dir, record.bytes, &mut meta)
+        };
         if let Verdict::BitTorrent(b) = before {
             let Verdict::BitTorrent(a) = after else {
                 panic!("{before:?} went back to {after:?}");

@@ -1,12 +1,15 @@
-//! KRPC (BEP 5) datagram view: parse, then every accessor.
+//! KRPC (BEP 5) datagram view: parse, then every accessor; the start of a cut datagram is
+//! never a whole message's.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use torclass_core::wire::krpc::Krpc;
+use torclass_core::wire::krpc::{cut_start, Krpc};
 
 fuzz_target!(|data: &[u8]| {
+    let start = cut_start(data);
     let Ok(k) = Krpc::parse(data) else {
         return;
     };
+    assert!(start.is_none(), "a whole message read as a cut one");
     let _ = (
         k.kind(),
         k.transaction_id(),

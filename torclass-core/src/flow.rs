@@ -473,6 +473,31 @@ impl FlowClassifier {
         payload: &[u8],
         observer: &mut O,
     ) -> Verdict {
+        self.feed_payload(direction, payload, false, observer)
+    }
+
+    /// [`FlowClassifier::feed_with`] for a UDP datagram whose end the capture cut (a snapshot
+    /// length shorter than the datagram): it is read as far as it goes, and the start of a
+    /// KRPC message (its `a` or `r` dictionary with a complete 20-byte `id`,
+    /// `wire::krpc::cut_start`) is conclusive there, as a whole one is. For TCP, a segment the
+    /// capture cut is a gap after its bytes ([`FlowClassifier::gap`]), and this is
+    /// `feed_with`.
+    pub fn feed_cut_with<O: Observer>(
+        &mut self,
+        direction: Direction,
+        payload: &[u8],
+        observer: &mut O,
+    ) -> Verdict {
+        self.feed_payload(direction, payload, true, observer)
+    }
+
+    fn feed_payload<O: Observer>(
+        &mut self,
+        direction: Direction,
+        payload: &[u8],
+        cut: bool,
+        observer: &mut O,
+    ) -> Verdict {
         if payload.is_empty() || self.is_done() {
             return self.verdict();
         }
@@ -531,7 +556,7 @@ impl FlowClassifier {
                     (NOT_BITTORRENT, _) => Phase::Refuted,
                     _ => Phase::Undecided,
                 };
-                let found = udp.feed(direction, payload, self.evidence, phase, observer);
+                let found = udp.feed(direction, payload, cut, self.evidence, phase, observer);
                 self.evidence |= found.evidence;
                 if let Some((protocol, confidence)) = found.detection {
                     self.detect(protocol, confidence);

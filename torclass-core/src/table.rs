@@ -1078,7 +1078,10 @@ where
                     packet.payload_len_on_wire,
                 ),
                 None => {
-                    if !packet.payload.is_empty() {
+                    let cut = packet.payload.len() < packet.payload_len_on_wire as usize;
+                    if cut {
+                        classifier.feed_cut_with(direction, packet.payload, &mut observer);
+                    } else if !packet.payload.is_empty() {
                         classifier.feed_with(direction, packet.payload, &mut observer);
                     }
                 }

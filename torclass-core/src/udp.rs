@@ -145,6 +145,7 @@ unstable! {
         state.read(
             Direction::Initiator,
             datagram,
+            false,
             Evidence::NONE,
             &mut NoObserver,
         )
@@ -332,16 +333,17 @@ impl UdpState {
             .is_some_and(|side| side.measure(payload))
     }
 
-    /// Run the BitTorrent readers over one datagram.
+    /// Run the BitTorrent readers over one datagram (`cut`: its end was not captured).
     fn read<O: Observer>(
         &mut self,
         direction: Direction,
         datagram: &[u8],
+        cut: bool,
         prior: Evidence,
         observer: &mut O,
     ) -> Reading {
         match datagram.first() {
-            Some(b'd') => self.krpc(direction, datagram, observer),
+            Some(b'd') => self.krpc(direction, datagram, cut, observer),
             Some(b'B') => self.lsd(direction, datagram, observer),
             _ => match self.tracker(direction, datagram, observer) {
                 Reading {
@@ -373,16 +375,21 @@ impl UdpState {
         &mut self,
         direction: Direction,
         datagram: &[u8],
+        cut: bool,
         prior: Evidence,
         phase: Phase,
         observer: &mut O,
     ) -> UdpFound {
         let Ok(header) = socks_udp::UdpHeader::new_checked(datagram) else {
-            return self.feed_one(direction, datagram, prior, phase, observer).0;
+            return self
+                .feed_one(direction, datagram, cut, prior, phase, observer)
+                .0;
         };
         if !self.socks() {
             if header.frag() != 0 || !self.wrapped(direction, datagram, header.payload(), prior) {
-                return self.feed_one(direction, datagram, prior, phase, observer).0;
+                return self
+                    .feed_one(direction, datagram, cut, prior, phase, observer)
+                    .0;
             }
             self.seen2 |= SOCKS;
             let port = header.port().to_be_bytes();
@@ -393,7 +400,8 @@ impl UdpState {
         if header.frag() != 0 {
             return UdpFound::evidence(Evidence::NONE);
         }
-        let (found, strength) = self.feed_one(direction, header.payload(), prior, phase, observer);
+        let (found, strength) =
+            self.feed_one(direction, header.payload(), cut, prior, phase, observer);
         if strength == Strength::Conclusive {
             if let Some(peer) = header.target().socket_addr() {
                 observer.endpoint(EndpointSource::Proxy, peer);
@@ -413,11 +421,11 @@ impl UdpState {
     ) -> bool {
         let (mut inner, mut outer) = (*self, *self);
         inner
-            .read(direction, payload, prior, &mut NoObserver)
+            .read(direction, payload, false, prior, &mut NoObserver)
             .strength
             >= Strength::Guess
             && outer
-                .read(direction, datagram, prior, &mut NoObserver)
+                .read(direction, datagram, false, prior, &mut NoObserver)
                 .strength
                 < Strength::Guess
     }
@@ -427,6 +435,7 @@ impl UdpState {
         &mut self,
         direction: Direction,
         datagram: &[u8],
+        cut: bool,
         prior: Evidence,
         phase: Phase,
         observer: &mut O,
@@ -455,9 +464,9 @@ impl UdpState {
             _ => None,
         };
         let reading = if lookalike.is_some_and(Lookalike::is_exact) {
-            self.read(direction, datagram, prior, &mut NoObserver)
+            self.read(direction, datagram, cut, prior, &mut NoObserver)
         } else {
-            self.read(direction, datagram, prior, observer)
+            self.read(direction, datagram, cut, prior, observer)
         };
         if reading.strength >= Strength::Shaped {
             self.seen |= SHAPED;

@@ -548,3 +548,39 @@ fn decided_at_is_where_a_refuted_flow_became_bittorrent() {
     assert!(refuted_at.is_some_and(|at| at < 13), "{refuted_at:?}");
     assert_eq!(slot.decided_at_packet(), Some(13));
 }
+
+/// A DHT datagram cut by the snapshot length (96-byte traces): its start, up to the node id,
+/// is a query; the same bytes as a whole datagram are not, and a cut datagram of other bytes
+/// is nothing.
+#[test]
+fn a_krpc_query_cut_by_the_snapshot_length() {
+    let query = b"d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz123456e1:q9:get_peers1:t2:aa1:y1:qe";
+    let run = |payload: &[u8], on_wire: usize| {
+        let mut slots = std::vec![Slot::default(); 16];
+        let mut t = table(&mut slots);
+        let p = Packet {
+            key: key(ep(1, 5000), ep(2, 6881), Transport::Udp),
+            tcp: None,
+            fragment: Fragment::None,
+            payload,
+            payload_len_on_wire: u32::try_from(on_wire).unwrap_or(0),
+            tunnel: None,
+        };
+        let out = t.process(&p, 0, |_| {}).unwrap();
+        let id = t
+            .iter()
+            .next()
+            .and_then(|s| s.meta.dht_node_id(Direction::Initiator).map(|i| i.to_vec()));
+        (out.verdict, id)
+    };
+    let (v, id) = run(&query[..54], query.len());
+    assert_eq!(
+        v.detection().map(|d| (d.protocol, d.confidence)),
+        Some((Protocol::Dht, Confidence::Confirmed))
+    );
+    assert_eq!(id.as_deref(), Some(&b"abcdefghij0123456789"[..]));
+    assert!(!run(&query[..54], 54).0.is_bittorrent());
+    assert!(!run(&query[..30], query.len()).0.is_bittorrent());
+    let other = crate::test_util::random_bytes(54, 9);
+    assert!(!run(&other, 200).0.is_bittorrent());
+}

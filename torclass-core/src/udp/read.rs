@@ -27,14 +27,23 @@ impl UdpState {
     /// random datagrams, 0 of 25,000 starting `d1:` and 0 of 25,000 starting `d1:ad2:id20:`
     /// parse as KRPC at all; 0 of the 273 datagrams of the negative captures. A conclusive
     /// message needs a complete dictionary with `t`, `y` and a 20-byte `id` in `a` or `r`.
+    ///
+    /// A datagram whose end the capture cut (`cut`) is read as far as it goes: the start of a
+    /// query or a response, up to a complete 20-byte `id` in `a` or `r` ([`krpc::cut_start`]),
+    /// is conclusive, as the message would be (`d1:ad2:id20:` alone is 12 fixed bytes).
     pub(super) fn krpc<O: Observer>(
         &mut self,
         direction: Direction,
         datagram: &[u8],
+        cut: bool,
         observer: &mut O,
     ) -> Reading {
         let Ok(msg) = Krpc::parse(datagram) else {
-            return Reading::NONE;
+            let Some((_, id)) = cut.then(|| krpc::cut_start(datagram)).flatten() else {
+                return Reading::NONE;
+            };
+            observer.field(direction, Field::DhtNodeId, 0, id);
+            return Reading::new(Evidence::DHT_QUERY, Protocol::Dht, Strength::Conclusive);
         };
         let answers = self.answers(PENDING_DHT, direction, msg.transaction_id());
         let (evidence, strength) = match msg.kind() {

@@ -203,6 +203,58 @@ struct Scan<'a> {
     error_list: bool,
 }
 
+/// The start of a KRPC message whose datagram a capture cut (a snapshot length shorter than
+/// the datagram): the captured bytes are valid bencode of one dictionary not yet ended, whose
+/// `a` (a query's arguments) or `r` (a response's values) dictionary holds a complete 20-byte
+/// `id`. Its kind and the node id, or `None`. libtorrent and most clients sort the keys, so
+/// a query starts `d1:ad2:id20:` and a response `d1:rd2:id20:` (or `d2:ip6:…1:rd2:id20:`,
+/// BEP 42): the id ends within 32–42 bytes, inside a 96-byte snapshot.
+#[must_use]
+pub fn cut_start(datagram: &[u8]) -> Option<(Kind, &[u8; 20])> {
+    if datagram.first() != Some(&b'd') {
+        return None;
+    }
+    let (mut top, mut body, mut key) = (&b""[..], None, &b""[..]);
+    let mut found = None;
+    let progress = Tokenizer::new().feed(datagram, |event| match event {
+        Event::Str {
+            piece,
+            key: true,
+            depth,
+            ..
+        } => match depth {
+            1 => top = piece,
+            2 => key = piece,
+            _ => {}
+        },
+        Event::DictStart { depth: 2 } => {
+            body = match top {
+                b"a" => Some(Kind::Query),
+                b"r" => Some(Kind::Response),
+                _ => None,
+            };
+        }
+        Event::End { depth: 2 } => body = None,
+        Event::Str {
+            piece,
+            key: false,
+            depth: 2,
+            first: true,
+            last: true,
+            ..
+        } if key == b"id" && found.is_none() => {
+            if let (Some(kind), Ok(id)) = (body, <&[u8; 20]>::try_from(piece)) {
+                found = Some((kind, id));
+            }
+        }
+        _ => {}
+    });
+    match progress {
+        Ok(Progress::NeedMore) => found,
+        _ => None,
+    }
+}
+
 impl<'a> Krpc<'a> {
     /// Parse one datagram. See the module docs for what is required.
     ///
@@ -792,6 +844,41 @@ mod tests {
         let (seeds, peers) = r.bloom_filters();
         assert_eq!(seeds.map(<[u8]>::len), Some(256));
         assert_eq!(peers.map(|p| p[0]), Some(0xff));
+    }
+
+    /// A datagram cut by the snapshot length: the start of a query or a response, up to a
+    /// complete 20-byte id in `a` or `r`; nothing shorter, nothing else, never a whole message
+    /// or broken bencode.
+    #[test]
+    fn the_start_of_a_cut_message() {
+        let query = b"d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz123456e1:q9:find_node1:t2:aa1:y1:qe";
+        let response = b"d2:ip6:\x0a\x00\x00\x01\x1a\xe11:rd2:id20:abcdefghij01234567895:nodes0:e1:t2:aa1:y1:re";
+        for (msg, kind) in [(&query[..], Kind::Query), (&response[..], Kind::Response)] {
+            let id_end = msg.windows(20).position(|w| w == ID).unwrap() + 20;
+            for cut in 1..msg.len() {
+                let got = cut_start(&msg[..cut]);
+                if cut >= id_end {
+                    assert_eq!(got, Some((kind, ID)), "cut at {cut}");
+                } else {
+                    assert_eq!(got, None, "cut at {cut}");
+                }
+            }
+            assert_eq!(
+                cut_start(msg),
+                None,
+                "a whole message is parsed, not guessed"
+            );
+        }
+        for other in [
+            &b"d1:xd2:id20:abcdefghij0123456789"[..],
+            b"d1:ad3:idx20:abcdefghij0123456789",
+            b"d1:ad2:id19:abcdefghij012345678",
+            b"d1:ai1e2:id20:abcdefghij0123456789",
+            b"l1:ad2:id20:abcdefghij0123456789",
+            b"d1:ad2:id20:abcdefghij0123456789x",
+        ] {
+            assert_eq!(cut_start(other), None, "{:?}", core::str::from_utf8(other));
+        }
     }
 
     #[test]
