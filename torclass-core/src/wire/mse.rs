@@ -64,8 +64,8 @@ pub const MAX_FLIGHT: u16 = 96 + 512;
 /// Bytes of each first flight that the text refuter counts (the public key).
 pub const SAMPLE: u8 = 96;
 /// Text bytes (printable ASCII, tab, CR, LF) among a first flight's [`SAMPLE`] that make it
-/// text ([`Flights::text`]): a random key has 36.7 ± 4.8, and at least this many with
-/// probability 2·10^-23.
+/// text (part of [`Flights::unlike_key`]): a random key has 36.7 ± 4.8, and at least this
+/// many with probability 2·10^-23.
 pub const TEXT_MIN: u8 = 84;
 /// Set bits a first flight's [`SAMPLE`] may hold and still be a computed key: a Diffie-Hellman
 /// public key is uniform below the 768-bit prime, so its 768 bits hold 384 ± 13.9 set ones,
