@@ -4,8 +4,9 @@
 # byte for byte the committed ones, labels included; encapsulate.py also checks each with
 # tshark. So is negative-probes (tests/captures/probes.py: nmap's probes and scapy's protocol
 # layers), and negative-p2plike (tests/captures/p2plike.py: eDonkey/eMule, Kad, Gnutella,
-# Direct Connect, Soulseek, libp2p, I2P; 3 s). About 60 s. Needs scapy
-# (scripts/python-requirements.txt, in .venv), tshark and nmap-common (its probe files).
+# Gnutella2, Xunlei, PPStream, Direct Connect, Soulseek, libp2p, I2P; 3 s). About 60 s.
+# Needs scapy (scripts/python-requirements.txt, in .venv), tshark and nmap-common (its probe
+# files).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if ! .venv/bin/python -c 'import scapy' 2>/dev/null || ! command -v tshark >/dev/null \

@@ -11,23 +11,26 @@ transfers of tens to hundreds of packets.
 
 Three parts, in this order in time:
 
-* plain hosts (10.77.3.0/24, no BitTorrent anywhere in the capture): eDonkey/eMule TCP to a
-  server and between clients, eMule's protocol obfuscation (client to client: a 4-byte key
-  part and RC4; client to server: a Diffie-Hellman exchange over a 768-bit prime, the shape of
-  MSE/PE's first flights), Kad2 over UDP (plain, packed and obfuscated), eDonkey server UDP,
-  Gnutella 0.6 (TCP and UDP), Direct Connect (hub and client to client), Soulseek (server and
-  peer), libp2p (multistream-select, Noise, yamux), I2P NTCP2 and SSU2; each on its usual port
-  and on a random high port;
+* plain hosts (10.77.3.0/24, no BitTorrent anywhere in the committed captures): eDonkey/eMule
+  TCP to a server and between clients, eMule's protocol obfuscation (client to client: a
+  4-byte key part and RC4; client to server: a Diffie-Hellman exchange over a 768-bit prime,
+  the shape of MSE/PE's first flights), Kad2 over UDP (plain, packed and obfuscated), eDonkey
+  server UDP, Gnutella 0.6 and Gnutella2 (TCP and UDP), Xunlei/Thunder, PPStream, Direct
+  Connect (hub and client to client), Soulseek (server and peer), libp2p (multistream-select,
+  Noise), I2P NTCP2 and SSU2; each on its usual port and on a random high port;
 * a real DHT exchange (BEP 5: ping, find_node, get_peers with `values`) between 10.77.4.5 and
-  10.77.4.6, labelled `dht`: torclass learns both as BitTorrent hosts and the peers listed in
-  `values` as peer endpoints;
-* the same protocols again from the BitTorrent host 10.77.4.5 (and to 10.77.4.6), as on a
-  machine that runs a BitTorrent client next to eMule, a Gnutella servent or an I2P router.
+  10.77.4.6, and one from 10.77.4.2, labelled `dht`: torclass learns the three as BitTorrent
+  hosts and the peers listed in `values` as peer endpoints;
+* the same protocols again from the BitTorrent host 10.77.4.2 (to 10.77.4.1 and 10.77.4.3),
+  as on a machine that runs a BitTorrent client next to eMule, a Gnutella servent or an I2P
+  router.
 
 Corroborated random-looking flows that torclass cannot tell from MSE/PE (a documented limit,
 see tests/captures/README.md "negative-p2plike") are written only with `--limits`, into
-`negative-p2plike-limits.*` (not committed): eMule's client-to-server obfuscation and I2P
-NTCP2 from the BitTorrent host.
+`negative-p2plike-limits.*` (not committed): from the BitTorrent host, eMule's client-to-server
+obfuscation, its client-to-client obfuscation with large paddings, I2P NTCP2 with large
+paddings, and obfuscated first messages nothing answered (one of them to the peer endpoint the
+DHT listed).
 """
 
 import argparse
@@ -567,6 +570,88 @@ def ssu2(r):
     return msgs
 
 
+# Xunlei/Thunder: nDPI's thunder.c (a 4-byte little-endian protocol version of 0x30-0x3f,
+# then the message; over TCP inside HTTP POSTs of application/octet-stream). Version 0x31
+# over UDP starts like a uTP RESET (type 3, version 1) with extension 0 and connection id 0.
+
+def thunder_udp(r):
+    msgs = []
+    for i in range(8):
+        ver = r.choice([0x31, 0x32, 0x36, 0x3b])
+        cmd = r.choice([0x01, 0x02, 0x05, 0x0b, 0x21])
+        body = struct.pack("<IB", ver, cmd) + struct.pack("<I", r.getrandbits(32)) + sstr(rbytes(r, 16).hex()) \
+            + rbytes(r, r.randrange(8, 120))
+        reply = struct.pack("<IB", ver, cmd + 1) + struct.pack("<I", r.getrandbits(32)) + rbytes(r, r.randrange(12, 300))
+        msgs += [(True, body, 0.4), (False, reply)]
+    return msgs
+
+
+def thunder_tcp(r):
+    msgs = []
+    for i in range(3):
+        body = struct.pack("<IB", 0x3C, 0x04 + i) + struct.pack("<I", r.getrandbits(32)) + rbytes(r, r.randrange(60, 400))
+        req = (b"POST / HTTP/1.1\r\nHost: hub5p.sandai.net:80\r\nContent-Type: application/octet-stream\r\n"
+               b"Connection: Keep-Alive\r\nContent-Length: %d\r\n\r\n" % len(body)) + body
+        rb = struct.pack("<IB", 0x3C, 0x05 + i) + rbytes(r, r.randrange(40, 900))
+        resp = (b"HTTP/1.1 200 OK\r\nServer: Xunlei Server 2.0\r\nContent-Type: application/octet-stream\r\n"
+                b"Content-Length: %d\r\n\r\n" % len(rb)) + rb
+        msgs += [(True, req, 0.3), (False, resp)]
+    return msgs
+
+
+# PPStream over UDP: nDPI's ppstream.c (a little-endian length of the datagram, or of it less 4
+# or 6 bytes, then 0x43 and the message; on port 17788).
+
+def ppstream_udp(r):
+    msgs = []
+    for i in range(10):
+        body = bytes([0x43]) + bytes([r.choice([0x00, 0x80, 0x84])]) + rbytes(r, 2) + rbytes(r, r.randrange(12, 200))
+        pkt = struct.pack("<H", len(body) + 2) + body
+        rb = bytes([0x43, 0x81]) + rbytes(r, r.randrange(20, 600))
+        msgs += [(True, pkt, 0.2), (False, struct.pack("<H", len(rb) + 2) + rb)]
+    return msgs
+
+
+# Gnutella2 (the G2 specification on g2.doxu.org / Shareaza's G2Packet.cpp): TCP after a
+# `GNUTELLA CONNECT/0.6` handshake accepting application/x-gnutella2, packets <control byte
+# (length size, name length, compound flag)><length><name><payload>; over UDP each packet in a
+# `GND` datagram header <"GND"><flags><sequence 2><part><count>.
+
+def g2_packet(name, payload=b"", compound=False):
+    ln = len(payload)
+    lenlen = 0 if ln == 0 else (1 if ln < 256 else 2)
+    ctrl = (lenlen << 6) | ((len(name) - 1) << 3) | (0x04 if compound else 0)
+    return bytes([ctrl]) + (ln.to_bytes(lenlen, "little") if lenlen else b"") + name + payload
+
+
+def g2_tcp(r):
+    msgs = [(True, b"GNUTELLA CONNECT/0.6\r\nUser-Agent: Shareaza 2.7.10.2\r\nAccept: application/x-gnutella2\r\n"
+             b"X-Hub: False\r\nListen-IP: 10.77.3.2:6346\r\n\r\n"),
+            (False, b"GNUTELLA/0.6 200 OK\r\nUser-Agent: Shareaza 2.7.10.2\r\nContent-Type: application/x-gnutella2\r\n"
+             b"Accept: application/x-gnutella2\r\nX-Hub: True\r\n\r\n"),
+            (True, b"GNUTELLA/0.6 200 OK\r\nContent-Type: application/x-gnutella2\r\n\r\n"),
+            (True, g2_packet(b"PI") + g2_packet(b"LNI", g2_packet(b"NA", bytes([10, 77, 3, 2]) + struct.pack("<H", 6346))
+                                                 + g2_packet(b"GU", rbytes(r, 16)) + g2_packet(b"V", b"RAZA"), True)),
+            (False, g2_packet(b"PO") + g2_packet(b"KHL", b"".join(g2_packet(b"NH", bytes([10, 77, 3, 80 + k]) + struct.pack("<H", 6346))
+                                                                  for k in range(8)), True))]
+    for q in ("ubuntu", "debian netinst", "free music"):
+        msgs.append((True, g2_packet(b"Q2", g2_packet(b"DN", q.encode()) + g2_packet(b"UDP", bytes([10, 77, 3, 2]) + struct.pack("<HI", 6346, 0)), True) + rbytes(r, 16), 1.0))
+        msgs.append((False, b"".join(g2_packet(b"QH2", g2_packet(b"NA", bytes([10, 77, 3, 90 + k]) + struct.pack("<H", 6346))
+                                               + g2_packet(b"H", g2_packet(b"URN", b"sha1\x00" + rbytes(r, 20)) + g2_packet(b"DN", f"{q}-{k}.iso".encode()), True), True)
+                                    + rbytes(r, 17) for k in range(4))))
+    return msgs
+
+
+def g2_udp(r):
+    msgs = []
+    for seq in range(5):
+        ping = b"GND" + bytes([0x02]) + struct.pack("<H", seq) + b"\x01\x01" + g2_packet(b"PI", g2_packet(b"UDP", bytes([10, 77, 3, 2]) + struct.pack("<H", 6346)), True)
+        pong = b"GND" + bytes([0x02]) + struct.pack("<H", seq) + b"\x01\x01" + g2_packet(b"PO", g2_packet(b"RELAY"), True)
+        msgs += [(True, ping, 1.0), (False, pong)]
+        msgs += [(True, b"GND" + b"\x00" + struct.pack("<H", seq) + b"\x00\x00", 0.01)]  # acknowledgement
+    return msgs
+
+
 # BEP 5 DHT (the BitTorrent part): KRPC queries and responses with 20-byte node ids.
 
 def benc(x):
@@ -675,6 +760,20 @@ def build(limits):
             for i, port in enumerate(ports(4001)):
                 cap.flow("tcp", c, cap.high_port(), p, port, libp2p(rng(f"{tag}-libp2p-{i}")),
                          "kubo->kubo", "libp2p: multistream-select, Noise XX, yamux in Noise frames")
+            for i, port in enumerate(ports(3076)):
+                cap.flow("udp", c, cap.high_port(), p, port, thunder_udp(rng(f"{tag}-thunder-{i}")),
+                         "xunlei->xunlei", "Xunlei/Thunder UDP (version 0x31-0x3c little-endian, commands)")
+            for i, port in enumerate(ports(80)):
+                cap.flow("tcp", c, cap.high_port(), s, port, thunder_tcp(rng(f"{tag}-thundert-{i}")),
+                         "xunlei->hub5p", "Xunlei/Thunder binary messages in HTTP POSTs")
+            for i, port in enumerate(ports(17788)):
+                cap.flow("udp", c, cap.high_port(), p, port, ppstream_udp(rng(f"{tag}-pps-{i}")),
+                         "ppstream->ppstream", "PPStream UDP (length, 0x43, message)")
+            for i, port in enumerate(ports(6346)):
+                cap.flow("tcp", c, cap.high_port(), p, port, g2_tcp(rng(f"{tag}-g2-{i}")),
+                         "shareaza->shareaza", "Gnutella2: handshake, PI/LNI, PO/KHL, Q2 and QH2 packets")
+                cap.flow("udp", c, 6347 + i, p, port + 1, g2_udp(rng(f"{tag}-g2udp-{i}")),
+                         "shareaza->shareaza", "Gnutella2 UDP: GND headers, PI/PO, acknowledgements")
             for i, port in enumerate(ports(4567)):
                 cap.flow("udp", c, cap.high_port(), p, port, ssu2(rng(f"{tag}-ssu2-{i}")),
                          "i2pd->i2pd", "I2P SSU2: random-looking handshake and data datagrams")
