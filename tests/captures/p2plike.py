@@ -82,7 +82,7 @@ class Capture:
         self.frames.append(pkt)
 
     def flow(self, l4, a, aport, b, bport, messages, program, note, label_="not_bittorrent",
-             gap=2.0):
+             gap=2.0, random_bytes=False):
         """Add one flow from (a, aport) to (b, bport). `messages`: (from_a, bytes) or
         (from_a, bytes, pause) with a pause in seconds before it; a TCP flow gets its
         handshake, segments of at most MSS bytes, the receiver's acks and a FIN exchange."""
@@ -135,8 +135,13 @@ class Capture:
             seg(False, "FA")
             t += RTT / 2
             seg(True, "A")
-        self.labels.append({"l4": l4, "a": a, "aport": aport, "b": b, "bport": bport,
-                            "label": label_, "program": program, "note": note})
+        entry = {"l4": l4, "a": a, "aport": aport, "b": b, "bport": bport,
+                 "label": label_, "program": program, "note": note}
+        if random_bytes:
+            # Random from the first byte: the documented limit of the MSE/PE rule (see the
+            # README's "Label files", `limit`).
+            entry["limit"] = "random"
+        self.labels.append(entry)
 
 
 def rng(name):
@@ -712,7 +717,8 @@ def build(limits):
             obf = obfuscate_server(rng(name + "-obf"), ed2k_server_session(rng(name), 4662))
             if limit_pass == ("limit" if tag == "bt" else "ok"):
                 cap.flow("tcp", c, cap.high_port(), s, port, obf, "amule->ed2k-server",
-                         "eMule client-to-server obfuscation: Diffie-Hellman (768-bit prime), then RC4")
+                         "eMule client-to-server obfuscation: Diffie-Hellman (768-bit prime), then RC4",
+                         random_bytes=True)
         for i, port in enumerate(ports(4662)):
             name = f"{tag}-ed2k-client-{i}"
             if limit_pass == "ok":
@@ -729,7 +735,8 @@ def build(limits):
                     cap.flow("tcp", c, cap.high_port(), p, port,
                              obfuscate_client(rng(nm), ed2k_client_session(rng(nm + "-plain"), 4662, big=(j == 1)),
                                               rbytes(rng(nm + "-hash"), 16), pa, pb),
-                             "amule->emule", f"eMule client-to-client obfuscation (padding {pa}/{pb}), then RC4")
+                             "amule->emule", f"eMule client-to-client obfuscation (padding {pa}/{pb}), then RC4",
+                             random_bytes=True)
         if limit_pass == "ok":
             for i, port in enumerate(ports(4672)):
                 cap.flow("udp", c, 4672, p, port, kad_session(rng(f"{tag}-kad-{i}")), "amule->amule",
@@ -784,7 +791,8 @@ def build(limits):
                 want = "limit" if (tag == "bt" and shaped) else "ok"
                 if limit_pass == want:
                     cap.flow("tcp", c, cap.high_port(), p, port, ntcp2(rng(nm), p1, p2), "i2pd->i2pd",
-                             f"I2P NTCP2 (padding {p1}/{p2}): random-looking handshake and frames")
+                             f"I2P NTCP2 (padding {p1}/{p2}): random-looking handshake and frames",
+                             random_bytes=True)
 
     def unanswered(tag, src, dsts):
         """Obfuscated first messages nothing answered (the eMule peer or server is gone, the
@@ -794,10 +802,11 @@ def build(limits):
             r = rng(f"{tag}-unanswered-{j}")
             a1 = obfuscate_client(r, [], rbytes(r, 16), 101, 0)[0]
             cap.flow("tcp", src, cap.high_port(), dst, port, [a1], "amule->none",
-                     "eMule client-to-client obfuscation, first message unanswered")
+                     "eMule client-to-client obfuscation, first message unanswered", random_bytes=True)
             c1 = obfuscate_server(r, [(True, b"")])[0]
             cap.flow("tcp", src, cap.high_port(), dst, port - 1, [c1], "amule->none",
-                     "eMule client-to-server obfuscation, Diffie-Hellman key unanswered")
+                     "eMule client-to-server obfuscation, Diffie-Hellman key unanswered",
+                     random_bytes=True)
 
     if limits:
         # The documented limit: the same shapes from a BitTorrent host, and unanswered
