@@ -198,8 +198,9 @@ fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
     Some(&rest[..end])
 }
 
-/// `ip:port` pairs of the TCP flows labelled `not_bittorrent` in `name.labels.jsonl`.
-fn negative_tcp_flows(name: &str) -> Vec<(String, String)> {
+/// `ip:port` pairs of the TCP flows labelled `not_bittorrent` in `name.labels.jsonl`, and
+/// whether the label marks the flow as random from its first byte (`"limit":"random"`).
+fn negative_tcp_flows(name: &str) -> Vec<(String, String, bool)> {
     let path = captures_dir().join(std::format!("{name}.labels.jsonl"));
     let text = std::fs::read_to_string(path).expect("labels");
     text.lines()
@@ -208,7 +209,8 @@ fn negative_tcp_flows(name: &str) -> Vec<(String, String)> {
             let end = |ip: &str, port: &str| {
                 std::format!("{}:{}", field(l, ip).unwrap(), field(l, port).unwrap())
             };
-            (end("a", "aport"), end("b", "bport"))
+            let random = field(l, "limit") == Some("random");
+            (end("a", "aport"), end("b", "bport"), random)
         })
         .collect()
 }
@@ -265,10 +267,13 @@ fn conversations(name: &str) -> HashMap<(String, String), Conversation> {
 
 /// What each rule makes of the negative TCP flows of every committed capture: the whole
 /// classifier (alone, and with a `bittorrent_host` or `known_endpoint` corroboration, as a host
-/// that also runs a BitTorrent client would have) never says BitTorrent but for the pinned
-/// unanswered probes of `negative-probes` (a known limit); no side, binary ones included, holds a
-/// handshake prefix; no request is a conclusive tracker request; and how far each flow gets
-/// through the MSE shape's checks.
+/// that also runs a BitTorrent client would have) never says BitTorrent, but for the flows a
+/// label marks as random from their first byte (`"limit":"random"`: eMule's protocol
+/// obfuscation, I2P NTCP2 in `negative-p2plike` and `negative-i2p`), which corroboration may
+/// confirm as MSE/PE by the shape of its key exchange or an unanswered first flight and by no
+/// other rule (the documented limit: a fully random protocol from a BitTorrent host cannot be
+/// told from MSE); no side, binary ones included, holds a handshake prefix; no request is a
+/// conclusive tracker request; and how far each flow gets through the MSE shape's checks.
 #[test]
 fn negative_captures_match_no_rule() {
     let mut names: Vec<String> = std::fs::read_dir(captures_dir())
@@ -280,13 +285,15 @@ fn negative_captures_match_no_rule() {
         .collect();
     names.sort();
     let (mut flows, mut sides, mut prefixes, mut first_flights, mut exchanges) = (0, 0, 0, 0, 0);
+    let (mut random, mut random_exchanges, mut random_confirmed) = (0, 0, 0);
     for name in &names {
         let all = conversations(name);
-        for (a, b) in negative_tcp_flows(name) {
+        for (a, b, random_bytes) in negative_tcp_flows(name) {
             let conv = all
                 .get(&(a.clone(), b.clone()))
                 .unwrap_or_else(|| panic!("{name}: no TCP flow {a} -> {b}"));
             flows += 1;
+            random += usize::from(random_bytes);
             for corroboration in 0..3 {
                 let mut flow = FlowClassifier::new(Transport::Tcp);
                 match corroboration {
@@ -302,8 +309,20 @@ fn negative_captures_match_no_rule() {
                     flow.feed(*dir, bytes);
                 }
                 let v = flow.finish();
+                let mse_only = Evidence(
+                    Evidence::MSE_SHAPE.0
+                        | Evidence::MSE_UNANSWERED.0
+                        | Evidence::BITTORRENT_HOST.0
+                        | Evidence::KNOWN_ENDPOINT.0,
+                );
+                let limit = random_bytes
+                    && corroboration > 0
+                    && v.detection().is_some_and(|d| {
+                        d.protocol == Protocol::PeerWireEncrypted && d.evidence.0 & !mse_only.0 == 0
+                    });
+                random_confirmed += usize::from(limit && corroboration == 1);
                 assert!(
-                    !v.is_bittorrent(),
+                    !v.is_bittorrent() || limit,
                     "{name} {a} -> {b} (corroboration {corroboration}): {v:?}"
                 );
             }
@@ -325,14 +344,21 @@ fn negative_captures_match_no_rule() {
                 f[dir.index()].read(bytes, *dir);
             }
             first_flights += usize::from(f[0].first_fits() && f[1].first_fits());
-            exchanges += usize::from(f[0].first_fits() && f[1].first_fits() && f[0].second_fits());
+            let exchange = f[0].first_fits() && f[1].first_fits() && f[0].second_fits();
+            if random_bytes {
+                random_exchanges += usize::from(exchange);
+            } else {
+                exchanges += usize::from(exchange);
+            }
         }
     }
     std::println!(
         "chance: {flows} negative TCP flows, none BitTorrent (also with bittorrent_host or \
-         known_endpoint); \
+         known_endpoint) but {random_confirmed} of the {random} random from their first byte \
+         (with bittorrent_host); \
          handshake prefixes in {prefixes} of {sides} sides; both first flights in MSE range and \
-         unrefuted: {first_flights}; with a random second flight: {exchanges}"
+         unrefuted: {first_flights}; with a random second flight: {exchanges} (random flows: \
+         {random_exchanges})"
     );
     assert!(flows >= 12, "only {flows} negative TCP flows");
     // The corpus's benign twin of issue 13's file transfer: a file that begins with a handshake.

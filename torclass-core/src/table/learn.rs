@@ -42,7 +42,8 @@ pub trait Learn {
 
 /// Learns peer endpoints: every endpoint the traffic names, and the peers of confirmed flows:
 /// both ends of uTP and DHT flows, the responder of peer wire flows (the initiator's port is
-/// ephemeral). Trackers are not peers. A new flow to or from a learned endpoint gets
+/// ephemeral; an MSE/PE flow only if it was conclusive on its own, see
+/// [`Learning::confirmed`]). Trackers are not peers. A new flow to or from a learned endpoint gets
 /// [`Evidence::KNOWN_ENDPOINT`].
 impl<C: AsRef<[CacheEntry]> + AsMut<[CacheEntry]>> Learn for EndpointCache<C> {
     fn corroborate(&self, key: &FlowKey, now_ns: u64) -> Evidence {
@@ -276,6 +277,18 @@ impl<'a, M: Observer + ?Sized, L: Learn + ?Sized> Learning<'a, M, L> {
         if d.confidence != Confidence::Confirmed
             || before.detection().map(|b| b.confidence) == Some(Confidence::Confirmed)
         {
+            return;
+        }
+        // An MSE/PE flow confirmed by the shape of its key exchange (or an unanswered first
+        // flight) was confirmed by what the caches already knew, a known endpoint or a
+        // BitTorrent host: it teaches nothing, as the host cache learns nothing from it.
+        // Otherwise one corroboration of a random protocol from a BitTorrent host (eMule's
+        // obfuscation, I2P's NTCP2: `negative-p2plike`) would make its responder a known
+        // endpoint, and every later flow to it, from any host, conclusive (an unanswered first
+        // flight included). A cleartext handshake after the exchange or an SSL torrent's
+        // info-hash is conclusive on its own and still teaches.
+        let conclusive = Evidence(Evidence::MSE_PLAINTEXT.0 | Evidence::TLS_INFO_HASH.0);
+        if d.protocol == Protocol::PeerWireEncrypted && flow.evidence().0 & conclusive.0 == 0 {
             return;
         }
         if flow.proxy().is_some() {

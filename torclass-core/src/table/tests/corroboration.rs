@@ -251,3 +251,97 @@ fn hosts_and_endpoints_together() {
         .unwrap();
     assert_eq!(o.evidence, Evidence::NONE);
 }
+
+/// eMule's client-to-client obfuscation (`negative-p2plike`): `<marker><4-byte key part>` and
+/// RC4 of `<magic><methods><padding length><padding>` (eMule's EncryptedStreamSocket.cpp), both
+/// first messages of 96 bytes or more with paddings of 84 and 90 or more, then RC4 of the
+/// eD2k hello, its answer and file requests: random bytes of MSE/PE's shape.
+fn emule_obfuscated() -> Conversation {
+    vec![
+        (true, random_bytes(1 + 4 + 4 + 3 + 120, 21)),
+        (false, random_bytes(4 + 2 + 101, 22)),
+        (true, random_bytes(150, 23)),
+        (false, random_bytes(140, 24)),
+        (true, random_bytes(900, 25)),
+    ]
+}
+
+#[test]
+fn a_flow_confirmed_by_corroboration_teaches_no_endpoint() {
+    let mut slots = vec![Slot::default(); 64];
+    let mut t = table(&mut slots);
+    let mut e = [CacheEntry::default(); 16];
+    let mut h = [CacheEntry::default(); 16];
+    let mut endpoints = EndpointCache::new(&mut e[..], CacheConfig::default());
+    let mut hosts = HostCache::new(&mut h[..], CacheConfig::hosts());
+    let mut both = (&mut endpoints, &mut hosts);
+    // Host 1 runs a BitTorrent client (its DHT query answered by host 2) and eMule.
+    let dht = key(ep(1, 6881), ep(2, 6881), Transport::Udp);
+    t.process_learning(&udp(dht, DHT_QUERY), 1, &mut both, |_| {})
+        .unwrap();
+    t.process_learning(&udp(dht.reversed(), DHT_REPLY), 1, &mut both, |_| {})
+        .unwrap();
+    // Its obfuscated eMule connection to peer 3 has MSE/PE's shape: confirmed from a
+    // BitTorrent host (the documented limit of random protocols) ...
+    let peer = ep(3, 4662);
+    let o = converse(
+        &mut t,
+        &mut both,
+        key(ep(1, 40000), peer, Transport::Tcp),
+        &emule_obfuscated(),
+        2,
+    );
+    assert_eq!(
+        o.verdict.detection().map(|d| d.confidence),
+        Some(Confidence::Confirmed)
+    );
+    assert!(!o.evidence.contains(Evidence::KNOWN_ENDPOINT));
+    // ... but it teaches nothing: peer 3's port is no peer endpoint, so host 4 (no BitTorrent)
+    // connecting to it the same way, or with a first message nothing answers, is not called
+    // BitTorrent.
+    assert!(endpoints.lookup(peer.into(), 3).is_none());
+    let mut both = (&mut endpoints, &mut hosts);
+    let o = converse(
+        &mut t,
+        &mut both,
+        key(ep(4, 40001), peer, Transport::Tcp),
+        &emule_obfuscated(),
+        3,
+    );
+    assert!(!o.evidence.contains(Evidence::KNOWN_ENDPOINT));
+    let end = t.flow(o.handle).unwrap();
+    let mut finished = *end.classifier();
+    assert!(!finished.finish().is_bittorrent());
+    let o = converse(
+        &mut t,
+        &mut both,
+        key(ep(4, 40002), peer, Transport::Tcp),
+        &emule_obfuscated()[..1],
+        4,
+    );
+    let end = t.flow(o.handle).unwrap();
+    let mut finished = *end.classifier();
+    assert!(!finished.finish().is_bittorrent());
+    // A cleartext handshake after the key exchange is conclusive on its own and still teaches
+    // its responder.
+    let mut conv = mse();
+    let mut hs = vec![0x13];
+    hs.extend_from_slice(b"BitTorrent protocol");
+    hs.extend([0u8; 8]);
+    hs.extend(random_bytes(40, 26));
+    conv[3].1.extend(hs);
+    let plain_peer = ep(5, 51413);
+    let o = converse(
+        &mut t,
+        &mut both,
+        key(ep(6, 40003), plain_peer, Transport::Tcp),
+        &conv,
+        5,
+    );
+    assert!(
+        o.evidence.contains(Evidence::MSE_PLAINTEXT),
+        "{:?}",
+        o.evidence
+    );
+    assert!(endpoints.lookup(plain_peer.into(), 6).is_some());
+}
