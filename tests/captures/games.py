@@ -154,7 +154,7 @@ class Capture:
                  [(0.0, True, query), (0.045, False, resp)])
         self.labels.append({"l4": "udp", "a": BT_GAMER, "aport": 6881, "b": DHT_NODE,
                             "bport": node_port, "label": "dht",
-                            "program": "libtorrent->libtorrent", "probe": "dht/" + name})
+                            "program": "scapy-dht->scapy-dht", "probe": "dht/" + name})
         self.counts["dht"] += 1
 
 
@@ -313,7 +313,8 @@ def raknet(rng):
         # batched, encrypted game packets 0xfe in both directions, acknowledged
         m.append((t, True, frameset(True, b"\xfe" + rng.randbytes(rng.randrange(20, 120)))))
         m.append((t + 0.02, False, ack(False, seq[True] - 1)))
-        m.append((t + 0.025, False, frameset(False, b"\xfe" + rng.randbytes(rng.randrange(40, 600)))))
+        m.append((t + 0.025, False,
+                  frameset(False, b"\xfe" + rng.randbytes(rng.randrange(40, 600)))))
         m.append((t + 0.045, True, ack(True, seq[False] - 1)))
         t += 0.05
     return m
@@ -364,9 +365,10 @@ def enet(rng):
     return m
 
 
-# --- TeamSpeak 3 (the ReSpeak project's TeamSpeak 3 protocol description, tsdeclarations): the init handshake with the
-# plain MAC "TS3INIT1", then encrypted packets: 8-byte MAC, 16-bit packet id, 16-bit client id
-# (client to server only), type/flags byte, payload. Voice: type 0, 16-bit voice id, codec.
+# --- TeamSpeak 3 (the ReSpeak project's TeamSpeak 3 protocol description): the init
+# handshake with the plain MAC "TS3INIT1", then encrypted packets: 8-byte MAC, 16-bit packet
+# id, 16-bit client id (client to server only), type/flags byte, payload. Voice: type 0,
+# 16-bit voice id, codec.
 
 def ts3(rng):
     m = []
@@ -440,7 +442,8 @@ def quic(rng):
         m.append((t, False, bytes([0x40 | (rng.randrange(4) << 3) & 0x18 | 1]) + scid
                   + rng.randbytes(1240)))
         if i % 4 == 3:
-            m.append((t + 0.002, True, bytes([0x41]) + sdcid + rng.randbytes(rng.randrange(25, 45))))
+            m.append((t + 0.002, True,
+                      bytes([0x41]) + sdcid + rng.randbytes(rng.randrange(25, 45))))
         t += 0.004
     return m
 
@@ -679,7 +682,8 @@ def mpegts(rng, rtp_wrap=False, n=40):
         pkts = b""
         for j in range(7):
             k = i * 7 + j
-            pid = 0 if k % 100 == 0 else 0x1000 if k % 100 == 1 else (0x101 if k % 9 == 0 else 0x100)
+            pid = 0 if k % 100 == 0 else 0x1000 if k % 100 == 1 else \
+                (0x101 if k % 9 == 0 else 0x100)
             pusi = 0x40 if (k % 40 == 0 or pid in (0, 0x1000)) else 0
             pkts += bytes([0x47, pusi | pid >> 8, pid & 0xFF, 0x10 | cc[pid] & 0xF])
             cc[pid] += 1
@@ -733,7 +737,7 @@ def minetest(rng):
     return m
 
 
-# --- Mumble (mumble docs/dev/network-protocol: UDP ping; Wireshark packet-mumble.c): the
+# --- Mumble (mumble docs/dev/network-protocol: UDP ping; src/crypto/CryptState.cpp): the
 # legacy server ping (4 zero bytes and an 8-byte ident; reply version, ident, users, max users,
 # bandwidth) and the OCB2-AES128 voice channel: a 4-byte header (the IV's low byte, a 3-byte
 # tag) before the encrypted packet, the IV counting up per packet on each side.
@@ -772,7 +776,8 @@ def natpmp(rng):
         ep = struct.pack(">I", 100 + i * 60)
         m.append((i * 2.0, True, b"\x00\x00"))
         m.append((i * 2.0 + 0.002, False, b"\x00\x80\x00\x00" + ep + ext))
-        m.append((i * 2.0 + 0.01, True, b"\x00\x01\x00\x00" + struct.pack(">HHI", 3074, 3074, 7200)))
+        m.append((i * 2.0 + 0.01, True,
+                  b"\x00\x01\x00\x00" + struct.pack(">HHI", 3074, 3074, 7200)))
         m.append((i * 2.0 + 0.012, False, b"\x00\x81\x00\x00" + ep
                   + struct.pack(">HHI", 3074, 3074, 7200)))
     return m
@@ -842,16 +847,20 @@ def dtls_session(rng):
 
 # --- KCP (skywind3000/kcp ikcp.c, ikcp_encode_seg; the ARQ under many mobile games and
 # Unity's Mirror kcp2k): a 24-byte little-endian segment header: conv (the same both ways),
-# cmd (81 push, 82 ack, 83 window probe, 84 window size), frg, wnd, ts, sn, una, len.
+# cmd (81 push, 82 ack, 83 window probe, 84 window size), frg, wnd, ts, sn, una, len. A random
+# conv starts with a uTP type/version byte and a zero extension byte about once in 2,000.
 
-def kcp(rng):
+def kcp(rng, low=None):
     m = []
     conv = rng.randrange(1, 1 << 32)
+    if low is not None:  # a conv whose first bytes are uTP's DATA or STATE byte, extension 0
+        conv = conv & 0xFFFF0000 | low
     sn = {True: 0, False: 0}
     ts0 = rng.randrange(1 << 20)
 
     def seg(cmd, frg, wnd, ts, s, una, data=b""):
-        return struct.pack("<IBBHIIII", conv, cmd, frg, wnd, ts & 0xFFFFFFFF, s, una, len(data)) + data
+        return struct.pack("<IBBHIIII", conv, cmd, frg, wnd, ts & 0xFFFFFFFF, s, una,
+                           len(data)) + data
 
     t = 0.0
     for i in range(60):
@@ -892,7 +901,8 @@ def litenetlib(rng, conn_no=0):
             m.append((t + (0 if fc else 0.01), fc, bytes([cn | 1]) + struct.pack("<HB", s, 2)
                       + rng.randbytes(rng.randrange(10, 200) if fc else rng.randrange(50, 600))))
             m.append((t + (0.012 if fc else 0.022), not fc, bytes([cn | 2])
-                      + struct.pack("<HB", s // 64 * 64, 2) + (1 << (s % 64 + 1)).to_bytes(8, "little")[:8]
+                      + struct.pack("<HB", s // 64 * 64, 2)
+                      + (1 << (s % 64 + 1)).to_bytes(8, "little")[:8]
                       if s % 64 < 63 else bytes([cn | 2]) + struct.pack("<HB", s // 64 * 64, 2)
                       + bytes(8)))
         if i % 10 == 0:
@@ -975,7 +985,8 @@ def netcode(rng):
         s = seq[fc]
         seq[fc] += 1
         n = max(1, (s.bit_length() + 7) // 8)
-        return bytes([typ | n << 4]) + s.to_bytes(n, "little") + rng.randbytes(body) + rng.randbytes(16)
+        return bytes([typ | n << 4]) + s.to_bytes(n, "little") + rng.randbytes(body) + \
+            rng.randbytes(16)
 
     m.append((0.02, False, pkt(False, 2, 308)))
     m.append((0.04, True, pkt(True, 3, 308)))
@@ -1200,6 +1211,8 @@ def add_all(cap):
     variants(cap, "coap", "udp", 5683, coap, known_too=False)
     variants(cap, "dtls", "udp", 4433, dtls_session)
     variants(cap, "kcp", "udp", 7777, kcp)
+    variants(cap, "kcp-conv01", "udp", 7777, lambda r: kcp(r, 0x0001))
+    variants(cap, "kcp-conv21", "udp", 7777, lambda r: kcp(r, 0x0021))
     variants(cap, "litenetlib", "udp", 9050, litenetlib)
     variants(cap, "litenetlib-conn1", "udp", 9050, lambda r: litenetlib(r, 1), known_too=False)
     variants(cap, "litenetlib-conn2", "udp", 9050, lambda r: litenetlib(r, 2), known_too=False)

@@ -7,7 +7,12 @@ packet to get a peer id, TOSERVER_INIT, acknowledgements, reliable pings); Mumbl
 UDP server ping and its TLS control channel (docs/dev/network-protocol: Version,
 Authenticate, Ping messages framed as 16-bit type and 32-bit length). The servers are the real
 Debian programs; their answers are theirs."""
-import socket, ssl, struct, time, os, random, select
+import random
+import select
+import socket
+import ssl
+import struct
+import time
 
 SRV = "10.78.2.1"
 rng = random.Random(7)
