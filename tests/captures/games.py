@@ -1185,6 +1185,163 @@ def turn(rng, channel=None):
     return m
 
 
+# --- Minecraft Java edition (wiki.vg "Protocol", "Server List Ping", "Protocol Encryption",
+# "Query"): TCP packets framed by a VarInt length and a VarInt id: the handshake (protocol
+# version, address, port, next state), the server list status request and JSON response and a
+# ping/pong; a login: login start, the server's encryption request (1024-bit RSA key, verify
+# token), the client's encryption response, then everything AES-CFB8 encrypted (random bytes).
+# The UDP query is GameSpy 4's: 0xFE 0xFD, type (9 handshake, 0 stat), session id, challenge.
+
+def varint(v):
+    out = b""
+    while True:
+        b = v & 0x7F
+        v >>= 7
+        out += bytes([b | (0x80 if v else 0)])
+        if not v:
+            return out
+
+
+def mc_packet(pid, body):
+    inner = varint(pid) + body
+    return varint(len(inner)) + inner
+
+
+def mc_string(text):
+    return varint(len(text)) + text
+
+
+def minecraft_status(rng):
+    hs = mc_packet(0, varint(763) + mc_string(b"mc.example.org") + struct.pack(">H", 25565)
+                   + varint(1))
+    status = (b'{"version":{"name":"1.20.1","protocol":763},"players":{"max":20,"online":3},'
+              b'"description":{"text":"A Minecraft Server"},"favicon":"data:image/png;base64,'
+              + rng.randbytes(1500).hex().encode() + b'"}')
+    token = rng.randbytes(8)
+    return [(0.0, True, hs + mc_packet(0, b"")),
+            (0.02, False, mc_packet(0, mc_string(status))),
+            (0.03, True, mc_packet(1, token)),
+            (0.05, False, mc_packet(1, token))]
+
+
+def minecraft_login(rng):
+    m = []
+    hs = mc_packet(0, varint(763) + mc_string(b"mc.example.org") + struct.pack(">H", 25565)
+                   + varint(2))
+    m.append((0.0, True, hs + mc_packet(0, mc_string(b"gamer") + b"\x01" + rng.randbytes(16))))
+    key = b"\x30\x81\x9f" + rng.randbytes(159)
+    m.append((0.03, False, mc_packet(1, mc_string(b"") + varint(len(key)) + key + varint(4)
+                                     + rng.randbytes(4))))
+    m.append((0.2, True, mc_packet(1, varint(128) + rng.randbytes(128) + varint(128)
+                                   + rng.randbytes(128))))
+    t = 0.25
+    m.append((t, False, rng.randbytes(rng.randrange(30, 60))))   # set compression, login success
+    for i in range(40):   # chunks and entity updates down, movement up: all encrypted
+        m.append((t + 0.01, False, rng.randbytes(rng.randrange(200, 4000))))
+        m.append((t + 0.03, True, rng.randbytes(rng.randrange(20, 60))))
+        t += 0.05
+    return m
+
+
+def minecraft_query(rng):
+    m = []
+    sid = rng.randrange(1 << 32) & 0x0F0F0F0F
+    for i in range(3):
+        challenge = str(rng.randrange(1 << 31)).encode()
+        m.append((i * 5.0, True, b"\xfe\xfd\x09" + struct.pack(">I", sid)))
+        m.append((i * 5.0 + 0.01, False, b"\x09" + struct.pack(">I", sid) + challenge + b"\x00"))
+        m.append((i * 5.0 + 0.02, True, b"\xfe\xfd\x00" + struct.pack(">I", sid)
+                  + struct.pack(">i", int(challenge)) + b"\x00\x00\x00\x00"))
+        m.append((i * 5.0 + 0.03, False, b"\x00" + struct.pack(">I", sid) + b"splitnum\x00\x80\x00"
+                  + b"hostname\x00A Minecraft Server\x00gametype\x00SMP\x00game_id\x00MINECRAFT"
+                  b"\x00version\x001.20.1\x00plugins\x00\x00map\x00world\x00numplayers\x003\x00"
+                  b"maxplayers\x0020\x00hostport\x0025565\x00hostip\x0010.78.1.1\x00\x00"
+                  b"\x01player_\x00\x00alice\x00bob\x00carol\x00\x00"))
+    return m
+
+
+# --- Battle.net v1 (BNCS, as Warcraft III and Diablo II speak it on TCP 6112; the BNETDocs
+# packet descriptions at bnetdocs.org): a protocol byte 0x01,
+# then messages `0xFF id u16-length-LE body`: SID_AUTH_INFO, SID_PING, SID_AUTH_CHECK
+# (CD-key hashes), SID_ENTERCHAT, chat events and game list queries.
+
+def bnet(rng):
+    m = []
+
+    def msg(mid, body):
+        return bytes([0xFF, mid]) + struct.pack("<H", len(body) + 4) + body
+
+    m.append((0.0, True, b"\x01" + msg(0x50, struct.pack("<I", 0) + b"68XIPX3W" + struct.pack(
+        "<IIIii", 28, 0, 0, -60, 1033) + b"USA\x00United States\x00")))
+    m.append((0.05, False, msg(0x25, rng.randbytes(4))))
+    m.append((0.051, False, msg(0x50, struct.pack("<III", 0, rng.randrange(1 << 32), 0)
+                                 + struct.pack("<Q", 0x01D0000000000000) + b"ver-IX86-1.mpq\x00"
+                                 + b"A=3845581634 B=880823580 C=1363937103 4 A=A-S B=B-C C=C-A"
+                                 + b" A=A^B\x00" + rng.randbytes(128))))
+    m.append((0.1, True, msg(0x25, rng.randbytes(4))))
+    m.append((0.2, True, msg(0x51, rng.randbytes(4) + struct.pack("<III", 0x011A0001,
+                                                                   rng.randrange(1 << 32), 2)
+                              + b"\x00\x00\x00\x00" + (struct.pack("<III", 26, 0x12, 0)
+                                                       + rng.randbytes(24)) * 2
+                              + b"war3.exe 03/18/11 20:03:55 471040\x00gamer\x00")))
+    m.append((0.3, False, msg(0x51, struct.pack("<I", 0) + b"\x00")))
+    m.append((0.4, True, msg(0x0A, b"gamer\x00\x00")))
+    m.append((0.45, False, msg(0x0A, b"gamer\x00PX3W 1 0 0 0\x00gamer\x00")))
+    t = 0.5
+    for i in range(20):
+        m.append((t, False, msg(0x0F, struct.pack("<IIII", 5, 0, 0, 0) + b"\x00\x00\x00\x00"
+                                 + struct.pack("<II", 0, 0) + b"someone\x00"
+                                 + b"message %d\x00" % i)))
+        if i % 5 == 0:
+            m.append((t + 0.01, True, msg(0x09, struct.pack("<HHII", 0, 0, 0, 0)
+                                          + b"\x00\x00")))
+            m.append((t + 0.02, False, msg(0x09, struct.pack("<I", 0) + rng.randbytes(200))))
+        t += 0.3
+    return m
+
+
+# --- RTSP with RTP interleaved on the TCP connection (RFC 2326 §10.12: `$`, channel, 16-bit
+# length): OPTIONS, DESCRIBE with SDP, SETUP with `interleaved=0-1`, PLAY, then H.264 RTP on
+# channel 0 and RTCP on channel 1, as IP cameras stream to NVRs.
+
+def rtsp(rng):
+    m = []
+    url = b"rtsp://10.78.1.1:554/stream1"
+    sess = str(rng.randrange(1 << 31)).encode()
+    sdp = (b"v=0\r\no=- 1 1 IN IP4 10.78.1.1\r\ns=Camera\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\n"
+           b"a=rtpmap:96 H264/90000\r\na=control:track1\r\n")
+    reqs = [(b"OPTIONS " + url + b" RTSP/1.0\r\nCSeq: 1\r\n\r\n",
+             b"RTSP/1.0 200 OK\r\nCSeq: 1\r\nPublic: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN"
+             b"\r\n\r\n"),
+            (b"DESCRIBE " + url + b" RTSP/1.0\r\nCSeq: 2\r\nAccept: application/sdp\r\n\r\n",
+             b"RTSP/1.0 200 OK\r\nCSeq: 2\r\nContent-Type: application/sdp\r\nContent-Length: "
+             + str(len(sdp)).encode() + b"\r\n\r\n" + sdp),
+            (b"SETUP " + url + b"/track1 RTSP/1.0\r\nCSeq: 3\r\nTransport: RTP/AVP/TCP;unicast;"
+             b"interleaved=0-1\r\n\r\n",
+             b"RTSP/1.0 200 OK\r\nCSeq: 3\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n"
+             b"Session: " + sess + b";timeout=60\r\n\r\n"),
+            (b"PLAY " + url + b" RTSP/1.0\r\nCSeq: 4\r\nSession: " + sess + b"\r\n\r\n",
+             b"RTSP/1.0 200 OK\r\nCSeq: 4\r\nSession: " + sess + b"\r\nRange: npt=0.000-\r\n\r\n")]
+    t = 0.0
+    for q, a in reqs:
+        m.append((t, True, q))
+        m.append((t + 0.01, False, a))
+        t += 0.03
+    seq, ts, ssrc = rng.randrange(1 << 16), rng.randrange(1 << 32), rng.randbytes(4)
+    for i in range(60):
+        seq = (seq + 1) & 0xFFFF
+        if i % 3 == 0:
+            ts = (ts + 3000) & 0xFFFFFFFF
+        rtp = struct.pack(">BBHI", 0x80, 96 | (0x80 if i % 3 == 2 else 0), seq, ts) + ssrc + \
+            bytes([0x7C, 0x85 if i % 30 == 0 else 0x01]) + rng.randbytes(rng.randrange(300, 1400))
+        m.append((t, False, b"$\x00" + struct.pack(">H", len(rtp)) + rtp))
+        if i % 30 == 29:
+            rr = struct.pack(">BBH", 0x81, 201, 7) + rng.randbytes(4) + ssrc + rng.randbytes(20)
+            m.append((t + 0.005, True, b"$\x01" + struct.pack(">H", len(rr)) + rr))
+        t += 0.011
+    return m
+
+
 def add_all(cap):
     variants(cap, "quake3", "udp", 27960, quake3)
     variants(cap, "quake3-status", "udp", 27960, quake3_status, known_too=False)
@@ -1227,6 +1384,11 @@ def add_all(cap):
     variants(cap, "turn", "udp", 3478, turn)
     variants(cap, "turn-4100", "udp", 3478, lambda r: turn(r, 0x4100), known_too=False)
     variants(cap, "turn-4121", "udp", 3478, lambda r: turn(r, 0x4121), known_too=False)
+    variants(cap, "minecraft-status", "tcp", 25565, minecraft_status, known_too=False)
+    variants(cap, "minecraft", "tcp", 25565, minecraft_login)
+    variants(cap, "minecraft-query", "udp", 25565, minecraft_query, known_too=False)
+    variants(cap, "bnet", "tcp", 6112, bnet)
+    variants(cap, "rtsp", "tcp", 554, rtsp)
 
 
 def main():
