@@ -1,6 +1,6 @@
 """Build `negative-games.pcap`: games, voice, video and streaming sessions beside BitTorrent.
 
-Usage: PYTHON games.py [--out DIR]   (PYTHON: a python with scapy 2.8.0 from PyPI)
+Usage: PYTHON games.py [--out DIR] [--edge]   (PYTHON: a python with scapy 2.8.0 from PyPI)
 
 The traffic an operator's customers run next to BitTorrent and whose binary headers (sequence
 numbers, connection ids, timestamps moving in step on both sides) could pass for uTP (BEP 29),
@@ -913,6 +913,25 @@ def litenetlib(rng, conn_no=0):
     return m
 
 
+def litenetlib_syn(rng):
+    """LiteNetLib's third connection to a peer (connection number 2: header byte 0x41, uTP's
+    SYN byte) whose first reliable message on channel 0 (sequence 0: `41 00 00 00`) is 16 bytes:
+    a type hash, zeros, a small field, a zero short. The first datagram is a plausible uTP SYN
+    (BEP 29: 20 bytes, no extension, zero `timestamp_difference` and `ack_nr`); a BitTorrent
+    host sending it was `Confirmed` uTP on it alone (`--edge` only)."""
+    m = [(0.0, True, b"\x41\x00\x00\x00" + rng.randbytes(4) + bytes(8) + b"\x07\x00\x00\x00")]
+    m.append((0.02, False, b"\x42\x00\x00\x00" + (2).to_bytes(8, "little")))
+    seq = {True: 1, False: 0}
+    t = 0.05
+    for i in range(40):
+        for fc in (True, False):
+            m.append((t + (0 if fc else 0.01), fc, bytes([0x41]) + struct.pack("<HB", seq[fc], 0)
+                      + rng.randbytes(rng.randrange(10, 200))))
+            seq[fc] += 1
+        t += 0.05
+    return m
+
+
 # --- Lidgren.Network (lidgren-network-gen3 NetConstants.cs, NetMessageType.cs,
 # NetOutgoingMessage.Encode; XNA/MonoGame games): 5-byte header: message type (0 unreliable,
 # 1-32 sequenced channels, 34.. reliable), 16-bit little-endian sequence number shifted left
@@ -1391,14 +1410,26 @@ def add_all(cap):
     variants(cap, "rtsp", "tcp", 554, rtsp)
 
 
+def add_edge(cap):
+    """Sessions whose single datagrams match a BitTorrent guess rule: `tests/tests/udp_rules.rs`
+    allows none in a committed capture, so they go to `negative-games-edge` (`--edge`), not
+    committed; the core's unit tests hold their bytes."""
+    variants(cap, "lnl-syn", "udp", 9050, litenetlib_syn)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=HERE)
+    ap.add_argument("--edge", action="store_true",
+                    help="write negative-games-edge (guess-matching sessions), not committed")
     args = ap.parse_args()
     conf.verb = 0
     cap = Capture()
-    add_all(cap)
-    name = "negative-games"
+    if args.edge:
+        add_edge(cap)
+    else:
+        add_all(cap)
+    name = "negative-games-edge" if args.edge else "negative-games"
     pcap = os.path.join(args.out, name + ".pcap")
     cap.frames.sort(key=lambda p: p.time)
     writer = PcapWriter(pcap, linktype=1, sync=False)
