@@ -2,11 +2,12 @@
 # The crafted captures (tests/captures/encapsulate.py: GRE, IP-in-IP, 6in4, PPPoE, GTP-U, MPLS
 # and IP fragments around real flows) are rebuilt from the committed real captures and must be
 # byte for byte the committed ones, labels included; encapsulate.py also checks each with
-# tshark. So is negative-probes (tests/captures/probes.py: nmap's probes and scapy's protocol
-# layers), and negative-p2plike (tests/captures/p2plike.py: eDonkey/eMule, Kad, Gnutella,
-# Gnutella2, Xunlei, PPStream, Direct Connect, Soulseek, libp2p, I2P; 3 s). About 60 s.
-# Needs scapy (scripts/python-requirements.txt, in .venv), tshark and nmap-common (its probe
-# files).
+# tshark. So are negative-probes (tests/captures/probes.py: nmap's probes and scapy's protocol
+# layers), negative-p2plike (tests/captures/p2plike.py: eDonkey/eMule, Kad, Gnutella,
+# Gnutella2, Xunlei, PPStream, Direct Connect, Soulseek, libp2p, I2P; 3 s) and negative-games
+# (tests/captures/games.py: game, voice and streaming sessions beside a BitTorrent host;
+# 12 s). About 80 s. Needs scapy and cryptography (scripts/python-requirements.txt, in .venv),
+# tshark and nmap-common (its probe files).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if ! .venv/bin/python -c 'import scapy' 2>/dev/null || ! command -v tshark >/dev/null \
@@ -23,6 +24,7 @@ trap 'rm -rf "$out"' EXIT
 .venv/bin/python tests/captures/encapsulate.py --out "$out"
 .venv/bin/python tests/captures/probes.py --out "$out"
 .venv/bin/python tests/captures/p2plike.py --out "$out"
+.venv/bin/python tests/captures/games.py --out "$out"
 status=0
 for f in "$out"/*; do
   cmp "$f" "tests/captures/$(basename "$f")" || status=1

@@ -13,7 +13,7 @@
 //! | KRPC (BEP 5, 44, 51) | a query with a known method (those BEPs' and µTorrent's `vote`), or a response (20-byte node id; bytes after the dictionary allowed, as libtorrent does); an error answering a query | a query with another method; an error alone |
 //! | BEP 15 | a connect request (protocol id `0x41727101980`); an announce with plausible fields and a BEP 20 peer id; a request quoting the connection id a connect response returned; a reply answering the pending transaction | another plausible announce; a scrape |
 //! | LSD (BEP 14) | `BT-SEARCH` with `Host`, `Port` and an `Infohash`; any announcement repeated | one without `Host` |
-//! | uTP (BEP 29) | STATE/RESET (or the acceptor's DATA) on a SYN's id acknowledging its `seq_nr`; the initiator's DATA on the SYN's id + 1 continuing its `seq_nr`; a plausible SYN retransmitted, or corroborated (a learned peer endpoint or a BitTorrent host); both directions acknowledging each other on ids one apart (no SYN needed); DATA carrying peer wire; a corroborated run of DATA with an MSE flight | a plausible SYN alone; a run of `UTP_RUN` (3) DATA in sequence from one side |
+//! | uTP (BEP 29) | STATE/RESET (or the acceptor's DATA) on a SYN's id acknowledging its `seq_nr`; the initiator's DATA on the SYN's id + 1 continuing its `seq_nr`; a plausible SYN retransmitted, or to or from a learned peer endpoint; both directions acknowledging each other on ids one apart (no SYN needed); DATA carrying peer wire; a corroborated run of DATA with an MSE flight | a plausible SYN alone (from or to a BitTorrent host too); a run of `UTP_RUN` (3) DATA in sequence from one side |
 //!
 //! ## Holding a guess back
 //!

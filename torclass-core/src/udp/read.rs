@@ -211,8 +211,9 @@ impl UdpState {
     /// acknowledging its `seq_nr` (or DATA acknowledging a SYN as implementations send it);
     /// DATA whose payload is peer wire; a SYN followed by DATA from the same side on the SYN's
     /// id + 1 continuing its `seq_nr`; a SYN retransmitted (same id and `seq_nr`, a new
-    /// timestamp, both plausible); a plausible SYN corroborated by other flows (a learned peer
-    /// endpoint or a BitTorrent host at either end: what confirms MSE shapes); both directions
+    /// timestamp, both plausible); a plausible SYN to or from a learned peer endpoint (what
+    /// confirms an unanswered MSE first flight; a BitTorrent host alone leaves it a guess, as
+    /// it leaves that flight `Likely`); both directions
     /// acknowledging each other on connection ids one apart ([`super::stream`]). Guesses: a
     /// plausible SYN alone; a run of [`UTP_RUN`] DATA packets in sequence on one connection id
     /// from one side. The correlations start only from a SYN without payload (no
@@ -372,8 +373,13 @@ impl UdpState {
                 Protocol::Utp,
                 Strength::Conclusive,
             ),
-            // A plausible SYN to or from a learned peer endpoint or a BitTorrent host.
-            (false, true) if corroborated(prior) => {
+            // A plausible SYN to or from a learned peer endpoint. A BitTorrent host alone
+            // leaves it a guess, as it leaves an unanswered MSE first flight `Likely` over
+            // TCP: one 20-byte datagram is all the rule reads, and a game's packet can be
+            // one (LiteNetLib's third connection to a peer opens its reliable channel 0 with
+            // `41 00 00 00`; a 16-byte first message with zeros where a SYN has them is a
+            // plausible SYN: `tests/captures/games.py --edge`).
+            (false, true) if prior.contains(Evidence::KNOWN_ENDPOINT) => {
                 Reading::new(Evidence::UTP_SYN, Protocol::Utp, Strength::Conclusive)
             }
             (false, true) => Reading::new(Evidence::UTP_SYN, Protocol::Utp, Strength::Guess),
