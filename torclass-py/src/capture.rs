@@ -166,10 +166,11 @@ impl Reading {
 
 /// An iterator of the flow records of one capture, reading the file as it goes.
 ///
-/// Order: a flow that leaves the flow table while the file is read (evicted to make room for
-/// new flows, which only happens once `max_flows` flows are tracked) is yielded soon after it
-/// leaves; every other flow is yielded when the file ends, in the order flows were first
-/// seen. With fewer than `max_flows` flows at once, that is first-seen order, as the CLI.
+/// Order: a flow that leaves the flow table while the file is read (closed, idle past its
+/// timeout by the capture's clock, replaced by a new connection on its tuple, or evicted to
+/// make room once `max_flows` flows are tracked: its `end_reason`) is yielded soon after it
+/// leaves; every other flow is yielded when the file ends, in the order flows were first seen.
+/// The CLI prints the same records sorted in first-seen order.
 ///
 /// If the file is truncated or corrupt part-way, the flows read up to the fault are yielded
 /// first, then `CaptureError` is raised (with `.offset` of the fault and `.truncated`).

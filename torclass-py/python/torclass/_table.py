@@ -87,9 +87,10 @@ def flows_table(
 
     ``source``: a path, a glob, a directory (recursively), bytes, a binary file object, a
     ``(name, data)`` pair, or a list of these (see ``torclass._sources``). Rows come in the
-    order of the captures, each capture's flows in first-seen order (as the CLI; with more
-    than ``max_flows`` flows open at once, an evicted flow comes soon after it left the table,
-    as ``read_pcap`` yields it), with the capture's name in ``file``.
+    order of the captures, each capture's flows as ``read_pcap`` yields them (a flow that left
+    the table while the capture was read, closed, idle past its timeout or evicted, soon after
+    it left; the rest in first-seen order; the CLI prints the same records sorted in
+    first-seen order), with the capture's name in ``file``.
 
     The captures are read and their columns built in Rust with the GIL released, ``threads``
     at once (default: as many as there are captures, at most the CPUs), each with its own flow
