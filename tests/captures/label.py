@@ -289,6 +289,19 @@ def parse(pcap, problems):
     return flows, stats
 
 
+def write_labels(pcap, entries, path, tshark=True):
+    """Write label `entries` to `path` as JSON lines, each with its flow's `tshark` verdicts
+    in `pcap`, most frequent first (`-`: none; all `-` without `tshark`, as a sweep writes)."""
+    verdicts = tshark_verdicts(pcap) if tshark else {}
+    with open(path, "w") as f:
+        for entry in entries:
+            ends = sorted([(entry["a"], entry["aport"]), (entry["b"], entry["bport"])],
+                          key=endpoint_order)
+            verdict = verdicts.get((entry["l4"],) + tuple(ends), collections.Counter())
+            entry["tshark"] = ",".join(n for n, _ in verdict.most_common()) or "-"
+            f.write(json.dumps(entry, separators=(",", ":")) + "\n")
+
+
 def tshark_verdicts(pcap):
     """Map flow key -> tshark's protocol names for the frames that carry payload."""
     cmd = ["tshark", "-n", "-r", pcap, "--enable-heuristic", "bt_utp_udp",

@@ -34,9 +34,7 @@ DHT listed).
 """
 
 import argparse
-import collections
 import hashlib
-import json
 import os
 import random
 import struct
@@ -46,7 +44,7 @@ import zlib
 from scapy.all import IP, TCP, UDP, Ether, PcapWriter, Raw, conf
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import label  # noqa: E402  (tshark_verdicts, endpoint_order)
+import label  # noqa: E402  (write_labels)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 T0 = 1796432400.0          # 2026-12-05 01:00 UTC
@@ -845,14 +843,7 @@ def main():
     for frame in cap.frames:
         writer.write(frame)
     writer.close()
-    verdicts = label.tshark_verdicts(pcap)
-    with open(os.path.join(args.out, name + ".labels.jsonl"), "w") as f:
-        for entry in cap.labels:
-            ends = sorted([(entry["a"], entry["aport"]), (entry["b"], entry["bport"])],
-                          key=label.endpoint_order)
-            verdict = verdicts.get((entry["l4"],) + tuple(ends), collections.Counter())
-            entry["tshark"] = ",".join(n for n, _ in verdict.most_common()) or "-"
-            f.write(json.dumps(entry, separators=(",", ":")) + "\n")
+    label.write_labels(pcap, cap.labels, os.path.join(args.out, name + ".labels.jsonl"))
     print(f"{pcap}: {len(cap.labels)} flows, {len(cap.frames)} frames, "
           f"{os.path.getsize(pcap)} bytes", file=sys.stderr)
 

@@ -29,8 +29,6 @@ and from its second datagram.
 """
 
 import argparse
-import collections
-import json
 import os
 import random
 import re
@@ -41,7 +39,7 @@ from re import _parser as sre_parse
 from scapy.all import IP, TCP, UDP, Ether, IPv6, PcapWriter, Raw, conf
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import label  # noqa: E402  (tshark_verdicts, endpoint_order)
+import label  # noqa: E402  (write_labels)
 import probes_scapy  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -401,14 +399,8 @@ def main():
     for frame in cap.frames:
         writer.write(frame)
     writer.close()
-    verdicts = {} if args.sweep else label.tshark_verdicts(pcap)
-    with open(os.path.join(args.out, name + ".labels.jsonl"), "w") as f:
-        for entry in cap.labels:
-            ends = sorted([(entry["a"], entry["aport"]), (entry["b"], entry["bport"])],
-                          key=label.endpoint_order)
-            verdict = verdicts.get((entry["l4"],) + tuple(ends), collections.Counter())
-            entry["tshark"] = ",".join(n for n, _ in verdict.most_common()) or "-"
-            f.write(json.dumps(entry, separators=(",", ":")) + "\n")
+    label.write_labels(pcap, cap.labels, os.path.join(args.out, name + ".labels.jsonl"),
+                       tshark=not args.sweep)
     print(f"{pcap}: {len(cap.labels)} flows, {len(cap.frames)} frames, "
           f"{os.path.getsize(pcap)} bytes; per source {cap.sources}", file=sys.stderr)
 
