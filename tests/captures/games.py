@@ -27,7 +27,7 @@ import random
 import struct
 import sys
 
-from scapy.all import IP, TCP, UDP, Ether, PcapWriter, Raw, conf
+from scapy.all import IP, TCP, UDP, Ether, Raw, conf, wrpcap
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import label  # noqa: E402  (write_labels)
@@ -1431,10 +1431,7 @@ def main():
     name = "negative-games-edge" if args.edge else "negative-games"
     pcap = os.path.join(args.out, name + ".pcap")
     cap.frames.sort(key=lambda p: p.time)
-    writer = PcapWriter(pcap, linktype=1, sync=False)
-    for frame in cap.frames:
-        writer.write(frame)
-    writer.close()
+    wrpcap(pcap, cap.frames, linktype=1)
     label.write_labels(pcap, cap.labels, os.path.join(args.out, name + ".labels.jsonl"))
     print(f"{pcap}: {len(cap.labels)} flows, {len(cap.frames)} frames, "
           f"{os.path.getsize(pcap)} bytes; per protocol {dict(cap.counts)}", file=sys.stderr)

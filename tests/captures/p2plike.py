@@ -41,7 +41,7 @@ import struct
 import sys
 import zlib
 
-from scapy.all import IP, TCP, UDP, Ether, PcapWriter, Raw, conf
+from scapy.all import IP, TCP, UDP, Ether, Raw, conf, wrpcap
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import label  # noqa: E402  (write_labels)
@@ -839,10 +839,7 @@ def main():
     conf.verb = 0
     cap, name = build(args.limits)
     pcap = os.path.join(args.out, name + ".pcap")
-    writer = PcapWriter(pcap, linktype=1, sync=False)
-    for frame in cap.frames:
-        writer.write(frame)
-    writer.close()
+    wrpcap(pcap, cap.frames, linktype=1)
     label.write_labels(pcap, cap.labels, os.path.join(args.out, name + ".labels.jsonl"))
     print(f"{pcap}: {len(cap.labels)} flows, {len(cap.frames)} frames, "
           f"{os.path.getsize(pcap)} bytes", file=sys.stderr)

@@ -36,7 +36,7 @@ import sys
 from re import _constants as sre_c
 from re import _parser as sre_parse
 
-from scapy.all import IP, TCP, UDP, Ether, IPv6, PcapWriter, Raw, conf
+from scapy.all import IP, TCP, UDP, Ether, IPv6, Raw, conf, wrpcap
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import label  # noqa: E402  (write_labels)
@@ -395,10 +395,7 @@ def main():
     probes_scapy.add_all(cap, args.sweep)
     name = "negative-probes-sweep" if args.sweep else "negative-probes"
     pcap = os.path.join(args.out, name + ".pcap")
-    writer = PcapWriter(pcap, linktype=1, sync=False)
-    for frame in cap.frames:
-        writer.write(frame)
-    writer.close()
+    wrpcap(pcap, cap.frames, linktype=1)
     label.write_labels(pcap, cap.labels, os.path.join(args.out, name + ".labels.jsonl"),
                        tshark=not args.sweep)
     print(f"{pcap}: {len(cap.labels)} flows, {len(cap.frames)} frames, "
