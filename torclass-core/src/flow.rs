@@ -348,6 +348,8 @@ pub struct FlowClassifier {
     done: bool,
     /// The proxy negotiation the flow opened with, if any ([`proxy`]).
     proxy: proxy::ProxyState,
+    /// Only rules that need corroboration confirm the flow ([`FlowClassifier::confirmed_alone`]).
+    corroborated: bool,
 }
 
 const _: () = assert!(
@@ -393,6 +395,7 @@ impl FlowClassifier {
             confidence: Confidence::Likely,
             done: false,
             proxy: proxy::ProxyState::NONE,
+            corroborated: false,
         }
     }
 
@@ -559,7 +562,7 @@ impl FlowClassifier {
                 let found = udp.feed(direction, payload, cut, self.evidence, phase, observer);
                 self.evidence |= found.evidence;
                 if let Some((protocol, confidence)) = found.detection {
-                    self.detect(protocol, confidence);
+                    self.detect_by(protocol, confidence, found.corroborated);
                 } else if found.refuted && self.state == UNDECIDED {
                     self.state = NOT_BITTORRENT;
                 }
@@ -773,6 +776,22 @@ impl FlowClassifier {
         self.corroborate(Evidence::BITTORRENT_HOST)
     }
 
+    /// True if the flow is `Confirmed` by a rule conclusive on its own bytes; false while it is
+    /// not `Confirmed`, or while only rules that need corroboration from other flows
+    /// ([`FlowClassifier::known_endpoint`], [`FlowClassifier::bittorrent_host`]) confirm it: the
+    /// shape of an MSE/PE key exchange, an MSE first flight nothing answered (TCP), a run of
+    /// MSE-shaped uTP DATA, a lone plausible uTP SYN (UDP). A flow confirmed by corroboration
+    /// is BitTorrent because of what earlier flows taught, so it teaches nothing in turn
+    /// ([`crate::Learning::confirmed`]) until a conclusive rule matches too (a cleartext
+    /// handshake after the key exchange, an SSL torrent's info-hash, a uTP reply to the SYN):
+    /// one corroboration of a random protocol (eMule's obfuscation, I2P's NTCP2, a game's first
+    /// datagram shaped like a SYN) must not make its peer a learned endpoint or host, and
+    /// every later flow to that peer, from any host, conclusive.
+    #[must_use]
+    pub fn confirmed_alone(&self) -> bool {
+        self.state == BITTORRENT && self.confidence == Confidence::Confirmed && !self.corroborated
+    }
+
     /// True while corroboration ([`FlowClassifier::known_endpoint`],
     /// [`FlowClassifier::bittorrent_host`]) could still confirm the flow: a TCP flow that is
     /// not BitTorrent and has none yet, whose MSE/PE flights nothing refuted (a key exchange
@@ -869,12 +888,23 @@ impl FlowClassifier {
     }
 
     fn detect(&mut self, protocol: Protocol, confidence: Confidence) {
+        self.detect_by(protocol, confidence, false);
+    }
+
+    /// [`FlowClassifier::detect`] by a rule that needed corroboration (`corroborated`) or not
+    /// ([`FlowClassifier::confirmed_alone`]): a flow that corroboration confirmed is confirmed
+    /// alone once a rule that needs none matches too.
+    fn detect_by(&mut self, protocol: Protocol, confidence: Confidence, corroborated: bool) {
+        let was_confirmed = self.state == BITTORRENT && self.confidence == Confidence::Confirmed;
         if self.state != BITTORRENT {
             self.state = BITTORRENT;
             self.protocol = Some(protocol);
             self.confidence = confidence;
         } else if confidence > self.confidence {
             self.confidence = confidence;
+        }
+        if confidence == Confidence::Confirmed {
+            self.corroborated = corroborated && (self.corroborated || !was_confirmed);
         }
     }
 
@@ -956,7 +986,7 @@ impl FlowClassifier {
         }
         if exchange && corroborated {
             self.evidence |= Evidence::MSE_SHAPE;
-            self.detect(Protocol::PeerWireEncrypted, Confidence::Confirmed);
+            self.detect_by(Protocol::PeerWireEncrypted, Confidence::Confirmed, true);
             return;
         }
         // Alone, the shape is no verdict (random bytes, obfs4, Shadowsocks share it): it is
@@ -974,7 +1004,7 @@ impl FlowClassifier {
         if finishing && sb.sent == 0 && fa.first_fits() && !fa.unlike_key() && !fa.length_framed() {
             if self.evidence.0 & Evidence::KNOWN_ENDPOINT.0 != 0 {
                 self.evidence |= Evidence::MSE_UNANSWERED;
-                self.detect(Protocol::PeerWireEncrypted, Confidence::Confirmed);
+                self.detect_by(Protocol::PeerWireEncrypted, Confidence::Confirmed, true);
             } else if corroborated {
                 self.evidence |= Evidence::MSE_UNANSWERED;
                 self.detect(Protocol::PeerWireEncrypted, Confidence::Likely);

@@ -19,15 +19,17 @@
 //! ## What is learned
 //! A [`FlowTable`](crate::FlowTable) fed through
 //! [`process_learning`](crate::FlowTable::process_learning) with a host cache learns, the moment
-//! a flow becomes `Confirmed`:
+//! a flow becomes [confirmed alone](crate::FlowClassifier::confirmed_alone):
 //! - both ends of a peer wire (plaintext), uTP or DHT flow;
 //! - the client end (the initiator) of an HTTP or UDP tracker flow (the tracker is a server
 //!   that talks to everyone);
 //! - the sender of an LSD announcement.
 //!
-//! Encrypted peer wire is *not* learned from: it is confirmed by corroboration itself, and
-//! learning from it would let one wrong corroboration spread from host to host. Magnet links
-//! are content, not activity.
+//! Encrypted peer wire is *not* learned from, nor any flow that only corroboration confirmed
+//! (a uTP flow by a run of MSE-shaped DATA or a lone SYN, see
+//! [`FlowClassifier::confirmed_alone`](crate::FlowClassifier::confirmed_alone)): learning from
+//! them would let one wrong corroboration spread from host to host. Magnet links are content,
+//! not activity.
 //!
 //! An address is a host here, whatever the port; behind a NAT or on a multi-user machine one
 //! BitTorrent user makes the shared address a BitTorrent host for everyone behind it, which is

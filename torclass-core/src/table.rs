@@ -1047,6 +1047,7 @@ where
             });
         }
         let before = slot.classifier.verdict();
+        let alone = slot.classifier.confirmed_alone();
         {
             let Slot {
                 classifier,
@@ -1095,7 +1096,7 @@ where
         Learning::new(&mut slot.meta, &mut *learn, packet.key.src.addr, now_ns).confirmed(
             &slot.key,
             &slot.classifier,
-            before,
+            alone,
         );
         let verdict = slot.classifier.verdict();
         // Decided, or BitTorrent after a flow called not BitTorrent (a UDP flow sampled on,
@@ -1284,11 +1285,12 @@ fn late<M: Observer, L: Learn + ?Sized>(
     now_ns: u64,
 ) -> bool {
     let before = slot.classifier.verdict();
+    let alone = slot.classifier.confirmed_alone();
     slot.corroborate_late(learn, now_ns);
     Learning::new(&mut slot.meta, &mut *learn, packet.key.src.addr, now_ns).confirmed(
         &slot.key,
         &slot.classifier,
-        before,
+        alone,
     );
     slot.classifier.verdict() != before
 }

@@ -97,6 +97,11 @@ unstable! {
         Shaped,
         /// A guess: evidence, but shapes other protocols share by design or chance.
         Guess,
+        /// Conclusive only with what other flows taught (a learned peer endpoint or a
+        /// BitTorrent host, the evidence a flow had before the datagram): the flow is confirmed,
+        /// but not [alone](crate::FlowClassifier::confirmed_alone), so it teaches no endpoint
+        /// and no host.
+        Corroborated,
         /// A conclusive rule matched: its chance on non-BitTorrent bytes is negligible (measured).
         Conclusive,
     }
@@ -156,6 +161,8 @@ unstable! {
 pub(crate) struct UdpFound {
     pub evidence: Evidence,
     pub detection: Option<(Protocol, Confidence)>,
+    /// The detection is `Confirmed` by [`Strength::Corroborated`].
+    pub corroborated: bool,
     pub refuted: bool,
 }
 
@@ -164,6 +171,7 @@ impl UdpFound {
         Self {
             evidence,
             detection: None,
+            corroborated: false,
             refuted: false,
         }
     }
@@ -473,8 +481,17 @@ impl UdpState {
         }
         let conclusive = reading
             .protocol
-            .filter(|_| reading.strength == Strength::Conclusive);
+            .filter(|_| reading.strength >= Strength::Corroborated);
+        let corroborated = reading.strength == Strength::Corroborated;
         let found = match (phase, conclusive) {
+            // A confirmed flow hears only of a rule conclusive alone (the reply to the SYN
+            // that corroboration confirmed): then it teaches.
+            (Phase::Confirmed, Some(protocol)) if !corroborated => UdpFound {
+                evidence: reading.evidence,
+                detection: Some((protocol, Confidence::Confirmed)),
+                corroborated,
+                refuted: false,
+            },
             (Phase::Confirmed, _) | (Phase::Likely | Phase::Refuted, None) => {
                 UdpFound::evidence(reading.evidence)
             }
@@ -484,6 +501,7 @@ impl UdpState {
                 UdpFound {
                     evidence: reading.evidence,
                     detection: Some((protocol, Confidence::Confirmed)),
+                    corroborated,
                     refuted: false,
                 }
             }
@@ -524,6 +542,7 @@ impl UdpState {
                 return UdpFound {
                     evidence,
                     detection: None,
+                    corroborated: false,
                     refuted: true,
                 };
             }
@@ -552,6 +571,7 @@ impl UdpState {
         UdpFound {
             evidence,
             detection,
+            corroborated: false,
             refuted,
         }
     }

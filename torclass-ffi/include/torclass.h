@@ -1229,8 +1229,9 @@ torclass_result torclass_flow_midstream(struct torclass_flow *flow);
  * that do their own connection tracking: the peer endpoints this payload names (tracker
  * replies, PEX, the DHT, LSD, a port a peer announces for itself) are learned into `cache`
  * at `now_ns` (NANOSECONDS, the clock of the cache's expiries), and when the flow becomes
- * `_CONFIRMED` its peers are (the responder of peer wire, both ends of uTP and the DHT), as a
- * flow table learns. Later flows to those peers are recognised with
+ * `_CONFIRMED` its peers are (the responder of peer wire, both ends of uTP and the DHT; none
+ * when the flow was confirmed only because of what earlier flows taught, such as an MSE/PE key
+ * exchange to a learned endpoint), as a flow table learns. Later flows to those peers are recognised with
  * `torclass_flow_corroborate`. `key` is the flow's 5-tuple oriented from its initiator (the
  * side `TORCLASS_DIRECTION_INITIATOR` names); its transport must be the flow's. `meta` may
  * be NULL (nothing extracted for you, the cache still learns). On any error nothing changes.

@@ -11,13 +11,11 @@
 //! | 4..8 | FNV-1a checksum of bytes 0..4 and the state, little-endian |
 //! | 8..92 | `FlowClassifier::to_state` |
 
-use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use torclass_core::endpoints::EndpointCache;
-use torclass_core::observer::{EndpointSource, Field, Number};
-use torclass_core::table::Learn;
 use torclass_core::{
-    Confidence, Direction, Endpoint, FlowClassifier, FlowKey, NoObserver, Observer, Transport,
+    Direction, Endpoint, FlowClassifier, FlowKey, Learning, NoObserver, Observer, Transport,
     Verdict,
 };
 
@@ -139,20 +137,20 @@ pub unsafe extern "C" fn torclass_flow_init(
 }
 
 /// Load `flow`, restart a mid-stream side that gave up (as a flow table does, at most
-/// [`MIDSTREAM_RESYNCS`] times), feed `payload`, store the flow. Returns the verdict before
-/// and the classifier after. `transport`, if given, must be the flow's.
+/// [`MIDSTREAM_RESYNCS`] times), feed `payload`, store the flow. Returns whether the flow was
+/// confirmed alone before ([`FlowClassifier::confirmed_alone`]) and the classifier after. `transport`, if given, must be the flow's.
 fn feed_flow<O: Observer>(
     flow: &mut torclass_flow,
     direction: Direction,
     payload: &[u8],
     transport: Option<Transport>,
     observer: &mut O,
-) -> Result<(Verdict, FlowClassifier), torclass_result> {
+) -> Result<(bool, FlowClassifier), torclass_result> {
     let (mut classifier, mut mode) = load(flow)?;
     if transport.is_some_and(|t| t != classifier.transport()) {
         return Err(torclass_result::InvalidArgument);
     }
-    let before = classifier.verdict();
+    let before = classifier.confirmed_alone();
     if mode & MIDSTREAM != 0
         && !payload.is_empty()
         && mode & RESYNCS < MIDSTREAM_RESYNCS
@@ -377,42 +375,6 @@ fn flow_key(key: &torclass_flow_key) -> Result<FlowKey, torclass_result> {
     })
 }
 
-/// The observer of [`torclass_flow_feed_learn`]: fields go to the caller's record, peer
-/// endpoints the traffic names also to the cache (as a learning flow table does).
-struct Learner<'a, M> {
-    meta: &'a mut M,
-    cache: &'a mut EndpointCache<RawEntries>,
-    /// The address that sent the payload (a listen port is announced for it).
-    sender: IpAddr,
-    now_ns: u64,
-}
-
-impl<M: Observer> Observer for Learner<'_, M> {
-    fn field(&mut self, direction: Direction, field: Field, offset: u32, bytes: &[u8]) {
-        self.meta.field(direction, field, offset, bytes);
-    }
-
-    fn number(&mut self, direction: Direction, number: Number, value: u64) {
-        self.meta.number(direction, number, value);
-        if let (true, Ok(port)) = (matches!(number, Number::ListenPort), u16::try_from(value)) {
-            self.cache.learn(
-                SocketAddr::new(self.sender, port),
-                EndpointSource::ListenPort,
-                self.now_ns,
-            );
-        }
-    }
-
-    fn endpoint(&mut self, source: EndpointSource, endpoint: SocketAddr) {
-        self.meta.endpoint(source, endpoint);
-        self.cache.learn(endpoint, source, self.now_ns);
-    }
-
-    fn proxy_peer(&self) -> Option<SocketAddr> {
-        self.meta.proxy_peer()
-    }
-}
-
 /// Feed with learning: see [`torclass_flow_feed_learn`].
 fn feed_learning<M: Observer>(
     flow: &mut torclass_flow,
@@ -427,29 +389,13 @@ fn feed_learning<M: Observer>(
         Direction::Initiator => key.src.addr,
         _ => key.dst.addr,
     };
-    let mut learner = Learner {
-        meta,
-        cache,
-        sender,
-        now_ns,
-    };
-    let (before, classifier) =
-        feed_flow(flow, direction, payload, Some(key.transport), &mut learner)?;
-    let confirmed = |v: Verdict| {
-        v.detection()
-            .filter(|d| d.confidence == Confidence::Confirmed)
-    };
-    if let (Some(d), None) = (confirmed(classifier.verdict()), confirmed(before)) {
-        // As a learning table: a proxied stream's peer is the endpoint asked of the proxy (if
-        // the record kept it), never the proxy; else the peers of the confirmed flow.
-        if classifier.proxy().is_some() {
-            if let Some(peer) = learner.proxy_peer() {
-                learner.cache.learn(peer, EndpointSource::Proxy, now_ns);
-            }
-        } else {
-            learner.cache.confirmed(key, d.protocol, now_ns);
-        }
-    }
+    // As a learning table does (`Learning`): the endpoints the payload names, and when the
+    // flow becomes confirmed its peers (a proxied stream's: the endpoint asked of the proxy,
+    // if the record kept it, never the proxy; a flow confirmed by corroboration: none).
+    let mut learning = Learning::new(meta, cache, sender, now_ns);
+    let (alone, classifier) =
+        feed_flow(flow, direction, payload, Some(key.transport), &mut learning)?;
+    learning.confirmed(key, &classifier, alone);
     Ok(classifier)
 }
 
@@ -457,8 +403,9 @@ fn feed_learning<M: Observer>(
 /// that do their own connection tracking: the peer endpoints this payload names (tracker
 /// replies, PEX, the DHT, LSD, a port a peer announces for itself) are learned into `cache`
 /// at `now_ns` (NANOSECONDS, the clock of the cache's expiries), and when the flow becomes
-/// `_CONFIRMED` its peers are (the responder of peer wire, both ends of uTP and the DHT), as a
-/// flow table learns. Later flows to those peers are recognised with
+/// `_CONFIRMED` its peers are (the responder of peer wire, both ends of uTP and the DHT; none
+/// when the flow was confirmed only because of what earlier flows taught, such as an MSE/PE key
+/// exchange to a learned endpoint), as a flow table learns. Later flows to those peers are recognised with
 /// `torclass_flow_corroborate`. `key` is the flow's 5-tuple oriented from its initiator (the
 /// side `TORCLASS_DIRECTION_INITIATOR` names); its transport must be the flow's. `meta` may
 /// be NULL (nothing extracted for you, the cache still learns). On any error nothing changes.

@@ -200,8 +200,9 @@ impl FlowClassifier {
             Inner::Tcp { .. } => 0,
             Inner::Udp(_) => 1,
         });
-        // The flow state in the low nibble, the proxy state in the high one.
-        w.u8(self.state | (self.proxy.to_byte() << 4));
+        // The flow state in bits 0-1, whether its confirmation needed corroboration in bit 3,
+        // the proxy state in the high nibble.
+        w.u8(self.state | (u8::from(self.corroborated) << 3) | (self.proxy.to_byte() << 4));
         w.u8(self.protocol.map_or(0, |p| p as u8));
         w.u8(self.confidence as u8);
         w.u32(self.evidence.0);
@@ -231,10 +232,11 @@ impl FlowClassifier {
             _ => return None,
         };
         let byte = r.u8()?;
-        let flow_state = byte & 0x0f;
+        let flow_state = byte & 0x07;
         if !matches!(flow_state, UNDECIDED | BITTORRENT | NOT_BITTORRENT) {
             return None;
         }
+        let corroborated = byte & 0x08 != 0;
         let proxy = super::proxy::ProxyState::from_byte(byte >> 4)?;
         let protocol = match r.u8()? {
             0 => None,
@@ -248,6 +250,10 @@ impl FlowClassifier {
             2 => Confidence::Confirmed,
             _ => return None,
         };
+        // Only a confirmed flow was confirmed by corroboration.
+        if corroborated && (flow_state != BITTORRENT || confidence != Confidence::Confirmed) {
+            return None;
+        }
         // Every bit has a name (`Evidence::NAMED`).
         let evidence = Evidence(r.u32()?);
         // Every bit of a side's flags is defined (`SENT_HANDSHAKE` … `MSE_SECOND`).
@@ -271,6 +277,7 @@ impl FlowClassifier {
             confidence,
             done: false,
             proxy,
+            corroborated,
         };
         flow.done = flow.compute_done();
         Some(flow)
@@ -407,6 +414,26 @@ mod tests {
         );
         round_trip(&c);
         assert!(c.verdict().is_bittorrent());
+    }
+
+    /// Whether corroboration alone confirmed the flow survives the bytes; only a confirmed flow
+    /// has it.
+    #[test]
+    fn a_confirmation_by_corroboration_round_trips() {
+        let mut c = FlowClassifier::new(Transport::Udp);
+        c.known_endpoint();
+        let syn = [
+            0x41, 0, 0x50, 0, 0x12, 0x34, 0x56, 0x78, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 9, 0, 0,
+        ];
+        c.feed(Direction::Initiator, &syn);
+        assert!(c.verdict().is_bittorrent() && !c.confirmed_alone());
+        round_trip(&c);
+        let mut state = c.to_state();
+        assert_eq!(state[1] & 0x08, 0x08);
+        let fresh = FlowClassifier::new(Transport::Udp).to_state();
+        state[1..].copy_from_slice(&fresh[1..]);
+        state[1] |= 0x08;
+        assert_eq!(FlowClassifier::from_state(&state), None);
     }
 
     proptest::proptest! {

@@ -14,7 +14,7 @@ use crate::flow::FlowClassifier;
 use crate::hosts::HostCache;
 use crate::observer::{EndpointSource, Field, NoObserver, Number, Observer};
 use crate::packet::FlowKey;
-use crate::verdict::{Confidence, Direction, Evidence, Protocol, Verdict};
+use crate::verdict::{Direction, Evidence, Protocol};
 
 /// Knowledge kept across flows.
 pub trait Learn {
@@ -42,8 +42,7 @@ pub trait Learn {
 
 /// Learns peer endpoints: every endpoint the traffic names, and the peers of confirmed flows:
 /// both ends of uTP and DHT flows, the responder of peer wire flows (the initiator's port is
-/// ephemeral; an MSE/PE flow only if it was conclusive on its own, see
-/// [`Learning::confirmed`]). Trackers are not peers. A new flow to or from a learned endpoint gets
+/// ephemeral), unless corroboration confirmed the flow (see [`Learning::confirmed`]). Trackers are not peers. A new flow to or from a learned endpoint gets
 /// [`Evidence::KNOWN_ENDPOINT`].
 impl<C: AsRef<[CacheEntry]> + AsMut<[CacheEntry]>> Learn for EndpointCache<C> {
     fn corroborate(&self, key: &FlowKey, now_ns: u64) -> Evidence {
@@ -206,7 +205,7 @@ impl Learn for Nothing {
 /// confirms it), and again after a payload while [`FlowClassifier::awaits_corroboration`] if
 /// the learner learned something since ([`Learn::generation`]; what a flow table does, late
 /// corroboration), and [`Learning::confirmed`] after each payload (a flow that just became
-/// `Confirmed` teaches its peers: both ends of uTP and DHT flows, the responder of peer wire,
+/// [confirmed alone](FlowClassifier::confirmed_alone) teaches its peers: both ends of uTP and DHT flows, the responder of peer wire,
 /// the endpoint asked of a proxy for a proxied stream).
 ///
 /// Skipping them loses what makes encrypted flows conclusive: an MSE/PE key exchange is
@@ -231,7 +230,7 @@ impl Learn for Nothing {
 ///
 /// // Each payload: fed through the learning observer, then the flow's confirmation learned.
 /// let ping = b"d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe";
-/// let before = flow.verdict();
+/// let before = flow.confirmed_alone();
 /// let mut learning = Learning::new(&mut meta, &mut cache, key.src.addr, now);
 /// flow.feed_with(Direction::Initiator, ping, &mut learning);
 /// learning.confirmed(&key, &flow, before);
@@ -266,31 +265,22 @@ impl<'a, M: Observer + ?Sized, L: Learn + ?Sized> Learning<'a, M, L> {
         }
     }
 
-    /// After a payload of the flow `key` was fed to `flow` through this observer, `before` the
-    /// verdict before it: if the flow just became `Confirmed`, `learn` learns its peers
-    /// ([`Learn::confirmed`]); a proxied stream teaches only the endpoint its client asked the
-    /// proxy for ([`Observer::proxy_peer`] of `meta`), never the proxy.
-    pub fn confirmed(&mut self, key: &FlowKey, flow: &FlowClassifier, before: Verdict) {
+    /// After a payload of the flow `key` was fed to `flow` through this observer, `before` what
+    /// [`FlowClassifier::confirmed_alone`] said before it: if the flow just became confirmed
+    /// alone, `learn` learns its peers ([`Learn::confirmed`]); a proxied stream teaches only the
+    /// endpoint its client asked the proxy for ([`Observer::proxy_peer`] of `meta`), never the
+    /// proxy. A flow that only corroboration confirmed teaches nothing: otherwise one
+    /// corroboration of a random protocol from a BitTorrent host (eMule's obfuscation, I2P's
+    /// NTCP2: `negative-p2plike`; a game's first datagram shaped like a uTP SYN to a learned
+    /// endpoint) would make its peer a known endpoint or host, and every later flow to it, from
+    /// any host, conclusive (an unanswered first flight included), and so on from flow to flow.
+    pub fn confirmed(&mut self, key: &FlowKey, flow: &FlowClassifier, before: bool) {
+        if before || !flow.confirmed_alone() {
+            return;
+        }
         let Some(d) = flow.verdict().detection() else {
             return;
         };
-        if d.confidence != Confidence::Confirmed
-            || before.detection().map(|b| b.confidence) == Some(Confidence::Confirmed)
-        {
-            return;
-        }
-        // An MSE/PE flow confirmed by the shape of its key exchange (or an unanswered first
-        // flight) was confirmed by what the caches already knew, a known endpoint or a
-        // BitTorrent host: it teaches nothing, as the host cache learns nothing from it.
-        // Otherwise one corroboration of a random protocol from a BitTorrent host (eMule's
-        // obfuscation, I2P's NTCP2: `negative-p2plike`) would make its responder a known
-        // endpoint, and every later flow to it, from any host, conclusive (an unanswered first
-        // flight included). A cleartext handshake after the exchange or an SSL torrent's
-        // info-hash is conclusive on its own and still teaches.
-        let conclusive = Evidence(Evidence::MSE_PLAINTEXT.0 | Evidence::TLS_INFO_HASH.0);
-        if d.protocol == Protocol::PeerWireEncrypted && flow.evidence().0 & conclusive.0 == 0 {
-            return;
-        }
         if flow.proxy().is_some() {
             if let Some(peer) = self.meta.proxy_peer() {
                 self.learn

@@ -213,7 +213,7 @@ impl UdpState {
     /// id + 1 continuing its `seq_nr`; a SYN retransmitted (same id and `seq_nr`, a new
     /// timestamp, both plausible); a plausible SYN to or from a learned peer endpoint (what
     /// confirms an unanswered MSE first flight; a BitTorrent host alone leaves it a guess, as
-    /// it leaves that flight `Likely`); both directions
+    /// it leaves that flight `Likely`; [`Strength::Corroborated`]); both directions
     /// acknowledging each other on connection ids one apart ([`super::stream`]). Guesses: a
     /// plausible SYN alone; a run of [`UTP_RUN`] DATA packets in sequence on one connection id
     /// from one side. The correlations start only from a SYN without payload (no
@@ -223,7 +223,8 @@ impl UdpState {
     ///
     /// DATA payloads on a connection are measured as MSE flights (MSE over uTP, whether or
     /// not the SYN was seen): [`Evidence::MSE_SHAPE`], and corroborated by other flows a run
-    /// of them is conclusive.
+    /// of them is conclusive ([`Strength::Corroborated`]: the two rules that need other flows
+    /// confirm a flow that teaches nothing until a rule conclusive alone matches).
     ///
     /// Chance, measured (`tests/udp_chance.rs`, 5,000 flows each): a SYN-shaped datagram and a
     /// random STATE/RESET/DATA-shaped reply, a SYN and random DATA-shaped datagrams from the
@@ -323,7 +324,7 @@ impl UdpState {
             let corroborated =
                 (prior | evidence).contains(Evidence::MSE_SHAPE) && corroborated(prior);
             strength = if corroborated {
-                Strength::Conclusive
+                Strength::Corroborated
             } else {
                 Strength::Guess
             };
@@ -380,7 +381,7 @@ impl UdpState {
             // `41 00 00 00`; a 16-byte first message with zeros where a SYN has them is a
             // plausible SYN: `tests/captures/games.py --edge`).
             (false, true) if prior.contains(Evidence::KNOWN_ENDPOINT) => {
-                Reading::new(Evidence::UTP_SYN, Protocol::Utp, Strength::Conclusive)
+                Reading::new(Evidence::UTP_SYN, Protocol::Utp, Strength::Corroborated)
             }
             (false, true) => Reading::new(Evidence::UTP_SYN, Protocol::Utp, Strength::Guess),
             (false, false) => Reading::shaped(Protocol::Utp),

@@ -345,3 +345,120 @@ fn a_flow_confirmed_by_corroboration_teaches_no_endpoint() {
     );
     assert!(endpoints.lookup(plain_peer.into(), 6).is_some());
 }
+
+/// A uTP header (BEP 29) as libutp sends it: timestamp set, no delay measured yet, 1 MiB window.
+fn utp(ty: u8, conn: u16, seq: u16, ack: u16, payload: &[u8]) -> Vec<u8> {
+    let mut p = vec![ty, 0];
+    p.extend(conn.to_be_bytes());
+    p.extend(0x1234_5678u32.to_be_bytes());
+    p.extend(0u32.to_be_bytes());
+    p.extend(0x0010_0000u32.to_be_bytes());
+    p.extend(seq.to_be_bytes());
+    p.extend(ack.to_be_bytes());
+    p.extend_from_slice(payload);
+    p
+}
+
+/// uTP's rules that need corroboration confirm a flow that teaches nothing, so that one
+/// corroborated look-alike cannot make its peer conclusive for every later flow (transitivity):
+/// a lone plausible SYN to a learned endpoint (a game's first datagram can be one:
+/// `games.py --edge`), and a run of MSE-shaped DATA from a BitTorrent host. The twin: a SYN
+/// its peer answers is conclusive on its own and teaches both ends, and their hosts.
+#[test]
+fn a_utp_flow_confirmed_by_corroboration_teaches_nothing() {
+    let mut slots = vec![Slot::default(); 64];
+    let mut t = table(&mut slots);
+    let mut e = [CacheEntry::default(); 16];
+    let mut h = [CacheEntry::default(); 16];
+    let mut endpoints = EndpointCache::new(&mut e[..], CacheConfig::default());
+    let mut hosts = HostCache::new(&mut h[..], CacheConfig::hosts());
+    let mut both = (&mut endpoints, &mut hosts);
+    // Host 1's DHT query answered by host 2: both ends learned, both hosts BitTorrent hosts.
+    let dht = key(ep(1, 6881), ep(2, 6881), Transport::Udp);
+    t.process_learning(&udp(dht, DHT_QUERY), 1, &mut both, |_| {})
+        .unwrap();
+    t.process_learning(&udp(dht.reversed(), DHT_REPLY), 1, &mut both, |_| {})
+        .unwrap();
+    let confirmed = |o: &Outcome| o.verdict.detection().map(|d| d.confidence);
+    // A SYN-shaped datagram from host 7's game port to the learned endpoint: confirmed, by
+    // corroboration.
+    let game = ep(7, 7777);
+    let syn = utp(0x41, 0x5000, 9, 0, &[]);
+    let o = t
+        .process_learning(
+            &udp(key(game, ep(2, 6881), Transport::Udp), &syn),
+            2,
+            &mut both,
+            |_| {},
+        )
+        .unwrap();
+    assert_eq!(confirmed(&o), Some(Confidence::Confirmed));
+    assert!(!t.flow(o.handle).unwrap().classifier().confirmed_alone());
+    // A run of MSE-shaped DATA from BitTorrent host 1 to host 9: confirmed, by corroboration.
+    let other = ep(9, 5555);
+    let run = key(ep(1, 6881), other, Transport::Udp);
+    let mut last = None;
+    for i in 0..6u16 {
+        let data = utp(
+            0x01,
+            0x3333,
+            100 + i,
+            9,
+            &random_bytes(150, 40 + u64::from(i)),
+        );
+        last = Some(
+            t.process_learning(&udp(run, &data), 3, &mut both, |_| {})
+                .unwrap(),
+        );
+    }
+    let o = last.unwrap();
+    assert_eq!(confirmed(&o), Some(Confidence::Confirmed));
+    assert!(o.evidence.contains(Evidence::MSE_SHAPE));
+    // Neither taught its peer: the game's port and host 9's are no peer endpoints, hosts 7
+    // and 9 no BitTorrent hosts ...
+    for peer in [game, other] {
+        assert!(endpoints.lookup(peer.into(), 4).is_none(), "{peer:?}");
+        assert!(hosts.lookup(peer.addr, 4).is_none(), "{peer:?}");
+    }
+    // ... so host 4's random bytes to the game's port, nothing answering, stay what they are.
+    let mut both = (&mut endpoints, &mut hosts);
+    let o = converse(
+        &mut t,
+        &mut both,
+        key(ep(4, 40000), game, Transport::Tcp),
+        &emule_obfuscated()[..1],
+        4,
+    );
+    assert!(!o.evidence.contains(Evidence::KNOWN_ENDPOINT));
+    let mut finished = *t.flow(o.handle).unwrap().classifier();
+    assert!(!finished.finish().is_bittorrent());
+    // The twin: host 1's SYN to host 10 (confirmed by corroboration: it comes from a learned
+    // endpoint), answered by a STATE acknowledging it (conclusive alone), teaches both ends
+    // and host 10.
+    let peer = ep(10, 6000);
+    let k = key(ep(1, 6881), peer, Transport::Udp);
+    let o = t
+        .process_learning(
+            &udp(k, &utp(0x41, 0x6000, 77, 0, &[])),
+            5,
+            &mut both,
+            |_| {},
+        )
+        .unwrap();
+    assert_eq!(confirmed(&o), Some(Confidence::Confirmed));
+    assert!(!t.flow(o.handle).unwrap().classifier().confirmed_alone());
+    assert!(endpoints.lookup(peer.into(), 5).is_none());
+    let mut both = (&mut endpoints, &mut hosts);
+    let o = t
+        .process_learning(
+            &udp(k.reversed(), &utp(0x21, 0x6000, 500, 77, &[])),
+            5,
+            &mut both,
+            |_| {},
+        )
+        .unwrap();
+    assert_eq!(confirmed(&o), Some(Confidence::Confirmed));
+    assert!(t.flow(o.handle).unwrap().classifier().confirmed_alone());
+    assert!(endpoints.lookup(peer.into(), 6).is_some());
+    assert!(hosts.lookup(peer.addr, 6).is_some());
+}
