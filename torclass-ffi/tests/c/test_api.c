@@ -504,6 +504,21 @@ static void test_payload_cache(void) {
   CHECK_RESULT(torclass_flow_init(&f, TORCLASS_TRANSPORT_TCP, 4), TORCLASS_RESULT_OK);
   CHECK_RESULT(torclass_flow_corroborate(&f, c, &key, 4 * S, &v), TORCLASS_RESULT_OK);
   CHECK(v.verdict == TORCLASS_VERDICT_UNDECIDED && (v.evidence & TORCLASS_EVIDENCE_KNOWN_ENDPOINT));
+  /* A datagram shaped like a uTP SYN (BEP 29) from 10.0.0.9:7777 to it: confirmed because the
+     peer is known, so it teaches nothing (a game's first datagram can have that shape). */
+  static const uint8_t syn[20] = {0x41, 0, 0x50, 0, 0x12, 0x34, 0x56, 0x78, 0, 0,
+                                  0,    0, 0,    0x10, 0, 0,  0,    9,    0, 0};
+  torclass_flow_key game = key;
+  game.transport = TORCLASS_TRANSPORT_UDP;
+  game.src_addr[3] = 9;
+  game.src_port = 7777;
+  CHECK_RESULT(torclass_flow_init(&f, TORCLASS_TRANSPORT_UDP, 4), TORCLASS_RESULT_OK);
+  CHECK_RESULT(torclass_flow_corroborate(&f, c, &game, 4 * S, &v), TORCLASS_RESULT_OK);
+  CHECK_RESULT(torclass_flow_feed_learn(&f, 0, syn, sizeof syn, NULL, c, &game, 4 * S, &v), TORCLASS_RESULT_OK);
+  CHECK(v.verdict == TORCLASS_VERDICT_BITTORRENT && v.confidence == TORCLASS_CONFIDENCE_CONFIRMED);
+  memcpy(peer.addr, game.src_addr, 4);
+  peer.port = 7777;
+  CHECK_RESULT(torclass_endpoints_query(c, &peer, 4 * S, &got), TORCLASS_RESULT_NOT_FOUND);
   CHECK_RESULT(torclass_flow_init(&f, TORCLASS_TRANSPORT_TCP, 4), TORCLASS_RESULT_OK);
   CHECK_RESULT(torclass_flow_corroborate(&f, c, &key, 4000 * S, &v), TORCLASS_RESULT_OK); /* expired */
   CHECK(!(v.evidence & TORCLASS_EVIDENCE_KNOWN_ENDPOINT));
