@@ -42,7 +42,8 @@ pub trait Learn {
 
 /// Learns peer endpoints: every endpoint the traffic names, and the peers of confirmed flows:
 /// both ends of uTP and DHT flows, the responder of peer wire flows (the initiator's port is
-/// ephemeral), unless corroboration confirmed the flow (see [`Learning::confirmed`]). Trackers are not peers. A new flow to or from a learned endpoint gets
+/// ephemeral), unless only corroboration confirmed the flow (see [`Learning::confirmed`]).
+/// Trackers are not peers. A new flow to or from a learned endpoint gets
 /// [`Evidence::KNOWN_ENDPOINT`].
 impl<C: AsRef<[CacheEntry]> + AsMut<[CacheEntry]>> Learn for EndpointCache<C> {
     fn corroborate(&self, key: &FlowKey, now_ns: u64) -> Evidence {
@@ -205,8 +206,8 @@ impl Learn for Nothing {
 /// confirms it), and again after a payload while [`FlowClassifier::awaits_corroboration`] if
 /// the learner learned something since ([`Learn::generation`]; what a flow table does, late
 /// corroboration), and [`Learning::confirmed`] after each payload (a flow that just became
-/// [confirmed alone](FlowClassifier::confirmed_alone) teaches its peers: both ends of uTP and DHT flows, the responder of peer wire,
-/// the endpoint asked of a proxy for a proxied stream).
+/// [confirmed alone](FlowClassifier::confirmed_alone) teaches its peers: both ends of uTP and
+/// DHT flows, the responder of peer wire, the endpoint asked of a proxy for a proxied stream).
 ///
 /// Skipping them loses what makes encrypted flows conclusive: an MSE/PE key exchange is
 /// confirmed by a known endpoint.
