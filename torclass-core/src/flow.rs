@@ -788,8 +788,9 @@ impl FlowClassifier {
     /// datagram shaped like a SYN) must not make its peer a learned endpoint or host, and
     /// every later flow to that peer, from any host, conclusive.
     #[must_use]
+    #[inline]
     pub fn confirmed_alone(&self) -> bool {
-        self.state == BITTORRENT && self.confidence == Confidence::Confirmed && !self.corroborated
+        !self.corroborated && self.state == BITTORRENT && self.confidence == Confidence::Confirmed
     }
 
     /// True while corroboration ([`FlowClassifier::known_endpoint`],

@@ -275,10 +275,18 @@ impl<'a, M: Observer + ?Sized, L: Learn + ?Sized> Learning<'a, M, L> {
     /// NTCP2: `negative-p2plike`; a game's first datagram shaped like a uTP SYN to a learned
     /// endpoint) would make its peer a known endpoint or host, and every later flow to it, from
     /// any host, conclusive (an unanswered first flight included), and so on from flow to flow.
+    #[inline]
     pub fn confirmed(&mut self, key: &FlowKey, flow: &FlowClassifier, before: bool) {
-        if before || !flow.confirmed_alone() {
-            return;
+        if !before && flow.confirmed_alone() {
+            self.teach(key, flow);
         }
+    }
+
+    /// What the flow `key`, just confirmed alone, teaches (once per flow: apart from the packet
+    /// path).
+    #[cold]
+    #[inline(never)]
+    fn teach(&mut self, key: &FlowKey, flow: &FlowClassifier) {
         let Some(d) = flow.verdict().detection() else {
             return;
         };
