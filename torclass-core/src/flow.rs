@@ -1108,6 +1108,30 @@ struct Found {
     other: u8,
 }
 
+/// An observer that passes everything on but the peer endpoints: those of a tracker reply that
+/// answers no tracker request on its flow.
+struct Unasked<'a, O: Observer>(&'a mut O);
+
+impl<O: Observer> Observer for Unasked<'_, O> {
+    fn field(
+        &mut self,
+        direction: Direction,
+        field: crate::observer::Field,
+        offset: u32,
+        bytes: &[u8],
+    ) {
+        self.0.field(direction, field, offset, bytes);
+    }
+
+    fn number(&mut self, direction: Direction, number: crate::observer::Number, value: u64) {
+        self.0.number(direction, number, value);
+    }
+
+    fn proxy_peer(&self) -> Option<core::net::SocketAddr> {
+        self.0.proxy_peer()
+    }
+}
+
 /// What [`read_side`] needs to know of the flow.
 struct SideContext {
     direction: Direction,
@@ -1151,6 +1175,11 @@ fn read_side<O: Observer>(
         ids,
         direction,
         flags: cx.flags.get(i).copied().unwrap_or(0),
+        other_flags: cx
+            .flags
+            .get(direction.reverse().index())
+            .copied()
+            .unwrap_or(0),
         found: &mut found,
         observer,
     };
@@ -1185,6 +1214,8 @@ struct Reading<'a, O: Observer> {
     direction: Direction,
     /// The side's flags before this payload.
     flags: u8,
+    /// The other side's flags before this payload.
+    other_flags: u8,
     found: &'a mut Found,
     observer: &'a mut O,
 }
@@ -1362,7 +1393,16 @@ impl<O: Observer> Reading<'_, O> {
                     after(consumed)
                 }
             },
-            Reader::Reply(reader) => match reader.read(rest, self.observer) {
+            // A bencoded reply names peers to learn only after a tracker request the other
+            // side sent on this flow (BEP 3: a tracker's reply answers an announce), as a BEP 15
+            // reply must answer a pending request: any web server can answer any request with
+            // `d5:peers6:...e`, and the endpoints it names would corroborate later random-looking
+            // flows to them, from any host. Its fields are still observed.
+            Reader::Reply(reader) => match if self.other_flags & TRACKER != 0 {
+                reader.read(rest, self.observer)
+            } else {
+                reader.read(rest, &mut Unasked(&mut *self.observer))
+            } {
                 http_tracker::Step::NeedMore => &[],
                 http_tracker::Step::Tracker { done } => {
                     self.found.flags |= TRACKER;

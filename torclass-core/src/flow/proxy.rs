@@ -282,6 +282,7 @@ fn fall_back<O: Observer>(
         ids,
         direction,
         flags: flags.get(direction.index()).copied().unwrap_or(0),
+        other_flags: flags.get(direction.reverse().index()).copied().unwrap_or(0),
         found: &mut found,
         observer,
     };

@@ -416,6 +416,37 @@ fn a_file_that_begins_with_a_handshake_is_not_bittorrent() {
 }
 
 #[test]
+fn a_head_then_a_get_reads_the_file_as_a_body() {
+    // A download manager's HEAD then GET of a file on one connection: the HEAD reply declares
+    // the file's length without carrying it. A file with a handshake and a message N minus
+    // the GET reply's head bytes in (where framing the HEAD reply by its length lands) is a
+    // body, not BitTorrent, however the stream is cut.
+    let n = 2000;
+    let head = std::format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {n}\r\n\r\n"
+    )
+    .into_bytes();
+    let mut file = random_bytes(n, 43);
+    let blob = [handshake(b"-TR3000-abcdefghijkl"), msg(2, &[]), msg(1, &[])].concat();
+    let at = n - head.len();
+    assert!(blob.len() <= n - at);
+    file[at..at + blob.len()].copy_from_slice(&blob);
+    let requests = b"HEAD /f HTTP/1.1\r\nHost: x\r\n\r\nGET /f HTTP/1.1\r\nHost: x\r\n\r\n";
+    let replies = [head.clone(), head.clone(), file].concat();
+    let conv = std::vec![(A, requests.to_vec()), (B, replies.clone())];
+    for cuts in [&[][..], &[1, 7, 40, 41, 45, 90]] {
+        assert_eq!(run(&conv, cuts).0, Verdict::NotBitTorrent);
+    }
+    // The twin: the handshakes after both replies (an HTTP-looking prefix) are peer wire.
+    let hs = handshake(b"-TR3000-abcdefghijkl");
+    let twin = std::vec![
+        (A, [requests.to_vec(), hs.clone()].concat()),
+        (B, [replies, hs, msg(1, &[])].concat()),
+    ];
+    assert_eq!(level(run(&twin, &[]).0), CONFIRMED_WIRE);
+}
+
+#[test]
 fn midstream_pickup() {
     let (v, _) = run(&midstream_session(), &[]);
     let d = detection(v);

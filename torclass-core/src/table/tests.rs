@@ -508,6 +508,7 @@ mod corroboration;
 mod grow;
 mod late;
 mod lifecycle;
+mod poisoning;
 mod snapshot;
 mod tcp_evasion;
 mod tcp_stream;

@@ -5,8 +5,10 @@
 //! `HTTP/1.x SP NNN ...`), its header section (only `Content-Length` and `Transfer-Encoding`
 //! matter), and its body, which it skips by its length (§6.3): `Content-Length`, the chunked
 //! coding (§7.1), nothing for a request without either, nothing for a 1xx, 204 or 304 response,
-//! everything up to the end of the connection for any other response without a length. It
-//! reports the end of the message, after which the caller reads the next one.
+//! everything up to the end of the connection for any other response without a length; a
+//! response body declared by `Content-Length` that opens with a status line is the next
+//! response (the previous one answered `HEAD`, whose method the responder's side does not see).
+//! It reports the end of the message, after which the caller reads the next one.
 //!
 //! The `0x13` that starts a BitTorrent handshake ends a head as not HTTP, before that byte
 //! (as does a control byte in a start line's method or target, or in a header name), so that
@@ -267,6 +269,10 @@ impl Framer {
                 if rest.first() == Some(&b'd') {
                     return (Step::Bencoded { consumed: i }, i);
                 }
+                if self.phase == Phase::Body && self.remaining != u32::MAX {
+                    // Look for a status line in place of the body (see `Phase::Body`).
+                    self.pos = 1;
+                }
             }
             // A head run never crosses MAX_HEAD, so the head ends there however it is cut.
             let window = if head {
@@ -443,6 +449,32 @@ impl Framer {
             Phase::Name => self.name(rest),
             Phase::Length => self.length(b),
             Phase::Coding => self.coding(b),
+            // A reply to `HEAD` declares the length of a body it does not carry (RFC 9110
+            // §9.3.2), and the request's method is on the other side: a body that opens with
+            // a status line (`pos` - 1 bytes of `HTTP/1.` matched so far, from the body's first
+            // byte) is the next response, whose head is read on from there. Without this a
+            // `HEAD` then a `GET` on one connection read the file from the wrong byte on.
+            Phase::Body if self.pos > 0 => {
+                let matched = usize::from(self.pos.saturating_sub(1));
+                if STATUS.get(matched) != Some(&b) {
+                    self.pos = 0;
+                    return self.step(rest);
+                }
+                if matched.saturating_add(1) == STATUS.len() {
+                    self.remaining = 0;
+                    self.count = u16::try_from(STATUS.len()).unwrap_or(u16::MAX);
+                    self.phase = Phase::Status;
+                    self.pos = 0;
+                    self.flags = REPLY | (self.flags & MAGNET);
+                    return go(1);
+                }
+                self.pos = self.pos.saturating_add(1);
+                let take = self.take(1);
+                if self.remaining == 0 {
+                    return (take, Outcome::End);
+                }
+                go(take)
+            }
             Phase::Body => {
                 let take = self.take(rest.len());
                 if self.remaining == 0 {

@@ -83,7 +83,8 @@ const SCRAPE: &[u8] = b"scrape";
 pub struct RequestReader {
     /// Bytes read.
     count: u32,
-    /// The port number being read.
+    /// The last `port` value read (reset where a `port` value starts): told to the observer
+    /// only once the request is a tracker request.
     number: u32,
     /// Hash of the parameter name being read (or of the value's decoded bytes count).
     name_hash: u16,
@@ -327,20 +328,22 @@ impl RequestReader {
                     self.phase = Req::Value;
                     self.out = 0;
                     self.esc = 0;
-                    self.number = 0;
+                    if self.param == P_PORT {
+                        self.number = 0;
+                    }
                 }
                 b'&' => self.start_name(),
-                b' ' | b'\r' | b'\n' => return self.end_of_query(),
+                b' ' | b'\r' | b'\n' => return self.end_of_query(dir, obs),
                 _ => self.name_byte(b),
             },
             Req::Value => match b {
                 b'&' => {
-                    self.end_value(dir, obs);
+                    self.end_value();
                     self.start_name();
                 }
                 b' ' | b'\r' | b'\n' => {
-                    self.end_value(dir, obs);
-                    return self.end_of_query();
+                    self.end_value();
+                    return self.end_of_query(dir, obs);
                 }
                 _ => self.value_byte(b, dir, obs),
             },
@@ -430,7 +433,7 @@ impl RequestReader {
         self.out = self.out.saturating_add(1);
     }
 
-    fn end_value<O: Observer>(&mut self, dir: Direction, obs: &mut O) {
+    fn end_value(&mut self) {
         match self.param {
             P_INFO_HASH if self.out == 20 && self.esc == 0 => {
                 self.seen |= S_INFO_HASH | S_INFO_HASH_DONE;
@@ -448,21 +451,25 @@ impl RequestReader {
                 if self.out > 0 && self.esc == 0 && self.number <= 65535 {
                     self.seen |= S_PORT;
                 }
-                if (1..=65535).contains(&self.number) {
-                    obs.number(dir, Number::ListenPort, u64::from(self.number));
-                }
             }
             _ => {}
         }
         self.param = P_OTHER;
     }
 
-    fn end_of_query(&self) -> Step {
-        if is_tracker(self.seen) {
-            Step::Tracker { done: true }
-        } else {
-            Step::Invalid { consumed: 0 }
+    /// The request line ended: a tracker request, whose listen port (the last `port` value) the
+    /// observer hears now, or not one. A `port` parameter alone names no BitTorrent peer: web
+    /// APIs take one too (a service registry, a router's port forwarding page), and the sender's
+    /// address and that port, learned as a peer, would corroborate later random-looking flows
+    /// to that service from any host.
+    fn end_of_query<O: Observer>(&self, dir: Direction, obs: &mut O) -> Step {
+        if !is_tracker(self.seen) {
+            return Step::Invalid { consumed: 0 };
         }
+        if (1..=65535).contains(&self.number) {
+            obs.number(dir, Number::ListenPort, u64::from(self.number));
+        }
+        Step::Tracker { done: true }
     }
 
     /// True if the request the reader recognised is conclusive on its own: an announce with a
@@ -545,6 +552,8 @@ fn whole_line<O: Observer>(chunk: &[u8], dir: Direction, obs: &mut O) -> Option<
     // a line left to `step`: (parameter, first 20 decoded bytes, decoded length, port).
     let mut decoded = [(P_OTHER, [0u8; 20], 0usize, 0u32); 8];
     let mut kept = 0usize;
+    // The last `port` value, told to `obs` only if the line is a tracker request (as `step`).
+    let mut listen = 0u32;
     for (param, value) in params(query) {
         match param {
             P_ANNOUNCE_FIELD => seen |= S_ANNOUNCE_FIELD,
@@ -593,9 +602,7 @@ fn whole_line<O: Observer>(chunk: &[u8], dir: Direction, obs: &mut O) -> Option<
                 }
             }
             _ => {
-                if (1..=65535).contains(port) {
-                    obs.number(dir, Number::ListenPort, u64::from(*port));
-                }
+                listen = *port;
                 seen |= S_ANNOUNCE_FIELD;
                 if *len > 0 && *port <= 65535 {
                     seen |= S_PORT;
@@ -604,6 +611,9 @@ fn whole_line<O: Observer>(chunk: &[u8], dir: Direction, obs: &mut O) -> Option<
         }
     }
     let step = if is_tracker(seen) {
+        if (1..=65535).contains(&listen) {
+            obs.number(dir, Number::ListenPort, u64::from(listen));
+        }
         Step::Tracker { done: true }
     } else {
         refused

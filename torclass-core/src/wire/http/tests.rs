@@ -224,3 +224,23 @@ proptest::proptest! {
         let _ = walk(&data, 13);
     }
 }
+
+#[test]
+fn a_reply_to_head_carries_no_body() {
+    // HEAD then GET on one connection: the first reply declares the file's length and carries
+    // none of it (RFC 9110 §9.3.2), so the second reply's status line stands where its body
+    // would; the second reply's body is skipped by its own length.
+    let head = b"HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n";
+    let get = b"HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n\x13BitTorrent protocol";
+    let stream = [&head[..], get, b"HTTP/1.0 204 No Content\r\n\r\n"].concat();
+    assert_eq!(ends(&stream), [head.len() + get.len(), stream.len()]);
+    // A body that only starts like a status line is a body.
+    let body = b"HTTP/1x and the rest";
+    let ok = [&head[..], &body[..], b"HTTP/1.1 304 Not Modified\r\n\r\n"].concat();
+    assert_eq!(ends(&ok), [head.len() + body.len(), ok.len()]);
+    // As is one shorter than a status line's start, and a body read to the close.
+    let short = b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nHTTPHTTP/1.1 204 x\r\n\r\n";
+    assert_eq!(ends(short), [short.len() - 18, short.len()]);
+    let close = b"HTTP/1.0 200 OK\r\n\r\nHTTP/1.1 204 x\r\n\r\n";
+    assert!(ends(close).is_empty());
+}
