@@ -2,7 +2,7 @@
 # Capture `negative-rand-real`: real circumvention proxies whose bytes are random from the
 # first, carrying web downloads. shadowsocks-libev (ss-server, ss-local, ss-tunnel; AEAD ciphers
 # aes-256-gcm, chacha20-ietf-poly1305, aes-128-gcm) and obfs4proxy (server and client in managed
-# mode, iat-mode 0, 1 and 2). Three network namespaces: the client (curl, dig, ss-local,
+# mode, iat-mode 0, 1 and 2; and its obfs3 and obfs2 transports). Three network namespaces: the client (curl, dig, ss-local,
 # ss-tunnel, the obfs4 client; tcpdump on its veth), the proxy server (ss-server, obfs4
 # servers), the web (nginx HTTP and HTTPS, dnsmasq). Only the client-to-proxy legs are captured.
 # Needs root and: apt-get install shadowsocks-libev obfs4proxy nginx-light dnsmasq curl
@@ -18,7 +18,7 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   sleep 1
   for ns in cli srv web; do ip netns del "tc4rand-$ns" 2>/dev/null || true; done
-  rm -rf "$work"
+  if [ -z "${KEEP_WORK:-}" ]; then rm -rf "$work"; else echo "work directory: $work"; fi
 }
 trap cleanup EXIT
 for ns in cli srv web; do ip netns add "tc4rand-$ns"; ip -n "tc4rand-$ns" link set lo up; done
@@ -91,6 +91,13 @@ for p in 9443 37281 8443; do
     obfs4proxy > "$work/obfs4-$p.out" 2>&1 < /dev/null &
   pids+=($!)
 done
+# obfs4proxy's older transports: obfs3 (UniformDH) and obfs2 (its ScrambleSuit is client only).
+mkdir -p "$work/obfs-old"
+$srv env TOR_PT_MANAGED_TRANSPORT_VER=1 TOR_PT_STATE_LOCATION="$work/obfs-old" \
+  TOR_PT_SERVER_TRANSPORTS=obfs3,obfs2 \
+  TOR_PT_SERVER_BINDADDR="obfs3-10.81.0.1:5223,obfs2-10.81.0.1:46001" \
+  TOR_PT_ORPORT=10.81.1.2:80 obfs4proxy -enableLogging -logLevel DEBUG > "$work/obfs-old.out" 2>&1 < /dev/null &
+pids+=($!)
 # The client's proxies: ss-local (SOCKS5) and ss-tunnel (UDP to dnsmasq) per cipher, and the
 # obfs4 client (SOCKS5; the bridge's cert and iat-mode go in the SOCKS username and password).
 declare -A socks=([443]=1080 [8388]=1081 [40123]=1082)
@@ -105,10 +112,11 @@ for p in 443 8388 40123; do
 done
 mkdir -p "$work/obfs4-client"
 $cli env TOR_PT_MANAGED_TRANSPORT_VER=1 TOR_PT_STATE_LOCATION="$work/obfs4-client" \
-  TOR_PT_CLIENT_TRANSPORTS=obfs4 obfs4proxy > "$work/obfs4-client.out" 2>&1 < /dev/null &
+  TOR_PT_CLIENT_TRANSPORTS=obfs4,obfs3,obfs2 obfs4proxy -enableLogging -logLevel DEBUG > "$work/obfs4-client.out" 2>&1 < /dev/null &
 pids+=($!)
 sleep 3
-obfs4_socks="$(sed -n 's/^CMETHOD obfs4 socks5 //p' "$work/obfs4-client.out")"
+socks_of() { sed -n "s/^CMETHOD $1 socks5 //p" "$work/obfs4-client.out"; }
+obfs4_socks="$(socks_of obfs4)"
 echo "obfs4 client SOCKS5 at $obfs4_socks"
 
 $cli tcpdump -i tc4rand-c0 -U -w "$work/real.pcap" tcp or udp 2>/dev/null &
@@ -146,11 +154,22 @@ for p in 9443 37281 8443; do
     "http://10.81.0.1:$p/big.bin"
   sleep 1
 done
+# obfs3 and obfs2 take no arguments. Their padding is random: six connections each.
+for t in obfs3:5223 obfs2:46001; do
+  tp="${t%%:*}"; p="${t#*:}"
+  auth=()
+  for f in tiny.txt tiny.txt small.txt page.txt big.bin; do
+    $cli curl -sS -o /dev/null -x "socks5://$(socks_of "$tp")" "${auth[@]}" "http://10.81.0.1:$p/$f"
+  done
+  $cli curl -sS -o /dev/null -o /dev/null -x "socks5://$(socks_of "$tp")" "${auth[@]}" \
+    "http://10.81.0.1:$p/tiny.txt" "http://10.81.0.1:$p/tiny.txt"
+  sleep 1
+done
 sleep 2
 kill "$tcpdump_pid"; sleep 1
-# Keep each flow's first 16 KB of payload (the handshakes and the first flights whole); drop
+# Keep each flow's first 12 KB of payload (the handshakes and the first flights whole); drop
 # the rest of the downloads.
-/usr/bin/python3 "$here/trim_flows.py" "$work/real.pcap" "$out/negative-rand-real.pcap" 16384
+/usr/bin/python3 "$here/trim_flows.py" "$work/real.pcap" "$out/negative-rand-real.pcap" 12288
 # One label per flow (tshark's conversations), all not_bittorrent and random from the first
 # byte.
 tshark -r "$out/negative-rand-real.pcap" -q -z conv,udp -z conv,tcp | \
@@ -166,6 +185,8 @@ programs = {
     9443: ("obfs4proxy->obfs4proxy", "obfs4 iat-mode=0"),
     37281: ("obfs4proxy->obfs4proxy", "obfs4 iat-mode=1"),
     8443: ("obfs4proxy->obfs4proxy", "obfs4 iat-mode=2"),
+    5223: ("obfs4proxy->obfs4proxy", "obfs3"),
+    46001: ("obfs4proxy->obfs4proxy", "obfs2"),
 }
 l4 = None
 rows = []
