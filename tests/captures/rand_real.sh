@@ -2,9 +2,10 @@
 # Capture `negative-rand-real`: real circumvention proxies whose bytes are random from the
 # first, carrying web downloads. shadowsocks-libev (ss-server, ss-local, ss-tunnel; AEAD ciphers
 # aes-256-gcm, chacha20-ietf-poly1305, aes-128-gcm) and obfs4proxy (server and client in managed
-# mode, iat-mode 0, 1 and 2; and its obfs3 and obfs2 transports). Three network namespaces: the client (curl, dig, ss-local,
-# ss-tunnel, the obfs4 client; tcpdump on its veth), the proxy server (ss-server, obfs4
-# servers), the web (nginx HTTP and HTTPS, dnsmasq). Only the client-to-proxy legs are captured.
+# mode: obfs4 with iat-mode 0, 1 and 2, obfs3, obfs2). Three network namespaces: the client
+# (curl, dig, ss-local, ss-tunnel, the obfs4proxy client; tcpdump on its veth), the proxy server
+# (ss-server, the obfs4proxy servers), the web (nginx HTTP and HTTPS, dnsmasq). Only the
+# client-to-proxy legs are captured. KEEP_WORK=1 keeps the work directory (logs).
 # Needs root and: apt-get install shadowsocks-libev obfs4proxy nginx-light dnsmasq curl
 # dnsutils tcpdump tshark openssl.
 # Usage: tests/captures/rand_real.sh [OUTDIR]   (about 60 s; each run differs in its bytes)
@@ -96,7 +97,8 @@ mkdir -p "$work/obfs-old"
 $srv env TOR_PT_MANAGED_TRANSPORT_VER=1 TOR_PT_STATE_LOCATION="$work/obfs-old" \
   TOR_PT_SERVER_TRANSPORTS=obfs3,obfs2 \
   TOR_PT_SERVER_BINDADDR="obfs3-10.81.0.1:5223,obfs2-10.81.0.1:46001" \
-  TOR_PT_ORPORT=10.81.1.2:80 obfs4proxy -enableLogging -logLevel DEBUG > "$work/obfs-old.out" 2>&1 < /dev/null &
+  TOR_PT_ORPORT=10.81.1.2:80 obfs4proxy -enableLogging -logLevel DEBUG \
+  > "$work/obfs-old.out" 2>&1 < /dev/null &
 pids+=($!)
 # The client's proxies: ss-local (SOCKS5) and ss-tunnel (UDP to dnsmasq) per cipher, and the
 # obfs4 client (SOCKS5; the bridge's cert and iat-mode go in the SOCKS username and password).
@@ -112,7 +114,8 @@ for p in 443 8388 40123; do
 done
 mkdir -p "$work/obfs4-client"
 $cli env TOR_PT_MANAGED_TRANSPORT_VER=1 TOR_PT_STATE_LOCATION="$work/obfs4-client" \
-  TOR_PT_CLIENT_TRANSPORTS=obfs4,obfs3,obfs2 obfs4proxy -enableLogging -logLevel DEBUG > "$work/obfs4-client.out" 2>&1 < /dev/null &
+  TOR_PT_CLIENT_TRANSPORTS=obfs4,obfs3,obfs2 obfs4proxy -enableLogging -logLevel DEBUG \
+  > "$work/obfs4-client.out" 2>&1 < /dev/null &
 pids+=($!)
 sleep 3
 socks_of() { sed -n "s/^CMETHOD $1 socks5 //p" "$work/obfs4-client.out"; }
@@ -157,11 +160,10 @@ done
 # obfs3 and obfs2 take no arguments. Their padding is random: six connections each.
 for t in obfs3:5223 obfs2:46001; do
   tp="${t%%:*}"; p="${t#*:}"
-  auth=()
   for f in tiny.txt tiny.txt small.txt page.txt big.bin; do
-    $cli curl -sS -o /dev/null -x "socks5://$(socks_of "$tp")" "${auth[@]}" "http://10.81.0.1:$p/$f"
+    $cli curl -sS -o /dev/null -x "socks5://$(socks_of "$tp")" "http://10.81.0.1:$p/$f"
   done
-  $cli curl -sS -o /dev/null -o /dev/null -x "socks5://$(socks_of "$tp")" "${auth[@]}" \
+  $cli curl -sS -o /dev/null -o /dev/null -x "socks5://$(socks_of "$tp")" \
     "http://10.81.0.1:$p/tiny.txt" "http://10.81.0.1:$p/tiny.txt"
   sleep 1
 done
