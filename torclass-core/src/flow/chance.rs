@@ -269,11 +269,13 @@ fn conversations(name: &str) -> HashMap<(String, String), Conversation> {
 /// classifier (alone, and with a `bittorrent_host` or `known_endpoint` corroboration, as a host
 /// that also runs a BitTorrent client would have) never says BitTorrent, but for the flows a
 /// label marks as random from their first byte (`"limit":"random"`: eMule's protocol
-/// obfuscation, I2P NTCP2 in `negative-p2plike` and `negative-i2p`), which corroboration may
-/// confirm as MSE/PE by the shape of its key exchange or an unanswered first flight and by no
-/// other rule (the documented limit: a fully random protocol from a BitTorrent host cannot be
-/// told from MSE); no side, binary ones included, holds a handshake prefix; no request is a
-/// conclusive tracker request; and how far each flow gets through the MSE shape's checks.
+/// obfuscation, I2P NTCP2 in `negative-p2plike` and `negative-i2p`, Shadowsocks and obfs4 in
+/// `negative-rand-real`, Telegram in `negative-telegram-real`, VMess in `negative-vmess-real`),
+/// which corroboration may confirm as MSE/PE by the shape of its key exchange or an unanswered
+/// first flight and by no other rule (the documented limit: a fully random protocol from a
+/// BitTorrent host cannot be told from MSE); no side, binary ones included, holds a handshake
+/// prefix; no request is a conclusive tracker request; and how far each flow gets through the
+/// MSE shape's checks.
 #[test]
 fn negative_captures_match_no_rule() {
     let mut names: Vec<String> = std::fs::read_dir(captures_dir())
