@@ -255,7 +255,8 @@ enum Reader {
     /// Nothing more to read; the number of valid peer wire messages the side had sent
     /// (saturating), kept for the mid-stream rule that counts messages across both sides.
     Done(u8),
-    /// Nothing more to read: the side's handshake was cut after its 20-byte prefix by a gap
+    /// Nothing more to read: the side's handshake was cut after `handshake::CUT_PREFIX_MIN`
+    /// bytes of its prefix by a gap
     /// (a capture's snapshot length, [`FlowClassifier::gap`]).
     Cut,
     /// Nothing more to read: the side, read mid-stream, sent messages in an order BEP 3
@@ -824,7 +825,8 @@ impl FlowClassifier {
     /// flights still being measured are refuted. A tracker request cut there is judged as far
     /// as it went (`http_tracker::RequestReader::cut`): captures with a short snapshot length
     /// cut every announce's request line, after its `info_hash`, `peer_id` and `port`. So is a
-    /// handshake cut after its 20-byte prefix: it counts as the side's handshake but is never
+    /// handshake cut after [`handshake::CUT_PREFIX_MIN`] bytes of its prefix (`\x13BitTo`;
+    /// a 64-byte snapshot leaves 6 to 10): it counts as the side's handshake but is never
     /// cleared on its own (a file that begins with one may follow), so only a handshake from
     /// each side confirms the flow.
     pub fn gap(&mut self, direction: Direction) {
@@ -842,8 +844,9 @@ impl FlowClassifier {
                             self.evidence |= Evidence::TRACKER_ANNOUNCE;
                         }
                     }
-                    (Reader::Handshake(handshake), Some(f)) if handshake.has_prefix() => {
+                    (Reader::Handshake(handshake), Some(f)) if handshake.has_cut_prefix() => {
                         *f |= HANDSHAKE;
+                        self.evidence |= Evidence::HANDSHAKE;
                         side.reader = Reader::Cut;
                     }
                     _ => {}
@@ -903,7 +906,7 @@ impl FlowClassifier {
         if a & HANDSHAKE != 0 && b & HANDSHAKE != 0 {
             self.evidence |= Evidence::HANDSHAKE_REPLY;
         }
-        // A handshake each way, one of them cut by the capture after its prefix (`gap`): peer
+        // A handshake each way, one of them cut by the capture in or after its prefix (`gap`): peer
         // wire, as two complete ones are once either side's turn ends.
         let cut = matches!(sa.reader, Reader::Cut) || matches!(sb.reader, Reader::Cut);
         if cut && (a & b) & HANDSHAKE != 0 && (a | b) & FROM_MSE == 0 {

@@ -814,6 +814,11 @@ fn handshakes_cut_by_the_snapshot_length() {
     };
     let peer_wire = Some((Protocol::PeerWire, Confidence::Confirmed));
     for (ends, after_b) in [
+        // A 64-byte snapshot: 10 bytes of each (Ethernet, IPv4, no TCP options), 6 behind an
+        // 802.1Q tag (`handshake::CUT_PREFIX_MIN`).
+        ([Some(10), Some(10)], &[][..]),
+        ([Some(6), Some(8)], &[][..]),
+        ([Some(6), None], &[][..]),
         ([Some(20), Some(20)], &[][..]),
         ([Some(30), Some(54)], &[][..]),
         ([Some(28), None], &[][..]),
@@ -825,10 +830,11 @@ fn handshakes_cut_by_the_snapshot_length() {
         assert_eq!(level(now), peer_wire, "{ends:?}");
         assert_eq!(level(end), peer_wire, "{ends:?}");
     }
-    // Cut before the prefix ends, or one side's alone: not peer wire.
+    // Cut before `CUT_PREFIX_MIN` bytes, or one side's alone: not peer wire.
     for (ends, after_b) in [
-        ([Some(19), Some(30)], &[][..]),
+        ([Some(5), Some(30)], &[][..]),
         ([Some(30), Some(0)], &[][..]),
+        ([Some(10), Some(0)], &[][..]),
     ] {
         let mut flow = FlowClassifier::new(Transport::Tcp);
         let (_, end) = run_cut(ends, after_b);

@@ -549,8 +549,8 @@ fn decided_at_is_where_a_refuted_flow_became_bittorrent() {
     assert_eq!(slot.decided_at_packet(), Some(13));
 }
 
-/// A DHT datagram cut by the snapshot length (96-byte traces): its start, up to the node id,
-/// is a query; the same bytes as a whole datagram are not, and a cut datagram of other bytes
+/// A DHT datagram cut by the snapshot length (96-byte traces): its start, up to the node id
+/// (or into it: 64-byte traces), is a query; the same bytes as a whole datagram are not, and a cut datagram of other bytes
 /// is nothing.
 #[test]
 fn a_krpc_query_cut_by_the_snapshot_length() {
@@ -580,7 +580,15 @@ fn a_krpc_query_cut_by_the_snapshot_length() {
     );
     assert_eq!(id.as_deref(), Some(&b"abcdefghij0123456789"[..]));
     assert!(!run(&query[..54], 54).0.is_bittorrent());
-    assert!(!run(&query[..30], query.len()).0.is_bittorrent());
+    // A 64-byte snapshot keeps 22 bytes: 10 of the id.
+    let (v, id) = run(&query[..22], query.len());
+    assert_eq!(
+        v.detection().map(|d| (d.protocol, d.confidence)),
+        Some((Protocol::Dht, Confidence::Confirmed))
+    );
+    assert_eq!(id, None, "only a whole node id is kept");
+    assert!(!run(&query[..22], 22).0.is_bittorrent());
+    assert!(!run(&query[..12], query.len()).0.is_bittorrent());
     let other = crate::test_util::random_bytes(54, 9);
     assert!(!run(&other, 200).0.is_bittorrent());
 }
