@@ -734,7 +734,8 @@ fn announce_line(target: &str) -> Vec<u8> {
 /// A capture with a short snapshot length cuts the announce's request line (adversarial M3):
 /// the request is judged as far as it went. Cut after `port`'s first digit it is conclusive;
 /// cut inside `peer_id` it is a weaker request (`likely` if nothing answers); cut inside
-/// `info_hash` it is nothing. A cut web request with other parameters stays what it is.
+/// `info_hash` it is conclusive under an `announce` or `scrape` path and nothing under
+/// another. A cut web request with other parameters stays what it is.
 #[test]
 fn an_announce_cut_by_the_snapshot_length() {
     let line = announce_line(&std::format!("/announce?{ANNOUNCE_QUERY}"));
@@ -763,21 +764,88 @@ fn an_announce_cut_by_the_snapshot_length() {
         let (now, _) = cut_run(at("&uploaded=0&down"), reply);
         assert_eq!(level(now), CONFIRMED_TRACKER, "cut later, reply {reply}");
     }
-    let (now, end) = cut_run(at("&peer_id=-TR30"), false);
+    // Under an `announce` path a whole info_hash is conclusive however the rest was cut
+    // (200-byte snapshots cut Linux clients' `peer_id`); under another path, a weaker
+    // request (`likely` if nothing answers).
+    for reply in [false, true] {
+        let (now, _) = cut_run(at("&peer_id=-TR30"), reply);
+        assert_eq!(
+            level(now),
+            CONFIRMED_TRACKER,
+            "cut in peer_id, reply {reply}"
+        );
+    }
+    let other = announce_line(&std::format!("/a?{ANNOUNCE_QUERY}"));
+    let at_other = |needle: &str| {
+        other
+            .windows(needle.len())
+            .position(|w| w == needle.as_bytes())
+            .unwrap()
+            + needle.len()
+    };
+    let cut_other = |end: usize| {
+        let mut flow = FlowClassifier::new(Transport::Tcp);
+        flow.feed(A, &other[..end]);
+        flow.gap(A);
+        (flow.verdict(), flow.finish())
+    };
+    let (now, end) = cut_other(at_other("&peer_id=-TR30"));
     assert_eq!(now, Verdict::Undecided);
     assert_eq!(
         level(end),
         Some((Protocol::HttpTracker, Confidence::Likely))
     );
-    let (_, end) = cut_run(at("&peer_id=-TR3000-abcdefghijkl&port="), false);
+    let (_, end) = cut_other(at_other("&peer_id=-TR3000-abcdefghijkl&port="));
     assert_eq!(
         level(end),
         Some((Protocol::HttpTracker, Confidence::Likely))
     );
     assert_eq!(
-        cut_run(at("info_hash=%01%02%03"), false).1,
+        cut_other(at_other("info_hash=%01%02")).1,
         Verdict::NotBitTorrent
     );
+    // Cut inside the info_hash (96- and 128-byte snapshots): `announce` or `scrape` and a
+    // byte of the value are conclusive; `info_hash=` alone, or under another path, is not.
+    for reply in [false, true] {
+        let (now, _) = cut_run(at("info_hash=%01"), reply);
+        assert_eq!(
+            level(now),
+            CONFIRMED_TRACKER,
+            "cut in info_hash, reply {reply}"
+        );
+        let (now, _) = cut_run(at("info_hash=%01%02%03"), reply);
+        assert_eq!(
+            level(now),
+            CONFIRMED_TRACKER,
+            "cut in info_hash, reply {reply}"
+        );
+    }
+    assert_eq!(cut_run(at("info_hash="), false).1, Verdict::NotBitTorrent);
+    for path in [
+        "/scrape.php?info_hash=%01%02",
+        "/tracker/announce.php?info_hash=%01%02",
+        "/a/announce?info_hash=%01%0",
+    ] {
+        let line = announce_line(path);
+        let mut flow = FlowClassifier::new(Transport::Tcp);
+        flow.feed(A, &line[..4 + path.len()]);
+        flow.gap(A);
+        assert_eq!(level(flow.verdict()), CONFIRMED_TRACKER, "{path}");
+    }
+    for path in [
+        "/details.php?info_hash=%01%02%03",
+        "/announce/list?info_hash=%01%02%03",
+        "/annonce?info_hash=%01%02%03",
+        "/xannounce?info_hash=%01%02%03",
+        "/announce?info_hash=%zz%02%03",
+        "/announce?hash=%01%02%03",
+    ] {
+        let line = announce_line(path);
+        let mut flow = FlowClassifier::new(Transport::Tcp);
+        flow.feed(A, &line[..4 + path.len()]);
+        flow.gap(A);
+        assert_eq!(flow.finish(), Verdict::NotBitTorrent, "{path}");
+    }
     // An ordinary request cut anywhere.
     let web = b"GET /search?q=ubuntu+iso&page=2&sort=seeders HTTP/1.1\r\n";
     for end in 1..web.len() {
