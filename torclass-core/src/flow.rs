@@ -305,7 +305,7 @@ const FRAMED: u8 = 16;
 const MIDSTREAM: u8 = 32;
 /// A tracker request (initiator) or reply (responder).
 const TRACKER: u8 = 64;
-/// A conclusive tracker request.
+/// A conclusive tracker request or reply.
 const CONCLUSIVE: u8 = 128;
 
 // Flow states.
@@ -1338,6 +1338,9 @@ impl<O: Observer> Reading<'_, O> {
                 http_tracker::Step::NeedMore => &[],
                 http_tracker::Step::Tracker { done } => {
                     self.found.flags |= TRACKER;
+                    if reader.conclusive() {
+                        self.found.flags |= CONCLUSIVE;
+                    }
                     self.found.evidence |= Evidence::TRACKER_REPLY;
                     if done {
                         self.side.reader = Reader::Done(0);

@@ -1029,7 +1029,7 @@ fn http_tracker_evasions_and_their_twins() {
 
 /// Issue 13, evasion E1e: an announce padded past 4 KiB with a parameter trackers ignore,
 /// before `info_hash`, read in any cuts; and a tracker reply after a request made unreadable
-/// is `Likely` at the flow's end. Twins: a long request line without an announce; a bencoded
+/// (was `Likely` at the flow's end; with `interval` and `peers` it is conclusive alone). Twins: a long request line without an announce; a bencoded
 /// body whose `peers` has no peer list's length.
 #[test]
 fn a_padded_announce_and_a_reply_after_an_unreadable_request() {
@@ -1047,11 +1047,32 @@ fn a_padded_announce_and_a_reply_after_an_unreadable_request() {
         .collect::<Vec<u8>>();
     let hidden = std::vec![(A, unreadable.clone()), reply.clone()];
     let (before, after, _) = run_both(&hidden, &[]);
-    assert_eq!(before, Verdict::Undecided, "held back until the flow's end");
-    assert_eq!(
-        level(after),
-        Some((Protocol::HttpTracker, Confidence::Likely))
-    );
+    // The reply has `interval` and a compact `peers`: conclusive alone, as it is without any
+    // request (a mirror port that carries the tracker's side only).
+    assert_eq!(level(before), CONFIRMED_TRACKER);
+    assert_eq!(level(after), CONFIRMED_TRACKER);
+    for dir in [A, B] {
+        let alone = std::vec![(dir, reply.1.clone())];
+        assert_eq!(level(run(&alone, &[]).0), CONFIRMED_TRACKER, "{dir:?}");
+        assert_eq!(
+            level(run(&alone, &[20, 40, 41]).0),
+            CONFIRMED_TRACKER,
+            "{dir:?}"
+        );
+    }
+    // A reply with `interval` but no peers, or peers but no `interval`: not alone.
+    for body in [
+        &b"d8:completei5e8:intervali1800ee"[..],
+        b"d8:completei5e5:peers6:\x0a\x00\x00\x01\x1a\xe1e",
+        b"d14:failure reason9:not founde",
+    ] {
+        let mut weak = b"HTTP/1.1 200 OK\r\n\r\n".to_vec();
+        weak.extend_from_slice(body);
+        let alone = std::vec![(B, weak)];
+        assert_ne!(level(run(&alone, &[]).0), CONFIRMED_TRACKER);
+    }
+    let (before, _, _) = run_both(&std::vec![(A, unreadable.clone())], &[]);
+    assert_eq!(before, Verdict::Undecided);
     // Twins: a long line that is no announce; a bencoded body whose peers are 7 bytes.
     let long = std::vec![(A, announce_line(&std::format!("/search?q={pad}")))];
     assert_eq!(run(&long, &[]).0, Verdict::NotBitTorrent);

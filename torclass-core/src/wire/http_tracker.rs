@@ -868,6 +868,18 @@ impl ReplyReader {
         Step::NeedMore
     }
 
+    /// True if the reply the reader recognised is conclusive on its own: an announce reply
+    /// whose bencoded body has both `interval` and `peers` (or `peers6`) at its top level,
+    /// the peers a BEP 23 compact string of whole entries or BEP 3's list. No other software
+    /// answers with that dictionary (a `.torrent` file served over HTTP has `announce` and
+    /// `info`); random bytes never parse as bencode that far. A reply with only
+    /// `failure reason` or `files` stays as it was: a request (or its absence) decides. A
+    /// capture with one direction of a flow (a mirror port) has the reply alone.
+    #[must_use]
+    pub const fn conclusive(&self) -> bool {
+        self.seen & (R_INTERVAL | R_PEERS) == R_INTERVAL | R_PEERS
+    }
+
     fn body<O: Observer>(&mut self, rest: &[u8], at: usize, obs: &mut O) -> Step {
         let mut seen = self.seen;
         let before = self.tok;
