@@ -45,7 +45,9 @@
 //! | the same after CR/LF, HTTP messages, or a text prefix (then a valid message) | Confirmed | none of 5·10^4 random text streams with `0x13` sprinkled in |
 //! | announce with 20-byte `info_hash`, 20-byte `peer_id`, port; scrape with 20-byte `info_hash` | Confirmed | none of 5·10^4 random query strings; no negative flow |
 //! | weaker request and a bencoded tracker reply | Confirmed | — (both sides) |
-//! | weaker request and nothing else until the end; a bencoded tracker reply (`interval` and `peers` of BEP 23's length or BEP 3's list, `failure reason` or `files`) after any request, and the flow's end | Likely | no negative flow |
+//! | announce request cut by the capture inside or after its `info_hash` under a path whose last segment starts with `announce` or `scrape` (`http_tracker::RequestReader::cut`) | Confirmed | 24 fixed bytes; no negative flow or corpus twin at any snapshot length of 64–256 bytes |
+//! | a bencoded announce reply with `interval` and `peers` (BEP 23's length or BEP 3's list) at its top level, alone (`http_tracker::ReplyReader::conclusive`: a mirror port with the tracker's side only; after a request that is not a tracker's, a page shaped as one, it is `likely` at the end) | Confirmed | `tracker_reply` on none of 3.1·10^5 random inputs nor the negative flows (docs/accuracy.md); a `.torrent` file over HTTP has neither key |
+//! | weaker request and nothing else until the end; a bencoded tracker reply with only `failure reason` or `files` after any request, and the flow's end | Likely | no negative flow |
 //! | `FRAMING_RUN` messages mid-stream (one side, split, or both) and one more message or the flow's end / with extension messages | Likely / Confirmed | none of 2·10^4 random streams gets past its third header; of the messages that count without a handshake (`message::Context::runs_need_payloads`), none of 3·10^4 random mid-stream `<u32 length><type><body>` flows (types 0–23) and chunked transfers (`<u32><type><u64 offset>`, 8/32 KiB) makes a run (85 and 1,083 did when every valid message counted); framing alone is what `<u32 length><type>` protocols (Riak's PBC API, protobuf with 4-byte lengths) share, so it is never conclusive |
 //! | the same from a 16 KiB block's piece header found in a mid-stream side | as above | the header: 2^-40 per offset, none in 2,000 random mid-stream flows of up to 32 KiB a side; after a planted header, none of 5,000 random sides completes the run |
 //! | a 16 KiB block (length 16393, id 7, index below 2^24, `begin` a multiple of 2^14 below 64 MiB) followed at once by a valid message header, on a mid-stream side | Confirmed | header, index and `begin` on random bytes: 2^-68 per offset; the next header after a planted block on random bytes: about 2^-21, none in 2·10^4 random sides (`block_transfer` in docs/accuracy.md); a file transfer framed `<u32 16393><7><u64 offset><16 KiB>` matches while its offsets are below 64 MiB (a documented limit) |
@@ -255,7 +257,8 @@ enum Reader {
     /// Nothing more to read; the number of valid peer wire messages the side had sent
     /// (saturating), kept for the mid-stream rule that counts messages across both sides.
     Done(u8),
-    /// Nothing more to read: the side's handshake was cut after its 20-byte prefix by a gap
+    /// Nothing more to read: the side's handshake was cut after `handshake::CUT_PREFIX_MIN`
+    /// bytes of its prefix by a gap
     /// (a capture's snapshot length, [`FlowClassifier::gap`]).
     Cut,
     /// Nothing more to read: the side, read mid-stream, sent messages in an order BEP 3
@@ -304,7 +307,7 @@ const FRAMED: u8 = 16;
 const MIDSTREAM: u8 = 32;
 /// A tracker request (initiator) or reply (responder).
 const TRACKER: u8 = 64;
-/// A conclusive tracker request.
+/// A conclusive tracker request or reply.
 const CONCLUSIVE: u8 = 128;
 
 // Flow states.
@@ -844,7 +847,8 @@ impl FlowClassifier {
     /// flights still being measured are refuted. A tracker request cut there is judged as far
     /// as it went (`http_tracker::RequestReader::cut`): captures with a short snapshot length
     /// cut every announce's request line, after its `info_hash`, `peer_id` and `port`. So is a
-    /// handshake cut after its 20-byte prefix: it counts as the side's handshake but is never
+    /// handshake cut after [`handshake::CUT_PREFIX_MIN`] bytes of its prefix (`\x13BitTo`;
+    /// a 64-byte snapshot leaves 6 to 10): it counts as the side's handshake but is never
     /// cleared on its own (a file that begins with one may follow), so only a handshake from
     /// each side confirms the flow.
     pub fn gap(&mut self, direction: Direction) {
@@ -862,8 +866,9 @@ impl FlowClassifier {
                             self.evidence |= Evidence::TRACKER_ANNOUNCE;
                         }
                     }
-                    (Reader::Handshake(handshake), Some(f)) if handshake.has_prefix() => {
+                    (Reader::Handshake(handshake), Some(f)) if handshake.has_cut_prefix() => {
                         *f |= HANDSHAKE;
+                        self.evidence |= Evidence::HANDSHAKE;
                         side.reader = Reader::Cut;
                     }
                     _ => {}
@@ -934,7 +939,7 @@ impl FlowClassifier {
         if a & HANDSHAKE != 0 && b & HANDSHAKE != 0 {
             self.evidence |= Evidence::HANDSHAKE_REPLY;
         }
-        // A handshake each way, one of them cut by the capture after its prefix (`gap`): peer
+        // A handshake each way, one of them cut by the capture in or after its prefix (`gap`): peer
         // wire, as two complete ones are once either side's turn ends.
         let cut = matches!(sa.reader, Reader::Cut) || matches!(sb.reader, Reader::Cut);
         if cut && (a & b) & HANDSHAKE != 0 && (a | b) & FROM_MSE == 0 {
@@ -1158,6 +1163,9 @@ fn read_side<O: Observer>(
     let initiator_ready = sides.first().is_some_and(|a| {
         a.flights.first_fits() && a.flights.second_fits() && !a.flights.length_framed()
     });
+    let other_silent = sides
+        .get(direction.reverse().index())
+        .is_some_and(|o| o.sent == 0);
     let Some(side) = sides.get_mut(i) else {
         return found;
     };
@@ -1180,6 +1188,7 @@ fn read_side<O: Observer>(
             .get(direction.reverse().index())
             .copied()
             .unwrap_or(0),
+        other_silent,
         found: &mut found,
         observer,
     };
@@ -1216,6 +1225,8 @@ struct Reading<'a, O: Observer> {
     flags: u8,
     /// The other side's flags before this payload.
     other_flags: u8,
+    /// The other side sent nothing before this payload (one direction of a connection).
+    other_silent: bool,
     found: &'a mut Found,
     observer: &'a mut O,
 }
@@ -1406,6 +1417,13 @@ impl<O: Observer> Reading<'_, O> {
                 http_tracker::Step::NeedMore => &[],
                 http_tracker::Step::Tracker { done } => {
                     self.found.flags |= TRACKER;
+                    // Alone (a mirror port: nothing of the other side) or after a tracker
+                    // request; a reply to another request (`GET /`) is a page shaped as one,
+                    // which would make its visitor a BitTorrent host.
+                    let asked = self.other_flags & TRACKER != 0 || self.other_silent;
+                    if asked && reader.conclusive() {
+                        self.found.flags |= CONCLUSIVE;
+                    }
                     self.found.evidence |= Evidence::TRACKER_REPLY;
                     if done {
                         self.side.reader = Reader::Done(0);

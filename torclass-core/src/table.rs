@@ -1056,28 +1056,48 @@ where
                 flags,
                 index: owner,
                 generation,
+                packets,
                 ..
             } = slot;
             let mut observer = Learning::new(meta, &mut *learn, packet.key.src.addr, now_ns);
             match &packet.tcp {
-                Some(tcp) => Reader {
-                    feed: Feed {
-                        classifier,
-                        observer: &mut observer,
-                        stats,
-                        stream,
-                        midstream: *flags & MIDSTREAM != 0,
-                    },
-                    store,
-                    index: *owner,
-                    generation: *generation,
+                Some(tcp) => {
+                    Reader {
+                        feed: Feed {
+                            classifier,
+                            observer: &mut observer,
+                            stats,
+                            stream,
+                            midstream: *flags & MIDSTREAM != 0,
+                        },
+                        store,
+                        index: *owner,
+                        generation: *generation,
+                    }
+                    .segment(
+                        direction,
+                        tcp,
+                        packet.payload,
+                        packet.payload_len_on_wire,
+                    );
+                    // One direction of a connection (a mirror port, asymmetric routing): a
+                    // side that closes while not one packet of the other side was ever seen
+                    // (no SYN-ACK, no acknowledgement: a connection that carried data had
+                    // them) sent all it will, and nothing of the other side will come. Its
+                    // classifier is finished there, as a closed flow's is (a lone handshake,
+                    // an MSE first flight to a learned peer are judged), not left undecided
+                    // by a capture that ends with the flow open; the slot stays open, so the
+                    // side's last acknowledgements, however late, count in the same flow.
+                    let other = packets.get(direction.reverse().index()).copied();
+                    if tcp.flags.contains(TcpFlags::FIN)
+                        && other == Some(0)
+                        && !stream.holds()
+                        && !classifier.is_done()
+                    {
+                        classifier.finish();
+                        *flags &= !LATE;
+                    }
                 }
-                .segment(
-                    direction,
-                    tcp,
-                    packet.payload,
-                    packet.payload_len_on_wire,
-                ),
                 None => {
                     let cut = packet.payload.len() < packet.payload_len_on_wire as usize;
                     if cut {

@@ -352,7 +352,7 @@ impl UdpState {
     ) -> Reading {
         match datagram.first() {
             Some(b'd') => self.krpc(direction, datagram, cut, observer),
-            Some(b'B') => self.lsd(direction, datagram, observer),
+            Some(b'B') => self.lsd(direction, datagram, cut, observer),
             _ => match self.tracker(direction, datagram, observer) {
                 Reading {
                     strength: Strength::None,

@@ -263,6 +263,9 @@ fn fall_back<O: Observer>(
         other: earned,
         ..NOTHING
     };
+    let other_silent = sides
+        .get(direction.reverse().index())
+        .is_some_and(|o| o.sent == 0);
     let Some(side) = sides.get_mut(direction.index()) else {
         return ended;
     };
@@ -283,6 +286,7 @@ fn fall_back<O: Observer>(
         direction,
         flags: flags.get(direction.index()).copied().unwrap_or(0),
         other_flags: flags.get(direction.reverse().index()).copied().unwrap_or(0),
+        other_silent,
         found: &mut found,
         observer,
     };

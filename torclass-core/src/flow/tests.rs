@@ -765,7 +765,8 @@ fn announce_line(target: &str) -> Vec<u8> {
 /// A capture with a short snapshot length cuts the announce's request line (adversarial M3):
 /// the request is judged as far as it went. Cut after `port`'s first digit it is conclusive;
 /// cut inside `peer_id` it is a weaker request (`likely` if nothing answers); cut inside
-/// `info_hash` it is nothing. A cut web request with other parameters stays what it is.
+/// `info_hash` it is conclusive under an `announce` or `scrape` path and nothing under
+/// another. A cut web request with other parameters stays what it is.
 #[test]
 fn an_announce_cut_by_the_snapshot_length() {
     let line = announce_line(&std::format!("/announce?{ANNOUNCE_QUERY}"));
@@ -794,21 +795,88 @@ fn an_announce_cut_by_the_snapshot_length() {
         let (now, _) = cut_run(at("&uploaded=0&down"), reply);
         assert_eq!(level(now), CONFIRMED_TRACKER, "cut later, reply {reply}");
     }
-    let (now, end) = cut_run(at("&peer_id=-TR30"), false);
+    // Under an `announce` path a whole info_hash is conclusive however the rest was cut
+    // (200-byte snapshots cut Linux clients' `peer_id`); under another path, a weaker
+    // request (`likely` if nothing answers).
+    for reply in [false, true] {
+        let (now, _) = cut_run(at("&peer_id=-TR30"), reply);
+        assert_eq!(
+            level(now),
+            CONFIRMED_TRACKER,
+            "cut in peer_id, reply {reply}"
+        );
+    }
+    let other = announce_line(&std::format!("/a?{ANNOUNCE_QUERY}"));
+    let at_other = |needle: &str| {
+        other
+            .windows(needle.len())
+            .position(|w| w == needle.as_bytes())
+            .unwrap()
+            + needle.len()
+    };
+    let cut_other = |end: usize| {
+        let mut flow = FlowClassifier::new(Transport::Tcp);
+        flow.feed(A, &other[..end]);
+        flow.gap(A);
+        (flow.verdict(), flow.finish())
+    };
+    let (now, end) = cut_other(at_other("&peer_id=-TR30"));
     assert_eq!(now, Verdict::Undecided);
     assert_eq!(
         level(end),
         Some((Protocol::HttpTracker, Confidence::Likely))
     );
-    let (_, end) = cut_run(at("&peer_id=-TR3000-abcdefghijkl&port="), false);
+    let (_, end) = cut_other(at_other("&peer_id=-TR3000-abcdefghijkl&port="));
     assert_eq!(
         level(end),
         Some((Protocol::HttpTracker, Confidence::Likely))
     );
     assert_eq!(
-        cut_run(at("info_hash=%01%02%03"), false).1,
+        cut_other(at_other("info_hash=%01%02")).1,
         Verdict::NotBitTorrent
     );
+    // Cut inside the info_hash (96- and 128-byte snapshots): `announce` or `scrape` and a
+    // byte of the value are conclusive; `info_hash=` alone, or under another path, is not.
+    for reply in [false, true] {
+        let (now, _) = cut_run(at("info_hash=%01"), reply);
+        assert_eq!(
+            level(now),
+            CONFIRMED_TRACKER,
+            "cut in info_hash, reply {reply}"
+        );
+        let (now, _) = cut_run(at("info_hash=%01%02%03"), reply);
+        assert_eq!(
+            level(now),
+            CONFIRMED_TRACKER,
+            "cut in info_hash, reply {reply}"
+        );
+    }
+    assert_eq!(cut_run(at("info_hash="), false).1, Verdict::NotBitTorrent);
+    for path in [
+        "/scrape.php?info_hash=%01%02",
+        "/tracker/announce.php?info_hash=%01%02",
+        "/a/announce?info_hash=%01%0",
+    ] {
+        let line = announce_line(path);
+        let mut flow = FlowClassifier::new(Transport::Tcp);
+        flow.feed(A, &line[..4 + path.len()]);
+        flow.gap(A);
+        assert_eq!(level(flow.verdict()), CONFIRMED_TRACKER, "{path}");
+    }
+    for path in [
+        "/details.php?info_hash=%01%02%03",
+        "/announce/list?info_hash=%01%02%03",
+        "/annonce?info_hash=%01%02%03",
+        "/xannounce?info_hash=%01%02%03",
+        "/announce?info_hash=%zz%02%03",
+        "/announce?hash=%01%02%03",
+    ] {
+        let line = announce_line(path);
+        let mut flow = FlowClassifier::new(Transport::Tcp);
+        flow.feed(A, &line[..4 + path.len()]);
+        flow.gap(A);
+        assert_eq!(flow.finish(), Verdict::NotBitTorrent, "{path}");
+    }
     // An ordinary request cut anywhere.
     let web = b"GET /search?q=ubuntu+iso&page=2&sort=seeders HTTP/1.1\r\n";
     for end in 1..web.len() {
@@ -845,6 +913,11 @@ fn handshakes_cut_by_the_snapshot_length() {
     };
     let peer_wire = Some((Protocol::PeerWire, Confidence::Confirmed));
     for (ends, after_b) in [
+        // A 64-byte snapshot: 10 bytes of each (Ethernet, IPv4, no TCP options), 6 behind an
+        // 802.1Q tag (`handshake::CUT_PREFIX_MIN`).
+        ([Some(10), Some(10)], &[][..]),
+        ([Some(6), Some(8)], &[][..]),
+        ([Some(6), None], &[][..]),
         ([Some(20), Some(20)], &[][..]),
         ([Some(30), Some(54)], &[][..]),
         ([Some(28), None], &[][..]),
@@ -856,10 +929,11 @@ fn handshakes_cut_by_the_snapshot_length() {
         assert_eq!(level(now), peer_wire, "{ends:?}");
         assert_eq!(level(end), peer_wire, "{ends:?}");
     }
-    // Cut before the prefix ends, or one side's alone: not peer wire.
+    // Cut before `CUT_PREFIX_MIN` bytes, or one side's alone: not peer wire.
     for (ends, after_b) in [
-        ([Some(19), Some(30)], &[][..]),
+        ([Some(5), Some(30)], &[][..]),
         ([Some(30), Some(0)], &[][..]),
+        ([Some(10), Some(0)], &[][..]),
     ] {
         let mut flow = FlowClassifier::new(Transport::Tcp);
         let (_, end) = run_cut(ends, after_b);
@@ -986,8 +1060,10 @@ fn http_tracker_evasions_and_their_twins() {
 
 /// Issue 13, evasion E1e: an announce padded past 4 KiB with a parameter trackers ignore,
 /// before `info_hash`, read in any cuts; and a tracker reply after a request made unreadable
-/// is `Likely` at the flow's end. Twins: a long request line without an announce; a bencoded
-/// body whose `peers` has no peer list's length.
+/// (`Likely` at the flow's end: after a request that is not a tracker's, `GET /` say, a reply
+/// with `interval` and `peers` is a page shaped as one; seen alone, as a mirror port carries
+/// the tracker's side, it is conclusive). Twins: a long request line without an announce; a
+/// bencoded body whose `peers` has no peer list's length; the same reply to `GET /`.
 #[test]
 fn a_padded_announce_and_a_reply_after_an_unreadable_request() {
     let pad = "x".repeat(9000);
@@ -1004,11 +1080,42 @@ fn a_padded_announce_and_a_reply_after_an_unreadable_request() {
         .collect::<Vec<u8>>();
     let hidden = std::vec![(A, unreadable.clone()), reply.clone()];
     let (before, after, _) = run_both(&hidden, &[]);
-    assert_eq!(before, Verdict::Undecided, "held back until the flow's end");
+    assert_eq!(before, Verdict::Undecided);
     assert_eq!(
         level(after),
         Some((Protocol::HttpTracker, Confidence::Likely))
     );
+    let page = std::vec![
+        (A, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n".to_vec()),
+        reply.clone()
+    ];
+    let (before, after, _) = run_both(&page, &[]);
+    assert_eq!(before, Verdict::Undecided);
+    assert_ne!(level(after), CONFIRMED_TRACKER);
+    // The reply has `interval` and a compact `peers`: conclusive alone, without any request (a
+    // mirror port that carries the tracker's side only).
+    for dir in [A, B] {
+        let alone = std::vec![(dir, reply.1.clone())];
+        assert_eq!(level(run(&alone, &[]).0), CONFIRMED_TRACKER, "{dir:?}");
+        assert_eq!(
+            level(run(&alone, &[20, 40, 41]).0),
+            CONFIRMED_TRACKER,
+            "{dir:?}"
+        );
+    }
+    // A reply with `interval` but no peers, or peers but no `interval`: not alone.
+    for body in [
+        &b"d8:completei5e8:intervali1800ee"[..],
+        b"d8:completei5e5:peers6:\x0a\x00\x00\x01\x1a\xe1e",
+        b"d14:failure reason9:not founde",
+    ] {
+        let mut weak = b"HTTP/1.1 200 OK\r\n\r\n".to_vec();
+        weak.extend_from_slice(body);
+        let alone = std::vec![(B, weak)];
+        assert_ne!(level(run(&alone, &[]).0), CONFIRMED_TRACKER);
+    }
+    let (before, _, _) = run_both(&std::vec![(A, unreadable.clone())], &[]);
+    assert_eq!(before, Verdict::Undecided);
     // Twins: a long line that is no announce; a bencoded body whose peers are 7 bytes.
     let long = std::vec![(A, announce_line(&std::format!("/search?q={pad}")))];
     assert_eq!(run(&long, &[]).0, Verdict::NotBitTorrent);

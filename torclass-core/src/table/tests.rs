@@ -150,6 +150,12 @@ fn fin_both_ways_finishes_an_undecided_flow() {
     let none = |_: &Slot| {};
     t.process(&tcp(up, 1, TcpFlags::SYN, &[]), 1, none).unwrap();
     t.process(
+        &tcp(up.reversed(), 8, TcpFlags::SYN | TcpFlags::ACK, &[]),
+        1,
+        none,
+    )
+    .unwrap();
+    t.process(
         &tcp(up, 2, TcpFlags::ACK, b"GET / HTTP/1.1\r\n\r\n"),
         2,
         none,
@@ -167,6 +173,45 @@ fn fin_both_ways_finishes_an_undecided_flow() {
         )
         .unwrap();
     assert_eq!(o.verdict, Verdict::NotBitTorrent);
+}
+
+/// One direction of a connection (a mirror port): the side seen closes while not one packet
+/// of the other was seen, so the flow ends at its FIN. A lone handshake is then judged (its
+/// turn ended with nothing after it), a file that begins with one is not BitTorrent; with a
+/// packet of the other side seen, a FIN from one side ends nothing.
+#[test]
+fn a_fin_ends_a_flow_seen_in_one_direction() {
+    let hs = handshake(b"-TR3000-abcdefghijkl");
+    let file = [hs.clone(), crate::test_util::random_bytes(3000, 5)].concat();
+    let run = |payload: &[u8], answered: bool| {
+        let mut slots = std::vec![Slot::default(); 8];
+        let mut t = table(&mut slots);
+        let up = key(ep(1, 40000), ep(2, 6881), Transport::Tcp);
+        let none = |_: &Slot| {};
+        t.process(&tcp(up, 1, TcpFlags::SYN, &[]), 1, none).unwrap();
+        if answered {
+            t.process(
+                &tcp(up.reversed(), 8, TcpFlags::SYN | TcpFlags::ACK, &[]),
+                1,
+                none,
+            )
+            .unwrap();
+        }
+        t.process(&tcp(up, 2, TcpFlags::ACK, payload), 2, none)
+            .unwrap();
+        let seq = 2 + payload.len() as u32;
+        let o = t
+            .process(&tcp(up, seq, TcpFlags::FIN | TcpFlags::ACK, &[]), 3, none)
+            .unwrap();
+        o.verdict
+    };
+    let v = run(&hs, false);
+    assert_eq!(
+        v.detection().map(|d| (d.protocol, d.confidence)),
+        Some((Protocol::PeerWire, Confidence::Confirmed))
+    );
+    assert_eq!(run(&file, false), Verdict::NotBitTorrent);
+    assert_eq!(run(&hs, true), Verdict::Undecided);
 }
 
 /// The `i`th tuple of a SYN flood towards `dst`: every one a new flow.
@@ -550,8 +595,8 @@ fn decided_at_is_where_a_refuted_flow_became_bittorrent() {
     assert_eq!(slot.decided_at_packet(), Some(13));
 }
 
-/// A DHT datagram cut by the snapshot length (96-byte traces): its start, up to the node id,
-/// is a query; the same bytes as a whole datagram are not, and a cut datagram of other bytes
+/// A DHT datagram cut by the snapshot length (96-byte traces): its start, up to the node id
+/// (or into it: 64-byte traces), is a query; the same bytes as a whole datagram are not, and a cut datagram of other bytes
 /// is nothing.
 #[test]
 fn a_krpc_query_cut_by_the_snapshot_length() {
@@ -581,7 +626,15 @@ fn a_krpc_query_cut_by_the_snapshot_length() {
     );
     assert_eq!(id.as_deref(), Some(&b"abcdefghij0123456789"[..]));
     assert!(!run(&query[..54], 54).0.is_bittorrent());
-    assert!(!run(&query[..30], query.len()).0.is_bittorrent());
+    // A 64-byte snapshot keeps 22 bytes: 10 of the id.
+    let (v, id) = run(&query[..22], query.len());
+    assert_eq!(
+        v.detection().map(|d| (d.protocol, d.confidence)),
+        Some((Protocol::Dht, Confidence::Confirmed))
+    );
+    assert_eq!(id, None, "only a whole node id is kept");
+    assert!(!run(&query[..22], 22).0.is_bittorrent());
+    assert!(!run(&query[..12], query.len()).0.is_bittorrent());
     let other = crate::test_util::random_bytes(54, 9);
     assert!(!run(&other, 200).0.is_bittorrent());
 }

@@ -10,7 +10,7 @@ use crate::observer::{EndpointSource, Field, Observer};
 use crate::verdict::{Direction, Evidence, Protocol};
 use crate::wire::extension::ExtIds;
 use crate::wire::krpc::{self, Krpc, Method};
-use crate::wire::lsd::LsdAnnounce;
+use crate::wire::lsd::{self, LsdAnnounce};
 use crate::wire::udp_tracker::{self, Message};
 use crate::wire::utp::{PacketType, UtpPacket};
 use crate::wire::{handshake, message, tls};
@@ -29,8 +29,9 @@ impl UdpState {
     /// message needs a complete dictionary with `t`, `y` and a 20-byte `id` in `a` or `r`.
     ///
     /// A datagram whose end the capture cut (`cut`) is read as far as it goes: the start of a
-    /// query or a response, up to a complete 20-byte `id` in `a` or `r` ([`krpc::cut_start`]),
-    /// is conclusive, as the message would be (`d1:ad2:id20:` alone is 12 fixed bytes).
+    /// query or a response, up to its 20-byte `id` in `a` or `r` (or into it: a 64-byte
+    /// snapshot keeps 10 of its bytes, [`krpc::cut_start`]), is conclusive, as the message
+    /// would be (`d1:ad2:id20:` alone is 12 fixed bytes).
     pub(super) fn krpc<O: Observer>(
         &mut self,
         direction: Direction,
@@ -82,13 +83,21 @@ impl UdpState {
     /// Chance, measured: 0 of 25,000 random datagrams starting with the request line and its
     /// CRLF parse; 0 of the negative captures' datagrams (SSDP's `M-SEARCH`/`NOTIFY` share the
     /// format and fail the request line).
+    ///
+    /// A datagram whose end the capture cut (`cut`) is read as far as it goes: the request
+    /// line whole and header text after it ([`lsd::cut_start`]) is conclusive (a 64-byte
+    /// snapshot keeps the request line alone).
     pub(super) fn lsd<O: Observer>(
         &mut self,
         direction: Direction,
         datagram: &[u8],
+        cut: bool,
         observer: &mut O,
     ) -> Reading {
         let Ok(lsd) = LsdAnnounce::parse(datagram) else {
+            if cut && lsd::cut_start(datagram) {
+                return Reading::new(Evidence::LSD_ANNOUNCE, Protocol::Lsd, Strength::Conclusive);
+            }
             return Reading::NONE;
         };
         if let Some(hash) = lsd.infohashes().next() {

@@ -196,6 +196,16 @@ unstable! {
     }
 }
 
+/// Bytes of the prefix (`0x13` and `BitTo`) a side's handshake must show before a capture cut
+/// it for the side to count as sending one ([`Reader::has_cut_prefix`]). A snapshot length of
+/// 64 bytes leaves 10 bytes of an Ethernet/IPv4 segment without TCP options, 8 with Linux
+/// cooked headers and 6 behind an 802.1Q tag (public traces of the tcpdump era were cut at
+/// 64 or 68 bytes). The bytes are fixed: random bytes match them with probability 2^-48 per
+/// side, and the flow rule needs both sides' (`flow.rs`: a handshake each way, one of them
+/// cut), 2^-96; no protocol but BitTorrent starts a stream with a length byte of 19 and
+/// `BitTo`.
+pub const CUT_PREFIX_MIN: usize = 6;
+
 unstable! {
     /// Recognises a handshake cut into any pieces; one byte of state (the offset reached).
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -211,10 +221,11 @@ impl Reader {
         Self { pos }
     }
 
-    /// True once the 20-byte prefix is read: a handshake, whatever comes of the rest.
+    /// True once at least [`CUT_PREFIX_MIN`] bytes of the prefix are read: where a capture
+    /// cut the stream (`FlowClassifier::gap`), the start of a handshake.
     #[must_use]
-    pub const fn has_prefix(&self) -> bool {
-        self.pos as usize >= field::PSTR.len()
+    pub const fn has_cut_prefix(&self) -> bool {
+        self.pos as usize >= CUT_PREFIX_MIN
     }
 
     /// Read the next chunk, reporting recognised parts in order.

@@ -74,9 +74,16 @@ const S_INFO_HASH_DONE: u8 = 8;
 const S_PEER_ID: u8 = 16;
 /// A `port` that is a number up to 65535.
 const S_PORT: u8 = 32;
+/// The path's last segment so far starts with `announce` (read by the byte-by-byte path only:
+/// [`RequestReader::cut`] needs it).
+const S_ANNOUNCE_PATH: u8 = 64;
 
 const METHOD: &[u8] = b"GET ";
 const SCRAPE: &[u8] = b"scrape";
+const ANNOUNCE: &[u8] = b"announce";
+/// `RequestReader::pos` in a path segment: `ANNOUNCING + n` once its first n bytes are
+/// `announce`'s (`0..=SCRAPE.len()` count `scrape`'s, `u8::MAX` neither).
+const ANNOUNCING: u8 = 0x20;
 
 /// Recognises a tracker request line cut into any pieces (16 bytes of state).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -202,7 +209,7 @@ impl RequestReader {
             let window = rest.get(..budget).unwrap_or(rest);
             let run = match self.phase {
                 Req::Method => 0,
-                Req::Path if usize::from(self.pos) < SCRAPE.len() => 0,
+                Req::Path if path_word_open(self.pos) => 0,
                 Req::Path => literal_len(window),
                 Req::Name if self.esc != 0 => 0,
                 Req::Name => self.name_run(window),
@@ -304,22 +311,11 @@ impl RequestReader {
             Req::Path => match b {
                 b'?' => self.start_name(),
                 b'/' => {
-                    self.seen &= !S_SCRAPE;
+                    self.seen &= !(S_SCRAPE | S_ANNOUNCE_PATH);
                     self.pos = 0;
                 }
                 b' ' | b'\r' | b'\n' => return Step::Invalid { consumed: 0 },
-                _ => {
-                    if usize::from(self.pos) < SCRAPE.len() {
-                        if SCRAPE.get(usize::from(self.pos)) == Some(&b) {
-                            self.pos = self.pos.saturating_add(1);
-                            if usize::from(self.pos) == SCRAPE.len() {
-                                self.seen |= S_SCRAPE;
-                            }
-                        } else {
-                            self.pos = u8::MAX;
-                        }
-                    }
-                }
+                _ => self.path_word_byte(b),
             },
             Req::Name => match b {
                 b'=' => {
@@ -349,6 +345,31 @@ impl RequestReader {
             },
         }
         Step::NeedMore
+    }
+
+    /// One byte of a path segment whose start may still be `scrape` or `announce`.
+    fn path_word_byte(&mut self, b: u8) {
+        if !path_word_open(self.pos) {
+            return;
+        }
+        let (word, at, matched) = if self.pos > ANNOUNCING || (self.pos == 0 && b == b'a') {
+            (ANNOUNCE, self.pos.saturating_sub(ANNOUNCING), S_ANNOUNCE_PATH)
+        } else {
+            (SCRAPE, self.pos, S_SCRAPE)
+        };
+        if word.get(usize::from(at)) != Some(&b) {
+            self.pos = u8::MAX;
+            return;
+        }
+        let at = at.saturating_add(1);
+        self.pos = if matched == S_ANNOUNCE_PATH {
+            ANNOUNCING.saturating_add(at)
+        } else {
+            at
+        };
+        if usize::from(at) == word.len() {
+            self.seen |= matched;
+        }
     }
 
     fn start_name(&mut self) {
@@ -487,10 +508,28 @@ impl RequestReader {
     /// The request line was cut here (a capture's snapshot length, a lost segment): the
     /// request as far as it went. A value being read counts as it stands only where its first
     /// bytes say what it is: the digits of a `port` so far, an announce parameter's name; a
-    /// binary value counts only if it ended before the cut (the cut may fall inside it).
+    /// binary value counts only if it ended before the cut (the cut may fall inside it),
+    /// but for an `info_hash` cut after at least one byte of its value, or whole, when the
+    /// path's last segment starts with `announce` or `scrape` (BEP 3's and BEP 48's names):
+    /// `GET /announce?info_hash=` or `GET /scrape?info_hash=` and a byte (a 96-byte snapshot
+    /// keeps 2 to 6 of the 20 bytes of Linux clients' announces, a 128-byte one 12 to 16) is
+    /// conclusive, as the whole request would be. No other software names a path `announce`
+    /// and its first parameter `info_hash`: 24 fixed bytes, never in random or negative
+    /// traffic (the corpus twins' web pages that carry an `info_hash` have other paths).
     /// `Some(conclusive)` if that is a tracker request ([`RequestReader::conclusive`]).
     #[must_use]
     pub const fn cut(&self) -> Option<bool> {
+        let hash_cut = matches!(self.phase, Req::Value)
+            && self.param == P_INFO_HASH
+            && self.seen & S_INFO_HASH_DONE == 0
+            && self.out >= 1
+            && self.out <= 20
+            && self.esc != 0xff;
+        if self.seen & (S_ANNOUNCE_PATH | S_SCRAPE) != 0
+            && (hash_cut || self.seen & S_INFO_HASH != 0)
+        {
+            return Some(true);
+        }
         let mut seen = self.seen;
         if matches!(self.phase, Req::Value) && self.esc == 0 {
             seen |= match self.param {
@@ -506,6 +545,12 @@ impl RequestReader {
             None
         }
     }
+}
+
+/// True while a path segment's bytes may still be the start of `scrape` or `announce`.
+const fn path_word_open(pos: u8) -> bool {
+    (pos as usize) < SCRAPE.len()
+        || (pos > ANNOUNCING && (pos.saturating_sub(ANNOUNCING) as usize) < ANNOUNCE.len())
 }
 
 /// A tracker request: a 20-byte `info_hash` and an announce parameter or a scrape path.
@@ -833,6 +878,18 @@ impl ReplyReader {
         Step::NeedMore
     }
 
+    /// True if the reply the reader recognised is conclusive on its own: an announce reply
+    /// whose bencoded body has both `interval` and `peers` (or `peers6`) at its top level,
+    /// the peers a BEP 23 compact string of whole entries or BEP 3's list. No other software
+    /// answers with that dictionary (a `.torrent` file served over HTTP has `announce` and
+    /// `info`); random bytes never parse as bencode that far. A reply with only
+    /// `failure reason` or `files` stays as it was: a request (or its absence) decides. A
+    /// capture with one direction of a flow (a mirror port) has the reply alone.
+    #[must_use]
+    pub const fn conclusive(&self) -> bool {
+        self.seen & (R_INTERVAL | R_PEERS) == R_INTERVAL | R_PEERS
+    }
+
     fn body<O: Observer>(&mut self, rest: &[u8], at: usize, obs: &mut O) -> Step {
         let mut seen = self.seen;
         let before = self.tok;
@@ -954,7 +1011,7 @@ impl RequestReader {
         let pos = r.u8()?;
         let param = r.u8_if(|p| p <= P_ANNOUNCE_FIELD)?;
         let all_seen =
-            S_INFO_HASH | S_ANNOUNCE_FIELD | S_SCRAPE | S_INFO_HASH_DONE | S_PEER_ID | S_PORT;
+            S_INFO_HASH | S_ANNOUNCE_FIELD | S_SCRAPE | S_INFO_HASH_DONE | S_PEER_ID | S_PORT | S_ANNOUNCE_PATH;
         let seen = r.u8_if(|s| s & !all_seen == 0)?;
         let out = r.u8()?;
         let esc = r.u8_if(|e| matches!(e, 0 | 1 | 0x10..=0x1f | 0xff))?;

@@ -205,17 +205,21 @@ struct Scan<'a> {
 
 /// The start of a KRPC message whose datagram a capture cut (a snapshot length shorter than
 /// the datagram): the captured bytes are valid bencode of one dictionary not yet ended, whose
-/// `a` (a query's arguments) or `r` (a response's values) dictionary holds a complete 20-byte
-/// `id`. Its kind and the node id, or `None`. libtorrent and most clients sort the keys, so
-/// a query starts `d1:ad2:id20:` and a response `d1:rd2:id20:` (or `d2:ip6:…1:rd2:id20:`,
-/// BEP 42): the id ends within 32–42 bytes, inside a 96-byte snapshot.
+/// `a` (a query's arguments) or `r` (a response's values) dictionary holds a 20-byte `id`,
+/// complete or cut inside its bytes (`2:id20:` then at least one of them, the capture's last).
+/// Its kind and the node id's bytes captured (1 to 20), or `None`. libtorrent and most
+/// clients sort the keys, so a query starts `d1:ad2:id20:` and a response `d1:rd2:id20:` (or
+/// `d2:ip6:…1:rd2:id20:`, BEP 42): the id ends within 32–42 bytes, inside a 96-byte snapshot,
+/// and starts at byte 12 of a query, inside a 64-byte one (22 bytes of an Ethernet/IPv4
+/// datagram). The id's bytes are any bytes: the evidence is the 12 fixed bytes before them
+/// whether the capture kept 1 or 20 of them.
 #[must_use]
-pub fn cut_start(datagram: &[u8]) -> Option<(Kind, &[u8; 20])> {
+pub fn cut_start(datagram: &[u8]) -> Option<(Kind, &[u8])> {
     if datagram.first() != Some(&b'd') {
         return None;
     }
     let (mut top, mut body, mut key) = (&b""[..], None, &b""[..]);
-    let mut found = None;
+    let (mut found, mut cut_id) = (None, None);
     let progress = Tokenizer::new().feed(datagram, |event| match event {
         Event::Str {
             piece,
@@ -240,19 +244,31 @@ pub fn cut_start(datagram: &[u8]) -> Option<(Kind, &[u8; 20])> {
             key: false,
             depth: 2,
             first: true,
-            last: true,
+            last,
             ..
         } if key == b"id" && found.is_none() => {
-            if let (Some(kind), Ok(id)) = (body, <&[u8; 20]>::try_from(piece)) {
-                found = Some((kind, id));
+            if let Some(kind) = body {
+                if last && piece.len() == 20 {
+                    found = Some((kind, piece));
+                } else if !last && !piece.is_empty() && piece.len() < 20 {
+                    // Cut inside the id: its bytes run to the datagram's end.
+                    cut_id = Some((kind, piece));
+                }
             }
         }
         _ => {}
     });
-    match progress {
-        Ok(Progress::NeedMore) => found,
-        _ => None,
+    if !matches!(progress, Ok(Progress::NeedMore)) {
+        return None;
     }
+    found.or_else(|| {
+        let (kind, id) = cut_id?;
+        let start = datagram.len().checked_sub(id.len())?;
+        datagram
+            .get(..start)?
+            .ends_with(b"2:id20:")
+            .then_some((kind, id))
+    })
 }
 
 impl<'a> Krpc<'a> {
@@ -854,11 +870,15 @@ mod tests {
         let query = b"d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz123456e1:q9:find_node1:t2:aa1:y1:qe";
         let response = b"d2:ip6:\x0a\x00\x00\x01\x1a\xe11:rd2:id20:abcdefghij01234567895:nodes0:e1:t2:aa1:y1:re";
         for (msg, kind) in [(&query[..], Kind::Query), (&response[..], Kind::Response)] {
-            let id_end = msg.windows(20).position(|w| w == ID).unwrap() + 20;
+            let id_start = msg.windows(20).position(|w| w == ID).unwrap();
+            let id_end = id_start + 20;
             for cut in 1..msg.len() {
                 let got = cut_start(&msg[..cut]);
                 if cut >= id_end {
-                    assert_eq!(got, Some((kind, ID)), "cut at {cut}");
+                    assert_eq!(got, Some((kind, &ID[..])), "cut at {cut}");
+                } else if cut > id_start {
+                    // Cut inside the id (a 64-byte snapshot keeps 10 bytes of a query's).
+                    assert_eq!(got, Some((kind, &ID[..cut - id_start])), "cut at {cut}");
                 } else {
                     assert_eq!(got, None, "cut at {cut}");
                 }
@@ -876,6 +896,12 @@ mod tests {
             b"d1:ai1e2:id20:abcdefghij0123456789",
             b"l1:ad2:id20:abcdefghij0123456789",
             b"d1:ad2:id20:abcdefghij0123456789x",
+            // Cut inside an id of another length, or a string under another key.
+            b"d1:ad2:id32:abcdefghij",
+            b"d1:ad2:id120:abcdefghij",
+            b"d1:ad3:xid20:abcdefghij",
+            b"d1:ad2:id20:",
+            b"d1:xd2:id20:abcdefghij",
         ] {
             assert_eq!(cut_start(other), None, "{:?}", core::str::from_utf8(other));
         }

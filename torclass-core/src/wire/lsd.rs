@@ -107,6 +107,34 @@ pub struct LsdAnnounce<'a> {
     cookie: Option<&'a [u8]>,
 }
 
+/// The start of an announcement whose datagram a capture cut (a snapshot length shorter than
+/// the datagram): the request line `BT-SEARCH * HTTP/1.1` whole with its line end, then header
+/// text up to the cut (no control byte but CR, LF and tab, no empty line: the header block
+/// had not ended). A 64-byte snapshot keeps the request line of an Ethernet/IPv4 datagram and
+/// nothing more (22 bytes), a 96-byte one its `Host` line too. The request line is 22 fixed
+/// bytes with its CRLF (2^-176 on random bytes), and `BT-SEARCH` is BEP 14's method alone
+/// (SSDP's `M-SEARCH * HTTP/1.1` fails it).
+#[must_use]
+pub fn cut_start(datagram: &[u8]) -> bool {
+    let Some(rest) = datagram.strip_prefix(REQUEST_LINE) else {
+        return false;
+    };
+    let Some(headers) = rest
+        .strip_prefix(b"\r\n")
+        .or_else(|| rest.strip_prefix(b"\n"))
+    else {
+        return false;
+    };
+    let text = headers
+        .iter()
+        .all(|&b| matches!(b, b'\t' | b'\r' | b'\n' | 0x20..=0x7e));
+    let empty_line = headers.starts_with(b"\r\n")
+        || headers.starts_with(b"\n")
+        || headers.windows(2).any(|w| w == b"\n\n")
+        || headers.windows(3).any(|w| w == b"\n\r\n");
+    text && !empty_line
+}
+
 impl<'a> LsdAnnounce<'a> {
     /// Parse and check one datagram. See the module docs for what is accepted.
     ///
@@ -304,6 +332,29 @@ mod tests {
     ];
 
     /// libtorrent `render_lsd_packet`.
+    /// A datagram the capture cut: the request line whole and header text after it; never
+    /// a whole announcement's end, another request line, or binary bytes after it.
+    #[test]
+    fn the_start_of_a_cut_announcement() {
+        for msg in [LIBTORRENT, TRANSMISSION] {
+            for cut in 0..msg.len() {
+                let want =
+                    cut >= REQUEST_LINE.len() + 2 && !msg[..cut].windows(3).any(|w| w == b"\n\r\n");
+                assert_eq!(cut_start(&msg[..cut]), want, "cut at {cut}");
+            }
+        }
+        for other in [
+            &b"M-SEARCH * HTTP/1.1\r\nHost: 239.255.255.250:1900\r\n"[..],
+            b"BT-SEARCH * HTTP/1.0\r\nHost: 239.192.152.143:6771\r\n",
+            b"BT-SEARCH * HTTP/1.1",
+            b"BT-SEARCH * HTTP/1.1 \r\n",
+            b"BT-SEARCH * HTTP/1.1\r\nHost: \x00\x01",
+            b"BT-SEARCH * HTTP/1.1\r\n\r\nxx",
+        ] {
+            assert!(!cut_start(other), "{:?}", core::str::from_utf8(other));
+        }
+    }
+
     const LIBTORRENT: &[u8] = b"BT-SEARCH * HTTP/1.1\r\nHost: 239.192.152.143:6771\r\nPort: 6881\r\nInfohash: dcfcdccf0e1e2e3e4e5e6e7e8e9eaebecede3126\r\ncookie: 5f3a9c1\r\n\r\n\r\n";
     /// Transmission `tr_lpdSendAnnounce`: upper-case hash, no cookie.
     const TRANSMISSION: &[u8] = b"BT-SEARCH * HTTP/1.1\r\nHost: 239.192.152.143:6771\r\nPort: 51413\r\nInfohash: DCFCDCCF0E1E2E3E4E5E6E7E8E9EAEBECEDE3126\r\n\r\n\r\n";

@@ -12,7 +12,7 @@ use std::net::{IpAddr, SocketAddr};
 use torclass_core::Confidence::Confirmed;
 
 use super::super::bt::{self, MseKey, MseSelect, UtpType};
-use super::super::packet::{Dir, Tcp, Trace, Udp};
+use super::super::packet::{flags, Carry, Dir, Tcp, Trace, Udp};
 use super::super::{FlowExpect as F, Role};
 use super::*;
 
@@ -419,6 +419,53 @@ fn trackers(b: &mut Builder) {
                 F::bt("tcp", a, s, "http_tracker", Confirmed),
                 F::bt("tcp", a2, s2, "http_tracker", Confirmed),
             ],
+        );
+    }
+    {
+        // A mirror port that carries one direction of each flow: the tracker's side alone.
+        // The connection's opening goes to a scratch trace; the capture has the reply only.
+        let name = "http-tracker-reply-one-direction";
+        let mut rng = seed(name);
+        let mut t = Trace::new();
+        let (a, s) = (v4(220, 41010), v4(221, 6969));
+        let mut c = Tcp::open(&mut Trace::new(), a, s);
+        let peers: Vec<[u8; 6]> = (0..4).map(|_| rng.array()).collect();
+        let reply = bt::http_ok("text/plain", "", &bt::announce_body(&peers));
+        c.segment(&mut t, Dir::B, &reply, Carry::Whole);
+        c.control(&mut t, Dir::B, flags::FIN | flags::ACK, 0);
+        b.add(
+            name,
+            CR,
+            "one direction of an HTTP tracker flow (a mirror port): the reply alone, `interval` and a compact `peers`",
+            Role::Positive,
+            Some("twin-bencode-api-one-direction"),
+            t,
+            vec![F::bt("tcp", a, s, "http_tracker", Confirmed)],
+        );
+    }
+    {
+        let name = "twin-bencode-api-one-direction";
+        let mut t = Trace::new();
+        let (a, s) = (v4(220, 41011), v4(221, 8080));
+        let mut c = Tcp::open(&mut Trace::new(), a, s);
+        // A polling API that answers in bencode: an `interval`, but items, not peers; and a
+        // `peers` count that is no peer list.
+        for body in [
+            &b"d5:itemsl5:alpha4:betae8:intervali30ee"[..],
+            b"d8:intervali30e5:peersi12ee",
+        ] {
+            let reply = bt::http_ok("application/x-bencode", "", body);
+            c.segment(&mut t, Dir::B, &reply, Carry::Whole);
+        }
+        c.control(&mut t, Dir::B, flags::FIN | flags::ACK, 0);
+        b.add(
+            name,
+            CR,
+            "one direction of an HTTP flow whose bodies are bencoded dictionaries with `interval` but no peer list",
+            Role::Twin,
+            Some("http-tracker-reply-one-direction"),
+            t,
+            vec![F::not_bt("tcp", a, s)],
         );
     }
 }
