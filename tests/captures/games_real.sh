@@ -55,28 +55,16 @@ cp "$work/real.pcap" "$out/negative-games-real.pcap"
 # One label per flow (tshark's conversations), all not_bittorrent.
 tshark -r "$out/negative-games-real.pcap" -q -z conv,udp -z conv,tcp | \
   python3 -c '
-import collections, re, sys, json
+import sys
 sys.path.insert(0, sys.argv[1])
 import label
-verdicts = label.tshark_verdicts(sys.argv[2])
 programs = {27960: "games_real_clients->ioq3ded", 30000: "games_real_clients->minetestserver",
             64738: "games_real_clients->murmurd"}
-l4 = None
-rows = []
-for line in sys.stdin:
-    if line.startswith("UDP Conversations"): l4 = "udp"
-    if line.startswith("TCP Conversations"): l4 = "tcp"
-    m = re.match(r"([\d.]+):(\d+)\s+<->\s+([\d.]+):(\d+)\s", line)
-    if m:
-        rel = float(line.split()[-2])
-        a, ap, b, bp = m.group(1), int(m.group(2)), m.group(3), int(m.group(4))
-        if ap in programs: a, ap, b, bp = b, bp, a, ap
-        rows.append((rel, {"l4": l4, "a": a, "aport": ap, "b": b, "bport": bp,
-                           "label": "not_bittorrent", "program": programs[bp]}))
-for _, r in sorted(rows, key=lambda x: x[0]):
-    ends = sorted([(r["a"], r["aport"]), (r["b"], r["bport"])], key=label.endpoint_order)
-    v = verdicts.get((r["l4"],) + tuple(ends), collections.Counter())
-    r["tshark"] = ",".join(n for n, _ in v.most_common()) or "-"
-    print(json.dumps(r, separators=(",", ":")))
-' "$here" "$out/negative-games-real.pcap" > "$out/negative-games-real.labels.jsonl"
+entries = []
+for l4, a, ap, b, bp in label.conversations(sys.stdin):
+    if ap in programs: a, ap, b, bp = b, bp, a, ap
+    entries.append({"l4": l4, "a": a, "aport": ap, "b": b, "bport": bp,
+                    "label": "not_bittorrent", "program": programs[bp]})
+label.write_labels(sys.argv[2], entries, sys.argv[3])
+' "$here" "$out/negative-games-real.pcap" "$out/negative-games-real.labels.jsonl"
 cat "$out/negative-games-real.labels.jsonl"

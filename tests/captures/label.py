@@ -34,6 +34,7 @@ import argparse
 import collections
 import ipaddress
 import json
+import re
 import struct
 import subprocess
 import sys
@@ -287,6 +288,22 @@ def parse(pcap, problems):
         if l4 == "tcp" and payload and flow.reply is None and a == flow.b:
             flow.reply = bytes(payload[:20])
     return flows, stats
+
+
+def conversations(lines):
+    """The conversations that `tshark -q -z conv,tcp -z conv,udp` printed as `lines`, in the
+    order they started: (l4, a, aport, b, bport), `a` as tshark printed it."""
+    rows, l4 = [], "tcp"
+    for line in lines:
+        if line.startswith("UDP Conversations"):
+            l4 = "udp"
+        if line.startswith("TCP Conversations"):
+            l4 = "tcp"
+        m = re.match(r"([\d.]+):(\d+)\s+<->\s+([\d.]+):(\d+)\s", line)
+        if m:
+            start = float(line.split()[-2])
+            rows.append((start, l4, m.group(1), int(m.group(2)), m.group(3), int(m.group(4))))
+    return [row[1:] for row in sorted(rows, key=lambda row: row[0])]
 
 
 def write_labels(pcap, entries, path, tshark=True):

@@ -11,6 +11,8 @@
 # Usage: tests/captures/rand_real.sh [OUTDIR]   (about 60 s; each run differs in its bytes)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=lab.sh
+. "$here/lab.sh"
 out="${1:-$here}"
 work="$(mktemp -d /tmp/tc4rand-real.XXXXXX)"
 chmod 755 "$work"
@@ -22,54 +24,21 @@ cleanup() {
   if [ -z "${KEEP_WORK:-}" ]; then rm -rf "$work"; else echo "work directory: $work"; fi
 }
 trap cleanup EXIT
-for ns in cli srv web; do ip netns add "tc4rand-$ns"; ip -n "tc4rand-$ns" link set lo up; done
-ip link add tc4rand-c0 type veth peer name tc4rand-s0
-ip link add tc4rand-s1 type veth peer name tc4rand-w0
-ip link set tc4rand-c0 netns tc4rand-cli
-ip link set tc4rand-s0 netns tc4rand-srv
-ip link set tc4rand-s1 netns tc4rand-srv
-ip link set tc4rand-w0 netns tc4rand-web
-ip -n tc4rand-cli addr add 10.81.0.2/24 dev tc4rand-c0
-ip -n tc4rand-srv addr add 10.81.0.1/24 dev tc4rand-s0
-ip -n tc4rand-srv addr add 10.81.1.1/24 dev tc4rand-s1
-ip -n tc4rand-web addr add 10.81.1.2/24 dev tc4rand-w0
-ip -n tc4rand-cli link set tc4rand-c0 up
-ip -n tc4rand-srv link set tc4rand-s0 up
-ip -n tc4rand-srv link set tc4rand-s1 up
-ip -n tc4rand-web link set tc4rand-w0 up
-# No segmentation offloads: the capture holds wire-sized segments, not 64 KB super-frames.
-for nv in cli:tc4rand-c0 srv:tc4rand-s0 srv:tc4rand-s1 web:tc4rand-w0; do
-  ip netns exec "tc4rand-${nv%%:*}" ethtool -K "${nv#*:}" tso off gso off gro off 2>/dev/null || true
-done
+lab_netns tc4rand-cli tc4rand-srv tc4rand-web
+lab_link tc4rand-cli tc4rand-c0 10.81.0.2 tc4rand-srv tc4rand-s0 10.81.0.1
+lab_link tc4rand-srv tc4rand-s1 10.81.1.1 tc4rand-web tc4rand-w0 10.81.1.2
 cli="ip netns exec tc4rand-cli"
 srv="ip netns exec tc4rand-srv"
 web="ip netns exec tc4rand-web"
 
 # The web: nginx (HTTP 80, HTTPS 443 with a self-signed certificate) and dnsmasq.
-mkdir -p "$work/www"
-head -c 75 /dev/urandom | base64 > "$work/www/tiny.txt"
-head -c 2000 /dev/urandom | base64 > "$work/www/small.txt"
-head -c 30000 /dev/urandom | base64 > "$work/www/page.txt"
-head -c 3000000 /dev/urandom > "$work/www/big.bin"
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=web.lab.test \
   -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
-cat > "$work/nginx.conf" <<CONF
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/nginx.err;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path $work/tmp; proxy_temp_path $work/tmp; fastcgi_temp_path $work/tmp;
-  uwsgi_temp_path $work/tmp; scgi_temp_path $work/tmp;
-  server {
+lab_nginx "$work" "server {
     listen 10.81.1.2:80; listen 10.81.1.2:443 ssl;
     ssl_certificate $work/cert.pem; ssl_certificate_key $work/key.pem;
     root $work/www;
-  }
-}
-CONF
-mkdir -p "$work/tmp"
+  }"
 $web nginx -c "$work/nginx.conf" -g 'daemon off;' &
 pids+=($!)
 $web dnsmasq --keep-in-foreground --no-resolv --no-hosts --listen-address=10.81.1.2 \
@@ -176,10 +145,9 @@ kill "$tcpdump_pid"; sleep 1
 # byte.
 tshark -r "$out/negative-rand-real.pcap" -q -z conv,udp -z conv,tcp | \
   /usr/bin/python3 -c '
-import collections, re, sys, json
+import sys
 sys.path.insert(0, sys.argv[1])
 import label
-verdicts = label.tshark_verdicts(sys.argv[2])
 programs = {
     443: ("ss-local->ss-server", "shadowsocks-libev aes-256-gcm"),
     8388: ("ss-local->ss-server", "shadowsocks-libev chacha20-ietf-poly1305"),
@@ -190,27 +158,14 @@ programs = {
     5223: ("obfs4proxy->obfs4proxy", "obfs3"),
     46001: ("obfs4proxy->obfs4proxy", "obfs2"),
 }
-l4 = None
-rows = []
-for line in sys.stdin:
-    if line.startswith("UDP Conversations"): l4 = "udp"
-    if line.startswith("TCP Conversations"): l4 = "tcp"
-    m = re.match(r"([\d.]+):(\d+)\s+<->\s+([\d.]+):(\d+)\s", line)
-    if m:
-        rel = float(line.split()[-2])
-        a, ap, b, bp = m.group(1), int(m.group(2)), m.group(3), int(m.group(4))
-        if ap in programs and a == "10.81.0.1": a, ap, b, bp = b, bp, a, ap
-        prog, note = programs[bp]
-        if l4 == "udp":
-            prog, note = "ss-tunnel->ss-server", note + " UDP relay (DNS)"
-        rows.append((rel, {"l4": l4, "a": a, "aport": ap, "b": b, "bport": bp,
-                           "label": "not_bittorrent", "program": prog}, note))
-for _, r, note in sorted(rows, key=lambda x: x[0]):
-    ends = sorted([(r["a"], r["aport"]), (r["b"], r["bport"])], key=label.endpoint_order)
-    v = verdicts.get((r["l4"],) + tuple(ends), collections.Counter())
-    r["tshark"] = ",".join(n for n, _ in v.most_common()) or "-"
-    r["limit"] = "random"
-    r["note"] = note
-    print(json.dumps(r, separators=(",", ":")))
-' "$here" "$out/negative-rand-real.pcap" > "$out/negative-rand-real.labels.jsonl"
+entries = []
+for l4, a, ap, b, bp in label.conversations(sys.stdin):
+    if ap in programs and a == "10.81.0.1": a, ap, b, bp = b, bp, a, ap
+    prog, note = programs[bp]
+    if l4 == "udp":
+        prog, note = "ss-tunnel->ss-server", note + " UDP relay (DNS)"
+    entries.append({"l4": l4, "a": a, "aport": ap, "b": b, "bport": bp,
+                    "label": "not_bittorrent", "program": prog, "limit": "random", "note": note})
+label.write_labels(sys.argv[2], entries, sys.argv[3])
+' "$here" "$out/negative-rand-real.pcap" "$out/negative-rand-real.labels.jsonl"
 cat "$out/negative-rand-real.labels.jsonl"

@@ -9,6 +9,8 @@
 # Usage: tests/captures/telegram_real.sh [OUTDIR]   (about 20 s; each run differs in its bytes)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=lab.sh
+. "$here/lab.sh"
 out="${1:-$here}"
 venv="$HOME/.cache/torclass-captures/telethon"
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import telethon" 2>/dev/null; then
@@ -24,17 +26,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-for ns in tgc tgs; do ip netns add "tc4rand-$ns"; ip -n "tc4rand-$ns" link set lo up; done
-ip link add tc4rand-g0 type veth peer name tc4rand-g1
-ip link set tc4rand-g0 netns tc4rand-tgc
-ip link set tc4rand-g1 netns tc4rand-tgs
-ip -n tc4rand-tgc addr add 10.81.2.2/24 dev tc4rand-g0
-ip -n tc4rand-tgs addr add 10.81.2.1/24 dev tc4rand-g1
-ip -n tc4rand-tgc link set tc4rand-g0 up
-ip -n tc4rand-tgs link set tc4rand-g1 up
-for nv in tgc:tc4rand-g0 tgs:tc4rand-g1; do
-  ip netns exec "tc4rand-${nv%%:*}" ethtool -K "${nv#*:}" tso off gso off gro off 2>/dev/null || true
-done
+lab_netns tc4rand-tgc tc4rand-tgs
+lab_link tc4rand-tgc tc4rand-g0 10.81.2.2 tc4rand-tgs tc4rand-g1 10.81.2.1
 # The silent server: accepts on 443, 47213 (the DC) and 8888 (the MTProxy), reads, never writes.
 ip netns exec tc4rand-tgs /usr/bin/python3 -c '
 import selectors, socket
@@ -74,32 +67,23 @@ kill "$tcpdump_pid"; sleep 1
 cp "$work/tg.pcap" "$out/negative-telegram-real.pcap"
 tshark -r "$out/negative-telegram-real.pcap" -q -z conv,tcp | \
   /usr/bin/python3 -c '
-import collections, re, sys, json
+import sys
 sys.path.insert(0, sys.argv[1])
 import label
-verdicts = label.tshark_verdicts(sys.argv[2])
-rows = []
-for line in sys.stdin:
-    m = re.match(r"([\d.]+):(\d+)\s+<->\s+([\d.]+):(\d+)\s", line)
-    if m:
-        rel = float(line.split()[-2])
-        a, ap, b, bp = m.group(1), int(m.group(2)), m.group(3), int(m.group(4))
-        if a == "10.81.2.1": a, ap, b, bp = b, bp, a, ap
-        rows.append((rel, {"l4": "tcp", "a": a, "aport": ap, "b": b, "bport": bp,
-                           "label": "not_bittorrent"}))
-rows.sort(key=lambda x: x[0])
+entries = []
+for l4, a, ap, b, bp in label.conversations(sys.stdin):
+    if a == "10.81.2.1": a, ap, b, bp = b, bp, a, ap
+    entries.append({"l4": l4, "a": a, "aport": ap, "b": b, "bport": bp,
+                    "label": "not_bittorrent"})
 # The clients start 0.5 s apart in the order of the loop above: per round, the DC on 443 and
 # 47213 (obfuscated), then the MTProxy on 443 and 8888.
-assert [r["bport"] for _, r in rows] == [443, 47213, 443, 8888] * 3, rows
-for i, (_, r) in enumerate(rows):
-    ends = sorted([(r["a"], r["aport"]), (r["b"], r["bport"])], key=label.endpoint_order)
-    v = verdicts.get(("tcp",) + tuple(ends), collections.Counter())
+assert [e["bport"] for e in entries] == [443, 47213, 443, 8888] * 3, entries
+for i, e in enumerate(entries):
     mtproxy = i % 4 >= 2
-    r["program"] = "telethon->" + ("silent-mtproxy" if mtproxy else "silent-dc")
-    r["tshark"] = ",".join(n for n, _ in v.most_common()) or "-"
-    r["limit"] = "random"
-    r["note"] = ("MTProxy randomized intermediate (dd secret)" if mtproxy
+    e["program"] = "telethon->" + ("silent-mtproxy" if mtproxy else "silent-dc")
+    e["limit"] = "random"
+    e["note"] = ("MTProxy randomized intermediate (dd secret)" if mtproxy
                  else "obfuscated2 transport") + ", req_pq_multi unanswered"
-    print(json.dumps(r, separators=(",", ":")))
-' "$here" "$out/negative-telegram-real.pcap" > "$out/negative-telegram-real.labels.jsonl"
+label.write_labels(sys.argv[2], entries, sys.argv[3])
+' "$here" "$out/negative-telegram-real.pcap" "$out/negative-telegram-real.labels.jsonl"
 cat "$out/negative-telegram-real.labels.jsonl"

@@ -8,6 +8,8 @@
 # Usage: tests/captures/vmess_real.sh [OUTDIR]   (about 20 s; each run differs in its bytes)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=lab.sh
+. "$here/lab.sh"
 out="${1:-$here}"
 work="$(mktemp -d /tmp/tc4rand-vmess.XXXXXX)"
 chmod 755 "$work"   # nginx workers read the files as www-data
@@ -19,34 +21,9 @@ cleanup() {
   if [ -z "${KEEP_WORK:-}" ]; then rm -rf "$work"; else echo "work directory: $work"; fi
 }
 trap cleanup EXIT
-for ns in vc vs; do ip netns add "tc4rand-$ns"; ip -n "tc4rand-$ns" link set lo up; done
-ip link add tc4rand-m0 type veth peer name tc4rand-m1
-ip link set tc4rand-m0 netns tc4rand-vc
-ip link set tc4rand-m1 netns tc4rand-vs
-ip -n tc4rand-vc addr add 10.81.3.2/24 dev tc4rand-m0
-ip -n tc4rand-vs addr add 10.81.3.1/24 dev tc4rand-m1
-ip -n tc4rand-vc link set tc4rand-m0 up
-ip -n tc4rand-vs link set tc4rand-m1 up
-for nv in vc:tc4rand-m0 vs:tc4rand-m1; do
-  ip netns exec "tc4rand-${nv%%:*}" ethtool -K "${nv#*:}" tso off gso off gro off 2>/dev/null || true
-done
-mkdir -p "$work/www" "$work/tmp"
-head -c 75 /dev/urandom | base64 > "$work/www/tiny.txt"
-head -c 2000 /dev/urandom | base64 > "$work/www/small.txt"
-head -c 30000 /dev/urandom | base64 > "$work/www/page.txt"
-head -c 3000000 /dev/urandom > "$work/www/big.bin"
-cat > "$work/nginx.conf" <<CONF
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/nginx.err;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path $work/tmp; proxy_temp_path $work/tmp; fastcgi_temp_path $work/tmp;
-  uwsgi_temp_path $work/tmp; scgi_temp_path $work/tmp;
-  server { listen 127.0.0.1:80; root $work/www; }
-}
-CONF
+lab_netns tc4rand-vc tc4rand-vs
+lab_link tc4rand-vc tc4rand-m0 10.81.3.2 tc4rand-vs tc4rand-m1 10.81.3.1
+lab_nginx "$work" "server { listen 127.0.0.1:80; root $work/www; }"
 ip netns exec tc4rand-vs nginx -c "$work/nginx.conf" -g 'daemon off;' &
 pids+=($!)
 uuid=6c1f4d2e-8b7a-4c3e-9f10-2a5b7c9d0e11
@@ -91,26 +68,16 @@ kill "$tcpdump_pid"; sleep 1
 /usr/bin/python3 "$here/trim_flows.py" "$work/real.pcap" "$out/negative-vmess-real.pcap" 12288
 tshark -r "$out/negative-vmess-real.pcap" -q -z conv,tcp | \
   /usr/bin/python3 -c '
-import collections, re, sys, json
+import sys
 sys.path.insert(0, sys.argv[1])
 import label
-verdicts = label.tshark_verdicts(sys.argv[2])
 notes = {10086: "VMess AEAD, aes-128-gcm", 443: "VMess AEAD, chacha20-poly1305"}
-rows = []
-for line in sys.stdin:
-    m = re.match(r"([\d.]+):(\d+)\s+<->\s+([\d.]+):(\d+)\s", line)
-    if m:
-        rel = float(line.split()[-2])
-        a, ap, b, bp = m.group(1), int(m.group(2)), m.group(3), int(m.group(4))
-        if a == "10.81.3.1": a, ap, b, bp = b, bp, a, ap
-        rows.append((rel, {"l4": "tcp", "a": a, "aport": ap, "b": b, "bport": bp,
-                           "label": "not_bittorrent", "program": "v2ray->v2ray"}))
-for _, r in sorted(rows, key=lambda x: x[0]):
-    ends = sorted([(r["a"], r["aport"]), (r["b"], r["bport"])], key=label.endpoint_order)
-    v = verdicts.get(("tcp",) + tuple(ends), collections.Counter())
-    r["tshark"] = ",".join(n for n, _ in v.most_common()) or "-"
-    r["limit"] = "random"
-    r["note"] = notes[r["bport"]]
-    print(json.dumps(r, separators=(",", ":")))
-' "$here" "$out/negative-vmess-real.pcap" > "$out/negative-vmess-real.labels.jsonl"
+entries = []
+for l4, a, ap, b, bp in label.conversations(sys.stdin):
+    if a == "10.81.3.1": a, ap, b, bp = b, bp, a, ap
+    entries.append({"l4": l4, "a": a, "aport": ap, "b": b, "bport": bp,
+                    "label": "not_bittorrent", "program": "v2ray->v2ray", "limit": "random",
+                    "note": notes[bp]})
+label.write_labels(sys.argv[2], entries, sys.argv[3])
+' "$here" "$out/negative-vmess-real.pcap" "$out/negative-vmess-real.labels.jsonl"
 cat "$out/negative-vmess-real.labels.jsonl"
