@@ -22,6 +22,22 @@ pub(super) fn udp<'a>(k: FlowKey, payload: &'a [u8]) -> Packet<'a> {
     }
 }
 
+/// A DHT query from `a` answered by `b` at `at`: both ends become learned endpoints, both hosts
+/// BitTorrent hosts.
+fn dht_exchange<L: Learn>(
+    t: &mut FlowTable<&mut [Slot]>,
+    learn: &mut L,
+    a: Endpoint,
+    b: Endpoint,
+    at: u64,
+) {
+    let dht = key(a, b, Transport::Udp);
+    t.process_learning(&udp(dht, DHT_QUERY), at, learn, |_| {})
+        .unwrap();
+    t.process_learning(&udp(dht.reversed(), DHT_REPLY), at, learn, |_| {})
+        .unwrap();
+}
+
 /// Feed a TCP conversation (initiator?, bytes) on `up` with the table and learner; the flow's
 /// last outcome.
 fn converse<L: Learn>(
@@ -221,11 +237,7 @@ fn hosts_and_endpoints_together() {
     let mut hosts = HostCache::new(&mut h[..], CacheConfig::hosts());
     let (a, b) = (ep(1, 6881), ep(2, 6881));
     let mut both = (&mut endpoints, &mut hosts);
-    let dht = key(a, b, Transport::Udp);
-    t.process_learning(&udp(dht, DHT_QUERY), 1, &mut both, |_| {})
-        .unwrap();
-    t.process_learning(&udp(dht.reversed(), DHT_REPLY), 1, &mut both, |_| {})
-        .unwrap();
+    dht_exchange(&mut t, &mut both, a, b, 1);
     let o = t
         .process_learning(
             &tcp(key(ep(1, 40000), b, Transport::Tcp), 0, TcpFlags::SYN, &[]),
@@ -276,11 +288,7 @@ fn a_flow_confirmed_by_corroboration_teaches_no_endpoint() {
     let mut hosts = HostCache::new(&mut h[..], CacheConfig::hosts());
     let mut both = (&mut endpoints, &mut hosts);
     // Host 1 runs a BitTorrent client (its DHT query answered by host 2) and eMule.
-    let dht = key(ep(1, 6881), ep(2, 6881), Transport::Udp);
-    t.process_learning(&udp(dht, DHT_QUERY), 1, &mut both, |_| {})
-        .unwrap();
-    t.process_learning(&udp(dht.reversed(), DHT_REPLY), 1, &mut both, |_| {})
-        .unwrap();
+    dht_exchange(&mut t, &mut both, ep(1, 6881), ep(2, 6881), 1);
     // Its obfuscated eMule connection to peer 3 has MSE/PE's shape: confirmed from a
     // BitTorrent host (the documented limit of random protocols) ...
     let peer = ep(3, 4662);
@@ -374,11 +382,7 @@ fn a_utp_flow_confirmed_by_corroboration_teaches_nothing() {
     let mut hosts = HostCache::new(&mut h[..], CacheConfig::hosts());
     let mut both = (&mut endpoints, &mut hosts);
     // Host 1's DHT query answered by host 2: both ends learned, both hosts BitTorrent hosts.
-    let dht = key(ep(1, 6881), ep(2, 6881), Transport::Udp);
-    t.process_learning(&udp(dht, DHT_QUERY), 1, &mut both, |_| {})
-        .unwrap();
-    t.process_learning(&udp(dht.reversed(), DHT_REPLY), 1, &mut both, |_| {})
-        .unwrap();
+    dht_exchange(&mut t, &mut both, ep(1, 6881), ep(2, 6881), 1);
     let confirmed = |o: &Outcome| o.verdict.detection().map(|d| d.confidence);
     // A SYN-shaped datagram from host 7's game port to the learned endpoint: confirmed, by
     // corroboration.
