@@ -22,6 +22,38 @@ pub(super) fn udp<'a>(k: FlowKey, payload: &'a [u8]) -> Packet<'a> {
     }
 }
 
+/// A 64-slot table's slots and 16 entries each for an endpoint and a host cache.
+struct Storage {
+    slots: Vec<Slot>,
+    endpoints: [CacheEntry; 16],
+    hosts: [CacheEntry; 16],
+}
+
+type Parts<'a> = (
+    FlowTable<&'a mut [Slot]>,
+    EndpointCache<&'a mut [CacheEntry]>,
+    HostCache<&'a mut [CacheEntry]>,
+);
+
+impl Storage {
+    fn new() -> Self {
+        Self {
+            slots: vec![Slot::default(); 64],
+            endpoints: [CacheEntry::default(); 16],
+            hosts: [CacheEntry::default(); 16],
+        }
+    }
+
+    /// The table and both caches over the storage.
+    fn parts(&mut self) -> Parts<'_> {
+        (
+            table(&mut self.slots),
+            EndpointCache::new(&mut self.endpoints[..], CacheConfig::default()),
+            HostCache::new(&mut self.hosts[..], CacheConfig::hosts()),
+        )
+    }
+}
+
 /// A DHT query from `a` answered by `b` at `at`: both ends become learned endpoints, both hosts
 /// BitTorrent hosts.
 fn dht_exchange<L: Learn>(
@@ -229,12 +261,8 @@ type Off<'a> = (
 
 #[test]
 fn hosts_and_endpoints_together() {
-    let mut slots = vec![Slot::default(); 64];
-    let mut t = table(&mut slots);
-    let mut e = [CacheEntry::default(); 16];
-    let mut h = [CacheEntry::default(); 16];
-    let mut endpoints = EndpointCache::new(&mut e[..], CacheConfig::default());
-    let mut hosts = HostCache::new(&mut h[..], CacheConfig::hosts());
+    let mut storage = Storage::new();
+    let (mut t, mut endpoints, mut hosts) = storage.parts();
     let (a, b) = (ep(1, 6881), ep(2, 6881));
     let mut both = (&mut endpoints, &mut hosts);
     dht_exchange(&mut t, &mut both, a, b, 1);
@@ -280,12 +308,8 @@ fn emule_obfuscated() -> Conversation {
 
 #[test]
 fn a_flow_confirmed_by_corroboration_teaches_no_endpoint() {
-    let mut slots = vec![Slot::default(); 64];
-    let mut t = table(&mut slots);
-    let mut e = [CacheEntry::default(); 16];
-    let mut h = [CacheEntry::default(); 16];
-    let mut endpoints = EndpointCache::new(&mut e[..], CacheConfig::default());
-    let mut hosts = HostCache::new(&mut h[..], CacheConfig::hosts());
+    let mut storage = Storage::new();
+    let (mut t, mut endpoints, mut hosts) = storage.parts();
     let mut both = (&mut endpoints, &mut hosts);
     // Host 1 runs a BitTorrent client (its DHT query answered by host 2) and eMule.
     dht_exchange(&mut t, &mut both, ep(1, 6881), ep(2, 6881), 1);
@@ -374,12 +398,8 @@ fn utp(ty: u8, conn: u16, seq: u16, ack: u16, payload: &[u8]) -> Vec<u8> {
 /// its peer answers is conclusive on its own and teaches both ends, and their hosts.
 #[test]
 fn a_utp_flow_confirmed_by_corroboration_teaches_nothing() {
-    let mut slots = vec![Slot::default(); 64];
-    let mut t = table(&mut slots);
-    let mut e = [CacheEntry::default(); 16];
-    let mut h = [CacheEntry::default(); 16];
-    let mut endpoints = EndpointCache::new(&mut e[..], CacheConfig::default());
-    let mut hosts = HostCache::new(&mut h[..], CacheConfig::hosts());
+    let mut storage = Storage::new();
+    let (mut t, mut endpoints, mut hosts) = storage.parts();
     let mut both = (&mut endpoints, &mut hosts);
     // Host 1's DHT query answered by host 2: both ends learned, both hosts BitTorrent hosts.
     dht_exchange(&mut t, &mut both, ep(1, 6881), ep(2, 6881), 1);
